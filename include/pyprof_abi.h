@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* pyprof: the one header shared by the BPF programs and userspace. */
+#ifndef PYPROF_ABI_H
+#define PYPROF_ABI_H
+
+/*
+ * Only fixed-width types, no pointers, no includes: the BPF side gets __u64 and
+ * friends from vmlinux.h, userspace from <linux/types.h>.  Bump the version on
+ * any change to a struct or enum below; pyprofd checks it against the
+ * skeleton's rodata.
+ */
+#define PYPROF_ABI_VERSION 1
+
+#define PYPROF_MAX_FRAMES	256	/* Python frames kept per sample */
+#define PYPROF_MAX_KSTACK	127	/* kernel frames (perf_event_max_stack default) */
+#define PYPROF_MAX_PROCS	8192	/* Python processes profiled at once */
+#define PYPROF_MAX_THREADS	65536	/* cached tid -> PyThreadState entries */
+#define PYPROF_THREAD_WALK	256	/* tstates visited looking for a thread */
+#define PYPROF_FRAME_READ	128	/* bytes read per frame (covers every layout) */
+#define PYPROF_TSTATE_READ	192	/* bytes read per tstate while walking the list */
+#define PYPROF_RINGBUF_BYTES	(4u << 20)
+#define PYPROF_COMM_LEN		16
+
+/* How a frame records where it is in its code object. */
+enum pyprof_instr_kind {
+	PYPROF_INSTR_PTR = 0,	/* pointer into co_code_adaptive (3.11+) */
+	PYPROF_INSTR_LASTI = 1, /* int f_lasti in the frame object (<= 3.10) */
+};
+
+/*
+ * Offsets (bytes) into the interpreter's structures for one CPython build.
+ * Userspace fills this from its tables (<= 3.12) or from _Py_DebugOffsets
+ * (3.13+).  -1 means "field absent in this version".
+ */
+struct pyprof_layout {
+	__u32 version_hex;		/* PY_VERSION_HEX */
+	__s16 runtime_interp_head;	/* _PyRuntimeState.interpreters.head */
+	__s16 interp_next;		/* PyInterpreterState.next */
+	__s16 interp_threads_head;	/* PyInterpreterState.threads.head / tstate_head */
+	__s16 tstate_next;		/* PyThreadState.next */
+	__s16 tstate_thread_id;		/* PyThreadState.thread_id (pthread_self()) */
+	__s16 tstate_frame;		/* frame (<=3.10), cframe (3.11-3.12), current_frame (3.13+) */
+	__s16 cframe_current_frame;	/* _PyCFrame.current_frame, -1 if no cframe */
+	__s16 frame_code;		/* f_code / f_executable */
+	__s16 frame_back;		/* f_back / previous */
+	__s16 frame_instr;		/* f_lasti (int) or prev_instr / instr_ptr (pointer) */
+	__s16 frame_owner;		/* owner byte, -1 before 3.11 */
+	__s16 code_adaptive;		/* offsetof(PyCodeObject, co_code_adaptive), 3.11+ */
+	__u8 instr_kind;		/* enum pyprof_instr_kind */
+	__u8 owner_cstack;		/* owner value of C-stack/shim frames to skip */
+	__u8 tag_mask;			/* low bits to clear from frame_code (3.14 _PyStackRef) */
+	__u8 pad[3];
+};
+
+/* Per-process configuration, keyed by tgid in map "procs". */
+struct pyprof_proc {
+	__u64 runtime_addr;		/* address of _PyRuntime in the target */
+	struct pyprof_layout layout;
+};
+
+/* Event kinds on the ring buffer; every event starts with struct pyprof_event_hdr. */
+enum pyprof_event_kind {
+	PYPROF_EV_SAMPLE = 1,
+	PYPROF_EV_EXEC = 2,	/* a process called exec */
+	PYPROF_EV_EXIT = 3,	/* a thread group leader exited */
+	PYPROF_EV_PYINIT = 4,	/* an interpreter started initialising (uprobe) */
+};
+
+struct pyprof_event_hdr {
+	__u64 ts;	/* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
+	__u32 kind;	/* enum pyprof_event_kind */
+	__u32 pid;	/* tgid */
+	__u32 tid;
+	__u32 cpu;
+	char comm[PYPROF_COMM_LEN];
+};
+
+/* Why a sample of a known Python process has no (or a partial) Python stack. */
+enum pyprof_unwind_error {
+	PYPROF_UNWIND_OK = 0,
+	PYPROF_UNWIND_NO_INTERP,	/* runtime has no interpreter (yet, or any more) */
+	PYPROF_UNWIND_NO_TSTATE,	/* thread has no PyThreadState (pure C thread) */
+	PYPROF_UNWIND_NO_FRAME,		/* thread has a tstate but runs no Python code */
+	PYPROF_UNWIND_READ_FAULT,	/* target memory unreadable (paged out, corrupt) */
+	PYPROF_UNWIND_TRUNCATED,	/* more than PYPROF_MAX_FRAMES frames */
+	PYPROF_UNWIND__MAX,
+};
+
+struct pyprof_frame {
+	__u64 code;	/* PyCodeObject * in the target */
+	__s32 instr;	/* code-unit index (3.10+) or byte offset (<= 3.9); -1 = not started */
+	__u32 pad;
+};
+
+#define PYPROF_SAMPLE_USER_MODE 0x1 /* the sample interrupted user code */
+
+struct pyprof_sample {
+	struct pyprof_event_hdr hdr;
+	__u64 tstate;
+	__u16 nr_frames;
+	__u16 nr_kstack;
+	__u16 error;	/* enum pyprof_unwind_error */
+	__u16 flags;
+	__u64 kstack[PYPROF_MAX_KSTACK]; /* leaf first */
+	__u64 pad;
+	struct pyprof_frame frames[PYPROF_MAX_FRAMES]; /* leaf first; only nr_frames sent */
+};
+
+/*
+ * Counters in the per-CPU array "counters"; every way the BPF side can bail
+ * out or lose something has one.  Names for display live in userspace
+ * (pyprof_counter_name()).
+ */
+enum pyprof_counter {
+	PYPROF_CNT_SAMPLES = 0,		/* perf events seen */
+	PYPROF_CNT_IDLE,		/* kernel threads and the idle task */
+	PYPROF_CNT_NOT_PYTHON,		/* tgid not in "procs" */
+	PYPROF_CNT_EMITTED,		/* samples written to the ring buffer */
+	PYPROF_CNT_RINGBUF_FULL,	/* bpf_ringbuf_output failed: sample lost */
+	PYPROF_CNT_EVENT_LOST,		/* exec/exit/init event lost on a full ring */
+	PYPROF_CNT_NO_SCRATCH,		/* per-CPU scratch lookup failed */
+	PYPROF_CNT_NO_INTERP,
+	PYPROF_CNT_NO_TSTATE,
+	PYPROF_CNT_NO_FRAME,
+	PYPROF_CNT_READ_RUNTIME,	/* reading _PyRuntime faulted */
+	PYPROF_CNT_READ_TSTATE,		/* reading a PyThreadState / interpreter faulted */
+	PYPROF_CNT_READ_FRAME,		/* reading a frame faulted */
+	PYPROF_CNT_THREAD_WALK_LIMIT,	/* thread list longer than PYPROF_THREAD_WALK */
+	PYPROF_CNT_TRUNCATED,		/* stack deeper than PYPROF_MAX_FRAMES */
+	PYPROF_CNT_KSTACK_FAIL,		/* bpf_get_stack() failed */
+	PYPROF_CNT_TSTATE_CACHE_HIT,
+	PYPROF_CNT_TSTATE_CACHE_STALE,	/* cached tstate no longer belongs to the thread */
+	PYPROF_CNT_FORK_INHERIT,	/* child of a Python process configured in kernel */
+	PYPROF_CNT_FORK_FULL,		/* ... but "procs" was full */
+	PYPROF_CNT__MAX,
+};
+
+#endif /* PYPROF_ABI_H */
