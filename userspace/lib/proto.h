@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * proto: the pyprofd socket protocol, version 1.
+ *
+ * Request: one line of at most PROTO_MAX_REQUEST bytes, newline included:
+ *     PYPROF/1 <verb> [<key>=<value> ...]\n
+ * Tokens are separated by single spaces; verbs and keys are [a-z0-9_-],
+ * values are printable ASCII without spaces (at most PROTO_MAX_VALUE bytes);
+ * a key appears at most once.
+ * Reply: "OK <n>\n" followed by exactly n payload bytes, or
+ *        "ERR <ERRNONAME> <message>\n" (e.g. "ERR ESRCH no process 42").
+ */
+#ifndef PYPROF_PROTO_H
+#define PYPROF_PROTO_H
+
+#include <linux/types.h>
+#include <stddef.h>
+
+#define PROTO_MAGIC	  "PYPROF/1"
+#define PROTO_MAX_REQUEST 4096		/* bytes per request line, newline included */
+#define PROTO_MAX_ARGS	  16		/* key=value pairs per request */
+#define PROTO_MAX_TOKEN	  32		/* bytes of a verb or key, NUL included */
+#define PROTO_MAX_VALUE	  1024		/* bytes of a value, NUL included */
+#define PROTO_MAX_MESSAGE 512		/* bytes of an error message */
+#define PROTO_MAX_REPLY	  (1ull << 30)	/* payload bytes a client accepts */
+
+struct proto_request {
+	char verb[PROTO_MAX_TOKEN];
+	unsigned int nr_args;
+	struct {
+		char key[PROTO_MAX_TOKEN];
+		char value[PROTO_MAX_VALUE];
+	} args[PROTO_MAX_ARGS];
+};
+
+/*
+ * Parses one request line (len bytes, with or without its trailing "\n").
+ * Returns 0, or -EINVAL (malformed), -EPROTO (not PYPROF/1), -E2BIG (too
+ * long, too many arguments) with a message in err.
+ */
+int proto__parse_request(const char *line, size_t len, struct proto_request *req, char *err,
+			 size_t errsz);
+
+/* Starts a request for a client. */
+void proto_request__init(struct proto_request *req, const char *verb);
+
+/* Adds key=value.  Returns 0, -EINVAL (bad characters, duplicate key), -E2BIG. */
+int proto_request__add(struct proto_request *req, const char *key, const char *value);
+
+/* Writes the request line (with "\n", NUL-terminated).  Returns its length or -E2BIG. */
+int proto__format_request(const struct proto_request *req, char *buf, size_t sz);
+
+/* Value of key, or NULL. */
+const char *proto_request__get(const struct proto_request *req, const char *key);
+
+/*
+ * Value of key as an integer in [min, max].  Returns 0, -ENOENT when the
+ * key is absent (*ret untouched), -EINVAL when it is not such a number.
+ */
+int proto_request__get_u64(const struct proto_request *req, const char *key, __u64 min, __u64 max,
+			   __u64 *ret);
+
+/* -EINVAL with a message naming the first key not in the NULL-terminated list allowed. */
+int proto_request__check_keys(const struct proto_request *req, const char *const *allowed,
+			      char *err, size_t errsz);
+
+/* "OK <len>\n" into buf.  Returns its length or -E2BIG. */
+int proto__format_ok(size_t len, char *buf, size_t sz);
+
+/*
+ * "ERR <NAME> <message>\n" into buf for a positive errno value; the message
+ * is made single-line.  Returns its length or -E2BIG.
+ */
+int proto__format_err(int err, const char *msg, char *buf, size_t sz);
+
+/*
+ * Parses a reply header line (len bytes, with its "\n").  Returns 0 with the
+ * payload length in *ret_len, the negative errno of an ERR reply with its
+ * message in msg, or -EPROTO for anything else.
+ */
+int proto__parse_reply_header(const char *line, size_t len, size_t *ret_len, char *msg,
+			      size_t msgsz);
+
+/* "EINVAL" for EINVAL; "EUNKNOWN" for errno values the protocol does not name. */
+const char *proto__errno_name(int err);
+
+/* Inverse of proto__errno_name(); 0 for an unknown name. */
+int proto__errno_value(const char *name);
+
+#endif /* PYPROF_PROTO_H */

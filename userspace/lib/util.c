@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* util: checked parsing of numbers and durations from the command line and the socket. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "util.h"
+
+int parse_int_range(const char *s, long long min, long long max, long long *ret)
+{
+	const char *p = s;
+	char *end;
+	long long v;
+
+	if (!s || !*s)
+		return -EINVAL;
+	if (*p == '-')
+		p++;
+	/* strtoll accepts leading blanks and '+': a number here is digits only. */
+	if (!isdigit((unsigned char)*p))
+		return -EINVAL;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (*end)
+		return -EINVAL;
+	if (errno == ERANGE || v < min || v > max)
+		return -ERANGE;
+	*ret = v;
+	return 0;
+}
+
+int parse_duration_ns(const char *s, __u64 *ret_ns)
+{
+	static const struct {
+		const char *suffix;
+		__u64 ns;
+	} units[] = {
+		{ "ms", 1000000ull },	       { "s", 1000000000ull },	     { "m", 60000000000ull },
+		{ "h", 3600000000000ull },     { "d", 86400000000000ull },   { "", 1000000000ull },
+	};
+	const __u64 max_ns = 100ull * 365 * 86400 * 1000000000ull;
+	const char *p = s;
+	__u64 v = 0;
+
+	if (!s || !isdigit((unsigned char)*p))
+		return -EINVAL;
+	for (; isdigit((unsigned char)*p); p++) {
+		if (v > max_ns)
+			return -ERANGE;
+		v = v * 10 + (__u64)(*p - '0');
+	}
+	if (v == 0)
+		return -EINVAL;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(p, units[i].suffix) != 0)
+			continue;
+		if (v > max_ns / units[i].ns)
+			return -ERANGE;
+		*ret_ns = v * units[i].ns;
+		return 0;
+	}
+	return -EINVAL;
+}
