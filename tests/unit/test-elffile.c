@@ -1,0 +1,515 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Tests for elffile: symbols, sections, data and load bias on the ELF files of this machine. */
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <limits.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "testhelp.h"
+#include "elffile.h"
+#include "procmaps.h"
+
+#define DEBIAN_PY "/usr/bin/python3.11"
+
+static char tmp_dir[] = "/tmp/test-elffile.XXXXXX";
+static int tmp_dir_made;
+
+__attribute__((noinline)) int elffile_test_marker(int x)
+{
+	return x * 7 + 3;
+}
+
+__attribute__((destructor)) static void remove_tmp_dir(void)
+{
+	if (tmp_dir_made)
+		rmdir(tmp_dir);
+}
+
+/* A path in this run's temp dir (static buffer). */
+static const char *tmp_path(const char *name)
+{
+	static char path[128];
+
+	if (!tmp_dir_made && mkdtemp(tmp_dir))
+		tmp_dir_made = 1;
+	if (!tmp_dir_made)
+		TEST_FAIL("mkdtemp: %s", strerror(errno));
+	snprintf(path, sizeof(path), "%s/%s", tmp_dir, name);
+	return path;
+}
+
+/* Reads a whole file into a malloc'ed buffer. */
+static char *slurp(const char *path, size_t *ret_len)
+{
+	size_t len = 0, cap = 1 << 16;
+	char *buf = malloc(cap), *tmp;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0 || !buf)
+		TEST_FAIL("%s: %s", path, strerror(errno));
+	while ((n = read(fd, buf + len, cap - len)) > 0) {
+		len += (size_t)n;
+		if (len == cap) {
+			tmp = realloc(buf, cap *= 2);
+			if (!tmp)
+				TEST_FAIL("out of memory");
+			buf = tmp;
+		}
+	}
+	close(fd);
+	if (n < 0)
+		TEST_FAIL("%s: %s", path, strerror(errno));
+	*ret_len = len;
+	return buf;
+}
+
+static void spew(const char *path, const void *buf, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+	if (fd < 0 || write(fd, buf, len) != (ssize_t)len || close(fd))
+		TEST_FAIL("%s: %s", path, strerror(errno));
+}
+
+/* Opening must fail with the given errno. */
+static void open_fails(const char *path, int want)
+{
+	struct elf_file *ef;
+
+	errno = 0;
+	ef = elf_file__open(path);
+	if (ef) {
+		elf_file__free(ef);
+		TEST_FAIL("%s: opened, want errno %d", path, want);
+	}
+	if (errno != want)
+		TEST_FAIL("%s: errno %d (%s), want %d", path, errno, strerror(errno), want);
+}
+
+static const char *first_glob(const char *pattern, glob_t *g)
+{
+	if (glob(pattern, 0, NULL, g) != 0)
+		return NULL;
+	return g->gl_pathv[0];
+}
+
+TEST(debian_python)
+{
+	__u64 rt = 0, rt_size = 0, ver = 0, ver_size = 0, sec = 0, sec_size = 0, bss, bss_size;
+	unsigned long want;
+	char line[64], *end;
+	__u32 hex = 0;
+	__u8 zeros[64];
+	struct elf_file *ef;
+	FILE *p;
+
+	if (access(DEBIAN_PY, R_OK))
+		TEST_SKIP(DEBIAN_PY " not installed");
+	ef = elf_file__open(DEBIAN_PY);
+	ASSERT_TRUE(ef != NULL);
+
+	/* Stripped: only .dynsym, which has every symbol we need. */
+	ASSERT_EQ(elf_file__find_section(ef, ".symtab", NULL, NULL), -ENOENT);
+	ASSERT_OK(elf_file__find_section(ef, ".dynsym", NULL, NULL));
+	ASSERT_OK(elf_file__find_symbol(ef, "Py_Initialize", NULL, NULL));
+	ASSERT_OK(elf_file__find_symbol(ef, "_PyRuntime", &rt, &rt_size));
+	ASSERT_OK(elf_file__find_symbol(ef, "Py_Version", &ver, &ver_size));
+	ASSERT_TRUE(rt != 0 && rt_size > 1000);
+	ASSERT_TRUE(ver_size == 4 || ver_size == 8);
+	ASSERT_OK(elf_file__find_section(ef, ".PyRuntime", &sec, &sec_size));
+	ASSERT_EQ(sec, rt);
+	ASSERT_TRUE(sec_size >= rt_size);
+	ASSERT_EQ(elf_file__find_symbol(ef, "Py_Initialize_no_such", NULL, NULL), -ENOENT);
+	ASSERT_EQ(elf_file__find_symbol(ef, "Py_Initializ", NULL, NULL), -ENOENT);
+	ASSERT_EQ(elf_file__find_symbol(ef, "", NULL, NULL), -ENOENT);
+	/* Undefined symbols (imports from libc) are not found. */
+	ASSERT_EQ(elf_file__find_symbol(ef, "malloc", NULL, NULL), -ENOENT);
+
+	ASSERT_OK(elf_file__read_vaddr(ef, ver, &hex, sizeof(hex)));
+	p = popen(DEBIAN_PY " -c 'import sys; print(sys.hexversion)'", "re");
+	ASSERT_TRUE(p != NULL);
+	ASSERT_TRUE(fgets(line, sizeof(line), p) != NULL);
+	ASSERT_EQ(pclose(p), 0);
+	errno = 0;
+	want = strtoul(line, &end, 10);
+	ASSERT_TRUE(errno == 0 && end != line && (*end == '\n' || !*end));
+	ASSERT_EQ(hex >> 16, 0x030b);
+	ASSERT_EQ(hex, want);
+
+	/* .bss has no bytes in the file: reads as zero. */
+	ASSERT_OK(elf_file__find_section(ef, ".bss", &bss, &bss_size));
+	ASSERT_TRUE(bss_size > sizeof(zeros));
+	memset(zeros, 0xa5, sizeof(zeros));
+	ASSERT_OK(elf_file__read_vaddr(ef, bss + bss_size - sizeof(zeros), zeros, sizeof(zeros)));
+	for (size_t i = 0; i < sizeof(zeros); i++)
+		ASSERT_EQ(zeros[i], 0);
+
+	/* Outside every PT_LOAD, or across the end of one. */
+	ASSERT_EQ(elf_file__read_vaddr(ef, 0, &hex, sizeof(hex)), -EFAULT);
+	ASSERT_EQ(elf_file__read_vaddr(ef, ~0ULL - 1, &hex, sizeof(hex)), -EFAULT);
+	ASSERT_EQ(elf_file__read_vaddr(ef, bss + bss_size - 2, &hex, sizeof(hex)), -EFAULT);
+	ASSERT_OK(elf_file__read_vaddr(ef, bss + bss_size - 4, &hex, sizeof(hex)));
+	elf_file__free(ef);
+}
+
+/* pyenv's shared builds: .symtab, and the .PyRuntime section of 3.10+ holds _PyRuntime. */
+TEST(pyenv_libpython)
+{
+	glob_t g;
+	size_t checked = 0;
+
+	if (glob("/root/.pyenv/versions/3.1*/lib/libpython3.*.so.1.0", 0, NULL, &g) != 0)
+		TEST_SKIP("no pyenv builds of 3.10+");
+	for (size_t i = 0; i < g.gl_pathc; i++) {
+		const char *path = g.gl_pathv[i];
+		unsigned int maj = 0, min = 0;
+		__u64 rt = 0, sec = 0, ver = 0;
+		struct elf_file *ef;
+		__u32 hex = 0;
+
+		if (sscanf(strstr(path, "versions/") + 9, "%u.%u", &maj, &min) != 2 || min < 10)
+			continue;
+		ef = elf_file__open(path);
+		if (!ef)
+			TEST_FAIL("%s: %s", path, strerror(errno));
+		ASSERT_OK(elf_file__find_section(ef, ".symtab", NULL, NULL));
+		ASSERT_OK(elf_file__find_symbol(ef, "Py_Initialize", NULL, NULL));
+		ASSERT_OK(elf_file__find_symbol(ef, "_PyRuntime", &rt, NULL));
+		ASSERT_OK(elf_file__find_section(ef, ".PyRuntime", &sec, NULL));
+		ASSERT_TRUE(rt != 0);
+		ASSERT_EQ(sec, rt);
+		/* A local (static) function, only in .symtab. */
+		ASSERT_OK(elf_file__find_symbol(ef, "list_dealloc", NULL, NULL));
+		if (min >= 11) {
+			ASSERT_OK(elf_file__find_symbol(ef, "Py_Version", &ver, NULL));
+			ASSERT_OK(elf_file__read_vaddr(ef, ver, &hex, sizeof(hex)));
+			if (hex >> 24 != maj || ((hex >> 16) & 0xff) != min)
+				TEST_FAIL("%s: Py_Version 0x%x", path, hex);
+		}
+		elf_file__free(ef);
+		checked++;
+	}
+	globfree(&g);
+	ASSERT_TRUE(checked > 0);
+}
+
+struct needed_ctx {
+	const char *want;
+	int found, calls, stop_at;
+};
+
+static int needed_cb(const char *name, void *ctx)
+{
+	struct needed_ctx *c = ctx;
+
+	c->calls++;
+	if (strcmp(name, c->want) == 0)
+		c->found = 1;
+	return c->calls == c->stop_at ? 42 : 0;
+}
+
+TEST(needed)
+{
+	struct needed_ctx c = { 0 };
+	char want[64];
+	unsigned int min;
+	struct elf_file *ef;
+	const char *path;
+	glob_t g;
+
+	path = first_glob("/root/.pyenv/versions/3.1*/bin/python3.1?", &g);
+	if (!path)
+		TEST_SKIP("no pyenv builds of 3.10+");
+	if (sscanf(strrchr(path, '/'), "/python3.%u", &min) != 1)
+		TEST_FAIL("%s", path);
+	snprintf(want, sizeof(want), "libpython3.%u.so.1.0", min);
+	ef = elf_file__open(path);
+	ASSERT_TRUE(ef != NULL);
+	globfree(&g);
+	c.want = want;
+	ASSERT_EQ(elf_file__foreach_needed(ef, needed_cb, &c), 0);
+	ASSERT_TRUE(c.found);
+	ASSERT_TRUE(c.calls >= 2); /* and libc.so.6 */
+
+	/* The first non-zero return stops the walk and is returned. */
+	c = (struct needed_ctx){ .want = want, .stop_at = 1 };
+	ASSERT_EQ(elf_file__foreach_needed(ef, needed_cb, &c), 42);
+	ASSERT_EQ(c.calls, 1);
+	elf_file__free(ef);
+}
+
+TEST(not_python)
+{
+	struct needed_ctx c = { .want = "libc.so.6" };
+	struct elf_file *ef = elf_file__open("/bin/sh");
+
+	ASSERT_TRUE(ef != NULL);
+	ASSERT_EQ(elf_file__find_symbol(ef, "Py_Initialize", NULL, NULL), -ENOENT);
+	ASSERT_EQ(elf_file__find_symbol(ef, "_PyRuntime", NULL, NULL), -ENOENT);
+	ASSERT_EQ(elf_file__find_section(ef, ".PyRuntime", NULL, NULL), -ENOENT);
+	ASSERT_OK(elf_file__find_section(ef, ".text", NULL, NULL));
+	ASSERT_OK(elf_file__foreach_needed(ef, needed_cb, &c));
+	ASSERT_TRUE(c.found);
+	elf_file__free(ef);
+	elf_file__free(NULL);
+
+	/* The dynamic loader has no DT_NEEDED at all. */
+	ef = elf_file__open("/lib64/ld-linux-x86-64.so.2");
+	if (ef) {
+		c = (struct needed_ctx){ .want = "" };
+		ASSERT_EQ(elf_file__foreach_needed(ef, needed_cb, &c), 0);
+		ASSERT_EQ(c.calls, 0);
+		elf_file__free(ef);
+	}
+}
+
+TEST(not_elf)
+{
+	static const char text[] = "#!/bin/sh\necho this is not an ELF file\n";
+	size_t len, lib_len;
+	char *sh, *lib = NULL;
+	glob_t g;
+
+	open_fails("/nonexistent/file", ENOENT);
+	open_fails("/tmp", ENOEXEC);
+
+	spew(tmp_path("text"), text, sizeof(text) - 1);
+	open_fails(tmp_path("text"), ENOEXEC);
+	spew(tmp_path("empty"), "", 0);
+	open_fails(tmp_path("empty"), ENOEXEC);
+
+	sh = slurp("/bin/sh", &len);
+	ASSERT_TRUE(len > 4096);
+	spew(tmp_path("sh100"), sh, 100);
+	open_fails(tmp_path("sh100"), ENOEXEC);
+	spew(tmp_path("sh4096"), sh, 4096);
+	open_fails(tmp_path("sh4096"), ENOEXEC);
+	spew(tmp_path("sh-1"), sh, len - 1);
+	open_fails(tmp_path("sh-1"), ENOEXEC);
+
+	/* A 32-bit, then a big-endian header. */
+	sh[4] = 1; /* ELFCLASS32 */
+	spew(tmp_path("sh32"), sh, len);
+	open_fails(tmp_path("sh32"), ENOEXEC);
+	sh[4] = 2;
+	sh[5] = 2; /* ELFDATA2MSB */
+	spew(tmp_path("shbe"), sh, len);
+	open_fails(tmp_path("shbe"), ENOEXEC);
+	free(sh);
+
+	if (first_glob("/root/.pyenv/versions/3.1*/lib/libpython3.*.so.1.0", &g)) {
+		int fd = open(g.gl_pathv[0], O_RDONLY | O_CLOEXEC);
+
+		lib = malloc(4096);
+		ASSERT_TRUE(fd >= 0 && lib);
+		lib_len = (size_t)read(fd, lib, 4096);
+		close(fd);
+		globfree(&g);
+		ASSERT_EQ(lib_len, 4096);
+		spew(tmp_path("lib4096"), lib, 4096);
+		open_fails(tmp_path("lib4096"), ENOEXEC);
+		free(lib);
+	}
+	unlink(tmp_path("text"));
+	unlink(tmp_path("empty"));
+	unlink(tmp_path("sh100"));
+	unlink(tmp_path("sh4096"));
+	unlink(tmp_path("sh-1"));
+	unlink(tmp_path("sh32"));
+	unlink(tmp_path("shbe"));
+	unlink(tmp_path("lib4096"));
+}
+
+static int count_cb(const char *name, void *ctx)
+{
+	(*(int *)ctx) += (int)strlen(name) > 0;
+	return 0;
+}
+
+/* Corrupt bytes of a small ELF file at random: every call must survive. */
+TEST(corrupt)
+{
+	const char *src = access("/bin/true", R_OK) ? "/bin/sh" : "/bin/true";
+	unsigned long long seed = 0x9e3779b97f4a7c15ULL;
+	size_t len, opened = 0;
+	char *orig = slurp(src, &len), *buf = malloc(len);
+	const char *path = tmp_path("corrupt");
+
+	ASSERT_TRUE(buf && len > 8192);
+	for (int iter = 0; iter < 300; iter++) {
+		struct elf_file *ef;
+		__u64 addr, size, bias;
+		int nflips, calls = 0;
+		__u8 b[16];
+
+		memcpy(buf, orig, len);
+		nflips = 1 + iter % 8;
+		for (int i = 0; i < nflips; i++) {
+			size_t at;
+
+			seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+			/* Headers at the start, section headers at the end, or anywhere. */
+			switch ((seed >> 60) % 3) {
+			case 0:
+				at = (seed >> 20) % 512;
+				break;
+			case 1:
+				at = len - 1 - (seed >> 20) % 2048;
+				break;
+			default:
+				at = (seed >> 20) % len;
+				break;
+			}
+			buf[at] = (char)(seed >> 8);
+		}
+		spew(path, buf, len);
+		ef = elf_file__open(path);
+		if (!ef) {
+			if (errno != ENOEXEC)
+				TEST_FAIL("iteration %d: errno %d", iter, errno);
+			continue;
+		}
+		opened++;
+		(void)elf_file__find_symbol(ef, "main", &addr, &size);
+		(void)elf_file__find_symbol(ef, "getenv", &addr, &size);
+		(void)elf_file__find_section(ef, ".text", &addr, &size);
+		(void)elf_file__find_section(ef, ".dynamic", &addr, &size);
+		(void)elf_file__foreach_needed(ef, count_cb, &calls);
+		for (__u64 va = 0; va < 0x10000; va += 0x1000 - 3)
+			(void)elf_file__read_vaddr(ef, va, b, sizeof(b));
+		(void)elf_file__load_bias(ef, 0x555555554000ULL, 0, &bias);
+		(void)elf_file__load_bias(ef, 0x555555555000ULL, 0x1000, &bias);
+		elf_file__free(ef);
+	}
+	unlink(path);
+	free(buf);
+	free(orig);
+	ASSERT_TRUE(opened > 0);
+}
+
+/*
+ * Every mapping of the file at path in this process must give a bias that
+ * puts the symbol at addr.
+ */
+static void check_bias(const char *path, const char *sym, uintptr_t addr)
+{
+	struct procmaps pm = { 0 };
+	struct elf_file *ef;
+	__u64 value, bias;
+	size_t hits = 0;
+	int err;
+
+	ef = elf_file__open(path);
+	if (!ef)
+		TEST_FAIL("%s: %s", path, strerror(errno));
+	ASSERT_OK(elf_file__find_symbol(ef, sym, &value, NULL));
+	ASSERT_OK(procmaps__read("/proc", getpid(), &pm));
+	for (size_t i = 0; i < pm.nr; i++) {
+		const struct procmap *m = &pm.maps[i];
+
+		if (strcmp(m->path, path))
+			continue;
+		err = elf_file__load_bias(ef, m->start, m->offset, &bias);
+		if (err)
+			TEST_FAIL("%s: no PT_LOAD at offset 0x%llx: %d", path,
+				  (unsigned long long)m->offset, err);
+		if (bias + value != addr)
+			TEST_FAIL("%s %s (%s at 0x%llx): 0x%llx + 0x%llx != %p", path, m->perms,
+				  sym, (unsigned long long)m->offset, (unsigned long long)bias,
+				  (unsigned long long)value, (void *)addr);
+		hits++;
+	}
+	procmaps__done(&pm);
+	elf_file__free(ef);
+	if (hits < 2)
+		TEST_FAIL("%s: %zu mappings", path, hits);
+}
+
+/* Path of the mapping that holds addr. */
+static char *mapping_path(uintptr_t addr)
+{
+	struct procmaps pm = { 0 };
+	char *path = NULL;
+
+	ASSERT_OK(procmaps__read("/proc", getpid(), &pm));
+	for (size_t i = 0; i < pm.nr; i++)
+		if (pm.maps[i].start <= addr && addr < pm.maps[i].end)
+			path = strdup(pm.maps[i].path);
+	procmaps__done(&pm);
+	if (!path || path[0] != '/')
+		TEST_FAIL("no file mapping holds %p", (void *)addr);
+	return path;
+}
+
+TEST(load_bias_self)
+{
+	char exe[PATH_MAX];
+	ssize_t n;
+
+	ASSERT_EQ(elffile_test_marker(1), 10);
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	ASSERT_TRUE(n > 0);
+	exe[n] = '\0';
+	check_bias(exe, "elffile_test_marker", (uintptr_t)&elffile_test_marker);
+	check_bias(exe, "tmp_dir", (uintptr_t)tmp_dir); /* a local object in .data */
+}
+
+/* libc's own definitions, not a sanitizer's interceptors that RTLD_DEFAULT would find. */
+static void *libc_handle(void)
+{
+	void *h = dlopen("libc.so.6", RTLD_LAZY | RTLD_NOLOAD);
+
+	if (!h)
+		TEST_SKIP("libc.so.6 not loaded: %s", dlerror());
+	return h;
+}
+
+TEST(load_bias_libc)
+{
+	/* Functions, then objects in .data and (environ) in .bss past the file. */
+	static const char *const syms[] = { "qsort", "strtol", "getpid", "_IO_2_1_stdout_",
+					    "environ" };
+	void *h = libc_handle();
+	char *libc = mapping_path((uintptr_t)dlsym(h, "qsort"));
+
+	ASSERT_TRUE(strstr(libc, "/libc.so.6") != NULL);
+	for (size_t i = 0; i < sizeof(syms) / sizeof(syms[0]); i++) {
+		void *addr = dlsym(h, syms[i]);
+
+		if (!addr)
+			TEST_FAIL("dlsym %s: %s", syms[i], dlerror());
+		check_bias(libc, syms[i], (uintptr_t)addr);
+	}
+	free(libc);
+	dlclose(h);
+}
+
+/* The default version of a symbol wins over a hidden compat one ("memcpy@GLIBC_2.2.5"). */
+TEST(default_version)
+{
+	void *h = libc_handle(), *compat = dlvsym(h, "memcpy", "GLIBC_2.2.5");
+	struct procmaps pm = { 0 };
+	struct elf_file *ef;
+	__u64 value, bias = 0;
+	char *libc;
+
+	if (!compat)
+		TEST_SKIP("no memcpy@GLIBC_2.2.5");
+	libc = mapping_path((uintptr_t)compat);
+	ef = elf_file__open(libc);
+	ASSERT_TRUE(ef != NULL);
+	ASSERT_OK(elf_file__find_symbol(ef, "memcpy", &value, NULL));
+	ASSERT_OK(procmaps__read("/proc", getpid(), &pm));
+	for (size_t i = 0; i < pm.nr; i++)
+		if (strcmp(pm.maps[i].path, libc) == 0 && pm.maps[i].offset == 0)
+			ASSERT_OK(elf_file__load_bias(ef, pm.maps[i].start, 0, &bias));
+	procmaps__done(&pm);
+	ASSERT_TRUE(bias != 0);
+	ASSERT_TRUE(bias + value != (uintptr_t)compat);
+	elf_file__free(ef);
+	free(libc);
+	dlclose(h);
+}
