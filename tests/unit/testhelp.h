@@ -108,10 +108,11 @@ static int test_selected(const char *name)
 
 int main(void)
 {
-	int failed = 0;
+	/* volatile: both live across the setjmp() below. */
+	volatile int failed = 0;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	for (int i = 0; i < test_count; i++) {
+	for (volatile int i = 0; i < test_count; i++) {
 		if (!test_selected(test_cases[i].name))
 			continue;
 		test_cur_name = test_cases[i].name;
