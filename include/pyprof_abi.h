@@ -9,7 +9,7 @@
  * any change to a struct or enum below; pyprofd checks it against the
  * skeleton's rodata.
  */
-#define PYPROF_ABI_VERSION 1
+#define PYPROF_ABI_VERSION 2
 
 #define PYPROF_MAX_FRAMES	256	/* Python frames kept per sample */
 #define PYPROF_MAX_KSTACK	127	/* kernel frames (perf_event_max_stack default) */
@@ -18,6 +18,7 @@
 #define PYPROF_THREAD_WALK	256	/* tstates visited looking for a thread */
 #define PYPROF_FRAME_READ	128	/* bytes read per frame (covers every layout) */
 #define PYPROF_TSTATE_READ	192	/* bytes read per tstate while walking the list */
+#define PYPROF_CODE_READ	96	/* bytes read per code object for its fingerprint */
 #define PYPROF_RINGBUF_BYTES	(4u << 20)
 #define PYPROF_COMM_LEN		16
 
@@ -46,10 +47,17 @@ struct pyprof_layout {
 	__s16 frame_instr;		/* f_lasti (int) or prev_instr / instr_ptr (pointer) */
 	__s16 frame_owner;		/* owner byte, -1 before 3.11 */
 	__s16 code_adaptive;		/* offsetof(PyCodeObject, co_code_adaptive), 3.11+ */
+	__u16 frame_read;		/* bytes to read per frame, <= PYPROF_FRAME_READ */
+	__s16 code_fp_off;		/* PYPROF_CODE_READ bytes of a code object read from here */
 	__u8 instr_kind;		/* enum pyprof_instr_kind */
 	__u8 owner_cstack;		/* owner value of C-stack/shim frames to skip */
 	__u8 tag_mask;			/* low bits to clear from frame_code (3.14 _PyStackRef) */
-	__u8 pad[3];
+	/* Offsets inside that read of the fields the fingerprint covers. */
+	__u8 fp_firstlineno;		/* co_firstlineno (int) */
+	__u8 fp_name;			/* co_qualname (3.11+) or co_name */
+	__u8 fp_filename;		/* co_filename */
+	__u8 fp_linetable;		/* co_linetable / co_lnotab */
+	__u8 pad[1];
 };
 
 /* Per-process configuration, keyed by tgid in map "procs". */
@@ -89,8 +97,27 @@ enum pyprof_unwind_error {
 struct pyprof_frame {
 	__u64 code;	/* PyCodeObject * in the target */
 	__s32 instr;	/* code-unit index (3.10+) or byte offset (<= 3.9); -1 = not started */
-	__u32 pad;
+	__u32 code_fp;	/* pyprof_code_fp() of the object at sample time, 0 = not read */
 };
+
+/*
+ * Fingerprint of a code object: the fields that name it.  Code objects are
+ * freed (a module's body after import, exec()'d code) and their addresses
+ * reused; the daemon reads names after the sample, so it checks that the
+ * object it reads is the one that was sampled.  Never 0.
+ */
+static inline __u32 pyprof_code_fp(__u32 firstlineno, __u64 name, __u64 filename, __u64 linetable)
+{
+	__u64 h = (firstlineno + 1) * 0x9e3779b97f4a7c15ull;
+
+	h = (h ^ name) * 0xff51afd7ed558ccdull;
+	h ^= h >> 29;
+	h = (h ^ filename) * 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 29;
+	h = (h ^ linetable) * 0xff51afd7ed558ccdull;
+	h ^= h >> 32;
+	return (__u32)h | 1;
+}
 
 #define PYPROF_SAMPLE_USER_MODE 0x1 /* the sample interrupted user code */
 
@@ -125,6 +152,7 @@ enum pyprof_counter {
 	PYPROF_CNT_READ_RUNTIME,	/* reading _PyRuntime faulted */
 	PYPROF_CNT_READ_TSTATE,		/* reading a PyThreadState / interpreter faulted */
 	PYPROF_CNT_READ_FRAME,		/* reading a frame faulted */
+	PYPROF_CNT_READ_CODE,		/* reading a code object faulted: frame kept, unchecked */
 	PYPROF_CNT_THREAD_WALK_LIMIT,	/* thread list longer than PYPROF_THREAD_WALK */
 	PYPROF_CNT_TRUNCATED,		/* stack deeper than PYPROF_MAX_FRAMES */
 	PYPROF_CNT_KSTACK_FAIL,		/* bpf_get_stack() failed */

@@ -1,0 +1,452 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* pyprof: samples CPython stacks (and kernel stacks) in the kernel on cpu-clock events. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include "pyprof_abi.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+const volatile __u32 abi_version = PYPROF_ABI_VERSION;
+const volatile bool collect_kernel = true;
+const volatile __u32 daemon_pid = 0;
+/* Wake the daemon only once this much sample data waits: it drains on a timer anyway. */
+const volatile __u64 wakeup_bytes = PYPROF_RINGBUF_BYTES / 4;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PYPROF_MAX_PROCS);
+	__type(key, __u32);
+	__type(value, struct pyprof_proc);
+} procs SEC(".maps");
+
+/* tid -> PyThreadState address, validated against the thread's fs base on every use. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, PYPROF_MAX_THREADS);
+	__type(key, __u32);
+	__type(value, __u64);
+} tstates SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, PYPROF_RINGBUF_BYTES);
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, PYPROF_CNT__MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+/* The sample being built plus a buffer for one frame or tstate read. */
+struct scratch {
+	struct pyprof_sample s;
+	__u8 buf[PYPROF_TSTATE_READ];
+	__u8 code[PYPROF_CODE_READ];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct scratch);
+} scratch SEC(".maps");
+
+static __always_inline void count(__u32 which)
+{
+	__u64 *v = bpf_map_lookup_elem(&counters, &which);
+
+	if (v)
+		*v += 1;
+}
+
+/* Reads a pointer-sized field at a userspace-supplied offset of a buffer already copied in. */
+static __always_inline __u64 buf_u64(const __u8 *buf, __s16 off)
+{
+	__u32 o = (__u16)off;
+
+	if (o > PYPROF_TSTATE_READ - 8)
+		return 0;
+	return *(const __u64 *)(buf + o);
+}
+
+static __always_inline __u32 buf_u32(const __u8 *buf, __s16 off)
+{
+	__u32 o = (__u16)off;
+
+	if (o > PYPROF_TSTATE_READ - 4)
+		return 0;
+	return *(const __u32 *)(buf + o);
+}
+
+static __always_inline __u8 buf_u8(const __u8 *buf, __s16 off)
+{
+	__u32 o = (__u16)off;
+
+	if (o > PYPROF_TSTATE_READ - 1)
+		return 0;
+	return buf[o];
+}
+
+static __always_inline __u64 code_u64(const __u8 *code, __u8 off)
+{
+	__u32 o = off;
+
+	if (o > PYPROF_CODE_READ - 8)
+		return 0;
+	return *(const __u64 *)(code + o);
+}
+
+/* Fingerprint of the code object at addr (see pyprof_code_fp()), 0 if unreadable. */
+static __always_inline __u32 code_fingerprint(const struct pyprof_layout *l, __u8 *code, __u64 addr)
+{
+	__u32 first, o = l->fp_firstlineno;
+
+	if (l->code_fp_off < 0 ||
+	    bpf_probe_read_user(code, PYPROF_CODE_READ, (const void *)(addr + l->code_fp_off))) {
+		count(PYPROF_CNT_READ_CODE);
+		return 0;
+	}
+	if (o > PYPROF_CODE_READ - 4)
+		return 0;
+	first = *(const __u32 *)(code + o);
+	return pyprof_code_fp(first, code_u64(code, l->fp_name), code_u64(code, l->fp_filename),
+			      code_u64(code, l->fp_linetable));
+}
+
+static __always_inline int read_ptr(__u64 *dst, __u64 addr, __s16 off)
+{
+	if (off < 0)
+		return -1;
+	return bpf_probe_read_user(dst, sizeof(*dst), (const void *)(addr + off));
+}
+
+/* State of a thread-list or frame walk, shared with its bpf_loop() callback. */
+struct walk {
+	const struct pyprof_proc *proc;
+	struct pyprof_sample *s;
+	__u8 *buf;
+	__u8 *code;
+	__u64 fsbase;
+	__u64 interp;
+	__u64 cur;	/* tstate or frame being looked at */
+	__u32 n;	/* frames stored */
+	int err;	/* enum pyprof_unwind_error; -1 while going on */
+};
+
+static long thread_step(__u32 i, struct walk *w)
+{
+	const struct pyprof_layout *l = &w->proc->layout;
+
+	if (!w->cur) {
+		/* End of this interpreter's threads: go on with the next interpreter. */
+		if (read_ptr(&w->interp, w->interp, l->interp_next) || !w->interp) {
+			count(PYPROF_CNT_NO_TSTATE);
+			w->err = PYPROF_UNWIND_NO_TSTATE;
+			return 1;
+		}
+		if (read_ptr(&w->cur, w->interp, l->interp_threads_head)) {
+			count(PYPROF_CNT_READ_TSTATE);
+			w->err = PYPROF_UNWIND_READ_FAULT;
+			return 1;
+		}
+		return 0;
+	}
+	if (bpf_probe_read_user(w->buf, PYPROF_TSTATE_READ, (const void *)w->cur)) {
+		count(PYPROF_CNT_READ_TSTATE);
+		w->err = PYPROF_UNWIND_READ_FAULT;
+		return 1;
+	}
+	if (buf_u64(w->buf, l->tstate_thread_id) == w->fsbase) {
+		w->err = PYPROF_UNWIND_OK;
+		return 1;
+	}
+	w->cur = buf_u64(w->buf, l->tstate_next);
+	return 0;
+}
+
+/*
+ * Finds the PyThreadState of the current thread: CPython stores pthread_self()
+ * in tstate->thread_id, and on x86_64 (glibc and musl) pthread_self() is the
+ * thread pointer, i.e. the task's fs base.  This works for every thread, not
+ * just the GIL holder, and needs no libc internals.  Found tstates are cached
+ * per tid and re-validated with one read.
+ */
+static __always_inline int find_tstate(struct walk *w, __u32 tid, __u64 *ret)
+{
+	const struct pyprof_layout *l = &w->proc->layout;
+	struct task_struct *task = (void *)bpf_get_current_task();
+	__u64 ts, thid = 0;
+	__u64 *cached;
+
+	w->fsbase = BPF_CORE_READ(task, thread.fsbase);
+	cached = bpf_map_lookup_elem(&tstates, &tid);
+	if (cached) {
+		ts = *cached;
+		if (read_ptr(&thid, ts, l->tstate_thread_id) == 0 && thid == w->fsbase) {
+			count(PYPROF_CNT_TSTATE_CACHE_HIT);
+			*ret = ts;
+			return PYPROF_UNWIND_OK;
+		}
+		count(PYPROF_CNT_TSTATE_CACHE_STALE);
+		bpf_map_delete_elem(&tstates, &tid);
+	}
+
+	if (read_ptr(&w->interp, w->proc->runtime_addr, l->runtime_interp_head)) {
+		count(PYPROF_CNT_READ_RUNTIME);
+		return PYPROF_UNWIND_READ_FAULT;
+	}
+	if (!w->interp) {
+		count(PYPROF_CNT_NO_INTERP);
+		return PYPROF_UNWIND_NO_INTERP;
+	}
+	if (read_ptr(&w->cur, w->interp, l->interp_threads_head)) {
+		count(PYPROF_CNT_READ_TSTATE);
+		return PYPROF_UNWIND_READ_FAULT;
+	}
+	w->err = -1;
+	bpf_loop(PYPROF_THREAD_WALK, thread_step, w, 0);
+	if (w->err < 0) {
+		count(PYPROF_CNT_THREAD_WALK_LIMIT);
+		return PYPROF_UNWIND_NO_TSTATE;
+	}
+	if (w->err == PYPROF_UNWIND_OK) {
+		bpf_map_update_elem(&tstates, &tid, &w->cur, BPF_ANY);
+		*ret = w->cur;
+	}
+	return w->err;
+}
+
+static long frame_step(__u32 i, struct walk *w)
+{
+	const struct pyprof_layout *l = &w->proc->layout;
+	__u32 size = l->frame_read;
+	__u64 code, back, ptr;
+	__s64 instr;
+	__u32 n;
+
+	if (!w->cur) {
+		w->err = PYPROF_UNWIND_OK;
+		return 1;
+	}
+	if (size < 8 || size > PYPROF_FRAME_READ)
+		size = PYPROF_FRAME_READ;
+	if (bpf_probe_read_user(w->buf, size, (const void *)w->cur)) {
+		count(PYPROF_CNT_READ_FRAME);
+		w->err = PYPROF_UNWIND_READ_FAULT;
+		return 1;
+	}
+	code = buf_u64(w->buf, l->frame_code) & ~(__u64)l->tag_mask;
+	back = buf_u64(w->buf, l->frame_back);
+	/* 3.12+: frames owned by the C stack are entry shims, not Python code. */
+	if (l->frame_owner >= 0 && buf_u8(w->buf, l->frame_owner) == l->owner_cstack) {
+		w->cur = back;
+		return 0;
+	}
+	n = w->n;
+	if (n >= PYPROF_MAX_FRAMES) {
+		count(PYPROF_CNT_TRUNCATED);
+		w->err = PYPROF_UNWIND_TRUNCATED;
+		return 1;
+	}
+	if (l->instr_kind == PYPROF_INSTR_PTR) {
+		ptr = buf_u64(w->buf, l->frame_instr);
+		instr = (__s64)(ptr - code - (__u64)l->code_adaptive) >> 1;
+	} else {
+		instr = (__s32)buf_u32(w->buf, l->frame_instr);
+	}
+	if (instr < -1 || instr > 0x7fffffff)
+		instr = -1;
+	w->s->frames[n & (PYPROF_MAX_FRAMES - 1)].code = code;
+	w->s->frames[n & (PYPROF_MAX_FRAMES - 1)].instr = (__s32)instr;
+	w->s->frames[n & (PYPROF_MAX_FRAMES - 1)].code_fp = code_fingerprint(l, w->code, code);
+	w->n = n + 1;
+	w->cur = back;
+	return 0;
+}
+
+/* Walks the frame chain from the thread's current frame, leaf first. */
+static __always_inline int walk_frames(struct walk *w, __u64 tstate)
+{
+	const struct pyprof_layout *l = &w->proc->layout;
+	__u64 frame = 0;
+
+	if (read_ptr(&frame, tstate, l->tstate_frame)) {
+		count(PYPROF_CNT_READ_TSTATE);
+		return PYPROF_UNWIND_READ_FAULT;
+	}
+	if (frame && l->cframe_current_frame >= 0 &&
+	    read_ptr(&frame, frame, l->cframe_current_frame)) {
+		count(PYPROF_CNT_READ_TSTATE);
+		return PYPROF_UNWIND_READ_FAULT;
+	}
+	if (!frame) {
+		count(PYPROF_CNT_NO_FRAME);
+		return PYPROF_UNWIND_NO_FRAME;
+	}
+	w->cur = frame;
+	w->n = 0;
+	w->err = -1;
+	/* Shim frames are skipped without using a slot, hence the slack. */
+	bpf_loop(PYPROF_MAX_FRAMES + 64, frame_step, w, 0);
+	w->s->nr_frames = w->n;
+	if (w->err < 0) {
+		/* Out of iterations with frames left: as deep as a truncation. */
+		count(PYPROF_CNT_TRUNCATED);
+		return PYPROF_UNWIND_TRUNCATED;
+	}
+	return w->err;
+}
+
+SEC("perf_event")
+int on_sample(struct bpf_perf_event_data *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 pid = id >> 32, tid = (__u32)id, zero = 0, nr;
+	const struct pyprof_proc *proc;
+	struct scratch *sc;
+	struct pyprof_sample *s;
+	struct walk w = {};
+	__u64 tstate = 0, size, flags;
+	long kn;
+	int err;
+
+	count(PYPROF_CNT_SAMPLES);
+	if (pid == 0) {
+		count(PYPROF_CNT_IDLE);
+		return 0;
+	}
+	proc = bpf_map_lookup_elem(&procs, &pid);
+	if (!proc) {
+		count(PYPROF_CNT_NOT_PYTHON);
+		return 0;
+	}
+	sc = bpf_map_lookup_elem(&scratch, &zero);
+	if (!sc) {
+		count(PYPROF_CNT_NO_SCRATCH);
+		return 0;
+	}
+	s = &sc->s;
+	s->hdr.ts = bpf_ktime_get_ns();
+	s->hdr.kind = PYPROF_EV_SAMPLE;
+	s->hdr.pid = pid;
+	s->hdr.tid = tid;
+	s->hdr.cpu = bpf_get_smp_processor_id();
+	bpf_get_current_comm(s->hdr.comm, sizeof(s->hdr.comm));
+	s->tstate = 0;
+	s->nr_frames = 0;
+	s->nr_kstack = 0;
+	s->flags = 0;
+
+	/* Full-width read: the verifier rejects narrowed loads of the saved registers. */
+	if ((*(volatile __u64 *)&ctx->regs.cs & 3) == 3) {
+		s->flags |= PYPROF_SAMPLE_USER_MODE;
+	} else if (collect_kernel) {
+		kn = bpf_get_stack(ctx, s->kstack, sizeof(s->kstack), 0);
+		if (kn < 0)
+			count(PYPROF_CNT_KSTACK_FAIL);
+		else
+			s->nr_kstack = kn / sizeof(__u64);
+	}
+
+	w.proc = proc;
+	w.s = s;
+	w.buf = sc->buf;
+	w.code = sc->code;
+	err = find_tstate(&w, tid, &tstate);
+	if (err == PYPROF_UNWIND_OK) {
+		s->tstate = tstate;
+		err = walk_frames(&w, tstate);
+	}
+	s->error = err;
+
+	nr = s->nr_frames;
+	if (nr > PYPROF_MAX_FRAMES)
+		nr = PYPROF_MAX_FRAMES;
+	size = __builtin_offsetof(struct pyprof_sample, frames) + nr * sizeof(struct pyprof_frame);
+	flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
+									       : BPF_RB_NO_WAKEUP;
+	if (bpf_ringbuf_output(&events, s, size, flags))
+		count(PYPROF_CNT_RINGBUF_FULL);
+	else
+		count(PYPROF_CNT_EMITTED);
+	return 0;
+}
+
+static __always_inline void send_event(__u32 kind, __u32 pid, __u32 tid)
+{
+	struct pyprof_event_hdr *e;
+
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count(PYPROF_CNT_EVENT_LOST);
+		return;
+	}
+	e->ts = bpf_ktime_get_ns();
+	e->kind = kind;
+	e->pid = pid;
+	e->tid = tid;
+	e->cpu = bpf_get_smp_processor_id();
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	__u32 pid = BPF_CORE_READ(p, tgid);
+
+	/* The old image is gone: its layout must not be applied to the new one. */
+	bpf_map_delete_elem(&procs, &pid);
+	if (pid != daemon_pid)
+		send_event(PYPROF_EV_EXEC, pid, BPF_CORE_READ(p, pid));
+	return 0;
+}
+
+/* A child process of a Python process has the same memory layout: profile it at once. */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 ppid = BPF_CORE_READ(parent, tgid);
+	__u32 cpid = BPF_CORE_READ(child, tgid);
+	struct pyprof_proc *proc;
+
+	if (cpid == ppid)
+		return 0; /* a new thread */
+	proc = bpf_map_lookup_elem(&procs, &ppid);
+	if (!proc)
+		return 0;
+	if (bpf_map_update_elem(&procs, &cpid, proc, BPF_NOEXIST))
+		count(PYPROF_CNT_FORK_FULL);
+	else
+		count(PYPROF_CNT_FORK_INHERIT);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(on_exit, struct task_struct *p)
+{
+	__u32 pid = BPF_CORE_READ(p, tgid);
+	__u32 tid = BPF_CORE_READ(p, pid);
+
+	bpf_map_delete_elem(&tstates, &tid);
+	/* signal->live has dropped to 0 once the last thread of the group exits. */
+	if (BPF_CORE_READ(p, signal, live.counter) != 0)
+		return 0;
+	if (bpf_map_delete_elem(&procs, &pid) == 0)
+		send_event(PYPROF_EV_EXIT, pid, tid);
+	return 0;
+}
+
+/* Attached by pyprofd to each interpreter binary or libpython it knows of. */
+SEC("uprobe")
+int on_py_init(struct pt_regs *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+
+	send_event(PYPROF_EV_PYINIT, id >> 32, (__u32)id);
+	return 0;
+}

@@ -1,0 +1,483 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* pyprofd: system-wide CPU profiler daemon for Python processes. */
+#include <errno.h>
+#include <getopt.h>
+#include <linux/perf_event.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/libbpf.h>
+#include <bpf/bpf.h>
+#include "pyprof.skel.h"
+#include "ksyms.h"
+#include "util.h"
+#include "pyprofd.h"
+
+/* epoll tags: small integers for fixed fds, client pointers otherwise. */
+#define TAG_SIGNAL ((__u64)1)
+#define TAG_TIMER  ((__u64)2)
+#define TAG_RING   ((__u64)3)
+#define TAG_LISTEN ((__u64)4)
+
+static struct daemon the_daemon;
+
+__u64 now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
+}
+
+void log_msg(struct daemon *d, int prio, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (prio == LOG_DEBUG && d->cfg.verbose < 1)
+		return;
+	/* "<N>" lets journald set the priority; plain stderr otherwise. */
+	fprintf(stderr, "<%d>pyprofd: ", prio);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	if (level == LIBBPF_DEBUG && the_daemon.cfg.verbose < 2)
+		return 0;
+	if (level == LIBBPF_INFO && the_daemon.cfg.verbose < 1)
+		return 0;
+	return vfprintf(stderr, fmt, args);
+}
+
+static void help(void)
+{
+	printf("Usage: pyprofd [OPTIONS]\n"
+	       "\n"
+	       "Always-on CPU profiler for every Python process on this host. Samples\n"
+	       "Python and kernel stacks with eBPF, folds them into time windows and\n"
+	       "answers pyprofctl on a Unix socket.\n"
+	       "\n"
+	       "Options:\n"
+	       "  -s, --socket PATH      socket to listen on (default %s)\n"
+	       "  -r, --rate HZ          samples per second per CPU (default 99, 1-10000)\n"
+	       "  -w, --window SECONDS   length of one time window (default 10)\n"
+	       "  -R, --retention DUR    history kept, e.g. 3600, 90m, 1h (default 1h)\n"
+	       "      --no-kernel        do not record kernel stacks\n"
+	       "  -v, --verbose          more logging (twice: libbpf debug output)\n"
+	       "  -h, --help             show this help\n"
+	       "      --version          show the version\n"
+	       "\n"
+	       "Examples:\n"
+	       "  pyprofd                       # defaults: 99 Hz, 10 s windows, 1 h history\n"
+	       "  pyprofd --rate 499 --socket /tmp/pyprof.sock\n"
+	       "  pyprofctl snapshot --pid 1234 --seconds 30 | flamegraph.pl > cpu.svg\n",
+	       PYPROFD_DEFAULT_SOCKET);
+}
+
+enum { ARG_VERSION = 0x100, ARG_NO_KERNEL };
+
+/* <0 error, 0 exit success (help/version), >0 run. */
+static int parse_argv(int argc, char **argv, struct config *cfg)
+{
+	static const struct option opts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "rate", required_argument, NULL, 'r' },
+		{ "window", required_argument, NULL, 'w' },
+		{ "retention", required_argument, NULL, 'R' },
+		{ "no-kernel", no_argument, NULL, ARG_NO_KERNEL },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, ARG_VERSION },
+		{}
+	};
+	long long v;
+	__u64 ns;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "s:r:w:R:vh", opts, NULL)) >= 0) {
+		switch (c) {
+		case 's':
+			if (!*optarg || strlen(optarg) >= 108) {
+				fprintf(stderr, "pyprofd: invalid socket path '%s'\n", optarg);
+				return -EINVAL;
+			}
+			cfg->socket_path = optarg;
+			break;
+		case 'r':
+			if (parse_int_range(optarg, 1, 10000, &v) < 0) {
+				fprintf(stderr, "pyprofd: invalid --rate '%s' (1-10000)\n", optarg);
+				return -EINVAL;
+			}
+			cfg->rate_hz = (__u32)v;
+			break;
+		case 'w':
+			if (parse_duration_ns(optarg, &ns) < 0 || ns < 1000000000ull ||
+			    ns > 3600ull * 1000000000ull) {
+				fprintf(stderr, "pyprofd: invalid --window '%s' (1s-1h)\n", optarg);
+				return -EINVAL;
+			}
+			cfg->window_ns = ns;
+			break;
+		case 'R':
+			if (parse_duration_ns(optarg, &ns) < 0 || ns < 1000000000ull ||
+			    ns > 30ull * 86400 * 1000000000ull) {
+				fprintf(stderr, "pyprofd: invalid --retention '%s' (1s-30d)\n", optarg);
+				return -EINVAL;
+			}
+			cfg->retention_ns = ns;
+			break;
+		case ARG_NO_KERNEL:
+			cfg->kernel_stacks = false;
+			break;
+		case 'v':
+			cfg->verbose++;
+			break;
+		case 'h':
+			help();
+			return 0;
+		case ARG_VERSION:
+			printf("pyprofd %s\n", PYPROFD_VERSION);
+			return 0;
+		default:
+			fprintf(stderr, "Try 'pyprofd --help'.\n");
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "pyprofd: unexpected argument '%s'\n", argv[optind]);
+		return -EINVAL;
+	}
+	if (cfg->retention_ns < cfg->window_ns) {
+		fprintf(stderr, "pyprofd: --retention must be at least one --window\n");
+		return -EINVAL;
+	}
+	return 1;
+}
+
+/* Parses /sys/devices/system/cpu/online ("0-3,5") into a bitmap of up to 4096 CPUs. */
+static int online_cpus(bool *online, int max)
+{
+	char buf[4096], *p, *end;
+	FILE *f;
+	int n = 0;
+
+	f = fopen("/sys/devices/system/cpu/online", "re");
+	if (!f)
+		return -errno;
+	if (!fgets(buf, sizeof(buf), f)) {
+		fclose(f);
+		return -EIO;
+	}
+	fclose(f);
+	for (p = buf; *p && *p != '\n';) {
+		long a = strtol(p, &end, 10), b = a;
+
+		if (end == p)
+			return -EINVAL;
+		p = end;
+		if (*p == '-') {
+			p++;
+			b = strtol(p, &end, 10);
+			if (end == p)
+				return -EINVAL;
+			p = end;
+		}
+		for (long i = a; i <= b && i < max; i++, n++)
+			online[i] = true;
+		if (*p == ',')
+			p++;
+	}
+	return n;
+}
+
+static int attach_perf_events(struct daemon *d)
+{
+	static bool online[4096];
+	int ncpu = libbpf_num_possible_cpus(), err = 0;
+
+	if (ncpu <= 0)
+		return ncpu ? ncpu : -EINVAL;
+	if (ncpu > 4096)
+		ncpu = 4096;
+	err = online_cpus(online, ncpu);
+	if (err < 0)
+		return err;
+	d->perf_links = calloc(ncpu, sizeof(*d->perf_links));
+	if (!d->perf_links)
+		return -ENOMEM;
+	for (int cpu = 0; cpu < ncpu; cpu++) {
+		struct perf_event_attr attr = {
+			.type = PERF_TYPE_SOFTWARE,
+			.config = PERF_COUNT_SW_CPU_CLOCK,
+			.size = sizeof(attr),
+			.freq = 1,
+			.sample_freq = d->cfg.rate_hz,
+		};
+		int fd;
+
+		if (!online[cpu])
+			continue;
+		fd = syscall(__NR_perf_event_open, &attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
+		if (fd < 0) {
+			err = -errno;
+			if (err == -ENODEV)
+				continue; /* went offline meanwhile */
+			log_msg(d, LOG_ERR, "Failed to open cpu-clock perf event on CPU %d: %s", cpu,
+				strerror(-err));
+			return err;
+		}
+		d->perf_links[d->nr_perf_links] = bpf_program__attach_perf_event(d->skel->progs.on_sample, fd);
+		if (!d->perf_links[d->nr_perf_links]) {
+			err = -errno;
+			close(fd);
+			log_msg(d, LOG_ERR, "Failed to attach to perf event on CPU %d: %s", cpu,
+				strerror(-err));
+			return err;
+		}
+		d->nr_perf_links++;
+	}
+	return d->nr_perf_links ? 0 : -ENODEV;
+}
+
+static int on_event(void *ctx, void *data, size_t size)
+{
+	struct daemon *d = ctx;
+	const struct pyprof_event_hdr *h = data;
+
+	if (size < sizeof(*h))
+		return 0;
+	switch (h->kind) {
+	case PYPROF_EV_SAMPLE:
+		d->samples_in++;
+		(void)symbolize__sample(d, data, size);
+		break;
+	case PYPROF_EV_EXEC:
+		d->events_exec++;
+		procs__exited(d, h->pid, h->ts);
+		(void)procs__discover(d, h->pid, true);
+		break;
+	case PYPROF_EV_EXIT:
+		d->events_exit++;
+		procs__exited(d, h->pid, h->ts);
+		break;
+	case PYPROF_EV_PYINIT:
+		d->events_pyinit++;
+		if (!procs__find_live(d, h->pid))
+			(void)procs__discover(d, h->pid, true);
+		break;
+	}
+	return 0;
+}
+
+static int epoll_add(int epfd, int fd, __u32 events, __u64 tag)
+{
+	struct epoll_event ev = { .events = events, .data.u64 = tag };
+
+	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
+static int setup(struct daemon *d)
+{
+	struct itimerspec its = {
+		.it_interval = { 0, PYPROFD_TICK_MS * 1000000L },
+		.it_value = { 0, PYPROFD_TICK_MS * 1000000L },
+	};
+	sigset_t mask;
+	int err;
+
+	libbpf_set_print(libbpf_print);
+	d->start_ns = now_ns();
+	d->last_rescan_ns = d->last_expire_ns = d->start_ns;
+
+	/* Open, configure, load, attach. */
+	d->skel = pyprof_bpf__open();
+	if (!d->skel) {
+		err = -errno;
+		log_msg(d, LOG_ERR, "Failed to open BPF skeleton: %s", strerror(-err));
+		return err;
+	}
+	d->skel->rodata->collect_kernel = d->cfg.kernel_stacks;
+	d->skel->rodata->daemon_pid = getpid();
+	if (d->skel->rodata->abi_version != PYPROF_ABI_VERSION) {
+		log_msg(d, LOG_ERR, "BPF object ABI %u does not match pyprofd ABI %u",
+			d->skel->rodata->abi_version, PYPROF_ABI_VERSION);
+		return -EPROTO;
+	}
+	err = pyprof_bpf__load(d->skel);
+	if (err) {
+		log_msg(d, LOG_ERR, "Failed to load BPF programs: %s (need root, or CAP_BPF + CAP_PERFMON)",
+			strerror(-err));
+		return err;
+	}
+	d->skel->links.on_exec = bpf_program__attach(d->skel->progs.on_exec);
+	d->skel->links.on_exit = bpf_program__attach(d->skel->progs.on_exit);
+	d->skel->links.on_fork = bpf_program__attach(d->skel->progs.on_fork);
+	if (!d->skel->links.on_exec || !d->skel->links.on_exit || !d->skel->links.on_fork) {
+		err = -errno;
+		log_msg(d, LOG_ERR, "Failed to attach sched tracepoints: %s", strerror(-err));
+		return err;
+	}
+	d->rb = ring_buffer__new(bpf_map__fd(d->skel->maps.events), on_event, d, NULL);
+	if (!d->rb) {
+		err = -errno;
+		log_msg(d, LOG_ERR, "Failed to create ring buffer: %s", strerror(-err));
+		return err;
+	}
+	d->ksyms = ksyms__load("/proc/kallsyms");
+	if (!d->ksyms)
+		log_msg(d, LOG_WARN, "Kernel symbols unavailable (%s), kernel frames will be addresses",
+			strerror(errno));
+
+	d->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (d->epfd < 0)
+		return -errno;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+		return -errno;
+	signal(SIGPIPE, SIG_IGN);
+	d->sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	d->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (d->sigfd < 0 || d->timerfd < 0)
+		return -errno;
+	if (timerfd_settime(d->timerfd, 0, &its, NULL) < 0)
+		return -errno;
+	err = server__listen(d);
+	if (err) {
+		log_msg(d, LOG_ERR, "Failed to listen on '%s': %s", d->cfg.socket_path,
+			strerror(-err));
+		return err;
+	}
+	err = epoll_add(d->epfd, d->sigfd, EPOLLIN, TAG_SIGNAL);
+	err = err ?: epoll_add(d->epfd, d->timerfd, EPOLLIN, TAG_TIMER);
+	err = err ?: epoll_add(d->epfd, ring_buffer__epoll_fd(d->rb), EPOLLIN, TAG_RING);
+	err = err ?: epoll_add(d->epfd, d->listenfd, EPOLLIN, TAG_LISTEN);
+	if (err)
+		return err;
+
+	/* Processes already running; exec events cover the ones started from now on. */
+	procs__rescan(d);
+	err = attach_perf_events(d);
+	if (err) {
+		log_msg(d, LOG_ERR, "Failed to attach cpu-clock sampling: %s", strerror(-err));
+		return err;
+	}
+	log_msg(d, LOG_INFO, "sampling %d CPUs at %u Hz, window %llus, retention %llus, socket '%s'",
+		d->nr_perf_links, d->cfg.rate_hz,
+		(unsigned long long)(d->cfg.window_ns / 1000000000ull),
+		(unsigned long long)(d->cfg.retention_ns / 1000000000ull), d->cfg.socket_path);
+	return 0;
+}
+
+static void tick(struct daemon *d)
+{
+	__u64 expirations, now;
+
+	if (read(d->timerfd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
+		log_msg(d, LOG_WARN, "timerfd read failed: %s", strerror(errno));
+	(void)ring_buffer__consume(d->rb);
+	now = now_ns();
+	procs__retry_pending(d);
+	server__tick(d);
+	if (now - d->last_rescan_ns >= PYPROFD_RESCAN_MS * 1000000ull) {
+		d->last_rescan_ns = now;
+		procs__rescan(d);
+	}
+	if (now - d->last_expire_ns >= 1000000000ull) {
+		d->last_expire_ns = now;
+		procs__expire(d);
+	}
+}
+
+static int run(struct daemon *d)
+{
+	struct epoll_event evs[32];
+
+	while (!d->exiting) {
+		int n = epoll_wait(d->epfd, evs, 32, -1);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		for (int i = 0; i < n; i++) {
+			__u64 tag = evs[i].data.u64;
+
+			if (tag == TAG_SIGNAL) {
+				struct signalfd_siginfo si;
+
+				if (read(d->sigfd, &si, sizeof(si)) == sizeof(si)) {
+					log_msg(d, LOG_INFO, "signal %u, exiting", si.ssi_signo);
+					d->exiting = true;
+				}
+			} else if (tag == TAG_TIMER) {
+				tick(d);
+			} else if (tag == TAG_RING) {
+				(void)ring_buffer__consume(d->rb);
+			} else if (tag == TAG_LISTEN) {
+				(void)server__accept(d);
+			} else {
+				(void)server__client_event(d, (struct client *)(uintptr_t)tag,
+							   evs[i].events);
+			}
+		}
+	}
+	return 0;
+}
+
+static void teardown(struct daemon *d)
+{
+	server__close_all(d);
+	for (int i = 0; i < d->nr_perf_links; i++)
+		bpf_link__destroy(d->perf_links[i]);
+	free(d->perf_links);
+	ring_buffer__free(d->rb);
+	pyprof_bpf__destroy(d->skel);
+	procs__free_all(d);
+	ksyms__free(d->ksyms);
+	if (d->epfd >= 0)
+		close(d->epfd);
+	if (d->sigfd >= 0)
+		close(d->sigfd);
+	if (d->timerfd >= 0)
+		close(d->timerfd);
+}
+
+int main(int argc, char **argv)
+{
+	struct daemon *d = &the_daemon;
+	int err;
+
+	d->cfg = (struct config){
+		.socket_path = PYPROFD_DEFAULT_SOCKET,
+		.rate_hz = 99,
+		.window_ns = 10ull * 1000000000ull,
+		.retention_ns = 3600ull * 1000000000ull,
+		.kernel_stacks = true,
+	};
+	d->epfd = d->sigfd = d->timerfd = d->listenfd = -1;
+	err = parse_argv(argc, argv, &d->cfg);
+	if (err <= 0)
+		return err < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+
+	err = setup(d);
+	if (err == 0)
+		err = run(d);
+	teardown(d);
+	return err ? EXIT_FAILURE : EXIT_SUCCESS;
+}

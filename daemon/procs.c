@@ -1,0 +1,537 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* pyprofd: discovery of Python processes and their per-process state. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "pyprof.skel.h"
+#include "elffile.h"
+#include "procmaps.h"
+#include "profile.h"
+#include "pyprofd.h"
+
+#define INTERP_FILES_MAX 4096
+
+/* An analysed ELF file, by the (device, inode) pair /proc/PID/maps shows. */
+struct interp_file {
+	__u32 dev_major, dev_minor;
+	__u64 inode;
+	bool is_python;
+	bool needs_libpython;		/* DT_NEEDED names a libpython */
+	struct elf_file *ef;		/* kept open for Python files only */
+	struct pyinterp_info info;
+	struct bpf_link *uprobes[3];
+	struct interp_file *next;
+};
+
+static const char *const init_funcs[] = { "_PyRuntime_Initialize", "Py_InitializeFromConfig",
+					  "Py_InitializeEx" };
+
+static size_t bucket(int pid)
+{
+	return (size_t)pid % PYPROFD_PROC_BUCKETS;
+}
+
+struct pyproc *procs__find_live(struct daemon *d, int pid)
+{
+	for (struct pyproc *p = d->procs[bucket(pid)]; p; p = p->next)
+		if (p->pid == pid && p->live)
+			return p;
+	return NULL;
+}
+
+int procs__proc_alive(int pid)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d", pid);
+	return access(path, F_OK) == 0;
+}
+
+/* Reads comm and starttime from /proc/PID/stat. */
+static int read_stat(int pid, char *comm, size_t commsz, __u64 *ret_start)
+{
+	char path[64], buf[1024], *lp, *rp, *p;
+	unsigned long long start = 0;
+	ssize_t n;
+	int fd, field;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? -ESRCH : -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -ESRCH;
+	buf[n] = '\0';
+	/* "pid (comm) state ..." where comm may itself hold ')' and spaces. */
+	lp = strchr(buf, '(');
+	rp = strrchr(buf, ')');
+	if (!lp || !rp || rp < lp)
+		return -EINVAL;
+	snprintf(comm, commsz, "%.*s", (int)(rp - lp - 1), lp + 1);
+	p = rp + 2;
+	for (field = 3; field < 22 && p; field++) {
+		p = strchr(p, ' ');
+		if (p)
+			p++;
+	}
+	if (!p || sscanf(p, "%llu", &start) != 1)
+		return -EINVAL;
+	*ret_start = start;
+	return 0;
+}
+
+static int needed_is_libpython(const char *name, void *ctx)
+{
+	return strncmp(name, "libpython", 9) == 0 ? 1 : 0;
+}
+
+static void attach_uprobes(struct daemon *d, struct interp_file *f, const char *path)
+{
+	for (size_t i = 0; i < sizeof(init_funcs) / sizeof(init_funcs[0]); i++) {
+		LIBBPF_OPTS(bpf_uprobe_opts, opts, .func_name = init_funcs[i]);
+
+		if (f->uprobes[i] || elf_file__find_symbol(f->ef, init_funcs[i], NULL, NULL) != 0)
+			continue;
+		f->uprobes[i] = bpf_program__attach_uprobe_opts(d->skel->progs.on_py_init, -1, path,
+								0, &opts);
+		if (!f->uprobes[i])
+			log_msg(d, LOG_DEBUG, "uprobe on %s in '%s' failed: %s", init_funcs[i], path,
+				strerror(errno));
+	}
+}
+
+static void interp_file_free(struct interp_file *f)
+{
+	for (size_t i = 0; i < sizeof(f->uprobes) / sizeof(f->uprobes[0]); i++)
+		bpf_link__destroy(f->uprobes[i]);
+	elf_file__free(f->ef);
+	free(f);
+}
+
+/* Path under which the daemon can open a file mapped by the process, containers included. */
+static void mapped_path(int pid, const struct procmap *m, char *buf, size_t sz)
+{
+	size_t len = strlen(m->path);
+	static const char deleted[] = " (deleted)";
+
+	if (len > sizeof(deleted) - 1 && strcmp(m->path + len - (sizeof(deleted) - 1), deleted) == 0)
+		snprintf(buf, sz, "/proc/%d/map_files/%llx-%llx", pid, (unsigned long long)m->start,
+			 (unsigned long long)m->end);
+	else
+		snprintf(buf, sz, "/proc/%d/root%s", pid, m->path);
+}
+
+static struct interp_file *interp_file_get(struct daemon *d, int pid, const struct procmap *m)
+{
+	char path[PATH_MAX + 64];
+	struct interp_file *f;
+	struct elf_file *ef;
+
+	for (f = d->interp_files; f; f = f->next)
+		if (f->inode == m->inode && f->dev_major == m->dev_major &&
+		    f->dev_minor == m->dev_minor)
+			return f;
+	if (d->nr_interp_files >= INTERP_FILES_MAX) {
+		/* Forget the non-Python verdicts; Python files stay (uprobes hang off them). */
+		struct interp_file **pp = &d->interp_files;
+
+		while (*pp) {
+			f = *pp;
+			if (!f->is_python) {
+				*pp = f->next;
+				interp_file_free(f);
+				d->nr_interp_files--;
+			} else {
+				pp = &f->next;
+			}
+		}
+	}
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return NULL;
+	f->dev_major = m->dev_major;
+	f->dev_minor = m->dev_minor;
+	f->inode = m->inode;
+	mapped_path(pid, m, path, sizeof(path));
+	ef = elf_file__open(path);
+	if (ef) {
+		if (pyinterp__analyze(ef, &f->info) == 0) {
+			f->is_python = true;
+			f->ef = ef;
+			attach_uprobes(d, f, path);
+		} else {
+			f->needs_libpython = elf_file__foreach_needed(ef, needed_is_libpython, NULL) > 0;
+			elf_file__free(ef);
+		}
+	}
+	f->next = d->interp_files;
+	d->interp_files = f;
+	d->nr_interp_files++;
+	return f;
+}
+
+static bool is_candidate(const struct procmap *m, const char *exe)
+{
+	const char *base;
+
+	if (m->path[0] != '/' || !m->inode)
+		return false;
+	if (exe && strcmp(m->path, exe) == 0)
+		return true;
+	base = strrchr(m->path, '/');
+	return strncmp(base + 1, "libpython", 9) == 0;
+}
+
+static void add_pending(struct daemon *d, int pid)
+{
+	struct pending *p;
+
+	for (p = d->pending; p; p = p->next)
+		if (p->pid == pid)
+			return;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return;
+	p->pid = pid;
+	p->deadline_ns = now_ns() + PYPROFD_PENDING_MS * 1000000ull;
+	p->next = d->pending;
+	d->pending = p;
+}
+
+static void remove_pending(struct daemon *d, int pid)
+{
+	for (struct pending **pp = &d->pending; *pp; pp = &(*pp)->next) {
+		if ((*pp)->pid == pid) {
+			struct pending *p = *pp;
+
+			*pp = p->next;
+			free(p);
+			return;
+		}
+	}
+}
+
+static void pyproc_free(struct pyproc *p)
+{
+	if (!p)
+		return;
+	symbolize__free_codes(p);
+	profile__free(p->profile);
+	free(p->exe);
+	free(p);
+}
+
+int procs__discover(struct daemon *d, int pid, bool from_exec)
+{
+	struct procmaps pm = { 0 };
+	struct interp_file *f, *found = NULL, *exe_file = NULL;
+	const struct procmap *found_map = NULL;
+	char comm[PYPROF_COMM_LEN + 1], path[64], exe[PATH_MAX];
+	struct profile_opts popts = {
+		.window_ns = d->cfg.window_ns,
+		.retention_ns = d->cfg.retention_ns,
+		.max_stacks = PYPROFD_MAX_STACKS,
+		.max_frames = PYPROFD_MAX_FRAMES,
+	};
+	struct pyproc *p, *old;
+	__u64 start = 0, bias = 0;
+	ssize_t n;
+	int err;
+
+	if (pid <= 0 || pid == getpid())
+		return -EINVAL;
+	err = read_stat(pid, comm, sizeof(comm), &start);
+	if (err)
+		return err;
+	old = procs__find_live(d, pid);
+	if (old && old->start_time == start && !from_exec)
+		return 0;
+	if (old)
+		procs__exited(d, pid, now_ns());
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+	n = readlink(path, exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return -ENOENT; /* kernel thread, or gone */
+	exe[n] = '\0';
+	err = procmaps__read("/proc", pid, &pm);
+	if (err)
+		return err;
+	for (size_t i = 0; i < pm.nr; i++) {
+		const struct procmap *m = &pm.maps[i];
+
+		if (!is_candidate(m, exe))
+			continue;
+		f = interp_file_get(d, pid, m);
+		if (!f)
+			continue;
+		if (strcmp(m->path, exe) == 0)
+			exe_file = f;
+		if (f->is_python && !found) {
+			found = f;
+			found_map = m;
+		}
+	}
+	if (!found) {
+		/* Right after exec the loader may not have mapped libpython yet. */
+		if (from_exec && exe_file && exe_file->needs_libpython)
+			add_pending(d, pid);
+		err = -ENOENT;
+		goto cleanup;
+	}
+	remove_pending(d, pid);
+	err = elf_file__load_bias(found->ef, found_map->start, found_map->offset, &bias);
+	if (err)
+		goto cleanup;
+
+	p = calloc(1, sizeof(*p));
+	if (!p) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	p->pid = pid;
+	p->start_time = start;
+	snprintf(p->comm, sizeof(p->comm), "%s", comm);
+	p->exe = strdup(exe);
+	p->info = found->info;
+	p->live = true;
+	p->first_ts = now_ns();
+	p->profile = profile__new(&popts);
+	if (!p->exe || !p->profile) {
+		pyproc_free(p);
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	if (p->info.supported && p->info.runtime_vaddr) {
+		struct pyprof_proc cfg = { .layout = p->info.layout };
+
+		p->runtime_addr = bias + p->info.runtime_vaddr;
+		cfg.runtime_addr = p->runtime_addr;
+		err = bpf_map_update_elem(bpf_map__fd(d->skel->maps.procs), &pid, &cfg, BPF_ANY);
+		if (err) {
+			err = -errno;
+			log_msg(d, LOG_WARN, "Failed to configure pid %d in BPF: %s", pid,
+				strerror(-err));
+		} else {
+			p->in_bpf = true;
+		}
+	}
+	p->next = d->procs[bucket(pid)];
+	d->procs[bucket(pid)] = p;
+	{
+		char v[32];
+
+		log_msg(d, LOG_INFO, "pid %d '%s': CPython %s%s%s", pid, p->comm,
+			pyinterp__version_str(p->info.version_hex, v, sizeof(v)),
+			p->info.supported ? "" : ", not profiled: ", p->info.supported ? "" : p->info.why);
+	}
+	err = 0;
+cleanup:
+	procmaps__done(&pm);
+	return err;
+}
+
+void procs__exited(struct daemon *d, int pid, __u64 ts)
+{
+	struct pyproc *p = procs__find_live(d, pid);
+
+	remove_pending(d, pid);
+	if (!p)
+		return;
+	p->live = false;
+	p->exit_ts = ts;
+	if (p->in_bpf)
+		(void)bpf_map_delete_elem(bpf_map__fd(d->skel->maps.procs), &pid);
+	p->in_bpf = false;
+	/* Code objects die with the process; the history keeps the names. */
+	symbolize__free_codes(p);
+	log_msg(d, LOG_DEBUG, "pid %d '%s' exited", pid, p->comm);
+}
+
+static bool seen_before(const struct seen_set *s, int pid, __u64 start)
+{
+	size_t lo = 0, hi = s->nr;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (s->pid[mid] == pid)
+			return s->start[mid] == start;
+		if (s->pid[mid] < pid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+static void seen_add(struct seen_set *s, int pid, __u64 start)
+{
+	if (s->nr == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 1024;
+		int *np = realloc(s->pid, cap * sizeof(*np));
+		__u64 *ns;
+
+		if (!np)
+			return;
+		s->pid = np;
+		ns = realloc(s->start, cap * sizeof(*ns));
+		if (!ns)
+			return;
+		s->start = ns;
+		s->cap = cap;
+	}
+	s->pid[s->nr] = pid;
+	s->start[s->nr] = start;
+	s->nr++;
+}
+
+static int cmp_pid(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Looks at every process once: a (pid, starttime) found not to be Python is
+ * not looked at again until it execs (the exec event rediscovers it).
+ */
+void procs__rescan(struct daemon *d)
+{
+	struct seen_set next = { 0 };
+	DIR *dir = opendir("/proc");
+	struct dirent *de;
+
+	if (!dir)
+		return;
+	while ((de = readdir(dir))) {
+		char *end, comm[64];
+		long pid = strtol(de->d_name, &end, 10);
+		__u64 start;
+
+		if (*end || pid <= 0 || pid > INT_MAX)
+			continue;
+		if (read_stat((int)pid, comm, sizeof(comm), &start))
+			continue;
+		if (seen_before(&d->not_python, (int)pid, start) || procs__find_live(d, (int)pid)) {
+			seen_add(&next, (int)pid, start);
+			continue;
+		}
+		if (procs__discover(d, (int)pid, false) == -ENOENT)
+			seen_add(&next, (int)pid, start);
+	}
+	closedir(dir);
+	/* readdir order is not guaranteed numeric: keep the set sorted for lookups. */
+	if (next.nr > 1) {
+		bool sorted = true;
+
+		for (size_t i = 1; i < next.nr && sorted; i++)
+			sorted = next.pid[i - 1] < next.pid[i];
+		if (!sorted) {
+			/* Sort pairs through an index; rare, so keep it simple. */
+			struct {
+				int pid;
+				__u64 start;
+			} *pairs = malloc(next.nr * sizeof(*pairs));
+
+			if (pairs) {
+				for (size_t i = 0; i < next.nr; i++) {
+					pairs[i].pid = next.pid[i];
+					pairs[i].start = next.start[i];
+				}
+				qsort(pairs, next.nr, sizeof(*pairs), cmp_pid);
+				for (size_t i = 0; i < next.nr; i++) {
+					next.pid[i] = pairs[i].pid;
+					next.start[i] = pairs[i].start;
+				}
+				free(pairs);
+			} else {
+				next.nr = 0;
+			}
+		}
+	}
+	free(d->not_python.pid);
+	free(d->not_python.start);
+	d->not_python = next;
+	/* Records we think are live but whose process is gone (a lost exit event). */
+	procs__for_each(d, p)
+	{
+		if (p->live && !procs__proc_alive(p->pid))
+			procs__exited(d, p->pid, now_ns());
+	}
+}
+
+void procs__retry_pending(struct daemon *d)
+{
+	__u64 now = now_ns();
+	struct pending *p = d->pending, *next;
+
+	for (; p; p = next) {
+		int pid = p->pid;
+
+		next = p->next;
+		if (procs__discover(d, pid, false) == 0)
+			continue; /* removed itself from the list */
+		if (now > p->deadline_ns || !procs__proc_alive(pid))
+			remove_pending(d, pid);
+	}
+}
+
+void procs__expire(struct daemon *d)
+{
+	__u64 now = now_ns();
+
+	for (size_t b = 0; b < PYPROFD_PROC_BUCKETS; b++) {
+		struct pyproc **pp = &d->procs[b];
+
+		while (*pp) {
+			struct pyproc *p = *pp;
+
+			profile__expire(p->profile, now);
+			if (!p->live && profile__empty(p->profile)) {
+				*pp = p->next;
+				pyproc_free(p);
+				continue;
+			}
+			pp = &p->next;
+		}
+	}
+}
+
+void procs__free_all(struct daemon *d)
+{
+	for (size_t b = 0; b < PYPROFD_PROC_BUCKETS; b++) {
+		while (d->procs[b]) {
+			struct pyproc *p = d->procs[b];
+
+			d->procs[b] = p->next;
+			pyproc_free(p);
+		}
+	}
+	while (d->pending) {
+		struct pending *p = d->pending;
+
+		d->pending = p->next;
+		free(p);
+	}
+	free(d->not_python.pid);
+	free(d->not_python.start);
+	memset(&d->not_python, 0, sizeof(d->not_python));
+	while (d->interp_files) {
+		struct interp_file *f = d->interp_files;
+
+		d->interp_files = f->next;
+		interp_file_free(f);
+	}
+}

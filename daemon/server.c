@@ -1,0 +1,555 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* pyprofd: the Unix socket server answering pyprofctl (protocol in proto.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "pyprof.skel.h"
+#include "fmt_folded.h"
+#include "profile.h"
+#include "proto.h"
+#include "strbuf.h"
+#include "pyprofd.h"
+
+struct client {
+	int fd;
+	uid_t uid;
+	pid_t peer_pid;
+	char in[PROTO_MAX_REQUEST + 1];
+	size_t in_len;
+	struct strbuf out;
+	size_t out_off;
+	bool replying;
+	bool draining;		/* reply sent: discarding input until the client hangs up */
+	__u64 deadline_ns;
+	struct client *next;
+};
+
+static const char *const counter_names[PYPROF_CNT__MAX] = {
+	[PYPROF_CNT_SAMPLES] = "bpf_samples",
+	[PYPROF_CNT_IDLE] = "bpf_idle",
+	[PYPROF_CNT_NOT_PYTHON] = "bpf_not_python",
+	[PYPROF_CNT_EMITTED] = "bpf_emitted",
+	[PYPROF_CNT_RINGBUF_FULL] = "bpf_lost_ringbuf_full",
+	[PYPROF_CNT_EVENT_LOST] = "bpf_lost_events",
+	[PYPROF_CNT_NO_SCRATCH] = "bpf_err_no_scratch",
+	[PYPROF_CNT_NO_INTERP] = "bpf_err_no_interp",
+	[PYPROF_CNT_NO_TSTATE] = "bpf_err_no_tstate",
+	[PYPROF_CNT_NO_FRAME] = "bpf_err_no_frame",
+	[PYPROF_CNT_READ_RUNTIME] = "bpf_err_read_runtime",
+	[PYPROF_CNT_READ_TSTATE] = "bpf_err_read_tstate",
+	[PYPROF_CNT_READ_FRAME] = "bpf_err_read_frame",
+	[PYPROF_CNT_READ_CODE] = "bpf_err_read_code",
+	[PYPROF_CNT_THREAD_WALK_LIMIT] = "bpf_err_thread_walk_limit",
+	[PYPROF_CNT_TRUNCATED] = "bpf_truncated",
+	[PYPROF_CNT_KSTACK_FAIL] = "bpf_err_kstack",
+	[PYPROF_CNT_TSTATE_CACHE_HIT] = "bpf_tstate_cache_hit",
+	[PYPROF_CNT_TSTATE_CACHE_STALE] = "bpf_tstate_cache_stale",
+	[PYPROF_CNT_FORK_INHERIT] = "bpf_fork_inherit",
+	[PYPROF_CNT_FORK_FULL] = "bpf_err_fork_procs_full",
+};
+
+const char *pyprof_counter_name(int c)
+{
+	return c >= 0 && c < PYPROF_CNT__MAX && counter_names[c] ? counter_names[c] : "unknown";
+}
+
+int server__listen(struct daemon *d)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	const char *path = d->cfg.socket_path;
+	char dir[sizeof(sa.sun_path)], *slash;
+	struct stat st;
+	mode_t old;
+	int fd, err;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+			return -errno;
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	/* A socket left by a crashed daemon is replaced; a live daemon's is not. */
+	if (lstat(path, &st) == 0) {
+		int probe;
+
+		if (!S_ISSOCK(st.st_mode)) {
+			err = -EEXIST;
+			goto fail;
+		}
+		probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (probe >= 0 && connect(probe, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+			close(probe);
+			err = -EADDRINUSE;
+			goto fail;
+		}
+		if (probe >= 0)
+			close(probe);
+		(void)unlink(path);
+	}
+	/* Root only until group access lands: the mode is right before anyone can connect. */
+	old = umask(0177);
+	err = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ? -errno : 0;
+	umask(old);
+	if (err)
+		goto fail;
+	if (listen(fd, 64) < 0) {
+		err = -errno;
+		goto fail;
+	}
+	d->listenfd = fd;
+	return 0;
+fail:
+	close(fd);
+	return err;
+}
+
+static void client_close(struct daemon *d, struct client *c)
+{
+	for (struct client **pp = &d->clients; *pp; pp = &(*pp)->next) {
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	}
+	(void)epoll_ctl(d->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	strbuf__done(&c->out);
+	free(c);
+	d->nr_clients--;
+}
+
+static void reply_err(struct client *c, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void reply_err(struct client *c, int err, const char *fmt, ...)
+{
+	char msg[PROTO_MAX_MESSAGE], line[PROTO_MAX_MESSAGE + 64];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	n = proto__format_err(err, msg, line, sizeof(line));
+	strbuf__reset(&c->out);
+	if (n > 0)
+		(void)strbuf__append(&c->out, line, n);
+}
+
+/* Prepends the OK header to a payload built in *payload. */
+static int reply_ok(struct client *c, struct strbuf *payload)
+{
+	char hdr[64];
+	int n = proto__format_ok(payload->len, hdr, sizeof(hdr));
+
+	if (n < 0)
+		return n;
+	strbuf__reset(&c->out);
+	if (strbuf__append(&c->out, hdr, n) ||
+	    strbuf__append(&c->out, payload->buf ? payload->buf : "", payload->len))
+		return -ENOMEM;
+	return 0;
+}
+
+static const char *proc_state(const struct pyproc *p)
+{
+	if (!p->live)
+		return "exited";
+	return p->info.supported ? "profiled" : "unsupported";
+}
+
+static int verb_list(struct daemon *d, struct client *c, const struct proto_request *req)
+{
+	static const char *const keys[] = { "all", NULL };
+	struct strbuf sb = { 0 };
+	char err[256], v[32];
+	__u64 all = 0;
+	int r;
+
+	if (proto_request__check_keys(req, keys, err, sizeof(err)) < 0) {
+		reply_err(c, EINVAL, "%s", err);
+		return 0;
+	}
+	r = proto_request__get_u64(req, "all", 0, 1, &all);
+	if (r < 0 && r != -ENOENT) {
+		reply_err(c, EINVAL, "all must be 0 or 1");
+		return 0;
+	}
+	r = strbuf__puts(&sb, "PID\tVERSION\tSTATE\tSAMPLES\tCOMM\tEXE\tNOTE\n");
+	procs__for_each(d, p)
+	{
+		if (!p->live && !all)
+			continue;
+		r = r ?: strbuf__printf(&sb, "%d\t%s\t%s\t%llu\t%s\t%s\t%s\n", p->pid,
+					pyinterp__version_str(p->info.version_hex, v, sizeof(v)),
+					proc_state(p), (unsigned long long)p->samples, p->comm,
+					p->exe ? p->exe : "", p->info.supported ? "" : p->info.why);
+	}
+	r = r ?: reply_ok(c, &sb);
+	strbuf__done(&sb);
+	return r;
+}
+
+struct collect_ctx {
+	struct pyproc *p;
+	struct folded *f;
+	const char **names;
+};
+
+static int collect_cb(const __u32 *frames, size_t nr, __u64 count, void *arg)
+{
+	struct collect_ctx *ctx = arg;
+
+	for (size_t i = 0; i < nr; i++) {
+		ctx->names[i] = profile__name(ctx->p->profile, frames[i]);
+		if (!ctx->names[i])
+			ctx->names[i] = "[unknown]";
+	}
+	return folded__add(ctx->f, ctx->names, nr, count);
+}
+
+static int verb_snapshot(struct daemon *d, struct client *c, const struct proto_request *req)
+{
+	static const char *const keys[] = { "pid", "seconds", NULL };
+	static const char *names[PYPROF_MAX_FRAMES + PYPROF_MAX_KSTACK + 8];
+	struct collect_ctx ctx = { .names = names };
+	struct strbuf sb = { 0 };
+	__u64 pid, seconds = 60, now = now_ns(), from;
+	bool known = false;
+	char err[256];
+	int r;
+
+	if (proto_request__check_keys(req, keys, err, sizeof(err)) < 0) {
+		reply_err(c, EINVAL, "%s", err);
+		return 0;
+	}
+	r = proto_request__get_u64(req, "pid", 1, 0x7fffffff, &pid);
+	if (r < 0) {
+		reply_err(c, EINVAL, r == -ENOENT ? "pid is required" : "invalid pid");
+		return 0;
+	}
+	r = proto_request__get_u64(req, "seconds", 1, 100ull * 365 * 86400, &seconds);
+	if (r < 0 && r != -ENOENT) {
+		reply_err(c, EINVAL, "invalid seconds");
+		return 0;
+	}
+	ctx.f = folded__new();
+	if (!ctx.f)
+		return -ENOMEM;
+	from = seconds * 1000000000ull < now ? now - seconds * 1000000000ull : 0;
+	/* Every record with this pid: a live process and any exited one still retained. */
+	r = 0;
+	procs__for_each(d, p)
+	{
+		if (p->pid != (int)pid || r)
+			continue;
+		known = true;
+		ctx.p = p;
+		r = profile__collect(p->profile, from, now + d->cfg.window_ns, collect_cb, &ctx);
+	}
+	if (!known) {
+		if (procs__proc_alive((int)pid))
+			reply_err(c, ENOENT, "process %llu is not a Python process pyprofd profiles",
+				  (unsigned long long)pid);
+		else
+			reply_err(c, ESRCH, "no process %llu and no history for it",
+				  (unsigned long long)pid);
+		folded__free(ctx.f);
+		return 0;
+	}
+	r = r ?: folded__render(ctx.f, &sb);
+	r = r ?: reply_ok(c, &sb);
+	strbuf__done(&sb);
+	folded__free(ctx.f);
+	return r;
+}
+
+static int verb_status(struct daemon *d, struct client *c, const struct proto_request *req)
+{
+	static const char *const keys[] = { NULL };
+	__u64 totals[PYPROF_CNT__MAX] = { 0 };
+	int ncpu = libbpf_num_possible_cpus();
+	struct strbuf sb = { 0 };
+	unsigned int live = 0, exited = 0;
+	__u64 code_gone = 0;
+	__u64 *vals;
+	char err[256];
+	int r;
+
+	if (proto_request__check_keys(req, keys, err, sizeof(err)) < 0) {
+		reply_err(c, EINVAL, "%s", err);
+		return 0;
+	}
+	vals = calloc(ncpu > 0 ? ncpu : 1, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	for (__u32 k = 0; k < PYPROF_CNT__MAX; k++) {
+		if (bpf_map_lookup_elem(bpf_map__fd(d->skel->maps.counters), &k, vals))
+			continue;
+		for (int i = 0; i < ncpu; i++)
+			totals[k] += vals[i];
+	}
+	free(vals);
+	procs__for_each(d, p)
+	{
+		if (p->live)
+			live++;
+		else
+			exited++;
+		code_gone += p->code_gone;
+	}
+	r = strbuf__printf(&sb,
+			   "version %s\nabi %u\nrate_hz %u\nwindow_s %llu\nretention_s %llu\n"
+			   "uptime_s %llu\ncpus_sampled %d\nprocesses_live %u\nprocesses_exited %u\n"
+			   "samples_received %llu\nsamples_unknown_pid %llu\nevents_exec %llu\n"
+			   "events_exit %llu\nevents_pyinit %llu\nrequests %llu\ncode_objects_gone %llu\n",
+			   PYPROFD_VERSION, PYPROF_ABI_VERSION, d->cfg.rate_hz,
+			   (unsigned long long)(d->cfg.window_ns / 1000000000ull),
+			   (unsigned long long)(d->cfg.retention_ns / 1000000000ull),
+			   (unsigned long long)((now_ns() - d->start_ns) / 1000000000ull),
+			   d->nr_perf_links, live, exited, (unsigned long long)d->samples_in,
+			   (unsigned long long)d->samples_unknown_pid,
+			   (unsigned long long)d->events_exec, (unsigned long long)d->events_exit,
+			   (unsigned long long)d->events_pyinit, (unsigned long long)d->requests,
+			   (unsigned long long)code_gone);
+	for (int k = 0; k < PYPROF_CNT__MAX && !r; k++)
+		r = strbuf__printf(&sb, "%s %llu\n", pyprof_counter_name(k),
+				   (unsigned long long)totals[k]);
+	r = r ?: reply_ok(c, &sb);
+	strbuf__done(&sb);
+	return r;
+}
+
+static const struct {
+	const char *verb;
+	int (*fn)(struct daemon *d, struct client *c, const struct proto_request *req);
+} verbs[] = {
+	{ "list", verb_list },
+	{ "snapshot", verb_snapshot },
+	{ "status", verb_status },
+};
+
+static void handle_request(struct daemon *d, struct client *c, size_t len)
+{
+	struct proto_request req;
+	char err[256];
+	int r;
+
+	d->requests++;
+	if (c->uid != 0) {
+		reply_err(c, EPERM, "only root may query pyprofd");
+		goto done;
+	}
+	r = proto__parse_request(c->in, len, &req, err, sizeof(err));
+	if (r < 0) {
+		reply_err(c, -r, "%s", err);
+		goto done;
+	}
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
+		if (strcmp(req.verb, verbs[i].verb) == 0) {
+			r = verbs[i].fn(d, c, &req);
+			if (r < 0)
+				reply_err(c, -r, "%s failed: %s", req.verb, strerror(-r));
+			goto done;
+		}
+	}
+	reply_err(c, EOPNOTSUPP, "unknown verb '%s'", req.verb);
+done:
+	if (c->out.len && strncmp(c->out.buf, "ERR", 3) == 0)
+		d->request_errors++;
+	c->replying = true;
+}
+
+static int set_events(struct daemon *d, struct client *c, __u32 events)
+{
+	struct epoll_event ev = { .events = events, .data.u64 = (__u64)(uintptr_t)c };
+
+	return epoll_ctl(d->epfd, EPOLL_CTL_MOD, c->fd, &ev) < 0 ? -errno : 0;
+}
+
+int server__accept(struct daemon *d)
+{
+	for (;;) {
+		struct ucred cred;
+		socklen_t len = sizeof(cred);
+		struct epoll_event ev = { .events = EPOLLIN };
+		struct client *c;
+		int fd;
+
+		fd = accept4(d->listenfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (fd < 0)
+			return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
+		if (d->nr_clients >= PYPROFD_MAX_CLIENTS) {
+			static const char busy[] = "ERR EBUSY too many clients\n";
+
+			d->clients_rejected++;
+			(void)send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+			close(fd);
+			continue;
+		}
+		c = calloc(1, sizeof(*c));
+		if (!c) {
+			close(fd);
+			return -ENOMEM;
+		}
+		c->fd = fd;
+		c->uid = (uid_t)-1;
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
+			c->uid = cred.uid;
+			c->peer_pid = cred.pid;
+		}
+		c->deadline_ns = now_ns() + PYPROFD_CLIENT_IDLE_MS * 1000000ull;
+		ev.data.u64 = (__u64)(uintptr_t)c;
+		if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+			close(fd);
+			free(c);
+			continue;
+		}
+		c->next = d->clients;
+		d->clients = c;
+		d->nr_clients++;
+	}
+}
+
+static void flush_out(struct daemon *d, struct client *c)
+{
+	while (c->out_off < c->out.len) {
+		ssize_t n = send(c->fd, c->out.buf + c->out_off, c->out.len - c->out_off,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				(void)set_events(d, c, EPOLLOUT);
+				return;
+			}
+			break;
+		}
+		c->out_off += n;
+	}
+	if (c->out_off < c->out.len || shutdown(c->fd, SHUT_WR) < 0) {
+		client_close(d, c);
+		return;
+	}
+	/*
+	 * Closing now, with request bytes still unread (an oversized request),
+	 * would make the kernel reset the connection and the client could
+	 * lose the reply: wait for its hang-up instead, within its deadline.
+	 */
+	c->draining = true;
+	if (set_events(d, c, EPOLLIN) < 0)
+		client_close(d, c);
+}
+
+static void drain(struct daemon *d, struct client *c)
+{
+	char buf[4096];
+
+	for (;;) {
+		ssize_t n = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
+
+		if (n > 0)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		client_close(d, c);
+		return;
+	}
+}
+
+int server__client_event(struct daemon *d, struct client *c, __u32 events)
+{
+	if (c->draining) {
+		drain(d, c);
+		return 0;
+	}
+	if (c->replying) {
+		flush_out(d, c);
+		return 0;
+	}
+	if (events & (EPOLLERR | EPOLLHUP) && !(events & EPOLLIN)) {
+		client_close(d, c);
+		return 0;
+	}
+	for (;;) {
+		ssize_t n = recv(c->fd, c->in + c->in_len, PROTO_MAX_REQUEST - c->in_len, 0);
+		char *nl;
+
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return 0;
+			client_close(d, c);
+			return 0;
+		}
+		if (n == 0) {
+			/* EOF: a request without its newline is still answered. */
+			if (c->in_len) {
+				handle_request(d, c, c->in_len);
+				flush_out(d, c);
+			} else {
+				client_close(d, c);
+			}
+			return 0;
+		}
+		c->in_len += n;
+		nl = memchr(c->in, '\n', c->in_len);
+		if (nl) {
+			handle_request(d, c, (size_t)(nl - c->in) + 1);
+			flush_out(d, c);
+			return 0;
+		}
+		if (c->in_len >= PROTO_MAX_REQUEST) {
+			reply_err(c, E2BIG, "request longer than %d bytes", PROTO_MAX_REQUEST);
+			c->replying = true;
+			flush_out(d, c);
+			return 0;
+		}
+	}
+}
+
+void server__tick(struct daemon *d)
+{
+	__u64 now = now_ns();
+	struct client *c = d->clients, *next;
+
+	for (; c; c = next) {
+		next = c->next;
+		/*
+		 * Idle, or not reading its reply.  Closing here could free a client
+		 * with an event pending in this epoll batch: shut it down instead and
+		 * let its hang-up event close it.
+		 */
+		if (now > c->deadline_ns) {
+			(void)shutdown(c->fd, SHUT_RDWR);
+			c->deadline_ns = UINT64_MAX;
+			c->in_len = 0;
+		}
+	}
+}
+
+void server__close_all(struct daemon *d)
+{
+	while (d->clients)
+		client_close(d, d->clients);
+	if (d->listenfd >= 0) {
+		close(d->listenfd);
+		(void)unlink(d->cfg.socket_path);
+	}
+}

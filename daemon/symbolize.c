@@ -1,0 +1,375 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* pyprofd: turns raw samples into named frames and adds them to the process profile. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "pyprof.skel.h"
+#include "ksyms.h"
+#include "linetable.h"
+#include "profile.h"
+#include "strbuf.h"
+#include "pyprofd.h"
+
+#define CODE_BUCKETS	 4096
+#define MAX_NAME_CHARS	 1024		/* longer names are cut */
+#define MAX_LINETABLE	 (1u << 20)	/* bigger tables are treated as corrupt */
+#define STACK_MAX	 (PYPROF_MAX_FRAMES + PYPROF_MAX_KSTACK + 4)
+
+
+struct codeinfo {
+	__u64 addr;
+	__u32 fp;	/* pyprof_code_fp() of what the names were read from */
+	char *name;
+	char *file;
+	int firstlineno;
+	__u8 *linetable;
+	size_t linetable_len;
+	bool ok;
+	struct codeinfo *next;
+};
+
+/* Reads target memory; a short read is a fault (the target may be exiting or corrupt). */
+static int read_mem(int pid, __u64 addr, void *buf, size_t len)
+{
+	struct iovec local = { .iov_base = buf, .iov_len = len };
+	struct iovec remote = { .iov_base = (void *)(uintptr_t)addr, .iov_len = len };
+	ssize_t n;
+
+	if (!addr)
+		return -EFAULT;
+	n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+	if (n < 0)
+		return -errno;
+	return (size_t)n == len ? 0 : -EFAULT;
+}
+
+static void put_utf8(struct strbuf *sb, __u32 cp)
+{
+	char b[4];
+	size_t n;
+
+	if (cp < 0x80) {
+		b[0] = (char)cp;
+		n = 1;
+	} else if (cp < 0x800) {
+		b[0] = (char)(0xc0 | (cp >> 6));
+		b[1] = (char)(0x80 | (cp & 0x3f));
+		n = 2;
+	} else if (cp >= 0xd800 && cp <= 0xdfff) {
+		b[0] = '?'; /* lone surrogate: not encodable */
+		n = 1;
+	} else if (cp < 0x10000) {
+		b[0] = (char)(0xe0 | (cp >> 12));
+		b[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		b[2] = (char)(0x80 | (cp & 0x3f));
+		n = 3;
+	} else if (cp < 0x110000) {
+		b[0] = (char)(0xf0 | (cp >> 18));
+		b[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+		b[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		b[3] = (char)(0x80 | (cp & 0x3f));
+		n = 4;
+	} else {
+		b[0] = '?';
+		n = 1;
+	}
+	(void)strbuf__append(sb, b, n);
+}
+
+/* Reads a str object of the target and returns it as UTF-8 (malloc'd), or NULL. */
+static char *read_pystr(int pid, const struct pycode_layout *c, __u64 addr)
+{
+	__u8 hdr[128], data[MAX_NAME_CHARS * 4];
+	struct strbuf sb = { 0 };
+	__u64 data_addr;
+	__s64 length;
+	__u32 state, kind;
+	bool compact, ascii;
+
+	if (c->compact_size > sizeof(hdr) || c->unicode_state + 4 > c->compact_size ||
+	    c->unicode_length + 8 > c->compact_size)
+		return NULL;
+	if (read_mem(pid, addr, hdr, c->compact_size))
+		return NULL;
+	memcpy(&length, hdr + c->unicode_length, sizeof(length));
+	memcpy(&state, hdr + c->unicode_state, sizeof(state));
+	/* state: interned:2, kind:3, compact:1, ascii:1 (3.9 through 3.13) */
+	kind = (state >> 2) & 7;
+	compact = (state >> 5) & 1;
+	ascii = (state >> 6) & 1;
+	if (length < 0 || (kind != 1 && kind != 2 && kind != 4))
+		return NULL;
+	if (length > MAX_NAME_CHARS)
+		length = MAX_NAME_CHARS;
+	if (compact)
+		data_addr = addr + (ascii ? c->ascii_size : c->compact_size);
+	else if (read_mem(pid, addr + c->compact_size, &data_addr, sizeof(data_addr)))
+		return NULL;
+	if (length && read_mem(pid, data_addr, data, (size_t)length * kind))
+		return NULL;
+	for (__s64 i = 0; i < length; i++) {
+		__u32 cp;
+
+		if (kind == 1) {
+			cp = data[i];
+		} else if (kind == 2) {
+			__u16 u;
+
+			memcpy(&u, data + i * 2, 2);
+			cp = u;
+		} else {
+			memcpy(&cp, data + i * 4, 4);
+		}
+		put_utf8(&sb, cp);
+	}
+	if (!sb.buf && strbuf__append(&sb, "", 0))
+		return NULL;
+	return strbuf__detach(&sb, NULL);
+}
+
+static __u8 *read_pybytes(int pid, const struct pycode_layout *c, __u64 addr, size_t *ret_len)
+{
+	__s64 size;
+	__u8 *buf;
+
+	if (read_mem(pid, addr + c->bytes_size, &size, sizeof(size)))
+		return NULL;
+	if (size < 0 || size > MAX_LINETABLE)
+		return NULL;
+	buf = malloc(size ? size : 1);
+	if (!buf)
+		return NULL;
+	if (size && read_mem(pid, addr + c->bytes_data, buf, size)) {
+		free(buf);
+		return NULL;
+	}
+	*ret_len = size;
+	return buf;
+}
+
+static void codeinfo_free(struct codeinfo *ci)
+{
+	free(ci->name);
+	free(ci->file);
+	free(ci->linetable);
+	free(ci);
+}
+
+void symbolize__free_codes(struct pyproc *p)
+{
+	if (!p->code_buckets)
+		return;
+	for (size_t b = 0; b < CODE_BUCKETS; b++) {
+		while (p->code_buckets[b]) {
+			struct codeinfo *ci = p->code_buckets[b];
+
+			p->code_buckets[b] = ci->next;
+			codeinfo_free(ci);
+		}
+	}
+	free(p->code_buckets);
+	p->code_buckets = NULL;
+	p->code_nr = 0;
+}
+
+static __u64 hash_addr(__u64 a)
+{
+	a ^= a >> 33;
+	a *= 0xff51afd7ed558ccdull;
+	a ^= a >> 33;
+	return a;
+}
+
+struct code_hdr {
+	__u64 name_addr, file_addr, tab_addr;
+	__s32 firstlineno;
+};
+
+/* Reads the fields of a code object that name it. */
+static int read_code_hdr(const struct pyproc *p, __u64 addr, struct code_hdr *h)
+{
+	const struct pycode_layout *c = &p->info.code;
+	__u8 raw[256];
+
+	if (c->code_size > sizeof(raw) || read_mem(p->pid, addr, raw, c->code_size))
+		return -EFAULT;
+	memcpy(&h->name_addr, raw + (c->co_qualname >= 0 ? c->co_qualname : c->co_name), 8);
+	memcpy(&h->file_addr, raw + c->co_filename, 8);
+	memcpy(&h->tab_addr, raw + c->co_linetable, 8);
+	memcpy(&h->firstlineno, raw + c->co_firstlineno, 4);
+	return 0;
+}
+
+static void codeinfo_fill(struct pyproc *p, struct codeinfo *ci, const struct code_hdr *h)
+{
+	const struct pycode_layout *c = &p->info.code;
+
+	free(ci->name);
+	free(ci->file);
+	free(ci->linetable);
+	ci->fp = pyprof_code_fp((__u32)h->firstlineno, h->name_addr, h->file_addr, h->tab_addr);
+	ci->firstlineno = h->firstlineno;
+	ci->name = read_pystr(p->pid, c, h->name_addr);
+	ci->file = read_pystr(p->pid, c, h->file_addr);
+	ci->linetable_len = 0;
+	ci->linetable = read_pybytes(p->pid, c, h->tab_addr, &ci->linetable_len);
+	ci->ok = ci->name && ci->file;
+}
+
+/*
+ * Code objects are immutable once created: read each one once per process.
+ * But one can be freed and its address reused by another (a module's body
+ * after import, exec()'d code) before the daemon reads it: fp is what BPF saw
+ * at sample time, and an object that no longer matches it is not named.
+ * Returns NULL when the sampled object cannot be read or is gone.
+ */
+static struct codeinfo *code_lookup(struct pyproc *p, __u64 addr, __u32 fp)
+{
+	struct code_hdr h;
+	struct codeinfo *ci;
+	size_t b;
+
+	if (!p->code_buckets) {
+		p->code_buckets = calloc(CODE_BUCKETS, sizeof(*p->code_buckets));
+		if (!p->code_buckets)
+			return NULL;
+	}
+	b = hash_addr(addr) % CODE_BUCKETS;
+	for (ci = p->code_buckets[b]; ci; ci = ci->next)
+		if (ci->addr == addr)
+			break;
+	if (ci && ci->ok && (!fp || fp == ci->fp))
+		return ci;
+	if (!ci) {
+		if (p->code_nr >= PYPROFD_CODE_CACHE_MAX) {
+			symbolize__free_codes(p); /* bounded: start over */
+			p->code_buckets = calloc(CODE_BUCKETS, sizeof(*p->code_buckets));
+			if (!p->code_buckets)
+				return NULL;
+		}
+		ci = calloc(1, sizeof(*ci));
+		if (!ci)
+			return NULL;
+		ci->addr = addr;
+		ci->next = p->code_buckets[b];
+		p->code_buckets[b] = ci;
+		p->code_nr++;
+	}
+	/* New, unreadable before, or replaced since: (re)read it. */
+	if (read_code_hdr(p, addr, &h) == 0)
+		codeinfo_fill(p, ci, &h);
+	if (!ci->ok || (fp && fp != ci->fp)) {
+		if (fp && ci->ok)
+			p->code_gone++;
+		return NULL;
+	}
+	return ci;
+}
+
+static int intern(struct pyproc *p, struct strbuf *sb, __u32 *ret)
+{
+	return profile__intern(p->profile, sb->buf ? sb->buf : "", sb->len, ret);
+}
+
+static int python_frame(struct pyproc *p, const struct pyprof_frame *f, struct strbuf *sb)
+{
+	struct codeinfo *ci = code_lookup(p, f->code, f->code_fp);
+	__u32 minor = (p->info.version_hex >> 16) & 0xff;
+	int line = -1, addr;
+
+	strbuf__reset(sb);
+	/* No per-address names: they would split one unknown into many stacks. */
+	if (!ci)
+		return strbuf__puts(sb, "[python: unknown code object]");
+	/* 3.10+ frames count code units, older ones bytes. */
+	addr = f->instr < 0 ? -1 : (minor >= 10 ? f->instr * 2 : f->instr);
+	if (!ci->linetable ||
+	    linetable__addr2line(p->info.version_hex, ci->firstlineno, ci->linetable,
+				 ci->linetable_len, addr, &line) < 0)
+		line = -1;
+	if (line < 0)
+		return strbuf__printf(sb, "%s (%s)", ci->name, ci->file);
+	return strbuf__printf(sb, "%s (%s:%d)", ci->name, ci->file, line);
+}
+
+static const char *error_frame(int err, int nr_frames)
+{
+	switch (err) {
+	case PYPROF_UNWIND_NO_INTERP:
+		return "[python: interpreter not running]";
+	case PYPROF_UNWIND_NO_TSTATE:
+		return "[python: thread has no Python state]";
+	case PYPROF_UNWIND_NO_FRAME:
+		return "[python: no Python frame]";
+	case PYPROF_UNWIND_READ_FAULT:
+		return nr_frames ? "[python: partial stack]" : "[python: unreadable stack]";
+	case PYPROF_UNWIND_TRUNCATED:
+		return "[python: truncated stack]";
+	default:
+		return NULL;
+	}
+}
+
+int symbolize__sample(struct daemon *d, const struct pyprof_sample *s, size_t size)
+{
+	static __u32 ids[STACK_MAX];
+	struct strbuf sb = { 0 };
+	struct pyproc *p;
+	const char *marker;
+	size_t n = 0, nf, nk;
+	int err;
+
+	if (size < __builtin_offsetof(struct pyprof_sample, frames))
+		return -EINVAL;
+	nf = s->nr_frames;
+	nk = s->nr_kstack;
+	if (nf > PYPROF_MAX_FRAMES || nk > PYPROF_MAX_KSTACK ||
+	    size < __builtin_offsetof(struct pyprof_sample, frames) + nf * sizeof(s->frames[0]))
+		return -EINVAL;
+
+	p = procs__find_live(d, s->hdr.pid);
+	if (!p) {
+		/* A fork child configured in the kernel, or an exec we have not seen yet. */
+		if (procs__discover(d, s->hdr.pid, false) == 0)
+			p = procs__find_live(d, s->hdr.pid);
+		if (!p) {
+			__u32 pid = s->hdr.pid;
+
+			d->samples_unknown_pid++;
+			(void)bpf_map_delete_elem(bpf_map__fd(d->skel->maps.procs), &pid);
+			return -ESRCH;
+		}
+	}
+	p->samples++;
+	if (s->error < PYPROF_UNWIND__MAX)
+		p->errors[s->error]++;
+
+	err = strbuf__puts(&sb, p->comm);
+	err = err ?: intern(p, &sb, &ids[n++]);
+	marker = error_frame(s->error, (int)nf);
+	if (!err && marker)
+		err = profile__intern(p->profile, marker, strlen(marker), &ids[n++]);
+	/* Python frames arrive leaf first; the profile wants root first. */
+	for (size_t i = nf; i-- > 0 && !err;) {
+		err = python_frame(p, &s->frames[i], &sb);
+		err = err ?: intern(p, &sb, &ids[n++]);
+	}
+	for (size_t i = nk; i-- > 0 && !err;) {
+		const char *name = NULL;
+
+		strbuf__reset(&sb);
+		if (d->ksyms)
+			name = ksyms__lookup(d->ksyms, s->kstack[i], NULL);
+		err = name ? strbuf__printf(&sb, "%s_[k]", name)
+			   : strbuf__printf(&sb, "0x%llx_[k]", (unsigned long long)s->kstack[i]);
+		err = err ?: intern(p, &sb, &ids[n++]);
+	}
+	if (!err)
+		err = profile__add(p->profile, s->hdr.ts, ids, n, 1);
+	strbuf__done(&sb);
+	return err;
+}

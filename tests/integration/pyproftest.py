@@ -1,0 +1,234 @@
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+"""Integration test harness: the real pyprofd on a temporary socket, real
+Python processes, pyprofctl to query.  Each test prints one line:
+"ok NAME", "FAIL NAME" or "skip NAME: why" (tests/run counts them)."""
+
+import glob
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+OUTPUT = os.path.join(ROOT, os.environ.get("OUTPUT", "build"))
+PYPROFD = os.path.join(OUTPUT, "pyprofd")
+PYPROFCTL = os.path.join(OUTPUT, "pyprofctl")
+WORKLOADS = os.path.join(ROOT, "tests", "integration", "workloads")
+
+_tests = []
+
+
+class Skip(Exception):
+    pass
+
+
+def test(fn):
+    _tests.append(fn)
+    return fn
+
+
+def pyenv_root():
+    try:
+        out = subprocess.run(["pyenv", "root"], capture_output=True, text=True, timeout=10)
+        if out.returncode == 0 and out.stdout.strip():
+            return out.stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        pass
+    return os.path.expanduser("~/.pyenv")
+
+
+def interpreters(minor):
+    """Every CPython 3.<minor> on this machine: Debian's and pyenv's builds."""
+    found = []
+    deb = "/usr/bin/python3.%d" % minor
+    if os.path.exists(deb):
+        found.append(("debian-3.%d" % minor, deb))
+    for d in sorted(glob.glob(os.path.join(pyenv_root(), "versions", "3.%d.*" % minor))):
+        exe = os.path.join(d, "bin", "python3.%d" % minor)
+        if os.path.exists(exe):
+            found.append(("pyenv-" + os.path.basename(d), exe))
+    return found
+
+
+def wait_for(cond, timeout=20.0, interval=0.05, what="condition"):
+    """Polls cond() until it returns a true value; returns that value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = cond()
+        if v:
+            return v
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out after %.0fs waiting for %s" % (timeout, what))
+        time.sleep(interval)
+
+
+def parse_folded(text):
+    stacks = {}
+    for line in text.splitlines():
+        if not line:
+            continue
+        stack, _, count = line.rpartition(" ")
+        assert stack and count.isdigit(), "malformed folded line %r" % line
+        stacks[stack] = stacks.get(stack, 0) + int(count)
+    return stacks
+
+
+def frame_func(frame):
+    """'hot (/x/y.py:12)' -> 'hot'."""
+    return frame.split(" (", 1)[0]
+
+
+def frame_line(frame):
+    if not frame.endswith(")") or ":" not in frame:
+        return None
+    return int(frame.rsplit(":", 1)[1][:-1])
+
+
+class Daemon:
+    def __init__(self, *extra):
+        self.dir = tempfile.mkdtemp(prefix="pyproftest.")
+        self.sock = os.path.join(self.dir, "pyprofd.sock")
+        self.log = open(os.path.join(self.dir, "pyprofd.log"), "w+")
+        self.args = [PYPROFD, "--socket", self.sock] + list(extra)
+        self.proc = None
+
+    def __enter__(self):
+        self.proc = subprocess.Popen(self.args, stdout=self.log, stderr=subprocess.STDOUT)
+        try:
+            wait_for(self._ready, timeout=30, what="pyprofd to listen")
+        except AssertionError:
+            self.stop()
+            raise AssertionError("pyprofd did not start:\n" + self.output())
+        return self
+
+    def _ready(self):
+        if self.proc.poll() is not None:
+            raise AssertionError("pyprofd exited with %s:\n%s" % (self.proc.returncode, self.output()))
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            s.connect(self.sock)
+            return True
+        except OSError:
+            return False
+        finally:
+            s.close()
+
+    def output(self):
+        self.log.flush()
+        self.log.seek(0)
+        return self.log.read()
+
+    def stop(self, timeout=10):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                raise AssertionError("pyprofd ignored SIGTERM for %ds" % timeout)
+        return self.proc.returncode
+
+    def __exit__(self, *exc):
+        try:
+            rc = self.stop()
+            if exc[0] is None and rc != 0:
+                raise AssertionError("pyprofd exited with %s:\n%s" % (rc, self.output()))
+        finally:
+            self.log.close()
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    def ctl(self, *args, check=True):
+        r = subprocess.run([PYPROFCTL, "--socket", self.sock] + list(args),
+                           capture_output=True, text=True, timeout=60)
+        if check and r.returncode != 0:
+            raise AssertionError("pyprofctl %s failed (%d): %s" % (" ".join(args), r.returncode, r.stderr))
+        return r
+
+    def snapshot(self, pid, seconds=60):
+        return parse_folded(self.ctl("snapshot", "--pid", str(pid), "--seconds", str(seconds)).stdout)
+
+    def status(self):
+        out = self.ctl("status").stdout
+        return {k: v for k, _, v in (line.partition(" ") for line in out.splitlines())}
+
+    def listed(self, all_=False):
+        """pid -> (version, state) from `pyprofctl list`."""
+        args = ["list", "--all"] if all_ else ["list"]
+        rows = {}
+        for line in self.ctl(*args).stdout.splitlines()[1:]:
+            f = line.split()
+            if len(f) >= 3:
+                rows[int(f[0])] = (f[1], f[2])
+        return rows
+
+    def wait_samples(self, pid, n, match=None, timeout=30):
+        """Polls until the snapshot of pid holds >= n samples (of stacks containing match)."""
+        def enough():
+            r = self.ctl("snapshot", "--pid", str(pid), check=False)
+            if r.returncode != 0:
+                return None
+            st = parse_folded(r.stdout)
+            total = sum(c for s, c in st.items() if match is None or match in s)
+            return st if total >= n else None
+        return wait_for(enough, timeout=timeout, interval=0.25,
+                        what="%d samples of pid %d%s" % (n, pid, " with " + match if match else ""))
+
+
+class Workload:
+    """A Python script from tests/integration/workloads, started and reaped."""
+
+    def __init__(self, python, script, *args):
+        self.argv = [python, os.path.join(WORKLOADS, script)] + [str(a) for a in args]
+        self.proc = None
+
+    def __enter__(self):
+        self.proc = subprocess.Popen(self.argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline()
+        if line.strip() != "ready":
+            err = self.proc.stderr.read() if self.proc.poll() is not None else ""
+            raise AssertionError("workload %s did not start: %r %s" % (self.argv, line, err))
+        return self
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def __exit__(self, *exc):
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        self.proc.stdout.close()
+        self.proc.stderr.close()
+
+
+def need_root():
+    if os.geteuid() != 0:
+        raise Skip("needs root for BPF")
+    if not os.path.exists(PYPROFD):
+        raise Skip("%s not built" % PYPROFD)
+
+
+def main():
+    sys.stdout.reconfigure(line_buffering=True)
+    only = os.environ.get("TESTS")
+    failed = 0
+    for fn in _tests:
+        name = fn.__name__
+        if only and name not in only.split(","):
+            continue
+        try:
+            fn()
+            print("ok %s" % name)
+        except Skip as e:
+            print("skip %s: %s" % (name, e))
+        except Exception:
+            failed += 1
+            print("FAIL %s" % name)
+            traceback.print_exc(file=sys.stdout)
+    sys.exit(1 if failed else 0)

@@ -1,0 +1,282 @@
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+"""End to end: real BPF sampling of real CPython 3.11 processes through pyprofd."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from pyproftest import (Daemon, Skip, WORKLOADS, Workload, frame_func, frame_line,  # noqa: E402
+                        interpreters, main, need_root, test, wait_for)
+
+RATE = "199"
+
+
+def source_line(script, text):
+    """Line number of the first line of a workload containing text."""
+    with open(os.path.join(WORKLOADS, script)) as f:
+        for i, line in enumerate(f, 1):
+            if text in line:
+                return i
+    raise AssertionError("%r not in %s" % (text, script))
+
+
+def py_frames(stack):
+    return [f for f in stack.split(";")[1:] if not f.endswith("_[k]") and not f.startswith("[")]
+
+
+def check_hotwarm(python):
+    need_root()
+    script = os.path.join(WORKLOADS, "hotwarm.py")
+    with Daemon("--rate", RATE, "--window", "2") as d, Workload(python, "hotwarm.py", 60) as w:
+        st = d.wait_samples(w.pid, 1000, match="main (", timeout=60)
+        hot = warm = 0
+        lines = {"hot": set(), "warm": set(), "main": set()}
+        for stack, n in st.items():
+            frames = py_frames(stack)
+            funcs = [frame_func(f) for f in frames]
+            # The workload's main(), not site.main() during start-up.
+            if not any(f.startswith("main (%s:" % script) for f in frames):
+                continue
+            # Root frame is the process name; then <module> -> main.
+            assert stack.split(";")[0].startswith("python"), stack
+            assert funcs[0] == "<module>" and funcs[1] == "main", stack
+            for f in frames:
+                fn = frame_func(f)
+                if fn in lines:
+                    assert f.startswith("%s (%s:" % (fn, script)), "wrong file in %r" % f
+                    lines[fn].add(frame_line(f))
+            if "hot" in funcs:
+                hot += n
+            elif "warm" in funcs:
+                warm += n
+        share = hot / float(hot + warm)
+        print("  %s: hot %d warm %d share %.3f" % (python, hot, warm, share))
+        assert abs(share - 0.75) <= 0.05, "hot share %.3f, expected 0.75 +- 0.05" % share
+        # Caller frames sit on their call instruction: the lines are exact.
+        assert lines["hot"] == {source_line("hotwarm.py", "return spin(3 * UNIT)")}, lines
+        assert lines["warm"] == {source_line("hotwarm.py", "return spin(UNIT)")}, lines
+        assert lines["main"] <= {source_line("hotwarm.py", "        hot()"),
+                                 source_line("hotwarm.py", "        warm()"),
+                                 source_line("hotwarm.py", "while time.monotonic() < end:")}, lines
+        listed = d.listed()
+        assert w.pid in listed and listed[w.pid][0].startswith("3.11") \
+            and listed[w.pid][1] == "profiled", listed
+
+
+def check_threads(python):
+    need_root()
+    with Daemon("--rate", RATE) as d, Workload(python, "threads.py", 60) as w:
+        names = ["t_alpha", "t_beta", "t_gamma", "t_delta"]
+
+        def all_seen():
+            st = d.snapshot(w.pid)
+            per = {n: sum(c for s, c in st.items() if (n + " (") in s) for n in names}
+            return per if all(v >= 20 for v in per.values()) else None
+        per = wait_for(all_seen, timeout=60, interval=0.5, what="all four thread functions")
+        print("  %s: %s" % (python, per))
+
+
+def check_recursion(python):
+    need_root()
+    with Daemon("--rate", RATE) as d, Workload(python, "recurse.py", 60) as w:
+        st = d.wait_samples(w.pid, 50, match="bottom (", timeout=60)
+        full = 0
+        for stack, n in st.items():
+            funcs = [frame_func(f) for f in py_frames(stack)]
+            if "bottom" not in funcs:
+                continue
+            assert funcs[:2] == ["<module>", "main"], funcs[:3]
+            assert funcs[2:] == ["rec"] * 100 + ["bottom"], "incomplete stack: %d frames" % len(funcs)
+            full += n
+        assert full >= 50, full
+
+
+def check_kernel(python):
+    need_root()
+    with Daemon("--rate", RATE) as d, Workload(python, "syscalls.py", 60) as w:
+        st = d.wait_samples(w.pid, 200, match="read_loop (", timeout=60)
+        with_k = sum(n for s, n in st.items() if "read_loop (" in s and s.endswith("_[k]"))
+        total = sum(n for s, n in st.items() if "read_loop (" in s)
+        # Kernel frames come after (below) the Python frame that made the syscall.
+        in_read = 0
+        for stack, n in st.items():
+            if "read_loop (" not in stack or not stack.endswith("_[k]"):
+                continue
+            frames = stack.split(";")
+            i = max(i for i, f in enumerate(frames) if f.startswith("read_loop ("))
+            kframes = frames[i + 1:]
+            assert kframes and all(f.endswith("_[k]") for f in kframes), stack
+            if any(k in f for f in kframes for k in ("ksys_read", "vfs_read", "read_iter_zero",
+                                                     "read_zero")):
+                in_read += n
+        print("  %s: %d of %d kernel samples in read(2)" % (python, in_read, with_k))
+        # Timer interrupts and page faults land here too; the reads must dominate.
+        assert in_read >= with_k * 0.5, (in_read, with_k)
+        print("  %s: %d of %d read_loop samples in the kernel" % (python, with_k, total))
+        assert with_k >= total * 0.2, (with_k, total)
+
+
+def make_tests():
+    builds = interpreters(11)
+    for label, python in builds:
+        for kind, fn in (("hotwarm", check_hotwarm), ("threads", check_threads),
+                         ("recursion", check_recursion), ("kernel", check_kernel)):
+            def t(fn=fn, python=python):
+                fn(python)
+            t.__name__ = "%s_%s" % (kind, label.replace(".", "_").replace("-", "_"))
+            test(t)
+    if not builds:
+        @test
+        def cpython_311_present():
+            raise Skip("no CPython 3.11 on this machine")
+
+
+make_tests()
+
+
+def any_python311():
+    builds = interpreters(11)
+    if not builds:
+        raise Skip("no CPython 3.11")
+    return builds[-1][1]
+
+
+@test
+def started_before_daemon():
+    need_root()
+    python = any_python311()
+    with Workload(python, "hotwarm.py", 60) as w, Daemon("--rate", RATE) as d:
+        d.wait_samples(w.pid, 50, match="hot (", timeout=30)
+
+
+@test
+def exited_process_keeps_history():
+    need_root()
+    python = any_python311()
+    with Daemon("--rate", RATE) as d:
+        with Workload(python, "hotwarm.py", 2.5) as w:
+            pid = w.pid
+            d.wait_samples(pid, 20, match="hot (", timeout=30)
+            w.proc.wait(30)
+        wait_for(lambda: pid not in d.listed(), timeout=10, what="list to drop the exited pid")
+        assert d.listed(all_=True)[pid][1] == "exited"
+        st = d.snapshot(pid)
+        assert sum(n for s, n in st.items() if "hot (" in s) >= 20, st
+
+
+@test
+def history_expires_with_retention():
+    need_root()
+    python = any_python311()
+    with Daemon("--rate", RATE, "--window", "1", "--retention", "4") as d:
+        with Workload(python, "hotwarm.py", 1.5) as w:
+            pid = w.pid
+            d.wait_samples(pid, 20, match="hot (", timeout=30)
+            w.proc.wait(30)
+        wait_for(lambda: d.listed(all_=True).get(pid, ("", ""))[1] == "exited", timeout=10,
+                 what="the pid to show as exited")
+        assert sum(n for s, n in d.snapshot(pid).items() if "hot (" in s) >= 20
+
+        def forgotten():
+            r = d.ctl("snapshot", "--pid", str(pid), check=False)
+            return r.returncode != 0 and "no history" in r.stderr
+        wait_for(forgotten, timeout=20, interval=0.25, what="retention to drop the history")
+        assert pid not in d.listed(all_=True)
+
+
+@test
+def errors_are_clear():
+    need_root()
+    with Daemon() as d:
+        # A live process that is not Python.
+        sleeper = subprocess.Popen(["sleep", "60"])
+        try:
+            r = d.ctl("snapshot", "--pid", str(sleeper.pid), check=False)
+            assert r.returncode != 0 and "not a Python process" in r.stderr, r
+        finally:
+            sleeper.kill()
+            sleeper.wait()
+        # A pid nobody has.
+        pid = 4194000
+        while os.path.exists("/proc/%d" % pid):
+            pid -= 1
+        r = d.ctl("snapshot", "--pid", str(pid), check=False)
+        assert r.returncode != 0 and "no process" in r.stderr, r
+        for bad in (["snapshot"], ["snapshot", "--pid", "abc"], ["snapshot", "--pid", "-1"],
+                    ["snapshot", "--pid", "1", "--seconds", "0"], ["frobnicate"], []):
+            r = d.ctl(*bad, check=False)
+            assert r.returncode != 0 and r.stderr.strip(), (bad, r)
+            assert "Traceback" not in r.stderr
+    # Daemon gone: the socket is removed and pyprofctl says so.
+    r = d.ctl("list", check=False)
+    assert r.returncode != 0 and "not running" in r.stderr, r
+
+
+def raw_request(path, data, shutdown=True):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(10)
+    s.connect(path)
+    s.sendall(data)
+    if shutdown:
+        s.shutdown(socket.SHUT_WR)
+    out = b""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        out += chunk
+    s.close()
+    return out
+
+
+@test
+def bad_requests_get_errors():
+    need_root()
+    with Daemon() as d:
+        cases = [
+            (b"\n", b"ERR EINVAL"),
+            (b"hello\n", b"ERR EPROTO"),
+            (b"PYPROF/9 list\n", b"ERR EPROTO"),
+            (b"PYPROF/1 nosuchverb\n", b"ERR EOPNOTSUPP"),
+            (b"PYPROF/1 snapshot\n", b"ERR EINVAL"),
+            (b"PYPROF/1 snapshot pid=abc\n", b"ERR EINVAL"),
+            (b"PYPROF/1 snapshot pid=1 bogus=2\n", b"ERR EINVAL"),
+            (b"PYPROF/1 list\x00\n", b"ERR EINVAL"),
+            (b"PYPROF/1 " + b"x" * 5000 + b"\n", b"ERR E2BIG"),
+            (bytes(range(256)), b"ERR"),
+        ]
+        for req, want in cases:
+            got = raw_request(d.sock, req)
+            assert got.startswith(want), (req[:40], got[:100])
+        # A client that connects and says nothing does not block others.
+        idle = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        idle.connect(d.sock)
+        try:
+            got = raw_request(d.sock, b"PYPROF/1 list\n")
+            assert got.startswith(b"OK "), got[:80]
+        finally:
+            idle.close()
+        st = d.status()
+        assert int(st["requests"]) >= len(cases), st
+
+
+@test
+def status_counts_every_sample():
+    need_root()
+    python = any_python311()
+    with Daemon("--rate", RATE) as d, Workload(python, "hotwarm.py", 60) as w:
+        d.wait_samples(w.pid, 100, timeout=30)
+        st = d.status()
+        for key in ("bpf_samples", "bpf_emitted", "bpf_lost_ringbuf_full", "samples_received",
+                    "bpf_err_no_tstate", "bpf_err_read_frame", "processes_live"):
+            assert key in st, key
+        assert int(st["bpf_lost_ringbuf_full"]) == 0, st
+        assert int(st["samples_received"]) <= int(st["bpf_emitted"]), st
+        assert int(st["processes_live"]) >= 1, st
+
+
+if __name__ == "__main__":
+    main()

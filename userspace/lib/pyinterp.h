@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* pyinterp: recognise a CPython interpreter ELF file and compute its struct layout. */
+#ifndef PYPROF_PYINTERP_H
+#define PYPROF_PYINTERP_H
+
+#include <linux/types.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include "pyprof_abi.h"
+
+struct elf_file;
+
+/* Offsets userspace needs to symbolize code objects (never used by BPF). */
+struct pycode_layout {
+	__s16 co_filename;
+	__s16 co_name;
+	__s16 co_qualname;	/* -1 before 3.11 */
+	__s16 co_firstlineno;
+	__s16 co_linetable;	/* co_lnotab (<= 3.9) or co_linetable */
+	__s16 co_code;		/* co_code (<= 3.10) or -1 */
+	__u16 code_size;	/* bytes read per code object, covers every field above */
+	__u16 ascii_size;	/* sizeof(PyASCIIObject) */
+	__u16 compact_size;	/* sizeof(PyCompactUnicodeObject) */
+	__u16 unicode_state;	/* offsetof(PyASCIIObject, state) */
+	__u16 unicode_length;	/* offsetof(PyASCIIObject, length) */
+	__u16 bytes_size;	/* offsetof(PyBytesObject, ob_size) */
+	__u16 bytes_data;	/* offsetof(PyBytesObject, ob_sval) */
+};
+
+#define PYINTERP_SOURCE_TABLE	      0 /* built-in table for the minor version */
+#define PYINTERP_SOURCE_DEBUG_OFFSETS 1 /* _PyRuntime.debug_offsets (3.13+) */
+
+struct pyinterp_info {
+	__u32 version_hex;	/* PY_VERSION_HEX, 0 if unknown */
+	__u64 runtime_vaddr;	/* ELF virtual address of _PyRuntime */
+	int source;		/* PYINTERP_SOURCE_* */
+	bool supported;		/* layout filled in; otherwise why[] says what is missing */
+	struct pyprof_layout layout;
+	struct pycode_layout code;
+	char why[128];		/* reason when !supported */
+};
+
+/*
+ * Decides whether the ELF file holds a CPython interpreter (python binary,
+ * static or not, or libpython) and, if it does, which version and layout.
+ * Returns 0 with info filled (info->supported false with a reason for
+ * versions pyprof cannot walk), -ENOENT when the file is not CPython.
+ */
+int pyinterp__analyze(struct elf_file *ef, struct pyinterp_info *info);
+
+/*
+ * Builds the layout for a minor version from the built-in tables.  Returns
+ * 0, or -EPROTONOSUPPORT with a reason in info->why.
+ */
+int pyinterp__table_layout(__u32 version_hex, struct pyinterp_info *info);
+
+/*
+ * Parses a 3.13 _Py_DebugOffsets blob (the first bytes of _PyRuntime) into
+ * info.  Returns 0, -EINVAL when the cookie or sizes are wrong, or
+ * -EPROTONOSUPPORT for a debug-offsets version it does not know.
+ */
+int pyinterp__parse_debug_offsets(const void *buf, size_t len, struct pyinterp_info *info);
+
+/* "3.11.7" style text for a PY_VERSION_HEX (buffer of >= 16 bytes). */
+const char *pyinterp__version_str(__u32 version_hex, char *buf, size_t sz);
+
+#endif /* PYPROF_PYINTERP_H */
