@@ -367,8 +367,11 @@ int on_sample(struct bpf_perf_event_data *ctx)
 	if (nr > PYPROF_MAX_FRAMES)
 		nr = PYPROF_MAX_FRAMES;
 	size = __builtin_offsetof(struct pyprof_sample, frames) + nr * sizeof(struct pyprof_frame);
-	flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
-									       : BPF_RB_NO_WAKEUP;
+	if (s->hdr.ts < proc->wake_until_ns ||
+	    bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
+		flags = BPF_RB_FORCE_WAKEUP;
+	else
+		flags = BPF_RB_NO_WAKEUP;
 	if (bpf_ringbuf_output(&events, s, size, flags))
 		count(PYPROF_CNT_RINGBUF_FULL);
 	else
@@ -446,7 +449,10 @@ SEC("uprobe")
 int on_py_init(struct pt_regs *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
+	__u32 pid = id >> 32;
 
-	send_event(PYPROF_EV_PYINIT, id >> 32, (__u32)id);
+	/* Already profiled (a fork child, a second interpreter): nothing to tell. */
+	if (!bpf_map_lookup_elem(&procs, &pid))
+		send_event(PYPROF_EV_PYINIT, pid, (__u32)id);
 	return 0;
 }

@@ -27,6 +27,7 @@
 #define TAG_TIMER  ((__u64)2)
 #define TAG_RING   ((__u64)3)
 #define TAG_LISTEN ((__u64)4)
+#define TAG_PENDING ((__u64)5)
 
 static struct daemon the_daemon;
 
@@ -75,6 +76,9 @@ static void help(void)
 	       "  -w, --window SECONDS   length of one time window (default 10)\n"
 	       "  -R, --retention DUR    history kept, e.g. 3600, 90m, 1h (default 1h)\n"
 	       "      --no-kernel        do not record kernel stacks\n"
+	       "      --probe PATH       also watch the interpreters in PATH (a libpython or\n"
+	       "                         python binary, or a directory of them) for starts;\n"
+	       "                         repeatable (system lib and bin dirs always are)\n"
 	       "  -v, --verbose          more logging (twice: libbpf debug output)\n"
 	       "  -h, --help             show this help\n"
 	       "      --version          show the version\n"
@@ -86,7 +90,13 @@ static void help(void)
 	       PYPROFD_DEFAULT_SOCKET);
 }
 
-enum { ARG_VERSION = 0x100, ARG_NO_KERNEL };
+enum { ARG_VERSION = 0x100, ARG_NO_KERNEL, ARG_PROBE };
+
+/* Where interpreters usually live: their init uprobes are attached at start. */
+static const char *const default_probe_paths[] = {
+	"/usr/bin",	 "/usr/local/bin",  "/usr/lib", "/usr/lib64", "/usr/local/lib",
+	"/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu",
+};
 
 /* <0 error, 0 exit success (help/version), >0 run. */
 static int parse_argv(int argc, char **argv, struct config *cfg)
@@ -97,6 +107,7 @@ static int parse_argv(int argc, char **argv, struct config *cfg)
 		{ "window", required_argument, NULL, 'w' },
 		{ "retention", required_argument, NULL, 'R' },
 		{ "no-kernel", no_argument, NULL, ARG_NO_KERNEL },
+		{ "probe", required_argument, NULL, ARG_PROBE },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, ARG_VERSION },
@@ -141,6 +152,19 @@ static int parse_argv(int argc, char **argv, struct config *cfg)
 		case ARG_NO_KERNEL:
 			cfg->kernel_stacks = false;
 			break;
+		case ARG_PROBE:
+			if (optarg[0] != '/' ||
+			    cfg->nr_probe_paths >= PYPROFD_MAX_PROBE_PATHS -
+							   sizeof(default_probe_paths) /
+								   sizeof(default_probe_paths[0])) {
+				fprintf(stderr, "pyprofd: invalid --probe '%s' (an absolute path; at most %zu)\n",
+					optarg,
+					PYPROFD_MAX_PROBE_PATHS - sizeof(default_probe_paths) /
+									  sizeof(default_probe_paths[0]));
+				return -EINVAL;
+			}
+			cfg->probe_paths[cfg->nr_probe_paths++] = optarg;
+			break;
 		case 'v':
 			cfg->verbose++;
 			break;
@@ -159,6 +183,8 @@ static int parse_argv(int argc, char **argv, struct config *cfg)
 		fprintf(stderr, "pyprofd: unexpected argument '%s'\n", argv[optind]);
 		return -EINVAL;
 	}
+	for (size_t i = 0; i < sizeof(default_probe_paths) / sizeof(default_probe_paths[0]); i++)
+		cfg->probe_paths[cfg->nr_probe_paths++] = default_probe_paths[i];
 	if (cfg->retention_ns < cfg->window_ns) {
 		fprintf(stderr, "pyprofd: --retention must be at least one --window\n");
 		return -EINVAL;
@@ -266,7 +292,7 @@ static int on_event(void *ctx, void *data, size_t size)
 	case PYPROF_EV_EXEC:
 		d->events_exec++;
 		procs__exited(d, h->pid, h->ts);
-		(void)procs__discover(d, h->pid, true);
+		(void)procs__discover(d, h->pid, DISCOVER_EXEC);
 		break;
 	case PYPROF_EV_EXIT:
 		d->events_exit++;
@@ -275,7 +301,7 @@ static int on_event(void *ctx, void *data, size_t size)
 	case PYPROF_EV_PYINIT:
 		d->events_pyinit++;
 		if (!procs__find_live(d, h->pid))
-			(void)procs__discover(d, h->pid, true);
+			(void)procs__discover(d, h->pid, DISCOVER_PYINIT);
 		break;
 	}
 	return 0;
@@ -352,7 +378,8 @@ static int setup(struct daemon *d)
 	signal(SIGPIPE, SIG_IGN);
 	d->sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	d->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (d->sigfd < 0 || d->timerfd < 0)
+	d->pendfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (d->sigfd < 0 || d->timerfd < 0 || d->pendfd < 0)
 		return -errno;
 	if (timerfd_settime(d->timerfd, 0, &its, NULL) < 0)
 		return -errno;
@@ -364,12 +391,14 @@ static int setup(struct daemon *d)
 	}
 	err = epoll_add(d->epfd, d->sigfd, EPOLLIN, TAG_SIGNAL);
 	err = err ?: epoll_add(d->epfd, d->timerfd, EPOLLIN, TAG_TIMER);
+	err = err ?: epoll_add(d->epfd, d->pendfd, EPOLLIN, TAG_PENDING);
 	err = err ?: epoll_add(d->epfd, ring_buffer__epoll_fd(d->rb), EPOLLIN, TAG_RING);
 	err = err ?: epoll_add(d->epfd, d->listenfd, EPOLLIN, TAG_LISTEN);
 	if (err)
 		return err;
 
-	/* Processes already running; exec events cover the ones started from now on. */
+	/* Interpreters that may start later, then processes already running. */
+	procs__probe_paths(d, d->cfg.probe_paths, d->cfg.nr_probe_paths);
 	procs__rescan(d);
 	err = attach_perf_events(d);
 	if (err) {
@@ -391,7 +420,6 @@ static void tick(struct daemon *d)
 		log_msg(d, LOG_WARN, "timerfd read failed: %s", strerror(errno));
 	(void)ring_buffer__consume(d->rb);
 	now = now_ns();
-	procs__retry_pending(d);
 	server__tick(d);
 	if (now - d->last_rescan_ns >= PYPROFD_RESCAN_MS * 1000000ull) {
 		d->last_rescan_ns = now;
@@ -427,6 +455,11 @@ static int run(struct daemon *d)
 				}
 			} else if (tag == TAG_TIMER) {
 				tick(d);
+			} else if (tag == TAG_PENDING) {
+				__u64 expirations;
+
+				(void)!read(d->pendfd, &expirations, sizeof(expirations));
+				procs__retry_pending(d);
 			} else if (tag == TAG_RING) {
 				(void)ring_buffer__consume(d->rb);
 			} else if (tag == TAG_LISTEN) {
@@ -456,6 +489,8 @@ static void teardown(struct daemon *d)
 		close(d->sigfd);
 	if (d->timerfd >= 0)
 		close(d->timerfd);
+	if (d->pendfd >= 0)
+		close(d->pendfd);
 }
 
 int main(int argc, char **argv)
@@ -470,7 +505,7 @@ int main(int argc, char **argv)
 		.retention_ns = 3600ull * 1000000000ull,
 		.kernel_stacks = true,
 	};
-	d->epfd = d->sigfd = d->timerfd = d->listenfd = -1;
+	d->epfd = d->sigfd = d->timerfd = d->pendfd = d->listenfd = -1;
 	err = parse_argv(argc, argv, &d->cfg);
 	if (err <= 0)
 		return err < 0 ? EXIT_FAILURE : EXIT_SUCCESS;

@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -27,12 +30,16 @@ struct interp_file {
 	bool needs_libpython;		/* DT_NEEDED names a libpython */
 	struct elf_file *ef;		/* kept open for Python files only */
 	struct pyinterp_info info;
-	struct bpf_link *uprobes[3];
+	struct bpf_link *uprobes[2];
 	struct interp_file *next;
 };
 
-static const char *const init_funcs[] = { "_PyRuntime_Initialize", "Py_InitializeFromConfig",
-					  "Py_InitializeEx" };
+/*
+ * Where an interpreter starts: the python binary's main goes through
+ * Py_InitializeFromConfig, embedders through Py_InitializeEx (Py_Initialize
+ * calls it).  Not _PyRuntime_Initialize: many pre-init calls run it again.
+ */
+static const char *const init_funcs[] = { "Py_InitializeFromConfig", "Py_InitializeEx" };
 
 static size_t bucket(int pid)
 {
@@ -90,6 +97,26 @@ static int read_stat(int pid, char *comm, size_t commsz, __u64 *ret_start)
 	return 0;
 }
 
+/*
+ * Monotonic time (the BPF clock) until which a process counts as young.
+ * starttime is in clock ticks on the boot clock, which also counts suspend:
+ * the age is taken on that clock.
+ */
+static __u64 young_until_ns(__u64 start_ticks)
+{
+	const __u64 young = PYPROFD_YOUNG_MS * 1000000ull;
+	long hz = sysconf(_SC_CLK_TCK);
+	struct timespec ts;
+	__u64 boot_now, start, age;
+
+	if (hz <= 0 || clock_gettime(CLOCK_BOOTTIME, &ts) < 0)
+		return 0;
+	boot_now = (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
+	start = start_ticks * (1000000000ull / (__u64)hz);
+	age = boot_now > start ? boot_now - start : 0;
+	return age < young ? now_ns() + (young - age) : 0;
+}
+
 static int needed_is_libpython(const char *name, void *ctx)
 {
 	return strncmp(name, "libpython", 9) == 0 ? 1 : 0;
@@ -131,16 +158,18 @@ static void mapped_path(int pid, const struct procmap *m, char *buf, size_t sz)
 		snprintf(buf, sz, "/proc/%d/root%s", pid, m->path);
 }
 
-static struct interp_file *interp_file_get(struct daemon *d, int pid, const struct procmap *m)
+/* The analysed file with this identity, or a new entry for the file at path. */
+static struct interp_file *interp_file_lookup(struct daemon *d, __u32 dev_major, __u32 dev_minor,
+					      __u64 inode, const char *path)
 {
-	char path[PATH_MAX + 64];
 	struct interp_file *f;
 	struct elf_file *ef;
 
 	for (f = d->interp_files; f; f = f->next)
-		if (f->inode == m->inode && f->dev_major == m->dev_major &&
-		    f->dev_minor == m->dev_minor)
+		if (f->inode == inode && f->dev_major == dev_major && f->dev_minor == dev_minor)
 			return f;
+	if (!path)
+		return NULL;
 	if (d->nr_interp_files >= INTERP_FILES_MAX) {
 		/* Forget the non-Python verdicts; Python files stay (uprobes hang off them). */
 		struct interp_file **pp = &d->interp_files;
@@ -159,10 +188,9 @@ static struct interp_file *interp_file_get(struct daemon *d, int pid, const stru
 	f = calloc(1, sizeof(*f));
 	if (!f)
 		return NULL;
-	f->dev_major = m->dev_major;
-	f->dev_minor = m->dev_minor;
-	f->inode = m->inode;
-	mapped_path(pid, m, path, sizeof(path));
+	f->dev_major = dev_major;
+	f->dev_minor = dev_minor;
+	f->inode = inode;
 	ef = elf_file__open(path);
 	if (ef) {
 		if (pyinterp__analyze(ef, &f->info) == 0) {
@@ -180,6 +208,71 @@ static struct interp_file *interp_file_get(struct daemon *d, int pid, const stru
 	return f;
 }
 
+static struct interp_file *interp_file_get(struct daemon *d, int pid, const struct procmap *m)
+{
+	char path[PATH_MAX + 64];
+
+	mapped_path(pid, m, path, sizeof(path));
+	return interp_file_lookup(d, m->dev_major, m->dev_minor, m->inode, path);
+}
+
+static bool is_interp_name(const char *base)
+{
+	unsigned int minor;
+	char end;
+
+	if (strncmp(base, "libpython", 9) == 0)
+		return true;
+	/* python3.11, python3.13t, python2.7: not python3.11-config and the like */
+	return sscanf(base, "python%*u.%u%c", &minor, &end) == 1 ||
+	       (sscanf(base, "python%*u.%u%c", &minor, &end) == 2 && end == 't' &&
+		!strchr(base, '-'));
+}
+
+static void probe_file(struct daemon *d, const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
+		return;
+	(void)interp_file_lookup(d, major(st.st_dev), minor(st.st_dev), st.st_ino, path);
+}
+
+/*
+ * Attaches the init uprobes to the interpreters under the given paths
+ * (files, or directories whose libpython* / pythonX.Y entries are taken),
+ * so a process whose interpreter no earlier process used is still caught
+ * as its interpreter starts: an embedded one that dlopen()s libpython, say.
+ */
+void procs__probe_paths(struct daemon *d, const char *const *paths, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct dirent *de;
+		struct stat st;
+		DIR *dir;
+
+		if (stat(paths[i], &st) < 0)
+			continue;
+		if (!S_ISDIR(st.st_mode)) {
+			probe_file(d, paths[i]);
+			continue;
+		}
+		dir = opendir(paths[i]);
+		if (!dir)
+			continue;
+		while ((de = readdir(dir))) {
+			char path[PATH_MAX];
+
+			if (!is_interp_name(de->d_name))
+				continue;
+			if (snprintf(path, sizeof(path), "%s/%s", paths[i], de->d_name) >= (int)sizeof(path))
+				continue;
+			probe_file(d, path);
+		}
+		closedir(dir);
+	}
+}
+
 static bool is_candidate(const struct procmap *m, const char *exe)
 {
 	const char *base;
@@ -192,6 +285,19 @@ static bool is_candidate(const struct procmap *m, const char *exe)
 	return strncmp(base + 1, "libpython", 9) == 0;
 }
 
+/* The pending list is polled on a fast timer, armed only while the list is not empty. */
+static void arm_pending(struct daemon *d, bool on)
+{
+	struct itimerspec its = { 0 };
+
+	if (on) {
+		its.it_interval.tv_nsec = PYPROFD_PENDING_POLL_MS * 1000000L;
+		its.it_value = its.it_interval;
+	}
+	if (d->pendfd >= 0)
+		(void)timerfd_settime(d->pendfd, 0, &its, NULL);
+}
+
 static void add_pending(struct daemon *d, int pid)
 {
 	struct pending *p;
@@ -199,6 +305,8 @@ static void add_pending(struct daemon *d, int pid)
 	for (p = d->pending; p; p = p->next)
 		if (p->pid == pid)
 			return;
+	if (!d->pending)
+		arm_pending(d, true);
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return;
@@ -216,6 +324,8 @@ static void remove_pending(struct daemon *d, int pid)
 
 			*pp = p->next;
 			free(p);
+			if (!d->pending)
+				arm_pending(d, false);
 			return;
 		}
 	}
@@ -231,8 +341,9 @@ static void pyproc_free(struct pyproc *p)
 	free(p);
 }
 
-int procs__discover(struct daemon *d, int pid, bool from_exec)
+int procs__discover(struct daemon *d, int pid, enum discover_how how)
 {
+	bool from_exec = how == DISCOVER_EXEC;
 	struct procmaps pm = { 0 };
 	struct interp_file *f, *found = NULL, *exe_file = NULL;
 	const struct procmap *found_map = NULL;
@@ -316,6 +427,7 @@ int procs__discover(struct daemon *d, int pid, bool from_exec)
 		struct pyprof_proc cfg = { .layout = p->info.layout };
 
 		p->runtime_addr = bias + p->info.runtime_vaddr;
+		cfg.wake_until_ns = young_until_ns(start);
 		cfg.runtime_addr = p->runtime_addr;
 		err = bpf_map_update_elem(bpf_map__fd(d->skel->maps.procs), &pid, &cfg, BPF_ANY);
 		if (err) {
@@ -328,6 +440,7 @@ int procs__discover(struct daemon *d, int pid, bool from_exec)
 	}
 	p->next = d->procs[bucket(pid)];
 	d->procs[bucket(pid)] = p;
+	d->discovered[how]++;
 	{
 		char v[32];
 
@@ -428,7 +541,7 @@ void procs__rescan(struct daemon *d)
 			seen_add(&next, (int)pid, start);
 			continue;
 		}
-		if (procs__discover(d, (int)pid, false) == -ENOENT)
+		if (procs__discover(d, (int)pid, DISCOVER_SCAN) == -ENOENT)
 			seen_add(&next, (int)pid, start);
 	}
 	closedir(dir);
@@ -481,7 +594,7 @@ void procs__retry_pending(struct daemon *d)
 		int pid = p->pid;
 
 		next = p->next;
-		if (procs__discover(d, pid, false) == 0)
+		if (procs__discover(d, pid, DISCOVER_PENDING) == 0)
 			continue; /* removed itself from the list */
 		if (now > p->deadline_ns || !procs__proc_alive(pid))
 			remove_pending(d, pid);

@@ -14,12 +14,26 @@
 #define PYPROFD_TICK_MS		200	/* ring buffer drain and housekeeping period */
 #define PYPROFD_RESCAN_MS	5000	/* full /proc rescan, catches what events missed */
 #define PYPROFD_PENDING_MS	3000	/* how long to wait for libpython to be mapped after exec */
+#define PYPROFD_PENDING_POLL_MS	5	/* how often to look meanwhile */
+#define PYPROFD_YOUNG_MS	5000	/* samples of younger processes are read at once */
 #define PYPROFD_MAX_CLIENTS	64
 #define PYPROFD_CLIENT_IDLE_MS	10000	/* a client must send its request within this */
 #define PYPROFD_MAX_STACKS	65536	/* distinct stacks per process per window */
 #define PYPROFD_MAX_FRAMES	262144	/* distinct frame names per process */
 #define PYPROFD_CODE_CACHE_MAX	65536	/* code objects cached per process */
 #define PYPROFD_PROC_BUCKETS	1024
+
+#define PYPROFD_MAX_PROBE_PATHS 64
+
+/* Why pyprofd looked at a process when it found it to be Python. */
+enum discover_how {
+	DISCOVER_SCAN,		/* /proc scan */
+	DISCOVER_EXEC,		/* exec event */
+	DISCOVER_PENDING,	/* after exec, once libpython was mapped */
+	DISCOVER_PYINIT,	/* init uprobe: an interpreter starting */
+	DISCOVER_SAMPLE,	/* a sample of an unknown pid: a fork child */
+	DISCOVER__MAX,
+};
 
 struct config {
 	const char *socket_path;
@@ -28,6 +42,8 @@ struct config {
 	__u64 retention_ns;
 	bool kernel_stacks;
 	int verbose;
+	const char *probe_paths[PYPROFD_MAX_PROBE_PATHS];	/* --probe, then the defaults */
+	size_t nr_probe_paths;
 };
 
 struct codeinfo;
@@ -78,7 +94,7 @@ struct daemon {
 	int nr_perf_links;
 	struct ring_buffer *rb;
 	struct ksyms *ksyms;
-	int epfd, sigfd, timerfd, listenfd;
+	int epfd, sigfd, timerfd, pendfd, listenfd;
 	bool exiting;
 	__u64 start_ns, last_rescan_ns, last_expire_ns;
 	struct pyproc *procs[PYPROFD_PROC_BUCKETS];
@@ -90,7 +106,8 @@ struct daemon {
 	int nr_clients;
 	/* Daemon-side counters. */
 	__u64 samples_in, samples_unknown_pid, events_exec, events_exit, events_pyinit;
-	__u64 discover_fail, clients_rejected, requests, request_errors;
+	__u64 clients_rejected, requests, request_errors;
+	__u64 discovered[DISCOVER__MAX];
 };
 
 /* main.c */
@@ -103,7 +120,8 @@ void log_msg(struct daemon *d, int prio, const char *fmt, ...) __attribute__((fo
 
 /* procs.c */
 struct pyproc *procs__find_live(struct daemon *d, int pid);
-int procs__discover(struct daemon *d, int pid, bool from_exec);
+int procs__discover(struct daemon *d, int pid, enum discover_how how);
+void procs__probe_paths(struct daemon *d, const char *const *paths, size_t n);
 void procs__exited(struct daemon *d, int pid, __u64 ts);
 void procs__rescan(struct daemon *d);
 void procs__retry_pending(struct daemon *d);

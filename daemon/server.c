@@ -233,6 +233,7 @@ static int verb_snapshot(struct daemon *d, struct client *c, const struct proto_
 	struct collect_ctx ctx = { .names = names };
 	struct strbuf sb = { 0 };
 	__u64 pid, seconds = 60, now = now_ns(), from;
+	const struct pyproc *unsupported = NULL;
 	bool known = false;
 	char err[256];
 	int r;
@@ -262,8 +263,16 @@ static int verb_snapshot(struct daemon *d, struct client *c, const struct proto_
 		if (p->pid != (int)pid || r)
 			continue;
 		known = true;
+		if (p->live && !p->info.supported)
+			unsupported = p;
 		ctx.p = p;
 		r = profile__collect(p->profile, from, now + d->cfg.window_ns, collect_cb, &ctx);
+	}
+	if (known && unsupported && !r && folded__nr_stacks(ctx.f) == 0) {
+		reply_err(c, EPROTONOSUPPORT, "process %llu is not profiled: %s",
+			  (unsigned long long)pid, unsupported->info.why);
+		folded__free(ctx.f);
+		return 0;
 	}
 	if (!known) {
 		if (procs__proc_alive((int)pid))
@@ -333,6 +342,14 @@ static int verb_status(struct daemon *d, struct client *c, const struct proto_re
 	for (int k = 0; k < PYPROF_CNT__MAX && !r; k++)
 		r = strbuf__printf(&sb, "%s %llu\n", pyprof_counter_name(k),
 				   (unsigned long long)totals[k]);
+	r = r ?: strbuf__printf(&sb,
+				"discovered_scan %llu\ndiscovered_exec %llu\ndiscovered_pending %llu\n"
+				"discovered_pyinit %llu\ndiscovered_fork %llu\n",
+				(unsigned long long)d->discovered[DISCOVER_SCAN],
+				(unsigned long long)d->discovered[DISCOVER_EXEC],
+				(unsigned long long)d->discovered[DISCOVER_PENDING],
+				(unsigned long long)d->discovered[DISCOVER_PYINIT],
+				(unsigned long long)d->discovered[DISCOVER_SAMPLE]);
 	r = r ?: reply_ok(c, &sb);
 	strbuf__done(&sb);
 	return r;

@@ -334,7 +334,7 @@ int symbolize__sample(struct daemon *d, const struct pyprof_sample *s, size_t si
 	p = procs__find_live(d, s->hdr.pid);
 	if (!p) {
 		/* A fork child configured in the kernel, or an exec we have not seen yet. */
-		if (procs__discover(d, s->hdr.pid, false) == 0)
+		if (procs__discover(d, s->hdr.pid, DISCOVER_SAMPLE) == 0)
 			p = procs__find_live(d, s->hdr.pid);
 		if (!p) {
 			__u32 pid = s->hdr.pid;

@@ -9,7 +9,7 @@
  * any change to a struct or enum below; pyprofd checks it against the
  * skeleton's rodata.
  */
-#define PYPROF_ABI_VERSION 2
+#define PYPROF_ABI_VERSION 3
 
 #define PYPROF_MAX_FRAMES	256	/* Python frames kept per sample */
 #define PYPROF_MAX_KSTACK	127	/* kernel frames (perf_event_max_stack default) */
@@ -63,6 +63,12 @@ struct pyprof_layout {
 /* Per-process configuration, keyed by tgid in map "procs". */
 struct pyprof_proc {
 	__u64 runtime_addr;		/* address of _PyRuntime in the target */
+	/*
+	 * Until then (bpf_ktime_get_ns()), every sample wakes the daemon: a young
+	 * process may exit soon, and its code objects can only be named while it
+	 * lives.  Later samples are drained in batches.
+	 */
+	__u64 wake_until_ns;
 	struct pyprof_layout layout;
 };
 

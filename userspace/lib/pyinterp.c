@@ -338,11 +338,12 @@ int pyinterp__analyze(struct elf_file *ef, struct pyinterp_info *info)
 		snprintf(info->why, sizeof(info->why), "cannot tell the CPython version");
 		return 0;
 	}
-	if (!addr) {
-		snprintf(info->why, sizeof(info->why), "CPython %s has no _PyRuntime",
-			 pyinterp__version_str(info->version_hex, v, sizeof(v)));
+	if (pyinterp__table_layout(info->version_hex, info) < 0)
 		return 0;
+	if (!addr) {
+		info->supported = false;
+		snprintf(info->why, sizeof(info->why), "CPython %s without a _PyRuntime symbol",
+			 pyinterp__version_str(info->version_hex, v, sizeof(v)));
 	}
-	(void)pyinterp__table_layout(info->version_hex, info);
 	return 0;
 }
