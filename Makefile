@@ -39,7 +39,7 @@ DAEMON_SRCS := $(sort $(wildcard daemon/*.c))
 DAEMON_OBJS := $(patsubst daemon/%.c,$(OUTPUT)/daemon/%.o,$(DAEMON_SRCS))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test-*.c))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
-TEST_HELPERS := $(OUTPUT)/tests/busy_c
+TEST_HELPERS := $(OUTPUT)/tests/embed
 
 .PHONY: all clean check unit deps install bench
 all: $(OUTPUT)/pyprofd $(OUTPUT)/pyprofctl
@@ -94,7 +94,7 @@ unit: $(UNIT_BINS)
 
 # The one entry point CI calls: builds everything, then runs unit and
 # integration tests; ends with "N passed, N failed, N skipped".
-check: all unit
+check: all unit $(TEST_HELPERS)
 	$(Q)OUTPUT=$(OUTPUT) tests/run
 
 deps:

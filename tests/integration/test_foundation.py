@@ -1,5 +1,7 @@
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-"""End to end: real BPF sampling of real CPython 3.11 processes through pyprofd."""
+"""End to end: real BPF sampling of real CPython processes (every supported
+version on this machine: Debian's static 3.11, pyenv's shared 3.9-3.13)
+through pyprofd."""
 
 import os
 import socket
@@ -43,11 +45,14 @@ def check_hotwarm(python):
             # Root frame is the process name; then <module> -> main.
             assert stack.split(";")[0].startswith("python"), stack
             assert funcs[0] == "<module>" and funcs[1] == "main", stack
-            for f in frames:
+            for i, f in enumerate(frames):
                 fn = frame_func(f)
                 if fn in lines:
                     assert f.startswith("%s (%s:" % (fn, script)), "wrong file in %r" % f
-                    lines[fn].add(frame_line(f))
+                    # A caller sits on its call; a leaf caught on its first
+                    # instruction reports its def line, as CPython does.
+                    if i + 1 < len(frames):
+                        lines[fn].add(frame_line(f))
             if "hot" in funcs:
                 hot += n
             elif "warm" in funcs:
@@ -62,7 +67,8 @@ def check_hotwarm(python):
                                  source_line("hotwarm.py", "        warm()"),
                                  source_line("hotwarm.py", "while time.monotonic() < end:")}, lines
         listed = d.listed()
-        assert w.pid in listed and listed[w.pid][0].startswith("3.11") \
+        minor = version_of(python)
+        assert w.pid in listed and listed[w.pid][0].startswith("3.%d" % minor) \
             and listed[w.pid][1] == "profiled", listed
 
 
@@ -119,8 +125,15 @@ def check_kernel(python):
         assert with_k >= total * 0.2, (with_k, total)
 
 
+SUPPORTED_MINORS = (9, 10, 11, 12, 13)
+
+
+def version_of(python):
+    return int(os.path.basename(python).split(".")[1])
+
+
 def make_tests():
-    builds = interpreters(11)
+    builds = [b for minor in SUPPORTED_MINORS for b in interpreters(minor)]
     for label, python in builds:
         for kind, fn in (("hotwarm", check_hotwarm), ("threads", check_threads),
                          ("recursion", check_recursion), ("kernel", check_kernel)):
@@ -128,10 +141,12 @@ def make_tests():
                 fn(python)
             t.__name__ = "%s_%s" % (kind, label.replace(".", "_").replace("-", "_"))
             test(t)
-    if not builds:
-        @test
-        def cpython_311_present():
-            raise Skip("no CPython 3.11 on this machine")
+    for minor in SUPPORTED_MINORS:
+        if not interpreters(minor):
+            def absent(minor=minor):
+                raise Skip("no CPython 3.%d on this machine" % minor)
+            absent.__name__ = "cpython_3_%d_present" % minor
+            test(absent)
 
 
 make_tests()

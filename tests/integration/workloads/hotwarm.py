@@ -1,16 +1,18 @@
 # Known CPU split: hot() burns 3 units for every 1 unit warm() burns, both under main().
+# A unit is a fixed number of loop iterations, not a time: the split stays exact on a
+# loaded machine, where a spin on the wall clock that loses the CPU halfway through
+# ends having spent little CPU.
 import sys
 import time
 
-UNIT = 0.004
+UNIT = 40000
 
 
-def spin(seconds):
-    end = time.perf_counter() + seconds
-    x = 0
-    while time.perf_counter() < end:
-        x += 1
-    return x
+def spin(n):
+    i = 0
+    while i < n:
+        i += 1
+    return i
 
 
 def hot():

@@ -1,0 +1,219 @@
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+"""Finding Python processes: unsupported versions, containers, embedded
+interpreters, short-lived processes and forks, with the real pyprofd."""
+
+import glob
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from pyproftest import (OUTPUT, Daemon, Skip, WORKLOADS, Workload, frame_func,  # noqa: E402
+                        interpreters, main, need_root, parse_folded, pyenv_root, test, wait_for)
+
+RATE = "199"
+
+
+def shared_libpython():
+    """(python, libpython, prefix) of a pyenv build with a shared libpython."""
+    for minor in (11, 12, 13, 10, 9):
+        for label, python in interpreters(minor):
+            if not label.startswith("pyenv"):
+                continue
+            prefix = os.path.dirname(os.path.dirname(python))
+            libs = glob.glob(os.path.join(prefix, "lib", "libpython3.%d.so.1.0" % minor))
+            if libs:
+                return python, libs[0], prefix
+    raise Skip("no CPython with a shared libpython")
+
+
+def samples_with(stacks, func):
+    return sum(n for s, n in stacks.items() if ";%s (" % func in s)
+
+
+def unknown(stacks):
+    return sum(n for s, n in stacks.items() if "[python: unknown code object]" in s)
+
+
+@test
+def unsupported_versions_have_reasons():
+    need_root()
+    olds = []
+    for v in ("2.7", "3.6", "3.7", "3.8"):
+        for d in sorted(glob.glob(os.path.join(pyenv_root(), "versions", v + ".*"))):
+            exe = os.path.join(d, "bin", "python" + v)
+            if os.path.exists(exe):
+                olds.append((v, exe))
+    if not olds:
+        raise Skip("no CPython older than 3.9 here")
+    with Daemon("--rate", RATE) as d:
+        work = [Workload(exe, "idle.py", 60) for _, exe in olds]
+        try:
+            for w in work:
+                w.__enter__()
+            rows = wait_for(lambda: (lambda r: r if all(w.pid in r for w in work) else None)(
+                d.listed()), timeout=15, what="every old interpreter to be listed")
+            out = d.ctl("list").stdout
+            for (v, exe), w in zip(olds, work):
+                version, state = rows[w.pid]
+                line = next(line for line in out.splitlines() if line.startswith("%d " % w.pid))
+                print("  %s" % " ".join(line.split()))
+                assert version == v and state == "unsupported", (v, rows[w.pid])
+                assert "not supported (3.9-3.13 are)" in line, line
+                # Never garbage stacks: nothing is sampled from them at all.
+                assert line.split()[3] == "0", line
+                r = d.ctl("snapshot", "--pid", str(w.pid), check=False)
+                assert r.returncode != 0 and "not profiled: CPython %s is not supported" % v \
+                    in r.stderr, r.stderr
+        finally:
+            for w in work:
+                if w.proc:
+                    w.__exit__(None, None, None)
+
+
+@test
+def short_lived_processes_are_named():
+    """A process of 250 ms is profiled and symbolized though it has exited when asked."""
+    need_root()
+    pythons = [python for _, python in interpreters(11)[:1]]
+    try:
+        pythons.append(shared_libpython()[0])
+    except Skip:
+        pass
+    if not pythons:
+        raise Skip("no CPython 3.11")
+    with Daemon("--rate", RATE) as d:
+        for python in pythons:
+            p = subprocess.Popen([python, os.path.join(WORKLOADS, "short.py")])
+            assert p.wait(30) == 0
+            wait_for(lambda: d.listed(all_=True).get(p.pid, ("", ""))[1] == "exited",
+                     timeout=10, what="pid %d to be listed as exited" % p.pid)
+            st = d.snapshot(p.pid)
+            total = sum(st.values())
+            burst = samples_with(st, "short_burst")
+            print("  %s: pid %d, %d samples, %d in short_burst, %d unknown"
+                  % (python, p.pid, total, burst, unknown(st)))
+            # 250 ms at 199 Hz is ~50 samples.
+            assert total >= 25, st
+            assert burst >= total * 0.6, st
+            assert unknown(st) <= total * 0.1, st
+
+
+@test
+def container_process_found_through_proc_root():
+    """A process whose binary and script exist only in its own mount namespace."""
+    need_root()
+    if not shutil.which("unshare"):
+        raise Skip("no unshare(1)")
+    builds = interpreters(11)
+    if not builds or not builds[0][0].startswith("debian"):
+        raise Skip("needs Debian's static python3.11 (no libpython to copy)")
+    python = builds[0][1]
+    top = tempfile.mkdtemp(prefix="pyproftest-ctr.")
+    marker = os.path.basename(top)
+    inner = (
+        "set -e; mount -t tmpfs none {top}; mkdir {top}/bin {top}/app; "
+        "cp {python} {top}/bin/python3; cp {wl}/hotwarm.py {top}/app/app_{marker}.py; "
+        "exec {top}/bin/python3 {top}/app/app_{marker}.py 60"
+    ).format(top=top, python=python, wl=WORKLOADS, marker=marker)
+    with Daemon("--rate", RATE) as d:
+        p = subprocess.Popen(["unshare", "--mount", "--pid", "--fork", "--mount-proc",
+                              "sh", "-c", inner], stdout=subprocess.PIPE, text=True)
+        try:
+            line = p.stdout.readline()
+            assert line.strip() == "ready", line
+            # The host pid of the interpreter: the child of unshare whose cmdline names the app.
+            def host_pid():
+                for pid in os.listdir("/proc"):
+                    try:
+                        with open("/proc/%s/cmdline" % pid, "rb") as f:
+                            argv = f.read().split(b"\0")
+                    except OSError:
+                        continue
+                    # Not unshare or sh, whose command lines name the app too.
+                    if argv[0] == ("%s/bin/python3" % top).encode():
+                        return int(pid)
+                return None
+            pid = wait_for(host_pid, timeout=10, what="the container process")
+            assert not os.path.exists(os.path.join(top, "bin", "python3")), \
+                "the binary must be invisible from the host"
+            st = d.wait_samples(pid, 100, match="hot (", timeout=40)
+            stack = max((s for s in st if ";hot (" in s), key=st.get)
+            print("  host pid %d: %s" % (pid, stack[:160]))
+            assert "hot (%s/app/app_%s.py:" % (top, marker) in stack, stack
+            assert d.listed()[pid][1] == "profiled"
+        finally:
+            p.kill()
+            p.wait()
+            subprocess.run(["pkill", "-f", "app_%s.py" % marker])
+            p.stdout.close()
+            shutil.rmtree(top, ignore_errors=True)
+
+
+@test
+def embedded_interpreter_found_by_uprobe():
+    need_root()
+    embed = os.path.join(OUTPUT, "tests", "embed")
+    if not os.path.exists(embed):
+        raise Skip("%s not built" % embed)
+    python, lib, prefix = shared_libpython()
+    # The delay keeps libpython out of the maps the exec event sees: only the
+    # uprobe (or the 5 s rescan) can find this process.
+    env = dict(os.environ, PYTHONHOME=prefix, PYPROF_DURATION="60", EMBED_DELAY_MS="500")
+    # --probe: the uprobe must be there before any process maps this libpython.
+    with Daemon("--rate", RATE, "--probe", os.path.dirname(lib)) as d:
+        p = subprocess.Popen([embed, lib, os.path.join(WORKLOADS, "embedded.py")],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
+        try:
+            line = p.stdout.readline()
+            assert line.strip() == "ready", (line, p.stderr.read() if p.poll() is not None else "")
+            st = d.wait_samples(p.pid, 50, match="embedded_hot (", timeout=30)
+            status = d.status()
+            print("  %s in embed: discovered_pyinit %s, events_pyinit %s"
+                  % (lib, status["discovered_pyinit"], status["events_pyinit"]))
+            assert int(status["discovered_pyinit"]) >= 1, status
+            listed = d.listed()
+            assert listed[p.pid][1] == "profiled", listed
+            stack = max(st, key=st.get)
+            assert stack.startswith("embed;"), stack
+        finally:
+            p.kill()
+            p.wait()
+            p.stdout.close()
+            p.stderr.close()
+
+
+@test
+def fork_children_are_profiled():
+    need_root()
+    builds = [b for m in (11, 12, 13) for b in interpreters(m)]
+    if not builds:
+        raise Skip("no CPython 3.11+")
+    python = builds[-1][1]
+    with Daemon("--rate", RATE) as d:
+        p = subprocess.Popen([python, os.path.join(WORKLOADS, "forks.py"), "60"],
+                             stdout=subprocess.PIPE, text=True)
+        try:
+            line = p.stdout.readline().split()
+            assert line and line[0] == "ready", line
+            kids = [int(k) for k in line[1:]]
+            for kid in kids:
+                st = d.wait_samples(kid, 30, match="child_work (", timeout=30)
+                assert samples_with(st, "child_work") >= 30
+            print("  children %s profiled; discovered_fork %s"
+                  % (kids, d.status()["discovered_fork"]))
+        finally:
+            p.kill()
+            for kid in kids if 'kids' in dir() else []:
+                try:
+                    os.kill(kid, 9)
+                except OSError:
+                    pass
+            p.wait()
+            p.stdout.close()
+
+
+if __name__ == "__main__":
+    main()
