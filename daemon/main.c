@@ -72,6 +72,8 @@ static void help(void)
 	       "\n"
 	       "Options:\n"
 	       "  -s, --socket PATH      socket to listen on (default %s)\n"
+	       "  -g, --group NAME       members of this group see every process; other\n"
+	       "                         users only their own (default pyprof)\n"
 	       "  -r, --rate HZ          samples per second per CPU (default 99, 1-10000)\n"
 	       "  -w, --window SECONDS   length of one time window (default 10)\n"
 	       "  -R, --retention DUR    history kept, e.g. 3600, 90m, 1h (default 1h)\n"
@@ -103,6 +105,7 @@ static int parse_argv(int argc, char **argv, struct config *cfg)
 {
 	static const struct option opts[] = {
 		{ "socket", required_argument, NULL, 's' },
+		{ "group", required_argument, NULL, 'g' },
 		{ "rate", required_argument, NULL, 'r' },
 		{ "window", required_argument, NULL, 'w' },
 		{ "retention", required_argument, NULL, 'R' },
@@ -117,7 +120,7 @@ static int parse_argv(int argc, char **argv, struct config *cfg)
 	__u64 ns;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "s:r:w:R:vh", opts, NULL)) >= 0) {
+	while ((c = getopt_long(argc, argv, "s:g:r:w:R:vh", opts, NULL)) >= 0) {
 		switch (c) {
 		case 's':
 			if (!*optarg || strlen(optarg) >= 108) {
@@ -125,6 +128,13 @@ static int parse_argv(int argc, char **argv, struct config *cfg)
 				return -EINVAL;
 			}
 			cfg->socket_path = optarg;
+			break;
+		case 'g':
+			if (!*optarg || strlen(optarg) > 64) {
+				fprintf(stderr, "pyprofd: invalid group name '%s'\n", optarg);
+				return -EINVAL;
+			}
+			cfg->group = optarg;
 			break;
 		case 'r':
 			if (parse_int_range(optarg, 1, 10000, &v) < 0) {
@@ -500,6 +510,7 @@ int main(int argc, char **argv)
 
 	d->cfg = (struct config){
 		.socket_path = PYPROFD_DEFAULT_SOCKET,
+		.group = PYPROFD_DEFAULT_GROUP,
 		.rate_hz = 99,
 		.window_ns = 10ull * 1000000000ull,
 		.retention_ns = 3600ull * 1000000000ull,

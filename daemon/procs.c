@@ -117,6 +117,30 @@ static __u64 young_until_ns(__u64 start_ticks)
 	return age < young ? now_ns() + (young - age) : 0;
 }
 
+/* Real and effective uid from /proc/PID/status. */
+static int read_uids(int pid, __u32 *ret_ruid, __u32 *ret_euid)
+{
+	char path[64], line[256];
+	unsigned int r, e;
+	FILE *f;
+	int err = -EINVAL;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return errno == ENOENT ? -ESRCH : -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "Uid: %u %u", &r, &e) == 2) {
+			*ret_ruid = r;
+			*ret_euid = e;
+			err = 0;
+			break;
+		}
+	}
+	fclose(f);
+	return err;
+}
+
 static int needed_is_libpython(const char *name, void *ctx)
 {
 	return strncmp(name, "libpython", 9) == 0 ? 1 : 0;
@@ -412,6 +436,8 @@ int procs__discover(struct daemon *d, int pid, enum discover_how how)
 	}
 	p->pid = pid;
 	p->start_time = start;
+	if (read_uids(pid, &p->ruid, &p->euid) < 0)
+		p->ruid = p->euid = 0; /* root-only: safe if the process is already gone */
 	snprintf(p->comm, sizeof(p->comm), "%s", comm);
 	p->exe = strdup(exe);
 	p->info = found->info;

@@ -16,7 +16,9 @@
 #define PYPROFD_PENDING_MS	3000	/* how long to wait for libpython to be mapped after exec */
 #define PYPROFD_PENDING_POLL_MS	5	/* how often to look meanwhile */
 #define PYPROFD_YOUNG_MS	5000	/* samples of younger processes are read at once */
+#define PYPROFD_DEFAULT_GROUP	"pyprof"	/* members see every process, like root */
 #define PYPROFD_MAX_CLIENTS	64
+#define PYPROFD_MAX_CLIENTS_UID	16	/* clients at once per peer uid */
 #define PYPROFD_CLIENT_IDLE_MS	10000	/* a client must send its request within this */
 #define PYPROFD_MAX_STACKS	65536	/* distinct stacks per process per window */
 #define PYPROFD_MAX_FRAMES	262144	/* distinct frame names per process */
@@ -37,6 +39,7 @@ enum discover_how {
 
 struct config {
 	const char *socket_path;
+	const char *group;	/* members see every process */
 	__u32 rate_hz;
 	__u64 window_ns;
 	__u64 retention_ns;
@@ -59,6 +62,7 @@ struct pyproc {
 	__u64 start_time;		/* /proc/PID/stat starttime, tells pid reuse apart */
 	char comm[PYPROF_COMM_LEN + 1];
 	char *exe;
+	__u32 ruid, euid;		/* owners: a client with either uid sees the process */
 	struct pyinterp_info info;
 	__u64 runtime_addr;
 	bool live;

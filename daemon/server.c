@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <grp.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -25,6 +26,7 @@ struct client {
 	int fd;
 	uid_t uid;
 	pid_t peer_pid;
+	bool privileged;	/* root or a member of the group: sees every process */
 	char in[PROTO_MAX_REQUEST + 1];
 	size_t in_len;
 	struct strbuf out;
@@ -104,8 +106,11 @@ int server__listen(struct daemon *d)
 			close(probe);
 		(void)unlink(path);
 	}
-	/* Root only until group access lands: the mode is right before anyone can connect. */
-	old = umask(0177);
+	/*
+	 * Every user may connect (mode 0666, set before anyone can): what a
+	 * client sees is decided per request from its credentials.
+	 */
+	old = umask(0111);
 	err = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ? -errno : 0;
 	umask(old);
 	if (err)
@@ -169,6 +174,11 @@ static int reply_ok(struct client *c, struct strbuf *payload)
 	return 0;
 }
 
+static bool can_see(const struct client *c, const struct pyproc *p)
+{
+	return c->privileged || c->uid == p->ruid || c->uid == p->euid;
+}
+
 static const char *proc_state(const struct pyproc *p)
 {
 	if (!p->live)
@@ -196,7 +206,7 @@ static int verb_list(struct daemon *d, struct client *c, const struct proto_requ
 	r = strbuf__puts(&sb, "PID\tVERSION\tSTATE\tSAMPLES\tCOMM\tEXE\tNOTE\n");
 	procs__for_each(d, p)
 	{
-		if (!p->live && !all)
+		if ((!p->live && !all) || !can_see(c, p))
 			continue;
 		r = r ?: strbuf__printf(&sb, "%d\t%s\t%s\t%llu\t%s\t%s\t%s\n", p->pid,
 					pyinterp__version_str(p->info.version_hex, v, sizeof(v)),
@@ -234,7 +244,7 @@ static int verb_snapshot(struct daemon *d, struct client *c, const struct proto_
 	struct strbuf sb = { 0 };
 	__u64 pid, seconds = 60, now = now_ns(), from;
 	const struct pyproc *unsupported = NULL;
-	bool known = false;
+	bool known = false, hidden = false;
 	char err[256];
 	int r;
 
@@ -262,6 +272,10 @@ static int verb_snapshot(struct daemon *d, struct client *c, const struct proto_
 	{
 		if (p->pid != (int)pid || r)
 			continue;
+		if (!can_see(c, p)) {
+			hidden = true;
+			continue;
+		}
 		known = true;
 		if (p->live && !p->info.supported)
 			unsupported = p;
@@ -275,7 +289,10 @@ static int verb_snapshot(struct daemon *d, struct client *c, const struct proto_
 		return 0;
 	}
 	if (!known) {
-		if (procs__proc_alive((int)pid))
+		if (hidden)
+			reply_err(c, EACCES, "process %llu belongs to another user",
+				  (unsigned long long)pid);
+		else if (procs__proc_alive((int)pid))
 			reply_err(c, ENOENT, "process %llu is not a Python process pyprofd profiles",
 				  (unsigned long long)pid);
 		else
@@ -371,10 +388,6 @@ static void handle_request(struct daemon *d, struct client *c, size_t len)
 	int r;
 
 	d->requests++;
-	if (c->uid != 0) {
-		reply_err(c, EPERM, "only root may query pyprofd");
-		goto done;
-	}
 	r = proto__parse_request(c->in, len, &req, err, sizeof(err));
 	if (r < 0) {
 		reply_err(c, -r, "%s", err);
@@ -402,6 +415,40 @@ static int set_events(struct daemon *d, struct client *c, __u32 events)
 	return epoll_ctl(d->epfd, EPOLL_CTL_MOD, c->fd, &ev) < 0 ? -errno : 0;
 }
 
+static unsigned int clients_of(const struct daemon *d, uid_t uid)
+{
+	unsigned int n = 0;
+
+	for (const struct client *c = d->clients; c; c = c->next)
+		n += c->uid == uid;
+	return n;
+}
+
+/*
+ * Whether the peer is in the configured group, as primary or supplementary
+ * group.  Looked up per connection: the group may be created, or the user
+ * added to it, while the daemon runs.
+ */
+static bool in_group(const struct daemon *d, int fd, gid_t primary)
+{
+	gid_t groups[256];
+	socklen_t len = sizeof(groups);
+	char buf[4096];
+	struct group gr, *res = NULL;
+
+	if (getgrnam_r(d->cfg.group, &gr, buf, sizeof(buf), &res) != 0 || !res)
+		return false;
+	if (primary == res->gr_gid)
+		return true;
+	/* A peer with more groups than fit is not let in on its supplementary ones. */
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0)
+		return false;
+	for (size_t i = 0; i < len / sizeof(gid_t); i++)
+		if (groups[i] == res->gr_gid)
+			return true;
+	return false;
+}
+
 int server__accept(struct daemon *d)
 {
 	for (;;) {
@@ -422,17 +469,27 @@ int server__accept(struct daemon *d)
 			close(fd);
 			continue;
 		}
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+			close(fd);
+			continue;
+		}
+		if (clients_of(d, cred.uid) >= PYPROFD_MAX_CLIENTS_UID) {
+			static const char busy[] = "ERR EBUSY too many clients of this user\n";
+
+			d->clients_rejected++;
+			(void)send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+			close(fd);
+			continue;
+		}
 		c = calloc(1, sizeof(*c));
 		if (!c) {
 			close(fd);
 			return -ENOMEM;
 		}
 		c->fd = fd;
-		c->uid = (uid_t)-1;
-		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
-			c->uid = cred.uid;
-			c->peer_pid = cred.pid;
-		}
+		c->uid = cred.uid;
+		c->peer_pid = cred.pid;
+		c->privileged = cred.uid == 0 || in_group(d, fd, cred.gid);
 		c->deadline_ns = now_ns() + PYPROFD_CLIENT_IDLE_MS * 1000000ull;
 		ev.data.u64 = (__u64)(uintptr_t)c;
 		if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
