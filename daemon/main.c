@@ -77,6 +77,8 @@ static void help(void)
 	       "  -r, --rate HZ          samples per second per CPU (default 99, 1-10000)\n"
 	       "  -w, --window SECONDS   length of one time window (default 10)\n"
 	       "  -R, --retention DUR    history kept, e.g. 3600, 90m, 1h (default 1h)\n"
+	       "  -d, --state-dir DIR    keep finished windows in DIR (zlib), so a restart\n"
+	       "                         loses no history (default: memory only)\n"
 	       "      --no-kernel        do not record kernel stacks\n"
 	       "      --probe PATH       also watch the interpreters in PATH (a libpython or\n"
 	       "                         python binary, or a directory of them) for starts;\n"
@@ -106,6 +108,7 @@ static int parse_argv(int argc, char **argv, struct config *cfg)
 	static const struct option opts[] = {
 		{ "socket", required_argument, NULL, 's' },
 		{ "group", required_argument, NULL, 'g' },
+		{ "state-dir", required_argument, NULL, 'd' },
 		{ "rate", required_argument, NULL, 'r' },
 		{ "window", required_argument, NULL, 'w' },
 		{ "retention", required_argument, NULL, 'R' },
@@ -120,7 +123,7 @@ static int parse_argv(int argc, char **argv, struct config *cfg)
 	__u64 ns;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "s:g:r:w:R:vh", opts, NULL)) >= 0) {
+	while ((c = getopt_long(argc, argv, "s:g:d:r:w:R:vh", opts, NULL)) >= 0) {
 		switch (c) {
 		case 's':
 			if (!*optarg || strlen(optarg) >= 108) {
@@ -135,6 +138,14 @@ static int parse_argv(int argc, char **argv, struct config *cfg)
 				return -EINVAL;
 			}
 			cfg->group = optarg;
+			break;
+		case 'd':
+			if (optarg[0] != '/' || strlen(optarg) > 3000) {
+				fprintf(stderr, "pyprofd: invalid --state-dir '%s' (an absolute path)\n",
+					optarg);
+				return -EINVAL;
+			}
+			cfg->state_dir = optarg;
 			break;
 		case 'r':
 			if (parse_int_range(optarg, 1, 10000, &v) < 0) {
@@ -407,7 +418,13 @@ static int setup(struct daemon *d)
 	if (err)
 		return err;
 
-	/* Interpreters that may start later, then processes already running. */
+	/* History from disk, interpreters that may start later, processes already running. */
+	err = state__load(d);
+	if (err) {
+		log_msg(d, LOG_ERR, "Failed to use state directory '%s': %s", d->cfg.state_dir,
+			strerror(-err));
+		return err;
+	}
 	procs__probe_paths(d, d->cfg.probe_paths, d->cfg.nr_probe_paths);
 	procs__rescan(d);
 	err = attach_perf_events(d);
@@ -437,6 +454,7 @@ static void tick(struct daemon *d)
 	}
 	if (now - d->last_expire_ns >= 1000000000ull) {
 		d->last_expire_ns = now;
+		state__tick(d);
 		procs__expire(d);
 	}
 }
@@ -483,9 +501,15 @@ static int run(struct daemon *d)
 	return 0;
 }
 
-static void teardown(struct daemon *d)
+static void teardown(struct daemon *d, bool save)
 {
 	server__close_all(d);
+	if (save) {
+		/* What the ring buffer still holds, then every unsaved window. */
+		if (d->rb)
+			(void)ring_buffer__consume(d->rb);
+		state__flush(d);
+	}
 	for (int i = 0; i < d->nr_perf_links; i++)
 		bpf_link__destroy(d->perf_links[i]);
 	free(d->perf_links);
@@ -524,6 +548,6 @@ int main(int argc, char **argv)
 	err = setup(d);
 	if (err == 0)
 		err = run(d);
-	teardown(d);
+	teardown(d, err == 0);
 	return err ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -365,6 +365,54 @@ static void pyproc_free(struct pyproc *p)
 	free(p);
 }
 
+/* A new, empty record for (pid, start), not live yet, in the table. NULL on ENOMEM. */
+static struct pyproc *pyproc_new(struct daemon *d, int pid, __u64 start)
+{
+	struct profile_opts popts = {
+		.window_ns = d->cfg.window_ns,
+		.retention_ns = d->cfg.retention_ns,
+		.max_stacks = PYPROFD_MAX_STACKS,
+		.max_frames = PYPROFD_MAX_FRAMES,
+	};
+	struct pyproc *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return NULL;
+	p->pid = pid;
+	p->start_time = start;
+	p->profile = profile__new(&popts);
+	if (!p->profile) {
+		free(p);
+		return NULL;
+	}
+	p->next = d->procs[bucket(pid)];
+	d->procs[bucket(pid)] = p;
+	return p;
+}
+
+static struct pyproc *find_restored(struct daemon *d, int pid, __u64 start)
+{
+	for (struct pyproc *p = d->procs[bucket(pid)]; p; p = p->next)
+		if (p->pid == pid && p->start_time == start && p->restored)
+			return p;
+	return NULL;
+}
+
+struct pyproc *procs__restore(struct daemon *d, int pid, __u64 start)
+{
+	struct pyproc *p;
+
+	for (p = d->procs[bucket(pid)]; p; p = p->next)
+		if (p->pid == pid && p->start_time == start && !p->live)
+			return p;
+	p = pyproc_new(d, pid, start);
+	if (p) {
+		p->restored = true;
+		p->exit_ts = now_ns();
+	}
+	return p;
+}
+
 int procs__discover(struct daemon *d, int pid, enum discover_how how)
 {
 	bool from_exec = how == DISCOVER_EXEC;
@@ -372,13 +420,7 @@ int procs__discover(struct daemon *d, int pid, enum discover_how how)
 	struct interp_file *f, *found = NULL, *exe_file = NULL;
 	const struct procmap *found_map = NULL;
 	char comm[PYPROF_COMM_LEN + 1], path[64], exe[PATH_MAX];
-	struct profile_opts popts = {
-		.window_ns = d->cfg.window_ns,
-		.retention_ns = d->cfg.retention_ns,
-		.max_stacks = PYPROFD_MAX_STACKS,
-		.max_frames = PYPROFD_MAX_FRAMES,
-	};
-	struct pyproc *p, *old;
+	struct pyproc *p = NULL, *old;
 	__u64 start = 0, bias = 0;
 	ssize_t n;
 	int err;
@@ -429,26 +471,25 @@ int procs__discover(struct daemon *d, int pid, enum discover_how how)
 	if (err)
 		goto cleanup;
 
-	p = calloc(1, sizeof(*p));
+	/* History kept by --state-dir of this very process (not of an image it exec'd from). */
+	p = how == DISCOVER_EXEC ? NULL : find_restored(d, pid, start);
 	if (!p) {
-		err = -ENOMEM;
-		goto cleanup;
+		p = pyproc_new(d, pid, start);
+		if (!p) {
+			err = -ENOMEM;
+			goto cleanup;
+		}
 	}
-	p->pid = pid;
-	p->start_time = start;
+	p->restored = false;
 	if (read_uids(pid, &p->ruid, &p->euid) < 0)
 		p->ruid = p->euid = 0; /* root-only: safe if the process is already gone */
 	snprintf(p->comm, sizeof(p->comm), "%s", comm);
-	p->exe = strdup(exe);
+	free(p->exe);
+	p->exe = strdup(exe); /* NULL on ENOMEM: listed without one */
 	p->info = found->info;
 	p->live = true;
+	p->exit_ts = 0;
 	p->first_ts = now_ns();
-	p->profile = profile__new(&popts);
-	if (!p->exe || !p->profile) {
-		pyproc_free(p);
-		err = -ENOMEM;
-		goto cleanup;
-	}
 	if (p->info.supported && p->info.runtime_vaddr) {
 		struct pyprof_proc cfg = { .layout = p->info.layout };
 
@@ -464,8 +505,6 @@ int procs__discover(struct daemon *d, int pid, enum discover_how how)
 			p->in_bpf = true;
 		}
 	}
-	p->next = d->procs[bucket(pid)];
-	d->procs[bucket(pid)] = p;
 	d->discovered[how]++;
 	{
 		char v[32];

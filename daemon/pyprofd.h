@@ -40,6 +40,7 @@ enum discover_how {
 struct config {
 	const char *socket_path;
 	const char *group;	/* members see every process */
+	const char *state_dir;	/* history kept across restarts; NULL = memory only */
 	__u32 rate_hz;
 	__u64 window_ns;
 	__u64 retention_ns;
@@ -67,6 +68,7 @@ struct pyproc {
 	__u64 runtime_addr;
 	bool live;
 	bool in_bpf;			/* configured in the BPF "procs" map */
+	bool restored;			/* history loaded from --state-dir, process not seen yet */
 	__u64 first_ts, exit_ts;	/* monotonic ns */
 	__u64 samples;
 	__u64 errors[PYPROF_UNWIND__MAX];
@@ -100,6 +102,7 @@ struct daemon {
 	struct ksyms *ksyms;
 	int epfd, sigfd, timerfd, pendfd, listenfd;
 	bool exiting;
+	bool socket_activated;	/* listenfd came from systemd */
 	__u64 start_ns, last_rescan_ns, last_expire_ns;
 	struct pyproc *procs[PYPROFD_PROC_BUCKETS];
 	struct pending *pending;
@@ -112,6 +115,8 @@ struct daemon {
 	__u64 samples_in, samples_unknown_pid, events_exec, events_exit, events_pyinit;
 	__u64 clients_rejected, requests, request_errors;
 	__u64 discovered[DISCOVER__MAX];
+	__u64 state_written;		/* next window index to save */
+	__u64 state_write_errors, state_files_bad;
 };
 
 /* main.c */
@@ -126,6 +131,11 @@ void log_msg(struct daemon *d, int prio, const char *fmt, ...) __attribute__((fo
 struct pyproc *procs__find_live(struct daemon *d, int pid);
 int procs__discover(struct daemon *d, int pid, enum discover_how how);
 void procs__probe_paths(struct daemon *d, const char *const *paths, size_t n);
+/*
+ * The exited record of (pid, start), created empty if missing, for history
+ * loaded from disk; discovery makes it live again if the process still runs.
+ */
+struct pyproc *procs__restore(struct daemon *d, int pid, __u64 start);
 void procs__exited(struct daemon *d, int pid, __u64 ts);
 void procs__rescan(struct daemon *d);
 void procs__retry_pending(struct daemon *d);
@@ -140,6 +150,11 @@ int procs__proc_alive(int pid);
 /* symbolize.c */
 int symbolize__sample(struct daemon *d, const struct pyprof_sample *s, size_t size);
 void symbolize__free_codes(struct pyproc *p);
+
+/* state.c */
+int state__load(struct daemon *d);
+void state__tick(struct daemon *d);
+void state__flush(struct daemon *d);
 
 /* server.c */
 int server__listen(struct daemon *d);

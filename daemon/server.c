@@ -20,6 +20,7 @@
 #include "profile.h"
 #include "proto.h"
 #include "strbuf.h"
+#include "util.h"
 #include "pyprofd.h"
 
 struct client {
@@ -66,6 +67,31 @@ const char *pyprof_counter_name(int c)
 	return c >= 0 && c < PYPROF_CNT__MAX && counter_names[c] ? counter_names[c] : "unknown";
 }
 
+/*
+ * The socket systemd passes (sd_listen_fds(3): LISTEN_PID is us, LISTEN_FDS
+ * >= 1, the first at fd 3), or -1.
+ */
+static int activated_socket(void)
+{
+	const char *lpid = getenv("LISTEN_PID"), *lfds = getenv("LISTEN_FDS");
+	long long pid, n;
+	int flags;
+
+	if (!lpid || !lfds || parse_int_range(lpid, 1, 0x7fffffff, &pid) < 0 ||
+	    parse_int_range(lfds, 1, 1024, &n) < 0 || pid != getpid())
+		return -1;
+	(void)unsetenv("LISTEN_PID");
+	(void)unsetenv("LISTEN_FDS");
+	(void)unsetenv("LISTEN_FDNAMES");
+	flags = fcntl(3, F_GETFD);
+	if (flags < 0 || fcntl(3, F_SETFD, flags | FD_CLOEXEC) < 0)
+		return -1;
+	flags = fcntl(3, F_GETFL);
+	if (flags < 0 || fcntl(3, F_SETFL, flags | O_NONBLOCK) < 0)
+		return -1;
+	return 3;
+}
+
 int server__listen(struct daemon *d)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -75,6 +101,11 @@ int server__listen(struct daemon *d)
 	mode_t old;
 	int fd, err;
 
+	d->listenfd = activated_socket();
+	if (d->listenfd >= 0) {
+		d->socket_activated = true;
+		return 0;
+	}
 	if (strlen(path) >= sizeof(sa.sun_path))
 		return -ENAMETOOLONG;
 	memcpy(sa.sun_path, path, strlen(path) + 1);
@@ -361,12 +392,16 @@ static int verb_status(struct daemon *d, struct client *c, const struct proto_re
 				   (unsigned long long)totals[k]);
 	r = r ?: strbuf__printf(&sb,
 				"discovered_scan %llu\ndiscovered_exec %llu\ndiscovered_pending %llu\n"
-				"discovered_pyinit %llu\ndiscovered_fork %llu\n",
+				"discovered_pyinit %llu\ndiscovered_fork %llu\n"
+				"state_dir %s\nstate_write_errors %llu\nstate_files_skipped %llu\n",
 				(unsigned long long)d->discovered[DISCOVER_SCAN],
 				(unsigned long long)d->discovered[DISCOVER_EXEC],
 				(unsigned long long)d->discovered[DISCOVER_PENDING],
 				(unsigned long long)d->discovered[DISCOVER_PYINIT],
-				(unsigned long long)d->discovered[DISCOVER_SAMPLE]);
+				(unsigned long long)d->discovered[DISCOVER_SAMPLE],
+				d->cfg.state_dir ? d->cfg.state_dir : "-",
+				(unsigned long long)d->state_write_errors,
+				(unsigned long long)d->state_files_bad);
 	r = r ?: reply_ok(c, &sb);
 	strbuf__done(&sb);
 	return r;
@@ -624,6 +659,8 @@ void server__close_all(struct daemon *d)
 		client_close(d, d->clients);
 	if (d->listenfd >= 0) {
 		close(d->listenfd);
-		(void)unlink(d->cfg.socket_path);
+		/* An activated socket is systemd's: it keeps it for the next start. */
+		if (!d->socket_activated)
+			(void)unlink(d->cfg.socket_path);
 	}
 }
