@@ -8,6 +8,10 @@ CC ?= cc
 PKG_CONFIG ?= pkg-config
 VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
 prefix ?= /usr/local
+sbindir ?= $(prefix)/sbin
+bindir ?= $(prefix)/bin
+mandir ?= $(prefix)/share/man
+unitdir ?= $(prefix)/lib/systemd/system
 DESTDIR ?=
 
 ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
@@ -104,12 +108,15 @@ bench: all
 	$(Q)OUTPUT=$(OUTPUT) tests/bench/run
 
 install: all
-	install -d $(DESTDIR)$(prefix)/sbin $(DESTDIR)$(prefix)/bin
-	install -m 0755 $(OUTPUT)/pyprofd $(DESTDIR)$(prefix)/sbin/pyprofd
-	install -m 0755 $(OUTPUT)/pyprofctl $(DESTDIR)$(prefix)/bin/pyprofctl
-	install -d $(DESTDIR)$(prefix)/share/man/man1 $(DESTDIR)$(prefix)/share/man/man8
-	install -m 0644 man/pyprofctl.1 $(DESTDIR)$(prefix)/share/man/man1/pyprofctl.1
-	install -m 0644 man/pyprofd.8 $(DESTDIR)$(prefix)/share/man/man8/pyprofd.8
+	install -d $(DESTDIR)$(sbindir) $(DESTDIR)$(bindir) $(DESTDIR)$(unitdir)
+	install -m 0755 $(OUTPUT)/pyprofd $(DESTDIR)$(sbindir)/pyprofd
+	install -m 0755 $(OUTPUT)/pyprofctl $(DESTDIR)$(bindir)/pyprofctl
+	install -d $(DESTDIR)$(mandir)/man1 $(DESTDIR)$(mandir)/man8
+	install -m 0644 man/pyprofctl.1 $(DESTDIR)$(mandir)/man1/pyprofctl.1
+	install -m 0644 man/pyprofd.8 $(DESTDIR)$(mandir)/man8/pyprofd.8
+	sed 's|@SBINDIR@|$(sbindir)|g' systemd/pyprofd.service.in > $(DESTDIR)$(unitdir)/pyprofd.service
+	chmod 0644 $(DESTDIR)$(unitdir)/pyprofd.service
+	install -m 0644 systemd/pyprofd.socket $(DESTDIR)$(unitdir)/pyprofd.socket
 
 clean:
 	rm -rf $(OUTPUT)

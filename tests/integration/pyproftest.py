@@ -95,10 +95,12 @@ class Daemon:
         self.sock = os.path.join(self.dir, "pyprofd.sock")
         self.log = open(os.path.join(self.dir, "pyprofd.log"), "w+")
         self.args = [PYPROFD, "--socket", self.sock] + list(extra)
+        self.preexec_fn = None
         self.proc = None
 
     def __enter__(self):
-        self.proc = subprocess.Popen(self.args, stdout=self.log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(self.args, stdout=self.log, stderr=subprocess.STDOUT,
+                                     preexec_fn=self.preexec_fn)
         try:
             wait_for(self._ready, timeout=30, what="pyprofd to listen")
         except AssertionError:
