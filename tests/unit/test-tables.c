@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Tests for tables: per-function and per-line rankings. */
+#include <errno.h>
+#include <unistd.h>
+#include "testhelp.h"
+#include "strbuf.h"
+#include "tables.h"
+
+static const char profile[] =
+	"py;<module> (/a.py:30);main (/a.py:28);hot (/a.py:17);spin (/a.py:11) 60\n"
+	"py;<module> (/a.py:30);main (/a.py:28);hot (/a.py:17);spin (/a.py:12) 15\n"
+	"py;<module> (/a.py:30);main (/a.py:29);warm (/a.py:21);spin (/a.py:11) 20\n"
+	"py;<module> (/a.py:30);main (/a.py:29);warm (/a.py:21) 1\n"
+	"py;rec (/b.py:5);rec (/b.py:5);rec (/b.py:6) 3\n"
+	"py;[python: no Python frame] 1\n"
+	"py;<module> (/a.py:30);main (/a.py:28);hot (/a.py:17);spin (/a.py:11);vfs_read_[k] 0\n";
+
+/* The line of the table whose last column is name, as numbers. */
+static void row(const char *table, const char *name, double *a, double *b)
+{
+	const char *p = strstr(table, name);
+
+	if (!p)
+		TEST_FAIL("no row '%s' in:\n%s", name, table);
+	while (p > table && p[-1] != '\n')
+		p--;
+	if (sscanf(p, " %lf%% %lf%%", a, b) != 2)
+		TEST_FAIL("unparsable row '%.60s'", p);
+}
+
+TEST(top)
+{
+	struct stackset ss = { 0 };
+	struct table_opts o = { .sort = TABLE_SORT_OWN, .rate_hz = 100 };
+	struct strbuf out = { 0 };
+	double own, total;
+
+	ASSERT_OK(stackset__parse_folded(&ss, profile, strlen(profile)));
+	ASSERT_OK(table_top__render(&ss, &o, &out));
+	/* 100 samples: spin owns 95, hot's total is 75, warm's 21 (own 1). */
+	row(out.buf, "spin (/a.py)", &own, &total);
+	ASSERT_EQ((int)(own * 100 + 0.5), 9500);
+	ASSERT_EQ((int)(total * 100 + 0.5), 9500);
+	row(out.buf, "hot (/a.py)", &own, &total);
+	ASSERT_EQ((int)own, 0);
+	ASSERT_EQ((int)(total + 0.5), 75);
+	row(out.buf, "warm (/a.py)", &own, &total);
+	ASSERT_EQ((int)(own + 0.5), 1);
+	ASSERT_EQ((int)(total + 0.5), 21);
+	/* Recursion counts once in total. */
+	row(out.buf, "rec (/b.py)", &own, &total);
+	ASSERT_EQ((int)(own + 0.5), 3);
+	ASSERT_EQ((int)(total + 0.5), 3);
+	row(out.buf, "[python: no Python frame]", &own, &total);
+	ASSERT_EQ((int)(own + 0.5), 1);
+	ASSERT_TRUE(strstr(out.buf, "vfs_read") == NULL);
+	/* Sorted by own: spin first. */
+	ASSERT_TRUE(strstr(out.buf, "spin (/a.py)") < strstr(out.buf, "rec (/b.py)"));
+	ASSERT_TRUE(strstr(out.buf, "0.95s") != NULL);
+	strbuf__reset(&out);
+	o.max_rows = 2;
+	o.sort = TABLE_SORT_TOTAL;
+	ASSERT_OK(table_top__render(&ss, &o, &out));
+	ASSERT_TRUE(strstr(out.buf, "<module> (/a.py)") && strstr(out.buf, "main (/a.py)"));
+	ASSERT_TRUE(strstr(out.buf, "spin") == NULL);
+	strbuf__done(&out);
+	stackset__done(&ss);
+}
+
+TEST(lines)
+{
+	char dir[] = "/tmp/pyproftest-lines.XXXXXX", path[64];
+	struct stackset ss = { 0 };
+	struct table_opts o = { .sort = TABLE_SORT_TOTAL, .source = true };
+	struct strbuf out = { 0 };
+	const char *text;
+	double total, own;
+	FILE *f;
+
+	ASSERT_TRUE(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/a.py", dir);
+	f = fopen(path, "w");
+	ASSERT_TRUE(f != NULL);
+	for (int i = 1; i <= 40; i++)
+		fprintf(f, "    source of line %d\n", i);
+	fclose(f);
+	text = "py;<module> (DIR/a.py:30);hot (DIR/a.py:17);spin (DIR/a.py:11) 6\n"
+	       "py;<module> (DIR/a.py:30);hot (DIR/a.py:17);spin (DIR/a.py:12) 2\n"
+	       "py;<module> (DIR/a.py:30);loop (DIR/a.py:11);loop (DIR/a.py:11) 2\n";
+	{
+		struct strbuf t = { 0 };
+
+		for (const char *p = text; *p; p++) {
+			if (strncmp(p, "DIR", 3) == 0) {
+				ASSERT_OK(strbuf__puts(&t, dir));
+				p += 2;
+			} else {
+				ASSERT_OK(strbuf__append(&t, p, 1));
+			}
+		}
+		ASSERT_OK(stackset__parse_folded(&ss, t.buf, t.len));
+		strbuf__done(&t);
+	}
+	ASSERT_OK(table_lines__render(&ss, &o, &out));
+	/* Line 11: spin's leaf in 6 and loop's in 2 (recursion once): total 8, own 8. */
+	row(out.buf, "a.py:11 (", &total, &own);
+	ASSERT_EQ((int)(total + 0.5), 80);
+	ASSERT_EQ((int)(own + 0.5), 80);
+	row(out.buf, "a.py:17 (", &total, &own);
+	ASSERT_EQ((int)(total + 0.5), 80);
+	ASSERT_EQ((int)own, 0);
+	row(out.buf, "a.py:30 (", &total, &own);
+	ASSERT_EQ((int)(total + 0.5), 100);
+	ASSERT_TRUE(strstr(out.buf, "a.py:17 (hot)  source of line 17\n") != NULL);
+	ASSERT_TRUE(strstr(out.buf, "a.py:11 (spin)") || strstr(out.buf, "a.py:11 (loop)"));
+	strbuf__done(&out);
+	stackset__done(&ss);
+	unlink(path);
+	rmdir(dir);
+}
+
+TEST(empty)
+{
+	struct stackset ss = { 0 };
+	struct table_opts o = { 0 };
+	struct strbuf out = { 0 };
+
+	ASSERT_OK(stackset__parse_folded(&ss, "", 0));
+	ASSERT_OK(table_top__render(&ss, &o, &out));
+	ASSERT_OK(table_lines__render(&ss, &o, &out));
+	strbuf__done(&out);
+	stackset__done(&ss);
+}

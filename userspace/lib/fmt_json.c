@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* fmt_json: pyprof's own JSON profile, for scripts (schema in formats.h). */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "formats.h"
+#include "strbuf.h"
+
+struct frames {
+	struct frame_parts *parts;	/* distinct frames, first seen first */
+	size_t nr, cap;
+	size_t *slots;			/* open addressing: index + 1, 0 = empty */
+	size_t nr_slots;
+};
+
+static const char *const kind_names[] = {
+	[FRAME_PROCESS] = "process", [FRAME_PYTHON] = "python", [FRAME_KERNEL] = "kernel",
+	[FRAME_MARKER] = "marker",   [FRAME_OTHER] = "other",
+};
+
+static __u64 hash_bytes(__u64 h, const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+static __u64 hash_parts(const struct frame_parts *fp)
+{
+	__u64 h = hash_bytes(0xcbf29ce484222325ull, fp->name, fp->name_len);
+
+	h = (h ^ (__u64)fp->kind) * 0x100000001b3ull;
+	if (fp->file)
+		h = hash_bytes(h ^ 0xff, fp->file, fp->file_len);
+	h = (h ^ (__u64)(unsigned int)fp->line) * 0x100000001b3ull;
+	return h ^ (h >> 29);
+}
+
+static bool same_parts(const struct frame_parts *a, const struct frame_parts *b)
+{
+	return a->kind == b->kind && a->line == b->line && a->name_len == b->name_len &&
+	       !memcmp(a->name, b->name, a->name_len) && !a->file == !b->file &&
+	       (!a->file || (a->file_len == b->file_len && !memcmp(a->file, b->file, a->file_len)));
+}
+
+static int rehash(struct frames *f, size_t nr_slots)
+{
+	size_t *slots = calloc(nr_slots, sizeof(*slots));
+
+	if (!slots)
+		return -ENOMEM;
+	for (size_t i = 0; i < f->nr; i++) {
+		size_t s = hash_parts(&f->parts[i]) & (nr_slots - 1);
+
+		while (slots[s])
+			s = (s + 1) & (nr_slots - 1);
+		slots[s] = i + 1;
+	}
+	free(f->slots);
+	f->slots = slots;
+	f->nr_slots = nr_slots;
+	return 0;
+}
+
+/* Stores the index of fp in *ret, adding it when it is new. */
+static int intern(struct frames *f, const struct frame_parts *fp, size_t *ret)
+{
+	size_t s;
+
+	if ((f->nr + 1) * 2 > f->nr_slots && rehash(f, f->nr_slots ? f->nr_slots * 2 : 256))
+		return -ENOMEM;
+	for (s = hash_parts(fp) & (f->nr_slots - 1); f->slots[s]; s = (s + 1) & (f->nr_slots - 1)) {
+		if (same_parts(&f->parts[f->slots[s] - 1], fp)) {
+			*ret = f->slots[s] - 1;
+			return 0;
+		}
+	}
+	if (f->nr == f->cap) {
+		size_t cap = f->cap ? f->cap * 2 : 256;
+		struct frame_parts *p;
+
+		if (cap > (size_t)-1 / 2 / sizeof(*p))
+			return -ENOMEM;
+		p = realloc(f->parts, cap * sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		f->parts = p;
+		f->cap = cap;
+	}
+	f->parts[f->nr] = *fp;
+	f->slots[s] = ++f->nr;
+	*ret = f->nr - 1;
+	return 0;
+}
+
+/*
+ * Bytes of the character at s[0..n), n > 0: a well-formed UTF-8 sequence, or else its maximal
+ * ill-formed prefix (at least one byte), which becomes one U+FFFD.
+ */
+static size_t utf8_char(const unsigned char *s, size_t n, bool *valid)
+{
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t need, i;
+
+	*valid = false;
+	if (s[0] < 0x80) {
+		*valid = true;
+		return 1;
+	}
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		need = 1;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		need = 2;
+		lo = s[0] == 0xe0 ? 0xa0 : 0x80;
+		hi = s[0] == 0xed ? 0x9f : 0xbf;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		need = 3;
+		lo = s[0] == 0xf0 ? 0x90 : 0x80;
+		hi = s[0] == 0xf4 ? 0x8f : 0xbf;
+	} else {
+		return 1;
+	}
+	for (i = 1; i <= need; i++) {
+		if (i >= n || s[i] < lo || s[i] > hi)
+			return i;
+		lo = 0x80;
+		hi = 0xbf;
+	}
+	*valid = true;
+	return i;
+}
+
+static int put_str(struct strbuf *out, const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, run = 0;
+	int err = strbuf__append(out, "\"", 1);
+
+	while (i < len && !err) {
+		char esc[8];
+		const char *rep = NULL;
+		bool valid;
+		size_t n = utf8_char(p + i, len - i, &valid);
+
+		if (!valid) {
+			rep = "\\ufffd";
+		} else if (p[i] < 0x20 || p[i] == 0x7f) {
+			snprintf(esc, sizeof(esc), "\\u%04x", p[i]);
+			rep = esc;
+		} else if (p[i] == '"') {
+			rep = "\\\"";
+		} else if (p[i] == '\\') {
+			rep = "\\\\";
+		}
+		if (rep) {
+			err = strbuf__append(out, s + run, i - run) ?: strbuf__puts(out, rep);
+			run = i + n;
+		}
+		i += n;
+	}
+	return err ?: strbuf__append(out, s + run, i - run) ?: strbuf__append(out, "\"", 1);
+}
+
+static int put_frame(struct strbuf *out, const struct frame_parts *fp, bool first)
+{
+	int err;
+
+	err = strbuf__puts(out, first ? "{\"name\":" : ",\n{\"name\":");
+	err = err ?: put_str(out, fp->name, fp->name_len);
+	err = err ?: strbuf__printf(out, ",\"kind\":\"%s\"", kind_names[fp->kind]);
+	if (fp->file) {
+		err = err ?: strbuf__puts(out, ",\"file\":");
+		err = err ?: put_str(out, fp->file, fp->file_len);
+	}
+	if (fp->line)
+		err = err ?: strbuf__printf(out, ",\"line\":%d", fp->line);
+	return err ?: strbuf__puts(out, "}");
+}
+
+static int render(const struct stackset *ss, const struct fmt_meta *m, struct strbuf *out)
+{
+	struct frames f = { 0 };
+	size_t *idx, nr_idx = 0, k = 0;
+	int err;
+
+	for (size_t i = 0; i < ss->nr; i++)
+		nr_idx += ss->stacks[i].nr;
+	idx = malloc((nr_idx ? nr_idx : 1) * sizeof(*idx));
+	if (!idx)
+		return -ENOMEM;
+	err = 0;
+	for (size_t i = 0; i < ss->nr && !err; i++) {
+		const struct stack *st = &ss->stacks[i];
+
+		for (size_t d = 0; d < st->nr && !err; d++) {
+			struct frame_parts fp;
+
+			frame__split(st->frames[d], d, &fp);
+			err = intern(&f, &fp, &idx[k++]);
+		}
+	}
+	err = err ?: strbuf__printf(out, "{\"version\":1,\"pid\":%d,\"comm\":", m->pid);
+	err = err ?: put_str(out, m->comm ? m->comm : "", m->comm ? strlen(m->comm) : 0);
+	err = err ?: strbuf__printf(out,
+				    ",\"seconds\":%llu,\"rate_hz\":%u,\"total\":%llu,\n"
+				    "\"frames\":[\n",
+				    (unsigned long long)m->seconds, m->rate_hz,
+				    (unsigned long long)ss->total);
+	for (size_t i = 0; i < f.nr && !err; i++)
+		err = put_frame(out, &f.parts[i], i == 0);
+	err = err ?: strbuf__puts(out, "],\n\"stacks\":[\n");
+	k = 0;
+	for (size_t i = 0; i < ss->nr && !err; i++) {
+		const struct stack *st = &ss->stacks[i];
+
+		err = strbuf__puts(out, i ? ",\n{\"frames\":[" : "{\"frames\":[");
+		for (size_t d = 0; d < st->nr && !err; d++)
+			err = strbuf__printf(out, d ? ",%zu" : "%zu", idx[k++]);
+		err = err ?: strbuf__printf(out, "],\"count\":%llu}",
+					    (unsigned long long)st->count);
+	}
+	err = err ?: strbuf__puts(out, "]}\n");
+	free(idx);
+	free(f.parts);
+	free(f.slots);
+	return err;
+}
+
+int fmt_json__render(const struct stackset *ss, const struct fmt_meta *m, struct strbuf *out)
+{
+	static const struct fmt_meta none;
+	size_t start;
+	int err;
+
+	if (!ss || !out)
+		return -EINVAL;
+	start = out->len;
+	err = render(ss, m ? m : &none, out);
+	if (err && out->buf) {
+		out->len = start;
+		out->buf[start] = '\0';
+	}
+	return err;
+}

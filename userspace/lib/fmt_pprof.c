@@ -1,0 +1,404 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* fmt_pprof: a profile as pprof's gzip-compressed profile.proto (see formats.h). */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+#include "formats.h"
+#include "strbuf.h"
+
+/*
+ * A profile of unknown rate was most likely taken at pyprofd's default rate,
+ * so one sample is taken to weigh 1e9 / 99 ns.
+ */
+#define DEFAULT_RATE_HZ 99
+#define NSEC_PER_SEC 1000000000ull
+
+/* Field numbers of github.com/google/pprof/proto/profile.proto. */
+enum {
+	PROFILE_SAMPLE_TYPE = 1,
+	PROFILE_SAMPLE = 2,
+	PROFILE_MAPPING = 3,
+	PROFILE_LOCATION = 4,
+	PROFILE_FUNCTION = 5,
+	PROFILE_STRING_TABLE = 6,
+	PROFILE_TIME_NANOS = 9,
+	PROFILE_DURATION_NANOS = 10,
+	PROFILE_PERIOD_TYPE = 11,
+	PROFILE_PERIOD = 12,
+	VALUE_TYPE_TYPE = 1,
+	VALUE_TYPE_UNIT = 2,
+	SAMPLE_LOCATION_ID = 1,
+	SAMPLE_VALUE = 2,
+	MAPPING_ID = 1,
+	MAPPING_FILENAME = 5,
+	MAPPING_HAS_FUNCTIONS = 7,
+	MAPPING_HAS_FILENAMES = 8,
+	MAPPING_HAS_LINE_NUMBERS = 9,
+	LOCATION_ID = 1,
+	LOCATION_MAPPING_ID = 2,
+	LOCATION_LINE = 4,
+	LINE_FUNCTION_ID = 1,
+	LINE_LINE = 2,
+	FUNCTION_ID = 1,
+	FUNCTION_NAME = 2,
+	FUNCTION_FILENAME = 4,
+};
+
+enum { WIRE_VARINT = 0, WIRE_LEN = 2 };
+
+/* One interned item: a string (s, a = length) or a pair of ids (s = NULL, a, b). */
+struct entry {
+	__u64 hash;
+	const char *s;
+	__u64 a, b;
+};
+
+/* Interning table; item ids are 1-based, in order of first appearance. */
+struct table {
+	struct entry *items;	/* id - 1 */
+	size_t nr, cap;
+	size_t *slots;		/* id, 0 = empty; power-of-two sized */
+	size_t nr_slots;
+};
+
+struct pprof {
+	struct table strings;	/* string table index = id - 1 */
+	struct table funcs;	/* (name index, file index) */
+	struct table locs;	/* (function id, line) */
+	__u64 *stack_locs;	/* every stack's location ids, leaf first, back to back */
+	__u64 comm;		/* string index of the process name, 0 when unknown */
+	struct strbuf msg, field;
+};
+
+static __u64 hash_bytes(const char *s, size_t len)
+{
+	__u64 h = 0xcbf29ce484222325ull;
+
+	for (size_t i = 0; i < len; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+static __u64 hash_pair(__u64 a, __u64 b)
+{
+	__u64 h = a * 0x9e3779b97f4a7c15ull ^ (b + 0x632be59bd9b4e019ull);
+
+	h ^= h >> 31;
+	h *= 0xbf58476d1ce4e5b9ull;
+	return h ^ (h >> 29);
+}
+
+static bool entry_eq(const struct entry *x, const struct entry *y)
+{
+	if (x->hash != y->hash || x->a != y->a)
+		return false;
+	if (x->s)
+		return memcmp(x->s, y->s, x->a) == 0;
+	return x->b == y->b;
+}
+
+static int table_rehash(struct table *t, size_t nr_slots)
+{
+	size_t *slots = calloc(nr_slots, sizeof(*slots));
+
+	if (!slots)
+		return -ENOMEM;
+	for (size_t id = 1; id <= t->nr; id++) {
+		size_t s = t->items[id - 1].hash & (nr_slots - 1);
+
+		while (slots[s])
+			s = (s + 1) & (nr_slots - 1);
+		slots[s] = id;
+	}
+	free(t->slots);
+	t->slots = slots;
+	t->nr_slots = nr_slots;
+	return 0;
+}
+
+static int table_intern(struct table *t, const struct entry *e, __u64 *ret_id)
+{
+	size_t s;
+
+	if ((t->nr + 1) * 4 > t->nr_slots * 3 &&
+	    table_rehash(t, t->nr_slots ? t->nr_slots * 2 : 256))
+		return -ENOMEM;
+	for (s = e->hash & (t->nr_slots - 1); t->slots[s]; s = (s + 1) & (t->nr_slots - 1)) {
+		if (entry_eq(&t->items[t->slots[s] - 1], e)) {
+			*ret_id = t->slots[s];
+			return 0;
+		}
+	}
+	if (t->nr == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 256;
+		struct entry *items = reallocarray(t->items, cap, sizeof(*items));
+
+		if (!items)
+			return -ENOMEM;
+		t->items = items;
+		t->cap = cap;
+	}
+	t->items[t->nr++] = *e;
+	t->slots[s] = t->nr;
+	*ret_id = t->nr;
+	return 0;
+}
+
+static void table_done(struct table *t)
+{
+	free(t->items);
+	free(t->slots);
+}
+
+/* Index of s[0..len) in the string table. */
+static int intern_string(struct pprof *p, const char *s, size_t len, __u64 *ret_idx)
+{
+	struct entry e = { .hash = hash_bytes(s, len), .s = s, .a = len };
+	__u64 id;
+	int err = table_intern(&p->strings, &e, &id);
+
+	*ret_idx = id - 1;
+	return err;
+}
+
+static int intern_cstring(struct pprof *p, const char *s, __u64 *ret_idx)
+{
+	return intern_string(p, s, strlen(s), ret_idx);
+}
+
+static int intern_pair(struct table *t, __u64 a, __u64 b, __u64 *ret_id)
+{
+	struct entry e = { .hash = hash_pair(a, b), .a = a, .b = b };
+
+	return table_intern(t, &e, ret_id);
+}
+
+static int location_of(struct pprof *p, const char *frame, size_t depth, __u64 *ret_id)
+{
+	static const char kernel[] = "[kernel]";
+	struct frame_parts fp;
+	__u64 name, file = 0, func;
+	int err;
+
+	frame__split(frame, depth, &fp);
+	err = intern_string(p, fp.name, fp.name_len, &name);
+	if (!err && fp.kind == FRAME_PYTHON)
+		err = intern_string(p, fp.file, fp.file_len, &file);
+	else if (!err && fp.kind == FRAME_KERNEL)
+		err = intern_string(p, kernel, sizeof(kernel) - 1, &file);
+	err = err ?: intern_pair(&p->funcs, name, file, &func);
+	return err ?: intern_pair(&p->locs, func, (__u64)fp.line, ret_id);
+}
+
+/* Interns every string, function and location, in a fixed order. */
+static int collect(struct pprof *p, const struct stackset *ss, const struct fmt_meta *m)
+{
+	static const char *const fixed[] = { "", "samples", "count", "cpu", "nanoseconds" };
+	size_t nr_frames = 0, at = 0;
+	__u64 idx;
+	int err = 0;
+
+	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]) && !err; i++)
+		err = intern_cstring(p, fixed[i], &idx);
+	if (!err && m && m->comm && *m->comm)
+		err = intern_cstring(p, m->comm, &p->comm);
+	if (err)
+		return err;
+	for (size_t i = 0; i < ss->nr; i++)
+		nr_frames += ss->stacks[i].nr;
+	p->stack_locs = calloc(nr_frames ? nr_frames : 1, sizeof(*p->stack_locs));
+	if (!p->stack_locs)
+		return -ENOMEM;
+	for (size_t i = 0; i < ss->nr && !err; i++) {
+		const struct stack *st = &ss->stacks[i];
+
+		for (size_t d = 0; d < st->nr && !err; d++)
+			err = location_of(p, st->frames[d], d, &p->stack_locs[at + st->nr - 1 - d]);
+		at += st->nr;
+	}
+	return err;
+}
+
+static int put_varint(struct strbuf *sb, __u64 v)
+{
+	unsigned char b[10];
+	size_t n = 0;
+
+	do {
+		b[n] = v & 0x7f;
+		v >>= 7;
+		if (v)
+			b[n] |= 0x80;
+		n++;
+	} while (v);
+	return strbuf__append(sb, b, n);
+}
+
+static int put_key(struct strbuf *sb, unsigned int field, unsigned int wire)
+{
+	return put_varint(sb, (__u64)field << 3 | wire);
+}
+
+/* proto3 leaves fields at their default (0) out. */
+static int put_uint(struct strbuf *sb, unsigned int field, __u64 v)
+{
+	if (!v)
+		return 0;
+	return put_key(sb, field, WIRE_VARINT) ?: put_varint(sb, v);
+}
+
+static int put_bytes(struct strbuf *sb, unsigned int field, const void *data, size_t len)
+{
+	return put_key(sb, field, WIRE_LEN) ?: put_varint(sb, len) ?: strbuf__append(sb, data, len);
+}
+
+/* Appends p->msg as field of sb, and empties p->msg for the next message. */
+static int put_msg(struct pprof *p, struct strbuf *sb, unsigned int field)
+{
+	int err = put_bytes(sb, field, p->msg.buf, p->msg.len);
+
+	strbuf__reset(&p->msg);
+	return err;
+}
+
+static int put_packed(struct pprof *p, unsigned int field, const __u64 *v, size_t n)
+{
+	int err = 0;
+
+	strbuf__reset(&p->field);
+	for (size_t i = 0; i < n && !err; i++)
+		err = put_varint(&p->field, v[i]);
+	return err ?: put_bytes(&p->msg, field, p->field.buf, p->field.len);
+}
+
+static int put_value_type(struct pprof *p, struct strbuf *sb, unsigned int field, __u64 type,
+			  __u64 unit)
+{
+	return put_uint(&p->msg, VALUE_TYPE_TYPE, type) ?: put_uint(&p->msg, VALUE_TYPE_UNIT, unit)
+		?: put_msg(p, sb, field);
+}
+
+/* sample_type samples/count, cpu/nanoseconds: string indexes fixed by collect(). */
+enum { STR_SAMPLES = 1, STR_COUNT, STR_CPU, STR_NANOSECONDS };
+
+static int encode(struct pprof *p, const struct stackset *ss, const struct fmt_meta *m,
+		  struct strbuf *pb)
+{
+	__u32 rate = m && m->rate_hz ? m->rate_hz : DEFAULT_RATE_HZ;
+	__u64 period = NSEC_PER_SEC / rate, duration = 0;
+	size_t at = 0;
+	int err;
+
+	err = put_value_type(p, pb, PROFILE_SAMPLE_TYPE, STR_SAMPLES, STR_COUNT) ?:
+	      put_value_type(p, pb, PROFILE_SAMPLE_TYPE, STR_CPU, STR_NANOSECONDS);
+	for (size_t i = 0; i < ss->nr && !err; i++) {
+		const struct stack *st = &ss->stacks[i];
+		__u64 values[2] = { st->count, st->count * period };
+
+		err = put_packed(p, SAMPLE_LOCATION_ID, p->stack_locs + at, st->nr) ?:
+		      put_packed(p, SAMPLE_VALUE, values, 2) ?: put_msg(p, pb, PROFILE_SAMPLE);
+		at += st->nr;
+	}
+	/*
+	 * One Mapping, marked symbolized, for all code: without it pprof tries to
+	 * symbolize the locations itself and complains that the main binary is unknown.
+	 */
+	err = err ?: put_uint(&p->msg, MAPPING_ID, 1) ?:
+	      put_uint(&p->msg, MAPPING_FILENAME, p->comm) ?:
+	      put_uint(&p->msg, MAPPING_HAS_FUNCTIONS, 1) ?:
+	      put_uint(&p->msg, MAPPING_HAS_FILENAMES, 1) ?:
+	      put_uint(&p->msg, MAPPING_HAS_LINE_NUMBERS, 1) ?: put_msg(p, pb, PROFILE_MAPPING);
+	for (size_t id = 1; id <= p->locs.nr && !err; id++) {
+		const struct entry *loc = &p->locs.items[id - 1];
+
+		/* The one Line, in p->field, then the Location around it in p->msg. */
+		strbuf__reset(&p->field);
+		err = put_uint(&p->field, LINE_FUNCTION_ID, loc->a) ?:
+		      put_uint(&p->field, LINE_LINE, loc->b) ?:
+		      put_uint(&p->msg, LOCATION_ID, id) ?:
+		      put_uint(&p->msg, LOCATION_MAPPING_ID, 1) ?:
+		      put_bytes(&p->msg, LOCATION_LINE, p->field.buf, p->field.len) ?:
+		      put_msg(p, pb, PROFILE_LOCATION);
+	}
+	for (size_t id = 1; id <= p->funcs.nr && !err; id++) {
+		const struct entry *fn = &p->funcs.items[id - 1];
+
+		/*
+		 * No system_name: pprof would take the name for a mangled one and
+		 * "simplify" it as C++, "<lambda>" and "<module>" to nothing.
+		 */
+		err = put_uint(&p->msg, FUNCTION_ID, id) ?:
+		      put_uint(&p->msg, FUNCTION_NAME, fn->a) ?:
+		      put_uint(&p->msg, FUNCTION_FILENAME, fn->b) ?:
+		      put_msg(p, pb, PROFILE_FUNCTION);
+	}
+	for (size_t id = 1; id <= p->strings.nr && !err; id++) {
+		const struct entry *s = &p->strings.items[id - 1];
+
+		err = put_bytes(pb, PROFILE_STRING_TABLE, s->s, s->a);
+	}
+	if (m && m->seconds)
+		duration = m->seconds * NSEC_PER_SEC;
+	if (!err && m && m->end_unix_ns > duration)
+		err = put_uint(pb, PROFILE_TIME_NANOS, m->end_unix_ns - duration);
+	return err ?: put_uint(pb, PROFILE_DURATION_NANOS, duration) ?:
+	       put_value_type(p, pb, PROFILE_PERIOD_TYPE, STR_CPU, STR_NANOSECONDS) ?:
+	       put_uint(pb, PROFILE_PERIOD, period);
+}
+
+static int gzip_append(struct strbuf *out, const char *data, size_t len)
+{
+	unsigned char chunk[16384];
+	z_stream zs;
+	int zr, err = 0;
+
+	memset(&zs, 0, sizeof(zs));
+	zr = deflateInit2(&zs, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
+	if (zr != Z_OK)
+		return zr == Z_MEM_ERROR ? -ENOMEM : -EINVAL;
+	zs.next_in = (Bytef *)data;
+	do {
+		/* avail_in is a uInt: feed a larger buffer in slices. */
+		size_t left = len - (size_t)((const char *)zs.next_in - data);
+
+		if (!zs.avail_in)
+			zs.avail_in = left > UINT_MAX ? UINT_MAX : (uInt)left;
+		zs.next_out = chunk;
+		zs.avail_out = sizeof(chunk);
+		zr = deflate(&zs, left > zs.avail_in ? Z_NO_FLUSH : Z_FINISH);
+		if (zr == Z_STREAM_ERROR) {
+			err = -EINVAL;
+			break;
+		}
+		err = strbuf__append(out, chunk, sizeof(chunk) - zs.avail_out);
+	} while (!err && zr != Z_STREAM_END);
+	deflateEnd(&zs);
+	return err;
+}
+
+int fmt_pprof__render(const struct stackset *ss, const struct fmt_meta *m, struct strbuf *out)
+{
+	struct pprof p;
+	struct strbuf pb = { 0 };
+	size_t start = out->len;
+	int err;
+
+	memset(&p, 0, sizeof(p));
+	err = collect(&p, ss, m) ?: encode(&p, ss, m, &pb) ?: gzip_append(out, pb.buf, pb.len);
+	if (err && out->buf) {
+		out->len = start;
+		out->buf[start] = '\0';
+	}
+	strbuf__done(&pb);
+	strbuf__done(&p.msg);
+	strbuf__done(&p.field);
+	free(p.stack_locs);
+	table_done(&p.strings);
+	table_done(&p.funcs);
+	table_done(&p.locs);
+	return err;
+}

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * formats: renderers of a profile (a struct stackset, see stacks.h) for the
+ * tools people open it with.  Each appends to out and returns 0, -ENOMEM or
+ * -EINVAL (an empty set is valid and renders an empty profile).
+ */
+#ifndef PYPROF_FORMATS_H
+#define PYPROF_FORMATS_H
+
+#include <linux/types.h>
+#include "stacks.h"
+
+struct strbuf;
+
+/* What the profile covers; all fields optional (0 / NULL = unknown). */
+struct fmt_meta {
+	int pid;
+	const char *comm;	/* process name */
+	__u64 seconds;		/* length of the time range */
+	__u32 rate_hz;		/* samples per second: one sample = 1e9 / rate_hz ns of CPU */
+	__u64 end_unix_ns;	/* end of the time range, wall clock */
+};
+
+/*
+ * A self-contained interactive flame graph (SVG with inline script): root at
+ * the bottom, frame width proportional to samples, hover shows name, samples
+ * and percentage, click zooms into a frame (and "Reset Zoom" undoes it),
+ * "Search" (or Ctrl-F) highlights frames matching a regular expression and
+ * shows the matched percentage.  Colours by frame kind (Python, kernel,
+ * marker).  No external resources.
+ */
+int fmt_svg__render(const struct stackset *ss, const struct fmt_meta *m, struct strbuf *out);
+
+/*
+ * speedscope's file format (https://www.speedscope.app/file-format-schema.json):
+ * one "sampled" profile, unit "nanoseconds" when rate_hz is known (each
+ * sample weighs 1e9 / rate_hz), else "none" with weight 1; shared frames
+ * carry name, file and line.
+ */
+int fmt_speedscope__render(const struct stackset *ss, const struct fmt_meta *m, struct strbuf *out);
+
+/*
+ * pprof's profile.proto, gzip-compressed (what `go tool pprof` reads):
+ * sample types samples/count and cpu/nanoseconds, one Function per distinct
+ * (name, file), one Location per (function, line), leaf first in each
+ * Sample, period cpu/nanoseconds.
+ */
+int fmt_pprof__render(const struct stackset *ss, const struct fmt_meta *m, struct strbuf *out);
+
+/*
+ * pyprof's own JSON, for scripts:
+ * {"version":1,"pid":N,"comm":"...","seconds":S,"rate_hz":R,"total":T,
+ *  "frames":[{"name":"...","kind":"python|kernel|marker|process|other",
+ *             "file":"...","line":N}, ...],
+ *  "stacks":[{"frames":[i, ...], "count":N}, ...]}
+ * frames deduplicated, stack frame indexes root first; file/line omitted
+ * when unknown; strings JSON-escaped (control characters, invalid UTF-8 as
+ * U+FFFD).
+ */
+int fmt_json__render(const struct stackset *ss, const struct fmt_meta *m, struct strbuf *out);
+
+#endif /* PYPROF_FORMATS_H */

@@ -1,0 +1,268 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* tables: per-function (top) and per-line rankings of a profile, as text tables. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "strbuf.h"
+#include "tables.h"
+
+struct row {
+	char *key;		/* "name (file)" or "file:line" */
+	char *label;		/* function name, for --lines */
+	char *file;
+	int line;
+	__u64 own, total;
+	size_t seen;		/* last stack counted in total, + 1 */
+};
+
+struct rows {
+	struct row *v;
+	size_t nr, cap;
+	size_t *slots;		/* open addressing: index + 1, 0 = empty */
+	size_t nslots;
+};
+
+static __u64 hash_str(const char *s)
+{
+	__u64 h = 0xcbf29ce484222325ull;
+
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+static void rows_free(struct rows *r)
+{
+	for (size_t i = 0; i < r->nr; i++) {
+		free(r->v[i].key);
+		free(r->v[i].label);
+		free(r->v[i].file);
+	}
+	free(r->v);
+	free(r->slots);
+}
+
+static int rows_rehash(struct rows *r, size_t n)
+{
+	size_t *slots = calloc(n, sizeof(*slots));
+
+	if (!slots)
+		return -ENOMEM;
+	for (size_t i = 0; i < r->nr; i++) {
+		size_t s = hash_str(r->v[i].key) & (n - 1);
+
+		while (slots[s])
+			s = (s + 1) & (n - 1);
+		slots[s] = i + 1;
+	}
+	free(r->slots);
+	r->slots = slots;
+	r->nslots = n;
+	return 0;
+}
+
+/* The row for key, added (with copies of label and file) if new; NULL on ENOMEM. */
+static struct row *row_get(struct rows *r, const char *key, const char *label, size_t label_len,
+			   const char *file, size_t file_len, int line)
+{
+	struct row *row;
+	size_t s;
+
+	if ((r->nr + 1) * 2 > r->nslots && rows_rehash(r, r->nslots ? r->nslots * 2 : 256))
+		return NULL;
+	for (s = hash_str(key) & (r->nslots - 1); r->slots[s]; s = (s + 1) & (r->nslots - 1))
+		if (strcmp(r->v[r->slots[s] - 1].key, key) == 0)
+			return &r->v[r->slots[s] - 1];
+	if (r->nr == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 64;
+		struct row *nv = realloc(r->v, cap * sizeof(*nv));
+
+		if (!nv)
+			return NULL;
+		r->v = nv;
+		r->cap = cap;
+	}
+	row = &r->v[r->nr];
+	memset(row, 0, sizeof(*row));
+	row->key = strdup(key);
+	row->label = strndup(label, label_len);
+	row->file = file ? strndup(file, file_len) : NULL;
+	row->line = line;
+	if (!row->key || !row->label || (file && !row->file)) {
+		free(row->key);
+		free(row->label);
+		free(row->file);
+		return NULL;
+	}
+	r->slots[s] = ++r->nr;
+	return row;
+}
+
+static int cmp_rows(const void *a, const void *b, void *arg)
+{
+	enum table_sort sort_key = *(const enum table_sort *)arg;
+	const struct row *x = a, *y = b;
+	__u64 kx = sort_key == TABLE_SORT_OWN ? x->own : x->total;
+	__u64 ky = sort_key == TABLE_SORT_OWN ? y->own : y->total;
+	__u64 sx = sort_key == TABLE_SORT_OWN ? x->total : x->own;
+	__u64 sy = sort_key == TABLE_SORT_OWN ? y->total : y->own;
+
+	if (kx != ky)
+		return kx > ky ? -1 : 1;
+	if (sx != sy)
+		return sx > sy ? -1 : 1;
+	return strcmp(x->key, y->key);
+}
+
+/* Collects one row per function (by_line false) or per source line. */
+static int collect(const struct stackset *ss, bool by_line, struct rows *r)
+{
+	struct strbuf key = { 0 };
+	int err = 0;
+
+	for (size_t i = 0; i < ss->nr && !err; i++) {
+		const struct stack *st = &ss->stacks[i];
+		bool leaf_done = false;
+
+		/* Leaf first: the first eligible frame from the top is "own". */
+		for (size_t k = st->nr; k-- > 1 && !err;) {
+			struct frame_parts fp;
+			struct row *row;
+
+			frame__split(st->frames[k], k, &fp);
+			if (fp.kind == FRAME_KERNEL || fp.kind == FRAME_PROCESS)
+				continue;
+			if (by_line && (fp.kind != FRAME_PYTHON || !fp.file || !fp.line))
+				continue;
+			strbuf__reset(&key);
+			if (by_line)
+				err = strbuf__printf(&key, "%.*s:%d", (int)fp.file_len, fp.file, fp.line);
+			else if (fp.file)
+				err = strbuf__printf(&key, "%.*s (%.*s)", (int)fp.name_len, fp.name,
+						     (int)fp.file_len, fp.file);
+			else
+				err = strbuf__append(&key, fp.name, fp.name_len);
+			if (err)
+				break;
+			row = row_get(r, key.buf, fp.name, fp.name_len, fp.file, fp.file_len, fp.line);
+			if (!row) {
+				err = -ENOMEM;
+				break;
+			}
+			if (!leaf_done)
+				row->own += st->count;
+			leaf_done = true;
+			if (row->seen != i + 1) {
+				row->total += st->count;
+				row->seen = i + 1;
+			}
+		}
+	}
+	strbuf__done(&key);
+	return err;
+}
+
+static double pct(__u64 n, __u64 total)
+{
+	return total ? 100.0 * (double)n / (double)total : 0.0;
+}
+
+/* Source line n of file (1-based), trimmed; "" when unreadable. */
+static void source_line(const char *file, int n, char *buf, size_t sz)
+{
+	FILE *f;
+	int i = 0;
+
+	buf[0] = '\0';
+	if (!file || file[0] != '/')
+		return;
+	f = fopen(file, "re");
+	if (!f)
+		return;
+	while (fgets(buf, (int)sz, f)) {
+		size_t len = strlen(buf);
+
+		if (++i == n) {
+			char *s = buf;
+
+			while (*s == ' ' || *s == '\t')
+				s++;
+			memmove(buf, s, strlen(s) + 1);
+			len = strlen(buf);
+			while (len && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+				buf[--len] = '\0';
+			fclose(f);
+			return;
+		}
+		/* A line longer than the buffer: skip the rest of it. */
+		while (len && buf[len - 1] != '\n' && fgets(buf, (int)sz, f))
+			len = strlen(buf);
+	}
+	buf[0] = '\0';
+	fclose(f);
+}
+
+static int render(const struct stackset *ss, const struct table_opts *o, bool by_line,
+		  struct strbuf *out)
+{
+	struct rows r = { 0 };
+	size_t n;
+	int err;
+
+	err = collect(ss, by_line, &r);
+	if (err)
+		goto cleanup;
+	if (r.nr)
+		qsort_r(r.v, r.nr, sizeof(*r.v), cmp_rows, (void *)&o->sort);
+	n = o->max_rows && o->max_rows < r.nr ? o->max_rows : r.nr;
+	if (o->rate_hz)
+		err = strbuf__printf(out, "%7s %7s %9s %9s  %s\n", by_line ? "%Total" : "%Own",
+				     by_line ? "%Own" : "%Total", by_line ? "TotalTime" : "OwnTime",
+				     by_line ? "OwnTime" : "TotalTime",
+				     by_line ? "Line" : "Function (file)");
+	else
+		err = strbuf__printf(out, "%7s %7s %9s %9s  %s\n", by_line ? "%Total" : "%Own",
+				     by_line ? "%Own" : "%Total", by_line ? "Total" : "Own",
+				     by_line ? "Own" : "Total", by_line ? "Line" : "Function (file)");
+	for (size_t i = 0; i < n && !err; i++) {
+		const struct row *row = &r.v[i];
+		__u64 a = by_line ? row->total : row->own, b = by_line ? row->own : row->total;
+		char src[256];
+
+		if (o->rate_hz)
+			err = strbuf__printf(out, "%6.2f%% %6.2f%% %8.2fs %8.2fs  ", pct(a, ss->total),
+					     pct(b, ss->total), (double)a / o->rate_hz,
+					     (double)b / o->rate_hz);
+		else
+			err = strbuf__printf(out, "%6.2f%% %6.2f%% %9llu %9llu  ", pct(a, ss->total),
+					     pct(b, ss->total), (unsigned long long)a,
+					     (unsigned long long)b);
+		if (err)
+			break;
+		if (!by_line) {
+			err = strbuf__printf(out, "%s\n", row->key);
+			continue;
+		}
+		src[0] = '\0';
+		if (o->source)
+			source_line(row->file, row->line, src, sizeof(src));
+		err = strbuf__printf(out, "%s (%s)%s%s\n", row->key, row->label, src[0] ? "  " : "",
+				     src);
+	}
+cleanup:
+	rows_free(&r);
+	return err;
+}
+
+int table_top__render(const struct stackset *ss, const struct table_opts *o, struct strbuf *out)
+{
+	return render(ss, o, false, out);
+}
+
+int table_lines__render(const struct stackset *ss, const struct table_opts *o, struct strbuf *out)
+{
+	return render(ss, o, true, out);
+}
