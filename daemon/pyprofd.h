@@ -56,6 +56,7 @@ struct pyprof_bpf;
 struct ring_buffer;
 struct ksyms;
 struct interp_file;
+struct strbuf;
 
 /* One Python process: live, or exited with history still retained. */
 struct pyproc {
@@ -148,8 +149,21 @@ int procs__proc_alive(int pid);
 		for (struct pyproc *p = (d)->procs[_b]; p; p = p->next)
 
 /* symbolize.c */
+/* Reads target memory; a short read is -EFAULT (the target may be exiting or corrupt). */
+int target_read(int pid, __u64 addr, void *buf, size_t len);
+/* Writes "func (file:line)" for a frame, or a bracketed marker; 0 or -ENOMEM. */
+int symbolize__frame(struct pyproc *p, const struct pyprof_frame *f, struct strbuf *sb);
 int symbolize__sample(struct daemon *d, const struct pyprof_sample *s, size_t size);
 void symbolize__free_codes(struct pyproc *p);
+
+/* dump.c */
+/*
+ * Appends the current Python stack of every thread of a live process, read
+ * from its memory now (leaf first, like py-spy dump).  0, -ESRCH when the
+ * process is gone, -EFAULT when its memory does not hold what the layout
+ * says, -ENOMEM.
+ */
+int dump__process(struct pyproc *p, struct strbuf *out);
 
 /* state.c */
 int state__load(struct daemon *d);

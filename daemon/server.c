@@ -269,11 +269,11 @@ static int collect_cb(const __u32 *frames, size_t nr, __u64 count, void *arg)
 
 static int verb_snapshot(struct daemon *d, struct client *c, const struct proto_request *req)
 {
-	static const char *const keys[] = { "pid", "seconds", NULL };
+	static const char *const keys[] = { "pid", "seconds", "since_ns", NULL };
 	static const char *names[PYPROF_MAX_FRAMES + PYPROF_MAX_KSTACK + 8];
 	struct collect_ctx ctx = { .names = names };
 	struct strbuf sb = { 0 };
-	__u64 pid, seconds = 60, now = now_ns(), from;
+	__u64 pid, seconds = 60, now = now_ns(), from, since = UINT64_MAX;
 	const struct pyproc *unsupported = NULL;
 	bool known = false, hidden = false;
 	char err[256];
@@ -293,10 +293,23 @@ static int verb_snapshot(struct daemon *d, struct client *c, const struct proto_
 		reply_err(c, EINVAL, "invalid seconds");
 		return 0;
 	}
+	/* since_ns: a CLOCK_MONOTONIC instant of this host (what pyprofctl top polls from). */
+	r = proto_request__get_u64(req, "since_ns", 0, now, &since);
+	if (r == -EINVAL) {
+		reply_err(c, EINVAL, "invalid since_ns (a CLOCK_MONOTONIC time, not in the future)");
+		return 0;
+	}
+	if (r == 0 && proto_request__get(req, "seconds")) {
+		reply_err(c, EINVAL, "seconds and since_ns exclude each other");
+		return 0;
+	}
 	ctx.f = folded__new();
 	if (!ctx.f)
 		return -ENOMEM;
-	from = seconds * 1000000000ull < now ? now - seconds * 1000000000ull : 0;
+	if (since != UINT64_MAX)
+		from = since;
+	else
+		from = seconds * 1000000000ull < now ? now - seconds * 1000000000ull : 0;
 	/* Every record with this pid: a live process and any exited one still retained. */
 	r = 0;
 	procs__for_each(d, p)
@@ -336,6 +349,63 @@ static int verb_snapshot(struct daemon *d, struct client *c, const struct proto_
 	r = r ?: reply_ok(c, &sb);
 	strbuf__done(&sb);
 	folded__free(ctx.f);
+	return r;
+}
+
+static int verb_dump(struct daemon *d, struct client *c, const struct proto_request *req)
+{
+	static const char *const keys[] = { "pid", NULL };
+	struct pyproc *found = NULL;
+	struct strbuf sb = { 0 };
+	bool hidden = false;
+	char err[256];
+	__u64 pid;
+	int r;
+
+	if (proto_request__check_keys(req, keys, err, sizeof(err)) < 0) {
+		reply_err(c, EINVAL, "%s", err);
+		return 0;
+	}
+	r = proto_request__get_u64(req, "pid", 1, 0x7fffffff, &pid);
+	if (r < 0) {
+		reply_err(c, EINVAL, r == -ENOENT ? "pid is required" : "invalid pid");
+		return 0;
+	}
+	procs__for_each(d, p)
+	{
+		if (p->pid != (int)pid || !p->live)
+			continue;
+		if (can_see(c, p))
+			found = p;
+		else
+			hidden = true;
+	}
+	if (!found) {
+		if (hidden)
+			reply_err(c, EACCES, "process %llu belongs to another user",
+				  (unsigned long long)pid);
+		else if (procs__proc_alive((int)pid))
+			reply_err(c, ENOENT, "process %llu is not a Python process pyprofd profiles",
+				  (unsigned long long)pid);
+		else
+			reply_err(c, ESRCH, "no process %llu", (unsigned long long)pid);
+		return 0;
+	}
+	if (!found->info.supported || !found->runtime_addr) {
+		reply_err(c, EPROTONOSUPPORT, "process %llu is not profiled: %s",
+			  (unsigned long long)pid, found->info.why);
+		return 0;
+	}
+	r = dump__process(found, &sb);
+	if (r == -ESRCH || r == -EFAULT) {
+		reply_err(c, -r, r == -ESRCH ? "process %llu has exited"
+					      : "process %llu: its interpreter state is unreadable",
+			  (unsigned long long)pid);
+		r = 0;
+	} else if (r == 0) {
+		r = reply_ok(c, &sb);
+	}
+	strbuf__done(&sb);
 	return r;
 }
 
@@ -414,6 +484,7 @@ static const struct {
 	{ "list", verb_list },
 	{ "snapshot", verb_snapshot },
 	{ "status", verb_status },
+	{ "dump", verb_dump },
 };
 
 static void handle_request(struct daemon *d, struct client *c, size_t len)

@@ -33,7 +33,7 @@ struct codeinfo {
 };
 
 /* Reads target memory; a short read is a fault (the target may be exiting or corrupt). */
-static int read_mem(int pid, __u64 addr, void *buf, size_t len)
+int target_read(int pid, __u64 addr, void *buf, size_t len)
 {
 	struct iovec local = { .iov_base = buf, .iov_len = len };
 	struct iovec remote = { .iov_base = (void *)(uintptr_t)addr, .iov_len = len };
@@ -93,7 +93,7 @@ static char *read_pystr(int pid, const struct pycode_layout *c, __u64 addr)
 	if (c->compact_size > sizeof(hdr) || c->unicode_state + 4 > c->compact_size ||
 	    c->unicode_length + 8 > c->compact_size)
 		return NULL;
-	if (read_mem(pid, addr, hdr, c->compact_size))
+	if (target_read(pid, addr, hdr, c->compact_size))
 		return NULL;
 	memcpy(&length, hdr + c->unicode_length, sizeof(length));
 	memcpy(&state, hdr + c->unicode_state, sizeof(state));
@@ -107,9 +107,9 @@ static char *read_pystr(int pid, const struct pycode_layout *c, __u64 addr)
 		length = MAX_NAME_CHARS;
 	if (compact)
 		data_addr = addr + (ascii ? c->ascii_size : c->compact_size);
-	else if (read_mem(pid, addr + c->compact_size, &data_addr, sizeof(data_addr)))
+	else if (target_read(pid, addr + c->compact_size, &data_addr, sizeof(data_addr)))
 		return NULL;
-	if (length && read_mem(pid, data_addr, data, (size_t)length * kind))
+	if (length && target_read(pid, data_addr, data, (size_t)length * kind))
 		return NULL;
 	for (__s64 i = 0; i < length; i++) {
 		__u32 cp;
@@ -136,14 +136,14 @@ static __u8 *read_pybytes(int pid, const struct pycode_layout *c, __u64 addr, si
 	__s64 size;
 	__u8 *buf;
 
-	if (read_mem(pid, addr + c->bytes_size, &size, sizeof(size)))
+	if (target_read(pid, addr + c->bytes_size, &size, sizeof(size)))
 		return NULL;
 	if (size < 0 || size > MAX_LINETABLE)
 		return NULL;
 	buf = malloc(size ? size : 1);
 	if (!buf)
 		return NULL;
-	if (size && read_mem(pid, addr + c->bytes_data, buf, size)) {
+	if (size && target_read(pid, addr + c->bytes_data, buf, size)) {
 		free(buf);
 		return NULL;
 	}
@@ -195,7 +195,7 @@ static int read_code_hdr(const struct pyproc *p, __u64 addr, struct code_hdr *h)
 	const struct pycode_layout *c = &p->info.code;
 	__u8 raw[256];
 
-	if (c->code_size > sizeof(raw) || read_mem(p->pid, addr, raw, c->code_size))
+	if (c->code_size > sizeof(raw) || target_read(p->pid, addr, raw, c->code_size))
 		return -EFAULT;
 	memcpy(&h->name_addr, raw + (c->co_qualname >= 0 ? c->co_qualname : c->co_name), 8);
 	memcpy(&h->file_addr, raw + c->co_filename, 8);
@@ -275,7 +275,7 @@ static int intern(struct pyproc *p, struct strbuf *sb, __u32 *ret)
 	return profile__intern(p->profile, sb->buf ? sb->buf : "", sb->len, ret);
 }
 
-static int python_frame(struct pyproc *p, const struct pyprof_frame *f, struct strbuf *sb)
+int symbolize__frame(struct pyproc *p, const struct pyprof_frame *f, struct strbuf *sb)
 {
 	struct codeinfo *ci = code_lookup(p, f->code, f->code_fp);
 	__u32 minor = (p->info.version_hex >> 16) & 0xff;
@@ -355,7 +355,7 @@ int symbolize__sample(struct daemon *d, const struct pyprof_sample *s, size_t si
 		err = profile__intern(p->profile, marker, strlen(marker), &ids[n++]);
 	/* Python frames arrive leaf first; the profile wants root first. */
 	for (size_t i = nf; i-- > 0 && !err;) {
-		err = python_frame(p, &s->frames[i], &sb);
+		err = symbolize__frame(p, &s->frames[i], &sb);
 		err = err ?: intern(p, &sb, &ids[n++]);
 	}
 	for (size_t i = nk; i-- > 0 && !err;) {

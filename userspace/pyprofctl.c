@@ -7,10 +7,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/time.h>
+#include <time.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include "formats.h"
 #include "proto.h"
+#include "stacks.h"
+#include "tables.h"
 #include "strbuf.h"
 #include "util.h"
 
@@ -31,10 +37,19 @@ static void help(void)
 	       "Ask pyprofd for CPU profiles of the Python processes on this host.\n"
 	       "\n"
 	       "Commands:\n"
-	       "  snapshot --pid N [--seconds S]\n"
-	       "                   folded stacks (FlameGraph format) of process N over the\n"
-	       "                   last S seconds (default 60): one line per stack, root\n"
-	       "                   first, frames joined by ';', then the sample count\n"
+	       "  snapshot --pid N [--seconds S] [--format F] [--output FILE]\n"
+	       "                   profile of process N over the last S seconds (default 60).\n"
+	       "                   Formats: folded (default; FlameGraph's: one line per stack,\n"
+	       "                   root first, frames joined by ';', then the sample count),\n"
+	       "                   svg (interactive flame graph: click to zoom, Ctrl-F to\n"
+	       "                   search), speedscope (JSON for speedscope.app), pprof\n"
+	       "                   (gzipped protobuf for go tool pprof), json\n"
+	       "  snapshot --pid N --lines [--rows R]\n"
+	       "                   source lines ranked by CPU, with their text\n"
+	       "  top --pid N [--interval DUR] [--sort own|total] [--rows R] [--iterations K]\n"
+	       "                   live per-function view, refreshed every interval (1s)\n"
+	       "  dump --pid N     the Python stack of every thread of process N right now,\n"
+	       "                   read from its memory (for a stuck or idle program)\n"
 	       "  list [--all]     Python processes pyprofd sees (--all: with exited ones\n"
 	       "                   whose history is still kept)\n"
 	       "  status           daemon health: rate, processes, samples, BPF counters\n"
@@ -47,10 +62,13 @@ static void help(void)
 	       "Examples:\n"
 	       "  pyprofctl list\n"
 	       "  pyprofctl snapshot --pid 1234 --seconds 30 > app.folded\n"
-	       "  pyprofctl snapshot --pid 1234 | flamegraph.pl > app.svg\n"
+	       "  pyprofctl snapshot --pid 1234 --format svg -o app.svg\n"
+	       "  pyprofctl snapshot --pid 1234 --format pprof -o app.pb.gz && go tool pprof -top app.pb.gz\n"
+	       "  pyprofctl top --pid 1234\n"
+	       "  pyprofctl dump --pid 1234\n"
 	       "\n"
 	       "Exit status: 0 on success, 1 on any error (daemon not running, unknown or\n"
-	       "non-Python pid, bad arguments).\n",
+	       "non-Python pid, a pid of another user, bad arguments).\n",
 	       DEFAULT_SOCKET);
 }
 
@@ -155,22 +173,142 @@ static int write_all(const char *buf, size_t len)
 	return fflush(stdout) ? -EIO : 0;
 }
 
+/* rate_hz from the daemon's status, 0 if it cannot be had. */
+static __u32 daemon_rate(void)
+{
+	struct proto_request req;
+	struct strbuf out = { 0 };
+	char msg[PROTO_MAX_MESSAGE + 64];
+	unsigned int rate = 0;
+	const char *p;
+
+	proto_request__init(&req, "status");
+	if (call(&req, &out, msg, sizeof(msg)) == 0 && out.buf &&
+	    (p = strstr(out.buf, "\nrate_hz ")) && sscanf(p, "\nrate_hz %u", &rate) != 1)
+		rate = 0;
+	strbuf__done(&out);
+	return rate;
+}
+
+static __u64 wall_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
+}
+
+static __u64 mono_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
+}
+
+enum format { FMT_FOLDED, FMT_SVG, FMT_SPEEDSCOPE, FMT_PPROF, FMT_JSON, FMT_LINES };
+
+static const char *const format_names[] = {
+	[FMT_FOLDED] = "folded", [FMT_SVG] = "svg", [FMT_SPEEDSCOPE] = "speedscope",
+	[FMT_PPROF] = "pprof",	 [FMT_JSON] = "json",
+};
+
+/* Writes to path ("-" or NULL: stdout), through a temporary file so no half file is left. */
+static int write_output(const char *path, const char *buf, size_t len)
+{
+	char tmp[4096];
+	FILE *f;
+	int err = 0;
+
+	if (!path || strcmp(path, "-") == 0)
+		return write_all(buf, len);
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	f = fopen(tmp, "we");
+	if (!f) {
+		err = -errno;
+		fprintf(stderr, "pyprofctl: cannot write '%s': %s\n", tmp, strerror(errno));
+		return err;
+	}
+	if ((len && fwrite(buf, 1, len, f) != len) | (fclose(f) != 0)) {
+		err = -EIO;
+		fprintf(stderr, "pyprofctl: cannot write '%s': %s\n", tmp, strerror(errno));
+		(void)unlink(tmp);
+		return err;
+	}
+	if (rename(tmp, path) < 0) {
+		err = -errno;
+		fprintf(stderr, "pyprofctl: cannot write '%s': %s\n", path, strerror(errno));
+		(void)unlink(tmp);
+	}
+	return err;
+}
+
+/* Renders folded text in the chosen format into out. */
+static int render(enum format fmt, const struct strbuf *folded, const struct fmt_meta *m,
+		  size_t rows, struct strbuf *out)
+{
+	struct table_opts to = { .max_rows = rows, .sort = TABLE_SORT_TOTAL, .rate_hz = m->rate_hz,
+				 .source = true };
+	struct stackset ss = { 0 };
+	int err;
+
+	if (fmt == FMT_FOLDED)
+		return strbuf__append(out, folded->buf ? folded->buf : "", folded->len);
+	err = stackset__parse_folded(&ss, folded->buf ? folded->buf : "", folded->len);
+	if (err) {
+		fprintf(stderr, "pyprofctl: malformed profile from pyprofd: %s\n", strerror(-err));
+		return err;
+	}
+	switch (fmt) {
+	case FMT_SVG:
+		err = fmt_svg__render(&ss, m, out);
+		break;
+	case FMT_SPEEDSCOPE:
+		err = fmt_speedscope__render(&ss, m, out);
+		break;
+	case FMT_PPROF:
+		err = fmt_pprof__render(&ss, m, out);
+		break;
+	case FMT_JSON:
+		err = fmt_json__render(&ss, m, out);
+		break;
+	case FMT_LINES:
+		err = table_lines__render(&ss, &to, out);
+		break;
+	default:
+		err = -EINVAL;
+	}
+	stackset__done(&ss);
+	if (err)
+		fprintf(stderr, "pyprofctl: cannot render the profile: %s\n", strerror(-err));
+	return err;
+}
+
 static int verb_snapshot(int argc, char **argv)
 {
+	enum { OPT_LINES = 0x100, OPT_ROWS };
 	static const struct option opts[] = {
 		{ "pid", required_argument, NULL, 'p' },
 		{ "seconds", required_argument, NULL, 'S' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "lines", no_argument, NULL, OPT_LINES },
+		{ "rows", required_argument, NULL, OPT_ROWS },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
-	const char *pid = NULL, *seconds = NULL;
+	const char *pid = NULL, *seconds = NULL, *output = NULL;
+	struct strbuf folded = { 0 }, out = { 0 };
+	struct fmt_meta meta = { 0 };
+	enum format fmt = FMT_FOLDED;
+	bool format_set = false;
 	struct proto_request req;
-	struct strbuf out = { 0 };
-	long long v;
+	long long v, rows = 0;
 	int c, err;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "p:S:h", opts, NULL)) >= 0) {
+	while ((c = getopt_long(argc, argv, "p:S:f:o:h", opts, NULL)) >= 0) {
 		switch (c) {
 		case 'p':
 			if (parse_int_range(optarg, 1, 0x7fffffff, &v) < 0) {
@@ -178,6 +316,7 @@ static int verb_snapshot(int argc, char **argv)
 				return -EINVAL;
 			}
 			pid = optarg;
+			meta.pid = (int)v;
 			break;
 		case 'S':
 			if (parse_int_range(optarg, 1, 100ll * 365 * 86400, &v) < 0) {
@@ -185,6 +324,43 @@ static int verb_snapshot(int argc, char **argv)
 				return -EINVAL;
 			}
 			seconds = optarg;
+			break;
+		case 'f':
+			for (c = 0; c < (int)(sizeof(format_names) / sizeof(format_names[0])); c++)
+				if (strcmp(optarg, format_names[c]) == 0)
+					break;
+			if (c == (int)(sizeof(format_names) / sizeof(format_names[0]))) {
+				fprintf(stderr, "pyprofctl: unknown --format '%s' (folded, svg, "
+						"speedscope, pprof, json)\n", optarg);
+				return -EINVAL;
+			}
+			if (format_set && fmt == FMT_LINES) {
+				fprintf(stderr, "pyprofctl: --lines and --format exclude each other\n");
+				return -EINVAL;
+			}
+			fmt = (enum format)c;
+			format_set = true;
+			break;
+		case 'o':
+			if (!*optarg) {
+				fprintf(stderr, "pyprofctl: empty --output\n");
+				return -EINVAL;
+			}
+			output = optarg;
+			break;
+		case OPT_LINES:
+			if (format_set && fmt != FMT_LINES) {
+				fprintf(stderr, "pyprofctl: --lines and --format exclude each other\n");
+				return -EINVAL;
+			}
+			fmt = FMT_LINES;
+			format_set = true;
+			break;
+		case OPT_ROWS:
+			if (parse_int_range(optarg, 1, 1000000, &rows) < 0) {
+				fprintf(stderr, "pyprofctl: invalid --rows '%s'\n", optarg);
+				return -EINVAL;
+			}
 			break;
 		case 'h':
 			help();
@@ -201,20 +377,263 @@ static int verb_snapshot(int argc, char **argv)
 		fprintf(stderr, "pyprofctl: snapshot needs --pid N\n");
 		return -EINVAL;
 	}
+	if (fmt == FMT_PPROF && !output && isatty(STDOUT_FILENO)) {
+		fprintf(stderr, "pyprofctl: pprof is binary: use --output FILE or a redirection\n");
+		return -EINVAL;
+	}
 	proto_request__init(&req, "snapshot");
 	err = proto_request__add(&req, "pid", pid);
 	if (!err && seconds)
 		err = proto_request__add(&req, "seconds", seconds);
 	if (err)
 		return err;
-	err = run_call(&req, &out);
-	if (!err) {
-		if (!out.len)
-			fprintf(stderr, "pyprofctl: no samples for pid %s in the last %s s\n", pid,
-				seconds ? seconds : "60");
-		err = write_all(out.buf, out.len);
+	err = run_call(&req, &folded);
+	if (err)
+		goto cleanup;
+	if (!folded.len)
+		fprintf(stderr, "pyprofctl: no samples for pid %s in the last %s s\n", pid,
+			seconds ? seconds : "60");
+	meta.seconds = seconds ? (__u64)strtoull(seconds, NULL, 10) : 60;
+	meta.end_unix_ns = wall_now_ns();
+	if (fmt != FMT_FOLDED)
+		meta.rate_hz = daemon_rate();
+	if (folded.len) {
+		char *semi = memchr(folded.buf, ';', folded.len);
+
+		if (semi) {
+			*semi = '\0';
+			meta.comm = strdup(folded.buf);
+			*semi = ';';
+		}
 	}
+	err = render(fmt, &folded, &meta, (size_t)rows, &out);
+	if (!err)
+		err = write_output(output, out.buf, out.len);
+	free((char *)meta.comm);
+cleanup:
+	strbuf__done(&folded);
 	strbuf__done(&out);
+	return err;
+}
+
+static volatile sig_atomic_t top_stop;
+
+static void on_stop_signal(int sig)
+{
+	top_stop = 1;
+}
+
+/* counts per stack line "a;b;c N" of text, as a sorted array for lookups. */
+struct stack_count {
+	const char *stack;
+	size_t len;
+	__u64 count;
+};
+
+static int cmp_stack_count(const void *a, const void *b)
+{
+	const struct stack_count *x = a, *y = b;
+	size_t n = x->len < y->len ? x->len : y->len;
+	int c = memcmp(x->stack, y->stack, n);
+
+	return c ? c : (x->len < y->len ? -1 : x->len > y->len);
+}
+
+static size_t index_stacks(const struct strbuf *text, struct stack_count **ret)
+{
+	struct stack_count *v = NULL;
+	size_t nr = 0, cap = 0;
+	const char *p = text->buf, *end = text->buf + text->len;
+
+	for (; p && p < end;) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p)), *sp;
+
+		if (!nl)
+			nl = end;
+		sp = memrchr(p, ' ', (size_t)(nl - p));
+		if (sp && sp > p) {
+			if (nr == cap) {
+				struct stack_count *nv;
+
+				cap = cap ? cap * 2 : 256;
+				nv = realloc(v, cap * sizeof(*nv));
+				if (!nv)
+					break;
+				v = nv;
+			}
+			v[nr].stack = p;
+			v[nr].len = (size_t)(sp - p);
+			v[nr].count = strtoull(sp + 1, NULL, 10);
+			nr++;
+		}
+		p = nl + 1;
+	}
+	if (nr)
+		qsort(v, nr, sizeof(*v), cmp_stack_count);
+	*ret = v;
+	return nr;
+}
+
+/* The folded text of cur minus prev, stack by stack (new samples in between). */
+static int folded_delta(const struct strbuf *prev, const struct strbuf *cur, struct strbuf *out)
+{
+	struct stack_count *pv = NULL, *cv = NULL;
+	size_t np = index_stacks(prev, &pv), nc = index_stacks(cur, &cv);
+	int err = 0;
+
+	for (size_t i = 0; i < nc && !err; i++) {
+		struct stack_count *hit = np ? bsearch(&cv[i], pv, np, sizeof(*pv), cmp_stack_count)
+					     : NULL;
+		__u64 before = hit ? hit->count : 0, n;
+
+		/* Fewer than before: a window left the retention; count what is there. */
+		n = cv[i].count >= before ? cv[i].count - before : cv[i].count;
+
+		if (n)
+			err = strbuf__append(out, cv[i].stack, cv[i].len) ?:
+			      strbuf__printf(out, " %llu\n", (unsigned long long)n);
+	}
+	free(pv);
+	free(cv);
+	return err;
+}
+
+static int verb_top(int argc, char **argv)
+{
+	enum { OPT_ROWS = 0x100, OPT_SORT, OPT_ITERATIONS };
+	static const struct option opts[] = {
+		{ "pid", required_argument, NULL, 'p' },
+		{ "interval", required_argument, NULL, 'i' },
+		{ "iterations", required_argument, NULL, OPT_ITERATIONS },
+		{ "rows", required_argument, NULL, OPT_ROWS },
+		{ "sort", required_argument, NULL, OPT_SORT },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	struct table_opts to = { .sort = TABLE_SORT_OWN };
+	struct strbuf prev = { 0 }, cur = { 0 }, delta = { 0 }, table = { 0 };
+	long long pid = 0, interval_ms = 1000, iterations = 0, rows = 0;
+	char since[32], pidbuf[16];
+	bool tty = isatty(STDOUT_FILENO);
+	struct sigaction sa = { .sa_handler = on_stop_signal };
+	__u64 start;
+	int c, err = 0;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "p:i:h", opts, NULL)) >= 0) {
+		switch (c) {
+		case 'p':
+			if (parse_int_range(optarg, 1, 0x7fffffff, &pid) < 0) {
+				fprintf(stderr, "pyprofctl: invalid --pid '%s'\n", optarg);
+				return -EINVAL;
+			}
+			break;
+		case 'i': {
+			__u64 ns;
+
+			if (parse_duration_ns(optarg, &ns) < 0 || ns < 100000000ull ||
+			    ns > 3600ull * 1000000000ull) {
+				fprintf(stderr, "pyprofctl: invalid --interval '%s' (100ms-1h)\n", optarg);
+				return -EINVAL;
+			}
+			interval_ms = (long long)(ns / 1000000ull);
+			break;
+		}
+		case OPT_ITERATIONS:
+			if (parse_int_range(optarg, 1, 1000000000, &iterations) < 0) {
+				fprintf(stderr, "pyprofctl: invalid --iterations '%s'\n", optarg);
+				return -EINVAL;
+			}
+			break;
+		case OPT_ROWS:
+			if (parse_int_range(optarg, 1, 1000000, &rows) < 0) {
+				fprintf(stderr, "pyprofctl: invalid --rows '%s'\n", optarg);
+				return -EINVAL;
+			}
+			break;
+		case OPT_SORT:
+			if (strcmp(optarg, "own") == 0) {
+				to.sort = TABLE_SORT_OWN;
+			} else if (strcmp(optarg, "total") == 0) {
+				to.sort = TABLE_SORT_TOTAL;
+			} else {
+				fprintf(stderr, "pyprofctl: invalid --sort '%s' (own, total)\n", optarg);
+				return -EINVAL;
+			}
+			break;
+		case 'h':
+			help();
+			return 0;
+		default:
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "pyprofctl: unexpected argument '%s'\n", argv[optind]);
+		return -EINVAL;
+	}
+	if (!pid) {
+		fprintf(stderr, "pyprofctl: top needs --pid N\n");
+		return -EINVAL;
+	}
+	to.rate_hz = daemon_rate();
+	if (rows)
+		to.max_rows = (size_t)rows;
+	else if (tty) {
+		struct winsize ws;
+
+		to.max_rows = ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 6
+				      ? ws.ws_row - 4 : 20;
+	}
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	snprintf(pidbuf, sizeof(pidbuf), "%lld", pid);
+	start = mono_now_ns();
+	snprintf(since, sizeof(since), "%llu", (unsigned long long)start);
+	/* Each round: everything since start, minus what the previous round saw. */
+	for (long long round = 0; !top_stop && (!iterations || round <= iterations); round++) {
+		struct proto_request req;
+		struct stackset ss = { 0 };
+
+		proto_request__init(&req, "snapshot");
+		err = proto_request__add(&req, "pid", pidbuf) ?: proto_request__add(&req, "since_ns", since);
+		strbuf__reset(&cur);
+		err = err ?: run_call(&req, &cur);
+		if (err)
+			break;
+		if (round > 0) {
+			strbuf__reset(&delta);
+			strbuf__reset(&table);
+			err = folded_delta(&prev, &cur, &delta) ?:
+			      stackset__parse_folded(&ss, delta.buf ? delta.buf : "", delta.len) ?:
+			      table_top__render(&ss, &to, &table);
+			if (err) {
+				stackset__done(&ss);
+				break;
+			}
+			printf("%spyprofctl top: pid %lld, %llu samples in the last %.1fs%s\n\n%s%s",
+			       tty ? "\033[H\033[2J" : "", pid, (unsigned long long)ss.total,
+			       interval_ms / 1000.0, tty ? " (Ctrl-C quits)" : "",
+			       table.buf ? table.buf : "", tty ? "" : "\n");
+			fflush(stdout);
+			stackset__done(&ss);
+		}
+		strbuf__reset(&prev);
+		err = strbuf__append(&prev, cur.buf ? cur.buf : "", cur.len);
+		if (err || (iterations && round == iterations))
+			break;
+		{
+			struct timespec ts = { .tv_sec = interval_ms / 1000,
+					       .tv_nsec = (interval_ms % 1000) * 1000000L };
+
+			while (!top_stop && nanosleep(&ts, &ts) < 0 && errno == EINTR)
+				;
+		}
+	}
+	strbuf__done(&prev);
+	strbuf__done(&cur);
+	strbuf__done(&delta);
+	strbuf__done(&table);
 	return err;
 }
 
@@ -318,6 +737,52 @@ static int verb_status(int argc, char **argv)
 	return err;
 }
 
+static int verb_dump(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "pid", required_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	const char *pid = NULL;
+	struct proto_request req;
+	struct strbuf out = { 0 };
+	long long v;
+	int c, err;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "p:h", opts, NULL)) >= 0) {
+		switch (c) {
+		case 'p':
+			if (parse_int_range(optarg, 1, 0x7fffffff, &v) < 0) {
+				fprintf(stderr, "pyprofctl: invalid --pid '%s'\n", optarg);
+				return -EINVAL;
+			}
+			pid = optarg;
+			break;
+		case 'h':
+			help();
+			return 0;
+		default:
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "pyprofctl: unexpected argument '%s'\n", argv[optind]);
+		return -EINVAL;
+	}
+	if (!pid) {
+		fprintf(stderr, "pyprofctl: dump needs --pid N\n");
+		return -EINVAL;
+	}
+	proto_request__init(&req, "dump");
+	err = proto_request__add(&req, "pid", pid) ?: run_call(&req, &out);
+	if (!err)
+		err = write_all(out.buf, out.len);
+	strbuf__done(&out);
+	return err;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(int argc, char **argv);
@@ -325,6 +790,8 @@ static const struct {
 	{ "snapshot", verb_snapshot },
 	{ "list", verb_list },
 	{ "status", verb_status },
+	{ "dump", verb_dump },
+	{ "top", verb_top },
 };
 
 enum { ARG_VERSION = 0x100 };

@@ -32,7 +32,8 @@ static const struct layout_row layout_rows[] = {
 	  { .co_filename = 104, .co_name = 112, .co_qualname = -1, .co_firstlineno = 40,
 	    .co_linetable = 120, .co_code = 48, .code_size = 128, .ascii_size = 48,
 	    .compact_size = 72, .unicode_state = 32, .unicode_length = 16, .bytes_size = 16,
-	    .bytes_data = 32 } },
+	    .bytes_data = 32,
+	    .tstate_native_tid = -1 } },
 	{ 10,
 	  { .runtime_interp_head = 32, .interp_next = 0, .interp_threads_head = 8,
 	    .tstate_next = 8, .tstate_thread_id = 176, .tstate_frame = 24,
@@ -42,7 +43,8 @@ static const struct layout_row layout_rows[] = {
 	  { .co_filename = 104, .co_name = 112, .co_qualname = -1, .co_firstlineno = 40,
 	    .co_linetable = 120, .co_code = 48, .code_size = 128, .ascii_size = 48,
 	    .compact_size = 72, .unicode_state = 32, .unicode_length = 16, .bytes_size = 16,
-	    .bytes_data = 32 } },
+	    .bytes_data = 32,
+	    .tstate_native_tid = -1 } },
 	{ 11,
 	  { .runtime_interp_head = 40, .interp_next = 0, .interp_threads_head = 16,
 	    .tstate_next = 8, .tstate_thread_id = 152, .tstate_frame = 56,
@@ -52,7 +54,8 @@ static const struct layout_row layout_rows[] = {
 	  { .co_filename = 112, .co_name = 120, .co_qualname = 128, .co_firstlineno = 72,
 	    .co_linetable = 136, .co_code = -1, .code_size = 144, .ascii_size = 48,
 	    .compact_size = 72, .unicode_state = 32, .unicode_length = 16, .bytes_size = 16,
-	    .bytes_data = 32 } },
+	    .bytes_data = 32,
+	    .tstate_native_tid = 160 } },
 	{ 12,
 	  { .runtime_interp_head = 40, .interp_next = 0, .interp_threads_head = 72,
 	    .tstate_next = 8, .tstate_thread_id = 136, .tstate_frame = 56,
@@ -62,7 +65,8 @@ static const struct layout_row layout_rows[] = {
 	  { .co_filename = 112, .co_name = 120, .co_qualname = 128, .co_firstlineno = 68,
 	    .co_linetable = 136, .co_code = -1, .code_size = 144, .ascii_size = 40,
 	    .compact_size = 56, .unicode_state = 32, .unicode_length = 16, .bytes_size = 16,
-	    .bytes_data = 32 } },
+	    .bytes_data = 32,
+	    .tstate_native_tid = 144 } },
 	{ 13,
 	  { .runtime_interp_head = 632, .interp_next = 7264, .interp_threads_head = 7344,
 	    .tstate_next = 8, .tstate_thread_id = 152, .tstate_frame = 72,
@@ -72,7 +76,8 @@ static const struct layout_row layout_rows[] = {
 	  { .co_filename = 112, .co_name = 120, .co_qualname = 128, .co_firstlineno = 68,
 	    .co_linetable = 136, .co_code = -1, .code_size = 144, .ascii_size = 40,
 	    .compact_size = 56, .unicode_state = 32, .unicode_length = 16, .bytes_size = 16,
-	    .bytes_data = 32 } },
+	    .bytes_data = 32,
+	    .tstate_native_tid = 160 } },
 };
 
 static __u16 field_end(__s16 off, __u16 size, __u16 end)
@@ -165,6 +170,7 @@ enum {
 	DO_TSTATE_NEXT = 21,
 	DO_TSTATE_CURRENT_FRAME = 23,
 	DO_TSTATE_THREAD_ID = 24,
+	DO_TSTATE_NATIVE_THREAD_ID = 25,
 	DO_FRAME_SIZE = 28,
 	DO_FRAME_PREVIOUS = 29,
 	DO_FRAME_EXECUTABLE = 30,
@@ -253,7 +259,8 @@ int pyinterp__parse_debug_offsets(const void *buf, size_t len, struct pyinterp_i
 	c.compact_size = c.ascii_size + 16; /* + utf8_length, utf8 (3.12+) */
 	c.bytes_size = (__u16)w[DO_BYTES_OB_SIZE];
 	c.bytes_data = (__u16)w[DO_BYTES_OB_SVAL];
-	if (c.co_filename > c.code_size - 8 || c.co_name > c.code_size - 8 ||
+	err |= off16(w[DO_TSTATE_NATIVE_THREAD_ID], &c.tstate_native_tid);
+	if (err || c.co_filename > c.code_size - 8 || c.co_name > c.code_size - 8 ||
 	    c.co_qualname > c.code_size - 8 || c.co_linetable > c.code_size - 8 ||
 	    c.co_firstlineno > c.code_size - 4)
 		return -EINVAL;

@@ -25,6 +25,7 @@ struct pycode_layout {
 	__u16 unicode_length;	/* offsetof(PyASCIIObject, length) */
 	__u16 bytes_size;	/* offsetof(PyBytesObject, ob_size) */
 	__u16 bytes_data;	/* offsetof(PyBytesObject, ob_sval) */
+	__s16 tstate_native_tid; /* PyThreadState.native_thread_id (3.11+), -1 before */
 };
 
 #define PYINTERP_SOURCE_TABLE	      0 /* built-in table for the minor version */
