@@ -43,7 +43,7 @@ DAEMON_SRCS := $(sort $(wildcard daemon/*.c))
 DAEMON_OBJS := $(patsubst daemon/%.c,$(OUTPUT)/daemon/%.o,$(DAEMON_SRCS))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test-*.c))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
-TEST_HELPERS := $(OUTPUT)/tests/embed
+TEST_HELPERS := $(OUTPUT)/tests/embed $(OUTPUT)/tests/fmt_render
 
 .PHONY: all clean check unit deps install bench
 all: $(OUTPUT)/pyprofd $(OUTPUT)/pyprofctl
@@ -90,9 +90,9 @@ $(OUTPUT)/tests/test-%: tests/unit/test-%.c tests/unit/testhelp.h $(OUTPUT)/libp
 	$(call msg,TEST,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/unit $< $(OUTPUT)/libpyprof.a $(LDLIBS) -o $@
 
-$(OUTPUT)/tests/%: tests/helpers/%.c | $(OUTPUT)/tests
+$(OUTPUT)/tests/%: tests/helpers/%.c $(OUTPUT)/libpyprof.a | $(OUTPUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $< -o $@
+	$(Q)$(CC) $(CFLAGS) $< $(OUTPUT)/libpyprof.a $(LDLIBS) -o $@
 
 unit: $(UNIT_BINS)
 
@@ -101,8 +101,12 @@ unit: $(UNIT_BINS)
 check: all unit $(TEST_HELPERS)
 	$(Q)OUTPUT=$(OUTPUT) tests/run
 
+# Build and run dependencies, then the real consumers of the output formats
+# the tests feed (go tool pprof, Chromium, speedscope; npm packages go to
+# $(OUTPUT)/npm).
 deps:
 	scripts/install-deps.sh
+	OUTPUT=$(OUTPUT) scripts/install-test-consumers.sh
 
 bench: all
 	$(Q)OUTPUT=$(OUTPUT) tests/bench/run

@@ -1,0 +1,61 @@
+#!/bin/sh
+# Installs the real consumers of pyprof's output formats for
+# tests/integration/test_consumers.py: go tool pprof, headless Chromium, and
+# (with npm, into $OUTPUT/npm, never committed) the speedscope web app and
+# playwright-core to drive Chromium.  Idempotent; downloads no browser.
+set -eu
+cd "$(dirname "$0")/.."
+OUTPUT=${OUTPUT:-build}
+NPM_PREFIX="$OUTPUT/npm"
+# Versions checked with tests/integration/test_consumers.py; playwright-core
+# 1.61 is the newest that runs on Debian 12's Node.js 18.
+NPM_PKGS="speedscope@1.25.0 playwright-core@1.61.1"
+
+# package:command pairs.  A command already on PATH counts as installed: a
+# nodejs from elsewhere (e.g. NodeSource) bundles npm and conflicts with
+# Debian's npm package, which must then not be installed over it.
+missing=""
+for pc in golang-go:go chromium:chromium nodejs:node npm:npm; do
+	p=${pc%%:*}
+	c=${pc#*:}
+	if command -v "$c" >/dev/null 2>&1; then
+		continue
+	fi
+	if dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+		continue
+	fi
+	missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "install-test-consumers: need root to install:$missing" >&2
+		exit 1
+	fi
+	echo "install-test-consumers: installing$missing"
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing
+else
+	echo "install-test-consumers: Debian packages present"
+fi
+
+have_npm_pkgs() {
+	for spec in $NPM_PKGS; do
+		name=${spec%@*}
+		want=${spec##*@}
+		pj="$NPM_PREFIX/node_modules/$name/package.json"
+		[ -f "$pj" ] || return 1
+		got=$(node -p 'require(require("path").resolve(process.argv[1])).version' "$pj" \
+			2>/dev/null) || return 1
+		[ "$got" = "$want" ] || return 1
+	done
+}
+
+if have_npm_pkgs; then
+	echo "install-test-consumers: npm packages present in $NPM_PREFIX"
+	exit 0
+fi
+echo "install-test-consumers: npm install $NPM_PKGS into $NPM_PREFIX"
+mkdir -p "$NPM_PREFIX"
+# playwright-core never downloads browsers; the variable guards anyway.
+PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --no-audit --no-fund --save-exact \
+	--prefix "$NPM_PREFIX" $NPM_PKGS

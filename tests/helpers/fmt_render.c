@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Test helper: renders folded text from stdin in one of the output formats,
+ * for tests that hand the result to the real consumers.
+ *   fmt_render FORMAT [RATE_HZ] < folded > output
+ * FORMAT is pprof, speedscope, svg or json; RATE_HZ 0 (the default) is unknown.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "formats.h"
+#include "strbuf.h"
+#include "util.h"
+
+static const struct {
+	const char *name;
+	int (*render)(const struct stackset *ss, const struct fmt_meta *m, struct strbuf *out);
+} formats[] = {
+	{ "pprof", fmt_pprof__render },
+	{ "speedscope", fmt_speedscope__render },
+	{ "svg", fmt_svg__render },
+	{ "json", fmt_json__render },
+};
+
+static int read_all(FILE *f, struct strbuf *sb)
+{
+	char buf[65536];
+	size_t n;
+
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		if (strbuf__append(sb, buf, n))
+			return -ENOMEM;
+	return ferror(f) ? -EIO : 0;
+}
+
+static int write_all(int fd, const char *p, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -errno;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct strbuf in = { 0 }, out = { 0 };
+	struct stackset ss = { 0 };
+	struct fmt_meta m = { 0 };
+	long long rate = 0;
+	size_t i;
+	int err;
+
+	if (argc < 2 || argc > 3) {
+		fprintf(stderr, "usage: fmt_render pprof|speedscope|svg|json [RATE_HZ] < folded\n");
+		return 2;
+	}
+	for (i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
+		if (!strcmp(argv[1], formats[i].name))
+			break;
+	if (i == sizeof(formats) / sizeof(formats[0])) {
+		fprintf(stderr, "fmt_render: unknown format '%s'\n", argv[1]);
+		return 2;
+	}
+	if (argc == 3 && parse_int_range(argv[2], 0, 1000000, &rate)) {
+		fprintf(stderr, "fmt_render: invalid RATE_HZ '%s'\n", argv[2]);
+		return 2;
+	}
+	m.rate_hz = (__u32)rate;
+	err = read_all(stdin, &in);
+	if (err) {
+		fprintf(stderr, "fmt_render: reading stdin: %s\n", strerror(-err));
+		return 1;
+	}
+	err = stackset__parse_folded(&ss, in.buf ? in.buf : "", in.len);
+	if (err) {
+		fprintf(stderr, "fmt_render: parsing folded input: %s\n", strerror(-err));
+		return 1;
+	}
+	err = formats[i].render(&ss, &m, &out);
+	if (err) {
+		fprintf(stderr, "fmt_render: rendering %s: %s\n", argv[1], strerror(-err));
+		return 1;
+	}
+	err = write_all(STDOUT_FILENO, out.buf ? out.buf : "", out.len);
+	if (err) {
+		fprintf(stderr, "fmt_render: writing: %s\n", strerror(-err));
+		return 1;
+	}
+	strbuf__done(&out);
+	stackset__done(&ss);
+	strbuf__done(&in);
+	return 0;
+}
