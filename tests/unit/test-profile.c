@@ -92,7 +92,7 @@ TEST(windows_fold_and_select)
 	s = collect(p, 0, 100 * SEC, "hot");
 	ASSERT_EQ(s.total, 16);
 	ASSERT_EQ(s.with, 7);
-	ASSERT_EQ(s.calls, 4); /* st1 and st2 in w0, st1 in w1, st2 in w5 */
+	ASSERT_EQ(s.calls, 2); /* each stack once, summed over its windows */
 	s = collect(p, 10 * SEC, 20 * SEC, "hot");
 	ASSERT_EQ(s.total, 5);
 	ASSERT_EQ(s.with, 5);
@@ -183,6 +183,46 @@ TEST(limits_never_drop_samples)
 	ASSERT_EQ(s.with, 15); /* 2 built-in names + python3 + f0..f4 fill the 8 */
 	profile__free(p);
 	profile__free(q);
+}
+
+TEST(stacks_interned_across_windows)
+{
+	struct profile *p = mk(1, 3600, 4, 1000);
+	struct profile_stats st;
+	char name[32];
+	__u32 ids[2];
+	struct sum s;
+
+	ids[0] = id(p, "python3");
+	/* The same 3 stacks in 100 windows are kept once. */
+	for (int w = 0; w < 100; w++) {
+		for (int k = 0; k < 3; k++) {
+			snprintf(name, sizeof(name), "f%d", k);
+			ids[1] = id(p, name);
+			ASSERT_OK(profile__add(p, (__u64)w * SEC, ids, 2, 1));
+		}
+	}
+	profile__stats(p, &st);
+	ASSERT_EQ(st.windows, 100);
+	ASSERT_EQ(st.stacks, 3);
+	s = collect(p, 0, 100 * SEC, "f1");
+	ASSERT_EQ(s.total, 300);
+	ASSERT_EQ(s.with, 100);
+	ASSERT_EQ(s.calls, 3);
+	/* 3 new stacks per window, 4 allowed per window, 16 in all: the rest overflow. */
+	for (int w = 100; w < 110; w++) {
+		for (int k = 0; k < 3; k++) {
+			snprintf(name, sizeof(name), "g%d", w * 3 + k);
+			ids[1] = id(p, name);
+			ASSERT_OK(profile__add(p, (__u64)w * SEC, ids, 2, 1));
+		}
+	}
+	profile__stats(p, &st);
+	ASSERT_TRUE(st.stacks <= 16 + 1);
+	s = collect(p, 100 * SEC, 110 * SEC, PROFILE_OVERFLOW_STACKS);
+	ASSERT_EQ(s.total, 30);
+	ASSERT_TRUE(s.with >= 30 - 16);
+	profile__free(p);
 }
 
 TEST(deep_stacks_and_bad_opts)

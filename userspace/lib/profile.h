@@ -2,7 +2,8 @@
 /*
  * profile: one process's samples folded into time windows.
  *
- * Frames are interned strings (ids); a stack is an array of ids, root first.
+ * Frames are interned strings (ids); a stack is an array of ids, root first,
+ * itself interned once per profile, so a window only counts stack ids.
  * Window k holds the samples with k * window_ns <= ts < (k + 1) * window_ns
  * (CLOCK_MONOTONIC).  Windows older than the retention are dropped and the
  * names no window uses any more are forgotten, so memory follows the
@@ -25,7 +26,7 @@
 struct profile_opts {
 	__u64 window_ns;
 	__u64 retention_ns;
-	size_t max_stacks;	/* distinct stacks per window */
+	size_t max_stacks;	/* distinct stacks per window (4 times that in all) */
 	size_t max_frames;	/* distinct names in the whole profile */
 };
 
@@ -49,9 +50,9 @@ int profile__add(struct profile *p, __u64 ts, const __u32 *ids, size_t nr, __u64
 typedef int (*profile_collect_fn)(const __u32 *ids, size_t nr, __u64 count, void *arg);
 
 /*
- * Calls fn for every stack of every window that overlaps [from, to), window
- * by window, oldest first (the same stack may come once per window).
- * Stops at and returns fn's first non-zero return; else 0.
+ * Calls fn once for every stack with samples in the windows that overlap
+ * [from, to), with its count summed over them.  Stops at and returns fn's
+ * first non-zero return; else 0 (or -ENOMEM).
  */
 int profile__collect(const struct profile *p, __u64 from, __u64 to, profile_collect_fn fn,
 		     void *arg);
@@ -67,7 +68,7 @@ bool profile__empty(const struct profile *p);
 
 struct profile_stats {
 	size_t windows;
-	size_t stacks;		/* summed over windows */
+	size_t stacks;		/* distinct stacks kept */
 	size_t names;
 	size_t bytes;		/* heap held, approximately */
 };
