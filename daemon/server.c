@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -326,7 +327,12 @@ static int verb_snapshot(struct daemon *d, struct client *c, const struct proto_
 		ctx.p = p;
 		r = profile__collect(p->profile, from, now + d->cfg.window_ns, collect_cb, &ctx);
 	}
-	if (known && unsupported && !r && folded__nr_stacks(ctx.f) == 0) {
+	/*
+	 * The process runs an interpreter pyprofd cannot walk.  Samples under its
+	 * pid can only come from before its exec (a fork child of a profiled
+	 * parent): not what was asked for.
+	 */
+	if (unsupported && !r) {
 		reply_err(c, EPROTONOSUPPORT, "process %llu is not profiled: %s",
 			  (unsigned long long)pid, unsupported->info.why);
 		folded__free(ctx.f);
@@ -409,6 +415,45 @@ static int verb_dump(struct daemon *d, struct client *c, const struct proto_requ
 	return r;
 }
 
+static unsigned long long map_entries(int fd)
+{
+	__u32 key, next;
+	unsigned long long n = 0;
+	void *prev = NULL;
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0 && n < 10000000) {
+		key = next;
+		prev = &key;
+		n++;
+	}
+	return n;
+}
+
+/* VmRSS (KiB) and open fds of the daemon itself. */
+static void self_usage(unsigned long long *ret_rss_kb, unsigned long long *ret_fds)
+{
+	char line[256];
+	struct dirent *de;
+	FILE *f = fopen("/proc/self/status", "re");
+	DIR *dir;
+
+	*ret_rss_kb = *ret_fds = 0;
+	if (f) {
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, "VmRSS: %llu", ret_rss_kb) == 1)
+				break;
+		fclose(f);
+	}
+	dir = opendir("/proc/self/fd");
+	if (!dir)
+		return;
+	while ((de = readdir(dir)))
+		*ret_fds += de->d_name[0] != '.';
+	closedir(dir);
+	if (*ret_fds)
+		(*ret_fds)--; /* the directory stream's own */
+}
+
 static int verb_status(struct daemon *d, struct client *c, const struct proto_request *req)
 {
 	static const char *const keys[] = { NULL };
@@ -460,6 +505,34 @@ static int verb_status(struct daemon *d, struct client *c, const struct proto_re
 	for (int k = 0; k < PYPROF_CNT__MAX && !r; k++)
 		r = strbuf__printf(&sb, "%s %llu\n", pyprof_counter_name(k),
 				   (unsigned long long)totals[k]);
+	{
+		struct bpf_prog_info info = { 0 };
+		__u32 len = sizeof(info);
+		unsigned long long rss, fds;
+		size_t profile_bytes = 0, codes = 0;
+
+		(void)bpf_obj_get_info_by_fd(bpf_program__fd(d->skel->progs.on_sample), &info, &len);
+		self_usage(&rss, &fds);
+		procs__for_each(d, p)
+		{
+			struct profile_stats ps;
+
+			profile__stats(p->profile, &ps);
+			profile_bytes += ps.bytes;
+			codes += p->code_nr;
+		}
+		/* run_time_ns/run_cnt count only while kernel.bpf_stats_enabled is 1. */
+		r = r ?: strbuf__printf(&sb,
+					"bpf_prog_run_time_ns %llu\nbpf_prog_run_cnt %llu\n"
+					"bpf_procs_entries %llu\nbpf_tstates_entries %llu\n"
+					"daemon_rss_kb %llu\ndaemon_fds %llu\nprofile_bytes %zu\n"
+					"code_objects_cached %zu\n",
+					(unsigned long long)info.run_time_ns,
+					(unsigned long long)info.run_cnt,
+					map_entries(bpf_map__fd(d->skel->maps.procs)),
+					map_entries(bpf_map__fd(d->skel->maps.tstates)), rss, fds,
+					profile_bytes, codes);
+	}
 	r = r ?: strbuf__printf(&sb,
 				"discovered_scan %llu\ndiscovered_exec %llu\ndiscovered_pending %llu\n"
 				"discovered_pyinit %llu\ndiscovered_fork %llu\n"
