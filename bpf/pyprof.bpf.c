@@ -41,11 +41,12 @@ struct {
 	__type(value, __u64);
 } counters SEC(".maps");
 
-/* The sample being built plus a buffer for one frame or tstate read. */
+/* The sample being built plus buffers for a tstate, frames and a code object. */
 struct scratch {
 	struct pyprof_sample s;
 	__u8 buf[PYPROF_TSTATE_READ];
 	__u8 code[PYPROF_CODE_READ];
+	__u8 bulk[PYPROF_BULK_READ];
 };
 
 struct {
@@ -73,22 +74,25 @@ static __always_inline __u64 buf_u64(const __u8 *buf, __s16 off)
 	return *(const __u64 *)(buf + o);
 }
 
-static __always_inline __u32 buf_u32(const __u8 *buf, __s16 off)
+static __always_inline __u64 bulk_u64(const __u8 *bulk, __u64 o)
 {
-	__u32 o = (__u16)off;
-
-	if (o > PYPROF_TSTATE_READ - 4)
+	if (o > PYPROF_BULK_READ - 8)
 		return 0;
-	return *(const __u32 *)(buf + o);
+	return *(const __u64 *)(bulk + o);
 }
 
-static __always_inline __u8 buf_u8(const __u8 *buf, __s16 off)
+static __always_inline __u32 bulk_u32(const __u8 *bulk, __u64 o)
 {
-	__u32 o = (__u16)off;
-
-	if (o > PYPROF_TSTATE_READ - 1)
+	if (o > PYPROF_BULK_READ - 4)
 		return 0;
-	return buf[o];
+	return *(const __u32 *)(bulk + o);
+}
+
+static __always_inline __u8 bulk_u8(const __u8 *bulk, __u64 o)
+{
+	if (o > PYPROF_BULK_READ - 1)
+		return 0;
+	return bulk[o];
 }
 
 static __always_inline __u64 code_u64(const __u8 *code, __u8 off)
@@ -128,8 +132,12 @@ static __always_inline int read_ptr(__u64 *dst, __u64 addr, __s16 off)
 struct walk {
 	const struct pyprof_proc *proc;
 	struct pyprof_sample *s;
-	__u8 *buf;
+	__u8 *buf;		/* the thread's tstate, once found */
 	__u8 *code;
+	__u8 *bulk;		/* frames: bulk_len bytes of the target from bulk_base */
+	__u64 bulk_base;
+	__u32 bulk_len;
+	bool fingerprint;	/* record code object fingerprints (young process) */
 	__u64 fsbase;
 	__u64 interp;
 	__u64 cur;	/* tstate or frame being looked at */
@@ -179,14 +187,16 @@ static __always_inline int find_tstate(struct walk *w, __u32 tid, __u64 *ret)
 {
 	const struct pyprof_layout *l = &w->proc->layout;
 	struct task_struct *task = (void *)bpf_get_current_task();
-	__u64 ts, thid = 0;
+	__u64 ts;
 	__u64 *cached;
 
 	w->fsbase = BPF_CORE_READ(task, thread.fsbase);
 	cached = bpf_map_lookup_elem(&tstates, &tid);
 	if (cached) {
 		ts = *cached;
-		if (read_ptr(&thid, ts, l->tstate_thread_id) == 0 && thid == w->fsbase) {
+		/* One read: the owner check here, the frame pointer for the walk. */
+		if (bpf_probe_read_user(w->buf, PYPROF_TSTATE_READ, (const void *)ts) == 0 &&
+		    buf_u64(w->buf, l->tstate_thread_id) == w->fsbase) {
 			count(PYPROF_CNT_TSTATE_CACHE_HIT);
 			*ret = ts;
 			return PYPROF_UNWIND_OK;
@@ -220,11 +230,42 @@ static __always_inline int find_tstate(struct walk *w, __u32 tid, __u64 *ret)
 	return w->err;
 }
 
+/*
+ * Makes the frame at w->cur readable in w->bulk.  3.11+ frames are laid out
+ * one after the other on the thread's data stack, callers below: one read
+ * from the start of the frame's page (mapped, since the frame is) to the end
+ * of the frame also holds the callers in that page.  Older frames are heap
+ * objects: one read each.
+ */
+static __always_inline int load_frame(struct walk *w, __u32 size)
+{
+	const struct pyprof_layout *l = &w->proc->layout;
+	__u64 base = w->cur, len = size;
+
+	if (w->bulk_len && w->cur >= w->bulk_base && w->cur - w->bulk_base + size <= w->bulk_len)
+		return 0;
+	if (l->frames_contiguous) {
+		base = w->cur & ~(__u64)(PYPROF_PAGE - 1);
+		len = w->cur - base + size;
+	}
+	if (len > PYPROF_BULK_READ)
+		len = PYPROF_BULK_READ;
+	if (len == 0 || bpf_probe_read_user(w->bulk, len, (const void *)base)) {
+		base = w->cur;
+		len = size;
+		if (bpf_probe_read_user(w->bulk, size, (const void *)base))
+			return -1;
+	}
+	w->bulk_base = base;
+	w->bulk_len = len;
+	return 0;
+}
+
 static long frame_step(__u32 i, struct walk *w)
 {
 	const struct pyprof_layout *l = &w->proc->layout;
 	__u32 size = l->frame_read;
-	__u64 code, back, ptr;
+	__u64 code, back, ptr, off;
 	__s64 instr;
 	__u32 n;
 
@@ -234,15 +275,16 @@ static long frame_step(__u32 i, struct walk *w)
 	}
 	if (size < 8 || size > PYPROF_FRAME_READ)
 		size = PYPROF_FRAME_READ;
-	if (bpf_probe_read_user(w->buf, size, (const void *)w->cur)) {
+	if (load_frame(w, size)) {
 		count(PYPROF_CNT_READ_FRAME);
 		w->err = PYPROF_UNWIND_READ_FAULT;
 		return 1;
 	}
-	code = buf_u64(w->buf, l->frame_code) & ~(__u64)l->tag_mask;
-	back = buf_u64(w->buf, l->frame_back);
+	off = w->cur - w->bulk_base;
+	code = bulk_u64(w->bulk, off + (__u16)l->frame_code) & ~(__u64)l->tag_mask;
+	back = bulk_u64(w->bulk, off + (__u16)l->frame_back);
 	/* 3.12+: frames owned by the C stack are entry shims, not Python code. */
-	if (l->frame_owner >= 0 && buf_u8(w->buf, l->frame_owner) == l->owner_cstack) {
+	if (l->frame_owner >= 0 && bulk_u8(w->bulk, off + (__u16)l->frame_owner) == l->owner_cstack) {
 		w->cur = back;
 		return 0;
 	}
@@ -253,16 +295,17 @@ static long frame_step(__u32 i, struct walk *w)
 		return 1;
 	}
 	if (l->instr_kind == PYPROF_INSTR_PTR) {
-		ptr = buf_u64(w->buf, l->frame_instr);
+		ptr = bulk_u64(w->bulk, off + (__u16)l->frame_instr);
 		instr = (__s64)(ptr - code - (__u64)l->code_adaptive) >> 1;
 	} else {
-		instr = (__s32)buf_u32(w->buf, l->frame_instr);
+		instr = (__s32)bulk_u32(w->bulk, off + (__u16)l->frame_instr);
 	}
 	if (instr < -1 || instr > 0x7fffffff)
 		instr = -1;
 	w->s->frames[n & (PYPROF_MAX_FRAMES - 1)].code = code;
 	w->s->frames[n & (PYPROF_MAX_FRAMES - 1)].instr = (__s32)instr;
-	w->s->frames[n & (PYPROF_MAX_FRAMES - 1)].code_fp = code_fingerprint(l, w->code, code);
+	w->s->frames[n & (PYPROF_MAX_FRAMES - 1)].code_fp =
+		w->fingerprint ? code_fingerprint(l, w->code, code) : 0;
 	w->n = n + 1;
 	w->cur = back;
 	return 0;
@@ -274,10 +317,8 @@ static __always_inline int walk_frames(struct walk *w, __u64 tstate)
 	const struct pyprof_layout *l = &w->proc->layout;
 	__u64 frame = 0;
 
-	if (read_ptr(&frame, tstate, l->tstate_frame)) {
-		count(PYPROF_CNT_READ_TSTATE);
-		return PYPROF_UNWIND_READ_FAULT;
-	}
+	/* find_tstate() left the tstate in w->buf. */
+	frame = buf_u64(w->buf, l->tstate_frame);
 	if (frame && l->cframe_current_frame >= 0 &&
 	    read_ptr(&frame, frame, l->cframe_current_frame)) {
 		count(PYPROF_CNT_READ_TSTATE);
@@ -289,6 +330,7 @@ static __always_inline int walk_frames(struct walk *w, __u64 tstate)
 	}
 	w->cur = frame;
 	w->n = 0;
+	w->bulk_len = 0;
 	w->err = -1;
 	/* Shim frames are skipped without using a slot, hence the slack. */
 	bpf_loop(PYPROF_MAX_FRAMES + 64, frame_step, w, 0);
@@ -356,6 +398,8 @@ int on_sample(struct bpf_perf_event_data *ctx)
 	w.s = s;
 	w.buf = sc->buf;
 	w.code = sc->code;
+	w.bulk = sc->bulk;
+	w.fingerprint = s->hdr.ts < proc->fp_until_ns;
 	err = find_tstate(&w, tid, &tstate);
 	if (err == PYPROF_UNWIND_OK) {
 		s->tstate = tstate;
@@ -367,11 +411,9 @@ int on_sample(struct bpf_perf_event_data *ctx)
 	if (nr > PYPROF_MAX_FRAMES)
 		nr = PYPROF_MAX_FRAMES;
 	size = __builtin_offsetof(struct pyprof_sample, frames) + nr * sizeof(struct pyprof_frame);
-	if (s->hdr.ts < proc->wake_until_ns ||
-	    bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
-		flags = BPF_RB_FORCE_WAKEUP;
-	else
-		flags = BPF_RB_NO_WAKEUP;
+	/* The daemon drains on a timer (every 5 ms while a process is young). */
+	flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
+									       : BPF_RB_NO_WAKEUP;
 	if (bpf_ringbuf_output(&events, s, size, flags))
 		count(PYPROF_CNT_RINGBUF_FULL);
 	else

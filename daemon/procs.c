@@ -309,17 +309,24 @@ static bool is_candidate(const struct procmap *m, const char *exe)
 	return strncmp(base + 1, "libpython", 9) == 0;
 }
 
-/* The pending list is polled on a fast timer, armed only while the list is not empty. */
-static void arm_pending(struct daemon *d, bool on)
+/*
+ * A fast timer runs while there is something to look at soon: a process
+ * waiting for its libpython to be mapped, or a young process whose samples
+ * must be named before it exits.
+ */
+void procs__fast_poll(struct daemon *d)
 {
 	struct itimerspec its = { 0 };
+	bool on = d->pending || now_ns() < d->young_until_ns;
 
+	if (on == d->fast_poll_on || d->pendfd < 0)
+		return;
 	if (on) {
 		its.it_interval.tv_nsec = PYPROFD_PENDING_POLL_MS * 1000000L;
 		its.it_value = its.it_interval;
 	}
-	if (d->pendfd >= 0)
-		(void)timerfd_settime(d->pendfd, 0, &its, NULL);
+	if (timerfd_settime(d->pendfd, 0, &its, NULL) == 0)
+		d->fast_poll_on = on;
 }
 
 static void add_pending(struct daemon *d, int pid)
@@ -329,8 +336,7 @@ static void add_pending(struct daemon *d, int pid)
 	for (p = d->pending; p; p = p->next)
 		if (p->pid == pid)
 			return;
-	if (!d->pending)
-		arm_pending(d, true);
+
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return;
@@ -338,6 +344,7 @@ static void add_pending(struct daemon *d, int pid)
 	p->deadline_ns = now_ns() + PYPROFD_PENDING_MS * 1000000ull;
 	p->next = d->pending;
 	d->pending = p;
+	procs__fast_poll(d);
 }
 
 static void remove_pending(struct daemon *d, int pid)
@@ -348,8 +355,6 @@ static void remove_pending(struct daemon *d, int pid)
 
 			*pp = p->next;
 			free(p);
-			if (!d->pending)
-				arm_pending(d, false);
 			return;
 		}
 	}
@@ -494,7 +499,10 @@ int procs__discover(struct daemon *d, int pid, enum discover_how how)
 		struct pyprof_proc cfg = { .layout = p->info.layout };
 
 		p->runtime_addr = bias + p->info.runtime_vaddr;
-		cfg.wake_until_ns = young_until_ns(start);
+		cfg.fp_until_ns = young_until_ns(start);
+		if (cfg.fp_until_ns > d->young_until_ns)
+			d->young_until_ns = cfg.fp_until_ns;
+		procs__fast_poll(d);
 		cfg.runtime_addr = p->runtime_addr;
 		err = bpf_map_update_elem(bpf_map__fd(d->skel->maps.procs), &pid, &cfg, BPF_ANY);
 		if (err) {
@@ -676,7 +684,7 @@ void procs__expire(struct daemon *d)
 		while (*pp) {
 			struct pyproc *p = *pp;
 
-			profile__expire(p->profile, now);
+			profile__expire(p->profile, prof_time(now));
 			if (!p->live && profile__empty(p->profile)) {
 				*pp = p->next;
 				pyproc_free(p);

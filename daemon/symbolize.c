@@ -18,11 +18,18 @@
 #define MAX_NAME_CHARS	 1024		/* longer names are cut */
 #define MAX_LINETABLE	 (1u << 20)	/* bigger tables are treated as corrupt */
 #define STACK_MAX	 (PYPROF_MAX_FRAMES + PYPROF_MAX_KSTACK + 4)
+/*
+ * Past a process's young period BPF sends no fingerprints: a named code
+ * object is then read again when used after this long, so a freed object
+ * whose address was reused is renamed within that time.
+ */
+#define CODE_RECHECK_NS	 1000000000ull
 
 
 struct codeinfo {
 	__u64 addr;
 	__u32 fp;	/* pyprof_code_fp() of what the names were read from */
+	__u64 checked_ns;	/* when the object was last seen to be the same */
 	char *name;
 	char *file;
 	int firstlineno;
@@ -242,8 +249,19 @@ static struct codeinfo *code_lookup(struct pyproc *p, __u64 addr, __u32 fp)
 	for (ci = p->code_buckets[b]; ci; ci = ci->next)
 		if (ci->addr == addr)
 			break;
-	if (ci && ci->ok && (!fp || fp == ci->fp))
+	if (ci && ci->ok && fp && fp == ci->fp)
 		return ci;
+	if (ci && ci->ok && !fp) {
+		__u64 now = now_ns();
+
+		if (now - ci->checked_ns < CODE_RECHECK_NS)
+			return ci;
+		ci->checked_ns = now;
+		if (read_code_hdr(p, addr, &h) == 0 &&
+		    pyprof_code_fp((__u32)h.firstlineno, h.name_addr, h.file_addr, h.tab_addr) != ci->fp)
+			codeinfo_fill(p, ci, &h);
+		return ci->ok ? ci : NULL;
+	}
 	if (!ci) {
 		if (p->code_nr >= PYPROFD_CODE_CACHE_MAX) {
 			symbolize__free_codes(p); /* bounded: start over */
@@ -260,6 +278,7 @@ static struct codeinfo *code_lookup(struct pyproc *p, __u64 addr, __u32 fp)
 		p->code_nr++;
 	}
 	/* New, unreadable before, or replaced since: (re)read it. */
+	ci->checked_ns = now_ns();
 	if (read_code_hdr(p, addr, &h) == 0)
 		codeinfo_fill(p, ci, &h);
 	if (!ci->ok || (fp && fp != ci->fp)) {
@@ -369,7 +388,7 @@ int symbolize__sample(struct daemon *d, const struct pyprof_sample *s, size_t si
 		err = err ?: intern(p, &sb, &ids[n++]);
 	}
 	if (!err)
-		err = profile__add(p->profile, s->hdr.ts, ids, n, 1);
+		err = profile__add(p->profile, prof_time(s->hdr.ts), ids, n, 1);
 	strbuf__done(&sb);
 	return err;
 }

@@ -9,7 +9,7 @@
  * any change to a struct or enum below; pyprofd checks it against the
  * skeleton's rodata.
  */
-#define PYPROF_ABI_VERSION 3
+#define PYPROF_ABI_VERSION 4
 
 #define PYPROF_MAX_FRAMES	256	/* Python frames kept per sample */
 #define PYPROF_MAX_KSTACK	127	/* kernel frames (perf_event_max_stack default) */
@@ -19,6 +19,9 @@
 #define PYPROF_FRAME_READ	128	/* bytes read per frame (covers every layout) */
 #define PYPROF_TSTATE_READ	192	/* bytes read per tstate while walking the list */
 #define PYPROF_CODE_READ	96	/* bytes read per code object for its fingerprint */
+/* 3.11+ frames sit next to each other on the thread's data stack: read a page at once. */
+#define PYPROF_PAGE		4096
+#define PYPROF_BULK_READ	(PYPROF_PAGE + PYPROF_FRAME_READ)
 #define PYPROF_RINGBUF_BYTES	(4u << 20)
 #define PYPROF_COMM_LEN		16
 
@@ -57,18 +60,20 @@ struct pyprof_layout {
 	__u8 fp_name;			/* co_qualname (3.11+) or co_name */
 	__u8 fp_filename;		/* co_filename */
 	__u8 fp_linetable;		/* co_linetable / co_lnotab */
-	__u8 pad[1];
+	__u8 frames_contiguous;		/* 3.11+: callers are read in the same page read */
 };
 
 /* Per-process configuration, keyed by tgid in map "procs". */
 struct pyprof_proc {
 	__u64 runtime_addr;		/* address of _PyRuntime in the target */
 	/*
-	 * Until then (bpf_ktime_get_ns()), every sample wakes the daemon: a young
-	 * process may exit soon, and its code objects can only be named while it
-	 * lives.  Later samples are drained in batches.
+	 * Until then (bpf_ktime_get_ns()) every frame also records its code
+	 * object's fingerprint (pyprof_code_fp()): a young process imports, and
+	 * module bodies are freed and their addresses reused right away.  Later
+	 * the daemon re-checks the code objects it has named instead, which
+	 * keeps the walk at one read per page of frames.
 	 */
-	__u64 wake_until_ns;
+	__u64 fp_until_ns;
 	struct pyprof_layout layout;
 };
 

@@ -104,6 +104,8 @@ static void finish_layout(struct pyinterp_info *info)
 	end = field_end(l->frame_instr, l->instr_kind == PYPROF_INSTR_PTR ? 8 : 4, end);
 	end = field_end(l->frame_owner, 1, end);
 	l->frame_read = (end + 7) & ~7;
+	/* 3.11+ _PyInterpreterFrames live on the thread's data stack, callers below. */
+	l->frames_contiguous = l->instr_kind == PYPROF_INSTR_PTR;
 
 	for (size_t i = 0; i < sizeof(ptrs) / sizeof(ptrs[0]); i++) {
 		if (ptrs[i] < lo)
