@@ -307,10 +307,13 @@ static int verb_snapshot(struct daemon *d, struct client *c, const struct proto_
 	ctx.f = folded__new();
 	if (!ctx.f)
 		return -ENOMEM;
+	/* On the profiles' clock, where history may predate this boot. */
 	if (since != UINT64_MAX)
-		from = since;
+		from = prof_time(since);
+	else if (seconds * 1000000000ull < prof_time(now))
+		from = prof_time(now) - seconds * 1000000000ull;
 	else
-		from = seconds * 1000000000ull < now ? now - seconds * 1000000000ull : 0;
+		from = 0;
 	/* Every record with this pid: a live process and any exited one still retained. */
 	r = 0;
 	procs__for_each(d, p)
@@ -325,7 +328,8 @@ static int verb_snapshot(struct daemon *d, struct client *c, const struct proto_
 		if (p->live && !p->info.supported)
 			unsupported = p;
 		ctx.p = p;
-		r = profile__collect(p->profile, from, now + d->cfg.window_ns, collect_cb, &ctx);
+		r = profile__collect(p->profile, from, prof_time(now) + d->cfg.window_ns, collect_cb,
+				     &ctx);
 	}
 	/*
 	 * The process runs an interpreter pyprofd cannot walk.  Samples under its

@@ -16,10 +16,11 @@
 
 /*
  * File "w<index>.pyprof", index = window start / window length on the
- * monotonic clock:
- *   "PYPROFW1" | u64 raw size | zlib(raw)
+ * profiles' clock (prof_time()):
+ *   "PYPROFW2" | u64 raw size | zlib(raw)
  * raw, little-endian:
- *   u64 window_ns, u64 start_mono, u64 start_wall, char boot_id[36], u32 nr_procs
+ *   u64 window_ns, u64 start (profiles' clock), u64 start_wall, char boot_id[36],
+ *   u32 nr_procs
  *   per process: i32 pid, u64 start_time, u32 ruid, u32 euid, u32 version_hex,
  *     u32 supported, str comm, str exe, str why, u32 nr_names, str name...,
  *     u32 nr_stacks, { u32 nr, u32 id[nr], u64 count }...
@@ -27,7 +28,7 @@
  * Written to a temporary name and renamed, so a crash leaves the old file or
  * the new one.  Anything that does not parse is reported and skipped.
  */
-#define STATE_MAGIC	 "PYPROFW1"
+#define STATE_MAGIC	 "PYPROFW2"
 #define STATE_GRACE_NS	 2000000000ull		/* late samples a window still takes */
 #define STATE_MAX_FILE	 (256u << 20)		/* bigger files are not read */
 #define STATE_MAX_RAW	 (1024u << 20)
@@ -196,7 +197,7 @@ cleanup:
 static int write_window(struct daemon *d, __u64 index)
 {
 	__u64 w = d->cfg.window_ns, from = index * w, to = from + w;
-	__u64 mono = now_ns(), wall = wall_ns();
+	__u64 now = prof_time(now_ns()), wall = wall_ns();
 	struct strbuf raw = { 0 };
 	char id[BOOT_ID_LEN];
 	__u32 nr = 0;
@@ -204,7 +205,7 @@ static int write_window(struct daemon *d, __u64 index)
 	int err;
 
 	boot_id(id);
-	err = put_u64(&raw, w) ?: put_u64(&raw, from) ?: put_u64(&raw, wall - (mono - from)) ?:
+	err = put_u64(&raw, w) ?: put_u64(&raw, from) ?: put_u64(&raw, wall - (now - from)) ?:
 	      put(&raw, id, BOOT_ID_LEN);
 	nr_off = raw.len;
 	err = err ?: put_u32(&raw, 0);
@@ -394,16 +395,16 @@ cleanup:
 }
 
 /*
- * Loads one window file.  Where it lands on this boot's monotonic clock:
- * the same boot keeps its own numbers; after a reboot the wall clock says
- * how long ago it was.  Returns 0, -ESTALE (older than the retention or
- * than this boot), or an error that makes the file corrupt.
+ * Loads one window file.  Where it lands on the profiles' clock: the same
+ * boot keeps its own numbers; after a reboot the wall clock says how long
+ * ago it was.  Returns 0, -ESTALE (older than the retention, or from the
+ * future), or an error that makes the file corrupt.
  */
-static int load_file(struct daemon *d, const char *path, const char *my_boot, __u64 *ret_mono)
+static int load_file(struct daemon *d, const char *path, const char *my_boot, __u64 *ret_start)
 {
 	__u8 *file = NULL, *raw = NULL;
 	size_t len = 0;
-	__u64 rawlen, window_ns, start_mono, start_wall, mono = now_ns(), ts;
+	__u64 rawlen, window_ns, start, start_wall, now = prof_time(now_ns()), ts;
 	char id[BOOT_ID_LEN];
 	struct reader r;
 	uLongf dlen;
@@ -431,7 +432,7 @@ static int load_file(struct daemon *d, const char *path, const char *my_boot, __
 	}
 	r = (struct reader){ .p = raw, .end = raw + rawlen };
 	window_ns = get_u64(&r);
-	start_mono = get_u64(&r);
+	start = get_u64(&r);
 	start_wall = get_u64(&r);
 	get(&r, id, BOOT_ID_LEN);
 	nr = get_u32(&r);
@@ -439,24 +440,25 @@ static int load_file(struct daemon *d, const char *path, const char *my_boot, __
 		err = -EBADMSG;
 		goto cleanup;
 	}
+	/* Another boot's clock started elsewhere: the wall clock says how long ago. */
 	if (memcmp(id, my_boot, BOOT_ID_LEN) != 0) {
 		__u64 age = wall_ns() - start_wall;
 
-		if (start_wall > wall_ns() || age >= mono) {
+		if (start_wall > wall_ns() || age >= now) {
 			err = -ESTALE;
 			goto cleanup;
 		}
-		start_mono = mono - age;
+		start = now - age;
 	}
-	if (start_mono + window_ns + d->cfg.retention_ns <= mono) {
+	if (start + window_ns + d->cfg.retention_ns <= now) {
 		err = -ESTALE;
 		goto cleanup;
 	}
 	/* The middle of the old window: it lands in the window holding that instant. */
-	ts = start_mono + window_ns / 2;
+	ts = start + window_ns / 2;
 	for (__u32 i = 0; i < nr && !err; i++)
 		err = load_proc(d, &r, ts);
-	*ret_mono = start_mono;
+	*ret_start = start;
 cleanup:
 	free(raw);
 	free(file);
@@ -510,7 +512,7 @@ int state__load(struct daemon *d)
 	closedir(dir);
 	d->state_files_bad += bad;
 	/* Windows finished before this start are on disk already. */
-	d->state_written = (now_ns() - STATE_GRACE_NS) / d->cfg.window_ns;
+	d->state_written = (prof_time(now_ns()) - STATE_GRACE_NS) / d->cfg.window_ns;
 	if (loaded || bad)
 		log_msg(d, LOG_INFO, "state: %u windows loaded from '%s', %u skipped", loaded,
 			d->cfg.state_dir, bad);
@@ -520,7 +522,7 @@ int state__load(struct daemon *d)
 /* Removes files of windows past the retention. */
 static void remove_expired(struct daemon *d)
 {
-	__u64 now = now_ns(), index;
+	__u64 now = prof_time(now_ns()), index;
 	char path[4096];
 	struct dirent *de;
 	DIR *dir = opendir(d->cfg.state_dir);
@@ -540,7 +542,7 @@ static void remove_expired(struct daemon *d)
 
 void state__tick(struct daemon *d)
 {
-	__u64 now = now_ns();
+	__u64 now = prof_time(now_ns());
 	bool wrote = false;
 
 	if (!d->cfg.state_dir)
@@ -569,7 +571,7 @@ void state__flush(struct daemon *d)
 		return;
 	state__tick(d);
 	/* The windows still open: written as they are, merged again after a restart. */
-	last = now_ns() / d->cfg.window_ns;
+	last = prof_time(now_ns()) / d->cfg.window_ns;
 	for (__u64 i = d->state_written; i <= last; i++)
 		if (write_window(d, i))
 			d->state_write_errors++;

@@ -86,7 +86,7 @@ def corrupt_state_is_skipped():
             data[i] ^= 0x5A
         open(victim_flip, "wb").write(bytes(data))
         open(os.path.join(state, "w999999999.pyprof"), "wb").write(b"not a state file at all")
-        open(os.path.join(state, "w999999998.pyprof"), "wb").write(b"PYPROFW1" + b"\xff" * 8)
+        open(os.path.join(state, "w999999998.pyprof"), "wb").write(b"PYPROFW2" + b"\xff" * 8)
         with Daemon(*args) as d:
             st = d.status()
             print("  state_files_skipped %s" % st["state_files_skipped"])

@@ -1,0 +1,385 @@
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+"""make bench: pyprof's costs and accuracy, measured side by side in one run.
+
+Every comparison alternates its configurations round by round (this machine
+is noisy) and reports the median with the min-max.  Needs root (BPF).
+BENCH_ROUNDS=N changes the number of rounds (default 7); BENCH_QUICK=1 runs
+a short version of each measurement, for a smoke test.
+"""
+
+import json
+import os
+import platform
+import signal
+import socket
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import zlib
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+from pyproftest import Daemon, interpreters, parse_folded, wait_for  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+WL = os.path.join(HERE, "workloads")
+HOTWARM = os.path.join(HERE, "..", "integration", "workloads", "hotwarm.py")
+QUICK = os.environ.get("BENCH_QUICK") == "1"
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3" if QUICK else "7"))
+NCPU = os.cpu_count() or 1
+
+rows = []          # (section, measurement, value, target, verdict)
+
+
+def row(section, what, value, target="", ok=None):
+    verdict = "" if ok is None else ("ok" if ok else "MISSED")
+    rows.append((section, what, value, target, verdict))
+    print("  %-11s %-46s %-34s %-10s %s" % (section, what, value, target, verdict), flush=True)
+
+
+def med_range(xs, fmt="%.3f"):
+    return (fmt % statistics.median(xs)) + " (" + (fmt % min(xs)) + "-" + (fmt % max(xs)) + ")"
+
+
+def python():
+    for minor in (11, 12, 13):
+        for label, exe in interpreters(minor):
+            return exe
+    sys.exit("bench: no CPython 3.11+ here")
+
+
+def ctl_status(d):
+    return d.status()
+
+
+def proc_cpu_s(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def raw_request(path, line):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(60)
+    s.connect(path)
+    s.sendall(line)
+    data = b""
+    while True:
+        chunk = s.recv(1 << 20)
+        if not chunk:
+            break
+        data += chunk
+    s.close()
+    return data
+
+
+# --------------------------------------------------------------------------------------------
+def bench_slowdown(py):
+    """The target's wall time alone and under pyprofd at 99 and 999 Hz."""
+    units = 160 if QUICK else 800
+    variants = (("1 thread", []), ("4 threads", ["--threads", "4"]))
+    configs = ("alone", "99", "999")
+    times = {(c, v[0]): [] for c in configs for v in variants}
+    for r in range(ROUNDS):
+        order = configs[r % 3:] + configs[:r % 3]
+        for c in order:
+            d = Daemon("--rate", c) if c != "alone" else None
+            if d:
+                d.__enter__()
+            try:
+                for name, extra in variants:
+                    out = subprocess.run([py, os.path.join(WL, "mix.py"), str(units)] + extra,
+                                         capture_output=True, text=True, check=True)
+                    times[(c, name)].append(float(out.stdout))
+            finally:
+                if d:
+                    d.__exit__(None, None, None)
+    for name, _ in variants:
+        base = statistics.median(times[("alone", name)])
+        row("slowdown", "mix, %s, alone (s)" % name, med_range(times[("alone", name)]))
+        for c in ("99", "999"):
+            t = times[(c, name)]
+            ratio = statistics.median(t) / base - 1
+            row("slowdown", "mix, %s, pyprofd %s Hz vs alone" % (name, c),
+                "%+.2f%% (%+.2f%%..%+.2f%%)" % (ratio * 100, (min(t) / base - 1) * 100,
+                                              (max(t) / base - 1) * 100),
+                "< 0.5%" if c == "99" else "", (ratio < 0.005) if c == "99" else None)
+
+
+# --------------------------------------------------------------------------------------------
+def bench_bpf_cost(py):
+    """Kernel BPF stats (run_time_ns / run_cnt) of the sampling program at 3 stack depths."""
+    path = "/proc/sys/kernel/bpf_stats_enabled"
+    try:
+        old = open(path).read().strip()
+        open(path, "w").write("1")
+    except OSError as e:
+        row("bpf", "cost per sample", "skipped: %s" % e)
+        return
+    try:
+        for depth in (8, 64, 256):
+            per = []
+            with Daemon("--rate", "999") as d:
+                # One deep process per CPU: nearly every sample is a Python sample.
+                procs = [subprocess.Popen([py, os.path.join(WL, "deep.py"), str(depth), "120"],
+                                          stdout=subprocess.PIPE, text=True) for _ in range(NCPU)]
+                try:
+                    for p in procs:
+                        p.stdout.readline()
+                    d.wait_samples(procs[0].pid, 200, match="spin (", timeout=30)
+                    intervals = 3 if QUICK else 7
+                    st0 = ctl_status(d)
+                    for _ in range(intervals):
+                        time.sleep(1.0)
+                        st1 = ctl_status(d)
+                        dn = int(st1["bpf_prog_run_cnt"]) - int(st0["bpf_prog_run_cnt"])
+                        dt = int(st1["bpf_prog_run_time_ns"]) - int(st0["bpf_prog_run_time_ns"])
+                        if dn:
+                            per.append(dt / dn / 1000.0)
+                        st0 = st1
+                    share = int(st1["bpf_emitted"]) / max(1, int(st1["bpf_samples"]))
+                finally:
+                    for p in procs:
+                        p.kill()
+                        p.wait()
+                        p.stdout.close()
+            frames = depth + 2 if depth + 2 <= 256 else 256
+            row("bpf", "cost per sample, %d Python frames (us)" % frames,
+                med_range(per, "%.2f") + ", %.0f%% py" % (share * 100),
+                "< 3 us" if depth == 64 else "", statistics.median(per) < 3 if depth == 64 else None)
+    finally:
+        open(path, "w").write(old)
+
+
+# --------------------------------------------------------------------------------------------
+def bench_daemon_cpu(py):
+    """pyprofd's own CPU (utime+stime) with 1, 10 and 50 busy Python processes at 99 Hz."""
+    span = 4.0 if QUICK else 10.0
+    for n in (1, 10, 50):
+        procs = [subprocess.Popen([py, HOTWARM, "600"], stdout=subprocess.PIPE, text=True)
+                 for _ in range(n)]
+        try:
+            for p in procs:
+                p.stdout.readline()
+            with Daemon() as d:
+                wait_for(lambda: len(d.listed()) >= n, timeout=30, what="%d processes" % n)
+                time.sleep(2)
+                c0, t0 = proc_cpu_s(d.proc.pid), time.monotonic()
+                time.sleep(span)
+                c1, t1 = proc_cpu_s(d.proc.pid), time.monotonic()
+                st = ctl_status(d)
+            pct = (c1 - c0) / (t1 - t0) * 100
+            row("daemon", "pyprofd CPU, %d busy processes" % n,
+                "%.2f%% of a core (%s samples)" % (pct, st["samples_received"]),
+                "< 1%" if n == 50 else "", pct < 1 if n == 50 else None)
+        finally:
+            for p in procs:
+                p.kill()
+                p.wait()
+                p.stdout.close()
+
+
+# --------------------------------------------------------------------------------------------
+def bench_accuracy(py):
+    """Known 3:1 split: attribution error, and the share of complete Python stacks."""
+    errs, complete = [], []
+    for _ in range(3 if QUICK else 5):
+        with Daemon() as d:
+            p = subprocess.Popen([py, HOTWARM, "600"], stdout=subprocess.PIPE, text=True)
+            try:
+                p.stdout.readline()
+                st = d.wait_samples(p.pid, 400 if QUICK else 1000, timeout=120)
+            finally:
+                p.kill()
+                p.wait()
+                p.stdout.close()
+        hot = sum(n for s, n in st.items() if ";hot (" in s)
+        warm = sum(n for s, n in st.items() if ";warm (" in s)
+        total = sum(st.values())
+        bad = sum(n for s, n in st.items() if ";[" in s)
+        errs.append(abs(hot / float(hot + warm) - 0.75) * 100)
+        complete.append((total - bad) / float(total) * 100)
+    row("accuracy", "hot/warm share error (percentage points)", med_range(errs, "%.2f"), "< 1",
+        statistics.median(errs) < 1)
+    row("accuracy", "samples with a complete Python stack (%)", med_range(complete, "%.2f"),
+        "> 99.5", statistics.median(complete) > 99.5)
+
+
+# --------------------------------------------------------------------------------------------
+def boot_id():
+    return open("/proc/sys/kernel/random/boot_id").read().strip()[:36].encode()
+
+
+EPOCH_NS = 1 << 56  # pyprofd's profile clock: CLOCK_MONOTONIC + 2^56 ns (daemon/pyprofd.h)
+
+
+def prof_now():
+    return time.clock_gettime_ns(time.CLOCK_MONOTONIC) + EPOCH_NS
+
+
+def state_file(window_ns, index, procs_blob, nprocs):
+    """A --state-dir window file, as daemon/state.c writes them."""
+    now = prof_now()
+    wall = time.time_ns()
+    start = index * window_ns
+    raw = struct.pack("<QQQ", window_ns, start, wall - (now - start)) + boot_id() + \
+        struct.pack("<I", nprocs) + procs_blob
+    return b"PYPROFW2" + struct.pack("<Q", len(raw)) + zlib.compress(raw, 1)
+
+
+def simulated_procs(nprocs, stacks_per_window, samples_per_window, seed):
+    """One window's part of every simulated process: a web service's worth of stacks."""
+    import random
+    rnd = random.Random(seed)
+
+    def s(x):
+        b = x.encode()
+        return struct.pack("<I", len(b)) + b
+    blob = b""
+    for i in range(nprocs):
+        pid = 3000000 + i
+        names = ["python3.11"] + ["%s (/srv/app/mod%d.py:%d)" % (f, i % 7, 10 + k)
+                                  for k, f in enumerate(["<module>", "main", "serve", "handle"] +
+                                                        ["f%d" % j for j in range(120)])]
+        repertoire = []
+        for k in range(60):
+            depth = rnd.randint(15, 40)
+            repertoire.append([0, 1, 2, 3, 4] + [rnd.randint(5, len(names) - 1)
+                                                 for _ in range(depth - 5)])
+        chosen = rnd.sample(repertoire, stacks_per_window)
+        stacks = b""
+        for k, st in enumerate(chosen):
+            count = samples_per_window // stacks_per_window + (k < samples_per_window % stacks_per_window)
+            stacks += struct.pack("<I", len(st)) + struct.pack("<%dI" % len(st), *st) + \
+                struct.pack("<Q", max(1, count))
+        blob += struct.pack("<IQIII I", pid, 1000 + i, 0, 0, 0x030b07f0, 1) + s("python3.11") + \
+            s("/usr/bin/python3.11") + s("") + struct.pack("<I", len(names)) + \
+            b"".join(s(n) for n in names) + struct.pack("<I", len(chosen)) + stacks
+    return blob
+
+
+def bench_history():
+    """Snapshot latency for 60 s and 1 h of history, and pyprofd's RSS holding 1 h for 100
+    processes (simulated windows: 20 samples over 10 of 60 stacks per process and window,
+    about what 2 CPUs at 99 Hz give 100 busy processes)."""
+    window_ns = 10 * 10 ** 9
+    nprocs, windows = 100, (60 if QUICK else 360)
+    state = tempfile.mkdtemp(prefix="pyprof-bench-state.")
+    try:
+        with Daemon("--window", "10", "--retention", "2h") as d:
+            base_rss = int(ctl_status(d)["daemon_rss_kb"])
+        now_index = prof_now() // window_ns
+        for k in range(windows):
+            blob = simulated_procs(nprocs, 10, 20, seed=k % 8)
+            with open(os.path.join(state, "w%d.pyprof" % (now_index - windows + k)), "wb") as f:
+                f.write(state_file(window_ns, now_index - windows + k, blob, nprocs))
+        t0 = time.monotonic()
+        with Daemon("--window", "10", "--retention", "2h", "--state-dir", state) as d:
+            load_s = time.monotonic() - t0
+            st = ctl_status(d)
+            rss = int(st["daemon_rss_kb"])
+            lat = {60: [], 3600: []}
+            for _ in range(5 if QUICK else 20):
+                for secs in (60, 3600):
+                    line = ("PYPROF/1 snapshot pid=%d seconds=%d\n" % (3000000, secs)).encode()
+                    t = time.perf_counter()
+                    reply = raw_request(d.sock, line)
+                    lat[secs].append((time.perf_counter() - t) * 1000)
+                    assert reply.startswith(b"OK "), reply[:80]
+        hours = windows * 10 / 3600.0
+        row("history", "snapshot latency, 60 s of history (ms)", med_range(lat[60], "%.2f"),
+            "< 20 ms", statistics.median(lat[60]) < 20)
+        row("history", "snapshot latency, %.1f h of history (ms)" % hours,
+            med_range(lat[3600], "%.2f"), "< 20 ms", statistics.median(lat[3600]) < 20)
+        row("history", "pyprofd RSS, %.1f h x %d processes (MiB)" % (hours, nprocs),
+            "%.1f (%.1f with no history; %s MiB in profiles; load %.1fs)"
+            % (rss / 1024.0, base_rss / 1024.0, "%.1f" % (int(st["profile_bytes"]) / 2 ** 20),
+               load_s), "< 64 MiB", rss / 1024.0 < 64)
+    finally:
+        subprocess.run(["rm", "-rf", state])
+
+
+# --------------------------------------------------------------------------------------------
+def bench_churn(py):
+    """1000 Python processes of 50 ms: no BPF map entry, fd or memory left behind, and every
+    sample accounted for."""
+    n = 200 if QUICK else 1000
+    with Daemon("--window", "2", "--retention", "10s") as d:
+        before = ctl_status(d)
+        t0 = time.monotonic()
+        running = []
+        for i in range(n):
+            running.append(subprocess.Popen([py, os.path.join(WL, "short.py")]))
+            if len(running) >= NCPU * 2:
+                running.pop(0).wait()
+        for p in running:
+            p.wait()
+        churn_s = time.monotonic() - t0
+        mid = ctl_status(d)
+        # Exited processes keep their history for the retention (10 s), then go.
+        wait_for(lambda: int(ctl_status(d)["processes_exited"]) == 0 and
+                 int(ctl_status(d)["processes_live"]) <= int(before["processes_live"]),
+                 timeout=60, interval=1, what="the churned processes to expire")
+        after = ctl_status(d)
+    seen = int(mid["discovered_exec"]) + int(mid["discovered_pending"]) + \
+        int(mid["discovered_pyinit"]) - int(before["discovered_exec"]) - \
+        int(before["discovered_pending"]) - int(before["discovered_pyinit"])
+    row("churn", "%d processes of 50 ms in %.0fs: discovered" % (n, churn_s), "%d" % seen, "%d" % n,
+        seen >= n * 0.99)
+    for key in ("bpf_procs_entries", "daemon_fds"):
+        row("churn", "%s before -> after" % key, "%s -> %s" % (before[key], after[key]), "equal",
+            after[key] == before[key])
+    row("churn", "bpf_tstates_entries after (LRU, 65536 max)", after["bpf_tstates_entries"],
+        "<= live threads", int(after["bpf_tstates_entries"]) <= int(before["bpf_tstates_entries"]) + 4)
+    row("churn", "daemon RSS before -> after (MiB)", "%.1f -> %.1f (%.1f at the peak)"
+        % (int(before["daemon_rss_kb"]) / 1024.0, int(after["daemon_rss_kb"]) / 1024.0,
+           int(mid["daemon_rss_kb"]) / 1024.0), "no growth",
+        int(after["daemon_rss_kb"]) <= int(before["daemon_rss_kb"]) * 1.25 + 2048)
+    total = int(after["bpf_samples"])
+    explained = sum(int(after[k]) for k in ("bpf_idle", "bpf_not_python", "bpf_emitted",
+                                             "bpf_lost_ringbuf_full", "bpf_err_no_scratch"))
+    dropped = int(after["bpf_lost_ringbuf_full"]) + int(after["bpf_err_no_scratch"]) + \
+        int(after["samples_unknown_pid"])
+    row("churn", "BPF samples explained by the counters", "%d of %d (dropped %d)"
+        % (explained, total, dropped), "all", explained == total)
+    row("churn", "samples emitted -> received by pyprofd", "%s -> %s"
+        % (after["bpf_emitted"], after["samples_received"]), "equal",
+        after["bpf_emitted"] == after["samples_received"])
+
+
+def machine():
+    model = "?"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2 ** 30
+    return "%s, %d CPUs, %.0f GiB, kernel %s" % (model, NCPU, mem, platform.release())
+
+
+def main():
+    if os.geteuid() != 0:
+        sys.exit("bench: needs root (BPF)")
+    py = python()
+    print("pyprof benchmark: %s" % machine())
+    print("python: %s; rounds: %d%s\n" % (py, ROUNDS, " (quick)" if QUICK else ""))
+    print("  %-11s %-46s %-34s %-10s %s" % ("section", "measurement", "median (min-max)", "target", ""))
+    only = os.environ.get("BENCH_ONLY", "")
+    for name, fn, args in (("slowdown", bench_slowdown, (py,)), ("bpf", bench_bpf_cost, (py,)),
+                           ("daemon", bench_daemon_cpu, (py,)), ("accuracy", bench_accuracy, (py,)),
+                           ("history", bench_history, ()), ("churn", bench_churn, (py,))):
+        if only and name not in only.split(","):
+            continue
+        fn(*args)
+    missed = [r for r in rows if r[4] == "MISSED"]
+    print("\n%d measurements, %d targets met, %d missed" %
+          (len(rows), sum(1 for r in rows if r[4] == "ok"), len(missed)))
+
+
+if __name__ == "__main__":
+    main()
