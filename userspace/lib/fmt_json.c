@@ -7,6 +7,7 @@
 #include <string.h>
 #include "formats.h"
 #include "strbuf.h"
+#include "textenc.h"
 
 struct frames {
 	struct frame_parts *parts;	/* distinct frames, first seen first */
@@ -97,84 +98,16 @@ static int intern(struct frames *f, const struct frame_parts *fp, size_t *ret)
 	return 0;
 }
 
-/*
- * Bytes of the character at s[0..n), n > 0: a well-formed UTF-8 sequence, or else its maximal
- * ill-formed prefix (at least one byte), which becomes one U+FFFD.
- */
-static size_t utf8_char(const unsigned char *s, size_t n, bool *valid)
-{
-	unsigned char lo = 0x80, hi = 0xbf;
-	size_t need, i;
-
-	*valid = false;
-	if (s[0] < 0x80) {
-		*valid = true;
-		return 1;
-	}
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		need = 1;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		need = 2;
-		lo = s[0] == 0xe0 ? 0xa0 : 0x80;
-		hi = s[0] == 0xed ? 0x9f : 0xbf;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		need = 3;
-		lo = s[0] == 0xf0 ? 0x90 : 0x80;
-		hi = s[0] == 0xf4 ? 0x8f : 0xbf;
-	} else {
-		return 1;
-	}
-	for (i = 1; i <= need; i++) {
-		if (i >= n || s[i] < lo || s[i] > hi)
-			return i;
-		lo = 0x80;
-		hi = 0xbf;
-	}
-	*valid = true;
-	return i;
-}
-
-static int put_str(struct strbuf *out, const char *s, size_t len)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0, run = 0;
-	int err = strbuf__append(out, "\"", 1);
-
-	while (i < len && !err) {
-		char esc[8];
-		const char *rep = NULL;
-		bool valid;
-		size_t n = utf8_char(p + i, len - i, &valid);
-
-		if (!valid) {
-			rep = "\\ufffd";
-		} else if (p[i] < 0x20 || p[i] == 0x7f) {
-			snprintf(esc, sizeof(esc), "\\u%04x", p[i]);
-			rep = esc;
-		} else if (p[i] == '"') {
-			rep = "\\\"";
-		} else if (p[i] == '\\') {
-			rep = "\\\\";
-		}
-		if (rep) {
-			err = strbuf__append(out, s + run, i - run) ?: strbuf__puts(out, rep);
-			run = i + n;
-		}
-		i += n;
-	}
-	return err ?: strbuf__append(out, s + run, i - run) ?: strbuf__append(out, "\"", 1);
-}
-
 static int put_frame(struct strbuf *out, const struct frame_parts *fp, bool first)
 {
 	int err;
 
 	err = strbuf__puts(out, first ? "{\"name\":" : ",\n{\"name\":");
-	err = err ?: put_str(out, fp->name, fp->name_len);
+	err = err ?: json__put_string(out, fp->name, fp->name_len);
 	err = err ?: strbuf__printf(out, ",\"kind\":\"%s\"", kind_names[fp->kind]);
 	if (fp->file) {
 		err = err ?: strbuf__puts(out, ",\"file\":");
-		err = err ?: put_str(out, fp->file, fp->file_len);
+		err = err ?: json__put_string(out, fp->file, fp->file_len);
 	}
 	if (fp->line)
 		err = err ?: strbuf__printf(out, ",\"line\":%d", fp->line);
@@ -204,7 +137,7 @@ static int render(const struct stackset *ss, const struct fmt_meta *m, struct st
 		}
 	}
 	err = err ?: strbuf__printf(out, "{\"version\":1,\"pid\":%d,\"comm\":", m->pid);
-	err = err ?: put_str(out, m->comm ? m->comm : "", m->comm ? strlen(m->comm) : 0);
+	err = err ?: json__put_string(out, m->comm ? m->comm : "", m->comm ? strlen(m->comm) : 0);
 	err = err ?: strbuf__printf(out,
 				    ",\"seconds\":%llu,\"rate_hz\":%u,\"total\":%llu,\n"
 				    "\"frames\":[\n",

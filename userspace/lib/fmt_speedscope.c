@@ -5,6 +5,7 @@
 #include <string.h>
 #include "formats.h"
 #include "strbuf.h"
+#include "textenc.h"
 
 #define NSEC_PER_SEC 1000000000u
 
@@ -108,72 +109,6 @@ static int collect(struct frames *f, const struct stackset *ss)
 	return err;
 }
 
-/* Length of the valid UTF-8 sequence at s[0..len), or 0 when it is not one. */
-static size_t utf8_len(const unsigned char *s, size_t len)
-{
-	size_t n;
-	unsigned char lo = 0x80, hi = 0xbf;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		n = 3;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 4;
-	else
-		return 0;
-	/* The second byte's range excludes overlong forms, surrogates and > U+10FFFF. */
-	if (s[0] == 0xe0)
-		lo = 0xa0;
-	else if (s[0] == 0xed)
-		hi = 0x9f;
-	else if (s[0] == 0xf0)
-		lo = 0x90;
-	else if (s[0] == 0xf4)
-		hi = 0x8f;
-	if (len < n || s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < n; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	return n;
-}
-
-/* Appends s[0..len) as a JSON string, quotes included. */
-static int put_json_string(struct strbuf *out, const char *s, size_t len)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0, run = 0;
-	int err = strbuf__append(out, "\"", 1);
-
-	while (!err && i < len) {
-		unsigned char c = p[i];
-		size_t n = c >= 0x20 && c != '"' && c != '\\' ? utf8_len(p + i, len - i) : 0;
-
-		if (n) {
-			i += n;
-			run += n;
-			continue;
-		}
-		/* Flush the run of bytes that need no escaping, then escape this one. */
-		err = strbuf__append(out, p + i - run, run);
-		run = 0;
-		if (err)
-			break;
-		if (c == '"' || c == '\\')
-			err = strbuf__printf(out, "\\%c", c);
-		else if (c < 0x20)
-			err = strbuf__printf(out, "\\u%04x", c);
-		else
-			err = strbuf__puts(out, "\\ufffd");
-		i++;
-	}
-	err = err ?: strbuf__append(out, p + i - run, run);
-	return err ?: strbuf__append(out, "\"", 1);
-}
-
 static int put_frame(struct strbuf *out, const struct frame_key *k, bool first)
 {
 	struct frame_parts fp;
@@ -181,9 +116,9 @@ static int put_frame(struct strbuf *out, const struct frame_key *k, bool first)
 
 	frame__split(k->name, k->hash & 1 ? 0 : 1, &fp);
 	err = strbuf__puts(out, first ? "{\"name\":" : ",{\"name\":") ?:
-	      put_json_string(out, fp.name, fp.name_len);
+	      json__put_string(out, fp.name, fp.name_len);
 	if (!err && fp.kind == FRAME_PYTHON)
-		err = strbuf__puts(out, ",\"file\":") ?: put_json_string(out, fp.file, fp.file_len);
+		err = strbuf__puts(out, ",\"file\":") ?: json__put_string(out, fp.file, fp.file_len);
 	else if (!err && fp.kind == FRAME_KERNEL)
 		err = strbuf__puts(out, ",\"file\":\"[kernel]\"");
 	if (!err && fp.line)
@@ -204,7 +139,7 @@ static int put_name(struct strbuf *out, const struct fmt_meta *m)
 		err = strbuf__printf(&name, "pid %d", m->pid);
 	else
 		err = strbuf__puts(&name, "pyprof profile");
-	err = err ?: put_json_string(out, name.buf, name.len);
+	err = err ?: json__put_string(out, name.buf, name.len);
 	strbuf__done(&name);
 	return err;
 }

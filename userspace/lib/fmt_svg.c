@@ -6,6 +6,7 @@
 #include <string.h>
 #include "formats.h"
 #include "strbuf.h"
+#include "textenc.h"
 
 #define SVG_WIDTH	1200
 #define XPAD		10
@@ -174,50 +175,13 @@ static const char script[] =
 	"});\n"
 	"})();\n";
 
-/*
- * Bytes of the character at s[0..n), n > 0: a well-formed UTF-8 sequence, or else its maximal
- * ill-formed prefix (at least one byte), which counts as one U+FFFD.
- */
-static size_t utf8_char(const unsigned char *s, size_t n, bool *valid)
-{
-	unsigned char lo = 0x80, hi = 0xbf;
-	size_t need, i;
-
-	*valid = false;
-	if (s[0] < 0x80) {
-		*valid = true;
-		return 1;
-	}
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		need = 1;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		need = 2;
-		lo = s[0] == 0xe0 ? 0xa0 : 0x80;
-		hi = s[0] == 0xed ? 0x9f : 0xbf;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		need = 3;
-		lo = s[0] == 0xf0 ? 0x90 : 0x80;
-		hi = s[0] == 0xf4 ? 0x8f : 0xbf;
-	} else {
-		return 1;
-	}
-	for (i = 1; i <= need; i++) {
-		if (i >= n || s[i] < lo || s[i] > hi)
-			return i;
-		lo = 0x80;
-		hi = 0xbf;
-	}
-	*valid = true;
-	return i;
-}
-
 static size_t nr_chars(const char *s, size_t len)
 {
 	size_t i = 0, nr = 0;
 	bool valid;
 
 	while (i < len) {
-		i += utf8_char((const unsigned char *)s + i, len - i, &valid);
+		i += utf8__char((const unsigned char *)s + i, len - i, &valid);
 		nr++;
 	}
 	return nr;
@@ -240,7 +204,7 @@ static int put_xml(struct strbuf *out, const char *s, size_t len, size_t max)
 	for (nr = 0; i < len && nr < limit && !err; nr++) {
 		const char *rep = NULL;
 		bool valid;
-		size_t n = utf8_char(p + i, len - i, &valid);
+		size_t n = utf8__char(p + i, len - i, &valid);
 
 		if (!valid || (n == 1 && (p[i] < 0x20 || p[i] == 0x7f)) ||
 		    (n == 3 && p[i] == 0xef && p[i + 1] == 0xbf && p[i + 2] >= 0xbe))
