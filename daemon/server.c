@@ -268,6 +268,37 @@ static int collect_cb(const __u32 *frames, size_t nr, __u64 count, void *arg)
 	return folded__add(ctx->f, ctx->names, nr, count);
 }
 
+/* Checks the keys and reads pid=; false when the client got an error reply. */
+static bool pid_request(struct client *c, const struct proto_request *req,
+			const char *const *keys, __u64 *ret_pid)
+{
+	char err[256];
+	int r;
+
+	if (proto_request__check_keys(req, keys, err, sizeof(err)) < 0) {
+		reply_err(c, EINVAL, "%s", err);
+		return false;
+	}
+	r = proto_request__get_u64(req, "pid", 1, 0x7fffffff, ret_pid);
+	if (r < 0) {
+		reply_err(c, EINVAL, r == -ENOENT ? "pid is required" : "invalid pid");
+		return false;
+	}
+	return true;
+}
+
+/* The error for a pid the client may not see, that is not Python, or that is gone. */
+static void reply_no_process(struct client *c, __u64 pid, bool hidden, const char *gone)
+{
+	if (hidden)
+		reply_err(c, EACCES, "process %llu belongs to another user", (unsigned long long)pid);
+	else if (procs__proc_alive((int)pid))
+		reply_err(c, ENOENT, "process %llu is not a Python process pyprofd profiles",
+			  (unsigned long long)pid);
+	else
+		reply_err(c, ESRCH, "no process %llu%s", (unsigned long long)pid, gone);
+}
+
 static int verb_snapshot(struct daemon *d, struct client *c, const struct proto_request *req)
 {
 	static const char *const keys[] = { "pid", "seconds", "since_ns", NULL };
@@ -277,18 +308,10 @@ static int verb_snapshot(struct daemon *d, struct client *c, const struct proto_
 	__u64 pid, seconds = 60, now = now_ns(), from, since = UINT64_MAX;
 	const struct pyproc *unsupported = NULL;
 	bool known = false, hidden = false;
-	char err[256];
 	int r;
 
-	if (proto_request__check_keys(req, keys, err, sizeof(err)) < 0) {
-		reply_err(c, EINVAL, "%s", err);
+	if (!pid_request(c, req, keys, &pid))
 		return 0;
-	}
-	r = proto_request__get_u64(req, "pid", 1, 0x7fffffff, &pid);
-	if (r < 0) {
-		reply_err(c, EINVAL, r == -ENOENT ? "pid is required" : "invalid pid");
-		return 0;
-	}
 	r = proto_request__get_u64(req, "seconds", 1, 100ull * 365 * 86400, &seconds);
 	if (r < 0 && r != -ENOENT) {
 		reply_err(c, EINVAL, "invalid seconds");
@@ -343,15 +366,7 @@ static int verb_snapshot(struct daemon *d, struct client *c, const struct proto_
 		return 0;
 	}
 	if (!known) {
-		if (hidden)
-			reply_err(c, EACCES, "process %llu belongs to another user",
-				  (unsigned long long)pid);
-		else if (procs__proc_alive((int)pid))
-			reply_err(c, ENOENT, "process %llu is not a Python process pyprofd profiles",
-				  (unsigned long long)pid);
-		else
-			reply_err(c, ESRCH, "no process %llu and no history for it",
-				  (unsigned long long)pid);
+		reply_no_process(c, pid, hidden, " and no history for it");
 		folded__free(ctx.f);
 		return 0;
 	}
@@ -368,19 +383,11 @@ static int verb_dump(struct daemon *d, struct client *c, const struct proto_requ
 	struct pyproc *found = NULL;
 	struct strbuf sb = { 0 };
 	bool hidden = false;
-	char err[256];
 	__u64 pid;
 	int r;
 
-	if (proto_request__check_keys(req, keys, err, sizeof(err)) < 0) {
-		reply_err(c, EINVAL, "%s", err);
+	if (!pid_request(c, req, keys, &pid))
 		return 0;
-	}
-	r = proto_request__get_u64(req, "pid", 1, 0x7fffffff, &pid);
-	if (r < 0) {
-		reply_err(c, EINVAL, r == -ENOENT ? "pid is required" : "invalid pid");
-		return 0;
-	}
 	procs__for_each(d, p)
 	{
 		if (p->pid != (int)pid || !p->live)
@@ -391,14 +398,7 @@ static int verb_dump(struct daemon *d, struct client *c, const struct proto_requ
 			hidden = true;
 	}
 	if (!found) {
-		if (hidden)
-			reply_err(c, EACCES, "process %llu belongs to another user",
-				  (unsigned long long)pid);
-		else if (procs__proc_alive((int)pid))
-			reply_err(c, ENOENT, "process %llu is not a Python process pyprofd profiles",
-				  (unsigned long long)pid);
-		else
-			reply_err(c, ESRCH, "no process %llu", (unsigned long long)pid);
+		reply_no_process(c, pid, hidden, "");
 		return 0;
 	}
 	if (!found->info.supported || !found->runtime_addr) {

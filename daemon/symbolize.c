@@ -166,10 +166,9 @@ static void codeinfo_free(struct codeinfo *ci)
 	free(ci);
 }
 
-void symbolize__free_codes(struct pyproc *p)
+/* Forgets every code object of the process, keeping the bucket array. */
+static void drop_codes(struct pyproc *p)
 {
-	if (!p->code_buckets)
-		return;
 	for (size_t b = 0; b < CODE_BUCKETS; b++) {
 		while (p->code_buckets[b]) {
 			struct codeinfo *ci = p->code_buckets[b];
@@ -178,9 +177,16 @@ void symbolize__free_codes(struct pyproc *p)
 			codeinfo_free(ci);
 		}
 	}
+	p->code_nr = 0;
+}
+
+void symbolize__free_codes(struct pyproc *p)
+{
+	if (!p->code_buckets)
+		return;
+	drop_codes(p);
 	free(p->code_buckets);
 	p->code_buckets = NULL;
-	p->code_nr = 0;
 }
 
 static __u64 hash_addr(__u64 a)
@@ -263,12 +269,8 @@ static struct codeinfo *code_lookup(struct pyproc *p, __u64 addr, __u32 fp)
 		return ci->ok ? ci : NULL;
 	}
 	if (!ci) {
-		if (p->code_nr >= PYPROFD_CODE_CACHE_MAX) {
-			symbolize__free_codes(p); /* bounded: start over */
-			p->code_buckets = calloc(CODE_BUCKETS, sizeof(*p->code_buckets));
-			if (!p->code_buckets)
-				return NULL;
-		}
+		if (p->code_nr >= PYPROFD_CODE_CACHE_MAX)
+			drop_codes(p); /* bounded: start over */
 		ci = calloc(1, sizeof(*ci));
 		if (!ci)
 			return NULL;

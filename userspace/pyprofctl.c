@@ -173,6 +173,29 @@ static int write_all(const char *buf, size_t len)
 	return fflush(stdout) ? -EIO : 0;
 }
 
+/* A whole number option in [min, max]; names the option when it is not one. */
+static int opt_int(const char *opt, const char *arg, long long min, long long max, long long *ret)
+{
+	if (parse_int_range(arg, min, max, ret) == 0)
+		return 0;
+	fprintf(stderr, "pyprofctl: invalid --%s '%s'\n", opt, arg);
+	return -EINVAL;
+}
+
+/* After the options: no stray arguments, and the --pid the verb needs. */
+static int check_rest(int argc, char **argv, const char *verb, bool have_pid)
+{
+	if (optind < argc) {
+		fprintf(stderr, "pyprofctl: unexpected argument '%s'\n", argv[optind]);
+		return -EINVAL;
+	}
+	if (!have_pid) {
+		fprintf(stderr, "pyprofctl: %s needs --pid N\n", verb);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* rate_hz from the daemon's status, 0 if it cannot be had. */
 static __u32 daemon_rate(void)
 {
@@ -311,18 +334,14 @@ static int verb_snapshot(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "p:S:f:o:h", opts, NULL)) >= 0) {
 		switch (c) {
 		case 'p':
-			if (parse_int_range(optarg, 1, 0x7fffffff, &v) < 0) {
-				fprintf(stderr, "pyprofctl: invalid --pid '%s'\n", optarg);
+			if (opt_int("pid", optarg, 1, 0x7fffffff, &v))
 				return -EINVAL;
-			}
 			pid = optarg;
 			meta.pid = (int)v;
 			break;
 		case 'S':
-			if (parse_int_range(optarg, 1, 100ll * 365 * 86400, &v) < 0) {
-				fprintf(stderr, "pyprofctl: invalid --seconds '%s'\n", optarg);
+			if (opt_int("seconds", optarg, 1, 100ll * 365 * 86400, &v))
 				return -EINVAL;
-			}
 			seconds = optarg;
 			break;
 		case 'f':
@@ -357,10 +376,8 @@ static int verb_snapshot(int argc, char **argv)
 			format_set = true;
 			break;
 		case OPT_ROWS:
-			if (parse_int_range(optarg, 1, 1000000, &rows) < 0) {
-				fprintf(stderr, "pyprofctl: invalid --rows '%s'\n", optarg);
+			if (opt_int("rows", optarg, 1, 1000000, &rows))
 				return -EINVAL;
-			}
 			break;
 		case 'h':
 			help();
@@ -369,14 +386,8 @@ static int verb_snapshot(int argc, char **argv)
 			return -EINVAL;
 		}
 	}
-	if (optind < argc) {
-		fprintf(stderr, "pyprofctl: unexpected argument '%s'\n", argv[optind]);
+	if (check_rest(argc, argv, "snapshot", pid))
 		return -EINVAL;
-	}
-	if (!pid) {
-		fprintf(stderr, "pyprofctl: snapshot needs --pid N\n");
-		return -EINVAL;
-	}
 	if (fmt == FMT_PPROF && !output && isatty(STDOUT_FILENO)) {
 		fprintf(stderr, "pyprofctl: pprof is binary: use --output FILE or a redirection\n");
 		return -EINVAL;
@@ -523,10 +534,8 @@ static int verb_top(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "p:i:h", opts, NULL)) >= 0) {
 		switch (c) {
 		case 'p':
-			if (parse_int_range(optarg, 1, 0x7fffffff, &pid) < 0) {
-				fprintf(stderr, "pyprofctl: invalid --pid '%s'\n", optarg);
+			if (opt_int("pid", optarg, 1, 0x7fffffff, &pid))
 				return -EINVAL;
-			}
 			break;
 		case 'i': {
 			__u64 ns;
@@ -540,16 +549,12 @@ static int verb_top(int argc, char **argv)
 			break;
 		}
 		case OPT_ITERATIONS:
-			if (parse_int_range(optarg, 1, 1000000000, &iterations) < 0) {
-				fprintf(stderr, "pyprofctl: invalid --iterations '%s'\n", optarg);
+			if (opt_int("iterations", optarg, 1, 1000000000, &iterations))
 				return -EINVAL;
-			}
 			break;
 		case OPT_ROWS:
-			if (parse_int_range(optarg, 1, 1000000, &rows) < 0) {
-				fprintf(stderr, "pyprofctl: invalid --rows '%s'\n", optarg);
+			if (opt_int("rows", optarg, 1, 1000000, &rows))
 				return -EINVAL;
-			}
 			break;
 		case OPT_SORT:
 			if (strcmp(optarg, "own") == 0) {
@@ -568,14 +573,8 @@ static int verb_top(int argc, char **argv)
 			return -EINVAL;
 		}
 	}
-	if (optind < argc) {
-		fprintf(stderr, "pyprofctl: unexpected argument '%s'\n", argv[optind]);
+	if (check_rest(argc, argv, "top", pid))
 		return -EINVAL;
-	}
-	if (!pid) {
-		fprintf(stderr, "pyprofctl: top needs --pid N\n");
-		return -EINVAL;
-	}
 	to.rate_hz = daemon_rate();
 	if (rows)
 		to.max_rows = (size_t)rows;
@@ -754,10 +753,8 @@ static int verb_dump(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "p:h", opts, NULL)) >= 0) {
 		switch (c) {
 		case 'p':
-			if (parse_int_range(optarg, 1, 0x7fffffff, &v) < 0) {
-				fprintf(stderr, "pyprofctl: invalid --pid '%s'\n", optarg);
+			if (opt_int("pid", optarg, 1, 0x7fffffff, &v))
 				return -EINVAL;
-			}
 			pid = optarg;
 			break;
 		case 'h':
@@ -767,14 +764,8 @@ static int verb_dump(int argc, char **argv)
 			return -EINVAL;
 		}
 	}
-	if (optind < argc) {
-		fprintf(stderr, "pyprofctl: unexpected argument '%s'\n", argv[optind]);
+	if (check_rest(argc, argv, "dump", pid))
 		return -EINVAL;
-	}
-	if (!pid) {
-		fprintf(stderr, "pyprofctl: dump needs --pid N\n");
-		return -EINVAL;
-	}
 	proto_request__init(&req, "dump");
 	err = proto_request__add(&req, "pid", pid) ?: run_call(&req, &out);
 	if (!err)
