@@ -28,6 +28,7 @@ WL = os.path.join(HERE, "workloads")
 HOTWARM = os.path.join(HERE, "..", "integration", "workloads", "hotwarm.py")
 QUICK = os.environ.get("BENCH_QUICK") == "1"
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3" if QUICK else "7"))
+SLOWDOWN_ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3" if QUICK else "15"))
 NCPU = os.cpu_count() or 1
 
 rows = []          # (section, measurement, value, target, verdict)
@@ -82,7 +83,7 @@ def bench_slowdown(py):
     variants = (("1 thread", []), ("4 threads", ["--threads", "4"]))
     configs = ("alone", "99", "999")
     times = {(c, v[0]): [] for c in configs for v in variants}
-    for r in range(ROUNDS):
+    for r in range(SLOWDOWN_ROUNDS):
         order = configs[r % 3:] + configs[:r % 3]
         for c in order:
             d = Daemon("--rate", c) if c != "alone" else None
@@ -97,18 +98,55 @@ def bench_slowdown(py):
                 if d:
                     d.__exit__(None, None, None)
     for name, _ in variants:
-        base = statistics.median(times[("alone", name)])
         row("slowdown", "mix, %s, alone (s)" % name, med_range(times[("alone", name)]))
         for c in ("99", "999"):
-            t = times[(c, name)]
-            ratio = statistics.median(t) / base - 1
+            # Each run against the run alone of the same round: drift cancels out.
+            ratios = [(u / a - 1) * 100 for u, a in zip(times[(c, name)], times[("alone", name)])]
+            med = statistics.median(ratios)
             row("slowdown", "mix, %s, pyprofd %s Hz vs alone" % (name, c),
-                "%+.2f%% (%+.2f%%..%+.2f%%)" % (ratio * 100, (min(t) / base - 1) * 100,
-                                              (max(t) / base - 1) * 100),
-                "< 0.5%" if c == "99" else "", (ratio < 0.005) if c == "99" else None)
+                "%+.2f%% (%+.2f%%..%+.2f%%)" % (med, min(ratios), max(ratios)),
+                "< 0.5%" if c == "99" else "", (med < 0.5) if c == "99" else None)
 
 
 # --------------------------------------------------------------------------------------------
+def bpf_cost_once(py, depth, young):
+    """us per sample (per 1 s interval) with one deep process per CPU; young: measured in
+    the processes' first 5 s (code fingerprints on), else after them."""
+    per = []
+    with Daemon("--rate", "999") as d:
+        # One deep process per CPU: nearly every sample is a Python sample.
+        t0 = time.monotonic()
+        procs = [subprocess.Popen([py, os.path.join(WL, "deep.py"), str(depth), "120"],
+                                  stdout=subprocess.PIPE, text=True) for _ in range(NCPU)]
+        try:
+            for p in procs:
+                p.stdout.readline()
+            wait_for(lambda: all(p.pid in d.listed() for p in procs), timeout=10,
+                     what="deep processes listed")
+            intervals = 3
+            if young:
+                time.sleep(0.3)
+            else:
+                time.sleep(max(0.0, 5.5 - (time.monotonic() - t0)))
+                intervals = 3 if QUICK else 7
+            st0 = ctl_status(d)
+            for _ in range(intervals):
+                time.sleep(1.0)
+                st1 = ctl_status(d)
+                dn = int(st1["bpf_prog_run_cnt"]) - int(st0["bpf_prog_run_cnt"])
+                dt = int(st1["bpf_prog_run_time_ns"]) - int(st0["bpf_prog_run_time_ns"])
+                if dn:
+                    per.append(dt / dn / 1000.0)
+                st0 = st1
+            share = int(st1["bpf_emitted"]) / max(1, int(st1["bpf_samples"]))
+        finally:
+            for p in procs:
+                p.kill()
+                p.wait()
+                p.stdout.close()
+    return per, share
+
+
 def bench_bpf_cost(py):
     """Kernel BPF stats (run_time_ns / run_cnt) of the sampling program at 3 stack depths."""
     path = "/proc/sys/kernel/bpf_stats_enabled"
@@ -120,35 +158,19 @@ def bench_bpf_cost(py):
         return
     try:
         for depth in (8, 64, 256):
-            per = []
-            with Daemon("--rate", "999") as d:
-                # One deep process per CPU: nearly every sample is a Python sample.
-                procs = [subprocess.Popen([py, os.path.join(WL, "deep.py"), str(depth), "120"],
-                                          stdout=subprocess.PIPE, text=True) for _ in range(NCPU)]
-                try:
-                    for p in procs:
-                        p.stdout.readline()
-                    d.wait_samples(procs[0].pid, 200, match="spin (", timeout=30)
-                    intervals = 3 if QUICK else 7
-                    st0 = ctl_status(d)
-                    for _ in range(intervals):
-                        time.sleep(1.0)
-                        st1 = ctl_status(d)
-                        dn = int(st1["bpf_prog_run_cnt"]) - int(st0["bpf_prog_run_cnt"])
-                        dt = int(st1["bpf_prog_run_time_ns"]) - int(st0["bpf_prog_run_time_ns"])
-                        if dn:
-                            per.append(dt / dn / 1000.0)
-                        st0 = st1
-                    share = int(st1["bpf_emitted"]) / max(1, int(st1["bpf_samples"]))
-                finally:
-                    for p in procs:
-                        p.kill()
-                        p.wait()
-                        p.stdout.close()
-            frames = depth + 2 if depth + 2 <= 256 else 256
+            frames = min(depth + 2, 256)
+            per, share = bpf_cost_once(py, depth, young=False)
             row("bpf", "cost per sample, %d Python frames (us)" % frames,
                 med_range(per, "%.2f") + ", %.0f%% py" % (share * 100),
                 "< 3 us" if depth == 64 else "", statistics.median(per) < 3 if depth == 64 else None)
+            if depth == 64:
+                # What that costs a busy thread: rate x cost per sample, as a share of its CPU.
+                for hz in (99, 999):
+                    row("bpf", "  = CPU taken from a busy thread at %d Hz" % hz,
+                        "%.3f%%" % (hz * statistics.median(per) / 1e6 * 100))
+        per, share = bpf_cost_once(py, 64, young=True)
+        row("bpf", "  same, 66 frames, a process's first 5 s (us)",
+            med_range(per, "%.2f") + ", fingerprints on")
     finally:
         open(path, "w").write(old)
 
