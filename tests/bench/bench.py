@@ -77,35 +77,70 @@ def raw_request(path, line):
 
 
 # --------------------------------------------------------------------------------------------
+def run_timed(argv):
+    """(wall seconds the workload printed, CPU seconds it used: utime + stime)."""
+    p = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
+    out = p.stdout.read()
+    _, status, ru = os.wait4(p.pid, 0)
+    p.stdout.close()
+    if status != 0:
+        raise RuntimeError("%s failed: %d" % (argv, status))
+    return float(out), ru.ru_utime + ru.ru_stime
+
+
 def bench_slowdown(py):
-    """The target's wall time alone and under pyprofd at 99 and 999 Hz."""
+    """The target's wall and CPU time alone and under pyprofd at 99 and 999 Hz.
+
+    No IRQ time accounting on most kernels: the sampling program's time is
+    charged to the thread it interrupts, so the workload's CPU time holds
+    pyprofd's cost, without the scheduling noise of the wall clock.  A second
+    run alone in each round gives the noise floor."""
     units = 160 if QUICK else 800
     variants = (("1 thread", []), ("4 threads", ["--threads", "4"]))
-    configs = ("alone", "99", "999")
-    times = {(c, v[0]): [] for c in configs for v in variants}
+    configs = ("alone", "99", "999", "alone again")
+    wall = {(c, v[0]): [] for c in configs for v in variants}
+    cpu = {(c, v[0]): [] for c in configs for v in variants}
     for r in range(SLOWDOWN_ROUNDS):
-        order = configs[r % 3:] + configs[:r % 3]
+        order = configs[r % 4:] + configs[:r % 4]
         for c in order:
-            d = Daemon("--rate", c) if c != "alone" else None
+            d = Daemon("--rate", c) if not c.startswith("alone") else None
             if d:
                 d.__enter__()
             try:
                 for name, extra in variants:
-                    out = subprocess.run([py, os.path.join(WL, "mix.py"), str(units)] + extra,
-                                         capture_output=True, text=True, check=True)
-                    times[(c, name)].append(float(out.stdout))
+                    w, t = run_timed([py, os.path.join(WL, "mix.py"), str(units)] + extra)
+                    wall[(c, name)].append(w)
+                    cpu[(c, name)].append(t)
             finally:
                 if d:
                     d.__exit__(None, None, None)
+
+    def ratios(table, c, name):
+        # Each run against the run alone of the same round: drift cancels out.
+        return [(u / a - 1) * 100 for u, a in zip(table[(c, name)], table[("alone", name)])]
+
+    def fmt(rs):
+        return "%+.2f%% (%+.2f..%+.2f)" % (statistics.median(rs), min(rs), max(rs))
+
     for name, _ in variants:
-        row("slowdown", "mix, %s, alone (s)" % name, med_range(times[("alone", name)]))
-        for c in ("99", "999"):
-            # Each run against the run alone of the same round: drift cancels out.
-            ratios = [(u / a - 1) * 100 for u, a in zip(times[(c, name)], times[("alone", name)])]
-            med = statistics.median(ratios)
-            row("slowdown", "mix, %s, pyprofd %s Hz vs alone" % (name, c),
-                "%+.2f%% (%+.2f%%..%+.2f%%)" % (med, min(ratios), max(ratios)),
-                "< 0.5%" if c == "99" else "", (med < 0.5) if c == "99" else None)
+        row("slowdown", "mix, %s, alone: wall / CPU (s)" % name, "%.3f / %.3f"
+            % (statistics.median(wall[("alone", name)]), statistics.median(cpu[("alone", name)])))
+        q = statistics.quantiles(ratios(cpu, "alone again", name), n=4)
+        noise = (q[2] - q[0]) / 2
+        for c in ("alone again", "99", "999"):
+            label = "noise floor: alone vs alone" if c == "alone again" else "pyprofd %s Hz vs alone" % c
+            cr = ratios(cpu, c, name)
+            med = statistics.median(cr)
+            if c != "99":
+                row("slowdown", "mix, %s, %s, CPU" % (name, label), fmt(cr))
+            elif med < 0.5:
+                row("slowdown", "mix, %s, %s, CPU" % (name, label), fmt(cr), "< 0.5%", True)
+            else:
+                # Resolving 0.5% needs a noise floor below it; say which case this is.
+                rows.append(("slowdown", "mix, %s, %s, CPU" % (name, label), fmt(cr), "< 0.5%",
+                             "MISSED" if med > noise else "within noise (+-%.1f%%)" % noise))
+                print("  %-11s %-46s %-34s %-10s %s" % rows[-1], flush=True)
+            row("slowdown", "mix, %s, %s, wall" % (name, label), fmt(ratios(wall, c, name)))
 
 
 # --------------------------------------------------------------------------------------------
@@ -389,7 +424,8 @@ def main():
         sys.exit("bench: needs root (BPF)")
     py = python()
     print("pyprof benchmark: %s" % machine())
-    print("python: %s; rounds: %d%s\n" % (py, ROUNDS, " (quick)" if QUICK else ""))
+    print("python: %s; rounds: %d (slowdown: %d)%s\n" % (py, ROUNDS, SLOWDOWN_ROUNDS,
+                                                        " (quick)" if QUICK else ""))
     print("  %-11s %-46s %-34s %-10s %s" % ("section", "measurement", "median (min-max)", "target", ""))
     only = os.environ.get("BENCH_ONLY", "")
     for name, fn, args in (("slowdown", bench_slowdown, (py,)), ("bpf", bench_bpf_cost, (py,)),
@@ -399,8 +435,9 @@ def main():
             continue
         fn(*args)
     missed = [r for r in rows if r[4] == "MISSED"]
-    print("\n%d measurements, %d targets met, %d missed" %
-          (len(rows), sum(1 for r in rows if r[4] == "ok"), len(missed)))
+    noisy = [r for r in rows if r[4].startswith("within noise")]
+    print("\n%d measurements, %d targets met, %d missed, %d below this machine's noise" %
+          (len(rows), sum(1 for r in rows if r[4] == "ok"), len(missed), len(noisy)))
 
 
 if __name__ == "__main__":
