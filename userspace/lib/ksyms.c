@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "ksyms.h"
+#include "util.h"
 
 #define KSYMS_IOBUF (64 * 1024)
 
@@ -20,17 +21,6 @@ struct ksyms {
 	char *names;		/* every name NUL-terminated, back to back */
 	size_t names_len, names_cap;
 };
-
-static int hex_val(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 static bool is_text_type(char t)
 {
@@ -87,7 +77,7 @@ static int parse_line(const char *s, __u64 *addr, char *type, const char **name,
 	__u64 v = 0;
 	int d, digits = 0;
 
-	for (; (d = hex_val(*s)) >= 0; s++, digits++) {
+	for (; (d = hex_digit(*s)) >= 0; s++, digits++) {
 		if (digits == 16)
 			return 0;
 		v = v << 4 | (__u64)d;

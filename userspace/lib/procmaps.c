@@ -9,17 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "procmaps.h"
-
-static int hex_val(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
+#include "util.h"
 
 /* Parses at least one digit in base 16 or 10 from [*p, end); advances *p. */
 static int parse_num(const char **p, const char *end, unsigned int base, __u64 max, __u64 *ret)
@@ -28,7 +18,7 @@ static int parse_num(const char **p, const char *end, unsigned int base, __u64 m
 	__u64 v = 0;
 	int d;
 
-	while (s < end && (d = hex_val(*s)) >= 0 && (unsigned int)d < base) {
+	while (s < end && (d = hex_digit(*s)) >= 0 && (unsigned int)d < base) {
 		if (v > (max - (__u64)d) / base)
 			return -EINVAL;
 		v = v * base + (__u64)d;
@@ -58,7 +48,7 @@ static int parse_line(const char *s, const char *end, struct procmap *m)
 {
 	static const char perm_chars[4][2] = { { 'r', '-' }, { 'w', '-' }, { 'x', '-' },
 					       { 'p', 's' } };
-	__u64 major, minor;
+	__u64 major = 0, minor = 0;
 	int err = 0;
 
 	err |= parse_num(&s, end, 16, UINT64_MAX, &m->start);

@@ -61,3 +61,14 @@ int parse_duration_ns(const char *s, __u64 *ret_ns)
 	}
 	return -EINVAL;
 }
+
+int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}

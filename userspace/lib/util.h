@@ -19,4 +19,7 @@ int parse_int_range(const char *s, long long min, long long max, long long *ret)
  */
 int parse_duration_ns(const char *s, __u64 *ret_ns);
 
+/* Value of a hexadecimal digit, or -1. */
+int hex_digit(char c);
+
 #endif /* PYPROF_UTIL_H */
