@@ -45,7 +45,7 @@ UNIT_SRCS := $(sort $(wildcard tests/unit/test-*.c))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 TEST_HELPERS := $(OUTPUT)/tests/embed $(OUTPUT)/tests/fmt_render
 
-.PHONY: all clean check unit deps install bench
+.PHONY: all clean check unit deps test-deps install bench
 all: $(OUTPUT)/pyprofd $(OUTPUT)/pyprofctl
 
 $(OUTPUT) $(OUTPUT)/lib $(OUTPUT)/daemon $(OUTPUT)/tests:
@@ -98,14 +98,17 @@ unit: $(UNIT_BINS)
 
 # The one entry point CI calls: builds everything, then runs unit and
 # integration tests; ends with "N passed, N failed, N skipped".
-check: all unit $(TEST_HELPERS)
+check: all unit $(TEST_HELPERS) test-deps
 	$(Q)OUTPUT=$(OUTPUT) tests/run
 
-# Build and run dependencies, then the real consumers of the output formats
-# the tests feed (go tool pprof, Chromium, speedscope; npm packages go to
-# $(OUTPUT)/npm).
+# What building and running need.
 deps:
 	scripts/install-deps.sh
+
+# What the tests need beyond that: systemd-analyze and the real consumers of
+# the output formats (go tool pprof, Chromium, speedscope; npm packages go to
+# $(OUTPUT)/npm).  Quick when everything is there.
+test-deps:
 	OUTPUT=$(OUTPUT) scripts/install-test-consumers.sh
 
 bench: all
