@@ -7,6 +7,7 @@
 #include <string.h>
 #include "fmt_folded.h"
 #include "strbuf.h"
+#include "util.h"
 
 struct entry {
 	__u64 hash;
@@ -83,17 +84,6 @@ void folded__free(struct folded *f)
 	free(f);
 }
 
-static __u64 hash_bytes(const char *s, size_t len)
-{
-	__u64 h = 0xcbf29ce484222325ull;
-
-	for (size_t i = 0; i < len; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 0x100000001b3ull;
-	}
-	return h;
-}
-
 static int rehash(struct folded *f, size_t cap)
 {
 	struct entry *slots = calloc(cap, sizeof(*slots));
@@ -132,7 +122,7 @@ int folded__add(struct folded *f, const char *const *names, size_t nr, __u64 cou
 	}
 	if (err)
 		return err;
-	h = hash_bytes(sb->buf, sb->len);
+	h = fnv1a(FNV1A_OFFSET, sb->buf, sb->len);
 	if (f->cap) {
 		for (s = h & (f->cap - 1); f->slots[s].len; s = (s + 1) & (f->cap - 1)) {
 			struct entry *e = &f->slots[s];

@@ -8,6 +8,7 @@
 #include "formats.h"
 #include "strbuf.h"
 #include "textenc.h"
+#include "util.h"
 
 struct frames {
 	struct frame_parts *parts;	/* distinct frames, first seen first */
@@ -21,23 +22,14 @@ static const char *const kind_names[] = {
 	[FRAME_MARKER] = "marker",   [FRAME_OTHER] = "other",
 };
 
-static __u64 hash_bytes(__u64 h, const char *s, size_t len)
-{
-	for (size_t i = 0; i < len; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 0x100000001b3ull;
-	}
-	return h;
-}
-
 static __u64 hash_parts(const struct frame_parts *fp)
 {
-	__u64 h = hash_bytes(0xcbf29ce484222325ull, fp->name, fp->name_len);
+	__u64 h = fnv1a(FNV1A_OFFSET, fp->name, fp->name_len);
 
-	h = (h ^ (__u64)fp->kind) * 0x100000001b3ull;
+	h = (h ^ (__u64)fp->kind) * FNV1A_PRIME;
 	if (fp->file)
-		h = hash_bytes(h ^ 0xff, fp->file, fp->file_len);
-	h = (h ^ (__u64)(unsigned int)fp->line) * 0x100000001b3ull;
+		h = fnv1a(h ^ 0xff, fp->file, fp->file_len);
+	h = (h ^ (__u64)(unsigned int)fp->line) * FNV1A_PRIME;
 	return h ^ (h >> 29);
 }
 

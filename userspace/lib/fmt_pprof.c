@@ -7,6 +7,7 @@
 #include <zlib.h>
 #include "formats.h"
 #include "strbuf.h"
+#include "util.h"
 
 /*
  * A profile of unknown rate was most likely taken at pyprofd's default rate,
@@ -71,17 +72,6 @@ struct pprof {
 	__u64 comm;		/* string index of the process name, 0 when unknown */
 	struct strbuf msg, field;
 };
-
-static __u64 hash_bytes(const char *s, size_t len)
-{
-	__u64 h = 0xcbf29ce484222325ull;
-
-	for (size_t i = 0; i < len; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 0x100000001b3ull;
-	}
-	return h;
-}
 
 static __u64 hash_pair(__u64 a, __u64 b)
 {
@@ -157,7 +147,7 @@ static void table_done(struct table *t)
 /* Index of s[0..len) in the string table. */
 static int intern_string(struct pprof *p, const char *s, size_t len, __u64 *ret_idx)
 {
-	struct entry e = { .hash = hash_bytes(s, len), .s = s, .a = len };
+	struct entry e = { .hash = fnv1a(FNV1A_OFFSET, s, len), .s = s, .a = len };
 	__u64 id;
 	int err = table_intern(&p->strings, &e, &id);
 

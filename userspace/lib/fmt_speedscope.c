@@ -6,6 +6,7 @@
 #include "formats.h"
 #include "strbuf.h"
 #include "textenc.h"
+#include "util.h"
 
 #define NSEC_PER_SEC 1000000000u
 
@@ -30,13 +31,7 @@ struct frames {
 
 static __u64 hash_frame(const char *s, size_t len, bool root)
 {
-	__u64 h = 0xcbf29ce484222325ull;
-
-	for (size_t i = 0; i < len; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 0x100000001b3ull;
-	}
-	return (h & ~1ull) | root;
+	return (fnv1a(FNV1A_OFFSET, s, len) & ~1ull) | root;
 }
 
 static int frames_rehash(struct frames *f, size_t nr_slots)

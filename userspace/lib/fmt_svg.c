@@ -7,6 +7,7 @@
 #include "formats.h"
 #include "strbuf.h"
 #include "textenc.h"
+#include "util.h"
 
 #define SVG_WIDTH	1200
 #define XPAD		10
@@ -380,12 +381,8 @@ static int pick_shown(struct tree *t)
 
 static __u64 hash_bytes(const char *s, size_t len)
 {
-	__u64 h = 0xcbf29ce484222325ull;
+	__u64 h = fnv1a(FNV1A_OFFSET, s, len);
 
-	for (size_t i = 0; i < len; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 0x100000001b3ull;
-	}
 	return h ^ (h >> 29);
 }
 

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "profile.h"
+#include "util.h"
 
 #define NO_ID ((__u32)-1)
 
@@ -56,13 +57,8 @@ struct profile {
 
 static __u64 hash_bytes(const void *data, size_t len)
 {
-	const unsigned char *p = data;
-	__u64 h = 0xcbf29ce484222325ull;
+	__u64 h = fnv1a(FNV1A_OFFSET, data, len);
 
-	for (size_t i = 0; i < len; i++) {
-		h ^= p[i];
-		h *= 0x100000001b3ull;
-	}
 	return h ^ (h >> 29);
 }
 
@@ -76,27 +72,6 @@ static __u64 hash_ids(const __u32 *ids, size_t nr)
 		h ^= h >> 32;
 	}
 	return h;
-}
-
-static int grow_array(void **arr, size_t *cap, size_t need, size_t elem)
-{
-	size_t ncap;
-	void *n;
-
-	if (need <= *cap)
-		return 0;
-	ncap = *cap ? *cap : 16;
-	while (ncap < need) {
-		if (ncap > ((size_t)-1 / 2) / elem)
-			return -ENOMEM;
-		ncap *= 2;
-	}
-	n = realloc(*arr, ncap * elem);
-	if (!n)
-		return -ENOMEM;
-	*arr = n;
-	*cap = ncap;
-	return 0;
 }
 
 static void fill_name_slots(struct profile *p, __u32 *slots);

@@ -4,26 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "stacks.h"
-
-static int grow(void **arr, size_t *cap, size_t need, size_t elem)
-{
-	size_t ncap = *cap ? *cap : 64;
-	void *n;
-
-	if (need <= *cap)
-		return 0;
-	while (ncap < need) {
-		if (ncap > ((size_t)-1 / 4) / elem)
-			return -ENOMEM;
-		ncap *= 2;
-	}
-	n = realloc(*arr, ncap * elem);
-	if (!n)
-		return -ENOMEM;
-	*arr = n;
-	*cap = ncap;
-	return 0;
-}
+#include "util.h"
 
 void stackset__done(struct stackset *ss)
 {
@@ -72,8 +53,8 @@ int stackset__parse_folded(struct stackset *ss, const char *text, size_t len)
 		if (err)
 			break;
 		*sp = '\0';
-		if (grow((void **)&ss->stacks, &ss->cap, ss->nr + 1, sizeof(*ss->stacks)) ||
-		    grow((void **)&first, &cap_first, ss->nr + 1, sizeof(*first))) {
+		if (grow_array((void **)&ss->stacks, &ss->cap, ss->nr + 1, sizeof(*ss->stacks)) ||
+		    grow_array((void **)&first, &cap_first, ss->nr + 1, sizeof(*first))) {
 			err = -ENOMEM;
 			break;
 		}
@@ -84,7 +65,7 @@ int stackset__parse_folded(struct stackset *ss, const char *text, size_t len)
 		for (f = p;;) {
 			char *semi = strchr(f, ';');
 
-			if (grow((void **)&ss->frames, &ss->cap_frames, ss->nr_frames + 1,
+			if (grow_array((void **)&ss->frames, &ss->cap_frames, ss->nr_frames + 1,
 				 sizeof(*ss->frames))) {
 				err = -ENOMEM;
 				break;

@@ -6,6 +6,7 @@
 #include <string.h>
 #include "strbuf.h"
 #include "tables.h"
+#include "util.h"
 
 struct row {
 	char *key;		/* "name (file)" or "file:line" */
@@ -25,13 +26,7 @@ struct rows {
 
 static __u64 hash_str(const char *s)
 {
-	__u64 h = 0xcbf29ce484222325ull;
-
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 0x100000001b3ull;
-	}
-	return h;
+	return fnv1a(FNV1A_OFFSET, s, strlen(s));
 }
 
 static void rows_free(struct rows *r)

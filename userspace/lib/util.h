@@ -19,6 +19,19 @@ int parse_int_range(const char *s, long long min, long long max, long long *ret)
  */
 int parse_duration_ns(const char *s, __u64 *ret_ns);
 
+#include <stddef.h>
+
+/* FNV-1a over len bytes, continuing from h (start with FNV1A_OFFSET). */
+#define FNV1A_OFFSET 0xcbf29ce484222325ull
+#define FNV1A_PRIME  0x100000001b3ull
+__u64 fnv1a(__u64 h, const void *data, size_t len);
+
+/*
+ * Makes *arr (of *cap elements of elem bytes) hold at least need elements,
+ * doubling from 16.  Returns 0 or -ENOMEM (*arr and *cap unchanged).
+ */
+int grow_array(void **arr, size_t *cap, size_t need, size_t elem);
+
 /* Value of a hexadecimal digit, or -1. */
 int hex_digit(char c);
 
