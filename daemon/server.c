@@ -496,7 +496,8 @@ static int verb_status(struct daemon *d, struct client *c, const struct proto_re
 			   "version %s\nabi %u\nrate_hz %u\nwindow_s %llu\nretention_s %llu\n"
 			   "uptime_s %llu\ncpus_sampled %d\nprocesses_live %u\nprocesses_exited %u\n"
 			   "samples_received %llu\nsamples_unknown_pid %llu\nevents_exec %llu\n"
-			   "events_exit %llu\nevents_pyinit %llu\nrequests %llu\ncode_objects_gone %llu\n",
+			   "events_exit %llu\nevents_pyinit %llu\nrequests %llu\ncode_objects_gone %llu\n"
+			   "clients_connected %d\nclients_rejected %llu\n",
 			   PYPROFD_VERSION, PYPROF_ABI_VERSION, d->cfg.rate_hz,
 			   (unsigned long long)(d->cfg.window_ns / 1000000000ull),
 			   (unsigned long long)(d->cfg.retention_ns / 1000000000ull),
@@ -505,7 +506,8 @@ static int verb_status(struct daemon *d, struct client *c, const struct proto_re
 			   (unsigned long long)d->samples_unknown_pid,
 			   (unsigned long long)d->events_exec, (unsigned long long)d->events_exit,
 			   (unsigned long long)d->events_pyinit, (unsigned long long)d->requests,
-			   (unsigned long long)code_gone);
+			   (unsigned long long)code_gone, d->nr_clients,
+			   (unsigned long long)d->clients_rejected);
 	for (int k = 0; k < PYPROF_CNT__MAX && !r; k++)
 		r = strbuf__printf(&sb, "%s %llu\n", pyprof_counter_name(k),
 				   (unsigned long long)totals[k]);
