@@ -14,6 +14,7 @@ from pyproftest import (Daemon, Skip, WORKLOADS, Workload, frame_func, frame_lin
                         interpreters, main, need_root, test, wait_for)
 
 RATE = "199"
+HOTWARM_RATE = "499"
 
 
 def source_line(script, text):
@@ -32,8 +33,11 @@ def py_frames(stack):
 def check_hotwarm(python):
     need_root()
     script = os.path.join(WORKLOADS, "hotwarm.py")
-    with Daemon("--rate", RATE, "--window", "2") as d, Workload(python, "hotwarm.py", 60) as w:
-        st = d.wait_samples(w.pid, 1000, match="main (", timeout=60)
+    # 2000 samples: the share's sampling error is then 0.01 (one sigma), the
+    # tolerance 5 sigma.
+    with Daemon("--rate", HOTWARM_RATE, "--window", "2") as d, \
+            Workload(python, "hotwarm.py", 60) as w:
+        st = d.wait_samples(w.pid, 2000, match="main (", timeout=60)
         hot = warm = 0
         lines = {"hot": set(), "warm": set(), "main": set()}
         for stack, n in st.items():
@@ -61,10 +65,10 @@ def check_hotwarm(python):
         print("  %s: hot %d warm %d share %.3f" % (python, hot, warm, share))
         assert abs(share - 0.75) <= 0.05, "hot share %.3f, expected 0.75 +- 0.05" % share
         # Caller frames sit on their call instruction: the lines are exact.
-        assert lines["hot"] == {source_line("hotwarm.py", "return spin(3 * UNIT)")}, lines
-        assert lines["warm"] == {source_line("hotwarm.py", "return spin(UNIT)")}, lines
-        assert lines["main"] <= {source_line("hotwarm.py", "        hot()"),
-                                 source_line("hotwarm.py", "        warm()"),
+        assert lines["hot"] == {source_line("hotwarm.py", "return spin(3 * unit)")}, lines
+        assert lines["warm"] == {source_line("hotwarm.py", "return spin(unit)")}, lines
+        assert lines["main"] <= {source_line("hotwarm.py", "        hot(unit)"),
+                                 source_line("hotwarm.py", "        warm(unit)"),
                                  source_line("hotwarm.py", "while time.monotonic() < end:")}, lines
         listed = d.listed()
         minor = version_of(python)

@@ -68,17 +68,18 @@ def dump_shows_where_a_stuck_program_is():
 def lines_rank_source_lines():
     need_root()
     python = builds_311_plus()[0][1]
-    with Daemon("--rate", RATE) as d, Workload(python, "hotwarm.py", 60) as w:
-        d.wait_samples(w.pid, 500, match="hot (", timeout=30)
+    # 1500 samples: one sigma of the hot line's share is 1.1 points.
+    with Daemon("--rate", "499") as d, Workload(python, "hotwarm.py", 60) as w:
+        d.wait_samples(w.pid, 1500, match="hot (", timeout=30)
         out = d.ctl("snapshot", "--pid", str(w.pid), "--lines").stdout
         rows = out.splitlines()
         assert rows[0].split()[:2] == ["%Total", "%Own"], rows[0]
-        hot_line = source_line("hotwarm.py", "return spin(3 * UNIT)")
+        hot_line = source_line("hotwarm.py", "return spin(3 * unit)")
         row = next(r for r in rows if "hotwarm.py:%d (hot)" % hot_line in r)
         total = float(row.split()[0].rstrip("%"))
         print("  %s" % row.strip())
         assert abs(total - 75) < 6, row
-        assert row.rstrip().endswith("return spin(3 * UNIT)"), row
+        assert row.rstrip().endswith("return spin(3 * unit)"), row
         # The spin loop's own lines hold (almost) all own time.
         own_spin = sum(float(r.split()[1].rstrip("%")) for r in rows[1:] if "(spin)" in r)
         assert own_spin > 95, rows

@@ -1,11 +1,18 @@
 # Known CPU split: hot() burns 3 units for every 1 unit warm() burns, both under main().
-# A unit is a fixed number of loop iterations, not a time: the split stays exact on a
-# loaded machine, where a spin on the wall clock that loses the CPU halfway through
-# ends having spent little CPU.
+# A unit is a number of loop iterations, not a time: the split stays exact on a loaded
+# machine, where a spin on the wall clock that loses the CPU halfway through ends having
+# spent little CPU.  The unit varies at random from round to round (the split holds in
+# every round): a round of fixed length close to a multiple of the sampling period puts
+# every sample at the same point of the round, and a fixed-rate sampler then sees any
+# share it likes (0.82 instead of 0.75 was seen at 199 Hz on a machine where a round took
+# 2.5 ms).  With random rounds the samples land anywhere and the measured share carries
+# plain sampling error: sqrt(0.75 * 0.25 / samples).
+import random
 import sys
 import time
 
 UNIT = 40000
+UNITS = [random.randint(UNIT // 2, UNIT * 3 // 2) for _ in range(4096)]
 
 
 def spin(n):
@@ -15,20 +22,23 @@ def spin(n):
     return i
 
 
-def hot():
-    return spin(3 * UNIT)
+def hot(unit):
+    return spin(3 * unit)
 
 
-def warm():
-    return spin(UNIT)
+def warm(unit):
+    return spin(unit)
 
 
 def main(duration):
     end = time.monotonic() + duration
     print("ready", flush=True)
+    k = 0
     while time.monotonic() < end:
-        hot()
-        warm()
+        unit = UNITS[k % len(UNITS)]
+        k += 1
+        hot(unit)
+        warm(unit)
 
 
 if __name__ == "__main__":
