@@ -5,6 +5,7 @@ Python processes, pyprofctl to query.  Each test prints one line:
 
 import glob
 import os
+import select
 import shutil
 import signal
 import socket
@@ -200,6 +201,13 @@ class Workload:
     @property
     def pid(self):
         return self.proc.pid
+
+    def ask(self, sig, timeout=10.0):
+        """Sends sig and returns the line the workload prints in reply."""
+        self.proc.send_signal(sig)
+        ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
+        assert ready, "workload %d did not answer signal %d" % (self.pid, sig)
+        return self.proc.stdout.readline()
 
     def __exit__(self, *exc):
         if self.proc.poll() is None:
