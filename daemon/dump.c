@@ -94,6 +94,8 @@ static int dump_frames(struct pyproc *p, __u64 frame, struct strbuf *out)
 		} else if (l->frame_instr >= 0 && (size_t)l->frame_instr + 4 <= size) {
 			memcpy(&f.instr, buf + l->frame_instr, 4);
 		}
+		/* Checked now: the cache may hold a freed object's name at this address. */
+		(void)symbolize__code_fp(p, f.code, &f.code_fp);
 		err = symbolize__frame(p, &f, &name) ?:
 		      strbuf__printf(out, "    %s\n", name.buf ? name.buf : "");
 		frame = back;

@@ -168,6 +168,7 @@ int procs__proc_alive(int pid);
 /* Reads target memory; a short read is -EFAULT (the target may be exiting or corrupt). */
 int target_read(int pid, __u64 addr, void *buf, size_t len);
 /* Writes "func (file:line)" for a frame, or a bracketed marker; 0 or -ENOMEM. */
+int symbolize__code_fp(const struct pyproc *p, __u64 addr, __u32 *fp);
 int symbolize__frame(struct pyproc *p, const struct pyprof_frame *f, struct strbuf *sb);
 int symbolize__sample(struct daemon *d, const struct pyprof_sample *s, size_t size);
 void symbolize__free_codes(struct pyproc *p);

@@ -217,6 +217,22 @@ static int read_code_hdr(const struct pyproc *p, __u64 addr, struct code_hdr *h)
 	return 0;
 }
 
+/*
+ * The fingerprint of the code object at addr as it is now, as BPF would
+ * take it: a caller reading frames itself (dump) passes it on so that a
+ * cached name of a freed object whose address was reused is not used.
+ */
+int symbolize__code_fp(const struct pyproc *p, __u64 addr, __u32 *fp)
+{
+	struct code_hdr h;
+	int err = read_code_hdr(p, addr, &h);
+
+	if (err)
+		return err;
+	*fp = pyprof_code_fp((__u32)h.firstlineno, h.name_addr, h.file_addr, h.tab_addr);
+	return 0;
+}
+
 static void codeinfo_fill(struct pyproc *p, struct codeinfo *ci, const struct code_hdr *h)
 {
 	const struct pycode_layout *c = &p->info.code;

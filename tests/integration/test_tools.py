@@ -44,8 +44,9 @@ def dump_shows_where_a_stuck_program_is():
                 out = d.ctl("dump", "--pid", str(w.pid)).stdout
                 threads = out.split("\nThread ")[1:]
                 assert len(threads) == 2, out
-                main_t = next(t for t in threads if "wait_forever (" in t)
-                other = next(t for t in threads if "sleeper (" in t)
+                main_t = next((t for t in threads if "wait_forever (" in t), None)
+                other = next((t for t in threads if "sleeper (" in t), None)
+                assert main_t and other, out
                 assert "wait_forever (%s:%d)" % (script, source_line("stuck.py", "event.wait()")) \
                     in main_t, out
                 assert "main (%s:%d)" % (script, source_line("stuck.py", "    wait_forever(event)")) \
