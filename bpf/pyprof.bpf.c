@@ -411,9 +411,15 @@ int on_sample(struct bpf_perf_event_data *ctx)
 	if (nr > PYPROF_MAX_FRAMES)
 		nr = PYPROF_MAX_FRAMES;
 	size = __builtin_offsetof(struct pyprof_sample, frames) + nr * sizeof(struct pyprof_frame);
-	/* The daemon drains on a timer (every 5 ms while a process is young). */
-	flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
-									       : BPF_RB_NO_WAKEUP;
+	/*
+	 * A young process's samples wake the daemon at once: their code objects
+	 * (module bodies during imports) may be freed within a millisecond.
+	 * Others are drained on the daemon's timer or when the ring fills.
+	 */
+	if (w.fingerprint || bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
+		flags = BPF_RB_FORCE_WAKEUP;
+	else
+		flags = BPF_RB_NO_WAKEUP;
 	if (bpf_ringbuf_output(&events, s, size, flags))
 		count(PYPROF_CNT_RINGBUF_FULL);
 	else

@@ -488,8 +488,6 @@ static int run(struct daemon *d)
 				__u64 expirations;
 
 				(void)!read(d->pendfd, &expirations, sizeof(expirations));
-				/* Samples of young processes first: they may exit any moment. */
-				(void)ring_buffer__consume(d->rb);
 				procs__retry_pending(d);
 				procs__fast_poll(d);
 			} else if (tag == TAG_RING) {

@@ -310,14 +310,13 @@ static bool is_candidate(const struct procmap *m, const char *exe)
 }
 
 /*
- * A fast timer runs while there is something to look at soon: a process
- * waiting for its libpython to be mapped, or a young process whose samples
- * must be named before it exits.
+ * A fast timer runs while a process waits for its libpython to be mapped.
+ * (Young processes need none: each of their samples wakes the daemon.)
  */
 void procs__fast_poll(struct daemon *d)
 {
 	struct itimerspec its = { 0 };
-	bool on = d->pending || now_ns() < d->young_until_ns;
+	bool on = d->pending;
 
 	if (on == d->fast_poll_on || d->pendfd < 0)
 		return;
@@ -500,9 +499,6 @@ int procs__discover(struct daemon *d, int pid, enum discover_how how)
 
 		p->runtime_addr = bias + p->info.runtime_vaddr;
 		cfg.fp_until_ns = young_until_ns(start);
-		if (cfg.fp_until_ns > d->young_until_ns)
-			d->young_until_ns = cfg.fp_until_ns;
-		procs__fast_poll(d);
 		cfg.runtime_addr = p->runtime_addr;
 		err = bpf_map_update_elem(bpf_map__fd(d->skel->maps.procs), &pid, &cfg, BPF_ANY);
 		if (err) {

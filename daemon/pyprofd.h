@@ -15,7 +15,7 @@
 #define PYPROFD_RESCAN_MS	5000	/* full /proc rescan, catches what events missed */
 #define PYPROFD_PENDING_MS	3000	/* how long to wait for libpython to be mapped after exec */
 #define PYPROFD_PENDING_POLL_MS	5	/* how often to look meanwhile */
-#define PYPROFD_YOUNG_MS	5000	/* younger processes: fingerprints, fast drain */
+#define PYPROFD_YOUNG_MS	5000	/* younger processes: fingerprints, a wakeup per sample */
 #define PYPROFD_DEFAULT_GROUP	"pyprof"	/* members see every process, like root */
 #define PYPROFD_MAX_CLIENTS	64
 #define PYPROFD_MAX_CLIENTS_UID	16	/* clients at once per peer uid */
@@ -117,7 +117,6 @@ struct daemon {
 	__u64 clients_rejected, requests, request_errors;
 	__u64 discovered[DISCOVER__MAX];
 	__u64 state_written;		/* next window index to save */
-	__u64 young_until_ns;		/* some process is young until then */
 	bool fast_poll_on;		/* pendfd armed */
 	__u64 state_write_errors, state_files_bad;
 };
@@ -154,7 +153,7 @@ struct pyproc *procs__restore(struct daemon *d, int pid, __u64 start);
 void procs__exited(struct daemon *d, int pid, __u64 ts);
 void procs__rescan(struct daemon *d);
 void procs__retry_pending(struct daemon *d);
-/* Arms or disarms the fast timer (pending processes, young processes). */
+/* Arms or disarms the fast timer (processes waiting for libpython). */
 void procs__fast_poll(struct daemon *d);
 void procs__expire(struct daemon *d);
 void procs__free_all(struct daemon *d);

@@ -1,4 +1,4 @@
-# Lives about a quarter of a second, all of it in short_burst().
+# Lives about 200 ms, all of it in short_burst().
 import time
 
 
@@ -10,4 +10,4 @@ def short_burst(seconds):
     return x
 
 
-short_burst(0.25)
+short_burst(0.2)
