@@ -73,10 +73,8 @@ def unsupported_versions_have_reasons():
                     w.__exit__(None, None, None)
 
 
-@test
-def short_lived_processes_are_named():
-    """A process of 200 ms is profiled and symbolized though it has exited when asked."""
-    need_root()
+def short_lived_pythons():
+    """Debian's static 3.11 and a shared-libpython build: both ways of starting."""
     pythons = [python for _, python in interpreters(11)[:1]]
     try:
         pythons.append(shared_libpython()[0])
@@ -84,17 +82,30 @@ def short_lived_processes_are_named():
         pass
     if not pythons:
         raise Skip("no CPython 3.11")
+    return pythons
+
+
+def run_to_exit(d, python, script):
+    """Runs a workload to its end; returns its pid and its profile, asked after the exit."""
+    p = subprocess.Popen([python, os.path.join(WORKLOADS, script)])
+    assert p.wait(60) == 0
+    wait_for(lambda: d.listed(all_=True).get(p.pid, ("", ""))[1] == "exited",
+             timeout=10, what="pid %d to be listed as exited" % p.pid)
+    return p.pid, d.snapshot(p.pid)
+
+
+@test
+def short_lived_processes_are_named():
+    """A process of 200 ms is profiled and symbolized though it has exited when asked."""
+    need_root()
+    pythons = short_lived_pythons()
     with Daemon("--rate", RATE) as d:
         for python in pythons:
-            p = subprocess.Popen([python, os.path.join(WORKLOADS, "short.py")])
-            assert p.wait(30) == 0
-            wait_for(lambda: d.listed(all_=True).get(p.pid, ("", ""))[1] == "exited",
-                     timeout=10, what="pid %d to be listed as exited" % p.pid)
-            st = d.snapshot(p.pid)
+            pid, st = run_to_exit(d, python, "short.py")
             total = sum(st.values())
             burst = samples_with(st, "short_burst")
             print("  %s: pid %d, %d samples, %d in short_burst, %d unknown"
-                  % (python, p.pid, total, burst, unknown(st)))
+                  % (python, pid, total, burst, unknown(st)))
             # 200 ms at 199 Hz is ~40 samples.
             assert total >= 20, st
             assert burst >= total * 0.6, st
@@ -105,26 +116,16 @@ def short_lived_processes_are_named():
 def module_bodies_are_named_during_imports():
     """Module bodies are freed when their import ends: each is named while it exists."""
     need_root()
-    pythons = [python for _, python in interpreters(11)[:1]]
-    try:
-        pythons.append(shared_libpython()[0])
-    except Skip:
-        pass
-    if not pythons:
-        raise Skip("no CPython 3.11")
+    pythons = short_lived_pythons()
     with Daemon("--rate", RATE) as d:
         for python in pythons:
-            p = subprocess.Popen([python, os.path.join(WORKLOADS, "imports.py")])
-            assert p.wait(60) == 0
-            wait_for(lambda: d.listed(all_=True).get(p.pid, ("", ""))[1] == "exited",
-                     timeout=10, what="pid %d to be listed as exited" % p.pid)
-            st = d.snapshot(p.pid)
+            pid, st = run_to_exit(d, python, "imports.py")
             # Samples in the import loop: a named body, or an unknown in its place.
             loop = {s: n for s, n in st.items() if "imports.py:" in s and "_find_and_load" in s}
             named = sum(n for s, n in loop.items() if "<module> (" in s and "pyprof_mod_" in s)
             lost = sum(n for s, n in loop.items() if "[python: unknown code object]" in s)
             print("  %s: pid %d, %d samples importing, %d in a named module body, %d unknown"
-                  % (python, p.pid, sum(loop.values()), named, lost))
+                  % (python, pid, sum(loop.values()), named, lost))
             # 100 bodies of 3 ms at 199 Hz: ~60 samples.
             assert named >= 30, st
             assert lost <= (named + lost) * 0.1, st
