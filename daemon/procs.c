@@ -19,6 +19,7 @@
 #include "procmaps.h"
 #include "profile.h"
 #include "pyprofd.h"
+#include "util.h"
 
 #define INTERP_FILES_MAX 4096
 
@@ -559,20 +560,9 @@ static bool seen_before(const struct seen_set *s, int pid, __u64 start)
 
 static void seen_add(struct seen_set *s, int pid, __u64 start)
 {
-	if (s->nr == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 1024;
-		int *np = realloc(s->pid, cap * sizeof(*np));
-		__u64 *ns;
-
-		if (!np)
-			return;
-		s->pid = np;
-		ns = realloc(s->start, cap * sizeof(*ns));
-		if (!ns)
-			return;
-		s->start = ns;
-		s->cap = cap;
-	}
+	if (grow_array((void **)&s->pid, &s->cap_pid, s->nr + 1, sizeof(*s->pid)) ||
+	    grow_array((void **)&s->start, &s->cap_start, s->nr + 1, sizeof(*s->start)))
+		return;
 	s->pid[s->nr] = pid;
 	s->start[s->nr] = start;
 	s->nr++;

@@ -91,7 +91,7 @@ struct pending {
 struct seen_set {
 	int *pid;
 	__u64 *start;
-	size_t nr, cap;
+	size_t nr, cap_pid, cap_start;
 };
 
 struct daemon {

@@ -463,15 +463,8 @@ static size_t index_stacks(const struct strbuf *text, struct stack_count **ret)
 			nl = end;
 		sp = memrchr(p, ' ', (size_t)(nl - p));
 		if (sp && sp > p) {
-			if (nr == cap) {
-				struct stack_count *nv;
-
-				cap = cap ? cap * 2 : 256;
-				nv = realloc(v, cap * sizeof(*nv));
-				if (!nv)
-					break;
-				v = nv;
-			}
+			if (grow_array((void **)&v, &cap, nr + 1, sizeof(*v)))
+				break;
 			v[nr].stack = p;
 			v[nr].len = (size_t)(sp - p);
 			v[nr].count = strtoull(sp + 1, NULL, 10);

@@ -72,18 +72,8 @@ static int intern(struct frames *f, const struct frame_parts *fp, size_t *ret)
 			return 0;
 		}
 	}
-	if (f->nr == f->cap) {
-		size_t cap = f->cap ? f->cap * 2 : 256;
-		struct frame_parts *p;
-
-		if (cap > (size_t)-1 / 2 / sizeof(*p))
-			return -ENOMEM;
-		p = realloc(f->parts, cap * sizeof(*p));
-		if (!p)
-			return -ENOMEM;
-		f->parts = p;
-		f->cap = cap;
-	}
+	if (grow_array((void **)&f->parts, &f->cap, f->nr + 1, sizeof(*f->parts)))
+		return -ENOMEM;
 	f->parts[f->nr] = *fp;
 	f->slots[s] = ++f->nr;
 	*ret = f->nr - 1;

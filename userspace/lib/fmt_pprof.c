@@ -123,15 +123,8 @@ static int table_intern(struct table *t, const struct entry *e, __u64 *ret_id)
 			return 0;
 		}
 	}
-	if (t->nr == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 256;
-		struct entry *items = reallocarray(t->items, cap, sizeof(*items));
-
-		if (!items)
-			return -ENOMEM;
-		t->items = items;
-		t->cap = cap;
-	}
+	if (grow_array((void **)&t->items, &t->cap, t->nr + 1, sizeof(*t->items)))
+		return -ENOMEM;
 	t->items[t->nr++] = *e;
 	t->slots[s] = t->nr;
 	*ret_id = t->nr;

@@ -69,15 +69,8 @@ static int frames_intern(struct frames *f, const char *name, bool root, size_t *
 			return 0;
 		}
 	}
-	if (f->nr == f->cap) {
-		size_t cap = f->cap ? f->cap * 2 : 256;
-		struct frame_key *items = reallocarray(f->items, cap, sizeof(*items));
-
-		if (!items)
-			return -ENOMEM;
-		f->items = items;
-		f->cap = cap;
-	}
+	if (grow_array((void **)&f->items, &f->cap, f->nr + 1, sizeof(*f->items)))
+		return -ENOMEM;
 	f->items[f->nr] = (struct frame_key){ .name = name, .len = len, .hash = h };
 	f->slots[s] = ++f->nr;
 	*ret_idx = f->nr - 1;

@@ -254,18 +254,8 @@ static int cmp_stack(const void *a, const void *b)
 
 static int add_node(struct tree *t, const char *name, size_t parent, size_t depth)
 {
-	if (t->nr == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 256;
-		struct node *n;
-
-		if (cap > (size_t)-1 / 2 / sizeof(*n))
-			return -ENOMEM;
-		n = realloc(t->nodes, cap * sizeof(*n));
-		if (!n)
-			return -ENOMEM;
-		t->nodes = n;
-		t->cap = cap;
-	}
+	if (grow_array((void **)&t->nodes, &t->cap, t->nr + 1, sizeof(*t->nodes)))
+		return -ENOMEM;
 	t->nodes[t->nr++] = (struct node){ .name = name, .parent = parent, .depth = depth };
 	return 0;
 }

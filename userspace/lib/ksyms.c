@@ -38,27 +38,10 @@ static int ksym_cmp(const void *pa, const void *pb)
 
 static int add_sym(struct ksyms *ks, __u64 addr, const char *name, size_t len)
 {
-	if (ks->nr == ks->cap) {
-		size_t cap = ks->cap ? ks->cap * 2 : 4096;
-		struct ksym *tmp = reallocarray(ks->syms, cap, sizeof(*tmp));
-
-		if (!tmp)
-			return -ENOMEM;
-		ks->syms = tmp;
-		ks->cap = cap;
-	}
-	if (len + 1 > ks->names_cap - ks->names_len) {
-		size_t cap = ks->names_cap ? ks->names_cap : 256 * 1024;
-		char *tmp;
-
-		while (len + 1 > cap - ks->names_len)
-			cap *= 2;
-		tmp = realloc(ks->names, cap);
-		if (!tmp)
-			return -ENOMEM;
-		ks->names = tmp;
-		ks->names_cap = cap;
-	}
+	if (grow_array((void **)&ks->syms, &ks->cap, ks->nr + 1, sizeof(*ks->syms)))
+		return -ENOMEM;
+	if (grow_array((void **)&ks->names, &ks->names_cap, ks->names_len + len + 1, 1))
+		return -ENOMEM;
 	memcpy(ks->names + ks->names_len, name, len);
 	ks->names[ks->names_len + len] = '\0';
 	ks->syms[ks->nr].addr = addr;

@@ -96,16 +96,9 @@ int procmaps__parse(const char *text, size_t len, struct procmaps *pm)
 		err = parse_line(p, eol, &m);
 		if (err)
 			return err;
-		if (pm->nr == pm->cap) {
-			size_t cap = pm->cap ? pm->cap * 2 : 64;
-			struct procmap *tmp = reallocarray(pm->maps, cap, sizeof(*tmp));
-
-			if (!tmp) {
-				free(m.path);
-				return -ENOMEM;
-			}
-			pm->maps = tmp;
-			pm->cap = cap;
+		if (grow_array((void **)&pm->maps, &pm->cap, pm->nr + 1, sizeof(*pm->maps))) {
+			free(m.path);
+			return -ENOMEM;
 		}
 		pm->maps[pm->nr++] = m;
 		p = nl ? nl + 1 : end;

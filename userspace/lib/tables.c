@@ -71,15 +71,8 @@ static struct row *row_get(struct rows *r, const char *key, const char *label, s
 	for (s = hash_str(key) & (r->nslots - 1); r->slots[s]; s = (s + 1) & (r->nslots - 1))
 		if (strcmp(r->v[r->slots[s] - 1].key, key) == 0)
 			return &r->v[r->slots[s] - 1];
-	if (r->nr == r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 64;
-		struct row *nv = realloc(r->v, cap * sizeof(*nv));
-
-		if (!nv)
-			return NULL;
-		r->v = nv;
-		r->cap = cap;
-	}
+	if (grow_array((void **)&r->v, &r->cap, r->nr + 1, sizeof(*r->v)))
+		return NULL;
 	row = &r->v[r->nr];
 	memset(row, 0, sizeof(*row));
 	row->key = strdup(key);
