@@ -40,23 +40,9 @@ static bool same_parts(const struct frame_parts *a, const struct frame_parts *b)
 	       (!a->file || (a->file_len == b->file_len && !memcmp(a->file, b->file, a->file_len)));
 }
 
-static int rehash(struct frames *f, size_t nr_slots)
+static __u64 parts_hash_at(const void *ctx, size_t i)
 {
-	size_t *slots = calloc(nr_slots, sizeof(*slots));
-
-	if (!slots)
-		return -ENOMEM;
-	for (size_t i = 0; i < f->nr; i++) {
-		size_t s = hash_parts(&f->parts[i]) & (nr_slots - 1);
-
-		while (slots[s])
-			s = (s + 1) & (nr_slots - 1);
-		slots[s] = i + 1;
-	}
-	free(f->slots);
-	f->slots = slots;
-	f->nr_slots = nr_slots;
-	return 0;
+	return hash_parts(&((const struct frames *)ctx)->parts[i]);
 }
 
 /* Stores the index of fp in *ret, adding it when it is new. */
@@ -64,7 +50,7 @@ static int intern(struct frames *f, const struct frame_parts *fp, size_t *ret)
 {
 	size_t s;
 
-	if ((f->nr + 1) * 2 > f->nr_slots && rehash(f, f->nr_slots ? f->nr_slots * 2 : 256))
+	if (slots__reserve(&f->slots, &f->nr_slots, f->nr, parts_hash_at, f))
 		return -ENOMEM;
 	for (s = hash_parts(fp) & (f->nr_slots - 1); f->slots[s]; s = (s + 1) & (f->nr_slots - 1)) {
 		if (same_parts(&f->parts[f->slots[s] - 1], fp)) {

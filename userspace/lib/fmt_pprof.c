@@ -91,31 +91,16 @@ static bool entry_eq(const struct entry *x, const struct entry *y)
 	return x->b == y->b;
 }
 
-static int table_rehash(struct table *t, size_t nr_slots)
+static __u64 entry_hash_at(const void *ctx, size_t i)
 {
-	size_t *slots = calloc(nr_slots, sizeof(*slots));
-
-	if (!slots)
-		return -ENOMEM;
-	for (size_t id = 1; id <= t->nr; id++) {
-		size_t s = t->items[id - 1].hash & (nr_slots - 1);
-
-		while (slots[s])
-			s = (s + 1) & (nr_slots - 1);
-		slots[s] = id;
-	}
-	free(t->slots);
-	t->slots = slots;
-	t->nr_slots = nr_slots;
-	return 0;
+	return ((const struct table *)ctx)->items[i].hash;
 }
 
 static int table_intern(struct table *t, const struct entry *e, __u64 *ret_id)
 {
 	size_t s;
 
-	if ((t->nr + 1) * 4 > t->nr_slots * 3 &&
-	    table_rehash(t, t->nr_slots ? t->nr_slots * 2 : 256))
+	if (slots__reserve(&t->slots, &t->nr_slots, t->nr, entry_hash_at, t))
 		return -ENOMEM;
 	for (s = e->hash & (t->nr_slots - 1); t->slots[s]; s = (s + 1) & (t->nr_slots - 1)) {
 		if (entry_eq(&t->items[t->slots[s] - 1], e)) {

@@ -34,23 +34,9 @@ static __u64 hash_frame(const char *s, size_t len, bool root)
 	return (fnv1a(FNV1A_OFFSET, s, len) & ~1ull) | root;
 }
 
-static int frames_rehash(struct frames *f, size_t nr_slots)
+static __u64 frame_hash_at(const void *ctx, size_t i)
 {
-	size_t *slots = calloc(nr_slots, sizeof(*slots));
-
-	if (!slots)
-		return -ENOMEM;
-	for (size_t i = 0; i < f->nr; i++) {
-		size_t s = f->items[i].hash & (nr_slots - 1);
-
-		while (slots[s])
-			s = (s + 1) & (nr_slots - 1);
-		slots[s] = i + 1;
-	}
-	free(f->slots);
-	f->slots = slots;
-	f->nr_slots = nr_slots;
-	return 0;
+	return ((const struct frames *)ctx)->items[i].hash;
 }
 
 static int frames_intern(struct frames *f, const char *name, bool root, size_t *ret_idx)
@@ -58,8 +44,7 @@ static int frames_intern(struct frames *f, const char *name, bool root, size_t *
 	size_t len = strlen(name), s;
 	__u64 h = hash_frame(name, len, root);
 
-	if ((f->nr + 1) * 4 > f->nr_slots * 3 &&
-	    frames_rehash(f, f->nr_slots ? f->nr_slots * 2 : 256))
+	if (slots__reserve(&f->slots, &f->nr_slots, f->nr, frame_hash_at, f))
 		return -ENOMEM;
 	for (s = h & (f->nr_slots - 1); f->slots[s]; s = (s + 1) & (f->nr_slots - 1)) {
 		const struct frame_key *k = &f->items[f->slots[s] - 1];

@@ -40,23 +40,9 @@ static void rows_free(struct rows *r)
 	free(r->slots);
 }
 
-static int rows_rehash(struct rows *r, size_t n)
+static __u64 row_hash_at(const void *ctx, size_t i)
 {
-	size_t *slots = calloc(n, sizeof(*slots));
-
-	if (!slots)
-		return -ENOMEM;
-	for (size_t i = 0; i < r->nr; i++) {
-		size_t s = hash_str(r->v[i].key) & (n - 1);
-
-		while (slots[s])
-			s = (s + 1) & (n - 1);
-		slots[s] = i + 1;
-	}
-	free(r->slots);
-	r->slots = slots;
-	r->nslots = n;
-	return 0;
+	return hash_str(((const struct rows *)ctx)->v[i].key);
 }
 
 /* The row for key, added (with copies of label and file) if new; NULL on ENOMEM. */
@@ -66,7 +52,7 @@ static struct row *row_get(struct rows *r, const char *key, const char *label, s
 	struct row *row;
 	size_t s;
 
-	if ((r->nr + 1) * 2 > r->nslots && rows_rehash(r, r->nslots ? r->nslots * 2 : 256))
+	if (slots__reserve(&r->slots, &r->nslots, r->nr, row_hash_at, r))
 		return NULL;
 	for (s = hash_str(key) & (r->nslots - 1); r->slots[s]; s = (s + 1) & (r->nslots - 1))
 		if (strcmp(r->v[r->slots[s] - 1].key, key) == 0)

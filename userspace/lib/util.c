@@ -84,6 +84,32 @@ __u64 fnv1a(__u64 h, const void *data, size_t len)
 	return h;
 }
 
+int slots__reserve(size_t **slots, size_t *nr_slots, size_t nr,
+		   __u64 (*hash)(const void *ctx, size_t i), const void *ctx)
+{
+	size_t n = *nr_slots ? *nr_slots * 2 : 256;
+	size_t *v;
+
+	if ((nr + 1) * 4 <= *nr_slots * 3)
+		return 0;
+	if (n > (size_t)-1 / sizeof(*v))
+		return -ENOMEM;
+	v = calloc(n, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < nr; i++) {
+		size_t s = hash(ctx, i) & (n - 1);
+
+		while (v[s])
+			s = (s + 1) & (n - 1);
+		v[s] = i + 1;
+	}
+	free(*slots);
+	*slots = v;
+	*nr_slots = n;
+	return 0;
+}
+
 int grow_array(void **arr, size_t *cap, size_t need, size_t elem)
 {
 	size_t ncap;

@@ -32,6 +32,16 @@ __u64 fnv1a(__u64 h, const void *data, size_t len);
  */
 int grow_array(void **arr, size_t *cap, size_t need, size_t elem);
 
+/*
+ * An open-addressing index over an array its caller keeps: *slots holds
+ * 1-based item numbers (0 = empty) in a power-of-two table probed linearly.
+ * Makes room for item nr + 1: past 3/4 full, rebuilds the table twice as
+ * large (256 at first) from hash(ctx, i) of items 0 .. nr - 1.
+ * Returns 0 or -ENOMEM (the table unchanged).
+ */
+int slots__reserve(size_t **slots, size_t *nr_slots, size_t nr,
+		   __u64 (*hash)(const void *ctx, size_t i), const void *ctx);
+
 /* Value of a hexadecimal digit, or -1. */
 int hex_digit(char c);
 
