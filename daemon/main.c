@@ -2,6 +2,7 @@
 /* pyprofd: system-wide CPU profiler daemon for Python processes. */
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <linux/perf_event.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -346,6 +347,12 @@ static int setup(struct daemon *d)
 	int err;
 
 	libbpf_set_print(libbpf_print);
+	/*
+	 * Replies of megabytes are built and freed all the time: a fixed mmap
+	 * threshold gives their memory back when they are sent (glibc's sliding
+	 * one would move them onto the heap, which keeps what it grew to).
+	 */
+	(void)mallopt(M_MMAP_THRESHOLD, 256 * 1024);
 	d->start_ns = now_ns();
 	d->last_rescan_ns = d->last_expire_ns = d->start_ns;
 

@@ -98,6 +98,13 @@ static int read_stat(int pid, char *comm, size_t commsz, __u64 *ret_start)
 	return 0;
 }
 
+int procs__start_time(int pid, __u64 *ret_start)
+{
+	char comm[PYPROF_COMM_LEN + 1];
+
+	return read_stat(pid, comm, sizeof(comm), ret_start);
+}
+
 /*
  * Monotonic time (the BPF clock) until which a process counts as young.
  * starttime is in clock ticks on the boot clock, which also counts suspend:
@@ -118,28 +125,61 @@ static __u64 young_until_ns(__u64 start_ticks)
 	return age < young ? now_ns() + (young - age) : 0;
 }
 
-/* Real and effective uid from /proc/PID/status. */
-static int read_uids(int pid, __u32 *ret_ruid, __u32 *ret_euid)
+/* The four ids of a "Uid:" or "Gid:" line of /proc/PID/status: real, effective, saved, fs. */
+static bool status_ids(const char *line, const char *key, __u32 ids[4])
 {
+	unsigned int v[4];
+	size_t k = strlen(key);
+
+	if (strncmp(line, key, k) != 0 || sscanf(line + k, "%u %u %u %u", &v[0], &v[1], &v[2], &v[3]) != 4)
+		return false;
+	for (int i = 0; i < 4; i++)
+		ids[i] = v[i];
+	return true;
+}
+
+int procs__read_owner(int pid, __u32 *ret_uid)
+{
+	__u32 uid[4], gid[4];
 	char path[64], line[256];
-	unsigned int r, e;
+	bool have_uid = false, have_gid = false;
+	struct stat st;
 	FILE *f;
-	int err = -EINVAL;
+	int err = 0;
 
 	snprintf(path, sizeof(path), "/proc/%d/status", pid);
 	f = fopen(path, "re");
 	if (!f)
 		return errno == ENOENT ? -ESRCH : -errno;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "Uid: %u %u", &r, &e) == 2) {
-			*ret_ruid = r;
-			*ret_euid = e;
-			err = 0;
-			break;
-		}
+	while (fgets(line, sizeof(line), f) && !(have_uid && have_gid)) {
+		have_uid = have_uid || status_ids(line, "Uid:", uid);
+		have_gid = have_gid || status_ids(line, "Gid:", gid);
 	}
+	/*
+	 * A process that is not dumpable (it exec'd a set-id program, or changed
+	 * its credentials) has its /proc files owned by root (not /proc/PID
+	 * itself, a directory: that keeps the euid).  Asked of the file just
+	 * read, so a pid reused in between cannot lend its owner.
+	 */
+	if (!have_uid || !have_gid)
+		err = -EINVAL;
+	else if (fstat(fileno(f), &st) < 0)
+		err = -errno;
 	fclose(f);
-	return err;
+	if (err)
+		return err;
+	/*
+	 * As the kernel decides PTRACE_MODE_READ (what process_vm_readv and
+	 * /proc/PID/mem need): a caller without CAP_SYS_PTRACE needs its uid to
+	 * be the target's real, effective and saved uid, likewise for gids, and
+	 * the target dumpable.  Set-id processes are root's to see.
+	 */
+	if (uid[0] == uid[1] && uid[1] == uid[2] && gid[0] == gid[1] && gid[1] == gid[2] &&
+	    st.st_uid == uid[1])
+		*ret_uid = uid[0];
+	else
+		*ret_uid = PYPROFD_UID_NONE;
+	return 0;
 }
 
 static int needed_is_libpython(const char *name, void *ctx)
@@ -427,6 +467,7 @@ int procs__discover(struct daemon *d, int pid, enum discover_how how)
 	char comm[PYPROF_COMM_LEN + 1], path[64], exe[PATH_MAX];
 	struct pyproc *p = NULL, *old;
 	__u64 start = 0, bias = 0;
+	struct stat exe_st;
 	ssize_t n;
 	int err;
 
@@ -443,7 +484,7 @@ int procs__discover(struct daemon *d, int pid, enum discover_how how)
 
 	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
 	n = readlink(path, exe, sizeof(exe) - 1);
-	if (n <= 0)
+	if (n <= 0 || stat(path, &exe_st) < 0)
 		return -ENOENT; /* kernel thread, or gone */
 	exe[n] = '\0';
 	err = procmaps__read("/proc", pid, &pm);
@@ -486,11 +527,13 @@ int procs__discover(struct daemon *d, int pid, enum discover_how how)
 		}
 	}
 	p->restored = false;
-	if (read_uids(pid, &p->ruid, &p->euid) < 0)
-		p->ruid = p->euid = 0; /* root-only: safe if the process is already gone */
+	if (procs__read_owner(pid, &p->uid) < 0)
+		p->uid = PYPROFD_UID_NONE; /* privileged only: safe if the process is already gone */
 	snprintf(p->comm, sizeof(p->comm), "%s", comm);
 	free(p->exe);
 	p->exe = strdup(exe); /* NULL on ENOMEM: listed without one */
+	p->exe_dev = exe_st.st_dev;
+	p->exe_ino = exe_st.st_ino;
 	p->info = found->info;
 	p->live = true;
 	p->exit_ts = 0;
@@ -539,6 +582,24 @@ void procs__exited(struct daemon *d, int pid, __u64 ts)
 	/* Code objects die with the process; the history keeps the names. */
 	symbolize__free_codes(p);
 	log_msg(d, LOG_DEBUG, "pid %d '%s' exited", pid, p->comm);
+}
+
+struct pyproc *procs__check_live(struct daemon *d, int pid)
+{
+	struct pyproc *p = procs__find_live(d, pid);
+	char path[64];
+	struct stat st;
+
+	if (!p)
+		return NULL;
+	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+	/* Gone (its exit event is on its way) or still the image it was found as. */
+	if (stat(path, &st) < 0 || (st.st_dev == p->exe_dev && st.st_ino == p->exe_ino))
+		return p;
+	log_msg(d, LOG_DEBUG, "pid %d '%s' runs another program now", pid, p->comm);
+	procs__exited(d, pid, now_ns());
+	(void)procs__discover(d, pid, DISCOVER_EXEC);
+	return procs__find_live(d, pid);
 }
 
 static bool seen_before(const struct seen_set *s, int pid, __u64 start)
@@ -596,7 +657,7 @@ void procs__rescan(struct daemon *d)
 			continue;
 		if (read_stat((int)pid, comm, sizeof(comm), &start))
 			continue;
-		if (seen_before(&d->not_python, (int)pid, start) || procs__find_live(d, (int)pid)) {
+		if (seen_before(&d->not_python, (int)pid, start) || procs__check_live(d, (int)pid)) {
 			seen_add(&next, (int)pid, start);
 			continue;
 		}

@@ -18,12 +18,23 @@
 #define PYPROFD_YOUNG_MS	5000	/* younger processes: fingerprints, a wakeup per sample */
 #define PYPROFD_DEFAULT_GROUP	"pyprof"	/* members see every process, like root */
 #define PYPROFD_MAX_CLIENTS	64
+#define PYPROFD_RESERVED_CLIENTS 8	/* of those, only root and the group may take */
 #define PYPROFD_MAX_CLIENTS_UID	16	/* clients at once per peer uid */
-#define PYPROFD_CLIENT_IDLE_MS	10000	/* a client must send its request within this */
+#define PYPROFD_CLIENT_IDLE_MS	10000	/* to send the request and read the reply */
+#define PYPROFD_CLIENT_RUSH_MS	1000	/* to send the request, with half the slots taken */
+/*
+ * Reply bytes built but not yet read by their clients: per unprivileged uid,
+ * for all unprivileged clients, and in all.  A request over its budget is
+ * refused (EBUSY) before its reply is built.
+ */
+#define PYPROFD_REPLY_MAX_UID	 (32u << 20)
+#define PYPROFD_REPLY_MAX_UNPRIV (192u << 20)
+#define PYPROFD_REPLY_MAX_TOTAL	 (256u << 20)
 #define PYPROFD_MAX_STACKS	65536	/* distinct stacks per process per window */
 #define PYPROFD_MAX_FRAMES	262144	/* distinct frame names per process */
 #define PYPROFD_CODE_CACHE_MAX	65536	/* code objects cached per process */
 #define PYPROFD_PROC_BUCKETS	1024
+#define PYPROFD_UID_NONE	((__u32)-1)	/* no unprivileged client may see it */
 
 #define PYPROFD_MAX_PROBE_PATHS 64
 
@@ -64,7 +75,12 @@ struct pyproc {
 	__u64 start_time;		/* /proc/PID/stat starttime, tells pid reuse apart */
 	char comm[PYPROF_COMM_LEN + 1];
 	char *exe;
-	__u32 ruid, euid;		/* owners: a client with either uid sees the process */
+	__u64 exe_dev, exe_ino;		/* the program it was found running */
+	/*
+	 * The one unprivileged uid that may see the process (procs__read_owner()),
+	 * or PYPROFD_UID_NONE.  Re-read for live processes on every request.
+	 */
+	__u32 uid;
 	struct pyinterp_info info;
 	__u64 runtime_addr;
 	bool live;
@@ -114,7 +130,7 @@ struct daemon {
 	int nr_clients;
 	/* Daemon-side counters. */
 	__u64 samples_in, samples_unknown_pid, events_exec, events_exit, events_pyinit;
-	__u64 clients_rejected, requests, request_errors;
+	__u64 clients_rejected, requests, request_errors, replies_refused;
 	__u64 discovered[DISCOVER__MAX];
 	__u64 state_written;		/* next window index to save */
 	bool fast_poll_on;		/* pendfd armed */
@@ -143,6 +159,12 @@ void log_msg(struct daemon *d, int prio, const char *fmt, ...) __attribute__((fo
 
 /* procs.c */
 struct pyproc *procs__find_live(struct daemon *d, int pid);
+/*
+ * procs__find_live(), after checking that the process still runs the program
+ * it was found running: one that exec'd (an exec event lost, or not read
+ * yet) is handled as the exec event would have been.
+ */
+struct pyproc *procs__check_live(struct daemon *d, int pid);
 int procs__discover(struct daemon *d, int pid, enum discover_how how);
 void procs__probe_paths(struct daemon *d, const char *const *paths, size_t n);
 /*
@@ -158,6 +180,14 @@ void procs__fast_poll(struct daemon *d);
 void procs__expire(struct daemon *d);
 void procs__free_all(struct daemon *d);
 int procs__proc_alive(int pid);
+/* starttime of /proc/PID/stat (clock ticks after boot): 0, -ESRCH or -EINVAL. */
+int procs__start_time(int pid, __u64 *ret_start);
+/*
+ * The uid of the only users besides root and the group who may read process
+ * pid, decided as the kernel decides ptrace read access; PYPROFD_UID_NONE
+ * for a set-id or otherwise non-dumpable process.  0, -ESRCH, -errno.
+ */
+int procs__read_owner(int pid, __u32 *ret_uid);
 /* Iterates over every process record (live and exited). */
 #define procs__for_each(d, p)                                                                      \
 	for (size_t _b = 0; _b < PYPROFD_PROC_BUCKETS; _b++)                                       \

@@ -35,6 +35,7 @@ struct client {
 	size_t out_off;
 	bool replying;
 	bool draining;		/* reply sent: discarding input until the client hangs up */
+	__u64 accepted_ns;
 	__u64 deadline_ns;
 	struct client *next;
 };
@@ -206,9 +207,22 @@ static int reply_ok(struct client *c, struct strbuf *payload)
 	return 0;
 }
 
-static bool can_see(const struct client *c, const struct pyproc *p)
+/*
+ * Root and the group see every process; anyone else the processes the kernel
+ * would let them read (procs__read_owner()), decided again at each request
+ * for a live process: its credentials may have changed since discovery.  A
+ * process whose owner changed is nobody's from then on, history included
+ * (and a pid reused before its exit event was read lends no owner).
+ */
+static bool can_see(const struct client *c, struct pyproc *p)
 {
-	return c->privileged || c->uid == p->ruid || c->uid == p->euid;
+	__u32 uid;
+
+	if (c->privileged)
+		return true;
+	if (p->live && procs__read_owner(p->pid, &uid) == 0 && uid != p->uid)
+		p->uid = PYPROFD_UID_NONE;
+	return p->uid != PYPROFD_UID_NONE && p->uid == c->uid;
 }
 
 static const char *proc_state(const struct pyproc *p)
@@ -287,16 +301,35 @@ static bool pid_request(struct client *c, const struct proto_request *req,
 	return true;
 }
 
-/* The error for a pid the client may not see, that is not Python, or that is gone. */
-static void reply_no_process(struct client *c, __u64 pid, bool hidden, const char *gone)
+/*
+ * The error for a pid the client may not see, that is not Python, or that is
+ * gone.  An unprivileged client gets one answer for "not there" and "not
+ * yours", so that it cannot tell which pids are other users' Python
+ * processes; a process of its own that is not Python is still named so.
+ */
+static void reply_no_process(struct client *c, __u64 pid, const char *gone)
 {
-	if (hidden)
-		reply_err(c, EACCES, "process %llu belongs to another user", (unsigned long long)pid);
-	else if (procs__proc_alive((int)pid))
+	bool alive = procs__proc_alive((int)pid);
+	__u32 owner;
+
+	if (!c->privileged && (!alive || procs__read_owner((int)pid, &owner) < 0 || owner != c->uid))
+		reply_err(c, ESRCH, "no process %llu of yours%s", (unsigned long long)pid, gone);
+	else if (alive)
 		reply_err(c, ENOENT, "process %llu is not a Python process pyprofd profiles",
 			  (unsigned long long)pid);
 	else
 		reply_err(c, ESRCH, "no process %llu%s", (unsigned long long)pid, gone);
+}
+
+/*
+ * Whether the process at pid runs no Python now although it did (it exec'd
+ * from Python into another program, or was the fork child of a Python
+ * process until its exec), with its start time: records of that very
+ * process are its past, not a profile of what it is.
+ */
+static bool not_python_now(struct daemon *d, int pid, __u64 *ret_start)
+{
+	return !procs__check_live(d, pid) && procs__start_time(pid, ret_start) == 0;
 }
 
 static int verb_snapshot(struct daemon *d, struct client *c, const struct proto_request *req)
@@ -307,7 +340,8 @@ static int verb_snapshot(struct daemon *d, struct client *c, const struct proto_
 	struct strbuf sb = { 0 };
 	__u64 pid, seconds = 60, now = now_ns(), from, since = UINT64_MAX;
 	const struct pyproc *unsupported = NULL;
-	bool known = false, hidden = false;
+	bool known = false, away;
+	__u64 away_start = 0;
 	int r;
 
 	if (!pid_request(c, req, keys, &pid))
@@ -337,16 +371,15 @@ static int verb_snapshot(struct daemon *d, struct client *c, const struct proto_
 		from = prof_time(now) - seconds * 1000000000ull;
 	else
 		from = 0;
+	away = not_python_now(d, (int)pid, &away_start);
 	/* Every record with this pid: a live process and any exited one still retained. */
 	r = 0;
 	procs__for_each(d, p)
 	{
-		if (p->pid != (int)pid || r)
+		if (p->pid != (int)pid || r || (away && p->start_time == away_start))
 			continue;
-		if (!can_see(c, p)) {
-			hidden = true;
+		if (!can_see(c, p))
 			continue;
-		}
 		known = true;
 		if (p->live && !p->info.supported)
 			unsupported = p;
@@ -366,7 +399,7 @@ static int verb_snapshot(struct daemon *d, struct client *c, const struct proto_
 		return 0;
 	}
 	if (!known) {
-		reply_no_process(c, pid, hidden, " and no history for it");
+		reply_no_process(c, pid, " and no history for it");
 		folded__free(ctx.f);
 		return 0;
 	}
@@ -382,23 +415,19 @@ static int verb_dump(struct daemon *d, struct client *c, const struct proto_requ
 	static const char *const keys[] = { "pid", NULL };
 	struct pyproc *found = NULL;
 	struct strbuf sb = { 0 };
-	bool hidden = false;
 	__u64 pid;
 	int r;
 
 	if (!pid_request(c, req, keys, &pid))
 		return 0;
+	(void)procs__check_live(d, (int)pid);
 	procs__for_each(d, p)
 	{
-		if (p->pid != (int)pid || !p->live)
-			continue;
-		if (can_see(c, p))
+		if (p->pid == (int)pid && p->live && can_see(c, p))
 			found = p;
-		else
-			hidden = true;
 	}
 	if (!found) {
-		reply_no_process(c, pid, hidden, "");
+		reply_no_process(c, pid, "");
 		return 0;
 	}
 	if (!found->info.supported || !found->runtime_addr) {
@@ -458,22 +487,58 @@ static void self_usage(unsigned long long *ret_rss_kb, unsigned long long *ret_f
 		(*ret_fds)--; /* the directory stream's own */
 }
 
-static int verb_status(struct daemon *d, struct client *c, const struct proto_request *req)
+/* Reply bytes not yet read: of clients with uid's (NULL: every client), of unprivileged ones. */
+static size_t queued_bytes(const struct daemon *d, const uid_t *uid, size_t *ret_unpriv)
 {
-	static const char *const keys[] = { NULL };
+	size_t n = 0, unpriv = 0;
+
+	for (const struct client *c = d->clients; c; c = c->next) {
+		size_t q = c->out.len - c->out_off;
+
+		if (!uid || c->uid == *uid)
+			n += q;
+		if (!c->privileged)
+			unpriv += q;
+	}
+	if (ret_unpriv)
+		*ret_unpriv = unpriv;
+	return n;
+}
+
+/* Processes and samples the client may see: every process for a privileged one. */
+static int status_processes(struct daemon *d, struct client *c, struct strbuf *sb)
+{
+	unsigned int live = 0, exited = 0;
+	__u64 samples = 0, code_gone = 0;
+
+	procs__for_each(d, p)
+	{
+		if (!can_see(c, p))
+			continue;
+		live += p->live;
+		exited += !p->live;
+		samples += p->samples;
+		code_gone += p->code_gone;
+	}
+	return strbuf__printf(sb,
+			      "version %s\nabi %u\nrate_hz %u\nwindow_s %llu\nretention_s %llu\n"
+			      "uptime_s %llu\nprocesses_live %u\nprocesses_exited %u\n"
+			      "samples_profiled %llu\ncode_objects_gone %llu\n",
+			      PYPROFD_VERSION, PYPROF_ABI_VERSION, d->cfg.rate_hz,
+			      (unsigned long long)(d->cfg.window_ns / NSEC_PER_SEC),
+			      (unsigned long long)(d->cfg.retention_ns / NSEC_PER_SEC),
+			      (unsigned long long)((now_ns() - d->start_ns) / NSEC_PER_SEC), live,
+			      exited, (unsigned long long)samples, (unsigned long long)code_gone);
+}
+
+/* The daemon's own counters and every BPF counter, summed over CPUs. */
+static int status_counters(struct daemon *d, struct strbuf *sb)
+{
 	__u64 totals[PYPROF_CNT__MAX] = { 0 };
 	int ncpu = libbpf_num_possible_cpus();
-	struct strbuf sb = { 0 };
-	unsigned int live = 0, exited = 0;
-	__u64 code_gone = 0;
 	__u64 *vals;
-	char err[256];
 	int r;
 
-	if (proto_request__check_keys(req, keys, err, sizeof(err)) < 0) {
-		reply_err(c, EINVAL, "%s", err);
-		return 0;
-	}
 	vals = calloc(ncpu > 0 ? ncpu : 1, sizeof(*vals));
 	if (!vals)
 		return -ENOMEM;
@@ -484,73 +549,89 @@ static int verb_status(struct daemon *d, struct client *c, const struct proto_re
 			totals[k] += vals[i];
 	}
 	free(vals);
-	procs__for_each(d, p)
-	{
-		if (p->live)
-			live++;
-		else
-			exited++;
-		code_gone += p->code_gone;
-	}
-	r = strbuf__printf(&sb,
-			   "version %s\nabi %u\nrate_hz %u\nwindow_s %llu\nretention_s %llu\n"
-			   "uptime_s %llu\ncpus_sampled %d\nprocesses_live %u\nprocesses_exited %u\n"
-			   "samples_received %llu\nsamples_unknown_pid %llu\nevents_exec %llu\n"
-			   "events_exit %llu\nevents_pyinit %llu\nrequests %llu\ncode_objects_gone %llu\n"
-			   "clients_connected %d\nclients_rejected %llu\n",
-			   PYPROFD_VERSION, PYPROF_ABI_VERSION, d->cfg.rate_hz,
-			   (unsigned long long)(d->cfg.window_ns / 1000000000ull),
-			   (unsigned long long)(d->cfg.retention_ns / 1000000000ull),
-			   (unsigned long long)((now_ns() - d->start_ns) / 1000000000ull),
-			   d->nr_perf_links, live, exited, (unsigned long long)d->samples_in,
+	r = strbuf__printf(sb,
+			   "cpus_sampled %d\nsamples_received %llu\nsamples_unknown_pid %llu\n"
+			   "events_exec %llu\nevents_exit %llu\nevents_pyinit %llu\nrequests %llu\n"
+			   "clients_connected %d\nclients_rejected %llu\nreplies_refused_memory %llu\n"
+			   "reply_bytes_queued %zu\n",
+			   d->nr_perf_links, (unsigned long long)d->samples_in,
 			   (unsigned long long)d->samples_unknown_pid,
 			   (unsigned long long)d->events_exec, (unsigned long long)d->events_exit,
 			   (unsigned long long)d->events_pyinit, (unsigned long long)d->requests,
-			   (unsigned long long)code_gone, d->nr_clients,
-			   (unsigned long long)d->clients_rejected);
+			   d->nr_clients, (unsigned long long)d->clients_rejected,
+			   (unsigned long long)d->replies_refused, queued_bytes(d, NULL, NULL));
 	for (int k = 0; k < PYPROF_CNT__MAX && !r; k++)
-		r = strbuf__printf(&sb, "%s %llu\n", pyprof_counter_name(k),
+		r = strbuf__printf(sb, "%s %llu\n", pyprof_counter_name(k),
 				   (unsigned long long)totals[k]);
+	return r;
+}
+
+/* BPF run time, map sizes, the daemon's memory and fds. */
+static int status_resources(struct daemon *d, struct strbuf *sb)
+{
+	struct bpf_prog_info info = { 0 };
+	__u32 len = sizeof(info);
+	unsigned long long rss, fds;
+	size_t profile_bytes = 0, codes = 0;
+
+	(void)bpf_obj_get_info_by_fd(bpf_program__fd(d->skel->progs.on_sample), &info, &len);
+	self_usage(&rss, &fds);
+	procs__for_each(d, p)
 	{
-		struct bpf_prog_info info = { 0 };
-		__u32 len = sizeof(info);
-		unsigned long long rss, fds;
-		size_t profile_bytes = 0, codes = 0;
+		struct profile_stats ps;
 
-		(void)bpf_obj_get_info_by_fd(bpf_program__fd(d->skel->progs.on_sample), &info, &len);
-		self_usage(&rss, &fds);
-		procs__for_each(d, p)
-		{
-			struct profile_stats ps;
-
-			profile__stats(p->profile, &ps);
-			profile_bytes += ps.bytes;
-			codes += p->code_nr;
-		}
-		/* run_time_ns/run_cnt count only while kernel.bpf_stats_enabled is 1. */
-		r = r ?: strbuf__printf(&sb,
-					"bpf_prog_run_time_ns %llu\nbpf_prog_run_cnt %llu\n"
-					"bpf_procs_entries %llu\nbpf_tstates_entries %llu\n"
-					"daemon_rss_kb %llu\ndaemon_fds %llu\nprofile_bytes %zu\n"
-					"code_objects_cached %zu\n",
-					(unsigned long long)info.run_time_ns,
-					(unsigned long long)info.run_cnt,
-					map_entries(bpf_map__fd(d->skel->maps.procs)),
-					map_entries(bpf_map__fd(d->skel->maps.tstates)), rss, fds,
-					profile_bytes, codes);
+		profile__stats(p->profile, &ps);
+		profile_bytes += ps.bytes;
+		codes += p->code_nr;
 	}
-	r = r ?: strbuf__printf(&sb,
-				"discovered_scan %llu\ndiscovered_exec %llu\ndiscovered_pending %llu\n"
-				"discovered_pyinit %llu\ndiscovered_fork %llu\n"
-				"state_dir %s\nstate_write_errors %llu\nstate_files_skipped %llu\n",
-				(unsigned long long)d->discovered[DISCOVER_SCAN],
-				(unsigned long long)d->discovered[DISCOVER_EXEC],
-				(unsigned long long)d->discovered[DISCOVER_PENDING],
-				(unsigned long long)d->discovered[DISCOVER_PYINIT],
-				(unsigned long long)d->discovered[DISCOVER_SAMPLE],
-				d->cfg.state_dir ? d->cfg.state_dir : "-",
-				(unsigned long long)d->state_write_errors,
-				(unsigned long long)d->state_files_bad);
+	/* run_time_ns/run_cnt count only while kernel.bpf_stats_enabled is 1. */
+	return strbuf__printf(sb,
+			      "bpf_prog_run_time_ns %llu\nbpf_prog_run_cnt %llu\n"
+			      "bpf_procs_entries %llu\nbpf_tstates_entries %llu\n"
+			      "daemon_rss_kb %llu\ndaemon_fds %llu\nprofile_bytes %zu\n"
+			      "code_objects_cached %zu\n",
+			      (unsigned long long)info.run_time_ns, (unsigned long long)info.run_cnt,
+			      map_entries(bpf_map__fd(d->skel->maps.procs)),
+			      map_entries(bpf_map__fd(d->skel->maps.tstates)), rss, fds,
+			      profile_bytes, codes);
+}
+
+static int status_discovery(struct daemon *d, struct strbuf *sb)
+{
+	return strbuf__printf(sb,
+			      "discovered_scan %llu\ndiscovered_exec %llu\ndiscovered_pending %llu\n"
+			      "discovered_pyinit %llu\ndiscovered_fork %llu\n"
+			      "state_dir %s\nstate_write_errors %llu\nstate_files_skipped %llu\n",
+			      (unsigned long long)d->discovered[DISCOVER_SCAN],
+			      (unsigned long long)d->discovered[DISCOVER_EXEC],
+			      (unsigned long long)d->discovered[DISCOVER_PENDING],
+			      (unsigned long long)d->discovered[DISCOVER_PYINIT],
+			      (unsigned long long)d->discovered[DISCOVER_SAMPLE],
+			      d->cfg.state_dir ? d->cfg.state_dir : "-",
+			      (unsigned long long)d->state_write_errors,
+			      (unsigned long long)d->state_files_bad);
+}
+
+/*
+ * An unprivileged client learns the configuration and its own processes'
+ * totals; host-wide counts (other users' processes, exec rates, clients,
+ * paths) are for root and the group.
+ */
+static int verb_status(struct daemon *d, struct client *c, const struct proto_request *req)
+{
+	static const char *const keys[] = { NULL };
+	struct strbuf sb = { 0 };
+	char err[256];
+	int r;
+
+	if (proto_request__check_keys(req, keys, err, sizeof(err)) < 0) {
+		reply_err(c, EINVAL, "%s", err);
+		return 0;
+	}
+	r = status_processes(d, c, &sb);
+	if (c->privileged)
+		r = r ?: status_counters(d, &sb) ?: status_resources(d, &sb) ?:
+		    status_discovery(d, &sb);
 	r = r ?: reply_ok(c, &sb);
 	strbuf__done(&sb);
 	return r;
@@ -566,6 +647,24 @@ static const struct {
 	{ "dump", verb_dump },
 };
 
+/*
+ * Whether the reply may be built: clients that do not read their replies
+ * must not make the daemon hold unbounded memory, nor one user's make it
+ * refuse the others.
+ */
+static bool reply_budget(struct daemon *d, struct client *c)
+{
+	size_t unpriv, total = queued_bytes(d, NULL, &unpriv), mine = queued_bytes(d, &c->uid, NULL);
+
+	if (total < PYPROFD_REPLY_MAX_TOTAL &&
+	    (c->privileged || (mine < PYPROFD_REPLY_MAX_UID && unpriv < PYPROFD_REPLY_MAX_UNPRIV)))
+		return true;
+	d->replies_refused++;
+	reply_err(c, EBUSY, "too many replies not yet read (%zu MiB of this user's, %zu MiB in all)",
+		  mine >> 20, total >> 20);
+	return false;
+}
+
 static void handle_request(struct daemon *d, struct client *c, size_t len)
 {
 	struct proto_request req;
@@ -578,6 +677,13 @@ static void handle_request(struct daemon *d, struct client *c, size_t len)
 		reply_err(c, -r, "%s", err);
 		goto done;
 	}
+	if (!reply_budget(d, c))
+		goto done;
+	/*
+	 * What the kernel has already reported first: a process that exec'd
+	 * or exited before the request is answered as what it is now.
+	 */
+	(void)ring_buffer__consume(d->rb);
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
 		if (strcmp(req.verb, verbs[i].verb) == 0) {
 			r = verbs[i].fn(d, c, &req);
@@ -598,15 +704,6 @@ static int set_events(struct daemon *d, struct client *c, __u32 events)
 	struct epoll_event ev = { .events = events, .data.u64 = (__u64)(uintptr_t)c };
 
 	return epoll_ctl(d->epfd, EPOLL_CTL_MOD, c->fd, &ev) < 0 ? -errno : 0;
-}
-
-static unsigned int clients_of(const struct daemon *d, uid_t uid)
-{
-	unsigned int n = 0;
-
-	for (const struct client *c = d->clients; c; c = c->next)
-		n += c->uid == uid;
-	return n;
 }
 
 /*
@@ -634,54 +731,74 @@ static bool in_group(const struct daemon *d, int fd, gid_t primary)
 	return false;
 }
 
+/* Why a new client is refused, or NULL.  Root and the group keep room of their own. */
+static const char *refusal(const struct daemon *d, const struct client *c)
+{
+	unsigned int unpriv = 0, same_uid = 0;
+
+	if (d->nr_clients >= PYPROFD_MAX_CLIENTS)
+		return "ERR EBUSY too many clients\n";
+	for (const struct client *o = d->clients; o; o = o->next) {
+		unpriv += !o->privileged;
+		same_uid += o->uid == c->uid;
+	}
+	if (same_uid >= PYPROFD_MAX_CLIENTS_UID)
+		return "ERR EBUSY too many clients of this user\n";
+	if (!c->privileged && unpriv >= PYPROFD_MAX_CLIENTS - PYPROFD_RESERVED_CLIENTS)
+		return "ERR EBUSY too many clients\n";
+	return NULL;
+}
+
+/* A client for a connection, or NULL (closed) when it is refused or on error. */
+static struct client *client_new(struct daemon *d, int fd)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	const char *busy;
+	struct client *c;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+		goto fail;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		goto fail;
+	c->fd = fd;
+	c->uid = cred.uid;
+	c->peer_pid = cred.pid;
+	c->privileged = cred.uid == 0 || in_group(d, fd, cred.gid);
+	busy = refusal(d, c);
+	if (busy) {
+		d->clients_rejected++;
+		(void)send(fd, busy, strlen(busy), MSG_NOSIGNAL | MSG_DONTWAIT);
+		free(c);
+		goto fail;
+	}
+	c->accepted_ns = now_ns();
+	c->deadline_ns = c->accepted_ns + PYPROFD_CLIENT_IDLE_MS * NSEC_PER_MSEC;
+	ev.data.u64 = (__u64)(uintptr_t)c;
+	if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		free(c);
+		goto fail;
+	}
+	return c;
+fail:
+	close(fd);
+	return NULL;
+}
+
 int server__accept(struct daemon *d)
 {
 	for (;;) {
-		struct ucred cred;
-		socklen_t len = sizeof(cred);
-		struct epoll_event ev = { .events = EPOLLIN };
 		struct client *c;
 		int fd;
 
 		fd = accept4(d->listenfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 		if (fd < 0)
 			return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
-		if (d->nr_clients >= PYPROFD_MAX_CLIENTS) {
-			static const char busy[] = "ERR EBUSY too many clients\n";
-
-			d->clients_rejected++;
-			(void)send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
-			close(fd);
+		c = client_new(d, fd);
+		if (!c)
 			continue;
-		}
-		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
-			close(fd);
-			continue;
-		}
-		if (clients_of(d, cred.uid) >= PYPROFD_MAX_CLIENTS_UID) {
-			static const char busy[] = "ERR EBUSY too many clients of this user\n";
-
-			d->clients_rejected++;
-			(void)send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
-			close(fd);
-			continue;
-		}
-		c = calloc(1, sizeof(*c));
-		if (!c) {
-			close(fd);
-			return -ENOMEM;
-		}
-		c->fd = fd;
-		c->uid = cred.uid;
-		c->peer_pid = cred.pid;
-		c->privileged = cred.uid == 0 || in_group(d, fd, cred.gid);
-		c->deadline_ns = now_ns() + PYPROFD_CLIENT_IDLE_MS * 1000000ull;
-		ev.data.u64 = (__u64)(uintptr_t)c;
-		if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-			close(fd);
-			free(c);
-			continue;
-		}
 		c->next = d->clients;
 		d->clients = c;
 		d->nr_clients++;
@@ -707,6 +824,9 @@ static void flush_out(struct daemon *d, struct client *c)
 		client_close(d, c);
 		return;
 	}
+	/* Sent: its memory is not held while the client takes its time to hang up. */
+	strbuf__done(&c->out);
+	c->out_off = 0;
 	/*
 	 * Closing now, with request bytes still unread (an oversized request),
 	 * would make the kernel reset the connection and the client could
@@ -788,8 +908,14 @@ void server__tick(struct daemon *d)
 	__u64 now = now_ns();
 	struct client *c = d->clients, *next;
 
+	/* With half the slots taken, connections that sent nothing get less time. */
+	bool rush = d->nr_clients >= PYPROFD_MAX_CLIENTS / 2;
+
 	for (; c; c = next) {
 		next = c->next;
+		if (rush && !c->replying && !c->draining &&
+		    c->deadline_ns > c->accepted_ns + PYPROFD_CLIENT_RUSH_MS * NSEC_PER_MSEC)
+			c->deadline_ns = c->accepted_ns + PYPROFD_CLIENT_RUSH_MS * NSEC_PER_MSEC;
 		/*
 		 * Idle, or not reading its reply.  Closing here could free a client
 		 * with an event pending in this epoll batch: shut it down instead and

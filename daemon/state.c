@@ -21,7 +21,8 @@
  * raw, little-endian:
  *   u64 window_ns, u64 start (profiles' clock), u64 start_wall, char boot_id[36],
  *   u32 nr_procs
- *   per process: i32 pid, u64 start_time, u32 ruid, u32 euid, u32 version_hex,
+ *   per process: i32 pid, u64 start_time, u32 uid, u32 uid (the uid that may see
+ *     it, twice; 0xffffffff for none), u32 version_hex,
  *     u32 supported, str comm, str exe, str why, u32 nr_names, str name...,
  *     u32 nr_stacks, { u32 nr, u32 id[nr], u64 count }...
  *   str = u32 length + bytes.
@@ -128,7 +129,7 @@ static int encode_proc(struct strbuf *raw, const struct pyproc *p, __u64 from, _
 	if (err)
 		goto cleanup;
 	err = put_u32(raw, (__u32)p->pid) ?: put_u64(raw, p->start_time) ?:
-	      put_u32(raw, p->ruid) ?: put_u32(raw, p->euid) ?:
+	      put_u32(raw, p->uid) ?: put_u32(raw, p->uid) ?:
 	      put_u32(raw, p->info.version_hex) ?: put_u32(raw, p->info.supported) ?:
 	      put_str(raw, p->comm) ?: put_str(raw, p->exe) ?: put_str(raw, p->info.why) ?:
 	      put_u32(raw, e.nr_names);
@@ -302,8 +303,8 @@ static int load_proc(struct daemon *d, struct reader *r, __u64 ts)
 	if (!p)
 		return -ENOMEM;
 	if (p->restored) {
-		p->ruid = ruid;
-		p->euid = euid;
+		/* Files of older versions kept real and effective uids: equal or nobody's. */
+		p->uid = ruid == euid ? ruid : PYPROFD_UID_NONE;
 		p->info.version_hex = version;
 		p->info.supported = supported != 0;
 		snprintf(p->comm, sizeof(p->comm), "%s", comm);

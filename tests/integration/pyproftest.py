@@ -183,6 +183,38 @@ class Daemon:
                         what="%d samples of pid %d%s" % (n, pid, " with " + match if match else ""))
 
 
+def write_state_window(state_dir, procs, window_s=10):
+    """Writes one window file of pyprofd's --state-dir format ("PYPROFW2", see
+    daemon/state.c) holding the current window, with procs = [(pid, start_time,
+    uid, comm, exe, {stack tuple: count})]; returns its path."""
+    import struct
+    import zlib
+
+    def s(text):
+        b = text.encode()
+        return struct.pack("<I", len(b)) + b
+
+    window_ns = window_s * 10**9
+    now = time.clock_gettime_ns(time.CLOCK_MONOTONIC) + (1 << 56)
+    index = now // window_ns
+    boot = open("/proc/sys/kernel/random/boot_id").read().strip().encode()[:36]
+    raw = struct.pack("<QQQ", window_ns, index * window_ns, time.time_ns()) + boot
+    raw += struct.pack("<I", len(procs))
+    for pid, start, uid, comm, exe, stacks in procs:
+        names = sorted({f for st in stacks for f in st})
+        ids = {n: i for i, n in enumerate(names)}
+        raw += struct.pack("<iQIIII", pid, start, uid, uid, 0x030b02f0, 1)
+        raw += s(comm) + s(exe) + s("") + struct.pack("<I", len(names))
+        raw += b"".join(s(n) for n in names) + struct.pack("<I", len(stacks))
+        for st, count in stacks.items():
+            raw += struct.pack("<I", len(st)) + b"".join(struct.pack("<I", ids[f]) for f in st)
+            raw += struct.pack("<Q", count)
+    path = os.path.join(state_dir, "w%d.pyprof" % index)
+    with open(path, "wb") as f:
+        f.write(b"PYPROFW2" + struct.pack("<Q", len(raw)) + zlib.compress(raw))
+    return path
+
+
 class Workload:
     """A Python script from tests/integration/workloads, started and reaped."""
 

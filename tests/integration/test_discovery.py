@@ -232,8 +232,9 @@ def fork_children_are_profiled():
             for kid in kids:
                 st = d.wait_samples(kid, 30, match="child_work (", timeout=30)
                 assert samples_with(st, "child_work") >= 30
-            print("  children %s profiled; discovered_fork %s"
-                  % (kids, d.status()["discovered_fork"]))
+            st = d.status()
+            print("  children %s profiled; discovered %s" % (kids, {
+                k: v for k, v in st.items() if k.startswith("discovered_") or k == "bpf_fork_inherit"}))
         finally:
             p.kill()
             for kid in kids if 'kids' in dir() else []:

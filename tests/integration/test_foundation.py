@@ -241,6 +241,36 @@ def errors_are_clear():
     assert r.returncode != 0 and "not running" in r.stderr, r
 
 
+@test
+def exec_race_answers_for_the_new_image():
+    """A fork child of a profiled Python process that runs Python code before it
+    execs (as subprocess's preexec_fn does) is found as Python by its samples;
+    a request right after the exec must see the program it runs now."""
+    need_root()
+
+    def spin():
+        # Long enough for the daemon to name the child's samples before the exec.
+        end = time.monotonic() + 0.4
+        while time.monotonic() < end:
+            pass
+    with Daemon("--rate", "999") as d:
+        wrong = []
+        for i in range(8):
+            sleeper = subprocess.Popen(["sleep", "60"], preexec_fn=spin)
+            try:
+                r = d.ctl("snapshot", "--pid", str(sleeper.pid), check=False)
+                if r.returncode == 0 or "not a Python process" not in r.stderr:
+                    wrong.append((r.returncode, r.stdout[:200], r.stderr))
+            finally:
+                sleeper.kill()
+                sleeper.wait()
+        st = d.status()
+        print("  %d of 8 wrong; bpf_fork_inherit %s, discovered_fork %s"
+              % (len(wrong), st["bpf_fork_inherit"], st["discovered_fork"]))
+        assert int(st["discovered_fork"]) >= 1, st
+        assert not wrong, wrong
+
+
 def raw_request(path, data, shutdown=True):
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.settimeout(10)

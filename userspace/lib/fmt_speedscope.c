@@ -8,8 +8,6 @@
 #include "textenc.h"
 #include "util.h"
 
-#define NSEC_PER_SEC 1000000000u
-
 /*
  * Frames are shared by their name string; the root is keyed apart because
  * frame__split() reads it differently (a process named "x_[k]" is no kernel

@@ -5,6 +5,10 @@
 
 #include <linux/types.h>
 
+/* Time units: nanoseconds are the one unit inside the daemon. */
+#define NSEC_PER_SEC  1000000000ull
+#define NSEC_PER_MSEC 1000000ull
+
 /*
  * Parses a whole decimal integer (optional leading '-', no spaces, no
  * junk) within [min, max].  Returns 0, -EINVAL for junk or an empty string,
