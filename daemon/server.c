@@ -366,6 +366,8 @@ static int verb_snapshot(struct daemon *d, struct client *c, const struct proto_
 		reply_err(c, EINVAL, "range must be 0 or 1");
 		return 0;
 	}
+	/* Samples the periodic drain has not read yet: top's refresh must see them now. */
+	(void)ring_buffer__consume(d->rb);
 	ctx.f = folded__new();
 	if (!ctx.f)
 		return -ENOMEM;
