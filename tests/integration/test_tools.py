@@ -125,7 +125,8 @@ def top_shows_the_last_interval():
             if i == 0:
                 assert 0 < secs <= 21 and n <= 260 * secs, head
             else:
-                assert 50 <= n <= 260 and 0.5 < secs < 2, head
+                # secs: the time between two fetches, longer on a loaded machine.
+                assert 50 <= n <= 260 * secs and secs > 0.5, head
         print("  " + frames[-1].splitlines()[0])
 
 
@@ -237,6 +238,7 @@ def hostile_names_reach_no_terminal():
             "--lines": ["snapshot", "--pid", pid, "--lines"],
             "top": ["top", "--pid", pid, "--interval", "200ms", "--iterations", "2"],
             "status": ["status"],
+            "json": ["snapshot", "--pid", pid, "--format", "json"],
         }
         out = {}
         for name, args in views.items():
@@ -254,6 +256,10 @@ def hostile_names_reach_no_terminal():
         assert "evil" in out["dump"] and "\\x1b]0;pwned" in out["dump"], out["dump"]
         assert "name" in out["--lines"] and "\\xc2\\x9b31m" in out["--lines"], out["--lines"]
         assert "\\xc2\\x9b31m" in out["top"], out["top"]
+        # JSON keeps the name, escaped: the same text once parsed.
+        doc = json.loads(out["json"])
+        assert any(f["name"].startswith("evil") and "\u009b31m" in f["name"]
+                   for f in doc["frames"]), doc["frames"]
         print("  " + row)
 
 

@@ -55,3 +55,13 @@ TEST(term_nul_escaped_even_if_kept)
 	ASSERT_STREQ(s, "a\\x00b");
 	free(s);
 }
+
+TEST(json_c1_escaped)
+{
+	struct strbuf out = { 0 };
+
+	ASSERT_OK(json__put_string(&out, "a\xc2\x9b" "b\xc2\xa0\x1b", 7));
+	ASSERT_OK(strbuf__append(&out, "", 0));
+	ASSERT_STREQ(out.buf, "\"a\\u009bb\xc2\xa0\\u001b\"");
+	strbuf__done(&out);
+}

@@ -38,6 +38,12 @@ size_t utf8__char(const unsigned char *s, size_t n, bool *valid)
 	return i;
 }
 
+/* C1 controls: U+0080-U+009F, in UTF-8 0xc2 0x80-0x9f (terminals act on them, e.g. CSI 0x9b). */
+static bool is_c1(const unsigned char *s, size_t n)
+{
+	return n == 2 && s[0] == 0xc2 && s[1] <= 0x9f;
+}
+
 int json__put_string(struct strbuf *out, const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s;
@@ -55,6 +61,10 @@ int json__put_string(struct strbuf *out, const char *s, size_t len)
 		} else if (p[i] < 0x20 || p[i] == 0x7f) {
 			snprintf(esc, sizeof(esc), "\\u%04x", p[i]);
 			rep = esc;
+		} else if (is_c1(p + i, n)) {
+			/* Valid JSON raw, but JSON gets printed to terminals too. */
+			snprintf(esc, sizeof(esc), "\\u%04x", p[i + 1]);
+			rep = esc;
 		} else if (p[i] == '"') {
 			rep = "\\\"";
 		} else if (p[i] == '\\') {
@@ -67,12 +77,6 @@ int json__put_string(struct strbuf *out, const char *s, size_t len)
 		i += n;
 	}
 	return err ?: strbuf__append(out, s + run, i - run) ?: strbuf__append(out, "\"", 1);
-}
-
-/* C1 controls: U+0080-U+009F, in UTF-8 0xc2 0x80-0x9f (terminals act on them, e.g. CSI 0x9b). */
-static bool is_c1(const unsigned char *s, size_t n)
-{
-	return n == 2 && s[0] == 0xc2 && s[1] <= 0x9f;
 }
 
 int term__put_text(struct strbuf *out, const char *s, size_t len, const char *keep)

@@ -17,7 +17,7 @@ size_t utf8__char(const unsigned char *s, size_t n, bool *valid);
 
 /*
  * Appends s[0..len) as a JSON string, quotes included: '"' and '\' escaped,
- * control characters and DEL as \u00XX, ill-formed UTF-8 as \ufffd.
+ * control characters (C0, DEL, C1) as \u00XX, ill-formed UTF-8 as \ufffd.
  * Returns 0 or -ENOMEM.
  */
 int json__put_string(struct strbuf *out, const char *s, size_t len);
