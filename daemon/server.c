@@ -21,6 +21,7 @@
 #include "profile.h"
 #include "proto.h"
 #include "strbuf.h"
+#include "textenc.h"
 #include "util.h"
 #include "pyprofd.h"
 
@@ -208,6 +209,30 @@ static int reply_ok(struct client *c, struct strbuf *payload)
 }
 
 /*
+ * reply_ok() stating the range [from, to) of profile time a snapshot covers:
+ * from down to its window's start, and no earlier than the retention keeps.
+ */
+static int reply_ok_range(const struct daemon *d, struct client *c, struct strbuf *payload,
+			  __u64 from, __u64 to)
+{
+	__u64 w = d->cfg.window_ns, oldest = to > d->cfg.retention_ns ? to - d->cfg.retention_ns : 0;
+	char hdr[96];
+	int n;
+
+	from = (from > oldest ? from : oldest) / w * w;
+	/* On CLOCK_MONOTONIC: negative for history from before this boot. */
+	n = proto__format_ok_range(payload->len, (long long)(from - PYPROFD_EPOCH_NS),
+				   (long long)(to - PYPROFD_EPOCH_NS), hdr, sizeof(hdr));
+	if (n < 0)
+		return n;
+	strbuf__reset(&c->out);
+	if (strbuf__append(&c->out, hdr, n) ||
+	    strbuf__append(&c->out, payload->buf ? payload->buf : "", payload->len))
+		return -ENOMEM;
+	return 0;
+}
+
+/*
  * Root and the group see every process; anyone else the processes the kernel
  * would let them read (procs__read_owner()), decided again at each request
  * for a live process: its credentials may have changed since discovery.  A
@@ -232,6 +257,15 @@ static const char *proc_state(const struct pyproc *p)
 	return p->info.supported ? "profiled" : "unsupported";
 }
 
+/*
+ * A field of list's table from another user's process (comm, exe, a path in
+ * why): escaped, so that no tab or newline in it can forge a column or a row.
+ */
+static int list_field(struct strbuf *sb, const char *s, char sep)
+{
+	return term__put_text(sb, s, strlen(s), NULL) ?: strbuf__append(sb, &sep, 1);
+}
+
 static int verb_list(struct daemon *d, struct client *c, const struct proto_request *req)
 {
 	static const char *const keys[] = { "all", NULL };
@@ -254,10 +288,11 @@ static int verb_list(struct daemon *d, struct client *c, const struct proto_requ
 	{
 		if ((!p->live && !all) || !can_see(c, p))
 			continue;
-		r = r ?: strbuf__printf(&sb, "%d\t%s\t%s\t%llu\t%s\t%s\t%s\n", p->pid,
+		r = r ?: strbuf__printf(&sb, "%d\t%s\t%s\t%llu\t", p->pid,
 					pyinterp__version_str(p->info.version_hex, v, sizeof(v)),
-					proc_state(p), (unsigned long long)p->samples, p->comm,
-					p->exe ? p->exe : "", p->info.supported ? "" : p->info.why);
+					proc_state(p), (unsigned long long)p->samples);
+		r = r ?: list_field(&sb, p->comm, '\t') ?: list_field(&sb, p->exe ? p->exe : "", '\t') ?:
+		      list_field(&sb, p->info.supported ? "" : p->info.why, '\n');
 	}
 	r = r ?: reply_ok(c, &sb);
 	strbuf__done(&sb);
@@ -334,11 +369,11 @@ static bool not_python_now(struct daemon *d, int pid, __u64 *ret_start)
 
 static int verb_snapshot(struct daemon *d, struct client *c, const struct proto_request *req)
 {
-	static const char *const keys[] = { "pid", "seconds", "since_ns", NULL };
+	static const char *const keys[] = { "pid", "seconds", "since_ns", "range", NULL };
 	static const char *names[PYPROF_MAX_FRAMES + PYPROF_MAX_KSTACK + 8];
 	struct collect_ctx ctx = { .names = names };
 	struct strbuf sb = { 0 };
-	__u64 pid, seconds = 60, now = now_ns(), from, since = UINT64_MAX;
+	__u64 pid, seconds = 60, now = now_ns(), from, since = UINT64_MAX, range = 0;
 	const struct pyproc *unsupported = NULL;
 	bool known = false, away;
 	__u64 away_start = 0;
@@ -359,6 +394,10 @@ static int verb_snapshot(struct daemon *d, struct client *c, const struct proto_
 	}
 	if (r == 0 && proto_request__get(req, "seconds")) {
 		reply_err(c, EINVAL, "seconds and since_ns exclude each other");
+		return 0;
+	}
+	if (proto_request__get_u64(req, "range", 0, 1, &range) == -EINVAL) {
+		reply_err(c, EINVAL, "range must be 0 or 1");
 		return 0;
 	}
 	ctx.f = folded__new();
@@ -404,7 +443,7 @@ static int verb_snapshot(struct daemon *d, struct client *c, const struct proto_
 		return 0;
 	}
 	r = r ?: folded__render(ctx.f, &sb);
-	r = r ?: reply_ok(c, &sb);
+	r = r ?: range ? reply_ok_range(d, c, &sb, from, prof_time(now)) : reply_ok(c, &sb);
 	strbuf__done(&sb);
 	folded__free(ctx.f);
 	return r;
@@ -681,7 +720,8 @@ static void handle_request(struct daemon *d, struct client *c, size_t len)
 		goto done;
 	/*
 	 * What the kernel has already reported first: a process that exec'd
-	 * or exited before the request is answered as what it is now.
+	 * or exited before the request is answered as what it is now, and
+	 * samples the periodic drain has not read yet count (top's refresh).
 	 */
 	(void)ring_buffer__consume(d->rb);
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Installs what the tests use beyond the build: systemd-analyze for the unit
-# checks, and the real consumers of pyprof's output formats for
+# checks, tmux for pyprofctl top in a real terminal, and the real consumers of
+# pyprof's output formats for
 # tests/integration/test_consumers.py: go tool pprof, headless Chromium, and
 # (with npm, into $OUTPUT/npm, never committed) the speedscope web app and
 # playwright-core to drive Chromium.  Idempotent; downloads no browser.
@@ -16,7 +17,7 @@ NPM_PKGS="speedscope@1.25.0 playwright-core@1.61.1"
 # nodejs from elsewhere (e.g. NodeSource) bundles npm and conflicts with
 # Debian's npm package, which must then not be installed over it.
 missing=""
-for pc in golang-go:go chromium:chromium nodejs:node npm:npm systemd:systemd-analyze; do
+for pc in golang-go:go chromium:chromium nodejs:node npm:npm systemd:systemd-analyze tmux:tmux; do
 	p=${pc%%:*}
 	c=${pc#*:}
 	if command -v "$c" >/dev/null 2>&1; then

@@ -154,7 +154,11 @@ class Daemon:
         return r
 
     def snapshot(self, pid, seconds=60):
-        return parse_folded(self.ctl("snapshot", "--pid", str(pid), "--seconds", str(seconds)).stdout)
+        r = self.ctl("snapshot", "--pid", str(pid), "--seconds", str(seconds), check=False)
+        # 6: no samples (an empty profile).
+        if r.returncode not in (0, 6):
+            raise AssertionError("pyprofctl snapshot --pid %d failed (%d): %s" % (pid, r.returncode, r.stderr))
+        return parse_folded(r.stdout)
 
     def status(self):
         out = self.ctl("status").stdout

@@ -1,19 +1,30 @@
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 """pyprofctl's views on a real profiled process: dump of a stuck program,
-snapshot --lines, top, and every --format (checked by parsing it back)."""
+snapshot --lines, top (also in a real terminal, tmux), every --format (checked
+by parsing it back), names made of terminal escapes, exit statuses."""
 
+import glob
 import gzip
 import json
 import os
 import shutil
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
+import time
 import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from pyproftest import (Daemon, Skip, WORKLOADS, Workload, interpreters, main,  # noqa: E402
-                        need_root, test, wait_for)
+import pyproftest  # noqa: E402
+from pyproftest import (PYPROFCTL, Daemon, Skip, WORKLOADS, Workload, interpreters,  # noqa: E402
+                        main, need_root, test, wait_for)
+
+# TestUser and python_for_all from test_access, without running its tests here.
+_ntests = len(pyproftest._tests)
+from test_access import TestUser, python_for_all  # noqa: E402
+del pyproftest._tests[_ntests:]
 
 RATE = "199"
 
@@ -73,7 +84,11 @@ def lines_rank_source_lines():
     with Daemon("--rate", "499") as d, Workload(python, "hotwarm.py", 60) as w:
         d.wait_samples(w.pid, 1500, match="hot (", timeout=30)
         out = d.ctl("snapshot", "--pid", str(w.pid), "--lines").stdout
-        rows = out.splitlines()
+        head, _, table = out.partition("\n\n")
+        # The range really covered: whole windows, at least the 60 s asked.
+        assert head.startswith("pyprofctl snapshot: pid %d, the last " % w.pid), head
+        assert float(head.split("the last ")[1].split()[0]) >= 60, head
+        rows = table.splitlines()
         assert rows[0].split()[:2] == ["%Total", "%Own"], rows[0]
         hot_line = source_line("hotwarm.py", "return spin(3 * unit)")
         row = next(r for r in rows if "hotwarm.py:%d (hot)" % hot_line in r)
@@ -95,7 +110,7 @@ def top_shows_the_last_interval():
         out = d.ctl("top", "--pid", str(w.pid), "--interval", "1s", "--iterations", "3").stdout
         frames = [f for f in out.split("pyprofctl top: ") if f.strip()]
         assert len(frames) == 3, out
-        for f in frames:
+        for i, f in enumerate(frames):
             head, _, table = f.partition("\n\n")
             rows = table.strip().splitlines()
             assert rows[0].split()[:2] == ["%Own", "%Total"], rows
@@ -104,8 +119,14 @@ def top_shows_the_last_interval():
             assert float(spin.split()[0].rstrip("%")) > 95, f
             assert 60 < float(hot.split()[1].rstrip("%")) < 90, f
             n = int(head.split(", ")[1].split()[0])
+            secs = float(head.split("in the last ")[1].split("s")[0])
             # One busy thread at 199 Hz: about 199 samples a second, never the history.
-            assert 50 <= n <= 260, head
+            # The first view, drawn at once, is what the newest window holds so far.
+            if i == 0:
+                assert 0 < secs <= 21 and n <= 260 * secs, head
+            else:
+                # secs: the time between two fetches, longer on a loaded machine.
+                assert 50 <= n <= 260 * secs and secs > 0.5, head
         print("  " + frames[-1].splitlines()[0])
 
 
@@ -146,6 +167,276 @@ def every_format_parses():
             assert r.returncode != 0 and "exclude" in r.stderr
     finally:
         shutil.rmtree(out_dir, ignore_errors=True)
+
+# Clear screen, newline, tab, an OSC that retitles the terminal, a C1 CSI (U+009B).
+HOSTILE = "\x1b[2J\n\t\x1b]0;pwned\x07\u009b"
+
+
+def terminal_safe(data, what, allowed=b"\n"):
+    """data as text, asserting it holds nothing a terminal acts on."""
+    bad = sorted({b for b in data if (b < 0x20 and b not in allowed) or b == 0x7f})
+    assert not bad, "%s: raw control bytes %s in %r" % (what, bad, data[:3000])
+    text = data.decode("utf-8")  # strict: ill-formed UTF-8 fails here
+    c1 = sorted({hex(ord(c)) for c in text if 0x80 <= ord(c) <= 0x9f})
+    assert not c1, "%s: C1 controls %s in %r" % (what, c1, text[:3000])
+    return text
+
+
+def raw_request(path, req):
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(10)
+        s.connect(path)
+        s.sendall(req)
+        chunks = []
+        while True:
+            b = s.recv(65536)
+            if not b:
+                return b"".join(chunks)
+            chunks.append(b)
+
+
+class HostilePython:
+    """
+    Debian's static python3.11, copied into a directory named with terminal
+    escapes and run through a symlink named with them: comm is the link's
+    name (newline and all), exe the copy's path.  (The path has no newline:
+    /proc/PID/maps escapes it, and pyprofd then does not see the executable.)
+    """
+
+    def __enter__(self):
+        if not os.path.exists("/usr/bin/python3.11"):
+            raise Skip("no /usr/bin/python3.11 to copy")
+        self.dir = tempfile.mkdtemp(prefix="pyproftest-esc.")
+        sub = os.path.join(self.dir, "d" + HOSTILE.replace("\n", ""))
+        os.mkdir(sub)
+        shutil.copy("/usr/bin/python3.11", os.path.join(sub, "python3.11"))
+        # comm keeps 15 bytes of the name: all of it is escapes but the "p".
+        self.exe = os.path.join(self.dir, "p" + HOSTILE)
+        os.symlink(os.path.join(sub, "python3.11"), self.exe)
+        return self
+
+    def __exit__(self, *exc):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@test
+def hostile_names_reach_no_terminal():
+    """comm, exe and code names of another process cannot drive the terminal or forge rows."""
+    need_root()
+    with HostilePython() as hp, Daemon("--rate", RATE) as d, Workload(hp.exe, "hostile.py") as w:
+        pid = str(w.pid)
+        d.wait_samples(w.pid, 100, match="name", timeout=30)
+        # The daemon never sends a field with a tab or newline inside.
+        raw = raw_request(d.sock, b"PYPROF/1 list\n")
+        rows = [r for r in raw.partition(b"\n")[2].split(b"\n")[1:] if r]
+        assert all(r.split(b"\t")[0].isdigit() and len(r.split(b"\t")) == 7 for r in rows), raw
+        assert any(r.startswith(pid.encode() + b"\t") for r in rows), raw
+        views = {
+            "list": ["list"],
+            "list --all": ["list", "--all"],
+            "dump": ["dump", "--pid", pid],
+            "--lines": ["snapshot", "--pid", pid, "--lines"],
+            "top": ["top", "--pid", pid, "--interval", "200ms", "--iterations", "2"],
+            "status": ["status"],
+            "json": ["snapshot", "--pid", pid, "--format", "json"],
+        }
+        out = {}
+        for name, args in views.items():
+            r = subprocess.run([PYPROFCTL, "--socket", d.sock] + args, capture_output=True,
+                               timeout=60)
+            assert r.returncode == 0, (name, r.returncode, r.stderr)
+            out[name] = terminal_safe(r.stdout, name)
+            terminal_safe(r.stderr, name + " (stderr)")
+        # One row per process, each starting with its pid: no forged row.
+        lines = out["list"].splitlines()
+        assert all(line.split()[0].isdigit() for line in lines[1:]), out["list"]
+        row = next(line for line in lines[1:] if line.split()[0] == pid)
+        assert "p\\x1b[2J\\x0a\\x09" in row and "/d\\x1b[2J\\x09" in row, row
+        assert "\\xc2\\x9b" in row, row
+        assert "evil" in out["dump"] and "\\x1b]0;pwned" in out["dump"], out["dump"]
+        assert "name" in out["--lines"] and "\\xc2\\x9b31m" in out["--lines"], out["--lines"]
+        assert "\\xc2\\x9b31m" in out["top"], out["top"]
+        # JSON keeps the name, escaped: the same text once parsed.
+        doc = json.loads(out["json"])
+        assert any(f["name"].startswith("evil") and "\u009b31m" in f["name"]
+                   for f in doc["frames"]), doc["frames"]
+        print("  " + row)
+
+
+def tmux_available():
+    if not shutil.which("tmux"):
+        raise Skip("no tmux (scripts/install-test-consumers.sh installs it)")
+
+
+class Tmux:
+    """A tmux server of its own running one command in a 160x50 terminal."""
+
+    def __init__(self, command):
+        self.name = "pyproftest-%d-%d" % (os.getpid(), time.monotonic_ns())
+        self.command = command
+
+    def tmux(self, *args):
+        return subprocess.run(["tmux", "-L", self.name] + list(args), capture_output=True,
+                              text=True, timeout=10)
+
+    def __enter__(self):
+        r = self.tmux("new-session", "-d", "-x", "160", "-y", "50", self.command)
+        assert r.returncode == 0, r.stderr
+        return self
+
+    def screen(self):
+        return self.tmux("capture-pane", "-p", "-J").stdout
+
+    def title(self):
+        return self.tmux("display-message", "-p", "#{pane_title}").stdout.strip()
+
+    def __exit__(self, *exc):
+        self.tmux("kill-server")
+
+
+def pid_of(*words):
+    """The pid of the one process whose argv holds every word."""
+    for p in os.listdir("/proc"):
+        try:
+            with open("/proc/%s/cmdline" % p, "rb") as f:
+                argv = f.read().split(b"\0")
+        except OSError:
+            continue
+        if p.isdigit() and all(w.encode() in argv for w in words):
+            return int(p)
+    return None
+
+
+def after_top(shell_tail):
+    return "; echo rc=$?; stty -a | tr '\\n' ' '; echo; echo end-of-test; sleep 600" + shell_tail
+
+
+@test
+def top_in_a_terminal_draws_at_once_and_quits_on_q():
+    need_root()
+    tmux_available()
+    with HostilePython() as hp, Daemon("--rate", RATE) as d, Workload(hp.exe, "hostile.py") as w:
+        d.wait_samples(w.pid, 20, match="name", timeout=30)
+        cmd = "%s --socket %s top --pid %d --interval 1h" % (PYPROFCTL, d.sock, w.pid)
+        # q: an interval of an hour, so only drawing at once shows anything.
+        with Tmux(cmd + after_top("")) as t:
+            wait_for(lambda: "pyprofctl top: pid %d" % w.pid in t.screen(), timeout=15,
+                     what="top's first view")
+            screen = t.screen()
+            assert "q or Ctrl-C quits" in screen and "\\xc2\\x9b31m" in screen, screen
+            assert "pwned" not in t.title(), t.title()
+            t.tmux("send-keys", "q")
+            wait_for(lambda: "end-of-test" in t.screen(), timeout=15, what="top to quit on q")
+            screen = t.screen()
+            assert "rc=0" in screen, screen
+            assert " icanon " in screen and " echo " in screen, screen
+        # SIGTERM: the terminal's mode is restored too.
+        with Tmux(cmd + after_top("")) as t:
+            wait_for(lambda: "pyprofctl top: pid %d" % w.pid in t.screen(), timeout=15,
+                     what="top's first view")
+            top = wait_for(lambda: pid_of(PYPROFCTL, d.sock, "top"), what="top's pid")
+            os.kill(top, signal.SIGTERM)
+            wait_for(lambda: "end-of-test" in t.screen(), timeout=15, what="top to stop on SIGTERM")
+            screen = t.screen()
+            assert "rc=0" in screen and " icanon " in screen and " echo " in screen, screen
+
+
+@test
+def top_fetches_only_what_is_new():
+    """Each refresh asks for the windows since the last one: its reply does not grow."""
+    need_root()
+    python = builds_311_plus()[0][1]
+    # 1 s windows and a workload whose distinct stacks keep growing (a new function
+    # every 20 ms): fetching everything since top started would grow each refresh.
+    with Daemon("--rate", RATE, "--window", "1") as d, Workload(python, "churn.py", 60) as w:
+        d.wait_samples(w.pid, 20, match="f_", timeout=30)
+        r = subprocess.run([PYPROFCTL, "--socket", d.sock, "top", "--pid", str(w.pid),
+                            "--interval", "500ms", "--iterations", "20"],
+                           capture_output=True, text=True, timeout=60,
+                           env=dict(os.environ, PYPROFCTL_DEBUG_BYTES="1"))
+        assert r.returncode == 0, r.stderr
+        sizes = [int(line.split(": ")[2].split()[0]) for line in r.stderr.splitlines()
+                 if line.startswith("pyprofctl: top refresh ")]
+        assert len(sizes) == 20, r.stderr
+        early, late = sum(sizes[1:7]) / 6, sum(sizes[14:20]) / 6
+        print("  bytes per refresh: %s; refreshes 2-7 %.0f, 15-20 %.0f" % (sizes, early, late))
+        assert late < 2 * early, sizes
+
+
+@test
+def exit_statuses_tell_what_failed():
+    need_root()
+    olds = sorted(glob.glob(os.path.join(pyproftest.pyenv_root(), "versions", "3.8.*", "bin",
+                                         "python3.8")))
+    ctl = [PYPROFCTL]
+    r = subprocess.run(ctl, capture_output=True, text=True)
+    assert r.returncode == 2 and "snapshot, top, dump, list, status" in r.stderr, r
+    r = subprocess.run(ctl + ["--socket", "/nonexistent/pyprofd.sock", "list"],
+                       capture_output=True, text=True)
+    assert r.returncode == 3 and "not running" in r.stderr, r
+    for verb in ("snapshot", "top", "dump", "list", "status"):
+        r = subprocess.run(ctl + [verb, "--help"], capture_output=True, text=True)
+        assert r.returncode == 0 and "  %s " % verb in r.stdout and "Exit status" in r.stdout \
+            and not r.stderr, (verb, r)
+    with Daemon("--rate", RATE, "--window", "1") as d, \
+            Workload("/usr/bin/python3.11", "idle.py", 60) as idle:
+        assert d.ctl("snapshot", "--pid", "x", check=False).returncode == 2
+        assert d.ctl("status", "extra", check=False).returncode == 2
+        r = d.ctl("snapshot", "--pid", "999999999", check=False)
+        assert r.returncode == 4 and "no process" in r.stderr, r
+        r = d.ctl("dump", "--pid", str(d.proc.pid), check=False)
+        assert r.returncode == 5 and "not a Python process" in r.stderr, r
+        if olds:
+            with Workload(olds[0], "idle.py", 60) as old:
+                wait_for(lambda: old.pid in d.listed(), timeout=15, what="3.8 listed")
+                r = d.ctl("snapshot", "--pid", str(old.pid), check=False)
+                assert r.returncode == 5 and "not supported" in r.stderr, r
+        # An idle process: its start-up samples leave the last 1 s windows.
+        r = wait_for(lambda: (lambda r: r.returncode == 6 and r)(
+            d.ctl("snapshot", "--pid", str(idle.pid), "--seconds", "1", check=False)),
+            timeout=20, what="no samples of the idle process")
+        assert r.stdout == "" and "CPU time" in r.stderr and "dump --pid %d" % idle.pid \
+            in r.stderr, r.stderr
+        print("  " + r.stderr.strip())
+
+
+@test
+def refusal_of_a_full_daemon_is_shown():
+    """A user over the per-uid limit reads the daemon's refusal, not 'Broken pipe'."""
+    need_root()
+    python = python_for_all()
+    with TestUser() as u, Daemon() as d:
+        os.chmod(d.dir, 0o755)
+        hold = ("import socket, sys\n"
+                "held = []\n"
+                "for _ in range(16):\n"
+                "    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)\n"
+                "    s.connect(sys.argv[1])\n"
+                "    held.append(s)\n"
+                "print('ready', flush=True)\n"
+                "sys.stdin.read()\n")
+        with subprocess.Popen(u.run_as() + [python, "-c", hold, d.sock], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True) as holder:
+            try:
+                assert holder.stdout.readline().strip() == "ready"
+                # All 16 accepted (the status client is one more).
+                wait_for(lambda: int(d.status()["clients_connected"]) >= 17, timeout=5,
+                         what="the 16 held connections")
+                # The daemon may close before pyprofctl's send (EPIPE): tried
+                # often, within the daemon's 10 s idle timeout of the held ones.
+                end = time.monotonic() + 5
+                for _ in range(200):
+                    if time.monotonic() > end:
+                        break
+                    r = subprocess.run(u.run_as() + [PYPROFCTL, "--socket", d.sock, "list"],
+                                       capture_output=True, text=True, timeout=10)
+                    assert r.returncode == 3 and r.stderr == \
+                        "pyprofctl: too many clients of this user\n", r
+            finally:
+                holder.stdin.close()
+                holder.wait(10)
+        print("  " + r.stderr.strip())
+
 
 
 if __name__ == "__main__":

@@ -61,7 +61,7 @@ TEST(exact)
 			      .end_unix_ns = 1700000000000000000ull };
 	char *json = render(profile, &m);
 
-	ASSERT_STREQ(json, "{\"version\":1,\"pid\":42,\"comm\":\"python3\",\"seconds\":10,"
+	ASSERT_STREQ(json, "{\"version\":1,\"pid\":42,\"comm\":\"python3\",\"seconds\":10,\"duration_ns\":10000000000,"
 			   "\"rate_hz\":99,\"total\":17,\n"
 			   "\"frames\":[\n"
 			   "{\"name\":\"python3\",\"kind\":\"process\"},\n"
@@ -157,7 +157,7 @@ TEST(empty)
 {
 	char *json = render("", NULL);
 
-	ASSERT_STREQ(json, "{\"version\":1,\"pid\":0,\"comm\":\"\",\"seconds\":0,\"rate_hz\":0,"
+	ASSERT_STREQ(json, "{\"version\":1,\"pid\":0,\"comm\":\"\",\"seconds\":0,\"duration_ns\":0,\"rate_hz\":0,"
 			   "\"total\":0,\n\"frames\":[\n],\n\"stacks\":[\n]}\n");
 	ASSERT_TRUE(python_accepts(json, "assert d[\"frames\"] == [] and d[\"stacks\"] == []\n"));
 	free(json);

@@ -124,6 +124,28 @@ TEST(request_roundtrip)
 	ASSERT_EQ(proto__format_request(&req, line, 10), -E2BIG);
 }
 
+TEST(reply_range_fields)
+{
+	char line[128];
+	long long v = 0;
+	size_t len = 0;
+	int n;
+
+	n = proto__format_ok_range(77, -5000000000ll, 123456789012ll, line, sizeof(line));
+	ASSERT_STREQ(line, "OK 77 from_ns=-5000000000 to_ns=123456789012\n");
+	ASSERT_OK(proto__parse_reply_header(line, (size_t)n, &len, NULL, 0));
+	ASSERT_EQ(len, 77);
+	ASSERT_OK(proto__reply_field(line, (size_t)n, "from_ns", &v));
+	ASSERT_EQ(v, -5000000000ll);
+	ASSERT_OK(proto__reply_field(line, (size_t)n, "to_ns", &v));
+	ASSERT_EQ(v, 123456789012ll);
+	ASSERT_EQ(proto__reply_field(line, (size_t)n, "to", &v), -ENOENT);
+	ASSERT_EQ(proto__reply_field("OK 5\n", 5, "from_ns", &v), -ENOENT);
+	ASSERT_EQ(proto__reply_field("OK 5 from_ns=x\n", 15, "from_ns", &v), -EPROTO);
+	ASSERT_EQ(proto__reply_field("ERR EBUSY x\n", 12, "from_ns", &v), -EPROTO);
+	ASSERT_EQ(proto__parse_reply_header("OK 5x from_ns=1\n", 16, &len, NULL, 0), -EPROTO);
+}
+
 TEST(replies)
 {
 	char line[PROTO_MAX_MESSAGE + 64], msg[PROTO_MAX_MESSAGE];

@@ -107,9 +107,11 @@ static int render(const struct stackset *ss, const struct fmt_meta *m, struct st
 	err = err ?: strbuf__printf(out, "{\"version\":1,\"pid\":%d,\"comm\":", m->pid);
 	err = err ?: json__put_string(out, m->comm ? m->comm : "", m->comm ? strlen(m->comm) : 0);
 	err = err ?: strbuf__printf(out,
-				    ",\"seconds\":%llu,\"rate_hz\":%u,\"total\":%llu,\n"
-				    "\"frames\":[\n",
-				    (unsigned long long)m->seconds, m->rate_hz,
+				    ",\"seconds\":%llu,\"duration_ns\":%llu,\"rate_hz\":%u,"
+				    "\"total\":%llu,\n\"frames\":[\n",
+				    (unsigned long long)m->seconds,
+				    (unsigned long long)(m->duration_ns ?: m->seconds * 1000000000ull),
+				    m->rate_hz,
 				    (unsigned long long)ss->total);
 	for (size_t i = 0; i < f.nr && !err; i++)
 		err = put_frame(out, &f.parts[i], i == 0);

@@ -309,8 +309,8 @@ static int encode(struct pprof *p, const struct stackset *ss, const struct fmt_m
 
 		err = put_bytes(pb, PROFILE_STRING_TABLE, s->s, s->a);
 	}
-	if (m && m->seconds)
-		duration = m->seconds * NSEC_PER_SEC;
+	if (m)
+		duration = m->duration_ns ?: m->seconds * NSEC_PER_SEC;
 	if (!err && m && m->end_unix_ns > duration)
 		err = put_uint(pb, PROFILE_TIME_NANOS, m->end_unix_ns - duration);
 	return err ?: put_uint(pb, PROFILE_DURATION_NANOS, duration) ?:

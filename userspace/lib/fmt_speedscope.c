@@ -110,6 +110,8 @@ static int put_name(struct strbuf *out, const struct fmt_meta *m)
 		err = strbuf__printf(&name, "pid %d", m->pid);
 	else
 		err = strbuf__puts(&name, "pyprof profile");
+	if (m && m->seconds)
+		err = err ?: strbuf__printf(&name, ", last %llu s", (unsigned long long)m->seconds);
 	err = err ?: json__put_string(out, name.buf, name.len);
 	strbuf__done(&name);
 	return err;

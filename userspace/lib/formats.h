@@ -16,7 +16,8 @@ struct strbuf;
 struct fmt_meta {
 	int pid;
 	const char *comm;	/* process name */
-	__u64 seconds;		/* length of the time range */
+	__u64 seconds;		/* length of the time range, whole seconds */
+	__u64 duration_ns;	/* the same, exact (0: seconds * 1e9) */
 	__u32 rate_hz;		/* samples per second: one sample = 1e9 / rate_hz ns of CPU */
 	__u64 end_unix_ns;	/* end of the time range, wall clock */
 };
@@ -33,7 +34,7 @@ int fmt_svg__render(const struct stackset *ss, const struct fmt_meta *m, struct 
 
 /*
  * speedscope's file format (https://www.speedscope.app/file-format-schema.json):
- * one "sampled" profile, unit "nanoseconds" when rate_hz is known (each
+ * one "sampled" profile named after the process and the time range, unit "nanoseconds" when rate_hz is known (each
  * sample weighs 1e9 / rate_hz), else "none" with weight 1; shared frames
  * carry name, file and line.
  */
@@ -49,7 +50,7 @@ int fmt_pprof__render(const struct stackset *ss, const struct fmt_meta *m, struc
 
 /*
  * pyprof's own JSON, for scripts:
- * {"version":1,"pid":N,"comm":"...","seconds":S,"rate_hz":R,"total":T,
+ * {"version":1,"pid":N,"comm":"...","seconds":S,"duration_ns":D,"rate_hz":R,"total":T,
  *  "frames":[{"name":"...","kind":"python|kernel|marker|process|other",
  *             "file":"...","line":N}, ...],
  *  "stacks":[{"frames":[i, ...], "count":N}, ...]}

@@ -238,6 +238,13 @@ int proto__format_ok(size_t len, char *buf, size_t sz)
 	return n < 0 || (size_t)n >= sz ? -E2BIG : n;
 }
 
+int proto__format_ok_range(size_t len, long long from_ns, long long to_ns, char *buf, size_t sz)
+{
+	int n = snprintf(buf, sz, "OK %zu from_ns=%lld to_ns=%lld\n", len, from_ns, to_ns);
+
+	return n < 0 || (size_t)n >= sz ? -E2BIG : n;
+}
+
 int proto__format_err(int err, const char *msg, char *buf, size_t sz)
 {
 	size_t off;
@@ -268,6 +275,11 @@ int proto__parse_reply_header(const char *line, size_t len, size_t *ret_len, cha
 		return -EPROTO;
 	len--;
 	if (len > 3 && memcmp(line, "OK ", 3) == 0) {
+		const char *fields = memchr(line + 3, ' ', len - 3);
+
+		/* Fields after the length are checked by proto__reply_field(). */
+		if (fields)
+			len = (size_t)(fields - line);
 		for (p = line + 3; p < line + len; p++) {
 			if (*p < '0' || *p > '9' || v > PROTO_MAX_REPLY)
 				return -EPROTO;
@@ -301,4 +313,32 @@ int proto__parse_reply_header(const char *line, size_t len, size_t *ret_len, cha
 		return e ? -e : -EIO;
 	}
 	return -EPROTO;
+}
+
+int proto__reply_field(const char *line, size_t len, const char *key, long long *ret)
+{
+	size_t klen = strlen(key), n;
+	const char *p, *end, *sp;
+	char num[24];
+
+	if (proto__parse_reply_header(line, len, &n, NULL, 0) < 0)
+		return -EPROTO;
+	end = line + len - 1;
+	p = memchr(line + 3, ' ', (size_t)(end - line - 3));
+	for (; p && p < end; p = sp) {
+		p++;
+		sp = memchr(p, ' ', (size_t)(end - p));
+		if (!sp)
+			sp = end;
+		if ((size_t)(sp - p) <= klen || memcmp(p, key, klen) != 0 || p[klen] != '=')
+			continue;
+		n = (size_t)(sp - p) - klen - 1;
+		if (n == 0 || n >= sizeof(num))
+			return -EPROTO;
+		memcpy(num, p + klen + 1, n);
+		num[n] = '\0';
+		return parse_int_range(num, -__LONG_LONG_MAX__ - 1, __LONG_LONG_MAX__, ret) < 0
+			       ? -EPROTO : 0;
+	}
+	return -ENOENT;
 }

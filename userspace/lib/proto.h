@@ -9,6 +9,8 @@
  * a key appears at most once.
  * Reply: "OK <n>\n" followed by exactly n payload bytes, or
  *        "ERR <ERRNONAME> <message>\n" (e.g. "ERR ESRCH no process 42").
+ * A request may ask for more in the OK line (snapshot's range=1): then it reads
+ * "OK <n> <key>=<integer> ...\n"; clients that do not ask never get fields.
  */
 #ifndef PYPROF_PROTO_H
 #define PYPROF_PROTO_H
@@ -68,6 +70,13 @@ int proto_request__check_keys(const struct proto_request *req, const char *const
 int proto__format_ok(size_t len, char *buf, size_t sz);
 
 /*
+ * "OK <len> from_ns=<from> to_ns=<to>\n" into buf: a snapshot's payload with
+ * the time range it covers (CLOCK_MONOTONIC, from < 0 for history from
+ * before this boot).  Returns its length or -E2BIG.
+ */
+int proto__format_ok_range(size_t len, long long from_ns, long long to_ns, char *buf, size_t sz);
+
+/*
  * "ERR <NAME> <message>\n" into buf for a positive errno value; the message
  * is made single-line.  Returns its length or -E2BIG.
  */
@@ -80,6 +89,13 @@ int proto__format_err(int err, const char *msg, char *buf, size_t sz);
  */
 int proto__parse_reply_header(const char *line, size_t len, size_t *ret_len, char *msg,
 			      size_t msgsz);
+
+/*
+ * The integer field key=<value> of an OK header line (len bytes, with its
+ * "\n").  Returns 0, -ENOENT when the line has no such field, -EPROTO when
+ * it is not a well-formed OK line or the value is not an integer.
+ */
+int proto__reply_field(const char *line, size_t len, const char *key, long long *ret);
 
 /* "EINVAL" for EINVAL; "EUNKNOWN" for errno values the protocol does not name. */
 const char *proto__errno_name(int err);

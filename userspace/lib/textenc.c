@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* textenc: UTF-8 checking and JSON string escaping shared by the output formats. */
+/* textenc: UTF-8 checking, JSON and terminal escaping shared by the output formats. */
 #include <stdio.h>
+#include <string.h>
 #include "strbuf.h"
 #include "textenc.h"
 
@@ -37,6 +38,12 @@ size_t utf8__char(const unsigned char *s, size_t n, bool *valid)
 	return i;
 }
 
+/* C1 controls: U+0080-U+009F, in UTF-8 0xc2 0x80-0x9f (terminals act on them, e.g. CSI 0x9b). */
+static bool is_c1(const unsigned char *s, size_t n)
+{
+	return n == 2 && s[0] == 0xc2 && s[1] <= 0x9f;
+}
+
 int json__put_string(struct strbuf *out, const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s;
@@ -54,6 +61,10 @@ int json__put_string(struct strbuf *out, const char *s, size_t len)
 		} else if (p[i] < 0x20 || p[i] == 0x7f) {
 			snprintf(esc, sizeof(esc), "\\u%04x", p[i]);
 			rep = esc;
+		} else if (is_c1(p + i, n)) {
+			/* Valid JSON raw, but JSON gets printed to terminals too. */
+			snprintf(esc, sizeof(esc), "\\u%04x", p[i + 1]);
+			rep = esc;
 		} else if (p[i] == '"') {
 			rep = "\\\"";
 		} else if (p[i] == '\\') {
@@ -66,4 +77,28 @@ int json__put_string(struct strbuf *out, const char *s, size_t len)
 		i += n;
 	}
 	return err ?: strbuf__append(out, s + run, i - run) ?: strbuf__append(out, "\"", 1);
+}
+
+int term__put_text(struct strbuf *out, const char *s, size_t len, const char *keep)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, run = 0;
+	int err = 0;
+
+	while (i < len && !err) {
+		bool valid;
+		size_t n = utf8__char(p + i, len - i, &valid);
+		bool ctl = p[i] < 0x20 || p[i] == 0x7f;
+
+		if (ctl && p[i] && keep && strchr(keep, p[i]))
+			ctl = false;
+		if (ctl || !valid || is_c1(p + i, n)) {
+			err = strbuf__append(out, s + run, i - run);
+			for (size_t k = 0; k < n && !err; k++)
+				err = strbuf__printf(out, "\\x%02x", p[i + k]);
+			run = i + n;
+		}
+		i += n;
+	}
+	return err ?: strbuf__append(out, s + run, i - run);
 }
