@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Tests for tables: per-function and per-line rankings. */
 #include <errno.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "testhelp.h"
 #include "strbuf.h"
@@ -116,6 +117,39 @@ TEST(lines)
 	strbuf__done(&out);
 	stackset__done(&ss);
 	unlink(path);
+	rmdir(dir);
+}
+
+/* Names of files from other users' processes: only world-readable regular files are read. */
+TEST(lines_source_only_from_public_files)
+{
+	char dir[] = "/tmp/pyproftest-src.XXXXXX", priv[64], fifo[64], text[256];
+	struct table_opts o = { .sort = TABLE_SORT_TOTAL, .source = true };
+	struct stackset ss = { 0 };
+	struct strbuf out = { 0 };
+	FILE *f;
+
+	ASSERT_TRUE(mkdtemp(dir) != NULL);
+	snprintf(priv, sizeof(priv), "%s/secret.py", dir);
+	snprintf(fifo, sizeof(fifo), "%s/fifo.py", dir);
+	f = fopen(priv, "w");
+	ASSERT_TRUE(f != NULL);
+	fprintf(f, "root:SECRET:19000::::::\n");
+	fclose(f);
+	ASSERT_OK(chmod(priv, 0600));
+	ASSERT_OK(mkfifo(fifo, 0644));
+	snprintf(text, sizeof(text), "py;f (%s:1) 3\npy;g (%s:1) 2\npy;h (/dev/zero:1) 1\n", priv,
+		 fifo);
+	ASSERT_OK(stackset__parse_folded(&ss, text, strlen(text)));
+	alarm(20); /* a FIFO or /dev/zero read would hang here */
+	ASSERT_OK(table_lines__render(&ss, &o, &out));
+	alarm(0);
+	ASSERT_TRUE(strstr(out.buf, "secret.py:1 (f)") != NULL);
+	ASSERT_TRUE(strstr(out.buf, "SECRET") == NULL);
+	strbuf__done(&out);
+	stackset__done(&ss);
+	unlink(priv);
+	unlink(fifo);
 	rmdir(dir);
 }
 

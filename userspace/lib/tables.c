@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* tables: per-function (top) and per-line rankings of a profile, as text tables. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
 #include "strbuf.h"
 #include "tables.h"
 #include "util.h"
@@ -144,18 +147,36 @@ static double pct(__u64 n, __u64 total)
 	return total ? 100.0 * (double)n / (double)total : 0.0;
 }
 
-/* Source line n of file (1-based), trimmed; "" when unreadable. */
+#define SOURCE_MAX_BYTES (64u << 20) /* bigger files are no Python source */
+
+/*
+ * Source line n of file (1-based), trimmed; "" when unreadable.  The name
+ * comes from a profiled process, maybe another user's, and the reader may be
+ * root: only a world-readable regular file is read (not /etc/shadow, not a
+ * FIFO that would block, not /dev/zero that never ends).
+ */
 static void source_line(const char *file, int n, char *buf, size_t sz)
 {
+	struct stat st;
 	FILE *f;
-	int i = 0;
+	int i = 0, fd;
 
 	buf[0] = '\0';
 	if (!file || file[0] != '/')
 		return;
-	f = fopen(file, "re");
-	if (!f)
+	fd = open(file, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
 		return;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || !(st.st_mode & S_IROTH) ||
+	    st.st_size > SOURCE_MAX_BYTES) {
+		close(fd);
+		return;
+	}
+	f = fdopen(fd, "re");
+	if (!f) {
+		close(fd);
+		return;
+	}
 	while (fgets(buf, (int)sz, f)) {
 		size_t len = strlen(buf);
 
