@@ -512,6 +512,8 @@ static void teardown(struct daemon *d, bool save)
 			(void)ring_buffer__consume(d->rb);
 		state__flush(d);
 	}
+	if (d->state_dirfd >= 0)
+		close(d->state_dirfd);
 	for (int i = 0; i < d->nr_perf_links; i++)
 		bpf_link__destroy(d->perf_links[i]);
 	free(d->perf_links);
@@ -543,6 +545,7 @@ int main(int argc, char **argv)
 		.kernel_stacks = true,
 	};
 	d->epfd = d->sigfd = d->timerfd = d->pendfd = d->listenfd = -1;
+	d->state_dirfd = d->sock_dirfd = -1;
 	err = parse_argv(argc, argv, &d->cfg);
 	if (err <= 0)
 		return err < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
