@@ -111,8 +111,10 @@ static int open_socket_dir(struct daemon *d, const char *dir)
 		int err = -errno;
 
 		if (err == -ELOOP || err == -ENOTDIR)
-			log_msg(d, LOG_ERR, "Refusing socket directory '%s': not a directory (%s)",
-				dir, err == -ELOOP ? "a symlink" : "another kind of file");
+			log_msg(d, LOG_ERR, "Refusing socket directory '%s': %s", dir,
+				lstat(dir, &st) == 0 && S_ISLNK(st.st_mode)
+					? "a symlink (give the directory itself)"
+					: "not a directory");
 		return err;
 	}
 	if (fstat(fd, &st) < 0) {

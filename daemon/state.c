@@ -345,8 +345,10 @@ static int open_state_dir(struct daemon *d)
 		int err = -errno;
 
 		if (err == -ELOOP || err == -ENOTDIR)
-			log_msg(d, LOG_ERR, "Refusing state directory '%s': not a directory (%s)",
-				dir, err == -ELOOP ? "a symlink" : "another kind of file");
+			log_msg(d, LOG_ERR, "Refusing state directory '%s': %s", dir,
+				lstat(dir, &st) == 0 && S_ISLNK(st.st_mode)
+					? "a symlink (give the directory itself)"
+					: "not a directory");
 		return err;
 	}
 	if (fstat(fd, &st) < 0) {
