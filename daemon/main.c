@@ -72,14 +72,16 @@ static void help(void)
 	       "answers pyprofctl on a Unix socket.\n"
 	       "\n"
 	       "Options:\n"
-	       "  -s, --socket PATH      socket to listen on (default %s)\n"
+	       "  -s, --socket PATH      socket to listen on (default %s); its directory\n"
+	       "                         must be ours and not group/other-writable\n"
 	       "  -g, --group NAME       members of this group see every process; other\n"
 	       "                         users only their own (default pyprof)\n"
 	       "  -r, --rate HZ          samples per second per CPU (default 99, 1-10000)\n"
 	       "  -w, --window SECONDS   length of one time window (default 10)\n"
 	       "  -R, --retention DUR    history kept, e.g. 3600, 90m, 1h (default 1h)\n"
 	       "  -d, --state-dir DIR    keep finished windows in DIR (zlib), so a restart\n"
-	       "                         loses no history (default: memory only)\n"
+	       "                         loses no history (default: memory only); DIR must\n"
+	       "                         be ours and not group/other-writable\n"
 	       "      --no-kernel        do not record kernel stacks\n"
 	       "      --probe PATH       also watch the interpreters in PATH (a libpython or\n"
 	       "                         python binary, or a directory of them) for starts;\n"
@@ -519,6 +521,8 @@ static void teardown(struct daemon *d, bool save)
 			(void)ring_buffer__consume(d->rb);
 		state__flush(d);
 	}
+	if (d->state_dirfd >= 0)
+		close(d->state_dirfd);
 	for (int i = 0; i < d->nr_perf_links; i++)
 		bpf_link__destroy(d->perf_links[i]);
 	free(d->perf_links);
@@ -550,6 +554,7 @@ int main(int argc, char **argv)
 		.kernel_stacks = true,
 	};
 	d->epfd = d->sigfd = d->timerfd = d->pendfd = d->listenfd = -1;
+	d->state_dirfd = d->sock_dirfd = -1;
 	err = parse_argv(argc, argv, &d->cfg);
 	if (err <= 0)
 		return err < 0 ? EXIT_FAILURE : EXIT_SUCCESS;

@@ -118,6 +118,9 @@ struct daemon {
 	struct ring_buffer *rb;
 	struct ksyms *ksyms;
 	int epfd, sigfd, timerfd, pendfd, listenfd;
+	int state_dirfd;		/* --state-dir, opened and checked once; -1 = none */
+	int sock_dirfd;			/* the socket's directory, opened and checked once */
+	__u64 sock_dev, sock_ino;	/* the socket file bound there: only it is unlinked */
 	bool exiting;
 	bool socket_activated;	/* listenfd came from systemd */
 	__u64 start_ns, last_rescan_ns, last_expire_ns;

@@ -95,50 +95,114 @@ static int activated_socket(void)
 	return 3;
 }
 
+/*
+ * Opens the socket's directory, creating it (0755) if missing.  It must be
+ * a directory, not a symlink, owned by the daemon's euid and writable by
+ * nobody else: whoever can write there could replace the socket (clients
+ * would talk to them) or plant what the daemon later removes.
+ */
+static int open_socket_dir(struct daemon *d, const char *dir)
+{
+	struct stat st;
+	int fd;
+
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		int err = -errno;
+
+		if (err == -ELOOP || err == -ENOTDIR)
+			log_msg(d, LOG_ERR, "Refusing socket directory '%s': %s", dir,
+				lstat(dir, &st) == 0 && S_ISLNK(st.st_mode)
+					? "a symlink (give the directory itself)"
+					: "not a directory");
+		return err;
+	}
+	if (fstat(fd, &st) < 0) {
+		close(fd);
+		return -errno;
+	}
+	if (st.st_uid != geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH))) {
+		log_msg(d, LOG_ERR,
+			"Refusing socket directory '%s': owned by uid %u, mode %04o; it must be owned "
+			"by uid %u and not writable by group or others (0755 or stricter)",
+			dir, (unsigned int)st.st_uid, (unsigned int)(st.st_mode & 07777),
+			(unsigned int)geteuid());
+		close(fd);
+		return -EPERM;
+	}
+	return fd;
+}
+
+/*
+ * The socket's address through the directory fd (/proc/self/fd/N/name), so
+ * binding and probing happen in the directory that was checked even if its
+ * path is swapped meanwhile.
+ */
+static int socket_addr(int dirfd, const char *name, struct sockaddr_un *sa)
+{
+	int n = snprintf(sa->sun_path, sizeof(sa->sun_path), "/proc/self/fd/%d/%s", dirfd, name);
+
+	return n < 0 || (size_t)n >= sizeof(sa->sun_path) ? -ENAMETOOLONG : 0;
+}
+
+/* A socket left by a crashed daemon is removed; a live daemon's, or any other file, is not. */
+static int clear_stale_socket(int dirfd, const char *name, const struct sockaddr_un *sa)
+{
+	struct stat st;
+	int probe, err = 0;
+
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISSOCK(st.st_mode))
+		return -EEXIST;
+	probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (probe < 0)
+		return -errno;
+	if (connect(probe, (const struct sockaddr *)sa, sizeof(*sa)) == 0)
+		err = -EADDRINUSE;
+	close(probe);
+	if (!err && unlinkat(dirfd, name, 0) < 0 && errno != ENOENT)
+		err = -errno;
+	return err;
+}
+
 int server__listen(struct daemon *d)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	const char *path = d->cfg.socket_path;
-	char dir[sizeof(sa.sun_path)], *slash;
+	const char *path = d->cfg.socket_path, *slash = strrchr(path, '/'), *name;
+	char dir[sizeof(sa.sun_path)];
 	struct stat st;
 	mode_t old;
-	int fd, err;
+	int fd = -1, err;
 
 	d->listenfd = activated_socket();
 	if (d->listenfd >= 0) {
 		d->socket_activated = true;
 		return 0;
 	}
+	/* Clients connect by the path itself: it must fit an address as it is. */
 	if (strlen(path) >= sizeof(sa.sun_path))
 		return -ENAMETOOLONG;
-	memcpy(sa.sun_path, path, strlen(path) + 1);
-	snprintf(dir, sizeof(dir), "%s", path);
-	slash = strrchr(dir, '/');
-	if (slash && slash != dir) {
-		*slash = '\0';
-		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-			return -errno;
+	name = slash ? slash + 1 : path;
+	if (!*name)
+		return -EINVAL;
+	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
+	if (!dir[0])
+		snprintf(dir, sizeof(dir), "/");
+	d->sock_dirfd = open_socket_dir(d, dir);
+	if (d->sock_dirfd < 0) {
+		err = d->sock_dirfd;
+		goto fail;
 	}
+	err = socket_addr(d->sock_dirfd, name, &sa) ?: clear_stale_socket(d->sock_dirfd, name, &sa);
+	if (err)
+		goto fail;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return -errno;
-	/* A socket left by a crashed daemon is replaced; a live daemon's is not. */
-	if (lstat(path, &st) == 0) {
-		int probe;
-
-		if (!S_ISSOCK(st.st_mode)) {
-			err = -EEXIST;
-			goto fail;
-		}
-		probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (probe >= 0 && connect(probe, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
-			close(probe);
-			err = -EADDRINUSE;
-			goto fail;
-		}
-		if (probe >= 0)
-			close(probe);
-		(void)unlink(path);
+	if (fd < 0) {
+		err = -errno;
+		goto fail;
 	}
 	/*
 	 * Every user may connect (mode 0666, set before anyone can): what a
@@ -149,6 +213,13 @@ int server__listen(struct daemon *d)
 	umask(old);
 	if (err)
 		goto fail;
+	/* What close_all may remove later: this inode, nothing put there instead. */
+	if (fstatat(d->sock_dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		err = -errno;
+		goto fail;
+	}
+	d->sock_dev = st.st_dev;
+	d->sock_ino = st.st_ino;
 	if (listen(fd, 64) < 0) {
 		err = -errno;
 		goto fail;
@@ -156,7 +227,11 @@ int server__listen(struct daemon *d)
 	d->listenfd = fd;
 	return 0;
 fail:
-	close(fd);
+	if (fd >= 0)
+		close(fd);
+	if (d->sock_dirfd >= 0)
+		close(d->sock_dirfd);
+	d->sock_dirfd = -1;
 	return err;
 }
 
@@ -309,6 +384,9 @@ static int collect_cb(const __u32 *frames, size_t nr, __u64 count, void *arg)
 {
 	struct collect_ctx *ctx = arg;
 
+	/* profile__add() cuts stacks to this depth; names[] holds that many. */
+	if (nr > PROFILE_MAX_DEPTH)
+		return -E2BIG;
 	for (size_t i = 0; i < nr; i++) {
 		ctx->names[i] = profile__name(ctx->p->profile, frames[i]);
 		if (!ctx->names[i])
@@ -370,7 +448,7 @@ static bool not_python_now(struct daemon *d, int pid, __u64 *ret_start)
 static int verb_snapshot(struct daemon *d, struct client *c, const struct proto_request *req)
 {
 	static const char *const keys[] = { "pid", "seconds", "since_ns", "range", NULL };
-	static const char *names[PYPROF_MAX_FRAMES + PYPROF_MAX_KSTACK + 8];
+	static const char *names[PROFILE_MAX_DEPTH];
 	struct collect_ctx ctx = { .names = names };
 	struct strbuf sb = { 0 };
 	__u64 pid, seconds = 60, now = now_ns(), from, since = UINT64_MAX, range = 0;
@@ -973,10 +1051,21 @@ void server__close_all(struct daemon *d)
 {
 	while (d->clients)
 		client_close(d, d->clients);
-	if (d->listenfd >= 0) {
+	if (d->listenfd >= 0)
 		close(d->listenfd);
-		/* An activated socket is systemd's: it keeps it for the next start. */
-		if (!d->socket_activated)
-			(void)unlink(d->cfg.socket_path);
+	/*
+	 * Only the socket bound at start, in the directory checked then (an
+	 * activated socket is systemd's: it keeps it for the next start).
+	 */
+	if (d->sock_dirfd >= 0) {
+		const char *slash = strrchr(d->cfg.socket_path, '/');
+		const char *name = slash ? slash + 1 : d->cfg.socket_path;
+		struct stat st;
+
+		if (fstatat(d->sock_dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISSOCK(st.st_mode) && st.st_dev == d->sock_dev && st.st_ino == d->sock_ino)
+			(void)unlinkat(d->sock_dirfd, name, 0);
+		close(d->sock_dirfd);
+		d->sock_dirfd = -1;
 	}
 }

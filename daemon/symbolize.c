@@ -17,7 +17,6 @@
 #define CODE_BUCKETS	 4096
 #define MAX_NAME_CHARS	 1024		/* longer names are cut */
 #define MAX_LINETABLE	 (1u << 20)	/* bigger tables are treated as corrupt */
-#define STACK_MAX	 (PYPROF_MAX_FRAMES + PYPROF_MAX_KSTACK + 4)
 /*
  * Past a process's young period BPF sends no fingerprints: a named code
  * object is then read again when used after this long, so a freed object
@@ -353,7 +352,7 @@ static const char *error_frame(int err, int nr_frames)
 
 int symbolize__sample(struct daemon *d, const struct pyprof_sample *s, size_t size)
 {
-	static __u32 ids[STACK_MAX];
+	static __u32 ids[PYPROF_MAX_STACK];
 	struct strbuf sb = { 0 };
 	struct pyproc *p;
 	const char *marker;

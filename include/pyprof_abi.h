@@ -13,6 +13,9 @@
 
 #define PYPROF_MAX_FRAMES	256	/* Python frames kept per sample */
 #define PYPROF_MAX_KSTACK	127	/* kernel frames (perf_event_max_stack default) */
+#define PYPROF_STACK_MARKERS	2	/* frames the daemon adds: comm, an unwind-error marker */
+/* Frames in one stored stack, root first: the one depth limit of profiles, state files, replies. */
+#define PYPROF_MAX_STACK	(PYPROF_MAX_FRAMES + PYPROF_MAX_KSTACK + PYPROF_STACK_MARKERS)
 #define PYPROF_MAX_PROCS	8192	/* Python processes profiled at once */
 #define PYPROF_MAX_THREADS	65536	/* cached tid -> PyThreadState entries */
 #define PYPROF_THREAD_WALK	256	/* tstates visited looking for a thread */

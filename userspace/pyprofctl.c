@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* pyprofctl: query pyprofd for profiles of Python processes. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -367,34 +368,87 @@ static const char *const format_names[] = {
 	[FMT_PPROF] = "pprof",	 [FMT_JSON] = "json",
 };
 
-/* Writes to path ("-" or NULL: stdout), through a temporary file so no half file is left. */
+/*
+ * A new temporary file next to the target, in dirfd: O_EXCL|O_NOFOLLOW, so a
+ * name planted there (a symlink to a file of ours, in a directory others can
+ * write) is never opened; such a name is skipped for the next one.
+ */
+static int create_tmp(int dirfd, const char *base, char *tmp, size_t sz)
+{
+	for (unsigned int i = 0; i < 64; i++) {
+		int fd;
+
+		if (snprintf(tmp, sz, ".%s.tmp.%d.%u", base, (int)getpid(), i) >= (int)sz)
+			return -ENAMETOOLONG;
+		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+		if (fd >= 0 || errno != EEXIST)
+			return fd >= 0 ? fd : -errno;
+	}
+	return -EEXIST;
+}
+
+static int write_fd(int fd, const char *buf, size_t len)
+{
+	for (size_t off = 0; off < len;) {
+		ssize_t n = write(fd, buf + off, len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		off += (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * Writes to path ("-" or NULL: stdout), through a temporary file in the same
+ * directory renamed over it, so no half file is left; rename() replaces a
+ * symlink at path itself, never what it points to.
+ */
 static int write_output(const char *path, const char *buf, size_t len)
 {
-	char tmp[4096];
-	FILE *f;
-	int err = 0;
+	const char *slash, *base;
+	char dir[4096], tmp[4096];
+	int dirfd = -1, fd = -1, err;
 
 	if (!path || strcmp(path, "-") == 0)
 		return write_all(buf, len);
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof(tmp))
+	slash = strrchr(path, '/');
+	base = slash ? slash + 1 : path;
+	if (!*base) {
+		fprintf(stderr, "pyprofctl: cannot write '%s': %s\n", path, strerror(EISDIR));
+		return -EISDIR;
+	}
+	if (snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) : 1,
+		     slash ? path : ".") >= (int)sizeof(dir))
 		return -ENAMETOOLONG;
-	f = fopen(tmp, "we");
-	if (!f) {
+	if (!dir[0])
+		snprintf(dir, sizeof(dir), "/");
+	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0) {
 		err = -errno;
-		fprintf(stderr, "pyprofctl: cannot write '%s': %s\n", tmp, strerror(errno));
+		fprintf(stderr, "pyprofctl: cannot write '%s': %s\n", path, strerror(-err));
 		return err;
 	}
-	if ((len && fwrite(buf, 1, len, f) != len) | (fclose(f) != 0)) {
-		err = -EIO;
-		fprintf(stderr, "pyprofctl: cannot write '%s': %s\n", tmp, strerror(errno));
-		(void)unlink(tmp);
-		return err;
+	fd = create_tmp(dirfd, base, tmp, sizeof(tmp));
+	if (fd < 0) {
+		err = fd;
+		fprintf(stderr, "pyprofctl: cannot write a temporary file in '%s': %s\n", dir,
+			strerror(-err));
+		goto cleanup;
 	}
-	if (rename(tmp, path) < 0) {
+	err = write_fd(fd, buf, len);
+	if (close(fd) < 0 && !err)
 		err = -errno;
-		fprintf(stderr, "pyprofctl: cannot write '%s': %s\n", path, strerror(errno));
-		(void)unlink(tmp);
+	if (!err && renameat(dirfd, tmp, dirfd, base) < 0)
+		err = -errno;
+	if (err) {
+		fprintf(stderr, "pyprofctl: cannot write '%s': %s\n", path, strerror(-err));
+		(void)unlinkat(dirfd, tmp, 0);
 	}
+cleanup:
+	close(dirfd);
 	return err;
 }
 

@@ -1,16 +1,22 @@
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 """--state-dir: history survives a restart of pyprofd; corrupt state is reported
-and skipped, never fatal."""
+and skipped, never fatal; a file is loaded whole or not at all; the directory
+must be the daemon's own, and nothing planted in it redirects a write."""
 
 import glob
 import os
 import shutil
+import stat
+import struct
+import subprocess
 import sys
 import tempfile
+import time
+import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from pyproftest import (Daemon, Skip, Workload, interpreters, main, need_root,  # noqa: E402
-                        test, wait_for)
+from pyproftest import (PYPROFD, Daemon, Skip, Workload, interpreters, main,  # noqa: E402
+                        need_root, parse_folded, test, wait_for)
 
 RATE = "199"
 
@@ -99,6 +105,269 @@ def corrupt_state_is_skipped():
                 assert before.get(stack, 0) >= n, stack
     finally:
         shutil.rmtree(state, ignore_errors=True)
+
+
+# --- Hand-made state files (the format of userspace/lib/statefile.h) ---------
+
+EPOCH_NS = 1 << 56          # the daemon's profile clock: CLOCK_MONOTONIC + 2^56 ns
+MAX_STACK = 256 + 127 + 2   # PYPROF_MAX_STACK (include/pyprof_abi.h)
+SEC = 10 ** 9
+
+
+def prof_now():
+    return time.clock_gettime_ns(time.CLOCK_MONOTONIC) + EPOCH_NS
+
+
+def boot_id():
+    with open("/proc/sys/kernel/random/boot_id", "rb") as f:
+        return f.read(36)
+
+
+def unused_pids(n):
+    """Pids no process can have (at or above pid_max): history only, never live."""
+    with open("/proc/sys/kernel/pid_max") as f:
+        base = int(f.read()) + 1000
+    return [base + i for i in range(n)]
+
+
+def enc_str(x):
+    b = x.encode()
+    return struct.pack("<I", len(b)) + b
+
+
+def enc_proc(pid, stacks, names=None, comm="py"):
+    """stacks: [(name indices root first, count)]."""
+    names = names or ["py", "main (/srv/a.py:1)", "hot (/srv/a.py:7)"]
+    blob = struct.pack("<IQIIII", pid, 1234, 0, 0, 0x030b07f0, 1) + enc_str(comm) + \
+        enc_str("/usr/bin/python3.11") + enc_str("") + struct.pack("<I", len(names)) + \
+        b"".join(enc_str(n) for n in names) + struct.pack("<I", len(stacks))
+    for ids, count in stacks:
+        blob += struct.pack("<I%dIQ" % len(ids), len(ids), *ids, count)
+    return blob
+
+
+def write_state(state, index, procs, window_ns=10 * SEC):
+    """Window file `index` of window_ns (this boot), holding the encoded procs."""
+    now, start = prof_now(), index * window_ns
+    raw = struct.pack("<QQQ", window_ns, start, time.time_ns() - (now - start)) + boot_id() + \
+        struct.pack("<I", len(procs)) + b"".join(procs)
+    path = os.path.join(state, "w%d.pyprof" % index)
+    with open(path, "wb") as f:
+        f.write(b"PYPROFW2" + struct.pack("<Q", len(raw)) + zlib.compress(raw, 1))
+    return path
+
+
+def recent_index(ago_windows, window_ns=10 * SEC):
+    return prof_now() // window_ns - ago_windows
+
+
+def list_all(d):
+    """pid -> the `list --all` row's fields."""
+    rows = {}
+    for line in d.ctl("list", "--all").stdout.splitlines()[1:]:
+        f = line.split()
+        # (Other processes' names may hold anything, newlines included.)
+        if len(f) >= 4 and f[0].isdigit():
+            rows[int(f[0])] = f
+    return rows
+
+
+def no_history(d, pid):
+    r = d.ctl("snapshot", "--pid", str(pid), "--seconds", "3600", check=False)
+    return r.returncode != 0 and "no history" in r.stderr
+
+
+@test
+def deep_stack_state_file_is_served_safely():
+    """A stack deeper than the one depth limit is refused at load; the deepest allowed is served."""
+    need_root()
+    state = tempfile.mkdtemp(prefix="pyproftest-state.")
+    deep, deepest = unused_pids(2)
+    try:
+        names = ["py"] + ["f%d (/srv/deep.py:%d)" % (i, i) for i in range(1000)]
+        write_state(state, recent_index(3), [enc_proc(deep, [(list(range(1000)), 9)], names)])
+        write_state(state, recent_index(2),
+                    [enc_proc(deepest, [(list(range(MAX_STACK)), 4)], names)])
+        with Daemon("--state-dir", state) as d:
+            # The request that overflowed names[] before: answered, and the daemon lives on.
+            r = d.ctl("snapshot", "--pid", str(deep), "--seconds", "3600", check=False)
+            assert r.returncode != 0 and "no history" in r.stderr, \
+                "%spyprofd:\n%s" % (r.stderr, d.output())
+            assert d.proc.poll() is None, d.output()
+            st = d.status()
+            assert int(st["state_files_skipped"]) == 1, st
+            got = d.snapshot(deepest, seconds=3600)
+            assert list(got.values()) == [4], got
+            stack = next(iter(got)).split(";")
+            assert len(stack) == MAX_STACK and stack[-1] == names[MAX_STACK - 1], len(stack)
+            assert d.proc.poll() is None, d.output()
+    finally:
+        shutil.rmtree(state, ignore_errors=True)
+
+
+@test
+def late_corruption_loads_nothing():
+    """A file whose last process is corrupt gives none of its processes any samples."""
+    need_root()
+    state = tempfile.mkdtemp(prefix="pyproftest-state.")
+    first, second, good = unused_pids(3)
+    try:
+        # Well-formed zlib; the damage is in the body: the last frame names no name.
+        write_state(state, recent_index(3), [enc_proc(first, [([0, 1, 2], 57)]),
+                                             enc_proc(second, [([0, 1], 5), ([0, 3], 1)])])
+        write_state(state, recent_index(2), [enc_proc(good, [([0, 1, 2], 8)])])
+        with Daemon("--state-dir", state) as d:
+            st = d.status()
+            assert int(st["state_files_skipped"]) == 1, st
+            assert "corrupt or truncated" in d.output()
+            assert no_history(d, first) and no_history(d, second)
+            assert sum(d.snapshot(good, seconds=3600).values()) == 8
+    finally:
+        shutil.rmtree(state, ignore_errors=True)
+
+
+@test
+def future_dated_state_file_is_rejected():
+    need_root()
+    state = tempfile.mkdtemp(prefix="pyproftest-state.")
+    future, now = unused_pids(2)
+    try:
+        write_state(state, recent_index(-100), [enc_proc(future, [([0, 1, 2], 11)])])
+        write_state(state, recent_index(0), [enc_proc(now, [([0, 1, 2], 3)])])
+        with Daemon("--state-dir", state) as d:
+            st = d.status()
+            assert int(st["state_files_skipped"]) == 1, st
+            assert "dated in the future" in d.output(), d.output()
+            assert no_history(d, future)
+            assert sum(d.snapshot(now, seconds=3600).values()) == 3
+    finally:
+        shutil.rmtree(state, ignore_errors=True)
+
+
+@test
+def restored_process_lists_its_samples():
+    """list --all SAMPLES of a process known only from the state dir = its snapshot total."""
+    need_root()
+    state = tempfile.mkdtemp(prefix="pyproftest-state.")
+    pid, = unused_pids(1)
+    try:
+        write_state(state, recent_index(4), [enc_proc(pid, [([0, 1, 2], 9000), ([0, 1], 600)])])
+        write_state(state, recent_index(3), [enc_proc(pid, [([0, 1, 2], 82)])])
+        with Daemon("--state-dir", state) as d:
+            total = sum(d.snapshot(pid, seconds=3600).values())
+            row = list_all(d)[pid]
+            print("  restored pid %d: SAMPLES %s, snapshot %d" % (pid, row[3], total))
+            assert row[2] == "exited" and total == 9682 and int(row[3]) == total, row
+    finally:
+        shutil.rmtree(state, ignore_errors=True)
+
+
+def start_fails(*args):
+    """pyprofd with these arguments (and a socket of its own): its exit status and output."""
+    work = tempfile.mkdtemp(prefix="pyproftest-refuse.")
+    try:
+        argv = [PYPROFD, "--socket", os.path.join(work, "pyprofd.sock")] + list(args)
+        try:
+            r = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+        except subprocess.TimeoutExpired:
+            raise AssertionError("pyprofd %s started instead of refusing" % " ".join(args))
+        return r.returncode, r.stdout + r.stderr
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+@test
+def unsafe_state_dir_is_refused():
+    need_root()
+    base = tempfile.mkdtemp(prefix="pyproftest-state.")
+    try:
+        cases = []
+        for name, mode, uid in (("other-user", 0o700, 65534), ("world-writable", 0o777, 0),
+                                ("group-writable", 0o770, 0), ("sticky-tmp-like", 0o1777, 0)):
+            path = os.path.join(base, name)
+            os.mkdir(path)
+            os.chmod(path, mode)
+            os.chown(path, uid, 0)
+            cases.append(path)
+        good = os.path.join(base, "good")
+        os.mkdir(good, 0o700)
+        link = os.path.join(base, "link")
+        os.symlink(good, link)
+        cases.append(link)
+        for path in cases:
+            rc, out = start_fails("--state-dir", path)
+            print("  %s: exit %d, %s" % (os.path.basename(path), rc,
+                                         out.strip().splitlines()[-2:]))
+            assert rc != 0 and "Refusing state directory '%s'" % path in out, out
+            assert not glob.glob(os.path.join(path, "*")), "wrote into " + path
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@test
+def planted_symlinks_in_state_dir_write_nothing_outside():
+    """Symlinks at the temporary and final names of the next windows: no target is touched."""
+    need_root()
+    python = a_python()
+    base = tempfile.mkdtemp(prefix="pyproftest-state.")
+    state = os.path.join(base, "state")
+    os.mkdir(state, 0o700)
+    targets = {}
+    for kind in ("tmp", "final"):
+        targets[kind] = os.path.join(base, "precious-" + kind)
+        with open(targets[kind], "w") as f:
+            f.write("root's own %s\n" % kind)
+        os.chmod(targets[kind], 0o600)
+    try:
+        first = recent_index(0, SEC)
+        planted = range(first, first + 120)
+        for i in planted:
+            os.symlink(targets["tmp"], os.path.join(state, ".w%d.pyprof.tmp" % i))
+            os.symlink(targets["final"], os.path.join(state, "w%d.pyprof" % i))
+
+        def written():
+            """Windows whose planted final-name symlink was replaced."""
+            got = []
+            for i in planted:
+                path = os.path.join(state, "w%d.pyprof" % i)
+                if not os.path.islink(path) or os.readlink(path) != targets["final"]:
+                    got.append(i)
+            return got
+        with Daemon("--rate", RATE, "--window", "1", "--state-dir", state) as d:
+            with Workload(python, "hotwarm.py", 60) as w:
+                d.wait_samples(w.pid, 20, match="hot (")
+                got = wait_for(lambda: len(written()) >= 2 and written(), timeout=30,
+                               what="two windows written over planted names")
+        print("  windows %s written where symlinks were planted" % got[:4])
+        for kind, path in targets.items():
+            with open(path, "rb") as f:
+                assert f.read() == b"root's own %s\n" % kind.encode(), "%s target overwritten" % kind
+        for i in got:
+            assert stat.S_ISREG(os.lstat(os.path.join(state, "w%d.pyprof" % i)).st_mode), i
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@test
+def state_dir_swapped_after_start_redirects_nothing():
+    """The state dir renamed away and a symlink put in its place: windows stay in the real one."""
+    need_root()
+    python = a_python()
+    base = tempfile.mkdtemp(prefix="pyproftest-state.")
+    state, moved, decoy = (os.path.join(base, n) for n in ("state", "state.moved", "decoy"))
+    os.mkdir(decoy, 0o700)
+    try:
+        with Daemon("--rate", RATE, "--window", "1", "--state-dir", state) as d:
+            os.rename(state, moved)
+            os.symlink(decoy, state)
+            with Workload(python, "hotwarm.py", 60) as w:
+                d.wait_samples(w.pid, 20, match="hot (")
+                wait_for(lambda: glob.glob(os.path.join(moved, "w*.pyprof")) or
+                         glob.glob(os.path.join(decoy, "w*.pyprof")), timeout=30,
+                         what="a window written after the swap")
+        assert os.listdir(decoy) == [], os.listdir(decoy)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
 
 
 if __name__ == "__main__":

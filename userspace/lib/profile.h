@@ -18,10 +18,12 @@
 #include <linux/types.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include "pyprof_abi.h"
 
 #define PROFILE_OVERFLOW_STACKS "[pyprof: too many distinct stacks]"
 #define PROFILE_OVERFLOW_NAMES	"[pyprof: too many distinct frames]"
-#define PROFILE_MAX_DEPTH	1024	/* frames per stack; deeper stacks keep their root part */
+/* Frames per stack (the one limit, from pyprof_abi.h); deeper stacks keep their root part. */
+#define PROFILE_MAX_DEPTH	PYPROF_MAX_STACK
 
 struct profile_opts {
 	__u64 window_ns;

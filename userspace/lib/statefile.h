@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * statefile: the format of pyprofd's --state-dir files, one per time window.
+ *
+ * File "w<index>.pyprof", index = window start / window length on the
+ * daemon's profile clock:
+ *   "PYPROFW2" | u64 raw size | zlib(raw)
+ * raw, little-endian:
+ *   u64 window_ns, u64 start (profile clock), u64 start_wall, char boot_id[36],
+ *   u32 nr_procs
+ *   per process: i32 pid, u64 start_time, u32 ruid, u32 euid (pyprofd writes the
+ *     one uid that may see the process twice, 0xffffffff for none), u32 version_hex,
+ *     u32 supported, str comm, str exe, str why, u32 nr_names, str name...,
+ *     u32 nr_stacks, { u32 nr, u32 id[nr], u64 count }...
+ *   str = u32 length + bytes (no NUL).
+ *
+ * A pure codec: no I/O, no logging.  Decoding checks the whole file before it
+ * returns anything, so a caller applies a file whole or not at all.
+ */
+#ifndef PYPROF_STATEFILE_H
+#define PYPROF_STATEFILE_H
+
+#include <linux/types.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include "pyprof_abi.h"
+
+#define STATEFILE_MAGIC	    "PYPROFW2"
+#define STATEFILE_HDR_LEN   16			/* magic + raw size */
+#define STATEFILE_MAX_FILE  (256u << 20)	/* bigger files are not read */
+#define STATEFILE_MAX_RAW   (1024u << 20)
+#define STATEFILE_BOOT_ID   36			/* /proc/sys/kernel/random/boot_id, no newline */
+#define STATEFILE_MAX_EXE   4095		/* bytes of an exe path */
+#define STATEFILE_MAX_WHY   127			/* bytes of the "not profiled" reason */
+#define STATEFILE_MAX_NAME  65535		/* bytes of one frame name */
+
+struct statefile_stack {
+	__u32 off;	/* first frame in the process's frames[] (root first) */
+	__u32 nr;	/* 1..PYPROF_MAX_STACK */
+	__u64 count;	/* >= 1 */
+};
+
+struct statefile_proc {
+	__s32 pid;			/* >= 1 */
+	__u64 start_time;
+	__u32 ruid, euid;
+	__u32 version_hex;
+	bool supported;
+	const char *comm, *exe, *why;	/* NUL-terminated */
+	__u32 nr_names;
+	const char **names;		/* frame names, indexed by frames[] */
+	__u32 nr_stacks;
+	struct statefile_stack *stacks;
+	__u32 *frames;			/* every stack's name indices, each < nr_names */
+	__u64 samples;			/* sum of the stacks' counts (decoder fills it in) */
+};
+
+/* One window file.  Decoded ones own their memory: statefile__fini(). */
+struct statefile {
+	__u64 window_ns;		/* >= 1 */
+	__u64 start;			/* window start on the writer's profile clock */
+	__u64 start_wall;		/* the same instant on CLOCK_REALTIME */
+	char boot_id[STATEFILE_BOOT_ID];
+	__u32 nr_procs;
+	struct statefile_proc *procs;
+	bool owned;			/* filled by a decoder: fini frees */
+};
+
+struct strbuf;
+
+/*
+ * Appends the raw (uncompressed) encoding of sf to out.  Returns 0, -ENOMEM,
+ * or -EINVAL when sf breaks a rule the decoder enforces (so nothing is
+ * written that a reader would reject).
+ */
+int statefile__encode_raw(const struct statefile *sf, struct strbuf *out);
+
+/* The whole file (header + zlib) for raw bytes; *ret is malloc'd.  0, -ENOMEM, -EIO. */
+int statefile__compress(const __u8 *raw, size_t raw_len, __u8 **ret, size_t *ret_len);
+
+/*
+ * Decodes raw (uncompressed) bytes into *sf, which the caller owns and frees
+ * with statefile__fini() on success.  Every field is checked (limits, name
+ * indices, string contents, no trailing bytes); on any error *sf is left
+ * empty.  Returns 0, -EBADMSG (corrupt or truncated) or -ENOMEM.
+ */
+int statefile__decode_raw(const __u8 *raw, size_t len, struct statefile *sf);
+
+/* Like statefile__decode_raw() for a whole file as stored (header + zlib). */
+int statefile__decode(const __u8 *file, size_t len, struct statefile *sf);
+
+/* Frees what a decoder allocated; sf is empty after.  NULL-safe, idempotent. */
+void statefile__fini(struct statefile *sf);
+
+/* Where a file's window lands on the reader's clock. */
+struct statefile_clock {
+	const char *boot_id;		/* this boot's, STATEFILE_BOOT_ID bytes */
+	__u64 now;			/* the reader's profile clock */
+	__u64 wall;			/* CLOCK_REALTIME now */
+	__u64 retention_ns;
+};
+
+/*
+ * The start of sf's window on the reader's clock: the same boot keeps its
+ * numbers; after a reboot the wall clock says how long ago it was.  Returns
+ * 0, -ESTALE (older than the retention: delete it) or -ERANGE (dated in the
+ * future: the file does not belong to this clock).
+ */
+int statefile__place(const struct statefile *sf, const struct statefile_clock *c,
+		     __u64 *ret_start);
+
+#endif /* PYPROF_STATEFILE_H */
