@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "profile.h"
+#include "safedir.h"
 #include "statefile.h"
 #include "strbuf.h"
 #include "util.h"
@@ -327,42 +328,17 @@ static bool state_file_name(const char *name, __u64 *ret_index)
 }
 
 /*
- * Opens (creating it 0700 if missing) the state directory.  It must be a
- * directory, not a symlink, owned by the daemon's euid and writable by
- * nobody else: whoever else can write there could plant names that redirect
- * or forge the daemon's files.
+ * The state directory (0700 if made here), held open: whoever else could write
+ * there could plant names that redirect or forge the daemon's files.
  */
 static int open_state_dir(struct daemon *d)
 {
-	const char *dir = d->cfg.state_dir;
-	struct stat st;
-	int fd;
+	char why[256];
+	int fd = safedir__open(d->cfg.state_dir, 0700, why, sizeof(why));
 
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-		return -errno;
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
-		int err = -errno;
-
-		if (err == -ELOOP || err == -ENOTDIR)
-			log_msg(d, LOG_ERR, "Refusing state directory '%s': %s", dir,
-				lstat(dir, &st) == 0 && S_ISLNK(st.st_mode)
-					? "a symlink (give the directory itself)"
-					: "not a directory");
-		return err;
-	}
-	if (fstat(fd, &st) < 0) {
-		close(fd);
-		return -errno;
-	}
-	if (st.st_uid != geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH))) {
-		log_msg(d, LOG_ERR,
-			"Refusing state directory '%s': owned by uid %u, mode %04o; it must be owned "
-			"by uid %u and not writable by group or others",
-			dir, (unsigned int)st.st_uid, (unsigned int)(st.st_mode & 07777),
-			(unsigned int)geteuid());
-		close(fd);
-		return -EPERM;
+		log_msg(d, LOG_ERR, "Refusing state directory '%s': %s", d->cfg.state_dir, why);
+		return fd;
 	}
 	d->state_dirfd = fd;
 	return 0;
