@@ -244,12 +244,9 @@ static void reply_err(struct client *c, int err, const char *fmt, ...)
 		(void)strbuf__append(&c->out, line, n);
 }
 
-/* Prepends the OK header to a payload built in *payload. */
-static int reply_ok(struct client *c, struct strbuf *payload)
+/* The reply: header (n bytes, or the error of formatting it) then payload. */
+static int reply_with(struct client *c, const char *hdr, int n, const struct strbuf *payload)
 {
-	char hdr[64];
-	int n = proto__format_ok(payload->len, hdr, sizeof(hdr));
-
 	if (n < 0)
 		return n;
 	strbuf__reset(&c->out);
@@ -257,6 +254,14 @@ static int reply_ok(struct client *c, struct strbuf *payload)
 	    strbuf__append(&c->out, payload->buf ? payload->buf : "", payload->len))
 		return -ENOMEM;
 	return 0;
+}
+
+/* Prepends the OK header to a payload built in *payload. */
+static int reply_ok(struct client *c, struct strbuf *payload)
+{
+	char hdr[64];
+
+	return reply_with(c, hdr, proto__format_ok(payload->len, hdr, sizeof(hdr)), payload);
 }
 
 /*
@@ -274,13 +279,7 @@ static int reply_ok_range(const struct daemon *d, struct client *c, struct strbu
 	/* On CLOCK_MONOTONIC: negative for history from before this boot. */
 	n = proto__format_ok_range(payload->len, (long long)(from - PYPROFD_EPOCH_NS),
 				   (long long)(to - PYPROFD_EPOCH_NS), hdr, sizeof(hdr));
-	if (n < 0)
-		return n;
-	strbuf__reset(&c->out);
-	if (strbuf__append(&c->out, hdr, n) ||
-	    strbuf__append(&c->out, payload->buf ? payload->buf : "", payload->len))
-		return -ENOMEM;
-	return 0;
+	return reply_with(c, hdr, n, payload);
 }
 
 /*
