@@ -187,6 +187,14 @@ class Daemon:
                         what="%d samples of pid %d%s" % (n, pid, " with " + match if match else ""))
 
 
+def unused_pid():
+    """A pid no process has now (near the top of the default pid range)."""
+    pid = 4194000
+    while os.path.exists("/proc/%d" % pid):
+        pid -= 1
+    return pid
+
+
 def write_state_window(state_dir, procs, window_s=10):
     """Writes one window file of pyprofd's --state-dir format ("PYPROFW2", see
     daemon/state.c) holding the current window, with procs = [(pid, start_time,

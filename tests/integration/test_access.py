@@ -13,7 +13,7 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from pyproftest import (PYPROFCTL, Daemon, Skip, WORKLOADS, Workload, main,  # noqa: E402
-                        need_root, parse_folded, test, wait_for, write_state_window)
+                        need_root, parse_folded, test, unused_pid, wait_for, write_state_window)
 
 import re  # noqa: E402
 import time  # noqa: E402
@@ -241,9 +241,7 @@ def other_users_learn_nothing():
             procs.append(their_sleep)
             d.wait_samples(roots_python.pid, 5, match="hot (")
             d.wait_samples(theirs.pid, 5, match="hot (")
-            nobody = 4194000
-            while os.path.exists("/proc/%d" % nobody):
-                nobody -= 1
+            nobody = unused_pid()
 
             def ctl(*args):
                 return subprocess.run(u.run_as() + [PYPROFCTL, "--socket", d.sock] + list(args),
@@ -335,9 +333,7 @@ def slow_readers_are_bounded():
     need_root()
     state = tempfile.mkdtemp(prefix="pyproftest-state.")
     with TestUser() as u:
-        pid = 4194000
-        while os.path.exists("/proc/%d" % pid):
-            pid -= 1
+        pid = unused_pid()
         frame = "f%04d (/srv/" + "x" * 200 + ".py:1)"
         stacks = {("main",) + tuple(frame % (i * 20 + k) for k in range(20)): 1 + i
                   for i in range(2000)}

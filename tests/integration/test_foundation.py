@@ -12,7 +12,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from pyproftest import (Daemon, Skip, WORKLOADS, Workload, frame_func, frame_line,  # noqa: E402
-                        interpreters, main, need_root, test, wait_for)
+                        interpreters, main, need_root, test, unused_pid, wait_for)
 
 RATE = "199"
 HOTWARM_RATE = "499"
@@ -226,9 +226,7 @@ def errors_are_clear():
             sleeper.kill()
             sleeper.wait()
         # A pid nobody has.
-        pid = 4194000
-        while os.path.exists("/proc/%d" % pid):
-            pid -= 1
+        pid = unused_pid()
         r = d.ctl("snapshot", "--pid", str(pid), check=False)
         assert r.returncode != 0 and "no process" in r.stderr, r
         for bad in (["snapshot"], ["snapshot", "--pid", "abc"], ["snapshot", "--pid", "-1"],
