@@ -58,6 +58,13 @@ struct seed_state {
 	__u64 due_ns;		/* seed at or after then; 0 = not wanted */
 	__u64 start_ns;		/* when the last seeding began */
 	__u64 fast_gap_ns;	/* least time between seedings, from what the last took */
+	/*
+	 * Threads are added at the head of the list: while none exits, the
+	 * next seeding needs only what lies before the last one's head.
+	 */
+	__u64 head, head_id;	/* main interpreter's first tstate and its thread_id */
+	__u64 exits;		/* BPF's thread_exits count when the last seeding began */
+	bool full;		/* next seeding walks every list */
 	__u32 nr;		/* seedings done */
 	/* Threads missed, direct-mapped by tid: which missed again after a seeding. */
 	struct {
@@ -194,8 +201,10 @@ void symbolize__free_codes(struct pyproc *p);
 /* threads.c */
 /*
  * Called per PyThreadState with PYPROF_TSTATE_READ bytes read from it and
- * the index of its interpreter (0 = main); nonzero stops the walk.
+ * the index of its interpreter (0 = main); THREADS_NEXT_INTERP goes on
+ * with the next interpreter, any other nonzero value stops the walk.
  */
+#define THREADS_NEXT_INTERP 1
 typedef int (*threads_fn)(void *ctx, __u64 tstate, const __u8 *buf, size_t size,
 			  unsigned int interp);
 /*

@@ -53,6 +53,8 @@ int threads__walk(const struct pyproc *p, size_t max, threads_fn fn, void *ctx)
 			if (target_read(p->pid, ts, buf, sizeof(buf)))
 				return -EFAULT;
 			err = fn(ctx, ts, buf, sizeof(buf), ni);
+			if (err == THREADS_NEXT_INTERP)
+				break;
 			if (err)
 				return err;
 			ts = field_u64(buf, sizeof(buf), l->tstate_next);
@@ -66,6 +68,8 @@ int threads__walk(const struct pyproc *p, size_t max, threads_fn fn, void *ctx)
 /* (thread pointer, tstate) pairs of one walk. */
 struct seed_set {
 	const struct pyproc *p;
+	__u64 stop, stop_id;	/* main interpreter: stop at this tstate with this thread_id */
+	__u64 head, head_id;	/* main interpreter's first tstate seen */
 	struct pyprof_thread_key *keys;
 	__u64 *tstates;
 	size_t nr, cap_keys, cap_tstates;
@@ -76,6 +80,12 @@ static int seed_collect(void *ctx, __u64 tstate, const __u8 *buf, size_t size, u
 	struct seed_set *s = ctx;
 	__u64 fsbase = field_u64(buf, size, s->p->info.layout.tstate_thread_id);
 
+	if (interp == 0 && !s->head) {
+		s->head = tstate;
+		s->head_id = fsbase;
+	}
+	if (interp == 0 && s->stop && tstate == s->stop && fsbase == s->stop_id)
+		return THREADS_NEXT_INTERP;
 	if (!fsbase)
 		return 0; /* not bound to a thread (yet) */
 	if (grow_array((void **)&s->keys, &s->cap_keys, s->nr + 1, sizeof(*s->keys)) ||
@@ -157,10 +167,25 @@ int threads__seed(struct daemon *d, struct pyproc *p)
 	p->seed.due_ns = 0;
 	p->seed.start_ns = now_ns();
 	err = bpf_map_lookup_elem(bpf_map__fd(d->skel->maps.procs), &pid, &cfg) < 0 ? -errno : 0;
+	/*
+	 * No thread exited since the last seeding: its head is still linked (a
+	 * tstate outlives its thread's Python code only briefly), and what came
+	 * since lies before it.  A tstate deleted without its thread exiting
+	 * (PyGILState_Release) can make this stop early: threads missed again
+	 * after it ask for a full walk.
+	 */
+	if (!err && !p->seed.full && cfg.thread_exits == p->seed.exits) {
+		added.stop = p->seed.head;
+		added.stop_id = p->seed.head_id;
+	}
 	err = err ?: threads__walk(p, PYPROF_MAX_THREADS, seed_collect, &added);
 	err = err ?: seed_update(bpf_map__fd(d->skel->maps.tstates), &added);
 	if (!err) {
 		seed_drop_gone(d, p, &added, cfg.thread_exits);
+		p->seed.head = added.head;
+		p->seed.head_id = added.head_id;
+		p->seed.exits = cfg.thread_exits;
+		p->seed.full = false;
 		p->seed.nr++;
 		d->tstate_seeds++;
 		d->tstate_seeded += added.nr;
@@ -200,6 +225,7 @@ void threads__walk_limit(struct daemon *d, struct pyproc *p, __u64 ts, __u32 tid
 		m->stubborn = false;
 	} else if (!m->stubborn && m->seeding != st->nr) {
 		m->stubborn = true;
+		st->full = true;
 	}
 	seed_want(p, m->stubborn ? SEED_SLOW_GAP_NS : st->fast_gap_ns);
 	if (p->in_bpf && now_ns() >= st->due_ns)
