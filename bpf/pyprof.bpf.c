@@ -187,7 +187,7 @@ static long thread_step(__u32 i, struct walk *w)
  * in tstate->thread_id, and on x86_64 (glibc and musl) pthread_self() is the
  * thread pointer, i.e. the task's fs base.  This works for every thread, not
  * just the GIL holder, and needs no libc internals.  Found tstates are cached
- * per tid and re-validated with one read.
+ * per (tgid, fs base) and re-validated with one read.
  */
 static __always_inline int find_tstate(struct walk *w, __u32 pid, __u64 *ret)
 {
@@ -274,8 +274,9 @@ static __always_inline int load_frame(struct walk *w, __u32 size)
 /*
  * Whether a frame, if its back link is the last, ends a complete walk
  * (enum pyprof_bottom).  On 3.11 a generator's frame never does: CPython
- * clears its previous when it yields, and links it again only after making
- * it the current frame, so a sample between the two sees it alone.
+ * clears its previous when it yields and sets it again on resuming, in no
+ * set order with making the frame current: a sample in between sees it
+ * alone, marked is_entry from its last resume from C.
  */
 static __always_inline bool at_root(const struct pyprof_layout *l, const __u8 *bulk, __u64 off,
 				    __u8 owner)
