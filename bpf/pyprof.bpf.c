@@ -380,6 +380,27 @@ static __always_inline int walk_frames(struct walk *w, __u64 tstate)
 	return w->err;
 }
 
+/*
+ * A young process's samples wake the daemon at once: their code objects
+ * (module bodies during imports) may be freed within a millisecond.  So does
+ * a thread the walk could not reach, for pyprofd to seed the cache before
+ * more of its samples are lost (a thread with no Python state at all also
+ * ends up here: hence the rate limit).  Others are drained on the daemon's
+ * timer or when the ring fills.
+ */
+static __always_inline __u64 wakeup_flags(struct pyprof_proc *proc, const struct pyprof_sample *s,
+					  bool young)
+{
+	if ((s->flags & PYPROF_SAMPLE_WALK_LIMIT) &&
+	    s->hdr.ts - proc->seed_wakeup_ns >= PYPROF_SEED_WAKEUP_NS) {
+		proc->seed_wakeup_ns = s->hdr.ts;
+		return BPF_RB_FORCE_WAKEUP;
+	}
+	if (young || bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
+		return BPF_RB_FORCE_WAKEUP;
+	return BPF_RB_NO_WAKEUP;
+}
+
 SEC("perf_event")
 int on_sample(struct bpf_perf_event_data *ctx)
 {
@@ -448,23 +469,7 @@ int on_sample(struct bpf_perf_event_data *ctx)
 	if (nr > PYPROF_MAX_FRAMES)
 		nr = PYPROF_MAX_FRAMES;
 	size = __builtin_offsetof(struct pyprof_sample, frames) + nr * sizeof(struct pyprof_frame);
-	/*
-	 * A young process's samples wake the daemon at once: their code objects
-	 * (module bodies during imports) may be freed within a millisecond.  So
-	 * does a thread the walk could not reach, for pyprofd to seed the cache
-	 * before more of its samples are lost (a thread with no Python state at
-	 * all also ends up here: hence the rate limit).  Others are drained on
-	 * the daemon's timer or when the ring fills.
-	 */
-	if ((s->flags & PYPROF_SAMPLE_WALK_LIMIT) &&
-	    s->hdr.ts - proc->seed_wakeup_ns >= PYPROF_SEED_WAKEUP_NS) {
-		proc->seed_wakeup_ns = s->hdr.ts;
-		flags = BPF_RB_FORCE_WAKEUP;
-	} else if (w.fingerprint || bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes) {
-		flags = BPF_RB_FORCE_WAKEUP;
-	} else {
-		flags = BPF_RB_NO_WAKEUP;
-	}
+	flags = wakeup_flags(proc, s, w.fingerprint);
 	if (bpf_ringbuf_output(&events, s, size, flags))
 		count(PYPROF_CNT_RINGBUF_FULL);
 	else

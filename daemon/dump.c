@@ -54,7 +54,8 @@ static long ns_tid_of(int pid, long tid)
 	while (fgets(line, sizeof(line), f)) {
 		if (strncmp(line, "NSpid:", 6) != 0)
 			continue;
-		for (tok = strtok_r(line + 6, " \t\n", &save); tok; tok = strtok_r(NULL, " \t\n", &save))
+		for (tok = strtok_r(line + 6, " \t\n", &save); tok;
+		     tok = strtok_r(NULL, " \t\n", &save))
 			last = strtol(tok, NULL, 10);
 		break;
 	}
@@ -170,7 +171,9 @@ static int dump_frames(struct pyproc *p, __u64 frame, struct strbuf *out)
 			break;
 		f.code = field_u64(buf, size, l->frame_code) & ~(__u64)l->tag_mask;
 		back = field_u64(buf, size, l->frame_back);
-		owner = l->frame_owner >= 0 && (size_t)l->frame_owner < size ? buf[l->frame_owner] : 0;
+		owner = 0;
+		if (l->frame_owner >= 0 && (size_t)l->frame_owner < size)
+			owner = buf[l->frame_owner];
 		/* 3.12+: frames owned by the C stack are entry shims, not Python code. */
 		if (l->bottom == PYPROF_BOTTOM_SHIM && owner == l->owner_cstack) {
 			root = true;
@@ -220,15 +223,14 @@ struct dump_ctx {
 static int dump_header(struct dump_ctx *c, const __u8 *buf, size_t size, unsigned int interp)
 {
 	const char *sub = interp ? " in a subinterpreter" : "";
+	__u64 thread_id = field_u64(buf, size, c->p->info.layout.tstate_thread_id);
 	long ns_tid = 0, tid;
 	const char *state;
 
 	if (c->p->info.code.tstate_native_tid >= 0)
 		ns_tid = (long)field_u64(buf, size, c->p->info.code.tstate_native_tid);
 	if (ns_tid <= 0)
-		return strbuf__printf(c->out, "\nThread 0x%llx%s:\n",
-				      (unsigned long long)field_u64(buf, size,
-								    c->p->info.layout.tstate_thread_id),
+		return strbuf__printf(c->out, "\nThread 0x%llx%s:\n", (unsigned long long)thread_id,
 				      sub);
 	tid = tid_map_host(&c->tids, ns_tid);
 	if (tid <= 0 && !c->tids.reread) {
@@ -240,8 +242,9 @@ static int dump_header(struct dump_ctx *c, const __u8 *buf, size_t size, unsigne
 	if (tid <= 0)
 		return strbuf__printf(c->out, "\nThread %ld (gone)%s:\n", ns_tid, sub);
 	if (tid != ns_tid)
-		return strbuf__printf(c->out, "\nThread %ld (%s)%s, tid %ld in its pid namespace:\n",
-				      tid, state ? state : "gone", sub, ns_tid);
+		return strbuf__printf(c->out,
+				      "\nThread %ld (%s)%s, tid %ld in its pid namespace:\n", tid,
+				      state ? state : "gone", sub, ns_tid);
 	return strbuf__printf(c->out, "\nThread %ld (%s)%s:\n", tid, state ? state : "gone", sub);
 }
 

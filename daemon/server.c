@@ -542,7 +542,8 @@ static int verb_status(struct daemon *d, struct client *c, const struct proto_re
 					profile_bytes, codes);
 	}
 	/* Seedings of the tstate cache for threads BPF's walk does not reach. */
-	r = r ?: strbuf__printf(&sb, "tstate_seeds %llu\ntstate_seeded %llu\ntstate_seed_errors %llu\n"
+	r = r ?: strbuf__printf(&sb,
+				"tstate_seeds %llu\ntstate_seeded %llu\ntstate_seed_errors %llu\n"
 				"tstate_seed_rewalks %llu\ntstate_seed_us %llu\n",
 				(unsigned long long)d->tstate_seeds,
 				(unsigned long long)d->tstate_seeded,

@@ -72,7 +72,7 @@ struct pyprof_layout {
 	__u16 frame_read;		/* bytes to read per frame, <= PYPROF_FRAME_READ */
 	__s16 code_fp_off;		/* PYPROF_CODE_READ bytes of a code object read from here */
 	__u8 instr_kind;		/* enum pyprof_instr_kind */
-	__u8 owner_cstack;		/* owner value of shim frames to skip (PYPROF_BOTTOM_SHIM) */
+	__u8 owner_cstack;		/* owner value of shim frames to skip (3.12+) */
 	__u8 owner_generator;		/* owner value of a generator's frame (3.11+) */
 	__u8 bottom;			/* enum pyprof_bottom */
 	__u8 tag_mask;			/* low bits to clear from frame_code (3.14 _PyStackRef) */
