@@ -21,11 +21,16 @@ struct {
 	__type(value, struct pyprof_proc);
 } procs SEC(".maps");
 
-/* tid -> PyThreadState address, validated against the thread's fs base on every use. */
+/*
+ * (tgid, fs base) -> PyThreadState address, validated against the thread's
+ * fs base on every use.  Filled by the walk below and, for threads deeper in
+ * the list than it goes, by pyprofd, which knows every tstate's thread_id
+ * (the same fs base) but not every thread's tid (3.9/3.10 keep none).
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, PYPROF_MAX_THREADS);
-	__type(key, __u32);
+	__type(key, struct pyprof_thread_key);
 	__type(value, __u64);
 } tstates SEC(".maps");
 
@@ -142,6 +147,7 @@ struct walk {
 	__u64 interp;
 	__u64 cur;	/* tstate or frame being looked at */
 	__u32 n;	/* frames stored */
+	bool at_root;	/* the frame last looked at may end a complete walk */
 	int err;	/* enum pyprof_unwind_error; -1 while going on */
 };
 
@@ -181,17 +187,19 @@ static long thread_step(__u32 i, struct walk *w)
  * in tstate->thread_id, and on x86_64 (glibc and musl) pthread_self() is the
  * thread pointer, i.e. the task's fs base.  This works for every thread, not
  * just the GIL holder, and needs no libc internals.  Found tstates are cached
- * per tid and re-validated with one read.
+ * per (tgid, fs base) and re-validated with one read.
  */
-static __always_inline int find_tstate(struct walk *w, __u32 tid, __u64 *ret)
+static __always_inline int find_tstate(struct walk *w, __u32 pid, __u64 *ret)
 {
 	const struct pyprof_layout *l = &w->proc->layout;
 	struct task_struct *task = (void *)bpf_get_current_task();
+	struct pyprof_thread_key key = { .tgid = pid };
 	__u64 ts;
 	__u64 *cached;
 
 	w->fsbase = BPF_CORE_READ(task, thread.fsbase);
-	cached = bpf_map_lookup_elem(&tstates, &tid);
+	key.fsbase = w->fsbase;
+	cached = bpf_map_lookup_elem(&tstates, &key);
 	if (cached) {
 		ts = *cached;
 		/* One read: the owner check here, the frame pointer for the walk. */
@@ -202,7 +210,7 @@ static __always_inline int find_tstate(struct walk *w, __u32 tid, __u64 *ret)
 			return PYPROF_UNWIND_OK;
 		}
 		count(PYPROF_CNT_TSTATE_CACHE_STALE);
-		bpf_map_delete_elem(&tstates, &tid);
+		bpf_map_delete_elem(&tstates, &key);
 	}
 
 	if (read_ptr(&w->interp, w->proc->runtime_addr, l->runtime_interp_head)) {
@@ -220,11 +228,13 @@ static __always_inline int find_tstate(struct walk *w, __u32 tid, __u64 *ret)
 	w->err = -1;
 	bpf_loop(PYPROF_THREAD_WALK, thread_step, w, 0);
 	if (w->err < 0) {
+		/* An older thread of a long list: pyprofd seeds the cache for it. */
 		count(PYPROF_CNT_THREAD_WALK_LIMIT);
+		w->s->flags |= PYPROF_SAMPLE_WALK_LIMIT;
 		return PYPROF_UNWIND_NO_TSTATE;
 	}
 	if (w->err == PYPROF_UNWIND_OK) {
-		bpf_map_update_elem(&tstates, &tid, &w->cur, BPF_ANY);
+		bpf_map_update_elem(&tstates, &key, &w->cur, BPF_ANY);
 		*ret = w->cur;
 	}
 	return w->err;
@@ -261,16 +271,39 @@ static __always_inline int load_frame(struct walk *w, __u32 size)
 	return 0;
 }
 
+/*
+ * Whether a frame, if its back link is the last, ends a complete walk
+ * (enum pyprof_bottom).  On 3.11 a generator's frame never does: CPython
+ * clears its previous when it yields and sets it again on resuming, in no
+ * set order with making the frame current: a sample in between sees it
+ * alone, marked is_entry from its last resume from C.
+ */
+static __always_inline bool at_root(const struct pyprof_layout *l, const __u8 *bulk, __u64 off,
+				    __u8 owner)
+{
+	if (l->bottom == PYPROF_BOTTOM_NULL)
+		return true;
+	if (l->bottom == PYPROF_BOTTOM_ENTRY)
+		return bulk_u8(bulk, off + (__u16)l->frame_is_entry) && owner != l->owner_generator;
+	return false; /* PYPROF_BOTTOM_SHIM: only shims */
+}
+
 static long frame_step(__u32 i, struct walk *w)
 {
 	const struct pyprof_layout *l = &w->proc->layout;
 	__u32 size = l->frame_read;
 	__u64 code, back, ptr, off;
 	__s64 instr;
+	__u8 owner;
 	__u32 n;
 
 	if (!w->cur) {
-		w->err = PYPROF_UNWIND_OK;
+		if (w->at_root) {
+			w->err = PYPROF_UNWIND_OK;
+		} else {
+			count(PYPROF_CNT_PARTIAL);
+			w->err = PYPROF_UNWIND_PARTIAL;
+		}
 		return 1;
 	}
 	if (size < 8 || size > PYPROF_FRAME_READ)
@@ -283,11 +316,14 @@ static long frame_step(__u32 i, struct walk *w)
 	off = w->cur - w->bulk_base;
 	code = bulk_u64(w->bulk, off + (__u16)l->frame_code) & ~(__u64)l->tag_mask;
 	back = bulk_u64(w->bulk, off + (__u16)l->frame_back);
+	owner = l->frame_owner >= 0 ? bulk_u8(w->bulk, off + (__u16)l->frame_owner) : 0;
 	/* 3.12+: frames owned by the C stack are entry shims, not Python code. */
-	if (l->frame_owner >= 0 && bulk_u8(w->bulk, off + (__u16)l->frame_owner) == l->owner_cstack) {
+	if (l->bottom == PYPROF_BOTTOM_SHIM && owner == l->owner_cstack) {
+		w->at_root = true;
 		w->cur = back;
 		return 0;
 	}
+	w->at_root = at_root(l, w->bulk, off, owner);
 	n = w->n;
 	if (n >= PYPROF_MAX_FRAMES) {
 		count(PYPROF_CNT_TRUNCATED);
@@ -331,6 +367,7 @@ static __always_inline int walk_frames(struct walk *w, __u64 tstate)
 	w->cur = frame;
 	w->n = 0;
 	w->bulk_len = 0;
+	w->at_root = false;
 	w->err = -1;
 	/* Shim frames are skipped without using a slot, hence the slack. */
 	bpf_loop(PYPROF_MAX_FRAMES + 64, frame_step, w, 0);
@@ -343,12 +380,33 @@ static __always_inline int walk_frames(struct walk *w, __u64 tstate)
 	return w->err;
 }
 
+/*
+ * A young process's samples wake the daemon at once: their code objects
+ * (module bodies during imports) may be freed within a millisecond.  So does
+ * a thread the walk could not reach, for pyprofd to seed the cache before
+ * more of its samples are lost (a thread with no Python state at all also
+ * ends up here: hence the rate limit).  Others are drained on the daemon's
+ * timer or when the ring fills.
+ */
+static __always_inline __u64 wakeup_flags(struct pyprof_proc *proc, const struct pyprof_sample *s,
+					  bool young)
+{
+	if ((s->flags & PYPROF_SAMPLE_WALK_LIMIT) &&
+	    s->hdr.ts - proc->seed_wakeup_ns >= PYPROF_SEED_WAKEUP_NS) {
+		proc->seed_wakeup_ns = s->hdr.ts;
+		return BPF_RB_FORCE_WAKEUP;
+	}
+	if (young || bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
+		return BPF_RB_FORCE_WAKEUP;
+	return BPF_RB_NO_WAKEUP;
+}
+
 SEC("perf_event")
 int on_sample(struct bpf_perf_event_data *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 pid = id >> 32, tid = (__u32)id, zero = 0, nr;
-	const struct pyprof_proc *proc;
+	struct pyprof_proc *proc;
 	struct scratch *sc;
 	struct pyprof_sample *s;
 	struct walk w = {};
@@ -400,7 +458,7 @@ int on_sample(struct bpf_perf_event_data *ctx)
 	w.code = sc->code;
 	w.bulk = sc->bulk;
 	w.fingerprint = s->hdr.ts < proc->fp_until_ns;
-	err = find_tstate(&w, tid, &tstate);
+	err = find_tstate(&w, pid, &tstate);
 	if (err == PYPROF_UNWIND_OK) {
 		s->tstate = tstate;
 		err = walk_frames(&w, tstate);
@@ -411,15 +469,7 @@ int on_sample(struct bpf_perf_event_data *ctx)
 	if (nr > PYPROF_MAX_FRAMES)
 		nr = PYPROF_MAX_FRAMES;
 	size = __builtin_offsetof(struct pyprof_sample, frames) + nr * sizeof(struct pyprof_frame);
-	/*
-	 * A young process's samples wake the daemon at once: their code objects
-	 * (module bodies during imports) may be freed within a millisecond.
-	 * Others are drained on the daemon's timer or when the ring fills.
-	 */
-	if (w.fingerprint || bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
-		flags = BPF_RB_FORCE_WAKEUP;
-	else
-		flags = BPF_RB_NO_WAKEUP;
+	flags = wakeup_flags(proc, s, w.fingerprint);
 	if (bpf_ringbuf_output(&events, s, size, flags))
 		count(PYPROF_CNT_RINGBUF_FULL);
 	else
@@ -482,8 +532,14 @@ int BPF_PROG(on_exit, struct task_struct *p)
 {
 	__u32 pid = BPF_CORE_READ(p, tgid);
 	__u32 tid = BPF_CORE_READ(p, pid);
+	/* The exiting task is current: its fs base is the one its samples used. */
+	struct pyprof_thread_key key = { .tgid = pid, .fsbase = BPF_CORE_READ(p, thread.fsbase) };
+	struct pyprof_proc *proc = bpf_map_lookup_elem(&procs, &pid);
 
-	bpf_map_delete_elem(&tstates, &tid);
+	bpf_map_delete_elem(&tstates, &key);
+	/* Tells pyprofd whether a thread exited while it seeded the cache. */
+	if (proc)
+		__sync_fetch_and_add(&proc->thread_exits, 1);
 	/* signal->live has dropped to 0 once the last thread of the group exits. */
 	if (BPF_CORE_READ(p, signal, live.counter) != 0)
 		return 0;

@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* pyprofd: the current Python stack of every thread of a process, read from its memory now. */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "strbuf.h"
+#include "util.h"
 #include "pyprofd.h"
 
 /* Bounds against a corrupt or cyclic structure in the target. */
-#define DUMP_MAX_INTERPS 64
 #define DUMP_MAX_THREADS 4096
 #define DUMP_MAX_FRAMES	 4096
 
@@ -27,6 +29,93 @@ static int read_ptr(int pid, __u64 addr, __s16 off, __u64 *ret)
 	return target_read(pid, addr + (__u64)off, ret, sizeof(*ret));
 }
 
+/* A thread's id in its own pid namespace (what CPython records) and on the host. */
+struct tid_pair {
+	long ns_tid, host_tid;
+};
+
+struct tid_map {
+	struct tid_pair *pairs;
+	size_t nr, cap;
+	bool reread;	/* read again once for a thread started after the first read */
+};
+
+/* The last NSpid field of /proc/PID/task/TID/status: the tid in the thread's own namespace. */
+static long ns_tid_of(int pid, long tid)
+{
+	char path[96], line[256], *tok, *save = NULL;
+	long last = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%ld/status", pid, tid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "NSpid:", 6) != 0)
+			continue;
+		for (tok = strtok_r(line + 6, " \t\n", &save); tok;
+		     tok = strtok_r(NULL, " \t\n", &save))
+			last = strtol(tok, NULL, 10);
+		break;
+	}
+	fclose(f);
+	return last;
+}
+
+static int cmp_ns_tid(const void *a, const void *b)
+{
+	long x = ((const struct tid_pair *)a)->ns_tid, y = ((const struct tid_pair *)b)->ns_tid;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * CPython's native_thread_id is gettid() inside the process's pid namespace;
+ * /proc here is the host's.  Maps one to the other through every task's
+ * NSpid.  A process in our namespace maps each tid to itself.
+ */
+static int tid_map_read(int pid, struct tid_map *m)
+{
+	char path[64];
+	struct dirent *de;
+	DIR *dir;
+	int err = 0;
+
+	m->nr = 0;
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	dir = opendir(path);
+	if (!dir)
+		return errno == ENOENT ? -ESRCH : -errno;
+	while ((de = readdir(dir)) && m->nr < DUMP_MAX_THREADS * 2) {
+		char *end;
+		long tid = strtol(de->d_name, &end, 10), ns;
+
+		if (*end || tid <= 0)
+			continue;
+		ns = ns_tid_of(pid, tid);
+		if (ns <= 0)
+			continue; /* exited meanwhile */
+		if (grow_array((void **)&m->pairs, &m->cap, m->nr + 1, sizeof(*m->pairs))) {
+			err = -ENOMEM;
+			break;
+		}
+		m->pairs[m->nr++] = (struct tid_pair){ .ns_tid = ns, .host_tid = tid };
+	}
+	closedir(dir);
+	if (m->nr)
+		qsort(m->pairs, m->nr, sizeof(*m->pairs), cmp_ns_tid);
+	return err;
+}
+
+/* The host tid of a namespace tid, or -1 (the thread is gone). */
+static long tid_map_host(const struct tid_map *m, long ns_tid)
+{
+	struct tid_pair key = { .ns_tid = ns_tid }, *found;
+
+	found = m->nr ? bsearch(&key, m->pairs, m->nr, sizeof(key), cmp_ns_tid) : NULL;
+	return found ? found->host_tid : -1;
+}
 /* "running", "sleeping", ... from /proc/PID/task/TID/stat, or NULL. */
 static const char *thread_state(int pid, long tid)
 {
@@ -69,23 +158,36 @@ static int dump_frames(struct pyproc *p, __u64 frame, struct strbuf *out)
 	struct strbuf name = { 0 };
 	size_t size = l->frame_read && l->frame_read <= sizeof(buf) ? l->frame_read : sizeof(buf);
 	unsigned int n = 0;
+	bool root = false;
 	int err = 0;
 
 	for (unsigned int i = 0; frame && i < DUMP_MAX_FRAMES + 64 && !err; i++) {
 		struct pyprof_frame f = { 0 };
 		__u64 back;
+		__u8 owner;
 
 		err = target_read(p->pid, frame, buf, size);
 		if (err)
 			break;
 		f.code = field_u64(buf, size, l->frame_code) & ~(__u64)l->tag_mask;
 		back = field_u64(buf, size, l->frame_back);
+		owner = 0;
+		if (l->frame_owner >= 0 && (size_t)l->frame_owner < size)
+			owner = buf[l->frame_owner];
 		/* 3.12+: frames owned by the C stack are entry shims, not Python code. */
-		if (l->frame_owner >= 0 && (size_t)l->frame_owner < size &&
-		    buf[l->frame_owner] == l->owner_cstack) {
+		if (l->bottom == PYPROF_BOTTOM_SHIM && owner == l->owner_cstack) {
+			root = true;
 			frame = back;
 			continue;
 		}
+		/* What ends a complete walk, as in BPF (enum pyprof_bottom). */
+		if (l->bottom == PYPROF_BOTTOM_NULL)
+			root = true;
+		else if (l->bottom == PYPROF_BOTTOM_ENTRY)
+			root = l->frame_is_entry >= 0 && (size_t)l->frame_is_entry < size &&
+			       buf[l->frame_is_entry] && owner != l->owner_generator;
+		else
+			root = false;
 		if (l->instr_kind == PYPROF_INSTR_PTR) {
 			__s64 instr = (__s64)(field_u64(buf, size, l->frame_instr) - f.code -
 					      (__u64)l->code_adaptive) >> 1;
@@ -106,17 +208,68 @@ static int dump_frames(struct pyproc *p, __u64 frame, struct strbuf *out)
 	}
 	if (err == -EFAULT)
 		err = strbuf__puts(out, "    [python: unreadable frame]\n");
+	else if (!err && !frame && !root)
+		err = strbuf__puts(out, "    [python: partial stack]\n");
 	strbuf__done(&name);
 	return err;
 }
 
+struct dump_ctx {
+	struct pyproc *p;
+	struct strbuf *out;
+	struct tid_map tids;
+};
+
+static int dump_header(struct dump_ctx *c, const __u8 *buf, size_t size, unsigned int interp)
+{
+	const char *sub = interp ? " in a subinterpreter" : "";
+	__u64 thread_id = field_u64(buf, size, c->p->info.layout.tstate_thread_id);
+	long ns_tid = 0, tid;
+	const char *state;
+
+	if (c->p->info.code.tstate_native_tid >= 0)
+		ns_tid = (long)field_u64(buf, size, c->p->info.code.tstate_native_tid);
+	if (ns_tid <= 0)
+		return strbuf__printf(c->out, "\nThread 0x%llx%s:\n", (unsigned long long)thread_id,
+				      sub);
+	tid = tid_map_host(&c->tids, ns_tid);
+	if (tid <= 0 && !c->tids.reread) {
+		c->tids.reread = true;
+		if (tid_map_read(c->p->pid, &c->tids) == 0)
+			tid = tid_map_host(&c->tids, ns_tid);
+	}
+	state = tid > 0 ? thread_state(c->p->pid, tid) : NULL;
+	if (tid <= 0)
+		return strbuf__printf(c->out, "\nThread %ld (gone)%s:\n", ns_tid, sub);
+	if (tid != ns_tid)
+		return strbuf__printf(c->out,
+				      "\nThread %ld (%s)%s, tid %ld in its pid namespace:\n", tid,
+				      state ? state : "gone", sub, ns_tid);
+	return strbuf__printf(c->out, "\nThread %ld (%s)%s:\n", tid, state ? state : "gone", sub);
+}
+
+static int dump_thread(void *ctx, __u64 tstate, const __u8 *buf, size_t size, unsigned int interp)
+{
+	struct dump_ctx *c = ctx;
+	const struct pyprof_layout *l = &c->p->info.layout;
+	__u64 frame;
+	int err;
+
+	err = dump_header(c, buf, size, interp);
+	if (err)
+		return err;
+	frame = field_u64(buf, size, l->tstate_frame);
+	if (frame && l->cframe_current_frame >= 0 &&
+	    read_ptr(c->p->pid, frame, l->cframe_current_frame, &frame))
+		frame = 0;
+	if (!frame)
+		return strbuf__puts(c->out, "    [python: no Python frame]\n");
+	return dump_frames(c->p, frame, c->out);
+}
+
 int dump__process(struct pyproc *p, struct strbuf *out)
 {
-	const struct pyprof_layout *l = &p->info.layout;
-	const struct pycode_layout *c = &p->info.code;
-	__u64 interp = 0, ts;
-	__u8 tsbuf[PYPROF_TSTATE_READ];
-	unsigned int threads = 0;
+	struct dump_ctx c = { .p = p, .out = out };
 	char v[32];
 	int err;
 
@@ -125,48 +278,9 @@ int dump__process(struct pyproc *p, struct strbuf *out)
 			     pyinterp__version_str(p->info.version_hex, v, sizeof(v)));
 	if (err)
 		return err;
-	err = read_ptr(p->pid, p->runtime_addr, l->runtime_interp_head, &interp);
-	if (err)
-		return procs__proc_alive(p->pid) ? err : -ESRCH;
-	for (unsigned int ni = 0; interp && ni < DUMP_MAX_INTERPS; ni++) {
-		if (read_ptr(p->pid, interp, l->interp_threads_head, &ts))
-			return -EFAULT;
-		for (; ts && threads < DUMP_MAX_THREADS; threads++) {
-			__u64 frame = 0, thread_id;
-			long tid = 0;
-			const char *state = NULL;
-
-			if (target_read(p->pid, ts, tsbuf, sizeof(tsbuf)))
-				return -EFAULT;
-			thread_id = field_u64(tsbuf, sizeof(tsbuf), l->tstate_thread_id);
-			if (c->tstate_native_tid >= 0)
-				tid = (long)field_u64(tsbuf, sizeof(tsbuf), c->tstate_native_tid);
-			if (tid > 0)
-				state = thread_state(p->pid, tid);
-			if (tid > 0)
-				err = strbuf__printf(out, "\nThread %ld (%s)%s:\n", tid,
-						     state ? state : "gone",
-						     ni ? " in a subinterpreter" : "");
-			else
-				err = strbuf__printf(out, "\nThread 0x%llx%s:\n",
-						     (unsigned long long)thread_id,
-						     ni ? " in a subinterpreter" : "");
-			if (err)
-				return err;
-			frame = field_u64(tsbuf, sizeof(tsbuf), l->tstate_frame);
-			if (frame && l->cframe_current_frame >= 0 &&
-			    read_ptr(p->pid, frame, l->cframe_current_frame, &frame))
-				frame = 0;
-			if (!frame)
-				err = strbuf__puts(out, "    [python: no Python frame]\n");
-			else
-				err = dump_frames(p, frame, out);
-			if (err)
-				return err;
-			ts = field_u64(tsbuf, sizeof(tsbuf), l->tstate_next);
-		}
-		if (read_ptr(p->pid, interp, l->interp_next, &interp))
-			break;
-	}
-	return 0;
+	if (p->info.code.tstate_native_tid >= 0)
+		err = tid_map_read(p->pid, &c.tids);
+	err = err ?: threads__walk(p, DUMP_MAX_THREADS, dump_thread, &c);
+	free(c.tids.pairs);
+	return err;
 }

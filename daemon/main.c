@@ -458,6 +458,7 @@ static void tick(struct daemon *d)
 	(void)ring_buffer__consume(d->rb);
 	now = now_ns();
 	server__tick(d);
+	threads__tick(d);
 	if (now - d->last_rescan_ns >= PYPROFD_RESCAN_MS * 1000000ull) {
 		d->last_rescan_ns = now;
 		procs__rescan(d);

@@ -35,6 +35,7 @@
 #define PYPROFD_CODE_CACHE_MAX	65536	/* code objects cached per process */
 #define PYPROFD_PROC_BUCKETS	1024
 #define PYPROFD_UID_NONE	((__u32)-1)	/* no unprivileged client may see it */
+#define PYPROFD_MAX_INTERPS	64	/* interpreters per process walked (corrupt-list bound) */
 
 #define PYPROFD_MAX_PROBE_PATHS 64
 
@@ -59,6 +60,29 @@ struct config {
 	int verbose;
 	const char *probe_paths[PYPROFD_MAX_PROBE_PATHS];	/* --probe, then the defaults */
 	size_t nr_probe_paths;
+};
+
+#define PYPROFD_SEED_MISS_SLOTS 64	/* threads remembered per process that BPF missed */
+
+/* When to seed a process's BPF tstate cache again (threads.c). */
+struct seed_state {
+	__u64 due_ns;		/* seed at or after then; 0 = not wanted */
+	__u64 start_ns;		/* when the last seeding began */
+	__u64 fast_gap_ns;	/* least time between seedings, from what the last took */
+	/*
+	 * Threads are added at the head of the list: while none exits, the
+	 * next seeding needs only what lies before the last one's head.
+	 */
+	__u64 head, head_id;	/* main interpreter's first tstate and its thread_id */
+	__u64 exits;		/* BPF's thread_exits count when the last seeding began */
+	bool full;		/* next seeding walks every list */
+	__u32 nr;		/* seedings done */
+	/* Threads missed, direct-mapped by tid: which missed again after a seeding. */
+	struct {
+		__u32 tid;
+		__u32 seeding;	/* nr when it first missed */
+		bool stubborn;	/* missed after a seeding: no Python state, or deeper */
+	} miss[PYPROFD_SEED_MISS_SLOTS];
 };
 
 struct codeinfo;
@@ -90,6 +114,7 @@ struct pyproc {
 	__u64 samples;
 	__u64 errors[PYPROF_UNWIND__MAX];
 	__u64 code_gone;		/* sampled code objects freed before they were named */
+	struct seed_state seed;		/* threads.c */
 	struct profile *profile;
 	struct codeinfo **code_buckets;	/* code object address -> codeinfo */
 	size_t code_nr;
@@ -138,6 +163,7 @@ struct daemon {
 	__u64 state_written;		/* next window index to save */
 	bool fast_poll_on;		/* pendfd armed */
 	__u64 state_write_errors, state_files_bad;
+	__u64 tstate_seeds, tstate_seeded, tstate_seed_errors, tstate_seed_rewalks, tstate_seed_ns;
 };
 
 /*
@@ -204,6 +230,35 @@ int symbolize__code_fp(const struct pyproc *p, __u64 addr, __u32 *fp);
 int symbolize__frame(struct pyproc *p, const struct pyprof_frame *f, struct strbuf *sb);
 int symbolize__sample(struct daemon *d, const struct pyprof_sample *s, size_t size);
 void symbolize__free_codes(struct pyproc *p);
+
+/* threads.c */
+/*
+ * Called per PyThreadState with PYPROF_TSTATE_READ bytes read from it and
+ * the index of its interpreter (0 = main); THREADS_NEXT_INTERP goes on
+ * with the next interpreter, any other nonzero value stops the walk.
+ */
+#define THREADS_NEXT_INTERP 1
+typedef int (*threads_fn)(void *ctx, __u64 tstate, const __u8 *buf, size_t size,
+			  unsigned int interp);
+/*
+ * Walks the thread lists of every interpreter of a live process, newest
+ * thread first, at most max tstates.  Returns 0, fn's nonzero return,
+ * -ESRCH when the process is gone, -EFAULT when its lists are unreadable.
+ */
+int threads__walk(const struct pyproc *p, size_t max, threads_fn fn, void *ctx);
+/*
+ * Adds every thread of the process to the BPF tstate cache, keyed by the
+ * thread pointer each tstate records: BPF walks only the newest
+ * PYPROF_THREAD_WALK.  0 or -Exxx.
+ */
+int threads__seed(struct daemon *d, struct pyproc *p);
+/*
+ * A sample (taken at ts, of thread tid) says BPF did not reach its thread:
+ * seeds now, or once the rate limit allows.
+ */
+void threads__walk_limit(struct daemon *d, struct pyproc *p, __u64 ts, __u32 tid);
+/* Seeds that the rate limit put off. */
+void threads__tick(struct daemon *d);
 
 /* dump.c */
 /*

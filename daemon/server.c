@@ -64,6 +64,7 @@ static const char *const counter_names[PYPROF_CNT__MAX] = {
 	[PYPROF_CNT_TSTATE_CACHE_STALE] = "bpf_tstate_cache_stale",
 	[PYPROF_CNT_FORK_INHERIT] = "bpf_fork_inherit",
 	[PYPROF_CNT_FORK_FULL] = "bpf_err_fork_procs_full",
+	[PYPROF_CNT_PARTIAL] = "bpf_partial_stack",
 };
 
 const char *pyprof_counter_name(int c)
@@ -542,7 +543,8 @@ static int verb_dump(struct daemon *d, struct client *c, const struct proto_requ
 
 static unsigned long long map_entries(int fd)
 {
-	__u32 key, next;
+	/* Big enough for every key type: the kernel writes the map's key size. */
+	struct pyprof_thread_key key, next;
 	unsigned long long n = 0;
 	void *prev = NULL;
 
@@ -688,6 +690,19 @@ static int status_resources(struct daemon *d, struct strbuf *sb)
 			      profile_bytes, codes);
 }
 
+/* Seedings of the tstate cache for threads BPF's walk does not reach. */
+static int status_threads(struct daemon *d, struct strbuf *sb)
+{
+	return strbuf__printf(sb,
+			      "tstate_seeds %llu\ntstate_seeded %llu\ntstate_seed_errors %llu\n"
+			      "tstate_seed_rewalks %llu\ntstate_seed_us %llu\n",
+			      (unsigned long long)d->tstate_seeds,
+			      (unsigned long long)d->tstate_seeded,
+			      (unsigned long long)d->tstate_seed_errors,
+			      (unsigned long long)d->tstate_seed_rewalks,
+			      (unsigned long long)(d->tstate_seed_ns / 1000));
+}
+
 static int status_discovery(struct daemon *d, struct strbuf *sb)
 {
 	return strbuf__printf(sb,
@@ -723,7 +738,7 @@ static int verb_status(struct daemon *d, struct client *c, const struct proto_re
 	r = status_processes(d, c, &sb);
 	if (c->privileged)
 		r = r ?: status_counters(d, &sb) ?: status_resources(d, &sb) ?:
-		    status_discovery(d, &sb);
+		    status_threads(d, &sb) ?: status_discovery(d, &sb);
 	r = r ?: reply_ok(c, &sb);
 	strbuf__done(&sb);
 	return r;

@@ -345,6 +345,8 @@ static const char *error_frame(int err, int nr_frames)
 		return nr_frames ? "[python: partial stack]" : "[python: unreadable stack]";
 	case PYPROF_UNWIND_TRUNCATED:
 		return "[python: truncated stack]";
+	case PYPROF_UNWIND_PARTIAL:
+		return "[python: partial stack]";
 	default:
 		return NULL;
 	}
@@ -383,6 +385,8 @@ int symbolize__sample(struct daemon *d, const struct pyprof_sample *s, size_t si
 	p->samples++;
 	if (s->error < PYPROF_UNWIND__MAX)
 		p->errors[s->error]++;
+	if (s->flags & PYPROF_SAMPLE_WALK_LIMIT)
+		threads__walk_limit(d, p, s->hdr.ts, s->hdr.tid);
 
 	err = strbuf__puts(&sb, p->comm);
 	err = err ?: intern(p, &sb, &ids[n++]);

@@ -9,7 +9,7 @@
  * any change to a struct or enum below; pyprofd checks it against the
  * skeleton's rodata.
  */
-#define PYPROF_ABI_VERSION 4
+#define PYPROF_ABI_VERSION 5
 
 #define PYPROF_MAX_FRAMES	256	/* Python frames kept per sample */
 #define PYPROF_MAX_KSTACK	127	/* kernel frames (perf_event_max_stack default) */
@@ -17,8 +17,15 @@
 /* Frames in one stored stack, root first: the one depth limit of profiles, state files, replies. */
 #define PYPROF_MAX_STACK	(PYPROF_MAX_FRAMES + PYPROF_MAX_KSTACK + PYPROF_STACK_MARKERS)
 #define PYPROF_MAX_PROCS	8192	/* Python processes profiled at once */
-#define PYPROF_MAX_THREADS	65536	/* cached tid -> PyThreadState entries */
-#define PYPROF_THREAD_WALK	256	/* tstates visited looking for a thread */
+#define PYPROF_MAX_THREADS	65536	/* cached (tgid, thread pointer) -> PyThreadState entries */
+/*
+ * tstates BPF visits looking for a thread it has not cached (newest first).
+ * Older threads of a longer list are found by pyprofd, which seeds the cache
+ * from the whole list when a walk ends here.
+ */
+#define PYPROF_THREAD_WALK	256
+/* A process's walks that end at PYPROF_THREAD_WALK wake pyprofd at most this often. */
+#define PYPROF_SEED_WAKEUP_NS	(10ull * 1000000)
 #define PYPROF_FRAME_READ	128	/* bytes read per frame (covers every layout) */
 #define PYPROF_TSTATE_READ	192	/* bytes read per tstate while walking the list */
 #define PYPROF_CODE_READ	96	/* bytes read per code object for its fingerprint */
@@ -32,6 +39,17 @@
 enum pyprof_instr_kind {
 	PYPROF_INSTR_PTR = 0,	/* pointer into co_code_adaptive (3.11+) */
 	PYPROF_INSTR_LASTI = 1, /* int f_lasti in the frame object (<= 3.10) */
+};
+
+/*
+ * What the root-most frame of a complete walk looks like.  A walk that ends
+ * elsewhere raced a frame being pushed or popped (CPython stores the new
+ * frame and its link in any order: a half-linked frame has back == NULL).
+ */
+enum pyprof_bottom {
+	PYPROF_BOTTOM_NULL = 0,	 /* <= 3.10: f_back == NULL is all there is */
+	PYPROF_BOTTOM_ENTRY = 1, /* 3.11: is_entry set, and not a generator's frame */
+	PYPROF_BOTTOM_SHIM = 2,	 /* 3.12+: an entry shim, owner == FRAME_OWNED_BY_CSTACK */
 };
 
 /*
@@ -52,11 +70,14 @@ struct pyprof_layout {
 	__s16 frame_back;		/* f_back / previous */
 	__s16 frame_instr;		/* f_lasti (int) or prev_instr / instr_ptr (pointer) */
 	__s16 frame_owner;		/* owner byte, -1 before 3.11 */
+	__s16 frame_is_entry;		/* is_entry byte (3.11 only), -1 otherwise */
 	__s16 code_adaptive;		/* offsetof(PyCodeObject, co_code_adaptive), 3.11+ */
 	__u16 frame_read;		/* bytes to read per frame, <= PYPROF_FRAME_READ */
 	__s16 code_fp_off;		/* PYPROF_CODE_READ bytes of a code object read from here */
 	__u8 instr_kind;		/* enum pyprof_instr_kind */
-	__u8 owner_cstack;		/* owner value of C-stack/shim frames to skip */
+	__u8 owner_cstack;		/* owner value of shim frames to skip (3.12+) */
+	__u8 owner_generator;		/* owner value of a generator's frame (3.11+) */
+	__u8 bottom;			/* enum pyprof_bottom */
 	__u8 tag_mask;			/* low bits to clear from frame_code (3.14 _PyStackRef) */
 	/* Offsets inside that read of the fields the fingerprint covers. */
 	__u8 fp_firstlineno;		/* co_firstlineno (int) */
@@ -77,7 +98,17 @@ struct pyprof_proc {
 	 * keeps the walk at one read per page of frames.
 	 */
 	__u64 fp_until_ns;
+	/* Written by BPF, 0 from userspace: */
+	__u64 seed_wakeup_ns;		/* last wakeup for a walk that hit PYPROF_THREAD_WALK */
+	__u64 thread_exits;		/* threads of the process that exited */
 	struct pyprof_layout layout;
+};
+
+/* Key of map "tstates": CPython's tstate->thread_id is pthread_self(), the fs base. */
+struct pyprof_thread_key {
+	__u32 tgid;
+	__u32 pad;
+	__u64 fsbase;
 };
 
 /* Event kinds on the ring buffer; every event starts with struct pyprof_event_hdr. */
@@ -105,6 +136,7 @@ enum pyprof_unwind_error {
 	PYPROF_UNWIND_NO_FRAME,		/* thread has a tstate but runs no Python code */
 	PYPROF_UNWIND_READ_FAULT,	/* target memory unreadable (paged out, corrupt) */
 	PYPROF_UNWIND_TRUNCATED,	/* more than PYPROF_MAX_FRAMES frames */
+	PYPROF_UNWIND_PARTIAL,		/* the walk did not reach the root (enum pyprof_bottom) */
 	PYPROF_UNWIND__MAX,
 };
 
@@ -133,7 +165,8 @@ static inline __u32 pyprof_code_fp(__u32 firstlineno, __u64 name, __u64 filename
 	return (__u32)h | 1;
 }
 
-#define PYPROF_SAMPLE_USER_MODE 0x1 /* the sample interrupted user code */
+#define PYPROF_SAMPLE_USER_MODE	  0x1 /* the sample interrupted user code */
+#define PYPROF_SAMPLE_WALK_LIMIT  0x2 /* no tstate within PYPROF_THREAD_WALK: seed the cache */
 
 struct pyprof_sample {
 	struct pyprof_event_hdr hdr;
@@ -167,13 +200,14 @@ enum pyprof_counter {
 	PYPROF_CNT_READ_TSTATE,		/* reading a PyThreadState / interpreter faulted */
 	PYPROF_CNT_READ_FRAME,		/* reading a frame faulted */
 	PYPROF_CNT_READ_CODE,		/* reading a code object faulted: frame kept, unchecked */
-	PYPROF_CNT_THREAD_WALK_LIMIT,	/* thread list longer than PYPROF_THREAD_WALK */
+	PYPROF_CNT_THREAD_WALK_LIMIT,	/* uncached thread not in the first PYPROF_THREAD_WALK */
 	PYPROF_CNT_TRUNCATED,		/* stack deeper than PYPROF_MAX_FRAMES */
 	PYPROF_CNT_KSTACK_FAIL,		/* bpf_get_stack() failed */
 	PYPROF_CNT_TSTATE_CACHE_HIT,
 	PYPROF_CNT_TSTATE_CACHE_STALE,	/* cached tstate no longer belongs to the thread */
 	PYPROF_CNT_FORK_INHERIT,	/* child of a Python process configured in kernel */
 	PYPROF_CNT_FORK_FULL,		/* ... but "procs" was full */
+	PYPROF_CNT_PARTIAL,		/* frame walk ended short of the root frame */
 	PYPROF_CNT__MAX,
 };
 

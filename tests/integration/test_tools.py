@@ -76,6 +76,62 @@ def dump_shows_where_a_stuck_program_is():
         assert r.returncode != 0 and r.stderr.strip(), r
 
 
+def check_dump_in_pid_namespace(d, python):
+    """stuck.py as pid 1 of its own pid namespace: dump must show host tids."""
+    # --kill-child: the interpreter, pid 1 of its namespace, goes with unshare.
+    p = subprocess.Popen(["unshare", "--pid", "--fork", "--mount-proc", "--kill-child", python,
+                          os.path.join(WORKLOADS, "stuck.py")], stdout=subprocess.PIPE,
+                         stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert p.stdout.readline().strip() == "ready"
+        # The interpreter: unshare's child, which runs the same command line minus unshare.
+        def host_pid():
+            for pid in os.listdir("/proc"):
+                try:
+                    with open("/proc/%s/status" % pid) as f:
+                        status = f.read()
+                    with open("/proc/%s/cmdline" % pid, "rb") as f:
+                        argv = f.read().split(b"\0")
+                except OSError:
+                    continue
+                nspid = [ln.split()[1:] for ln in status.splitlines() if ln.startswith("NSpid:")]
+                if argv[0] == python.encode() and nspid and nspid[0][-1] == "1":
+                    return int(pid)
+            return None
+        pid = wait_for(host_pid, timeout=10, what="the namespaced interpreter")
+        wait_for(lambda: pid in d.listed(), timeout=10, what="pid listed")
+        out = d.ctl("dump", "--pid", str(pid)).stdout
+        threads = out.split("\nThread ")[1:]
+        assert len(threads) == 2, out
+        host_tids = set(int(t) for t in os.listdir("/proc/%d/task" % pid))
+        for t in threads:
+            head = t.splitlines()[0]
+            tid = int(head.split()[0])
+            assert tid in host_tids, "thread %d is no host tid of %d (%s): %s" % (
+                tid, pid, sorted(host_tids), out)
+            assert "(sleeping)" in head and "in its pid namespace" in head, head
+        main_t = next(t for t in threads if "wait_forever (" in t)
+        assert main_t.split()[0] == str(pid), main_t
+        print("  %s: host pid %d, %s" % (python, pid, "; ".join(t.splitlines()[0] for t in threads)))
+    finally:
+        p.kill()
+        p.wait()
+        p.stdout.close()
+
+
+@test
+def dump_inside_pid_namespace():
+    need_root()
+    if not shutil.which("unshare"):
+        raise Skip("no unshare(1)")
+    builds = [b for m in (11, 13) for b in interpreters(m)]
+    if not builds:
+        raise Skip("no CPython 3.11 or 3.13")
+    with Daemon("--rate", RATE) as d:
+        for _, python in builds:
+            check_dump_in_pid_namespace(d, python)
+
+
 @test
 def lines_rank_source_lines():
     need_root()

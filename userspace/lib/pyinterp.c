@@ -27,7 +27,7 @@ static const struct layout_row layout_rows[] = {
 	  { .runtime_interp_head = 32, .interp_next = 0, .interp_threads_head = 8,
 	    .tstate_next = 8, .tstate_thread_id = 176, .tstate_frame = 24,
 	    .cframe_current_frame = -1, .frame_code = 32, .frame_back = 24, .frame_instr = 104,
-	    .frame_owner = -1, .code_adaptive = 0,
+	    .frame_owner = -1, .frame_is_entry = -1, .code_adaptive = 0,
 	    .instr_kind = PYPROF_INSTR_LASTI },
 	  { .co_filename = 104, .co_name = 112, .co_qualname = -1, .co_firstlineno = 40,
 	    .co_linetable = 120, .co_code = 48, .code_size = 128, .ascii_size = 48,
@@ -38,7 +38,7 @@ static const struct layout_row layout_rows[] = {
 	  { .runtime_interp_head = 32, .interp_next = 0, .interp_threads_head = 8,
 	    .tstate_next = 8, .tstate_thread_id = 176, .tstate_frame = 24,
 	    .cframe_current_frame = -1, .frame_code = 32, .frame_back = 24, .frame_instr = 96,
-	    .frame_owner = -1, .code_adaptive = 0,
+	    .frame_owner = -1, .frame_is_entry = -1, .code_adaptive = 0,
 	    .instr_kind = PYPROF_INSTR_LASTI },
 	  { .co_filename = 104, .co_name = 112, .co_qualname = -1, .co_firstlineno = 40,
 	    .co_linetable = 120, .co_code = 48, .code_size = 128, .ascii_size = 48,
@@ -49,7 +49,8 @@ static const struct layout_row layout_rows[] = {
 	  { .runtime_interp_head = 40, .interp_next = 0, .interp_threads_head = 16,
 	    .tstate_next = 8, .tstate_thread_id = 152, .tstate_frame = 56,
 	    .cframe_current_frame = 8, .frame_code = 32, .frame_back = 48, .frame_instr = 56,
-	    .frame_owner = -1, .code_adaptive = 184,
+	    .frame_owner = 69, .frame_is_entry = 68, .owner_generator = 1,
+	    .bottom = PYPROF_BOTTOM_ENTRY, .code_adaptive = 184,
 	    .instr_kind = PYPROF_INSTR_PTR },
 	  { .co_filename = 112, .co_name = 120, .co_qualname = 128, .co_firstlineno = 72,
 	    .co_linetable = 136, .co_code = -1, .code_size = 144, .ascii_size = 48,
@@ -60,7 +61,8 @@ static const struct layout_row layout_rows[] = {
 	  { .runtime_interp_head = 40, .interp_next = 0, .interp_threads_head = 72,
 	    .tstate_next = 8, .tstate_thread_id = 136, .tstate_frame = 56,
 	    .cframe_current_frame = 0, .frame_code = 0, .frame_back = 8, .frame_instr = 56,
-	    .frame_owner = 70, .owner_cstack = 3, .code_adaptive = 192,
+	    .frame_owner = 70, .frame_is_entry = -1, .owner_cstack = 3, .owner_generator = 1,
+	    .bottom = PYPROF_BOTTOM_SHIM, .code_adaptive = 192,
 	    .instr_kind = PYPROF_INSTR_PTR },
 	  { .co_filename = 112, .co_name = 120, .co_qualname = 128, .co_firstlineno = 68,
 	    .co_linetable = 136, .co_code = -1, .code_size = 144, .ascii_size = 40,
@@ -71,7 +73,8 @@ static const struct layout_row layout_rows[] = {
 	  { .runtime_interp_head = 632, .interp_next = 7264, .interp_threads_head = 7344,
 	    .tstate_next = 8, .tstate_thread_id = 152, .tstate_frame = 72,
 	    .cframe_current_frame = -1, .frame_code = 0, .frame_back = 8, .frame_instr = 56,
-	    .frame_owner = 70, .owner_cstack = 3, .code_adaptive = 200,
+	    .frame_owner = 70, .frame_is_entry = -1, .owner_cstack = 3, .owner_generator = 1,
+	    .bottom = PYPROF_BOTTOM_SHIM, .code_adaptive = 200,
 	    .instr_kind = PYPROF_INSTR_PTR },
 	  { .co_filename = 112, .co_name = 120, .co_qualname = 128, .co_firstlineno = 68,
 	    .co_linetable = 136, .co_code = -1, .code_size = 144, .ascii_size = 40,
@@ -103,6 +106,7 @@ static void finish_layout(struct pyinterp_info *info)
 	end = field_end(l->frame_back, 8, end);
 	end = field_end(l->frame_instr, l->instr_kind == PYPROF_INSTR_PTR ? 8 : 4, end);
 	end = field_end(l->frame_owner, 1, end);
+	end = field_end(l->frame_is_entry, 1, end);
 	l->frame_read = (end + 7) & ~7;
 	/* 3.11+ _PyInterpreterFrames live on the thread's data stack, callers below. */
 	l->frames_contiguous = l->instr_kind == PYPROF_INSTR_PTR;
@@ -244,6 +248,9 @@ int pyinterp__parse_debug_offsets(const void *buf, size_t len, struct pyinterp_i
 		return -EINVAL;
 	l.instr_kind = PYPROF_INSTR_PTR;
 	l.owner_cstack = 3; /* FRAME_OWNED_BY_CSTACK in 3.13 */
+	l.owner_generator = 1; /* FRAME_OWNED_BY_GENERATOR */
+	l.frame_is_entry = -1;
+	l.bottom = PYPROF_BOTTOM_SHIM;
 
 	err |= off16(w[DO_CODE_FILENAME], &c.co_filename);
 	err |= off16(w[DO_CODE_NAME], &c.co_name);

@@ -1,0 +1,244 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* pyprofd: the thread lists of a process, and seeding the BPF tstate cache from them. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "pyprof.skel.h"
+#include "util.h"
+#include "pyprofd.h"
+
+/*
+ * Seedings of one process for a thread not seen missing before are at
+ * least this far apart, and SEED_COST_FACTOR times what the last took
+ * (seeding then takes at most a tenth of a CPU while threads keep missing).
+ */
+#define SEED_FAST_GAP_NS (10ull * 1000000)
+#define SEED_COST_FACTOR 10
+/* For threads that seeding did not find (no Python state, or started since). */
+#define SEED_SLOW_GAP_NS (5000ull * 1000000)
+
+static __u64 field_u64(const __u8 *buf, size_t size, __s16 off)
+{
+	__u64 v = 0;
+
+	if (off >= 0 && (size_t)off + 8 <= size)
+		memcpy(&v, buf + off, 8);
+	return v;
+}
+
+static int read_ptr(int pid, __u64 addr, __s16 off, __u64 *ret)
+{
+	if (off < 0)
+		return -EINVAL;
+	return target_read(pid, addr + (__u64)off, ret, sizeof(*ret));
+}
+
+int threads__walk(const struct pyproc *p, size_t max, threads_fn fn, void *ctx)
+{
+	const struct pyprof_layout *l = &p->info.layout;
+	__u8 buf[PYPROF_TSTATE_READ];
+	__u64 interp = 0, ts;
+	size_t seen = 0;
+	int err;
+
+	err = read_ptr(p->pid, p->runtime_addr, l->runtime_interp_head, &interp);
+	if (err)
+		return procs__proc_alive(p->pid) ? err : -ESRCH;
+	for (unsigned int ni = 0; interp && ni < PYPROFD_MAX_INTERPS; ni++) {
+		if (read_ptr(p->pid, interp, l->interp_threads_head, &ts))
+			return -EFAULT;
+		for (; ts && seen < max; seen++) {
+			if (target_read(p->pid, ts, buf, sizeof(buf)))
+				return -EFAULT;
+			err = fn(ctx, ts, buf, sizeof(buf), ni);
+			if (err == THREADS_NEXT_INTERP)
+				break;
+			if (err)
+				return err;
+			ts = field_u64(buf, sizeof(buf), l->tstate_next);
+		}
+		if (read_ptr(p->pid, interp, l->interp_next, &interp))
+			break;
+	}
+	return 0;
+}
+
+/* (thread pointer, tstate) pairs of one walk. */
+struct seed_set {
+	const struct pyproc *p;
+	__u64 stop, stop_id;	/* main interpreter: stop at this tstate with this thread_id */
+	__u64 head, head_id;	/* main interpreter's first tstate seen */
+	struct pyprof_thread_key *keys;
+	__u64 *tstates;
+	size_t nr, cap_keys, cap_tstates;
+};
+
+static int seed_collect(void *ctx, __u64 tstate, const __u8 *buf, size_t size, unsigned int interp)
+{
+	struct seed_set *s = ctx;
+	__u64 fsbase = field_u64(buf, size, s->p->info.layout.tstate_thread_id);
+
+	if (interp == 0 && !s->head) {
+		s->head = tstate;
+		s->head_id = fsbase;
+	}
+	if (interp == 0 && s->stop && tstate == s->stop && fsbase == s->stop_id)
+		return THREADS_NEXT_INTERP;
+	if (!fsbase)
+		return 0; /* not bound to a thread (yet) */
+	if (grow_array((void **)&s->keys, &s->cap_keys, s->nr + 1, sizeof(*s->keys)) ||
+	    grow_array((void **)&s->tstates, &s->cap_tstates, s->nr + 1, sizeof(*s->tstates)))
+		return -ENOMEM;
+	s->keys[s->nr] = (struct pyprof_thread_key){ .tgid = (__u32)s->p->pid, .fsbase = fsbase };
+	s->tstates[s->nr] = tstate;
+	s->nr++;
+	return 0;
+}
+
+static void seed_set_done(struct seed_set *s)
+{
+	free(s->keys);
+	free(s->tstates);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	__u64 x = *(const __u64 *)a, y = *(const __u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int seed_update(int fd, const struct seed_set *s)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = BPF_ANY);
+	__u32 count = (__u32)s->nr;
+
+	if (!s->nr || bpf_map_update_batch(fd, s->keys, s->tstates, &count, &opts) == 0)
+		return 0;
+	/* Kernels without batch updates of LRU maps: one at a time. */
+	for (size_t i = 0; i < s->nr; i++)
+		if (bpf_map_update_elem(fd, &s->keys[i], &s->tstates[i], BPF_ANY) < 0)
+			return -errno;
+	return 0;
+}
+
+/*
+ * A thread that exits while we walk is unlinked from the list, its tstate
+ * freed with its thread_id still in place, and its cache entry deleted by
+ * BPF at exit, maybe before we add it back: a later thread that reuses its
+ * stack (and so its fs base) would then pass the check on the dead tstate.
+ * If any thread exited meanwhile (BPF counts them), a second walk after the
+ * update lists what is still linked; a thread unlinked after that exits
+ * after the update, and BPF deletes its entry.
+ */
+static void seed_drop_gone(struct daemon *d, struct pyproc *p, const struct seed_set *added,
+			   __u64 exits_before)
+{
+	int fd = bpf_map__fd(d->skel->maps.tstates);
+	struct seed_set now = { .p = p };
+	struct pyprof_proc cfg;
+	__u32 pid = (__u32)p->pid;
+	int err;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(d->skel->maps.procs), &pid, &cfg) == 0 &&
+	    cfg.thread_exits == exits_before)
+		return;
+	d->tstate_seed_rewalks++;
+	err = threads__walk(p, PYPROF_MAX_THREADS, seed_collect, &now);
+	if (!err)
+		qsort(now.tstates, now.nr, sizeof(*now.tstates), cmp_u64);
+	for (size_t i = 0; i < added->nr; i++)
+		if (err || !bsearch(&added->tstates[i], now.tstates, now.nr, sizeof(*now.tstates),
+				    cmp_u64))
+			(void)bpf_map_delete_elem(fd, &added->keys[i]);
+	seed_set_done(&now);
+}
+
+int threads__seed(struct daemon *d, struct pyproc *p)
+{
+	struct seed_set added = { .p = p };
+	struct pyprof_proc cfg;
+	__u32 pid = (__u32)p->pid;
+	__u64 took;
+	int err;
+
+	p->seed.due_ns = 0;
+	p->seed.start_ns = now_ns();
+	err = bpf_map_lookup_elem(bpf_map__fd(d->skel->maps.procs), &pid, &cfg) < 0 ? -errno : 0;
+	/*
+	 * No thread exited since the last seeding: its head is still linked (a
+	 * tstate outlives its thread's Python code only briefly), and what came
+	 * since lies before it.  A tstate deleted without its thread exiting
+	 * (PyGILState_Release) can make this stop early: threads missed again
+	 * after it ask for a full walk.
+	 */
+	if (!err && !p->seed.full && cfg.thread_exits == p->seed.exits) {
+		added.stop = p->seed.head;
+		added.stop_id = p->seed.head_id;
+	}
+	err = err ?: threads__walk(p, PYPROF_MAX_THREADS, seed_collect, &added);
+	err = err ?: seed_update(bpf_map__fd(d->skel->maps.tstates), &added);
+	if (!err) {
+		seed_drop_gone(d, p, &added, cfg.thread_exits);
+		p->seed.head = added.head;
+		p->seed.head_id = added.head_id;
+		p->seed.exits = cfg.thread_exits;
+		p->seed.full = false;
+		p->seed.nr++;
+		d->tstate_seeds++;
+		d->tstate_seeded += added.nr;
+	} else {
+		d->tstate_seed_errors++;
+	}
+	took = now_ns() - p->seed.start_ns;
+	d->tstate_seed_ns += took;
+	p->seed.fast_gap_ns = took * SEED_COST_FACTOR > SEED_FAST_GAP_NS ? took * SEED_COST_FACTOR
+									: SEED_FAST_GAP_NS;
+	log_msg(d, LOG_DEBUG, "pid %d: %zu threads put in the tstate cache in %llu us: %s", p->pid,
+		added.nr, (unsigned long long)(took / 1000), err ? strerror(-err) : "ok");
+	seed_set_done(&added);
+	return err;
+}
+
+/* Asks for a seeding gap_ns after the last one began, unless one is due sooner. */
+static void seed_want(struct pyproc *p, __u64 gap_ns)
+{
+	__u64 due = p->seed.start_ns + gap_ns;
+
+	if (!p->seed.due_ns || due < p->seed.due_ns)
+		p->seed.due_ns = due ? due : 1;
+}
+
+void threads__walk_limit(struct daemon *d, struct pyproc *p, __u64 ts, __u32 tid)
+{
+	struct seed_state *st = &p->seed;
+	__typeof__(st->miss[0]) *m = &st->miss[tid % PYPROFD_SEED_MISS_SLOTS];
+
+	/* The last seeding began after this sample: it saw the thread, if it has a tstate. */
+	if (ts < st->start_ns)
+		return;
+	if (m->tid != tid) {
+		m->tid = tid;
+		m->seeding = st->nr;
+		m->stubborn = false;
+	} else if (!m->stubborn && m->seeding != st->nr) {
+		m->stubborn = true;
+		st->full = true;
+	}
+	seed_want(p, m->stubborn ? SEED_SLOW_GAP_NS : st->fast_gap_ns);
+	if (p->in_bpf && now_ns() >= st->due_ns)
+		(void)threads__seed(d, p);
+}
+
+void threads__tick(struct daemon *d)
+{
+	__u64 now = now_ns();
+
+	procs__for_each(d, p)
+	{
+		if (p->live && p->in_bpf && p->seed.due_ns && now >= p->seed.due_ns)
+			(void)threads__seed(d, p);
+	}
+}
