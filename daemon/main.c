@@ -28,6 +28,7 @@
 #define TAG_RING   ((__u64)3)
 #define TAG_LISTEN ((__u64)4)
 #define TAG_PENDING ((__u64)5)
+#define TAG_ANALYSIS ((__u64)6)
 
 static struct daemon the_daemon;
 
@@ -403,6 +404,13 @@ static int setup(struct daemon *d)
 	d->pendfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	if (d->sigfd < 0 || d->timerfd < 0 || d->pendfd < 0)
 		return -errno;
+	/* After blocking the signals: the worker thread inherits the mask. */
+	d->analyzer = analyzer__new();
+	if (!d->analyzer) {
+		err = -errno;
+		log_msg(d, LOG_ERR, "Failed to start the ELF analysis thread: %s", strerror(-err));
+		return err;
+	}
 	if (timerfd_settime(d->timerfd, 0, &its, NULL) < 0)
 		return -errno;
 	err = server__listen(d);
@@ -416,6 +424,7 @@ static int setup(struct daemon *d)
 	err = err ?: epoll_add(d->epfd, d->pendfd, EPOLLIN, TAG_PENDING);
 	err = err ?: epoll_add(d->epfd, ring_buffer__epoll_fd(d->rb), EPOLLIN, TAG_RING);
 	err = err ?: epoll_add(d->epfd, d->listenfd, EPOLLIN, TAG_LISTEN);
+	err = err ?: epoll_add(d->epfd, analyzer__fd(d->analyzer), EPOLLIN, TAG_ANALYSIS);
 	if (err)
 		return err;
 
@@ -490,6 +499,8 @@ static int run(struct daemon *d)
 				(void)!read(d->pendfd, &expirations, sizeof(expirations));
 				procs__retry_pending(d);
 				procs__fast_poll(d);
+			} else if (tag == TAG_ANALYSIS) {
+				procs__analysis_done(d);
 			} else if (tag == TAG_RING) {
 				(void)ring_buffer__consume(d->rb);
 			} else if (tag == TAG_LISTEN) {
@@ -505,6 +516,7 @@ static int run(struct daemon *d)
 
 static void teardown(struct daemon *d, bool save)
 {
+	analyzer__free(d->analyzer);
 	server__close_all(d);
 	if (save) {
 		/* What the ring buffer still holds, then every unsaved window. */

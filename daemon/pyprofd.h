@@ -24,6 +24,8 @@
 #define PYPROFD_MAX_FRAMES	262144	/* distinct frame names per process */
 #define PYPROFD_CODE_CACHE_MAX	65536	/* code objects cached per process */
 #define PYPROFD_PROC_BUCKETS	1024
+#define PYPROFD_ANALYSIS_QUEUE_MAX 1024	/* ELF files waiting for the analysis worker */
+#define PYPROFD_ANALYSIS_WAITERS 4096	/* processes waiting for one file's analysis */
 
 #define PYPROFD_MAX_PROBE_PATHS 64
 
@@ -34,6 +36,7 @@ enum discover_how {
 	DISCOVER_PENDING,	/* after exec, once libpython was mapped */
 	DISCOVER_PYINIT,	/* init uprobe: an interpreter starting */
 	DISCOVER_SAMPLE,	/* a sample of an unknown pid: a fork child */
+	DISCOVER_DLOPEN,	/* dlopen() returned: maybe a libpython was mapped */
 	DISCOVER__MAX,
 };
 
@@ -110,6 +113,9 @@ struct daemon {
 	struct seen_set not_python;
 	struct interp_file *interp_files;	/* analysed ELF files, by dev/inode */
 	size_t nr_interp_files;
+	struct analyzer *analyzer;		/* the ELF analysis worker thread */
+	struct bpf_link *dlopen_link;		/* uretprobe on libc's dlopen */
+	__u64 elf_rejected, elf_too_big, elf_failed, elf_analysed;
 	struct client *clients;
 	int nr_clients;
 	/* Daemon-side counters. */
@@ -132,6 +138,37 @@ static inline __u64 prof_time(__u64 mono_ns)
 {
 	return mono_ns + PYPROFD_EPOCH_NS;
 }
+
+/* analyzer.c */
+#define ANALYSIS_INIT_FUNCS 2
+
+/* One ELF file to analyse, then the result (the worker's between submit and take). */
+struct analysis {
+	__u32 dev_major, dev_minor;
+	__u64 inode;
+	char path[4160];		/* PATH_MAX under /proc/PID/root */
+	int err;			/* 0 Python, -ENOENT not Python, else why not known */
+	struct elf_file *ef;		/* Python: kept open, the taker's */
+	struct pyinterp_info info;
+	bool needs_libpython;		/* not Python, but DT_NEEDED names a libpython */
+	__u64 init_offset[ANALYSIS_INIT_FUNCS];	/* file offsets of the init functions, 0 = none */
+	struct analysis *next;
+};
+
+struct analyzer;
+/* Starts the worker thread (signals must be blocked already).  NULL with errno set. */
+struct analyzer *analyzer__new(void);
+/* The eventfd that is readable when results are waiting. */
+int analyzer__fd(const struct analyzer *an);
+/* Queues a job: 0, or -EBUSY when PYPROFD_ANALYSIS_QUEUE_MAX are queued. */
+int analyzer__submit(struct analyzer *an, struct analysis *a);
+/* Finished jobs, oldest first (a list through ->next), the caller's to free. */
+struct analysis *analyzer__take(struct analyzer *an);
+/* Jobs queued or in progress. */
+size_t analyzer__queued(struct analyzer *an);
+void analysis__free(struct analysis *a);
+/* Stops the worker (after the job in progress) and frees what is queued. NULL is fine. */
+void analyzer__free(struct analyzer *an);
 
 /* main.c */
 __u64 now_ns(void);
@@ -157,6 +194,10 @@ void procs__retry_pending(struct daemon *d);
 void procs__fast_poll(struct daemon *d);
 void procs__expire(struct daemon *d);
 void procs__free_all(struct daemon *d);
+/* Applies the finished ELF analyses and discovers the processes that waited for them. */
+void procs__analysis_done(struct daemon *d);
+/* Attaches the uretprobe on libc's dlopen that discovers embedders as they load libpython. */
+int procs__attach_dlopen(struct daemon *d);
 int procs__proc_alive(int pid);
 /* Iterates over every process record (live and exited). */
 #define procs__for_each(d, p)                                                                      \
