@@ -5,9 +5,11 @@ interpreters, short-lived processes and forks, with the real pyprofd."""
 import glob
 import os
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from pyproftest import (OUTPUT, Daemon, Skip, WORKLOADS, Workload, frame_func,  # noqa: E402
@@ -243,6 +245,96 @@ def fork_children_are_profiled():
                     pass
             p.wait()
             p.stdout.close()
+
+
+def craft_elf(path, claim, sparse):
+    """A copy of /bin/sleep (it runs) whose section headers claim a .symtab of claim bytes:
+    inside a sparse file of that size (sparse=True), or past the end of a small one."""
+    with open("/bin/sleep", "rb") as f:
+        data = bytearray(f.read())
+    assert data[:4] == b"\x7fELF" and data[4] == 2 and data[5] == 1
+    end = (len(data) + 4095) & ~4095
+    names = b"\0.shstrtab\0.strtab\0.symtab\0"
+    strtab_off = end + 256
+    symtab_off = end + 4096
+    symtab_size = claim // 24 * 24
+    shoff = (symtab_off + symtab_size + 4095) & ~4095 if sparse else end + 8192
+
+    def shdr(name, type_, off, size, link=0, entsize=0):
+        return struct.pack("<IIQQQQIIQQ", name, type_, 0, 0, off, size, link, 0, 1, entsize)
+    shdrs = (shdr(0, 0, 0, 0) + shdr(1, 3, end, len(names)) + shdr(11, 3, strtab_off, 4096)
+             + shdr(19, 2, symtab_off, symtab_size, link=2, entsize=24))
+    struct.pack_into("<Q", data, 0x28, shoff)            # e_shoff
+    struct.pack_into("<HHH", data, 0x3a, 64, 4, 1)       # e_shentsize, e_shnum, e_shstrndx
+    with open(path, "wb") as f:
+        f.write(data)
+        f.seek(end)
+        f.write(names)
+        f.seek(shoff)
+        f.write(shdrs)
+    os.chmod(path, 0o755)
+
+
+def as_nobody():
+    os.setgid(65534)
+    os.setuid(65534)
+
+
+@test
+def crafted_elf_does_not_stall_the_daemon():
+    """A user execs a 'python3.11' claiming a 2 GiB .symtab in a sparse file: the daemon keeps
+    answering, stays small, profiles the real Pythons started with it and says why not that one."""
+    need_root()
+    builds = interpreters(11) + interpreters(12)
+    if not builds:
+        raise Skip("no CPython 3.11 or 3.12")
+    top = tempfile.mkdtemp(prefix="pyproftest-elf.")
+    os.chmod(top, 0o755)
+    big, bad = os.path.join(top, "python3.11"), os.path.join(top, "python3.12")
+    craft_elf(big, 2 << 30, sparse=True)
+    craft_elf(bad, 2 << 30, sparse=False)
+    assert os.path.getsize(big) > 2 << 30 and os.stat(big).st_blocks * 512 < 4 << 20
+    with Daemon("--rate", RATE) as d:
+        rss0 = int(d.status()["daemon_rss_kb"])
+        crafted = [subprocess.Popen([exe, "60"], preexec_fn=as_nobody) for exe in (big, bad)]
+        work = [Workload(python, "hotwarm.py", 60) for _, python in builds[:3]]
+        try:
+            for w in work:
+                w.__enter__()
+            worst, rss = 0.0, rss0
+            for _ in range(20):
+                t = time.monotonic()
+                st = d.status()
+                worst = max(worst, time.monotonic() - t)
+                rss = max(rss, int(st["daemon_rss_kb"]))
+            for w in work:
+                d.wait_samples(w.pid, 20, match="hot (", timeout=30)
+            st = wait_for(lambda: (lambda s: s if int(s["elf_too_big"]) >= 1 and
+                                   int(s["elf_rejected"]) >= 1 else None)(d.status()),
+                          timeout=15, what="both crafted files to be rejected")
+            rss = max(rss, int(st["daemon_rss_kb"]))
+            rows = wait_for(lambda: (lambda r: r if all(p.pid in r for p in crafted) else None)(
+                d.listed()), timeout=15, what="the crafted processes to be listed")
+            out = d.ctl("list").stdout.splitlines()
+            notes = {p.pid: next(line for line in out if line.split()[0] == str(p.pid))
+                     for p in crafted}
+            print("  status worst %.0f ms, rss %d -> %d kB, elf_too_big %s, elf_rejected %s"
+                  % (worst * 1000, rss0, rss, st["elf_too_big"], st["elf_rejected"]))
+            print("  notes: %s" % notes)
+            assert worst < 0.2, worst
+            assert rss - rss0 < 100 * 1024, (rss0, rss)
+            assert all(rows[p.pid][1] == "unsupported" for p in crafted), rows
+            assert "python3.11 rejected: a table or count is over" in notes[crafted[0].pid], notes
+            assert "python3.12 rejected: its ELF headers are inconsistent" in \
+                notes[crafted[1].pid], notes
+        finally:
+            for w in work:
+                if w.proc:
+                    w.__exit__(None, None, None)
+            for p in crafted:
+                p.kill()
+                p.wait()
+            shutil.rmtree(top, ignore_errors=True)
 
 
 if __name__ == "__main__":
