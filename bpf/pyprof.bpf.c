@@ -504,3 +504,19 @@ int on_py_init(struct pt_regs *ctx)
 		send_event(PYPROF_EV_PYINIT, pid, (__u32)id);
 	return 0;
 }
+
+/*
+ * Attached by pyprofd to libc's dlopen (glibc 2.34+ has it in libc.so.6): an
+ * embedder may just have mapped a libpython that no uprobe watches yet, one
+ * outside the system dirs.  Only processes not profiled yet are told of.
+ */
+SEC("uretprobe")
+int on_dlopen_ret(struct pt_regs *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 pid = id >> 32;
+
+	if (PT_REGS_RC(ctx) && !bpf_map_lookup_elem(&procs, &pid))
+		send_event(PYPROF_EV_DLOPEN, pid, (__u32)id);
+	return 0;
+}

@@ -321,6 +321,10 @@ static int on_event(void *ctx, void *data, size_t size)
 		d->events_exit++;
 		procs__exited(d, h->pid, h->ts);
 		break;
+	case PYPROF_EV_DLOPEN:
+		d->events_dlopen++;
+		procs__dlopened(d, h->pid);
+		break;
 	case PYPROF_EV_PYINIT:
 		d->events_pyinit++;
 		if (!procs__find_live(d, h->pid))
@@ -436,6 +440,10 @@ static int setup(struct daemon *d)
 		return err;
 	}
 	procs__probe_paths(d, d->cfg.probe_paths, d->cfg.nr_probe_paths);
+	err = procs__attach_dlopen(d);
+	if (err)
+		log_msg(d, LOG_WARN, "No uretprobe on libc's dlopen (%s): embedders that load a "
+			"libpython outside the probed dirs are found by the rescan", strerror(-err));
 	procs__rescan(d);
 	err = attach_perf_events(d);
 	if (err) {
@@ -528,6 +536,7 @@ static void teardown(struct daemon *d, bool save)
 		bpf_link__destroy(d->perf_links[i]);
 	free(d->perf_links);
 	ring_buffer__free(d->rb);
+	bpf_link__destroy(d->dlopen_link);
 	pyprof_bpf__destroy(d->skel);
 	procs__free_all(d);
 	ksyms__free(d->ksyms);

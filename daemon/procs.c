@@ -456,7 +456,7 @@ void procs__fast_poll(struct daemon *d)
 		d->fast_poll_on = on;
 }
 
-static void add_pending(struct daemon *d, int pid)
+static void add_pending(struct daemon *d, int pid, enum discover_how how, __u64 ms)
 {
 	struct pending *p;
 
@@ -468,7 +468,8 @@ static void add_pending(struct daemon *d, int pid)
 	if (!p)
 		return;
 	p->pid = pid;
-	p->deadline_ns = now_ns() + PYPROFD_PENDING_MS * 1000000ull;
+	p->how = how;
+	p->deadline_ns = now_ns() + ms * 1000000ull;
 	p->next = d->pending;
 	d->pending = p;
 	procs__fast_poll(d);
@@ -633,7 +634,7 @@ int procs__discover(struct daemon *d, int pid, enum discover_how how)
 	} else {
 		/* Right after exec the loader may not have mapped libpython yet. */
 		if (from_exec && v.exe_file && v.exe_file->needs_libpython)
-			add_pending(d, pid);
+			add_pending(d, pid, DISCOVER_PENDING, PYPROFD_PENDING_MS);
 		err = -ENOENT;
 		goto cleanup;
 	}
@@ -815,11 +816,65 @@ void procs__retry_pending(struct daemon *d)
 		int pid = p->pid;
 
 		next = p->next;
-		if (procs__discover(d, pid, DISCOVER_PENDING) == 0)
+		if (procs__discover(d, pid, p->how) == 0)
 			continue; /* removed itself from the list */
 		if (now > p->deadline_ns || !procs__proc_alive(pid))
 			remove_pending(d, pid);
 	}
+}
+
+/*
+ * dlopen() returned in a process not profiled: it is looked at on the next
+ * fast poll tick, once however many dlopen() calls it makes meanwhile.
+ */
+void procs__dlopened(struct daemon *d, int pid)
+{
+	if (!procs__find_live(d, pid))
+		add_pending(d, pid, DISCOVER_DLOPEN, 0);
+}
+
+/* The libc.so.6 this daemon maps (the host's), by the path its maps show. */
+static int find_libc(char *path, size_t sz)
+{
+	struct procmaps pm = { 0 };
+	int err = procmaps__read("/proc", getpid(), &pm);
+
+	if (err)
+		return err;
+	err = -ENOENT;
+	for (size_t i = 0; i < pm.nr && err; i++) {
+		const char *base = strrchr(pm.maps[i].path, '/');
+
+		if (base && strcmp(base + 1, "libc.so.6") == 0 && pm.maps[i].path[0] == '/')
+			err = snprintf(path, sz, "%s", pm.maps[i].path) < (int)sz ? 0 : -ENAMETOOLONG;
+	}
+	procmaps__done(&pm);
+	return err;
+}
+
+int procs__attach_dlopen(struct daemon *d)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = true);
+	struct elf_file *ef = NULL;
+	char libc[PATH_MAX];
+	__u64 addr, off;
+	int err;
+
+	err = find_libc(libc, sizeof(libc));
+	if (err)
+		return err;
+	ef = elf_file__open(libc);
+	if (!ef)
+		return -errno;
+	/* The default version: dlopen@@GLIBC_2.34, where the older ones forward to. */
+	err = elf_file__find_symbol(ef, "dlopen", &addr, NULL);
+	err = err ?: elf_file__vaddr_to_offset(ef, addr, &off);
+	elf_file__free(ef);
+	if (err)
+		return err;
+	d->dlopen_link = bpf_program__attach_uprobe_opts(d->skel->progs.on_dlopen_ret, -1, libc,
+							 off, &opts);
+	return d->dlopen_link ? 0 : -errno;
 }
 
 void procs__expire(struct daemon *d)

@@ -83,9 +83,10 @@ struct pyproc {
 	struct pyproc *next;		/* hash chain */
 };
 
-/* A pid seen by exec whose libpython is not mapped yet. */
+/* A pid to look at again soon: seen by exec before its libpython was mapped, or by dlopen. */
 struct pending {
 	int pid;
+	enum discover_how how;
 	__u64 deadline_ns;
 	struct pending *next;
 };
@@ -120,6 +121,7 @@ struct daemon {
 	int nr_clients;
 	/* Daemon-side counters. */
 	__u64 samples_in, samples_unknown_pid, events_exec, events_exit, events_pyinit;
+	__u64 events_dlopen;
 	__u64 clients_rejected, requests, request_errors;
 	__u64 discovered[DISCOVER__MAX];
 	__u64 state_written;		/* next window index to save */
@@ -198,6 +200,8 @@ void procs__free_all(struct daemon *d);
 void procs__analysis_done(struct daemon *d);
 /* Attaches the uretprobe on libc's dlopen that discovers embedders as they load libpython. */
 int procs__attach_dlopen(struct daemon *d);
+/* dlopen() returned in pid: looks at its mappings soon. */
+void procs__dlopened(struct daemon *d, int pid);
 int procs__proc_alive(int pid);
 /* Iterates over every process record (live and exited). */
 #define procs__for_each(d, p)                                                                      \

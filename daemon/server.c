@@ -542,6 +542,7 @@ static int verb_status(struct daemon *d, struct client *c, const struct proto_re
 	r = r ?: strbuf__printf(&sb,
 				"discovered_scan %llu\ndiscovered_exec %llu\ndiscovered_pending %llu\n"
 				"discovered_pyinit %llu\ndiscovered_fork %llu\ndiscovered_dlopen %llu\n"
+				"events_dlopen %llu\n"
 				"elf_analysed %llu\nelf_analysing %zu\nelf_rejected %llu\n"
 				"elf_too_big %llu\nelf_failed %llu\n"
 				"state_dir %s\nstate_write_errors %llu\nstate_files_skipped %llu\n",
@@ -551,6 +552,7 @@ static int verb_status(struct daemon *d, struct client *c, const struct proto_re
 				(unsigned long long)d->discovered[DISCOVER_PYINIT],
 				(unsigned long long)d->discovered[DISCOVER_SAMPLE],
 				(unsigned long long)d->discovered[DISCOVER_DLOPEN],
+				(unsigned long long)d->events_dlopen,
 				(unsigned long long)d->elf_analysed, analyzer__queued(d->analyzer),
 				(unsigned long long)d->elf_rejected, (unsigned long long)d->elf_too_big,
 				(unsigned long long)d->elf_failed,

@@ -83,6 +83,7 @@ enum pyprof_event_kind {
 	PYPROF_EV_EXEC = 2,	/* a process called exec */
 	PYPROF_EV_EXIT = 3,	/* a thread group leader exited */
 	PYPROF_EV_PYINIT = 4,	/* an interpreter started initialising (uprobe) */
+	PYPROF_EV_DLOPEN = 5,	/* dlopen() returned in a process not profiled (uretprobe) */
 };
 
 struct pyprof_event_hdr {

@@ -31,6 +31,15 @@ def shared_libpython():
     raise Skip("no CPython with a shared libpython")
 
 
+def state_of(d, pid, all_=False):
+    """pid's STATE in `pyprofctl list`, or None; robust to other processes' odd names."""
+    for line in d.ctl(*(["list", "--all"] if all_ else ["list"])).stdout.splitlines():
+        f = line.split()
+        if len(f) >= 3 and f[0] == str(pid):
+            return f[2]
+    return None
+
+
 def samples_with(stacks, func):
     return sum(n for s, n in stacks.items() if ";%s (" % func in s)
 
@@ -215,6 +224,60 @@ def embedded_interpreter_found_by_uprobe():
             p.wait()
             p.stdout.close()
             p.stderr.close()
+
+
+@test
+def embedded_libpython_found_at_dlopen():
+    """An embedder dlopen()s a libpython that no uprobe watches (not in a system dir, not
+    --probe'd, never mapped before): the dlopen uretprobe finds it at once, not the 5 s rescan."""
+    need_root()
+    embed = os.path.join(OUTPUT, "tests", "embed")
+    if not os.path.exists(embed):
+        raise Skip("%s not built" % embed)
+    libs = sorted(glob.glob(os.path.join(pyenv_root(), "versions", "3.12.*", "lib",
+                                         "libpython3.12.so.1.0")))
+    if not libs:
+        raise Skip("no pyenv CPython 3.12 with a shared libpython")
+    prefix = os.path.dirname(os.path.dirname(libs[0]))
+    top = tempfile.mkdtemp(prefix="pyproftest-dlopen.")
+    # A copy: a new inode no process (another test's, say) can have mapped before.
+    lib = os.path.join(top, "libpython3.12.so.1.0")
+    shutil.copy(libs[0], lib)
+    # The delay keeps libpython out of the maps the exec event sees.
+    env = dict(os.environ, PYTHONHOME=prefix, EMBED_DELAY_MS="300")
+    with Daemon("--rate", RATE) as d:
+        before = int(d.status()["discovered_dlopen"])
+        p = subprocess.Popen([embed, lib, os.path.join(WORKLOADS, "embedded_phases.py")],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
+        try:
+            line = p.stderr.readline().split()
+            assert line and line[0] == "dlopen", (line, p.stderr.read())
+            t_dlopen = int(line[1]) / 1e9
+            found = wait_for(lambda: state_of(d, p.pid) and time.monotonic(), timeout=10,
+                             interval=0.01, what="the embedder to be listed")
+            assert p.wait(60) == 0, p.stderr.read()
+            wait_for(lambda: state_of(d, p.pid, all_=True) == "exited",
+                     timeout=10, what="pid %d to be listed as exited" % p.pid)
+            st = d.snapshot(p.pid)
+            status = d.status()
+        finally:
+            if p.poll() is None:
+                p.kill()
+            p.wait()
+            p.stdout.close()
+            p.stderr.close()
+            shutil.rmtree(top, ignore_errors=True)
+        first, second = samples_with(st, "embedded_first"), samples_with(st, "embedded_second")
+        print("  listed %.0f ms after dlopen; embedded_first %d, embedded_second %d samples; "
+              "discovered_dlopen %d -> %s, events_dlopen %s"
+              % ((found - t_dlopen) * 1000, first, second, before, status["discovered_dlopen"],
+                 status["events_dlopen"]))
+        assert int(status["discovered_dlopen"]) == before + 1, status
+        # Polled through pyprofctl: 300 ms covers the polling and a loaded machine.
+        assert found - t_dlopen < 0.3, found - t_dlopen
+        # One CPU second each at 199 Hz: the first second is there (a late find loses it).
+        assert second >= 100, st
+        assert first >= 0.5 * second, (first, second)
 
 
 @test
