@@ -384,15 +384,8 @@ int on_sample(struct bpf_perf_event_data *ctx)
 	s->flags = 0;
 
 	/* Full-width read: the verifier rejects narrowed loads of the saved registers. */
-	if ((*(volatile __u64 *)&ctx->regs.cs & 3) == 3) {
+	if ((*(volatile __u64 *)&ctx->regs.cs & 3) == 3)
 		s->flags |= PYPROF_SAMPLE_USER_MODE;
-	} else if (collect_kernel) {
-		kn = bpf_get_stack(ctx, s->kstack, sizeof(s->kstack), 0);
-		if (kn < 0)
-			count(PYPROF_CNT_KSTACK_FAIL);
-		else
-			s->nr_kstack = kn / sizeof(__u64);
-	}
 
 	w.proc = proc;
 	w.s = s;
@@ -410,7 +403,18 @@ int on_sample(struct bpf_perf_event_data *ctx)
 	nr = s->nr_frames;
 	if (nr > PYPROF_MAX_FRAMES)
 		nr = PYPROF_MAX_FRAMES;
-	size = __builtin_offsetof(struct pyprof_sample, frames) + nr * sizeof(struct pyprof_frame);
+	/* The kernel stack goes right after the frames (the interrupted regs are still ctx's). */
+	if (!(s->flags & PYPROF_SAMPLE_USER_MODE) && collect_kernel) {
+		kn = bpf_get_stack(ctx, (__u64 *)&s->frames[nr], sizeof(s->kstack_room), 0);
+		if (kn < 0)
+			count(PYPROF_CNT_KSTACK_FAIL);
+		else
+			s->nr_kstack = kn / sizeof(__u64);
+	}
+	size = __builtin_offsetof(struct pyprof_sample, frames) + nr * sizeof(struct pyprof_frame) +
+	       s->nr_kstack * sizeof(__u64);
+	if (size > sizeof(*s))
+		size = sizeof(*s);
 	/*
 	 * A young process's samples wake the daemon at once: their code objects
 	 * (module bodies during imports) may be freed within a millisecond.

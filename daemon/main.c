@@ -300,6 +300,15 @@ static int attach_perf_events(struct daemon *d)
 	return d->nr_perf_links ? 0 : -ENODEV;
 }
 
+/*
+ * Records handled per drain of the ring buffer before the loop looks at its
+ * other fds (the ring fd stays readable, so the next epoll_wait returns at
+ * once).  libbpf's consume loops while records keep arriving: on a busy
+ * machine, where a starved daemon drains slower than 64 young processes
+ * fill the ring, one drain never ended and clients timed out.
+ */
+#define RING_BUDGET 1024
+
 static int on_event(void *ctx, void *data, size_t size)
 {
 	struct daemon *d = ctx;
@@ -331,7 +340,17 @@ static int on_event(void *ctx, void *data, size_t size)
 			(void)procs__discover(d, h->pid, DISCOVER_PYINIT);
 		break;
 	}
-	return 0;
+	/* This record is handled: a negative return stops the drain after it. */
+	return ++d->ring_batch >= RING_BUDGET && d->ring_budgeted ? -EAGAIN : 0;
+}
+
+/* One bounded drain, from the loop: other fds get their turn between drains. */
+static void drain_ring(struct daemon *d)
+{
+	d->ring_batch = 0;
+	d->ring_budgeted = true;
+	(void)ring_buffer__consume(d->rb);
+	d->ring_budgeted = false;
 }
 
 static int epoll_add(int epfd, int fd, __u32 events, __u64 tag)
@@ -463,7 +482,7 @@ static void tick(struct daemon *d)
 
 	if (read(d->timerfd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
 		log_msg(d, LOG_WARN, "timerfd read failed: %s", strerror(errno));
-	(void)ring_buffer__consume(d->rb);
+	drain_ring(d);
 	now = now_ns();
 	server__tick(d);
 	if (now - d->last_rescan_ns >= PYPROFD_RESCAN_MS * 1000000ull) {
@@ -510,7 +529,7 @@ static int run(struct daemon *d)
 			} else if (tag == TAG_ANALYSIS) {
 				procs__analysis_done(d);
 			} else if (tag == TAG_RING) {
-				(void)ring_buffer__consume(d->rb);
+				drain_ring(d);
 			} else if (tag == TAG_LISTEN) {
 				(void)server__accept(d);
 			} else {

@@ -126,6 +126,8 @@ struct daemon {
 	__u64 discovered[DISCOVER__MAX];
 	__u64 state_written;		/* next window index to save */
 	bool fast_poll_on;		/* pendfd armed */
+	bool ring_budgeted;		/* a drain from the loop: stops after RING_BUDGET records */
+	size_t ring_batch;		/* records handled in this drain */
 	__u64 state_write_errors, state_files_bad;
 };
 

@@ -5,6 +5,7 @@ interpreters, short-lived processes and forks, with the real pyprofd."""
 import glob
 import os
 import shutil
+import signal
 import struct
 import subprocess
 import sys
@@ -398,6 +399,51 @@ def crafted_elf_does_not_stall_the_daemon():
                 p.kill()
                 p.wait()
             shutil.rmtree(top, ignore_errors=True)
+
+
+@test
+def many_processes_at_once_lose_no_samples():
+    """64 busy Pythons start at once at 999 Hz, then the daemon's loop stops for 5 s (as a
+    starved or blocked daemon does on a busy machine): the ring buffer holds every sample."""
+    need_root()
+    builds = interpreters(11)
+    if not builds:
+        raise Skip("no CPython 3.11")
+    python = builds[0][1]
+    with Daemon("--rate", "999") as d:
+        procs = [subprocess.Popen([python, os.path.join(WORKLOADS, "hotwarm.py"), "120"],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                 for _ in range(64)]
+        try:
+            def all_profiled():
+                states = {}
+                for line in d.ctl("list").stdout.splitlines()[1:]:
+                    f = line.split()
+                    if len(f) >= 3 and f[0].isdigit():
+                        states[int(f[0])] = f[2]
+                return all(states.get(p.pid) == "profiled" for p in procs)
+            wait_for(all_profiled, timeout=120, interval=0.5, what="64 processes profiled")
+            before = d.status()
+            d.proc.send_signal(signal.SIGSTOP)
+            try:
+                t0 = time.monotonic()
+                wait_for(lambda: time.monotonic() > t0 + 5, timeout=30, interval=0.2,
+                         what="5 s with the daemon stopped")
+            finally:
+                d.proc.send_signal(signal.SIGCONT)
+            st = d.status()
+        finally:
+            for p in procs:
+                p.kill()
+            for p in procs:
+                p.wait()
+        emitted = int(st["bpf_emitted"]) - int(before["bpf_emitted"])
+        print("  %d samples emitted from the stop to the reply (%d bytes of ring); lost_ringbuf_full %s, "
+              "lost_events %s" % (emitted, 4 << 20, st["bpf_lost_ringbuf_full"],
+                                  st["bpf_lost_events"]))
+        assert emitted > 2000, (before, st)
+        assert int(st["bpf_lost_ringbuf_full"]) == 0, st
+        assert int(st["bpf_lost_events"]) == 0, st
 
 
 if __name__ == "__main__":
