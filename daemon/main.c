@@ -307,7 +307,7 @@ static int attach_perf_events(struct daemon *d)
  * machine, where a starved daemon drains slower than 64 young processes
  * fill the ring, one drain never ended and clients timed out.
  */
-#define RING_BUDGET 1024
+#define RING_BUDGET 256
 
 static int on_event(void *ctx, void *data, size_t size)
 {
@@ -543,17 +543,20 @@ static int run(struct daemon *d)
 
 static void teardown(struct daemon *d, bool save)
 {
-	analyzer__free(d->analyzer);
 	server__close_all(d);
+	/* Sampling stops first: a drain racing live producers need not end on a busy machine. */
+	for (int i = 0; i < d->nr_perf_links; i++)
+		bpf_link__destroy(d->perf_links[i]);
+	free(d->perf_links);
 	if (save) {
 		/* What the ring buffer still holds, then every unsaved window. */
 		if (d->rb)
 			(void)ring_buffer__consume(d->rb);
 		state__flush(d);
 	}
-	for (int i = 0; i < d->nr_perf_links; i++)
-		bpf_link__destroy(d->perf_links[i]);
-	free(d->perf_links);
+	/* After the last drain: its events may still queue analyses (dropped here). */
+	analyzer__free(d->analyzer);
+	d->analyzer = NULL;
 	ring_buffer__free(d->rb);
 	bpf_link__destroy(d->dlopen_link);
 	pyprof_bpf__destroy(d->skel);

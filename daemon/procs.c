@@ -236,7 +236,7 @@ static struct interp_file *interp_file_lookup(struct daemon *d, __u32 dev_major,
 	struct interp_file *f = interp_file_find(d, dev_major, dev_minor, inode);
 	struct analysis *a;
 
-	if (f || !path)
+	if (f || !path || !d->analyzer)
 		return f;
 	if (d->nr_interp_files >= INTERP_FILES_MAX)
 		interp_files_trim(d);
