@@ -274,7 +274,8 @@ def embedded_libpython_found_at_dlopen():
               "discovered_dlopen %d -> %s, events_dlopen %s"
               % ((found - t_dlopen) * 1000, first, second, before, status["discovered_dlopen"],
                  status["events_dlopen"]))
-        assert int(status["discovered_dlopen"]) == before + 1, status
+        # >=: the daemon is system-wide, other embedders may be found the same way meanwhile.
+        assert int(status["discovered_dlopen"]) >= before + 1, status
         # Polled through pyprofctl: 300 ms covers the polling and a loaded machine.
         assert found - t_dlopen < 0.3, found - t_dlopen
         # One CPU second each at 199 Hz: the first second is there (a late find loses it).
