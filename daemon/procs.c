@@ -546,6 +546,23 @@ struct pyproc *procs__restore(struct daemon *d, int pid, __u64 start)
 	return p;
 }
 
+/* Hands a profiled process's layout and _PyRuntime address to the BPF side. */
+static void configure_bpf(struct daemon *d, struct pyproc *p, __u64 bias)
+{
+	struct pyprof_proc cfg = { .layout = p->info.layout };
+	int pid = p->pid;
+
+	if (!p->info.supported || !p->info.runtime_vaddr)
+		return;
+	p->runtime_addr = bias + p->info.runtime_vaddr;
+	cfg.fp_until_ns = young_until_ns(p->start_time);
+	cfg.runtime_addr = p->runtime_addr;
+	if (bpf_map_update_elem(bpf_map__fd(d->skel->maps.procs), &pid, &cfg, BPF_ANY))
+		log_msg(d, LOG_WARN, "Failed to configure pid %d in BPF: %s", pid, strerror(errno));
+	else
+		p->in_bpf = true;
+}
+
 /* What a process's mappings say about it. */
 struct maps_verdict {
 	struct interp_file *found, *exe_file, *waiting, *rejected;
@@ -581,6 +598,39 @@ static void scan_maps(struct daemon *d, int pid, const struct procmaps *pm, cons
 	}
 }
 
+/*
+ * What discovery makes of a process's mappings: 0 with the info to list it
+ * under (a Python file's, or why its interpreter file was rejected),
+ * -EINPROGRESS while a file is with the worker, -ENOENT when not Python.
+ */
+static int decide(struct daemon *d, int pid, enum discover_how how, const struct maps_verdict *v,
+		  struct pyinterp_info *rejected, const struct pyinterp_info **ret_info,
+		  __u64 *ret_bias)
+{
+	if (v->found) {
+		remove_pending(d, pid);
+		*ret_info = &v->found->info;
+		return elf_file__load_bias(v->found->ef, v->found_map->start, v->found_map->offset,
+					   ret_bias);
+	}
+	if (v->waiting) {
+		/* Not "not Python" yet: looked at again when the worker is done. */
+		add_waiter(v->waiting, pid, how);
+		return -EINPROGRESS;
+	}
+	if (v->rejected) {
+		memset(rejected, 0, sizeof(*rejected));
+		snprintf(rejected->why, sizeof(rejected->why), "%s rejected: %s",
+			 strrchr(v->rejected_map->path, '/') + 1, v->rejected->why);
+		*ret_info = rejected;
+		return 0;
+	}
+	/* Right after exec the loader may not have mapped libpython yet. */
+	if (how == DISCOVER_EXEC && v->exe_file && v->exe_file->needs_libpython)
+		add_pending(d, pid, DISCOVER_PENDING, PYPROFD_PENDING_MS);
+	return -ENOENT;
+}
+
 int procs__discover(struct daemon *d, int pid, enum discover_how how)
 {
 	bool from_exec = how == DISCOVER_EXEC;
@@ -614,30 +664,9 @@ int procs__discover(struct daemon *d, int pid, enum discover_how how)
 	if (err)
 		return err;
 	scan_maps(d, pid, &pm, exe, &v);
-	if (v.found) {
-		remove_pending(d, pid);
-		err = elf_file__load_bias(v.found->ef, v.found_map->start, v.found_map->offset,
-					  &bias);
-		if (err)
-			goto cleanup;
-		info = &v.found->info;
-	} else if (v.waiting) {
-		/* Not "not Python" yet: looked at again when the worker is done. */
-		add_waiter(v.waiting, pid, how);
-		err = -EINPROGRESS;
+	err = decide(d, pid, how, &v, &rejected, &info, &bias);
+	if (err)
 		goto cleanup;
-	} else if (v.rejected) {
-		memset(&rejected, 0, sizeof(rejected));
-		snprintf(rejected.why, sizeof(rejected.why), "%s rejected: %s",
-			 strrchr(v.rejected_map->path, '/') + 1, v.rejected->why);
-		info = &rejected;
-	} else {
-		/* Right after exec the loader may not have mapped libpython yet. */
-		if (from_exec && v.exe_file && v.exe_file->needs_libpython)
-			add_pending(d, pid, DISCOVER_PENDING, PYPROFD_PENDING_MS);
-		err = -ENOENT;
-		goto cleanup;
-	}
 
 	/* History kept by --state-dir of this very process (not of an image it exec'd from). */
 	p = how == DISCOVER_EXEC ? NULL : find_restored(d, pid, start);
@@ -658,21 +687,7 @@ int procs__discover(struct daemon *d, int pid, enum discover_how how)
 	p->live = true;
 	p->exit_ts = 0;
 	p->first_ts = now_ns();
-	if (p->info.supported && p->info.runtime_vaddr) {
-		struct pyprof_proc cfg = { .layout = p->info.layout };
-
-		p->runtime_addr = bias + p->info.runtime_vaddr;
-		cfg.fp_until_ns = young_until_ns(start);
-		cfg.runtime_addr = p->runtime_addr;
-		err = bpf_map_update_elem(bpf_map__fd(d->skel->maps.procs), &pid, &cfg, BPF_ANY);
-		if (err) {
-			err = -errno;
-			log_msg(d, LOG_WARN, "Failed to configure pid %d in BPF: %s", pid,
-				strerror(-err));
-		} else {
-			p->in_bpf = true;
-		}
-	}
+	configure_bpf(d, p, bias);
 	d->discovered[how]++;
 	{
 		char v[32];
