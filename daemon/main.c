@@ -461,8 +461,10 @@ static int setup(struct daemon *d)
 	procs__probe_paths(d, d->cfg.probe_paths, d->cfg.nr_probe_paths);
 	err = procs__attach_dlopen(d);
 	if (err)
-		log_msg(d, LOG_WARN, "No uretprobe on libc's dlopen (%s): embedders that load a "
-			"libpython outside the probed dirs are found by the rescan", strerror(-err));
+		log_msg(d, LOG_WARN,
+			"No uretprobe on libc's dlopen (%s): embedders that load a libpython "
+			"outside the probed dirs are found by the rescan",
+			strerror(-err));
 	procs__rescan(d);
 	err = attach_perf_events(d);
 	if (err) {

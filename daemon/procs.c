@@ -860,8 +860,9 @@ static int find_libc(char *path, size_t sz)
 	for (size_t i = 0; i < pm.nr && err; i++) {
 		const char *base = strrchr(pm.maps[i].path, '/');
 
-		if (base && strcmp(base + 1, "libc.so.6") == 0 && pm.maps[i].path[0] == '/')
-			err = snprintf(path, sz, "%s", pm.maps[i].path) < (int)sz ? 0 : -ENAMETOOLONG;
+		if (!base || strcmp(base + 1, "libc.so.6") || pm.maps[i].path[0] != '/')
+			continue;
+		err = snprintf(path, sz, "%s", pm.maps[i].path) < (int)sz ? 0 : -ENAMETOOLONG;
 	}
 	procmaps__done(&pm);
 	return err;

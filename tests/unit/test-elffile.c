@@ -579,14 +579,18 @@ static void crafted_init(struct crafted *c, size_t pad)
 	c->sh[S_TEXT] = (Elf64_Shdr){ .sh_name = 27, .sh_type = SHT_PROGBITS, .sh_addr = 0x1000,
 				      .sh_flags = SHF_ALLOC | SHF_EXECINSTR, .sh_size = 64 };
 	c->sym[1] = (Elf64_Sym){ .st_name = c->name_off[0], .st_value = 0x1010, .st_size = 16,
-				 .st_info = ELF64_ST_INFO(STB_GLOBAL, STT_FUNC), .st_shndx = S_TEXT };
+				 .st_info = ELF64_ST_INFO(STB_GLOBAL, STT_FUNC),
+				 .st_shndx = S_TEXT };
 	/* "Py_Version" is the tail of "xPy_Version": string tables share suffixes. */
 	c->sym[2] = (Elf64_Sym){ .st_name = c->name_off[1] + 1, .st_value = 0x1020, .st_size = 4,
-				 .st_info = ELF64_ST_INFO(STB_GLOBAL, STT_OBJECT), .st_shndx = S_TEXT };
+				 .st_info = ELF64_ST_INFO(STB_GLOBAL, STT_OBJECT),
+				 .st_shndx = S_TEXT };
 	c->sym[3] = (Elf64_Sym){ .st_name = c->name_off[2], .st_value = 0x1030, .st_size = 8,
-				 .st_info = ELF64_ST_INFO(STB_GLOBAL, STT_OBJECT), .st_shndx = S_TEXT };
+				 .st_info = ELF64_ST_INFO(STB_GLOBAL, STT_OBJECT),
+				 .st_shndx = S_TEXT };
 	c->sym[4] = (Elf64_Sym){ .st_name = c->name_off[3], .st_value = 0x1040, .st_size = 8,
-				 .st_info = ELF64_ST_INFO(STB_LOCAL, STT_FUNC), .st_shndx = S_TEXT };
+				 .st_info = ELF64_ST_INFO(STB_LOCAL, STT_FUNC),
+				 .st_shndx = S_TEXT };
 }
 
 /* Lays the parts out and writes the file; extra zero bytes (a hole) at the end. */

@@ -262,7 +262,8 @@ static void scan_chunk(struct lookup *lk, const char *buf, size_t len, size_t sc
 	for (size_t k = 0; k < lk->n; k++) {
 		const char *p = buf, *end = buf + scan_end;
 
-		while (p < end && (p = memmem(p, (size_t)(buf + len - p), lk->names[k], lk->lens[k]))) {
+		while (p < end &&
+		       (p = memmem(p, (size_t)(buf + len - p), lk->names[k], lk->lens[k]))) {
 			size_t at = (size_t)(p - buf);
 			char next;
 
@@ -397,8 +398,8 @@ static int scan_symtab(struct elf_file *ef, size_t symndx, struct lookup *lk, ch
 				continue;
 			if (syms[i].st_name >= strtab->sh_size)
 				return -EBADMSG;
-			err = match_sym(ef, lk, &syms[i], idx, sh->sh_type == SHT_DYNSYM ?
-							 RANK_DYNSYM : 0, versym);
+			err = match_sym(ef, lk, &syms[i], idx,
+					sh->sh_type == SHT_DYNSYM ? RANK_DYNSYM : 0, versym);
 			if (err)
 				return err;
 		}
@@ -541,7 +542,8 @@ int elf_file__vaddr_to_offset(struct elf_file *ef, __u64 vaddr, __u64 *ret_offse
 	for (size_t i = 0; i < ef->phnum; i++) {
 		const Elf64_Phdr *ph = &ef->phdrs[i];
 
-		if (ph->p_type != PT_LOAD || vaddr < ph->p_vaddr || vaddr - ph->p_vaddr >= ph->p_filesz)
+		if (ph->p_type != PT_LOAD || vaddr < ph->p_vaddr ||
+		    vaddr - ph->p_vaddr >= ph->p_filesz)
 			continue;
 		*ret_offset = ph->p_offset + (vaddr - ph->p_vaddr);
 		return 0;
