@@ -281,18 +281,6 @@ static void add_waiter(struct interp_file *f, int pid, enum discover_how how)
 	f->waiters[f->nr_waiters++] = (struct interp_waiter){ .pid = pid, .how = how };
 }
 
-static const char *reject_reason(int err)
-{
-	switch (err) {
-	case -EFBIG:
-		return "a table or count is over pyprofd's limits";
-	case -EBADMSG:
-		return "its ELF headers are inconsistent";
-	default:
-		return "not a 64-bit little-endian ELF file";
-	}
-}
-
 /* Takes one result into its entry; false when the entry is gone (transient failure). */
 static bool apply_analysis(struct daemon *d, struct interp_file *f, struct analysis *a)
 {
@@ -307,12 +295,15 @@ static bool apply_analysis(struct daemon *d, struct interp_file *f, struct analy
 	case -ENOENT:
 		f->needs_libpython = a->needs_libpython;
 		break;
+	case -ENOEXEC:
+		break; /* not a 64-bit ELF file (libpython3.11.a in a probed dir): not Python */
 	case -EFBIG:
 	case -EBADMSG:
-	case -ENOEXEC:
 		/* The same file gives the same verdict: kept, so a flood of execs is cheap. */
 		f->state = INTERP_REJECTED;
-		snprintf(f->why, sizeof(f->why), "%s", reject_reason(a->err));
+		snprintf(f->why, sizeof(f->why), "%s",
+			 a->err == -EFBIG ? "a table or count is over pyprofd's limits"
+					  : "its ELF headers are inconsistent");
 		if (a->err == -EFBIG)
 			d->elf_too_big++;
 		else
