@@ -442,15 +442,8 @@ int on_sample(struct bpf_perf_event_data *ctx)
 	s->flags = 0;
 
 	/* Full-width read: the verifier rejects narrowed loads of the saved registers. */
-	if ((*(volatile __u64 *)&ctx->regs.cs & 3) == 3) {
+	if ((*(volatile __u64 *)&ctx->regs.cs & 3) == 3)
 		s->flags |= PYPROF_SAMPLE_USER_MODE;
-	} else if (collect_kernel) {
-		kn = bpf_get_stack(ctx, s->kstack, sizeof(s->kstack), 0);
-		if (kn < 0)
-			count(PYPROF_CNT_KSTACK_FAIL);
-		else
-			s->nr_kstack = kn / sizeof(__u64);
-	}
 
 	w.proc = proc;
 	w.s = s;
@@ -468,7 +461,18 @@ int on_sample(struct bpf_perf_event_data *ctx)
 	nr = s->nr_frames;
 	if (nr > PYPROF_MAX_FRAMES)
 		nr = PYPROF_MAX_FRAMES;
-	size = __builtin_offsetof(struct pyprof_sample, frames) + nr * sizeof(struct pyprof_frame);
+	/* The kernel stack goes right after the frames (the interrupted regs are still ctx's). */
+	if (!(s->flags & PYPROF_SAMPLE_USER_MODE) && collect_kernel) {
+		kn = bpf_get_stack(ctx, (__u64 *)&s->frames[nr], sizeof(s->kstack_room), 0);
+		if (kn < 0)
+			count(PYPROF_CNT_KSTACK_FAIL);
+		else
+			s->nr_kstack = kn / sizeof(__u64);
+	}
+	size = __builtin_offsetof(struct pyprof_sample, frames) + nr * sizeof(struct pyprof_frame) +
+	       s->nr_kstack * sizeof(__u64);
+	if (size > sizeof(*s))
+		size = sizeof(*s);
 	flags = wakeup_flags(proc, s, w.fingerprint);
 	if (bpf_ringbuf_output(&events, s, size, flags))
 		count(PYPROF_CNT_RINGBUF_FULL);
@@ -558,5 +562,21 @@ int on_py_init(struct pt_regs *ctx)
 	/* Already profiled (a fork child, a second interpreter): nothing to tell. */
 	if (!bpf_map_lookup_elem(&procs, &pid))
 		send_event(PYPROF_EV_PYINIT, pid, (__u32)id);
+	return 0;
+}
+
+/*
+ * Attached by pyprofd to libc's dlopen (glibc 2.34+ has it in libc.so.6): an
+ * embedder may just have mapped a libpython that no uprobe watches yet, one
+ * outside the system dirs.  Only processes not profiled yet are told of.
+ */
+SEC("uretprobe")
+int on_dlopen_ret(struct pt_regs *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 pid = id >> 32;
+
+	if (PT_REGS_RC(ctx) && !bpf_map_lookup_elem(&procs, &pid))
+		send_event(PYPROF_EV_DLOPEN, pid, (__u32)id);
 	return 0;
 }

@@ -29,6 +29,7 @@
 #define TAG_RING   ((__u64)3)
 #define TAG_LISTEN ((__u64)4)
 #define TAG_PENDING ((__u64)5)
+#define TAG_ANALYSIS ((__u64)6)
 
 static struct daemon the_daemon;
 
@@ -302,6 +303,15 @@ static int attach_perf_events(struct daemon *d)
 	return d->nr_perf_links ? 0 : -ENODEV;
 }
 
+/*
+ * Records handled per drain of the ring buffer before the loop looks at its
+ * other fds (the ring fd stays readable, so the next epoll_wait returns at
+ * once).  libbpf's consume loops while records keep arriving: on a busy
+ * machine, where a starved daemon drains slower than 64 young processes
+ * fill the ring, one drain never ended and clients timed out.
+ */
+#define RING_BUDGET 256
+
 static int on_event(void *ctx, void *data, size_t size)
 {
 	struct daemon *d = ctx;
@@ -323,13 +333,27 @@ static int on_event(void *ctx, void *data, size_t size)
 		d->events_exit++;
 		procs__exited(d, h->pid, h->ts);
 		break;
+	case PYPROF_EV_DLOPEN:
+		d->events_dlopen++;
+		procs__dlopened(d, h->pid);
+		break;
 	case PYPROF_EV_PYINIT:
 		d->events_pyinit++;
 		if (!procs__find_live(d, h->pid))
 			(void)procs__discover(d, h->pid, DISCOVER_PYINIT);
 		break;
 	}
-	return 0;
+	/* This record is handled: a negative return stops the drain after it. */
+	return ++d->ring_batch >= RING_BUDGET && d->ring_budgeted ? -EAGAIN : 0;
+}
+
+/* One bounded drain, from the loop: other fds get their turn between drains. */
+static void drain_ring(struct daemon *d)
+{
+	d->ring_batch = 0;
+	d->ring_budgeted = true;
+	(void)ring_buffer__consume(d->rb);
+	d->ring_budgeted = false;
 }
 
 static int epoll_add(int epfd, int fd, __u32 events, __u64 tag)
@@ -412,6 +436,13 @@ static int setup(struct daemon *d)
 	d->pendfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	if (d->sigfd < 0 || d->timerfd < 0 || d->pendfd < 0)
 		return -errno;
+	/* After blocking the signals: the worker thread inherits the mask. */
+	d->analyzer = analyzer__new();
+	if (!d->analyzer) {
+		err = -errno;
+		log_msg(d, LOG_ERR, "Failed to start the ELF analysis thread: %s", strerror(-err));
+		return err;
+	}
 	if (timerfd_settime(d->timerfd, 0, &its, NULL) < 0)
 		return -errno;
 	err = server__listen(d);
@@ -425,6 +456,7 @@ static int setup(struct daemon *d)
 	err = err ?: epoll_add(d->epfd, d->pendfd, EPOLLIN, TAG_PENDING);
 	err = err ?: epoll_add(d->epfd, ring_buffer__epoll_fd(d->rb), EPOLLIN, TAG_RING);
 	err = err ?: epoll_add(d->epfd, d->listenfd, EPOLLIN, TAG_LISTEN);
+	err = err ?: epoll_add(d->epfd, analyzer__fd(d->analyzer), EPOLLIN, TAG_ANALYSIS);
 	if (err)
 		return err;
 
@@ -436,6 +468,12 @@ static int setup(struct daemon *d)
 		return err;
 	}
 	procs__probe_paths(d, d->cfg.probe_paths, d->cfg.nr_probe_paths);
+	err = procs__attach_dlopen(d);
+	if (err)
+		log_msg(d, LOG_WARN,
+			"No uretprobe on libc's dlopen (%s): embedders that load a libpython "
+			"outside the probed dirs are found by the rescan",
+			strerror(-err));
 	procs__rescan(d);
 	err = attach_perf_events(d);
 	if (err) {
@@ -455,7 +493,7 @@ static void tick(struct daemon *d)
 
 	if (read(d->timerfd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
 		log_msg(d, LOG_WARN, "timerfd read failed: %s", strerror(errno));
-	(void)ring_buffer__consume(d->rb);
+	drain_ring(d);
 	now = now_ns();
 	server__tick(d);
 	threads__tick(d);
@@ -500,8 +538,10 @@ static int run(struct daemon *d)
 				(void)!read(d->pendfd, &expirations, sizeof(expirations));
 				procs__retry_pending(d);
 				procs__fast_poll(d);
+			} else if (tag == TAG_ANALYSIS) {
+				procs__analysis_done(d);
 			} else if (tag == TAG_RING) {
-				(void)ring_buffer__consume(d->rb);
+				drain_ring(d);
 			} else if (tag == TAG_LISTEN) {
 				(void)server__accept(d);
 			} else {
@@ -516,6 +556,10 @@ static int run(struct daemon *d)
 static void teardown(struct daemon *d, bool save)
 {
 	server__close_all(d);
+	/* Sampling stops first: a drain racing live producers need not end on a busy machine. */
+	for (int i = 0; i < d->nr_perf_links; i++)
+		bpf_link__destroy(d->perf_links[i]);
+	free(d->perf_links);
 	if (save) {
 		/* What the ring buffer still holds, then every unsaved window. */
 		if (d->rb)
@@ -524,10 +568,11 @@ static void teardown(struct daemon *d, bool save)
 	}
 	if (d->state_dirfd >= 0)
 		close(d->state_dirfd);
-	for (int i = 0; i < d->nr_perf_links; i++)
-		bpf_link__destroy(d->perf_links[i]);
-	free(d->perf_links);
+	/* After the last drain: its events may still queue analyses (dropped here). */
+	analyzer__free(d->analyzer);
+	d->analyzer = NULL;
 	ring_buffer__free(d->rb);
+	bpf_link__destroy(d->dlopen_link);
 	pyprof_bpf__destroy(d->skel);
 	procs__free_all(d);
 	ksyms__free(d->ksyms);

@@ -23,15 +23,31 @@
 
 #define INTERP_FILES_MAX 4096
 
+enum interp_state {
+	INTERP_PENDING,		/* with the analysis worker */
+	INTERP_DONE,		/* is_python says what it is */
+	INTERP_REJECTED,	/* malformed or over elffile's limits: why[] says which */
+};
+
+/* A process waiting for a file's analysis, discovered again once it is done. */
+struct interp_waiter {
+	int pid;
+	enum discover_how how;
+};
+
 /* An analysed ELF file, by the (device, inode) pair /proc/PID/maps shows. */
 struct interp_file {
 	__u32 dev_major, dev_minor;
 	__u64 inode;
+	enum interp_state state;
 	bool is_python;
 	bool needs_libpython;		/* DT_NEEDED names a libpython */
 	struct elf_file *ef;		/* kept open for Python files only */
 	struct pyinterp_info info;
-	struct bpf_link *uprobes[2];
+	struct bpf_link *uprobes[ANALYSIS_INIT_FUNCS];
+	struct interp_waiter *waiters;
+	size_t nr_waiters, cap_waiters;
+	char why[96];			/* INTERP_REJECTED: the reason */
 	struct interp_file *next;
 };
 
@@ -39,8 +55,12 @@ struct interp_file {
  * Where an interpreter starts: the python binary's main goes through
  * Py_InitializeFromConfig, embedders through Py_InitializeEx (Py_Initialize
  * calls it).  Not _PyRuntime_Initialize: many pre-init calls run it again.
+ * (analyzer.c finds their offsets, in this order.)
  */
-static const char *const init_funcs[] = { "Py_InitializeFromConfig", "Py_InitializeEx" };
+static const char *const init_funcs[ANALYSIS_INIT_FUNCS] = { "Py_InitializeFromConfig",
+							      "Py_InitializeEx" };
+
+static bool is_interp_name(const char *base);
 
 static size_t bucket(int pid)
 {
@@ -182,20 +202,15 @@ int procs__read_owner(int pid, __u32 *ret_uid)
 	return 0;
 }
 
-static int needed_is_libpython(const char *name, void *ctx)
+/* By file offset: libbpf resolving a name would read the (hostile) symbol table itself. */
+static void attach_uprobes(struct daemon *d, struct interp_file *f, const char *path,
+			   const __u64 *offsets)
 {
-	return strncmp(name, "libpython", 9) == 0 ? 1 : 0;
-}
-
-static void attach_uprobes(struct daemon *d, struct interp_file *f, const char *path)
-{
-	for (size_t i = 0; i < sizeof(init_funcs) / sizeof(init_funcs[0]); i++) {
-		LIBBPF_OPTS(bpf_uprobe_opts, opts, .func_name = init_funcs[i]);
-
-		if (f->uprobes[i] || elf_file__find_symbol(f->ef, init_funcs[i], NULL, NULL) != 0)
+	for (size_t i = 0; i < ANALYSIS_INIT_FUNCS; i++) {
+		if (f->uprobes[i] || !offsets[i])
 			continue;
 		f->uprobes[i] = bpf_program__attach_uprobe_opts(d->skel->progs.on_py_init, -1, path,
-								0, &opts);
+								offsets[i], NULL);
 		if (!f->uprobes[i])
 			log_msg(d, LOG_DEBUG, "uprobe on %s in '%s' failed: %s", init_funcs[i], path,
 				strerror(errno));
@@ -204,9 +219,10 @@ static void attach_uprobes(struct daemon *d, struct interp_file *f, const char *
 
 static void interp_file_free(struct interp_file *f)
 {
-	for (size_t i = 0; i < sizeof(f->uprobes) / sizeof(f->uprobes[0]); i++)
+	for (size_t i = 0; i < ANALYSIS_INIT_FUNCS; i++)
 		bpf_link__destroy(f->uprobes[i]);
 	elf_file__free(f->ef);
+	free(f->waiters);
 	free(f);
 }
 
@@ -223,54 +239,65 @@ static void mapped_path(int pid, const struct procmap *m, char *buf, size_t sz)
 		snprintf(buf, sz, "/proc/%d/root%s", pid, m->path);
 }
 
-/* The analysed file with this identity, or a new entry for the file at path. */
+static struct interp_file *interp_file_find(struct daemon *d, __u32 dev_major, __u32 dev_minor,
+					    __u64 inode)
+{
+	for (struct interp_file *f = d->interp_files; f; f = f->next)
+		if (f->inode == inode && f->dev_major == dev_major && f->dev_minor == dev_minor)
+			return f;
+	return NULL;
+}
+
+/* Forgets the verdicts nothing hangs off: not Python, or rejected. */
+static void interp_files_trim(struct daemon *d)
+{
+	struct interp_file **pp = &d->interp_files, *f;
+
+	while (*pp) {
+		f = *pp;
+		if (f->state != INTERP_PENDING && !f->is_python) {
+			*pp = f->next;
+			interp_file_free(f);
+			d->nr_interp_files--;
+		} else {
+			pp = &f->next;
+		}
+	}
+}
+
+/*
+ * The analysed file with this identity, or a new entry for the file at
+ * path, pending until the worker's result arrives.  NULL when the file is
+ * unknown and cannot be queued (the next look at the process tries again).
+ */
 static struct interp_file *interp_file_lookup(struct daemon *d, __u32 dev_major, __u32 dev_minor,
 					      __u64 inode, const char *path)
 {
-	struct interp_file *f;
-	struct elf_file *ef;
+	struct interp_file *f = interp_file_find(d, dev_major, dev_minor, inode);
+	struct analysis *a;
 
-	for (f = d->interp_files; f; f = f->next)
-		if (f->inode == inode && f->dev_major == dev_major && f->dev_minor == dev_minor)
-			return f;
-	if (!path)
-		return NULL;
-	if (d->nr_interp_files >= INTERP_FILES_MAX) {
-		/* Forget the non-Python verdicts; Python files stay (uprobes hang off them). */
-		struct interp_file **pp = &d->interp_files;
-
-		while (*pp) {
-			f = *pp;
-			if (!f->is_python) {
-				*pp = f->next;
-				interp_file_free(f);
-				d->nr_interp_files--;
-			} else {
-				pp = &f->next;
-			}
-		}
-	}
+	if (f || !path || !d->analyzer)
+		return f;
+	if (d->nr_interp_files >= INTERP_FILES_MAX)
+		interp_files_trim(d);
 	f = calloc(1, sizeof(*f));
-	if (!f)
-		return NULL;
-	f->dev_major = dev_major;
-	f->dev_minor = dev_minor;
-	f->inode = inode;
-	ef = elf_file__open(path);
-	if (ef) {
-		if (pyinterp__analyze(ef, &f->info) == 0) {
-			f->is_python = true;
-			f->ef = ef;
-			attach_uprobes(d, f, path);
-		} else {
-			f->needs_libpython = elf_file__foreach_needed(ef, needed_is_libpython, NULL) > 0;
-			elf_file__free(ef);
-		}
-	}
+	a = calloc(1, sizeof(*a));
+	if (!f || !a || snprintf(a->path, sizeof(a->path), "%s", path) >= (int)sizeof(a->path))
+		goto fail;
+	a->dev_major = f->dev_major = dev_major;
+	a->dev_minor = f->dev_minor = dev_minor;
+	a->inode = f->inode = inode;
+	f->state = INTERP_PENDING;
+	if (analyzer__submit(d->analyzer, a) < 0)
+		goto fail;
 	f->next = d->interp_files;
 	d->interp_files = f;
 	d->nr_interp_files++;
 	return f;
+fail:
+	free(a);
+	free(f);
+	return NULL;
 }
 
 static struct interp_file *interp_file_get(struct daemon *d, int pid, const struct procmap *m)
@@ -279,6 +306,97 @@ static struct interp_file *interp_file_get(struct daemon *d, int pid, const stru
 
 	mapped_path(pid, m, path, sizeof(path));
 	return interp_file_lookup(d, m->dev_major, m->dev_minor, m->inode, path);
+}
+
+static void add_waiter(struct interp_file *f, int pid, enum discover_how how)
+{
+	for (size_t i = 0; i < f->nr_waiters; i++)
+		if (f->waiters[i].pid == pid)
+			return;
+	/* Past the cap the 5 s rescan finds them: they are not marked "not Python". */
+	if (f->nr_waiters >= PYPROFD_ANALYSIS_WAITERS ||
+	    grow_array((void **)&f->waiters, &f->cap_waiters, f->nr_waiters + 1,
+		       sizeof(*f->waiters)))
+		return;
+	f->waiters[f->nr_waiters++] = (struct interp_waiter){ .pid = pid, .how = how };
+}
+
+/* Takes one result into its entry; false when the entry is gone (transient failure). */
+static bool apply_analysis(struct daemon *d, struct interp_file *f, struct analysis *a)
+{
+	switch (a->err) {
+	case 0:
+		f->is_python = true;
+		f->ef = a->ef;
+		a->ef = NULL;
+		f->info = a->info;
+		attach_uprobes(d, f, a->path, a->init_offset);
+		break;
+	case -ENOENT:
+		f->needs_libpython = a->needs_libpython;
+		break;
+	case -ENOEXEC:
+		break; /* not a 64-bit ELF file (libpython3.11.a in a probed dir): not Python */
+	case -EFBIG:
+	case -EBADMSG:
+		/* The same file gives the same verdict: kept, so a flood of execs is cheap. */
+		f->state = INTERP_REJECTED;
+		snprintf(f->why, sizeof(f->why), "%s",
+			 a->err == -EFBIG ? "a table or count is over pyprofd's limits"
+					  : "its ELF headers are inconsistent");
+		if (a->err == -EFBIG)
+			d->elf_too_big++;
+		else
+			d->elf_rejected++;
+		log_msg(d, LOG_DEBUG, "'%s' rejected: %s", a->path, f->why);
+		return true;
+	default:
+		/* EIO, ENOMEM, EACCES, a vanished path: not a verdict, try again later. */
+		d->elf_failed++;
+		log_msg(d, LOG_DEBUG, "Failed to analyse '%s': %s", a->path, strerror(-a->err));
+		return false;
+	}
+	f->state = INTERP_DONE;
+	return true;
+}
+
+void procs__analysis_done(struct daemon *d)
+{
+	struct analysis *a = analyzer__take(d->analyzer), *next;
+
+	for (; a; a = next) {
+		struct interp_file *f = interp_file_find(d, a->dev_major, a->dev_minor, a->inode);
+		struct interp_waiter *w;
+		size_t nr;
+
+		next = a->next;
+		d->elf_analysed++;
+		if (!f || f->state != INTERP_PENDING) {
+			analysis__free(a);
+			continue;
+		}
+		w = f->waiters;
+		nr = f->nr_waiters;
+		f->waiters = NULL;
+		f->nr_waiters = f->cap_waiters = 0;
+		if (!apply_analysis(d, f, a)) {
+			for (struct interp_file **pp = &d->interp_files; *pp; pp = &(*pp)->next) {
+				if (*pp == f) {
+					*pp = f->next;
+					break;
+				}
+			}
+			d->nr_interp_files--;
+			interp_file_free(f);
+			nr = 0; /* the rescan retries them, not a loop through the worker */
+		}
+		analysis__free(a);
+		/* Discovery may queue new files (a libpython mapped meanwhile): fine. */
+		for (size_t i = 0; i < nr; i++)
+			if (!procs__find_live(d, w[i].pid))
+				(void)procs__discover(d, w[i].pid, w[i].how);
+		free(w);
+	}
 }
 
 static bool is_interp_name(const char *base)
@@ -369,7 +487,7 @@ void procs__fast_poll(struct daemon *d)
 		d->fast_poll_on = on;
 }
 
-static void add_pending(struct daemon *d, int pid)
+static void add_pending(struct daemon *d, int pid, enum discover_how how, __u64 ms)
 {
 	struct pending *p;
 
@@ -381,7 +499,8 @@ static void add_pending(struct daemon *d, int pid)
 	if (!p)
 		return;
 	p->pid = pid;
-	p->deadline_ns = now_ns() + PYPROFD_PENDING_MS * 1000000ull;
+	p->how = how;
+	p->deadline_ns = now_ns() + ms * 1000000ull;
 	p->next = d->pending;
 	d->pending = p;
 	procs__fast_poll(d);
@@ -458,12 +577,98 @@ struct pyproc *procs__restore(struct daemon *d, int pid, __u64 start)
 	return p;
 }
 
+/* Hands a profiled process's layout and _PyRuntime address to the BPF side. */
+static void configure_bpf(struct daemon *d, struct pyproc *p, __u64 bias)
+{
+	struct pyprof_proc cfg = { .layout = p->info.layout };
+	int pid = p->pid;
+
+	if (!p->info.supported || !p->info.runtime_vaddr)
+		return;
+	p->runtime_addr = bias + p->info.runtime_vaddr;
+	cfg.fp_until_ns = young_until_ns(p->start_time);
+	cfg.runtime_addr = p->runtime_addr;
+	if (bpf_map_update_elem(bpf_map__fd(d->skel->maps.procs), &pid, &cfg, BPF_ANY))
+		log_msg(d, LOG_WARN, "Failed to configure pid %d in BPF: %s", pid, strerror(errno));
+	else
+		p->in_bpf = true;
+}
+
+/* What a process's mappings say about it. */
+struct maps_verdict {
+	struct interp_file *found, *exe_file, *waiting, *rejected;
+	const struct procmap *found_map, *rejected_map;
+};
+
+static void scan_maps(struct daemon *d, int pid, const struct procmaps *pm, const char *exe,
+		      struct maps_verdict *v)
+{
+	for (size_t i = 0; i < pm->nr; i++) {
+		const struct procmap *m = &pm->maps[i];
+		struct interp_file *f;
+
+		if (!is_candidate(m, exe))
+			continue;
+		f = interp_file_get(d, pid, m);
+		if (!f)
+			continue;
+		if (strcmp(m->path, exe) == 0)
+			v->exe_file = f;
+		if (f->state == INTERP_PENDING && !v->waiting)
+			v->waiting = f;
+		/* Only a file named like an interpreter makes the process worth a NOTE. */
+		if (f->state == INTERP_REJECTED && !v->rejected &&
+		    is_interp_name(strrchr(m->path, '/') + 1)) {
+			v->rejected = f;
+			v->rejected_map = m;
+		}
+		if (f->is_python && !v->found) {
+			v->found = f;
+			v->found_map = m;
+		}
+	}
+}
+
+/*
+ * What discovery makes of a process's mappings: 0 with the info to list it
+ * under (a Python file's, or why its interpreter file was rejected),
+ * -EINPROGRESS while a file is with the worker, -ENOENT when not Python.
+ */
+static int decide(struct daemon *d, int pid, enum discover_how how, const struct maps_verdict *v,
+		  struct pyinterp_info *rejected, const struct pyinterp_info **ret_info,
+		  __u64 *ret_bias)
+{
+	if (v->found) {
+		remove_pending(d, pid);
+		*ret_info = &v->found->info;
+		return elf_file__load_bias(v->found->ef, v->found_map->start, v->found_map->offset,
+					   ret_bias);
+	}
+	if (v->waiting) {
+		/* Not "not Python" yet: looked at again when the worker is done. */
+		add_waiter(v->waiting, pid, how);
+		return -EINPROGRESS;
+	}
+	if (v->rejected) {
+		memset(rejected, 0, sizeof(*rejected));
+		snprintf(rejected->why, sizeof(rejected->why), "%s rejected: %s",
+			 strrchr(v->rejected_map->path, '/') + 1, v->rejected->why);
+		*ret_info = rejected;
+		return 0;
+	}
+	/* Right after exec the loader may not have mapped libpython yet. */
+	if (how == DISCOVER_EXEC && v->exe_file && v->exe_file->needs_libpython)
+		add_pending(d, pid, DISCOVER_PENDING, PYPROFD_PENDING_MS);
+	return -ENOENT;
+}
+
 int procs__discover(struct daemon *d, int pid, enum discover_how how)
 {
 	bool from_exec = how == DISCOVER_EXEC;
 	struct procmaps pm = { 0 };
-	struct interp_file *f, *found = NULL, *exe_file = NULL;
-	const struct procmap *found_map = NULL;
+	struct maps_verdict v = { 0 };
+	struct pyinterp_info rejected;
+	const struct pyinterp_info *info;
 	char comm[PYPROF_COMM_LEN + 1], path[64], exe[PATH_MAX];
 	struct pyproc *p = NULL, *old;
 	__u64 start = 0, bias = 0;
@@ -490,30 +695,8 @@ int procs__discover(struct daemon *d, int pid, enum discover_how how)
 	err = procmaps__read("/proc", pid, &pm);
 	if (err)
 		return err;
-	for (size_t i = 0; i < pm.nr; i++) {
-		const struct procmap *m = &pm.maps[i];
-
-		if (!is_candidate(m, exe))
-			continue;
-		f = interp_file_get(d, pid, m);
-		if (!f)
-			continue;
-		if (strcmp(m->path, exe) == 0)
-			exe_file = f;
-		if (f->is_python && !found) {
-			found = f;
-			found_map = m;
-		}
-	}
-	if (!found) {
-		/* Right after exec the loader may not have mapped libpython yet. */
-		if (from_exec && exe_file && exe_file->needs_libpython)
-			add_pending(d, pid);
-		err = -ENOENT;
-		goto cleanup;
-	}
-	remove_pending(d, pid);
-	err = elf_file__load_bias(found->ef, found_map->start, found_map->offset, &bias);
+	scan_maps(d, pid, &pm, exe, &v);
+	err = decide(d, pid, how, &v, &rejected, &info, &bias);
 	if (err)
 		goto cleanup;
 
@@ -534,25 +717,11 @@ int procs__discover(struct daemon *d, int pid, enum discover_how how)
 	p->exe = strdup(exe); /* NULL on ENOMEM: listed without one */
 	p->exe_dev = exe_st.st_dev;
 	p->exe_ino = exe_st.st_ino;
-	p->info = found->info;
+	p->info = *info;
 	p->live = true;
 	p->exit_ts = 0;
 	p->first_ts = now_ns();
-	if (p->info.supported && p->info.runtime_vaddr) {
-		struct pyprof_proc cfg = { .layout = p->info.layout };
-
-		p->runtime_addr = bias + p->info.runtime_vaddr;
-		cfg.fp_until_ns = young_until_ns(start);
-		cfg.runtime_addr = p->runtime_addr;
-		err = bpf_map_update_elem(bpf_map__fd(d->skel->maps.procs), &pid, &cfg, BPF_ANY);
-		if (err) {
-			err = -errno;
-			log_msg(d, LOG_WARN, "Failed to configure pid %d in BPF: %s", pid,
-				strerror(-err));
-		} else {
-			p->in_bpf = true;
-		}
-	}
+	configure_bpf(d, p, bias);
 	d->discovered[how]++;
 	{
 		char v[32];
@@ -714,11 +883,66 @@ void procs__retry_pending(struct daemon *d)
 		int pid = p->pid;
 
 		next = p->next;
-		if (procs__discover(d, pid, DISCOVER_PENDING) == 0)
+		if (procs__discover(d, pid, p->how) == 0)
 			continue; /* removed itself from the list */
 		if (now > p->deadline_ns || !procs__proc_alive(pid))
 			remove_pending(d, pid);
 	}
+}
+
+/*
+ * dlopen() returned in a process not profiled: it is looked at on the next
+ * fast poll tick, once however many dlopen() calls it makes meanwhile.
+ */
+void procs__dlopened(struct daemon *d, int pid)
+{
+	if (!procs__find_live(d, pid))
+		add_pending(d, pid, DISCOVER_DLOPEN, 0);
+}
+
+/* The libc.so.6 this daemon maps (the host's), by the path its maps show. */
+static int find_libc(char *path, size_t sz)
+{
+	struct procmaps pm = { 0 };
+	int err = procmaps__read("/proc", getpid(), &pm);
+
+	if (err)
+		return err;
+	err = -ENOENT;
+	for (size_t i = 0; i < pm.nr && err; i++) {
+		const char *base = strrchr(pm.maps[i].path, '/');
+
+		if (!base || strcmp(base + 1, "libc.so.6") || pm.maps[i].path[0] != '/')
+			continue;
+		err = snprintf(path, sz, "%s", pm.maps[i].path) < (int)sz ? 0 : -ENAMETOOLONG;
+	}
+	procmaps__done(&pm);
+	return err;
+}
+
+int procs__attach_dlopen(struct daemon *d)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = true);
+	struct elf_file *ef = NULL;
+	char libc[PATH_MAX];
+	__u64 addr, off;
+	int err;
+
+	err = find_libc(libc, sizeof(libc));
+	if (err)
+		return err;
+	ef = elf_file__open(libc);
+	if (!ef)
+		return -errno;
+	/* The default version: dlopen@@GLIBC_2.34, where the older ones forward to. */
+	err = elf_file__find_symbol(ef, "dlopen", &addr, NULL);
+	err = err ?: elf_file__vaddr_to_offset(ef, addr, &off);
+	elf_file__free(ef);
+	if (err)
+		return err;
+	d->dlopen_link = bpf_program__attach_uprobe_opts(d->skel->progs.on_dlopen_ret, -1, libc,
+							 off, &opts);
+	return d->dlopen_link ? 0 : -errno;
 }
 
 void procs__expire(struct daemon *d)

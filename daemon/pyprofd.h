@@ -36,6 +36,8 @@
 #define PYPROFD_PROC_BUCKETS	1024
 #define PYPROFD_UID_NONE	((__u32)-1)	/* no unprivileged client may see it */
 #define PYPROFD_MAX_INTERPS	64	/* interpreters per process walked (corrupt-list bound) */
+#define PYPROFD_ANALYSIS_QUEUE_MAX 1024	/* ELF files waiting for the analysis worker */
+#define PYPROFD_ANALYSIS_WAITERS 4096	/* processes waiting for one file's analysis */
 
 #define PYPROFD_MAX_PROBE_PATHS 64
 
@@ -46,6 +48,7 @@ enum discover_how {
 	DISCOVER_PENDING,	/* after exec, once libpython was mapped */
 	DISCOVER_PYINIT,	/* init uprobe: an interpreter starting */
 	DISCOVER_SAMPLE,	/* a sample of an unknown pid: a fork child */
+	DISCOVER_DLOPEN,	/* dlopen() returned: maybe a libpython was mapped */
 	DISCOVER__MAX,
 };
 
@@ -121,9 +124,10 @@ struct pyproc {
 	struct pyproc *next;		/* hash chain */
 };
 
-/* A pid seen by exec whose libpython is not mapped yet. */
+/* A pid to look at again soon: seen by exec before its libpython was mapped, or by dlopen. */
 struct pending {
 	int pid;
+	enum discover_how how;
 	__u64 deadline_ns;
 	struct pending *next;
 };
@@ -154,14 +158,20 @@ struct daemon {
 	struct seen_set not_python;
 	struct interp_file *interp_files;	/* analysed ELF files, by dev/inode */
 	size_t nr_interp_files;
+	struct analyzer *analyzer;		/* the ELF analysis worker thread */
+	struct bpf_link *dlopen_link;		/* uretprobe on libc's dlopen */
+	__u64 elf_rejected, elf_too_big, elf_failed, elf_analysed;
 	struct client *clients;
 	int nr_clients;
 	/* Daemon-side counters. */
 	__u64 samples_in, samples_unknown_pid, events_exec, events_exit, events_pyinit;
+	__u64 events_dlopen;
 	__u64 clients_rejected, requests, request_errors, replies_refused;
 	__u64 discovered[DISCOVER__MAX];
 	__u64 state_written;		/* next window index to save */
 	bool fast_poll_on;		/* pendfd armed */
+	bool ring_budgeted;		/* a drain from the loop: stops after RING_BUDGET records */
+	size_t ring_batch;		/* records handled in this drain */
 	__u64 state_write_errors, state_files_bad;
 	__u64 tstate_seeds, tstate_seeded, tstate_seed_errors, tstate_seed_rewalks, tstate_seed_ns;
 };
@@ -177,6 +187,37 @@ static inline __u64 prof_time(__u64 mono_ns)
 {
 	return mono_ns + PYPROFD_EPOCH_NS;
 }
+
+/* analyzer.c */
+#define ANALYSIS_INIT_FUNCS 2
+
+/* One ELF file to analyse, then the result (the worker's between submit and take). */
+struct analysis {
+	__u32 dev_major, dev_minor;
+	__u64 inode;
+	char path[4160];		/* PATH_MAX under /proc/PID/root */
+	int err;			/* 0 Python, -ENOENT not Python, else why not known */
+	struct elf_file *ef;		/* Python: kept open, the taker's */
+	struct pyinterp_info info;
+	bool needs_libpython;		/* not Python, but DT_NEEDED names a libpython */
+	__u64 init_offset[ANALYSIS_INIT_FUNCS];	/* file offsets of the init functions, 0 = none */
+	struct analysis *next;
+};
+
+struct analyzer;
+/* Starts the worker thread (signals must be blocked already).  NULL with errno set. */
+struct analyzer *analyzer__new(void);
+/* The eventfd that is readable when results are waiting. */
+int analyzer__fd(const struct analyzer *an);
+/* Queues a job: 0, or -EBUSY when PYPROFD_ANALYSIS_QUEUE_MAX are queued. */
+int analyzer__submit(struct analyzer *an, struct analysis *a);
+/* Finished jobs, oldest first (a list through ->next), the caller's to free. */
+struct analysis *analyzer__take(struct analyzer *an);
+/* Jobs queued or in progress. */
+size_t analyzer__queued(struct analyzer *an);
+void analysis__free(struct analysis *a);
+/* Stops the worker (after the job in progress) and frees what is queued. NULL is fine. */
+void analyzer__free(struct analyzer *an);
 
 /* main.c */
 __u64 now_ns(void);
@@ -208,6 +249,12 @@ void procs__retry_pending(struct daemon *d);
 void procs__fast_poll(struct daemon *d);
 void procs__expire(struct daemon *d);
 void procs__free_all(struct daemon *d);
+/* Applies the finished ELF analyses and discovers the processes that waited for them. */
+void procs__analysis_done(struct daemon *d);
+/* Attaches the uretprobe on libc's dlopen that discovers embedders as they load libpython. */
+int procs__attach_dlopen(struct daemon *d);
+/* dlopen() returned in pid: looks at its mappings soon. */
+void procs__dlopened(struct daemon *d, int pid);
 int procs__proc_alive(int pid);
 /* starttime of /proc/PID/stat (clock ticks after boot): 0, -ESRCH or -EINVAL. */
 int procs__start_time(int pid, __u64 *ret_start);

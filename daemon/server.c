@@ -707,14 +707,21 @@ static int status_discovery(struct daemon *d, struct strbuf *sb)
 {
 	return strbuf__printf(sb,
 			      "discovered_scan %llu\ndiscovered_exec %llu\ndiscovered_pending %llu\n"
-			      "discovered_pyinit %llu\ndiscovered_fork %llu\n"
+			      "discovered_pyinit %llu\ndiscovered_fork %llu\ndiscovered_dlopen %llu\n"
+			      "events_dlopen %llu\n"
+			      "elf_analysed %llu\nelf_analysing %zu\nelf_rejected %llu\n"
+			      "elf_too_big %llu\nelf_failed %llu\n"
 			      "state_dir %s\nstate_write_errors %llu\nstate_files_skipped %llu\n",
 			      (unsigned long long)d->discovered[DISCOVER_SCAN],
 			      (unsigned long long)d->discovered[DISCOVER_EXEC],
 			      (unsigned long long)d->discovered[DISCOVER_PENDING],
 			      (unsigned long long)d->discovered[DISCOVER_PYINIT],
 			      (unsigned long long)d->discovered[DISCOVER_SAMPLE],
-			      d->cfg.state_dir ? d->cfg.state_dir : "-",
+			      (unsigned long long)d->discovered[DISCOVER_DLOPEN],
+			      (unsigned long long)d->events_dlopen,
+			      (unsigned long long)d->elf_analysed, analyzer__queued(d->analyzer),
+			      (unsigned long long)d->elf_rejected, (unsigned long long)d->elf_too_big,
+			      (unsigned long long)d->elf_failed, d->cfg.state_dir ? d->cfg.state_dir : "-",
 			      (unsigned long long)d->state_write_errors,
 			      (unsigned long long)d->state_files_bad);
 }

@@ -358,6 +358,7 @@ int symbolize__sample(struct daemon *d, const struct pyprof_sample *s, size_t si
 	struct strbuf sb = { 0 };
 	struct pyproc *p;
 	const char *marker;
+	const __u64 *kstack;
 	size_t n = 0, nf, nk;
 	int err;
 
@@ -366,8 +367,11 @@ int symbolize__sample(struct daemon *d, const struct pyprof_sample *s, size_t si
 	nf = s->nr_frames;
 	nk = s->nr_kstack;
 	if (nf > PYPROF_MAX_FRAMES || nk > PYPROF_MAX_KSTACK ||
-	    size < __builtin_offsetof(struct pyprof_sample, frames) + nf * sizeof(s->frames[0]))
+	    size < __builtin_offsetof(struct pyprof_sample, frames) + nf * sizeof(s->frames[0]) +
+			   nk * sizeof(__u64))
 		return -EINVAL;
+	/* Packed right after the frames (16-byte entries: aligned for __u64). */
+	kstack = (const __u64 *)&s->frames[nf];
 
 	p = procs__find_live(d, s->hdr.pid);
 	if (!p) {
@@ -403,9 +407,9 @@ int symbolize__sample(struct daemon *d, const struct pyprof_sample *s, size_t si
 
 		strbuf__reset(&sb);
 		if (d->ksyms)
-			name = ksyms__lookup(d->ksyms, s->kstack[i], NULL);
+			name = ksyms__lookup(d->ksyms, kstack[i], NULL);
 		err = name ? strbuf__printf(&sb, "%s_[k]", name)
-			   : strbuf__printf(&sb, "0x%llx_[k]", (unsigned long long)s->kstack[i]);
+			   : strbuf__printf(&sb, "0x%llx_[k]", (unsigned long long)kstack[i]);
 		err = err ?: intern(p, &sb, &ids[n++]);
 	}
 	if (!err)

@@ -9,7 +9,7 @@
  * any change to a struct or enum below; pyprofd checks it against the
  * skeleton's rodata.
  */
-#define PYPROF_ABI_VERSION 5
+#define PYPROF_ABI_VERSION 6
 
 #define PYPROF_MAX_FRAMES	256	/* Python frames kept per sample */
 #define PYPROF_MAX_KSTACK	127	/* kernel frames (perf_event_max_stack default) */
@@ -117,6 +117,7 @@ enum pyprof_event_kind {
 	PYPROF_EV_EXEC = 2,	/* a process called exec */
 	PYPROF_EV_EXIT = 3,	/* a thread group leader exited */
 	PYPROF_EV_PYINIT = 4,	/* an interpreter started initialising (uprobe) */
+	PYPROF_EV_DLOPEN = 5,	/* dlopen() returned in a process not profiled (uretprobe) */
 };
 
 struct pyprof_event_hdr {
@@ -175,9 +176,15 @@ struct pyprof_sample {
 	__u16 nr_kstack;
 	__u16 error;	/* enum pyprof_unwind_error */
 	__u16 flags;
-	__u64 kstack[PYPROF_MAX_KSTACK]; /* leaf first */
-	__u64 pad;
-	struct pyprof_frame frames[PYPROF_MAX_FRAMES]; /* leaf first; only nr_frames sent */
+	/*
+	 * Sent packed: nr_frames Python frames (leaf first), then right after
+	 * them nr_kstack kernel addresses (__u64, leaf first).  A fixed kstack
+	 * array sent whole put 1 KiB into every sample, most of them user-mode
+	 * ones without a kernel stack: a busy start filled the ring buffer 8x
+	 * sooner.  kstack_room only makes the largest sample fit.
+	 */
+	struct pyprof_frame frames[PYPROF_MAX_FRAMES];
+	__u64 kstack_room[PYPROF_MAX_KSTACK];
 };
 
 /*

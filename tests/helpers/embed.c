@@ -4,7 +4,9 @@
  * given on the command line, so nothing at exec time says it is a Python
  * process, then runs a script file in the interpreter.
  *   embed /path/to/libpython3.X.so SCRIPT
- * EMBED_DELAY_MS=N waits that long before loading libpython.
+ * EMBED_DELAY_MS=N waits that long before loading libpython.  Once dlopen()
+ * returns it writes "dlopen NS" (CLOCK_MONOTONIC) to stderr, for tests that
+ * measure how soon the process is found.
  */
 #include <dlfcn.h>
 #include <stdio.h>
@@ -17,6 +19,7 @@ typedef int (*run_file_fn)(FILE *fp, const char *filename, int closeit, void *fl
 
 int main(int argc, char **argv)
 {
+	struct timespec now;
 	run_file_fn run_file;
 	finalize_fn finalize;
 	init_fn init;
@@ -39,6 +42,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "embed: %s\n", dlerror());
 		return EXIT_FAILURE;
 	}
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	fprintf(stderr, "dlopen %lld\n", (long long)now.tv_sec * 1000000000LL + now.tv_nsec);
+	fflush(stderr);
 	init = (init_fn)dlsym(lib, "Py_Initialize");
 	finalize = (finalize_fn)dlsym(lib, "Py_FinalizeEx");
 	run_file = (run_file_fn)dlsym(lib, "PyRun_SimpleFileExFlags");

@@ -5,9 +5,13 @@ interpreters, short-lived processes and forks, with the real pyprofd."""
 import glob
 import os
 import shutil
+import signal
+import socket
+import struct
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from pyproftest import (OUTPUT, Daemon, Skip, WORKLOADS, Workload, frame_func,  # noqa: E402
@@ -27,6 +31,15 @@ def shared_libpython():
             if libs:
                 return python, libs[0], prefix
     raise Skip("no CPython with a shared libpython")
+
+
+def state_of(d, pid, all_=False):
+    """pid's STATE in `pyprofctl list`, or None; robust to other processes' odd names."""
+    for line in d.ctl(*(["list", "--all"] if all_ else ["list"])).stdout.splitlines():
+        f = line.split()
+        if len(f) >= 3 and f[0] == str(pid):
+            return f[2]
+    return None
 
 
 def samples_with(stacks, func):
@@ -216,6 +229,61 @@ def embedded_interpreter_found_by_uprobe():
 
 
 @test
+def embedded_libpython_found_at_dlopen():
+    """An embedder dlopen()s a libpython that no uprobe watches (not in a system dir, not
+    --probe'd, never mapped before): the dlopen uretprobe finds it at once, not the 5 s rescan."""
+    need_root()
+    embed = os.path.join(OUTPUT, "tests", "embed")
+    if not os.path.exists(embed):
+        raise Skip("%s not built" % embed)
+    libs = sorted(glob.glob(os.path.join(pyenv_root(), "versions", "3.12.*", "lib",
+                                         "libpython3.12.so.1.0")))
+    if not libs:
+        raise Skip("no pyenv CPython 3.12 with a shared libpython")
+    prefix = os.path.dirname(os.path.dirname(libs[0]))
+    top = tempfile.mkdtemp(prefix="pyproftest-dlopen.")
+    # A copy: a new inode no process (another test's, say) can have mapped before.
+    lib = os.path.join(top, "libpython3.12.so.1.0")
+    shutil.copy(libs[0], lib)
+    # The delay keeps libpython out of the maps the exec event sees.
+    env = dict(os.environ, PYTHONHOME=prefix, EMBED_DELAY_MS="300")
+    with Daemon("--rate", RATE) as d:
+        before = int(d.status()["discovered_dlopen"])
+        p = subprocess.Popen([embed, lib, os.path.join(WORKLOADS, "embedded_phases.py")],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
+        try:
+            line = p.stderr.readline().split()
+            assert line and line[0] == "dlopen", (line, p.stderr.read())
+            t_dlopen = int(line[1]) / 1e9
+            found = wait_for(lambda: state_of(d, p.pid) and time.monotonic(), timeout=10,
+                             interval=0.01, what="the embedder to be listed")
+            assert p.wait(60) == 0, p.stderr.read()
+            wait_for(lambda: state_of(d, p.pid, all_=True) == "exited",
+                     timeout=10, what="pid %d to be listed as exited" % p.pid)
+            st = d.snapshot(p.pid)
+            status = d.status()
+        finally:
+            if p.poll() is None:
+                p.kill()
+            p.wait()
+            p.stdout.close()
+            p.stderr.close()
+            shutil.rmtree(top, ignore_errors=True)
+        first, second = samples_with(st, "embedded_first"), samples_with(st, "embedded_second")
+        print("  listed %.0f ms after dlopen; embedded_first %d, embedded_second %d samples; "
+              "discovered_dlopen %d -> %s, events_dlopen %s"
+              % ((found - t_dlopen) * 1000, first, second, before, status["discovered_dlopen"],
+                 status["events_dlopen"]))
+        # >=: the daemon is system-wide, other embedders may be found the same way meanwhile.
+        assert int(status["discovered_dlopen"]) >= before + 1, status
+        # Polled through pyprofctl: 300 ms covers the polling and a loaded machine.
+        assert found - t_dlopen < 0.3, found - t_dlopen
+        # One CPU second each at 199 Hz: the first second is there (a late find loses it).
+        assert second >= 100, st
+        assert first >= 0.5 * second, (first, second)
+
+
+@test
 def fork_children_are_profiled():
     need_root()
     builds = [b for m in (11, 12, 13) for b in interpreters(m)]
@@ -244,6 +312,168 @@ def fork_children_are_profiled():
                     pass
             p.wait()
             p.stdout.close()
+
+
+def craft_elf(path, claim, sparse):
+    """A copy of /bin/sleep (it runs) whose section headers claim a .symtab of claim bytes:
+    inside a sparse file of that size (sparse=True), or past the end of a small one."""
+    with open("/bin/sleep", "rb") as f:
+        data = bytearray(f.read())
+    assert data[:4] == b"\x7fELF" and data[4] == 2 and data[5] == 1
+    end = (len(data) + 4095) & ~4095
+    names = b"\0.shstrtab\0.strtab\0.symtab\0"
+    strtab_off = end + 256
+    symtab_off = end + 4096
+    symtab_size = claim // 24 * 24
+    shoff = (symtab_off + symtab_size + 4095) & ~4095 if sparse else end + 8192
+
+    def shdr(name, type_, off, size, link=0, entsize=0):
+        return struct.pack("<IIQQQQIIQQ", name, type_, 0, 0, off, size, link, 0, 1, entsize)
+    shdrs = (shdr(0, 0, 0, 0) + shdr(1, 3, end, len(names)) + shdr(11, 3, strtab_off, 4096)
+             + shdr(19, 2, symtab_off, symtab_size, link=2, entsize=24))
+    struct.pack_into("<Q", data, 0x28, shoff)            # e_shoff
+    struct.pack_into("<HHH", data, 0x3a, 64, 4, 1)       # e_shentsize, e_shnum, e_shstrndx
+    with open(path, "wb") as f:
+        f.write(data)
+        f.seek(end)
+        f.write(names)
+        f.seek(shoff)
+        f.write(shdrs)
+    os.chmod(path, 0o755)
+
+
+def timed_status(d):
+    """(seconds, status dict) of one status request on the socket, without pyprofctl's
+    start-up in the time (a process start on a loaded machine is not the daemon's)."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(30)
+    try:
+        s.connect(d.sock)
+        t = time.monotonic()
+        s.sendall(b"PYPROF/1 status\n")
+        s.shutdown(socket.SHUT_WR)
+        out = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            out += chunk
+        took = time.monotonic() - t
+    finally:
+        s.close()
+    assert out.startswith(b"OK "), out[:80]
+    lines = out.decode().splitlines()[1:]
+    return took, {k: v for k, _, v in (line.partition(" ") for line in lines)}
+
+
+def as_nobody():
+    os.setgid(65534)
+    os.setuid(65534)
+
+
+@test
+def crafted_elf_does_not_stall_the_daemon():
+    """A user execs a 'python3.11' claiming a 2 GiB .symtab in a sparse file: the daemon keeps
+    answering, stays small, profiles the real Pythons started with it and says why not that one."""
+    need_root()
+    builds = interpreters(11) + interpreters(12)
+    if not builds:
+        raise Skip("no CPython 3.11 or 3.12")
+    top = tempfile.mkdtemp(prefix="pyproftest-elf.")
+    os.chmod(top, 0o755)
+    big, bad = os.path.join(top, "python3.11"), os.path.join(top, "python3.12")
+    craft_elf(big, 2 << 30, sparse=True)
+    craft_elf(bad, 2 << 30, sparse=False)
+    assert os.path.getsize(big) > 2 << 30 and os.stat(big).st_blocks * 512 < 4 << 20
+    with Daemon("--rate", RATE) as d:
+        rss0 = int(d.status()["daemon_rss_kb"])
+        crafted = [subprocess.Popen([exe, "60"], preexec_fn=as_nobody) for exe in (big, bad)]
+        work = [Workload(python, "hotwarm.py", 60) for _, python in builds[:3]]
+        try:
+            for w in work:
+                w.__enter__()
+            worst, rss = 0.0, rss0
+            for _ in range(20):
+                took, st = timed_status(d)
+                worst = max(worst, took)
+                rss = max(rss, int(st["daemon_rss_kb"]))
+            for w in work:
+                d.wait_samples(w.pid, 20, match="hot (", timeout=30)
+            st = wait_for(lambda: (lambda s: s if int(s["elf_too_big"]) >= 1 and
+                                   int(s["elf_rejected"]) >= 1 else None)(d.status()),
+                          timeout=15, what="both crafted files to be rejected")
+            rss = max(rss, int(st["daemon_rss_kb"]))
+            rows = wait_for(lambda: (lambda r: r if all(p.pid in r for p in crafted) else None)(
+                d.listed()), timeout=15, what="the crafted processes to be listed")
+            out = d.ctl("list").stdout.splitlines()
+            notes = {p.pid: next(line for line in out if line.split()[0] == str(p.pid))
+                     for p in crafted}
+            print("  status worst %.0f ms, rss %d -> %d kB, elf_too_big %s, elf_rejected %s"
+                  % (worst * 1000, rss0, rss, st["elf_too_big"], st["elf_rejected"]))
+            print("  notes: %s" % notes)
+            assert worst < 0.2, worst
+            assert rss - rss0 < 100 * 1024, (rss0, rss)
+            assert all(rows[p.pid][1] == "unsupported" for p in crafted), rows
+            assert "python3.11 rejected: a table or count is over" in notes[crafted[0].pid], notes
+            assert "python3.12 rejected: its ELF headers are inconsistent" in \
+                notes[crafted[1].pid], notes
+        finally:
+            for w in work:
+                if w.proc:
+                    w.__exit__(None, None, None)
+            for p in crafted:
+                p.kill()
+                p.wait()
+            shutil.rmtree(top, ignore_errors=True)
+
+
+@test
+def many_processes_at_once_lose_no_samples():
+    """64 busy Pythons start at once at 999 Hz, then the daemon's loop stops for 8 s (as a
+    starved or blocked daemon does on a busy machine): the ring buffer holds every sample."""
+    need_root()
+    builds = interpreters(11)
+    if not builds:
+        raise Skip("no CPython 3.11")
+    python = builds[0][1]
+    with Daemon("--rate", "999") as d:
+        procs = [subprocess.Popen([python, os.path.join(WORKLOADS, "hotwarm.py"), "120"],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                 for _ in range(64)]
+        try:
+            def all_profiled():
+                states = {}
+                for line in d.ctl("list").stdout.splitlines()[1:]:
+                    f = line.split()
+                    if len(f) >= 3 and f[0].isdigit():
+                        states[int(f[0])] = f[2]
+                return all(states.get(p.pid) == "profiled" for p in procs)
+            wait_for(all_profiled, timeout=120, interval=0.5, what="64 processes profiled")
+            # A daemon still behind would stop with the ring partly full: wait for it to drain.
+            before = wait_for(lambda: (lambda s: s if int(s["bpf_emitted"]) -
+                                       int(s["samples_received"]) < 2000 else None)(d.status()),
+                              timeout=60, interval=0.5, what="the daemon to catch up")
+            d.proc.send_signal(signal.SIGSTOP)
+            try:
+                t0 = time.monotonic()
+                wait_for(lambda: time.monotonic() > t0 + 8, timeout=30, interval=0.2,
+                         what="8 s with the daemon stopped")
+            finally:
+                d.proc.send_signal(signal.SIGCONT)
+            st = d.status()
+        finally:
+            for p in procs:
+                p.kill()
+            for p in procs:
+                p.wait()
+        emitted = int(st["bpf_emitted"]) - int(before["bpf_emitted"])
+        print("  %d samples emitted from the stop to the reply; lost_ringbuf_full %s, "
+              "lost_events %s" % (emitted, st["bpf_lost_ringbuf_full"], st["bpf_lost_events"]))
+        # Enough to overflow the 4 MiB ring with the old 1.1 KiB samples (~3600 fit): the
+        # test means something; the packed ones (~150 B) leave room for ~25000.
+        assert emitted > 4000, (before, st)
+        assert int(st["bpf_lost_ringbuf_full"]) == 0, st
+        assert int(st["bpf_lost_events"]) == 0, st
 
 
 if __name__ == "__main__":

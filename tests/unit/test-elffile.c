@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Tests for elffile: symbols, sections, data and load bias on the ELF files of this machine. */
 #include <dlfcn.h>
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
 #include <limits.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "testhelp.h"
@@ -368,7 +370,8 @@ TEST(corrupt)
 		spew(path, buf, len);
 		ef = elf_file__open(path);
 		if (!ef) {
-			if (errno != ENOEXEC)
+			/* Not ELF, inconsistent headers, or claims beyond the limits. */
+			if (errno != ENOEXEC && errno != EBADMSG && errno != EFBIG)
 				TEST_FAIL("iteration %d: errno %d", iter, errno);
 			continue;
 		}
@@ -512,4 +515,274 @@ TEST(default_version)
 	elf_file__free(ef);
 	free(libc);
 	dlclose(h);
+}
+
+/*
+ * Crafted files: a small valid ELF file built here (one PT_LOAD, .shstrtab,
+ * .strtab, .symtab, .text), then broken one header field at a time.
+ */
+enum { S_NULL, S_SHSTR, S_STR, S_SYM, S_TEXT, S__NR };
+
+struct crafted {
+	Elf64_Ehdr eh;
+	Elf64_Phdr ph;
+	Elf64_Shdr sh[S__NR];
+	Elf64_Sym sym[5];
+	char *strtab;
+	size_t strtab_len;
+	__u32 name_off[5];
+};
+
+static const char crafted_shstr[] = "\0.shstrtab\0.strtab\0.symtab\0.text";
+
+/* Names at pad bytes into .strtab (after filler strings), so tests can put them across chunks. */
+static void crafted_init(struct crafted *c, size_t pad)
+{
+	static const char *const names[] = { "Py_Initialize", "xPy_Version", "_PyRuntime@@V1",
+					     "local_one" };
+	size_t off;
+
+	memset(c, 0, sizeof(*c));
+	c->strtab = calloc(1, pad + 256);
+	ASSERT_TRUE(c->strtab != NULL);
+	for (size_t i = 1; i + 8 < pad; i += 8)
+		memcpy(c->strtab + i, "filler_", 7);
+	off = pad ? pad : 1;
+	for (size_t i = 0; i < 4; i++) {
+		c->name_off[i] = (__u32)off;
+		strcpy(c->strtab + off, names[i]);
+		off += strlen(names[i]) + 1;
+	}
+	c->strtab_len = off;
+	memcpy(c->eh.e_ident, ELFMAG, SELFMAG);
+	c->eh.e_ident[EI_CLASS] = ELFCLASS64;
+	c->eh.e_ident[EI_DATA] = ELFDATA2LSB;
+	c->eh.e_ident[EI_VERSION] = EV_CURRENT;
+	c->eh.e_type = ET_DYN;
+	c->eh.e_machine = EM_X86_64;
+	c->eh.e_version = EV_CURRENT;
+	c->eh.e_ehsize = sizeof(Elf64_Ehdr);
+	c->eh.e_phoff = sizeof(Elf64_Ehdr);
+	c->eh.e_phentsize = sizeof(Elf64_Phdr);
+	c->eh.e_phnum = 1;
+	c->eh.e_shentsize = sizeof(Elf64_Shdr);
+	c->eh.e_shnum = S__NR;
+	c->eh.e_shstrndx = S_SHSTR;
+	c->ph = (Elf64_Phdr){ .p_type = PT_LOAD, .p_flags = PF_R | PF_X, .p_vaddr = 0x1000,
+			      .p_filesz = 4096, .p_memsz = 8192, .p_align = 4096 };
+	c->sh[S_SHSTR] = (Elf64_Shdr){ .sh_name = 1, .sh_type = SHT_STRTAB,
+				       .sh_size = sizeof(crafted_shstr) };
+	c->sh[S_STR] = (Elf64_Shdr){ .sh_name = 11, .sh_type = SHT_STRTAB,
+				     .sh_size = c->strtab_len };
+	c->sh[S_SYM] = (Elf64_Shdr){ .sh_name = 19, .sh_type = SHT_SYMTAB, .sh_link = S_STR,
+				     .sh_entsize = sizeof(Elf64_Sym), .sh_size = sizeof(c->sym) };
+	c->sh[S_TEXT] = (Elf64_Shdr){ .sh_name = 27, .sh_type = SHT_PROGBITS, .sh_addr = 0x1000,
+				      .sh_flags = SHF_ALLOC | SHF_EXECINSTR, .sh_size = 64 };
+	c->sym[1] = (Elf64_Sym){ .st_name = c->name_off[0], .st_value = 0x1010, .st_size = 16,
+				 .st_info = ELF64_ST_INFO(STB_GLOBAL, STT_FUNC),
+				 .st_shndx = S_TEXT };
+	/* "Py_Version" is the tail of "xPy_Version": string tables share suffixes. */
+	c->sym[2] = (Elf64_Sym){ .st_name = c->name_off[1] + 1, .st_value = 0x1020, .st_size = 4,
+				 .st_info = ELF64_ST_INFO(STB_GLOBAL, STT_OBJECT),
+				 .st_shndx = S_TEXT };
+	c->sym[3] = (Elf64_Sym){ .st_name = c->name_off[2], .st_value = 0x1030, .st_size = 8,
+				 .st_info = ELF64_ST_INFO(STB_GLOBAL, STT_OBJECT),
+				 .st_shndx = S_TEXT };
+	c->sym[4] = (Elf64_Sym){ .st_name = c->name_off[3], .st_value = 0x1040, .st_size = 8,
+				 .st_info = ELF64_ST_INFO(STB_LOCAL, STT_FUNC),
+				 .st_shndx = S_TEXT };
+}
+
+/* Lays the parts out and writes the file; extra zero bytes (a hole) at the end. */
+static void crafted_write(struct crafted *c, const char *path, __u64 hole)
+{
+	__u64 off = 4096; /* the PT_LOAD covers the headers page */
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+	ASSERT_TRUE(fd >= 0);
+	if (!c->sh[S_SHSTR].sh_offset)
+		c->sh[S_SHSTR].sh_offset = off;
+	off += 256;
+	if (!c->sh[S_STR].sh_offset)
+		c->sh[S_STR].sh_offset = off;
+	off += (c->strtab_len + 255) & ~255ul;
+	if (!c->sh[S_SYM].sh_offset)
+		c->sh[S_SYM].sh_offset = off;
+	off += sizeof(c->sym);
+	if (!c->eh.e_shoff)
+		c->eh.e_shoff = off;
+	ASSERT_EQ(pwrite(fd, &c->eh, sizeof(c->eh), 0), (ssize_t)sizeof(c->eh));
+	ASSERT_EQ(pwrite(fd, &c->ph, sizeof(c->ph), sizeof(c->eh)), (ssize_t)sizeof(c->ph));
+	ASSERT_EQ(pwrite(fd, crafted_shstr, sizeof(crafted_shstr), 4096),
+		  (ssize_t)sizeof(crafted_shstr));
+	ASSERT_EQ(pwrite(fd, c->strtab, c->strtab_len, 4096 + 256), (ssize_t)c->strtab_len);
+	ASSERT_EQ(pwrite(fd, c->sym, sizeof(c->sym), 4096 + 256 + ((c->strtab_len + 255) & ~255ul)),
+		  (ssize_t)sizeof(c->sym));
+	ASSERT_EQ(pwrite(fd, c->sh, sizeof(c->sh), off), (ssize_t)sizeof(c->sh));
+	if (hole)
+		ASSERT_OK(ftruncate(fd, (off_t)(off + sizeof(c->sh) + hole)));
+	ASSERT_OK(close(fd));
+	free(c->strtab);
+	c->strtab = NULL;
+}
+
+TEST(crafted_valid)
+{
+	static const char *const names[] = { "Py_Initialize", "Py_Version", "_PyRuntime",
+					     "local_one", "xPy_Version", "Py_Init", "filler_" };
+	/* Small, then with the names past the first chunk and across its end. */
+	static const size_t pads[] = { 0, 70000, ELFFILE_CHUNK_BYTES - 5,
+				       ELFFILE_CHUNK_BYTES - ELFFILE_MAX_NAME - 1 };
+	const char *path = tmp_path("crafted");
+
+	for (size_t p = 0; p < sizeof(pads) / sizeof(pads[0]); p++) {
+		struct elf_file_sym r[7];
+		struct crafted c;
+		struct elf_file *ef;
+		__u64 addr, off;
+
+		crafted_init(&c, pads[p]);
+		crafted_write(&c, path, 0);
+		ef = elf_file__open(path);
+		if (!ef)
+			TEST_FAIL("pad %zu: %s", pads[p], strerror(errno));
+		ASSERT_OK(elf_file__find_symbols(ef, names, 7, r));
+		ASSERT_TRUE(r[0].found && r[0].addr == 0x1010 && r[0].size == 16);
+		ASSERT_TRUE(r[1].found && r[1].addr == 0x1020);
+		ASSERT_TRUE(r[2].found && r[2].addr == 0x1030);
+		ASSERT_TRUE(r[3].found && r[3].addr == 0x1040);
+		ASSERT_TRUE(!r[4].found && !r[5].found && !r[6].found);
+		ASSERT_OK(elf_file__find_symbol(ef, "Py_Version", &addr, NULL));
+		ASSERT_EQ(addr, 0x1020);
+		ASSERT_OK(elf_file__find_section(ef, ".text", &addr, NULL));
+		ASSERT_EQ(addr, 0x1000);
+		ASSERT_OK(elf_file__vaddr_to_offset(ef, 0x1010, &off));
+		ASSERT_EQ(off, 0x10);
+		ASSERT_EQ(elf_file__vaddr_to_offset(ef, 0x1000 + 4096, &off), -EFAULT);
+		elf_file__free(ef);
+	}
+	unlink(path);
+}
+
+/* Opening must fail with want, without a large allocation (the caller limits RLIMIT_AS). */
+static void crafted_fails(struct crafted *c, __u64 hole, int want, const char *what)
+{
+	const char *path = tmp_path("crafted-bad");
+	struct elf_file *ef;
+
+	crafted_write(c, path, hole);
+	errno = 0;
+	ef = elf_file__open(path);
+	if (ef) {
+		elf_file__free(ef);
+		TEST_FAIL("%s: opened, want %s", what, strerror(want));
+	}
+	if (errno != want)
+		TEST_FAIL("%s: %s, want %s", what, strerror(errno), strerror(want));
+	unlink(path);
+}
+
+/* Virtual memory of this process now, in bytes. */
+static __u64 vm_size(void)
+{
+	unsigned long long kb = 0;
+	char line[128];
+	FILE *f = fopen("/proc/self/status", "re");
+
+	ASSERT_TRUE(f != NULL);
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmSize: %llu kB", &kb) == 1)
+			break;
+	fclose(f);
+	ASSERT_TRUE(kb > 0);
+	return kb * 1024;
+}
+
+static void crafted_hostile(void)
+{
+	const __u64 two_gib = 2ull << 30;
+	struct crafted c;
+
+	crafted_init(&c, 0);
+	c.sh[S_SYM].sh_offset = 1u << 20; /* the file is 5 KiB */
+	crafted_fails(&c, 0, EBADMSG, "section beyond the end of the file");
+	crafted_init(&c, 0);
+	c.sh[S_SYM].sh_size = two_gib / 24 * 24;
+	crafted_fails(&c, 0, EBADMSG, "2 GiB .symtab in a small file");
+	crafted_init(&c, 0);
+	c.sh[S_SYM].sh_size = two_gib / 24 * 24;
+	crafted_fails(&c, two_gib + 4096, EFBIG, "2 GiB .symtab in a sparse 2 GiB file");
+	crafted_init(&c, 0);
+	c.sh[S_STR].sh_size = two_gib;
+	crafted_fails(&c, two_gib + 4096, EFBIG, "2 GiB .strtab in a sparse 2 GiB file");
+	crafted_init(&c, 0);
+	c.sh[S_SYM].sh_offset = ~0ull - 10;
+	crafted_fails(&c, 0, EBADMSG, "offset + size wraps around");
+
+	for (__u64 ent = 0; ent < 50; ent += 23) {
+		crafted_init(&c, 0);
+		c.sh[S_SYM].sh_entsize = ent; /* 0, 23, 46 */
+		crafted_fails(&c, 0, EBADMSG, "sh_entsize not sizeof(Elf64_Sym)");
+	}
+	crafted_init(&c, 0);
+	c.sh[S_SYM].sh_size = sizeof(c.sym) - 1;
+	crafted_fails(&c, 0, EBADMSG, "sh_size not a multiple of sh_entsize");
+
+	crafted_init(&c, 0);
+	c.eh.e_shstrndx = S__NR + 100;
+	crafted_fails(&c, 0, EBADMSG, "e_shstrndx out of range");
+	crafted_init(&c, 0);
+	c.eh.e_shstrndx = S_SYM;
+	crafted_fails(&c, 0, EBADMSG, "e_shstrndx not a string table");
+	crafted_init(&c, 0);
+	c.sh[S_SYM].sh_link = 0xffff;
+	crafted_fails(&c, 0, EBADMSG, "symbol string table index out of range");
+	crafted_init(&c, 0);
+	c.sh[S_SYM].sh_link = S_TEXT;
+	crafted_fails(&c, 0, EBADMSG, "symbol string table not SHT_STRTAB");
+
+	/* Extended numbering: section 0 claims a billion sections, or 60000 (note) segments. */
+	crafted_init(&c, 0);
+	c.eh.e_shnum = 0;
+	c.sh[S_NULL].sh_size = 1u << 30;
+	crafted_fails(&c, two_gib, EFBIG, "a billion sections");
+	crafted_init(&c, 0);
+	c.eh.e_shnum = S__NR + 1;
+	crafted_fails(&c, 0, ENOEXEC, "section headers past the end of the file");
+	crafted_init(&c, 0);
+	c.eh.e_phnum = PN_XNUM;
+	c.sh[S_NULL].sh_info = 60000;
+	crafted_fails(&c, two_gib, EFBIG, "60000 program headers");
+	crafted_init(&c, 0);
+	c.ph.p_filesz = two_gib;
+	c.ph.p_memsz = two_gib;
+	crafted_fails(&c, 0, EBADMSG, "PT_LOAD past the end of the file");
+}
+
+TEST(crafted_hostile)
+{
+	struct rlimit old, lim;
+	const char *path = tmp_path("crafted-name");
+	struct crafted c;
+	struct elf_file *ef;
+	int err;
+
+	/* No claim in a file may size an allocation: 64 MiB more address space is plenty. */
+	ASSERT_OK(getrlimit(RLIMIT_AS, &old));
+	lim = old;
+	lim.rlim_cur = vm_size() + (64u << 20);
+	ASSERT_OK(setrlimit(RLIMIT_AS, &lim));
+	crafted_hostile();
+
+	/* A symbol whose name is past its string table: found by the lookup that reaches it. */
+	crafted_init(&c, 0);
+	c.sym[4].st_name = 1u << 20;
+	crafted_write(&c, path, 0);
+	ef = elf_file__open(path);
+	ASSERT_TRUE(ef != NULL);
+	err = elf_file__find_symbol(ef, "Py_Initialize", NULL, NULL);
+	elf_file__free(ef);
+	unlink(path);
+	ASSERT_OK(setrlimit(RLIMIT_AS, &old));
+	ASSERT_EQ(err, -EBADMSG);
 }

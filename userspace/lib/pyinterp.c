@@ -285,52 +285,75 @@ int pyinterp__parse_debug_offsets(const void *buf, size_t len, struct pyinterp_i
 }
 
 /*
+ * The symbols analysis needs, looked up in one pass over the symbol tables
+ * (a file's tables are streamed, not indexed: one pass is the cost).
  * Before 3.11 there is no Py_Version symbol and the version string is built
  * from immediates, so the minor version is told from API symbols that each
  * release added (all exported in .dynsym, also by static binaries).
  */
-static __u32 version_from_symbols(struct elf_file *ef)
-{
-	static const struct {
-		const char *sym;
-		__u8 minor;
-	} marks[] = {
-		{ "PyAIter_Check", 10 },	     { "Py_GenericAlias", 9 },
-		{ "PyConfig_Read", 8 },		     { "PyInterpreterState_GetID", 7 },
-		{ "PyErr_ResourceWarning", 6 },	     { "PyModule_ExecDef", 5 },
-	};
+enum {
+	SYM_INITIALIZE,
+	SYM_INITIALIZE_EX,
+	SYM_RUNTIME,
+	SYM_VERSION,
+	SYM_MARKS,	/* first of the version marks, newest release first */
+	SYM__NR = SYM_MARKS + 8,
+};
 
-	for (size_t i = 0; i < sizeof(marks) / sizeof(marks[0]); i++)
-		if (elf_file__find_symbol(ef, marks[i].sym, NULL, NULL) == 0)
-			return PY_HEX(3, marks[i].minor);
-	if (elf_file__find_symbol(ef, "Py_InitModule4_64", NULL, NULL) == 0 ||
-	    elf_file__find_symbol(ef, "Py_InitModule4", NULL, NULL) == 0)
-		return PY_HEX(2, 7);
+static const char *const wanted_syms[SYM__NR] = {
+	[SYM_INITIALIZE] = "Py_Initialize",
+	[SYM_INITIALIZE_EX] = "Py_InitializeEx",
+	[SYM_RUNTIME] = "_PyRuntime",
+	[SYM_VERSION] = "Py_Version",
+	[SYM_MARKS + 0] = "PyAIter_Check",
+	[SYM_MARKS + 1] = "Py_GenericAlias",
+	[SYM_MARKS + 2] = "PyConfig_Read",
+	[SYM_MARKS + 3] = "PyInterpreterState_GetID",
+	[SYM_MARKS + 4] = "PyErr_ResourceWarning",
+	[SYM_MARKS + 5] = "PyModule_ExecDef",
+	[SYM_MARKS + 6] = "Py_InitModule4_64",
+	[SYM_MARKS + 7] = "Py_InitModule4",
+};
+
+static const __u32 mark_versions[SYM__NR - SYM_MARKS] = {
+	PY_HEX(3, 10), PY_HEX(3, 9), PY_HEX(3, 8), PY_HEX(3, 7),
+	PY_HEX(3, 6),  PY_HEX(3, 5), PY_HEX(2, 7), PY_HEX(2, 7),
+};
+
+static __u32 version_from_symbols(const struct elf_file_sym *syms)
+{
+	for (size_t i = SYM_MARKS; i < SYM__NR; i++)
+		if (syms[i].found)
+			return mark_versions[i - SYM_MARKS];
 	return 0;
 }
 
 int pyinterp__analyze(struct elf_file *ef, struct pyinterp_info *info)
 {
-	__u64 addr = 0, size = 0, ver = 0;
+	struct elf_file_sym syms[SYM__NR];
+	__u64 addr = 0, size = 0;
 	__u8 dbg[DO__WORDS_313 * sizeof(__u64)];
 	char v[32];
 	int err;
 
 	memset(info, 0, sizeof(*info));
-	if (elf_file__find_symbol(ef, "Py_Initialize", NULL, NULL) != 0 &&
-	    elf_file__find_symbol(ef, "Py_InitializeEx", NULL, NULL) != 0)
+	err = elf_file__find_symbols(ef, wanted_syms, SYM__NR, syms);
+	if (err)
+		return err;
+	if (!syms[SYM_INITIALIZE].found && !syms[SYM_INITIALIZE_EX].found)
 		return -ENOENT;
 
 	/* _PyRuntime by symbol, or by its own section (3.10+) when symbols are stripped. */
-	if (elf_file__find_symbol(ef, "_PyRuntime", &addr, &size) != 0 &&
-	    elf_file__find_section(ef, ".PyRuntime", &addr, &size) != 0)
+	if (syms[SYM_RUNTIME].found)
+		addr = syms[SYM_RUNTIME].addr;
+	else if (elf_file__find_section(ef, ".PyRuntime", &addr, &size) != 0)
 		addr = 0;
 	info->runtime_vaddr = addr;
 
-	if (elf_file__find_symbol(ef, "Py_Version", &ver, NULL) == 0) {
+	if (syms[SYM_VERSION].found) {
 		__u32 hex;
 
-		if (elf_file__read_vaddr(ef, ver, &hex, sizeof(hex)) == 0)
+		if (elf_file__read_vaddr(ef, syms[SYM_VERSION].addr, &hex, sizeof(hex)) == 0)
 			info->version_hex = hex;
 	}
 	if (addr && elf_file__read_vaddr(ef, addr, dbg, sizeof(dbg)) == 0 &&
@@ -349,7 +372,7 @@ int pyinterp__analyze(struct elf_file *ef, struct pyinterp_info *info)
 		/* A corrupt blob: fall back to the table for this version. */
 	}
 	if (!info->version_hex)
-		info->version_hex = version_from_symbols(ef);
+		info->version_hex = version_from_symbols(syms);
 	if (!info->version_hex) {
 		snprintf(info->why, sizeof(info->why), "cannot tell the CPython version");
 		return 0;

@@ -45,7 +45,9 @@ struct pyinterp_info {
  * Decides whether the ELF file holds a CPython interpreter (python binary,
  * static or not, or libpython) and, if it does, which version and layout.
  * Returns 0 with info filled (info->supported false with a reason for
- * versions pyprof cannot walk), -ENOENT when the file is not CPython.
+ * versions pyprof cannot walk), -ENOENT when the file is not CPython, or
+ * an error of elf_file__find_symbols() (-EBADMSG, -EFBIG, -EIO) when the
+ * file cannot be told either way.
  */
 int pyinterp__analyze(struct elf_file *ef, struct pyinterp_info *info);
 
