@@ -1,6 +1,8 @@
 #!/bin/sh
 # Installs what the tests use beyond the build: systemd-analyze for the unit
-# checks, and the real consumers of pyprof's output formats for
+# checks, clang's libFuzzer and sanitizer runtimes for `make fuzz`
+# (libclang-rt-14-dev; gcc's ASan/UBSan runtimes for `make asan` come with
+# gcc), and the real consumers of pyprof's output formats for
 # tests/integration/test_consumers.py: go tool pprof, headless Chromium, and
 # (with npm, into $OUTPUT/npm, never committed) the speedscope web app and
 # playwright-core to drive Chromium.  Idempotent; downloads no browser.
@@ -14,12 +16,14 @@ NPM_PKGS="speedscope@1.25.0 playwright-core@1.61.1"
 
 # package:command pairs.  A command already on PATH counts as installed: a
 # nodejs from elsewhere (e.g. NodeSource) bundles npm and conflicts with
-# Debian's npm package, which must then not be installed over it.
+# Debian's npm package, which must then not be installed over it.  A
+# library has no command: "package:".
 missing=""
-for pc in golang-go:go chromium:chromium nodejs:node npm:npm systemd:systemd-analyze; do
+for pc in golang-go:go chromium:chromium nodejs:node npm:npm systemd:systemd-analyze \
+	libclang-rt-14-dev:; do
 	p=${pc%%:*}
 	c=${pc#*:}
-	if command -v "$c" >/dev/null 2>&1; then
+	if [ -n "$c" ] && command -v "$c" >/dev/null 2>&1; then
 		continue
 	fi
 	if dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
