@@ -1,8 +1,6 @@
 #!/bin/sh
 # Installs what the tests use beyond the build: systemd-analyze for the unit
-# checks, clang's libFuzzer and sanitizer runtimes for `make fuzz`
-# (libclang-rt-14-dev; gcc's ASan/UBSan runtimes for `make asan` come with
-# gcc), and the real consumers of pyprof's output formats for
+# checks, and the real consumers of pyprof's output formats for
 # tests/integration/test_consumers.py: go tool pprof, headless Chromium, and
 # (with npm, into $OUTPUT/npm, never committed) the speedscope web app and
 # playwright-core to drive Chromium.  Idempotent; downloads no browser.
@@ -16,14 +14,12 @@ NPM_PKGS="speedscope@1.25.0 playwright-core@1.61.1"
 
 # package:command pairs.  A command already on PATH counts as installed: a
 # nodejs from elsewhere (e.g. NodeSource) bundles npm and conflicts with
-# Debian's npm package, which must then not be installed over it.  A
-# library has no command: "package:".
+# Debian's npm package, which must then not be installed over it.
 missing=""
-for pc in golang-go:go chromium:chromium nodejs:node npm:npm systemd:systemd-analyze \
-	libclang-rt-14-dev:; do
+for pc in golang-go:go chromium:chromium nodejs:node npm:npm systemd:systemd-analyze; do
 	p=${pc%%:*}
 	c=${pc#*:}
-	if [ -n "$c" ] && command -v "$c" >/dev/null 2>&1; then
+	if command -v "$c" >/dev/null 2>&1; then
 		continue
 	fi
 	if dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
@@ -31,6 +27,11 @@ for pc in golang-go:go chromium:chromium nodejs:node npm:npm systemd:systemd-ana
 	fi
 	missing="$missing $p"
 done
+# clang's libFuzzer and sanitizer runtimes for `make fuzz`: a library, no command.
+# (gcc's ASan/UBSan runtimes for `make asan` come with gcc.)
+if ! dpkg-query -W -f='${Status}' libclang-rt-14-dev 2>/dev/null | grep -q "install ok installed"; then
+	missing="$missing libclang-rt-14-dev"
+fi
 if [ -n "$missing" ]; then
 	if [ "$(id -u)" -ne 0 ]; then
 		echo "install-test-consumers: need root to install:$missing" >&2
