@@ -1,6 +1,17 @@
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 # pyprof build: out-of-tree into $(OUTPUT); `make V=1` shows full commands.
+# `make SANITIZE=1` (or `make asan`) builds pyprofd, pyprofctl, the unit tests and the test
+# helpers with ASan and UBSan into build-asan.
+ifeq ($(SANITIZE),1)
+OUTPUT ?= build-asan
+# float-cast-overflow: part of clang's "undefined", not of gcc's.
+SAN_FLAGS := -fsanitize=address,undefined,float-cast-overflow -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
+override EXTRA_CFLAGS += $(SAN_FLAGS)
+override LDFLAGS += $(SAN_FLAGS)
+endif
 OUTPUT ?= build
+ASAN_OUTPUT ?= build-asan
 CLANG ?= clang
 LLVM_STRIP ?= llvm-strip
 BPFTOOL ?= bpftool
@@ -45,8 +56,11 @@ UNIT_SRCS := $(sort $(wildcard tests/unit/test-*.c))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 TEST_HELPERS := $(OUTPUT)/tests/embed $(OUTPUT)/tests/fmt_render
 
-.PHONY: all clean check unit deps test-deps install bench
+.PHONY: all clean check unit helpers asan fuzz fuzz-build deps test-deps install bench
 all: $(OUTPUT)/pyprofd $(OUTPUT)/pyprofctl
+ifeq ($(SANITIZE),1)
+all: $(UNIT_BINS) $(TEST_HELPERS)
+endif
 
 $(OUTPUT) $(OUTPUT)/lib $(OUTPUT)/daemon $(OUTPUT)/tests:
 	$(Q)mkdir -p $@
@@ -96,10 +110,58 @@ $(OUTPUT)/tests/%: tests/helpers/%.c $(OUTPUT)/libpyprof.a | $(OUTPUT)/tests
 
 unit: $(UNIT_BINS)
 
+helpers: $(TEST_HELPERS)
+
+# The daemon, pyprofctl, unit tests and helpers built with ASan and UBSan
+# (any report aborts) into $(ASAN_OUTPUT); `OUTPUT=build-asan tests/run` then
+# runs the integration tests against those binaries.
+asan:
+	$(Q)$(MAKE) --no-print-directory SANITIZE=1 OUTPUT=$(ASAN_OUTPUT) all
+
+# libFuzzer targets: every tests/fuzz/fuzz-*.c against the library built with
+# the same sanitizers into $(FUZZ_OUTPUT).  `make fuzz` runs each for
+# FUZZ_SECONDS from its seed corpus tests/fuzz/corpus/<target>/; a crash fails
+# and leaves its input in $(FUZZ_OUTPUT)/crashes/.
+FUZZ_OUTPUT ?= build/fuzz
+FUZZ_SECONDS ?= 30
+FUZZ_CC ?= clang
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+# No -Werror for the library here: the normal build holds it to that with $(CC),
+# and a warning only clang gives must not break make check.
+FUZZ_CFLAGS := -g -O1 -fno-omit-frame-pointer $(WARN) -std=gnu11 -D_GNU_SOURCE \
+	-Iinclude -Iuserspace/lib -MMD -MP
+FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz-*.c))
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(FUZZ_OUTPUT)/%,$(FUZZ_SRCS))
+FUZZ_LIB_OBJS := $(patsubst userspace/lib/%.c,$(FUZZ_OUTPUT)/lib/%.o,$(LIB_SRCS))
+
+$(FUZZ_OUTPUT)/lib:
+	$(Q)mkdir -p $@
+
+$(FUZZ_OUTPUT)/lib/%.o: userspace/lib/%.c | $(FUZZ_OUTPUT)/lib
+	$(call msg,FUZZ-CC,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FUZZ_OUTPUT)/libpyprof.a: $(FUZZ_LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)$(AR) rcs $@ $^
+
+$(FUZZ_OUTPUT)/fuzz-%: tests/fuzz/fuzz-%.c tests/fuzz/fuzzhelp.h $(FUZZ_OUTPUT)/libpyprof.a
+	$(call msg,FUZZ,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -Werror $(FUZZ_SAN) -fsanitize=fuzzer -Itests/fuzz $< \
+		$(FUZZ_OUTPUT)/libpyprof.a $(LDLIBS) -o $@
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	$(Q)FUZZ_OUTPUT=$(FUZZ_OUTPUT) FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run
+
 # The one entry point CI calls: builds everything, then runs unit and
-# integration tests; ends with "N passed, N failed, N skipped".
-check: all unit $(TEST_HELPERS) test-deps
-	$(Q)OUTPUT=$(OUTPUT) tests/run
+# integration tests, the unit tests again as built by `make asan`, and every
+# fuzz target for CHECK_FUZZ_SECONDS; ends with "N passed, N failed, N skipped".
+CHECK_FUZZ_SECONDS ?= 10
+check: all unit $(TEST_HELPERS) test-deps asan fuzz-build
+	$(Q)OUTPUT=$(OUTPUT) ASAN_OUTPUT=$(ASAN_OUTPUT) FUZZ_OUTPUT=$(FUZZ_OUTPUT) \
+		FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS) tests/run
 
 # What building and running need.
 deps:
@@ -126,9 +188,10 @@ install: all
 	install -m 0644 systemd/pyprofd.socket $(DESTDIR)$(unitdir)/pyprofd.socket
 
 clean:
-	rm -rf $(OUTPUT)
+	rm -rf $(OUTPUT) $(ASAN_OUTPUT) $(FUZZ_OUTPUT)
 
 -include $(LIB_OBJS:.o=.d) $(DAEMON_OBJS:.o=.d) $(UNIT_BINS:=.d)
+-include $(FUZZ_LIB_OBJS:.o=.d) $(FUZZ_BINS:=.d)
 
 .DELETE_ON_ERROR:
 .SECONDARY:

@@ -28,6 +28,11 @@ for pc in golang-go:go chromium:chromium nodejs:node npm:npm systemd:systemd-ana
 	fi
 	missing="$missing $p"
 done
+# clang's libFuzzer and sanitizer runtimes for `make fuzz`: a library, no command.
+# (gcc's ASan/UBSan runtimes for `make asan` come with gcc.)
+if ! dpkg-query -W -f='${Status}' libclang-rt-14-dev 2>/dev/null | grep -q "install ok installed"; then
+	missing="$missing libclang-rt-14-dev"
+fi
 if [ -n "$missing" ]; then
 	if [ "$(id -u)" -ne 0 ]; then
 		echo "install-test-consumers: need root to install:$missing" >&2

@@ -172,6 +172,25 @@ TEST(replies)
 	ASSERT_EQ(proto__errno_value("E2BIG"), E2BIG);
 }
 
+/* Found by fuzz-proto: an errno name that exactly fills buf left no room for "\n" and NUL. */
+TEST(format_err_exact_fit)
+{
+	char buf[32];
+	size_t head = strlen("ERR EINVAL ");
+
+	for (size_t sz = 1; sz <= head + 1; sz++) {
+		memset(buf, 'X', sizeof(buf));
+		ASSERT_EQ(proto__format_err(EINVAL, "x", buf, sz), -E2BIG);
+		ASSERT_EQ(buf[sz], 'X');
+	}
+	memset(buf, 'X', sizeof(buf));
+	ASSERT_EQ(proto__format_err(EINVAL, "x", buf, head + 2), (int)head + 1);
+	ASSERT_STREQ(buf, "ERR EINVAL \n");
+	ASSERT_EQ(buf[head + 2], 'X');
+	ASSERT_EQ(proto__format_err(EINVAL, "x", buf, head + 3), (int)head + 2);
+	ASSERT_STREQ(buf, "ERR EINVAL x\n");
+}
+
 TEST(parse_int)
 {
 	long long v = 0;

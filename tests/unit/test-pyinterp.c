@@ -100,6 +100,28 @@ TEST(debug_offsets_reject_garbage)
 	ASSERT_EQ(pyinterp__parse_debug_offsets(buf, 16, &info), -EINVAL);
 }
 
+/*
+ * Found by UBSan in fuzz-debugoffsets: the blob was read as __u64 words in place, but
+ * pyinterp__analyze() hands over a byte array that promises no alignment.  Fails under the
+ * sanitizer build (make asan) before the fix.
+ */
+TEST(debug_offsets_unaligned)
+{
+	__u64 words[80] = { 0 };
+	_Alignas(8) __u8 raw[sizeof(words) + 1];
+	struct pyinterp_info info;
+
+	memcpy(words, "xdebugpy", 8);
+	words[1] = 0x030e00f0;
+	memcpy(raw + 1, words, sizeof(words));
+	ASSERT_EQ(pyinterp__parse_debug_offsets(raw + 1, sizeof(words), &info), -EPROTONOSUPPORT);
+	words[1] = 0x030d00f0;
+	for (int i = 3; i < 80; i++)
+		words[i] = 0xffffffffull;
+	memcpy(raw + 1, words, sizeof(words));
+	ASSERT_EQ(pyinterp__parse_debug_offsets(raw + 1, sizeof(words), &info), -EINVAL);
+}
+
 TEST(not_python)
 {
 	struct pyinterp_info info;

@@ -28,7 +28,9 @@ TEST(parse)
 TEST(parse_malformed)
 {
 	static const char *const bad[] = { "a;b\n", "a;b x\n", "a;b 1x\n", " 3\n", "a 99999999999999999999999\n",
-					   "a;b \n" };
+					   "a;b \n",
+					   /* counts summing past 2^64: no total to render percentages of */
+					   "a;b 10000000000000000000\na;c 10000000000000000000\n" };
 	struct stackset ss = { 0 };
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {

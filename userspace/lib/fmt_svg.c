@@ -525,6 +525,7 @@ int fmt_svg__render(const struct stackset *ss, const struct fmt_meta *m, struct 
 {
 	static const struct fmt_meta none;
 	struct tree t = { 0 };
+	__u64 sum = 0;
 	size_t start;
 	int err;
 
@@ -532,6 +533,10 @@ int fmt_svg__render(const struct stackset *ss, const struct fmt_meta *m, struct 
 		return -EINVAL;
 	if (!m)
 		m = &none;
+	/* A sum past 2^64 wraps the tree's total: frames wider than the graph, labels past size_t. */
+	for (size_t i = 0; i < ss->nr; i++)
+		if (__builtin_add_overflow(sum, ss->stacks[i].count, &sum))
+			return -EINVAL;
 	start = out->len;
 	err = ss->nr ? build_tree(ss, &t) : 0;
 	if (!err && t.total)

@@ -251,7 +251,8 @@ int proto__format_err(int err, const char *msg, char *buf, size_t sz)
 	int n;
 
 	n = snprintf(buf, sz, "ERR %s ", proto__errno_name(err));
-	if (n < 0 || (size_t)n >= sz)
+	/* room for the "\n" and NUL after the name, even with an empty message */
+	if (n < 0 || (size_t)n + 2 > sz)
 		return -E2BIG;
 	off = (size_t)n;
 	/* One line whatever the message holds; long messages are cut. */

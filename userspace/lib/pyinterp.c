@@ -205,40 +205,50 @@ static int off16(__u64 v, __s16 *ret)
 	return 0;
 }
 
+/* Word i of the blob: the caller's buffer promises no alignment. */
+static __u64 word(const void *buf, size_t i)
+{
+	__u64 v;
+
+	memcpy(&v, (const __u8 *)buf + i * sizeof(v), sizeof(v));
+	return v;
+}
+
 int pyinterp__parse_debug_offsets(const void *buf, size_t len, struct pyinterp_info *info)
 {
-	const __u64 *w = buf;
 	struct pyprof_layout l = { 0 };
 	struct pycode_layout c = { 0 };
+	__u64 ver;
 	__s16 tmp;
 	int err = 0;
 
 	if (len < DO__WORDS_313 * sizeof(__u64) || memcmp(buf, "xdebugpy", 8) != 0)
 		return -EINVAL;
-	if (PY_MAJOR(w[DO_VERSION]) != 3 || PY_MINOR(w[DO_VERSION]) != 13) {
+	ver = word(buf, DO_VERSION);
+	if (PY_MAJOR(ver) != 3 || PY_MINOR(ver) != 13) {
 		snprintf(info->why, sizeof(info->why),
 			 "_Py_DebugOffsets of CPython %u.%u are not known (3.13 are)",
-			 (unsigned int)PY_MAJOR(w[DO_VERSION]), (unsigned int)PY_MINOR(w[DO_VERSION]));
+			 (unsigned int)PY_MAJOR(ver), (unsigned int)PY_MINOR(ver));
 		return -EPROTONOSUPPORT;
 	}
-	if (w[DO_FREE_THREADED]) {
+	if (word(buf, DO_FREE_THREADED)) {
 		snprintf(info->why, sizeof(info->why), "free-threaded builds are not supported");
 		return -EPROTONOSUPPORT;
 	}
-	l.version_hex = (__u32)w[DO_VERSION];
-	err |= off16(w[DO_RUNTIME_INTERP_HEAD], &l.runtime_interp_head);
-	err |= off16(w[DO_INTERP_NEXT], &l.interp_next);
-	err |= off16(w[DO_INTERP_THREADS_HEAD], &l.interp_threads_head);
-	err |= off16(w[DO_TSTATE_NEXT], &l.tstate_next);
-	err |= off16(w[DO_TSTATE_THREAD_ID], &l.tstate_thread_id);
-	err |= off16(w[DO_TSTATE_CURRENT_FRAME], &l.tstate_frame);
+	l.version_hex = (__u32)ver;
+	err |= off16(word(buf, DO_RUNTIME_INTERP_HEAD), &l.runtime_interp_head);
+	err |= off16(word(buf, DO_INTERP_NEXT), &l.interp_next);
+	err |= off16(word(buf, DO_INTERP_THREADS_HEAD), &l.interp_threads_head);
+	err |= off16(word(buf, DO_TSTATE_NEXT), &l.tstate_next);
+	err |= off16(word(buf, DO_TSTATE_THREAD_ID), &l.tstate_thread_id);
+	err |= off16(word(buf, DO_TSTATE_CURRENT_FRAME), &l.tstate_frame);
 	l.cframe_current_frame = -1;
-	err |= off16(w[DO_FRAME_EXECUTABLE], &l.frame_code);
-	err |= off16(w[DO_FRAME_PREVIOUS], &l.frame_back);
-	err |= off16(w[DO_FRAME_INSTR_PTR], &l.frame_instr);
-	err |= off16(w[DO_FRAME_OWNER], &l.frame_owner);
-	err |= off16(w[DO_CODE_ADAPTIVE], &l.code_adaptive);
-	err |= off16(w[DO_FRAME_SIZE], &tmp);
+	err |= off16(word(buf, DO_FRAME_EXECUTABLE), &l.frame_code);
+	err |= off16(word(buf, DO_FRAME_PREVIOUS), &l.frame_back);
+	err |= off16(word(buf, DO_FRAME_INSTR_PTR), &l.frame_instr);
+	err |= off16(word(buf, DO_FRAME_OWNER), &l.frame_owner);
+	err |= off16(word(buf, DO_CODE_ADAPTIVE), &l.code_adaptive);
+	err |= off16(word(buf, DO_FRAME_SIZE), &tmp);
 	if (err)
 		return -EINVAL;
 	/* The BPF side reads one block per frame and per tstate: every field must lie inside. */
@@ -252,23 +262,23 @@ int pyinterp__parse_debug_offsets(const void *buf, size_t len, struct pyinterp_i
 	l.frame_is_entry = -1;
 	l.bottom = PYPROF_BOTTOM_SHIM;
 
-	err |= off16(w[DO_CODE_FILENAME], &c.co_filename);
-	err |= off16(w[DO_CODE_NAME], &c.co_name);
-	err |= off16(w[DO_CODE_QUALNAME], &c.co_qualname);
-	err |= off16(w[DO_CODE_FIRSTLINENO], &c.co_firstlineno);
-	err |= off16(w[DO_CODE_LINETABLE], &c.co_linetable);
-	err |= off16(w[DO_CODE_SIZE], &tmp);
+	err |= off16(word(buf, DO_CODE_FILENAME), &c.co_filename);
+	err |= off16(word(buf, DO_CODE_NAME), &c.co_name);
+	err |= off16(word(buf, DO_CODE_QUALNAME), &c.co_qualname);
+	err |= off16(word(buf, DO_CODE_FIRSTLINENO), &c.co_firstlineno);
+	err |= off16(word(buf, DO_CODE_LINETABLE), &c.co_linetable);
+	err |= off16(word(buf, DO_CODE_SIZE), &tmp);
 	if (err)
 		return -EINVAL;
 	c.co_code = -1;
 	c.code_size = 144;
-	c.unicode_state = (__u16)w[DO_UNICODE_STATE];
-	c.unicode_length = (__u16)w[DO_UNICODE_LENGTH];
-	c.ascii_size = (__u16)w[DO_UNICODE_ASCII_SIZE];
+	c.unicode_state = (__u16)word(buf, DO_UNICODE_STATE);
+	c.unicode_length = (__u16)word(buf, DO_UNICODE_LENGTH);
+	c.ascii_size = (__u16)word(buf, DO_UNICODE_ASCII_SIZE);
 	c.compact_size = c.ascii_size + 16; /* + utf8_length, utf8 (3.12+) */
-	c.bytes_size = (__u16)w[DO_BYTES_OB_SIZE];
-	c.bytes_data = (__u16)w[DO_BYTES_OB_SVAL];
-	err |= off16(w[DO_TSTATE_NATIVE_THREAD_ID], &c.tstate_native_tid);
+	c.bytes_size = (__u16)word(buf, DO_BYTES_OB_SIZE);
+	c.bytes_data = (__u16)word(buf, DO_BYTES_OB_SVAL);
+	err |= off16(word(buf, DO_TSTATE_NATIVE_THREAD_ID), &c.tstate_native_tid);
 	if (err || c.co_filename > c.code_size - 8 || c.co_name > c.code_size - 8 ||
 	    c.co_qualname > c.code_size - 8 || c.co_linetable > c.code_size - 8 ||
 	    c.co_firstlineno > c.code_size - 4)
@@ -358,7 +368,7 @@ int pyinterp__analyze(struct elf_file *ef, struct pyinterp_info *info)
 	}
 	if (addr && elf_file__read_vaddr(ef, addr, dbg, sizeof(dbg)) == 0 &&
 	    memcmp(dbg, "xdebugpy", 8) == 0) {
-		__u32 dbg_hex = (__u32)((const __u64 *)dbg)[DO_VERSION];
+		__u32 dbg_hex = (__u32)word(dbg, DO_VERSION);
 
 		if (!info->version_hex)
 			info->version_hex = dbg_hex;

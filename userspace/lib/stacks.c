@@ -50,8 +50,11 @@ int stackset__parse_folded(struct stackset *ss, const char *text, size_t len)
 			}
 			count = count * 10 + (unsigned long long)(*d - '0');
 		}
-		if (err)
+		/* the total must hold the sum: percentages and widths are shares of it */
+		if (err || __builtin_add_overflow(ss->total, count, &ss->total)) {
+			err = -EINVAL;
 			break;
+		}
 		*sp = '\0';
 		if (grow_array((void **)&ss->stacks, &ss->cap, ss->nr + 1, sizeof(*ss->stacks)) ||
 		    grow_array((void **)&first, &cap_first, ss->nr + 1, sizeof(*first))) {
@@ -79,7 +82,6 @@ int stackset__parse_folded(struct stackset *ss, const char *text, size_t len)
 			f = semi + 1;
 		}
 		ss->nr++;
-		ss->total += count;
 		p = nl + 1;
 	}
 	/* frames may have moved while growing: point the stacks at them only now. */

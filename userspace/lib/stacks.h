@@ -33,7 +33,8 @@ struct stackset {
 /*
  * Parses folded text (len bytes) into an empty, zeroed set.  Lines are
  * "frame;frame;... count"; empty lines are skipped.  Returns 0, -EINVAL on
- * a malformed line (the set is then emptied), -ENOMEM.
+ * a malformed line or counts that sum past 2^64 (the set is then emptied),
+ * -ENOMEM.
  */
 int stackset__parse_folded(struct stackset *ss, const char *text, size_t len);
 

@@ -1,0 +1,157 @@
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+"""Writes the seed corpus of the fuzz targets into tests/fuzz/corpus/<target>/.
+
+    python3 tests/fuzz/make-corpus.py
+
+Valid inputs each target's parser accepts, small enough to commit: the unit
+tests' fixtures, line tables of real code objects of every CPython in
+PYTHONS (run under each one), the _Py_DebugOffsets of a real 3.13, and small
+ELF files built with cc.  File names are content hashes, so re-running only
+adds what changed.
+"""
+import glob
+import hashlib
+import os
+import struct
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CORPUS = os.path.join(HERE, "corpus")
+PYTHONS = sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.*/bin/python3"))) + [
+    "/usr/bin/python3.11"]
+
+FOLDED = [
+    b"python3;<module> (a.py:1);hot (a.py:9) 7\n\npython3;[python: no Python frame] 2\n"
+    b"python3;x;do_syscall_64_[k] 1",
+    b"py;<module> (/a.py:30);main (/a.py:28);hot (/a.py:17);spin (/a.py:11) 60\n"
+    b"py;<module> (/a.py:30);main (/a.py:29);warm (/a.py:21);spin (/a.py:11) 20\n"
+    b"py;rec (/b.py:5);rec (/b.py:5);rec (/b.py:6) 3\n"
+    b"py;<module> (/a.py:30);main (/a.py:28);hot (/a.py:17);vfs_read_[k] 0\n",
+    b"python3;<module> (/app/main.py:30);read_[k];do_syscall_64_[k] 2\n"
+    b"python3;lambda (<frozen x>);native 4\n",
+    b"p;a\"<&>' (/x y/\xc3\xa9.py:4) 9\np;\xff\xfe bad utf8;\x01ctl 1\n",
+    b"p;a 18446744073709551615\np;b 1\n",
+]
+
+PROCMAPS = [
+    b"00400000-00452000 r-xp 00000000 08:02 173521      /usr/bin/dbus-daemon\n"
+    b"00e03000-00e24000 rw-p 00000000 00:00 0                                  [heap]\n"
+    b"7f2c2c000000-7f2c2c021000 rw-p 00000000 00:00 0 \n"
+    b"7f1e0a200000-7f1e0a228000 r--s 00001000 103:1f 2886203    /tmp/my dir/lib  two.so\n"
+    b"7f1e0a400000-7f1e0a401000 r-xp 00002000 fd:01 42\t/usr/lib/x.so (deleted)\n"
+    b"ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0                  [vsyscall]",
+]
+
+KSYMS = [
+    b"ffffffff81000300 T second_func\nffffffff81000000 T _stext\n"
+    b"ffffffff81000000 t alias_of_stext\nffffffff81000200 D some_data\n"
+    b"ffffffffc0a00100 T mod_func2\t[mymod]\nffffffff81000400 W weak_func\n"
+    b"0000000000000000 A fixed_percpu_data\nnot a symbol line\nffffffff81000700 T\n"
+    b"ffffffff81000900 T stext_end",
+    b"0000000000000000 T _stext\n0000000000000000 t mod_func\t[mymod]\n",
+]
+
+PROTO = [
+    b"\x16\x40PYPROF/1 snapshot pid=42 seconds=30\n\x00OK 1234\n",
+    b"\x03\x0cPYPROF/1 list all=1\r\n\x00ERR ESRCH no process 42\n",
+    b"\x16\xffPYPROF/1 x a=\x00ERR EBUSY\n",
+]
+
+ELF_SRC = r"""
+const unsigned int Py_Version = 0x030d00f0;
+unsigned long long _PyRuntime[73] = { 0x7970677562656478ull, 0x030d00f0 };
+void Py_Initialize(void) { }
+int main(void) { return 0; }
+"""
+
+
+def put(target, data):
+    d = os.path.join(CORPUS, target)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, hashlib.sha1(data).hexdigest()[:16]), "wb") as f:
+        f.write(data)
+
+
+def linetables():
+    """Run under one interpreter: print minor, then hex seeds for its line tables."""
+    import argparse  # a real module with many code objects
+    minor = sys.version_info[1]
+    print(minor)
+    seen = 0
+
+    def walk(co):
+        nonlocal seen
+        tab = co.co_lnotab if minor <= 9 else co.co_linetable
+        if seen < 12 and len(tab) <= 512:
+            addr = len(co.co_code) // 2
+            hdr = struct.pack("<BiI", minor - 8, co.co_firstlineno, addr)
+            print((hdr + tab).hex())
+            seen += 1
+        for c in co.co_consts:
+            if hasattr(c, "co_code"):
+                walk(c)
+
+    with open(argparse.__file__) as f:
+        walk(compile(f.read(), argparse.__file__, "exec"))
+
+
+def debug_offsets(py):
+    code = ("import ctypes, sys; a = ctypes.addressof(ctypes.c_char.in_dll(ctypes.pythonapi, "
+            "'_PyRuntime')); sys.stdout.write(ctypes.string_at(a, 73 * 8).hex())")
+    r = subprocess.run([py, "-c", code], capture_output=True, text=True)
+    return bytes.fromhex(r.stdout) if r.returncode == 0 else None
+
+
+def elf_files(dbg):
+    src = ELF_SRC
+    if dbg:
+        words = struct.unpack("<73Q", dbg)
+        src = src.replace("{ 0x7970677562656478ull, 0x030d00f0 }",
+                          "{ " + ", ".join("0x%xull" % w for w in words) + " }")
+    out = []
+    with tempfile.TemporaryDirectory() as tmp:
+        c = os.path.join(tmp, "py.c")
+        with open(c, "w") as f:
+            f.write(src)
+        for flags in (["-shared", "-fPIC", "-nostdlib"], ["-shared", "-fPIC", "-nostdlib", "-s"]):
+            so = os.path.join(tmp, "py.so")
+            subprocess.run(["cc", "-Os", "-o", so, c, "-Wl,-z,noseparate-code",
+                            "-Wl,--build-id=none", "-Wl,-z,max-page-size=0x1000"] + flags,
+                           check=True)
+            with open(so, "rb") as f:
+                out.append(f.read())
+    return out
+
+
+def main():
+    if len(sys.argv) > 1 and sys.argv[1] == "--linetables":
+        linetables()
+        return
+    for t in FOLDED:
+        put("fuzz-folded", b"\x05" + t)
+    for t in PROCMAPS:
+        put("fuzz-procmaps", t)
+    for t in KSYMS:
+        put("fuzz-ksyms", t)
+    for t in PROTO:
+        put("fuzz-proto", t)
+    for py in PYTHONS:
+        r = subprocess.run([py, __file__, "--linetables"], capture_output=True, text=True)
+        if r.returncode != 0:
+            continue
+        for line in r.stdout.split()[1:]:
+            put("fuzz-linetable", bytes.fromhex(line))
+    dbg = None
+    for py in PYTHONS:
+        if "/3.13" in py:
+            dbg = debug_offsets(py)
+    if dbg:
+        put("fuzz-debugoffsets", dbg)
+    for e in elf_files(dbg):
+        put("fuzz-elf", e)
+
+
+if __name__ == "__main__":
+    main()
