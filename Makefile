@@ -157,11 +157,12 @@ fuzz: fuzz-build
 
 # The one entry point CI calls: builds everything, then runs unit and
 # integration tests, the unit tests again as built by `make asan`, and every
-# fuzz target for CHECK_FUZZ_SECONDS; ends with "N passed, N failed, N skipped".
+# fuzz target for CHECK_FUZZ_SECONDS with a fixed seed; ends with "N passed,
+# N failed, N skipped".
 CHECK_FUZZ_SECONDS ?= 10
 check: all unit $(TEST_HELPERS) test-deps asan fuzz-build
 	$(Q)OUTPUT=$(OUTPUT) ASAN_OUTPUT=$(ASAN_OUTPUT) FUZZ_OUTPUT=$(FUZZ_OUTPUT) \
-		FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS) tests/run
+		FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS) FUZZ_SEED=1 tests/run
 
 # What building and running need.
 deps:
