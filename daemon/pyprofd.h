@@ -51,6 +51,7 @@ struct config {
 };
 
 struct codeinfo;
+struct kframe_cache;
 struct profile;
 struct pyprof_bpf;
 struct ring_buffer;
@@ -77,6 +78,7 @@ struct pyproc {
 	struct profile *profile;
 	struct codeinfo **code_buckets;	/* code object address -> codeinfo */
 	size_t code_nr;
+	struct kframe_cache *kframes;	/* kernel address -> name id (symbolize.c) */
 	struct pyproc *next;		/* hash chain */
 };
 
