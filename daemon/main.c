@@ -326,7 +326,19 @@ static int on_event(void *ctx, void *data, size_t size)
 			(void)procs__discover(d, h->pid, DISCOVER_PYINIT);
 		break;
 	}
-	return 0;
+	/* This event is consumed either way; -EAGAIN only stops the drain here. */
+	return ++d->ring_batch >= PYPROFD_RING_BATCH ? -EAGAIN : 0;
+}
+
+/*
+ * Handles at most PYPROFD_RING_BATCH events: on a busy host the ring can
+ * hold thousands, and a client waiting for a snapshot is served between
+ * batches (run() comes back at once while ring_more is set).
+ */
+static void ring_drain(struct daemon *d)
+{
+	d->ring_batch = 0;
+	d->ring_more = ring_buffer__consume(d->rb) == -EAGAIN;
 }
 
 static int epoll_add(int epfd, int fd, __u32 events, __u64 tag)
@@ -446,7 +458,7 @@ static void tick(struct daemon *d)
 
 	if (read(d->timerfd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
 		log_msg(d, LOG_WARN, "timerfd read failed: %s", strerror(errno));
-	(void)ring_buffer__consume(d->rb);
+	ring_drain(d);
 	now = now_ns();
 	server__tick(d);
 	if (now - d->last_rescan_ns >= PYPROFD_RESCAN_MS * 1000000ull) {
@@ -465,7 +477,8 @@ static int run(struct daemon *d)
 	struct epoll_event evs[32];
 
 	while (!d->exiting) {
-		int n = epoll_wait(d->epfd, evs, 32, -1);
+		int n = epoll_wait(d->epfd, evs, 32, d->ring_more ? 0 : -1);
+		bool drained = false;
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -484,6 +497,7 @@ static int run(struct daemon *d)
 				}
 			} else if (tag == TAG_TIMER) {
 				tick(d);
+				drained = true;
 			} else if (tag == TAG_PENDING) {
 				__u64 expirations;
 
@@ -491,7 +505,8 @@ static int run(struct daemon *d)
 				procs__retry_pending(d);
 				procs__fast_poll(d);
 			} else if (tag == TAG_RING) {
-				(void)ring_buffer__consume(d->rb);
+				ring_drain(d);
+				drained = true;
 			} else if (tag == TAG_LISTEN) {
 				(void)server__accept(d);
 			} else {
@@ -499,6 +514,8 @@ static int run(struct daemon *d)
 							   evs[i].events);
 			}
 		}
+		if (d->ring_more && !drained)
+			ring_drain(d);
 	}
 	return 0;
 }
@@ -508,8 +525,11 @@ static void teardown(struct daemon *d, bool save)
 	server__close_all(d);
 	if (save) {
 		/* What the ring buffer still holds, then every unsaved window. */
-		if (d->rb)
-			(void)ring_buffer__consume(d->rb);
+		if (d->rb) {
+			do
+				ring_drain(d);
+			while (d->ring_more);
+		}
 		state__flush(d);
 	}
 	for (int i = 0; i < d->nr_perf_links; i++)

@@ -13,6 +13,7 @@
 #define PYPROFD_DEFAULT_SOCKET	"/run/pyprof/pyprofd.sock"
 #define PYPROFD_TICK_MS		200	/* ring buffer drain and housekeeping period */
 #define PYPROFD_RESCAN_MS	5000	/* full /proc rescan, catches what events missed */
+#define PYPROFD_RING_BATCH	64	/* ring buffer events per loop iteration, clients between */
 #define PYPROFD_PENDING_MS	3000	/* how long to wait for libpython to be mapped after exec */
 #define PYPROFD_PENDING_POLL_MS	5	/* how often to look meanwhile */
 #define PYPROFD_YOUNG_MS	5000	/* younger processes: fingerprints, a wakeup per sample */
@@ -105,6 +106,8 @@ struct daemon {
 	struct ksyms *ksyms;
 	int epfd, sigfd, timerfd, pendfd, listenfd;
 	bool exiting;
+	bool ring_more;		/* the last drain stopped at its batch: events are waiting */
+	unsigned int ring_batch;	/* events handled in the current drain */
 	bool socket_activated;	/* listenfd came from systemd */
 	__u64 start_ns, last_rescan_ns, last_expire_ns;
 	struct pyproc *procs[PYPROFD_PROC_BUCKETS];
