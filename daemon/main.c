@@ -523,6 +523,10 @@ static int run(struct daemon *d)
 static void teardown(struct daemon *d, bool save)
 {
 	server__close_all(d);
+	/* No samples from here on: on a busy host they can come faster than a drain ends. */
+	for (int i = 0; i < d->nr_perf_links; i++)
+		bpf_link__destroy(d->perf_links[i]);
+	free(d->perf_links);
 	if (save) {
 		/* What the ring buffer still holds, then every unsaved window. */
 		if (d->rb) {
@@ -532,9 +536,6 @@ static void teardown(struct daemon *d, bool save)
 		}
 		state__flush(d);
 	}
-	for (int i = 0; i < d->nr_perf_links; i++)
-		bpf_link__destroy(d->perf_links[i]);
-	free(d->perf_links);
 	ring_buffer__free(d->rb);
 	pyprof_bpf__destroy(d->skel);
 	procs__free_all(d);
