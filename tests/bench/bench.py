@@ -354,8 +354,13 @@ def state_file(window_ns, index, procs_blob, nprocs):
     return b"PYPROFW2" + struct.pack("<Q", len(raw)) + zlib.compress(raw, 1)
 
 
-def simulated_procs(nprocs, stacks_per_window, samples_per_window, seed):
-    """One window's part of every simulated process: a web service's worth of stacks."""
+BUSY_STACKS = 3000  # the first simulated process's repertoire: ~2600 distinct stacks in 1 h
+
+
+def simulated_procs(nprocs, stacks_per_window, samples_per_window, seed, window=0):
+    """One window's part of every simulated process: a web service's worth of stacks.  The
+    first process is a busy one (one thread at 99 Hz: 990 samples a window over 40 of
+    BUSY_STACKS stacks), the one whose snapshots are timed."""
     import random
     rnd = random.Random(seed)
 
@@ -368,15 +373,18 @@ def simulated_procs(nprocs, stacks_per_window, samples_per_window, seed):
         names = ["python3.11"] + ["%s (/srv/app/mod%d.py:%d)" % (f, i % 7, 10 + k)
                                   for k, f in enumerate(["<module>", "main", "serve", "handle"] +
                                                         ["f%d" % j for j in range(120)])]
+        busy = i == 0
+        rr = random.Random(12345) if busy else rnd
         repertoire = []
-        for k in range(60):
-            depth = rnd.randint(15, 40)
-            repertoire.append([0, 1, 2, 3, 4] + [rnd.randint(5, len(names) - 1)
+        for k in range(BUSY_STACKS if busy else 60):
+            depth = rr.randint(15, 40)
+            repertoire.append([0, 1, 2, 3, 4] + [rr.randint(5, len(names) - 1)
                                                  for _ in range(depth - 5)])
-        chosen = rnd.sample(repertoire, stacks_per_window)
+        nst, nsamp = (40, 990) if busy else (stacks_per_window, samples_per_window)
+        chosen = (random.Random(window) if busy else rnd).sample(repertoire, nst)
         stacks = b""
         for k, st in enumerate(chosen):
-            count = samples_per_window // stacks_per_window + (k < samples_per_window % stacks_per_window)
+            count = nsamp // nst + (k < nsamp % nst)
             stacks += struct.pack("<I", len(st)) + struct.pack("<%dI" % len(st), *st) + \
                 struct.pack("<Q", max(1, count))
         blob += struct.pack("<IQIII I", pid, 1000 + i, 0, 0, 0x030b07f0, 1) + s("python3.11") + \
@@ -397,7 +405,7 @@ def bench_history():
             base_rss = int(ctl_status(d)["daemon_rss_kb"])
         now_index = prof_now() // window_ns
         for k in range(windows):
-            blob = simulated_procs(nprocs, 10, 20, seed=k % 8)
+            blob = simulated_procs(nprocs, 10, 20, seed=k % 8, window=k)
             with open(os.path.join(state, "w%d.pyprof" % (now_index - windows + k)), "wb") as f:
                 f.write(state_file(window_ns, now_index - windows + k, blob, nprocs))
         t0 = time.monotonic()
@@ -413,11 +421,23 @@ def bench_history():
                     reply = raw_request(d.sock, line)
                     lat[secs].append((time.perf_counter() - t) * 1000)
                     assert reply.startswith(b"OK "), reply[:80]
+            distinct = reply.count(b"\n") - 1
+            fmts = ("folded", "svg", "speedscope", "pprof", "json")
+            ctl = {f: [] for f in fmts}
+            for _ in range(2 if QUICK else 5):
+                for f in fmts:
+                    t = time.perf_counter()
+                    subprocess.run([PYPROFCTL, "--socket", d.sock, "snapshot", "--pid", "3000000",
+                                    "--seconds", "3600", "--format", f, "--output", os.devnull],
+                                   check=True, capture_output=True)
+                    ctl[f].append((time.perf_counter() - t) * 1000)
         hours = windows * 10 / 3600.0
         row("history", "snapshot latency, 60 s of history (ms)", med_range(lat[60], "%.2f"),
             "< 20 ms", statistics.median(lat[60]) < 20)
-        row("history", "snapshot latency, %.1f h of history (ms)" % hours,
+        row("history", "snapshot latency, %.1f h of history, %d stacks (ms)" % (hours, distinct),
             med_range(lat[3600], "%.2f"), "< 20 ms", statistics.median(lat[3600]) < 20)
+        for f in fmts:
+            row("history", "  through pyprofctl, %s (ms)" % f, med_range(ctl[f], "%.1f"))
         row("history", "pyprofd RSS, %.1f h x %d processes (MiB)" % (hours, nprocs),
             "%.1f (%.1f with no history; %s MiB in profiles; load %.1fs)"
             % (rss / 1024.0, base_rss / 1024.0, "%.1f" % (int(st["profile_bytes"]) / 2 ** 20),
