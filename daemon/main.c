@@ -303,15 +303,6 @@ static int attach_perf_events(struct daemon *d)
 	return d->nr_perf_links ? 0 : -ENODEV;
 }
 
-/*
- * Records handled per drain of the ring buffer before the loop looks at its
- * other fds (the ring fd stays readable, so the next epoll_wait returns at
- * once).  libbpf's consume loops while records keep arriving: on a busy
- * machine, where a starved daemon drains slower than 64 young processes
- * fill the ring, one drain never ended and clients timed out.
- */
-#define RING_BUDGET 256
-
 static int on_event(void *ctx, void *data, size_t size)
 {
 	struct daemon *d = ctx;
@@ -343,16 +334,23 @@ static int on_event(void *ctx, void *data, size_t size)
 			(void)procs__discover(d, h->pid, DISCOVER_PYINIT);
 		break;
 	}
-	/* This record is handled: a negative return stops the drain after it. */
-	return ++d->ring_batch >= RING_BUDGET && d->ring_budgeted ? -EAGAIN : 0;
+	/* This event is consumed either way; -EAGAIN only stops a bounded drain here. */
+	return d->ring_budgeted && ++d->ring_batch >= PYPROFD_RING_BATCH ? -EAGAIN : 0;
 }
 
-/* One bounded drain, from the loop: other fds get their turn between drains. */
-static void drain_ring(struct daemon *d)
+/*
+ * Handles at most PYPROFD_RING_BATCH events: on a busy host the ring can
+ * hold thousands (libbpf's consume goes on while records keep arriving, and
+ * a starved daemon may never catch up), and a client waiting for a snapshot
+ * is served between batches (run() comes back at once while ring_more is
+ * set).  Drains outside the loop (before a request is answered, at exit)
+ * take everything.
+ */
+static void ring_drain(struct daemon *d)
 {
 	d->ring_batch = 0;
 	d->ring_budgeted = true;
-	(void)ring_buffer__consume(d->rb);
+	d->ring_more = ring_buffer__consume(d->rb) == -EAGAIN;
 	d->ring_budgeted = false;
 }
 
@@ -493,7 +491,7 @@ static void tick(struct daemon *d)
 
 	if (read(d->timerfd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
 		log_msg(d, LOG_WARN, "timerfd read failed: %s", strerror(errno));
-	drain_ring(d);
+	ring_drain(d);
 	now = now_ns();
 	server__tick(d);
 	threads__tick(d);
@@ -513,7 +511,8 @@ static int run(struct daemon *d)
 	struct epoll_event evs[32];
 
 	while (!d->exiting) {
-		int n = epoll_wait(d->epfd, evs, 32, -1);
+		int n = epoll_wait(d->epfd, evs, 32, d->ring_more ? 0 : -1);
+		bool drained = false;
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -532,6 +531,7 @@ static int run(struct daemon *d)
 				}
 			} else if (tag == TAG_TIMER) {
 				tick(d);
+				drained = true;
 			} else if (tag == TAG_PENDING) {
 				__u64 expirations;
 
@@ -541,7 +541,8 @@ static int run(struct daemon *d)
 			} else if (tag == TAG_ANALYSIS) {
 				procs__analysis_done(d);
 			} else if (tag == TAG_RING) {
-				drain_ring(d);
+				ring_drain(d);
+				drained = true;
 			} else if (tag == TAG_LISTEN) {
 				(void)server__accept(d);
 			} else {
@@ -549,6 +550,8 @@ static int run(struct daemon *d)
 							   evs[i].events);
 			}
 		}
+		if (d->ring_more && !drained)
+			ring_drain(d);
 	}
 	return 0;
 }
@@ -556,14 +559,17 @@ static int run(struct daemon *d)
 static void teardown(struct daemon *d, bool save)
 {
 	server__close_all(d);
-	/* Sampling stops first: a drain racing live producers need not end on a busy machine. */
+	/* No samples from here on: on a busy host they can come faster than a drain ends. */
 	for (int i = 0; i < d->nr_perf_links; i++)
 		bpf_link__destroy(d->perf_links[i]);
 	free(d->perf_links);
 	if (save) {
 		/* What the ring buffer still holds, then every unsaved window. */
-		if (d->rb)
-			(void)ring_buffer__consume(d->rb);
+		if (d->rb) {
+			do
+				ring_drain(d);
+			while (d->ring_more);
+		}
 		state__flush(d);
 	}
 	if (d->state_dirfd >= 0)

@@ -13,6 +13,7 @@
 #define PYPROFD_DEFAULT_SOCKET	"/run/pyprof/pyprofd.sock"
 #define PYPROFD_TICK_MS		200	/* ring buffer drain and housekeeping period */
 #define PYPROFD_RESCAN_MS	5000	/* full /proc rescan, catches what events missed */
+#define PYPROFD_RING_BATCH	64	/* ring buffer events per loop iteration, clients between */
 #define PYPROFD_PENDING_MS	3000	/* how long to wait for libpython to be mapped after exec */
 #define PYPROFD_PENDING_POLL_MS	5	/* how often to look meanwhile */
 #define PYPROFD_YOUNG_MS	5000	/* younger processes: fingerprints, a wakeup per sample */
@@ -89,6 +90,7 @@ struct seed_state {
 };
 
 struct codeinfo;
+struct kframe_cache;
 struct profile;
 struct pyprof_bpf;
 struct ring_buffer;
@@ -121,6 +123,7 @@ struct pyproc {
 	struct profile *profile;
 	struct codeinfo **code_buckets;	/* code object address -> codeinfo */
 	size_t code_nr;
+	struct kframe_cache *kframes;	/* kernel address -> name id (symbolize.c) */
 	struct pyproc *next;		/* hash chain */
 };
 
@@ -151,6 +154,8 @@ struct daemon {
 	int sock_dirfd;			/* the socket's directory, opened and checked once */
 	__u64 sock_dev, sock_ino;	/* the socket file bound there: only it is unlinked */
 	bool exiting;
+	bool ring_more;		/* the last drain stopped at its batch: events are waiting */
+	unsigned int ring_batch;	/* events handled in the current drain */
 	bool socket_activated;	/* listenfd came from systemd */
 	__u64 start_ns, last_rescan_ns, last_expire_ns;
 	struct pyproc *procs[PYPROFD_PROC_BUCKETS];
@@ -170,8 +175,7 @@ struct daemon {
 	__u64 discovered[DISCOVER__MAX];
 	__u64 state_written;		/* next window index to save */
 	bool fast_poll_on;		/* pendfd armed */
-	bool ring_budgeted;		/* a drain from the loop: stops after RING_BUDGET records */
-	size_t ring_batch;		/* records handled in this drain */
+	bool ring_budgeted;		/* a drain from the loop: stops after PYPROFD_RING_BATCH */
 	__u64 state_write_errors, state_files_bad;
 	__u64 tstate_seeds, tstate_seeded, tstate_seed_errors, tstate_seed_rewalks, tstate_seed_ns;
 };

@@ -23,7 +23,30 @@
  * whose address was reused is renamed within that time.
  */
 #define CODE_RECHECK_NS	 1000000000ull
+#define CODE_LINE_IDS	 8		/* name ids cached per code object: its hot lines */
+#define KFRAME_IDS	 512		/* kernel frame name ids cached per process */
 
+/*
+ * A frame's name is the same every time its (code object, instruction) or
+ * kernel address comes back: the profile id of that name is kept, so that a
+ * sample costs hash lookups, not a line table walk, a printf and an intern
+ * per frame.  Ids are valid while the profile's epoch is the one they were
+ * taken in.
+ */
+struct line_id {
+	int instr;
+	__u32 id;
+};
+
+struct kframe_id {
+	__u64 addr;	/* 0: empty */
+	__u32 id;
+};
+
+struct kframe_cache {
+	__u64 epoch;
+	struct kframe_id slot[KFRAME_IDS];
+};
 
 struct codeinfo {
 	__u64 addr;
@@ -35,6 +58,9 @@ struct codeinfo {
 	__u8 *linetable;
 	size_t linetable_len;
 	bool ok;
+	__u8 nr_lines, next_line;	/* line_ids used; the one to replace next */
+	__u64 lines_epoch;		/* 0: line_ids are void */
+	struct line_id line_ids[CODE_LINE_IDS];
 	struct codeinfo *next;
 };
 
@@ -181,6 +207,8 @@ static void drop_codes(struct pyproc *p)
 
 void symbolize__free_codes(struct pyproc *p)
 {
+	free(p->kframes);
+	p->kframes = NULL;
 	if (!p->code_buckets)
 		return;
 	drop_codes(p);
@@ -246,6 +274,7 @@ static void codeinfo_fill(struct pyproc *p, struct codeinfo *ci, const struct co
 	ci->linetable_len = 0;
 	ci->linetable = read_pybytes(p->pid, c, h->tab_addr, &ci->linetable_len);
 	ci->ok = ci->name && ci->file;
+	ci->lines_epoch = 0;
 }
 
 /*
@@ -311,9 +340,10 @@ static int intern(struct pyproc *p, struct strbuf *sb, __u32 *ret)
 	return profile__intern(p->profile, sb->buf ? sb->buf : "", sb->len, ret);
 }
 
-int symbolize__frame(struct pyproc *p, const struct pyprof_frame *f, struct strbuf *sb)
+/* The name of frame f of code object ci (NULL: unknown) into sb. */
+static int frame_name(struct pyproc *p, const struct codeinfo *ci, const struct pyprof_frame *f,
+		      struct strbuf *sb)
 {
-	struct codeinfo *ci = code_lookup(p, f->code, f->code_fp);
 	__u32 minor = (p->info.version_hex >> 16) & 0xff;
 	int line = -1, addr;
 
@@ -330,6 +360,77 @@ int symbolize__frame(struct pyproc *p, const struct pyprof_frame *f, struct strb
 	if (line < 0)
 		return strbuf__printf(sb, "%s (%s)", ci->name, ci->file);
 	return strbuf__printf(sb, "%s (%s:%d)", ci->name, ci->file, line);
+}
+
+int symbolize__frame(struct pyproc *p, const struct pyprof_frame *f, struct strbuf *sb)
+{
+	return frame_name(p, code_lookup(p, f->code, f->code_fp), f, sb);
+}
+
+/* The profile id of frame f's name; sb is scratch. */
+static int frame_id(struct pyproc *p, const struct pyprof_frame *f, struct strbuf *sb, __u32 *ret)
+{
+	struct codeinfo *ci = code_lookup(p, f->code, f->code_fp);
+	__u64 epoch = profile__epoch(p->profile);
+	struct line_id *li;
+	int err;
+
+	if (ci && ci->lines_epoch != epoch) {
+		ci->lines_epoch = epoch;
+		ci->nr_lines = ci->next_line = 0;
+	}
+	for (__u8 i = 0; ci && i < ci->nr_lines; i++) {
+		if (ci->line_ids[i].instr == f->instr) {
+			*ret = ci->line_ids[i].id;
+			return 0;
+		}
+	}
+	err = frame_name(p, ci, f, sb) ?: intern(p, sb, ret);
+	if (err || !ci)
+		return err;
+	if (ci->nr_lines < CODE_LINE_IDS) {
+		li = &ci->line_ids[ci->nr_lines++];
+	} else {
+		li = &ci->line_ids[ci->next_line];
+		ci->next_line = (ci->next_line + 1) % CODE_LINE_IDS;
+	}
+	li->instr = f->instr;
+	li->id = *ret;
+	return 0;
+}
+
+/* The profile id of the kernel frame at addr; sb is scratch. */
+static int kframe_id(struct daemon *d, struct pyproc *p, __u64 addr, struct strbuf *sb, __u32 *ret)
+{
+	__u64 epoch = profile__epoch(p->profile);
+	struct kframe_id *slot = NULL;
+	const char *name = NULL;
+	int err;
+
+	if (!p->kframes)
+		p->kframes = calloc(1, sizeof(*p->kframes)); /* NULL: names without the cache */
+	if (p->kframes) {
+		if (p->kframes->epoch != epoch) {
+			memset(p->kframes, 0, sizeof(*p->kframes));
+			p->kframes->epoch = epoch;
+		}
+		slot = &p->kframes->slot[hash_addr(addr) % KFRAME_IDS];
+		if (addr && slot->addr == addr) {
+			*ret = slot->id;
+			return 0;
+		}
+	}
+	strbuf__reset(sb);
+	if (d->ksyms)
+		name = ksyms__lookup(d->ksyms, addr, NULL);
+	err = name ? strbuf__printf(sb, "%s_[k]", name)
+		   : strbuf__printf(sb, "0x%llx_[k]", (unsigned long long)addr);
+	err = err ?: intern(p, sb, ret);
+	if (!err && slot) {
+		slot->addr = addr;
+		slot->id = *ret;
+	}
+	return err;
 }
 
 static const char *error_frame(int err, int nr_frames)
@@ -398,20 +499,10 @@ int symbolize__sample(struct daemon *d, const struct pyprof_sample *s, size_t si
 	if (!err && marker)
 		err = profile__intern(p->profile, marker, strlen(marker), &ids[n++]);
 	/* Python frames arrive leaf first; the profile wants root first. */
-	for (size_t i = nf; i-- > 0 && !err;) {
-		err = symbolize__frame(p, &s->frames[i], &sb);
-		err = err ?: intern(p, &sb, &ids[n++]);
-	}
-	for (size_t i = nk; i-- > 0 && !err;) {
-		const char *name = NULL;
-
-		strbuf__reset(&sb);
-		if (d->ksyms)
-			name = ksyms__lookup(d->ksyms, kstack[i], NULL);
-		err = name ? strbuf__printf(&sb, "%s_[k]", name)
-			   : strbuf__printf(&sb, "0x%llx_[k]", (unsigned long long)kstack[i]);
-		err = err ?: intern(p, &sb, &ids[n++]);
-	}
+	for (size_t i = nf; i-- > 0 && !err;)
+		err = frame_id(p, &s->frames[i], &sb, &ids[n++]);
+	for (size_t i = nk; i-- > 0 && !err;)
+		err = kframe_id(d, p, kstack[i], &sb, &ids[n++]);
 	if (!err)
 		err = profile__add(p->profile, prof_time(s->hdr.ts), ids, n, 1);
 	strbuf__done(&sb);

@@ -214,6 +214,41 @@ def history_expires_with_retention():
 
 
 @test
+def names_right_after_the_profile_renumbers():
+    """The daemon keeps the name id of each sampled line; when expired windows take
+    hundreds of names with them and the profile renumbers the rest, new samples must
+    still be named right (and not be dropped)."""
+    need_root()
+    python = any_python311()
+    script = os.path.join(WORKLOADS, "manynames.py")
+    with Daemon("--rate", "999", "--window", "1", "--retention", "2") as d, \
+            Workload(python, "manynames.py", 60) as w:
+        def many_names():
+            st = d.snapshot(w.pid)
+            names = {f.split(" (")[0] for s in st for f in s.split(";") if f.startswith("f")}
+            return len(names) >= 100
+        wait_for(many_names, timeout=30, interval=0.25, what="100 f* functions sampled")
+        w.proc.send_signal(signal.SIGUSR1)
+
+        def only_steady():
+            st = d.snapshot(w.pid)
+            if any(";f" in s for s in st):
+                return None
+            return sum(n for s, n in st.items() if ";steady (" in s)
+        # History is 2-3 s long: once no f* frame is left, the profile has compacted.
+        before = wait_for(only_steady, timeout=30, interval=0.25,
+                          what="the first phase to leave the history")
+        st = d.wait_samples(w.pid, before + 500, match=";steady (", timeout=30)
+        for stack, n in st.items():
+            if "main (" not in stack:
+                continue
+            funcs = [frame_func(f) for f in py_frames(stack)]
+            assert funcs in (["<module>", "main"], ["<module>", "main", "steady"]), stack
+            for f in py_frames(stack):
+                assert f.startswith("%s (%s:" % (frame_func(f), script)), stack
+
+
+@test
 def errors_are_clear():
     need_root()
     with Daemon() as d:

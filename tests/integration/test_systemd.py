@@ -84,7 +84,9 @@ def install_and_verify_units():
         svc = service_section(inst.unit)
         for key, want in (("ProtectSystem", "strict"), ("NoNewPrivileges", "yes"),
                           ("PrivateTmp", "yes"), ("RuntimeDirectory", "pyprof"),
-                          ("StateDirectory", "pyprof"), ("Restart", "on-failure")):
+                          ("StateDirectory", "pyprof"), ("Restart", "on-failure"),
+                          # Ahead of a busy host's threads: snapshots are wanted then.
+                          ("CPUSchedulingPolicy", "rr"), ("CPUSchedulingPriority", "1")):
             assert svc.get(key) == want, (key, svc.get(key))
         assert svc["ExecStart"].startswith(os.path.join(inst.prefix, "sbin/pyprofd") + " ")
 

@@ -154,6 +154,34 @@ TEST(retention_and_compaction)
 	profile__free(p);
 }
 
+TEST(epoch_changes_when_ids_do)
+{
+	struct profile *p = mk(10, 60, 1000, 100000), *q = mk(10, 60, 1000, 100000);
+	__u64 e0 = profile__epoch(p);
+	char name[32];
+	__u32 st[2];
+
+	/* No two profiles share an epoch: a cached id never crosses profiles. */
+	ASSERT_TRUE(e0 != 0 && profile__epoch(q) != 0 && profile__epoch(q) != e0);
+	st[0] = id(p, "python3");
+	for (int t = 0; t < 50; t++) {
+		snprintf(name, sizeof(name), "gone%d", t);
+		st[1] = id(p, name);
+		ASSERT_OK(profile__add(p, (__u64)t * SEC, st, 2, 1));
+	}
+	st[1] = id(p, "keep");
+	ASSERT_OK(profile__add(p, 100 * SEC, st, 2, 1));
+	/* Expiring with nothing to compact keeps the ids, and the epoch. */
+	profile__expire(p, 0);
+	ASSERT_EQ(profile__epoch(p), e0);
+	/* The gone* windows expire; compaction renumbers "keep": a new epoch. */
+	profile__expire(p, 120 * SEC);
+	ASSERT_TRUE(profile__epoch(p) != e0);
+	ASSERT_TRUE(id(p, "keep") != st[1]);
+	profile__free(p);
+	profile__free(q);
+}
+
 TEST(limits_never_drop_samples)
 {
 	struct profile *p = mk(10, 60, 4, 1000), *q = mk(10, 60, 1000, 8);

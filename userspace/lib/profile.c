@@ -53,7 +53,16 @@ struct profile {
 	size_t stack_cap;
 	struct window **win;	/* sorted by index */
 	size_t nr_win, cap_win;
+	__u64 epoch;		/* see profile__epoch() */
 };
+
+/* Epochs are drawn from one counter: unique across every profile of the process. */
+static __u64 next_epoch(void)
+{
+	static __u64 last;
+
+	return __atomic_add_fetch(&last, 1, __ATOMIC_RELAXED);
+}
 
 static __u64 hash_bytes(const void *data, size_t len)
 {
@@ -153,6 +162,7 @@ struct profile *profile__new(const struct profile_opts *opts)
 		return NULL;
 	}
 	p->o = *opts;
+	p->epoch = next_epoch();
 	if (add_builtin_names(p)) {
 		profile__free(p);
 		errno = ENOMEM;
@@ -201,6 +211,11 @@ int profile__intern(struct profile *p, const char *s, size_t len, __u32 *ret_id)
 		return 0;
 	}
 	return intern_raw(p, s, len, h, ret_id);
+}
+
+__u64 profile__epoch(const struct profile *p)
+{
+	return p->epoch;
 }
 
 const char *profile__name(const struct profile *p, __u32 id)
@@ -525,7 +540,8 @@ static void compact(struct profile *p)
 			goto cleanup;
 	}
 
-	/* Names. */
+	/* Names (ids handed out before are void from here on). */
+	p->epoch = next_epoch();
 	live_n = 0;
 	for (size_t i = 0; i < p->nr_names; i++) {
 		struct name n = p->names[i];

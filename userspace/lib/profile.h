@@ -43,6 +43,13 @@ void profile__free(struct profile *p);
 /* Id of the name s[0..len) (may hold any bytes but NUL), added if new.  Returns 0 or -ENOMEM. */
 int profile__intern(struct profile *p, const char *s, size_t len, __u32 *ret_id);
 
+/*
+ * Changes whenever the profile renumbers its names (compaction), and no two
+ * profiles share one: a caller may keep ids it interned for as long as this
+ * stays the same.  Never 0.
+ */
+__u64 profile__epoch(const struct profile *p);
+
 /* The name of id, or NULL for an id the profile does not have. */
 const char *profile__name(const struct profile *p, __u32 id);
 
