@@ -2,9 +2,12 @@
 /* pyprofd: ELF analysis on a worker thread, so a slow or crafted file never stalls the loop. */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include "elffile.h"
 #include "pyprofd.h"
@@ -66,11 +69,15 @@ static void analyse(struct analysis *a)
 		a->ef = ef;
 }
 
+/* The worker's nice value: below the loop, and below the processes it serves. */
+#define ANALYSIS_NICE 10
+
 static void *worker(void *arg)
 {
 	struct analyzer *an = arg;
 	const __u64 one = 1;
 
+	(void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), ANALYSIS_NICE);
 	pthread_mutex_lock(&an->lock);
 	while (!an->stop) {
 		struct analysis *a = an->todo;
@@ -93,6 +100,31 @@ static void *worker(void *arg)
 	return NULL;
 }
 
+/*
+ * The worker reads files any user can plant: it runs at normal priority,
+ * niced, whatever the daemon's own (the unit makes the loop real-time, so
+ * that a busy host still gets answers; a flood of crafted ELF files must not
+ * get a real-time thread).
+ */
+static int start_worker(struct analyzer *an)
+{
+	struct sched_param sp = { 0 };
+	pthread_attr_t attr;
+	int err;
+
+	err = pthread_attr_init(&attr);
+	if (err)
+		return err;
+	err = pthread_attr_setinheritsched(&attr, PTHREAD_EXPLICIT_SCHED) ?:
+	      pthread_attr_setschedpolicy(&attr, SCHED_OTHER) ?:
+	      pthread_attr_setschedparam(&attr, &sp) ?:
+	      pthread_create(&an->thread, &attr, worker, an);
+	(void)pthread_attr_destroy(&attr);
+	if (!err)
+		(void)pthread_setname_np(an->thread, "pyprofd-elf");
+	return err;
+}
+
 struct analyzer *analyzer__new(void)
 {
 	struct analyzer *an = calloc(1, sizeof(*an));
@@ -108,7 +140,7 @@ struct analyzer *analyzer__new(void)
 		err = errno;
 		goto cleanup;
 	}
-	err = pthread_create(&an->thread, NULL, worker, an);
+	err = start_worker(an);
 	if (err)
 		goto cleanup;
 	an->started = true;

@@ -45,11 +45,14 @@ PR_CAPBSET_DROP = 24
 PR_SET_NO_NEW_PRIVS = 38
 
 
-def bounding_set_only(keep):
-    """A preexec_fn: what systemd does with CapabilityBoundingSet= and NoNewPrivileges=."""
+def bounding_set_only(keep, sched=None):
+    """A preexec_fn: what systemd does with CapabilityBoundingSet=, NoNewPrivileges=
+    and CPUSchedulingPolicy=/CPUSchedulingPriority= (sched: (policy, priority))."""
     libc = ctypes.CDLL(None, use_errno=True)
 
     def drop():
+        if sched:
+            os.sched_setscheduler(0, sched[0], os.sched_param(sched[1]))
         for name, num in CAPS.items():
             if num not in keep and libc.prctl(PR_CAPBSET_DROP, num, 0, 0, 0) != 0:
                 if ctypes.get_errno() != 22:  # EINVAL: the kernel does not know it
@@ -113,7 +116,8 @@ def exec_start_runs_with_the_unit_capabilities():
                     argv[i + 1] = os.path.join(work, "state")
             d = Daemon()
             d.args = argv
-            d.preexec_fn = bounding_set_only(keep)
+            policy = {"rr": os.SCHED_RR, "fifo": os.SCHED_FIFO}[svc["CPUSchedulingPolicy"]]
+            d.preexec_fn = bounding_set_only(keep, (policy, int(svc["CPUSchedulingPriority"])))
             d.sock = os.path.join(work, "pyprofd.sock")
             print("  %s" % " ".join(d.args))
             with d, Workload(builds[0][1], "hotwarm.py", 60) as w:
@@ -127,6 +131,18 @@ def exec_start_runs_with_the_unit_capabilities():
                     mine = next(int(line.split()[1], 16) for line in f
                                 if line.startswith("CapBnd:"))
                 assert capbnd == sum(1 << c for c in keep) & mine, hex(capbnd)
+                # The loop runs as the unit says; the ELF worker, which reads files
+                # any user can plant, at normal priority and niced.
+                threads = {}
+                for tid in os.listdir("/proc/%d/task" % pid):
+                    with open("/proc/%d/task/%s/comm" % (pid, tid)) as f:
+                        comm = f.read().strip()
+                    with open("/proc/%d/task/%s/stat" % (pid, tid)) as f:
+                        fields = f.read().rpartition(")")[2].split()
+                    threads[comm] = (int(fields[38]), int(fields[16]))  # policy, nice
+                print("  threads (policy, nice): %s" % threads)
+                assert threads["pyprofd"] == (policy, 0), threads
+                assert threads["pyprofd-elf"] == (os.SCHED_OTHER, 10), threads
                 d.wait_samples(w.pid, 100, match="hot (", timeout=30)
                 st = d.status()
                 assert int(st["bpf_emitted"]) > 0 and st["state_dir"].startswith(work), st
