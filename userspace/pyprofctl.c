@@ -2,12 +2,14 @@
 /* pyprofctl: query pyprofd for profiles of Python processes. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <poll.h>
 #include <sys/ioctl.h>
@@ -401,16 +403,87 @@ static int write_fd(int fd, const char *buf, size_t len)
 	return 0;
 }
 
+/* A directory nobody but us (or root) can write to: names in it are trusted. */
+static bool dir_is_ours(int dirfd)
+{
+	struct stat st;
+
+	return fstat(dirfd, &st) == 0 && (st.st_uid == geteuid() || st.st_uid == 0) &&
+	       !(st.st_mode & (S_IWGRP | S_IWOTH));
+}
+
 /*
- * Writes to path ("-" or NULL: stdout), through a temporary file in the same
- * directory renamed over it, so no half file is left; rename() replaces a
- * symlink at path itself, never what it points to.
+ * Writes into an existing file that is not a regular one (/dev/null, a FIFO,
+ * a terminal), as a shell redirection would.  Opened non-blocking, so that a
+ * FIFO nobody reads (planted, say) is an error, not a hang; writes block.
  */
-static int write_output(const char *path, const char *buf, size_t len)
+static int write_into(const char *path, const char *buf, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC), err, fl;
+
+	if (fd < 0)
+		return -errno;
+	fl = fcntl(fd, F_GETFL);
+	err = fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0 ? -errno : 0;
+	err = err ?: write_fd(fd, buf, len);
+	if (close(fd) < 0 && !err)
+		err = -errno;
+	return err;
+}
+
+/* A new regular file at base: a temporary in the same directory renamed over it. */
+static int replace_file(int dirfd, const char *dir, const char *base, const char *buf, size_t len)
+{
+	char tmp[4096];
+	int fd, err;
+
+	fd = create_tmp(dirfd, base, tmp, sizeof(tmp));
+	if (fd < 0) {
+		fprintf(stderr, "pyprofctl: cannot write a temporary file in '%s': %s\n", dir,
+			strerror(-fd));
+		return fd;
+	}
+	err = write_fd(fd, buf, len);
+	if (close(fd) < 0 && !err)
+		err = -errno;
+	if (!err && renameat(dirfd, tmp, dirfd, base) < 0)
+		err = -errno;
+	if (err)
+		(void)unlinkat(dirfd, tmp, 0);
+	return err;
+}
+
+/*
+ * Writes to path ("-" or NULL: stdout).  A regular file (or none yet) is
+ * replaced through a temporary file renamed over it, so no half file is
+ * left; a device, FIFO or terminal is written into (-o /dev/null must not
+ * become a file).  A symlink is followed only in a directory nobody else can
+ * write (/dev/stdout); elsewhere it may be planted, and is replaced itself,
+ * never what it points to.
+ */
+#define OUTPUT_MAX_LINKS 8 /* trusted symlinks followed in a row */
+
+/* The path a symlink at base in dir names, relative ones taken from dir. */
+static int link_target(int dirfd, const char *dir, const char *base, char *ret, size_t sz)
+{
+	char target[PATH_MAX];
+	ssize_t n = readlinkat(dirfd, base, target, sizeof(target) - 1);
+
+	if (n < 0)
+		return -errno;
+	target[n] = '\0';
+	if (snprintf(ret, sz, "%s%s%s", target[0] == '/' ? "" : dir,
+		     target[0] == '/' ? "" : "/", target) >= (int)sz)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+static int write_output_at(const char *path, const char *buf, size_t len, int links)
 {
 	const char *slash, *base;
-	char dir[4096], tmp[4096];
-	int dirfd = -1, fd = -1, err;
+	char dir[4096], real[PATH_MAX];
+	struct stat st;
+	int dirfd = -1, err;
 
 	if (!path || strcmp(path, "-") == 0)
 		return write_all(buf, len);
@@ -431,25 +504,27 @@ static int write_output(const char *path, const char *buf, size_t len)
 		fprintf(stderr, "pyprofctl: cannot write '%s': %s\n", path, strerror(-err));
 		return err;
 	}
-	fd = create_tmp(dirfd, base, tmp, sizeof(tmp));
-	if (fd < 0) {
-		err = fd;
-		fprintf(stderr, "pyprofctl: cannot write a temporary file in '%s': %s\n", dir,
-			strerror(-err));
-		goto cleanup;
-	}
-	err = write_fd(fd, buf, len);
-	if (close(fd) < 0 && !err)
-		err = -errno;
-	if (!err && renameat(dirfd, tmp, dirfd, base) < 0)
-		err = -errno;
-	if (err) {
+	if (fstatat(dirfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0 || S_ISREG(st.st_mode))
+		err = replace_file(dirfd, dir, base, buf, len);
+	else if (!S_ISLNK(st.st_mode))
+		err = write_into(path, buf, len);
+	else if (!dir_is_ours(dirfd))
+		err = replace_file(dirfd, dir, base, buf, len);
+	else if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+		err = write_into(path, buf, len);
+	else if (links >= OUTPUT_MAX_LINKS)
+		err = -ELOOP;
+	else if (!(err = link_target(dirfd, dir, base, real, sizeof(real))))
+		err = write_output_at(real, buf, len, links + 1); /* what the trusted link names */
+	if (err && !links)
 		fprintf(stderr, "pyprofctl: cannot write '%s': %s\n", path, strerror(-err));
-		(void)unlinkat(dirfd, tmp, 0);
-	}
-cleanup:
 	close(dirfd);
 	return err;
+}
+
+static int write_output(const char *path, const char *buf, size_t len)
+{
+	return write_output_at(path, buf, len, 0);
 }
 
 /* Renders folded text in the chosen format into out. */

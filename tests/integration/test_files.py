@@ -95,7 +95,11 @@ def ctl_output_ignores_planted_symlinks():
     python = a_python()
     base = tempfile.mkdtemp(prefix="pyproftest-out.")
     outdir = os.path.join(base, "out")
-    os.mkdir(outdir, 0o700)
+    os.mkdir(outdir)
+    # Writable by everyone: whoever could plant the names below (in a directory
+    # only root writes to, a symlink at the target is root's own, and followed).
+    os.chmod(outdir, 0o777)
+    os.chmod(base, 0o755)
     secrets = [os.path.join(base, "secret%d" % i) for i in range(2)]
     for path in secrets:
         with open(path, "w") as f:
@@ -124,6 +128,50 @@ def ctl_output_ignores_planted_symlinks():
         assert stat.S_ISREG(os.lstat(out).st_mode), "the target is still a symlink"
         with open(out) as f:
             assert sum(n for s, n in parse_folded(f.read()).items() if "hot (" in s) >= 20
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@test
+def ctl_output_into_devices_fifos_and_trusted_links():
+    """snapshot -o /dev/null must not turn the device into a file; a FIFO and a
+    terminal are written into; a symlink root made in its own directory (as
+    /dev/stdout is) is followed."""
+    need_root()
+    python = a_python()
+    base = tempfile.mkdtemp(prefix="pyproftest-out.")
+    try:
+        null = os.path.join(base, "null")
+        os.mknod(null, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+        fifo = os.path.join(base, "fifo")
+        os.mkfifo(fifo)
+        real = os.path.join(base, "real.folded")
+        link = os.path.join(base, "link.folded")
+        os.symlink(real, link)
+        with Daemon("--rate", "199") as d, Workload(python, "hotwarm.py", 60) as w:
+            d.wait_samples(w.pid, 20, match="hot (")
+
+            def ctl(out, **kw):
+                return subprocess.run([PYPROFCTL, "--socket", d.sock, "snapshot", "--pid",
+                                       str(w.pid), "-o", out], text=True, timeout=60, **kw)
+            r = ctl(null, capture_output=True)
+            assert r.returncode == 0, r.stderr
+            assert stat.S_ISCHR(os.lstat(null).st_mode), "the device became a file"
+            # A FIFO with a reader gets the profile; one nobody reads is an error, not a hang.
+            reader = subprocess.Popen(["cat", fifo], stdout=subprocess.PIPE, text=True)
+            r = ctl(fifo, capture_output=True)
+            got = reader.communicate(timeout=30)[0]
+            assert r.returncode == 0 and "hot (" in got, (r.stderr, got[:200])
+            r = ctl(fifo, capture_output=True)
+            assert r.returncode != 0 and "cannot write" in r.stderr, r
+            assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+            # /dev/stdout: a link to the process's own fd 1, here a pipe.
+            r = ctl("/dev/stdout", stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            assert r.returncode == 0 and "hot (" in r.stdout, r.stderr
+            assert os.path.islink("/dev/stdout") or not os.path.exists("/dev/stdout")
+            r = ctl(link, capture_output=True)
+            assert r.returncode == 0, r.stderr
+            assert os.path.islink(link) and "hot (" in open(real).read()
     finally:
         shutil.rmtree(base, ignore_errors=True)
 
