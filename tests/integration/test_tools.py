@@ -161,8 +161,10 @@ def lines_rank_source_lines():
 def top_shows_the_last_interval():
     need_root()
     python = builds_311_plus()[0][1]
-    with Daemon("--rate", RATE) as d, Workload(python, "hotwarm.py", 60) as w:
-        d.wait_samples(w.pid, 50, timeout=30)
+    # Windows of 1 s, and 2 s of samples first: the first view, drawn at once from
+    # the newest window, holds no samples of the workload's start (its imports).
+    with Daemon("--rate", RATE, "--window", "1") as d, Workload(python, "hotwarm.py", 60) as w:
+        d.wait_samples(w.pid, 400, timeout=30)
         out = d.ctl("top", "--pid", str(w.pid), "--interval", "1s", "--iterations", "3").stdout
         frames = [f for f in out.split("pyprofctl top: ") if f.strip()]
         assert len(frames) == 3, out
