@@ -13,22 +13,6 @@
 #define DUMP_MAX_THREADS 4096
 #define DUMP_MAX_FRAMES	 4096
 
-static __u64 field_u64(const __u8 *buf, size_t size, __s16 off)
-{
-	__u64 v = 0;
-
-	if (off >= 0 && (size_t)off + 8 <= size)
-		memcpy(&v, buf + off, 8);
-	return v;
-}
-
-static int read_ptr(int pid, __u64 addr, __s16 off, __u64 *ret)
-{
-	if (off < 0)
-		return -EINVAL;
-	return target_read(pid, addr + (__u64)off, ret, sizeof(*ret));
-}
-
 /* A thread's id in its own pid namespace (what CPython records) and on the host. */
 struct tid_pair {
 	long ns_tid, host_tid;
@@ -169,8 +153,8 @@ static int dump_frames(struct pyproc *p, __u64 frame, struct strbuf *out)
 		err = target_read(p->pid, frame, buf, size);
 		if (err)
 			break;
-		f.code = field_u64(buf, size, l->frame_code) & ~(__u64)l->tag_mask;
-		back = field_u64(buf, size, l->frame_back);
+		f.code = target_field_u64(buf, size, l->frame_code) & ~(__u64)l->tag_mask;
+		back = target_field_u64(buf, size, l->frame_back);
 		owner = 0;
 		if (l->frame_owner >= 0 && (size_t)l->frame_owner < size)
 			owner = buf[l->frame_owner];
@@ -189,7 +173,7 @@ static int dump_frames(struct pyproc *p, __u64 frame, struct strbuf *out)
 		else
 			root = false;
 		if (l->instr_kind == PYPROF_INSTR_PTR) {
-			__s64 instr = (__s64)(field_u64(buf, size, l->frame_instr) - f.code -
+			__s64 instr = (__s64)(target_field_u64(buf, size, l->frame_instr) - f.code -
 					      (__u64)l->code_adaptive) >> 1;
 
 			f.instr = instr < -1 || instr > 0x7fffffff ? -1 : (__s32)instr;
@@ -223,12 +207,12 @@ struct dump_ctx {
 static int dump_header(struct dump_ctx *c, const __u8 *buf, size_t size, unsigned int interp)
 {
 	const char *sub = interp ? " in a subinterpreter" : "";
-	__u64 thread_id = field_u64(buf, size, c->p->info.layout.tstate_thread_id);
+	__u64 thread_id = target_field_u64(buf, size, c->p->info.layout.tstate_thread_id);
 	long ns_tid = 0, tid;
 	const char *state;
 
 	if (c->p->info.code.tstate_native_tid >= 0)
-		ns_tid = (long)field_u64(buf, size, c->p->info.code.tstate_native_tid);
+		ns_tid = (long)target_field_u64(buf, size, c->p->info.code.tstate_native_tid);
 	if (ns_tid <= 0)
 		return strbuf__printf(c->out, "\nThread 0x%llx%s:\n", (unsigned long long)thread_id,
 				      sub);
@@ -258,9 +242,9 @@ static int dump_thread(void *ctx, __u64 tstate, const __u8 *buf, size_t size, un
 	err = dump_header(c, buf, size, interp);
 	if (err)
 		return err;
-	frame = field_u64(buf, size, l->tstate_frame);
+	frame = target_field_u64(buf, size, l->tstate_frame);
 	if (frame && l->cframe_current_frame >= 0 &&
-	    read_ptr(c->p->pid, frame, l->cframe_current_frame, &frame))
+	    target_read_ptr(c->p->pid, frame, l->cframe_current_frame, &frame))
 		frame = 0;
 	if (!frame)
 		return strbuf__puts(c->out, "    [python: no Python frame]\n");

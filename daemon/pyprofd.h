@@ -276,6 +276,10 @@ int procs__read_owner(int pid, __u32 *ret_uid);
 /* symbolize.c */
 /* Reads target memory; a short read is -EFAULT (the target may be exiting or corrupt). */
 int target_read(int pid, __u64 addr, void *buf, size_t len);
+/* The pointer-sized field at offset off of a copy of size bytes; 0 if absent (-1) or outside. */
+__u64 target_field_u64(const __u8 *buf, size_t size, __s16 off);
+/* Reads the pointer at addr + off, as target_read(); -EINVAL when off is -1 (field absent). */
+int target_read_ptr(int pid, __u64 addr, __s16 off, __u64 *ret);
 /* Writes "func (file:line)" for a frame, or a bracketed marker; 0 or -ENOMEM. */
 int symbolize__code_fp(const struct pyproc *p, __u64 addr, __u32 *fp);
 int symbolize__frame(struct pyproc *p, const struct pyprof_frame *f, struct strbuf *sb);

@@ -79,6 +79,22 @@ int target_read(int pid, __u64 addr, void *buf, size_t len)
 	return (size_t)n == len ? 0 : -EFAULT;
 }
 
+__u64 target_field_u64(const __u8 *buf, size_t size, __s16 off)
+{
+	__u64 v = 0;
+
+	if (off >= 0 && (size_t)off + 8 <= size)
+		memcpy(&v, buf + off, 8);
+	return v;
+}
+
+int target_read_ptr(int pid, __u64 addr, __s16 off, __u64 *ret)
+{
+	if (off < 0)
+		return -EINVAL;
+	return target_read(pid, addr + (__u64)off, ret, sizeof(*ret));
+}
+
 static void put_utf8(struct strbuf *sb, __u32 cp)
 {
 	char b[4];

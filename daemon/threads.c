@@ -19,22 +19,6 @@
 /* For threads that seeding did not find (no Python state, or started since). */
 #define SEED_SLOW_GAP_NS (5000ull * 1000000)
 
-static __u64 field_u64(const __u8 *buf, size_t size, __s16 off)
-{
-	__u64 v = 0;
-
-	if (off >= 0 && (size_t)off + 8 <= size)
-		memcpy(&v, buf + off, 8);
-	return v;
-}
-
-static int read_ptr(int pid, __u64 addr, __s16 off, __u64 *ret)
-{
-	if (off < 0)
-		return -EINVAL;
-	return target_read(pid, addr + (__u64)off, ret, sizeof(*ret));
-}
-
 int threads__walk(const struct pyproc *p, size_t max, threads_fn fn, void *ctx)
 {
 	const struct pyprof_layout *l = &p->info.layout;
@@ -43,11 +27,11 @@ int threads__walk(const struct pyproc *p, size_t max, threads_fn fn, void *ctx)
 	size_t seen = 0;
 	int err;
 
-	err = read_ptr(p->pid, p->runtime_addr, l->runtime_interp_head, &interp);
+	err = target_read_ptr(p->pid, p->runtime_addr, l->runtime_interp_head, &interp);
 	if (err)
 		return procs__proc_alive(p->pid) ? err : -ESRCH;
 	for (unsigned int ni = 0; interp && ni < PYPROFD_MAX_INTERPS; ni++) {
-		if (read_ptr(p->pid, interp, l->interp_threads_head, &ts))
+		if (target_read_ptr(p->pid, interp, l->interp_threads_head, &ts))
 			return -EFAULT;
 		for (; ts && seen < max; seen++) {
 			if (target_read(p->pid, ts, buf, sizeof(buf)))
@@ -57,9 +41,9 @@ int threads__walk(const struct pyproc *p, size_t max, threads_fn fn, void *ctx)
 				break;
 			if (err)
 				return err;
-			ts = field_u64(buf, sizeof(buf), l->tstate_next);
+			ts = target_field_u64(buf, sizeof(buf), l->tstate_next);
 		}
-		if (read_ptr(p->pid, interp, l->interp_next, &interp))
+		if (target_read_ptr(p->pid, interp, l->interp_next, &interp))
 			break;
 	}
 	return 0;
@@ -78,7 +62,7 @@ struct seed_set {
 static int seed_collect(void *ctx, __u64 tstate, const __u8 *buf, size_t size, unsigned int interp)
 {
 	struct seed_set *s = ctx;
-	__u64 fsbase = field_u64(buf, size, s->p->info.layout.tstate_thread_id);
+	__u64 fsbase = target_field_u64(buf, size, s->p->info.layout.tstate_thread_id);
 
 	if (interp == 0 && !s->head) {
 		s->head = tstate;
