@@ -197,6 +197,16 @@ class Daemon:
                         what="%d samples of pid %d%s" % (n, pid, " with " + match if match else ""))
 
 
+def recv_all(s):
+    """Everything the peer sends on socket s until it closes the connection."""
+    out = b""
+    while True:
+        chunk = s.recv(1 << 20)
+        if not chunk:
+            return out
+        out += chunk
+
+
 def unused_pid():
     """A pid no process has now (near the top of the default pid range)."""
     pid = 4194000

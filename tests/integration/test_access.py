@@ -13,7 +13,7 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from pyproftest import (PYPROFCTL, Daemon, Skip, WORKLOADS, Workload, main,  # noqa: E402
-                        need_root, parse_folded, sanitized, test, unused_pid, wait_for,
+                        need_root, parse_folded, recv_all, sanitized, test, unused_pid, wait_for,
                         write_state_window)
 
 import re  # noqa: E402
@@ -368,12 +368,7 @@ def slow_readers_are_bounded():
                 answers = {}
                 for s in held:
                     s.settimeout(10)
-                    data = b""
-                    while True:
-                        chunk = s.recv(1 << 20)
-                        if not chunk:
-                            break
-                        data += chunk
+                    data = recv_all(s)
                     if data.startswith(b"OK "):
                         header, _, body = data.partition(b"\n")
                         assert int(header.split()[1]) == len(body) == size, (header, len(body))

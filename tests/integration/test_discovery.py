@@ -15,7 +15,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from pyproftest import (OUTPUT, Daemon, Skip, WORKLOADS, Workload, frame_func,  # noqa: E402
-                        interpreters, main, need_root, parse_folded, pyenv_root, test, wait_for)
+                        interpreters, main, need_root, parse_folded, pyenv_root, recv_all, test,
+                        wait_for)
 
 RATE = "199"
 
@@ -352,12 +353,7 @@ def timed_status(d):
         t = time.monotonic()
         s.sendall(b"PYPROF/1 status\n")
         s.shutdown(socket.SHUT_WR)
-        out = b""
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            out += chunk
+        out = recv_all(s)
         took = time.monotonic() - t
     finally:
         s.close()

@@ -12,7 +12,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from pyproftest import (Daemon, Skip, WORKLOADS, Workload, frame_func, frame_line,  # noqa: E402
-                        interpreters, main, need_root, test, unused_pid, wait_for)
+                        interpreters, main, need_root, recv_all, test, unused_pid, wait_for)
 
 RATE = "199"
 HOTWARM_RATE = "499"
@@ -311,12 +311,7 @@ def raw_request(path, data, shutdown=True):
     s.sendall(data)
     if shutdown:
         s.shutdown(socket.SHUT_WR)
-    out = b""
-    while True:
-        chunk = s.recv(65536)
-        if not chunk:
-            break
-        out += chunk
+    out = recv_all(s)
     s.close()
     return out
 

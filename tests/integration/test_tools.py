@@ -19,7 +19,7 @@ import xml.etree.ElementTree as ET
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pyproftest  # noqa: E402
 from pyproftest import (PYPROFCTL, Daemon, Skip, WORKLOADS, Workload, interpreters,  # noqa: E402
-                        main, need_root, test, wait_for)
+                        main, need_root, recv_all, test, wait_for)
 
 # TestUser and python_for_all from test_access, without running its tests here.
 _ntests = len(pyproftest._tests)
@@ -245,12 +245,7 @@ def raw_request(path, req):
         s.settimeout(10)
         s.connect(path)
         s.sendall(req)
-        chunks = []
-        while True:
-            b = s.recv(65536)
-            if not b:
-                return b"".join(chunks)
-            chunks.append(b)
+        return recv_all(s)
 
 
 class HostilePython:
