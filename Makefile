@@ -48,7 +48,7 @@ Q = @
 msg = @printf '  %-8s %s%s\n' "$(1)" "$(notdir $(2))" "$(if $(3), $(3))";
 endif
 
-LIB_SRCS := $(sort $(wildcard userspace/lib/*.c))
+LIB_SRCS := $(sort $(wildcard userspace/lib/*/*.c))
 LIB_OBJS := $(patsubst userspace/lib/%.c,$(OUTPUT)/lib/%.o,$(LIB_SRCS))
 DAEMON_SRCS := $(sort $(wildcard daemon/*.c))
 DAEMON_OBJS := $(patsubst daemon/%.c,$(OUTPUT)/daemon/%.o,$(DAEMON_SRCS))
@@ -62,7 +62,7 @@ ifeq ($(SANITIZE),1)
 all: $(UNIT_BINS) $(TEST_HELPERS)
 endif
 
-$(OUTPUT) $(OUTPUT)/lib $(OUTPUT)/daemon $(OUTPUT)/tests:
+$(OUTPUT) $(OUTPUT)/daemon $(OUTPUT)/tests:
 	$(Q)mkdir -p $@
 
 $(OUTPUT)/vmlinux.h: | $(OUTPUT)
@@ -80,8 +80,9 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
 
-$(OUTPUT)/lib/%.o: userspace/lib/%.c | $(OUTPUT)/lib
+$(OUTPUT)/lib/%.o: userspace/lib/%.c
 	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -fPIC -c $< -o $@
 
 $(OUTPUT)/libpyprof.a: $(LIB_OBJS)
@@ -134,11 +135,9 @@ FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz-*.c))
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(FUZZ_OUTPUT)/%,$(FUZZ_SRCS))
 FUZZ_LIB_OBJS := $(patsubst userspace/lib/%.c,$(FUZZ_OUTPUT)/lib/%.o,$(LIB_SRCS))
 
-$(FUZZ_OUTPUT)/lib:
-	$(Q)mkdir -p $@
-
-$(FUZZ_OUTPUT)/lib/%.o: userspace/lib/%.c | $(FUZZ_OUTPUT)/lib
+$(FUZZ_OUTPUT)/lib/%.o: userspace/lib/%.c
 	$(call msg,FUZZ-CC,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link -c $< -o $@
 
 $(FUZZ_OUTPUT)/libpyprof.a: $(FUZZ_LIB_OBJS)

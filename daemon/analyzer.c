@@ -9,7 +9,7 @@
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-#include "elffile.h"
+#include "target/elffile.h"
 #include "pyprofd.h"
 
 /*

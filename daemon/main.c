@@ -19,8 +19,8 @@
 #include <bpf/libbpf.h>
 #include <bpf/bpf.h>
 #include "pyprof.skel.h"
-#include "ksyms.h"
-#include "util.h"
+#include "target/ksyms.h"
+#include "base/util.h"
 #include "pyprofd.h"
 
 /* epoll tags: small integers for fixed fds, client pointers otherwise. */

@@ -15,11 +15,11 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "pyprof.skel.h"
-#include "elffile.h"
-#include "procmaps.h"
-#include "profile.h"
+#include "target/elffile.h"
+#include "target/procmaps.h"
+#include "profile/profile.h"
 #include "pyprofd.h"
-#include "util.h"
+#include "base/util.h"
 
 #define INTERP_FILES_MAX 4096
 

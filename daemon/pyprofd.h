@@ -6,7 +6,7 @@
 #include <linux/types.h>
 #include <stdbool.h>
 #include <stddef.h>
-#include "pyinterp.h"
+#include "target/pyinterp.h"
 #include "pyprof_abi.h"
 
 #define PYPROFD_VERSION		"0.1.0"

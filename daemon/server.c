@@ -17,13 +17,13 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "pyprof.skel.h"
-#include "fmt_folded.h"
-#include "profile.h"
-#include "proto.h"
-#include "safedir.h"
-#include "strbuf.h"
-#include "textenc.h"
-#include "util.h"
+#include "render/fmt_folded.h"
+#include "profile/profile.h"
+#include "proto/proto.h"
+#include "base/safedir.h"
+#include "base/strbuf.h"
+#include "base/textenc.h"
+#include "base/util.h"
 #include "pyprofd.h"
 
 struct client {

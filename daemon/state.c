@@ -9,11 +9,11 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include "profile.h"
-#include "safedir.h"
-#include "statefile.h"
-#include "strbuf.h"
-#include "util.h"
+#include "profile/profile.h"
+#include "base/safedir.h"
+#include "profile/statefile.h"
+#include "base/strbuf.h"
+#include "base/util.h"
 #include "pyprofd.h"
 
 /*

@@ -8,10 +8,10 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "pyprof.skel.h"
-#include "ksyms.h"
-#include "linetable.h"
-#include "profile.h"
-#include "strbuf.h"
+#include "target/ksyms.h"
+#include "target/linetable.h"
+#include "profile/profile.h"
+#include "base/strbuf.h"
 #include "pyprofd.h"
 
 #define CODE_BUCKETS	 4096

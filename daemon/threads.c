@@ -6,7 +6,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "pyprof.skel.h"
-#include "util.h"
+#include "base/util.h"
 #include "pyprofd.h"
 
 /*

@@ -18,13 +18,13 @@
 #include <time.h>
 #include <sys/un.h>
 #include <unistd.h>
-#include "formats.h"
-#include "proto.h"
-#include "stacks.h"
-#include "tables.h"
-#include "strbuf.h"
-#include "textenc.h"
-#include "util.h"
+#include "render/formats.h"
+#include "proto/proto.h"
+#include "profile/stacks.h"
+#include "render/tables.h"
+#include "base/strbuf.h"
+#include "base/textenc.h"
+#include "base/util.h"
 
 #define PYPROFCTL_VERSION	 "0.1.0"
 #define PYPROFCTL_TIMEOUT_S	 30

@@ -8,7 +8,7 @@
  */
 #include <errno.h>
 #include "fuzzhelp.h"
-#include "pyinterp.h"
+#include "target/pyinterp.h"
 
 static int parse(const void *buf, size_t len, struct pyinterp_info *info)
 {

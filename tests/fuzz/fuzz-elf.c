@@ -6,9 +6,9 @@
  * debug offsets through the file.  Checks: documented return values only.
  */
 #include <errno.h>
-#include "elffile.h"
+#include "target/elffile.h"
 #include "fuzzhelp.h"
-#include "pyinterp.h"
+#include "target/pyinterp.h"
 
 static int count_needed(const char *name, void *ctx)
 {

@@ -8,12 +8,12 @@
  * fails leaves the output as it was; re-folding keeps the total.
  */
 #include <errno.h>
-#include "fmt_folded.h"
-#include "formats.h"
+#include "render/fmt_folded.h"
+#include "render/formats.h"
 #include "fuzzhelp.h"
-#include "stacks.h"
-#include "strbuf.h"
-#include "tables.h"
+#include "profile/stacks.h"
+#include "base/strbuf.h"
+#include "render/tables.h"
 
 typedef int (*render_fn)(const struct stackset *ss, const struct fmt_meta *m, struct strbuf *out);
 

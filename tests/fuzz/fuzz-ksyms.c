@@ -6,7 +6,7 @@
  */
 #include <errno.h>
 #include "fuzzhelp.h"
-#include "ksyms.h"
+#include "target/ksyms.h"
 
 int LLVMFuzzerTestOneInput(const __u8 *data, size_t size)
 {

@@ -9,7 +9,7 @@
  */
 #include <errno.h>
 #include "fuzzhelp.h"
-#include "linetable.h"
+#include "target/linetable.h"
 
 #define MAX_SWEEP 4096
 

@@ -5,7 +5,7 @@
  * returns has start <= end, NUL-terminated perms and a path.
  */
 #include "fuzzhelp.h"
-#include "procmaps.h"
+#include "target/procmaps.h"
 
 int LLVMFuzzerTestOneInput(const __u8 *data, size_t size)
 {

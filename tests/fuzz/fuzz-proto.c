@@ -9,7 +9,7 @@
  */
 #include <errno.h>
 #include "fuzzhelp.h"
-#include "proto.h"
+#include "proto/proto.h"
 
 static void check_roundtrip(const struct proto_request *req)
 {

@@ -8,8 +8,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "statefile.h"
-#include "strbuf.h"
+#include "profile/statefile.h"
+#include "base/strbuf.h"
 
 /* What decodes encodes again to a file that decodes; from raw bytes, to those very bytes. */
 static void check_round_trip(const struct statefile *sf, const uint8_t *raw, size_t raw_len)

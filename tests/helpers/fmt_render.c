@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "formats.h"
-#include "strbuf.h"
-#include "util.h"
+#include "render/formats.h"
+#include "base/strbuf.h"
+#include "base/util.h"
 
 static const struct {
 	const char *name;

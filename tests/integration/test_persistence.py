@@ -107,7 +107,7 @@ def corrupt_state_is_skipped():
         shutil.rmtree(state, ignore_errors=True)
 
 
-# --- Hand-made state files (the format of userspace/lib/statefile.h) ---------
+# --- Hand-made state files (the format of userspace/lib/profile/statefile.h) ---------
 
 EPOCH_NS = 1 << 56          # the daemon's profile clock: CLOCK_MONOTONIC + 2^56 ns
 MAX_STACK = 256 + 127 + 2   # PYPROF_MAX_STACK (include/pyprof_abi.h)

@@ -10,8 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "testhelp.h"
-#include "elffile.h"
-#include "procmaps.h"
+#include "target/elffile.h"
+#include "target/procmaps.h"
 
 #define DEBIAN_PY "/usr/bin/python3.11"
 

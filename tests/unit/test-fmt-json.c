@@ -4,9 +4,9 @@
 #include <signal.h>
 #include <sys/wait.h>
 #include "testhelp.h"
-#include "formats.h"
-#include "stacks.h"
-#include "strbuf.h"
+#include "render/formats.h"
+#include "profile/stacks.h"
+#include "base/strbuf.h"
 
 static char *render(const char *folded, const struct fmt_meta *m)
 {

@@ -3,8 +3,8 @@
 #include <errno.h>
 #include <zlib.h>
 #include "testhelp.h"
-#include "formats.h"
-#include "strbuf.h"
+#include "render/formats.h"
+#include "base/strbuf.h"
 
 /* A decoded Profile: just the fields fmt_pprof writes. */
 #define MAX_ITEMS 64

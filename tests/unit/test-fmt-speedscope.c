@@ -3,8 +3,8 @@
 #include <errno.h>
 #include <unistd.h>
 #include "testhelp.h"
-#include "formats.h"
-#include "strbuf.h"
+#include "render/formats.h"
+#include "base/strbuf.h"
 
 /*
  * Loads the file strictly (UTF-8, no NaN), checks the invariants of the

@@ -4,9 +4,9 @@
 #include <signal.h>
 #include <sys/wait.h>
 #include "testhelp.h"
-#include "formats.h"
-#include "stacks.h"
-#include "strbuf.h"
+#include "render/formats.h"
+#include "profile/stacks.h"
+#include "base/strbuf.h"
 
 static const char profile[] =
 	"python3;<module> (/app/main.py:30);main (/app/main.py:22);hot (/app/w.py:5) 30\n"

@@ -2,8 +2,8 @@
 /* Tests for fmt_folded: frame encoding and merging/sorting of folded stacks. */
 #include <errno.h>
 #include "testhelp.h"
-#include "fmt_folded.h"
-#include "strbuf.h"
+#include "render/fmt_folded.h"
+#include "base/strbuf.h"
 
 static const char *enc(const char *name)
 {

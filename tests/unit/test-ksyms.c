@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <unistd.h>
 #include "testhelp.h"
-#include "ksyms.h"
+#include "target/ksyms.h"
 
 static const char fixture[] =
 	"ffffffff81000300 T second_func\n"

@@ -5,7 +5,7 @@
 #include <limits.h>
 #include <unistd.h>
 #include "testhelp.h"
-#include "linetable.h"
+#include "target/linetable.h"
 
 #define V38  0x030812f0
 #define V39  0x030912f0

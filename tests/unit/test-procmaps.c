@@ -5,7 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "testhelp.h"
-#include "procmaps.h"
+#include "target/procmaps.h"
 
 static const char fixture[] =
 	"00400000-00452000 r-xp 00000000 08:02 173521      /usr/bin/dbus-daemon\n"

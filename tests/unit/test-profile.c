@@ -2,7 +2,7 @@
 /* Tests for profile: interning, folding into windows, window rotation, retention, limits. */
 #include <errno.h>
 #include "testhelp.h"
-#include "profile.h"
+#include "profile/profile.h"
 
 #define SEC 1000000000ull
 

@@ -2,8 +2,8 @@
 /* Tests for proto and util: the socket protocol parser against malformed input, number parsing. */
 #include <errno.h>
 #include "testhelp.h"
-#include "proto.h"
-#include "util.h"
+#include "proto/proto.h"
+#include "base/util.h"
 
 static int parse(const char *s, struct proto_request *req)
 {

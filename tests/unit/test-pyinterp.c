@@ -4,8 +4,8 @@
 #include <glob.h>
 #include <unistd.h>
 #include "testhelp.h"
-#include "elffile.h"
-#include "pyinterp.h"
+#include "target/elffile.h"
+#include "target/pyinterp.h"
 
 static int analyze(const char *path, struct pyinterp_info *info)
 {

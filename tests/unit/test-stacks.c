@@ -2,7 +2,7 @@
 /* Tests for stacks: parsing folded text and splitting frame names. */
 #include <errno.h>
 #include "testhelp.h"
-#include "stacks.h"
+#include "profile/stacks.h"
 
 TEST(parse)
 {

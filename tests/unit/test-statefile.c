@@ -7,8 +7,8 @@
 #include <errno.h>
 #include <stdint.h>
 #include "testhelp.h"
-#include "statefile.h"
-#include "strbuf.h"
+#include "profile/statefile.h"
+#include "base/strbuf.h"
 
 #define BOOT_A "0123abcd-0000-4000-8000-00000000000a"
 #define BOOT_B "0123abcd-0000-4000-8000-00000000000b"

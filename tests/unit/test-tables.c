@@ -4,8 +4,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "testhelp.h"
-#include "strbuf.h"
-#include "tables.h"
+#include "base/strbuf.h"
+#include "render/tables.h"
 
 static const char profile[] =
 	"py;<module> (/a.py:30);main (/a.py:28);hot (/a.py:17);spin (/a.py:11) 60\n"

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Tests for textenc's terminal escaping: nothing a terminal acts on gets through. */
 #include "testhelp.h"
-#include "strbuf.h"
-#include "textenc.h"
+#include "base/strbuf.h"
+#include "base/textenc.h"
 
 #define TERM(lit, keep) term(lit, sizeof(lit) - 1, keep)
 

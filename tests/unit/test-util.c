@@ -2,7 +2,7 @@
 /* Tests for util: array growth and the open-addressing slot index. */
 #include <errno.h>
 #include "testhelp.h"
-#include "util.h"
+#include "base/util.h"
 
 TEST(grow_array_keeps_contents)
 {

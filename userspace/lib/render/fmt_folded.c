@@ -5,9 +5,9 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include "fmt_folded.h"
-#include "strbuf.h"
-#include "util.h"
+#include "render/fmt_folded.h"
+#include "base/strbuf.h"
+#include "base/util.h"
 
 struct entry {
 	__u64 hash;

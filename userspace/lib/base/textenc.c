@@ -2,8 +2,8 @@
 /* textenc: UTF-8 checking, JSON and terminal escaping shared by the output formats. */
 #include <stdio.h>
 #include <string.h>
-#include "strbuf.h"
-#include "textenc.h"
+#include "base/strbuf.h"
+#include "base/textenc.h"
 
 size_t utf8__char(const unsigned char *s, size_t n, bool *valid)
 {

@@ -3,8 +3,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include "stacks.h"
-#include "util.h"
+#include "profile/stacks.h"
+#include "base/util.h"
 
 void stackset__done(struct stackset *ss)
 {

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "procmaps.h"
-#include "util.h"
+#include "target/procmaps.h"
+#include "base/util.h"
 
 /* Parses at least one digit in base 16 or 10 from [*p, end); advances *p. */
 static int parse_num(const char **p, const char *end, unsigned int base, __u64 max, __u64 *ret)

@@ -8,7 +8,7 @@
 #define PYPROF_FORMATS_H
 
 #include <linux/types.h>
-#include "stacks.h"
+#include "profile/stacks.h"
 
 struct strbuf;
 

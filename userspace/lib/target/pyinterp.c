@@ -3,8 +3,8 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include "elffile.h"
-#include "pyinterp.h"
+#include "target/elffile.h"
+#include "target/pyinterp.h"
 
 #define PY_HEX(maj, min) (((__u32)(maj) << 24) | ((__u32)(min) << 16))
 #define PY_MINOR(hex)	 (((hex) >> 16) & 0xff)

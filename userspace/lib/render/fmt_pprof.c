@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
-#include "formats.h"
-#include "strbuf.h"
-#include "util.h"
+#include "render/formats.h"
+#include "base/strbuf.h"
+#include "base/util.h"
 
 /*
  * A profile of unknown rate was most likely taken at pyprofd's default rate,

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "safedir.h"
+#include "base/safedir.h"
 
 int safedir__open(const char *path, mode_t mode, char *why, size_t whysz)
 {

@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "ksyms.h"
-#include "util.h"
+#include "target/ksyms.h"
+#include "base/util.h"
 
 #define KSYMS_IOBUF (64 * 1024)
 

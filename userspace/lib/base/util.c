@@ -4,7 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include "util.h"
+#include "base/util.h"
 
 int parse_int_range(const char *s, long long min, long long max, long long *ret)
 {

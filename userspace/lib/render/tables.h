@@ -6,7 +6,7 @@
 #include <linux/types.h>
 #include <stdbool.h>
 #include <stddef.h>
-#include "stacks.h"
+#include "profile/stacks.h"
 
 struct strbuf;
 

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "elffile.h"
+#include "target/elffile.h"
 
 /* Ranks: .symtab before .dynsym; global before local; default version before hidden. */
 #define RANK_DYNSYM 4

@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
-#include "statefile.h"
-#include "strbuf.h"
-#include "util.h"
+#include "profile/statefile.h"
+#include "base/strbuf.h"
+#include "base/util.h"
 
 #define RAW_HDR_LEN	(8 * 3 + STATEFILE_BOOT_ID + 4)
 #define PROC_MIN_LEN	(4 + 8 + 4 * 4 + 3 * 4 + 4 + 4)	/* empty strings, no names, no stacks */

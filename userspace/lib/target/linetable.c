@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* linetable: decode CPython 3.8-3.14 line tables the way each version's PyCode_Addr2Line() does. */
 #include <errno.h>
-#include "linetable.h"
+#include "target/linetable.h"
 
 #define PY_MINOR(hex) (((hex) >> 16) & 0xff)
 #define PY_MAJOR(hex) ((hex) >> 24)

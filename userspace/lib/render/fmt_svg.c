@@ -4,10 +4,10 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include "formats.h"
-#include "strbuf.h"
-#include "textenc.h"
-#include "util.h"
+#include "render/formats.h"
+#include "base/strbuf.h"
+#include "base/textenc.h"
+#include "base/util.h"
 
 #define SVG_WIDTH	1200
 #define XPAD		10

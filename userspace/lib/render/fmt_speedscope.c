@@ -3,10 +3,10 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include "formats.h"
-#include "strbuf.h"
-#include "textenc.h"
-#include "util.h"
+#include "render/formats.h"
+#include "base/strbuf.h"
+#include "base/textenc.h"
+#include "base/util.h"
 
 /*
  * Frames are shared by their name string; the root is keyed apart because

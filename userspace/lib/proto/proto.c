@@ -4,8 +4,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include "proto.h"
-#include "util.h"
+#include "proto/proto.h"
+#include "base/util.h"
 
 static const struct {
 	int err;

@@ -5,10 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "formats.h"
-#include "strbuf.h"
-#include "textenc.h"
-#include "util.h"
+#include "render/formats.h"
+#include "base/strbuf.h"
+#include "base/textenc.h"
+#include "base/util.h"
 
 struct frames {
 	struct frame_parts *parts;	/* distinct frames, first seen first */

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "strbuf.h"
+#include "base/strbuf.h"
 
 static int grow(struct strbuf *sb, size_t extra)
 {

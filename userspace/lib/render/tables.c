@@ -7,9 +7,9 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
-#include "strbuf.h"
-#include "tables.h"
-#include "util.h"
+#include "base/strbuf.h"
+#include "render/tables.h"
+#include "base/util.h"
 
 struct row {
 	char *key;		/* "name (file)" or "file:line" */
