@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * frame: one frame of a stack as data.  The daemon records frames in this
+ * form, the profile store and the state files keep them, PYPROF/2 carries
+ * them, and only the renderers turn them into text.
+ */
+#ifndef PYPROF_FRAME_H
+#define PYPROF_FRAME_H
+
+#include <linux/types.h>
+
+enum frame_kind {
+	FRAME_PROCESS,	/* the root: name = the process name (comm) */
+	FRAME_PYTHON,	/* name = co_qualname (co_name before 3.11), file = co_filename */
+	FRAME_KERNEL,	/* name = kernel symbol, or "0x<hex>" when none is known */
+	FRAME_MARKER,	/* name = a bracketed note: "[python: unknown code object]", ... */
+	FRAME_OTHER,	/* text of unknown shape, read from folded input */
+	FRAME_THREAD,	/* below the root when threads are shown: line = the thread's tid */
+	FRAME_NATIVE,	/* native code: name = symbol, file = the ELF object */
+	FRAME__MAX,
+};
+
+#define FRAME_LINE_NONE (-1)	/* line or func_line not known */
+
+struct frame {
+	enum frame_kind kind;
+	const char *name;	/* NUL-terminated, never NULL (may be "") */
+	const char *file;	/* NUL-terminated; NULL when the frame has none */
+	__s32 line;		/* FRAME_LINE_NONE, or the line (a tid for FRAME_THREAD) */
+	__s32 func_line;	/* first line of the function (co_firstlineno), or FRAME_LINE_NONE */
+};
+
+#endif /* PYPROF_FRAME_H */
