@@ -10,7 +10,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include "target/elffile.h"
-#include "pyprofd.h"
+#include "analyzer.h"
 
 /*
  * The worker owns no daemon state: it sees only its queues, and a job is

@@ -7,7 +7,10 @@
 #include <string.h>
 #include "base/strbuf.h"
 #include "base/util.h"
-#include "pyprofd.h"
+#include "dump.h"
+#include "pyproc.h"
+#include "symbolize.h"
+#include "threads.h"
 
 /* Bounds against a corrupt or cyclic structure in the target. */
 #define DUMP_MAX_THREADS 4096

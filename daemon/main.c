@@ -21,7 +21,19 @@
 #include "pyprof.skel.h"
 #include "target/ksyms.h"
 #include "base/util.h"
-#include "pyprofd.h"
+#include "analyzer.h"
+#include "clock.h"
+#include "daemon.h"
+#include "log.h"
+#include "procs.h"
+#include "server.h"
+#include "state.h"
+#include "symbolize.h"
+#include "threads.h"
+
+#define PYPROFD_TICK_MS		200	/* ring buffer drain and housekeeping period */
+#define PYPROFD_RESCAN_MS	5000	/* full /proc rescan, catches what events missed */
+#define PYPROFD_RING_BATCH	64	/* ring buffer events per loop iteration, clients between */
 
 /* epoll tags: small integers for fixed fds, client pointers otherwise. */
 #define TAG_SIGNAL ((__u64)1)
@@ -33,33 +45,11 @@
 
 static struct daemon the_daemon;
 
-__u64 now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
-}
-
-void log_msg(struct daemon *d, int prio, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (prio == LOG_DEBUG && d->cfg.verbose < 1)
-		return;
-	/* "<N>" lets journald set the priority; plain stderr otherwise. */
-	fprintf(stderr, "<%d>pyprofd: ", prio);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
 {
-	if (level == LIBBPF_DEBUG && the_daemon.cfg.verbose < 2)
+	if (level == LIBBPF_DEBUG && log_verbose() < 2)
 		return 0;
-	if (level == LIBBPF_INFO && the_daemon.cfg.verbose < 1)
+	if (level == LIBBPF_INFO && log_verbose() < 1)
 		return 0;
 	return vfprintf(stderr, fmt, args);
 }
@@ -286,7 +276,7 @@ static int attach_perf_events(struct daemon *d)
 			err = -errno;
 			if (err == -ENODEV)
 				continue; /* went offline meanwhile */
-			log_msg(d, LOG_ERR, "Failed to open cpu-clock perf event on CPU %d: %s", cpu,
+			log_msg(LOG_ERR, "Failed to open cpu-clock perf event on CPU %d: %s", cpu,
 				strerror(-err));
 			return err;
 		}
@@ -294,7 +284,7 @@ static int attach_perf_events(struct daemon *d)
 		if (!d->perf_links[d->nr_perf_links]) {
 			err = -errno;
 			close(fd);
-			log_msg(d, LOG_ERR, "Failed to attach to perf event on CPU %d: %s", cpu,
+			log_msg(LOG_ERR, "Failed to attach to perf event on CPU %d: %s", cpu,
 				strerror(-err));
 			return err;
 		}
@@ -384,19 +374,19 @@ static int setup(struct daemon *d)
 	d->skel = pyprof_bpf__open();
 	if (!d->skel) {
 		err = -errno;
-		log_msg(d, LOG_ERR, "Failed to open BPF skeleton: %s", strerror(-err));
+		log_msg(LOG_ERR, "Failed to open BPF skeleton: %s", strerror(-err));
 		return err;
 	}
 	d->skel->rodata->collect_kernel = d->cfg.kernel_stacks;
 	d->skel->rodata->daemon_pid = getpid();
 	if (d->skel->rodata->abi_version != PYPROF_ABI_VERSION) {
-		log_msg(d, LOG_ERR, "BPF object ABI %u does not match pyprofd ABI %u",
+		log_msg(LOG_ERR, "BPF object ABI %u does not match pyprofd ABI %u",
 			d->skel->rodata->abi_version, PYPROF_ABI_VERSION);
 		return -EPROTO;
 	}
 	err = pyprof_bpf__load(d->skel);
 	if (err) {
-		log_msg(d, LOG_ERR, "Failed to load BPF programs: %s (need root, or CAP_BPF + CAP_PERFMON)",
+		log_msg(LOG_ERR, "Failed to load BPF programs: %s (need root, or CAP_BPF + CAP_PERFMON)",
 			strerror(-err));
 		return err;
 	}
@@ -405,18 +395,18 @@ static int setup(struct daemon *d)
 	d->skel->links.on_fork = bpf_program__attach(d->skel->progs.on_fork);
 	if (!d->skel->links.on_exec || !d->skel->links.on_exit || !d->skel->links.on_fork) {
 		err = -errno;
-		log_msg(d, LOG_ERR, "Failed to attach sched tracepoints: %s", strerror(-err));
+		log_msg(LOG_ERR, "Failed to attach sched tracepoints: %s", strerror(-err));
 		return err;
 	}
 	d->rb = ring_buffer__new(bpf_map__fd(d->skel->maps.events), on_event, d, NULL);
 	if (!d->rb) {
 		err = -errno;
-		log_msg(d, LOG_ERR, "Failed to create ring buffer: %s", strerror(-err));
+		log_msg(LOG_ERR, "Failed to create ring buffer: %s", strerror(-err));
 		return err;
 	}
 	d->ksyms = ksyms__load("/proc/kallsyms");
 	if (!d->ksyms)
-		log_msg(d, LOG_WARN, "Kernel symbols unavailable (%s), kernel frames will be addresses",
+		log_msg(LOG_WARN, "Kernel symbols unavailable (%s), kernel frames will be addresses",
 			strerror(errno));
 
 	d->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -438,14 +428,14 @@ static int setup(struct daemon *d)
 	d->analyzer = analyzer__new();
 	if (!d->analyzer) {
 		err = -errno;
-		log_msg(d, LOG_ERR, "Failed to start the ELF analysis thread: %s", strerror(-err));
+		log_msg(LOG_ERR, "Failed to start the ELF analysis thread: %s", strerror(-err));
 		return err;
 	}
 	if (timerfd_settime(d->timerfd, 0, &its, NULL) < 0)
 		return -errno;
 	err = server__listen(d);
 	if (err) {
-		log_msg(d, LOG_ERR, "Failed to listen on '%s': %s", d->cfg.socket_path,
+		log_msg(LOG_ERR, "Failed to listen on '%s': %s", d->cfg.socket_path,
 			strerror(-err));
 		return err;
 	}
@@ -461,24 +451,24 @@ static int setup(struct daemon *d)
 	/* History from disk, interpreters that may start later, processes already running. */
 	err = state__load(d);
 	if (err) {
-		log_msg(d, LOG_ERR, "Failed to use state directory '%s': %s", d->cfg.state_dir,
+		log_msg(LOG_ERR, "Failed to use state directory '%s': %s", d->cfg.state_dir,
 			strerror(-err));
 		return err;
 	}
 	procs__probe_paths(d, d->cfg.probe_paths, d->cfg.nr_probe_paths);
 	err = procs__attach_dlopen(d);
 	if (err)
-		log_msg(d, LOG_WARN,
+		log_msg(LOG_WARN,
 			"No uretprobe on libc's dlopen (%s): embedders that load a libpython "
 			"outside the probed dirs are found by the rescan",
 			strerror(-err));
 	procs__rescan(d);
 	err = attach_perf_events(d);
 	if (err) {
-		log_msg(d, LOG_ERR, "Failed to attach cpu-clock sampling: %s", strerror(-err));
+		log_msg(LOG_ERR, "Failed to attach cpu-clock sampling: %s", strerror(-err));
 		return err;
 	}
-	log_msg(d, LOG_INFO, "sampling %d CPUs at %u Hz, window %llus, retention %llus, socket '%s'",
+	log_msg(LOG_INFO, "sampling %d CPUs at %u Hz, window %llus, retention %llus, socket '%s'",
 		d->nr_perf_links, d->cfg.rate_hz,
 		(unsigned long long)(d->cfg.window_ns / 1000000000ull),
 		(unsigned long long)(d->cfg.retention_ns / 1000000000ull), d->cfg.socket_path);
@@ -490,7 +480,7 @@ static void tick(struct daemon *d)
 	__u64 expirations, now;
 
 	if (read(d->timerfd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
-		log_msg(d, LOG_WARN, "timerfd read failed: %s", strerror(errno));
+		log_msg(LOG_WARN, "timerfd read failed: %s", strerror(errno));
 	ring_drain(d);
 	now = now_ns();
 	server__tick(d);
@@ -526,7 +516,7 @@ static int run(struct daemon *d)
 				struct signalfd_siginfo si;
 
 				if (read(d->sigfd, &si, sizeof(si)) == sizeof(si)) {
-					log_msg(d, LOG_INFO, "signal %u, exiting", si.ssi_signo);
+					log_msg(LOG_INFO, "signal %u, exiting", si.ssi_signo);
 					d->exiting = true;
 				}
 			} else if (tag == TAG_TIMER) {
@@ -610,6 +600,7 @@ int main(int argc, char **argv)
 	err = parse_argv(argc, argv, &d->cfg);
 	if (err <= 0)
 		return err < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+	log_set_verbose(d->cfg.verbose);
 
 	err = setup(d);
 	if (err == 0)

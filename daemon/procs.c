@@ -18,10 +18,19 @@
 #include "target/elffile.h"
 #include "target/procmaps.h"
 #include "profile/profile.h"
-#include "pyprofd.h"
 #include "base/util.h"
+#include "analyzer.h"
+#include "clock.h"
+#include "daemon.h"
+#include "log.h"
+#include "procs.h"
+#include "symbolize.h"
 
 #define INTERP_FILES_MAX 4096
+#define PYPROFD_ANALYSIS_WAITERS 4096	/* processes waiting for one file's analysis */
+#define PYPROFD_PENDING_MS	3000	/* how long to wait for libpython to be mapped after exec */
+#define PYPROFD_PENDING_POLL_MS	5	/* how often to look meanwhile */
+#define PYPROFD_YOUNG_MS	5000	/* younger processes: fingerprints, a wakeup per sample */
 
 enum interp_state {
 	INTERP_PENDING,		/* with the analysis worker */
@@ -212,7 +221,7 @@ static void attach_uprobes(struct daemon *d, struct interp_file *f, const char *
 		f->uprobes[i] = bpf_program__attach_uprobe_opts(d->skel->progs.on_py_init, -1, path,
 								offsets[i], NULL);
 		if (!f->uprobes[i])
-			log_msg(d, LOG_DEBUG, "uprobe on %s in '%s' failed: %s", init_funcs[i], path,
+			log_msg(LOG_DEBUG, "uprobe on %s in '%s' failed: %s", init_funcs[i], path,
 				strerror(errno));
 	}
 }
@@ -348,12 +357,12 @@ static bool apply_analysis(struct daemon *d, struct interp_file *f, struct analy
 			d->elf_too_big++;
 		else
 			d->elf_rejected++;
-		log_msg(d, LOG_DEBUG, "'%s' rejected: %s", a->path, f->why);
+		log_msg(LOG_DEBUG, "'%s' rejected: %s", a->path, f->why);
 		return true;
 	default:
 		/* EIO, ENOMEM, EACCES, a vanished path: not a verdict, try again later. */
 		d->elf_failed++;
-		log_msg(d, LOG_DEBUG, "Failed to analyse '%s': %s", a->path, strerror(-a->err));
+		log_msg(LOG_DEBUG, "Failed to analyse '%s': %s", a->path, strerror(-a->err));
 		return false;
 	}
 	f->state = INTERP_DONE;
@@ -589,7 +598,7 @@ static void configure_bpf(struct daemon *d, struct pyproc *p, __u64 bias)
 	cfg.fp_until_ns = young_until_ns(p->start_time);
 	cfg.runtime_addr = p->runtime_addr;
 	if (bpf_map_update_elem(bpf_map__fd(d->skel->maps.procs), &pid, &cfg, BPF_ANY))
-		log_msg(d, LOG_WARN, "Failed to configure pid %d in BPF: %s", pid, strerror(errno));
+		log_msg(LOG_WARN, "Failed to configure pid %d in BPF: %s", pid, strerror(errno));
 	else
 		p->in_bpf = true;
 }
@@ -726,7 +735,7 @@ int procs__discover(struct daemon *d, int pid, enum discover_how how)
 	{
 		char v[32];
 
-		log_msg(d, LOG_INFO, "pid %d '%s': CPython %s%s%s", pid, p->comm,
+		log_msg(LOG_INFO, "pid %d '%s': CPython %s%s%s", pid, p->comm,
 			pyinterp__version_str(p->info.version_hex, v, sizeof(v)),
 			p->info.supported ? "" : ", not profiled: ", p->info.supported ? "" : p->info.why);
 	}
@@ -750,7 +759,7 @@ void procs__exited(struct daemon *d, int pid, __u64 ts)
 	p->in_bpf = false;
 	/* Code objects die with the process; the history keeps the names. */
 	symbolize__free_codes(p);
-	log_msg(d, LOG_DEBUG, "pid %d '%s' exited", pid, p->comm);
+	log_msg(LOG_DEBUG, "pid %d '%s' exited", pid, p->comm);
 }
 
 struct pyproc *procs__check_live(struct daemon *d, int pid)
@@ -765,7 +774,7 @@ struct pyproc *procs__check_live(struct daemon *d, int pid)
 	/* Gone (its exit event is on its way) or still the image it was found as. */
 	if (stat(path, &st) < 0 || (st.st_dev == p->exe_dev && st.st_ino == p->exe_ino))
 		return p;
-	log_msg(d, LOG_DEBUG, "pid %d '%s' runs another program now", pid, p->comm);
+	log_msg(LOG_DEBUG, "pid %d '%s' runs another program now", pid, p->comm);
 	procs__exited(d, pid, now_ns());
 	(void)procs__discover(d, pid, DISCOVER_EXEC);
 	return procs__find_live(d, pid);

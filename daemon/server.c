@@ -24,7 +24,28 @@
 #include "base/strbuf.h"
 #include "base/textenc.h"
 #include "base/util.h"
-#include "pyprofd.h"
+#include "analyzer.h"
+#include "clock.h"
+#include "config.h"
+#include "daemon.h"
+#include "dump.h"
+#include "log.h"
+#include "procs.h"
+#include "server.h"
+
+#define PYPROFD_MAX_CLIENTS	64
+#define PYPROFD_RESERVED_CLIENTS 8	/* of those, only root and the group may take */
+#define PYPROFD_MAX_CLIENTS_UID	16	/* clients at once per peer uid */
+#define PYPROFD_CLIENT_IDLE_MS	10000	/* to send the request and read the reply */
+#define PYPROFD_CLIENT_RUSH_MS	1000	/* to send the request, with half the slots taken */
+/*
+ * Reply bytes built but not yet read by their clients: per unprivileged uid,
+ * for all unprivileged clients, and in all.  A request over its budget is
+ * refused (EBUSY) before its reply is built.
+ */
+#define PYPROFD_REPLY_MAX_UID	 (32u << 20)
+#define PYPROFD_REPLY_MAX_UNPRIV (192u << 20)
+#define PYPROFD_REPLY_MAX_TOTAL	 (256u << 20)
 
 struct client {
 	int fd;
@@ -108,7 +129,7 @@ static int open_socket_dir(struct daemon *d, const char *dir)
 	int fd = safedir__open(dir, 0755, why, sizeof(why));
 
 	if (fd < 0)
-		log_msg(d, LOG_ERR, "Refusing socket directory '%s': %s", dir, why);
+		log_msg(LOG_ERR, "Refusing socket directory '%s': %s", dir, why);
 	return fd;
 }
 
@@ -460,8 +481,8 @@ static int verb_snapshot(struct daemon *d, struct client *c, const struct proto_
 	/* On the profiles' clock, where history may predate this boot. */
 	if (since != UINT64_MAX)
 		from = prof_time(since);
-	else if (seconds * 1000000000ull < prof_time(now))
-		from = prof_time(now) - seconds * 1000000000ull;
+	else if (seconds * NSEC_PER_SEC < prof_time(now))
+		from = prof_time(now) - seconds * NSEC_PER_SEC;
 	else
 		from = 0;
 	away = not_python_now(d, (int)pid, &away_start);

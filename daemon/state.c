@@ -7,14 +7,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 #include "profile/profile.h"
 #include "base/safedir.h"
 #include "profile/statefile.h"
 #include "base/strbuf.h"
 #include "base/util.h"
-#include "pyprofd.h"
+#include "clock.h"
+#include "daemon.h"
+#include "log.h"
+#include "procs.h"
+#include "state.h"
 
 /*
  * One file per window (format in statefile.h), written to a temporary name
@@ -25,7 +28,7 @@
  * decoded and checked whole before any of it reaches a process; anything
  * that does not check out is reported and skipped.
  */
-#define STATE_GRACE_NS	 2000000000ull		/* late samples a window still takes */
+#define STATE_GRACE_NS	 (2 * NSEC_PER_SEC)	/* late samples a window still takes */
 
 static void boot_id(char id[STATEFILE_BOOT_ID])
 {
@@ -42,10 +45,7 @@ static void boot_id(char id[STATEFILE_BOOT_ID])
 
 static __u64 wall_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
+	return clock_ns(CLOCK_REALTIME);
 }
 
 /* One process's part of a window, built from its profile. */
@@ -337,7 +337,7 @@ static int open_state_dir(struct daemon *d)
 	int fd = safedir__open(d->cfg.state_dir, 0700, why, sizeof(why));
 
 	if (fd < 0) {
-		log_msg(d, LOG_ERR, "Refusing state directory '%s': %s", d->cfg.state_dir, why);
+		log_msg(LOG_ERR, "Refusing state directory '%s': %s", d->cfg.state_dir, why);
 		return fd;
 	}
 	d->state_dirfd = fd;
@@ -385,7 +385,7 @@ int state__load(struct daemon *d)
 			(void)unlinkat(d->state_dirfd, de->d_name, 0);
 		} else if (err) {
 			bad++;
-			log_msg(d, LOG_WARN, "Ignoring state file '%s/%s': %s", d->cfg.state_dir,
+			log_msg(LOG_WARN, "Ignoring state file '%s/%s': %s", d->cfg.state_dir,
 				de->d_name,
 				err == -EBADMSG  ? "corrupt or truncated"
 				: err == -ERANGE ? "dated in the future"
@@ -399,7 +399,7 @@ int state__load(struct daemon *d)
 	/* Windows finished before this start are on disk already. */
 	d->state_written = (prof_time(now_ns()) - STATE_GRACE_NS) / d->cfg.window_ns;
 	if (loaded || bad)
-		log_msg(d, LOG_INFO, "state: %u windows loaded from '%s', %u skipped", loaded,
+		log_msg(LOG_INFO, "state: %u windows loaded from '%s', %u skipped", loaded,
 			d->cfg.state_dir, bad);
 	return 0;
 }
@@ -436,7 +436,7 @@ void state__tick(struct daemon *d)
 
 		if (err) {
 			d->state_write_errors++;
-			log_msg(d, LOG_WARN, "Failed to save window to '%s': %s", d->cfg.state_dir,
+			log_msg(LOG_WARN, "Failed to save window to '%s': %s", d->cfg.state_dir,
 				strerror(-err));
 		}
 		d->state_written++;

@@ -12,7 +12,11 @@
 #include "target/linetable.h"
 #include "profile/profile.h"
 #include "base/strbuf.h"
-#include "pyprofd.h"
+#include "clock.h"
+#include "daemon.h"
+#include "procs.h"
+#include "symbolize.h"
+#include "threads.h"
 
 #define CODE_BUCKETS	 4096
 #define MAX_NAME_CHARS	 1024		/* longer names are cut */
@@ -22,7 +26,7 @@
  * object is then read again when used after this long, so a freed object
  * whose address was reused is renamed within that time.
  */
-#define CODE_RECHECK_NS	 1000000000ull
+#define CODE_RECHECK_NS	 NSEC_PER_SEC
 #define CODE_LINE_IDS	 8		/* name ids cached per code object: its hot lines */
 #define KFRAME_IDS	 512		/* kernel frame name ids cached per process */
 

@@ -7,7 +7,12 @@
 #include <bpf/libbpf.h>
 #include "pyprof.skel.h"
 #include "base/util.h"
-#include "pyprofd.h"
+#include "clock.h"
+#include "daemon.h"
+#include "log.h"
+#include "procs.h"
+#include "symbolize.h"
+#include "threads.h"
 
 /*
  * Seedings of one process for a thread not seen missing before are at
@@ -180,7 +185,7 @@ int threads__seed(struct daemon *d, struct pyproc *p)
 	d->tstate_seed_ns += took;
 	p->seed.fast_gap_ns = took * SEED_COST_FACTOR > SEED_FAST_GAP_NS ? took * SEED_COST_FACTOR
 									: SEED_FAST_GAP_NS;
-	log_msg(d, LOG_DEBUG, "pid %d: %zu threads put in the tstate cache in %llu us: %s", p->pid,
+	log_msg(LOG_DEBUG, "pid %d: %zu threads put in the tstate cache in %llu us: %s", p->pid,
 		added.nr, (unsigned long long)(took / 1000), err ? strerror(-err) : "ok");
 	seed_set_done(&added);
 	return err;

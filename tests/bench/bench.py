@@ -337,7 +337,7 @@ def boot_id():
     return open("/proc/sys/kernel/random/boot_id").read().strip()[:36].encode()
 
 
-EPOCH_NS = 1 << 56  # pyprofd's profile clock: CLOCK_MONOTONIC + 2^56 ns (daemon/pyprofd.h)
+EPOCH_NS = 1 << 56  # pyprofd's profile clock: CLOCK_MONOTONIC + 2^56 ns (daemon/clock.h)
 
 
 def prof_now():

@@ -29,16 +29,25 @@ int parse_int_range(const char *s, long long min, long long max, long long *ret)
 	return 0;
 }
 
+__u64 clock_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	if (clock_gettime(clk, &ts) < 0)
+		return 0;
+	return timespec_to_ns(&ts);
+}
+
 int parse_duration_ns(const char *s, __u64 *ret_ns)
 {
 	static const struct {
 		const char *suffix;
 		__u64 ns;
 	} units[] = {
-		{ "ms", 1000000ull },	       { "s", 1000000000ull },	     { "m", 60000000000ull },
-		{ "h", 3600000000000ull },     { "d", 86400000000000ull },   { "", 1000000000ull },
+		{ "ms", NSEC_PER_MSEC },	  { "s", NSEC_PER_SEC },	 { "m", 60 * NSEC_PER_SEC },
+		{ "h", 3600 * NSEC_PER_SEC },	  { "d", 86400 * NSEC_PER_SEC }, { "", NSEC_PER_SEC },
 	};
-	const __u64 max_ns = 100ull * 365 * 86400 * 1000000000ull;
+	const __u64 max_ns = 100ull * 365 * 86400 * NSEC_PER_SEC;
 	const char *p = s;
 	__u64 v = 0;
 

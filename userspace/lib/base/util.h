@@ -1,13 +1,24 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* util: checked parsing of numbers and durations from the command line and the socket. */
+/* util: time units and clocks, checked parsing of numbers and durations, hashing, arrays. */
 #ifndef PYPROF_UTIL_H
 #define PYPROF_UTIL_H
 
 #include <linux/types.h>
+#include <time.h>
 
 /* Time units: nanoseconds are the one unit inside the daemon. */
 #define NSEC_PER_SEC  1000000000ull
 #define NSEC_PER_MSEC 1000000ull
+#define NSEC_PER_USEC 1000ull
+
+/* A timespec (non-negative) in nanoseconds. */
+static inline __u64 timespec_to_ns(const struct timespec *ts)
+{
+	return (__u64)ts->tv_sec * NSEC_PER_SEC + (__u64)ts->tv_nsec;
+}
+
+/* The time of clock clk in nanoseconds (0 if the clock is not there). */
+__u64 clock_ns(clockid_t clk);
 
 /*
  * Parses a whole decimal integer (optional leading '-', no spaces, no

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* pyprofd: the configuration, from the command line. */
+#ifndef PYPROFD_CONFIG_H
+#define PYPROFD_CONFIG_H
+
+#include <linux/types.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#define PYPROFD_VERSION		"0.1.0"
+#define PYPROFD_DEFAULT_SOCKET	"/run/pyprof/pyprofd.sock"
+#define PYPROFD_DEFAULT_GROUP	"pyprof"	/* members see every process, like root */
+#define PYPROFD_MAX_PROBE_PATHS 64
+
+struct config {
+	const char *socket_path;
+	const char *group;	/* members see every process */
+	const char *state_dir;	/* history kept across restarts; NULL = memory only */
+	__u32 rate_hz;
+	__u64 window_ns;
+	__u64 retention_ns;
+	bool kernel_stacks;
+	int verbose;
+	const char *probe_paths[PYPROFD_MAX_PROBE_PATHS];	/* --probe, then the defaults */
+	size_t nr_probe_paths;
+};
+
+#endif /* PYPROFD_CONFIG_H */

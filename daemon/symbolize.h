@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* pyprofd: reading target memory, and turning raw samples into named frames. */
+#ifndef PYPROFD_SYMBOLIZE_H
+#define PYPROFD_SYMBOLIZE_H
+
+#include <linux/types.h>
+#include <stddef.h>
+#include "pyprof_abi.h"
+
+#define PYPROFD_CODE_CACHE_MAX	65536	/* code objects cached per process */
+
+struct daemon;
+struct pyproc;
+struct strbuf;
+
+/* Reads target memory; a short read is -EFAULT (the target may be exiting or corrupt). */
+int target_read(int pid, __u64 addr, void *buf, size_t len);
+/* The pointer-sized field at offset off of a copy of size bytes; 0 if absent (-1) or outside. */
+__u64 target_field_u64(const __u8 *buf, size_t size, __s16 off);
+/* Reads the pointer at addr + off, as target_read(); -EINVAL when off is -1 (field absent). */
+int target_read_ptr(int pid, __u64 addr, __s16 off, __u64 *ret);
+
+/* The fingerprint BPF would take of the code object at addr now: 0 or -EFAULT. */
+int symbolize__code_fp(const struct pyproc *p, __u64 addr, __u32 *fp);
+/* Writes "func (file:line)" for a frame, or a bracketed marker; 0 or -ENOMEM. */
+int symbolize__frame(struct pyproc *p, const struct pyprof_frame *f, struct strbuf *sb);
+/* Adds a sample to its process's profile (discovering an unknown pid first). */
+int symbolize__sample(struct daemon *d, const struct pyprof_sample *s, size_t size);
+/* Forgets the process's code objects and kernel frame cache (at exit). */
+void symbolize__free_codes(struct pyproc *p);
+
+#endif /* PYPROFD_SYMBOLIZE_H */
