@@ -20,14 +20,7 @@
 /* The folded text the daemon would write for this set. */
 static int render_folded(const struct stackset *ss, const struct fmt_meta *m, struct strbuf *out)
 {
-	struct folded *f = folded__new();
-	int err = f ? 0 : -ENOMEM;
-
-	for (size_t i = 0; i < ss->nr && !err; i++)
-		err = folded__add(f, ss->stacks[i].frames, ss->stacks[i].nr, ss->stacks[i].count);
-	err = err ?: folded__render(f, out);
-	folded__free(f);
-	return err;
+	return fmt_folded__render(ss, out);
 }
 
 static const struct {
