@@ -18,9 +18,10 @@
 #include <bpf/libbpf.h>
 #include "pyprof.skel.h"
 #include "render/fmt_folded.h"
-#include "profile/stacks.h"
 #include "profile/profile.h"
+#include "profile/stacks.h"
 #include "proto/proto.h"
+#include "proto/wire.h"
 #include "base/safedir.h"
 #include "base/strbuf.h"
 #include "base/textenc.h"
@@ -372,40 +373,82 @@ static int verb_list(struct daemon *d, struct client *c, const struct proto_requ
 	return r;
 }
 
-struct collect_ctx {
-	struct pyproc *p;
+/*
+ * A snapshot being built: the stacks of every record of one pid as one set.
+ * Each profile's frame ids are mapped to set indexes once per snapshot.
+ */
+struct snapshot {
 	struct stackset ss;
-	struct strbuf text;
-	__u32 ids[PROFILE_MAX_DEPTH];
+	const struct profile *prof;	/* the profile being collected */
+	__u32 *map;			/* its frame id -> set index + 1, 0: not seen yet */
+	size_t nr_map, cap_map;
+	bool threads;			/* keep FRAME_THREAD frames (PYPROF/2) */
+	__u32 idx[STACK_MAX_DEPTH];
 };
 
-/* Reads the profile's frame names back as frames (frame__split: the labels they are). */
-static int collect_cb(const __u32 *frames, size_t nr, __u64 count, void *arg)
+#define SNAPSHOT_DROPPED UINT32_MAX	/* map[]: a frame the reply leaves out */
+
+/* The set index of profile frame id, into *m. */
+static int snapshot__frame(struct snapshot *s, __u32 id, __u32 *m)
 {
-	struct collect_ctx *ctx = arg;
-	int err = 0;
+	const struct frame *f = profile__frame(s->prof, id);
+	__u32 idx;
+	int err;
 
-	/* profile__add() cuts stacks to this depth; ids[] holds that many. */
-	if (nr > PROFILE_MAX_DEPTH)
-		return -E2BIG;
-	for (size_t i = 0; i < nr && !err; i++) {
-		const char *name = profile__name(ctx->p->profile, frames[i]);
-		struct frame f;
-
-		strbuf__reset(&ctx->text);
-		err = strbuf__puts(&ctx->text, name ? name : "[unknown]");
-		if (err)
-			break;
-		frame__split(ctx->text.buf, i, &f);
-		err = stackset__frame(&ctx->ss, &f, &ctx->ids[i]);
+	if (!f)
+		return -EINVAL;
+	/* PYPROF/1 replies are what they were before there were thread frames. */
+	if (f->kind == FRAME_THREAD && !s->threads) {
+		*m = SNAPSHOT_DROPPED;
+		return 0;
 	}
-	return err ?: stackset__add(&ctx->ss, ctx->ids, nr, count);
+	err = stackset__frame(&s->ss, f, &idx);
+	if (!err)
+		*m = idx + 1;
+	return err;
 }
 
-static void collect_ctx__done(struct collect_ctx *ctx)
+static int collect_cb(const __u32 *frames, size_t nr, __u64 count, void *arg)
 {
-	stackset__done(&ctx->ss);
-	strbuf__done(&ctx->text);
+	struct snapshot *s = arg;
+	size_t n = 0;
+	int err = 0;
+
+	/* profile__add() cuts stacks to this depth; idx[] holds that many. */
+	if (nr > STACK_MAX_DEPTH)
+		return -E2BIG;
+	for (size_t i = 0; i < nr && !err; i++) {
+		__u32 *m = frames[i] < s->nr_map ? &s->map[frames[i]] : NULL;
+
+		if (!m)
+			return -EINVAL;
+		if (!*m)
+			err = snapshot__frame(s, frames[i], m);
+		if (!err && *m != SNAPSHOT_DROPPED)
+			s->idx[n++] = *m - 1;
+	}
+	/* Stacks equal without their thread frames merge here; none is only threads. */
+	return err ?: n ? stackset__add(&s->ss, s->idx, n, count) : 0;
+}
+
+/* Adds the stacks of profile p's windows overlapping [from, to). */
+static int snapshot__collect(struct snapshot *s, const struct profile *p, __u64 from, __u64 to)
+{
+	struct profile_stats ps;
+
+	profile__stats(p, &ps);
+	if (grow_array((void **)&s->map, &s->cap_map, ps.frames, sizeof(*s->map)))
+		return -ENOMEM;
+	memset(s->map, 0, ps.frames * sizeof(*s->map));
+	s->nr_map = ps.frames;
+	s->prof = p;
+	return profile__collect(p, from, to, collect_cb, s);
+}
+
+static void snapshot__done(struct snapshot *s)
+{
+	stackset__done(&s->ss);
+	free(s->map);
 }
 
 /* Checks the keys and reads pid=; false when the client got an error reply. */
@@ -458,48 +501,66 @@ static bool not_python_now(struct daemon *d, int pid, __u64 *ret_start)
 	return !procs__check_live(d, pid) && procs__start_time(pid, ret_start) == 0;
 }
 
-static int verb_snapshot(struct daemon *d, struct client *c, const struct proto_request *req)
+/*
+ * Reads a snapshot's arguments: from, the start of the range on the
+ * profiles' clock, and range=.  False when the client got an error reply.
+ */
+static bool snapshot_args(struct client *c, const struct proto_request *req, __u64 now,
+			  __u64 *ret_pid, __u64 *ret_from, __u64 *ret_range)
 {
 	static const char *const keys[] = { "pid", "seconds", "since_ns", "range", NULL };
-	struct collect_ctx ctx = { 0 };
-	struct strbuf sb = { 0 };
-	__u64 pid, seconds = 60, now = now_ns(), from, since = UINT64_MAX, range = 0;
-	const struct pyproc *unsupported = NULL;
-	bool known = false, away;
-	__u64 away_start = 0;
+	__u64 seconds = 60, since = UINT64_MAX;
 	int r;
 
-	if (!pid_request(c, req, keys, &pid))
-		return 0;
+	if (!pid_request(c, req, keys, ret_pid))
+		return false;
 	r = proto_request__get_u64(req, "seconds", 1, 100ull * 365 * 86400, &seconds);
 	if (r < 0 && r != -ENOENT) {
 		reply_err(c, EINVAL, "invalid seconds");
-		return 0;
+		return false;
 	}
 	/* since_ns: a CLOCK_MONOTONIC instant of this host (what pyprofctl top polls from). */
 	r = proto_request__get_u64(req, "since_ns", 0, now, &since);
 	if (r == -EINVAL) {
 		reply_err(c, EINVAL, "invalid since_ns (a CLOCK_MONOTONIC time, not in the future)");
-		return 0;
+		return false;
 	}
 	if (r == 0 && proto_request__get(req, "seconds")) {
 		reply_err(c, EINVAL, "seconds and since_ns exclude each other");
-		return 0;
+		return false;
 	}
-	if (proto_request__get_u64(req, "range", 0, 1, &range) == -EINVAL) {
+	*ret_range = 0;
+	if (proto_request__get_u64(req, "range", 0, 1, ret_range) == -EINVAL) {
 		reply_err(c, EINVAL, "range must be 0 or 1");
-		return 0;
+		return false;
 	}
 	/* On the profiles' clock, where history may predate this boot. */
 	if (since != UINT64_MAX)
-		from = prof_time(since);
+		*ret_from = prof_time(since);
 	else if (seconds * NSEC_PER_SEC < prof_time(now))
-		from = prof_time(now) - seconds * NSEC_PER_SEC;
+		*ret_from = prof_time(now) - seconds * NSEC_PER_SEC;
 	else
-		from = 0;
+		*ret_from = 0;
+	return true;
+}
+
+/*
+ * PYPROF/1: folded text, thread frames left out, byte for byte what it has
+ * always been; PYPROF/2: every frame as recorded, in the encoding of wire.h.
+ */
+static int verb_snapshot(struct daemon *d, struct client *c, const struct proto_request *req)
+{
+	struct snapshot snap = { .threads = req->version >= 2 };
+	struct strbuf sb = { 0 };
+	__u64 pid, now = now_ns(), from, range, away_start = 0;
+	const struct pyproc *unsupported = NULL;
+	bool known = false, away;
+	int r = 0;
+
+	if (!snapshot_args(c, req, now, &pid, &from, &range))
+		return 0;
 	away = not_python_now(d, (int)pid, &away_start);
 	/* Every record with this pid: a live process and any exited one still retained. */
-	r = 0;
 	procs__for_each(d, p)
 	{
 		if (p->pid != (int)pid || r || (away && p->start_time == away_start))
@@ -509,30 +570,24 @@ static int verb_snapshot(struct daemon *d, struct client *c, const struct proto_
 		known = true;
 		if (p->live && !p->info.supported)
 			unsupported = p;
-		ctx.p = p;
-		r = profile__collect(p->profile, from, prof_time(now) + d->cfg.window_ns, collect_cb,
-				     &ctx);
+		r = snapshot__collect(&snap, p->profile, from, prof_time(now) + d->cfg.window_ns);
 	}
 	/*
 	 * The process runs an interpreter pyprofd cannot walk.  Samples under its
 	 * pid can only come from before its exec (a fork child of a profiled
 	 * parent): not what was asked for.
 	 */
-	if (unsupported && !r) {
+	if (unsupported && !r)
 		reply_err(c, EPROTONOSUPPORT, "process %llu is not profiled: %s",
 			  (unsigned long long)pid, unsupported->info.why);
-		collect_ctx__done(&ctx);
-		return 0;
-	}
-	if (!known) {
+	else if (!known)
 		reply_no_process(c, pid, " and no history for it");
-		collect_ctx__done(&ctx);
-		return 0;
-	}
-	r = r ?: fmt_folded__render(&ctx.ss, &sb);
-	r = r ?: range ? reply_ok_range(d, c, &sb, from, prof_time(now)) : reply_ok(c, &sb);
+	else if (!r)
+		r = (snap.threads ? wire__encode(&snap.ss, &sb)
+				  : fmt_folded__render(&snap.ss, &sb)) ?:
+		    (range ? reply_ok_range(d, c, &sb, from, prof_time(now)) : reply_ok(c, &sb));
 	strbuf__done(&sb);
-	collect_ctx__done(&ctx);
+	snapshot__done(&snap);
 	return r;
 }
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include "profile/profile.h"
 #include "base/safedir.h"
+#include "profile/stacks.h"
 #include "profile/statefile.h"
 #include "base/strbuf.h"
 #include "base/util.h"
@@ -75,7 +76,12 @@ static int encode_stack(const __u32 *ids, size_t nr, __u64 count, void *arg)
 		if (id >= e->nr_local_max)
 			return -EINVAL;
 		if (!e->local[id]) {
-			o->names[o->nr_names] = profile__name(e->prof, id);
+			struct strbuf label = { 0 };
+
+			/* Files hold frames' labels, read back with frame__split(). */
+			if (frame__label(profile__frame(e->prof, id), &label) ||
+			    !(o->names[o->nr_names] = strbuf__detach(&label, NULL)))
+				return -ENOMEM;
 			e->local[id] = ++o->nr_names;
 		}
 		o->frames[e->nr_frames++] = e->local[id] - 1;
@@ -96,8 +102,8 @@ static int encode_proc(struct statefile_proc *o, const struct pyproc *p, __u64 f
 		.comm = p->comm, .exe = p->exe ? p->exe : "", .why = p->info.why,
 	};
 	profile__stats(p->profile, &ps);
-	e.nr_local_max = ps.names;
-	e.local = calloc(ps.names + 1, sizeof(*e.local));
+	e.nr_local_max = ps.frames;
+	e.local = calloc(ps.frames + 1, sizeof(*e.local));
 	if (!e.local)
 		return -ENOMEM;
 	err = profile__collect(p->profile, from, to, encode_stack, &e);
@@ -194,6 +200,8 @@ static int write_window(struct daemon *d, __u64 index)
 	if (!err && sf.nr_procs)
 		err = statefile__encode_raw(&sf, &raw) ?: write_file(d->state_dirfd, index, &raw);
 	for (__u32 i = 0; i < sf.nr_procs; i++) {
+		for (__u32 k = 0; k < sf.procs[i].nr_names; k++)
+			free((char *)sf.procs[i].names[k]);
 		free(sf.procs[i].names);
 		free(sf.procs[i].stacks);
 		free(sf.procs[i].frames);
@@ -274,8 +282,21 @@ static int apply_proc(struct daemon *d, const struct statefile_proc *sp, __u64 t
 	ids = calloc(sp->nr_names ? sp->nr_names : 1, sizeof(*ids));
 	if (!ids)
 		return -ENOMEM;
-	for (__u32 i = 0; i < sp->nr_names && !err; i++)
-		err = profile__intern(p->profile, sp->names[i], strlen(sp->names[i]), &ids[i]);
+	/*
+	 * The names as the frames whose labels they are.  Until the files hold
+	 * frames, name 0 (the first stack's root) is read as the root, the
+	 * others as deeper frames: the text they render to is the same.
+	 */
+	for (__u32 i = 0; i < sp->nr_names && !err; i++) {
+		char *copy = strdup(sp->names[i]);
+		struct frame f;
+
+		err = copy ? 0 : -ENOMEM;
+		if (copy)
+			frame__split(copy, i ? 2 : 0, &f);
+		err = err ?: profile__intern(p->profile, &f, &ids[i]);
+		free(copy);
+	}
 	for (__u32 i = 0; i < sp->nr_stacks && !err; i++) {
 		const struct statefile_stack *st = &sp->stacks[i];
 		__u32 stack[PYPROF_MAX_STACK];

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* pyprofd: turns raw samples into named frames and adds them to the process profile. */
+/* pyprofd: turns raw samples into frames (struct frame) and adds them to the process profile. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +11,7 @@
 #include "target/ksyms.h"
 #include "target/linetable.h"
 #include "profile/profile.h"
+#include "profile/stacks.h"
 #include "base/strbuf.h"
 #include "clock.h"
 #include "daemon.h"
@@ -27,15 +28,14 @@
  * whose address was reused is renamed within that time.
  */
 #define CODE_RECHECK_NS	 NSEC_PER_SEC
-#define CODE_LINE_IDS	 8		/* name ids cached per code object: its hot lines */
-#define KFRAME_IDS	 512		/* kernel frame name ids cached per process */
+#define CODE_LINE_IDS	 8		/* frame ids cached per code object: its hot lines */
+#define KFRAME_IDS	 512		/* kernel frame ids cached per process */
 
 /*
- * A frame's name is the same every time its (code object, instruction) or
- * kernel address comes back: the profile id of that name is kept, so that a
- * sample costs hash lookups, not a line table walk, a printf and an intern
- * per frame.  Ids are valid while the profile's epoch is the one they were
- * taken in.
+ * A frame is the same every time its (code object, instruction) or kernel
+ * address comes back: its profile id is kept, so that a sample
+ * costs hash lookups, not a line table walk and an intern per frame.  Ids
+ * are valid while the profile's epoch is the one they were taken in.
  */
 struct line_id {
 	int instr;
@@ -47,9 +47,12 @@ struct kframe_id {
 	__u32 id;
 };
 
+/* A process's cached ids of the frames that are not Python ones: kernel, root. */
 struct kframe_cache {
 	__u64 epoch;
 	struct kframe_id slot[KFRAME_IDS];
+	char root_comm[PYPROF_COMM_LEN + 1];	/* the comm root_id is the frame of ("": none) */
+	__u32 root_id;
 };
 
 struct codeinfo {
@@ -355,44 +358,49 @@ static struct codeinfo *code_lookup(struct pyproc *p, __u64 addr, __u32 fp)
 	return ci;
 }
 
-static int intern(struct pyproc *p, struct strbuf *sb, __u32 *ret)
-{
-	return profile__intern(p->profile, sb->buf ? sb->buf : "", sb->len, ret);
-}
-
-/* The name of frame f of code object ci (NULL: unknown) into sb. */
-static int frame_name(struct pyproc *p, const struct codeinfo *ci, const struct pyprof_frame *f,
-		      struct strbuf *sb)
+/* Frame f of code object ci (NULL: unknown); its strings are ci's. */
+static void code_frame(const struct pyproc *p, const struct codeinfo *ci,
+		       const struct pyprof_frame *f, struct frame *ret)
 {
 	__u32 minor = (p->info.version_hex >> 16) & 0xff;
 	int line = -1, addr;
 
-	strbuf__reset(sb);
-	/* No per-address names: they would split one unknown into many stacks. */
-	if (!ci)
-		return strbuf__puts(sb, "[python: unknown code object]");
+	/* No per-address frames: they would split one unknown into many stacks. */
+	if (!ci) {
+		*ret = (struct frame){ .kind = FRAME_MARKER,
+				       .name = "[python: unknown code object]",
+				       .line = FRAME_LINE_NONE, .func_line = FRAME_LINE_NONE };
+		return;
+	}
 	/* 3.10+ frames count code units, older ones bytes. */
 	addr = f->instr < 0 ? -1 : (minor >= 10 ? f->instr * 2 : f->instr);
 	if (!ci->linetable ||
 	    linetable__addr2line(p->info.version_hex, ci->firstlineno, ci->linetable,
 				 ci->linetable_len, addr, &line) < 0)
 		line = -1;
-	if (line < 0)
-		return strbuf__printf(sb, "%s (%s)", ci->name, ci->file);
-	return strbuf__printf(sb, "%s (%s:%d)", ci->name, ci->file, line);
+	*ret = (struct frame){ .kind = FRAME_PYTHON, .name = ci->name, .file = ci->file,
+			       .line = line < 0 ? FRAME_LINE_NONE : line,
+			       .func_line = FRAME_LINE_NONE };
+	if (ci->firstlineno >= 0)
+		ret->func_line = ci->firstlineno;
 }
 
 int symbolize__frame(struct pyproc *p, const struct pyprof_frame *f, struct strbuf *sb)
 {
-	return frame_name(p, code_lookup(p, f->code, f->code_fp), f, sb);
+	struct frame fr;
+
+	code_frame(p, code_lookup(p, f->code, f->code_fp), f, &fr);
+	strbuf__reset(sb);
+	return frame__label(&fr, sb);
 }
 
-/* The profile id of frame f's name; sb is scratch. */
-static int frame_id(struct pyproc *p, const struct pyprof_frame *f, struct strbuf *sb, __u32 *ret)
+/* The profile id of frame f. */
+static int frame_id(struct pyproc *p, const struct pyprof_frame *f, __u32 *ret)
 {
 	struct codeinfo *ci = code_lookup(p, f->code, f->code_fp);
 	__u64 epoch = profile__epoch(p->profile);
 	struct line_id *li;
+	struct frame fr;
 	int err;
 
 	if (ci && ci->lines_epoch != epoch) {
@@ -405,7 +413,8 @@ static int frame_id(struct pyproc *p, const struct pyprof_frame *f, struct strbu
 			return 0;
 		}
 	}
-	err = frame_name(p, ci, f, sb) ?: intern(p, sb, ret);
+	code_frame(p, ci, f, &fr);
+	err = profile__intern(p->profile, &fr, ret);
 	if (err || !ci)
 		return err;
 	if (ci->nr_lines < CODE_LINE_IDS) {
@@ -419,36 +428,69 @@ static int frame_id(struct pyproc *p, const struct pyprof_frame *f, struct strbu
 	return 0;
 }
 
-/* The profile id of the kernel frame at addr; sb is scratch. */
-static int kframe_id(struct daemon *d, struct pyproc *p, __u64 addr, struct strbuf *sb, __u32 *ret)
+/* p's cache of non-Python frame ids for the profile's epoch, or NULL (no memory: no cache). */
+static struct kframe_cache *frame_cache(struct pyproc *p)
 {
 	__u64 epoch = profile__epoch(p->profile);
-	struct kframe_id *slot = NULL;
-	const char *name = NULL;
-	int err;
 
 	if (!p->kframes)
-		p->kframes = calloc(1, sizeof(*p->kframes)); /* NULL: names without the cache */
-	if (p->kframes) {
-		if (p->kframes->epoch != epoch) {
-			memset(p->kframes, 0, sizeof(*p->kframes));
-			p->kframes->epoch = epoch;
-		}
-		slot = &p->kframes->slot[hash_addr(addr) % KFRAME_IDS];
-		if (addr && slot->addr == addr) {
-			*ret = slot->id;
-			return 0;
-		}
+		p->kframes = calloc(1, sizeof(*p->kframes));
+	if (p->kframes && p->kframes->epoch != epoch) {
+		memset(p->kframes, 0, sizeof(*p->kframes));
+		p->kframes->epoch = epoch;
 	}
-	strbuf__reset(sb);
+	return p->kframes;
+}
+
+static int intern_simple(struct pyproc *p, enum frame_kind kind, const char *name, int line,
+			 __u32 *ret)
+{
+	struct frame f = { .kind = kind, .name = name, .line = line,
+			   .func_line = FRAME_LINE_NONE };
+
+	return profile__intern(p->profile, &f, ret);
+}
+
+/* The profile id of the kernel frame at addr. */
+static int kframe_id(struct daemon *d, struct pyproc *p, struct kframe_cache *kc, __u64 addr,
+		     __u32 *ret)
+{
+	struct kframe_id *slot = kc ? &kc->slot[hash_addr(addr) % KFRAME_IDS] : NULL;
+	const char *name = NULL;
+	char hex[24];
+	int err;
+
+	if (slot && addr && slot->addr == addr) {
+		*ret = slot->id;
+		return 0;
+	}
 	if (d->ksyms)
 		name = ksyms__lookup(d->ksyms, addr, NULL);
-	err = name ? strbuf__printf(sb, "%s_[k]", name)
-		   : strbuf__printf(sb, "0x%llx_[k]", (unsigned long long)addr);
-	err = err ?: intern(p, sb, ret);
+	if (!name) {
+		snprintf(hex, sizeof(hex), "0x%llx", (unsigned long long)addr);
+		name = hex;
+	}
+	err = intern_simple(p, FRAME_KERNEL, name, FRAME_LINE_NONE, ret);
 	if (!err && slot) {
 		slot->addr = addr;
 		slot->id = *ret;
+	}
+	return err;
+}
+
+/* The profile id of the root frame: the process name. */
+static int root_id(struct pyproc *p, struct kframe_cache *kc, __u32 *ret)
+{
+	int err;
+
+	if (kc && kc->root_comm[0] && strcmp(kc->root_comm, p->comm) == 0) {
+		*ret = kc->root_id;
+		return 0;
+	}
+	err = intern_simple(p, FRAME_PROCESS, p->comm, FRAME_LINE_NONE, ret);
+	if (!err && kc) {
+		snprintf(kc->root_comm, sizeof(kc->root_comm), "%s", p->comm);
+		kc->root_id = *ret;
 	}
 	return err;
 }
@@ -473,15 +515,33 @@ static const char *error_frame(int err, int nr_frames)
 	}
 }
 
+/* The frames of sample s of p, root first, into ids[]: returns how many (or -errno). */
+static int sample_ids(struct daemon *d, struct pyproc *p, const struct pyprof_sample *s,
+		      const __u64 *kstack, __u32 *ids)
+{
+	struct kframe_cache *kc = frame_cache(p);
+	const char *marker = error_frame(s->error, (int)s->nr_frames);
+	size_t n = 0;
+	int err;
+
+	err = root_id(p, kc, &ids[n++]);
+	if (!err && marker)
+		err = intern_simple(p, FRAME_MARKER, marker, FRAME_LINE_NONE, &ids[n++]);
+	/* Python frames arrive leaf first; the profile wants root first. */
+	for (size_t i = s->nr_frames; i-- > 0 && !err;)
+		err = frame_id(p, &s->frames[i], &ids[n++]);
+	for (size_t i = s->nr_kstack; i-- > 0 && !err;)
+		err = kframe_id(d, p, kc, kstack[i], &ids[n++]);
+	return err ?: (int)n;
+}
+
 int symbolize__sample(struct daemon *d, const struct pyprof_sample *s, size_t size)
 {
-	static __u32 ids[PYPROF_MAX_STACK];
-	struct strbuf sb = { 0 };
+	static __u32 ids[STACK_MAX_DEPTH];
 	struct pyproc *p;
-	const char *marker;
 	const __u64 *kstack;
-	size_t n = 0, nf, nk;
-	int err;
+	size_t nf, nk;
+	int n;
 
 	if (size < __builtin_offsetof(struct pyprof_sample, frames))
 		return -EINVAL;
@@ -512,19 +572,7 @@ int symbolize__sample(struct daemon *d, const struct pyprof_sample *s, size_t si
 		p->errors[s->error]++;
 	if (s->flags & PYPROF_SAMPLE_WALK_LIMIT)
 		threads__walk_limit(d, p, s->hdr.ts, s->hdr.tid);
-
-	err = strbuf__puts(&sb, p->comm);
-	err = err ?: intern(p, &sb, &ids[n++]);
-	marker = error_frame(s->error, (int)nf);
-	if (!err && marker)
-		err = profile__intern(p->profile, marker, strlen(marker), &ids[n++]);
-	/* Python frames arrive leaf first; the profile wants root first. */
-	for (size_t i = nf; i-- > 0 && !err;)
-		err = frame_id(p, &s->frames[i], &sb, &ids[n++]);
-	for (size_t i = nk; i-- > 0 && !err;)
-		err = kframe_id(d, p, kstack[i], &sb, &ids[n++]);
-	if (!err)
-		err = profile__add(p->profile, prof_time(s->hdr.ts), ids, n, 1);
-	strbuf__done(&sb);
-	return err;
+	/* Root, marker, Python frames, kernel frames: PYPROF_MAX_STACK at most. */
+	n = sample_ids(d, p, s, kstack, ids);
+	return n < 0 ? n : profile__add(p->profile, prof_time(s->hdr.ts), ids, (size_t)n, 1);
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* pyprofd: reading target memory, and turning raw samples into named frames. */
+/* pyprofd: reading target memory, and turning raw samples into frames (struct frame). */
 #ifndef PYPROFD_SYMBOLIZE_H
 #define PYPROFD_SYMBOLIZE_H
 
@@ -22,11 +22,11 @@ int target_read_ptr(int pid, __u64 addr, __s16 off, __u64 *ret);
 
 /* The fingerprint BPF would take of the code object at addr now: 0 or -EFAULT. */
 int symbolize__code_fp(const struct pyproc *p, __u64 addr, __u32 *fp);
-/* Writes "func (file:line)" for a frame, or a bracketed marker; 0 or -ENOMEM. */
+/* Writes a frame's label (frame__label(): "func (file:line)", or a marker); 0 or -ENOMEM. */
 int symbolize__frame(struct pyproc *p, const struct pyprof_frame *f, struct strbuf *sb);
 /* Adds a sample to its process's profile (discovering an unknown pid first). */
 int symbolize__sample(struct daemon *d, const struct pyprof_sample *s, size_t size);
-/* Forgets the process's code objects and kernel frame cache (at exit). */
+/* Forgets the process's code objects and its cache of other frames' ids (at exit). */
 void symbolize__free_codes(struct pyproc *p);
 
 #endif /* PYPROFD_SYMBOLIZE_H */

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* Tests for profile: interning, folding into windows, window rotation, retention, limits. */
+/* Tests for profile: interning frames, folding into windows, rotation, retention, limits. */
 #include <errno.h>
 #include "testhelp.h"
 #include "profile/profile.h"
@@ -14,13 +14,46 @@ static struct profile *mk(__u64 window_s, __u64 retention_s, size_t max_stacks, 
 	return profile__new(&o);
 }
 
-static __u32 id(struct profile *p, const char *s)
+static __u32 fid(struct profile *p, enum frame_kind kind, const char *name, const char *file,
+		 int line, int func_line)
 {
+	struct frame f = { .kind = kind, .name = name, .file = file, .line = line,
+			   .func_line = func_line };
 	__u32 v = 0;
 
-	if (profile__intern(p, s, strlen(s), &v))
-		TEST_FAIL("intern '%s' failed", s);
+	if (profile__intern(p, &f, &v))
+		TEST_FAIL("intern '%s' failed", name);
 	return v;
+}
+
+/* A frame known by its name alone. */
+static __u32 id(struct profile *p, const char *s)
+{
+	return fid(p, FRAME_OTHER, s, NULL, FRAME_LINE_NONE, FRAME_LINE_NONE);
+}
+
+static int intern_err(struct profile *p, enum frame_kind kind, const char *name, const char *file,
+		      int line, int func_line)
+{
+	struct frame f = { .kind = kind, .name = name, .file = file, .line = line,
+			   .func_line = func_line };
+	__u32 v;
+
+	return profile__intern(p, &f, &v);
+}
+
+static void assert_frame(const struct profile *p, __u32 id, enum frame_kind kind, const char *name,
+			 const char *file, int line, int func_line)
+{
+	const struct frame *f = profile__frame(p, id);
+
+	if (!f)
+		TEST_FAIL("no frame %u", id);
+	if (f->kind != kind || strcmp(f->name, name) != 0 || (!f->file) != (!file) ||
+	    (file && strcmp(f->file, file) != 0) || f->line != line || f->func_line != func_line)
+		TEST_FAIL("frame %u is {%d, %s, %s, %d, %d}, not {%d, %s, %s, %d, %d}", id, f->kind,
+			  f->name, f->file ? f->file : "NULL", f->line, f->func_line, kind, name,
+			  file ? file : "NULL", line, func_line);
 }
 
 struct sum {
@@ -28,6 +61,7 @@ struct sum {
 	__u64 total;
 	__u64 with;	/* samples whose stack has the frame named `name` */
 	const char *name;
+	int kind;	/* or: samples whose stack has a frame of this kind (-1: none) */
 	size_t calls;
 };
 
@@ -38,7 +72,11 @@ static int sum_cb(const __u32 *ids, size_t nr, __u64 count, void *arg)
 	s->calls++;
 	s->total += count;
 	for (size_t i = 0; i < nr; i++) {
-		if (s->name && strcmp(profile__name(s->p, ids[i]), s->name) == 0) {
+		const struct frame *f = profile__frame(s->p, ids[i]);
+
+		if (!f)
+			TEST_FAIL("stack with unknown frame %u", ids[i]);
+		if ((s->name && strcmp(f->name, s->name) == 0) || (int)f->kind == s->kind) {
 			s->with += count;
 			break;
 		}
@@ -48,9 +86,18 @@ static int sum_cb(const __u32 *ids, size_t nr, __u64 count, void *arg)
 
 static struct sum collect(struct profile *p, __u64 from, __u64 to, const char *name)
 {
-	struct sum s = { .p = p, .name = name };
+	struct sum s = { .p = p, .name = name, .kind = -1 };
 
 	if (profile__collect(p, from, to, sum_cb, &s))
+		TEST_FAIL("collect failed");
+	return s;
+}
+
+static struct sum collect_kind(struct profile *p, enum frame_kind kind)
+{
+	struct sum s = { .p = p, .kind = (int)kind };
+
+	if (profile__collect(p, 0, ~0ull, sum_cb, &s))
 		TEST_FAIL("collect failed");
 	return s;
 }
@@ -61,13 +108,72 @@ TEST(intern)
 	__u32 a, b;
 
 	ASSERT_TRUE(p != NULL);
-	a = id(p, "main (x.py:1)");
-	b = id(p, "hot (x.py:2)");
+	a = fid(p, FRAME_PYTHON, "main", "x.py", 1, 1);
+	b = fid(p, FRAME_PYTHON, "hot", "x.py", 2, 2);
 	ASSERT_TRUE(a != b);
-	ASSERT_EQ(id(p, "main (x.py:1)"), a);
-	ASSERT_STREQ(profile__name(p, a), "main (x.py:1)");
-	ASSERT_TRUE(profile__name(p, 1000000) == NULL);
-	ASSERT_EQ(profile__intern(p, "a\0b", 3, &a), -EINVAL);
+	ASSERT_EQ(fid(p, FRAME_PYTHON, "main", "x.py", 1, 1), a);
+	assert_frame(p, a, FRAME_PYTHON, "main", "x.py", 1, 1);
+	assert_frame(p, b, FRAME_PYTHON, "hot", "x.py", 2, 2);
+	ASSERT_TRUE(profile__frame(p, 1000000) == NULL);
+	/* Names may hold any bytes but NUL, "" included. */
+	a = fid(p, FRAME_THREAD, "", NULL, 4242, FRAME_LINE_NONE);
+	assert_frame(p, a, FRAME_THREAD, "", NULL, 4242, FRAME_LINE_NONE);
+	a = fid(p, FRAME_PYTHON, "f (x.py:3);\xff", "a:b (c)", FRAME_LINE_NONE, 0);
+	assert_frame(p, a, FRAME_PYTHON, "f (x.py:3);\xff", "a:b (c)", FRAME_LINE_NONE, 0);
+	profile__free(p);
+}
+
+TEST(intern_rejects_bad_frames)
+{
+	struct profile *p = mk(10, 60, 100, 100);
+	static char big[FRAME_MAX_STRING + 2];
+	struct profile_stats st;
+
+	ASSERT_EQ(intern_err(p, FRAME__MAX, "f", NULL, 1, 1), -EINVAL);
+	ASSERT_EQ(intern_err(p, (enum frame_kind)-1, "f", NULL, 1, 1), -EINVAL);
+	ASSERT_EQ(intern_err(p, FRAME_PYTHON, NULL, "x.py", 1, 1), -EINVAL);
+	ASSERT_EQ(intern_err(p, FRAME_PYTHON, "f", "x.py", -2, 1), -EINVAL);
+	ASSERT_EQ(intern_err(p, FRAME_PYTHON, "f", "x.py", 1, -2), -EINVAL);
+	memset(big, 'a', FRAME_MAX_STRING + 1);
+	ASSERT_EQ(intern_err(p, FRAME_PYTHON, big, "x.py", 1, 1), -EINVAL);
+	ASSERT_EQ(intern_err(p, FRAME_PYTHON, "f", big, 1, 1), -EINVAL);
+	big[FRAME_MAX_STRING] = '\0';
+	ASSERT_OK(intern_err(p, FRAME_PYTHON, big, big, 1, 1));
+	/* Nothing rejected was kept: the markers and the one good frame. */
+	profile__stats(p, &st);
+	ASSERT_EQ(st.frames, 3);
+	ASSERT_EQ(st.strings, 3);
+	profile__free(p);
+}
+
+TEST(frames_differ_in_every_field)
+{
+	struct profile *p = mk(10, 60, 100, 100);
+	__u32 ids[8];
+	struct profile_stats st;
+
+	ids[0] = fid(p, FRAME_PYTHON, "f", "x.py", 10, 5);
+	ids[1] = fid(p, FRAME_PYTHON, "f", "y.py", 10, 5);
+	ids[2] = fid(p, FRAME_PYTHON, "f", "x.py", 11, 5);
+	ids[3] = fid(p, FRAME_PYTHON, "f", "x.py", 10, 6);
+	ids[4] = fid(p, FRAME_PYTHON, "f", "x.py", FRAME_LINE_NONE, 5);
+	ids[5] = fid(p, FRAME_NATIVE, "f", "x.py", 10, 5);
+	ids[6] = fid(p, FRAME_PYTHON, "f", NULL, 10, 5);
+	ids[7] = fid(p, FRAME_PYTHON, "f", "", 10, 5);
+	for (int i = 0; i < 8; i++)
+		for (int k = 0; k < i; k++)
+			ASSERT_TRUE(ids[i] != ids[k]);
+	assert_frame(p, ids[1], FRAME_PYTHON, "f", "y.py", 10, 5);
+	assert_frame(p, ids[4], FRAME_PYTHON, "f", "x.py", FRAME_LINE_NONE, 5);
+	assert_frame(p, ids[5], FRAME_NATIVE, "f", "x.py", 10, 5);
+	assert_frame(p, ids[6], FRAME_PYTHON, "f", NULL, 10, 5);
+	assert_frame(p, ids[7], FRAME_PYTHON, "f", "", 10, 5);
+	/* A name and a file equal as strings are one string. */
+	ASSERT_EQ(fid(p, FRAME_KERNEL, "x.py", NULL, FRAME_LINE_NONE, FRAME_LINE_NONE),
+		  fid(p, FRAME_KERNEL, "x.py", NULL, FRAME_LINE_NONE, FRAME_LINE_NONE));
+	profile__stats(p, &st);
+	ASSERT_EQ(st.frames, 2 + 8 + 1);
+	ASSERT_EQ(st.strings, 2 + 4); /* the markers', "f", "x.py", "y.py", "" */
 	profile__free(p);
 }
 
@@ -126,19 +232,18 @@ TEST(retention_and_compaction)
 	}
 	profile__stats(p, &before);
 	ASSERT_EQ(before.windows, 60);
-	ASSERT_TRUE(before.names >= 601);
+	ASSERT_TRUE(before.frames >= 601);
 	/* At 600 s, a 60 s retention keeps the windows ending after 540 s. */
 	profile__expire(p, 600 * SEC);
 	profile__stats(p, &after);
 	ASSERT_EQ(after.windows, 6);
-	ASSERT_TRUE(after.names < 100);
+	ASSERT_TRUE(after.frames < 100);
 	ASSERT_TRUE(after.bytes < before.bytes);
 	s = collect(p, 0, 1000 * SEC, "leaf599");
 	ASSERT_EQ(s.total, 60);
 	ASSERT_EQ(s.with, 1);
 	s = collect(p, 0, 1000 * SEC, "leaf540");
 	ASSERT_EQ(s.with, 1);
-	ASSERT_STREQ(profile__name(p, st[0] < after.names ? st[0] : 0), profile__name(p, st[0]));
 	/* Names and stacks still work after renumbering: re-adding merges. */
 	st[0] = id(p, "python3");
 	st[1] = id(p, "leaf599");
@@ -150,7 +255,8 @@ TEST(retention_and_compaction)
 	profile__expire(p, 10000 * SEC);
 	ASSERT_TRUE(profile__empty(p));
 	profile__stats(p, &after);
-	ASSERT_TRUE(after.names <= 2);
+	ASSERT_EQ(after.frames, 2); /* the markers stay */
+	ASSERT_EQ(after.strings, 2);
 	profile__free(p);
 }
 
@@ -199,6 +305,8 @@ TEST(limits_never_drop_samples)
 	s = collect(p, 0, 10 * SEC, PROFILE_OVERFLOW_STACKS);
 	ASSERT_EQ(s.total, 20);
 	ASSERT_EQ(s.with, 16);
+	s = collect_kind(p, FRAME_MARKER);
+	ASSERT_EQ(s.with, 16);
 	/* Too many distinct names: the rest share one marker name. */
 	st[0] = id(q, "python3");
 	for (int i = 0; i < 20; i++) {
@@ -208,7 +316,11 @@ TEST(limits_never_drop_samples)
 	}
 	s = collect(q, 0, 10 * SEC, PROFILE_OVERFLOW_NAMES);
 	ASSERT_EQ(s.total, 20);
-	ASSERT_EQ(s.with, 15); /* 2 built-in names + python3 + f0..f4 fill the 8 */
+	ASSERT_EQ(s.with, 15); /* 2 built-in markers + python3 + f0..f4 fill the 8 */
+	/* The overflow entries are marker frames with their texts. */
+	ASSERT_EQ(id(q, "f19"), id(q, "f18"));
+	assert_frame(q, id(q, "f19"), FRAME_MARKER, PROFILE_OVERFLOW_NAMES, NULL, FRAME_LINE_NONE,
+		     FRAME_LINE_NONE);
 	profile__free(p);
 	profile__free(q);
 }
@@ -258,7 +370,7 @@ TEST(deep_stacks_and_bad_opts)
 	struct profile_opts bad = { .window_ns = 0, .retention_ns = 1, .max_stacks = 1,
 				    .max_frames = 10 };
 	struct profile *p = mk(1, 10, 10, 10);
-	static __u32 deep[PROFILE_MAX_DEPTH + 50];
+	static __u32 deep[STACK_MAX_DEPTH + 50];
 	struct sum s;
 
 	ASSERT_TRUE(profile__new(&bad) == NULL && errno == EINVAL);
@@ -268,5 +380,79 @@ TEST(deep_stacks_and_bad_opts)
 	ASSERT_OK(profile__add(p, 0, deep, sizeof(deep) / sizeof(deep[0]), 1));
 	s = collect(p, 0, SEC, NULL);
 	ASSERT_EQ(s.total, 1);
+	profile__free(p);
+}
+
+/* What compaction keeps must read back as it was interned, ids and stacks agreeing. */
+struct check {
+	const struct profile *p;
+	size_t stacks;
+	__u64 total;
+	int bumped;	/* the t whose stack got t samples more */
+};
+
+static int check_cb(const __u32 *ids, size_t nr, __u64 count, void *arg)
+{
+	struct check *c = arg;
+	char name[32], file[32];
+	int t;
+
+	c->stacks++;
+	c->total += count;
+	ASSERT_EQ(nr, 4);
+	assert_frame(c->p, ids[0], FRAME_PROCESS, "python3", NULL, FRAME_LINE_NONE,
+		     FRAME_LINE_NONE);
+	assert_frame(c->p, ids[1], FRAME_THREAD, "", NULL, 77, FRAME_LINE_NONE);
+	t = profile__frame(c->p, ids[2])->line - 1000;
+	snprintf(name, sizeof(name), "f%d", t);
+	snprintf(file, sizeof(file), "m%d.py", t % 3);
+	assert_frame(c->p, ids[2], FRAME_PYTHON, name, file, 1000 + t, t);
+	assert_frame(c->p, ids[3], FRAME_KERNEL, file, NULL, FRAME_LINE_NONE, FRAME_LINE_NONE);
+	ASSERT_EQ(count, t == c->bumped ? 2 * t : t);
+	return 0;
+}
+
+TEST(compaction_keeps_frames)
+{
+	struct profile *p = mk(10, 60, 1000, 100000);
+	struct profile_stats before, after;
+	struct check c = { .p = p };
+	char name[32], file[32];
+	__u32 st[4];
+
+	/* 600 s of stacks whose frames share strings across kinds and fields. */
+	for (int t = 1; t <= 600; t++) {
+		snprintf(name, sizeof(name), "f%d", t);
+		snprintf(file, sizeof(file), "m%d.py", t % 3);
+		st[0] = fid(p, FRAME_PROCESS, "python3", NULL, FRAME_LINE_NONE, FRAME_LINE_NONE);
+		st[1] = fid(p, FRAME_THREAD, "", NULL, 77, FRAME_LINE_NONE);
+		st[2] = fid(p, FRAME_PYTHON, name, file, 1000 + t, t);
+		st[3] = fid(p, FRAME_KERNEL, file, NULL, FRAME_LINE_NONE, FRAME_LINE_NONE);
+		ASSERT_OK(profile__add(p, (__u64)t * SEC, st, 4, (__u64)t));
+	}
+	profile__stats(p, &before);
+	profile__expire(p, 600 * SEC);
+	profile__stats(p, &after);
+	ASSERT_TRUE(after.frames < before.frames && after.strings < before.strings);
+	/* Windows 54 to 60 are kept: t = 540 .. 600. */
+	ASSERT_EQ(after.frames, 2 + 2 + 61 + 3);	/* markers, root, thread, Python, kernel */
+	ASSERT_EQ(after.strings, 2 + 2 + 61 + 3);	/* markers, "python3", "", names, files */
+	ASSERT_OK(profile__collect(p, 0, ~0ull, check_cb, &c));
+	ASSERT_EQ(c.stacks, 61);
+	ASSERT_EQ(c.total, (540 + 600) * 61 / 2);
+	/* Interning again finds the renumbered frames: the stack merges. */
+	st[0] = fid(p, FRAME_PROCESS, "python3", NULL, FRAME_LINE_NONE, FRAME_LINE_NONE);
+	st[1] = fid(p, FRAME_THREAD, "", NULL, 77, FRAME_LINE_NONE);
+	st[2] = fid(p, FRAME_PYTHON, "f600", "m0.py", 1600, 600);
+	st[3] = fid(p, FRAME_KERNEL, "m0.py", NULL, FRAME_LINE_NONE, FRAME_LINE_NONE);
+	profile__stats(p, &before);
+	ASSERT_EQ(before.frames, after.frames);
+	ASSERT_OK(profile__add(p, 600 * SEC, st, 4, 600));
+	c = (struct check){ .p = p, .bumped = 600 };
+	ASSERT_OK(profile__collect(p, 0, ~0ull, check_cb, &c));
+	ASSERT_EQ(c.stacks, 61);
+	/* New frames after compaction get ids of their own. */
+	ASSERT_EQ(fid(p, FRAME_PYTHON, "new", "m0.py", 1, 1), after.frames);
+	assert_frame(p, after.frames, FRAME_PYTHON, "new", "m0.py", 1, 1);
 	profile__free(p);
 }

@@ -21,6 +21,8 @@ enum frame_kind {
 };
 
 #define FRAME_LINE_NONE (-1)	/* line or func_line not known */
+/* Bytes of a frame's name or file: what the profile store and the state files hold. */
+#define FRAME_MAX_STRING 65535
 
 struct frame {
 	enum frame_kind kind;

@@ -2,15 +2,18 @@
 /*
  * profile: one process's samples folded into time windows.
  *
- * Frames are interned strings (ids); a stack is an array of ids, root first,
- * itself interned once per profile, so a window only counts stack ids.
- * Window k holds the samples with k * window_ns <= ts < (k + 1) * window_ns
- * (CLOCK_MONOTONIC).  Windows older than the retention are dropped and the
- * names no window uses any more are forgotten, so memory follows the
- * retained history.  Limits keep a hostile or huge process bounded: past
- * max_stacks distinct stacks in a window, or max_frames distinct names, the
- * samples are still counted, under PROFILE_OVERFLOW_STACKS /
- * PROFILE_OVERFLOW_NAMES frames.
+ * Frames (struct frame, frame.h) are interned: each distinct frame has an id,
+ * and its strings are interned too, so a frame costs a few small integers
+ * and a file name is stored once however many functions and lines it has.
+ * A stack is an array of frame ids, root first, itself interned once per
+ * profile, so a window only counts stack ids.  Window k holds the samples
+ * with k * window_ns <= ts < (k + 1) * window_ns (the caller's clock, in ns).
+ * Windows older than the retention are dropped and the frames no window uses
+ * any more are forgotten, so memory follows the retained history.  Limits
+ * keep a hostile or huge process bounded: past max_stacks distinct stacks in
+ * a window, or max_frames distinct frames, the samples are still counted,
+ * under FRAME_MARKER frames named PROFILE_OVERFLOW_STACKS /
+ * PROFILE_OVERFLOW_NAMES.
  */
 #ifndef PYPROF_PROFILE_H
 #define PYPROF_PROFILE_H
@@ -18,18 +21,17 @@
 #include <linux/types.h>
 #include <stdbool.h>
 #include <stddef.h>
-#include "pyprof_abi.h"
+#include "profile/frame.h"
+#include "profile/stacks.h"
 
 #define PROFILE_OVERFLOW_STACKS "[pyprof: too many distinct stacks]"
 #define PROFILE_OVERFLOW_NAMES	"[pyprof: too many distinct frames]"
-/* Frames per stack (the one limit, from pyprof_abi.h); deeper stacks keep their root part. */
-#define PROFILE_MAX_DEPTH	PYPROF_MAX_STACK
 
 struct profile_opts {
 	__u64 window_ns;
 	__u64 retention_ns;
 	size_t max_stacks;	/* distinct stacks per window (4 times that in all) */
-	size_t max_frames;	/* distinct names in the whole profile */
+	size_t max_frames;	/* distinct frames in the whole profile (>= 2: the markers) */
 };
 
 struct profile;
@@ -40,20 +42,34 @@ struct profile *profile__new(const struct profile_opts *opts);
 /* NULL is fine. */
 void profile__free(struct profile *p);
 
-/* Id of the name s[0..len) (may hold any bytes but NUL), added if new.  Returns 0 or -ENOMEM. */
-int profile__intern(struct profile *p, const char *s, size_t len, __u32 *ret_id);
+/*
+ * Id of frame f, added (its strings copied) if new.  Frames are equal when
+ * every field is.  Past max_frames a new frame gets the id of the
+ * PROFILE_OVERFLOW_NAMES marker.  Returns 0, -EINVAL (kind, name, a string
+ * longer than FRAME_MAX_STRING, line or func_line below FRAME_LINE_NONE)
+ * or -ENOMEM.
+ */
+int profile__intern(struct profile *p, const struct frame *f, __u32 *ret_id);
 
 /*
- * Changes whenever the profile renumbers its names (compaction), and no two
+ * Changes whenever the profile renumbers its frames (compaction), and no two
  * profiles share one: a caller may keep ids it interned for as long as this
  * stays the same.  Never 0.
  */
 __u64 profile__epoch(const struct profile *p);
 
-/* The name of id, or NULL for an id the profile does not have. */
-const char *profile__name(const struct profile *p, __u32 id);
+/*
+ * The frame of id, or NULL for an id the profile does not have.  The frame
+ * and its strings are valid until the next profile__frame() on p or the
+ * next change to p (one frame is handed out at a time: copy it to keep it).
+ */
+const struct frame *profile__frame(const struct profile *p, __u32 id);
 
-/* Adds count samples of the stack ids[0..nr) (root first) taken at ts.  0 or -ENOMEM/-EINVAL. */
+/*
+ * Adds count samples of the stack ids[0..nr) (root first) taken at ts; a
+ * stack deeper than STACK_MAX_DEPTH (stacks.h) keeps its root part.
+ * 0 or -ENOMEM/-EINVAL.
+ */
 int profile__add(struct profile *p, __u64 ts, const __u32 *ids, size_t nr, __u64 count);
 
 typedef int (*profile_collect_fn)(const __u32 *ids, size_t nr, __u64 count, void *arg);
@@ -69,7 +85,7 @@ int profile__collect(const struct profile *p, __u64 from, __u64 to, profile_coll
 /* Total samples in windows overlapping [from, to). */
 __u64 profile__samples(const struct profile *p, __u64 from, __u64 to);
 
-/* Drops the windows that ended at or before now - retention, then compacts the names. */
+/* Drops the windows that ended at or before now - retention, then compacts the frames. */
 void profile__expire(struct profile *p, __u64 now);
 
 /* No window left. */
@@ -78,7 +94,8 @@ bool profile__empty(const struct profile *p);
 struct profile_stats {
 	size_t windows;
 	size_t stacks;		/* distinct stacks kept */
-	size_t names;
+	size_t frames;		/* distinct frames kept (ids are below this) */
+	size_t strings;		/* distinct strings of those frames */
 	size_t bytes;		/* heap held, approximately */
 };
 
