@@ -53,9 +53,9 @@ static __u64 wall_ns(void)
 struct encode_ctx {
 	const struct profile *prof;
 	struct statefile_proc *out;
-	__u32 *local;			/* profile id -> local id + 1 */
+	__u32 *local;			/* profile id -> local frame index + 1 */
 	size_t nr_local_max;
-	size_t cap_names, cap_stacks, cap_frames, nr_frames;
+	size_t cap_frames, cap_stacks, cap_ids, nr_ids;
 };
 
 static int encode_stack(const __u32 *ids, size_t nr, __u64 count, void *arg)
@@ -65,26 +65,22 @@ static int encode_stack(const __u32 *ids, size_t nr, __u64 count, void *arg)
 	struct statefile_stack *st;
 
 	if (grow_array((void **)&o->stacks, &e->cap_stacks, o->nr_stacks + 1, sizeof(*o->stacks)) ||
-	    grow_array((void **)&o->frames, &e->cap_frames, e->nr_frames + nr, sizeof(*o->frames)) ||
-	    grow_array((void **)&o->names, &e->cap_names, o->nr_names + nr, sizeof(*o->names)))
+	    grow_array((void **)&o->ids, &e->cap_ids, e->nr_ids + nr, sizeof(*o->ids)) ||
+	    grow_array((void **)&o->frames, &e->cap_frames, o->nr_frames + nr, sizeof(*o->frames)))
 		return -ENOMEM;
 	st = &o->stacks[o->nr_stacks++];
-	*st = (struct statefile_stack){ .off = (__u32)e->nr_frames, .nr = (__u32)nr, .count = count };
+	*st = (struct statefile_stack){ .off = (__u32)e->nr_ids, .nr = (__u32)nr, .count = count };
 	for (size_t i = 0; i < nr; i++) {
 		__u32 id = ids[i];
 
 		if (id >= e->nr_local_max)
 			return -EINVAL;
+		/* A copy: its strings stay the profile's, unchanged while the window is written. */
 		if (!e->local[id]) {
-			struct strbuf label = { 0 };
-
-			/* Files hold frames' labels, read back with frame__split(). */
-			if (frame__label(profile__frame(e->prof, id), &label) ||
-			    !(o->names[o->nr_names] = strbuf__detach(&label, NULL)))
-				return -ENOMEM;
-			e->local[id] = ++o->nr_names;
+			o->frames[o->nr_frames] = *profile__frame(e->prof, id);
+			e->local[id] = ++o->nr_frames;
 		}
-		o->frames[e->nr_frames++] = e->local[id] - 1;
+		o->ids[e->nr_ids++] = e->local[id] - 1;
 	}
 	return 0;
 }
@@ -200,11 +196,9 @@ static int write_window(struct daemon *d, __u64 index)
 	if (!err && sf.nr_procs)
 		err = statefile__encode_raw(&sf, &raw) ?: write_file(d->state_dirfd, index, &raw);
 	for (__u32 i = 0; i < sf.nr_procs; i++) {
-		for (__u32 k = 0; k < sf.procs[i].nr_names; k++)
-			free((char *)sf.procs[i].names[k]);
-		free(sf.procs[i].names);
-		free(sf.procs[i].stacks);
 		free(sf.procs[i].frames);
+		free(sf.procs[i].stacks);
+		free(sf.procs[i].ids);
 	}
 	free(sf.procs);
 	strbuf__done(&raw);
@@ -279,30 +273,17 @@ static int apply_proc(struct daemon *d, const struct statefile_proc *sp, __u64 t
 		if (!p->exe)
 			p->exe = strdup(sp->exe);
 	}
-	ids = calloc(sp->nr_names ? sp->nr_names : 1, sizeof(*ids));
+	ids = calloc(sp->nr_frames ? sp->nr_frames : 1, sizeof(*ids));
 	if (!ids)
 		return -ENOMEM;
-	/*
-	 * The names as the frames whose labels they are.  Until the files hold
-	 * frames, name 0 (the first stack's root) is read as the root, the
-	 * others as deeper frames: the text they render to is the same.
-	 */
-	for (__u32 i = 0; i < sp->nr_names && !err; i++) {
-		char *copy = strdup(sp->names[i]);
-		struct frame f;
-
-		err = copy ? 0 : -ENOMEM;
-		if (copy)
-			frame__split(copy, i ? 2 : 0, &f);
-		err = err ?: profile__intern(p->profile, &f, &ids[i]);
-		free(copy);
-	}
+	for (__u32 i = 0; i < sp->nr_frames && !err; i++)
+		err = profile__intern(p->profile, &sp->frames[i], &ids[i]);
 	for (__u32 i = 0; i < sp->nr_stacks && !err; i++) {
 		const struct statefile_stack *st = &sp->stacks[i];
-		__u32 stack[PYPROF_MAX_STACK];
+		__u32 stack[STACK_MAX_DEPTH];
 
 		for (__u32 k = 0; k < st->nr; k++)
-			stack[k] = ids[sp->frames[st->off + k]];
+			stack[k] = ids[sp->ids[st->off + k]];
 		err = profile__add(p->profile, ts, stack, st->nr, st->count);
 	}
 	/* The samples the record holds: what `list` shows for a process not seen since. */

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * libFuzzer target for the state file decoder: the input as a whole stored
- * file and as raw (decompressed) bytes.  What decodes must encode again (raw
- * bytes to the very same bytes); a rejected input leaves nothing decoded;
+ * file (W3 or W2), and after its first byte as raw (decompressed) bytes of
+ * the version that byte names (2, else 3).  What decodes must encode again
+ * (always as W3) to bytes that decode to the same frames and stacks and
+ * encode to those very bytes; a rejected input leaves nothing decoded;
  * nothing may crash, leak or read out of bounds.
  */
 #include <stdint.h>
@@ -10,42 +12,83 @@
 #include <string.h>
 #include "profile/statefile.h"
 #include "base/strbuf.h"
+#include "fuzzhelp.h"
 
-/* What decodes encodes again to a file that decodes; from raw bytes, to those very bytes. */
-static void check_round_trip(const struct statefile *sf, const uint8_t *raw, size_t raw_len)
+static bool frame_eq(const struct frame *a, const struct frame *b)
+{
+	return a->kind == b->kind && strcmp(a->name, b->name) == 0 && !a->file == !b->file &&
+	       (!a->file || strcmp(a->file, b->file) == 0) && a->line == b->line &&
+	       a->func_line == b->func_line;
+}
+
+/* b's processes hold a's stacks, frame for frame. */
+static void check_same(const struct statefile *a, const struct statefile *b)
+{
+	if (a->nr_procs != b->nr_procs || a->window_ns != b->window_ns || a->start != b->start)
+		abort();
+	for (__u32 i = 0; i < a->nr_procs; i++) {
+		const struct statefile_proc *x = &a->procs[i], *y = &b->procs[i];
+
+		if (x->pid != y->pid || x->nr_stacks != y->nr_stacks || x->samples != y->samples ||
+		    strcmp(x->comm, y->comm) != 0)
+			abort();
+		for (__u32 k = 0; k < x->nr_stacks; k++) {
+			const struct statefile_stack *s = &x->stacks[k], *t = &y->stacks[k];
+
+			if (s->nr != t->nr || s->count != t->count)
+				abort();
+			for (__u32 f = 0; f < s->nr; f++)
+				if (!frame_eq(&x->frames[x->ids[s->off + f]],
+					      &y->frames[y->ids[t->off + f]]))
+					abort();
+		}
+	}
+}
+
+static void check_round_trip(const struct statefile *sf)
 {
 	struct statefile_clock c = { .boot_id = sf->boot_id, .now = UINT64_MAX / 2,
 				     .wall = UINT64_MAX / 2, .retention_ns = 3600000000000ull };
-	struct strbuf enc = { 0 };
+	struct strbuf enc = { 0 }, enc2 = { 0 };
 	struct statefile again;
 	__u64 start;
 
 	(void)statefile__place(sf, &c, &start);
 	if (statefile__encode_raw(sf, &enc))
 		abort();
-	if (raw && (raw_len != enc.len || memcmp(raw, enc.buf, raw_len) != 0))
+	if (statefile__decode_raw((const __u8 *)enc.buf, enc.len, STATEFILE_VERSION, &again))
 		abort();
-	if (statefile__decode_raw((const __u8 *)enc.buf, enc.len, &again))
+	check_same(sf, &again);
+	/* Written once, the encoding is settled: strings stored once, in first-use order. */
+	if (statefile__encode_raw(&again, &enc2) || enc2.len != enc.len ||
+	    memcmp(enc.buf, enc2.buf, enc.len) != 0)
 		abort();
 	statefile__fini(&again);
 	strbuf__done(&enc);
+	strbuf__done(&enc2);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct statefile sf;
+	__u8 *raw;
 
 	if (statefile__decode(data, size, &sf) == 0) {
-		check_round_trip(&sf, NULL, 0);
+		check_round_trip(&sf);
 		statefile__fini(&sf);
 	} else if (sf.procs || sf.nr_procs) {
 		abort();	/* a rejected file must leave nothing to apply */
 	}
-	if (statefile__decode_raw(data, size, &sf) == 0) {
-		check_round_trip(&sf, data, size);
+	if (!size)
+		return 0;
+	/* An exact-size copy: a read past the raw bytes is caught. */
+	raw = fuzz__dup(data + 1, size - 1);
+	if (statefile__decode_raw(raw, size - 1, data[0] == 2 ? 2 : STATEFILE_VERSION, &sf) == 0) {
+		check_round_trip(&sf);
 		statefile__fini(&sf);
 	} else if (sf.procs || sf.nr_procs) {
 		abort();
 	}
+	free(raw);
 	return 0;
 }

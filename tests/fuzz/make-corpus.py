@@ -4,9 +4,9 @@
     python3 tests/fuzz/make-corpus.py
 
 Valid inputs each target's parser accepts, small enough to commit: the unit
-tests' fixtures, line tables of real code objects of every CPython in
-PYTHONS (run under each one), the _Py_DebugOffsets of a real 3.13, and small
-ELF files built with cc.  File names are content hashes, so re-running only
+tests' fixtures, state files of both versions pyprofd reads, line tables of
+real code objects of every CPython in PYTHONS (run under each one), the
+_Py_DebugOffsets of a real 3.13, and small ELF files built with cc.  File names are content hashes, so re-running only
 adds what changed.
 """
 import glob
@@ -16,6 +16,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CORPUS = os.path.join(HERE, "corpus")
@@ -57,6 +58,60 @@ PROTO = [
     b"\x16\x40PYPROF/1 snapshot pid=42 seconds=30\n\x00OK 1234\n",
     b"\x03\x0cPYPROF/1 list all=1\r\n\x00ERR ESRCH no process 42\n",
     b"\x16\xffPYPROF/1 x a=\x00ERR EBUSY\n",
+]
+
+BOOT_ID = b"0123abcd-0000-4000-8000-00000000000a"
+
+
+def statefile_raw(version, procs):
+    """Raw (decompressed) bytes of a --state-dir window file, as statefile.h lays them out.
+    procs: (pid, comm, frames, stacks); a frame is (kind, name, file or None, line,
+    func_line) for W3 (stored column by column), a name for W2; a stack is (frame
+    indices, count)."""
+    def s(x):
+        return struct.pack("<I", len(x)) + x
+    out = struct.pack("<QQQ", 10 * 10 ** 9, 100 * 10 ** 9, 5 * 10 ** 9) + BOOT_ID + \
+        struct.pack("<I", len(procs))
+    for pid, comm, frames, stacks in procs:
+        out += struct.pack("<iQIIII", pid, 99, 1000, 1000, 0x030b07f0, 1) + s(comm) + \
+            s(b"/usr/bin/python3") + s(b"")
+        if version == 2:
+            out += struct.pack("<I", len(frames)) + b"".join(s(n) for n in frames)
+        else:
+            strings = []
+            for f in frames:
+                for x in (f[1], f[2]):
+                    if x is not None and x not in strings:
+                        strings.append(x)
+            out += struct.pack("<I", len(strings)) + b"".join(s(x) for x in strings)
+            # column by column: kinds, names, files, lines, func_lines
+            out += struct.pack("<I", len(frames)) + bytes(f[0] for f in frames)
+            out += b"".join(struct.pack("<I", strings.index(f[1])) for f in frames)
+            out += b"".join(struct.pack("<I", 0xffffffff if f[2] is None else strings.index(f[2]))
+                            for f in frames)
+            out += b"".join(struct.pack("<i", f[3]) for f in frames)
+            out += b"".join(struct.pack("<i", f[4]) for f in frames)
+        out += struct.pack("<I", len(stacks))
+        for ids, count in stacks:
+            out += struct.pack("<I%dIQ" % len(ids), len(ids), *ids, count)
+    return out
+
+
+# frame.h's kinds
+PROCESS, PYTHON, KERNEL, MARKER, OTHER, THREAD, NATIVE = range(7)
+STATE_W3 = [
+    (4242, b"py", [(PROCESS, b"py", None, -1, -1), (THREAD, b"", None, 42, -1),
+                   (PYTHON, b"main", b"/a.py", 1, 1), (PYTHON, b"hot", b"/a.py", -1, 5),
+                   (KERNEL, b"do_syscall_64", None, -1, -1),
+                   (MARKER, b"[python: no Python frame]", None, -1, -1),
+                   (NATIVE, b"memcpy", b"/lib/libc.so.6", -1, -1)],
+     [([0, 1, 2, 3], 5), ([0, 1, 2, 3, 4], 7), ([0, 5], 1), ([0, 6], 2)]),
+    (7, b"x", [(OTHER, b"odd (name", None, -1, -1)], [([0], 1)]),
+]
+STATE_W2 = [
+    (4242, b"py", [b"py", b"main (/a.py:1)", b"hot (/a.py)", b"do_syscall_64_[k]",
+                   b"[python: no Python frame]", b"thread 5", b"0x1f_[k]"],
+     [([0, 1, 2], 5), ([0, 1, 2, 3], 7), ([0, 4], 1), ([0, 5, 1, 5, 0, 6], 2)]),
 ]
 
 ELF_SRC = r"""
@@ -137,6 +192,11 @@ def main():
         put("fuzz-ksyms", t)
     for t in PROTO:
         put("fuzz-proto", t)
+    for version, procs in ((3, STATE_W3), (2, STATE_W2)):
+        raw = statefile_raw(version, procs)
+        put("fuzz-statefile", bytes([version]) + raw)
+        put("fuzz-statefile", b"PYPROFW%d" % version + struct.pack("<Q", len(raw)) +
+            zlib.compress(raw, 1))
     for py in PYTHONS:
         r = subprocess.run([py, __file__, "--linetables"], capture_output=True, text=True)
         if r.returncode != 0:

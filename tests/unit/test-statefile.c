@@ -2,32 +2,42 @@
 /*
  * Tests for statefile: round trip, the byte layout, and that every corrupt or
  * truncated field (and every damaged byte of a stored file) rejects the file
- * whole, leaving nothing decoded; where a window lands on the reader's clock.
+ * whole, leaving nothing decoded; that version 2 files still load, each name
+ * read back as its frame; where a window lands on the reader's clock.
  */
 #include <errno.h>
 #include <stdint.h>
+#include <zlib.h>
 #include "testhelp.h"
+#include "profile/stacks.h"
 #include "profile/statefile.h"
 #include "base/strbuf.h"
 
 #define BOOT_A "0123abcd-0000-4000-8000-00000000000a"
 #define BOOT_B "0123abcd-0000-4000-8000-00000000000b"
 #define SEC    1000000000ull
+#define NONE   FRAME_LINE_NONE
 
-static const char *names0[] = { "py", "main (/a.py:1)", "hot (/a.py:7)" };
-static __u32 frames0[] = { 0, 1, 0, 1, 2 };
-static struct statefile_stack stacks0[] = { { .off = 0, .nr = 2, .count = 5 },
-					     { .off = 2, .nr = 3, .count = 7 } };
-static const char *names1[] = { "other" };
-static __u32 frames1[] = { 0 };
+static struct frame frames0[] = {
+	{ FRAME_PROCESS, "py", NULL, NONE, NONE },
+	{ FRAME_PYTHON, "main", "/a.py", 1, 1 },
+	{ FRAME_PYTHON, "hot", "/a.py", 7, 5 },
+	{ FRAME_THREAD, "", NULL, 42, NONE },
+	{ FRAME_KERNEL, "py", NULL, NONE, NONE },	/* one string with the root's name */
+};
+static __u32 ids0[] = { 0, 3, 1, 0, 3, 1, 2, 4 };
+static struct statefile_stack stacks0[] = { { .off = 0, .nr = 3, .count = 5 },
+					     { .off = 3, .nr = 5, .count = 7 } };
+static struct frame frames1[] = { { FRAME_MARKER, "[python: no Python frame]", NULL, NONE, NONE } };
+static __u32 ids1[] = { 0 };
 static struct statefile_stack stacks1[] = { { .off = 0, .nr = 1, .count = 1 } };
 
 static struct statefile_proc procs[] = {
 	{ .pid = 4242, .start_time = 99, .ruid = 1000, .euid = 1001, .version_hex = 0x030b07f0,
 	  .supported = true, .comm = "py", .exe = "/usr/bin/python3", .why = "",
-	  .nr_names = 3, .names = names0, .nr_stacks = 2, .stacks = stacks0, .frames = frames0 },
+	  .nr_frames = 5, .frames = frames0, .nr_stacks = 2, .stacks = stacks0, .ids = ids0 },
 	{ .pid = 7, .start_time = 1, .comm = "x", .exe = "", .why = "no libpython",
-	  .nr_names = 1, .names = names1, .nr_stacks = 1, .stacks = stacks1, .frames = frames1 },
+	  .nr_frames = 1, .frames = frames1, .nr_stacks = 1, .stacks = stacks1, .ids = ids1 },
 };
 
 static struct statefile fixture(void)
@@ -55,6 +65,46 @@ static void assert_rejected(int err, const struct statefile *sf)
 	ASSERT_TRUE(sf->procs == NULL);
 }
 
+static bool frame_eq(const struct frame *a, const struct frame *b)
+{
+	return a->kind == b->kind && strcmp(a->name, b->name) == 0 && !a->file == !b->file &&
+	       (!a->file || strcmp(a->file, b->file) == 0) && a->line == b->line &&
+	       a->func_line == b->func_line;
+}
+
+/* b holds what a does: the same fields, stacks of equal frames. */
+static void assert_same(const struct statefile *a, const struct statefile *b)
+{
+	ASSERT_EQ(b->window_ns, a->window_ns);
+	ASSERT_EQ(b->start, a->start);
+	ASSERT_EQ(b->start_wall, a->start_wall);
+	ASSERT_TRUE(memcmp(b->boot_id, a->boot_id, STATEFILE_BOOT_ID) == 0);
+	ASSERT_EQ(b->nr_procs, a->nr_procs);
+	for (__u32 i = 0; i < a->nr_procs; i++) {
+		const struct statefile_proc *x = &a->procs[i], *y = &b->procs[i];
+
+		ASSERT_EQ(y->pid, x->pid);
+		ASSERT_EQ(y->start_time, x->start_time);
+		ASSERT_EQ(y->ruid, x->ruid);
+		ASSERT_EQ(y->euid, x->euid);
+		ASSERT_EQ(y->version_hex, x->version_hex);
+		ASSERT_EQ(y->supported, x->supported);
+		ASSERT_STREQ(y->comm, x->comm);
+		ASSERT_STREQ(y->exe, x->exe);
+		ASSERT_STREQ(y->why, x->why);
+		ASSERT_EQ(y->nr_stacks, x->nr_stacks);
+		for (__u32 k = 0; k < x->nr_stacks; k++) {
+			const struct statefile_stack *s = &x->stacks[k], *t = &y->stacks[k];
+
+			ASSERT_EQ(t->nr, s->nr);
+			ASSERT_EQ(t->count, s->count);
+			for (__u32 f = 0; f < s->nr; f++)
+				ASSERT_TRUE(frame_eq(&y->frames[y->ids[t->off + f]],
+						     &x->frames[x->ids[s->off + f]]));
+		}
+	}
+}
+
 TEST(round_trip)
 {
 	struct statefile in = fixture(), out;
@@ -63,41 +113,19 @@ TEST(round_trip)
 	size_t len;
 
 	ASSERT_OK(statefile__compress((const __u8 *)raw.buf, raw.len, &file, &len));
+	ASSERT_TRUE(memcmp(file, "PYPROFW3", 8) == 0);
 	ASSERT_OK(statefile__decode(file, len, &out));
-	ASSERT_EQ(out.window_ns, in.window_ns);
-	ASSERT_EQ(out.start, in.start);
-	ASSERT_EQ(out.start_wall, in.start_wall);
-	ASSERT_TRUE(memcmp(out.boot_id, BOOT_A, STATEFILE_BOOT_ID) == 0);
-	ASSERT_EQ(out.nr_procs, 2);
+	assert_same(&in, &out);
 	for (__u32 i = 0; i < 2; i++) {
 		const struct statefile_proc *a = &in.procs[i], *b = &out.procs[i];
-		__u64 samples = 0;
 
-		ASSERT_EQ(b->pid, a->pid);
-		ASSERT_EQ(b->start_time, a->start_time);
-		ASSERT_EQ(b->ruid, a->ruid);
-		ASSERT_EQ(b->euid, a->euid);
-		ASSERT_EQ(b->version_hex, a->version_hex);
-		ASSERT_EQ(b->supported, a->supported);
-		ASSERT_STREQ(b->comm, a->comm);
-		ASSERT_STREQ(b->exe, a->exe);
-		ASSERT_STREQ(b->why, a->why);
-		ASSERT_EQ(b->nr_names, a->nr_names);
-		for (__u32 k = 0; k < a->nr_names; k++)
-			ASSERT_STREQ(b->names[k], a->names[k]);
-		ASSERT_EQ(b->nr_stacks, a->nr_stacks);
-		for (__u32 k = 0; k < a->nr_stacks; k++) {
-			const struct statefile_stack *x = &a->stacks[k], *y = &b->stacks[k];
-
-			ASSERT_EQ(y->nr, x->nr);
-			ASSERT_EQ(y->count, x->count);
-			samples += x->count;
-			for (__u32 f = 0; f < x->nr; f++)
-				ASSERT_STREQ(b->names[b->frames[y->off + f]],
-					     a->names[a->frames[x->off + f]]);
-		}
-		ASSERT_EQ(b->samples, samples);
+		ASSERT_EQ(b->samples, i ? 1 : 12);
+		ASSERT_EQ(b->nr_frames, a->nr_frames);
+		for (__u32 k = 0; k < a->nr_frames; k++)
+			ASSERT_TRUE(frame_eq(&b->frames[k], &a->frames[k]));
 	}
+	/* Equal strings are stored once. */
+	ASSERT_EQ(out.procs[0].nr_strings, 5);
 	statefile__fini(&out);
 	statefile__fini(&out);
 	free(file);
@@ -107,10 +135,12 @@ TEST(round_trip)
 /* Byte offsets of the fixture's fields, from the layout in statefile.h. */
 enum {
 	F_WINDOW = 0, F_START = 8, F_BOOT = 24, F_NR_PROCS = 60,
-	F_PID = 64, F_SUPPORTED = 88, F_COMM_LEN = 92,
-	F_EXE_LEN = 98, F_WHY_LEN = 118, F_NR_NAMES = 122, F_NAME0_LEN = 126, F_NAME0 = 130,
-	F_NR_STACKS = 167, F_STACK0_NR = 171, F_STACK0_ID1 = 179, F_STACK0_COUNT = 183,
-	F_STACK1_NR = 191,
+	F_PID = 64, F_SUPPORTED = 88, F_COMM_LEN = 92, F_EXE_LEN = 98, F_WHY_LEN = 118,
+	F_NR_STRINGS = 122, F_STR0_LEN = 126, F_STR0 = 130, F_STR1 = 136,
+	F_NR_FRAMES = 160, F_FRAME0_KIND = 164, F_FRAME4_KIND = 168, F_FRAME0_NAME = 169,
+	F_FRAME4_NAME = 185, F_FRAME0_FILE = 189, F_FRAME1_FILE = 193, F_FRAME0_LINE = 209,
+	F_FRAME2_LINE = 217, F_FRAME0_FUNC = 229, F_FRAME2_FUNC = 237, F_NR_STACKS = 249, F_STACK0_NR = 253, F_STACK0_ID1 = 261, F_STACK0_COUNT = 269,
+	F_STACK1_NR = 277,
 };
 
 static void put32(struct strbuf *raw, size_t off, __u32 v)
@@ -123,29 +153,44 @@ static void put64(struct strbuf *raw, size_t off, __u64 v)
 	memcpy(raw->buf + off, &v, sizeof(v));
 }
 
+static __u32 at32(const struct strbuf *raw, size_t off)
+{
+	__u32 v;
+
+	memcpy(&v, raw->buf + off, sizeof(v));
+	return v;
+}
+
 TEST(layout_matches_the_format)
 {
 	struct statefile sf = fixture();
 	struct strbuf raw = encode(&sf);
-	__u32 v32;
 	__u64 v64;
 
 	memcpy(&v64, raw.buf + F_WINDOW, 8);
 	ASSERT_EQ(v64, 10 * SEC);
 	ASSERT_TRUE(memcmp(raw.buf + F_BOOT, BOOT_A, STATEFILE_BOOT_ID) == 0);
-	memcpy(&v32, raw.buf + F_PID, 4);
-	ASSERT_EQ(v32, 4242);
-	memcpy(&v32, raw.buf + F_EXE_LEN, 4);
-	ASSERT_EQ(v32, 16);
-	memcpy(&v32, raw.buf + F_NR_NAMES, 4);
-	ASSERT_EQ(v32, 3);
-	ASSERT_TRUE(memcmp(raw.buf + F_NAME0, "py", 2) == 0);
-	memcpy(&v32, raw.buf + F_NR_STACKS, 4);
-	ASSERT_EQ(v32, 2);
+	ASSERT_EQ(at32(&raw, F_PID), 4242);
+	ASSERT_EQ(at32(&raw, F_EXE_LEN), 16);
+	ASSERT_EQ(at32(&raw, F_NR_STRINGS), 5);
+	ASSERT_TRUE(memcmp(raw.buf + F_STR0, "py", 2) == 0);
+	ASSERT_TRUE(memcmp(raw.buf + F_STR1, "main", 4) == 0);
+	ASSERT_EQ(at32(&raw, F_NR_FRAMES), 5);
+	ASSERT_EQ(raw.buf[F_FRAME0_KIND], FRAME_PROCESS);
+	ASSERT_EQ(at32(&raw, F_FRAME0_NAME), 0);
+	ASSERT_EQ(at32(&raw, F_FRAME0_FILE), STATEFILE_NO_FILE);
+	ASSERT_EQ((__s32)at32(&raw, F_FRAME0_LINE), NONE);
+	ASSERT_EQ((__s32)at32(&raw, F_FRAME0_FUNC), NONE);
+	ASSERT_EQ(at32(&raw, F_FRAME1_FILE), 2);
+	ASSERT_EQ(at32(&raw, F_FRAME2_LINE), 7);
+	ASSERT_EQ(at32(&raw, F_FRAME2_FUNC), 5);
+	ASSERT_EQ(raw.buf[F_FRAME4_KIND], FRAME_KERNEL);
+	ASSERT_EQ(at32(&raw, F_FRAME4_NAME), 0);
+	ASSERT_EQ(at32(&raw, F_NR_STACKS), 2);
+	ASSERT_EQ(at32(&raw, F_STACK0_ID1), 3);
 	memcpy(&v64, raw.buf + F_STACK0_COUNT, 8);
 	ASSERT_EQ(v64, 5);
-	memcpy(&v32, raw.buf + F_STACK1_NR, 4);
-	ASSERT_EQ(v32, 3);
+	ASSERT_EQ(at32(&raw, F_STACK1_NR), 5);
 	strbuf__done(&raw);
 }
 
@@ -172,67 +217,134 @@ static const struct corruption corruptions[] = {
 	{ "NUL in comm", F_COMM_LEN + 4, 1, 0 },
 	{ "exe too long", F_EXE_LEN, 4, STATEFILE_MAX_EXE + 1 },
 	{ "why too long", F_WHY_LEN, 4, STATEFILE_MAX_WHY + 1 },
-	{ "more names than bytes", F_NR_NAMES, 4, 1u << 30 },
-	{ "name too long", F_NAME0_LEN, 4, STATEFILE_MAX_NAME + 1 },
-	{ "NUL in a name", F_NAME0 + 1, 1, 0 },
+	{ "more strings than bytes", F_NR_STRINGS, 4, 1u << 30 },
+	{ "string too long", F_STR0_LEN, 4, STATEFILE_MAX_STRING + 1 },
+	{ "string past the end", F_STR0_LEN, 4, UINT32_MAX },
+	{ "NUL in a string", F_STR0 + 1, 1, 0 },
+	{ "more frames than bytes", F_NR_FRAMES, 4, 1u << 30 },
+	{ "one frame more", F_NR_FRAMES, 4, 6 },
+	{ "unknown kind", F_FRAME0_KIND, 1, FRAME__MAX },
+	{ "kind past every kind", F_FRAME4_KIND, 1, 0xff },
+	{ "last name is no string", F_FRAME4_NAME, 4, 5 },
+	{ "name is no string", F_FRAME0_NAME, 4, 5 },
+	{ "name is the no-file index", F_FRAME0_NAME, 4, STATEFILE_NO_FILE },
+	{ "file is no string", F_FRAME1_FILE, 4, 5 },
+	{ "line below none", F_FRAME0_LINE, 4, (__u32)-2 },
+	{ "line negative", F_FRAME2_LINE, 4, 0x80000000u },
+	{ "func_line below none", F_FRAME0_FUNC, 4, (__u32)-2 },
 	{ "more stacks than bytes", F_NR_STACKS, 4, 1u << 30 },
 	{ "one stack more", F_NR_STACKS, 4, 3 },
 	{ "empty stack", F_STACK0_NR, 4, 0 },
-	{ "stack deeper than the limit", F_STACK0_NR, 4, PYPROF_MAX_STACK + 1 },
-	{ "frame names no name", F_STACK0_ID1, 4, 3 },
+	{ "stack deeper than the limit", F_STACK0_NR, 4, STACK_MAX_DEPTH + 1 },
+	{ "frame index is no frame", F_STACK0_ID1, 4, 5 },
 	{ "zero count", F_STACK0_COUNT, 8, 0 },
 	{ "counts overflow", F_STACK0_COUNT, 8, UINT64_MAX },
 };
 
-TEST(every_corrupt_field_rejects_the_file)
+static void corrupt(struct strbuf *raw, const struct corruption *c)
 {
-	struct statefile sf = fixture(), out;
+	if (c->width == 8)
+		put64(raw, c->off, c->value);
+	else if (c->width == 4)
+		put32(raw, c->off, (__u32)c->value);
+	else
+		raw->buf[c->off] = (char)c->value;
+}
 
-	for (size_t i = 0; i < sizeof(corruptions) / sizeof(corruptions[0]); i++) {
-		const struct corruption *c = &corruptions[i];
-		struct strbuf raw = encode(&sf);
+/* A whole file (header + zlib) of raw bytes under magic, as a writer of that version made it. */
+static __u8 *file_of(const char *magic, const struct strbuf *raw, size_t *ret_len)
+{
+	uLongf zlen = compressBound(raw->len);
+	__u64 len64 = raw->len;
+	__u8 *z = malloc(STATEFILE_HDR_LEN + zlen);
+
+	ASSERT_TRUE(z != NULL);
+	ASSERT_EQ(compress2(z + STATEFILE_HDR_LEN, &zlen, (const __u8 *)raw->buf, raw->len, 1),
+		  Z_OK);
+	memcpy(z, magic, 8);
+	memcpy(z + 8, &len64, 8);
+	*ret_len = STATEFILE_HDR_LEN + zlen;
+	return z;
+}
+
+static void assert_corruptions_rejected(const struct strbuf *good, unsigned int version,
+					const char *magic, const struct corruption *cs, size_t nr)
+{
+	struct statefile out;
+
+	for (size_t i = 0; i < nr; i++) {
+		struct strbuf raw = { 0 };
 		__u8 *file;
 		size_t len;
 
-		if (c->width == 8)
-			put64(&raw, c->off, c->value);
-		else if (c->width == 4)
-			put32(&raw, c->off, (__u32)c->value);
-		else
-			raw.buf[c->off] = (char)c->value;
-		fprintf(stderr, "  %s\n", c->what);
-		assert_rejected(statefile__decode_raw((const __u8 *)raw.buf, raw.len, &out), &out);
+		ASSERT_OK(strbuf__append(&raw, good->buf, good->len));
+		corrupt(&raw, &cs[i]);
+		fprintf(stderr, "  W%u: %s\n", version, cs[i].what);
+		assert_rejected(statefile__decode_raw((const __u8 *)raw.buf, raw.len, version,
+						      &out), &out);
 		/* The same through a well-formed compressed file. */
-		ASSERT_OK(statefile__compress((const __u8 *)raw.buf, raw.len, &file, &len));
+		file = file_of(magic, &raw, &len);
 		assert_rejected(statefile__decode(file, len, &out), &out);
 		free(file);
 		strbuf__done(&raw);
 	}
 }
 
-TEST(trailing_bytes_reject_the_file)
+TEST(every_corrupt_field_rejects_the_file)
 {
-	struct statefile sf = fixture(), out;
+	struct statefile sf = fixture();
 	struct strbuf raw = encode(&sf);
 
-	ASSERT_OK(strbuf__append(&raw, "", 1));
-	assert_rejected(statefile__decode_raw((const __u8 *)raw.buf, raw.len, &out), &out);
+	assert_corruptions_rejected(&raw, 3, STATEFILE_MAGIC, corruptions,
+				    sizeof(corruptions) / sizeof(corruptions[0]));
 	strbuf__done(&raw);
 }
 
-TEST(every_truncation_rejects_the_file)
+TEST(trailing_bytes_and_other_versions_reject_the_file)
 {
 	struct statefile sf = fixture(), out;
 	struct strbuf raw = encode(&sf);
 	__u8 *file;
 	size_t len;
 
-	for (size_t n = 0; n < raw.len; n++)
-		assert_rejected(statefile__decode_raw((const __u8 *)raw.buf, n, &out), &out);
-	ASSERT_OK(statefile__compress((const __u8 *)raw.buf, raw.len, &file, &len));
+	ASSERT_OK(statefile__decode_raw((const __u8 *)raw.buf, raw.len, 3, &out));
+	statefile__fini(&out);
+	assert_rejected(statefile__decode_raw((const __u8 *)raw.buf, raw.len, 4, &out), &out);
+	assert_rejected(statefile__decode_raw((const __u8 *)raw.buf, raw.len, 1, &out), &out);
+	/* W3 bytes do not read as W2: the frames are no names. */
+	assert_rejected(statefile__decode_raw((const __u8 *)raw.buf, raw.len, 2, &out), &out);
+	file = file_of("PYPROFW4", &raw, &len);
+	assert_rejected(statefile__decode(file, len, &out), &out);
+	free(file);
+	ASSERT_OK(strbuf__append(&raw, "", 1));
+	assert_rejected(statefile__decode_raw((const __u8 *)raw.buf, raw.len, 3, &out), &out);
+	strbuf__done(&raw);
+}
+
+static void assert_truncations_rejected(const struct strbuf *raw, unsigned int version,
+					const char *magic)
+{
+	struct statefile out;
+	__u8 *file;
+	size_t len;
+
+	for (size_t n = 0; n < raw->len; n++)
+		assert_rejected(statefile__decode_raw((const __u8 *)raw->buf, n, version, &out),
+				&out);
+	file = file_of(magic, raw, &len);
 	for (size_t n = 0; n < len; n++)
 		assert_rejected(statefile__decode(file, n, &out), &out);
+	ASSERT_OK(statefile__decode(file, len, &out));
+	statefile__fini(&out);
 	free(file);
+}
+
+TEST(every_truncation_rejects_the_file)
+{
+	struct statefile sf = fixture();
+	struct strbuf raw = encode(&sf);
+
+	assert_truncations_rejected(&raw, 3, STATEFILE_MAGIC);
 	strbuf__done(&raw);
 }
 
@@ -279,36 +391,211 @@ TEST(every_damaged_bit_of_a_file_rejects_it)
 TEST(encoder_refuses_what_the_decoder_would)
 {
 	struct statefile sf = fixture();
-	struct statefile_stack deep = { .off = 0, .nr = PYPROF_MAX_STACK + 1, .count = 1 };
+	struct statefile_stack deep = { .off = 0, .nr = STACK_MAX_DEPTH + 1, .count = 1 };
+	struct statefile_stack two[] = { { .off = 0, .nr = 1, .count = UINT64_MAX },
+					 { .off = 0, .nr = 1, .count = 1 } };
+	struct frame bad = frames1[0];
 	struct statefile_proc p = procs[1];
 	struct strbuf raw = { 0 };
 
-	p.stacks = &deep;
 	sf.procs = &p;
 	sf.nr_procs = 1;
+	ASSERT_OK(statefile__encode_raw(&sf, &raw));
+	p.stacks = &deep;
 	ASSERT_EQ(statefile__encode_raw(&sf, &raw), -EINVAL);
-	deep.nr = 1;
+	p.stacks = two;
+	p.nr_stacks = 2;
+	ASSERT_EQ(statefile__encode_raw(&sf, &raw), -EINVAL);
+	p = procs[1];
 	p.pid = 0;
+	ASSERT_EQ(statefile__encode_raw(&sf, &raw), -EINVAL);
+	p = procs[1];
+	p.frames = &bad;
+	bad.kind = FRAME__MAX;
+	ASSERT_EQ(statefile__encode_raw(&sf, &raw), -EINVAL);
+	bad = frames1[0];
+	bad.line = -2;
+	ASSERT_EQ(statefile__encode_raw(&sf, &raw), -EINVAL);
+	bad = frames1[0];
+	bad.name = NULL;
+	ASSERT_EQ(statefile__encode_raw(&sf, &raw), -EINVAL);
+	p = procs[1];
+	p.nr_frames = 0;
 	ASSERT_EQ(statefile__encode_raw(&sf, &raw), -EINVAL);
 	strbuf__done(&raw);
 }
 
 TEST(deepest_stack_round_trips)
 {
-	static __u32 frames[PYPROF_MAX_STACK];
-	struct statefile_stack deep = { .off = 0, .nr = PYPROF_MAX_STACK, .count = 3 };
+	static __u32 ids[STACK_MAX_DEPTH];
+	struct statefile_stack deep = { .off = 0, .nr = STACK_MAX_DEPTH, .count = 3 };
 	struct statefile sf = fixture(), out;
 	struct statefile_proc p = procs[1];
 	struct strbuf raw = { 0 };
 
 	p.stacks = &deep;
-	p.frames = frames;
+	p.ids = ids;
 	sf.procs = &p;
 	sf.nr_procs = 1;
 	ASSERT_OK(statefile__encode_raw(&sf, &raw));
-	ASSERT_OK(statefile__decode_raw((const __u8 *)raw.buf, raw.len, &out));
-	ASSERT_EQ(out.procs[0].stacks[0].nr, PYPROF_MAX_STACK);
+	ASSERT_OK(statefile__decode_raw((const __u8 *)raw.buf, raw.len, 3, &out));
+	ASSERT_EQ(out.procs[0].stacks[0].nr, STACK_MAX_DEPTH);
 	statefile__fini(&out);
+	strbuf__done(&raw);
+}
+
+/*
+ * Version 2: names, stacks of name indices.  The writer is gone; this is its
+ * layout, so that files of older daemons are what the tests read.
+ */
+static const char *w2_names[] = {
+	"py", "main (/a.py:1)", "hot (/a.py:7)", "do_syscall_64_[k]", "[python: no Python frame]",
+	"thread 5", "odd (name", "0x1f_[k]",
+};
+static __u32 w2_ids[] = { 0, 1, 2, 3, /**/ 0, 4, /**/ 0, 5, 1, 5, 0, 6, 7 };
+static struct statefile_stack w2_stacks[] = { { .off = 0, .nr = 4, .count = 5 },
+					       { .off = 4, .nr = 2, .count = 7 },
+					       { .off = 6, .nr = 7, .count = 1 } };
+
+static void put_str(struct strbuf *sb, const char *s)
+{
+	__u32 n = (__u32)strlen(s);
+
+	ASSERT_OK(strbuf__append(sb, &n, 4));
+	ASSERT_OK(strbuf__append(sb, s, n));
+}
+
+static void put_u(struct strbuf *sb, __u64 v, size_t width)
+{
+	ASSERT_OK(strbuf__append(sb, &v, width));
+}
+
+static struct strbuf w2_raw(void)
+{
+	struct strbuf sb = { 0 };
+
+	put_u(&sb, 10 * SEC, 8);
+	put_u(&sb, 100 * SEC, 8);
+	put_u(&sb, 5 * SEC, 8);
+	ASSERT_OK(strbuf__append(&sb, BOOT_A, STATEFILE_BOOT_ID));
+	put_u(&sb, 1, 4);
+	put_u(&sb, 4242, 4);
+	put_u(&sb, 99, 8);
+	put_u(&sb, 1000, 4);
+	put_u(&sb, 1000, 4);
+	put_u(&sb, 0x030b07f0, 4);
+	put_u(&sb, 1, 4);
+	put_str(&sb, "py");
+	put_str(&sb, "/usr/bin/python3");
+	put_str(&sb, "");
+	put_u(&sb, sizeof(w2_names) / sizeof(w2_names[0]), 4);
+	for (size_t i = 0; i < sizeof(w2_names) / sizeof(w2_names[0]); i++)
+		put_str(&sb, w2_names[i]);
+	put_u(&sb, sizeof(w2_stacks) / sizeof(w2_stacks[0]), 4);
+	for (size_t i = 0; i < sizeof(w2_stacks) / sizeof(w2_stacks[0]); i++) {
+		put_u(&sb, w2_stacks[i].nr, 4);
+		for (__u32 k = 0; k < w2_stacks[i].nr; k++)
+			put_u(&sb, w2_ids[w2_stacks[i].off + k], 4);
+		put_u(&sb, w2_stacks[i].count, 8);
+	}
+	return sb;
+}
+
+/* What W2 name n at depth reads as. */
+static void assert_w2_frame(const struct statefile_proc *p, __u32 stack, __u32 depth,
+			    enum frame_kind kind, const char *name, const char *file, int line)
+{
+	const struct frame *f = &p->frames[p->ids[p->stacks[stack].off + depth]];
+	struct frame want = { kind, name, file, line, NONE };
+	struct strbuf label = { 0 };
+
+	if (!frame_eq(f, &want))
+		TEST_FAIL("stack %u depth %u: {%d, %s, %s, %d, %d}", stack, depth, f->kind, f->name,
+			  f->file ? f->file : "NULL", f->line, f->func_line);
+	/* Read back as the frame whose label the name was: the label is the name again. */
+	ASSERT_OK(frame__label(f, &label));
+	ASSERT_OK(strbuf__append(&label, "", 1));
+	ASSERT_STREQ(label.buf, w2_names[w2_ids[p->stacks[stack].off + depth]]);
+	strbuf__done(&label);
+}
+
+TEST(version_2_files_still_load)
+{
+	struct strbuf raw = w2_raw(), again = { 0 };
+	struct statefile out, out3;
+	const struct statefile_proc *p;
+	__u8 *file;
+	size_t len;
+
+	file = file_of(STATEFILE_MAGIC_W2, &raw, &len);
+	ASSERT_OK(statefile__decode(file, len, &out));
+	ASSERT_EQ(out.nr_procs, 1);
+	p = &out.procs[0];
+	ASSERT_EQ(p->pid, 4242);
+	ASSERT_STREQ(p->comm, "py");
+	ASSERT_EQ(p->samples, 13);
+	ASSERT_EQ(p->nr_stacks, 3);
+	assert_w2_frame(p, 0, 0, FRAME_PROCESS, "py", NULL, NONE);
+	assert_w2_frame(p, 0, 1, FRAME_PYTHON, "main", "/a.py", 1);
+	assert_w2_frame(p, 0, 2, FRAME_PYTHON, "hot", "/a.py", 7);
+	assert_w2_frame(p, 0, 3, FRAME_KERNEL, "do_syscall_64", NULL, NONE);
+	assert_w2_frame(p, 1, 1, FRAME_MARKER, "[python: no Python frame]", NULL, NONE);
+	/* One name, other frames by depth: the root, a thread's place, deeper. */
+	assert_w2_frame(p, 2, 1, FRAME_THREAD, "", NULL, 5);
+	assert_w2_frame(p, 2, 3, FRAME_OTHER, "thread 5", NULL, NONE);
+	assert_w2_frame(p, 2, 4, FRAME_OTHER, "py", NULL, NONE);
+	assert_w2_frame(p, 2, 5, FRAME_OTHER, "odd (name", NULL, NONE);
+	assert_w2_frame(p, 2, 6, FRAME_KERNEL, "0x1f", NULL, NONE);
+	ASSERT_EQ(p->ids[p->stacks[0].off], p->ids[p->stacks[2].off]);
+	ASSERT_TRUE(p->ids[p->stacks[0].off] != p->ids[p->stacks[2].off + 4]);
+	ASSERT_TRUE(p->ids[p->stacks[2].off + 1] != p->ids[p->stacks[2].off + 3]);
+	/* Written again, it is a W3 file of the same frames. */
+	ASSERT_OK(statefile__encode_raw(&out, &again));
+	ASSERT_OK(statefile__decode_raw((const __u8 *)again.buf, again.len, 3, &out3));
+	assert_same(&out, &out3);
+	statefile__fini(&out3);
+	statefile__fini(&out);
+	free(file);
+	strbuf__done(&again);
+	strbuf__done(&raw);
+}
+
+/* Byte offsets in w2_raw(): its fields are checked as they always were. */
+enum {
+	W2_NR_NAMES = 122, W2_NAME0_LEN = 126, W2_NAME0 = 130, W2_NR_STACKS = 254,
+	W2_STACK0_NR = 258, W2_STACK0_ID1 = 266, W2_STACK0_COUNT = 278,
+};
+
+static const struct corruption w2_corruptions[] = {
+	{ "no process", F_NR_PROCS, 4, 0 },
+	{ "pid 0", F_PID, 4, 0 },
+	{ "supported not a bool", F_SUPPORTED, 4, 2 },
+	{ "comm too long", F_COMM_LEN, 4, PYPROF_COMM_LEN + 1 },
+	{ "more names than bytes", W2_NR_NAMES, 4, 1u << 30 },
+	{ "name too long", W2_NAME0_LEN, 4, STATEFILE_MAX_STRING + 1 },
+	{ "NUL in a name", W2_NAME0 + 1, 1, 0 },
+	{ "more stacks than bytes", W2_NR_STACKS, 4, 1u << 30 },
+	{ "one stack more", W2_NR_STACKS, 4, 4 },
+	{ "empty stack", W2_STACK0_NR, 4, 0 },
+	{ "stack deeper than W2's limit", W2_STACK0_NR, 4, PYPROF_MAX_STACK + 1 },
+	{ "frame names no name", W2_STACK0_ID1, 4, 8 },
+	{ "zero count", W2_STACK0_COUNT, 8, 0 },
+	{ "counts overflow", W2_STACK0_COUNT, 8, UINT64_MAX },
+};
+
+TEST(version_2_files_are_checked_as_before)
+{
+	struct strbuf raw = w2_raw();
+
+	ASSERT_EQ(at32(&raw, W2_NR_NAMES), 8);
+	ASSERT_EQ(at32(&raw, W2_NAME0_LEN), 2);
+	ASSERT_EQ(at32(&raw, W2_NR_STACKS), 3);
+	ASSERT_EQ(at32(&raw, W2_STACK0_NR), 4);
+	ASSERT_EQ(at32(&raw, W2_STACK0_ID1), 1);
+	ASSERT_EQ(at32(&raw, W2_STACK0_COUNT), 5);
+	assert_corruptions_rejected(&raw, 2, STATEFILE_MAGIC_W2, w2_corruptions,
+				    sizeof(w2_corruptions) / sizeof(w2_corruptions[0]));
+	assert_truncations_rejected(&raw, 2, STATEFILE_MAGIC_W2);
 	strbuf__done(&raw);
 }
 

@@ -6,11 +6,14 @@
 #include <string.h>
 #include <zlib.h>
 #include "profile/statefile.h"
+#include "profile/stacks.h"
 #include "base/strbuf.h"
 #include "base/util.h"
 
 #define RAW_HDR_LEN	(8 * 3 + STATEFILE_BOOT_ID + 4)
-#define PROC_MIN_LEN	(4 + 8 + 4 * 4 + 3 * 4 + 4 + 4)	/* empty strings, no names, no stacks */
+#define PROC_W2_MIN_LEN	(4 + 8 + 4 * 4 + 3 * 4 + 4 + 4)	/* empty strings, no names, no stacks */
+#define PROC_MIN_LEN	(PROC_W2_MIN_LEN + 4)		/* no strings, no frames, no stacks */
+#define FRAME_LEN	(1 + 4 * 4)
 #define STACK_MIN_LEN	(4 + 4 + 8)			/* one frame */
 #define ZLIB_MAX_RATIO	1032u	/* deflate expands at most this much: a larger size is a lie */
 
@@ -50,25 +53,118 @@ static int put_str(struct strbuf *sb, const char *s)
 	return put_u32(sb, (__u32)n) ?: put(sb, s, n);
 }
 
+static bool frame_ok(const struct frame *f)
+{
+	return (unsigned int)f->kind < FRAME__MAX && str_ok(f->name, STATEFILE_MAX_STRING) &&
+	       (!f->file || str_ok(f->file, STATEFILE_MAX_STRING)) &&
+	       f->line >= FRAME_LINE_NONE && f->func_line >= FRAME_LINE_NONE;
+}
+
 /* The rules decode_proc() enforces, for what the encoder is given. */
 static bool proc_ok(const struct statefile_proc *p)
 {
+	__u64 samples = 0;
+
 	if (p->pid < 1 || !str_ok(p->comm, PYPROF_COMM_LEN) || !str_ok(p->exe, STATEFILE_MAX_EXE) ||
 	    !str_ok(p->why, STATEFILE_MAX_WHY))
 		return false;
-	for (__u32 i = 0; i < p->nr_names; i++)
-		if (!str_ok(p->names[i], STATEFILE_MAX_NAME))
+	for (__u32 i = 0; i < p->nr_frames; i++)
+		if (!frame_ok(&p->frames[i]))
 			return false;
 	for (__u32 i = 0; i < p->nr_stacks; i++) {
 		const struct statefile_stack *s = &p->stacks[i];
 
-		if (!s->nr || s->nr > PYPROF_MAX_STACK || !s->count)
+		if (!s->nr || s->nr > STACK_MAX_DEPTH || !s->count ||
+		    s->count > UINT64_MAX - samples)
 			return false;
+		samples += s->count;
 		for (__u32 k = 0; k < s->nr; k++)
-			if (p->frames[s->off + k] >= p->nr_names)
+			if (p->ids[s->off + k] >= p->nr_frames)
 				return false;
 	}
 	return true;
+}
+
+/* The encoder's table of the distinct strings of one process's frames. */
+struct strtab {
+	const char **strs;
+	__u64 *hashes;
+	size_t nr, cap_strs, cap_hashes;
+	size_t *slots, nr_slots;
+};
+
+static __u64 strtab_hash_at(const void *ctx, size_t i)
+{
+	return ((const struct strtab *)ctx)->hashes[i];
+}
+
+/* The index of string s in t, added if new.  0 or -ENOMEM. */
+static int strtab__index(struct strtab *t, const char *s, __u32 *ret)
+{
+	__u64 h = fnv1a(FNV1A_OFFSET, s, strlen(s));
+	size_t slot;
+
+	if (slots__reserve(&t->slots, &t->nr_slots, t->nr, strtab_hash_at, t))
+		return -ENOMEM;
+	for (slot = h & (t->nr_slots - 1); t->slots[slot]; slot = (slot + 1) & (t->nr_slots - 1)) {
+		size_t i = t->slots[slot] - 1;
+
+		if (t->hashes[i] == h && strcmp(t->strs[i], s) == 0) {
+			*ret = (__u32)i;
+			return 0;
+		}
+	}
+	if (grow_array((void **)&t->strs, &t->cap_strs, t->nr + 1, sizeof(*t->strs)) ||
+	    grow_array((void **)&t->hashes, &t->cap_hashes, t->nr + 1, sizeof(*t->hashes)))
+		return -ENOMEM;
+	t->strs[t->nr] = s;
+	t->hashes[t->nr] = h;
+	t->slots[slot] = ++t->nr;
+	*ret = (__u32)(t->nr - 1);
+	return 0;
+}
+
+static void strtab__done(struct strtab *t)
+{
+	free(t->strs);
+	free(t->hashes);
+	free(t->slots);
+}
+
+/*
+ * The string table and frames of p, column by column (the file format):
+ * kinds, names, files, lines, func_lines.
+ */
+static int encode_frames(struct strbuf *out, const struct statefile_proc *p)
+{
+	__u32 *refs = malloc(((size_t)p->nr_frames * 2 + 1) * sizeof(*refs)), n = p->nr_frames;
+	struct strtab t = { 0 };
+	int err = refs ? 0 : -ENOMEM;
+
+	/* refs[i]: frame i's name; refs[n + i]: its file. */
+	for (__u32 i = 0; i < n && !err; i++) {
+		refs[n + i] = STATEFILE_NO_FILE;
+		err = strtab__index(&t, p->frames[i].name, &refs[i]);
+		if (!err && p->frames[i].file)
+			err = strtab__index(&t, p->frames[i].file, &refs[n + i]);
+	}
+	err = err ?: put_u32(out, (__u32)t.nr);
+	for (size_t i = 0; i < t.nr && !err; i++)
+		err = put_str(out, t.strs[i]);
+	err = err ?: put_u32(out, n);
+	for (__u32 i = 0; i < n && !err; i++) {
+		__u8 kind = (__u8)p->frames[i].kind;
+
+		err = put(out, &kind, 1);
+	}
+	err = err ?: put(out, refs, (size_t)n * 2 * sizeof(*refs));
+	for (__u32 i = 0; i < n && !err; i++)
+		err = put_u32(out, (__u32)p->frames[i].line);
+	for (__u32 i = 0; i < n && !err; i++)
+		err = put_u32(out, (__u32)p->frames[i].func_line);
+	strtab__done(&t);
+	free(refs);
+	return err;
 }
 
 static int encode_proc(struct strbuf *out, const struct statefile_proc *p)
@@ -80,14 +176,11 @@ static int encode_proc(struct strbuf *out, const struct statefile_proc *p)
 	err = put_u32(out, (__u32)p->pid) ?: put_u64(out, p->start_time) ?: put_u32(out, p->ruid) ?:
 	      put_u32(out, p->euid) ?: put_u32(out, p->version_hex) ?: put_u32(out, p->supported) ?:
 	      put_str(out, p->comm) ?: put_str(out, p->exe) ?: put_str(out, p->why) ?:
-	      put_u32(out, p->nr_names);
-	for (__u32 i = 0; i < p->nr_names && !err; i++)
-		err = put_str(out, p->names[i]);
-	err = err ?: put_u32(out, p->nr_stacks);
+	      encode_frames(out, p) ?: put_u32(out, p->nr_stacks);
 	for (__u32 i = 0; i < p->nr_stacks && !err; i++) {
 		const struct statefile_stack *s = &p->stacks[i];
 
-		err = put_u32(out, s->nr) ?: put(out, p->frames + s->off, s->nr * sizeof(__u32)) ?:
+		err = put_u32(out, s->nr) ?: put(out, p->ids + s->off, s->nr * sizeof(__u32)) ?:
 		      put_u64(out, s->count);
 	}
 	return err;
@@ -189,10 +282,93 @@ static char *get_str(struct reader *r, size_t max, int *err)
 	return s;
 }
 
-/* The stacks of one process; every frame must name one of its nr_names names. */
-static int decode_stacks(struct reader *r, struct statefile_proc *p)
+/*
+ * nr strings, NUL-terminated back to back in one new arena *ret_arena, and
+ * the new array *ret pointing at them: two allocations however many there
+ * are (both the caller's to free, on error too).
+ */
+static int decode_strs(struct reader *r, __u32 nr, char **ret_arena, char ***ret)
 {
-	size_t cap = 0, nr_frames = 0;
+	struct reader scan = *r;
+	size_t bytes = 0;
+	char *at;
+
+	if (r->bad || nr > left(r) / 4)
+		return -EBADMSG;
+	/* Checked and measured first. */
+	for (__u32 i = 0; i < nr; i++) {
+		__u32 n = get_u32(&scan);
+
+		if (scan.bad || n > STATEFILE_MAX_STRING || left(&scan) < n ||
+		    memchr(scan.p, '\0', n))
+			return -EBADMSG;
+		scan.p += n;
+		bytes += (size_t)n + 1;
+	}
+	*ret_arena = malloc(bytes ? bytes : 1);
+	*ret = malloc((nr ? nr : 1) * sizeof(**ret));
+	if (!*ret_arena || !*ret)
+		return -ENOMEM;
+	at = *ret_arena;
+	for (__u32 i = 0; i < nr; i++) {
+		__u32 n = get_u32(r);
+
+		memcpy(at, r->p, n);
+		at[n] = '\0';
+		(*ret)[i] = at;
+		r->p += n;
+		at += n + 1;
+	}
+	return 0;
+}
+
+/* Column c (of 4-byte values) of n frames starting at base: the value of frame i. */
+static __u32 column_u32(const __u8 *base, __u32 n, int c, __u32 i)
+{
+	__u32 v;
+
+	memcpy(&v, base + n + ((size_t)c * n + i) * 4, 4);
+	return v;
+}
+
+/*
+ * W3 frames, column by column: each kind known, its strings among the
+ * process's, lines in range.
+ */
+static int decode_frames(struct reader *r, struct statefile_proc *p)
+{
+	__u32 nr = get_u32(r);
+	const __u8 *base = r->p;
+
+	if (r->bad || nr > left(r) / FRAME_LEN)
+		return -EBADMSG;
+	p->frames = calloc(nr ? nr : 1, sizeof(*p->frames));
+	if (!p->frames)
+		return -ENOMEM;
+	for (__u32 i = 0; i < nr; i++) {
+		struct frame *f = &p->frames[i];
+		__u32 name = column_u32(base, nr, 0, i), file = column_u32(base, nr, 1, i);
+
+		f->line = (__s32)column_u32(base, nr, 2, i);
+		f->func_line = (__s32)column_u32(base, nr, 3, i);
+		if (base[i] >= FRAME__MAX || name >= p->nr_strings ||
+		    (file != STATEFILE_NO_FILE && file >= p->nr_strings) ||
+		    f->line < FRAME_LINE_NONE || f->func_line < FRAME_LINE_NONE)
+			return -EBADMSG;
+		f->kind = (enum frame_kind)base[i];
+		f->name = p->strings[name];
+		f->file = file == STATEFILE_NO_FILE ? NULL : p->strings[file];
+		p->nr_frames = i + 1;
+	}
+	r->p += (size_t)nr * FRAME_LEN;
+	return 0;
+}
+
+/* The stacks of one process: at most max_depth deep, each index below nr_refs. */
+static int decode_stacks(struct reader *r, struct statefile_proc *p, __u32 max_depth,
+			 __u32 nr_refs)
+{
+	size_t cap = 0, nr_ids = 0;
 	__u32 nr_stacks = get_u32(r);
 
 	if (r->bad || nr_stacks > left(r) / STACK_MIN_LEN)
@@ -204,17 +380,17 @@ static int decode_stacks(struct reader *r, struct statefile_proc *p)
 		struct statefile_stack *s = &p->stacks[i];
 
 		s->nr = get_u32(r);
-		if (r->bad || !s->nr || s->nr > PYPROF_MAX_STACK || s->nr > left(r) / 4)
+		if (r->bad || !s->nr || s->nr > max_depth || s->nr > left(r) / 4)
 			return -EBADMSG;
-		if (grow_array((void **)&p->frames, &cap, nr_frames + s->nr, sizeof(*p->frames)))
+		if (grow_array((void **)&p->ids, &cap, nr_ids + s->nr, sizeof(*p->ids)))
 			return -ENOMEM;
-		s->off = (__u32)nr_frames;
+		s->off = (__u32)nr_ids;
 		for (__u32 k = 0; k < s->nr; k++) {
 			__u32 id = get_u32(r);
 
-			if (id >= p->nr_names)
+			if (id >= nr_refs)
 				return -EBADMSG;
-			p->frames[nr_frames++] = id;
+			p->ids[nr_ids++] = id;
 		}
 		s->count = get_u64(r);
 		if (r->bad || !s->count || s->count > UINT64_MAX - p->samples)
@@ -225,9 +401,80 @@ static int decode_stacks(struct reader *r, struct statefile_proc *p)
 	return 0;
 }
 
-static int decode_proc(struct reader *r, struct statefile_proc *p)
+/* Where W2 name id used at depth has its frame: its depth class (see w2_frames()). */
+static size_t w2_key(__u32 id, __u32 depth)
 {
-	__u32 pid, supported, nr_names;
+	return (size_t)id * 3 + (depth < 2 ? depth : 2);
+}
+
+/*
+ * W2 stacks hold name indices: they become frame indices, each frame
+ * frame__split() of a copy of its name (in p->arena).  frame__split() tells
+ * depth 0 (the root), 1 (a thread frame's place) and the rest apart, so a
+ * name gets at most three frames: map[w2_key()], in the order first used.
+ */
+static int w2_frames(struct statefile_proc *p, char *const *names, __u32 nr_names)
+{
+	size_t nr_map = (size_t)nr_names * 3, bytes = 0;
+	__u32 *map = malloc((nr_map ? nr_map : 1) * sizeof(*map)), nr_frames = 0;
+	int err = 0;
+	char *at;
+
+	if (!map)
+		return -ENOMEM;
+	memset(map, 0xff, nr_map * sizeof(*map));
+	for (__u32 i = 0; i < p->nr_stacks; i++) {
+		for (__u32 k = 0; k < p->stacks[i].nr; k++) {
+			__u32 id = p->ids[p->stacks[i].off + k];
+
+			if (map[w2_key(id, k)] == UINT32_MAX) {
+				map[w2_key(id, k)] = nr_frames++;
+				bytes += strlen(names[id]) + 1;
+			}
+		}
+	}
+	p->frames = calloc(nr_frames ? nr_frames : 1, sizeof(*p->frames));
+	p->arena = malloc(bytes ? bytes : 1);
+	if (!p->frames || !p->arena) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	p->nr_frames = nr_frames;
+	at = p->arena;
+	for (size_t key = 0; key < nr_map; key++) {
+		size_t n = strlen(names[key / 3]) + 1;
+
+		if (map[key] == UINT32_MAX)
+			continue;
+		memcpy(at, names[key / 3], n);
+		frame__split(at, key % 3, &p->frames[map[key]]);
+		at += n;
+	}
+	for (__u32 i = 0; i < p->nr_stacks; i++)
+		for (__u32 k = 0; k < p->stacks[i].nr; k++)
+			p->ids[p->stacks[i].off + k] = map[w2_key(p->ids[p->stacks[i].off + k], k)];
+cleanup:
+	free(map);
+	return err;
+}
+
+/* W2: a table of names, stacks of name indices. */
+static int decode_w2_frames(struct reader *r, struct statefile_proc *p)
+{
+	char *arena = NULL, **names = NULL;
+	__u32 nr_names = get_u32(r);
+	int err;
+
+	err = decode_strs(r, nr_names, &arena, &names) ?:
+	      decode_stacks(r, p, PYPROF_MAX_STACK, nr_names) ?: w2_frames(p, names, nr_names);
+	free(names);
+	free(arena);
+	return err;
+}
+
+static int decode_proc(struct reader *r, struct statefile_proc *p, unsigned int version)
+{
+	__u32 pid, supported;
 	int err = 0;
 
 	pid = get_u32(r);
@@ -245,28 +492,26 @@ static int decode_proc(struct reader *r, struct statefile_proc *p)
 	p->why = err ? NULL : get_str(r, STATEFILE_MAX_WHY, &err);
 	if (err || r->bad)
 		return err ?: -EBADMSG;
-	nr_names = get_u32(r);
-	if (r->bad || nr_names > left(r) / 4)
-		return -EBADMSG;
-	p->names = calloc(nr_names ? nr_names : 1, sizeof(*p->names));
-	if (!p->names)
-		return -ENOMEM;
-	for (__u32 i = 0; i < nr_names; i++) {
-		p->names[i] = get_str(r, STATEFILE_MAX_NAME, &err);
-		if (!p->names[i])
-			return err ?: -EBADMSG;
-		p->nr_names = i + 1;
-	}
-	return decode_stacks(r, p);
+	if (version == 2)
+		return decode_w2_frames(r, p);
+	p->nr_strings = get_u32(r);
+	err = decode_strs(r, p->nr_strings, &p->arena, &p->strings);
+	if (err)
+		p->nr_strings = 0;
+	return err ?: decode_frames(r, p) ?: decode_stacks(r, p, STACK_MAX_DEPTH, p->nr_frames);
 }
 
-int statefile__decode_raw(const __u8 *raw, size_t len, struct statefile *sf)
+int statefile__decode_raw(const __u8 *raw, size_t len, unsigned int version,
+			  struct statefile *sf)
 {
 	struct reader r = { .p = raw, .end = raw + len };
+	size_t proc_min = version == 2 ? PROC_W2_MIN_LEN : PROC_MIN_LEN;
 	__u32 nr;
 	int err = 0;
 
 	memset(sf, 0, sizeof(*sf));
+	if (version != 2 && version != STATEFILE_VERSION)
+		return -EBADMSG;
 	sf->owned = true;
 	sf->window_ns = get_u64(&r);
 	sf->start = get_u64(&r);
@@ -274,7 +519,7 @@ int statefile__decode_raw(const __u8 *raw, size_t len, struct statefile *sf)
 	get(&r, sf->boot_id, STATEFILE_BOOT_ID);
 	nr = get_u32(&r);
 	if (r.bad || !sf->window_ns || sf->start > UINT64_MAX - sf->window_ns ||
-	    !boot_id_ok(sf->boot_id) || !nr || nr > left(&r) / PROC_MIN_LEN) {
+	    !boot_id_ok(sf->boot_id) || !nr || nr > left(&r) / proc_min) {
 		err = -EBADMSG;
 		goto cleanup;
 	}
@@ -285,7 +530,7 @@ int statefile__decode_raw(const __u8 *raw, size_t len, struct statefile *sf)
 	}
 	for (__u32 i = 0; i < nr && !err; i++) {
 		sf->nr_procs = i + 1;
-		err = decode_proc(&r, &sf->procs[i]);
+		err = decode_proc(&r, &sf->procs[i], version);
 	}
 	/* A file is exactly what its writer wrote: bytes past the last process are damage. */
 	if (!err && left(&r))
@@ -299,13 +544,19 @@ cleanup:
 int statefile__decode(const __u8 *file, size_t len, struct statefile *sf)
 {
 	uLong src_len, raw_len;
+	unsigned int version;
 	__u64 len64;
 	__u8 *raw;
 	int err = 0;
 
 	memset(sf, 0, sizeof(*sf));
-	if (len < STATEFILE_HDR_LEN || len > STATEFILE_MAX_FILE ||
-	    memcmp(file, STATEFILE_MAGIC, 8) != 0)
+	if (len < STATEFILE_HDR_LEN || len > STATEFILE_MAX_FILE)
+		return -EBADMSG;
+	if (memcmp(file, STATEFILE_MAGIC, 8) == 0)
+		version = STATEFILE_VERSION;
+	else if (memcmp(file, STATEFILE_MAGIC_W2, 8) == 0)
+		version = 2;
+	else
 		return -EBADMSG;
 	memcpy(&len64, file + 8, 8);
 	src_len = len - STATEFILE_HDR_LEN;
@@ -319,7 +570,7 @@ int statefile__decode(const __u8 *file, size_t len, struct statefile *sf)
 	if (uncompress2(raw, &raw_len, file + STATEFILE_HDR_LEN, &src_len) != Z_OK ||
 	    raw_len != len64 || src_len != len - STATEFILE_HDR_LEN)
 		err = -EBADMSG;
-	err = err ?: statefile__decode_raw(raw, raw_len, sf);
+	err = err ?: statefile__decode_raw(raw, raw_len, version, sf);
 	free(raw);
 	return err;
 }
@@ -334,11 +585,11 @@ void statefile__fini(struct statefile *sf)
 		free((char *)p->comm);
 		free((char *)p->exe);
 		free((char *)p->why);
-		for (__u32 k = 0; k < p->nr_names; k++)
-			free((char *)p->names[k]);
-		free(p->names);
-		free(p->stacks);
+		free(p->arena);
+		free(p->strings);
 		free(p->frames);
+		free(p->stacks);
+		free(p->ids);
 	}
 	if (sf->owned)
 		free(sf->procs);
