@@ -30,10 +30,11 @@
 #define CODE_RECHECK_NS	 NSEC_PER_SEC
 #define CODE_LINE_IDS	 8		/* frame ids cached per code object: its hot lines */
 #define KFRAME_IDS	 512		/* kernel frame ids cached per process */
+#define THREAD_IDS	 64		/* thread frame ids cached per process */
 
 /*
- * A frame is the same every time its (code object, instruction) or kernel
- * address comes back: its profile id is kept, so that a sample
+ * A frame is the same every time its (code object, instruction), kernel
+ * address or thread comes back: its profile id is kept, so that a sample
  * costs hash lookups, not a line table walk and an intern per frame.  Ids
  * are valid while the profile's epoch is the one they were taken in.
  */
@@ -47,10 +48,16 @@ struct kframe_id {
 	__u32 id;
 };
 
-/* A process's cached ids of the frames that are not Python ones: kernel, root. */
+struct thread_id {
+	__u32 tid;	/* 0: empty (never a sampled thread) */
+	__u32 id;
+};
+
+/* A process's cached ids of the frames that are not Python ones: kernel, thread, root. */
 struct kframe_cache {
 	__u64 epoch;
 	struct kframe_id slot[KFRAME_IDS];
+	struct thread_id thread[THREAD_IDS];
 	char root_comm[PYPROF_COMM_LEN + 1];	/* the comm root_id is the frame of ("": none) */
 	__u32 root_id;
 };
@@ -478,6 +485,24 @@ static int kframe_id(struct daemon *d, struct pyproc *p, struct kframe_cache *kc
 	return err;
 }
 
+/* The profile id of the thread frame of tid (line = tid; no name yet). */
+static int thread_id(struct pyproc *p, struct kframe_cache *kc, __u32 tid, __u32 *ret)
+{
+	struct thread_id *slot = kc ? &kc->thread[tid % THREAD_IDS] : NULL;
+	int err;
+
+	if (slot && tid && slot->tid == tid) {
+		*ret = slot->id;
+		return 0;
+	}
+	err = intern_simple(p, FRAME_THREAD, "", (int)tid, ret);
+	if (!err && slot) {
+		slot->tid = tid;
+		slot->id = *ret;
+	}
+	return err;
+}
+
 /* The profile id of the root frame: the process name. */
 static int root_id(struct pyproc *p, struct kframe_cache *kc, __u32 *ret)
 {
@@ -524,7 +549,7 @@ static int sample_ids(struct daemon *d, struct pyproc *p, const struct pyprof_sa
 	size_t n = 0;
 	int err;
 
-	err = root_id(p, kc, &ids[n++]);
+	err = root_id(p, kc, &ids[n++]) ?: thread_id(p, kc, s->hdr.tid, &ids[n++]);
 	if (!err && marker)
 		err = intern_simple(p, FRAME_MARKER, marker, FRAME_LINE_NONE, &ids[n++]);
 	/* Python frames arrive leaf first; the profile wants root first. */
@@ -572,7 +597,7 @@ int symbolize__sample(struct daemon *d, const struct pyprof_sample *s, size_t si
 		p->errors[s->error]++;
 	if (s->flags & PYPROF_SAMPLE_WALK_LIMIT)
 		threads__walk_limit(d, p, s->hdr.ts, s->hdr.tid);
-	/* Root, marker, Python frames, kernel frames: PYPROF_MAX_STACK at most. */
+	/* Root, thread, marker, Python frames, kernel frames: STACK_MAX_DEPTH at most. */
 	n = sample_ids(d, p, s, kstack, ids);
 	return n < 0 ? n : profile__add(p->profile, prof_time(s->hdr.ts), ids, (size_t)n, 1);
 }
