@@ -9,6 +9,7 @@ import shutil
 import stat
 import struct
 import subprocess
+import socket
 import sys
 import tempfile
 import time
@@ -16,7 +17,7 @@ import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from pyproftest import (PYPROFD, Daemon, Skip, Workload, interpreters, main,  # noqa: E402
-                        need_root, parse_folded, test, wait_for)
+                        need_root, parse_folded, recv_all, test, wait_for)
 
 RATE = "199"
 
@@ -50,6 +51,9 @@ def restart_keeps_history():
             live_before = totals(d.snapshot(live.pid, seconds=3600), "hot")
         files = glob.glob(os.path.join(state, "w*.pyprof"))
         assert files, "nothing saved in %s" % state
+        for path in files:
+            with open(path, "rb") as f:
+                assert f.read(8) == b"PYPROFW3", path  # the one version written
         try:
             with Daemon(*args) as d:
                 rows = d.listed(all_=True)
@@ -258,6 +262,49 @@ def restored_process_lists_its_samples():
             row = list_all(d)[pid]
             print("  restored pid %d: SAMPLES %s, snapshot %d" % (pid, row[3], total))
             assert row[2] == "exited" and total == 9682 and int(row[3]) == total, row
+    finally:
+        shutil.rmtree(state, ignore_errors=True)
+
+
+def raw_snapshot(d, pid, version=1):
+    """The payload of a PYPROF/<version> snapshot of the last hour."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        s.connect(d.sock)
+        s.sendall(b"PYPROF/%d snapshot pid=%d seconds=3600\n" % (version, pid))
+        reply = recv_all(s)
+    finally:
+        s.close()
+    head, _, payload = reply.partition(b"\n")
+    assert head.startswith(b"OK "), reply[:200]
+    assert int(head.split()[1]) == len(payload), head
+    return payload
+
+
+@test
+def version_2_history_survives_an_upgrade():
+    """A W2 file (an older pyprofd's, frames as text) is served as it was written, folded
+    byte for byte; written again at the stop, as W3, it still is."""
+    need_root()
+    state = tempfile.mkdtemp(prefix="pyproftest-state.")
+    pid, = unused_pids(1)
+    names = ["py", "main (/srv/a.py:1)", "hot (/srv/a.py)", "f (g) (/srv/x:y.py:12)",
+             "do_syscall_64_[k]", "0xffffffff81000000_[k]", "[python: no Python frame]",
+             "odd: name (", "thread 7", "py"]
+    stacks = [([0, 1, 2], 5), ([0, 1, 3, 4, 5], 7), ([0, 6], 2), ([0, 7, 8, 9], 1)]
+    want = "".join(sorted(";".join(names[i] for i in ids) + " %d\n" % n for ids, n in stacks))
+    try:
+        write_state(state, recent_index(0), [enc_proc(pid, stacks, names)])
+        for version in (b"PYPROFW2", b"PYPROFW3"):
+            with open(glob.glob(os.path.join(state, "w*.pyprof"))[0], "rb") as f:
+                assert f.read(8) == version
+            with Daemon("--state-dir", state) as d:
+                assert int(d.status()["state_files_skipped"]) == 0, d.output()
+                got = raw_snapshot(d, pid).decode()
+                print("  from %s: %d stacks, %d samples" % (version.decode(), got.count("\n"),
+                                                          sum(parse_folded(got).values())))
+                assert got == want, "%r != %r" % (got, want)
+                assert raw_snapshot(d, pid, 2).startswith(b"PYPROFS\x02")
     finally:
         shutil.rmtree(state, ignore_errors=True)
 
