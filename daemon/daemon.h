@@ -18,7 +18,7 @@ struct pyprof_bpf;
 struct ring_buffer;
 
 struct daemon {
-	struct config cfg;
+	const struct config *cfg;	/* parsed once, never changed */
 	struct pyprof_bpf *skel;
 	struct bpf_link **perf_links;
 	int nr_perf_links;

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* pyprofd: system-wide CPU profiler daemon for Python processes. */
 #include <errno.h>
-#include <getopt.h>
 #include <malloc.h>
 #include <linux/perf_event.h>
 #include <signal.h>
@@ -52,160 +51,6 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	if (level == LIBBPF_INFO && log_verbose() < 1)
 		return 0;
 	return vfprintf(stderr, fmt, args);
-}
-
-static void help(void)
-{
-	printf("Usage: pyprofd [OPTIONS]\n"
-	       "\n"
-	       "Always-on CPU profiler for every Python process on this host. Samples\n"
-	       "Python and kernel stacks with eBPF, folds them into time windows and\n"
-	       "answers pyprofctl on a Unix socket.\n"
-	       "\n"
-	       "Options:\n"
-	       "  -s, --socket PATH      socket to listen on (default %s); its directory\n"
-	       "                         must be ours and not group/other-writable\n"
-	       "  -g, --group NAME       members of this group see every process; other\n"
-	       "                         users only their own (default pyprof)\n"
-	       "  -r, --rate HZ          samples per second per CPU (default 99, 1-10000)\n"
-	       "  -w, --window SECONDS   length of one time window (default 10)\n"
-	       "  -R, --retention DUR    history kept, e.g. 3600, 90m, 1h (default 1h)\n"
-	       "  -d, --state-dir DIR    keep finished windows in DIR (zlib), so a restart\n"
-	       "                         loses no history (default: memory only); DIR must\n"
-	       "                         be ours and not group/other-writable\n"
-	       "      --no-kernel        do not record kernel stacks\n"
-	       "      --probe PATH       also watch the interpreters in PATH (a libpython or\n"
-	       "                         python binary, or a directory of them) for starts;\n"
-	       "                         repeatable (system lib and bin dirs always are)\n"
-	       "  -v, --verbose          more logging (twice: libbpf debug output)\n"
-	       "  -h, --help             show this help\n"
-	       "      --version          show the version\n"
-	       "\n"
-	       "Examples:\n"
-	       "  pyprofd                       # defaults: 99 Hz, 10 s windows, 1 h history\n"
-	       "  pyprofd --rate 499 --socket /tmp/pyprof.sock\n"
-	       "  pyprofd --state-dir /var/lib/pyprof   # history survives restarts (the unit's way)\n"
-	       "  pyprofctl snapshot --pid 1234 --seconds 30 | flamegraph.pl > cpu.svg\n",
-	       PYPROFD_DEFAULT_SOCKET);
-}
-
-enum { ARG_VERSION = 0x100, ARG_NO_KERNEL, ARG_PROBE };
-
-/* Where interpreters usually live: their init uprobes are attached at start. */
-static const char *const default_probe_paths[] = {
-	"/usr/bin",	 "/usr/local/bin",  "/usr/lib", "/usr/lib64", "/usr/local/lib",
-	"/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu",
-};
-
-/* <0 error, 0 exit success (help/version), >0 run. */
-static int parse_argv(int argc, char **argv, struct config *cfg)
-{
-	static const struct option opts[] = {
-		{ "socket", required_argument, NULL, 's' },
-		{ "group", required_argument, NULL, 'g' },
-		{ "state-dir", required_argument, NULL, 'd' },
-		{ "rate", required_argument, NULL, 'r' },
-		{ "window", required_argument, NULL, 'w' },
-		{ "retention", required_argument, NULL, 'R' },
-		{ "no-kernel", no_argument, NULL, ARG_NO_KERNEL },
-		{ "probe", required_argument, NULL, ARG_PROBE },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, ARG_VERSION },
-		{}
-	};
-	long long v;
-	__u64 ns;
-	int c;
-
-	while ((c = getopt_long(argc, argv, "s:g:d:r:w:R:vh", opts, NULL)) >= 0) {
-		switch (c) {
-		case 's':
-			if (!*optarg || strlen(optarg) >= 108) {
-				fprintf(stderr, "pyprofd: invalid socket path '%s'\n", optarg);
-				return -EINVAL;
-			}
-			cfg->socket_path = optarg;
-			break;
-		case 'g':
-			if (!*optarg || strlen(optarg) > 64) {
-				fprintf(stderr, "pyprofd: invalid group name '%s'\n", optarg);
-				return -EINVAL;
-			}
-			cfg->group = optarg;
-			break;
-		case 'd':
-			if (optarg[0] != '/' || strlen(optarg) > 3000) {
-				fprintf(stderr, "pyprofd: invalid --state-dir '%s' (an absolute path)\n",
-					optarg);
-				return -EINVAL;
-			}
-			cfg->state_dir = optarg;
-			break;
-		case 'r':
-			if (parse_int_range(optarg, 1, 10000, &v) < 0) {
-				fprintf(stderr, "pyprofd: invalid --rate '%s' (1-10000)\n", optarg);
-				return -EINVAL;
-			}
-			cfg->rate_hz = (__u32)v;
-			break;
-		case 'w':
-			if (parse_duration_ns(optarg, &ns) < 0 || ns < 1000000000ull ||
-			    ns > 3600ull * 1000000000ull) {
-				fprintf(stderr, "pyprofd: invalid --window '%s' (1s-1h)\n", optarg);
-				return -EINVAL;
-			}
-			cfg->window_ns = ns;
-			break;
-		case 'R':
-			if (parse_duration_ns(optarg, &ns) < 0 || ns < 1000000000ull ||
-			    ns > 30ull * 86400 * 1000000000ull) {
-				fprintf(stderr, "pyprofd: invalid --retention '%s' (1s-30d)\n", optarg);
-				return -EINVAL;
-			}
-			cfg->retention_ns = ns;
-			break;
-		case ARG_NO_KERNEL:
-			cfg->kernel_stacks = false;
-			break;
-		case ARG_PROBE:
-			if (optarg[0] != '/' ||
-			    cfg->nr_probe_paths >= PYPROFD_MAX_PROBE_PATHS -
-							   sizeof(default_probe_paths) /
-								   sizeof(default_probe_paths[0])) {
-				fprintf(stderr, "pyprofd: invalid --probe '%s' (an absolute path; at most %zu)\n",
-					optarg,
-					PYPROFD_MAX_PROBE_PATHS - sizeof(default_probe_paths) /
-									  sizeof(default_probe_paths[0]));
-				return -EINVAL;
-			}
-			cfg->probe_paths[cfg->nr_probe_paths++] = optarg;
-			break;
-		case 'v':
-			cfg->verbose++;
-			break;
-		case 'h':
-			help();
-			return 0;
-		case ARG_VERSION:
-			printf("pyprofd %s\n", PYPROFD_VERSION);
-			return 0;
-		default:
-			fprintf(stderr, "Try 'pyprofd --help'.\n");
-			return -EINVAL;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "pyprofd: unexpected argument '%s'\n", argv[optind]);
-		return -EINVAL;
-	}
-	for (size_t i = 0; i < sizeof(default_probe_paths) / sizeof(default_probe_paths[0]); i++)
-		cfg->probe_paths[cfg->nr_probe_paths++] = default_probe_paths[i];
-	if (cfg->retention_ns < cfg->window_ns) {
-		fprintf(stderr, "pyprofd: --retention must be at least one --window\n");
-		return -EINVAL;
-	}
-	return 1;
 }
 
 /* Parses /sys/devices/system/cpu/online ("0-3,5") into a bitmap of up to 4096 CPUs. */
@@ -265,7 +110,7 @@ static int attach_perf_events(struct daemon *d)
 			.config = PERF_COUNT_SW_CPU_CLOCK,
 			.size = sizeof(attr),
 			.freq = 1,
-			.sample_freq = d->cfg.rate_hz,
+			.sample_freq = d->cfg->rate_hz,
 		};
 		int fd;
 
@@ -377,7 +222,7 @@ static int setup(struct daemon *d)
 		log_msg(LOG_ERR, "Failed to open BPF skeleton: %s", strerror(-err));
 		return err;
 	}
-	d->skel->rodata->collect_kernel = d->cfg.kernel_stacks;
+	d->skel->rodata->collect_kernel = d->cfg->kernel_stacks;
 	d->skel->rodata->daemon_pid = getpid();
 	if (d->skel->rodata->abi_version != PYPROF_ABI_VERSION) {
 		log_msg(LOG_ERR, "BPF object ABI %u does not match pyprofd ABI %u",
@@ -435,7 +280,7 @@ static int setup(struct daemon *d)
 		return -errno;
 	err = server__listen(d);
 	if (err) {
-		log_msg(LOG_ERR, "Failed to listen on '%s': %s", d->cfg.socket_path,
+		log_msg(LOG_ERR, "Failed to listen on '%s': %s", d->cfg->socket_path,
 			strerror(-err));
 		return err;
 	}
@@ -451,11 +296,11 @@ static int setup(struct daemon *d)
 	/* History from disk, interpreters that may start later, processes already running. */
 	err = state__load(d);
 	if (err) {
-		log_msg(LOG_ERR, "Failed to use state directory '%s': %s", d->cfg.state_dir,
+		log_msg(LOG_ERR, "Failed to use state directory '%s': %s", d->cfg->state_dir,
 			strerror(-err));
 		return err;
 	}
-	procs__probe_paths(d, d->cfg.probe_paths, d->cfg.nr_probe_paths);
+	procs__probe_paths(d, d->cfg->probe_paths, d->cfg->nr_probe_paths);
 	err = procs__attach_dlopen(d);
 	if (err)
 		log_msg(LOG_WARN,
@@ -469,9 +314,9 @@ static int setup(struct daemon *d)
 		return err;
 	}
 	log_msg(LOG_INFO, "sampling %d CPUs at %u Hz, window %llus, retention %llus, socket '%s'",
-		d->nr_perf_links, d->cfg.rate_hz,
-		(unsigned long long)(d->cfg.window_ns / 1000000000ull),
-		(unsigned long long)(d->cfg.retention_ns / 1000000000ull), d->cfg.socket_path);
+		d->nr_perf_links, d->cfg->rate_hz,
+		(unsigned long long)(d->cfg->window_ns / NSEC_PER_SEC),
+		(unsigned long long)(d->cfg->retention_ns / NSEC_PER_SEC), d->cfg->socket_path);
 	return 0;
 }
 
@@ -584,23 +429,17 @@ static void teardown(struct daemon *d, bool save)
 
 int main(int argc, char **argv)
 {
+	static struct config cfg;
 	struct daemon *d = &the_daemon;
 	int err;
 
-	d->cfg = (struct config){
-		.socket_path = PYPROFD_DEFAULT_SOCKET,
-		.group = PYPROFD_DEFAULT_GROUP,
-		.rate_hz = 99,
-		.window_ns = 10ull * 1000000000ull,
-		.retention_ns = 3600ull * 1000000000ull,
-		.kernel_stacks = true,
-	};
-	d->epfd = d->sigfd = d->timerfd = d->pendfd = d->listenfd = -1;
-	d->state_dirfd = d->sock_dirfd = -1;
-	err = parse_argv(argc, argv, &d->cfg);
+	err = config__parse(&cfg, argc, argv);
 	if (err <= 0)
 		return err < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
-	log_set_verbose(d->cfg.verbose);
+	log_set_verbose(cfg.verbose);
+	d->cfg = &cfg;
+	d->epfd = d->sigfd = d->timerfd = d->pendfd = d->listenfd = -1;
+	d->state_dirfd = d->sock_dirfd = -1;
 
 	err = setup(d);
 	if (err == 0)

@@ -542,8 +542,8 @@ static void pyproc_free(struct pyproc *p)
 static struct pyproc *pyproc_new(struct daemon *d, int pid, __u64 start)
 {
 	struct profile_opts popts = {
-		.window_ns = d->cfg.window_ns,
-		.retention_ns = d->cfg.retention_ns,
+		.window_ns = d->cfg->window_ns,
+		.retention_ns = d->cfg->retention_ns,
 		.max_stacks = PYPROFD_MAX_STACKS,
 		.max_frames = PYPROFD_MAX_FRAMES,
 	};

@@ -169,7 +169,7 @@ static int clear_stale_socket(int dirfd, const char *name, const struct sockaddr
 int server__listen(struct daemon *d)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	const char *path = d->cfg.socket_path, *slash = strrchr(path, '/'), *name;
+	const char *path = d->cfg->socket_path, *slash = strrchr(path, '/'), *name;
 	char dir[sizeof(sa.sun_path)];
 	struct stat st;
 	mode_t old;
@@ -293,7 +293,7 @@ static int reply_ok(struct client *c, struct strbuf *payload)
 static int reply_ok_range(const struct daemon *d, struct client *c, struct strbuf *payload,
 			  __u64 from, __u64 to)
 {
-	__u64 w = d->cfg.window_ns, oldest = to > d->cfg.retention_ns ? to - d->cfg.retention_ns : 0;
+	__u64 w = d->cfg->window_ns, oldest = to > d->cfg->retention_ns ? to - d->cfg->retention_ns : 0;
 	char hdr[96];
 	int n;
 
@@ -498,7 +498,7 @@ static int verb_snapshot(struct daemon *d, struct client *c, const struct proto_
 		if (p->live && !p->info.supported)
 			unsupported = p;
 		ctx.p = p;
-		r = profile__collect(p->profile, from, prof_time(now) + d->cfg.window_ns, collect_cb,
+		r = profile__collect(p->profile, from, prof_time(now) + d->cfg->window_ns, collect_cb,
 				     &ctx);
 	}
 	/*
@@ -639,9 +639,9 @@ static int status_processes(struct daemon *d, struct client *c, struct strbuf *s
 			      "version %s\nabi %u\nrate_hz %u\nwindow_s %llu\nretention_s %llu\n"
 			      "uptime_s %llu\nprocesses_live %u\nprocesses_exited %u\n"
 			      "samples_profiled %llu\ncode_objects_gone %llu\n",
-			      PYPROFD_VERSION, PYPROF_ABI_VERSION, d->cfg.rate_hz,
-			      (unsigned long long)(d->cfg.window_ns / NSEC_PER_SEC),
-			      (unsigned long long)(d->cfg.retention_ns / NSEC_PER_SEC),
+			      PYPROFD_VERSION, PYPROF_ABI_VERSION, d->cfg->rate_hz,
+			      (unsigned long long)(d->cfg->window_ns / NSEC_PER_SEC),
+			      (unsigned long long)(d->cfg->retention_ns / NSEC_PER_SEC),
 			      (unsigned long long)((now_ns() - d->start_ns) / NSEC_PER_SEC), live,
 			      exited, (unsigned long long)samples, (unsigned long long)code_gone);
 }
@@ -742,7 +742,7 @@ static int status_discovery(struct daemon *d, struct strbuf *sb)
 			      (unsigned long long)d->events_dlopen,
 			      (unsigned long long)d->elf_analysed, analyzer__queued(d->analyzer),
 			      (unsigned long long)d->elf_rejected, (unsigned long long)d->elf_too_big,
-			      (unsigned long long)d->elf_failed, d->cfg.state_dir ? d->cfg.state_dir : "-",
+			      (unsigned long long)d->elf_failed, d->cfg->state_dir ? d->cfg->state_dir : "-",
 			      (unsigned long long)d->state_write_errors,
 			      (unsigned long long)d->state_files_bad);
 }
@@ -854,7 +854,7 @@ static bool in_group(const struct daemon *d, int fd, gid_t primary)
 	char buf[4096];
 	struct group gr, *res = NULL;
 
-	if (getgrnam_r(d->cfg.group, &gr, buf, sizeof(buf), &res) != 0 || !res)
+	if (getgrnam_r(d->cfg->group, &gr, buf, sizeof(buf), &res) != 0 || !res)
 		return false;
 	if (primary == res->gr_gid)
 		return true;
@@ -1076,8 +1076,8 @@ void server__close_all(struct daemon *d)
 	 * activated socket is systemd's: it keeps it for the next start).
 	 */
 	if (d->sock_dirfd >= 0) {
-		const char *slash = strrchr(d->cfg.socket_path, '/');
-		const char *name = slash ? slash + 1 : d->cfg.socket_path;
+		const char *slash = strrchr(d->cfg->socket_path, '/');
+		const char *name = slash ? slash + 1 : d->cfg->socket_path;
 		struct stat st;
 
 		if (fstatat(d->sock_dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&

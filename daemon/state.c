@@ -175,7 +175,7 @@ cleanup:
 /* Writes window index (every process with samples in it). */
 static int write_window(struct daemon *d, __u64 index)
 {
-	__u64 w = d->cfg.window_ns, from = index * w, to = from + w;
+	__u64 w = d->cfg->window_ns, from = index * w, to = from + w;
 	__u64 now = prof_time(now_ns()), wall = wall_ns();
 	struct statefile sf = { .window_ns = w, .start = from, .start_wall = wall - (now - from) };
 	struct strbuf raw = { 0 };
@@ -298,7 +298,7 @@ static int apply_proc(struct daemon *d, const struct statefile_proc *sp, __u64 t
 static int load_file(struct daemon *d, const char *name, const char *my_boot)
 {
 	struct statefile_clock clk = { .boot_id = my_boot, .now = prof_time(now_ns()),
-				       .wall = wall_ns(), .retention_ns = d->cfg.retention_ns };
+				       .wall = wall_ns(), .retention_ns = d->cfg->retention_ns };
 	struct statefile sf = { 0 };
 	__u8 *file = NULL;
 	size_t len = 0;
@@ -334,10 +334,10 @@ static bool state_file_name(const char *name, __u64 *ret_index)
 static int open_state_dir(struct daemon *d)
 {
 	char why[256];
-	int fd = safedir__open(d->cfg.state_dir, 0700, why, sizeof(why));
+	int fd = safedir__open(d->cfg->state_dir, 0700, why, sizeof(why));
 
 	if (fd < 0) {
-		log_msg(LOG_ERR, "Refusing state directory '%s': %s", d->cfg.state_dir, why);
+		log_msg(LOG_ERR, "Refusing state directory '%s': %s", d->cfg->state_dir, why);
 		return fd;
 	}
 	d->state_dirfd = fd;
@@ -366,7 +366,7 @@ int state__load(struct daemon *d)
 	DIR *dir;
 	int err;
 
-	if (!d->cfg.state_dir)
+	if (!d->cfg->state_dir)
 		return 0;
 	err = open_state_dir(d);
 	if (err)
@@ -385,7 +385,7 @@ int state__load(struct daemon *d)
 			(void)unlinkat(d->state_dirfd, de->d_name, 0);
 		} else if (err) {
 			bad++;
-			log_msg(LOG_WARN, "Ignoring state file '%s/%s': %s", d->cfg.state_dir,
+			log_msg(LOG_WARN, "Ignoring state file '%s/%s': %s", d->cfg->state_dir,
 				de->d_name,
 				err == -EBADMSG  ? "corrupt or truncated"
 				: err == -ERANGE ? "dated in the future"
@@ -397,10 +397,10 @@ int state__load(struct daemon *d)
 	closedir(dir);
 	d->state_files_bad += bad;
 	/* Windows finished before this start are on disk already. */
-	d->state_written = (prof_time(now_ns()) - STATE_GRACE_NS) / d->cfg.window_ns;
+	d->state_written = (prof_time(now_ns()) - STATE_GRACE_NS) / d->cfg->window_ns;
 	if (loaded || bad)
 		log_msg(LOG_INFO, "state: %u windows loaded from '%s', %u skipped", loaded,
-			d->cfg.state_dir, bad);
+			d->cfg->state_dir, bad);
 	return 0;
 }
 
@@ -416,7 +416,7 @@ static void remove_expired(struct daemon *d)
 	while ((de = readdir(dir))) {
 		if (!state_file_name(de->d_name, &index))
 			continue;
-		if ((index + 1) * d->cfg.window_ns + d->cfg.retention_ns > now)
+		if ((index + 1) * d->cfg->window_ns + d->cfg->retention_ns > now)
 			continue;
 		(void)unlinkat(d->state_dirfd, de->d_name, 0);
 	}
@@ -431,12 +431,12 @@ void state__tick(struct daemon *d)
 	if (d->state_dirfd < 0)
 		return;
 	/* Every window that can no longer get samples, once. */
-	while ((d->state_written + 1) * d->cfg.window_ns + STATE_GRACE_NS <= now) {
+	while ((d->state_written + 1) * d->cfg->window_ns + STATE_GRACE_NS <= now) {
 		int err = write_window(d, d->state_written);
 
 		if (err) {
 			d->state_write_errors++;
-			log_msg(LOG_WARN, "Failed to save window to '%s': %s", d->cfg.state_dir,
+			log_msg(LOG_WARN, "Failed to save window to '%s': %s", d->cfg->state_dir,
 				strerror(-err));
 		}
 		d->state_written++;
@@ -454,7 +454,7 @@ void state__flush(struct daemon *d)
 		return;
 	state__tick(d);
 	/* The windows still open: written as they are, merged again after a restart. */
-	last = prof_time(now_ns()) / d->cfg.window_ns;
+	last = prof_time(now_ns()) / d->cfg->window_ns;
 	for (__u64 i = d->state_written; i <= last; i++)
 		if (write_window(d, i))
 			d->state_write_errors++;
