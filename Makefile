@@ -89,9 +89,12 @@ $(OUTPUT)/libpyprof.a: $(LIB_OBJS)
 	$(call msg,AR,$@)
 	$(Q)$(AR) rcs $@ $^
 
-$(OUTPUT)/daemon/%.o: daemon/%.c $(OUTPUT)/pyprof.skel.h | $(OUTPUT)/daemon
+$(OUTPUT)/daemon/%.o: daemon/%.c | $(OUTPUT)/daemon
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Idaemon -c $< -o $@
+
+# The one daemon file that sees the BPF skeleton.
+$(OUTPUT)/daemon/sampler.o: $(OUTPUT)/pyprof.skel.h
 
 $(OUTPUT)/pyprofd: $(DAEMON_OBJS) $(OUTPUT)/libpyprof.a
 	$(call msg,BINARY,$@)

@@ -14,15 +14,11 @@ struct bpf_link;
 struct client;
 struct interp_file;
 struct ksyms;
-struct pyprof_bpf;
-struct ring_buffer;
+struct sampler;
 
 struct daemon {
 	const struct config *cfg;	/* parsed once, never changed */
-	struct pyprof_bpf *skel;
-	struct bpf_link **perf_links;
-	int nr_perf_links;
-	struct ring_buffer *rb;
+	struct sampler *sampler;	/* the BPF side */
 	struct ksyms *ksyms;
 	int epfd, sigfd, timerfd, pendfd, listenfd;
 	int state_dirfd;		/* --state-dir, opened and checked once; -1 = none */
@@ -30,7 +26,6 @@ struct daemon {
 	__u64 sock_dev, sock_ino;	/* the socket file bound there: only it is unlinked */
 	bool exiting;
 	bool ring_more;		/* the last drain stopped at its batch: events are waiting */
-	unsigned int ring_batch;	/* events handled in the current drain */
 	bool socket_activated;	/* listenfd came from systemd */
 	__u64 start_ns, last_rescan_ns, last_expire_ns;
 	struct pyproc *procs[PYPROFD_PROC_BUCKETS];
@@ -50,7 +45,6 @@ struct daemon {
 	__u64 discovered[DISCOVER__MAX];
 	__u64 state_written;		/* next window index to save */
 	bool fast_poll_on;		/* pendfd armed */
-	bool ring_budgeted;		/* a drain from the loop: stops after PYPROFD_RING_BATCH */
 	__u64 state_write_errors, state_files_bad;
 	__u64 tstate_seeds, tstate_seeded, tstate_seed_errors, tstate_seed_rewalks, tstate_seed_ns;
 };

@@ -2,22 +2,15 @@
 /* pyprofd: system-wide CPU profiler daemon for Python processes. */
 #include <errno.h>
 #include <malloc.h>
-#include <linux/perf_event.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/resource.h>
 #include <sys/signalfd.h>
-#include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
-#include <bpf/libbpf.h>
-#include <bpf/bpf.h>
-#include "pyprof.skel.h"
 #include "target/ksyms.h"
 #include "base/util.h"
 #include "analyzer.h"
@@ -25,6 +18,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "procs.h"
+#include "sampler.h"
 #include "server.h"
 #include "state.h"
 #include "symbolize.h"
@@ -32,7 +26,6 @@
 
 #define PYPROFD_TICK_MS		200	/* ring buffer drain and housekeeping period */
 #define PYPROFD_RESCAN_MS	5000	/* full /proc rescan, catches what events missed */
-#define PYPROFD_RING_BATCH	64	/* ring buffer events per loop iteration, clients between */
 
 /* epoll tags: small integers for fixed fds, client pointers otherwise. */
 #define TAG_SIGNAL ((__u64)1)
@@ -44,111 +37,14 @@
 
 static struct daemon the_daemon;
 
-static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
-{
-	if (level == LIBBPF_DEBUG && log_verbose() < 2)
-		return 0;
-	if (level == LIBBPF_INFO && log_verbose() < 1)
-		return 0;
-	return vfprintf(stderr, fmt, args);
-}
-
-/* Parses /sys/devices/system/cpu/online ("0-3,5") into a bitmap of up to 4096 CPUs. */
-static int online_cpus(bool *online, int max)
-{
-	char buf[4096], *p, *end;
-	FILE *f;
-	int n = 0;
-
-	f = fopen("/sys/devices/system/cpu/online", "re");
-	if (!f)
-		return -errno;
-	if (!fgets(buf, sizeof(buf), f)) {
-		fclose(f);
-		return -EIO;
-	}
-	fclose(f);
-	for (p = buf; *p && *p != '\n';) {
-		long a = strtol(p, &end, 10), b = a;
-
-		if (end == p)
-			return -EINVAL;
-		p = end;
-		if (*p == '-') {
-			p++;
-			b = strtol(p, &end, 10);
-			if (end == p)
-				return -EINVAL;
-			p = end;
-		}
-		for (long i = a; i <= b && i < max; i++, n++)
-			online[i] = true;
-		if (*p == ',')
-			p++;
-	}
-	return n;
-}
-
-static int attach_perf_events(struct daemon *d)
-{
-	static bool online[4096];
-	int ncpu = libbpf_num_possible_cpus(), err = 0;
-
-	if (ncpu <= 0)
-		return ncpu ? ncpu : -EINVAL;
-	if (ncpu > 4096)
-		ncpu = 4096;
-	err = online_cpus(online, ncpu);
-	if (err < 0)
-		return err;
-	d->perf_links = calloc(ncpu, sizeof(*d->perf_links));
-	if (!d->perf_links)
-		return -ENOMEM;
-	for (int cpu = 0; cpu < ncpu; cpu++) {
-		struct perf_event_attr attr = {
-			.type = PERF_TYPE_SOFTWARE,
-			.config = PERF_COUNT_SW_CPU_CLOCK,
-			.size = sizeof(attr),
-			.freq = 1,
-			.sample_freq = d->cfg->rate_hz,
-		};
-		int fd;
-
-		if (!online[cpu])
-			continue;
-		fd = syscall(__NR_perf_event_open, &attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
-		if (fd < 0) {
-			err = -errno;
-			if (err == -ENODEV)
-				continue; /* went offline meanwhile */
-			log_msg(LOG_ERR, "Failed to open cpu-clock perf event on CPU %d: %s", cpu,
-				strerror(-err));
-			return err;
-		}
-		d->perf_links[d->nr_perf_links] = bpf_program__attach_perf_event(d->skel->progs.on_sample, fd);
-		if (!d->perf_links[d->nr_perf_links]) {
-			err = -errno;
-			close(fd);
-			log_msg(LOG_ERR, "Failed to attach to perf event on CPU %d: %s", cpu,
-				strerror(-err));
-			return err;
-		}
-		d->nr_perf_links++;
-	}
-	return d->nr_perf_links ? 0 : -ENODEV;
-}
-
-static int on_event(void *ctx, void *data, size_t size)
+static void on_event(void *ctx, const struct pyprof_event_hdr *h, size_t size)
 {
 	struct daemon *d = ctx;
-	const struct pyprof_event_hdr *h = data;
 
-	if (size < sizeof(*h))
-		return 0;
 	switch (h->kind) {
 	case PYPROF_EV_SAMPLE:
 		d->samples_in++;
-		(void)symbolize__sample(d, data, size);
+		(void)symbolize__sample(d, (const struct pyprof_sample *)h, size);
 		break;
 	case PYPROF_EV_EXEC:
 		d->events_exec++;
@@ -169,24 +65,16 @@ static int on_event(void *ctx, void *data, size_t size)
 			(void)procs__discover(d, h->pid, DISCOVER_PYINIT);
 		break;
 	}
-	/* This event is consumed either way; -EAGAIN only stops a bounded drain here. */
-	return d->ring_budgeted && ++d->ring_batch >= PYPROFD_RING_BATCH ? -EAGAIN : 0;
 }
 
 /*
- * Handles at most PYPROFD_RING_BATCH events: on a busy host the ring can
- * hold thousands (libbpf's consume goes on while records keep arriving, and
- * a starved daemon may never catch up), and a client waiting for a snapshot
- * is served between batches (run() comes back at once while ring_more is
- * set).  Drains outside the loop (before a request is answered, at exit)
- * take everything.
+ * A bounded drain: a client waiting for a snapshot is served between
+ * batches (run() comes back at once while ring_more is set).  Drains
+ * outside the loop (before a request is answered, at exit) take everything.
  */
 static void ring_drain(struct daemon *d)
 {
-	d->ring_batch = 0;
-	d->ring_budgeted = true;
-	d->ring_more = ring_buffer__consume(d->rb) == -EAGAIN;
-	d->ring_budgeted = false;
+	d->ring_more = sampler__drain(d->sampler);
 }
 
 static int epoll_add(int epfd, int fd, __u32 events, __u64 tag)
@@ -196,63 +84,14 @@ static int epoll_add(int epfd, int fd, __u32 events, __u64 tag)
 	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
 }
 
-static int setup(struct daemon *d)
+/* The loop's own fds: epoll, signals (blocked first), the tick and the fast timer. */
+static int setup_loop(struct daemon *d)
 {
 	struct itimerspec its = {
-		.it_interval = { 0, PYPROFD_TICK_MS * 1000000L },
-		.it_value = { 0, PYPROFD_TICK_MS * 1000000L },
+		.it_interval = { 0, PYPROFD_TICK_MS * NSEC_PER_MSEC },
+		.it_value = { 0, PYPROFD_TICK_MS * NSEC_PER_MSEC },
 	};
 	sigset_t mask;
-	int err;
-
-	libbpf_set_print(libbpf_print);
-	/*
-	 * Replies of megabytes are built and freed all the time: a fixed mmap
-	 * threshold gives their memory back when they are sent (glibc's sliding
-	 * one would move them onto the heap, which keeps what it grew to).
-	 */
-	(void)mallopt(M_MMAP_THRESHOLD, 256 * 1024);
-	d->start_ns = now_ns();
-	d->last_rescan_ns = d->last_expire_ns = d->start_ns;
-
-	/* Open, configure, load, attach. */
-	d->skel = pyprof_bpf__open();
-	if (!d->skel) {
-		err = -errno;
-		log_msg(LOG_ERR, "Failed to open BPF skeleton: %s", strerror(-err));
-		return err;
-	}
-	d->skel->rodata->collect_kernel = d->cfg->kernel_stacks;
-	d->skel->rodata->daemon_pid = getpid();
-	if (d->skel->rodata->abi_version != PYPROF_ABI_VERSION) {
-		log_msg(LOG_ERR, "BPF object ABI %u does not match pyprofd ABI %u",
-			d->skel->rodata->abi_version, PYPROF_ABI_VERSION);
-		return -EPROTO;
-	}
-	err = pyprof_bpf__load(d->skel);
-	if (err) {
-		log_msg(LOG_ERR, "Failed to load BPF programs: %s (need root, or CAP_BPF + CAP_PERFMON)",
-			strerror(-err));
-		return err;
-	}
-	d->skel->links.on_exec = bpf_program__attach(d->skel->progs.on_exec);
-	d->skel->links.on_exit = bpf_program__attach(d->skel->progs.on_exit);
-	d->skel->links.on_fork = bpf_program__attach(d->skel->progs.on_fork);
-	if (!d->skel->links.on_exec || !d->skel->links.on_exit || !d->skel->links.on_fork) {
-		err = -errno;
-		log_msg(LOG_ERR, "Failed to attach sched tracepoints: %s", strerror(-err));
-		return err;
-	}
-	d->rb = ring_buffer__new(bpf_map__fd(d->skel->maps.events), on_event, d, NULL);
-	if (!d->rb) {
-		err = -errno;
-		log_msg(LOG_ERR, "Failed to create ring buffer: %s", strerror(-err));
-		return err;
-	}
-	d->ksyms = ksyms__load("/proc/kallsyms");
-	if (!d->ksyms)
-		log_msg(LOG_WARN, "Kernel symbols unavailable (%s), kernel frames will be addresses",
-			strerror(errno));
 
 	d->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (d->epfd < 0)
@@ -269,31 +108,28 @@ static int setup(struct daemon *d)
 	d->pendfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	if (d->sigfd < 0 || d->timerfd < 0 || d->pendfd < 0)
 		return -errno;
-	/* After blocking the signals: the worker thread inherits the mask. */
-	d->analyzer = analyzer__new();
-	if (!d->analyzer) {
-		err = -errno;
-		log_msg(LOG_ERR, "Failed to start the ELF analysis thread: %s", strerror(-err));
-		return err;
-	}
-	if (timerfd_settime(d->timerfd, 0, &its, NULL) < 0)
-		return -errno;
-	err = server__listen(d);
-	if (err) {
-		log_msg(LOG_ERR, "Failed to listen on '%s': %s", d->cfg->socket_path,
-			strerror(-err));
-		return err;
-	}
+	return timerfd_settime(d->timerfd, 0, &its, NULL) < 0 ? -errno : 0;
+}
+
+/* Every fd the loop waits on, tagged. */
+static int setup_epoll(struct daemon *d)
+{
+	int err;
+
 	err = epoll_add(d->epfd, d->sigfd, EPOLLIN, TAG_SIGNAL);
 	err = err ?: epoll_add(d->epfd, d->timerfd, EPOLLIN, TAG_TIMER);
 	err = err ?: epoll_add(d->epfd, d->pendfd, EPOLLIN, TAG_PENDING);
-	err = err ?: epoll_add(d->epfd, ring_buffer__epoll_fd(d->rb), EPOLLIN, TAG_RING);
+	err = err ?: epoll_add(d->epfd, sampler__ring_fd(d->sampler), EPOLLIN, TAG_RING);
 	err = err ?: epoll_add(d->epfd, d->listenfd, EPOLLIN, TAG_LISTEN);
 	err = err ?: epoll_add(d->epfd, analyzer__fd(d->analyzer), EPOLLIN, TAG_ANALYSIS);
-	if (err)
-		return err;
+	return err;
+}
 
-	/* History from disk, interpreters that may start later, processes already running. */
+/* History from disk, interpreters that may start later, processes already running. */
+static int setup_discovery(struct daemon *d)
+{
+	int err;
+
 	err = state__load(d);
 	if (err) {
 		log_msg(LOG_ERR, "Failed to use state directory '%s': %s", d->cfg->state_dir,
@@ -308,13 +144,55 @@ static int setup(struct daemon *d)
 			"outside the probed dirs are found by the rescan",
 			strerror(-err));
 	procs__rescan(d);
-	err = attach_perf_events(d);
+	return 0;
+}
+
+static int setup(struct daemon *d)
+{
+	int err;
+
+	/*
+	 * Replies of megabytes are built and freed all the time: a fixed mmap
+	 * threshold gives their memory back when they are sent (glibc's sliding
+	 * one would move them onto the heap, which keeps what it grew to).
+	 */
+	(void)mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+	d->start_ns = now_ns();
+	d->last_rescan_ns = d->last_expire_ns = d->start_ns;
+
+	d->sampler = sampler__new(d->cfg, on_event, d);
+	if (!d->sampler)
+		return -errno;
+	d->ksyms = ksyms__load("/proc/kallsyms");
+	if (!d->ksyms)
+		log_msg(LOG_WARN, "Kernel symbols unavailable (%s), kernel frames will be addresses",
+			strerror(errno));
+	err = setup_loop(d);
+	if (err)
+		return err;
+	/* After blocking the signals: the worker thread inherits the mask. */
+	d->analyzer = analyzer__new();
+	if (!d->analyzer) {
+		err = -errno;
+		log_msg(LOG_ERR, "Failed to start the ELF analysis thread: %s", strerror(-err));
+		return err;
+	}
+	err = server__listen(d);
+	if (err) {
+		log_msg(LOG_ERR, "Failed to listen on '%s': %s", d->cfg->socket_path,
+			strerror(-err));
+		return err;
+	}
+	err = setup_epoll(d) ?: setup_discovery(d);
+	if (err)
+		return err;
+	err = sampler__start(d->sampler);
 	if (err) {
 		log_msg(LOG_ERR, "Failed to attach cpu-clock sampling: %s", strerror(-err));
 		return err;
 	}
 	log_msg(LOG_INFO, "sampling %d CPUs at %u Hz, window %llus, retention %llus, socket '%s'",
-		d->nr_perf_links, d->cfg->rate_hz,
+		sampler__nr_cpus(d->sampler), d->cfg->rate_hz,
 		(unsigned long long)(d->cfg->window_ns / NSEC_PER_SEC),
 		(unsigned long long)(d->cfg->retention_ns / NSEC_PER_SEC), d->cfg->socket_path);
 	return 0;
@@ -330,11 +208,11 @@ static void tick(struct daemon *d)
 	now = now_ns();
 	server__tick(d);
 	threads__tick(d);
-	if (now - d->last_rescan_ns >= PYPROFD_RESCAN_MS * 1000000ull) {
+	if (now - d->last_rescan_ns >= PYPROFD_RESCAN_MS * NSEC_PER_MSEC) {
 		d->last_rescan_ns = now;
 		procs__rescan(d);
 	}
-	if (now - d->last_expire_ns >= 1000000000ull) {
+	if (now - d->last_expire_ns >= NSEC_PER_SEC) {
 		d->last_expire_ns = now;
 		state__tick(d);
 		procs__expire(d);
@@ -395,12 +273,10 @@ static void teardown(struct daemon *d, bool save)
 {
 	server__close_all(d);
 	/* No samples from here on: on a busy host they can come faster than a drain ends. */
-	for (int i = 0; i < d->nr_perf_links; i++)
-		bpf_link__destroy(d->perf_links[i]);
-	free(d->perf_links);
+	sampler__stop(d->sampler);
 	if (save) {
 		/* What the ring buffer still holds, then every unsaved window. */
-		if (d->rb) {
+		if (d->sampler) {
 			do
 				ring_drain(d);
 			while (d->ring_more);
@@ -412,10 +288,8 @@ static void teardown(struct daemon *d, bool save)
 	/* After the last drain: its events may still queue analyses (dropped here). */
 	analyzer__free(d->analyzer);
 	d->analyzer = NULL;
-	ring_buffer__free(d->rb);
-	bpf_link__destroy(d->dlopen_link);
-	pyprof_bpf__destroy(d->skel);
 	procs__free_all(d);
+	sampler__free(d->sampler);
 	ksyms__free(d->ksyms);
 	if (d->epfd >= 0)
 		close(d->epfd);

@@ -12,9 +12,7 @@
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
-#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include "pyprof.skel.h"
 #include "target/elffile.h"
 #include "target/procmaps.h"
 #include "profile/profile.h"
@@ -24,6 +22,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "procs.h"
+#include "sampler.h"
 #include "symbolize.h"
 
 #define INTERP_FILES_MAX 4096
@@ -211,15 +210,13 @@ int procs__read_owner(int pid, __u32 *ret_uid)
 	return 0;
 }
 
-/* By file offset: libbpf resolving a name would read the (hostile) symbol table itself. */
 static void attach_uprobes(struct daemon *d, struct interp_file *f, const char *path,
 			   const __u64 *offsets)
 {
 	for (size_t i = 0; i < ANALYSIS_INIT_FUNCS; i++) {
 		if (f->uprobes[i] || !offsets[i])
 			continue;
-		f->uprobes[i] = bpf_program__attach_uprobe_opts(d->skel->progs.on_py_init, -1, path,
-								offsets[i], NULL);
+		f->uprobes[i] = sampler__attach_init(d->sampler, path, offsets[i]);
 		if (!f->uprobes[i])
 			log_msg(LOG_DEBUG, "uprobe on %s in '%s' failed: %s", init_funcs[i], path,
 				strerror(errno));
@@ -590,15 +587,16 @@ struct pyproc *procs__restore(struct daemon *d, int pid, __u64 start)
 static void configure_bpf(struct daemon *d, struct pyproc *p, __u64 bias)
 {
 	struct pyprof_proc cfg = { .layout = p->info.layout };
-	int pid = p->pid;
+	int err;
 
 	if (!p->info.supported || !p->info.runtime_vaddr)
 		return;
 	p->runtime_addr = bias + p->info.runtime_vaddr;
 	cfg.fp_until_ns = young_until_ns(p->start_time);
 	cfg.runtime_addr = p->runtime_addr;
-	if (bpf_map_update_elem(bpf_map__fd(d->skel->maps.procs), &pid, &cfg, BPF_ANY))
-		log_msg(LOG_WARN, "Failed to configure pid %d in BPF: %s", pid, strerror(errno));
+	err = sampler__set_proc(d->sampler, p->pid, &cfg);
+	if (err)
+		log_msg(LOG_WARN, "Failed to configure pid %d in BPF: %s", p->pid, strerror(-err));
 	else
 		p->in_bpf = true;
 }
@@ -755,7 +753,7 @@ void procs__exited(struct daemon *d, int pid, __u64 ts)
 	p->live = false;
 	p->exit_ts = ts;
 	if (p->in_bpf)
-		(void)bpf_map_delete_elem(bpf_map__fd(d->skel->maps.procs), &pid);
+		sampler__clear_proc(d->sampler, pid);
 	p->in_bpf = false;
 	/* Code objects die with the process; the history keeps the names. */
 	symbolize__free_codes(p);
@@ -931,7 +929,6 @@ static int find_libc(char *path, size_t sz)
 
 int procs__attach_dlopen(struct daemon *d)
 {
-	LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = true);
 	struct elf_file *ef = NULL;
 	char libc[PATH_MAX];
 	__u64 addr, off;
@@ -949,8 +946,7 @@ int procs__attach_dlopen(struct daemon *d)
 	elf_file__free(ef);
 	if (err)
 		return err;
-	d->dlopen_link = bpf_program__attach_uprobe_opts(d->skel->progs.on_dlopen_ret, -1, libc,
-							 off, &opts);
+	d->dlopen_link = sampler__attach_dlopen(d->sampler, libc, off);
 	return d->dlopen_link ? 0 : -errno;
 }
 
@@ -1000,4 +996,6 @@ void procs__free_all(struct daemon *d)
 		d->interp_files = f->next;
 		interp_file_free(f);
 	}
+	bpf_link__destroy(d->dlopen_link);
+	d->dlopen_link = NULL;
 }

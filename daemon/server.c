@@ -14,9 +14,6 @@
 #include <sys/un.h>
 #include <grp.h>
 #include <unistd.h>
-#include <bpf/bpf.h>
-#include <bpf/libbpf.h>
-#include "pyprof.skel.h"
 #include "render/fmt_folded.h"
 #include "profile/profile.h"
 #include "proto/proto.h"
@@ -31,6 +28,7 @@
 #include "dump.h"
 #include "log.h"
 #include "procs.h"
+#include "sampler.h"
 #include "server.h"
 
 #define PYPROFD_MAX_CLIENTS	64
@@ -62,36 +60,6 @@ struct client {
 	__u64 deadline_ns;
 	struct client *next;
 };
-
-static const char *const counter_names[PYPROF_CNT__MAX] = {
-	[PYPROF_CNT_SAMPLES] = "bpf_samples",
-	[PYPROF_CNT_IDLE] = "bpf_idle",
-	[PYPROF_CNT_NOT_PYTHON] = "bpf_not_python",
-	[PYPROF_CNT_EMITTED] = "bpf_emitted",
-	[PYPROF_CNT_RINGBUF_FULL] = "bpf_lost_ringbuf_full",
-	[PYPROF_CNT_EVENT_LOST] = "bpf_lost_events",
-	[PYPROF_CNT_NO_SCRATCH] = "bpf_err_no_scratch",
-	[PYPROF_CNT_NO_INTERP] = "bpf_err_no_interp",
-	[PYPROF_CNT_NO_TSTATE] = "bpf_err_no_tstate",
-	[PYPROF_CNT_NO_FRAME] = "bpf_err_no_frame",
-	[PYPROF_CNT_READ_RUNTIME] = "bpf_err_read_runtime",
-	[PYPROF_CNT_READ_TSTATE] = "bpf_err_read_tstate",
-	[PYPROF_CNT_READ_FRAME] = "bpf_err_read_frame",
-	[PYPROF_CNT_READ_CODE] = "bpf_err_read_code",
-	[PYPROF_CNT_THREAD_WALK_LIMIT] = "bpf_err_thread_walk_limit",
-	[PYPROF_CNT_TRUNCATED] = "bpf_truncated",
-	[PYPROF_CNT_KSTACK_FAIL] = "bpf_err_kstack",
-	[PYPROF_CNT_TSTATE_CACHE_HIT] = "bpf_tstate_cache_hit",
-	[PYPROF_CNT_TSTATE_CACHE_STALE] = "bpf_tstate_cache_stale",
-	[PYPROF_CNT_FORK_INHERIT] = "bpf_fork_inherit",
-	[PYPROF_CNT_FORK_FULL] = "bpf_err_fork_procs_full",
-	[PYPROF_CNT_PARTIAL] = "bpf_partial_stack",
-};
-
-const char *pyprof_counter_name(int c)
-{
-	return c >= 0 && c < PYPROF_CNT__MAX && counter_names[c] ? counter_names[c] : "unknown";
-}
 
 /*
  * The socket systemd passes (sd_listen_fds(3): LISTEN_PID is us, LISTEN_FDS
@@ -562,21 +530,6 @@ static int verb_dump(struct daemon *d, struct client *c, const struct proto_requ
 	return r;
 }
 
-static unsigned long long map_entries(int fd)
-{
-	/* Big enough for every key type: the kernel writes the map's key size. */
-	struct pyprof_thread_key key, next;
-	unsigned long long n = 0;
-	void *prev = NULL;
-
-	while (bpf_map_get_next_key(fd, prev, &next) == 0 && n < 10000000) {
-		key = next;
-		prev = &key;
-		n++;
-	}
-	return n;
-}
-
 /* VmRSS (KiB) and open fds of the daemon itself. */
 static void self_usage(unsigned long long *ret_rss_kb, unsigned long long *ret_fds)
 {
@@ -647,49 +600,33 @@ static int status_processes(struct daemon *d, struct client *c, struct strbuf *s
 }
 
 /* The daemon's own counters and every BPF counter, summed over CPUs. */
-static int status_counters(struct daemon *d, struct strbuf *sb)
+static int status_counters(struct daemon *d, const struct sampler_stats *st, struct strbuf *sb)
 {
-	__u64 totals[PYPROF_CNT__MAX] = { 0 };
-	int ncpu = libbpf_num_possible_cpus();
-	__u64 *vals;
 	int r;
 
-	vals = calloc(ncpu > 0 ? ncpu : 1, sizeof(*vals));
-	if (!vals)
-		return -ENOMEM;
-	for (__u32 k = 0; k < PYPROF_CNT__MAX; k++) {
-		if (bpf_map_lookup_elem(bpf_map__fd(d->skel->maps.counters), &k, vals))
-			continue;
-		for (int i = 0; i < ncpu; i++)
-			totals[k] += vals[i];
-	}
-	free(vals);
 	r = strbuf__printf(sb,
 			   "cpus_sampled %d\nsamples_received %llu\nsamples_unknown_pid %llu\n"
 			   "events_exec %llu\nevents_exit %llu\nevents_pyinit %llu\nrequests %llu\n"
 			   "clients_connected %d\nclients_rejected %llu\nreplies_refused_memory %llu\n"
 			   "reply_bytes_queued %zu\n",
-			   d->nr_perf_links, (unsigned long long)d->samples_in,
+			   sampler__nr_cpus(d->sampler), (unsigned long long)d->samples_in,
 			   (unsigned long long)d->samples_unknown_pid,
 			   (unsigned long long)d->events_exec, (unsigned long long)d->events_exit,
 			   (unsigned long long)d->events_pyinit, (unsigned long long)d->requests,
 			   d->nr_clients, (unsigned long long)d->clients_rejected,
 			   (unsigned long long)d->replies_refused, queued_bytes(d, NULL, NULL));
 	for (int k = 0; k < PYPROF_CNT__MAX && !r; k++)
-		r = strbuf__printf(sb, "%s %llu\n", pyprof_counter_name(k),
-				   (unsigned long long)totals[k]);
+		r = strbuf__printf(sb, "%s %llu\n", sampler__counter_name(k),
+				   (unsigned long long)st->counters[k]);
 	return r;
 }
 
 /* BPF run time, map sizes, the daemon's memory and fds. */
-static int status_resources(struct daemon *d, struct strbuf *sb)
+static int status_resources(struct daemon *d, const struct sampler_stats *st, struct strbuf *sb)
 {
-	struct bpf_prog_info info = { 0 };
-	__u32 len = sizeof(info);
 	unsigned long long rss, fds;
 	size_t profile_bytes = 0, codes = 0;
 
-	(void)bpf_obj_get_info_by_fd(bpf_program__fd(d->skel->progs.on_sample), &info, &len);
 	self_usage(&rss, &fds);
 	procs__for_each(d, p)
 	{
@@ -705,10 +642,9 @@ static int status_resources(struct daemon *d, struct strbuf *sb)
 			      "bpf_procs_entries %llu\nbpf_tstates_entries %llu\n"
 			      "daemon_rss_kb %llu\ndaemon_fds %llu\nprofile_bytes %zu\n"
 			      "code_objects_cached %zu\n",
-			      (unsigned long long)info.run_time_ns, (unsigned long long)info.run_cnt,
-			      map_entries(bpf_map__fd(d->skel->maps.procs)),
-			      map_entries(bpf_map__fd(d->skel->maps.tstates)), rss, fds,
-			      profile_bytes, codes);
+			      (unsigned long long)st->run_time_ns, (unsigned long long)st->run_cnt,
+			      (unsigned long long)st->procs_entries,
+			      (unsigned long long)st->tstates_entries, rss, fds, profile_bytes, codes);
 }
 
 /* Seedings of the tstate cache for threads BPF's walk does not reach. */
@@ -764,9 +700,13 @@ static int verb_status(struct daemon *d, struct client *c, const struct proto_re
 		return 0;
 	}
 	r = status_processes(d, c, &sb);
-	if (c->privileged)
-		r = r ?: status_counters(d, &sb) ?: status_resources(d, &sb) ?:
+	if (c->privileged) {
+		struct sampler_stats st;
+
+		r = r ?: sampler__stats(d->sampler, &st);
+		r = r ?: status_counters(d, &st, &sb) ?: status_resources(d, &st, &sb) ?:
 		    status_threads(d, &sb) ?: status_discovery(d, &sb);
+	}
 	r = r ?: reply_ok(c, &sb);
 	strbuf__done(&sb);
 	return r;
@@ -819,7 +759,7 @@ static void handle_request(struct daemon *d, struct client *c, size_t len)
 	 * or exited before the request is answered as what it is now, and
 	 * samples the periodic drain has not read yet count (top's refresh).
 	 */
-	(void)ring_buffer__consume(d->rb);
+	sampler__drain_all(d->sampler);
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
 		if (strcmp(req.verb, verbs[i].verb) == 0) {
 			r = verbs[i].fn(d, c, &req);

@@ -18,7 +18,5 @@ int server__client_event(struct daemon *d, struct client *c, __u32 events);
 void server__tick(struct daemon *d);
 /* Closes every client and the socket (removing it if it was bound here). */
 void server__close_all(struct daemon *d);
-/* The name `status` gives BPF counter c. */
-const char *pyprof_counter_name(int c);
 
 #endif /* PYPROFD_SERVER_H */

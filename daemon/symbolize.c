@@ -1,13 +1,11 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* pyprofd: turns raw samples into named frames and adds them to the process profile. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
-#include <bpf/bpf.h>
-#include <bpf/libbpf.h>
-#include "pyprof.skel.h"
 #include "target/ksyms.h"
 #include "target/linetable.h"
 #include "profile/profile.h"
@@ -15,6 +13,7 @@
 #include "clock.h"
 #include "daemon.h"
 #include "procs.h"
+#include "sampler.h"
 #include "symbolize.h"
 #include "threads.h"
 
@@ -500,10 +499,8 @@ int symbolize__sample(struct daemon *d, const struct pyprof_sample *s, size_t si
 		if (procs__discover(d, s->hdr.pid, DISCOVER_SAMPLE) == 0)
 			p = procs__find_live(d, s->hdr.pid);
 		if (!p) {
-			__u32 pid = s->hdr.pid;
-
 			d->samples_unknown_pid++;
-			(void)bpf_map_delete_elem(bpf_map__fd(d->skel->maps.procs), &pid);
+			sampler__clear_proc(d->sampler, (int)s->hdr.pid);
 			return -ESRCH;
 		}
 	}

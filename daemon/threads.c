@@ -3,14 +3,12 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <bpf/bpf.h>
-#include <bpf/libbpf.h>
-#include "pyprof.skel.h"
 #include "base/util.h"
 #include "clock.h"
 #include "daemon.h"
 #include "log.h"
 #include "procs.h"
+#include "sampler.h"
 #include "symbolize.h"
 #include "threads.h"
 
@@ -99,20 +97,6 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static int seed_update(int fd, const struct seed_set *s)
-{
-	LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = BPF_ANY);
-	__u32 count = (__u32)s->nr;
-
-	if (!s->nr || bpf_map_update_batch(fd, s->keys, s->tstates, &count, &opts) == 0)
-		return 0;
-	/* Kernels without batch updates of LRU maps: one at a time. */
-	for (size_t i = 0; i < s->nr; i++)
-		if (bpf_map_update_elem(fd, &s->keys[i], &s->tstates[i], BPF_ANY) < 0)
-			return -errno;
-	return 0;
-}
-
 /*
  * A thread that exits while we walk is unlinked from the list, its tstate
  * freed with its thread_id still in place, and its cache entry deleted by
@@ -125,14 +109,11 @@ static int seed_update(int fd, const struct seed_set *s)
 static void seed_drop_gone(struct daemon *d, struct pyproc *p, const struct seed_set *added,
 			   __u64 exits_before)
 {
-	int fd = bpf_map__fd(d->skel->maps.tstates);
 	struct seed_set now = { .p = p };
 	struct pyprof_proc cfg;
-	__u32 pid = (__u32)p->pid;
 	int err;
 
-	if (bpf_map_lookup_elem(bpf_map__fd(d->skel->maps.procs), &pid, &cfg) == 0 &&
-	    cfg.thread_exits == exits_before)
+	if (sampler__get_proc(d->sampler, p->pid, &cfg) == 0 && cfg.thread_exits == exits_before)
 		return;
 	d->tstate_seed_rewalks++;
 	err = threads__walk(p, PYPROF_MAX_THREADS, seed_collect, &now);
@@ -141,7 +122,7 @@ static void seed_drop_gone(struct daemon *d, struct pyproc *p, const struct seed
 	for (size_t i = 0; i < added->nr; i++)
 		if (err || !bsearch(&added->tstates[i], now.tstates, now.nr, sizeof(*now.tstates),
 				    cmp_u64))
-			(void)bpf_map_delete_elem(fd, &added->keys[i]);
+			sampler__drop_tstate(d->sampler, &added->keys[i]);
 	seed_set_done(&now);
 }
 
@@ -149,13 +130,12 @@ int threads__seed(struct daemon *d, struct pyproc *p)
 {
 	struct seed_set added = { .p = p };
 	struct pyprof_proc cfg;
-	__u32 pid = (__u32)p->pid;
 	__u64 took;
 	int err;
 
 	p->seed.due_ns = 0;
 	p->seed.start_ns = now_ns();
-	err = bpf_map_lookup_elem(bpf_map__fd(d->skel->maps.procs), &pid, &cfg) < 0 ? -errno : 0;
+	err = sampler__get_proc(d->sampler, p->pid, &cfg);
 	/*
 	 * No thread exited since the last seeding: its head is still linked (a
 	 * tstate outlives its thread's Python code only briefly), and what came
@@ -168,7 +148,7 @@ int threads__seed(struct daemon *d, struct pyproc *p)
 		added.stop_id = p->seed.head_id;
 	}
 	err = err ?: threads__walk(p, PYPROF_MAX_THREADS, seed_collect, &added);
-	err = err ?: seed_update(bpf_map__fd(d->skel->maps.tstates), &added);
+	err = err ?: sampler__seed_tstates(d->sampler, added.keys, added.tstates, added.nr);
 	if (!err) {
 		seed_drop_gone(d, p, &added, cfg.thread_exits);
 		p->seed.head = added.head;
