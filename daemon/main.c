@@ -13,7 +13,6 @@
 #include <unistd.h>
 #include "target/ksyms.h"
 #include "base/util.h"
-#include "analyzer.h"
 #include "clock.h"
 #include "daemon.h"
 #include "log.h"
@@ -43,26 +42,21 @@ static void on_event(void *ctx, const struct pyprof_event_hdr *h, size_t size)
 
 	switch (h->kind) {
 	case PYPROF_EV_SAMPLE:
-		d->samples_in++;
 		(void)symbolize__sample(d, (const struct pyprof_sample *)h, size);
 		break;
 	case PYPROF_EV_EXEC:
-		d->events_exec++;
-		procs__exited(d, h->pid, h->ts);
-		(void)procs__discover(d, h->pid, DISCOVER_EXEC);
+		procs__exited(d->procs, h->pid, h->ts);
+		(void)procs__discover(d->procs, h->pid, DISCOVER_EXEC);
 		break;
 	case PYPROF_EV_EXIT:
-		d->events_exit++;
-		procs__exited(d, h->pid, h->ts);
+		procs__exited(d->procs, h->pid, h->ts);
 		break;
 	case PYPROF_EV_DLOPEN:
-		d->events_dlopen++;
-		procs__dlopened(d, h->pid);
+		procs__dlopened(d->procs, h->pid);
 		break;
 	case PYPROF_EV_PYINIT:
-		d->events_pyinit++;
-		if (!procs__find_live(d, h->pid))
-			(void)procs__discover(d, h->pid, DISCOVER_PYINIT);
+		if (!procs__find_live(d->procs, h->pid))
+			(void)procs__discover(d->procs, h->pid, DISCOVER_PYINIT);
 		break;
 	}
 }
@@ -84,7 +78,7 @@ static int epoll_add(int epfd, int fd, __u32 events, __u64 tag)
 	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
 }
 
-/* The loop's own fds: epoll, signals (blocked first), the tick and the fast timer. */
+/* The loop's own fds: epoll, signals (blocked first), the tick. */
 static int setup_loop(struct daemon *d)
 {
 	struct itimerspec its = {
@@ -105,8 +99,7 @@ static int setup_loop(struct daemon *d)
 	signal(SIGPIPE, SIG_IGN);
 	d->sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	d->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	d->pendfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (d->sigfd < 0 || d->timerfd < 0 || d->pendfd < 0)
+	if (d->sigfd < 0 || d->timerfd < 0)
 		return -errno;
 	return timerfd_settime(d->timerfd, 0, &its, NULL) < 0 ? -errno : 0;
 }
@@ -118,10 +111,10 @@ static int setup_epoll(struct daemon *d)
 
 	err = epoll_add(d->epfd, d->sigfd, EPOLLIN, TAG_SIGNAL);
 	err = err ?: epoll_add(d->epfd, d->timerfd, EPOLLIN, TAG_TIMER);
-	err = err ?: epoll_add(d->epfd, d->pendfd, EPOLLIN, TAG_PENDING);
+	err = err ?: epoll_add(d->epfd, procs__pending_fd(d->procs), EPOLLIN, TAG_PENDING);
 	err = err ?: epoll_add(d->epfd, sampler__ring_fd(d->sampler), EPOLLIN, TAG_RING);
 	err = err ?: epoll_add(d->epfd, d->listenfd, EPOLLIN, TAG_LISTEN);
-	err = err ?: epoll_add(d->epfd, analyzer__fd(d->analyzer), EPOLLIN, TAG_ANALYSIS);
+	err = err ?: epoll_add(d->epfd, procs__analysis_fd(d->procs), EPOLLIN, TAG_ANALYSIS);
 	return err;
 }
 
@@ -136,14 +129,14 @@ static int setup_discovery(struct daemon *d)
 			strerror(-err));
 		return err;
 	}
-	procs__probe_paths(d, d->cfg->probe_paths, d->cfg->nr_probe_paths);
-	err = procs__attach_dlopen(d);
+	procs__probe_paths(d->procs, d->cfg->probe_paths, d->cfg->nr_probe_paths);
+	err = procs__attach_dlopen(d->procs);
 	if (err)
 		log_msg(LOG_WARN,
 			"No uretprobe on libc's dlopen (%s): embedders that load a libpython "
 			"outside the probed dirs are found by the rescan",
 			strerror(-err));
-	procs__rescan(d);
+	procs__rescan(d->procs);
 	return 0;
 }
 
@@ -170,13 +163,10 @@ static int setup(struct daemon *d)
 	err = setup_loop(d);
 	if (err)
 		return err;
-	/* After blocking the signals: the worker thread inherits the mask. */
-	d->analyzer = analyzer__new();
-	if (!d->analyzer) {
-		err = -errno;
-		log_msg(LOG_ERR, "Failed to start the ELF analysis thread: %s", strerror(-err));
-		return err;
-	}
+	/* After blocking the signals: the analysis thread inherits the mask. */
+	d->procs = procs__new(d->cfg, d->sampler);
+	if (!d->procs)
+		return -errno;
 	err = server__listen(d);
 	if (err) {
 		log_msg(LOG_ERR, "Failed to listen on '%s': %s", d->cfg->socket_path,
@@ -210,12 +200,12 @@ static void tick(struct daemon *d)
 	threads__tick(d);
 	if (now - d->last_rescan_ns >= PYPROFD_RESCAN_MS * NSEC_PER_MSEC) {
 		d->last_rescan_ns = now;
-		procs__rescan(d);
+		procs__rescan(d->procs);
 	}
 	if (now - d->last_expire_ns >= NSEC_PER_SEC) {
 		d->last_expire_ns = now;
 		state__tick(d);
-		procs__expire(d);
+		procs__expire(d->procs);
 	}
 }
 
@@ -246,13 +236,9 @@ static int run(struct daemon *d)
 				tick(d);
 				drained = true;
 			} else if (tag == TAG_PENDING) {
-				__u64 expirations;
-
-				(void)!read(d->pendfd, &expirations, sizeof(expirations));
-				procs__retry_pending(d);
-				procs__fast_poll(d);
+				procs__pending_tick(d->procs);
 			} else if (tag == TAG_ANALYSIS) {
-				procs__analysis_done(d);
+				procs__analysis_done(d->procs);
 			} else if (tag == TAG_RING) {
 				ring_drain(d);
 				drained = true;
@@ -286,9 +272,7 @@ static void teardown(struct daemon *d, bool save)
 	if (d->state_dirfd >= 0)
 		close(d->state_dirfd);
 	/* After the last drain: its events may still queue analyses (dropped here). */
-	analyzer__free(d->analyzer);
-	d->analyzer = NULL;
-	procs__free_all(d);
+	procs__free(d->procs);
 	sampler__free(d->sampler);
 	ksyms__free(d->ksyms);
 	if (d->epfd >= 0)
@@ -297,8 +281,6 @@ static void teardown(struct daemon *d, bool save)
 		close(d->sigfd);
 	if (d->timerfd >= 0)
 		close(d->timerfd);
-	if (d->pendfd >= 0)
-		close(d->pendfd);
 }
 
 int main(int argc, char **argv)
@@ -312,7 +294,7 @@ int main(int argc, char **argv)
 		return err < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 	log_set_verbose(cfg.verbose);
 	d->cfg = &cfg;
-	d->epfd = d->sigfd = d->timerfd = d->pendfd = d->listenfd = -1;
+	d->epfd = d->sigfd = d->timerfd = d->listenfd = -1;
 	d->state_dirfd = d->sock_dirfd = -1;
 
 	err = setup(d);

@@ -28,6 +28,7 @@ struct sampler {
 	void *ctx;
 	bool budgeted;		/* a bounded drain: stops after SAMPLER_RING_BATCH */
 	unsigned int batch;	/* events handled in the current drain */
+	__u64 events[SAMPLER_EV_KINDS];
 };
 
 static const char *const counter_names[PYPROF_CNT__MAX] = {
@@ -71,10 +72,14 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 
 static int ring_event(void *ctx, void *data, size_t size)
 {
+	const struct pyprof_event_hdr *h = data;
 	struct sampler *s = ctx;
 
-	if (size >= sizeof(struct pyprof_event_hdr))
-		s->fn(s->ctx, data, size);
+	if (size >= sizeof(*h)) {
+		if (h->kind < SAMPLER_EV_KINDS)
+			s->events[h->kind]++;
+		s->fn(s->ctx, h, size);
+	}
 	/* This event is consumed either way; -EAGAIN only stops a bounded drain here. */
 	return s->budgeted && ++s->batch >= SAMPLER_RING_BATCH ? -EAGAIN : 0;
 }
@@ -362,6 +367,7 @@ int sampler__stats(struct sampler *s, struct sampler_stats *ret)
 	__u64 *vals;
 
 	memset(ret, 0, sizeof(*ret));
+	memcpy(ret->events, s->events, sizeof(ret->events));
 	vals = calloc(ncpu > 0 ? ncpu : 1, sizeof(*vals));
 	if (!vals)
 		return -ENOMEM;

@@ -61,8 +61,11 @@ struct bpf_link *sampler__attach_init(struct sampler *s, const char *path, __u64
 /* The uretprobe on dlopen at file offset off of libc path, or NULL (errno set). */
 struct bpf_link *sampler__attach_dlopen(struct sampler *s, const char *path, __u64 off);
 
+#define SAMPLER_EV_KINDS (PYPROF_EV_DLOPEN + 1)
+
 /* What `status` shows of the BPF side. */
 struct sampler_stats {
+	__u64 events[SAMPLER_EV_KINDS];		/* ring buffer events read, by kind */
 	__u64 counters[PYPROF_CNT__MAX];	/* summed over CPUs */
 	__u64 run_time_ns, run_cnt;		/* of the sampling program (bpf_stats_enabled) */
 	__u64 procs_entries, tstates_entries;

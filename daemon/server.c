@@ -21,7 +21,6 @@
 #include "base/strbuf.h"
 #include "base/textenc.h"
 #include "base/util.h"
-#include "analyzer.h"
 #include "clock.h"
 #include "config.h"
 #include "daemon.h"
@@ -324,7 +323,7 @@ static int verb_list(struct daemon *d, struct client *c, const struct proto_requ
 		return 0;
 	}
 	r = strbuf__puts(&sb, "PID\tVERSION\tSTATE\tSAMPLES\tCOMM\tEXE\tNOTE\n");
-	procs__for_each(d, p)
+	procs__for_each(d->procs, p)
 	{
 		if ((!p->live && !all) || !can_see(c, p))
 			continue;
@@ -407,7 +406,7 @@ static void reply_no_process(struct client *c, __u64 pid, const char *gone)
  */
 static bool not_python_now(struct daemon *d, int pid, __u64 *ret_start)
 {
-	return !procs__check_live(d, pid) && procs__start_time(pid, ret_start) == 0;
+	return !procs__check_live(d->procs, pid) && procs__start_time(pid, ret_start) == 0;
 }
 
 static int verb_snapshot(struct daemon *d, struct client *c, const struct proto_request *req)
@@ -456,7 +455,7 @@ static int verb_snapshot(struct daemon *d, struct client *c, const struct proto_
 	away = not_python_now(d, (int)pid, &away_start);
 	/* Every record with this pid: a live process and any exited one still retained. */
 	r = 0;
-	procs__for_each(d, p)
+	procs__for_each(d->procs, p)
 	{
 		if (p->pid != (int)pid || r || (away && p->start_time == away_start))
 			continue;
@@ -502,8 +501,8 @@ static int verb_dump(struct daemon *d, struct client *c, const struct proto_requ
 
 	if (!pid_request(c, req, keys, &pid))
 		return 0;
-	(void)procs__check_live(d, (int)pid);
-	procs__for_each(d, p)
+	(void)procs__check_live(d->procs, (int)pid);
+	procs__for_each(d->procs, p)
 	{
 		if (p->pid == (int)pid && p->live && can_see(c, p))
 			found = p;
@@ -579,7 +578,7 @@ static int status_processes(struct daemon *d, struct client *c, struct strbuf *s
 	unsigned int live = 0, exited = 0;
 	__u64 samples = 0, code_gone = 0;
 
-	procs__for_each(d, p)
+	procs__for_each(d->procs, p)
 	{
 		if (!can_see(c, p))
 			continue;
@@ -609,10 +608,13 @@ static int status_counters(struct daemon *d, const struct sampler_stats *st, str
 			   "events_exec %llu\nevents_exit %llu\nevents_pyinit %llu\nrequests %llu\n"
 			   "clients_connected %d\nclients_rejected %llu\nreplies_refused_memory %llu\n"
 			   "reply_bytes_queued %zu\n",
-			   sampler__nr_cpus(d->sampler), (unsigned long long)d->samples_in,
+			   sampler__nr_cpus(d->sampler),
+			   (unsigned long long)st->events[PYPROF_EV_SAMPLE],
 			   (unsigned long long)d->samples_unknown_pid,
-			   (unsigned long long)d->events_exec, (unsigned long long)d->events_exit,
-			   (unsigned long long)d->events_pyinit, (unsigned long long)d->requests,
+			   (unsigned long long)st->events[PYPROF_EV_EXEC],
+			   (unsigned long long)st->events[PYPROF_EV_EXIT],
+			   (unsigned long long)st->events[PYPROF_EV_PYINIT],
+			   (unsigned long long)d->requests,
 			   d->nr_clients, (unsigned long long)d->clients_rejected,
 			   (unsigned long long)d->replies_refused, queued_bytes(d, NULL, NULL));
 	for (int k = 0; k < PYPROF_CNT__MAX && !r; k++)
@@ -628,7 +630,7 @@ static int status_resources(struct daemon *d, const struct sampler_stats *st, st
 	size_t profile_bytes = 0, codes = 0;
 
 	self_usage(&rss, &fds);
-	procs__for_each(d, p)
+	procs__for_each(d->procs, p)
 	{
 		struct profile_stats ps;
 
@@ -660,8 +662,11 @@ static int status_threads(struct daemon *d, struct strbuf *sb)
 			      (unsigned long long)(d->tstate_seed_ns / 1000));
 }
 
-static int status_discovery(struct daemon *d, struct strbuf *sb)
+static int status_discovery(struct daemon *d, const struct sampler_stats *st, struct strbuf *sb)
 {
+	struct procs_stats ps;
+
+	procs__stats(d->procs, &ps);
 	return strbuf__printf(sb,
 			      "discovered_scan %llu\ndiscovered_exec %llu\ndiscovered_pending %llu\n"
 			      "discovered_pyinit %llu\ndiscovered_fork %llu\ndiscovered_dlopen %llu\n"
@@ -669,16 +674,16 @@ static int status_discovery(struct daemon *d, struct strbuf *sb)
 			      "elf_analysed %llu\nelf_analysing %zu\nelf_rejected %llu\n"
 			      "elf_too_big %llu\nelf_failed %llu\n"
 			      "state_dir %s\nstate_write_errors %llu\nstate_files_skipped %llu\n",
-			      (unsigned long long)d->discovered[DISCOVER_SCAN],
-			      (unsigned long long)d->discovered[DISCOVER_EXEC],
-			      (unsigned long long)d->discovered[DISCOVER_PENDING],
-			      (unsigned long long)d->discovered[DISCOVER_PYINIT],
-			      (unsigned long long)d->discovered[DISCOVER_SAMPLE],
-			      (unsigned long long)d->discovered[DISCOVER_DLOPEN],
-			      (unsigned long long)d->events_dlopen,
-			      (unsigned long long)d->elf_analysed, analyzer__queued(d->analyzer),
-			      (unsigned long long)d->elf_rejected, (unsigned long long)d->elf_too_big,
-			      (unsigned long long)d->elf_failed, d->cfg->state_dir ? d->cfg->state_dir : "-",
+			      (unsigned long long)ps.discovered[DISCOVER_SCAN],
+			      (unsigned long long)ps.discovered[DISCOVER_EXEC],
+			      (unsigned long long)ps.discovered[DISCOVER_PENDING],
+			      (unsigned long long)ps.discovered[DISCOVER_PYINIT],
+			      (unsigned long long)ps.discovered[DISCOVER_SAMPLE],
+			      (unsigned long long)ps.discovered[DISCOVER_DLOPEN],
+			      (unsigned long long)st->events[PYPROF_EV_DLOPEN],
+			      (unsigned long long)ps.elf_analysed, ps.elf_analysing,
+			      (unsigned long long)ps.elf_rejected, (unsigned long long)ps.elf_too_big,
+			      (unsigned long long)ps.elf_failed, d->cfg->state_dir ? d->cfg->state_dir : "-",
 			      (unsigned long long)d->state_write_errors,
 			      (unsigned long long)d->state_files_bad);
 }
@@ -705,7 +710,7 @@ static int verb_status(struct daemon *d, struct client *c, const struct proto_re
 
 		r = r ?: sampler__stats(d->sampler, &st);
 		r = r ?: status_counters(d, &st, &sb) ?: status_resources(d, &st, &sb) ?:
-		    status_threads(d, &sb) ?: status_discovery(d, &sb);
+		    status_threads(d, &sb) ?: status_discovery(d, &st, &sb);
 	}
 	r = r ?: reply_ok(c, &sb);
 	strbuf__done(&sb);

@@ -183,7 +183,7 @@ static int write_window(struct daemon *d, __u64 index)
 	int err = 0;
 
 	boot_id(sf.boot_id);
-	procs__for_each(d, p)
+	procs__for_each(d->procs, p)
 	{
 		if (err || !profile__samples(p->profile, from, to))
 			continue;
@@ -258,7 +258,7 @@ static int apply_proc(struct daemon *d, const struct statefile_proc *sp, __u64 t
 	struct pyproc *p;
 	int err = 0;
 
-	p = procs__restore(d, sp->pid, sp->start_time);
+	p = procs__restore(d->procs, sp->pid, sp->start_time);
 	if (!p)
 		return -ENOMEM;
 	if (p->restored) {

@@ -493,11 +493,11 @@ int symbolize__sample(struct daemon *d, const struct pyprof_sample *s, size_t si
 	/* Packed right after the frames (16-byte entries: aligned for __u64). */
 	kstack = (const __u64 *)&s->frames[nf];
 
-	p = procs__find_live(d, s->hdr.pid);
+	p = procs__find_live(d->procs, s->hdr.pid);
 	if (!p) {
 		/* A fork child configured in the kernel, or an exec we have not seen yet. */
-		if (procs__discover(d, s->hdr.pid, DISCOVER_SAMPLE) == 0)
-			p = procs__find_live(d, s->hdr.pid);
+		if (procs__discover(d->procs, s->hdr.pid, DISCOVER_SAMPLE) == 0)
+			p = procs__find_live(d->procs, s->hdr.pid);
 		if (!p) {
 			d->samples_unknown_pid++;
 			sampler__clear_proc(d->sampler, (int)s->hdr.pid);

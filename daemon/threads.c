@@ -205,7 +205,7 @@ void threads__tick(struct daemon *d)
 {
 	__u64 now = now_ns();
 
-	procs__for_each(d, p)
+	procs__for_each(d->procs, p)
 	{
 		if (p->live && p->in_bpf && p->seed.due_ns && now >= p->seed.due_ns)
 			(void)threads__seed(d, p);
