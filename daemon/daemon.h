@@ -12,6 +12,7 @@ struct client;
 struct procs;
 struct ksyms;
 struct sampler;
+struct threads;
 
 struct daemon {
 	const struct config *cfg;	/* parsed once, never changed */
@@ -26,14 +27,13 @@ struct daemon {
 	bool socket_activated;	/* listenfd came from systemd */
 	__u64 start_ns, last_rescan_ns, last_expire_ns;
 	struct procs *procs;		/* the process table, discovery */
+	struct threads *threads;	/* seeding the BPF tstate cache */
 	struct client *clients;
 	int nr_clients;
 	/* Daemon-side counters. */
-	__u64 samples_unknown_pid;
 	__u64 clients_rejected, requests, request_errors, replies_refused;
 	__u64 state_written;		/* next window index to save */
 	__u64 state_write_errors, state_files_bad;
-	__u64 tstate_seeds, tstate_seeded, tstate_seed_errors, tstate_seed_rewalks, tstate_seed_ns;
 };
 
 #endif /* PYPROFD_DAEMON_H */

@@ -167,6 +167,9 @@ static int setup(struct daemon *d)
 	d->procs = procs__new(d->cfg, d->sampler);
 	if (!d->procs)
 		return -errno;
+	d->threads = threads__new(d->sampler, d->procs);
+	if (!d->threads)
+		return -ENOMEM;
 	err = server__listen(d);
 	if (err) {
 		log_msg(LOG_ERR, "Failed to listen on '%s': %s", d->cfg->socket_path,
@@ -197,7 +200,7 @@ static void tick(struct daemon *d)
 	ring_drain(d);
 	now = now_ns();
 	server__tick(d);
-	threads__tick(d);
+	threads__tick(d->threads);
 	if (now - d->last_rescan_ns >= PYPROFD_RESCAN_MS * NSEC_PER_MSEC) {
 		d->last_rescan_ns = now;
 		procs__rescan(d->procs);
@@ -272,6 +275,7 @@ static void teardown(struct daemon *d, bool save)
 	if (d->state_dirfd >= 0)
 		close(d->state_dirfd);
 	/* After the last drain: its events may still queue analyses (dropped here). */
+	threads__free(d->threads);
 	procs__free(d->procs);
 	sampler__free(d->sampler);
 	ksyms__free(d->ksyms);

@@ -29,6 +29,7 @@ struct sampler {
 	bool budgeted;		/* a bounded drain: stops after SAMPLER_RING_BATCH */
 	unsigned int batch;	/* events handled in the current drain */
 	__u64 events[SAMPLER_EV_KINDS];
+	__u64 samples_unknown_pid;
 };
 
 static const char *const counter_names[PYPROF_CNT__MAX] = {
@@ -310,6 +311,12 @@ void sampler__clear_proc(struct sampler *s, int pid)
 	(void)bpf_map_delete_elem(bpf_map__fd(s->skel->maps.procs), &pid);
 }
 
+void sampler__unknown_pid(struct sampler *s, int pid)
+{
+	s->samples_unknown_pid++;
+	sampler__clear_proc(s, pid);
+}
+
 int sampler__seed_tstates(struct sampler *s, const struct pyprof_thread_key *keys,
 			  const __u64 *tstates, size_t nr)
 {
@@ -368,6 +375,7 @@ int sampler__stats(struct sampler *s, struct sampler_stats *ret)
 
 	memset(ret, 0, sizeof(*ret));
 	memcpy(ret->events, s->events, sizeof(ret->events));
+	ret->samples_unknown_pid = s->samples_unknown_pid;
 	vals = calloc(ncpu > 0 ? ncpu : 1, sizeof(*vals));
 	if (!vals)
 		return -ENOMEM;

@@ -50,6 +50,8 @@ int sampler__set_proc(struct sampler *s, int pid, const struct pyprof_proc *cfg)
 int sampler__get_proc(struct sampler *s, int pid, struct pyprof_proc *ret);
 /* Forgets pid on the BPF side (exited, or not profiled). */
 void sampler__clear_proc(struct sampler *s, int pid);
+/* A sample came from a pid no record is for: forgets it on the BPF side, and counts it. */
+void sampler__unknown_pid(struct sampler *s, int pid);
 /* Adds nr thread -> tstate entries to the BPF tstate cache: 0 or -errno. */
 int sampler__seed_tstates(struct sampler *s, const struct pyprof_thread_key *keys,
 			  const __u64 *tstates, size_t nr);
@@ -66,6 +68,7 @@ struct bpf_link *sampler__attach_dlopen(struct sampler *s, const char *path, __u
 /* What `status` shows of the BPF side. */
 struct sampler_stats {
 	__u64 events[SAMPLER_EV_KINDS];		/* ring buffer events read, by kind */
+	__u64 samples_unknown_pid;		/* samples of pids that are no process of ours */
 	__u64 counters[PYPROF_CNT__MAX];	/* summed over CPUs */
 	__u64 run_time_ns, run_cnt;		/* of the sampling program (bpf_stats_enabled) */
 	__u64 procs_entries, tstates_entries;

@@ -29,6 +29,7 @@
 #include "procs.h"
 #include "sampler.h"
 #include "server.h"
+#include "threads.h"
 
 #define PYPROFD_MAX_CLIENTS	64
 #define PYPROFD_RESERVED_CLIENTS 8	/* of those, only root and the group may take */
@@ -610,7 +611,7 @@ static int status_counters(struct daemon *d, const struct sampler_stats *st, str
 			   "reply_bytes_queued %zu\n",
 			   sampler__nr_cpus(d->sampler),
 			   (unsigned long long)st->events[PYPROF_EV_SAMPLE],
-			   (unsigned long long)d->samples_unknown_pid,
+			   (unsigned long long)st->samples_unknown_pid,
 			   (unsigned long long)st->events[PYPROF_EV_EXEC],
 			   (unsigned long long)st->events[PYPROF_EV_EXIT],
 			   (unsigned long long)st->events[PYPROF_EV_PYINIT],
@@ -652,14 +653,15 @@ static int status_resources(struct daemon *d, const struct sampler_stats *st, st
 /* Seedings of the tstate cache for threads BPF's walk does not reach. */
 static int status_threads(struct daemon *d, struct strbuf *sb)
 {
+	struct threads_stats ts;
+
+	threads__stats(d->threads, &ts);
 	return strbuf__printf(sb,
 			      "tstate_seeds %llu\ntstate_seeded %llu\ntstate_seed_errors %llu\n"
 			      "tstate_seed_rewalks %llu\ntstate_seed_us %llu\n",
-			      (unsigned long long)d->tstate_seeds,
-			      (unsigned long long)d->tstate_seeded,
-			      (unsigned long long)d->tstate_seed_errors,
-			      (unsigned long long)d->tstate_seed_rewalks,
-			      (unsigned long long)(d->tstate_seed_ns / 1000));
+			      (unsigned long long)ts.seeds, (unsigned long long)ts.seeded,
+			      (unsigned long long)ts.errors, (unsigned long long)ts.rewalks,
+			      (unsigned long long)(ts.ns / NSEC_PER_USEC));
 }
 
 static int status_discovery(struct daemon *d, const struct sampler_stats *st, struct strbuf *sb)

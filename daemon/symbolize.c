@@ -499,8 +499,7 @@ int symbolize__sample(struct daemon *d, const struct pyprof_sample *s, size_t si
 		if (procs__discover(d->procs, s->hdr.pid, DISCOVER_SAMPLE) == 0)
 			p = procs__find_live(d->procs, s->hdr.pid);
 		if (!p) {
-			d->samples_unknown_pid++;
-			sampler__clear_proc(d->sampler, (int)s->hdr.pid);
+			sampler__unknown_pid(d->sampler, (int)s->hdr.pid);
 			return -ESRCH;
 		}
 	}
@@ -508,7 +507,7 @@ int symbolize__sample(struct daemon *d, const struct pyprof_sample *s, size_t si
 	if (s->error < PYPROF_UNWIND__MAX)
 		p->errors[s->error]++;
 	if (s->flags & PYPROF_SAMPLE_WALK_LIMIT)
-		threads__walk_limit(d, p, s->hdr.ts, s->hdr.tid);
+		threads__walk_limit(d->threads, p, s->hdr.ts, s->hdr.tid);
 
 	err = strbuf__puts(&sb, p->comm);
 	err = err ?: intern(p, &sb, &ids[n++]);
