@@ -12,6 +12,7 @@ struct client;
 struct procs;
 struct ksyms;
 struct sampler;
+struct state;
 struct threads;
 
 struct daemon {
@@ -19,7 +20,6 @@ struct daemon {
 	struct sampler *sampler;	/* the BPF side */
 	struct ksyms *ksyms;
 	int epfd, sigfd, timerfd, listenfd;
-	int state_dirfd;		/* --state-dir, opened and checked once; -1 = none */
 	int sock_dirfd;			/* the socket's directory, opened and checked once */
 	__u64 sock_dev, sock_ino;	/* the socket file bound there: only it is unlinked */
 	bool exiting;
@@ -28,12 +28,11 @@ struct daemon {
 	__u64 start_ns, last_rescan_ns, last_expire_ns;
 	struct procs *procs;		/* the process table, discovery */
 	struct threads *threads;	/* seeding the BPF tstate cache */
+	struct state *state;		/* history on disk */
 	struct client *clients;
 	int nr_clients;
 	/* Daemon-side counters. */
 	__u64 clients_rejected, requests, request_errors, replies_refused;
-	__u64 state_written;		/* next window index to save */
-	__u64 state_write_errors, state_files_bad;
 };
 
 #endif /* PYPROFD_DAEMON_H */

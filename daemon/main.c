@@ -123,7 +123,7 @@ static int setup_discovery(struct daemon *d)
 {
 	int err;
 
-	err = state__load(d);
+	err = state__load(d->state);
 	if (err) {
 		log_msg(LOG_ERR, "Failed to use state directory '%s': %s", d->cfg->state_dir,
 			strerror(-err));
@@ -168,7 +168,8 @@ static int setup(struct daemon *d)
 	if (!d->procs)
 		return -errno;
 	d->threads = threads__new(d->sampler, d->procs);
-	if (!d->threads)
+	d->state = state__new(d->cfg, d->procs);
+	if (!d->threads || !d->state)
 		return -ENOMEM;
 	err = server__listen(d);
 	if (err) {
@@ -207,7 +208,7 @@ static void tick(struct daemon *d)
 	}
 	if (now - d->last_expire_ns >= NSEC_PER_SEC) {
 		d->last_expire_ns = now;
-		state__tick(d);
+		state__tick(d->state);
 		procs__expire(d->procs);
 	}
 }
@@ -270,10 +271,9 @@ static void teardown(struct daemon *d, bool save)
 				ring_drain(d);
 			while (d->ring_more);
 		}
-		state__flush(d);
+		state__flush(d->state);
 	}
-	if (d->state_dirfd >= 0)
-		close(d->state_dirfd);
+	state__free(d->state);
 	/* After the last drain: its events may still queue analyses (dropped here). */
 	threads__free(d->threads);
 	procs__free(d->procs);
@@ -299,7 +299,7 @@ int main(int argc, char **argv)
 	log_set_verbose(cfg.verbose);
 	d->cfg = &cfg;
 	d->epfd = d->sigfd = d->timerfd = d->listenfd = -1;
-	d->state_dirfd = d->sock_dirfd = -1;
+	d->sock_dirfd = -1;
 
 	err = setup(d);
 	if (err == 0)

@@ -29,6 +29,7 @@
 #include "procs.h"
 #include "sampler.h"
 #include "server.h"
+#include "state.h"
 #include "threads.h"
 
 #define PYPROFD_MAX_CLIENTS	64
@@ -667,8 +668,10 @@ static int status_threads(struct daemon *d, struct strbuf *sb)
 static int status_discovery(struct daemon *d, const struct sampler_stats *st, struct strbuf *sb)
 {
 	struct procs_stats ps;
+	struct state_stats ss;
 
 	procs__stats(d->procs, &ps);
+	state__stats(d->state, &ss);
 	return strbuf__printf(sb,
 			      "discovered_scan %llu\ndiscovered_exec %llu\ndiscovered_pending %llu\n"
 			      "discovered_pyinit %llu\ndiscovered_fork %llu\ndiscovered_dlopen %llu\n"
@@ -686,8 +689,7 @@ static int status_discovery(struct daemon *d, const struct sampler_stats *st, st
 			      (unsigned long long)ps.elf_analysed, ps.elf_analysing,
 			      (unsigned long long)ps.elf_rejected, (unsigned long long)ps.elf_too_big,
 			      (unsigned long long)ps.elf_failed, d->cfg->state_dir ? d->cfg->state_dir : "-",
-			      (unsigned long long)d->state_write_errors,
-			      (unsigned long long)d->state_files_bad);
+			      (unsigned long long)ss.write_errors, (unsigned long long)ss.files_bad);
 }
 
 /*
