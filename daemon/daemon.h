@@ -8,10 +8,10 @@
 #include <stddef.h>
 #include "config.h"
 
-struct client;
 struct procs;
 struct ksyms;
 struct sampler;
+struct server;
 struct state;
 struct threads;
 
@@ -19,20 +19,14 @@ struct daemon {
 	const struct config *cfg;	/* parsed once, never changed */
 	struct sampler *sampler;	/* the BPF side */
 	struct ksyms *ksyms;
-	int epfd, sigfd, timerfd, listenfd;
-	int sock_dirfd;			/* the socket's directory, opened and checked once */
-	__u64 sock_dev, sock_ino;	/* the socket file bound there: only it is unlinked */
+	int epfd, sigfd, timerfd;
 	bool exiting;
 	bool ring_more;		/* the last drain stopped at its batch: events are waiting */
-	bool socket_activated;	/* listenfd came from systemd */
 	__u64 start_ns, last_rescan_ns, last_expire_ns;
 	struct procs *procs;		/* the process table, discovery */
 	struct threads *threads;	/* seeding the BPF tstate cache */
 	struct state *state;		/* history on disk */
-	struct client *clients;
-	int nr_clients;
-	/* Daemon-side counters. */
-	__u64 clients_rejected, requests, request_errors, replies_refused;
+	struct server *server;		/* the socket and its clients */
 };
 
 #endif /* PYPROFD_DAEMON_H */

@@ -113,7 +113,7 @@ static int setup_epoll(struct daemon *d)
 	err = err ?: epoll_add(d->epfd, d->timerfd, EPOLLIN, TAG_TIMER);
 	err = err ?: epoll_add(d->epfd, procs__pending_fd(d->procs), EPOLLIN, TAG_PENDING);
 	err = err ?: epoll_add(d->epfd, sampler__ring_fd(d->sampler), EPOLLIN, TAG_RING);
-	err = err ?: epoll_add(d->epfd, d->listenfd, EPOLLIN, TAG_LISTEN);
+	err = err ?: epoll_add(d->epfd, server__fd(d->server), EPOLLIN, TAG_LISTEN);
 	err = err ?: epoll_add(d->epfd, procs__analysis_fd(d->procs), EPOLLIN, TAG_ANALYSIS);
 	return err;
 }
@@ -142,6 +142,7 @@ static int setup_discovery(struct daemon *d)
 
 static int setup(struct daemon *d)
 {
+	struct server_deps deps;
 	int err;
 
 	/*
@@ -171,7 +172,13 @@ static int setup(struct daemon *d)
 	d->state = state__new(d->cfg, d->procs);
 	if (!d->threads || !d->state)
 		return -ENOMEM;
-	err = server__listen(d);
+	deps = (struct server_deps){ .procs = d->procs, .sampler = d->sampler,
+				     .threads = d->threads, .state = d->state,
+				     .start_ns = d->start_ns };
+	d->server = server__new(d->cfg, d->epfd, &deps);
+	if (!d->server)
+		return -ENOMEM;
+	err = server__listen(d->server);
 	if (err) {
 		log_msg(LOG_ERR, "Failed to listen on '%s': %s", d->cfg->socket_path,
 			strerror(-err));
@@ -200,7 +207,7 @@ static void tick(struct daemon *d)
 		log_msg(LOG_WARN, "timerfd read failed: %s", strerror(errno));
 	ring_drain(d);
 	now = now_ns();
-	server__tick(d);
+	server__tick(d->server);
 	threads__tick(d->threads);
 	if (now - d->last_rescan_ns >= PYPROFD_RESCAN_MS * NSEC_PER_MSEC) {
 		d->last_rescan_ns = now;
@@ -247,10 +254,10 @@ static int run(struct daemon *d)
 				ring_drain(d);
 				drained = true;
 			} else if (tag == TAG_LISTEN) {
-				(void)server__accept(d);
+				(void)server__accept(d->server);
 			} else {
-				(void)server__client_event(d, (struct client *)(uintptr_t)tag,
-							   evs[i].events);
+				(void)server__client_event(
+					d->server, (struct client *)(uintptr_t)tag, evs[i].events);
 			}
 		}
 		if (d->ring_more && !drained)
@@ -261,7 +268,7 @@ static int run(struct daemon *d)
 
 static void teardown(struct daemon *d, bool save)
 {
-	server__close_all(d);
+	server__free(d->server);
 	/* No samples from here on: on a busy host they can come faster than a drain ends. */
 	sampler__stop(d->sampler);
 	if (save) {
@@ -298,8 +305,7 @@ int main(int argc, char **argv)
 		return err < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 	log_set_verbose(cfg.verbose);
 	d->cfg = &cfg;
-	d->epfd = d->sigfd = d->timerfd = d->listenfd = -1;
-	d->sock_dirfd = -1;
+	d->epfd = d->sigfd = d->timerfd = -1;
 
 	err = setup(d);
 	if (err == 0)

@@ -866,7 +866,8 @@ void procs__rescan(struct procs *ps)
 			continue;
 		if (read_stat((int)pid, comm, sizeof(comm), &start))
 			continue;
-		if (seen_before(&ps->not_python, (int)pid, start) || procs__check_live(ps, (int)pid)) {
+		if (seen_before(&ps->not_python, (int)pid, start) ||
+		    procs__check_live(ps, (int)pid)) {
 			seen_add(&next, (int)pid, start);
 			continue;
 		}

@@ -295,8 +295,9 @@ void sampler__drain_all(struct sampler *s)
 
 int sampler__set_proc(struct sampler *s, int pid, const struct pyprof_proc *cfg)
 {
-	return bpf_map_update_elem(bpf_map__fd(s->skel->maps.procs), &pid, cfg, BPF_ANY) < 0 ? -errno
-											    : 0;
+	return bpf_map_update_elem(bpf_map__fd(s->skel->maps.procs), &pid, cfg, BPF_ANY) < 0
+		       ? -errno
+		       : 0;
 }
 
 int sampler__get_proc(struct sampler *s, int pid, struct pyprof_proc *ret)

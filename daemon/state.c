@@ -332,7 +332,8 @@ static int apply_proc(struct state *state, const struct statefile_proc *sp, __u6
 static int load_file(struct state *state, const char *name, const char *my_boot)
 {
 	struct statefile_clock clk = { .boot_id = my_boot, .now = prof_time(now_ns()),
-				       .wall = wall_ns(), .retention_ns = state->cfg->retention_ns };
+				       .wall = wall_ns(),
+				       .retention_ns = state->cfg->retention_ns };
 	struct statefile sf = { 0 };
 	__u8 *file = NULL;
 	size_t len = 0;
