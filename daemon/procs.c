@@ -173,15 +173,13 @@ int procs__start_time(int pid, __u64 *ret_start)
  */
 static __u64 young_until_ns(__u64 start_ticks)
 {
-	const __u64 young = PYPROFD_YOUNG_MS * 1000000ull;
+	const __u64 young = PYPROFD_YOUNG_MS * NSEC_PER_MSEC;
 	long hz = sysconf(_SC_CLK_TCK);
-	struct timespec ts;
-	__u64 boot_now, start, age;
+	__u64 boot_now = clock_ns(CLOCK_BOOTTIME), start, age;
 
-	if (hz <= 0 || clock_gettime(CLOCK_BOOTTIME, &ts) < 0)
+	if (hz <= 0 || !boot_now)
 		return 0;
-	boot_now = (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
-	start = start_ticks * (1000000000ull / (__u64)hz);
+	start = start_ticks * (NSEC_PER_SEC / (__u64)hz);
 	age = boot_now > start ? boot_now - start : 0;
 	return age < young ? now_ns() + (young - age) : 0;
 }
@@ -519,7 +517,7 @@ static void fast_poll(struct procs *ps)
 	if (on == ps->fast_poll_on || ps->pendfd < 0)
 		return;
 	if (on) {
-		its.it_interval.tv_nsec = PYPROFD_PENDING_POLL_MS * 1000000L;
+		its.it_interval.tv_nsec = PYPROFD_PENDING_POLL_MS * NSEC_PER_MSEC;
 		its.it_value = its.it_interval;
 	}
 	if (timerfd_settime(ps->pendfd, 0, &its, NULL) == 0)
@@ -539,7 +537,7 @@ static void add_pending(struct procs *ps, int pid, enum discover_how how, __u64 
 		return;
 	p->pid = pid;
 	p->how = how;
-	p->deadline_ns = now_ns() + ms * 1000000ull;
+	p->deadline_ns = now_ns() + ms * NSEC_PER_MSEC;
 	p->next = ps->pending;
 	ps->pending = p;
 	fast_poll(ps);
