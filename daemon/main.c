@@ -165,7 +165,7 @@ static int setup(struct daemon *d)
 	if (err)
 		return err;
 	/* After blocking the signals: the analysis thread inherits the mask. */
-	d->procs = procs__new(d->cfg, d->sampler);
+	d->procs = procs__new("/proc", d->cfg, d->sampler);
 	if (!d->procs)
 		return -errno;
 	d->threads = threads__new(d->sampler, d->procs);

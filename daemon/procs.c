@@ -78,6 +78,7 @@ struct pending {
 };
 
 struct procs {
+	const char *root;		/* where /proc is ("/proc"; a unit test's tree) */
 	const struct config *cfg;
 	struct sampler *sampler;
 	struct pyproc *table[PYPROFD_PROC_BUCKETS];	/* by pid, live and exited */
@@ -116,23 +117,28 @@ struct pyproc *procs__find_live(struct procs *ps, int pid)
 	return NULL;
 }
 
-int procs__proc_alive(int pid)
+static int proc_alive(const char *root, int pid)
 {
-	char path[64];
+	char path[PATH_MAX];
 
-	snprintf(path, sizeof(path), "/proc/%d", pid);
+	snprintf(path, sizeof(path), "%s/%d", root, pid);
 	return access(path, F_OK) == 0;
 }
 
-/* Reads comm and starttime from /proc/PID/stat. */
-static int read_stat(int pid, char *comm, size_t commsz, __u64 *ret_start)
+int procs__proc_alive(int pid)
 {
-	char path[64], buf[1024], *lp, *rp, *p;
+	return proc_alive("/proc", pid);
+}
+
+/* Reads comm and starttime from /proc/PID/stat. */
+static int read_stat(const char *root, int pid, char *comm, size_t commsz, __u64 *ret_start)
+{
+	char path[PATH_MAX], buf[1024], *lp, *rp, *p;
 	unsigned long long start = 0;
 	ssize_t n;
 	int fd, field;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	snprintf(path, sizeof(path), "%s/%d/stat", root, pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOENT ? -ESRCH : -errno;
@@ -163,7 +169,7 @@ int procs__start_time(int pid, __u64 *ret_start)
 {
 	char comm[PYPROF_COMM_LEN + 1];
 
-	return read_stat(pid, comm, sizeof(comm), ret_start);
+	return read_stat("/proc", pid, comm, sizeof(comm), ret_start);
 }
 
 /*
@@ -197,16 +203,16 @@ static bool status_ids(const char *line, const char *key, __u32 ids[4])
 	return true;
 }
 
-int procs__read_owner(int pid, __u32 *ret_uid)
+static int read_owner(const char *root, int pid, __u32 *ret_uid)
 {
 	__u32 uid[4], gid[4];
-	char path[64], line[256];
+	char path[PATH_MAX], line[256];
 	bool have_uid = false, have_gid = false;
 	struct stat st;
 	FILE *f;
 	int err = 0;
 
-	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	snprintf(path, sizeof(path), "%s/%d/status", root, pid);
 	f = fopen(path, "re");
 	if (!f)
 		return errno == ENOENT ? -ESRCH : -errno;
@@ -241,6 +247,11 @@ int procs__read_owner(int pid, __u32 *ret_uid)
 	return 0;
 }
 
+int procs__read_owner(int pid, __u32 *ret_uid)
+{
+	return read_owner("/proc", pid, ret_uid);
+}
+
 static void attach_uprobes(struct procs *ps, struct interp_file *f, const char *path,
 			   const __u64 *offsets)
 {
@@ -264,16 +275,16 @@ static void interp_file_free(struct interp_file *f)
 }
 
 /* Path under which the daemon can open a file mapped by the process, containers included. */
-static void mapped_path(int pid, const struct procmap *m, char *buf, size_t sz)
+static void mapped_path(const char *root, int pid, const struct procmap *m, char *buf, size_t sz)
 {
 	size_t len = strlen(m->path);
 	static const char deleted[] = " (deleted)";
 
 	if (len > sizeof(deleted) - 1 && strcmp(m->path + len - (sizeof(deleted) - 1), deleted) == 0)
-		snprintf(buf, sz, "/proc/%d/map_files/%llx-%llx", pid, (unsigned long long)m->start,
-			 (unsigned long long)m->end);
+		snprintf(buf, sz, "%s/%d/map_files/%llx-%llx", root, pid,
+			 (unsigned long long)m->start, (unsigned long long)m->end);
 	else
-		snprintf(buf, sz, "/proc/%d/root%s", pid, m->path);
+		snprintf(buf, sz, "%s/%d/root%s", root, pid, m->path);
 }
 
 static struct interp_file *interp_file_find(struct procs *ps, __u32 dev_major, __u32 dev_minor,
@@ -341,7 +352,7 @@ static struct interp_file *interp_file_get(struct procs *ps, int pid, const stru
 {
 	char path[PATH_MAX + 64];
 
-	mapped_path(pid, m, path, sizeof(path));
+	mapped_path(ps->root, pid, m, path, sizeof(path));
 	return interp_file_lookup(ps, m->dev_major, m->dev_minor, m->inode, path);
 }
 
@@ -700,78 +711,101 @@ static int decide(struct procs *ps, int pid, enum discover_how how, const struct
 	return -ENOENT;
 }
 
-int procs__discover(struct procs *ps, int pid, enum discover_how how)
+/* What /proc says of a process: its program, and whether and how it runs Python. */
+struct sighting {
+	int pid;
+	__u64 start;
+	char comm[PYPROF_COMM_LEN + 1];
+	char exe[PATH_MAX];
+	struct stat exe_st;
+	const struct pyinterp_info *info;	/* what to list it as */
+	struct pyinterp_info rejected;		/* (info, when its interpreter was rejected) */
+	__u64 bias;				/* load bias of the Python file */
+};
+
+/*
+ * Reads the program and mappings of a process: 0 when it runs Python (or
+ * an interpreter pyprofd rejected), -EINPROGRESS while a file is with the
+ * worker, -ENOENT when not Python or gone.
+ */
+static int look_at(struct procs *ps, enum discover_how how, struct sighting *s)
 {
-	bool from_exec = how == DISCOVER_EXEC;
 	struct procmaps pm = { 0 };
 	struct maps_verdict v = { 0 };
-	struct pyinterp_info rejected;
-	const struct pyinterp_info *info;
-	char comm[PYPROF_COMM_LEN + 1], path[64], exe[PATH_MAX];
-	struct pyproc *p = NULL, *old;
-	__u64 start = 0, bias = 0;
-	struct stat exe_st;
+	char path[PATH_MAX];
 	ssize_t n;
+	int err;
+
+	snprintf(path, sizeof(path), "%s/%d/exe", ps->root, s->pid);
+	n = readlink(path, s->exe, sizeof(s->exe) - 1);
+	if (n <= 0 || stat(path, &s->exe_st) < 0)
+		return -ENOENT; /* kernel thread, or gone */
+	s->exe[n] = '\0';
+	err = procmaps__read(ps->root, s->pid, &pm);
+	if (err)
+		return err;
+	scan_maps(ps, s->pid, &pm, s->exe, &v);
+	err = decide(ps, s->pid, how, &v, &s->rejected, &s->info, &s->bias);
+	procmaps__done(&pm);
+	return err;
+}
+
+/* The record a sighting goes to, made live. NULL on ENOMEM. */
+static struct pyproc *take_record(struct procs *ps, enum discover_how how,
+				  const struct sighting *s)
+{
+	struct pyproc *p;
+
+	/* History kept by --state-dir of this very process (not of an image it exec'd from). */
+	p = how == DISCOVER_EXEC ? NULL : find_restored(ps, s->pid, s->start);
+	if (!p)
+		p = pyproc_new(ps, s->pid, s->start);
+	if (!p)
+		return NULL;
+	p->restored = false;
+	if (read_owner(ps->root, s->pid, &p->uid) < 0)
+		p->uid = PYPROFD_UID_NONE; /* privileged only: safe if the process is already gone */
+	snprintf(p->comm, sizeof(p->comm), "%s", s->comm);
+	free(p->exe);
+	p->exe = strdup(s->exe); /* NULL on ENOMEM: listed without one */
+	p->exe_dev = s->exe_st.st_dev;
+	p->exe_ino = s->exe_st.st_ino;
+	p->info = *s->info;
+	p->live = true;
+	p->exit_ts = 0;
+	p->first_ts = now_ns();
+	return p;
+}
+
+int procs__discover(struct procs *ps, int pid, enum discover_how how)
+{
+	struct sighting s = { .pid = pid };
+	struct pyproc *p, *old;
+	char v[32];
 	int err;
 
 	if (pid <= 0 || pid == getpid())
 		return -EINVAL;
-	err = read_stat(pid, comm, sizeof(comm), &start);
+	err = read_stat(ps->root, pid, s.comm, sizeof(s.comm), &s.start);
 	if (err)
 		return err;
 	old = procs__find_live(ps, pid);
-	if (old && old->start_time == start && !from_exec)
+	if (old && old->start_time == s.start && how != DISCOVER_EXEC)
 		return 0;
 	if (old)
 		procs__exited(ps, pid, now_ns());
-
-	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
-	n = readlink(path, exe, sizeof(exe) - 1);
-	if (n <= 0 || stat(path, &exe_st) < 0)
-		return -ENOENT; /* kernel thread, or gone */
-	exe[n] = '\0';
-	err = procmaps__read("/proc", pid, &pm);
+	err = look_at(ps, how, &s);
 	if (err)
 		return err;
-	scan_maps(ps, pid, &pm, exe, &v);
-	err = decide(ps, pid, how, &v, &rejected, &info, &bias);
-	if (err)
-		goto cleanup;
-
-	/* History kept by --state-dir of this very process (not of an image it exec'd from). */
-	p = how == DISCOVER_EXEC ? NULL : find_restored(ps, pid, start);
-	if (!p) {
-		p = pyproc_new(ps, pid, start);
-		if (!p) {
-			err = -ENOMEM;
-			goto cleanup;
-		}
-	}
-	p->restored = false;
-	if (procs__read_owner(pid, &p->uid) < 0)
-		p->uid = PYPROFD_UID_NONE; /* privileged only: safe if the process is already gone */
-	snprintf(p->comm, sizeof(p->comm), "%s", comm);
-	free(p->exe);
-	p->exe = strdup(exe); /* NULL on ENOMEM: listed without one */
-	p->exe_dev = exe_st.st_dev;
-	p->exe_ino = exe_st.st_ino;
-	p->info = *info;
-	p->live = true;
-	p->exit_ts = 0;
-	p->first_ts = now_ns();
-	configure_bpf(ps, p, bias);
+	p = take_record(ps, how, &s);
+	if (!p)
+		return -ENOMEM;
+	configure_bpf(ps, p, s.bias);
 	ps->stats.discovered[how]++;
-	{
-		char v[32];
-
-		log_msg(LOG_INFO, "pid %d '%s': CPython %s%s%s", pid, p->comm,
-			pyinterp__version_str(p->info.version_hex, v, sizeof(v)),
-			p->info.supported ? "" : ", not profiled: ", p->info.supported ? "" : p->info.why);
-	}
-	err = 0;
-cleanup:
-	procmaps__done(&pm);
-	return err;
+	log_msg(LOG_INFO, "pid %d '%s': CPython %s%s%s", pid, p->comm,
+		pyinterp__version_str(p->info.version_hex, v, sizeof(v)),
+		p->info.supported ? "" : ", not profiled: ", p->info.supported ? "" : p->info.why);
+	return 0;
 }
 
 void procs__exited(struct procs *ps, int pid, __u64 ts)
@@ -794,12 +828,12 @@ void procs__exited(struct procs *ps, int pid, __u64 ts)
 struct pyproc *procs__check_live(struct procs *ps, int pid)
 {
 	struct pyproc *p = procs__find_live(ps, pid);
-	char path[64];
+	char path[PATH_MAX];
 	struct stat st;
 
 	if (!p)
 		return NULL;
-	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+	snprintf(path, sizeof(path), "%s/%d/exe", ps->root, pid);
 	/* Gone (its exit event is on its way) or still the image it was found as. */
 	if (stat(path, &st) < 0 || (st.st_dev == p->exe_dev && st.st_ino == p->exe_ino))
 		return p;
@@ -843,6 +877,37 @@ static int cmp_pid(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* Sorts the set by pid (readdir order is not guaranteed numeric); empties it on ENOMEM. */
+static void seen_sort(struct seen_set *s)
+{
+	struct {
+		int pid;
+		__u64 start;
+	} *pairs;
+	bool sorted = true;
+
+	for (size_t i = 1; i < s->nr && sorted; i++)
+		sorted = s->pid[i - 1] < s->pid[i];
+	if (sorted)
+		return;
+	/* Sort pairs through an index; rare, so keep it simple. */
+	pairs = malloc(s->nr * sizeof(*pairs));
+	if (!pairs) {
+		s->nr = 0;
+		return;
+	}
+	for (size_t i = 0; i < s->nr; i++) {
+		pairs[i].pid = s->pid[i];
+		pairs[i].start = s->start[i];
+	}
+	qsort(pairs, s->nr, sizeof(*pairs), cmp_pid);
+	for (size_t i = 0; i < s->nr; i++) {
+		s->pid[i] = pairs[i].pid;
+		s->start[i] = pairs[i].start;
+	}
+	free(pairs);
+}
+
 /*
  * Looks at every process once: a (pid, starttime) found not to be Python is
  * not looked at again until it execs (the exec event rediscovers it).
@@ -850,7 +915,7 @@ static int cmp_pid(const void *a, const void *b)
 void procs__rescan(struct procs *ps)
 {
 	struct seen_set next = { 0 };
-	DIR *dir = opendir("/proc");
+	DIR *dir = opendir(ps->root);
 	struct dirent *de;
 
 	if (!dir)
@@ -862,7 +927,7 @@ void procs__rescan(struct procs *ps)
 
 		if (*end || pid <= 0 || pid > INT_MAX)
 			continue;
-		if (read_stat((int)pid, comm, sizeof(comm), &start))
+		if (read_stat(ps->root, (int)pid, comm, sizeof(comm), &start))
 			continue;
 		if (seen_before(&ps->not_python, (int)pid, start) ||
 		    procs__check_live(ps, (int)pid)) {
@@ -873,42 +938,14 @@ void procs__rescan(struct procs *ps)
 			seen_add(&next, (int)pid, start);
 	}
 	closedir(dir);
-	/* readdir order is not guaranteed numeric: keep the set sorted for lookups. */
-	if (next.nr > 1) {
-		bool sorted = true;
-
-		for (size_t i = 1; i < next.nr && sorted; i++)
-			sorted = next.pid[i - 1] < next.pid[i];
-		if (!sorted) {
-			/* Sort pairs through an index; rare, so keep it simple. */
-			struct {
-				int pid;
-				__u64 start;
-			} *pairs = malloc(next.nr * sizeof(*pairs));
-
-			if (pairs) {
-				for (size_t i = 0; i < next.nr; i++) {
-					pairs[i].pid = next.pid[i];
-					pairs[i].start = next.start[i];
-				}
-				qsort(pairs, next.nr, sizeof(*pairs), cmp_pid);
-				for (size_t i = 0; i < next.nr; i++) {
-					next.pid[i] = pairs[i].pid;
-					next.start[i] = pairs[i].start;
-				}
-				free(pairs);
-			} else {
-				next.nr = 0;
-			}
-		}
-	}
+	seen_sort(&next);
 	free(ps->not_python.pid);
 	free(ps->not_python.start);
 	ps->not_python = next;
 	/* Records we think are live but whose process is gone (a lost exit event). */
 	procs__for_each(ps, p)
 	{
-		if (p->live && !procs__proc_alive(p->pid))
+		if (p->live && !proc_alive(ps->root, p->pid))
 			procs__exited(ps, p->pid, now_ns());
 	}
 }
@@ -924,7 +961,7 @@ static void retry_pending(struct procs *ps)
 		next = p->next;
 		if (procs__discover(ps, pid, p->how) == 0)
 			continue; /* removed itself from the list */
-		if (now > p->deadline_ns || !procs__proc_alive(pid))
+		if (now > p->deadline_ns || !proc_alive(ps->root, pid))
 			remove_pending(ps, pid);
 	}
 }
@@ -1003,12 +1040,13 @@ void procs__expire(struct procs *ps)
 	}
 }
 
-struct procs *procs__new(const struct config *cfg, struct sampler *sampler)
+struct procs *procs__new(const char *proc_root, const struct config *cfg, struct sampler *sampler)
 {
 	struct procs *ps = calloc(1, sizeof(*ps));
 
 	if (!ps)
 		return NULL;
+	ps->root = proc_root;
 	ps->cfg = cfg;
 	ps->sampler = sampler;
 	ps->pendfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);

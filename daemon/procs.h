@@ -31,11 +31,13 @@ struct procs_stats {
 };
 
 /*
- * The process table, and the ELF analysis worker (started here: signals
- * must be blocked already, the thread inherits the mask).  NULL with errno
- * set.
+ * The process table of the processes under proc_root ("/proc", or a unit
+ * test's tree; the string must outlive the table), and the ELF analysis
+ * worker (started here: signals must be blocked already, the thread
+ * inherits the mask).  NULL with errno set.
  */
-struct procs *procs__new(const struct config *cfg, struct sampler *sampler);
+struct procs *procs__new(const char *proc_root, const struct config *cfg,
+			 struct sampler *sampler);
 /* Frees every record, stops the worker, detaches the probes.  NULL is fine. */
 void procs__free(struct procs *ps);
 /* The fast timer's fd (processes waiting for libpython): procs__pending_tick() when readable. */
@@ -68,6 +70,7 @@ void procs__analysis_done(struct procs *ps);
 int procs__attach_dlopen(struct procs *ps);
 /* dlopen() returned in pid: looks at its mappings soon. */
 void procs__dlopened(struct procs *ps, int pid);
+/* Whether pid is a process of the host's /proc (as the next three, not proc_root's). */
 int procs__proc_alive(int pid);
 /* starttime of /proc/PID/stat (clock ticks after boot): 0, -ESRCH or -EINVAL. */
 int procs__start_time(int pid, __u64 *ret_start);
