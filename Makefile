@@ -108,6 +108,14 @@ $(OUTPUT)/tests/test-%: tests/unit/test-%.c tests/unit/testhelp.h $(OUTPUT)/libp
 	$(call msg,TEST,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/unit $< $(OUTPUT)/libpyprof.a $(LDLIBS) -o $@
 
+# Discovery against a fake /proc tree: the daemon modules it links, and a fake sampler of its own.
+TEST_PROCS_OBJS := $(addprefix $(OUTPUT)/daemon/,procs.o analyzer.o log.o symbolize.o threads.o)
+$(OUTPUT)/tests/test-procs: tests/unit/test-procs.c tests/unit/testhelp.h $(TEST_PROCS_OBJS) \
+		$(OUTPUT)/libpyprof.a | $(OUTPUT)/tests
+	$(call msg,TEST,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/unit -Idaemon $< $(TEST_PROCS_OBJS) $(OUTPUT)/libpyprof.a \
+		$(LDLIBS) -lpthread -o $@
+
 $(OUTPUT)/tests/%: tests/helpers/%.c $(OUTPUT)/libpyprof.a | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< $(OUTPUT)/libpyprof.a $(LDLIBS) -o $@
