@@ -93,15 +93,6 @@ struct procs {
 	struct procs_stats stats;
 };
 
-/*
- * Where an interpreter starts: the python binary's main goes through
- * Py_InitializeFromConfig, embedders through Py_InitializeEx (Py_Initialize
- * calls it).  Not _PyRuntime_Initialize: many pre-init calls run it again.
- * (analyzer.c finds their offsets, in this order.)
- */
-static const char *const init_funcs[ANALYSIS_INIT_FUNCS] = { "Py_InitializeFromConfig",
-							      "Py_InitializeEx" };
-
 static bool is_interp_name(const char *base);
 
 static size_t bucket(int pid)
@@ -260,7 +251,7 @@ static void attach_uprobes(struct procs *ps, struct interp_file *f, const char *
 			continue;
 		f->uprobes[i] = sampler__attach_init(ps->sampler, path, offsets[i]);
 		if (!f->uprobes[i])
-			log_msg(LOG_DEBUG, "uprobe on %s in '%s' failed: %s", init_funcs[i], path,
+			log_msg(LOG_DEBUG, "uprobe on %s in '%s' failed: %s", analysis_init_funcs[i], path,
 				strerror(errno));
 	}
 }
