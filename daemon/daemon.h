@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* pyprofd: the state of the whole daemon, until each module owns its own. */
+/*
+ * pyprofd: the epoll loop's state and the module objects (main.c).  The
+ * other modules take their own objects; symbolize__sample() still takes
+ * this to reach the table, the sampler, the seeder and the kernel symbols.
+ */
 #ifndef PYPROFD_DAEMON_H
 #define PYPROFD_DAEMON_H
 
