@@ -108,6 +108,12 @@ $(OUTPUT)/tests/test-%: tests/unit/test-%.c tests/unit/testhelp.h $(OUTPUT)/libp
 	$(call msg,TEST,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/unit $< $(OUTPUT)/libpyprof.a $(LDLIBS) -o $@
 
+$(OUTPUT)/tests/test-config: tests/unit/test-config.c tests/unit/testhelp.h \
+		$(OUTPUT)/daemon/config.o $(OUTPUT)/libpyprof.a | $(OUTPUT)/tests
+	$(call msg,TEST,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/unit -Idaemon $< $(OUTPUT)/daemon/config.o \
+		$(OUTPUT)/libpyprof.a $(LDLIBS) -o $@
+
 # Discovery against a fake /proc tree: the daemon modules it links, and a fake sampler of its own.
 TEST_PROCS_OBJS := $(addprefix $(OUTPUT)/daemon/,procs.o analyzer.o log.o symbolize.o threads.o)
 $(OUTPUT)/tests/test-procs: tests/unit/test-procs.c tests/unit/testhelp.h $(TEST_PROCS_OBJS) \
