@@ -14,7 +14,7 @@
 #include "target/ksyms.h"
 #include "base/util.h"
 #include "clock.h"
-#include "daemon.h"
+#include "config.h"
 #include "log.h"
 #include "procs.h"
 #include "sampler.h"
@@ -34,6 +34,21 @@
 #define TAG_PENDING ((__u64)5)
 #define TAG_ANALYSIS ((__u64)6)
 
+/* The epoll loop's state and the module objects: only the loop sees every module. */
+struct daemon {
+	const struct config *cfg;	/* parsed once, never changed */
+	struct sampler *sampler;	/* the BPF side */
+	int epfd, sigfd, timerfd;
+	bool exiting;
+	bool ring_more;		/* the last drain stopped at its batch: events are waiting */
+	__u64 start_ns, last_rescan_ns, last_expire_ns;
+	struct procs *procs;		/* the process table, discovery */
+	struct threads *threads;	/* seeding the BPF tstate cache */
+	struct state *state;		/* history on disk */
+	struct server *server;		/* the socket and its clients */
+	struct symbolize_ctx sym;	/* what samples are symbolized with */
+};
+
 static struct daemon the_daemon;
 
 static void on_event(void *ctx, const struct pyprof_event_hdr *h, size_t size)
@@ -42,7 +57,7 @@ static void on_event(void *ctx, const struct pyprof_event_hdr *h, size_t size)
 
 	switch (h->kind) {
 	case PYPROF_EV_SAMPLE:
-		(void)symbolize__sample(d, (const struct pyprof_sample *)h, size);
+		(void)symbolize__sample(&d->sym, (const struct pyprof_sample *)h, size);
 		break;
 	case PYPROF_EV_EXEC:
 		procs__exited(d->procs, h->pid, h->ts);
@@ -157,8 +172,8 @@ static int setup(struct daemon *d)
 	d->sampler = sampler__new(d->cfg, on_event, d);
 	if (!d->sampler)
 		return -errno;
-	d->ksyms = ksyms__load("/proc/kallsyms");
-	if (!d->ksyms)
+	d->sym.ksyms = ksyms__load("/proc/kallsyms");
+	if (!d->sym.ksyms)
 		log_msg(LOG_WARN, "Kernel symbols unavailable (%s), kernel frames will be addresses",
 			strerror(errno));
 	err = setup_loop(d);
@@ -172,6 +187,9 @@ static int setup(struct daemon *d)
 	d->state = state__new(d->cfg, d->procs);
 	if (!d->threads || !d->state)
 		return -ENOMEM;
+	d->sym.procs = d->procs;
+	d->sym.sampler = d->sampler;
+	d->sym.threads = d->threads;
 	deps = (struct server_deps){ .procs = d->procs, .sampler = d->sampler,
 				     .threads = d->threads, .state = d->state,
 				     .start_ns = d->start_ns };
@@ -285,7 +303,7 @@ static void teardown(struct daemon *d, bool save)
 	threads__free(d->threads);
 	procs__free(d->procs);
 	sampler__free(d->sampler);
-	ksyms__free(d->ksyms);
+	ksyms__free(d->sym.ksyms);
 	if (d->epfd >= 0)
 		close(d->epfd);
 	if (d->sigfd >= 0)

@@ -11,7 +11,6 @@
 #include "profile/profile.h"
 #include "base/strbuf.h"
 #include "clock.h"
-#include "daemon.h"
 #include "procs.h"
 #include "sampler.h"
 #include "symbolize.h"
@@ -419,7 +418,8 @@ static int frame_id(struct pyproc *p, const struct pyprof_frame *f, struct strbu
 }
 
 /* The profile id of the kernel frame at addr; sb is scratch. */
-static int kframe_id(struct daemon *d, struct pyproc *p, __u64 addr, struct strbuf *sb, __u32 *ret)
+static int kframe_id(const struct symbolize_ctx *sy, struct pyproc *p, __u64 addr,
+		     struct strbuf *sb, __u32 *ret)
 {
 	__u64 epoch = profile__epoch(p->profile);
 	struct kframe_id *slot = NULL;
@@ -440,8 +440,8 @@ static int kframe_id(struct daemon *d, struct pyproc *p, __u64 addr, struct strb
 		}
 	}
 	strbuf__reset(sb);
-	if (d->ksyms)
-		name = ksyms__lookup(d->ksyms, addr, NULL);
+	if (sy->ksyms)
+		name = ksyms__lookup(sy->ksyms, addr, NULL);
 	err = name ? strbuf__printf(sb, "%s_[k]", name)
 		   : strbuf__printf(sb, "0x%llx_[k]", (unsigned long long)addr);
 	err = err ?: intern(p, sb, ret);
@@ -472,7 +472,7 @@ static const char *error_frame(int err, int nr_frames)
 	}
 }
 
-int symbolize__sample(struct daemon *d, const struct pyprof_sample *s, size_t size)
+int symbolize__sample(const struct symbolize_ctx *sy, const struct pyprof_sample *s, size_t size)
 {
 	static __u32 ids[PYPROF_MAX_STACK];
 	struct strbuf sb = { 0 };
@@ -493,13 +493,13 @@ int symbolize__sample(struct daemon *d, const struct pyprof_sample *s, size_t si
 	/* Packed right after the frames (16-byte entries: aligned for __u64). */
 	kstack = (const __u64 *)&s->frames[nf];
 
-	p = procs__find_live(d->procs, s->hdr.pid);
+	p = procs__find_live(sy->procs, s->hdr.pid);
 	if (!p) {
 		/* A fork child configured in the kernel, or an exec we have not seen yet. */
-		if (procs__discover(d->procs, s->hdr.pid, DISCOVER_SAMPLE) == 0)
-			p = procs__find_live(d->procs, s->hdr.pid);
+		if (procs__discover(sy->procs, s->hdr.pid, DISCOVER_SAMPLE) == 0)
+			p = procs__find_live(sy->procs, s->hdr.pid);
 		if (!p) {
-			sampler__unknown_pid(d->sampler, (int)s->hdr.pid);
+			sampler__unknown_pid(sy->sampler, (int)s->hdr.pid);
 			return -ESRCH;
 		}
 	}
@@ -507,7 +507,7 @@ int symbolize__sample(struct daemon *d, const struct pyprof_sample *s, size_t si
 	if (s->error < PYPROF_UNWIND__MAX)
 		p->errors[s->error]++;
 	if (s->flags & PYPROF_SAMPLE_WALK_LIMIT)
-		threads__walk_limit(d->threads, p, s->hdr.ts, s->hdr.tid);
+		threads__walk_limit(sy->threads, p, s->hdr.ts, s->hdr.tid);
 
 	err = strbuf__puts(&sb, p->comm);
 	err = err ?: intern(p, &sb, &ids[n++]);
@@ -518,7 +518,7 @@ int symbolize__sample(struct daemon *d, const struct pyprof_sample *s, size_t si
 	for (size_t i = nf; i-- > 0 && !err;)
 		err = frame_id(p, &s->frames[i], &sb, &ids[n++]);
 	for (size_t i = nk; i-- > 0 && !err;)
-		err = kframe_id(d, p, kstack[i], &sb, &ids[n++]);
+		err = kframe_id(sy, p, kstack[i], &sb, &ids[n++]);
 	if (!err)
 		err = profile__add(p->profile, prof_time(s->hdr.ts), ids, n, 1);
 	strbuf__done(&sb);
