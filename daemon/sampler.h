@@ -22,10 +22,11 @@ typedef void (*sampler_event_fn)(void *ctx, const struct pyprof_event_hdr *h, si
 /*
  * Opens, configures and loads the BPF programs, attaches the sched
  * tracepoints and sets up the ring buffer, whose events go to fn.  No
- * sampling yet (sampler__start).  NULL with errno set, the reason logged.
+ * sampling yet (sampler__start).  NULL with errno set (the reason logged,
+ * unless it is ENOMEM).
  */
 struct sampler *sampler__new(const struct config *cfg, sampler_event_fn fn, void *ctx);
-/* Attaches cpu-clock sampling on every online CPU.  0 or -Exxx (logged). */
+/* Attaches cpu-clock sampling on every online CPU.  0 or -Exxx. */
 int sampler__start(struct sampler *s);
 /* Stops sampling (before the last drains: samples can come faster than a drain ends). */
 void sampler__stop(struct sampler *s);
