@@ -89,9 +89,12 @@ $(OUTPUT)/libpyprof.a: $(LIB_OBJS)
 	$(call msg,AR,$@)
 	$(Q)$(AR) rcs $@ $^
 
-$(OUTPUT)/daemon/%.o: daemon/%.c $(OUTPUT)/pyprof.skel.h | $(OUTPUT)/daemon
+$(OUTPUT)/daemon/%.o: daemon/%.c | $(OUTPUT)/daemon
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Idaemon -c $< -o $@
+
+# The one daemon file that sees the BPF skeleton.
+$(OUTPUT)/daemon/sampler.o: $(OUTPUT)/pyprof.skel.h
 
 $(OUTPUT)/pyprofd: $(DAEMON_OBJS) $(OUTPUT)/libpyprof.a
 	$(call msg,BINARY,$@)
@@ -104,6 +107,20 @@ $(OUTPUT)/pyprofctl: userspace/pyprofctl.c $(OUTPUT)/libpyprof.a | $(OUTPUT)
 $(OUTPUT)/tests/test-%: tests/unit/test-%.c tests/unit/testhelp.h $(OUTPUT)/libpyprof.a | $(OUTPUT)/tests
 	$(call msg,TEST,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/unit $< $(OUTPUT)/libpyprof.a $(LDLIBS) -o $@
+
+$(OUTPUT)/tests/test-config: tests/unit/test-config.c tests/unit/testhelp.h \
+		$(OUTPUT)/daemon/config.o $(OUTPUT)/libpyprof.a | $(OUTPUT)/tests
+	$(call msg,TEST,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/unit -Idaemon $< $(OUTPUT)/daemon/config.o \
+		$(OUTPUT)/libpyprof.a $(LDLIBS) -o $@
+
+# Discovery against a fake /proc tree: the daemon modules it links, and a fake sampler of its own.
+TEST_PROCS_OBJS := $(addprefix $(OUTPUT)/daemon/,procs.o analyzer.o log.o symbolize.o threads.o)
+$(OUTPUT)/tests/test-procs: tests/unit/test-procs.c tests/unit/testhelp.h $(TEST_PROCS_OBJS) \
+		$(OUTPUT)/libpyprof.a | $(OUTPUT)/tests
+	$(call msg,TEST,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/unit -Idaemon $< $(TEST_PROCS_OBJS) $(OUTPUT)/libpyprof.a \
+		$(LDLIBS) -lpthread -o $@
 
 $(OUTPUT)/tests/%: tests/helpers/%.c $(OUTPUT)/libpyprof.a | $(OUTPUT)/tests
 	$(call msg,CC,$@)

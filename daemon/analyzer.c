@@ -29,9 +29,13 @@ struct analyzer {
 	int efd;
 };
 
-/* Where an interpreter starts (see procs.c): the file offsets of these are found here. */
-static const char *const init_funcs[ANALYSIS_INIT_FUNCS] = { "Py_InitializeFromConfig",
-							      "Py_InitializeEx" };
+/*
+ * Where an interpreter starts: the python binary's main goes through
+ * Py_InitializeFromConfig, embedders through Py_InitializeEx (Py_Initialize
+ * calls it).  Not _PyRuntime_Initialize: many pre-init calls run it again.
+ */
+const char *const analysis_init_funcs[ANALYSIS_INIT_FUNCS] = { "Py_InitializeFromConfig",
+								"Py_InitializeEx" };
 
 static int needed_is_libpython(const char *name, void *ctx)
 {
@@ -57,7 +61,7 @@ static void analyse(struct analysis *a)
 		return;
 	}
 	if (!err)
-		err = elf_file__find_symbols(ef, init_funcs, ANALYSIS_INIT_FUNCS, syms);
+		err = elf_file__find_symbols(ef, analysis_init_funcs, ANALYSIS_INIT_FUNCS, syms);
 	for (size_t i = 0; !err && i < ANALYSIS_INIT_FUNCS; i++)
 		if (syms[i].found && elf_file__vaddr_to_offset(ef, syms[i].addr,
 							       &a->init_offset[i]) < 0)

@@ -10,6 +10,8 @@
 
 #define PYPROFD_ANALYSIS_QUEUE_MAX 1024	/* ELF files waiting for the analysis worker */
 #define ANALYSIS_INIT_FUNCS 2
+/* The functions whose start is an interpreter's: the init uprobes go there. */
+extern const char *const analysis_init_funcs[ANALYSIS_INIT_FUNCS];
 
 struct elf_file;
 

@@ -25,4 +25,11 @@ struct config {
 	size_t nr_probe_paths;
 };
 
+/*
+ * Fills cfg from the command line, defaults first.  Returns 1 to run, 0 to
+ * exit successfully (--help, --version: printed), -EINVAL (the error
+ * printed).  The strings are argv's: cfg is read-only from then on.
+ */
+int config__parse(struct config *cfg, int argc, char **argv);
+
 #endif /* PYPROFD_CONFIG_H */

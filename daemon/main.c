@@ -1,31 +1,23 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* pyprofd: system-wide CPU profiler daemon for Python processes. */
 #include <errno.h>
-#include <getopt.h>
 #include <malloc.h>
-#include <linux/perf_event.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/resource.h>
 #include <sys/signalfd.h>
-#include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
-#include <bpf/libbpf.h>
-#include <bpf/bpf.h>
-#include "pyprof.skel.h"
 #include "target/ksyms.h"
 #include "base/util.h"
-#include "analyzer.h"
 #include "clock.h"
-#include "daemon.h"
+#include "config.h"
 #include "log.h"
 #include "procs.h"
+#include "sampler.h"
 #include "server.h"
 #include "state.h"
 #include "symbolize.h"
@@ -33,7 +25,6 @@
 
 #define PYPROFD_TICK_MS		200	/* ring buffer drain and housekeeping period */
 #define PYPROFD_RESCAN_MS	5000	/* full /proc rescan, catches what events missed */
-#define PYPROFD_RING_BATCH	64	/* ring buffer events per loop iteration, clients between */
 
 /* epoll tags: small integers for fixed fds, client pointers otherwise. */
 #define TAG_SIGNAL ((__u64)1)
@@ -43,305 +34,56 @@
 #define TAG_PENDING ((__u64)5)
 #define TAG_ANALYSIS ((__u64)6)
 
-static struct daemon the_daemon;
-
-static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
-{
-	if (level == LIBBPF_DEBUG && log_verbose() < 2)
-		return 0;
-	if (level == LIBBPF_INFO && log_verbose() < 1)
-		return 0;
-	return vfprintf(stderr, fmt, args);
-}
-
-static void help(void)
-{
-	printf("Usage: pyprofd [OPTIONS]\n"
-	       "\n"
-	       "Always-on CPU profiler for every Python process on this host. Samples\n"
-	       "Python and kernel stacks with eBPF, folds them into time windows and\n"
-	       "answers pyprofctl on a Unix socket.\n"
-	       "\n"
-	       "Options:\n"
-	       "  -s, --socket PATH      socket to listen on (default %s); its directory\n"
-	       "                         must be ours and not group/other-writable\n"
-	       "  -g, --group NAME       members of this group see every process; other\n"
-	       "                         users only their own (default pyprof)\n"
-	       "  -r, --rate HZ          samples per second per CPU (default 99, 1-10000)\n"
-	       "  -w, --window SECONDS   length of one time window (default 10)\n"
-	       "  -R, --retention DUR    history kept, e.g. 3600, 90m, 1h (default 1h)\n"
-	       "  -d, --state-dir DIR    keep finished windows in DIR (zlib), so a restart\n"
-	       "                         loses no history (default: memory only); DIR must\n"
-	       "                         be ours and not group/other-writable\n"
-	       "      --no-kernel        do not record kernel stacks\n"
-	       "      --probe PATH       also watch the interpreters in PATH (a libpython or\n"
-	       "                         python binary, or a directory of them) for starts;\n"
-	       "                         repeatable (system lib and bin dirs always are)\n"
-	       "  -v, --verbose          more logging (twice: libbpf debug output)\n"
-	       "  -h, --help             show this help\n"
-	       "      --version          show the version\n"
-	       "\n"
-	       "Examples:\n"
-	       "  pyprofd                       # defaults: 99 Hz, 10 s windows, 1 h history\n"
-	       "  pyprofd --rate 499 --socket /tmp/pyprof.sock\n"
-	       "  pyprofd --state-dir /var/lib/pyprof   # history survives restarts (the unit's way)\n"
-	       "  pyprofctl snapshot --pid 1234 --seconds 30 | flamegraph.pl > cpu.svg\n",
-	       PYPROFD_DEFAULT_SOCKET);
-}
-
-enum { ARG_VERSION = 0x100, ARG_NO_KERNEL, ARG_PROBE };
-
-/* Where interpreters usually live: their init uprobes are attached at start. */
-static const char *const default_probe_paths[] = {
-	"/usr/bin",	 "/usr/local/bin",  "/usr/lib", "/usr/lib64", "/usr/local/lib",
-	"/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu",
+/* The epoll loop's state and the module objects: only the loop sees every module. */
+struct daemon {
+	const struct config *cfg;	/* parsed once, never changed */
+	struct sampler *sampler;	/* the BPF side */
+	int epfd, sigfd, timerfd;
+	bool exiting;
+	bool ring_more;		/* the last drain stopped at its batch: events are waiting */
+	__u64 start_ns, last_rescan_ns, last_expire_ns;
+	struct procs *procs;		/* the process table, discovery */
+	struct threads *threads;	/* seeding the BPF tstate cache */
+	struct state *state;		/* history on disk */
+	struct server *server;		/* the socket and its clients */
+	struct symbolize_ctx sym;	/* what samples are symbolized with */
 };
 
-/* <0 error, 0 exit success (help/version), >0 run. */
-static int parse_argv(int argc, char **argv, struct config *cfg)
-{
-	static const struct option opts[] = {
-		{ "socket", required_argument, NULL, 's' },
-		{ "group", required_argument, NULL, 'g' },
-		{ "state-dir", required_argument, NULL, 'd' },
-		{ "rate", required_argument, NULL, 'r' },
-		{ "window", required_argument, NULL, 'w' },
-		{ "retention", required_argument, NULL, 'R' },
-		{ "no-kernel", no_argument, NULL, ARG_NO_KERNEL },
-		{ "probe", required_argument, NULL, ARG_PROBE },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, ARG_VERSION },
-		{}
-	};
-	long long v;
-	__u64 ns;
-	int c;
+static struct daemon the_daemon;
 
-	while ((c = getopt_long(argc, argv, "s:g:d:r:w:R:vh", opts, NULL)) >= 0) {
-		switch (c) {
-		case 's':
-			if (!*optarg || strlen(optarg) >= 108) {
-				fprintf(stderr, "pyprofd: invalid socket path '%s'\n", optarg);
-				return -EINVAL;
-			}
-			cfg->socket_path = optarg;
-			break;
-		case 'g':
-			if (!*optarg || strlen(optarg) > 64) {
-				fprintf(stderr, "pyprofd: invalid group name '%s'\n", optarg);
-				return -EINVAL;
-			}
-			cfg->group = optarg;
-			break;
-		case 'd':
-			if (optarg[0] != '/' || strlen(optarg) > 3000) {
-				fprintf(stderr, "pyprofd: invalid --state-dir '%s' (an absolute path)\n",
-					optarg);
-				return -EINVAL;
-			}
-			cfg->state_dir = optarg;
-			break;
-		case 'r':
-			if (parse_int_range(optarg, 1, 10000, &v) < 0) {
-				fprintf(stderr, "pyprofd: invalid --rate '%s' (1-10000)\n", optarg);
-				return -EINVAL;
-			}
-			cfg->rate_hz = (__u32)v;
-			break;
-		case 'w':
-			if (parse_duration_ns(optarg, &ns) < 0 || ns < 1000000000ull ||
-			    ns > 3600ull * 1000000000ull) {
-				fprintf(stderr, "pyprofd: invalid --window '%s' (1s-1h)\n", optarg);
-				return -EINVAL;
-			}
-			cfg->window_ns = ns;
-			break;
-		case 'R':
-			if (parse_duration_ns(optarg, &ns) < 0 || ns < 1000000000ull ||
-			    ns > 30ull * 86400 * 1000000000ull) {
-				fprintf(stderr, "pyprofd: invalid --retention '%s' (1s-30d)\n", optarg);
-				return -EINVAL;
-			}
-			cfg->retention_ns = ns;
-			break;
-		case ARG_NO_KERNEL:
-			cfg->kernel_stacks = false;
-			break;
-		case ARG_PROBE:
-			if (optarg[0] != '/' ||
-			    cfg->nr_probe_paths >= PYPROFD_MAX_PROBE_PATHS -
-							   sizeof(default_probe_paths) /
-								   sizeof(default_probe_paths[0])) {
-				fprintf(stderr, "pyprofd: invalid --probe '%s' (an absolute path; at most %zu)\n",
-					optarg,
-					PYPROFD_MAX_PROBE_PATHS - sizeof(default_probe_paths) /
-									  sizeof(default_probe_paths[0]));
-				return -EINVAL;
-			}
-			cfg->probe_paths[cfg->nr_probe_paths++] = optarg;
-			break;
-		case 'v':
-			cfg->verbose++;
-			break;
-		case 'h':
-			help();
-			return 0;
-		case ARG_VERSION:
-			printf("pyprofd %s\n", PYPROFD_VERSION);
-			return 0;
-		default:
-			fprintf(stderr, "Try 'pyprofd --help'.\n");
-			return -EINVAL;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "pyprofd: unexpected argument '%s'\n", argv[optind]);
-		return -EINVAL;
-	}
-	for (size_t i = 0; i < sizeof(default_probe_paths) / sizeof(default_probe_paths[0]); i++)
-		cfg->probe_paths[cfg->nr_probe_paths++] = default_probe_paths[i];
-	if (cfg->retention_ns < cfg->window_ns) {
-		fprintf(stderr, "pyprofd: --retention must be at least one --window\n");
-		return -EINVAL;
-	}
-	return 1;
-}
-
-/* Parses /sys/devices/system/cpu/online ("0-3,5") into a bitmap of up to 4096 CPUs. */
-static int online_cpus(bool *online, int max)
-{
-	char buf[4096], *p, *end;
-	FILE *f;
-	int n = 0;
-
-	f = fopen("/sys/devices/system/cpu/online", "re");
-	if (!f)
-		return -errno;
-	if (!fgets(buf, sizeof(buf), f)) {
-		fclose(f);
-		return -EIO;
-	}
-	fclose(f);
-	for (p = buf; *p && *p != '\n';) {
-		long a = strtol(p, &end, 10), b = a;
-
-		if (end == p)
-			return -EINVAL;
-		p = end;
-		if (*p == '-') {
-			p++;
-			b = strtol(p, &end, 10);
-			if (end == p)
-				return -EINVAL;
-			p = end;
-		}
-		for (long i = a; i <= b && i < max; i++, n++)
-			online[i] = true;
-		if (*p == ',')
-			p++;
-	}
-	return n;
-}
-
-static int attach_perf_events(struct daemon *d)
-{
-	static bool online[4096];
-	int ncpu = libbpf_num_possible_cpus(), err = 0;
-
-	if (ncpu <= 0)
-		return ncpu ? ncpu : -EINVAL;
-	if (ncpu > 4096)
-		ncpu = 4096;
-	err = online_cpus(online, ncpu);
-	if (err < 0)
-		return err;
-	d->perf_links = calloc(ncpu, sizeof(*d->perf_links));
-	if (!d->perf_links)
-		return -ENOMEM;
-	for (int cpu = 0; cpu < ncpu; cpu++) {
-		struct perf_event_attr attr = {
-			.type = PERF_TYPE_SOFTWARE,
-			.config = PERF_COUNT_SW_CPU_CLOCK,
-			.size = sizeof(attr),
-			.freq = 1,
-			.sample_freq = d->cfg.rate_hz,
-		};
-		int fd;
-
-		if (!online[cpu])
-			continue;
-		fd = syscall(__NR_perf_event_open, &attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
-		if (fd < 0) {
-			err = -errno;
-			if (err == -ENODEV)
-				continue; /* went offline meanwhile */
-			log_msg(LOG_ERR, "Failed to open cpu-clock perf event on CPU %d: %s", cpu,
-				strerror(-err));
-			return err;
-		}
-		d->perf_links[d->nr_perf_links] = bpf_program__attach_perf_event(d->skel->progs.on_sample, fd);
-		if (!d->perf_links[d->nr_perf_links]) {
-			err = -errno;
-			close(fd);
-			log_msg(LOG_ERR, "Failed to attach to perf event on CPU %d: %s", cpu,
-				strerror(-err));
-			return err;
-		}
-		d->nr_perf_links++;
-	}
-	return d->nr_perf_links ? 0 : -ENODEV;
-}
-
-static int on_event(void *ctx, void *data, size_t size)
+static void on_event(void *ctx, const struct pyprof_event_hdr *h, size_t size)
 {
 	struct daemon *d = ctx;
-	const struct pyprof_event_hdr *h = data;
 
-	if (size < sizeof(*h))
-		return 0;
 	switch (h->kind) {
 	case PYPROF_EV_SAMPLE:
-		d->samples_in++;
-		(void)symbolize__sample(d, data, size);
+		(void)symbolize__sample(&d->sym, (const struct pyprof_sample *)h, size);
 		break;
 	case PYPROF_EV_EXEC:
-		d->events_exec++;
-		procs__exited(d, h->pid, h->ts);
-		(void)procs__discover(d, h->pid, DISCOVER_EXEC);
+		procs__exited(d->procs, h->pid, h->ts);
+		(void)procs__discover(d->procs, h->pid, DISCOVER_EXEC);
 		break;
 	case PYPROF_EV_EXIT:
-		d->events_exit++;
-		procs__exited(d, h->pid, h->ts);
+		procs__exited(d->procs, h->pid, h->ts);
 		break;
 	case PYPROF_EV_DLOPEN:
-		d->events_dlopen++;
-		procs__dlopened(d, h->pid);
+		procs__dlopened(d->procs, h->pid);
 		break;
 	case PYPROF_EV_PYINIT:
-		d->events_pyinit++;
-		if (!procs__find_live(d, h->pid))
-			(void)procs__discover(d, h->pid, DISCOVER_PYINIT);
+		if (!procs__find_live(d->procs, h->pid))
+			(void)procs__discover(d->procs, h->pid, DISCOVER_PYINIT);
 		break;
 	}
-	/* This event is consumed either way; -EAGAIN only stops a bounded drain here. */
-	return d->ring_budgeted && ++d->ring_batch >= PYPROFD_RING_BATCH ? -EAGAIN : 0;
 }
 
 /*
- * Handles at most PYPROFD_RING_BATCH events: on a busy host the ring can
- * hold thousands (libbpf's consume goes on while records keep arriving, and
- * a starved daemon may never catch up), and a client waiting for a snapshot
- * is served between batches (run() comes back at once while ring_more is
- * set).  Drains outside the loop (before a request is answered, at exit)
- * take everything.
+ * A bounded drain: a client waiting for a snapshot is served between
+ * batches (run() comes back at once while ring_more is set).  Drains
+ * outside the loop (before a request is answered, at exit) take everything.
  */
 static void ring_drain(struct daemon *d)
 {
-	d->ring_batch = 0;
-	d->ring_budgeted = true;
-	d->ring_more = ring_buffer__consume(d->rb) == -EAGAIN;
-	d->ring_budgeted = false;
+	d->ring_more = sampler__drain(d->sampler);
 }
 
 static int epoll_add(int epfd, int fd, __u32 events, __u64 tag)
@@ -351,63 +93,14 @@ static int epoll_add(int epfd, int fd, __u32 events, __u64 tag)
 	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
 }
 
-static int setup(struct daemon *d)
+/* The loop's own fds: epoll, signals (blocked first), the tick. */
+static int setup_loop(struct daemon *d)
 {
 	struct itimerspec its = {
-		.it_interval = { 0, PYPROFD_TICK_MS * 1000000L },
-		.it_value = { 0, PYPROFD_TICK_MS * 1000000L },
+		.it_interval = { 0, PYPROFD_TICK_MS * NSEC_PER_MSEC },
+		.it_value = { 0, PYPROFD_TICK_MS * NSEC_PER_MSEC },
 	};
 	sigset_t mask;
-	int err;
-
-	libbpf_set_print(libbpf_print);
-	/*
-	 * Replies of megabytes are built and freed all the time: a fixed mmap
-	 * threshold gives their memory back when they are sent (glibc's sliding
-	 * one would move them onto the heap, which keeps what it grew to).
-	 */
-	(void)mallopt(M_MMAP_THRESHOLD, 256 * 1024);
-	d->start_ns = now_ns();
-	d->last_rescan_ns = d->last_expire_ns = d->start_ns;
-
-	/* Open, configure, load, attach. */
-	d->skel = pyprof_bpf__open();
-	if (!d->skel) {
-		err = -errno;
-		log_msg(LOG_ERR, "Failed to open BPF skeleton: %s", strerror(-err));
-		return err;
-	}
-	d->skel->rodata->collect_kernel = d->cfg.kernel_stacks;
-	d->skel->rodata->daemon_pid = getpid();
-	if (d->skel->rodata->abi_version != PYPROF_ABI_VERSION) {
-		log_msg(LOG_ERR, "BPF object ABI %u does not match pyprofd ABI %u",
-			d->skel->rodata->abi_version, PYPROF_ABI_VERSION);
-		return -EPROTO;
-	}
-	err = pyprof_bpf__load(d->skel);
-	if (err) {
-		log_msg(LOG_ERR, "Failed to load BPF programs: %s (need root, or CAP_BPF + CAP_PERFMON)",
-			strerror(-err));
-		return err;
-	}
-	d->skel->links.on_exec = bpf_program__attach(d->skel->progs.on_exec);
-	d->skel->links.on_exit = bpf_program__attach(d->skel->progs.on_exit);
-	d->skel->links.on_fork = bpf_program__attach(d->skel->progs.on_fork);
-	if (!d->skel->links.on_exec || !d->skel->links.on_exit || !d->skel->links.on_fork) {
-		err = -errno;
-		log_msg(LOG_ERR, "Failed to attach sched tracepoints: %s", strerror(-err));
-		return err;
-	}
-	d->rb = ring_buffer__new(bpf_map__fd(d->skel->maps.events), on_event, d, NULL);
-	if (!d->rb) {
-		err = -errno;
-		log_msg(LOG_ERR, "Failed to create ring buffer: %s", strerror(-err));
-		return err;
-	}
-	d->ksyms = ksyms__load("/proc/kallsyms");
-	if (!d->ksyms)
-		log_msg(LOG_WARN, "Kernel symbols unavailable (%s), kernel frames will be addresses",
-			strerror(errno));
 
 	d->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (d->epfd < 0)
@@ -421,57 +114,106 @@ static int setup(struct daemon *d)
 	signal(SIGPIPE, SIG_IGN);
 	d->sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	d->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	d->pendfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (d->sigfd < 0 || d->timerfd < 0 || d->pendfd < 0)
+	if (d->sigfd < 0 || d->timerfd < 0)
 		return -errno;
-	/* After blocking the signals: the worker thread inherits the mask. */
-	d->analyzer = analyzer__new();
-	if (!d->analyzer) {
-		err = -errno;
-		log_msg(LOG_ERR, "Failed to start the ELF analysis thread: %s", strerror(-err));
-		return err;
-	}
-	if (timerfd_settime(d->timerfd, 0, &its, NULL) < 0)
-		return -errno;
-	err = server__listen(d);
-	if (err) {
-		log_msg(LOG_ERR, "Failed to listen on '%s': %s", d->cfg.socket_path,
-			strerror(-err));
-		return err;
-	}
+	return timerfd_settime(d->timerfd, 0, &its, NULL) < 0 ? -errno : 0;
+}
+
+/* Every fd the loop waits on, tagged. */
+static int setup_epoll(struct daemon *d)
+{
+	int err;
+
 	err = epoll_add(d->epfd, d->sigfd, EPOLLIN, TAG_SIGNAL);
 	err = err ?: epoll_add(d->epfd, d->timerfd, EPOLLIN, TAG_TIMER);
-	err = err ?: epoll_add(d->epfd, d->pendfd, EPOLLIN, TAG_PENDING);
-	err = err ?: epoll_add(d->epfd, ring_buffer__epoll_fd(d->rb), EPOLLIN, TAG_RING);
-	err = err ?: epoll_add(d->epfd, d->listenfd, EPOLLIN, TAG_LISTEN);
-	err = err ?: epoll_add(d->epfd, analyzer__fd(d->analyzer), EPOLLIN, TAG_ANALYSIS);
-	if (err)
-		return err;
+	err = err ?: epoll_add(d->epfd, procs__pending_fd(d->procs), EPOLLIN, TAG_PENDING);
+	err = err ?: epoll_add(d->epfd, sampler__ring_fd(d->sampler), EPOLLIN, TAG_RING);
+	err = err ?: epoll_add(d->epfd, server__fd(d->server), EPOLLIN, TAG_LISTEN);
+	err = err ?: epoll_add(d->epfd, procs__analysis_fd(d->procs), EPOLLIN, TAG_ANALYSIS);
+	return err;
+}
 
-	/* History from disk, interpreters that may start later, processes already running. */
-	err = state__load(d);
+/* History from disk, interpreters that may start later, processes already running. */
+static int setup_discovery(struct daemon *d)
+{
+	int err;
+
+	err = state__load(d->state);
 	if (err) {
-		log_msg(LOG_ERR, "Failed to use state directory '%s': %s", d->cfg.state_dir,
+		log_msg(LOG_ERR, "Failed to use state directory '%s': %s", d->cfg->state_dir,
 			strerror(-err));
 		return err;
 	}
-	procs__probe_paths(d, d->cfg.probe_paths, d->cfg.nr_probe_paths);
-	err = procs__attach_dlopen(d);
+	procs__probe_paths(d->procs, d->cfg->probe_paths, d->cfg->nr_probe_paths);
+	err = procs__attach_dlopen(d->procs);
 	if (err)
 		log_msg(LOG_WARN,
 			"No uretprobe on libc's dlopen (%s): embedders that load a libpython "
 			"outside the probed dirs are found by the rescan",
 			strerror(-err));
-	procs__rescan(d);
-	err = attach_perf_events(d);
+	procs__rescan(d->procs);
+	return 0;
+}
+
+static int setup(struct daemon *d)
+{
+	struct server_deps deps;
+	int err;
+
+	/*
+	 * Replies of megabytes are built and freed all the time: a fixed mmap
+	 * threshold gives their memory back when they are sent (glibc's sliding
+	 * one would move them onto the heap, which keeps what it grew to).
+	 */
+	(void)mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+	d->start_ns = now_ns();
+	d->last_rescan_ns = d->last_expire_ns = d->start_ns;
+
+	d->sampler = sampler__new(d->cfg, on_event, d);
+	if (!d->sampler)
+		return -errno;
+	d->sym.ksyms = ksyms__load("/proc/kallsyms");
+	if (!d->sym.ksyms)
+		log_msg(LOG_WARN, "Kernel symbols unavailable (%s), kernel frames will be addresses",
+			strerror(errno));
+	err = setup_loop(d);
+	if (err)
+		return err;
+	/* After blocking the signals: the analysis thread inherits the mask. */
+	d->procs = procs__new("/proc", d->cfg, d->sampler);
+	if (!d->procs)
+		return -errno;
+	d->threads = threads__new(d->sampler, d->procs);
+	d->state = state__new(d->cfg, d->procs);
+	if (!d->threads || !d->state)
+		return -ENOMEM;
+	d->sym.procs = d->procs;
+	d->sym.sampler = d->sampler;
+	d->sym.threads = d->threads;
+	deps = (struct server_deps){ .procs = d->procs, .sampler = d->sampler,
+				     .threads = d->threads, .state = d->state,
+				     .start_ns = d->start_ns };
+	d->server = server__new(d->cfg, d->epfd, &deps);
+	if (!d->server)
+		return -ENOMEM;
+	err = server__listen(d->server);
+	if (err) {
+		log_msg(LOG_ERR, "Failed to listen on '%s': %s", d->cfg->socket_path,
+			strerror(-err));
+		return err;
+	}
+	err = setup_epoll(d) ?: setup_discovery(d);
+	if (err)
+		return err;
+	err = sampler__start(d->sampler);
 	if (err) {
 		log_msg(LOG_ERR, "Failed to attach cpu-clock sampling: %s", strerror(-err));
 		return err;
 	}
 	log_msg(LOG_INFO, "sampling %d CPUs at %u Hz, window %llus, retention %llus, socket '%s'",
-		d->nr_perf_links, d->cfg.rate_hz,
-		(unsigned long long)(d->cfg.window_ns / 1000000000ull),
-		(unsigned long long)(d->cfg.retention_ns / 1000000000ull), d->cfg.socket_path);
+		sampler__nr_cpus(d->sampler), d->cfg->rate_hz,
+		(unsigned long long)(d->cfg->window_ns / NSEC_PER_SEC),
+		(unsigned long long)(d->cfg->retention_ns / NSEC_PER_SEC), d->cfg->socket_path);
 	return 0;
 }
 
@@ -483,16 +225,16 @@ static void tick(struct daemon *d)
 		log_msg(LOG_WARN, "timerfd read failed: %s", strerror(errno));
 	ring_drain(d);
 	now = now_ns();
-	server__tick(d);
-	threads__tick(d);
-	if (now - d->last_rescan_ns >= PYPROFD_RESCAN_MS * 1000000ull) {
+	server__tick(d->server);
+	threads__tick(d->threads);
+	if (now - d->last_rescan_ns >= PYPROFD_RESCAN_MS * NSEC_PER_MSEC) {
 		d->last_rescan_ns = now;
-		procs__rescan(d);
+		procs__rescan(d->procs);
 	}
-	if (now - d->last_expire_ns >= 1000000000ull) {
+	if (now - d->last_expire_ns >= NSEC_PER_SEC) {
 		d->last_expire_ns = now;
-		state__tick(d);
-		procs__expire(d);
+		state__tick(d->state);
+		procs__expire(d->procs);
 	}
 }
 
@@ -523,21 +265,17 @@ static int run(struct daemon *d)
 				tick(d);
 				drained = true;
 			} else if (tag == TAG_PENDING) {
-				__u64 expirations;
-
-				(void)!read(d->pendfd, &expirations, sizeof(expirations));
-				procs__retry_pending(d);
-				procs__fast_poll(d);
+				procs__pending_tick(d->procs);
 			} else if (tag == TAG_ANALYSIS) {
-				procs__analysis_done(d);
+				procs__analysis_done(d->procs);
 			} else if (tag == TAG_RING) {
 				ring_drain(d);
 				drained = true;
 			} else if (tag == TAG_LISTEN) {
-				(void)server__accept(d);
+				(void)server__accept(d->server);
 			} else {
-				(void)server__client_event(d, (struct client *)(uintptr_t)tag,
-							   evs[i].events);
+				(void)server__client_event(
+					d->server, (struct client *)(uintptr_t)tag, evs[i].events);
 			}
 		}
 		if (d->ring_more && !drained)
@@ -548,59 +286,44 @@ static int run(struct daemon *d)
 
 static void teardown(struct daemon *d, bool save)
 {
-	server__close_all(d);
+	server__free(d->server);
 	/* No samples from here on: on a busy host they can come faster than a drain ends. */
-	for (int i = 0; i < d->nr_perf_links; i++)
-		bpf_link__destroy(d->perf_links[i]);
-	free(d->perf_links);
+	sampler__stop(d->sampler);
 	if (save) {
 		/* What the ring buffer still holds, then every unsaved window. */
-		if (d->rb) {
+		if (d->sampler) {
 			do
 				ring_drain(d);
 			while (d->ring_more);
 		}
-		state__flush(d);
+		state__flush(d->state);
 	}
-	if (d->state_dirfd >= 0)
-		close(d->state_dirfd);
+	state__free(d->state);
 	/* After the last drain: its events may still queue analyses (dropped here). */
-	analyzer__free(d->analyzer);
-	d->analyzer = NULL;
-	ring_buffer__free(d->rb);
-	bpf_link__destroy(d->dlopen_link);
-	pyprof_bpf__destroy(d->skel);
-	procs__free_all(d);
-	ksyms__free(d->ksyms);
+	threads__free(d->threads);
+	procs__free(d->procs);
+	sampler__free(d->sampler);
+	ksyms__free(d->sym.ksyms);
 	if (d->epfd >= 0)
 		close(d->epfd);
 	if (d->sigfd >= 0)
 		close(d->sigfd);
 	if (d->timerfd >= 0)
 		close(d->timerfd);
-	if (d->pendfd >= 0)
-		close(d->pendfd);
 }
 
 int main(int argc, char **argv)
 {
+	static struct config cfg;
 	struct daemon *d = &the_daemon;
 	int err;
 
-	d->cfg = (struct config){
-		.socket_path = PYPROFD_DEFAULT_SOCKET,
-		.group = PYPROFD_DEFAULT_GROUP,
-		.rate_hz = 99,
-		.window_ns = 10ull * 1000000000ull,
-		.retention_ns = 3600ull * 1000000000ull,
-		.kernel_stacks = true,
-	};
-	d->epfd = d->sigfd = d->timerfd = d->pendfd = d->listenfd = -1;
-	d->state_dirfd = d->sock_dirfd = -1;
-	err = parse_argv(argc, argv, &d->cfg);
+	err = config__parse(&cfg, argc, argv);
 	if (err <= 0)
 		return err < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
-	log_set_verbose(d->cfg.verbose);
+	log_set_verbose(cfg.verbose);
+	d->cfg = &cfg;
+	d->epfd = d->sigfd = d->timerfd = -1;
 
 	err = setup(d);
 	if (err == 0)

@@ -12,21 +12,23 @@
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
-#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include "pyprof.skel.h"
 #include "target/elffile.h"
 #include "target/procmaps.h"
 #include "profile/profile.h"
 #include "base/util.h"
 #include "analyzer.h"
 #include "clock.h"
-#include "daemon.h"
+#include "config.h"
 #include "log.h"
 #include "procs.h"
+#include "sampler.h"
 #include "symbolize.h"
 
 #define INTERP_FILES_MAX 4096
+#define PYPROFD_PROC_BUCKETS	1024
+#define PYPROFD_MAX_STACKS	65536	/* distinct stacks per process per window */
+#define PYPROFD_MAX_FRAMES	262144	/* distinct frame names per process */
 #define PYPROFD_ANALYSIS_WAITERS 4096	/* processes waiting for one file's analysis */
 #define PYPROFD_PENDING_MS	3000	/* how long to wait for libpython to be mapped after exec */
 #define PYPROFD_PENDING_POLL_MS	5	/* how often to look meanwhile */
@@ -60,14 +62,36 @@ struct interp_file {
 	struct interp_file *next;
 };
 
-/*
- * Where an interpreter starts: the python binary's main goes through
- * Py_InitializeFromConfig, embedders through Py_InitializeEx (Py_Initialize
- * calls it).  Not _PyRuntime_Initialize: many pre-init calls run it again.
- * (analyzer.c finds their offsets, in this order.)
- */
-static const char *const init_funcs[ANALYSIS_INIT_FUNCS] = { "Py_InitializeFromConfig",
-							      "Py_InitializeEx" };
+/* (pid, starttime) pairs known not to be Python, sorted by pid. */
+struct seen_set {
+	int *pid;
+	__u64 *start;
+	size_t nr, cap_pid, cap_start;
+};
+
+/* A pid to look at again soon: seen by exec before its libpython was mapped, or by dlopen. */
+struct pending {
+	int pid;
+	enum discover_how how;
+	__u64 deadline_ns;
+	struct pending *next;
+};
+
+struct procs {
+	const char *root;		/* where /proc is ("/proc"; a unit test's tree) */
+	const struct config *cfg;
+	struct sampler *sampler;
+	struct pyproc *table[PYPROFD_PROC_BUCKETS];	/* by pid, live and exited */
+	struct pending *pending;
+	int pendfd;			/* the fast timer, armed while pending is not empty */
+	bool fast_poll_on;
+	struct seen_set not_python;
+	struct interp_file *interp_files;	/* analysed ELF files, by dev/inode */
+	size_t nr_interp_files;
+	struct analyzer *analyzer;		/* the ELF analysis worker thread */
+	struct bpf_link *dlopen_link;		/* uretprobe on libc's dlopen */
+	struct procs_stats stats;
+};
 
 static bool is_interp_name(const char *base);
 
@@ -76,31 +100,36 @@ static size_t bucket(int pid)
 	return (size_t)pid % PYPROFD_PROC_BUCKETS;
 }
 
-struct pyproc *procs__find_live(struct daemon *d, int pid)
+struct pyproc *procs__find_live(struct procs *ps, int pid)
 {
-	for (struct pyproc *p = d->procs[bucket(pid)]; p; p = p->next)
+	for (struct pyproc *p = ps->table[bucket(pid)]; p; p = p->next)
 		if (p->pid == pid && p->live)
 			return p;
 	return NULL;
 }
 
-int procs__proc_alive(int pid)
+static int proc_alive(const char *root, int pid)
 {
-	char path[64];
+	char path[PATH_MAX];
 
-	snprintf(path, sizeof(path), "/proc/%d", pid);
+	snprintf(path, sizeof(path), "%s/%d", root, pid);
 	return access(path, F_OK) == 0;
 }
 
-/* Reads comm and starttime from /proc/PID/stat. */
-static int read_stat(int pid, char *comm, size_t commsz, __u64 *ret_start)
+int procs__proc_alive(int pid)
 {
-	char path[64], buf[1024], *lp, *rp, *p;
+	return proc_alive("/proc", pid);
+}
+
+/* Reads comm and starttime from /proc/PID/stat. */
+static int read_stat(const char *root, int pid, char *comm, size_t commsz, __u64 *ret_start)
+{
+	char path[PATH_MAX], buf[1024], *lp, *rp, *p;
 	unsigned long long start = 0;
 	ssize_t n;
 	int fd, field;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	snprintf(path, sizeof(path), "%s/%d/stat", root, pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOENT ? -ESRCH : -errno;
@@ -131,7 +160,7 @@ int procs__start_time(int pid, __u64 *ret_start)
 {
 	char comm[PYPROF_COMM_LEN + 1];
 
-	return read_stat(pid, comm, sizeof(comm), ret_start);
+	return read_stat("/proc", pid, comm, sizeof(comm), ret_start);
 }
 
 /*
@@ -141,15 +170,13 @@ int procs__start_time(int pid, __u64 *ret_start)
  */
 static __u64 young_until_ns(__u64 start_ticks)
 {
-	const __u64 young = PYPROFD_YOUNG_MS * 1000000ull;
+	const __u64 young = PYPROFD_YOUNG_MS * NSEC_PER_MSEC;
 	long hz = sysconf(_SC_CLK_TCK);
-	struct timespec ts;
-	__u64 boot_now, start, age;
+	__u64 boot_now = clock_ns(CLOCK_BOOTTIME), start, age;
 
-	if (hz <= 0 || clock_gettime(CLOCK_BOOTTIME, &ts) < 0)
+	if (hz <= 0 || !boot_now)
 		return 0;
-	boot_now = (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
-	start = start_ticks * (1000000000ull / (__u64)hz);
+	start = start_ticks * (NSEC_PER_SEC / (__u64)hz);
 	age = boot_now > start ? boot_now - start : 0;
 	return age < young ? now_ns() + (young - age) : 0;
 }
@@ -167,16 +194,16 @@ static bool status_ids(const char *line, const char *key, __u32 ids[4])
 	return true;
 }
 
-int procs__read_owner(int pid, __u32 *ret_uid)
+static int read_owner(const char *root, int pid, __u32 *ret_uid)
 {
 	__u32 uid[4], gid[4];
-	char path[64], line[256];
+	char path[PATH_MAX], line[256];
 	bool have_uid = false, have_gid = false;
 	struct stat st;
 	FILE *f;
 	int err = 0;
 
-	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	snprintf(path, sizeof(path), "%s/%d/status", root, pid);
 	f = fopen(path, "re");
 	if (!f)
 		return errno == ENOENT ? -ESRCH : -errno;
@@ -211,17 +238,20 @@ int procs__read_owner(int pid, __u32 *ret_uid)
 	return 0;
 }
 
-/* By file offset: libbpf resolving a name would read the (hostile) symbol table itself. */
-static void attach_uprobes(struct daemon *d, struct interp_file *f, const char *path,
+int procs__read_owner(int pid, __u32 *ret_uid)
+{
+	return read_owner("/proc", pid, ret_uid);
+}
+
+static void attach_uprobes(struct procs *ps, struct interp_file *f, const char *path,
 			   const __u64 *offsets)
 {
 	for (size_t i = 0; i < ANALYSIS_INIT_FUNCS; i++) {
 		if (f->uprobes[i] || !offsets[i])
 			continue;
-		f->uprobes[i] = bpf_program__attach_uprobe_opts(d->skel->progs.on_py_init, -1, path,
-								offsets[i], NULL);
+		f->uprobes[i] = sampler__attach_init(ps->sampler, path, offsets[i]);
 		if (!f->uprobes[i])
-			log_msg(LOG_DEBUG, "uprobe on %s in '%s' failed: %s", init_funcs[i], path,
+			log_msg(LOG_DEBUG, "uprobe on %s in '%s' failed: %s", analysis_init_funcs[i], path,
 				strerror(errno));
 	}
 }
@@ -236,38 +266,38 @@ static void interp_file_free(struct interp_file *f)
 }
 
 /* Path under which the daemon can open a file mapped by the process, containers included. */
-static void mapped_path(int pid, const struct procmap *m, char *buf, size_t sz)
+static void mapped_path(const char *root, int pid, const struct procmap *m, char *buf, size_t sz)
 {
 	size_t len = strlen(m->path);
 	static const char deleted[] = " (deleted)";
 
 	if (len > sizeof(deleted) - 1 && strcmp(m->path + len - (sizeof(deleted) - 1), deleted) == 0)
-		snprintf(buf, sz, "/proc/%d/map_files/%llx-%llx", pid, (unsigned long long)m->start,
-			 (unsigned long long)m->end);
+		snprintf(buf, sz, "%s/%d/map_files/%llx-%llx", root, pid,
+			 (unsigned long long)m->start, (unsigned long long)m->end);
 	else
-		snprintf(buf, sz, "/proc/%d/root%s", pid, m->path);
+		snprintf(buf, sz, "%s/%d/root%s", root, pid, m->path);
 }
 
-static struct interp_file *interp_file_find(struct daemon *d, __u32 dev_major, __u32 dev_minor,
+static struct interp_file *interp_file_find(struct procs *ps, __u32 dev_major, __u32 dev_minor,
 					    __u64 inode)
 {
-	for (struct interp_file *f = d->interp_files; f; f = f->next)
+	for (struct interp_file *f = ps->interp_files; f; f = f->next)
 		if (f->inode == inode && f->dev_major == dev_major && f->dev_minor == dev_minor)
 			return f;
 	return NULL;
 }
 
 /* Forgets the verdicts nothing hangs off: not Python, or rejected. */
-static void interp_files_trim(struct daemon *d)
+static void interp_files_trim(struct procs *ps)
 {
-	struct interp_file **pp = &d->interp_files, *f;
+	struct interp_file **pp = &ps->interp_files, *f;
 
 	while (*pp) {
 		f = *pp;
 		if (f->state != INTERP_PENDING && !f->is_python) {
 			*pp = f->next;
 			interp_file_free(f);
-			d->nr_interp_files--;
+			ps->nr_interp_files--;
 		} else {
 			pp = &f->next;
 		}
@@ -279,16 +309,16 @@ static void interp_files_trim(struct daemon *d)
  * path, pending until the worker's result arrives.  NULL when the file is
  * unknown and cannot be queued (the next look at the process tries again).
  */
-static struct interp_file *interp_file_lookup(struct daemon *d, __u32 dev_major, __u32 dev_minor,
+static struct interp_file *interp_file_lookup(struct procs *ps, __u32 dev_major, __u32 dev_minor,
 					      __u64 inode, const char *path)
 {
-	struct interp_file *f = interp_file_find(d, dev_major, dev_minor, inode);
+	struct interp_file *f = interp_file_find(ps, dev_major, dev_minor, inode);
 	struct analysis *a;
 
-	if (f || !path || !d->analyzer)
+	if (f || !path || !ps->analyzer)
 		return f;
-	if (d->nr_interp_files >= INTERP_FILES_MAX)
-		interp_files_trim(d);
+	if (ps->nr_interp_files >= INTERP_FILES_MAX)
+		interp_files_trim(ps);
 	f = calloc(1, sizeof(*f));
 	a = calloc(1, sizeof(*a));
 	if (!f || !a || snprintf(a->path, sizeof(a->path), "%s", path) >= (int)sizeof(a->path))
@@ -297,11 +327,11 @@ static struct interp_file *interp_file_lookup(struct daemon *d, __u32 dev_major,
 	a->dev_minor = f->dev_minor = dev_minor;
 	a->inode = f->inode = inode;
 	f->state = INTERP_PENDING;
-	if (analyzer__submit(d->analyzer, a) < 0)
+	if (analyzer__submit(ps->analyzer, a) < 0)
 		goto fail;
-	f->next = d->interp_files;
-	d->interp_files = f;
-	d->nr_interp_files++;
+	f->next = ps->interp_files;
+	ps->interp_files = f;
+	ps->nr_interp_files++;
 	return f;
 fail:
 	free(a);
@@ -309,12 +339,12 @@ fail:
 	return NULL;
 }
 
-static struct interp_file *interp_file_get(struct daemon *d, int pid, const struct procmap *m)
+static struct interp_file *interp_file_get(struct procs *ps, int pid, const struct procmap *m)
 {
 	char path[PATH_MAX + 64];
 
-	mapped_path(pid, m, path, sizeof(path));
-	return interp_file_lookup(d, m->dev_major, m->dev_minor, m->inode, path);
+	mapped_path(ps->root, pid, m, path, sizeof(path));
+	return interp_file_lookup(ps, m->dev_major, m->dev_minor, m->inode, path);
 }
 
 static void add_waiter(struct interp_file *f, int pid, enum discover_how how)
@@ -331,7 +361,7 @@ static void add_waiter(struct interp_file *f, int pid, enum discover_how how)
 }
 
 /* Takes one result into its entry; false when the entry is gone (transient failure). */
-static bool apply_analysis(struct daemon *d, struct interp_file *f, struct analysis *a)
+static bool apply_analysis(struct procs *ps, struct interp_file *f, struct analysis *a)
 {
 	switch (a->err) {
 	case 0:
@@ -339,7 +369,7 @@ static bool apply_analysis(struct daemon *d, struct interp_file *f, struct analy
 		f->ef = a->ef;
 		a->ef = NULL;
 		f->info = a->info;
-		attach_uprobes(d, f, a->path, a->init_offset);
+		attach_uprobes(ps, f, a->path, a->init_offset);
 		break;
 	case -ENOENT:
 		f->needs_libpython = a->needs_libpython;
@@ -354,14 +384,14 @@ static bool apply_analysis(struct daemon *d, struct interp_file *f, struct analy
 			 a->err == -EFBIG ? "a table or count is over pyprofd's limits"
 					  : "its ELF headers are inconsistent");
 		if (a->err == -EFBIG)
-			d->elf_too_big++;
+			ps->stats.elf_too_big++;
 		else
-			d->elf_rejected++;
+			ps->stats.elf_rejected++;
 		log_msg(LOG_DEBUG, "'%s' rejected: %s", a->path, f->why);
 		return true;
 	default:
 		/* EIO, ENOMEM, EACCES, a vanished path: not a verdict, try again later. */
-		d->elf_failed++;
+		ps->stats.elf_failed++;
 		log_msg(LOG_DEBUG, "Failed to analyse '%s': %s", a->path, strerror(-a->err));
 		return false;
 	}
@@ -369,17 +399,17 @@ static bool apply_analysis(struct daemon *d, struct interp_file *f, struct analy
 	return true;
 }
 
-void procs__analysis_done(struct daemon *d)
+void procs__analysis_done(struct procs *ps)
 {
-	struct analysis *a = analyzer__take(d->analyzer), *next;
+	struct analysis *a = analyzer__take(ps->analyzer), *next;
 
 	for (; a; a = next) {
-		struct interp_file *f = interp_file_find(d, a->dev_major, a->dev_minor, a->inode);
+		struct interp_file *f = interp_file_find(ps, a->dev_major, a->dev_minor, a->inode);
 		struct interp_waiter *w;
 		size_t nr;
 
 		next = a->next;
-		d->elf_analysed++;
+		ps->stats.elf_analysed++;
 		if (!f || f->state != INTERP_PENDING) {
 			analysis__free(a);
 			continue;
@@ -388,22 +418,22 @@ void procs__analysis_done(struct daemon *d)
 		nr = f->nr_waiters;
 		f->waiters = NULL;
 		f->nr_waiters = f->cap_waiters = 0;
-		if (!apply_analysis(d, f, a)) {
-			for (struct interp_file **pp = &d->interp_files; *pp; pp = &(*pp)->next) {
+		if (!apply_analysis(ps, f, a)) {
+			for (struct interp_file **pp = &ps->interp_files; *pp; pp = &(*pp)->next) {
 				if (*pp == f) {
 					*pp = f->next;
 					break;
 				}
 			}
-			d->nr_interp_files--;
+			ps->nr_interp_files--;
 			interp_file_free(f);
 			nr = 0; /* the rescan retries them, not a loop through the worker */
 		}
 		analysis__free(a);
 		/* Discovery may queue new files (a libpython mapped meanwhile): fine. */
 		for (size_t i = 0; i < nr; i++)
-			if (!procs__find_live(d, w[i].pid))
-				(void)procs__discover(d, w[i].pid, w[i].how);
+			if (!procs__find_live(ps, w[i].pid))
+				(void)procs__discover(ps, w[i].pid, w[i].how);
 		free(w);
 	}
 }
@@ -421,13 +451,13 @@ static bool is_interp_name(const char *base)
 		!strchr(base, '-'));
 }
 
-static void probe_file(struct daemon *d, const char *path)
+static void probe_file(struct procs *ps, const char *path)
 {
 	struct stat st;
 
 	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
 		return;
-	(void)interp_file_lookup(d, major(st.st_dev), minor(st.st_dev), st.st_ino, path);
+	(void)interp_file_lookup(ps, major(st.st_dev), minor(st.st_dev), st.st_ino, path);
 }
 
 /*
@@ -436,7 +466,7 @@ static void probe_file(struct daemon *d, const char *path)
  * so a process whose interpreter no earlier process used is still caught
  * as its interpreter starts: an embedded one that dlopen()s libpython, say.
  */
-void procs__probe_paths(struct daemon *d, const char *const *paths, size_t n)
+void procs__probe_paths(struct procs *ps, const char *const *paths, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		struct dirent *de;
@@ -446,7 +476,7 @@ void procs__probe_paths(struct daemon *d, const char *const *paths, size_t n)
 		if (stat(paths[i], &st) < 0)
 			continue;
 		if (!S_ISDIR(st.st_mode)) {
-			probe_file(d, paths[i]);
+			probe_file(ps, paths[i]);
 			continue;
 		}
 		dir = opendir(paths[i]);
@@ -459,7 +489,7 @@ void procs__probe_paths(struct daemon *d, const char *const *paths, size_t n)
 				continue;
 			if (snprintf(path, sizeof(path), "%s/%s", paths[i], de->d_name) >= (int)sizeof(path))
 				continue;
-			probe_file(d, path);
+			probe_file(ps, path);
 		}
 		closedir(dir);
 	}
@@ -481,26 +511,26 @@ static bool is_candidate(const struct procmap *m, const char *exe)
  * A fast timer runs while a process waits for its libpython to be mapped.
  * (Young processes need none: each of their samples wakes the daemon.)
  */
-void procs__fast_poll(struct daemon *d)
+static void fast_poll(struct procs *ps)
 {
 	struct itimerspec its = { 0 };
-	bool on = d->pending;
+	bool on = ps->pending;
 
-	if (on == d->fast_poll_on || d->pendfd < 0)
+	if (on == ps->fast_poll_on || ps->pendfd < 0)
 		return;
 	if (on) {
-		its.it_interval.tv_nsec = PYPROFD_PENDING_POLL_MS * 1000000L;
+		its.it_interval.tv_nsec = PYPROFD_PENDING_POLL_MS * NSEC_PER_MSEC;
 		its.it_value = its.it_interval;
 	}
-	if (timerfd_settime(d->pendfd, 0, &its, NULL) == 0)
-		d->fast_poll_on = on;
+	if (timerfd_settime(ps->pendfd, 0, &its, NULL) == 0)
+		ps->fast_poll_on = on;
 }
 
-static void add_pending(struct daemon *d, int pid, enum discover_how how, __u64 ms)
+static void add_pending(struct procs *ps, int pid, enum discover_how how, __u64 ms)
 {
 	struct pending *p;
 
-	for (p = d->pending; p; p = p->next)
+	for (p = ps->pending; p; p = p->next)
 		if (p->pid == pid)
 			return;
 
@@ -509,15 +539,15 @@ static void add_pending(struct daemon *d, int pid, enum discover_how how, __u64 
 		return;
 	p->pid = pid;
 	p->how = how;
-	p->deadline_ns = now_ns() + ms * 1000000ull;
-	p->next = d->pending;
-	d->pending = p;
-	procs__fast_poll(d);
+	p->deadline_ns = now_ns() + ms * NSEC_PER_MSEC;
+	p->next = ps->pending;
+	ps->pending = p;
+	fast_poll(ps);
 }
 
-static void remove_pending(struct daemon *d, int pid)
+static void remove_pending(struct procs *ps, int pid)
 {
-	for (struct pending **pp = &d->pending; *pp; pp = &(*pp)->next) {
+	for (struct pending **pp = &ps->pending; *pp; pp = &(*pp)->next) {
 		if ((*pp)->pid == pid) {
 			struct pending *p = *pp;
 
@@ -539,11 +569,11 @@ static void pyproc_free(struct pyproc *p)
 }
 
 /* A new, empty record for (pid, start), not live yet, in the table. NULL on ENOMEM. */
-static struct pyproc *pyproc_new(struct daemon *d, int pid, __u64 start)
+static struct pyproc *pyproc_new(struct procs *ps, int pid, __u64 start)
 {
 	struct profile_opts popts = {
-		.window_ns = d->cfg.window_ns,
-		.retention_ns = d->cfg.retention_ns,
+		.window_ns = ps->cfg->window_ns,
+		.retention_ns = ps->cfg->retention_ns,
 		.max_stacks = PYPROFD_MAX_STACKS,
 		.max_frames = PYPROFD_MAX_FRAMES,
 	};
@@ -558,27 +588,27 @@ static struct pyproc *pyproc_new(struct daemon *d, int pid, __u64 start)
 		free(p);
 		return NULL;
 	}
-	p->next = d->procs[bucket(pid)];
-	d->procs[bucket(pid)] = p;
+	p->next = ps->table[bucket(pid)];
+	ps->table[bucket(pid)] = p;
 	return p;
 }
 
-static struct pyproc *find_restored(struct daemon *d, int pid, __u64 start)
+static struct pyproc *find_restored(struct procs *ps, int pid, __u64 start)
 {
-	for (struct pyproc *p = d->procs[bucket(pid)]; p; p = p->next)
+	for (struct pyproc *p = ps->table[bucket(pid)]; p; p = p->next)
 		if (p->pid == pid && p->start_time == start && p->restored)
 			return p;
 	return NULL;
 }
 
-struct pyproc *procs__restore(struct daemon *d, int pid, __u64 start)
+struct pyproc *procs__restore(struct procs *ps, int pid, __u64 start)
 {
 	struct pyproc *p;
 
-	for (p = d->procs[bucket(pid)]; p; p = p->next)
+	for (p = ps->table[bucket(pid)]; p; p = p->next)
 		if (p->pid == pid && p->start_time == start && !p->live)
 			return p;
-	p = pyproc_new(d, pid, start);
+	p = pyproc_new(ps, pid, start);
 	if (p) {
 		p->restored = true;
 		p->exit_ts = now_ns();
@@ -587,18 +617,19 @@ struct pyproc *procs__restore(struct daemon *d, int pid, __u64 start)
 }
 
 /* Hands a profiled process's layout and _PyRuntime address to the BPF side. */
-static void configure_bpf(struct daemon *d, struct pyproc *p, __u64 bias)
+static void configure_bpf(struct procs *ps, struct pyproc *p, __u64 bias)
 {
 	struct pyprof_proc cfg = { .layout = p->info.layout };
-	int pid = p->pid;
+	int err;
 
 	if (!p->info.supported || !p->info.runtime_vaddr)
 		return;
 	p->runtime_addr = bias + p->info.runtime_vaddr;
 	cfg.fp_until_ns = young_until_ns(p->start_time);
 	cfg.runtime_addr = p->runtime_addr;
-	if (bpf_map_update_elem(bpf_map__fd(d->skel->maps.procs), &pid, &cfg, BPF_ANY))
-		log_msg(LOG_WARN, "Failed to configure pid %d in BPF: %s", pid, strerror(errno));
+	err = sampler__set_proc(ps->sampler, p->pid, &cfg);
+	if (err)
+		log_msg(LOG_WARN, "Failed to configure pid %d in BPF: %s", p->pid, strerror(-err));
 	else
 		p->in_bpf = true;
 }
@@ -609,7 +640,7 @@ struct maps_verdict {
 	const struct procmap *found_map, *rejected_map;
 };
 
-static void scan_maps(struct daemon *d, int pid, const struct procmaps *pm, const char *exe,
+static void scan_maps(struct procs *ps, int pid, const struct procmaps *pm, const char *exe,
 		      struct maps_verdict *v)
 {
 	for (size_t i = 0; i < pm->nr; i++) {
@@ -618,7 +649,7 @@ static void scan_maps(struct daemon *d, int pid, const struct procmaps *pm, cons
 
 		if (!is_candidate(m, exe))
 			continue;
-		f = interp_file_get(d, pid, m);
+		f = interp_file_get(ps, pid, m);
 		if (!f)
 			continue;
 		if (strcmp(m->path, exe) == 0)
@@ -643,12 +674,12 @@ static void scan_maps(struct daemon *d, int pid, const struct procmaps *pm, cons
  * under (a Python file's, or why its interpreter file was rejected),
  * -EINPROGRESS while a file is with the worker, -ENOENT when not Python.
  */
-static int decide(struct daemon *d, int pid, enum discover_how how, const struct maps_verdict *v,
+static int decide(struct procs *ps, int pid, enum discover_how how, const struct maps_verdict *v,
 		  struct pyinterp_info *rejected, const struct pyinterp_info **ret_info,
 		  __u64 *ret_bias)
 {
 	if (v->found) {
-		remove_pending(d, pid);
+		remove_pending(ps, pid);
 		*ret_info = &v->found->info;
 		return elf_file__load_bias(v->found->ef, v->found_map->start, v->found_map->offset,
 					   ret_bias);
@@ -667,117 +698,140 @@ static int decide(struct daemon *d, int pid, enum discover_how how, const struct
 	}
 	/* Right after exec the loader may not have mapped libpython yet. */
 	if (how == DISCOVER_EXEC && v->exe_file && v->exe_file->needs_libpython)
-		add_pending(d, pid, DISCOVER_PENDING, PYPROFD_PENDING_MS);
+		add_pending(ps, pid, DISCOVER_PENDING, PYPROFD_PENDING_MS);
 	return -ENOENT;
 }
 
-int procs__discover(struct daemon *d, int pid, enum discover_how how)
+/* What /proc says of a process: its program, and whether and how it runs Python. */
+struct sighting {
+	int pid;
+	__u64 start;
+	char comm[PYPROF_COMM_LEN + 1];
+	char exe[PATH_MAX];
+	struct stat exe_st;
+	const struct pyinterp_info *info;	/* what to list it as */
+	struct pyinterp_info rejected;		/* (info, when its interpreter was rejected) */
+	__u64 bias;				/* load bias of the Python file */
+};
+
+/*
+ * Reads the program and mappings of a process: 0 when it runs Python (or
+ * an interpreter pyprofd rejected), -EINPROGRESS while a file is with the
+ * worker, -ENOENT when not Python or gone.
+ */
+static int look_at(struct procs *ps, enum discover_how how, struct sighting *s)
 {
-	bool from_exec = how == DISCOVER_EXEC;
 	struct procmaps pm = { 0 };
 	struct maps_verdict v = { 0 };
-	struct pyinterp_info rejected;
-	const struct pyinterp_info *info;
-	char comm[PYPROF_COMM_LEN + 1], path[64], exe[PATH_MAX];
-	struct pyproc *p = NULL, *old;
-	__u64 start = 0, bias = 0;
-	struct stat exe_st;
+	char path[PATH_MAX];
 	ssize_t n;
 	int err;
 
-	if (pid <= 0 || pid == getpid())
-		return -EINVAL;
-	err = read_stat(pid, comm, sizeof(comm), &start);
-	if (err)
-		return err;
-	old = procs__find_live(d, pid);
-	if (old && old->start_time == start && !from_exec)
-		return 0;
-	if (old)
-		procs__exited(d, pid, now_ns());
-
-	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
-	n = readlink(path, exe, sizeof(exe) - 1);
-	if (n <= 0 || stat(path, &exe_st) < 0)
+	snprintf(path, sizeof(path), "%s/%d/exe", ps->root, s->pid);
+	n = readlink(path, s->exe, sizeof(s->exe) - 1);
+	if (n <= 0 || stat(path, &s->exe_st) < 0)
 		return -ENOENT; /* kernel thread, or gone */
-	exe[n] = '\0';
-	err = procmaps__read("/proc", pid, &pm);
+	s->exe[n] = '\0';
+	err = procmaps__read(ps->root, s->pid, &pm);
 	if (err)
 		return err;
-	scan_maps(d, pid, &pm, exe, &v);
-	err = decide(d, pid, how, &v, &rejected, &info, &bias);
-	if (err)
-		goto cleanup;
-
-	/* History kept by --state-dir of this very process (not of an image it exec'd from). */
-	p = how == DISCOVER_EXEC ? NULL : find_restored(d, pid, start);
-	if (!p) {
-		p = pyproc_new(d, pid, start);
-		if (!p) {
-			err = -ENOMEM;
-			goto cleanup;
-		}
-	}
-	p->restored = false;
-	if (procs__read_owner(pid, &p->uid) < 0)
-		p->uid = PYPROFD_UID_NONE; /* privileged only: safe if the process is already gone */
-	snprintf(p->comm, sizeof(p->comm), "%s", comm);
-	free(p->exe);
-	p->exe = strdup(exe); /* NULL on ENOMEM: listed without one */
-	p->exe_dev = exe_st.st_dev;
-	p->exe_ino = exe_st.st_ino;
-	p->info = *info;
-	p->live = true;
-	p->exit_ts = 0;
-	p->first_ts = now_ns();
-	configure_bpf(d, p, bias);
-	d->discovered[how]++;
-	{
-		char v[32];
-
-		log_msg(LOG_INFO, "pid %d '%s': CPython %s%s%s", pid, p->comm,
-			pyinterp__version_str(p->info.version_hex, v, sizeof(v)),
-			p->info.supported ? "" : ", not profiled: ", p->info.supported ? "" : p->info.why);
-	}
-	err = 0;
-cleanup:
+	scan_maps(ps, s->pid, &pm, s->exe, &v);
+	err = decide(ps, s->pid, how, &v, &s->rejected, &s->info, &s->bias);
 	procmaps__done(&pm);
 	return err;
 }
 
-void procs__exited(struct daemon *d, int pid, __u64 ts)
+/* The record a sighting goes to, made live. NULL on ENOMEM. */
+static struct pyproc *take_record(struct procs *ps, enum discover_how how,
+				  const struct sighting *s)
 {
-	struct pyproc *p = procs__find_live(d, pid);
+	struct pyproc *p;
 
-	remove_pending(d, pid);
+	/* History kept by --state-dir of this very process (not of an image it exec'd from). */
+	p = how == DISCOVER_EXEC ? NULL : find_restored(ps, s->pid, s->start);
+	if (!p)
+		p = pyproc_new(ps, s->pid, s->start);
+	if (!p)
+		return NULL;
+	p->restored = false;
+	if (read_owner(ps->root, s->pid, &p->uid) < 0)
+		p->uid = PYPROFD_UID_NONE; /* privileged only: safe if the process is already gone */
+	snprintf(p->comm, sizeof(p->comm), "%s", s->comm);
+	free(p->exe);
+	p->exe = strdup(s->exe); /* NULL on ENOMEM: listed without one */
+	p->exe_dev = s->exe_st.st_dev;
+	p->exe_ino = s->exe_st.st_ino;
+	p->info = *s->info;
+	p->live = true;
+	p->exit_ts = 0;
+	p->first_ts = now_ns();
+	return p;
+}
+
+int procs__discover(struct procs *ps, int pid, enum discover_how how)
+{
+	struct sighting s = { .pid = pid };
+	struct pyproc *p, *old;
+	char v[32];
+	int err;
+
+	if (pid <= 0 || pid == getpid())
+		return -EINVAL;
+	err = read_stat(ps->root, pid, s.comm, sizeof(s.comm), &s.start);
+	if (err)
+		return err;
+	old = procs__find_live(ps, pid);
+	if (old && old->start_time == s.start && how != DISCOVER_EXEC)
+		return 0;
+	if (old)
+		procs__exited(ps, pid, now_ns());
+	err = look_at(ps, how, &s);
+	if (err)
+		return err;
+	p = take_record(ps, how, &s);
+	if (!p)
+		return -ENOMEM;
+	configure_bpf(ps, p, s.bias);
+	ps->stats.discovered[how]++;
+	log_msg(LOG_INFO, "pid %d '%s': CPython %s%s%s", pid, p->comm,
+		pyinterp__version_str(p->info.version_hex, v, sizeof(v)),
+		p->info.supported ? "" : ", not profiled: ", p->info.supported ? "" : p->info.why);
+	return 0;
+}
+
+void procs__exited(struct procs *ps, int pid, __u64 ts)
+{
+	struct pyproc *p = procs__find_live(ps, pid);
+
+	remove_pending(ps, pid);
 	if (!p)
 		return;
 	p->live = false;
 	p->exit_ts = ts;
 	if (p->in_bpf)
-		(void)bpf_map_delete_elem(bpf_map__fd(d->skel->maps.procs), &pid);
+		sampler__clear_proc(ps->sampler, pid);
 	p->in_bpf = false;
 	/* Code objects die with the process; the history keeps the names. */
 	symbolize__free_codes(p);
 	log_msg(LOG_DEBUG, "pid %d '%s' exited", pid, p->comm);
 }
 
-struct pyproc *procs__check_live(struct daemon *d, int pid)
+struct pyproc *procs__check_live(struct procs *ps, int pid)
 {
-	struct pyproc *p = procs__find_live(d, pid);
-	char path[64];
+	struct pyproc *p = procs__find_live(ps, pid);
+	char path[PATH_MAX];
 	struct stat st;
 
 	if (!p)
 		return NULL;
-	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+	snprintf(path, sizeof(path), "%s/%d/exe", ps->root, pid);
 	/* Gone (its exit event is on its way) or still the image it was found as. */
 	if (stat(path, &st) < 0 || (st.st_dev == p->exe_dev && st.st_ino == p->exe_ino))
 		return p;
 	log_msg(LOG_DEBUG, "pid %d '%s' runs another program now", pid, p->comm);
-	procs__exited(d, pid, now_ns());
-	(void)procs__discover(d, pid, DISCOVER_EXEC);
-	return procs__find_live(d, pid);
+	procs__exited(ps, pid, now_ns());
+	(void)procs__discover(ps, pid, DISCOVER_EXEC);
+	return procs__find_live(ps, pid);
 }
 
 static bool seen_before(const struct seen_set *s, int pid, __u64 start)
@@ -814,14 +868,45 @@ static int cmp_pid(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* Sorts the set by pid (readdir order is not guaranteed numeric); empties it on ENOMEM. */
+static void seen_sort(struct seen_set *s)
+{
+	struct {
+		int pid;
+		__u64 start;
+	} *pairs;
+	bool sorted = true;
+
+	for (size_t i = 1; i < s->nr && sorted; i++)
+		sorted = s->pid[i - 1] < s->pid[i];
+	if (sorted)
+		return;
+	/* Sort pairs through an index; rare, so keep it simple. */
+	pairs = malloc(s->nr * sizeof(*pairs));
+	if (!pairs) {
+		s->nr = 0;
+		return;
+	}
+	for (size_t i = 0; i < s->nr; i++) {
+		pairs[i].pid = s->pid[i];
+		pairs[i].start = s->start[i];
+	}
+	qsort(pairs, s->nr, sizeof(*pairs), cmp_pid);
+	for (size_t i = 0; i < s->nr; i++) {
+		s->pid[i] = pairs[i].pid;
+		s->start[i] = pairs[i].start;
+	}
+	free(pairs);
+}
+
 /*
  * Looks at every process once: a (pid, starttime) found not to be Python is
  * not looked at again until it execs (the exec event rediscovers it).
  */
-void procs__rescan(struct daemon *d)
+void procs__rescan(struct procs *ps)
 {
 	struct seen_set next = { 0 };
-	DIR *dir = opendir("/proc");
+	DIR *dir = opendir(ps->root);
 	struct dirent *de;
 
 	if (!dir)
@@ -833,69 +918,42 @@ void procs__rescan(struct daemon *d)
 
 		if (*end || pid <= 0 || pid > INT_MAX)
 			continue;
-		if (read_stat((int)pid, comm, sizeof(comm), &start))
+		if (read_stat(ps->root, (int)pid, comm, sizeof(comm), &start))
 			continue;
-		if (seen_before(&d->not_python, (int)pid, start) || procs__check_live(d, (int)pid)) {
+		if (seen_before(&ps->not_python, (int)pid, start) ||
+		    procs__check_live(ps, (int)pid)) {
 			seen_add(&next, (int)pid, start);
 			continue;
 		}
-		if (procs__discover(d, (int)pid, DISCOVER_SCAN) == -ENOENT)
+		if (procs__discover(ps, (int)pid, DISCOVER_SCAN) == -ENOENT)
 			seen_add(&next, (int)pid, start);
 	}
 	closedir(dir);
-	/* readdir order is not guaranteed numeric: keep the set sorted for lookups. */
-	if (next.nr > 1) {
-		bool sorted = true;
-
-		for (size_t i = 1; i < next.nr && sorted; i++)
-			sorted = next.pid[i - 1] < next.pid[i];
-		if (!sorted) {
-			/* Sort pairs through an index; rare, so keep it simple. */
-			struct {
-				int pid;
-				__u64 start;
-			} *pairs = malloc(next.nr * sizeof(*pairs));
-
-			if (pairs) {
-				for (size_t i = 0; i < next.nr; i++) {
-					pairs[i].pid = next.pid[i];
-					pairs[i].start = next.start[i];
-				}
-				qsort(pairs, next.nr, sizeof(*pairs), cmp_pid);
-				for (size_t i = 0; i < next.nr; i++) {
-					next.pid[i] = pairs[i].pid;
-					next.start[i] = pairs[i].start;
-				}
-				free(pairs);
-			} else {
-				next.nr = 0;
-			}
-		}
-	}
-	free(d->not_python.pid);
-	free(d->not_python.start);
-	d->not_python = next;
+	seen_sort(&next);
+	free(ps->not_python.pid);
+	free(ps->not_python.start);
+	ps->not_python = next;
 	/* Records we think are live but whose process is gone (a lost exit event). */
-	procs__for_each(d, p)
+	procs__for_each(ps, p)
 	{
-		if (p->live && !procs__proc_alive(p->pid))
-			procs__exited(d, p->pid, now_ns());
+		if (p->live && !proc_alive(ps->root, p->pid))
+			procs__exited(ps, p->pid, now_ns());
 	}
 }
 
-void procs__retry_pending(struct daemon *d)
+static void retry_pending(struct procs *ps)
 {
 	__u64 now = now_ns();
-	struct pending *p = d->pending, *next;
+	struct pending *p = ps->pending, *next;
 
 	for (; p; p = next) {
 		int pid = p->pid;
 
 		next = p->next;
-		if (procs__discover(d, pid, p->how) == 0)
+		if (procs__discover(ps, pid, p->how) == 0)
 			continue; /* removed itself from the list */
-		if (now > p->deadline_ns || !procs__proc_alive(pid))
-			remove_pending(d, pid);
+		if (now > p->deadline_ns || !proc_alive(ps->root, pid))
+			remove_pending(ps, pid);
 	}
 }
 
@@ -903,10 +961,10 @@ void procs__retry_pending(struct daemon *d)
  * dlopen() returned in a process not profiled: it is looked at on the next
  * fast poll tick, once however many dlopen() calls it makes meanwhile.
  */
-void procs__dlopened(struct daemon *d, int pid)
+void procs__dlopened(struct procs *ps, int pid)
 {
-	if (!procs__find_live(d, pid))
-		add_pending(d, pid, DISCOVER_DLOPEN, 0);
+	if (!procs__find_live(ps, pid))
+		add_pending(ps, pid, DISCOVER_DLOPEN, 0);
 }
 
 /* The libc.so.6 this daemon maps (the host's), by the path its maps show. */
@@ -929,9 +987,8 @@ static int find_libc(char *path, size_t sz)
 	return err;
 }
 
-int procs__attach_dlopen(struct daemon *d)
+int procs__attach_dlopen(struct procs *ps)
 {
-	LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = true);
 	struct elf_file *ef = NULL;
 	char libc[PATH_MAX];
 	__u64 addr, off;
@@ -949,17 +1006,16 @@ int procs__attach_dlopen(struct daemon *d)
 	elf_file__free(ef);
 	if (err)
 		return err;
-	d->dlopen_link = bpf_program__attach_uprobe_opts(d->skel->progs.on_dlopen_ret, -1, libc,
-							 off, &opts);
-	return d->dlopen_link ? 0 : -errno;
+	ps->dlopen_link = sampler__attach_dlopen(ps->sampler, libc, off);
+	return ps->dlopen_link ? 0 : -errno;
 }
 
-void procs__expire(struct daemon *d)
+void procs__expire(struct procs *ps)
 {
 	__u64 now = now_ns();
 
 	for (size_t b = 0; b < PYPROFD_PROC_BUCKETS; b++) {
-		struct pyproc **pp = &d->procs[b];
+		struct pyproc **pp = &ps->table[b];
 
 		while (*pp) {
 			struct pyproc *p = *pp;
@@ -975,29 +1031,105 @@ void procs__expire(struct daemon *d)
 	}
 }
 
-void procs__free_all(struct daemon *d)
+struct procs *procs__new(const char *proc_root, const struct config *cfg, struct sampler *sampler)
 {
-	for (size_t b = 0; b < PYPROFD_PROC_BUCKETS; b++) {
-		while (d->procs[b]) {
-			struct pyproc *p = d->procs[b];
+	struct procs *ps = calloc(1, sizeof(*ps));
 
-			d->procs[b] = p->next;
+	if (!ps)
+		return NULL;
+	ps->root = proc_root;
+	ps->cfg = cfg;
+	ps->sampler = sampler;
+	ps->pendfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (ps->pendfd < 0)
+		goto fail;
+	ps->analyzer = analyzer__new();
+	if (!ps->analyzer) {
+		log_msg(LOG_ERR, "Failed to start the ELF analysis thread: %s", strerror(errno));
+		goto fail;
+	}
+	return ps;
+fail:
+	procs__free(ps);
+	return NULL;
+}
+
+int procs__pending_fd(const struct procs *ps)
+{
+	return ps->pendfd;
+}
+
+int procs__analysis_fd(const struct procs *ps)
+{
+	return analyzer__fd(ps->analyzer);
+}
+
+void procs__pending_tick(struct procs *ps)
+{
+	__u64 expirations;
+
+	(void)!read(ps->pendfd, &expirations, sizeof(expirations));
+	retry_pending(ps);
+	fast_poll(ps);
+}
+
+void procs__stats(const struct procs *ps, struct procs_stats *ret)
+{
+	*ret = ps->stats;
+	ret->elf_analysing = analyzer__queued(ps->analyzer);
+}
+
+struct pyproc *procs__first(const struct procs *ps)
+{
+	for (size_t b = 0; b < PYPROFD_PROC_BUCKETS; b++)
+		if (ps->table[b])
+			return ps->table[b];
+	return NULL;
+}
+
+struct pyproc *procs__next(const struct procs *ps, const struct pyproc *p)
+{
+	if (p->next)
+		return p->next;
+	for (size_t b = bucket(p->pid) + 1; b < PYPROFD_PROC_BUCKETS; b++)
+		if (ps->table[b])
+			return ps->table[b];
+	return NULL;
+}
+
+void procs__free(struct procs *ps)
+{
+	int saved = errno;
+
+	if (!ps)
+		return;
+	/* First: the worker may still hold jobs for the files freed below. */
+	analyzer__free(ps->analyzer);
+	for (size_t b = 0; b < PYPROFD_PROC_BUCKETS; b++) {
+		while (ps->table[b]) {
+			struct pyproc *p = ps->table[b];
+
+			ps->table[b] = p->next;
 			pyproc_free(p);
 		}
 	}
-	while (d->pending) {
-		struct pending *p = d->pending;
+	while (ps->pending) {
+		struct pending *p = ps->pending;
 
-		d->pending = p->next;
+		ps->pending = p->next;
 		free(p);
 	}
-	free(d->not_python.pid);
-	free(d->not_python.start);
-	memset(&d->not_python, 0, sizeof(d->not_python));
-	while (d->interp_files) {
-		struct interp_file *f = d->interp_files;
+	free(ps->not_python.pid);
+	free(ps->not_python.start);
+	while (ps->interp_files) {
+		struct interp_file *f = ps->interp_files;
 
-		d->interp_files = f->next;
+		ps->interp_files = f->next;
 		interp_file_free(f);
 	}
+	bpf_link__destroy(ps->dlopen_link);
+	if (ps->pendfd >= 0)
+		close(ps->pendfd);
+	free(ps);
+	errno = saved;
 }

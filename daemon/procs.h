@@ -7,11 +7,6 @@
 #include <stddef.h>
 #include "pyproc.h"
 
-#define PYPROFD_PROC_BUCKETS	1024
-#define PYPROFD_MAX_STACKS	65536	/* distinct stacks per process per window */
-#define PYPROFD_MAX_FRAMES	262144	/* distinct frame names per process */
-
-struct daemon;
 
 /* Why pyprofd looked at a process when it found it to be Python. */
 enum discover_how {
@@ -24,48 +19,58 @@ enum discover_how {
 	DISCOVER__MAX,
 };
 
-/* A pid to look at again soon: seen by exec before its libpython was mapped, or by dlopen. */
-struct pending {
-	int pid;
-	enum discover_how how;
-	__u64 deadline_ns;
-	struct pending *next;
+struct config;
+struct procs;
+struct sampler;
+
+/* What `status` shows of discovery. */
+struct procs_stats {
+	__u64 discovered[DISCOVER__MAX];	/* Python processes found, by how */
+	__u64 elf_analysed, elf_rejected, elf_too_big, elf_failed;
+	size_t elf_analysing;			/* with the worker now */
 };
 
-/* (pid, starttime) pairs known not to be Python, sorted by pid. */
-struct seen_set {
-	int *pid;
-	__u64 *start;
-	size_t nr, cap_pid, cap_start;
-};
+/*
+ * The process table of the processes under proc_root ("/proc", or a unit
+ * test's tree; the string must outlive the table), and the ELF analysis
+ * worker (started here: signals must be blocked already, the thread
+ * inherits the mask).  NULL with errno set.
+ */
+struct procs *procs__new(const char *proc_root, const struct config *cfg,
+			 struct sampler *sampler);
+/* Frees every record, stops the worker, detaches the probes.  NULL is fine. */
+void procs__free(struct procs *ps);
+/* The fast timer's fd (processes waiting for libpython): procs__pending_tick() when readable. */
+int procs__pending_fd(const struct procs *ps);
+void procs__pending_tick(struct procs *ps);
+/* The worker's fd: procs__analysis_done() when readable. */
+int procs__analysis_fd(const struct procs *ps);
+void procs__stats(const struct procs *ps, struct procs_stats *ret);
 
-struct pyproc *procs__find_live(struct daemon *d, int pid);
+struct pyproc *procs__find_live(struct procs *ps, int pid);
 /*
  * procs__find_live(), after checking that the process still runs the program
  * it was found running: one that exec'd (an exec event lost, or not read
  * yet) is handled as the exec event would have been.
  */
-struct pyproc *procs__check_live(struct daemon *d, int pid);
-int procs__discover(struct daemon *d, int pid, enum discover_how how);
-void procs__probe_paths(struct daemon *d, const char *const *paths, size_t n);
+struct pyproc *procs__check_live(struct procs *ps, int pid);
+int procs__discover(struct procs *ps, int pid, enum discover_how how);
+void procs__probe_paths(struct procs *ps, const char *const *paths, size_t n);
 /*
  * The exited record of (pid, start), created empty if missing, for history
  * loaded from disk; discovery makes it live again if the process still runs.
  */
-struct pyproc *procs__restore(struct daemon *d, int pid, __u64 start);
-void procs__exited(struct daemon *d, int pid, __u64 ts);
-void procs__rescan(struct daemon *d);
-void procs__retry_pending(struct daemon *d);
-/* Arms or disarms the fast timer (processes waiting for libpython). */
-void procs__fast_poll(struct daemon *d);
-void procs__expire(struct daemon *d);
-void procs__free_all(struct daemon *d);
+struct pyproc *procs__restore(struct procs *ps, int pid, __u64 start);
+void procs__exited(struct procs *ps, int pid, __u64 ts);
+void procs__rescan(struct procs *ps);
+void procs__expire(struct procs *ps);
 /* Applies the finished ELF analyses and discovers the processes that waited for them. */
-void procs__analysis_done(struct daemon *d);
+void procs__analysis_done(struct procs *ps);
 /* Attaches the uretprobe on libc's dlopen that discovers embedders as they load libpython. */
-int procs__attach_dlopen(struct daemon *d);
+int procs__attach_dlopen(struct procs *ps);
 /* dlopen() returned in pid: looks at its mappings soon. */
-void procs__dlopened(struct daemon *d, int pid);
+void procs__dlopened(struct procs *ps, int pid);
+/* Whether pid is a process of the host's /proc (as the next three, not proc_root's). */
 int procs__proc_alive(int pid);
 /* starttime of /proc/PID/stat (clock ticks after boot): 0, -ESRCH or -EINVAL. */
 int procs__start_time(int pid, __u64 *ret_start);
@@ -75,9 +80,12 @@ int procs__start_time(int pid, __u64 *ret_start);
  * for a set-id or otherwise non-dumpable process.  0, -ESRCH, -errno.
  */
 int procs__read_owner(int pid, __u32 *ret_uid);
-/* Iterates over every process record (live and exited). */
-#define procs__for_each(d, p)                                                                      \
-	for (size_t _b = 0; _b < PYPROFD_PROC_BUCKETS; _b++)                                       \
-		for (struct pyproc *p = (d)->procs[_b]; p; p = p->next)
+/*
+ * Iterates over every process record (live and exited); the body may change
+ * records but not add or free any.
+ */
+struct pyproc *procs__first(const struct procs *ps);
+struct pyproc *procs__next(const struct procs *ps, const struct pyproc *p);
+#define procs__for_each(ps, p) for (struct pyproc *p = procs__first(ps); p; p = procs__next(ps, p))
 
 #endif /* PYPROFD_PROCS_H */

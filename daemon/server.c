@@ -14,9 +14,6 @@
 #include <sys/un.h>
 #include <grp.h>
 #include <unistd.h>
-#include <bpf/bpf.h>
-#include <bpf/libbpf.h>
-#include "pyprof.skel.h"
 #include "render/fmt_folded.h"
 #include "profile/profile.h"
 #include "profile/stacks.h"
@@ -26,14 +23,15 @@
 #include "base/strbuf.h"
 #include "base/textenc.h"
 #include "base/util.h"
-#include "analyzer.h"
 #include "clock.h"
 #include "config.h"
-#include "daemon.h"
 #include "dump.h"
 #include "log.h"
 #include "procs.h"
+#include "sampler.h"
 #include "server.h"
+#include "state.h"
+#include "threads.h"
 
 #define PYPROFD_MAX_CLIENTS	64
 #define PYPROFD_RESERVED_CLIENTS 8	/* of those, only root and the group may take */
@@ -48,6 +46,19 @@
 #define PYPROFD_REPLY_MAX_UID	 (32u << 20)
 #define PYPROFD_REPLY_MAX_UNPRIV (192u << 20)
 #define PYPROFD_REPLY_MAX_TOTAL	 (256u << 20)
+
+struct server {
+	const struct config *cfg;
+	int epfd;			/* the loop's: clients are added to it */
+	struct server_deps m;		/* what requests are answered from */
+	int listenfd;
+	bool socket_activated;		/* listenfd came from systemd */
+	int sock_dirfd;			/* the socket's directory, opened and checked once */
+	__u64 sock_dev, sock_ino;	/* the socket file bound there: only it is unlinked */
+	struct client *clients;
+	int nr_clients;
+	__u64 clients_rejected, requests, request_errors, replies_refused;
+};
 
 struct client {
 	int fd;
@@ -64,36 +75,6 @@ struct client {
 	__u64 deadline_ns;
 	struct client *next;
 };
-
-static const char *const counter_names[PYPROF_CNT__MAX] = {
-	[PYPROF_CNT_SAMPLES] = "bpf_samples",
-	[PYPROF_CNT_IDLE] = "bpf_idle",
-	[PYPROF_CNT_NOT_PYTHON] = "bpf_not_python",
-	[PYPROF_CNT_EMITTED] = "bpf_emitted",
-	[PYPROF_CNT_RINGBUF_FULL] = "bpf_lost_ringbuf_full",
-	[PYPROF_CNT_EVENT_LOST] = "bpf_lost_events",
-	[PYPROF_CNT_NO_SCRATCH] = "bpf_err_no_scratch",
-	[PYPROF_CNT_NO_INTERP] = "bpf_err_no_interp",
-	[PYPROF_CNT_NO_TSTATE] = "bpf_err_no_tstate",
-	[PYPROF_CNT_NO_FRAME] = "bpf_err_no_frame",
-	[PYPROF_CNT_READ_RUNTIME] = "bpf_err_read_runtime",
-	[PYPROF_CNT_READ_TSTATE] = "bpf_err_read_tstate",
-	[PYPROF_CNT_READ_FRAME] = "bpf_err_read_frame",
-	[PYPROF_CNT_READ_CODE] = "bpf_err_read_code",
-	[PYPROF_CNT_THREAD_WALK_LIMIT] = "bpf_err_thread_walk_limit",
-	[PYPROF_CNT_TRUNCATED] = "bpf_truncated",
-	[PYPROF_CNT_KSTACK_FAIL] = "bpf_err_kstack",
-	[PYPROF_CNT_TSTATE_CACHE_HIT] = "bpf_tstate_cache_hit",
-	[PYPROF_CNT_TSTATE_CACHE_STALE] = "bpf_tstate_cache_stale",
-	[PYPROF_CNT_FORK_INHERIT] = "bpf_fork_inherit",
-	[PYPROF_CNT_FORK_FULL] = "bpf_err_fork_procs_full",
-	[PYPROF_CNT_PARTIAL] = "bpf_partial_stack",
-};
-
-const char *pyprof_counter_name(int c)
-{
-	return c >= 0 && c < PYPROF_CNT__MAX && counter_names[c] ? counter_names[c] : "unknown";
-}
 
 /*
  * The socket systemd passes (sd_listen_fds(3): LISTEN_PID is us, LISTEN_FDS
@@ -125,7 +106,7 @@ static int activated_socket(void)
  * replace the socket (clients would talk to them) or plant what the daemon
  * later removes.
  */
-static int open_socket_dir(struct daemon *d, const char *dir)
+static int open_socket_dir(struct server *srv, const char *dir)
 {
 	char why[256];
 	int fd = safedir__open(dir, 0755, why, sizeof(why));
@@ -168,18 +149,36 @@ static int clear_stale_socket(int dirfd, const char *name, const struct sockaddr
 	return err;
 }
 
-int server__listen(struct daemon *d)
+struct server *server__new(const struct config *cfg, int epfd, const struct server_deps *m)
+{
+	struct server *srv = calloc(1, sizeof(*srv));
+
+	if (!srv)
+		return NULL;
+	srv->cfg = cfg;
+	srv->epfd = epfd;
+	srv->m = *m;
+	srv->listenfd = srv->sock_dirfd = -1;
+	return srv;
+}
+
+int server__fd(const struct server *srv)
+{
+	return srv->listenfd;
+}
+
+int server__listen(struct server *srv)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	const char *path = d->cfg.socket_path, *slash = strrchr(path, '/'), *name;
+	const char *path = srv->cfg->socket_path, *slash = strrchr(path, '/'), *name;
 	char dir[sizeof(sa.sun_path)];
 	struct stat st;
 	mode_t old;
 	int fd = -1, err;
 
-	d->listenfd = activated_socket();
-	if (d->listenfd >= 0) {
-		d->socket_activated = true;
+	srv->listenfd = activated_socket();
+	if (srv->listenfd >= 0) {
+		srv->socket_activated = true;
 		return 0;
 	}
 	/* Clients connect by the path itself: it must fit an address as it is. */
@@ -191,12 +190,13 @@ int server__listen(struct daemon *d)
 	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
 	if (!dir[0])
 		snprintf(dir, sizeof(dir), "/");
-	d->sock_dirfd = open_socket_dir(d, dir);
-	if (d->sock_dirfd < 0) {
-		err = d->sock_dirfd;
+	srv->sock_dirfd = open_socket_dir(srv, dir);
+	if (srv->sock_dirfd < 0) {
+		err = srv->sock_dirfd;
 		goto fail;
 	}
-	err = socket_addr(d->sock_dirfd, name, &sa) ?: clear_stale_socket(d->sock_dirfd, name, &sa);
+	err = socket_addr(srv->sock_dirfd, name, &sa)
+		      ?: clear_stale_socket(srv->sock_dirfd, name, &sa);
 	if (err)
 		goto fail;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -214,40 +214,40 @@ int server__listen(struct daemon *d)
 	if (err)
 		goto fail;
 	/* What close_all may remove later: this inode, nothing put there instead. */
-	if (fstatat(d->sock_dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+	if (fstatat(srv->sock_dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 		err = -errno;
 		goto fail;
 	}
-	d->sock_dev = st.st_dev;
-	d->sock_ino = st.st_ino;
+	srv->sock_dev = st.st_dev;
+	srv->sock_ino = st.st_ino;
 	if (listen(fd, 64) < 0) {
 		err = -errno;
 		goto fail;
 	}
-	d->listenfd = fd;
+	srv->listenfd = fd;
 	return 0;
 fail:
 	if (fd >= 0)
 		close(fd);
-	if (d->sock_dirfd >= 0)
-		close(d->sock_dirfd);
-	d->sock_dirfd = -1;
+	if (srv->sock_dirfd >= 0)
+		close(srv->sock_dirfd);
+	srv->sock_dirfd = -1;
 	return err;
 }
 
-static void client_close(struct daemon *d, struct client *c)
+static void client_close(struct server *srv, struct client *c)
 {
-	for (struct client **pp = &d->clients; *pp; pp = &(*pp)->next) {
+	for (struct client **pp = &srv->clients; *pp; pp = &(*pp)->next) {
 		if (*pp == c) {
 			*pp = c->next;
 			break;
 		}
 	}
-	(void)epoll_ctl(d->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	(void)epoll_ctl(srv->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
 	strbuf__done(&c->out);
 	free(c);
-	d->nr_clients--;
+	srv->nr_clients--;
 }
 
 static void reply_err(struct client *c, int err, const char *fmt, ...)
@@ -292,10 +292,11 @@ static int reply_ok(struct client *c, struct strbuf *payload)
  * reply_ok() stating the range [from, to) of profile time a snapshot covers:
  * from down to its window's start, and no earlier than the retention keeps.
  */
-static int reply_ok_range(const struct daemon *d, struct client *c, struct strbuf *payload,
+static int reply_ok_range(const struct server *srv, struct client *c, struct strbuf *payload,
 			  __u64 from, __u64 to)
 {
-	__u64 w = d->cfg.window_ns, oldest = to > d->cfg.retention_ns ? to - d->cfg.retention_ns : 0;
+	__u64 w = srv->cfg->window_ns,
+	      oldest = to > srv->cfg->retention_ns ? to - srv->cfg->retention_ns : 0;
 	char hdr[96];
 	int n;
 
@@ -340,7 +341,7 @@ static int list_field(struct strbuf *sb, const char *s, char sep)
 	return term__put_text(sb, s, strlen(s), NULL) ?: strbuf__append(sb, &sep, 1);
 }
 
-static int verb_list(struct daemon *d, struct client *c, const struct proto_request *req)
+static int verb_list(struct server *srv, struct client *c, const struct proto_request *req)
 {
 	static const char *const keys[] = { "all", NULL };
 	struct strbuf sb = { 0 };
@@ -358,7 +359,7 @@ static int verb_list(struct daemon *d, struct client *c, const struct proto_requ
 		return 0;
 	}
 	r = strbuf__puts(&sb, "PID\tVERSION\tSTATE\tSAMPLES\tCOMM\tEXE\tNOTE\n");
-	procs__for_each(d, p)
+	procs__for_each(srv->m.procs, p)
 	{
 		if ((!p->live && !all) || !can_see(c, p))
 			continue;
@@ -496,9 +497,9 @@ static void reply_no_process(struct client *c, __u64 pid, const char *gone)
  * process until its exec), with its start time: records of that very
  * process are its past, not a profile of what it is.
  */
-static bool not_python_now(struct daemon *d, int pid, __u64 *ret_start)
+static bool not_python_now(struct server *srv, int pid, __u64 *ret_start)
 {
-	return !procs__check_live(d, pid) && procs__start_time(pid, ret_start) == 0;
+	return !procs__check_live(srv->m.procs, pid) && procs__start_time(pid, ret_start) == 0;
 }
 
 /*
@@ -548,7 +549,7 @@ static bool snapshot_args(struct client *c, const struct proto_request *req, __u
  * PYPROF/1: folded text, thread frames left out, byte for byte what it has
  * always been; PYPROF/2: every frame as recorded, in the encoding of wire.h.
  */
-static int verb_snapshot(struct daemon *d, struct client *c, const struct proto_request *req)
+static int verb_snapshot(struct server *srv, struct client *c, const struct proto_request *req)
 {
 	struct snapshot snap = { .threads = req->version >= 2 };
 	struct strbuf sb = { 0 };
@@ -559,9 +560,9 @@ static int verb_snapshot(struct daemon *d, struct client *c, const struct proto_
 
 	if (!snapshot_args(c, req, now, &pid, &from, &range))
 		return 0;
-	away = not_python_now(d, (int)pid, &away_start);
+	away = not_python_now(srv, (int)pid, &away_start);
 	/* Every record with this pid: a live process and any exited one still retained. */
-	procs__for_each(d, p)
+	procs__for_each(srv->m.procs, p)
 	{
 		if (p->pid != (int)pid || r || (away && p->start_time == away_start))
 			continue;
@@ -570,7 +571,7 @@ static int verb_snapshot(struct daemon *d, struct client *c, const struct proto_
 		known = true;
 		if (p->live && !p->info.supported)
 			unsupported = p;
-		r = snapshot__collect(&snap, p->profile, from, prof_time(now) + d->cfg.window_ns);
+		r = snapshot__collect(&snap, p->profile, from, prof_time(now) + srv->cfg->window_ns);
 	}
 	/*
 	 * The process runs an interpreter pyprofd cannot walk.  Samples under its
@@ -585,13 +586,13 @@ static int verb_snapshot(struct daemon *d, struct client *c, const struct proto_
 	else if (!r)
 		r = (snap.threads ? wire__encode(&snap.ss, &sb)
 				  : fmt_folded__render(&snap.ss, &sb)) ?:
-		    (range ? reply_ok_range(d, c, &sb, from, prof_time(now)) : reply_ok(c, &sb));
+		    (range ? reply_ok_range(srv, c, &sb, from, prof_time(now)) : reply_ok(c, &sb));
 	strbuf__done(&sb);
 	snapshot__done(&snap);
 	return r;
 }
 
-static int verb_dump(struct daemon *d, struct client *c, const struct proto_request *req)
+static int verb_dump(struct server *srv, struct client *c, const struct proto_request *req)
 {
 	static const char *const keys[] = { "pid", NULL };
 	struct pyproc *found = NULL;
@@ -601,8 +602,8 @@ static int verb_dump(struct daemon *d, struct client *c, const struct proto_requ
 
 	if (!pid_request(c, req, keys, &pid))
 		return 0;
-	(void)procs__check_live(d, (int)pid);
-	procs__for_each(d, p)
+	(void)procs__check_live(srv->m.procs, (int)pid);
+	procs__for_each(srv->m.procs, p)
 	{
 		if (p->pid == (int)pid && p->live && can_see(c, p))
 			found = p;
@@ -627,21 +628,6 @@ static int verb_dump(struct daemon *d, struct client *c, const struct proto_requ
 	}
 	strbuf__done(&sb);
 	return r;
-}
-
-static unsigned long long map_entries(int fd)
-{
-	/* Big enough for every key type: the kernel writes the map's key size. */
-	struct pyprof_thread_key key, next;
-	unsigned long long n = 0;
-	void *prev = NULL;
-
-	while (bpf_map_get_next_key(fd, prev, &next) == 0 && n < 10000000) {
-		key = next;
-		prev = &key;
-		n++;
-	}
-	return n;
 }
 
 /* VmRSS (KiB) and open fds of the daemon itself. */
@@ -670,11 +656,11 @@ static void self_usage(unsigned long long *ret_rss_kb, unsigned long long *ret_f
 }
 
 /* Reply bytes not yet read: of clients with uid's (NULL: every client), of unprivileged ones. */
-static size_t queued_bytes(const struct daemon *d, const uid_t *uid, size_t *ret_unpriv)
+static size_t queued_bytes(const struct server *srv, const uid_t *uid, size_t *ret_unpriv)
 {
 	size_t n = 0, unpriv = 0;
 
-	for (const struct client *c = d->clients; c; c = c->next) {
+	for (const struct client *c = srv->clients; c; c = c->next) {
 		size_t q = c->out.len - c->out_off;
 
 		if (!uid || c->uid == *uid)
@@ -688,12 +674,12 @@ static size_t queued_bytes(const struct daemon *d, const uid_t *uid, size_t *ret
 }
 
 /* Processes and samples the client may see: every process for a privileged one. */
-static int status_processes(struct daemon *d, struct client *c, struct strbuf *sb)
+static int status_processes(struct server *srv, struct client *c, struct strbuf *sb)
 {
 	unsigned int live = 0, exited = 0;
 	__u64 samples = 0, code_gone = 0;
 
-	procs__for_each(d, p)
+	procs__for_each(srv->m.procs, p)
 	{
 		if (!can_see(c, p))
 			continue;
@@ -706,59 +692,47 @@ static int status_processes(struct daemon *d, struct client *c, struct strbuf *s
 			      "version %s\nabi %u\nrate_hz %u\nwindow_s %llu\nretention_s %llu\n"
 			      "uptime_s %llu\nprocesses_live %u\nprocesses_exited %u\n"
 			      "samples_profiled %llu\ncode_objects_gone %llu\n",
-			      PYPROFD_VERSION, PYPROF_ABI_VERSION, d->cfg.rate_hz,
-			      (unsigned long long)(d->cfg.window_ns / NSEC_PER_SEC),
-			      (unsigned long long)(d->cfg.retention_ns / NSEC_PER_SEC),
-			      (unsigned long long)((now_ns() - d->start_ns) / NSEC_PER_SEC), live,
-			      exited, (unsigned long long)samples, (unsigned long long)code_gone);
+			      PYPROFD_VERSION, PYPROF_ABI_VERSION, srv->cfg->rate_hz,
+			      (unsigned long long)(srv->cfg->window_ns / NSEC_PER_SEC),
+			      (unsigned long long)(srv->cfg->retention_ns / NSEC_PER_SEC),
+			      (unsigned long long)((now_ns() - srv->m.start_ns) / NSEC_PER_SEC),
+			      live, exited, (unsigned long long)samples,
+			      (unsigned long long)code_gone);
 }
 
 /* The daemon's own counters and every BPF counter, summed over CPUs. */
-static int status_counters(struct daemon *d, struct strbuf *sb)
+static int status_counters(struct server *srv, const struct sampler_stats *st, struct strbuf *sb)
 {
-	__u64 totals[PYPROF_CNT__MAX] = { 0 };
-	int ncpu = libbpf_num_possible_cpus();
-	__u64 *vals;
 	int r;
 
-	vals = calloc(ncpu > 0 ? ncpu : 1, sizeof(*vals));
-	if (!vals)
-		return -ENOMEM;
-	for (__u32 k = 0; k < PYPROF_CNT__MAX; k++) {
-		if (bpf_map_lookup_elem(bpf_map__fd(d->skel->maps.counters), &k, vals))
-			continue;
-		for (int i = 0; i < ncpu; i++)
-			totals[k] += vals[i];
-	}
-	free(vals);
 	r = strbuf__printf(sb,
 			   "cpus_sampled %d\nsamples_received %llu\nsamples_unknown_pid %llu\n"
 			   "events_exec %llu\nevents_exit %llu\nevents_pyinit %llu\nrequests %llu\n"
 			   "clients_connected %d\nclients_rejected %llu\nreplies_refused_memory %llu\n"
 			   "reply_bytes_queued %zu\n",
-			   d->nr_perf_links, (unsigned long long)d->samples_in,
-			   (unsigned long long)d->samples_unknown_pid,
-			   (unsigned long long)d->events_exec, (unsigned long long)d->events_exit,
-			   (unsigned long long)d->events_pyinit, (unsigned long long)d->requests,
-			   d->nr_clients, (unsigned long long)d->clients_rejected,
-			   (unsigned long long)d->replies_refused, queued_bytes(d, NULL, NULL));
+			   sampler__nr_cpus(srv->m.sampler),
+			   (unsigned long long)st->events[PYPROF_EV_SAMPLE],
+			   (unsigned long long)st->samples_unknown_pid,
+			   (unsigned long long)st->events[PYPROF_EV_EXEC],
+			   (unsigned long long)st->events[PYPROF_EV_EXIT],
+			   (unsigned long long)st->events[PYPROF_EV_PYINIT],
+			   (unsigned long long)srv->requests,
+			   srv->nr_clients, (unsigned long long)srv->clients_rejected,
+			   (unsigned long long)srv->replies_refused, queued_bytes(srv, NULL, NULL));
 	for (int k = 0; k < PYPROF_CNT__MAX && !r; k++)
-		r = strbuf__printf(sb, "%s %llu\n", pyprof_counter_name(k),
-				   (unsigned long long)totals[k]);
+		r = strbuf__printf(sb, "%s %llu\n", sampler__counter_name(k),
+				   (unsigned long long)st->counters[k]);
 	return r;
 }
 
 /* BPF run time, map sizes, the daemon's memory and fds. */
-static int status_resources(struct daemon *d, struct strbuf *sb)
+static int status_resources(struct server *srv, const struct sampler_stats *st, struct strbuf *sb)
 {
-	struct bpf_prog_info info = { 0 };
-	__u32 len = sizeof(info);
 	unsigned long long rss, fds;
 	size_t profile_bytes = 0, codes = 0;
 
-	(void)bpf_obj_get_info_by_fd(bpf_program__fd(d->skel->progs.on_sample), &info, &len);
 	self_usage(&rss, &fds);
-	procs__for_each(d, p)
+	procs__for_each(srv->m.procs, p)
 	{
 		struct profile_stats ps;
 
@@ -772,46 +746,52 @@ static int status_resources(struct daemon *d, struct strbuf *sb)
 			      "bpf_procs_entries %llu\nbpf_tstates_entries %llu\n"
 			      "daemon_rss_kb %llu\ndaemon_fds %llu\nprofile_bytes %zu\n"
 			      "code_objects_cached %zu\n",
-			      (unsigned long long)info.run_time_ns, (unsigned long long)info.run_cnt,
-			      map_entries(bpf_map__fd(d->skel->maps.procs)),
-			      map_entries(bpf_map__fd(d->skel->maps.tstates)), rss, fds,
-			      profile_bytes, codes);
+			      (unsigned long long)st->run_time_ns, (unsigned long long)st->run_cnt,
+			      (unsigned long long)st->procs_entries,
+			      (unsigned long long)st->tstates_entries, rss, fds, profile_bytes,
+			      codes);
 }
 
 /* Seedings of the tstate cache for threads BPF's walk does not reach. */
-static int status_threads(struct daemon *d, struct strbuf *sb)
+static int status_threads(struct server *srv, struct strbuf *sb)
 {
+	struct threads_stats ts;
+
+	threads__stats(srv->m.threads, &ts);
 	return strbuf__printf(sb,
 			      "tstate_seeds %llu\ntstate_seeded %llu\ntstate_seed_errors %llu\n"
 			      "tstate_seed_rewalks %llu\ntstate_seed_us %llu\n",
-			      (unsigned long long)d->tstate_seeds,
-			      (unsigned long long)d->tstate_seeded,
-			      (unsigned long long)d->tstate_seed_errors,
-			      (unsigned long long)d->tstate_seed_rewalks,
-			      (unsigned long long)(d->tstate_seed_ns / 1000));
+			      (unsigned long long)ts.seeds, (unsigned long long)ts.seeded,
+			      (unsigned long long)ts.errors, (unsigned long long)ts.rewalks,
+			      (unsigned long long)(ts.ns / NSEC_PER_USEC));
 }
 
-static int status_discovery(struct daemon *d, struct strbuf *sb)
+static int status_discovery(struct server *srv, const struct sampler_stats *st, struct strbuf *sb)
 {
-	return strbuf__printf(sb,
-			      "discovered_scan %llu\ndiscovered_exec %llu\ndiscovered_pending %llu\n"
-			      "discovered_pyinit %llu\ndiscovered_fork %llu\ndiscovered_dlopen %llu\n"
-			      "events_dlopen %llu\n"
-			      "elf_analysed %llu\nelf_analysing %zu\nelf_rejected %llu\n"
-			      "elf_too_big %llu\nelf_failed %llu\n"
-			      "state_dir %s\nstate_write_errors %llu\nstate_files_skipped %llu\n",
-			      (unsigned long long)d->discovered[DISCOVER_SCAN],
-			      (unsigned long long)d->discovered[DISCOVER_EXEC],
-			      (unsigned long long)d->discovered[DISCOVER_PENDING],
-			      (unsigned long long)d->discovered[DISCOVER_PYINIT],
-			      (unsigned long long)d->discovered[DISCOVER_SAMPLE],
-			      (unsigned long long)d->discovered[DISCOVER_DLOPEN],
-			      (unsigned long long)d->events_dlopen,
-			      (unsigned long long)d->elf_analysed, analyzer__queued(d->analyzer),
-			      (unsigned long long)d->elf_rejected, (unsigned long long)d->elf_too_big,
-			      (unsigned long long)d->elf_failed, d->cfg.state_dir ? d->cfg.state_dir : "-",
-			      (unsigned long long)d->state_write_errors,
-			      (unsigned long long)d->state_files_bad);
+	struct procs_stats ps;
+	struct state_stats ss;
+
+	procs__stats(srv->m.procs, &ps);
+	state__stats(srv->m.state, &ss);
+	return strbuf__printf(
+		sb,
+		"discovered_scan %llu\ndiscovered_exec %llu\ndiscovered_pending %llu\n"
+		"discovered_pyinit %llu\ndiscovered_fork %llu\ndiscovered_dlopen %llu\n"
+		"events_dlopen %llu\n"
+		"elf_analysed %llu\nelf_analysing %zu\nelf_rejected %llu\n"
+		"elf_too_big %llu\nelf_failed %llu\n"
+		"state_dir %s\nstate_write_errors %llu\nstate_files_skipped %llu\n",
+		(unsigned long long)ps.discovered[DISCOVER_SCAN],
+		(unsigned long long)ps.discovered[DISCOVER_EXEC],
+		(unsigned long long)ps.discovered[DISCOVER_PENDING],
+		(unsigned long long)ps.discovered[DISCOVER_PYINIT],
+		(unsigned long long)ps.discovered[DISCOVER_SAMPLE],
+		(unsigned long long)ps.discovered[DISCOVER_DLOPEN],
+		(unsigned long long)st->events[PYPROF_EV_DLOPEN],
+		(unsigned long long)ps.elf_analysed, ps.elf_analysing,
+		(unsigned long long)ps.elf_rejected, (unsigned long long)ps.elf_too_big,
+		(unsigned long long)ps.elf_failed, srv->cfg->state_dir ? srv->cfg->state_dir : "-",
+		(unsigned long long)ss.write_errors, (unsigned long long)ss.files_bad);
 }
 
 /*
@@ -819,7 +799,7 @@ static int status_discovery(struct daemon *d, struct strbuf *sb)
  * totals; host-wide counts (other users' processes, exec rates, clients,
  * paths) are for root and the group.
  */
-static int verb_status(struct daemon *d, struct client *c, const struct proto_request *req)
+static int verb_status(struct server *srv, struct client *c, const struct proto_request *req)
 {
 	static const char *const keys[] = { NULL };
 	struct strbuf sb = { 0 };
@@ -830,10 +810,14 @@ static int verb_status(struct daemon *d, struct client *c, const struct proto_re
 		reply_err(c, EINVAL, "%s", err);
 		return 0;
 	}
-	r = status_processes(d, c, &sb);
-	if (c->privileged)
-		r = r ?: status_counters(d, &sb) ?: status_resources(d, &sb) ?:
-		    status_threads(d, &sb) ?: status_discovery(d, &sb);
+	r = status_processes(srv, c, &sb);
+	if (c->privileged) {
+		struct sampler_stats st;
+
+		r = r ?: sampler__stats(srv->m.sampler, &st);
+		r = r ?: status_counters(srv, &st, &sb) ?: status_resources(srv, &st, &sb) ?:
+		    status_threads(srv, &sb) ?: status_discovery(srv, &st, &sb);
+	}
 	r = r ?: reply_ok(c, &sb);
 	strbuf__done(&sb);
 	return r;
@@ -841,7 +825,7 @@ static int verb_status(struct daemon *d, struct client *c, const struct proto_re
 
 static const struct {
 	const char *verb;
-	int (*fn)(struct daemon *d, struct client *c, const struct proto_request *req);
+	int (*fn)(struct server *srv, struct client *c, const struct proto_request *req);
 } verbs[] = {
 	{ "list", verb_list },
 	{ "snapshot", verb_snapshot },
@@ -854,42 +838,43 @@ static const struct {
  * must not make the daemon hold unbounded memory, nor one user's make it
  * refuse the others.
  */
-static bool reply_budget(struct daemon *d, struct client *c)
+static bool reply_budget(struct server *srv, struct client *c)
 {
-	size_t unpriv, total = queued_bytes(d, NULL, &unpriv), mine = queued_bytes(d, &c->uid, NULL);
+	size_t unpriv, total = queued_bytes(srv, NULL, &unpriv),
+		       mine = queued_bytes(srv, &c->uid, NULL);
 
 	if (total < PYPROFD_REPLY_MAX_TOTAL &&
 	    (c->privileged || (mine < PYPROFD_REPLY_MAX_UID && unpriv < PYPROFD_REPLY_MAX_UNPRIV)))
 		return true;
-	d->replies_refused++;
+	srv->replies_refused++;
 	reply_err(c, EBUSY, "too many replies not yet read (%zu MiB of this user's, %zu MiB in all)",
 		  mine >> 20, total >> 20);
 	return false;
 }
 
-static void handle_request(struct daemon *d, struct client *c, size_t len)
+static void handle_request(struct server *srv, struct client *c, size_t len)
 {
 	struct proto_request req;
 	char err[256];
 	int r;
 
-	d->requests++;
+	srv->requests++;
 	r = proto__parse_request(c->in, len, &req, err, sizeof(err));
 	if (r < 0) {
 		reply_err(c, -r, "%s", err);
 		goto done;
 	}
-	if (!reply_budget(d, c))
+	if (!reply_budget(srv, c))
 		goto done;
 	/*
 	 * What the kernel has already reported first: a process that exec'd
 	 * or exited before the request is answered as what it is now, and
 	 * samples the periodic drain has not read yet count (top's refresh).
 	 */
-	(void)ring_buffer__consume(d->rb);
+	sampler__drain_all(srv->m.sampler);
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
 		if (strcmp(req.verb, verbs[i].verb) == 0) {
-			r = verbs[i].fn(d, c, &req);
+			r = verbs[i].fn(srv, c, &req);
 			if (r < 0)
 				reply_err(c, -r, "%s failed: %s", req.verb, strerror(-r));
 			goto done;
@@ -898,15 +883,15 @@ static void handle_request(struct daemon *d, struct client *c, size_t len)
 	reply_err(c, EOPNOTSUPP, "unknown verb '%s'", req.verb);
 done:
 	if (c->out.len && strncmp(c->out.buf, "ERR", 3) == 0)
-		d->request_errors++;
+		srv->request_errors++;
 	c->replying = true;
 }
 
-static int set_events(struct daemon *d, struct client *c, __u32 events)
+static int set_events(struct server *srv, struct client *c, __u32 events)
 {
 	struct epoll_event ev = { .events = events, .data.u64 = (__u64)(uintptr_t)c };
 
-	return epoll_ctl(d->epfd, EPOLL_CTL_MOD, c->fd, &ev) < 0 ? -errno : 0;
+	return epoll_ctl(srv->epfd, EPOLL_CTL_MOD, c->fd, &ev) < 0 ? -errno : 0;
 }
 
 /*
@@ -914,14 +899,14 @@ static int set_events(struct daemon *d, struct client *c, __u32 events)
  * group.  Looked up per connection: the group may be created, or the user
  * added to it, while the daemon runs.
  */
-static bool in_group(const struct daemon *d, int fd, gid_t primary)
+static bool in_group(const struct server *srv, int fd, gid_t primary)
 {
 	gid_t groups[256];
 	socklen_t len = sizeof(groups);
 	char buf[4096];
 	struct group gr, *res = NULL;
 
-	if (getgrnam_r(d->cfg.group, &gr, buf, sizeof(buf), &res) != 0 || !res)
+	if (getgrnam_r(srv->cfg->group, &gr, buf, sizeof(buf), &res) != 0 || !res)
 		return false;
 	if (primary == res->gr_gid)
 		return true;
@@ -935,13 +920,13 @@ static bool in_group(const struct daemon *d, int fd, gid_t primary)
 }
 
 /* Why a new client is refused, or NULL.  Root and the group keep room of their own. */
-static const char *refusal(const struct daemon *d, const struct client *c)
+static const char *refusal(const struct server *srv, const struct client *c)
 {
 	unsigned int unpriv = 0, same_uid = 0;
 
-	if (d->nr_clients >= PYPROFD_MAX_CLIENTS)
+	if (srv->nr_clients >= PYPROFD_MAX_CLIENTS)
 		return "ERR EBUSY too many clients\n";
-	for (const struct client *o = d->clients; o; o = o->next) {
+	for (const struct client *o = srv->clients; o; o = o->next) {
 		unpriv += !o->privileged;
 		same_uid += o->uid == c->uid;
 	}
@@ -953,7 +938,7 @@ static const char *refusal(const struct daemon *d, const struct client *c)
 }
 
 /* A client for a connection, or NULL (closed) when it is refused or on error. */
-static struct client *client_new(struct daemon *d, int fd)
+static struct client *client_new(struct server *srv, int fd)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
 	struct ucred cred;
@@ -969,10 +954,10 @@ static struct client *client_new(struct daemon *d, int fd)
 	c->fd = fd;
 	c->uid = cred.uid;
 	c->peer_pid = cred.pid;
-	c->privileged = cred.uid == 0 || in_group(d, fd, cred.gid);
-	busy = refusal(d, c);
+	c->privileged = cred.uid == 0 || in_group(srv, fd, cred.gid);
+	busy = refusal(srv, c);
 	if (busy) {
-		d->clients_rejected++;
+		srv->clients_rejected++;
 		(void)send(fd, busy, strlen(busy), MSG_NOSIGNAL | MSG_DONTWAIT);
 		free(c);
 		goto fail;
@@ -980,7 +965,7 @@ static struct client *client_new(struct daemon *d, int fd)
 	c->accepted_ns = now_ns();
 	c->deadline_ns = c->accepted_ns + PYPROFD_CLIENT_IDLE_MS * NSEC_PER_MSEC;
 	ev.data.u64 = (__u64)(uintptr_t)c;
-	if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+	if (epoll_ctl(srv->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
 		free(c);
 		goto fail;
 	}
@@ -990,25 +975,25 @@ fail:
 	return NULL;
 }
 
-int server__accept(struct daemon *d)
+int server__accept(struct server *srv)
 {
 	for (;;) {
 		struct client *c;
 		int fd;
 
-		fd = accept4(d->listenfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		fd = accept4(srv->listenfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 		if (fd < 0)
 			return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
-		c = client_new(d, fd);
+		c = client_new(srv, fd);
 		if (!c)
 			continue;
-		c->next = d->clients;
-		d->clients = c;
-		d->nr_clients++;
+		c->next = srv->clients;
+		srv->clients = c;
+		srv->nr_clients++;
 	}
 }
 
-static void flush_out(struct daemon *d, struct client *c)
+static void flush_out(struct server *srv, struct client *c)
 {
 	while (c->out_off < c->out.len) {
 		ssize_t n = send(c->fd, c->out.buf + c->out_off, c->out.len - c->out_off,
@@ -1016,7 +1001,7 @@ static void flush_out(struct daemon *d, struct client *c)
 
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK) {
-				(void)set_events(d, c, EPOLLOUT);
+				(void)set_events(srv, c, EPOLLOUT);
 				return;
 			}
 			break;
@@ -1024,7 +1009,7 @@ static void flush_out(struct daemon *d, struct client *c)
 		c->out_off += n;
 	}
 	if (c->out_off < c->out.len || shutdown(c->fd, SHUT_WR) < 0) {
-		client_close(d, c);
+		client_close(srv, c);
 		return;
 	}
 	/* Sent: its memory is not held while the client takes its time to hang up. */
@@ -1036,11 +1021,11 @@ static void flush_out(struct daemon *d, struct client *c)
 	 * lose the reply: wait for its hang-up instead, within its deadline.
 	 */
 	c->draining = true;
-	if (set_events(d, c, EPOLLIN) < 0)
-		client_close(d, c);
+	if (set_events(srv, c, EPOLLIN) < 0)
+		client_close(srv, c);
 }
 
-static void drain(struct daemon *d, struct client *c)
+static void drain(struct server *srv, struct client *c)
 {
 	char buf[4096];
 
@@ -1051,23 +1036,23 @@ static void drain(struct daemon *d, struct client *c)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return;
-		client_close(d, c);
+		client_close(srv, c);
 		return;
 	}
 }
 
-int server__client_event(struct daemon *d, struct client *c, __u32 events)
+int server__client_event(struct server *srv, struct client *c, __u32 events)
 {
 	if (c->draining) {
-		drain(d, c);
+		drain(srv, c);
 		return 0;
 	}
 	if (c->replying) {
-		flush_out(d, c);
+		flush_out(srv, c);
 		return 0;
 	}
 	if (events & (EPOLLERR | EPOLLHUP) && !(events & EPOLLIN)) {
-		client_close(d, c);
+		client_close(srv, c);
 		return 0;
 	}
 	for (;;) {
@@ -1077,42 +1062,42 @@ int server__client_event(struct daemon *d, struct client *c, __u32 events)
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				return 0;
-			client_close(d, c);
+			client_close(srv, c);
 			return 0;
 		}
 		if (n == 0) {
 			/* EOF: a request without its newline is still answered. */
 			if (c->in_len) {
-				handle_request(d, c, c->in_len);
-				flush_out(d, c);
+				handle_request(srv, c, c->in_len);
+				flush_out(srv, c);
 			} else {
-				client_close(d, c);
+				client_close(srv, c);
 			}
 			return 0;
 		}
 		c->in_len += n;
 		nl = memchr(c->in, '\n', c->in_len);
 		if (nl) {
-			handle_request(d, c, (size_t)(nl - c->in) + 1);
-			flush_out(d, c);
+			handle_request(srv, c, (size_t)(nl - c->in) + 1);
+			flush_out(srv, c);
 			return 0;
 		}
 		if (c->in_len >= PROTO_MAX_REQUEST) {
 			reply_err(c, E2BIG, "request longer than %d bytes", PROTO_MAX_REQUEST);
 			c->replying = true;
-			flush_out(d, c);
+			flush_out(srv, c);
 			return 0;
 		}
 	}
 }
 
-void server__tick(struct daemon *d)
+void server__tick(struct server *srv)
 {
 	__u64 now = now_ns();
-	struct client *c = d->clients, *next;
+	struct client *c = srv->clients, *next;
 
 	/* With half the slots taken, connections that sent nothing get less time. */
-	bool rush = d->nr_clients >= PYPROFD_MAX_CLIENTS / 2;
+	bool rush = srv->nr_clients >= PYPROFD_MAX_CLIENTS / 2;
 
 	for (; c; c = next) {
 		next = c->next;
@@ -1132,25 +1117,29 @@ void server__tick(struct daemon *d)
 	}
 }
 
-void server__close_all(struct daemon *d)
+void server__free(struct server *srv)
 {
-	while (d->clients)
-		client_close(d, d->clients);
-	if (d->listenfd >= 0)
-		close(d->listenfd);
+	if (!srv)
+		return;
+	while (srv->clients)
+		client_close(srv, srv->clients);
+	if (srv->listenfd >= 0)
+		close(srv->listenfd);
 	/*
 	 * Only the socket bound at start, in the directory checked then (an
 	 * activated socket is systemd's: it keeps it for the next start).
 	 */
-	if (d->sock_dirfd >= 0) {
-		const char *slash = strrchr(d->cfg.socket_path, '/');
-		const char *name = slash ? slash + 1 : d->cfg.socket_path;
+	if (srv->sock_dirfd >= 0) {
+		const char *slash = strrchr(srv->cfg->socket_path, '/');
+		const char *name = slash ? slash + 1 : srv->cfg->socket_path;
 		struct stat st;
 
-		if (fstatat(d->sock_dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    S_ISSOCK(st.st_mode) && st.st_dev == d->sock_dev && st.st_ino == d->sock_ino)
-			(void)unlinkat(d->sock_dirfd, name, 0);
-		close(d->sock_dirfd);
-		d->sock_dirfd = -1;
+		if (fstatat(srv->sock_dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISSOCK(st.st_mode) && st.st_dev == srv->sock_dev &&
+		    st.st_ino == srv->sock_ino)
+			(void)unlinkat(srv->sock_dirfd, name, 0);
+		close(srv->sock_dirfd);
+		srv->sock_dirfd = -1;
 	}
+	free(srv);
 }

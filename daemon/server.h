@@ -6,19 +6,36 @@
 #include <linux/types.h>
 
 struct client;
-struct daemon;
+struct config;
+struct procs;
+struct sampler;
+struct server;
+struct state;
+struct threads;
+
+/* The modules requests are answered from. */
+struct server_deps {
+	struct procs *procs;
+	struct sampler *sampler;
+	struct threads *threads;
+	struct state *state;
+	__u64 start_ns;		/* when the daemon started: status's uptime */
+};
+
+/* A server not listening yet; clients go into epfd.  NULL on ENOMEM. */
+struct server *server__new(const struct config *cfg, int epfd, const struct server_deps *m);
 
 /* The listening socket: systemd's, or bound at --socket. 0 or -Exxx. */
-int server__listen(struct daemon *d);
+int server__listen(struct server *srv);
 /* Takes every waiting connection. */
-int server__accept(struct daemon *d);
+int server__accept(struct server *srv);
 /* Reads a client's request, answers it, sends its reply, as the events allow. */
-int server__client_event(struct daemon *d, struct client *c, __u32 events);
+int server__client_event(struct server *srv, struct client *c, __u32 events);
 /* Shuts down clients past their deadlines. */
-void server__tick(struct daemon *d);
-/* Closes every client and the socket (removing it if it was bound here). */
-void server__close_all(struct daemon *d);
-/* The name `status` gives BPF counter c. */
-const char *pyprof_counter_name(int c);
+void server__tick(struct server *srv);
+/* The listening socket's fd, to wait on for server__accept(). */
+int server__fd(const struct server *srv);
+/* Closes every client and the socket (removing it if it was bound here).  NULL is fine. */
+void server__free(struct server *srv);
 
 #endif /* PYPROFD_SERVER_H */

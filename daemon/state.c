@@ -15,7 +15,7 @@
 #include "base/strbuf.h"
 #include "base/util.h"
 #include "clock.h"
-#include "daemon.h"
+#include "config.h"
 #include "log.h"
 #include "procs.h"
 #include "state.h"
@@ -23,13 +23,47 @@
 /*
  * One file per window (format in statefile.h), written to a temporary name
  * and renamed, so a crash leaves the old file or the new one.  Every file
- * operation is relative to the directory opened once at start (d->state_dirfd),
+ * operation is relative to the directory opened once at start (state->dirfd),
  * which must be the daemon's own and writable by nobody else: a path
  * component swapped for a symlink later cannot redirect a write.  A file is
  * decoded and checked whole before any of it reaches a process; anything
  * that does not check out is reported and skipped.
  */
 #define STATE_GRACE_NS	 (2 * NSEC_PER_SEC)	/* late samples a window still takes */
+
+struct state {
+	const struct config *cfg;
+	struct procs *procs;		/* whose records the history goes to and comes from */
+	int dirfd;			/* --state-dir, opened and checked once; -1 = none */
+	__u64 written;			/* next window index to save */
+	struct state_stats stats;
+};
+
+struct state *state__new(const struct config *cfg, struct procs *procs)
+{
+	struct state *state = calloc(1, sizeof(*state));
+
+	if (!state)
+		return NULL;
+	state->cfg = cfg;
+	state->procs = procs;
+	state->dirfd = -1;
+	return state;
+}
+
+void state__free(struct state *state)
+{
+	if (!state)
+		return;
+	if (state->dirfd >= 0)
+		close(state->dirfd);
+	free(state);
+}
+
+void state__stats(const struct state *state, struct state_stats *ret)
+{
+	*ret = state->stats;
+}
 
 static void boot_id(char id[STATEFILE_BOOT_ID])
 {
@@ -175,9 +209,9 @@ cleanup:
 }
 
 /* Writes window index (every process with samples in it). */
-static int write_window(struct daemon *d, __u64 index)
+static int write_window(struct state *state, __u64 index)
 {
-	__u64 w = d->cfg.window_ns, from = index * w, to = from + w;
+	__u64 w = state->cfg->window_ns, from = index * w, to = from + w;
 	__u64 now = prof_time(now_ns()), wall = wall_ns();
 	struct statefile sf = { .window_ns = w, .start = from, .start_wall = wall - (now - from) };
 	struct strbuf raw = { 0 };
@@ -185,7 +219,7 @@ static int write_window(struct daemon *d, __u64 index)
 	int err = 0;
 
 	boot_id(sf.boot_id);
-	procs__for_each(d, p)
+	procs__for_each(state->procs, p)
 	{
 		if (err || !profile__samples(p->profile, from, to))
 			continue;
@@ -194,7 +228,7 @@ static int write_window(struct daemon *d, __u64 index)
 			err = encode_proc(&sf.procs[sf.nr_procs++], p, from, to);
 	}
 	if (!err && sf.nr_procs)
-		err = statefile__encode_raw(&sf, &raw) ?: write_file(d->state_dirfd, index, &raw);
+		err = statefile__encode_raw(&sf, &raw) ?: write_file(state->dirfd, index, &raw);
 	for (__u32 i = 0; i < sf.nr_procs; i++) {
 		free(sf.procs[i].frames);
 		free(sf.procs[i].stacks);
@@ -254,13 +288,13 @@ cleanup:
  * Gives one decoded process's history to its record.  The file was checked
  * whole already; what can still fail here is memory.
  */
-static int apply_proc(struct daemon *d, const struct statefile_proc *sp, __u64 ts)
+static int apply_proc(struct state *state, const struct statefile_proc *sp, __u64 ts)
 {
 	__u32 *ids;
 	struct pyproc *p;
 	int err = 0;
 
-	p = procs__restore(d, sp->pid, sp->start_time);
+	p = procs__restore(state->procs, sp->pid, sp->start_time);
 	if (!p)
 		return -ENOMEM;
 	if (p->restored) {
@@ -297,22 +331,23 @@ static int apply_proc(struct daemon *d, const struct statefile_proc *sp, __u64 t
  * Loads one window file.  Returns 0, -ESTALE (older than the retention),
  * -ERANGE (dated in the future), or an error that makes the file corrupt.
  */
-static int load_file(struct daemon *d, const char *name, const char *my_boot)
+static int load_file(struct state *state, const char *name, const char *my_boot)
 {
 	struct statefile_clock clk = { .boot_id = my_boot, .now = prof_time(now_ns()),
-				       .wall = wall_ns(), .retention_ns = d->cfg.retention_ns };
+				       .wall = wall_ns(),
+				       .retention_ns = state->cfg->retention_ns };
 	struct statefile sf = { 0 };
 	__u8 *file = NULL;
 	size_t len = 0;
 	__u64 start;
 	int err;
 
-	err = read_whole(d->state_dirfd, name, &file, &len);
+	err = read_whole(state->dirfd, name, &file, &len);
 	err = err ?: statefile__decode(file, len, &sf);
 	err = err ?: statefile__place(&sf, &clk, &start);
 	/* The middle of the old window: it lands in the window holding that instant. */
 	for (__u32 i = 0; i < sf.nr_procs && !err; i++)
-		err = apply_proc(d, &sf.procs[i], start + sf.window_ns / 2);
+		err = apply_proc(state, &sf.procs[i], start + sf.window_ns / 2);
 	statefile__fini(&sf);
 	free(file);
 	return err;
@@ -333,23 +368,23 @@ static bool state_file_name(const char *name, __u64 *ret_index)
  * The state directory (0700 if made here), held open: whoever else could write
  * there could plant names that redirect or forge the daemon's files.
  */
-static int open_state_dir(struct daemon *d)
+static int open_state_dir(struct state *state)
 {
 	char why[256];
-	int fd = safedir__open(d->cfg.state_dir, 0700, why, sizeof(why));
+	int fd = safedir__open(state->cfg->state_dir, 0700, why, sizeof(why));
 
 	if (fd < 0) {
-		log_msg(LOG_ERR, "Refusing state directory '%s': %s", d->cfg.state_dir, why);
+		log_msg(LOG_ERR, "Refusing state directory '%s': %s", state->cfg->state_dir, why);
 		return fd;
 	}
-	d->state_dirfd = fd;
+	state->dirfd = fd;
 	return 0;
 }
 
 /* A fresh stream over the state dir (its own offset, so each walk starts at the top). */
-static DIR *state_dir_walk(struct daemon *d)
+static DIR *state_dir_walk(struct state *state)
 {
-	int fd = openat(d->state_dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = openat(state->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	DIR *dir;
 
 	if (fd < 0)
@@ -360,7 +395,7 @@ static DIR *state_dir_walk(struct daemon *d)
 	return dir;
 }
 
-int state__load(struct daemon *d)
+int state__load(struct state *state)
 {
 	char my_boot[STATEFILE_BOOT_ID];
 	struct dirent *de;
@@ -368,12 +403,12 @@ int state__load(struct daemon *d)
 	DIR *dir;
 	int err;
 
-	if (!d->cfg.state_dir)
+	if (!state->cfg->state_dir)
 		return 0;
-	err = open_state_dir(d);
+	err = open_state_dir(state);
 	if (err)
 		return err;
-	dir = state_dir_walk(d);
+	dir = state_dir_walk(state);
 	if (!dir)
 		return -errno;
 	boot_id(my_boot);
@@ -382,12 +417,12 @@ int state__load(struct daemon *d)
 
 		if (!state_file_name(de->d_name, &index))
 			continue;
-		err = load_file(d, de->d_name, my_boot);
+		err = load_file(state, de->d_name, my_boot);
 		if (err == -ESTALE) {
-			(void)unlinkat(d->state_dirfd, de->d_name, 0);
+			(void)unlinkat(state->dirfd, de->d_name, 0);
 		} else if (err) {
 			bad++;
-			log_msg(LOG_WARN, "Ignoring state file '%s/%s': %s", d->cfg.state_dir,
+			log_msg(LOG_WARN, "Ignoring state file '%s/%s': %s", state->cfg->state_dir,
 				de->d_name,
 				err == -EBADMSG  ? "corrupt or truncated"
 				: err == -ERANGE ? "dated in the future"
@@ -397,67 +432,67 @@ int state__load(struct daemon *d)
 		}
 	}
 	closedir(dir);
-	d->state_files_bad += bad;
+	state->stats.files_bad += bad;
 	/* Windows finished before this start are on disk already. */
-	d->state_written = (prof_time(now_ns()) - STATE_GRACE_NS) / d->cfg.window_ns;
+	state->written = (prof_time(now_ns()) - STATE_GRACE_NS) / state->cfg->window_ns;
 	if (loaded || bad)
 		log_msg(LOG_INFO, "state: %u windows loaded from '%s', %u skipped", loaded,
-			d->cfg.state_dir, bad);
+			state->cfg->state_dir, bad);
 	return 0;
 }
 
 /* Removes files of windows past the retention. */
-static void remove_expired(struct daemon *d)
+static void remove_expired(struct state *state)
 {
 	__u64 now = prof_time(now_ns()), index;
 	struct dirent *de;
-	DIR *dir = state_dir_walk(d);
+	DIR *dir = state_dir_walk(state);
 
 	if (!dir)
 		return;
 	while ((de = readdir(dir))) {
 		if (!state_file_name(de->d_name, &index))
 			continue;
-		if ((index + 1) * d->cfg.window_ns + d->cfg.retention_ns > now)
+		if ((index + 1) * state->cfg->window_ns + state->cfg->retention_ns > now)
 			continue;
-		(void)unlinkat(d->state_dirfd, de->d_name, 0);
+		(void)unlinkat(state->dirfd, de->d_name, 0);
 	}
 	closedir(dir);
 }
 
-void state__tick(struct daemon *d)
+void state__tick(struct state *state)
 {
 	__u64 now = prof_time(now_ns());
 	bool wrote = false;
 
-	if (d->state_dirfd < 0)
+	if (state->dirfd < 0)
 		return;
 	/* Every window that can no longer get samples, once. */
-	while ((d->state_written + 1) * d->cfg.window_ns + STATE_GRACE_NS <= now) {
-		int err = write_window(d, d->state_written);
+	while ((state->written + 1) * state->cfg->window_ns + STATE_GRACE_NS <= now) {
+		int err = write_window(state, state->written);
 
 		if (err) {
-			d->state_write_errors++;
-			log_msg(LOG_WARN, "Failed to save window to '%s': %s", d->cfg.state_dir,
+			state->stats.write_errors++;
+			log_msg(LOG_WARN, "Failed to save window to '%s': %s", state->cfg->state_dir,
 				strerror(-err));
 		}
-		d->state_written++;
+		state->written++;
 		wrote = true;
 	}
 	if (wrote)
-		remove_expired(d);
+		remove_expired(state);
 }
 
-void state__flush(struct daemon *d)
+void state__flush(struct state *state)
 {
 	__u64 last;
 
-	if (d->state_dirfd < 0)
+	if (state->dirfd < 0)
 		return;
-	state__tick(d);
+	state__tick(state);
 	/* The windows still open: written as they are, merged again after a restart. */
-	last = prof_time(now_ns()) / d->cfg.window_ns;
-	for (__u64 i = d->state_written; i <= last; i++)
-		if (write_window(d, i))
-			d->state_write_errors++;
+	last = prof_time(now_ns()) / state->cfg->window_ns;
+	for (__u64 i = state->written; i <= last; i++)
+		if (write_window(state, i))
+			state->stats.write_errors++;
 }

@@ -1,21 +1,19 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* pyprofd: turns raw samples into frames (struct frame) and adds them to the process profile. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
-#include <bpf/bpf.h>
-#include <bpf/libbpf.h>
-#include "pyprof.skel.h"
 #include "target/ksyms.h"
 #include "target/linetable.h"
 #include "profile/profile.h"
 #include "profile/stacks.h"
 #include "base/strbuf.h"
 #include "clock.h"
-#include "daemon.h"
 #include "procs.h"
+#include "sampler.h"
 #include "symbolize.h"
 #include "threads.h"
 
@@ -459,8 +457,8 @@ static int intern_simple(struct pyproc *p, enum frame_kind kind, const char *nam
 }
 
 /* The profile id of the kernel frame at addr. */
-static int kframe_id(struct daemon *d, struct pyproc *p, struct kframe_cache *kc, __u64 addr,
-		     __u32 *ret)
+static int kframe_id(const struct symbolize_ctx *sy, struct pyproc *p, struct kframe_cache *kc,
+		     __u64 addr, __u32 *ret)
 {
 	struct kframe_id *slot = kc ? &kc->slot[hash_addr(addr) % KFRAME_IDS] : NULL;
 	const char *name = NULL;
@@ -471,8 +469,8 @@ static int kframe_id(struct daemon *d, struct pyproc *p, struct kframe_cache *kc
 		*ret = slot->id;
 		return 0;
 	}
-	if (d->ksyms)
-		name = ksyms__lookup(d->ksyms, addr, NULL);
+	if (sy->ksyms)
+		name = ksyms__lookup(sy->ksyms, addr, NULL);
 	if (!name) {
 		snprintf(hex, sizeof(hex), "0x%llx", (unsigned long long)addr);
 		name = hex;
@@ -541,8 +539,8 @@ static const char *error_frame(int err, int nr_frames)
 }
 
 /* The frames of sample s of p, root first, into ids[]: returns how many (or -errno). */
-static int sample_ids(struct daemon *d, struct pyproc *p, const struct pyprof_sample *s,
-		      const __u64 *kstack, __u32 *ids)
+static int sample_ids(const struct symbolize_ctx *sy, struct pyproc *p,
+		      const struct pyprof_sample *s, const __u64 *kstack, __u32 *ids)
 {
 	struct kframe_cache *kc = frame_cache(p);
 	const char *marker = error_frame(s->error, (int)s->nr_frames);
@@ -556,11 +554,11 @@ static int sample_ids(struct daemon *d, struct pyproc *p, const struct pyprof_sa
 	for (size_t i = s->nr_frames; i-- > 0 && !err;)
 		err = frame_id(p, &s->frames[i], &ids[n++]);
 	for (size_t i = s->nr_kstack; i-- > 0 && !err;)
-		err = kframe_id(d, p, kc, kstack[i], &ids[n++]);
+		err = kframe_id(sy, p, kc, kstack[i], &ids[n++]);
 	return err ?: (int)n;
 }
 
-int symbolize__sample(struct daemon *d, const struct pyprof_sample *s, size_t size)
+int symbolize__sample(const struct symbolize_ctx *sy, const struct pyprof_sample *s, size_t size)
 {
 	static __u32 ids[STACK_MAX_DEPTH];
 	struct pyproc *p;
@@ -579,16 +577,13 @@ int symbolize__sample(struct daemon *d, const struct pyprof_sample *s, size_t si
 	/* Packed right after the frames (16-byte entries: aligned for __u64). */
 	kstack = (const __u64 *)&s->frames[nf];
 
-	p = procs__find_live(d, s->hdr.pid);
+	p = procs__find_live(sy->procs, s->hdr.pid);
 	if (!p) {
 		/* A fork child configured in the kernel, or an exec we have not seen yet. */
-		if (procs__discover(d, s->hdr.pid, DISCOVER_SAMPLE) == 0)
-			p = procs__find_live(d, s->hdr.pid);
+		if (procs__discover(sy->procs, s->hdr.pid, DISCOVER_SAMPLE) == 0)
+			p = procs__find_live(sy->procs, s->hdr.pid);
 		if (!p) {
-			__u32 pid = s->hdr.pid;
-
-			d->samples_unknown_pid++;
-			(void)bpf_map_delete_elem(bpf_map__fd(d->skel->maps.procs), &pid);
+			sampler__unknown_pid(sy->sampler, (int)s->hdr.pid);
 			return -ESRCH;
 		}
 	}
@@ -596,8 +591,8 @@ int symbolize__sample(struct daemon *d, const struct pyprof_sample *s, size_t si
 	if (s->error < PYPROF_UNWIND__MAX)
 		p->errors[s->error]++;
 	if (s->flags & PYPROF_SAMPLE_WALK_LIMIT)
-		threads__walk_limit(d, p, s->hdr.ts, s->hdr.tid);
+		threads__walk_limit(sy->threads, p, s->hdr.ts, s->hdr.tid);
 	/* Root, thread, marker, Python frames, kernel frames: STACK_MAX_DEPTH at most. */
-	n = sample_ids(d, p, s, kstack, ids);
+	n = sample_ids(sy, p, s, kstack, ids);
 	return n < 0 ? n : profile__add(p->profile, prof_time(s->hdr.ts), ids, (size_t)n, 1);
 }

@@ -9,9 +9,20 @@
 
 #define PYPROFD_CODE_CACHE_MAX	65536	/* code objects cached per process */
 
-struct daemon;
+struct ksyms;
+struct procs;
 struct pyproc;
+struct sampler;
 struct strbuf;
+struct threads;
+
+/* What symbolizing a sample needs of the other modules. */
+struct symbolize_ctx {
+	struct procs *procs;		/* the sample's process, found or discovered */
+	struct sampler *sampler;	/* forgets the pids of no process */
+	struct threads *threads;	/* seeds the threads BPF missed */
+	struct ksyms *ksyms;		/* kernel frame names; NULL: addresses */
+};
 
 /* Reads target memory; a short read is -EFAULT (the target may be exiting or corrupt). */
 int target_read(int pid, __u64 addr, void *buf, size_t len);
@@ -25,7 +36,7 @@ int symbolize__code_fp(const struct pyproc *p, __u64 addr, __u32 *fp);
 /* Writes a frame's label (frame__label(): "func (file:line)", or a marker); 0 or -ENOMEM. */
 int symbolize__frame(struct pyproc *p, const struct pyprof_frame *f, struct strbuf *sb);
 /* Adds a sample to its process's profile (discovering an unknown pid first). */
-int symbolize__sample(struct daemon *d, const struct pyprof_sample *s, size_t size);
+int symbolize__sample(const struct symbolize_ctx *sy, const struct pyprof_sample *s, size_t size);
 /* Forgets the process's code objects and its cache of other frames' ids (at exit). */
 void symbolize__free_codes(struct pyproc *p);
 

@@ -3,14 +3,11 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <bpf/bpf.h>
-#include <bpf/libbpf.h>
-#include "pyprof.skel.h"
 #include "base/util.h"
 #include "clock.h"
-#include "daemon.h"
 #include "log.h"
 #include "procs.h"
+#include "sampler.h"
 #include "symbolize.h"
 #include "threads.h"
 
@@ -19,10 +16,37 @@
  * least this far apart, and SEED_COST_FACTOR times what the last took
  * (seeding then takes at most a tenth of a CPU while threads keep missing).
  */
-#define SEED_FAST_GAP_NS (10ull * 1000000)
+#define SEED_FAST_GAP_NS (10 * NSEC_PER_MSEC)
 #define SEED_COST_FACTOR 10
 /* For threads that seeding did not find (no Python state, or started since). */
-#define SEED_SLOW_GAP_NS (5000ull * 1000000)
+#define SEED_SLOW_GAP_NS (5000 * NSEC_PER_MSEC)
+
+struct threads {
+	struct sampler *sampler;
+	struct procs *procs;
+	struct threads_stats stats;
+};
+
+struct threads *threads__new(struct sampler *sampler, struct procs *procs)
+{
+	struct threads *th = calloc(1, sizeof(*th));
+
+	if (!th)
+		return NULL;
+	th->sampler = sampler;
+	th->procs = procs;
+	return th;
+}
+
+void threads__free(struct threads *th)
+{
+	free(th);
+}
+
+void threads__stats(const struct threads *th, struct threads_stats *ret)
+{
+	*ret = th->stats;
+}
 
 int threads__walk(const struct pyproc *p, size_t max, threads_fn fn, void *ctx)
 {
@@ -99,20 +123,6 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static int seed_update(int fd, const struct seed_set *s)
-{
-	LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = BPF_ANY);
-	__u32 count = (__u32)s->nr;
-
-	if (!s->nr || bpf_map_update_batch(fd, s->keys, s->tstates, &count, &opts) == 0)
-		return 0;
-	/* Kernels without batch updates of LRU maps: one at a time. */
-	for (size_t i = 0; i < s->nr; i++)
-		if (bpf_map_update_elem(fd, &s->keys[i], &s->tstates[i], BPF_ANY) < 0)
-			return -errno;
-	return 0;
-}
-
 /*
  * A thread that exits while we walk is unlinked from the list, its tstate
  * freed with its thread_id still in place, and its cache entry deleted by
@@ -122,40 +132,36 @@ static int seed_update(int fd, const struct seed_set *s)
  * update lists what is still linked; a thread unlinked after that exits
  * after the update, and BPF deletes its entry.
  */
-static void seed_drop_gone(struct daemon *d, struct pyproc *p, const struct seed_set *added,
+static void seed_drop_gone(struct threads *th, struct pyproc *p, const struct seed_set *added,
 			   __u64 exits_before)
 {
-	int fd = bpf_map__fd(d->skel->maps.tstates);
 	struct seed_set now = { .p = p };
 	struct pyprof_proc cfg;
-	__u32 pid = (__u32)p->pid;
 	int err;
 
-	if (bpf_map_lookup_elem(bpf_map__fd(d->skel->maps.procs), &pid, &cfg) == 0 &&
-	    cfg.thread_exits == exits_before)
+	if (sampler__get_proc(th->sampler, p->pid, &cfg) == 0 && cfg.thread_exits == exits_before)
 		return;
-	d->tstate_seed_rewalks++;
+	th->stats.rewalks++;
 	err = threads__walk(p, PYPROF_MAX_THREADS, seed_collect, &now);
 	if (!err)
 		qsort(now.tstates, now.nr, sizeof(*now.tstates), cmp_u64);
 	for (size_t i = 0; i < added->nr; i++)
 		if (err || !bsearch(&added->tstates[i], now.tstates, now.nr, sizeof(*now.tstates),
 				    cmp_u64))
-			(void)bpf_map_delete_elem(fd, &added->keys[i]);
+			sampler__drop_tstate(th->sampler, &added->keys[i]);
 	seed_set_done(&now);
 }
 
-int threads__seed(struct daemon *d, struct pyproc *p)
+int threads__seed(struct threads *th, struct pyproc *p)
 {
 	struct seed_set added = { .p = p };
 	struct pyprof_proc cfg;
-	__u32 pid = (__u32)p->pid;
 	__u64 took;
 	int err;
 
 	p->seed.due_ns = 0;
 	p->seed.start_ns = now_ns();
-	err = bpf_map_lookup_elem(bpf_map__fd(d->skel->maps.procs), &pid, &cfg) < 0 ? -errno : 0;
+	err = sampler__get_proc(th->sampler, p->pid, &cfg);
 	/*
 	 * No thread exited since the last seeding: its head is still linked (a
 	 * tstate outlives its thread's Python code only briefly), and what came
@@ -168,25 +174,25 @@ int threads__seed(struct daemon *d, struct pyproc *p)
 		added.stop_id = p->seed.head_id;
 	}
 	err = err ?: threads__walk(p, PYPROF_MAX_THREADS, seed_collect, &added);
-	err = err ?: seed_update(bpf_map__fd(d->skel->maps.tstates), &added);
+	err = err ?: sampler__seed_tstates(th->sampler, added.keys, added.tstates, added.nr);
 	if (!err) {
-		seed_drop_gone(d, p, &added, cfg.thread_exits);
+		seed_drop_gone(th, p, &added, cfg.thread_exits);
 		p->seed.head = added.head;
 		p->seed.head_id = added.head_id;
 		p->seed.exits = cfg.thread_exits;
 		p->seed.full = false;
 		p->seed.nr++;
-		d->tstate_seeds++;
-		d->tstate_seeded += added.nr;
+		th->stats.seeds++;
+		th->stats.seeded += added.nr;
 	} else {
-		d->tstate_seed_errors++;
+		th->stats.errors++;
 	}
 	took = now_ns() - p->seed.start_ns;
-	d->tstate_seed_ns += took;
+	th->stats.ns += took;
 	p->seed.fast_gap_ns = took * SEED_COST_FACTOR > SEED_FAST_GAP_NS ? took * SEED_COST_FACTOR
 									: SEED_FAST_GAP_NS;
 	log_msg(LOG_DEBUG, "pid %d: %zu threads put in the tstate cache in %llu us: %s", p->pid,
-		added.nr, (unsigned long long)(took / 1000), err ? strerror(-err) : "ok");
+		added.nr, (unsigned long long)(took / NSEC_PER_USEC), err ? strerror(-err) : "ok");
 	seed_set_done(&added);
 	return err;
 }
@@ -200,7 +206,7 @@ static void seed_want(struct pyproc *p, __u64 gap_ns)
 		p->seed.due_ns = due ? due : 1;
 }
 
-void threads__walk_limit(struct daemon *d, struct pyproc *p, __u64 ts, __u32 tid)
+void threads__walk_limit(struct threads *th, struct pyproc *p, __u64 ts, __u32 tid)
 {
 	struct seed_state *st = &p->seed;
 	__typeof__(st->miss[0]) *m = &st->miss[tid % PYPROFD_SEED_MISS_SLOTS];
@@ -218,16 +224,16 @@ void threads__walk_limit(struct daemon *d, struct pyproc *p, __u64 ts, __u32 tid
 	}
 	seed_want(p, m->stubborn ? SEED_SLOW_GAP_NS : st->fast_gap_ns);
 	if (p->in_bpf && now_ns() >= st->due_ns)
-		(void)threads__seed(d, p);
+		(void)threads__seed(th, p);
 }
 
-void threads__tick(struct daemon *d)
+void threads__tick(struct threads *th)
 {
 	__u64 now = now_ns();
 
-	procs__for_each(d, p)
+	procs__for_each(th->procs, p)
 	{
 		if (p->live && p->in_bpf && p->seed.due_ns && now >= p->seed.due_ns)
-			(void)threads__seed(d, p);
+			(void)threads__seed(th, p);
 	}
 }

@@ -8,8 +8,21 @@
 
 #define PYPROFD_MAX_INTERPS	64	/* interpreters per process walked (corrupt-list bound) */
 
-struct daemon;
+struct procs;
 struct pyproc;
+struct sampler;
+struct threads;
+
+/* What `status` shows of the seedings. */
+struct threads_stats {
+	__u64 seeds, seeded, errors, rewalks;	/* seedings, threads put in the cache, failures */
+	__u64 ns;				/* time they took */
+};
+
+/* The seeder of the BPF tstate cache for the processes of procs.  NULL on ENOMEM. */
+struct threads *threads__new(struct sampler *sampler, struct procs *procs);
+void threads__free(struct threads *th);
+void threads__stats(const struct threads *th, struct threads_stats *ret);
 
 /*
  * Called per PyThreadState with PYPROF_TSTATE_READ bytes read from it and
@@ -30,13 +43,13 @@ int threads__walk(const struct pyproc *p, size_t max, threads_fn fn, void *ctx);
  * thread pointer each tstate records: BPF walks only the newest
  * PYPROF_THREAD_WALK.  0 or -Exxx.
  */
-int threads__seed(struct daemon *d, struct pyproc *p);
+int threads__seed(struct threads *th, struct pyproc *p);
 /*
  * A sample (taken at ts, of thread tid) says BPF did not reach its thread:
  * seeds now, or once the rate limit allows.
  */
-void threads__walk_limit(struct daemon *d, struct pyproc *p, __u64 ts, __u32 tid);
+void threads__walk_limit(struct threads *th, struct pyproc *p, __u64 ts, __u32 tid);
 /* Seeds that the rate limit put off. */
-void threads__tick(struct daemon *d);
+void threads__tick(struct threads *th);
 
 #endif /* PYPROFD_THREADS_H */

@@ -190,7 +190,7 @@ struct pyprof_sample {
 /*
  * Counters in the per-CPU array "counters"; every way the BPF side can bail
  * out or lose something has one.  Names for display live in userspace
- * (pyprof_counter_name()).
+ * (sampler__counter_name()).
  */
 enum pyprof_counter {
 	PYPROF_CNT_SAMPLES = 0,		/* perf events seen */

@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* pyprofd: the command line, parsed once into the configuration every module reads. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include "base/util.h"
+#include "config.h"
+
+/* Where interpreters usually live: their init uprobes are attached at start. */
+static const char *const default_probe_paths[] = {
+	"/usr/bin",	 "/usr/local/bin",  "/usr/lib", "/usr/lib64", "/usr/local/lib",
+	"/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu",
+};
+
+#define NR_DEFAULT_PROBE_PATHS (sizeof(default_probe_paths) / sizeof(default_probe_paths[0]))
+/* --probe paths: what the table leaves beside the defaults. */
+#define MAX_USER_PROBE_PATHS   (PYPROFD_MAX_PROBE_PATHS - NR_DEFAULT_PROBE_PATHS)
+
+enum { ARG_VERSION = 0x100, ARG_NO_KERNEL, ARG_PROBE };
+
+static void help(void)
+{
+	printf("Usage: pyprofd [OPTIONS]\n"
+	       "\n"
+	       "Always-on CPU profiler for every Python process on this host. Samples\n"
+	       "Python and kernel stacks with eBPF, folds them into time windows and\n"
+	       "answers pyprofctl on a Unix socket.\n"
+	       "\n"
+	       "Options:\n"
+	       "  -s, --socket PATH      socket to listen on (default %s); its directory\n"
+	       "                         must be ours and not group/other-writable\n"
+	       "  -g, --group NAME       members of this group see every process; other\n"
+	       "                         users only their own (default pyprof)\n"
+	       "  -r, --rate HZ          samples per second per CPU (default 99, 1-10000)\n"
+	       "  -w, --window SECONDS   length of one time window (default 10)\n"
+	       "  -R, --retention DUR    history kept, e.g. 3600, 90m, 1h (default 1h)\n"
+	       "  -d, --state-dir DIR    keep finished windows in DIR (zlib), so a restart\n"
+	       "                         loses no history (default: memory only); DIR must\n"
+	       "                         be ours and not group/other-writable\n"
+	       "      --no-kernel        do not record kernel stacks\n"
+	       "      --probe PATH       also watch the interpreters in PATH (a libpython or\n"
+	       "                         python binary, or a directory of them) for starts;\n"
+	       "                         repeatable (system lib and bin dirs always are)\n"
+	       "  -v, --verbose          more logging (twice: libbpf debug output)\n"
+	       "  -h, --help             show this help\n"
+	       "      --version          show the version\n"
+	       "\n"
+	       "Examples:\n"
+	       "  pyprofd                       # defaults: 99 Hz, 10 s windows, 1 h history\n"
+	       "  pyprofd --rate 499 --socket /tmp/pyprof.sock\n"
+	       "  pyprofd --state-dir /var/lib/pyprof   # history survives restarts (the unit's way)\n"
+	       "  pyprofctl snapshot --pid 1234 --seconds 30 | flamegraph.pl > cpu.svg\n",
+	       PYPROFD_DEFAULT_SOCKET);
+}
+
+/* A duration option within [min_ns, max_ns]; range says so in the error. */
+static int opt_duration(const char *name, const char *arg, __u64 min_ns, __u64 max_ns,
+			const char *range, __u64 *ret_ns)
+{
+	__u64 ns;
+
+	if (parse_duration_ns(arg, &ns) < 0 || ns < min_ns || ns > max_ns) {
+		fprintf(stderr, "pyprofd: invalid --%s '%s' (%s)\n", name, arg, range);
+		return -EINVAL;
+	}
+	*ret_ns = ns;
+	return 0;
+}
+
+/* The options that name a place: --socket, --group, --state-dir, --probe. */
+static int opt_name(struct config *cfg, int c, const char *arg)
+{
+	switch (c) {
+	case 's':
+		if (!*arg || strlen(arg) >= 108) {
+			fprintf(stderr, "pyprofd: invalid socket path '%s'\n", arg);
+			return -EINVAL;
+		}
+		cfg->socket_path = arg;
+		return 0;
+	case 'g':
+		if (!*arg || strlen(arg) > 64) {
+			fprintf(stderr, "pyprofd: invalid group name '%s'\n", arg);
+			return -EINVAL;
+		}
+		cfg->group = arg;
+		return 0;
+	case 'd':
+		if (arg[0] != '/' || strlen(arg) > 3000) {
+			fprintf(stderr, "pyprofd: invalid --state-dir '%s' (an absolute path)\n", arg);
+			return -EINVAL;
+		}
+		cfg->state_dir = arg;
+		return 0;
+	default: /* ARG_PROBE */
+		if (arg[0] != '/' || cfg->nr_probe_paths >= MAX_USER_PROBE_PATHS) {
+			fprintf(stderr,
+				"pyprofd: invalid --probe '%s' (an absolute path; at most %zu)\n", arg,
+				MAX_USER_PROBE_PATHS);
+			return -EINVAL;
+		}
+		cfg->probe_paths[cfg->nr_probe_paths++] = arg;
+		return 0;
+	}
+}
+
+/* One option: <0 error, 0 exit success (help/version), >0 go on. */
+static int parse_option(struct config *cfg, int c, const char *arg)
+{
+	long long v;
+
+	switch (c) {
+	case 's':
+	case 'g':
+	case 'd':
+	case ARG_PROBE:
+		return opt_name(cfg, c, arg) ?: 1;
+	case 'r':
+		if (parse_int_range(arg, 1, 10000, &v) < 0) {
+			fprintf(stderr, "pyprofd: invalid --rate '%s' (1-10000)\n", arg);
+			return -EINVAL;
+		}
+		cfg->rate_hz = (__u32)v;
+		return 1;
+	case 'w':
+		return opt_duration("window", arg, NSEC_PER_SEC, 3600 * NSEC_PER_SEC, "1s-1h",
+				    &cfg->window_ns) ?: 1;
+	case 'R':
+		return opt_duration("retention", arg, NSEC_PER_SEC, 30 * 86400 * NSEC_PER_SEC,
+				    "1s-30d", &cfg->retention_ns) ?: 1;
+	case ARG_NO_KERNEL:
+		cfg->kernel_stacks = false;
+		return 1;
+	case 'v':
+		cfg->verbose++;
+		return 1;
+	case 'h':
+		help();
+		return 0;
+	case ARG_VERSION:
+		printf("pyprofd %s\n", PYPROFD_VERSION);
+		return 0;
+	default:
+		fprintf(stderr, "Try 'pyprofd --help'.\n");
+		return -EINVAL;
+	}
+}
+
+int config__parse(struct config *cfg, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "group", required_argument, NULL, 'g' },
+		{ "state-dir", required_argument, NULL, 'd' },
+		{ "rate", required_argument, NULL, 'r' },
+		{ "window", required_argument, NULL, 'w' },
+		{ "retention", required_argument, NULL, 'R' },
+		{ "no-kernel", no_argument, NULL, ARG_NO_KERNEL },
+		{ "probe", required_argument, NULL, ARG_PROBE },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, ARG_VERSION },
+		{}
+	};
+	int c, r;
+
+	*cfg = (struct config){
+		.socket_path = PYPROFD_DEFAULT_SOCKET,
+		.group = PYPROFD_DEFAULT_GROUP,
+		.rate_hz = 99,
+		.window_ns = 10 * NSEC_PER_SEC,
+		.retention_ns = 3600 * NSEC_PER_SEC,
+		.kernel_stacks = true,
+	};
+	while ((c = getopt_long(argc, argv, "s:g:d:r:w:R:vh", opts, NULL)) >= 0) {
+		r = parse_option(cfg, c, optarg);
+		if (r <= 0)
+			return r;
+	}
+	if (optind < argc) {
+		fprintf(stderr, "pyprofd: unexpected argument '%s'\n", argv[optind]);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < NR_DEFAULT_PROBE_PATHS; i++)
+		cfg->probe_paths[cfg->nr_probe_paths++] = default_probe_paths[i];
+	if (cfg->retention_ns < cfg->window_ns) {
+		fprintf(stderr, "pyprofd: --retention must be at least one --window\n");
+		return -EINVAL;
+	}
+	return 1;
+}
