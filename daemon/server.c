@@ -21,6 +21,7 @@
 #include "profile/stacks.h"
 #include "profile/profile.h"
 #include "proto/proto.h"
+#include "proto/wire.h"
 #include "base/safedir.h"
 #include "base/strbuf.h"
 #include "base/textenc.h"
@@ -508,7 +509,8 @@ static int verb_snapshot(struct daemon *d, struct client *c, const struct proto_
 		collect_ctx__done(&ctx);
 		return 0;
 	}
-	r = r ?: fmt_folded__render(&ctx.ss, &sb);
+	/* PYPROF/2: the set as it is, binary (proto/wire.h); PYPROF/1: folded text */
+	r = r ?: req->version >= 2 ? wire__encode(&ctx.ss, &sb) : fmt_folded__render(&ctx.ss, &sb);
 	r = r ?: range ? reply_ok_range(d, c, &sb, from, prof_time(now)) : reply_ok(c, &sb);
 	strbuf__done(&sb);
 	collect_ctx__done(&ctx);

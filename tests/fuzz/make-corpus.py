@@ -5,9 +5,9 @@
 
 Valid inputs each target's parser accepts, small enough to commit: the unit
 tests' fixtures, line tables of real code objects of every CPython in
-PYTHONS (run under each one), the _Py_DebugOffsets of a real 3.13, and small
-ELF files built with cc.  File names are content hashes, so re-running only
-adds what changed.
+PYTHONS (run under each one), the _Py_DebugOffsets of a real 3.13, small
+ELF files built with cc, and PYPROF/2 profile encodings built here.  File
+names are content hashes, so re-running only adds what changed.
 """
 import glob
 import hashlib
@@ -57,6 +57,50 @@ PROTO = [
     b"\x16\x40PYPROF/1 snapshot pid=42 seconds=30\n\x00OK 1234\n",
     b"\x03\x0cPYPROF/1 list all=1\r\n\x00ERR ESRCH no process 42\n",
     b"\x16\xffPYPROF/1 x a=\x00ERR EBUSY\n",
+]
+
+# enum frame_kind (userspace/lib/profile/frame.h)
+PROCESS, PYTHON, KERNEL, MARKER, OTHER, THREAD, NATIVE = range(7)
+NONE = -1
+
+
+def wire(frames, stacks):
+    """PYPROF/2's profile encoding (userspace/lib/proto/wire.h) of frames
+    (kind, name, file or None, line, func_line) and stacks (frame indexes, count)."""
+    strings = []
+    for _, name, file, _, _ in frames:
+        for s in (name, file):
+            if s is not None and s not in strings:
+                strings.append(s)
+    out = [b"PYPROFS\x02", struct.pack("<I", len(strings))]
+    out += [struct.pack("<I", len(s)) + s for s in strings]
+    out.append(struct.pack("<I", len(frames)))
+    for kind, name, file, line, func_line in frames:
+        out.append(struct.pack("<BIIii", kind, strings.index(name),
+                               0xffffffff if file is None else strings.index(file), line,
+                               func_line))
+    out.append(struct.pack("<I", len(stacks)))
+    for ids, count in stacks:
+        out.append(struct.pack("<I%dIQ" % len(ids), len(ids), *ids, count))
+    return b"".join(out)
+
+
+WIRE = [
+    wire([], []),
+    wire([(PROCESS, b"python3", None, NONE, NONE),
+          (PYTHON, b"<module>", b"/srv/app.py", 1, 1),
+          (PYTHON, b"hot", b"/srv/app.py", 9, 7),
+          (KERNEL, b"do_syscall_64", None, NONE, NONE),
+          (MARKER, b"[python: no Python frame]", None, NONE, NONE)],
+         [([0, 1, 2], 7), ([0, 4], 2), ([0, 1, 2, 3], 1)]),
+    wire([(PROCESS, b"py", None, NONE, NONE), (THREAD, b"", None, 4242, NONE),
+          (THREAD, b"worker", None, 4243, NONE),
+          (PYTHON, b"f (x)", b"/a b (c).py", NONE, NONE),
+          (NATIVE, b"malloc", b"/lib/libc.so.6", NONE, NONE),
+          (OTHER, b"", None, NONE, NONE), (PYTHON, b"caf\xc3\xa9", b"", 0, 0)],
+         [([0, 1, 3, 4], 3), ([0, 2, 3], 1 << 40), ([0, 5, 6], 1), ([0, 1, 3, 4], 2)]),
+    wire([(PROCESS, b"p", None, NONE, NONE), (PYTHON, b"rec", b"/r.py", 5, 4)],
+         [([0] + [1] * 300, 1), ([0], (1 << 64) - 2)]),
 ]
 
 ELF_SRC = r"""
@@ -137,6 +181,8 @@ def main():
         put("fuzz-ksyms", t)
     for t in PROTO:
         put("fuzz-proto", t)
+    for t in WIRE:
+        put("fuzz-wire", t)
     for py in PYTHONS:
         r = subprocess.run([py, __file__, "--linetables"], capture_output=True, text=True)
         if r.returncode != 0:
