@@ -6,8 +6,9 @@
 Valid inputs each target's parser accepts, small enough to commit: the unit
 tests' fixtures, state files of both versions pyprofd reads, line tables of
 real code objects of every CPython in PYTHONS (run under each one), the
-_Py_DebugOffsets of a real 3.13, and small ELF files built with cc.  File names are content hashes, so re-running only
-adds what changed.
+_Py_DebugOffsets of a real 3.13, small ELF files built with cc, and PYPROF/2
+profile encodings built here.  File names are content hashes, so re-running
+only adds what changed.
 """
 import glob
 import hashlib
@@ -60,6 +61,50 @@ PROTO = [
     b"\x16\xffPYPROF/1 x a=\x00ERR EBUSY\n",
 ]
 
+# enum frame_kind (userspace/lib/profile/frame.h)
+PROCESS, PYTHON, KERNEL, MARKER, OTHER, THREAD, NATIVE = range(7)
+NONE = -1
+
+
+def wire(frames, stacks):
+    """PYPROF/2's profile encoding (userspace/lib/proto/wire.h) of frames
+    (kind, name, file or None, line, func_line) and stacks (frame indexes, count)."""
+    strings = []
+    for _, name, file, _, _ in frames:
+        for s in (name, file):
+            if s is not None and s not in strings:
+                strings.append(s)
+    out = [b"PYPROFS\x02", struct.pack("<I", len(strings))]
+    out += [struct.pack("<I", len(s)) + s for s in strings]
+    out.append(struct.pack("<I", len(frames)))
+    for kind, name, file, line, func_line in frames:
+        out.append(struct.pack("<BIIii", kind, strings.index(name),
+                               0xffffffff if file is None else strings.index(file), line,
+                               func_line))
+    out.append(struct.pack("<I", len(stacks)))
+    for ids, count in stacks:
+        out.append(struct.pack("<I%dIQ" % len(ids), len(ids), *ids, count))
+    return b"".join(out)
+
+
+WIRE = [
+    wire([], []),
+    wire([(PROCESS, b"python3", None, NONE, NONE),
+          (PYTHON, b"<module>", b"/srv/app.py", 1, 1),
+          (PYTHON, b"hot", b"/srv/app.py", 9, 7),
+          (KERNEL, b"do_syscall_64", None, NONE, NONE),
+          (MARKER, b"[python: no Python frame]", None, NONE, NONE)],
+         [([0, 1, 2], 7), ([0, 4], 2), ([0, 1, 2, 3], 1)]),
+    wire([(PROCESS, b"py", None, NONE, NONE), (THREAD, b"", None, 4242, NONE),
+          (THREAD, b"worker", None, 4243, NONE),
+          (PYTHON, b"f (x)", b"/a b (c).py", NONE, NONE),
+          (NATIVE, b"malloc", b"/lib/libc.so.6", NONE, NONE),
+          (OTHER, b"", None, NONE, NONE), (PYTHON, b"caf\xc3\xa9", b"", 0, 0)],
+         [([0, 1, 3, 4], 3), ([0, 2, 3], 1 << 40), ([0, 5, 6], 1), ([0, 1, 3, 4], 2)]),
+    wire([(PROCESS, b"p", None, NONE, NONE), (PYTHON, b"rec", b"/r.py", 5, 4)],
+         [([0] + [1] * 300, 1), ([0], (1 << 64) - 2)]),
+]
+
 BOOT_ID = b"0123abcd-0000-4000-8000-00000000000a"
 
 
@@ -97,8 +142,6 @@ def statefile_raw(version, procs):
     return out
 
 
-# frame.h's kinds
-PROCESS, PYTHON, KERNEL, MARKER, OTHER, THREAD, NATIVE = range(7)
 STATE_W3 = [
     (4242, b"py", [(PROCESS, b"py", None, -1, -1), (THREAD, b"", None, 42, -1),
                    (PYTHON, b"main", b"/a.py", 1, 1), (PYTHON, b"hot", b"/a.py", -1, 5),
@@ -197,6 +240,8 @@ def main():
         put("fuzz-statefile", bytes([version]) + raw)
         put("fuzz-statefile", b"PYPROFW%d" % version + struct.pack("<Q", len(raw)) +
             zlib.compress(raw, 1))
+    for t in WIRE:
+        put("fuzz-wire", t)
     for py in PYTHONS:
         r = subprocess.run([py, __file__, "--linetables"], capture_output=True, text=True)
         if r.returncode != 0:

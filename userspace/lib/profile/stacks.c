@@ -44,11 +44,31 @@ void stackset__done(struct stackset *ss)
 	memset(ss, 0, sizeof(*ss));
 }
 
-static __u64 mix(__u64 h, __u64 v)
+/* murmur3's finalizer: every input bit moves every output bit (the tables use the low bits). */
+static __u64 fmix(__u64 h)
 {
-	h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
-	h *= 0xbf58476d1ce4e5b9ull;
-	return h ^ (h >> 31);
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	return h ^ (h >> 33);
+}
+
+/* A hash of len bytes, eight at a time: parsing hashes every frame it reads. */
+static __u64 hash_bytes(__u64 h, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	__u64 w;
+
+	for (; len >= 8; p += 8, len -= 8) {
+		memcpy(&w, p, 8);
+		h = (h ^ w) * 0x9e3779b97f4a7c15ull;
+		h ^= h >> 29;
+	}
+	w = 0;
+	memcpy(&w, p, len);
+	h = (h ^ w ^ (__u64)len << 56) * 0x9e3779b97f4a7c15ull;
+	return fmix(h);
 }
 
 static char *arena_alloc(struct stackset *ss, size_t n)
@@ -86,7 +106,7 @@ static __u64 string_hash_at(const void *ctx, size_t i)
 /* The set's copy of s[0..len), interned: equal strings share one pointer. */
 static int string_intern(struct stackset *ss, const char *s, size_t len, const char **ret)
 {
-	__u64 h = fnv1a(FNV1A_OFFSET, s, len);
+	__u64 h = hash_bytes(0, s, len);
 	size_t mask, i;
 	char *copy;
 
@@ -116,13 +136,13 @@ static int string_intern(struct stackset *ss, const char *s, size_t len, const c
 	return 0;
 }
 
-/* Over interned strings: equal frames have equal pointers. */
+/* Over the contents: a frame is looked up before its strings are interned. */
 static __u64 frame_hash(const struct frame *f)
 {
-	__u64 h = mix((__u64)(uintptr_t)f->name, (__u64)(uintptr_t)f->file);
+	__u64 h = hash_bytes((__u64)f->kind << 32 | (__u32)f->line, f->name, strlen(f->name));
 
-	h = mix(h, (__u64)f->kind);
-	return mix(h, (__u64)(__u32)f->line << 32 | (__u32)f->func_line);
+	h = fmix(h ^ (__u32)f->func_line);
+	return f->file ? hash_bytes(h, f->file, strlen(f->file)) : h;
 }
 
 static __u64 frame_hash_at(const void *ctx, size_t i)
@@ -132,38 +152,22 @@ static __u64 frame_hash_at(const void *ctx, size_t i)
 
 static bool frame_eq(const struct frame *a, const struct frame *b)
 {
-	return a->kind == b->kind && a->name == b->name && a->file == b->file &&
-	       a->line == b->line && a->func_line == b->func_line;
+	return a->kind == b->kind && a->line == b->line && a->func_line == b->func_line &&
+	       !strcmp(a->name, b->name) && !a->file == !b->file &&
+	       (!a->file || !strcmp(a->file, b->file));
 }
 
-int stackset__frame(struct stackset *ss, const struct frame *f, __u32 *ret_idx)
+/* Appends a copy of f (its strings interned) with hash h in slot i. */
+static int frame_append(struct stackset *ss, const struct frame *f, __u64 h, size_t slot)
 {
-	struct frame k;
-	size_t mask, i;
-	__u64 h;
+	struct frame k = { .kind = f->kind, .line = f->line, .func_line = f->func_line };
 	int err;
 
-	if (!f->name || (unsigned int)f->kind >= FRAME__MAX || f->line < FRAME_LINE_NONE ||
-	    f->func_line < FRAME_LINE_NONE)
-		return -EINVAL;
-	k = (struct frame){ .kind = f->kind, .line = f->line, .func_line = f->func_line };
 	err = string_intern(ss, f->name, strlen(f->name), &k.name);
 	if (!err && f->file)
 		err = string_intern(ss, f->file, strlen(f->file), &k.file);
 	if (err)
 		return err;
-	h = frame_hash(&k);
-	if (slots__reserve(&ss->frame_slots, &ss->nr_frame_slots, ss->nr_frames, frame_hash_at, ss))
-		return -ENOMEM;
-	mask = ss->nr_frame_slots - 1;
-	for (i = h & mask; ss->frame_slots[i]; i = (i + 1) & mask) {
-		size_t idx = ss->frame_slots[i] - 1;
-
-		if (ss->frame_hash[idx] == h && frame_eq(&ss->frames[idx], &k)) {
-			*ret_idx = (__u32)idx;
-			return 0;
-		}
-	}
 	if (ss->nr_frames >= UINT32_MAX ||
 	    grow_array((void **)&ss->frames, &ss->cap_frames, ss->nr_frames + 1, sizeof(k)) ||
 	    grow_array((void **)&ss->frame_hash, &ss->cap_frame_hash, ss->nr_frames + 1,
@@ -171,9 +175,36 @@ int stackset__frame(struct stackset *ss, const struct frame *f, __u32 *ret_idx)
 		return -ENOMEM;
 	ss->frames[ss->nr_frames] = k;
 	ss->frame_hash[ss->nr_frames] = h;
-	ss->frame_slots[i] = ++ss->nr_frames;
-	*ret_idx = (__u32)(ss->nr_frames - 1);
+	ss->frame_slots[slot] = ++ss->nr_frames;
 	return 0;
+}
+
+int stackset__frame(struct stackset *ss, const struct frame *f, __u32 *ret_idx)
+{
+	size_t mask, i;
+	__u64 h;
+	int err;
+
+	if (!f->name || (unsigned int)f->kind >= FRAME__MAX || f->line < FRAME_LINE_NONE ||
+	    f->func_line < FRAME_LINE_NONE)
+		return -EINVAL;
+	h = frame_hash(f);
+	if (slots__reserve(&ss->frame_slots, &ss->nr_frame_slots, ss->nr_frames, frame_hash_at, ss))
+		return -ENOMEM;
+	mask = ss->nr_frame_slots - 1;
+	for (i = h & mask; ss->frame_slots[i]; i = (i + 1) & mask) {
+		size_t idx = ss->frame_slots[i] - 1;
+
+		if (ss->frame_hash[idx] == h && frame_eq(&ss->frames[idx], f)) {
+			*ret_idx = (__u32)idx;
+			return 0;
+		}
+	}
+	/* string_intern() may grow its own table, not this one: slot i stays free */
+	err = frame_append(ss, f, h, i);
+	if (!err)
+		*ret_idx = (__u32)(ss->nr_frames - 1);
+	return err;
 }
 
 static __u64 stack_hash_at(const void *ctx, size_t i)
@@ -194,7 +225,7 @@ int stackset__add(struct stackset *ss, const __u32 *idx, size_t nr, __u64 count)
 	/* the total must hold the sum: percentages and widths are shares of it */
 	if (__builtin_add_overflow(ss->total, count, &total))
 		return -EINVAL;
-	h = fnv1a(FNV1A_OFFSET, idx, nr * sizeof(*idx));
+	h = hash_bytes(nr, idx, nr * sizeof(*idx));
 	if (slots__reserve(&ss->stack_slots, &ss->nr_stack_slots, ss->nr, stack_hash_at, ss))
 		return -ENOMEM;
 	mask = ss->nr_stack_slots - 1;
@@ -238,60 +269,89 @@ static int parse_count(const char *s, const char *end, __u64 *ret)
 	return 0;
 }
 
-/* One line (NUL-terminated, without its newline) of folded text, split in place. */
-static int parse_line(struct stackset *ss, char *line, size_t len, __u32 *ids)
+/*
+ * What parsing keeps of the line before: folded text comes sorted, so a line
+ * mostly starts with the frames of the one before, which need no lookup.
+ */
+struct parser {
+	const char *prev;		/* the line before, or NULL */
+	size_t prev_nr;
+	size_t start[STACK_MAX_DEPTH + 1];	/* frame d of prev: [start[d], start[d + 1] - 1) */
+	__u32 ids[STACK_MAX_DEPTH];	/* prev's frame indexes, then this line's */
+	struct strbuf scratch;		/* one frame's text, split there */
+};
+
+/* The frame of text[0..len) at depth d. */
+static int parse_frame(struct stackset *ss, struct parser *ps, const char *text, size_t len,
+		       size_t d)
 {
-	char *sp = memrchr(line, ' ', len), *f = line;
+	struct frame f;
+
+	strbuf__reset(&ps->scratch);
+	if (strbuf__append(&ps->scratch, text, len))
+		return -ENOMEM;
+	frame__split(ps->scratch.buf, d, &f);
+	return stackset__frame(ss, &f, &ps->ids[d]);
+}
+
+/* One line of folded text (len bytes without its newline, no NUL inside). */
+static int parse_line(struct stackset *ss, struct parser *ps, const char *line, size_t len)
+{
+	const char *sp = memrchr(line, ' ', len), *f = line;
+	bool same = ps->prev != NULL;
 	size_t nr = 0;
 	__u64 count;
-	int err;
+	int err = 0;
 
 	if (!sp || sp == line || parse_count(sp + 1, line + len, &count))
 		return -EINVAL;
-	*sp = '\0';
 	for (;;) {
-		char *semi = strchr(f, ';');
-		struct frame fr;
+		const char *semi = memchr(f, ';', (size_t)(sp - f)), *end = semi ? semi : sp;
+		size_t n = (size_t)(end - f);
 
 		if (nr == STACK_MAX_DEPTH)
 			return -EINVAL;
-		if (semi)
-			*semi = '\0';
-		frame__split(f, nr, &fr);
-		err = stackset__frame(ss, &fr, &ids[nr++]);
+		/* frames after the first that differs are looked up */
+		same = same && nr < ps->prev_nr && ps->start[nr] == (size_t)(f - line) &&
+		       ps->start[nr + 1] - 1 - ps->start[nr] == n &&
+		       !memcmp(ps->prev + ps->start[nr], f, n);
+		ps->start[nr] = (size_t)(f - line);
+		if (!same)
+			err = parse_frame(ss, ps, f, n, nr);
 		if (err)
 			return err;
+		nr++;
+		ps->start[nr] = (size_t)(end - line) + 1;
 		if (!semi)
 			break;
 		f = semi + 1;
 	}
-	return stackset__add(ss, ids, nr, count);
+	ps->prev = line;
+	ps->prev_nr = nr;
+	return stackset__add(ss, ps->ids, nr, count);
 }
 
 int stackset__parse_folded(struct stackset *ss, const char *text, size_t len)
 {
-	__u32 ids[STACK_MAX_DEPTH];
-	char *copy, *p, *end;
+	struct parser *ps = calloc(1, sizeof(*ps));
+	const char *p, *end = text + len;
 	int err = 0;
 
-	copy = malloc(len + 1);
-	if (!copy)
+	if (!ps)
 		return -ENOMEM;
-	memcpy(copy, text, len);
-	copy[len] = '\0';
-	end = copy + len;
-	for (p = copy; p < end && !err;) {
-		char *nl = memchr(p, '\n', (size_t)(end - p));
+	for (p = text; p < end && !err;) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
 
 		if (!nl)
 			nl = end;
-		*nl = '\0';
-		/* a NUL inside a line ends its frame text early: the line is malformed */
+		/* a NUL inside a line would end its frame text early: malformed */
 		if (nl > p)
-			err = strlen(p) != (size_t)(nl - p) ? -EINVAL : parse_line(ss, p, (size_t)(nl - p), ids);
+			err = memchr(p, '\0', (size_t)(nl - p)) ? -EINVAL
+								: parse_line(ss, ps, p, (size_t)(nl - p));
 		p = nl + 1;
 	}
-	free(copy);
+	strbuf__done(&ps->scratch);
+	free(ps);
 	if (err)
 		stackset__done(ss);
 	return err;

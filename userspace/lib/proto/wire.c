@@ -10,6 +10,11 @@
 #include "base/strbuf.h"
 #include "base/util.h"
 
+/* Kinds go on the wire as their enum values. */
+_Static_assert(FRAME_PROCESS == 0 && FRAME_PYTHON == 1 && FRAME_KERNEL == 2 && FRAME_MARKER == 3 &&
+		       FRAME_OTHER == 4 && FRAME_THREAD == 5 && FRAME_NATIVE == 6 && FRAME__MAX == 7,
+	       "enum frame_kind is part of PYPROF/2");
+
 #define FRAME_BYTES	17	/* u8 kind, u32 name, u32 file, s32 line, s32 func_line */
 #define STACK_MIN_BYTES 16	/* u32 nr, one u32 frame, u64 count */
 

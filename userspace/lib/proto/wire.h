@@ -13,8 +13,9 @@
  *
  * All integers little-endian; nothing after the last stack; counts may not
  * sum past 2^64; the whole encoding is at most PROTO_MAX_REPLY bytes.  Frame
- * kinds are enum frame_kind's values (profile/frame.h).  Equal frames or
- * stacks given twice are merged by the decoder.
+ * kinds are enum frame_kind's values (profile/frame.h: FRAME_PROCESS 0 ..
+ * FRAME_NATIVE 6; that order is part of the protocol, new kinds go at the
+ * end).  Equal frames or stacks given twice are merged by the decoder.
  */
 #ifndef PYPROF_WIRE_H
 #define PYPROF_WIRE_H

@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * formats: renderers of a profile (a struct stackset, see stacks.h) for the
- * tools people open it with.  Each appends to out and returns 0, -ENOMEM or
- * -EINVAL (an empty set is valid and renders an empty profile).
+ * tools people open it with.  Each takes kind, name, file and line from the
+ * set's frames (struct frame); where a format shows a frame as one string it
+ * is frame__label()'s.  A line of 0 or FRAME_LINE_NONE is shown as none.
+ * Each appends to out and returns 0, -ENOMEM or -EINVAL (an empty set is
+ * valid and renders an empty profile); on error out is as it was.
+ * (fmt_folded.h renders folded text.)
  */
 #ifndef PYPROF_FORMATS_H
 #define PYPROF_FORMATS_H
@@ -27,23 +31,28 @@ struct fmt_meta {
  * the bottom, frame width proportional to samples, hover shows name, samples
  * and percentage, click zooms into a frame (and "Reset Zoom" undoes it),
  * "Search" (or Ctrl-F) highlights frames matching a regular expression and
- * shows the matched percentage.  Colours by frame kind (Python, kernel,
- * marker).  No external resources.
+ * shows the matched percentage.  Frames are labelled by frame__label(), and
+ * frames of equal labels under one parent are one.  Colours by frame kind
+ * (Python, kernel, marker, process, others), shade by name.  No external
+ * resources.
  */
 int fmt_svg__render(const struct stackset *ss, const struct fmt_meta *m, struct strbuf *out);
 
 /*
  * speedscope's file format (https://www.speedscope.app/file-format-schema.json):
- * one "sampled" profile named after the process and the time range, unit "nanoseconds" when rate_hz is known (each
- * sample weighs 1e9 / rate_hz), else "none" with weight 1; shared frames
- * carry name, file and line.
+ * one "sampled" profile named after the process and the time range, unit
+ * "nanoseconds" when rate_hz is known (each sample weighs 1e9 / rate_hz), else
+ * "none" with weight 1; shared frames (one per frame of the set, in the order
+ * stacks first use them) carry name, file (Python and native frames; kernel
+ * frames: "[kernel]") and line; a thread frame's name is its label.
  */
 int fmt_speedscope__render(const struct stackset *ss, const struct fmt_meta *m, struct strbuf *out);
 
 /*
  * pprof's profile.proto, gzip-compressed (what `go tool pprof` reads):
  * sample types samples/count and cpu/nanoseconds, one Function per distinct
- * (name, file), one Location per (function, line), leaf first in each
+ * (name, file) (file: Python and native frames' file, "[kernel]" for kernel
+ * frames, else none), one Location per (function, line), leaf first in each
  * Sample, period cpu/nanoseconds.
  */
 int fmt_pprof__render(const struct stackset *ss, const struct fmt_meta *m, struct strbuf *out);
@@ -51,12 +60,14 @@ int fmt_pprof__render(const struct stackset *ss, const struct fmt_meta *m, struc
 /*
  * pyprof's own JSON, for scripts:
  * {"version":1,"pid":N,"comm":"...","seconds":S,"duration_ns":D,"rate_hz":R,"total":T,
- *  "frames":[{"name":"...","kind":"python|kernel|marker|process|other",
- *             "file":"...","line":N}, ...],
+ *  "frames":[{"name":"...",
+ *             "kind":"python|kernel|marker|process|other|thread|native",
+ *             "file":"...","line":N,"func_line":N}, ...],
  *  "stacks":[{"frames":[i, ...], "count":N}, ...]}
- * frames deduplicated, stack frame indexes root first; file/line omitted
- * when unknown; strings JSON-escaped (control characters, invalid UTF-8 as
- * U+FFFD).
+ * frames deduplicated (frames that would print the same are one), in the
+ * order stacks first use them; stack frame indexes root first; file, line
+ * and func_line omitted when unknown (a thread frame's line is its tid);
+ * strings JSON-escaped (control characters, invalid UTF-8 as U+FFFD).
  */
 int fmt_json__render(const struct stackset *ss, const struct fmt_meta *m, struct strbuf *out);
 
