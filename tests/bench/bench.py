@@ -345,7 +345,8 @@ def prof_now():
 
 
 def state_file(window_ns, index, procs_blob, nprocs):
-    """A --state-dir window file, as daemon/state.c writes them."""
+    """A --state-dir window file as pyprofd wrote them before frames were data
+    ("PYPROFW2", still read: loading it is what an upgrade costs)."""
     now = prof_now()
     wall = time.time_ns()
     start = index * window_ns

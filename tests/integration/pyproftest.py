@@ -216,8 +216,9 @@ def unused_pid():
 
 
 def write_state_window(state_dir, procs, window_s=10):
-    """Writes one window file of pyprofd's --state-dir format ("PYPROFW2", see
-    daemon/state.c) holding the current window, with procs = [(pid, start_time,
+    """Writes one window file of pyprofd's --state-dir format as older versions
+    wrote it ("PYPROFW2": frames as text, still read; see profile/statefile.h)
+    holding the current window, with procs = [(pid, start_time,
     uid, comm, exe, {stack tuple: count})]; returns its path."""
     import struct
     import zlib

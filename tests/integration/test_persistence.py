@@ -97,10 +97,11 @@ def corrupt_state_is_skipped():
         open(victim_flip, "wb").write(bytes(data))
         open(os.path.join(state, "w999999999.pyprof"), "wb").write(b"not a state file at all")
         open(os.path.join(state, "w999999998.pyprof"), "wb").write(b"PYPROFW2" + b"\xff" * 8)
+        open(os.path.join(state, "w999999997.pyprof"), "wb").write(b"PYPROFW3" + b"\xff" * 8)
         with Daemon(*args) as d:
             st = d.status()
             print("  state_files_skipped %s" % st["state_files_skipped"])
-            assert int(st["state_files_skipped"]) == 4, st
+            assert int(st["state_files_skipped"]) == 5, st
             assert "Ignoring state file" in d.output()
             after = d.snapshot(w.pid, seconds=3600)
             # Whatever the intact files held is back, and nothing more.
