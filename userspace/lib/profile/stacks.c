@@ -333,12 +333,16 @@ static int parse_line(struct stackset *ss, struct parser *ps, const char *line, 
 
 int stackset__parse_folded(struct stackset *ss, const char *text, size_t len)
 {
-	struct parser *ps = calloc(1, sizeof(*ps));
-	const char *p, *end = text + len;
+	struct parser *ps;
+	const char *p, *end;
 	int err = 0;
 
+	if (!len)
+		return 0;	/* text may be NULL then */
+	ps = calloc(1, sizeof(*ps));
 	if (!ps)
 		return -ENOMEM;
+	end = text + len;
 	for (p = text; p < end && !err;) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 
