@@ -89,7 +89,8 @@ TEST(structured_frames)
 	struct strbuf out = { 0 };
 	__u32 ids[5];
 
-	ASSERT_OK(stackset__frame(&ss, &(struct frame){ FRAME_PROCESS, "", NULL, -1, -1 }, &ids[0]));
+	ASSERT_OK(stackset__frame(&ss, &(struct frame){ FRAME_PROCESS, "", NULL, -1, -1 },
+				  &ids[0]));
 	ASSERT_OK(stackset__frame(&ss, &(struct frame){ FRAME_THREAD, "", NULL, 12, -1 }, &ids[1]));
 	ASSERT_OK(stackset__frame(&ss, &(struct frame){ FRAME_PYTHON, "a;b", "x.py", 3, 1 },
 				  &ids[2]));

@@ -167,12 +167,15 @@ static void check_identity(const char *text)
 
 TEST(label_split_identity)
 {
-	static const char *const names[] = { "", "f", "<module>", "a b", "x (y", "a:1", "[m]", "t_[k]",
-					     "thread", "thread 3", "caf\xc3\xa9", "(", ")", " (" };
-	static const char *const tails[] = { "", " (a.py:1)", " (a.py)", " ()", " (:5)", " (a.py:0)",
-					     " (a.py:01)", " (a.py:x)", " (a:b.py:12)", " (x) (y:3)",
-					     "_[k]", " (tid 9)", " (tid 09)", " (tid -1)", ")", "]",
-					     " 12", " (a.py:99999999999)" };
+	static const char *const names[] = {
+		"", "f", "<module>", "a b", "x (y", "a:1", "[m]", "t_[k]", "thread", "thread 3",
+		"caf\xc3\xa9", "(", ")", " (",
+	};
+	static const char *const tails[] = {
+		"", " (a.py:1)", " (a.py)", " ()", " (:5)", " (a.py:0)", " (a.py:01)", " (a.py:x)",
+		" (a:b.py:12)", " (x) (y:3)", "_[k]", " (tid 9)", " (tid 09)", " (tid -1)", ")", "]",
+		" 12", " (a.py:99999999999)",
+	};
 	char text[128];
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
@@ -217,14 +220,15 @@ TEST(labels)
 	check_label(&(struct frame){ FRAME_PYTHON, "f", "a.py", 3, N }, "f (a.py:3)", 1, true);
 	check_label(&(struct frame){ FRAME_PYTHON, "f", "a.py", N, N }, "f (a.py)", 1, true);
 	check_label(&(struct frame){ FRAME_PYTHON, "f", NULL, 3, N }, "f", 1, false);
-	check_label(&(struct frame){ FRAME_KERNEL, "vfs_read", NULL, N, N }, "vfs_read_[k]", 5, true);
+	check_label(&(struct frame){ FRAME_KERNEL, "vfs_read", NULL, N, N }, "vfs_read_[k]", 5,
+		    true);
 	check_label(&(struct frame){ FRAME_KERNEL, "0x1234", NULL, N, N }, "0x1234_[k]", 5, true);
 	check_label(&(struct frame){ FRAME_MARKER, "[python: truncated stack]", NULL, N, N },
 		    "[python: truncated stack]", 1, true);
 	check_label(&(struct frame){ FRAME_OTHER, "x", NULL, N, N }, "x", 2, true);
 	check_label(&(struct frame){ FRAME_THREAD, "", NULL, 1234, N }, "thread 1234", 1, true);
-	check_label(&(struct frame){ FRAME_THREAD, "MainThread", NULL, 7, N }, "MainThread (tid 7)", 1,
-		    true);
+	check_label(&(struct frame){ FRAME_THREAD, "MainThread", NULL, 7, N },
+		    "MainThread (tid 7)", 1, true);
 	check_label(&(struct frame){ FRAME_NATIVE, "malloc", "/lib/libc.so.6", N, N },
 		    "malloc (/lib/libc.so.6)", 3, false);
 	check_label(&(struct frame){ FRAME_NATIVE, "malloc", NULL, N, N }, "malloc", 3, false);
@@ -306,6 +310,8 @@ TEST(add_and_merge)
 TEST(many)
 {
 	struct stackset ss = { 0 };
+	const struct frame root = { FRAME_PROCESS, "p", NULL, -1, -1 };
+	const struct frame kernel = { FRAME_KERNEL, "k", NULL, -1, -1 };
 	char name[32];
 	__u32 ids[3];
 
@@ -313,13 +319,11 @@ TEST(many)
 	for (int round = 0; round < 2; round++) {
 		for (int i = 0; i < 20000; i++) {
 			snprintf(name, sizeof(name), "f%d", i);
-			ASSERT_OK(stackset__frame(&ss, &(struct frame){ FRAME_PROCESS, "p", NULL, -1, -1 },
-						  &ids[0]));
+			ASSERT_OK(stackset__frame(&ss, &root, &ids[0]));
 			ASSERT_OK(stackset__frame(&ss, &(struct frame){ FRAME_PYTHON, name, "a.py",
 								      i % 100, -1 },
 						  &ids[1]));
-			ASSERT_OK(stackset__frame(&ss, &(struct frame){ FRAME_KERNEL, "k", NULL, -1, -1 },
-						  &ids[2]));
+			ASSERT_OK(stackset__frame(&ss, &kernel, &ids[2]));
 			ASSERT_OK(stackset__add(&ss, ids, 2 + (size_t)(i % 2), 1));
 		}
 	}

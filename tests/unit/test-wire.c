@@ -50,9 +50,12 @@ static void assert_same(const struct stackset *a, const struct stackset *b)
 
 		ASSERT_EQ(x->nr, y->nr);
 		ASSERT_EQ(x->count, y->count);
-		for (size_t k = 0; k < x->nr; k++)
-			if (!same_frame(&a->frames[stack__ids(a, x)[k]], &b->frames[stack__ids(b, y)[k]]))
+		for (size_t k = 0; k < x->nr; k++) {
+			const struct frame *fa = &a->frames[stack__ids(a, x)[k]];
+
+			if (!same_frame(fa, &b->frames[stack__ids(b, y)[k]]))
 				TEST_FAIL("stack %zu frame %zu differs", i, k);
+		}
 	}
 }
 
@@ -115,7 +118,8 @@ static void put32(struct strbuf *sb, __u32 u)
 static const __u8 small[] = "PYPROFS\x02"
 			    "\x02\0\0\0" "\x01\0\0\0p" "\x03\0\0\0a.b"
 			    "\x02\0\0\0"
-			    "\x00" "\0\0\0\0" "\xff\xff\xff\xff" "\xff\xff\xff\xff" "\xff\xff\xff\xff"
+			    "\x00" "\0\0\0\0" "\xff\xff\xff\xff"
+			    "\xff\xff\xff\xff" "\xff\xff\xff\xff"
 			    "\x01" "\0\0\0\0" "\x01\0\0\0" "\x02\x01\0\0" "\x01\0\0\0"
 			    "\x01\0\0\0"
 			    "\x02\0\0\0" "\0\0\0\0" "\x01\0\0\0" "\x07\0\0\0\0\0\0\x01";
@@ -299,7 +303,8 @@ TEST(encode_limits)
 	ASSERT_TRUE(big != NULL);
 	memset(big, 'x', WIRE_MAX_STRING);
 	big[WIRE_MAX_STRING] = '\0';
-	ASSERT_OK(stackset__frame(&ss, &(struct frame){ FRAME_PROCESS, "p", NULL, -1, -1 }, &id[0]));
+	ASSERT_OK(stackset__frame(&ss, &(struct frame){ FRAME_PROCESS, "p", NULL, -1, -1 },
+				  &id[0]));
 	ASSERT_OK(stackset__frame(&ss, &(struct frame){ FRAME_OTHER, big, NULL, -1, -1 }, &id[1]));
 	ASSERT_OK(stackset__add(&ss, id, 2, 1));
 	/* a stack of count 0 holds no samples: left out */

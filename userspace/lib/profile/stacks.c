@@ -130,7 +130,8 @@ static int string_intern(struct stackset *ss, const char *s, size_t len, const c
 		return -ENOMEM;
 	memcpy(copy, s, len);
 	copy[len] = '\0';
-	ss->strings[ss->nr_strings++] = (struct stackset_string){ .s = copy, .len = len, .hash = h };
+	ss->strings[ss->nr_strings++] =
+		(struct stackset_string){ .s = copy, .len = len, .hash = h };
 	ss->string_slots[i] = ss->nr_strings;
 	*ret = copy;
 	return 0;
@@ -245,7 +246,8 @@ int stackset__add(struct stackset *ss, const __u32 *idx, size_t nr, __u64 count)
 	    grow_array((void **)&ss->stack_hash, &ss->cap_stack_hash, ss->nr + 1, sizeof(h)))
 		return -ENOMEM;
 	memcpy(ss->ids + ss->nr_ids, idx, nr * sizeof(*idx));
-	ss->stacks[ss->nr] = (struct stack){ .off = (__u32)ss->nr_ids, .nr = (__u32)nr, .count = count };
+	ss->stacks[ss->nr] =
+		(struct stack){ .off = (__u32)ss->nr_ids, .nr = (__u32)nr, .count = count };
 	ss->stack_hash[ss->nr] = h;
 	ss->stack_slots[i] = ++ss->nr;
 	ss->nr_ids += nr;
@@ -333,21 +335,26 @@ static int parse_line(struct stackset *ss, struct parser *ps, const char *line, 
 
 int stackset__parse_folded(struct stackset *ss, const char *text, size_t len)
 {
-	struct parser *ps = calloc(1, sizeof(*ps));
-	const char *p, *end = text + len;
+	struct parser *ps;
+	const char *p, *end;
 	int err = 0;
 
+	if (!len)
+		return 0;	/* text may be NULL then */
+	ps = calloc(1, sizeof(*ps));
 	if (!ps)
 		return -ENOMEM;
+	end = text + len;
 	for (p = text; p < end && !err;) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 
 		if (!nl)
 			nl = end;
 		/* a NUL inside a line would end its frame text early: malformed */
-		if (nl > p)
-			err = memchr(p, '\0', (size_t)(nl - p)) ? -EINVAL
-								: parse_line(ss, ps, p, (size_t)(nl - p));
+		if (nl > p && memchr(p, '\0', (size_t)(nl - p)))
+			err = -EINVAL;
+		else if (nl > p)
+			err = parse_line(ss, ps, p, (size_t)(nl - p));
 		p = nl + 1;
 	}
 	strbuf__done(&ps->scratch);
@@ -371,8 +378,9 @@ int frame__label(const struct frame *f, struct strbuf *out)
 	case FRAME_PYTHON:
 		if (!f->file)
 			return strbuf__puts(out, name);
-		err = strbuf__puts(out, name) ?: strbuf__puts(out, " (") ?: strbuf__puts(out, f->file);
-		return err ?: put_line(out, f->line) ?: strbuf__puts(out, ")");
+		err = strbuf__puts(out, name) ?: strbuf__puts(out, " (") ?:
+		      strbuf__puts(out, f->file) ?: put_line(out, f->line);
+		return err ?: strbuf__puts(out, ")");
 	case FRAME_KERNEL:
 		return strbuf__puts(out, name) ?: strbuf__puts(out, "_[k]");
 	case FRAME_THREAD:
@@ -433,7 +441,8 @@ static bool split_thread(char *text, size_t len, struct frame *ret)
 			break;
 	if (open == text)
 		return false;
-	line = canonical_line(open + sizeof(tid) - 1, (size_t)(text + len - 1 - open) - (sizeof(tid) - 1));
+	line = canonical_line(open + sizeof(tid) - 1,
+			      (size_t)(text + len - 1 - open) - (sizeof(tid) - 1));
 	if (line < 0)
 		return false;
 	*open = '\0';

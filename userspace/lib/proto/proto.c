@@ -98,9 +98,11 @@ int proto__parse_request(const char *line, size_t len, struct proto_request *req
 				    c, i);
 	}
 	if (len <= magic_len || memcmp(line, PROTO_MAGIC, magic_len) != 0)
-		return fail(err, errsz, -EPROTO, "not a pyprof request (expected '%s%d <verb> ...')",
-			    PROTO_MAGIC, PROTO_VERSION_MIN);
-	if (line[magic_len] < '0' + PROTO_VERSION_MIN || line[magic_len] > '0' + PROTO_VERSION_MAX ||
+		return fail(err, errsz, -EPROTO,
+			    "not a pyprof request (expected '%s%d <verb> ...')", PROTO_MAGIC,
+			    PROTO_VERSION_MIN);
+	if (line[magic_len] < '0' + PROTO_VERSION_MIN ||
+	    line[magic_len] > '0' + PROTO_VERSION_MAX ||
 	    (len > magic_len + 1 && line[magic_len + 1] != ' '))
 		return fail(err, errsz, -EPROTO,
 			    "unsupported protocol version (this is %s%d to %s%d)", PROTO_MAGIC,

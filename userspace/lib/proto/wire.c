@@ -11,8 +11,9 @@
 #include "base/util.h"
 
 /* Kinds go on the wire as their enum values. */
-_Static_assert(FRAME_PROCESS == 0 && FRAME_PYTHON == 1 && FRAME_KERNEL == 2 && FRAME_MARKER == 3 &&
-		       FRAME_OTHER == 4 && FRAME_THREAD == 5 && FRAME_NATIVE == 6 && FRAME__MAX == 7,
+_Static_assert(FRAME_PROCESS == 0 && FRAME_PYTHON == 1 && FRAME_KERNEL == 2 &&
+		       FRAME_MARKER == 3 && FRAME_OTHER == 4 && FRAME_THREAD == 5 &&
+		       FRAME_NATIVE == 6 && FRAME__MAX == 7,
 	       "enum frame_kind is part of PYPROF/2");
 
 #define FRAME_BYTES	17	/* u8 kind, u32 name, u32 file, s32 line, s32 func_line */
@@ -71,7 +72,8 @@ static int strtab_index(struct strtab *t, const char *s, __u32 *ret)
 }
 
 /* The frames, with the string indexes in names[2 * i], names[2 * i + 1]. */
-static int put_strings(const struct stackset *ss, struct strtab *t, __u32 *names, struct strbuf *out)
+static int put_strings(const struct stackset *ss, struct strtab *t, __u32 *names,
+		       struct strbuf *out)
 {
 	int err = 0;
 
@@ -294,7 +296,8 @@ int wire__decode(const __u8 *buf, size_t len, struct stackset *ss)
 	struct decoder d = { .r = { .p = buf, .end = buf + len } };
 	int err;
 
-	if (len > PROTO_MAX_REPLY || len < WIRE_MAGIC_LEN || memcmp(buf, WIRE_MAGIC, WIRE_MAGIC_LEN))
+	if (len > PROTO_MAX_REPLY || len < WIRE_MAGIC_LEN ||
+	    memcmp(buf, WIRE_MAGIC, WIRE_MAGIC_LEN))
 		return -EBADMSG;
 	d.r.p += WIRE_MAGIC_LEN;
 	err = get_strings(&d) ?: get_frames(&d, ss) ?: get_stacks(&d, ss);

@@ -122,7 +122,8 @@ static int render(const struct stackset *ss, const struct fmt_meta *m, struct st
 				    ",\"seconds\":%llu,\"duration_ns\":%llu,\"rate_hz\":%u,"
 				    "\"total\":%llu,\n\"frames\":[\n",
 				    (unsigned long long)m->seconds,
-				    (unsigned long long)(m->duration_ns ?: m->seconds * NSEC_PER_SEC),
+				    (unsigned long long)(m->duration_ns ?:
+							 m->seconds * NSEC_PER_SEC),
 				    m->rate_hz,
 				    (unsigned long long)ss->total);
 	for (size_t i = 0; i < n.nr && !err; i++)

@@ -49,7 +49,8 @@ static int put_frame(struct strbuf *out, const struct frames *fs, const struct s
 	err = strbuf__puts(out, first ? "{\"name\":" : ",{\"name\":") ?:
 	      json__put_string(out, name, strlen(name));
 	if (!err && (f->kind == FRAME_PYTHON || f->kind == FRAME_NATIVE) && f->file)
-		err = strbuf__puts(out, ",\"file\":") ?: json__put_string(out, f->file, strlen(f->file));
+		err = strbuf__puts(out, ",\"file\":") ?:
+		      json__put_string(out, f->file, strlen(f->file));
 	else if (!err && f->kind == FRAME_KERNEL)
 		err = strbuf__puts(out, ",\"file\":\"[kernel]\"");
 	/* line 0 is no line a program has: left out like an unknown one */

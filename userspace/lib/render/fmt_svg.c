@@ -34,7 +34,7 @@ struct node {
 struct tree {
 	const struct stackset *ss;
 	struct labels labels;
-	__u32 *rank;		/* frame index -> place of its label in bytewise order (equal: equal) */
+	__u32 *rank;		/* frame index -> rank of its label, bytewise (equal: equal) */
 	struct node *nodes;	/* pre-order: a parent before its children, siblings sorted */
 	size_t nr, cap;
 	__u64 total;

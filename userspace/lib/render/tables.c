@@ -110,6 +110,7 @@ static int collect(const struct stackset *ss, bool by_line, struct rows *r)
 			const struct frame *fp = &ss->frames[ids[k]];
 			int line = fp->line > 0 ? fp->line : 0;
 			struct row *row;
+			bool py;
 
 			if (fp->kind == FRAME_KERNEL || fp->kind == FRAME_PROCESS)
 				continue;
@@ -124,10 +125,10 @@ static int collect(const struct stackset *ss, bool by_line, struct rows *r)
 				err = frame__label(fp, &key);
 			if (err)
 				break;
-			row = row_get(r, key.buf, fp->kind == FRAME_PYTHON ? fp->name : key.buf,
-				      fp->kind == FRAME_PYTHON ? strlen(fp->name) : key.len,
-				      fp->kind == FRAME_PYTHON ? fp->file : NULL,
-				      fp->kind == FRAME_PYTHON && fp->file ? strlen(fp->file) : 0, line);
+			py = fp->kind == FRAME_PYTHON;
+			row = row_get(r, key.buf, py ? fp->name : key.buf,
+				      py ? strlen(fp->name) : key.len, py ? fp->file : NULL,
+				      py && fp->file ? strlen(fp->file) : 0, line);
 			if (!row) {
 				err = -ENOMEM;
 				break;
