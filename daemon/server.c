@@ -18,6 +18,7 @@
 #include <bpf/libbpf.h>
 #include "pyprof.skel.h"
 #include "render/fmt_folded.h"
+#include "profile/stacks.h"
 #include "profile/profile.h"
 #include "proto/proto.h"
 #include "base/safedir.h"
@@ -352,23 +353,38 @@ static int verb_list(struct daemon *d, struct client *c, const struct proto_requ
 
 struct collect_ctx {
 	struct pyproc *p;
-	struct folded *f;
-	const char **names;
+	struct stackset ss;
+	struct strbuf text;
+	__u32 ids[PROFILE_MAX_DEPTH];
 };
 
+/* Reads the profile's frame names back as frames (frame__split: the labels they are). */
 static int collect_cb(const __u32 *frames, size_t nr, __u64 count, void *arg)
 {
 	struct collect_ctx *ctx = arg;
+	int err = 0;
 
-	/* profile__add() cuts stacks to this depth; names[] holds that many. */
+	/* profile__add() cuts stacks to this depth; ids[] holds that many. */
 	if (nr > PROFILE_MAX_DEPTH)
 		return -E2BIG;
-	for (size_t i = 0; i < nr; i++) {
-		ctx->names[i] = profile__name(ctx->p->profile, frames[i]);
-		if (!ctx->names[i])
-			ctx->names[i] = "[unknown]";
+	for (size_t i = 0; i < nr && !err; i++) {
+		const char *name = profile__name(ctx->p->profile, frames[i]);
+		struct frame f;
+
+		strbuf__reset(&ctx->text);
+		err = strbuf__puts(&ctx->text, name ? name : "[unknown]");
+		if (err)
+			break;
+		frame__split(ctx->text.buf, i, &f);
+		err = stackset__frame(&ctx->ss, &f, &ctx->ids[i]);
 	}
-	return folded__add(ctx->f, ctx->names, nr, count);
+	return err ?: stackset__add(&ctx->ss, ctx->ids, nr, count);
+}
+
+static void collect_ctx__done(struct collect_ctx *ctx)
+{
+	stackset__done(&ctx->ss);
+	strbuf__done(&ctx->text);
 }
 
 /* Checks the keys and reads pid=; false when the client got an error reply. */
@@ -424,8 +440,7 @@ static bool not_python_now(struct daemon *d, int pid, __u64 *ret_start)
 static int verb_snapshot(struct daemon *d, struct client *c, const struct proto_request *req)
 {
 	static const char *const keys[] = { "pid", "seconds", "since_ns", "range", NULL };
-	static const char *names[PROFILE_MAX_DEPTH];
-	struct collect_ctx ctx = { .names = names };
+	struct collect_ctx ctx = { 0 };
 	struct strbuf sb = { 0 };
 	__u64 pid, seconds = 60, now = now_ns(), from, since = UINT64_MAX, range = 0;
 	const struct pyproc *unsupported = NULL;
@@ -454,9 +469,6 @@ static int verb_snapshot(struct daemon *d, struct client *c, const struct proto_
 		reply_err(c, EINVAL, "range must be 0 or 1");
 		return 0;
 	}
-	ctx.f = folded__new();
-	if (!ctx.f)
-		return -ENOMEM;
 	/* On the profiles' clock, where history may predate this boot. */
 	if (since != UINT64_MAX)
 		from = prof_time(since);
@@ -488,18 +500,18 @@ static int verb_snapshot(struct daemon *d, struct client *c, const struct proto_
 	if (unsupported && !r) {
 		reply_err(c, EPROTONOSUPPORT, "process %llu is not profiled: %s",
 			  (unsigned long long)pid, unsupported->info.why);
-		folded__free(ctx.f);
+		collect_ctx__done(&ctx);
 		return 0;
 	}
 	if (!known) {
 		reply_no_process(c, pid, " and no history for it");
-		folded__free(ctx.f);
+		collect_ctx__done(&ctx);
 		return 0;
 	}
-	r = r ?: folded__render(ctx.f, &sb);
+	r = r ?: fmt_folded__render(&ctx.ss, &sb);
 	r = r ?: range ? reply_ok_range(d, c, &sb, from, prof_time(now)) : reply_ok(c, &sb);
 	strbuf__done(&sb);
-	folded__free(ctx.f);
+	collect_ctx__done(&ctx);
 	return r;
 }
 

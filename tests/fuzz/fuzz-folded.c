@@ -5,7 +5,9 @@
  * and lines tables).  The first byte picks the rate, the table options and
  * the metadata; the rest is the folded text.
  * Checks: a parsed set's total is the sum of its counts; a renderer that
- * fails leaves the output as it was; re-folding keeps the total.
+ * fails leaves the output as it was; folded output parses back to the same
+ * text and total, also through PYPROF/2's encoding; every frame's label
+ * splits back to the same label.
  */
 #include <errno.h>
 #include "render/fmt_folded.h"
@@ -14,6 +16,7 @@
 #include "profile/stacks.h"
 #include "base/strbuf.h"
 #include "render/tables.h"
+#include "proto/wire.h"
 
 typedef int (*render_fn)(const struct stackset *ss, const struct fmt_meta *m, struct strbuf *out);
 
@@ -24,21 +27,52 @@ static const render_fn renderers[] = {
 	fmt_json__render,
 };
 
+/* Folded output is a fixed point: parsed and rendered again, the same text and total. */
 static void render_folded(const struct stackset *ss)
 {
-	struct folded *f = folded__new();
-	struct strbuf out = { 0 };
+	struct strbuf out = { 0 }, again = { 0 }, enc = { 0 };
+	struct stackset back = { 0 }, wire = { 0 };
 
-	if (!f)
-		abort();
-	for (size_t i = 0; i < ss->nr; i++)
-		if (ss->stacks[i].nr)
-			FUZZ_CHECK(folded__add(f, ss->stacks[i].frames, ss->stacks[i].nr,
-					       ss->stacks[i].count) == 0);
-	FUZZ_CHECK(folded__total(f) == ss->total);
-	FUZZ_CHECK(folded__render(f, &out) == 0);
+	FUZZ_CHECK(fmt_folded__render(ss, &out) == 0);
+	FUZZ_CHECK(stackset__parse_folded(&back, out.buf, out.len) == 0);
+	FUZZ_CHECK(back.total == ss->total);
+	FUZZ_CHECK(fmt_folded__render(&back, &again) == 0);
+	FUZZ_CHECK(again.len == out.len && !memcmp(again.buf, out.buf, out.len));
+	/* and through PYPROF/2's encoding (counts of 0 are left out: no line then) */
+	if (wire__encode(ss, &enc) == 0) {
+		FUZZ_CHECK(wire__decode((const __u8 *)enc.buf, enc.len, &wire) == 0);
+		FUZZ_CHECK(wire.total == ss->total);
+	}
+	stackset__done(&back);
+	stackset__done(&wire);
 	strbuf__done(&out);
-	folded__free(f);
+	strbuf__done(&again);
+	strbuf__done(&enc);
+}
+
+/* frame__label(frame__split(t)) == t for the label of every frame at its depth. */
+static void check_labels(const struct stackset *ss)
+{
+	struct strbuf a = { 0 }, b = { 0 };
+
+	for (size_t i = 0; i < ss->nr; i++) {
+		const __u32 *ids = stack__ids(ss, &ss->stacks[i]);
+
+		for (size_t d = 0; d < ss->stacks[i].nr; d++) {
+			struct frame f;
+
+			strbuf__reset(&a);
+			strbuf__reset(&b);
+			FUZZ_CHECK(frame__label(&ss->frames[ids[d]], &a) == 0);
+			FUZZ_CHECK(strbuf__append(&b, a.buf, a.len) == 0);
+			frame__split(b.buf, d, &f);
+			strbuf__reset(&b);
+			FUZZ_CHECK(frame__label(&f, &b) == 0);
+			FUZZ_CHECK(a.len == b.len && !memcmp(a.buf, b.buf, a.len));
+		}
+	}
+	strbuf__done(&a);
+	strbuf__done(&b);
 }
 
 static void render_all(const struct stackset *ss, __u8 opt)
@@ -51,6 +85,7 @@ static void render_all(const struct stackset *ss, __u8 opt)
 	struct strbuf out = { 0 };
 
 	render_folded(ss);
+	check_labels(ss);
 	for (size_t i = 0; i < sizeof(renderers) / sizeof(renderers[0]); i++) {
 		strbuf__reset(&out);
 		FUZZ_CHECK(strbuf__puts(&out, "x") == 0);
@@ -80,7 +115,7 @@ int LLVMFuzzerTestOneInput(const __u8 *data, size_t size)
 		FUZZ_CHECK(sum == ss.total);
 		render_all(&ss, opt);
 	} else {
-		FUZZ_CHECK(ss.nr == 0 && ss.stacks == NULL);
+		FUZZ_CHECK(ss.nr == 0 && ss.stacks == NULL && ss.nr_frames == 0);
 	}
 	stackset__done(&ss);
 	free(text);

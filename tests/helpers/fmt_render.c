@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * Test helper: renders folded text from stdin in one of the output formats,
- * for tests that hand the result to the real consumers.
- *   fmt_render FORMAT [RATE_HZ] < folded > output
- * FORMAT is pprof, speedscope, svg or json; RATE_HZ 0 (the default) is unknown.
+ * for tests that hand the result to the real consumers and for the golden
+ * tests (tests/golden/).
+ *   fmt_render FORMAT [RATE_HZ [PID COMM SECONDS DURATION_NS END_UNIX_NS]] < folded > output
+ * FORMAT is pprof, speedscope, svg, json or folded; RATE_HZ 0 (the default) is
+ * unknown; the other fields fill struct fmt_meta (0 or "" = unknown).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -11,8 +13,15 @@
 #include <string.h>
 #include <unistd.h>
 #include "render/formats.h"
+#include "render/fmt_folded.h"
 #include "base/strbuf.h"
 #include "base/util.h"
+
+/* The folded text the daemon would write for this set. */
+static int render_folded(const struct stackset *ss, const struct fmt_meta *m, struct strbuf *out)
+{
+	return fmt_folded__render(ss, out);
+}
 
 static const struct {
 	const char *name;
@@ -22,6 +31,7 @@ static const struct {
 	{ "speedscope", fmt_speedscope__render },
 	{ "svg", fmt_svg__render },
 	{ "json", fmt_json__render },
+	{ "folded", render_folded },
 };
 
 static int read_all(FILE *f, struct strbuf *sb)
@@ -55,12 +65,13 @@ int main(int argc, char **argv)
 	struct strbuf in = { 0 }, out = { 0 };
 	struct stackset ss = { 0 };
 	struct fmt_meta m = { 0 };
-	long long rate = 0;
+	long long rate = 0, pid = 0, seconds = 0, duration = 0, end = 0;
 	size_t i;
 	int err;
 
-	if (argc < 2 || argc > 3) {
-		fprintf(stderr, "usage: fmt_render pprof|speedscope|svg|json [RATE_HZ] < folded\n");
+	if ((argc < 2 || argc > 3) && argc != 8) {
+		fprintf(stderr, "usage: fmt_render pprof|speedscope|svg|json|folded "
+				"[RATE_HZ [PID COMM SECONDS DURATION_NS END_UNIX_NS]] < folded\n");
 		return 2;
 	}
 	for (i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
@@ -74,7 +85,19 @@ int main(int argc, char **argv)
 		fprintf(stderr, "fmt_render: invalid RATE_HZ '%s'\n", argv[2]);
 		return 2;
 	}
+	if (argc == 8 && (parse_int_range(argv[3], 0, 0x7fffffff, &pid) ||
+			  parse_int_range(argv[5], 0, 1ll << 40, &seconds) ||
+			  parse_int_range(argv[6], 0, 1ll << 62, &duration) ||
+			  parse_int_range(argv[7], 0, 1ll << 62, &end))) {
+		fprintf(stderr, "fmt_render: invalid PID, SECONDS, DURATION_NS or END_UNIX_NS\n");
+		return 2;
+	}
 	m.rate_hz = (__u32)rate;
+	m.pid = (int)pid;
+	m.comm = argc == 8 && *argv[4] ? argv[4] : NULL;
+	m.seconds = (__u64)seconds;
+	m.duration_ns = (__u64)duration;
+	m.end_unix_ns = (__u64)end;
 	err = read_all(stdin, &in);
 	if (err) {
 		fprintf(stderr, "fmt_render: reading stdin: %s\n", strerror(-err));

@@ -251,15 +251,23 @@ TEST(frame_cap)
 	struct strbuf text = { 0 };
 	char *svg;
 
-	/* One 150000-deep stack: every frame full width, only the 100000 nearest the root drawn. */
-	for (int i = 0; i < 150000; i++)
-		ASSERT_OK(strbuf__printf(&text, i ? ";f%d" : "f%d", i));
-	ASSERT_OK(strbuf__puts(&text, " 3\n"));
+	/*
+	 * 500 stacks of 300 frames under one root, all of a width: 149501 frames, only the
+	 * 100000 first in pre-order drawn: the root, stacks 0..333 whole, 133 of stack 334.
+	 */
+	for (int k = 0; k < 500; k++) {
+		ASSERT_OK(strbuf__puts(&text, "r"));
+		for (int d = 1; d < 300; d++)
+			ASSERT_OK(strbuf__printf(&text, ";s%03d_%03d", k, d));
+		ASSERT_OK(strbuf__puts(&text, " 3\n"));
+	}
 	svg = render(text.buf, NULL);
 	strbuf__done(&text);
 	ASSERT_EQ(count(svg, "<g data-s="), 100000);
-	ASSERT_TRUE(strstr(svg, "data-d=\"99999\""));
-	ASSERT_TRUE(!strstr(svg, "data-d=\"100000\""));
+	ASSERT_TRUE(strstr(svg, "<title>s333_299 ("));
+	ASSERT_TRUE(strstr(svg, "<title>s334_133 ("));
+	ASSERT_TRUE(!strstr(svg, "<title>s334_134 ("));
+	ASSERT_TRUE(!strstr(svg, "<title>s335_001 ("));
 	free(svg);
 }
 

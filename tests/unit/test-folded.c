@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* Tests for fmt_folded: frame encoding and merging/sorting of folded stacks. */
+/* Tests for fmt_folded: frame encoding, merging and sorting of stacks, round trips. */
 #include <errno.h>
 #include "testhelp.h"
 #include "render/fmt_folded.h"
+#include "profile/stacks.h"
 #include "base/strbuf.h"
 
 static const char *enc(const char *name)
@@ -33,9 +34,26 @@ TEST(encode_frames)
 	ASSERT_STREQ(enc("caf\xc3\xa9"), "caf\xc3\xa9"); /* UTF-8 passes through */
 }
 
+/* Adds the stack of frame texts names[0..nr) (read by frame__split) to ss. */
+static int add_texts(struct stackset *ss, const char *const *names, size_t nr, __u64 count)
+{
+	__u32 ids[16];
+	char buf[16][64];
+	int err = 0;
+
+	for (size_t i = 0; i < nr && !err; i++) {
+		struct frame f;
+
+		snprintf(buf[i], sizeof(buf[i]), "%s", names[i]);
+		frame__split(buf[i], i, &f);
+		err = stackset__frame(ss, &f, &ids[i]);
+	}
+	return err ?: stackset__add(ss, ids, nr, count);
+}
+
 TEST(merge_and_sort)
 {
-	struct folded *f = folded__new();
+	struct stackset ss = { 0 };
 	struct strbuf out = { 0 };
 	const char *s1[] = { "python3", "<module> (a.py:1)", "main (a.py:5)", "hot (a.py:9)" };
 	const char *s2[] = { "python3", "<module> (a.py:1)", "main (a.py:6)", "warm (a.py:12)" };
@@ -43,29 +61,70 @@ TEST(merge_and_sort)
 	const char *s4[] = { "python3", "x;y", "n 1" };
 	const char *s5[] = { "python3", "x:y", "n_1" }; /* same line as s4 once encoded */
 
-	ASSERT_TRUE(f != NULL);
-	ASSERT_OK(folded__add(f, s2, 4, 1));
-	ASSERT_OK(folded__add(f, s1, 4, 3));
-	ASSERT_OK(folded__add(f, s3, 3, 2));
-	ASSERT_OK(folded__add(f, s1, 4, 4));
-	ASSERT_OK(folded__add(f, s4, 3, 1));
-	ASSERT_OK(folded__add(f, s5, 3, 1));
-	ASSERT_EQ(folded__add(f, s1, 0, 1), -EINVAL);
-	ASSERT_EQ(folded__nr_stacks(f), 4);
-	ASSERT_EQ(folded__total(f), 12);
-	ASSERT_OK(folded__render(f, &out));
-	ASSERT_STREQ(out.buf, "python3;<module> (a.py:1);main (a.py:5) 2\n"
+	ASSERT_OK(add_texts(&ss, s2, 4, 1));
+	ASSERT_OK(add_texts(&ss, s1, 4, 3));
+	ASSERT_OK(add_texts(&ss, s3, 3, 2));
+	ASSERT_OK(add_texts(&ss, s1, 4, 4));
+	ASSERT_OK(add_texts(&ss, s4, 3, 1));
+	ASSERT_OK(add_texts(&ss, s5, 3, 1));
+	ASSERT_EQ(ss.nr, 5);
+	ASSERT_OK(strbuf__puts(&out, "keep\n"));
+	ASSERT_OK(fmt_folded__render(&ss, &out));
+	ASSERT_STREQ(out.buf, "keep\n"
+			      "python3;<module> (a.py:1);main (a.py:5) 2\n"
 			      "python3;<module> (a.py:1);main (a.py:5);hot (a.py:9) 7\n"
 			      "python3;<module> (a.py:1);main (a.py:6);warm (a.py:12) 1\n"
 			      "python3;x:y;n_1 2\n");
+	stackset__done(&ss);
+	strbuf__reset(&out);
+	ASSERT_OK(fmt_folded__render(&ss, &out));
+	ASSERT_EQ(out.len, 0);
 	strbuf__done(&out);
-	folded__free(f);
-	folded__free(NULL);
+}
+
+/* Frames made as data render as their labels, encoded. */
+TEST(structured_frames)
+{
+	struct stackset ss = { 0 };
+	struct strbuf out = { 0 };
+	__u32 ids[5];
+
+	ASSERT_OK(stackset__frame(&ss, &(struct frame){ FRAME_PROCESS, "", NULL, -1, -1 }, &ids[0]));
+	ASSERT_OK(stackset__frame(&ss, &(struct frame){ FRAME_THREAD, "", NULL, 12, -1 }, &ids[1]));
+	ASSERT_OK(stackset__frame(&ss, &(struct frame){ FRAME_PYTHON, "a;b", "x.py", 3, 1 },
+				  &ids[2]));
+	ASSERT_OK(stackset__frame(&ss, &(struct frame){ FRAME_PYTHON, "g", "y\tz.py", -1, -1 },
+				  &ids[3]));
+	ASSERT_OK(stackset__frame(&ss, &(struct frame){ FRAME_KERNEL, "0xff", NULL, -1, -1 },
+				  &ids[4]));
+	ASSERT_OK(stackset__add(&ss, ids, 5, 3));
+	ASSERT_OK(fmt_folded__render(&ss, &out));
+	ASSERT_STREQ(out.buf, "[unknown];thread_12;a:b (x.py:3);g (y?z.py);0xff_[k] 3\n");
+	stackset__done(&ss);
+	strbuf__done(&out);
+}
+
+/* folded -> stackset -> folded is the identity on folded output. */
+TEST(round_trip)
+{
+	const char *text = "app;<module> (/a.py:1);f (x) (/b (c).py:2);g (C:/d.py) 4\n"
+			   "app;[python: truncated stack];h_[k];0x1f_[k] 1\n"
+			   "app;thread_7;w (/a.py:3) 2\n"
+			   "app;x_1;y (a.py:007);z (:5);[] 18446744073709551000\n"
+			   "p:q (tid 3);caf\xc3\xa9 (/\xff.py:1) 1\n";
+	struct stackset ss = { 0 };
+	struct strbuf out = { 0 };
+
+	ASSERT_OK(stackset__parse_folded(&ss, text, strlen(text)));
+	ASSERT_OK(fmt_folded__render(&ss, &out));
+	ASSERT_STREQ(out.buf, text);
+	stackset__done(&ss);
+	strbuf__done(&out);
 }
 
 TEST(many_stacks)
 {
-	struct folded *f = folded__new();
+	struct stackset ss = { 0 };
 	struct strbuf out = { 0 };
 	char a[32], b[32];
 	const char *st[] = { "root", a, b };
@@ -76,11 +135,11 @@ TEST(many_stacks)
 		for (int i = 0; i < 5000; i++) {
 			snprintf(a, sizeof(a), "f%d", i % 97);
 			snprintf(b, sizeof(b), "g%d", i);
-			ASSERT_OK(folded__add(f, st, 3, 1));
+			ASSERT_OK(add_texts(&ss, st, 3, 1));
 		}
 	}
-	ASSERT_EQ(folded__nr_stacks(f), 5000);
-	ASSERT_OK(folded__render(f, &out));
+	ASSERT_EQ(ss.nr, 5000);
+	ASSERT_OK(fmt_folded__render(&ss, &out));
 	for (size_t i = 0; i < out.len; i++)
 		lines += out.buf[i] == '\n';
 	ASSERT_EQ(lines, 5000);
@@ -93,5 +152,5 @@ TEST(many_stacks)
 		*nl = '\0';
 	}
 	strbuf__done(&out);
-	folded__free(f);
+	stackset__done(&ss);
 }

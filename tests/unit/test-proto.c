@@ -18,6 +18,7 @@ TEST(parse_good)
 	__u64 v = 0;
 
 	ASSERT_OK(parse("PYPROF/1 snapshot pid=42 seconds=30\n", &req));
+	ASSERT_EQ(req.version, 1);
 	ASSERT_STREQ(req.verb, "snapshot");
 	ASSERT_EQ(req.nr_args, 2);
 	ASSERT_STREQ(proto_request__get(&req, "pid"), "42");
@@ -31,6 +32,11 @@ TEST(parse_good)
 	ASSERT_STREQ(proto_request__get(&req, "all"), "1");
 	ASSERT_OK(parse("PYPROF/1 x a=", &req)); /* empty value is allowed */
 	ASSERT_STREQ(proto_request__get(&req, "a"), "");
+	ASSERT_EQ(req.version, 1);
+	ASSERT_OK(parse("PYPROF/2 snapshot pid=42\n", &req));
+	ASSERT_EQ(req.version, 2);
+	ASSERT_STREQ(req.verb, "snapshot");
+	ASSERT_STREQ(proto_request__get(&req, "pid"), "42");
 }
 
 TEST(parse_malformed)
@@ -44,6 +50,13 @@ TEST(parse_malformed)
 		{ "hello\n", -EPROTO },
 		{ "PYPROF", -EPROTO },
 		{ "PYPROF/9 list", -EPROTO },
+		{ "PYPROF/0 list", -EPROTO },
+		{ "PYPROF/3 list", -EPROTO },
+		{ "PYPROF/ list", -EPROTO },
+		{ "PYPROF/2list", -EPROTO },
+		{ "PYPROF/", -EPROTO },
+		{ "PYPROF/2", -EINVAL },
+		{ "PYPROF/2 ", -EINVAL },
 		{ "PYPROF/10 list", -EPROTO },
 		{ "PYPROF/1", -EINVAL },
 		{ "PYPROF/1 ", -EINVAL },
@@ -118,6 +131,15 @@ TEST(request_roundtrip)
 	n = proto__format_request(&req, line, sizeof(line));
 	ASSERT_EQ(n, (int)strlen("PYPROF/1 snapshot pid=7 format=folded\n"));
 	ASSERT_STREQ(line, "PYPROF/1 snapshot pid=7 format=folded\n");
+	req.version = 2;
+	ASSERT_EQ(proto__format_request(&req, line, sizeof(line)),
+		  (int)strlen("PYPROF/2 snapshot pid=7 format=folded\n"));
+	ASSERT_STREQ(line, "PYPROF/2 snapshot pid=7 format=folded\n");
+	ASSERT_OK(proto__parse_request(line, strlen(line), &back, NULL, 0));
+	ASSERT_EQ(back.version, 2);
+	req.version = 3;
+	ASSERT_EQ(proto__format_request(&req, line, sizeof(line)), -EINVAL);
+	req.version = 1;
 	ASSERT_OK(parse(line, &back));
 	ASSERT_STREQ(back.verb, "snapshot");
 	ASSERT_STREQ(proto_request__get(&back, "format"), "folded");

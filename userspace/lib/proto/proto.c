@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* proto: the pyprofd socket protocol, version 1 (grammar in proto.h). */
+/* proto: the pyprofd socket protocol, versions 1 and 2 (grammar in proto.h). */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -97,13 +97,16 @@ int proto__parse_request(const char *line, size_t len, struct proto_request *req
 			return fail(err, errsz, -EINVAL, "byte 0x%02x at offset %zu is not printable ASCII",
 				    c, i);
 	}
-	if (len < magic_len || memcmp(line, PROTO_MAGIC, magic_len - 1) != 0)
-		return fail(err, errsz, -EPROTO, "not a pyprof request (expected '%s <verb> ...')",
-			    PROTO_MAGIC);
-	if (memcmp(line, PROTO_MAGIC, magic_len) != 0 || (len > magic_len && line[magic_len] != ' '))
-		return fail(err, errsz, -EPROTO, "unsupported protocol version (this is %s)",
-			    PROTO_MAGIC);
-	p = line + magic_len;
+	if (len <= magic_len || memcmp(line, PROTO_MAGIC, magic_len) != 0)
+		return fail(err, errsz, -EPROTO, "not a pyprof request (expected '%s%d <verb> ...')",
+			    PROTO_MAGIC, PROTO_VERSION_MIN);
+	if (line[magic_len] < '0' + PROTO_VERSION_MIN || line[magic_len] > '0' + PROTO_VERSION_MAX ||
+	    (len > magic_len + 1 && line[magic_len + 1] != ' '))
+		return fail(err, errsz, -EPROTO,
+			    "unsupported protocol version (this is %s%d to %s%d)", PROTO_MAGIC,
+			    PROTO_VERSION_MIN, PROTO_MAGIC, PROTO_VERSION_MAX);
+	req->version = (unsigned int)(line[magic_len] - '0');
+	p = line + magic_len + 1;
 	end = line + len;
 	if (p == end || p + 1 == end)
 		return fail(err, errsz, -EINVAL, "missing verb");
@@ -152,6 +155,7 @@ int proto__parse_request(const char *line, size_t len, struct proto_request *req
 void proto_request__init(struct proto_request *req, const char *verb)
 {
 	memset(req, 0, sizeof(*req));
+	req->version = PROTO_VERSION_MIN;
 	snprintf(req->verb, sizeof(req->verb), "%s", verb);
 }
 
@@ -174,7 +178,9 @@ int proto__format_request(const struct proto_request *req, char *buf, size_t sz)
 	size_t off;
 	int n;
 
-	n = snprintf(buf, sz, "%s %s", PROTO_MAGIC, req->verb);
+	if (req->version < PROTO_VERSION_MIN || req->version > PROTO_VERSION_MAX)
+		return -EINVAL;
+	n = snprintf(buf, sz, "%s%u %s", PROTO_MAGIC, req->version, req->verb);
 	if (n < 0 || (size_t)n >= sz)
 		return -E2BIG;
 	off = (size_t)n;

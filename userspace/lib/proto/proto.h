@@ -1,9 +1,14 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * proto: the pyprofd socket protocol, version 1.
+ * proto: the pyprofd socket protocol, versions 1 and 2.
  *
  * Request: one line of at most PROTO_MAX_REQUEST bytes, newline included:
  *     PYPROF/1 <verb> [<key>=<value> ...]\n
+ * or the same starting "PYPROF/2": the same verbs, arguments and reply lines;
+ * only snapshot's payload differs: folded text under PYPROF/1 (thread frames
+ * dropped, file names as recorded), the binary profile encoding of
+ * proto/wire.h under PYPROF/2 (every frame as recorded: the client drops,
+ * merges and shortens).
  * Tokens are separated by single spaces; verbs and keys are [a-z0-9_-],
  * values are printable ASCII without spaces (at most PROTO_MAX_VALUE bytes);
  * a key appears at most once.
@@ -18,7 +23,9 @@
 #include <linux/types.h>
 #include <stddef.h>
 
-#define PROTO_MAGIC	  "PYPROF/1"
+#define PROTO_MAGIC	  "PYPROF/"	/* then the version digit */
+#define PROTO_VERSION_MIN 1
+#define PROTO_VERSION_MAX 2
 #define PROTO_MAX_REQUEST 4096		/* bytes per request line, newline included */
 #define PROTO_MAX_ARGS	  16		/* key=value pairs per request */
 #define PROTO_MAX_TOKEN	  32		/* bytes of a verb or key, NUL included */
@@ -27,6 +34,7 @@
 #define PROTO_MAX_REPLY	  (1ull << 30)	/* payload bytes a client accepts */
 
 struct proto_request {
+	unsigned int version;		/* PROTO_VERSION_MIN..PROTO_VERSION_MAX */
 	char verb[PROTO_MAX_TOKEN];
 	unsigned int nr_args;
 	struct {
@@ -37,19 +45,23 @@ struct proto_request {
 
 /*
  * Parses one request line (len bytes, with or without its trailing "\n").
- * Returns 0, or -EINVAL (malformed), -EPROTO (not PYPROF/1), -E2BIG (too
- * long, too many arguments) with a message in err.
+ * Returns 0 with the version in req->version, or -EINVAL (malformed),
+ * -EPROTO (neither PYPROF/1 nor PYPROF/2), -E2BIG (too long, too many
+ * arguments) with a message in err.
  */
 int proto__parse_request(const char *line, size_t len, struct proto_request *req, char *err,
 			 size_t errsz);
 
-/* Starts a request for a client. */
+/* Starts a request for a client, version 1 (set req->version to 2 for PYPROF/2). */
 void proto_request__init(struct proto_request *req, const char *verb);
 
 /* Adds key=value.  Returns 0, -EINVAL (bad characters, duplicate key), -E2BIG. */
 int proto_request__add(struct proto_request *req, const char *key, const char *value);
 
-/* Writes the request line (with "\n", NUL-terminated).  Returns its length or -E2BIG. */
+/*
+ * Writes the request line (with "\n", NUL-terminated) of req->version.  Returns its length,
+ * -E2BIG, or -EINVAL for a version this library does not speak.
+ */
 int proto__format_request(const struct proto_request *req, char *buf, size_t sz);
 
 /* Value of key, or NULL. */

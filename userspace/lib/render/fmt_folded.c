@@ -8,20 +8,8 @@
 #include "render/fmt_folded.h"
 #include "base/strbuf.h"
 #include "base/util.h"
-
-struct entry {
-	__u64 hash;
-	__u64 count;
-	size_t off, len;	/* line in f->text */
-};
-
-struct folded {
-	struct strbuf text;	/* encoded lines, NUL-separated */
-	struct entry *slots;	/* open addressing; len 0 = empty (no line is empty) */
-	size_t cap, used;
-	__u64 total;
-	struct strbuf scratch;
-};
+#include "profile/stacks.h"
+#include "render/labels.h"
 
 /* Start of a trailing \d+(\.\d*)? in s[0..len), or len when there is none. */
 static size_t trailing_number(const char *s, size_t len)
@@ -65,142 +53,72 @@ int folded__encode_frame(struct strbuf *out, const char *name)
 	return 0;
 }
 
-struct folded *folded__new(void)
+/* One distinct stack's line in the text being rendered. */
+struct line {
+	size_t off, len;
+	__u64 count;
+};
+
+static int cmp_line(const void *a, const void *b, void *arg)
 {
-	struct folded *f = calloc(1, sizeof(*f));
-
-	if (!f)
-		errno = ENOMEM;
-	return f;
-}
-
-void folded__free(struct folded *f)
-{
-	if (!f)
-		return;
-	strbuf__done(&f->text);
-	strbuf__done(&f->scratch);
-	free(f->slots);
-	free(f);
-}
-
-static int rehash(struct folded *f, size_t cap)
-{
-	struct entry *slots = calloc(cap, sizeof(*slots));
-
-	if (!slots)
-		return -ENOMEM;
-	for (size_t i = 0; i < f->cap; i++) {
-		size_t s;
-
-		if (!f->slots[i].len)
-			continue;
-		for (s = f->slots[i].hash & (cap - 1); slots[s].len; s = (s + 1) & (cap - 1))
-			;
-		slots[s] = f->slots[i];
-	}
-	free(f->slots);
-	f->slots = slots;
-	f->cap = cap;
-	return 0;
-}
-
-int folded__add(struct folded *f, const char *const *names, size_t nr, __u64 count)
-{
-	struct strbuf *sb = &f->scratch;
-	__u64 h;
-	size_t s;
-	int err = 0;
-
-	if (!nr)
-		return -EINVAL;
-	strbuf__reset(sb);
-	for (size_t i = 0; i < nr && !err; i++) {
-		if (i)
-			err = strbuf__append(sb, ";", 1);
-		err = err ?: folded__encode_frame(sb, names[i]);
-	}
-	if (err)
-		return err;
-	h = fnv1a(FNV1A_OFFSET, sb->buf, sb->len);
-	if (f->cap) {
-		for (s = h & (f->cap - 1); f->slots[s].len; s = (s + 1) & (f->cap - 1)) {
-			struct entry *e = &f->slots[s];
-
-			if (e->hash == h && e->len == sb->len &&
-			    memcmp(f->text.buf + e->off, sb->buf, sb->len) == 0) {
-				e->count += count;
-				f->total += count;
-				return 0;
-			}
-		}
-	}
-	if ((f->used + 1) * 4 > f->cap * 3 && rehash(f, f->cap ? f->cap * 2 : 256))
-		return -ENOMEM;
-	for (s = h & (f->cap - 1); f->slots[s].len; s = (s + 1) & (f->cap - 1))
-		;
-	f->slots[s] = (struct entry){ .hash = h, .count = count, .off = f->text.len, .len = sb->len };
-	if (strbuf__append(&f->text, sb->buf, sb->len + 1)) {
-		f->slots[s].len = 0;
-		return -ENOMEM;
-	}
-	f->used++;
-	f->total += count;
-	return 0;
-}
-
-size_t folded__nr_stacks(const struct folded *f)
-{
-	return f->used;
-}
-
-__u64 folded__total(const struct folded *f)
-{
-	return f->total;
-}
-
-static int cmp_entry(const void *a, const void *b, void *arg)
-{
-	const struct entry *x = a, *y = b;
-	const char *sort_text = arg;
+	const struct line *x = a, *y = b;
+	const char *text = arg;
 	size_t n = x->len < y->len ? x->len : y->len;
-	int c = memcmp(sort_text + x->off, sort_text + y->off, n);
+	int c = memcmp(text + x->off, text + y->off, n);
 
 	if (c)
 		return c;
 	return x->len < y->len ? -1 : x->len > y->len;
 }
 
-int folded__foreach(struct folded *f, int (*fn)(const char *line, size_t len, __u64 count, void *arg),
-		    void *arg)
+/* Every stack's encoded line into text (back to back), in lines[]. */
+static int make_lines(const struct stackset *ss, const struct labels *l, struct strbuf *text,
+		      struct line *lines)
 {
-	struct entry *sorted;
-	size_t n = 0;
-	int r = 0;
+	int err = 0;
 
-	if (!f->used)
-		return 0;
-	sorted = malloc(f->used * sizeof(*sorted));
-	if (!sorted)
+	for (size_t i = 0; i < ss->nr && !err; i++) {
+		const struct stack *st = &ss->stacks[i];
+		const __u32 *ids = stack__ids(ss, st);
+
+		lines[i] = (struct line){ .off = text->len, .count = st->count };
+		for (size_t k = 0; k < st->nr && !err; k++)
+			err = (k ? strbuf__append(text, ";", 1) : 0) ?:
+			      strbuf__puts(text, labels__get(l, ids[k]));
+		lines[i].len = text->len - lines[i].off;
+	}
+	return err;
+}
+
+int fmt_folded__render(const struct stackset *ss, struct strbuf *out)
+{
+	struct strbuf text = { 0 };
+	struct labels l;
+	struct line *lines;
+	size_t start = out->len;
+	int err;
+
+	lines = malloc((ss->nr ? ss->nr : 1) * sizeof(*lines));
+	if (!lines)
 		return -ENOMEM;
-	for (size_t i = 0; i < f->cap; i++)
-		if (f->slots[i].len)
-			sorted[n++] = f->slots[i];
-	qsort_r(sorted, n, sizeof(*sorted), cmp_entry, f->text.buf);
-	for (size_t i = 0; i < n && !r; i++)
-		r = fn(f->text.buf + sorted[i].off, sorted[i].len, sorted[i].count, arg);
-	free(sorted);
-	return r;
-}
+	err = labels__make(&l, ss, true) ?: make_lines(ss, &l, &text, lines);
+	if (!err)
+		qsort_r(lines, ss->nr, sizeof(*lines), cmp_line, text.buf);
+	for (size_t i = 0; i < ss->nr && !err; i++) {
+		__u64 count = lines[i].count;
 
-static int render_line(const char *line, size_t len, __u64 count, void *arg)
-{
-	struct strbuf *out = arg;
-
-	return strbuf__append(out, line, len) ?: strbuf__printf(out, " %llu\n", (unsigned long long)count);
-}
-
-int folded__render(struct folded *f, struct strbuf *out)
-{
-	return folded__foreach(f, render_line, out);
+		/* sorted: stacks whose encoded lines are equal are neighbours */
+		while (i + 1 < ss->nr && !cmp_line(&lines[i], &lines[i + 1], text.buf))
+			count += lines[++i].count;
+		err = strbuf__append(out, text.buf + lines[i].off, lines[i].len) ?:
+		      strbuf__printf(out, " %llu\n", (unsigned long long)count);
+	}
+	if (err && out->buf) {
+		out->len = start;
+		out->buf[start] = '\0';
+	}
+	labels__done(&l);
+	strbuf__done(&text);
+	free(lines);
+	return err;
 }

@@ -16,32 +16,17 @@
 #include <stddef.h>
 
 struct strbuf;
-struct folded;
+struct stackset;
 
 /* Appends the encoded form of one frame name to out.  Returns 0 or -ENOMEM. */
 int folded__encode_frame(struct strbuf *out, const char *name);
 
-/* An empty set of stacks; NULL with errno ENOMEM. */
-struct folded *folded__new(void);
-
-/* NULL is fine. */
-void folded__free(struct folded *f);
-
-/* Adds count samples of names[0..nr) (root first); equal stacks merge.  0 or -ENOMEM/-EINVAL. */
-int folded__add(struct folded *f, const char *const *names, size_t nr, __u64 count);
-
-/* Number of distinct stacks and total samples so far. */
-size_t folded__nr_stacks(const struct folded *f);
-__u64 folded__total(const struct folded *f);
-
 /*
- * Calls fn for each stack in sorted order with its encoded line (without
- * count or newline).  Stops at fn's first non-zero return and returns it.
+ * Appends the folded text of ss to out: each stack's frames as
+ * frame__label() writes them, encoded as above, one line per distinct
+ * encoded line (stacks whose lines are equal merge), sorted bytewise.
+ * Returns 0 or -ENOMEM (out as before).
  */
-int folded__foreach(struct folded *f, int (*fn)(const char *line, size_t len, __u64 count, void *arg),
-		    void *arg);
-
-/* Appends the sorted folded text to out.  Returns 0 or -ENOMEM. */
-int folded__render(struct folded *f, struct strbuf *out);
+int fmt_folded__render(const struct stackset *ss, struct strbuf *out);
 
 #endif /* PYPROF_FMT_FOLDED_H */

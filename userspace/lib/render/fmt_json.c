@@ -2,6 +2,7 @@
 /* fmt_json: pyprof's own JSON profile, for scripts (schema in formats.h). */
 #include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,126 +11,137 @@
 #include "base/textenc.h"
 #include "base/util.h"
 
-struct frames {
-	struct frame_parts *parts;	/* distinct frames, first seen first */
-	size_t nr, cap;
-	size_t *slots;			/* open addressing: index + 1, 0 = empty */
-	size_t nr_slots;
-};
-
 static const char *const kind_names[] = {
 	[FRAME_PROCESS] = "process", [FRAME_PYTHON] = "python", [FRAME_KERNEL] = "kernel",
-	[FRAME_MARKER] = "marker",   [FRAME_OTHER] = "other",
+	[FRAME_MARKER] = "marker",   [FRAME_OTHER] = "other",   [FRAME_THREAD] = "thread",
+	[FRAME_NATIVE] = "native",
 };
 
-static __u64 hash_parts(const struct frame_parts *fp)
-{
-	__u64 h = fnv1a(FNV1A_OFFSET, fp->name, fp->name_len);
-
-	h = (h ^ (__u64)fp->kind) * FNV1A_PRIME;
-	if (fp->file)
-		h = fnv1a(h ^ 0xff, fp->file, fp->file_len);
-	h = (h ^ (__u64)(unsigned int)fp->line) * FNV1A_PRIME;
-	return h ^ (h >> 29);
-}
-
-static bool same_parts(const struct frame_parts *a, const struct frame_parts *b)
-{
-	return a->kind == b->kind && a->line == b->line && a->name_len == b->name_len &&
-	       !memcmp(a->name, b->name, a->name_len) && !a->file == !b->file &&
-	       (!a->file || (a->file_len == b->file_len && !memcmp(a->file, b->file, a->file_len)));
-}
-
-static __u64 parts_hash_at(const void *ctx, size_t i)
-{
-	return hash_parts(&((const struct frames *)ctx)->parts[i]);
-}
-
-/* Stores the index of fp in *ret, adding it when it is new. */
-static int intern(struct frames *f, const struct frame_parts *fp, size_t *ret)
-{
-	size_t s;
-
-	if (slots__reserve(&f->slots, &f->nr_slots, f->nr, parts_hash_at, f))
-		return -ENOMEM;
-	for (s = hash_parts(fp) & (f->nr_slots - 1); f->slots[s]; s = (s + 1) & (f->nr_slots - 1)) {
-		if (same_parts(&f->parts[f->slots[s] - 1], fp)) {
-			*ret = f->slots[s] - 1;
-			return 0;
-		}
-	}
-	if (grow_array((void **)&f->parts, &f->cap, f->nr + 1, sizeof(*f->parts)))
-		return -ENOMEM;
-	f->parts[f->nr] = *fp;
-	f->slots[s] = ++f->nr;
-	*ret = f->nr - 1;
-	return 0;
-}
-
-static int put_frame(struct strbuf *out, const struct frame_parts *fp, bool first)
+static int put_frame(struct strbuf *out, const struct frame *f, bool first)
 {
 	int err;
 
 	err = strbuf__puts(out, first ? "{\"name\":" : ",\n{\"name\":");
-	err = err ?: json__put_string(out, fp->name, fp->name_len);
-	err = err ?: strbuf__printf(out, ",\"kind\":\"%s\"", kind_names[fp->kind]);
-	if (fp->file) {
+	err = err ?: json__put_string(out, f->name, strlen(f->name));
+	err = err ?: strbuf__printf(out, ",\"kind\":\"%s\"", kind_names[f->kind]);
+	if (f->file) {
 		err = err ?: strbuf__puts(out, ",\"file\":");
-		err = err ?: json__put_string(out, fp->file, fp->file_len);
+		err = err ?: json__put_string(out, f->file, strlen(f->file));
 	}
-	if (fp->line)
-		err = err ?: strbuf__printf(out, ",\"line\":%d", fp->line);
+	/* line 0 is no line a program has: left out like an unknown one */
+	if (f->line > 0)
+		err = err ?: strbuf__printf(out, ",\"line\":%d", f->line);
+	if (f->func_line > 0)
+		err = err ?: strbuf__printf(out, ",\"func_line\":%d", f->func_line);
 	return err ?: strbuf__puts(out, "}");
+}
+
+/* What a frame shows in JSON: frames that show the same are one JSON frame. */
+static bool same_json(const struct frame *a, const struct frame *b)
+{
+	return a->kind == b->kind && a->name == b->name && a->file == b->file &&
+	       (a->line > 0 ? a->line : 0) == (b->line > 0 ? b->line : 0) &&
+	       (a->func_line > 0 ? a->func_line : 0) == (b->func_line > 0 ? b->func_line : 0);
+}
+
+struct numbering {
+	const struct stackset *ss;
+	__u32 *map;		/* frame index -> JSON frame number + 1, 0 until used */
+	__u32 *order;		/* JSON frame number -> a frame index */
+	size_t nr;
+	size_t *slots, nr_slots;
+};
+
+/* Over the set's interned string pointers: equal strings, equal pointers. */
+static __u64 json_hash(const struct frame *f)
+{
+	__u64 h = (__u64)(uintptr_t)f->name * FNV1A_PRIME ^ (__u64)(uintptr_t)f->file;
+
+	h = (h ^ (__u64)f->kind) * FNV1A_PRIME;
+	h = (h ^ (__u64)(__u32)(f->line > 0 ? f->line : 0)) * FNV1A_PRIME;
+	h = (h ^ (__u64)(__u32)(f->func_line > 0 ? f->func_line : 0)) * FNV1A_PRIME;
+	return h ^ (h >> 29);
+}
+
+static __u64 json_hash_at(const void *ctx, size_t i)
+{
+	const struct numbering *n = ctx;
+
+	return json_hash(&n->ss->frames[n->order[i]]);
+}
+
+static int number_frame(struct numbering *n, __u32 idx)
+{
+	const struct frame *f = &n->ss->frames[idx];
+	size_t mask, s;
+
+	if (slots__reserve(&n->slots, &n->nr_slots, n->nr, json_hash_at, n))
+		return -ENOMEM;
+	mask = n->nr_slots - 1;
+	for (s = json_hash(f) & mask; n->slots[s]; s = (s + 1) & mask) {
+		if (same_json(&n->ss->frames[n->order[n->slots[s] - 1]], f)) {
+			n->map[idx] = (__u32)n->slots[s];
+			return 0;
+		}
+	}
+	n->order[n->nr++] = idx;
+	n->slots[s] = n->nr;
+	n->map[idx] = (__u32)n->nr;
+	return 0;
+}
+
+/* JSON frames are numbered in the order stacks first use them. */
+static int number_frames(struct numbering *n)
+{
+	const struct stackset *ss = n->ss;
+	int err = 0;
+
+	n->map = calloc(ss->nr_frames ? ss->nr_frames : 1, sizeof(*n->map));
+	n->order = malloc((ss->nr_frames ? ss->nr_frames : 1) * sizeof(*n->order));
+	if (!n->map || !n->order)
+		return -ENOMEM;
+	for (size_t i = 0; i < ss->nr && !err; i++) {
+		const __u32 *ids = stack__ids(ss, &ss->stacks[i]);
+
+		for (size_t d = 0; d < ss->stacks[i].nr && !err; d++)
+			if (!n->map[ids[d]])
+				err = number_frame(n, ids[d]);
+	}
+	return err;
 }
 
 static int render(const struct stackset *ss, const struct fmt_meta *m, struct strbuf *out)
 {
-	struct frames f = { 0 };
-	size_t *idx, nr_idx = 0, k = 0;
+	struct numbering n = { .ss = ss };
 	int err;
 
-	for (size_t i = 0; i < ss->nr; i++)
-		nr_idx += ss->stacks[i].nr;
-	idx = malloc((nr_idx ? nr_idx : 1) * sizeof(*idx));
-	if (!idx)
-		return -ENOMEM;
-	err = 0;
-	for (size_t i = 0; i < ss->nr && !err; i++) {
-		const struct stack *st = &ss->stacks[i];
-
-		for (size_t d = 0; d < st->nr && !err; d++) {
-			struct frame_parts fp;
-
-			frame__split(st->frames[d], d, &fp);
-			err = intern(&f, &fp, &idx[k++]);
-		}
-	}
+	err = number_frames(&n);
 	err = err ?: strbuf__printf(out, "{\"version\":1,\"pid\":%d,\"comm\":", m->pid);
 	err = err ?: json__put_string(out, m->comm ? m->comm : "", m->comm ? strlen(m->comm) : 0);
 	err = err ?: strbuf__printf(out,
 				    ",\"seconds\":%llu,\"duration_ns\":%llu,\"rate_hz\":%u,"
 				    "\"total\":%llu,\n\"frames\":[\n",
 				    (unsigned long long)m->seconds,
-				    (unsigned long long)(m->duration_ns ?: m->seconds * 1000000000ull),
+				    (unsigned long long)(m->duration_ns ?: m->seconds * NSEC_PER_SEC),
 				    m->rate_hz,
 				    (unsigned long long)ss->total);
-	for (size_t i = 0; i < f.nr && !err; i++)
-		err = put_frame(out, &f.parts[i], i == 0);
+	for (size_t i = 0; i < n.nr && !err; i++)
+		err = put_frame(out, &ss->frames[n.order[i]], i == 0);
 	err = err ?: strbuf__puts(out, "],\n\"stacks\":[\n");
-	k = 0;
 	for (size_t i = 0; i < ss->nr && !err; i++) {
 		const struct stack *st = &ss->stacks[i];
+		const __u32 *ids = stack__ids(ss, st);
 
 		err = strbuf__puts(out, i ? ",\n{\"frames\":[" : "{\"frames\":[");
 		for (size_t d = 0; d < st->nr && !err; d++)
-			err = strbuf__printf(out, d ? ",%zu" : "%zu", idx[k++]);
+			err = strbuf__printf(out, d ? ",%u" : "%u", n.map[ids[d]] - 1);
 		err = err ?: strbuf__printf(out, "],\"count\":%llu}",
 					    (unsigned long long)st->count);
 	}
 	err = err ?: strbuf__puts(out, "]}\n");
-	free(idx);
-	free(f.parts);
-	free(f.slots);
+	free(n.order);
+	free(n.map);
+	free(n.slots);
 	return err;
 }
 

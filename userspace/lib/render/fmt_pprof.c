@@ -14,7 +14,6 @@
  * so one sample is taken to weigh 1e9 / 99 ns.
  */
 #define DEFAULT_RATE_HZ 99
-#define NSEC_PER_SEC 1000000000ull
 
 /* Field numbers of github.com/google/pprof/proto/profile.proto. */
 enum {
@@ -68,7 +67,7 @@ struct pprof {
 	struct table strings;	/* string table index = id - 1 */
 	struct table funcs;	/* (name index, file index) */
 	struct table locs;	/* (function id, line) */
-	__u64 *stack_locs;	/* every stack's location ids, leaf first, back to back */
+	__u64 *frame_loc;	/* frame index -> location id, 0 until a stack uses the frame */
 	__u64 comm;		/* string index of the process name, 0 when unknown */
 	struct strbuf msg, field;
 };
@@ -145,28 +144,29 @@ static int intern_pair(struct table *t, __u64 a, __u64 b, __u64 *ret_id)
 	return table_intern(t, &e, ret_id);
 }
 
-static int location_of(struct pprof *p, const char *frame, size_t depth, __u64 *ret_id)
+static int location_of(struct pprof *p, const struct frame *f, __u64 *ret_id)
 {
 	static const char kernel[] = "[kernel]";
-	struct frame_parts fp;
 	__u64 name, file = 0, func;
 	int err;
 
-	frame__split(frame, depth, &fp);
-	err = intern_string(p, fp.name, fp.name_len, &name);
-	if (!err && fp.kind == FRAME_PYTHON)
-		err = intern_string(p, fp.file, fp.file_len, &file);
-	else if (!err && fp.kind == FRAME_KERNEL)
+	err = intern_cstring(p, f->name, &name);
+	if (!err && (f->kind == FRAME_PYTHON || f->kind == FRAME_NATIVE) && f->file)
+		err = intern_cstring(p, f->file, &file);
+	else if (!err && f->kind == FRAME_KERNEL)
 		err = intern_string(p, kernel, sizeof(kernel) - 1, &file);
 	err = err ?: intern_pair(&p->funcs, name, file, &func);
-	return err ?: intern_pair(&p->locs, func, (__u64)fp.line, ret_id);
+	/* line 0 is proto3's default: no line */
+	return err ?: intern_pair(&p->locs, func, f->line > 0 ? (__u64)f->line : 0, ret_id);
 }
 
-/* Interns every string, function and location, in a fixed order. */
+/*
+ * Interns every string, function and location, in a fixed order: the order
+ * stacks first use them, root first.
+ */
 static int collect(struct pprof *p, const struct stackset *ss, const struct fmt_meta *m)
 {
 	static const char *const fixed[] = { "", "samples", "count", "cpu", "nanoseconds" };
-	size_t nr_frames = 0, at = 0;
 	__u64 idx;
 	int err = 0;
 
@@ -176,17 +176,15 @@ static int collect(struct pprof *p, const struct stackset *ss, const struct fmt_
 		err = intern_cstring(p, m->comm, &p->comm);
 	if (err)
 		return err;
-	for (size_t i = 0; i < ss->nr; i++)
-		nr_frames += ss->stacks[i].nr;
-	p->stack_locs = calloc(nr_frames ? nr_frames : 1, sizeof(*p->stack_locs));
-	if (!p->stack_locs)
+	p->frame_loc = calloc(ss->nr_frames ? ss->nr_frames : 1, sizeof(*p->frame_loc));
+	if (!p->frame_loc)
 		return -ENOMEM;
 	for (size_t i = 0; i < ss->nr && !err; i++) {
-		const struct stack *st = &ss->stacks[i];
+		const __u32 *ids = stack__ids(ss, &ss->stacks[i]);
 
-		for (size_t d = 0; d < st->nr && !err; d++)
-			err = location_of(p, st->frames[d], d, &p->stack_locs[at + st->nr - 1 - d]);
-		at += st->nr;
+		for (size_t d = 0; d < ss->stacks[i].nr && !err; d++)
+			if (!p->frame_loc[ids[d]])
+				err = location_of(p, &ss->frames[ids[d]], &p->frame_loc[ids[d]]);
 	}
 	return err;
 }
@@ -243,6 +241,18 @@ static int put_packed(struct pprof *p, unsigned int field, const __u64 *v, size_
 	return err ?: put_bytes(&p->msg, field, p->field.buf, p->field.len);
 }
 
+/* A sample's location ids: leaf first. */
+static int put_locations(struct pprof *p, const struct stackset *ss, const struct stack *st)
+{
+	const __u32 *ids = stack__ids(ss, st);
+	int err = 0;
+
+	strbuf__reset(&p->field);
+	for (size_t d = st->nr; d-- > 0 && !err;)
+		err = put_varint(&p->field, p->frame_loc[ids[d]]);
+	return err ?: put_bytes(&p->msg, SAMPLE_LOCATION_ID, p->field.buf, p->field.len);
+}
+
 static int put_value_type(struct pprof *p, struct strbuf *sb, unsigned int field, __u64 type,
 			  __u64 unit)
 {
@@ -258,7 +268,6 @@ static int encode(struct pprof *p, const struct stackset *ss, const struct fmt_m
 {
 	__u32 rate = m && m->rate_hz ? m->rate_hz : DEFAULT_RATE_HZ;
 	__u64 period = NSEC_PER_SEC / rate, duration = 0;
-	size_t at = 0;
 	int err;
 
 	err = put_value_type(p, pb, PROFILE_SAMPLE_TYPE, STR_SAMPLES, STR_COUNT) ?:
@@ -267,9 +276,8 @@ static int encode(struct pprof *p, const struct stackset *ss, const struct fmt_m
 		const struct stack *st = &ss->stacks[i];
 		__u64 values[2] = { st->count, st->count * period };
 
-		err = put_packed(p, SAMPLE_LOCATION_ID, p->stack_locs + at, st->nr) ?:
-		      put_packed(p, SAMPLE_VALUE, values, 2) ?: put_msg(p, pb, PROFILE_SAMPLE);
-		at += st->nr;
+		err = put_locations(p, ss, st) ?: put_packed(p, SAMPLE_VALUE, values, 2) ?:
+		      put_msg(p, pb, PROFILE_SAMPLE);
 	}
 	/*
 	 * One Mapping, marked symbolized, for all code: without it pprof tries to
@@ -364,7 +372,7 @@ int fmt_pprof__render(const struct stackset *ss, const struct fmt_meta *m, struc
 	strbuf__done(&pb);
 	strbuf__done(&p.msg);
 	strbuf__done(&p.field);
-	free(p.stack_locs);
+	free(p.frame_loc);
 	table_done(&p.strings);
 	table_done(&p.funcs);
 	table_done(&p.locs);

@@ -7,93 +7,54 @@
 #include "base/strbuf.h"
 #include "base/textenc.h"
 #include "base/util.h"
+#include "render/labels.h"
 
 /*
- * Frames are shared by their name string; the root is keyed apart because
- * frame__split() reads it differently (a process named "x_[k]" is no kernel
- * frame).
+ * Shared frames are the set's frames in the order stacks first use them;
+ * map[i] is frame i's number + 1.
  */
-struct frame_key {
-	const char *name;
-	size_t len;
-	__u64 hash;	/* bit 0: is the root */
-};
-
 struct frames {
-	struct frame_key *items;	/* frame index */
-	size_t nr, cap;
-	size_t *slots;			/* index + 1, 0 = empty; power-of-two sized */
-	size_t nr_slots;
-	size_t *stack_idx;		/* every stack's frame indexes, root first, in a row */
+	__u32 *map;
+	__u32 *order;
+	size_t nr;
+	struct labels labels;	/* names of frames speedscope has no field for */
 };
-
-static __u64 hash_frame(const char *s, size_t len, bool root)
-{
-	return (fnv1a(FNV1A_OFFSET, s, len) & ~1ull) | root;
-}
-
-static __u64 frame_hash_at(const void *ctx, size_t i)
-{
-	return ((const struct frames *)ctx)->items[i].hash;
-}
-
-static int frames_intern(struct frames *f, const char *name, bool root, size_t *ret_idx)
-{
-	size_t len = strlen(name), s;
-	__u64 h = hash_frame(name, len, root);
-
-	if (slots__reserve(&f->slots, &f->nr_slots, f->nr, frame_hash_at, f))
-		return -ENOMEM;
-	for (s = h & (f->nr_slots - 1); f->slots[s]; s = (s + 1) & (f->nr_slots - 1)) {
-		const struct frame_key *k = &f->items[f->slots[s] - 1];
-
-		if (k->hash == h && k->len == len && memcmp(k->name, name, len) == 0) {
-			*ret_idx = f->slots[s] - 1;
-			return 0;
-		}
-	}
-	if (grow_array((void **)&f->items, &f->cap, f->nr + 1, sizeof(*f->items)))
-		return -ENOMEM;
-	f->items[f->nr] = (struct frame_key){ .name = name, .len = len, .hash = h };
-	f->slots[s] = ++f->nr;
-	*ret_idx = f->nr - 1;
-	return 0;
-}
 
 static int collect(struct frames *f, const struct stackset *ss)
 {
-	size_t nr_frames = 0, at = 0;
-	int err = 0;
-
-	for (size_t i = 0; i < ss->nr; i++)
-		nr_frames += ss->stacks[i].nr;
-	f->stack_idx = calloc(nr_frames ? nr_frames : 1, sizeof(*f->stack_idx));
-	if (!f->stack_idx)
+	f->map = calloc(ss->nr_frames ? ss->nr_frames : 1, sizeof(*f->map));
+	f->order = malloc((ss->nr_frames ? ss->nr_frames : 1) * sizeof(*f->order));
+	if (!f->map || !f->order)
 		return -ENOMEM;
-	for (size_t i = 0; i < ss->nr && !err; i++) {
-		const struct stack *st = &ss->stacks[i];
+	for (size_t i = 0; i < ss->nr; i++) {
+		const __u32 *ids = stack__ids(ss, &ss->stacks[i]);
 
-		for (size_t d = 0; d < st->nr && !err; d++)
-			err = frames_intern(f, st->frames[d], d == 0, &f->stack_idx[at + d]);
-		at += st->nr;
+		for (size_t d = 0; d < ss->stacks[i].nr; d++) {
+			if (!f->map[ids[d]]) {
+				f->order[f->nr++] = ids[d];
+				f->map[ids[d]] = (__u32)f->nr;
+			}
+		}
 	}
-	return err;
+	return labels__make(&f->labels, ss, false);
 }
 
-static int put_frame(struct strbuf *out, const struct frame_key *k, bool first)
+static int put_frame(struct strbuf *out, const struct frames *fs, const struct stackset *ss,
+		     __u32 idx, bool first)
 {
-	struct frame_parts fp;
+	const struct frame *f = &ss->frames[idx];
+	const char *name = f->kind == FRAME_THREAD ? labels__get(&fs->labels, idx) : f->name;
 	int err;
 
-	frame__split(k->name, k->hash & 1 ? 0 : 1, &fp);
 	err = strbuf__puts(out, first ? "{\"name\":" : ",{\"name\":") ?:
-	      json__put_string(out, fp.name, fp.name_len);
-	if (!err && fp.kind == FRAME_PYTHON)
-		err = strbuf__puts(out, ",\"file\":") ?: json__put_string(out, fp.file, fp.file_len);
-	else if (!err && fp.kind == FRAME_KERNEL)
+	      json__put_string(out, name, strlen(name));
+	if (!err && (f->kind == FRAME_PYTHON || f->kind == FRAME_NATIVE) && f->file)
+		err = strbuf__puts(out, ",\"file\":") ?: json__put_string(out, f->file, strlen(f->file));
+	else if (!err && f->kind == FRAME_KERNEL)
 		err = strbuf__puts(out, ",\"file\":\"[kernel]\"");
-	if (!err && fp.line)
-		err = strbuf__printf(out, ",\"line\":%d", fp.line);
+	/* line 0 is no line a program has: left out like an unknown one */
+	if (!err && f->kind != FRAME_THREAD && f->line > 0)
+		err = strbuf__printf(out, ",\"line\":%d", f->line);
 	return err ?: strbuf__puts(out, "}");
 }
 
@@ -130,14 +91,13 @@ static int render(const struct frames *f, const struct stackset *ss, const struc
 {
 	__u32 rate = m ? m->rate_hz : 0;
 	__u64 end = 0;
-	size_t at = 0;
 	int err;
 
 	err = strbuf__puts(out, "{\"$schema\":"
 				"\"https://www.speedscope.app/file-format-schema.json\","
 				"\"shared\":{\"frames\":[");
 	for (size_t i = 0; i < f->nr && !err; i++)
-		err = put_frame(out, &f->items[i], i == 0);
+		err = put_frame(out, f, ss, f->order[i], i == 0);
 	err = err ?: strbuf__puts(out, "]},\"profiles\":[{\"type\":\"sampled\",\"name\":") ?:
 	      put_name(out, m) ?:
 	      strbuf__printf(out, ",\"unit\":\"%s\",\"startValue\":0,\"endValue\":",
@@ -147,12 +107,12 @@ static int render(const struct frames *f, const struct stackset *ss, const struc
 	err = err ?: strbuf__printf(out, "%llu,\"samples\":[", (unsigned long long)end);
 	for (size_t i = 0; i < ss->nr && !err; i++) {
 		const struct stack *st = &ss->stacks[i];
+		const __u32 *ids = stack__ids(ss, st);
 
 		err = strbuf__puts(out, i ? ",[" : "[");
 		for (size_t d = 0; d < st->nr && !err; d++)
-			err = strbuf__printf(out, d ? ",%zu" : "%zu", f->stack_idx[at + d]);
+			err = strbuf__printf(out, d ? ",%u" : "%u", f->map[ids[d]] - 1);
 		err = err ?: strbuf__puts(out, "]");
-		at += st->nr;
 	}
 	err = err ?: strbuf__puts(out, "],\"weights\":[");
 	for (size_t i = 0; i < ss->nr && !err; i++)
@@ -174,8 +134,8 @@ int fmt_speedscope__render(const struct stackset *ss, const struct fmt_meta *m, 
 		out->len = start;
 		out->buf[start] = '\0';
 	}
-	free(f.items);
-	free(f.slots);
-	free(f.stack_idx);
+	free(f.map);
+	free(f.order);
+	labels__done(&f.labels);
 	return err;
 }

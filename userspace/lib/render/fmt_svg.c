@@ -8,6 +8,7 @@
 #include "base/strbuf.h"
 #include "base/textenc.h"
 #include "base/util.h"
+#include "render/labels.h"
 
 #define SVG_WIDTH	1200
 #define XPAD		10
@@ -20,7 +21,8 @@
 #define NO_PARENT	((size_t)-1)
 
 struct node {
-	const char *name;
+	const char *name;	/* the frame's label */
+	__u32 frame;		/* one frame of that label (for its kind and name) */
 	size_t parent;
 	size_t depth;
 	__u64 total;	/* samples in this frame and its callees */
@@ -30,6 +32,9 @@ struct node {
 };
 
 struct tree {
+	const struct stackset *ss;
+	struct labels labels;
+	__u32 *rank;		/* frame index -> place of its label in bytewise order (equal: equal) */
 	struct node *nodes;	/* pre-order: a parent before its children, siblings sorted */
 	size_t nr, cap;
 	__u64 total;
@@ -237,27 +242,74 @@ static int put_xml_str(struct strbuf *out, const char *s)
 	return put_xml(out, s, strlen(s), (size_t)-1);
 }
 
-static int cmp_stack(const void *a, const void *b)
+static int cmp_label(const void *a, const void *b, void *arg)
 {
+	const struct labels *l = arg;
+
+	return strcmp(labels__get(l, *(const __u32 *)a), labels__get(l, *(const __u32 *)b));
+}
+
+/* Ranks the labels, so that stacks compare as their text would, by integers. */
+static int rank_labels(struct tree *t)
+{
+	const struct stackset *ss = t->ss;
+	__u32 *order, r = 0;
+
+	order = malloc((ss->nr_frames ? ss->nr_frames : 1) * sizeof(*order));
+	t->rank = malloc((ss->nr_frames ? ss->nr_frames : 1) * sizeof(*t->rank));
+	if (!order || !t->rank) {
+		free(order);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < ss->nr_frames; i++)
+		order[i] = (__u32)i;
+	qsort_r(order, ss->nr_frames, sizeof(*order), cmp_label, &t->labels);
+	for (size_t i = 0; i < ss->nr_frames; i++) {
+		if (i && cmp_label(&order[i - 1], &order[i], &t->labels))
+			r++;
+		t->rank[order[i]] = r;
+	}
+	free(order);
+	return 0;
+}
+
+static int cmp_stack(const void *a, const void *b, void *arg)
+{
+	const struct tree *t = arg;
 	const struct stack *x = *(const struct stack *const *)a;
 	const struct stack *y = *(const struct stack *const *)b;
+	const __u32 *xi = stack__ids(t->ss, x), *yi = stack__ids(t->ss, y);
 	size_t n = x->nr < y->nr ? x->nr : y->nr;
 
-	for (size_t i = 0; i < n; i++) {
-		int c = strcmp(x->frames[i], y->frames[i]);
-
-		if (c)
-			return c;
-	}
+	for (size_t i = 0; i < n; i++)
+		if (t->rank[xi[i]] != t->rank[yi[i]])
+			return t->rank[xi[i]] < t->rank[yi[i]] ? -1 : 1;
 	return x->nr < y->nr ? -1 : x->nr > y->nr;
 }
 
-static int add_node(struct tree *t, const char *name, size_t parent, size_t depth)
+static int add_node(struct tree *t, __u32 frame, size_t parent, size_t depth)
 {
 	if (grow_array((void **)&t->nodes, &t->cap, t->nr + 1, sizeof(*t->nodes)))
 		return -ENOMEM;
-	t->nodes[t->nr++] = (struct node){ .name = name, .parent = parent, .depth = depth };
+	t->nodes[t->nr++] = (struct node){ .name = labels__get(&t->labels, frame), .frame = frame,
+					   .parent = parent, .depth = depth };
 	return 0;
+}
+
+/* Places every node on its row: after its elder siblings, inside its parent. */
+static void place_nodes(struct tree *t)
+{
+	__u64 root_next = 0;
+
+	for (size_t i = 0; i < t->nr; i++) {
+		struct node *n = &t->nodes[i];
+		__u64 *next = n->parent == NO_PARENT ? &root_next : &t->nodes[n->parent].next;
+
+		n->x = *next;
+		*next += n->total;
+		n->next = n->x;
+	}
+	t->total = root_next;
 }
 
 /*
@@ -268,9 +320,11 @@ static int build_tree(const struct stackset *ss, struct tree *t)
 {
 	const struct stack **order, *prev = NULL;
 	size_t *path = NULL, max_nr = 1;
-	__u64 root_next = 0;
-	int err = 0;
+	int err;
 
+	err = labels__make(&t->labels, ss, false) ?: rank_labels(t);
+	if (err)
+		return err;
 	order = malloc(ss->nr * sizeof(*order));
 	if (!order)
 		return -ENOMEM;
@@ -279,19 +333,19 @@ static int build_tree(const struct stackset *ss, struct tree *t)
 		if (ss->stacks[i].nr > max_nr)
 			max_nr = ss->stacks[i].nr;
 	}
-	qsort(order, ss->nr, sizeof(*order), cmp_stack);
+	qsort_r(order, ss->nr, sizeof(*order), cmp_stack, t);
 	path = malloc(max_nr * sizeof(*path));
 	if (!path)
 		err = -ENOMEM;
 	for (size_t i = 0; i < ss->nr && !err; i++) {
 		const struct stack *st = order[i];
+		const __u32 *ids = stack__ids(ss, st), *pids = prev ? stack__ids(ss, prev) : NULL;
 		size_t d = 0;
 
-		while (prev && d < prev->nr && d < st->nr &&
-		       !strcmp(prev->frames[d], st->frames[d]))
+		while (prev && d < prev->nr && d < st->nr && t->rank[pids[d]] == t->rank[ids[d]])
 			d++;
 		for (; d < st->nr; d++) {
-			err = add_node(t, st->frames[d], d ? path[d - 1] : NO_PARENT, d);
+			err = add_node(t, ids[d], d ? path[d - 1] : NO_PARENT, d);
 			if (err)
 				break;
 			path[d] = t->nr - 1;
@@ -302,18 +356,9 @@ static int build_tree(const struct stackset *ss, struct tree *t)
 	}
 	free(path);
 	free(order);
-	if (err)
-		return err;
-	for (size_t i = 0; i < t->nr; i++) {
-		struct node *n = &t->nodes[i];
-		__u64 *next = n->parent == NO_PARENT ? &root_next : &t->nodes[n->parent].next;
-
-		n->x = *next;
-		*next += n->total;
-		n->next = n->x;
-	}
-	t->total = root_next;
-	return 0;
+	if (!err)
+		place_nodes(t);
+	return err;
 }
 
 static int cmp_u64_desc(const void *a, const void *b)
@@ -377,19 +422,16 @@ static __u64 hash_bytes(const char *s, size_t len)
 }
 
 /* Python yellow to orange, kernel orange-red, markers grey: hue by kind, shade by name. */
-static int put_fill(struct strbuf *out, const char *frame, size_t depth)
+static int put_fill(struct strbuf *out, const struct frame *f)
 {
-	struct frame_parts fp;
 	double v1, v2, v3;
 	int r, g, b;
-	__u64 h;
+	__u64 h = hash_bytes(f->name, strlen(f->name));
 
-	frame__split(frame, depth, &fp);
-	h = hash_bytes(fp.name, fp.name_len);
 	v1 = (double)(h & 0xffff) / 0xffff;
 	v2 = (double)((h >> 16) & 0xffff) / 0xffff;
 	v3 = (double)((h >> 32) & 0xffff) / 0xffff;
-	switch (fp.kind) {
+	switch (f->kind) {
 	case FRAME_PYTHON:
 		r = 240 + (int)(15 * v3);
 		g = 150 + (int)(80 * v1);
@@ -435,7 +477,7 @@ static int put_frame(struct strbuf *out, const struct tree *t, const struct node
 	err = err ?: strbuf__printf(out, "<rect x=\"%.2f\" y=\"%d\" width=\"%.2f\" height=\"%d\" "
 					 "rx=\"2\" fill=\"",
 				    x, y, w, FRAME_H - 1);
-	err = err ?: put_fill(out, n->name, n->depth);
+	err = err ?: put_fill(out, &t->ss->frames[n->frame]);
 	err = err ?: strbuf__puts(out, "\"/>");
 	if (chars >= 3 && !err) {
 		err = strbuf__printf(out, "<text x=\"%.2f\" y=\"%d\">", x + 3, y + 12);
@@ -524,7 +566,7 @@ static int render(const struct tree *t, const struct fmt_meta *m, struct strbuf 
 int fmt_svg__render(const struct stackset *ss, const struct fmt_meta *m, struct strbuf *out)
 {
 	static const struct fmt_meta none;
-	struct tree t = { 0 };
+	struct tree t = { .ss = ss };
 	__u64 sum = 0;
 	size_t start;
 	int err;
@@ -544,6 +586,8 @@ int fmt_svg__render(const struct stackset *ss, const struct fmt_meta *m, struct 
 	else if (!err)
 		err = render_empty(m, out);
 	free(t.nodes);
+	free(t.rank);
+	labels__done(&t.labels);
 	if (err && out->buf) {
 		out->len = start;
 		out->buf[start] = '\0';

@@ -102,29 +102,32 @@ static int collect(const struct stackset *ss, bool by_line, struct rows *r)
 
 	for (size_t i = 0; i < ss->nr && !err; i++) {
 		const struct stack *st = &ss->stacks[i];
+		const __u32 *ids = stack__ids(ss, st);
 		bool leaf_done = false;
 
 		/* Leaf first: the first eligible frame from the top is "own". */
 		for (size_t k = st->nr; k-- > 1 && !err;) {
-			struct frame_parts fp;
+			const struct frame *fp = &ss->frames[ids[k]];
+			int line = fp->line > 0 ? fp->line : 0;
 			struct row *row;
 
-			frame__split(st->frames[k], k, &fp);
-			if (fp.kind == FRAME_KERNEL || fp.kind == FRAME_PROCESS)
+			if (fp->kind == FRAME_KERNEL || fp->kind == FRAME_PROCESS)
 				continue;
-			if (by_line && (fp.kind != FRAME_PYTHON || !fp.file || !fp.line))
+			if (by_line && (fp->kind != FRAME_PYTHON || !fp->file || !line))
 				continue;
 			strbuf__reset(&key);
 			if (by_line)
-				err = strbuf__printf(&key, "%.*s:%d", (int)fp.file_len, fp.file, fp.line);
-			else if (fp.file)
-				err = strbuf__printf(&key, "%.*s (%.*s)", (int)fp.name_len, fp.name,
-						     (int)fp.file_len, fp.file);
+				err = strbuf__printf(&key, "%s:%d", fp->file, line);
+			else if (fp->kind == FRAME_PYTHON && fp->file)
+				err = strbuf__printf(&key, "%s (%s)", fp->name, fp->file);
 			else
-				err = strbuf__append(&key, fp.name, fp.name_len);
+				err = frame__label(fp, &key);
 			if (err)
 				break;
-			row = row_get(r, key.buf, fp.name, fp.name_len, fp.file, fp.file_len, fp.line);
+			row = row_get(r, key.buf, fp->kind == FRAME_PYTHON ? fp->name : key.buf,
+				      fp->kind == FRAME_PYTHON ? strlen(fp->name) : key.len,
+				      fp->kind == FRAME_PYTHON ? fp->file : NULL,
+				      fp->kind == FRAME_PYTHON && fp->file ? strlen(fp->file) : 0, line);
 			if (!row) {
 				err = -ENOMEM;
 				break;

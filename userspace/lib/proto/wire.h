@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * wire: the binary profile encoding of PYPROF/2 (the payload of a snapshot
+ * asked for with "PYPROF/2 snapshot ...", see proto.h).
+ *
+ *   "PYPROFS\x02"   8-byte magic (version 2)
+ *   u32 nr_strings, nr_strings x { u32 len, len bytes (no NUL, len <= WIRE_MAX_STRING) }
+ *   u32 nr_frames,  nr_frames  x { u8 kind (< FRAME__MAX), u32 name (a string index),
+ *                                  u32 file (a string index, or WIRE_NO_STRING: none),
+ *                                  s32 line, s32 func_line (each >= -1: FRAME_LINE_NONE) }
+ *   u32 nr_stacks,  nr_stacks  x { u32 nr (1..STACK_MAX_DEPTH), u32 frame[nr] (frame
+ *                                  indexes, root first), u64 count (>= 1) }
+ *
+ * All integers little-endian; nothing after the last stack; counts may not
+ * sum past 2^64; the whole encoding is at most PROTO_MAX_REPLY bytes.  Frame
+ * kinds are enum frame_kind's values (profile/frame.h).  Equal frames or
+ * stacks given twice are merged by the decoder.
+ */
+#ifndef PYPROF_WIRE_H
+#define PYPROF_WIRE_H
+
+#include <linux/types.h>
+#include <stddef.h>
+#include "profile/stacks.h"
+
+struct strbuf;
+
+#define WIRE_MAGIC	"PYPROFS\x02"
+#define WIRE_MAGIC_LEN	8
+#define WIRE_MAX_STRING 65535		/* bytes of one string */
+#define WIRE_NO_STRING	0xffffffffu	/* the file index of a frame without a file */
+
+/*
+ * Appends the encoding of ss to out: strings deduplicated, frames in
+ * ss->frames order, stacks in ss->stacks order, stacks of count 0 left out
+ * (they hold no samples).  Returns 0, -EINVAL (a string longer than
+ * WIRE_MAX_STRING), -E2BIG (the encoding would pass PROTO_MAX_REPLY),
+ * -ENOMEM; out is as before on error.
+ */
+int wire__encode(const struct stackset *ss, struct strbuf *out);
+
+/*
+ * Decodes len bytes into the empty set ss.  Returns 0, -EBADMSG (anything
+ * not exactly as above), -ENOMEM; ss is empty on error.
+ */
+int wire__decode(const __u8 *buf, size_t len, struct stackset *ss);
+
+#endif /* PYPROF_WIRE_H */
