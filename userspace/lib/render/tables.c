@@ -111,7 +111,8 @@ static int collect(const struct stackset *ss, bool by_line, struct rows *r)
 			int line = fp->line > 0 ? fp->line : 0;
 			struct row *row;
 
-			if (fp->kind == FRAME_KERNEL || fp->kind == FRAME_PROCESS)
+			if (fp->kind == FRAME_KERNEL || fp->kind == FRAME_PROCESS ||
+			    fp->kind == FRAME_THREAD)
 				continue;
 			if (by_line && (fp->kind != FRAME_PYTHON || !fp->file || !line))
 				continue;
