@@ -135,6 +135,8 @@ int call(const struct proto_request *req, struct reply *rep, char *msg, size_t m
 	reply_bytes += (size_t)hlen;
 	err = proto__parse_reply_header(hdr, (size_t)hlen, &want, msg, msgsz);
 	if (err < 0) {
+		if (hlen > 4 && memcmp(hdr, "ERR ", 4) == 0)
+			rep->err = err;
 		if (err == -EPROTO && !*msg)
 			snprintf(msg, msgsz, "malformed reply from pyprofd");
 		status = err == -EPROTO ? EXIT_ERROR : exit_for_reply(err);
@@ -157,6 +159,7 @@ int run_call(const struct proto_request *req, struct reply *rep)
 
 	strbuf__reset(&rep->payload);
 	rep->has_range = false;
+	rep->err = 0;
 	status = call(req, rep, msg, sizeof(msg));
 	if (status)
 		print_error(*msg ? msg : "request failed");

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include "base/strbuf.h"
 #include "proto/proto.h"
+#include "profile/view.h"
 
 #define DEFAULT_SOCKET "/run/pyprof/pyprofd.sock"
 
@@ -35,8 +36,8 @@ enum {
 /* Each verb's usage, in main.c: help lists them all, COMMAND --help shows one. */
 extern const char usage_snapshot[], usage_top[], usage_dump[], usage_list[], usage_status[];
 
-/* COMMAND --help: that command's usage.  Returns 0 or EXIT_ERROR. */
-int verb_help(const char *usage);
+/* COMMAND --help: that command's usage (and the view options').  Returns 0 or EXIT_ERROR. */
+int verb_help(const char *usage, bool view);
 
 /* A whole number option in [min, max]; names the option when it is not one. */
 int opt_int(const char *opt, const char *arg, long long min, long long max, long long *ret);
@@ -52,7 +53,37 @@ struct reply {
 	struct strbuf payload;
 	long long from_ns, to_ns;	/* CLOCK_MONOTONIC */
 	bool has_range;
+	int err;			/* -errno of the daemon's ERR line, 0 if none */
 };
+
+/*
+ * The options of snapshot and top that choose how stacks merge (fetch.c),
+ * for their struct option tables; view_option() takes one of them.
+ */
+enum {
+	OPT_VIEW_FUNCTION = 0x200,
+	OPT_VIEW_NO_LINES,
+	OPT_VIEW_FULL_FILENAMES,
+	OPT_VIEW_THREADS,
+};
+
+#define VIEW_OPTIONS                                                            \
+	{ "function", no_argument, NULL, OPT_VIEW_FUNCTION },                   \
+	{ "no-lines", no_argument, NULL, OPT_VIEW_NO_LINES },                   \
+	{ "full-filenames", no_argument, NULL, OPT_VIEW_FULL_FILENAMES },       \
+	{ "threads", no_argument, NULL, OPT_VIEW_THREADS }
+
+/* Whether getopt's c is a view option; if so it is set in *v. */
+bool view_option(int c, struct stackset_view *v);
+
+/*
+ * Asks the snapshot req describes in PYPROF/2 (PYPROF/1 folded text from a
+ * daemon that speaks only that) and stores it seen through v in out, which
+ * must be empty; rep gets the range (its payload is freed).  Reports its
+ * failure; returns 0 or an exit status.
+ */
+int fetch_stacks(struct proto_request *req, const struct stackset_view *v, struct reply *rep,
+		 struct stackset *out);
 
 /* Bytes of every reply so far, headers included (PYPROFCTL_DEBUG_BYTES). */
 extern size_t reply_bytes;

@@ -83,7 +83,7 @@ int verb_list(int argc, char **argv)
 			all = true;
 			break;
 		case 'h':
-			return verb_help(usage_list);
+			return verb_help(usage_list, false);
 		default:
 			return EXIT_USAGE;
 		}
@@ -113,7 +113,7 @@ static int no_options(int argc, char **argv, const char *usage)
 
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0)
-		return c == 'h' ? verb_help(usage) ?: -1 : EXIT_USAGE;
+		return c == 'h' ? verb_help(usage, false) ?: -1 : EXIT_USAGE;
 	if (optind < argc) {
 		fprintf(stderr, "pyprofctl: unexpected argument '%s'\n", argv[optind]);
 		return EXIT_USAGE;
@@ -159,7 +159,7 @@ int verb_dump(int argc, char **argv)
 			pid = optarg;
 			break;
 		case 'h':
-			return verb_help(usage_dump);
+			return verb_help(usage_dump, false);
 		default:
 			return EXIT_USAGE;
 		}

@@ -19,7 +19,7 @@ struct ctl_config cfg = { .socket_path = DEFAULT_SOCKET };
 	"unsupported CPython, 6 no samples.\n"
 
 const char usage_snapshot[] =
-	"  snapshot --pid N [--seconds S] [--format F] [--output FILE]\n"
+	"  snapshot --pid N [--seconds S] [--format F] [--output FILE] [VIEW]\n"
 	"                   profile of process N over the last S seconds (default 60),\n"
 	"                   taken in whole time windows (10s): the range covered is\n"
 	"                   stated (on stderr for folded, in the file otherwise).\n"
@@ -28,12 +28,23 @@ const char usage_snapshot[] =
 	"                   svg (interactive flame graph: click to zoom, Ctrl-F to\n"
 	"                   search), speedscope (JSON for speedscope.app), pprof\n"
 	"                   (gzipped protobuf for go tool pprof), json\n"
-	"  snapshot --pid N --lines [--rows R]\n"
+	"  snapshot --pid N --lines [--rows R] [VIEW]\n"
 	"                   source lines ranked by CPU, with their text\n";
 const char usage_top[] =
 	"  top --pid N [--interval DUR] [--sort own|total] [--rows R] [--iterations K]\n"
+	"      [VIEW]\n"
 	"                   live per-function view, refreshed every interval (1s);\n"
 	"                   q or Ctrl-C quits, --iterations stops after K views\n";
+/* The view options of snapshot and top (fetch.c). */
+static const char usage_view[] =
+	"VIEW options (snapshot, top): how stacks merge\n"
+	"  --function       a Python frame's line is its function's first line\n"
+	"                   (py-spy -F): one frame per function, at its def\n"
+	"  --no-lines       no line numbers on Python frames\n"
+	"  --full-filenames full file paths; by default a file is named relative to\n"
+	"                   site-packages (or dist-packages), the standard library\n"
+	"                   (lib/pythonX.Y) or the main script's directory\n"
+	"  --threads        a level 'thread <tid>' under the process, one per thread\n";
 const char usage_dump[] =
 	"  dump --pid N     the Python stack of every thread of process N right now,\n"
 	"                   read from its memory (for a stuck or idle program)\n";
@@ -50,6 +61,7 @@ static void help(void)
 	       "Ask pyprofd for CPU profiles of the Python processes on this host.\n"
 	       "\n"
 	       "Commands:\n%s%s%s%s%s"
+	       "\n%s"
 	       "\n"
 	       "Options:\n"
 	       "  -s, --socket PATH  pyprofd's socket (default %s)\n"
@@ -60,16 +72,19 @@ static void help(void)
 	       "  pyprofctl list\n"
 	       "  pyprofctl snapshot --pid 1234 --seconds 30 > app.folded\n"
 	       "  pyprofctl snapshot --pid 1234 --format svg -o app.svg\n"
+	       "  pyprofctl snapshot --pid 1234 --function --threads > app.folded\n"
 	       "  pyprofctl snapshot --pid 1234 --format pprof -o app.pb.gz && go tool pprof -top app.pb.gz\n"
 	       "  pyprofctl top --pid 1234\n"
 	       "  pyprofctl dump --pid 1234\n"
 	       "\n" EXIT_STATUS_HELP,
-	       usage_snapshot, usage_top, usage_dump, usage_list, usage_status, DEFAULT_SOCKET);
+	       usage_snapshot, usage_top, usage_dump, usage_list, usage_status, usage_view,
+	       DEFAULT_SOCKET);
 }
 
-int verb_help(const char *usage)
+int verb_help(const char *usage, bool view)
 {
-	printf("Usage: pyprofctl [--socket PATH] COMMAND [OPTIONS]\n\n%s\n" EXIT_STATUS_HELP, usage);
+	printf("Usage: pyprofctl [--socket PATH] COMMAND [OPTIONS]\n\n%s\n%s%s" EXIT_STATUS_HELP,
+	       usage, view ? usage_view : "", view ? "\n" : "");
 	return fflush(stdout) ? EXIT_ERROR : 0;
 }
 

@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include "base/util.h"
 #include "profile/stacks.h"
+#include "render/fmt_folded.h"
 #include "render/formats.h"
 #include "render/tables.h"
 #include "ctl.h"
@@ -19,42 +20,36 @@ static const char *const format_names[] = {
 	[FMT_PPROF] = "pprof",	 [FMT_JSON] = "json",
 };
 
-/* Renders folded text in the chosen format into out. */
-static int render(enum format fmt, const struct strbuf *folded, const struct fmt_meta *m,
+/* Renders the profile in the chosen format into out. */
+static int render(enum format fmt, const struct stackset *ss, const struct fmt_meta *m,
 		  size_t rows, struct strbuf *out)
 {
 	struct table_opts to = { .max_rows = rows, .sort = TABLE_SORT_TOTAL, .rate_hz = m->rate_hz,
 				 .source = true };
-	struct stackset ss = { 0 };
 	int err;
 
-	if (fmt == FMT_FOLDED)
-		return strbuf__append(out, folded->buf ? folded->buf : "", folded->len);
-	err = stackset__parse_folded(&ss, folded->buf ? folded->buf : "", folded->len);
-	if (err) {
-		fprintf(stderr, "pyprofctl: malformed profile from pyprofd: %s\n", strerror(-err));
-		return err;
-	}
 	switch (fmt) {
+	case FMT_FOLDED:
+		err = fmt_folded__render(ss, out);
+		break;
 	case FMT_SVG:
-		err = fmt_svg__render(&ss, m, out);
+		err = fmt_svg__render(ss, m, out);
 		break;
 	case FMT_SPEEDSCOPE:
-		err = fmt_speedscope__render(&ss, m, out);
+		err = fmt_speedscope__render(ss, m, out);
 		break;
 	case FMT_PPROF:
-		err = fmt_pprof__render(&ss, m, out);
+		err = fmt_pprof__render(ss, m, out);
 		break;
 	case FMT_JSON:
-		err = fmt_json__render(&ss, m, out);
+		err = fmt_json__render(ss, m, out);
 		break;
 	case FMT_LINES:
-		err = table_lines__render(&ss, &to, out);
+		err = table_lines__render(ss, &to, out);
 		break;
 	default:
 		err = -EINVAL;
 	}
-	stackset__done(&ss);
 	if (err)
 		fprintf(stderr, "pyprofctl: cannot render the profile: %s\n", strerror(-err));
 	return err;
@@ -64,6 +59,7 @@ struct snapshot_args {
 	const char *pid, *seconds, *output;
 	enum format fmt;
 	long long rows;
+	struct stackset_view view;
 };
 
 /* --format name, or --lines (name NULL); they exclude each other.  0 or -EINVAL. */
@@ -103,6 +99,7 @@ static int snapshot_parse(int argc, char **argv, struct snapshot_args *a)
 		{ "lines", no_argument, NULL, OPT_LINES },
 		{ "rows", required_argument, NULL, OPT_ROWS },
 		{ "help", no_argument, NULL, 'h' },
+		VIEW_OPTIONS,
 		{}
 	};
 	bool format_set = false;
@@ -139,8 +136,10 @@ static int snapshot_parse(int argc, char **argv, struct snapshot_args *a)
 				return EXIT_USAGE;
 			break;
 		case 'h':
-			return verb_help(usage_snapshot) ?: -1;
+			return verb_help(usage_snapshot, true) ?: -1;
 		default:
+			if (view_option(c, &a->view))
+				break;
 			return EXIT_USAGE;
 		}
 	}
@@ -153,12 +152,24 @@ static int snapshot_parse(int argc, char **argv, struct snapshot_args *a)
 	return 0;
 }
 
-/* The process name: the root frame of the first stack. */
-static char *folded_comm(const struct strbuf *folded)
+/*
+ * The process name: its root frame (the least name, the one folded output
+ * starts with, when the process exec'd in the range and has two).
+ */
+static const char *stacks_comm(const struct stackset *ss)
 {
-	const char *semi = folded->len ? memchr(folded->buf, ';', folded->len) : NULL;
+	const char *comm = NULL;
 
-	return semi ? strndup(folded->buf, (size_t)(semi - folded->buf)) : NULL;
+	for (size_t i = 0; i < ss->nr; i++) {
+		const struct frame *f;
+
+		if (!ss->stacks[i].nr)
+			continue;
+		f = &ss->frames[stack__ids(ss, &ss->stacks[i])[0]];
+		if (f->kind == FRAME_PROCESS && (!comm || strcmp(f->name, comm) < 0))
+			comm = f->name;
+	}
+	return comm;
 }
 
 /* What the snapshot covers, for meta and the notes; from the reply's range when it has one. */
@@ -177,8 +188,8 @@ static void snapshot_meta(const struct snapshot_args *a, const struct reply *rep
 	m->seconds = (m->duration_ns + NSEC_PER_SEC / 2) / NSEC_PER_SEC;
 }
 
-/* Asks for the snapshot a describes into *rep.  Returns 0 or an exit status. */
-static int snapshot_fetch(const struct snapshot_args *a, struct reply *rep)
+/* Asks for the snapshot a describes: its range in *rep, its stacks in *ss. */
+static int snapshot_fetch(struct snapshot_args *a, struct reply *rep, struct stackset *ss)
 {
 	struct proto_request req;
 
@@ -186,14 +197,14 @@ static int snapshot_fetch(const struct snapshot_args *a, struct reply *rep)
 	if (proto_request__add(&req, "pid", a->pid) || proto_request__add(&req, "range", "1") ||
 	    (a->seconds && proto_request__add(&req, "seconds", a->seconds)))
 		return EXIT_USAGE;
-	return run_call(&req, rep);
+	return fetch_stacks(&req, &a->view, rep, ss);
 }
 
 /* The notes on stderr: why a profile is empty, or for folded what it covers. */
-static void snapshot_notes(const struct snapshot_args *a, const struct reply *rep,
+static void snapshot_notes(const struct snapshot_args *a, const struct stackset *ss,
 			   const struct fmt_meta *m)
 {
-	if (!rep->payload.len)
+	if (!ss->nr)
 		fprintf(stderr, "pyprofctl: no samples for pid %s in the last %.1f s: the profile "
 				"counts CPU time, which an idle or waiting process does not use; "
 				"'pyprofctl dump --pid %s' shows where its threads are now\n",
@@ -203,8 +214,8 @@ static void snapshot_notes(const struct snapshot_args *a, const struct reply *re
 			a->pid, m->duration_ns / 1e9);
 }
 
-/* Renders the reply as a asks and writes it out.  Returns 0 or an exit status. */
-static int snapshot_output(const struct snapshot_args *a, const struct reply *rep,
+/* Renders the profile as a asks and writes it out.  Returns 0 or an exit status. */
+static int snapshot_output(const struct snapshot_args *a, const struct stackset *ss,
 			   const struct fmt_meta *m)
 {
 	struct strbuf out = { 0 };
@@ -214,7 +225,7 @@ static int snapshot_output(const struct snapshot_args *a, const struct reply *re
 		status = strbuf__printf(&out, "pyprofctl snapshot: pid %d, the last %.1f s "
 					      "(whole time windows)\n\n",
 					m->pid, m->duration_ns / 1e9) ? EXIT_ERROR : 0;
-	status = status ?: render(a->fmt, &rep->payload, m, (size_t)a->rows, &out) ? EXIT_ERROR : 0;
+	status = status ?: render(a->fmt, ss, m, (size_t)a->rows, &out) ? EXIT_ERROR : 0;
 	if (!status && a->fmt == FMT_LINES && (!a->output || strcmp(a->output, "-") == 0))
 		status = term_write(stdout, out.buf, out.len, "\n") ? EXIT_ERROR : 0;
 	else if (!status)
@@ -227,6 +238,7 @@ int verb_snapshot(int argc, char **argv)
 {
 	struct snapshot_args a = { .fmt = FMT_FOLDED };
 	struct reply rep = { 0 };
+	struct stackset ss = { 0 };
 	struct fmt_meta meta = { 0 };
 	int status;
 
@@ -234,19 +246,19 @@ int verb_snapshot(int argc, char **argv)
 	if (status)
 		return status < 0 ? 0 : status;
 	meta.pid = atoi(a.pid);
-	status = snapshot_fetch(&a, &rep);
+	status = snapshot_fetch(&a, &rep, &ss);
 	if (status)
 		goto cleanup;
 	snapshot_meta(&a, &rep, &meta);
-	snapshot_notes(&a, &rep, &meta);
+	snapshot_notes(&a, &ss, &meta);
 	if (a.fmt != FMT_FOLDED)
 		daemon_params(&meta.rate_hz, NULL);
-	meta.comm = folded_comm(&rep.payload);
-	status = snapshot_output(&a, &rep, &meta);
-	if (!status && !rep.payload.len)
+	meta.comm = stacks_comm(&ss);
+	status = snapshot_output(&a, &ss, &meta);
+	if (!status && !ss.nr)
 		status = EXIT_NO_SAMPLES;
-	free((char *)meta.comm);
 cleanup:
 	strbuf__done(&rep.payload);
+	stackset__done(&ss);
 	return status;
 }

@@ -62,7 +62,8 @@ static void top_wait(__u64 deadline, bool keys)
 
 		if (now >= deadline)
 			return;
-		if (poll(&pfd, keys ? 1 : 0, (int)((deadline - now + NSEC_PER_MSEC - 1) / NSEC_PER_MSEC)) <= 0)
+		if (poll(&pfd, keys ? 1 : 0,
+			 (int)((deadline - now + NSEC_PER_MSEC - 1) / NSEC_PER_MSEC)) <= 0)
 			continue;
 		n = read(STDIN_FILENO, c, sizeof(c));
 		if (n <= 0)
@@ -72,86 +73,20 @@ static void top_wait(__u64 deadline, bool keys)
 	}
 }
 
-/* counts per stack line "a;b;c N" of text, as a sorted array for lookups. */
-struct stack_count {
-	const char *stack;
-	size_t len;
-	__u64 count;
-};
-
-static int cmp_stack_count(const void *a, const void *b)
-{
-	const struct stack_count *x = a, *y = b;
-	size_t n = x->len < y->len ? x->len : y->len;
-	int c = memcmp(x->stack, y->stack, n);
-
-	return c ? c : (x->len < y->len ? -1 : x->len > y->len);
-}
-
-static size_t index_stacks(const struct strbuf *text, struct stack_count **ret)
-{
-	struct stack_count *v = NULL;
-	size_t nr = 0, cap = 0;
-	const char *p = text->buf, *end = text->buf + text->len;
-
-	for (; p && p < end;) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p)), *sp;
-
-		if (!nl)
-			nl = end;
-		sp = memrchr(p, ' ', (size_t)(nl - p));
-		if (sp && sp > p) {
-			if (grow_array((void **)&v, &cap, nr + 1, sizeof(*v)))
-				break;
-			v[nr].stack = p;
-			v[nr].len = (size_t)(sp - p);
-			v[nr].count = strtoull(sp + 1, NULL, 10);
-			nr++;
-		}
-		p = nl + 1;
-	}
-	if (nr)
-		qsort(v, nr, sizeof(*v), cmp_stack_count);
-	*ret = v;
-	return nr;
-}
-
-/* The folded text of cur minus prev, stack by stack (new samples in between). */
-static int folded_delta(const struct strbuf *prev, const struct strbuf *cur, struct strbuf *out)
-{
-	struct stack_count *pv = NULL, *cv = NULL;
-	size_t np = index_stacks(prev, &pv), nc = index_stacks(cur, &cv);
-	int err = 0;
-
-	for (size_t i = 0; i < nc && !err; i++) {
-		struct stack_count *hit = np ? bsearch(&cv[i], pv, np, sizeof(*pv), cmp_stack_count)
-					     : NULL;
-		__u64 before = hit ? hit->count : 0, n;
-
-		/* Fewer than before: a window left the retention; count what is there. */
-		n = cv[i].count >= before ? cv[i].count - before : cv[i].count;
-
-		if (n)
-			err = strbuf__append(out, cv[i].stack, cv[i].len) ?:
-			      strbuf__printf(out, " %llu\n", (unsigned long long)n);
-	}
-	free(pv);
-	free(cv);
-	return err;
-}
-
 struct top_state {
 	char pid[16];
 	struct table_opts to;
+	struct stackset_view view;
 	__u64 window_ns;		/* the daemon's window length */
 	long long since;		/* since_ns of the next fetch */
 	long long last_to;		/* the daemon's time at the last fetch, 0 before the first */
 	struct reply rep;
-	struct strbuf base;		/* the newest window as of the last fetch */
-	struct strbuf delta, table;
+	struct stackset base;		/* the newest window as of the last fetch */
+	struct strbuf table;
 };
 
-static int top_fetch(struct top_state *st, long long since)
+/* The windows from since on into *ss (empty), their range in st->rep. */
+static int top_fetch(struct top_state *st, long long since, struct stackset *ss)
 {
 	struct proto_request req;
 	char buf[32];
@@ -161,7 +96,7 @@ static int top_fetch(struct top_state *st, long long since)
 	if (proto_request__add(&req, "pid", st->pid) || proto_request__add(&req, "since_ns", buf) ||
 	    proto_request__add(&req, "range", "1"))
 		return EXIT_USAGE;
-	return run_call(&req, &st->rep);
+	return fetch_stacks(&req, &st->view, &st->rep, ss);
 }
 
 /* Whether the last reply holds a single window (then it is the newest one). */
@@ -178,44 +113,44 @@ static bool top_one_window(const struct top_state *st)
  */
 static int top_refresh(struct top_state *st, bool tty)
 {
-	struct stackset ss = { 0 };
-	struct strbuf tmp;
+	struct stackset cur = { 0 }, delta = { 0 };
 	double secs;
 	int status, tries = 0;
 
-	status = top_fetch(st, st->since);
+	status = top_fetch(st, st->since, &cur);
 	if (status)
 		return status;
-	strbuf__reset(&st->delta);
 	strbuf__reset(&st->table);
-	if (folded_delta(&st->base, &st->rep.payload, &st->delta) ||
-	    stackset__parse_folded(&ss, st->delta.buf ? st->delta.buf : "", st->delta.len) ||
-	    table_top__render(&ss, &st->to, &st->table)) {
-		stackset__done(&ss);
+	if (stackset__subtract(&cur, &st->base, &delta) ||
+	    table_top__render(&delta, &st->to, &st->table)) {
+		stackset__done(&cur);
+		stackset__done(&delta);
 		print_error("cannot render the profile");
 		return EXIT_ERROR;
 	}
 	secs = st->rep.has_range ? (st->rep.to_ns - (st->last_to ?: st->rep.from_ns)) / 1e9 : 0;
 	printf("%spyprofctl top: pid %s, %llu samples in the last %.1fs%s\n\n",
-	       tty ? "\033[H\033[2J" : "", st->pid, (unsigned long long)ss.total, secs,
+	       tty ? "\033[H\033[2J" : "", st->pid, (unsigned long long)delta.total, secs,
 	       tty ? " (q or Ctrl-C quits)" : "");
-	stackset__done(&ss);
+	stackset__done(&delta);
 	if (term_write(stdout, st->table.buf, st->table.len, "\n") || (!tty && puts("") < 0) ||
 	    fflush(stdout))
-		return EXIT_ERROR;
+		status = EXIT_ERROR;
 	/*
 	 * The next fetch starts in the newest window; its baseline is that window
 	 * alone.  A reply that spans two windows is fetched again from the newer
 	 * one (what arrives between the two fetches is not shown: a few ms).
 	 */
-	while (!top_one_window(st) && tries++ < 3) {
-		status = top_fetch(st, st->rep.to_ns);
-		if (status)
-			return status;
+	while (!status && !top_one_window(st) && tries++ < 3) {
+		stackset__done(&cur);
+		status = top_fetch(st, st->rep.to_ns, &cur);
 	}
-	tmp = st->base;
-	st->base = st->rep.payload;
-	st->rep.payload = tmp;
+	if (status) {
+		stackset__done(&cur);
+		return status;
+	}
+	stackset__done(&st->base);
+	st->base = cur;
 	st->since = st->rep.to_ns;
 	st->last_to = st->rep.to_ns;
 	return 0;
@@ -233,6 +168,7 @@ static int top_parse(int argc, char **argv, struct top_state *st, long long *int
 		{ "rows", required_argument, NULL, OPT_ROWS },
 		{ "sort", required_argument, NULL, OPT_SORT },
 		{ "help", no_argument, NULL, 'h' },
+		VIEW_OPTIONS,
 		{}
 	};
 	long long pid = 0, rows = 0;
@@ -271,8 +207,10 @@ static int top_parse(int argc, char **argv, struct top_state *st, long long *int
 			st->to.sort = optarg[0] == 'o' ? TABLE_SORT_OWN : TABLE_SORT_TOTAL;
 			break;
 		case 'h':
-			return verb_help(usage_top) ?: -1;
+			return verb_help(usage_top, true) ?: -1;
 		default:
+			if (view_option(c, &st->view))
+				break;
 			return EXIT_USAGE;
 		}
 	}
@@ -328,8 +266,7 @@ int verb_top(int argc, char **argv)
 	}
 	term_restore();
 	strbuf__done(&st.rep.payload);
-	strbuf__done(&st.base);
-	strbuf__done(&st.delta);
+	stackset__done(&st.base);
 	strbuf__done(&st.table);
 	/* Stopped by a signal in the middle of a fetch: quitting, not a failure. */
 	return top_stop ? 0 : status;
