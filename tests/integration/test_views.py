@@ -132,9 +132,10 @@ def threads_add_one_level_per_thread():
         assert len(by_thread) == 4, by_thread
         assert all(len(v) == 1 for v in by_thread.values()), by_thread
         assert len({next(iter(v)) for v in by_thread.values()}) == 4, by_thread
-        # Without --threads: no thread level, the same samples.
+        # Without --threads: no thread level, stacks of equal frames merged.
         plain = snapshot(d, w.pid)
         assert not [s for s in plain if ";thread " in s], plain
+        assert len(plain) <= len(st) and sum(plain.values()) >= sum(st.values())
 
 
 def pyprof1_folded(sock, pid, seconds):
