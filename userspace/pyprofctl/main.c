@@ -43,7 +43,8 @@ static const char usage_view[] =
 	"  --no-lines       no line numbers on Python frames\n"
 	"  --full-filenames full file paths; by default a file is named relative to\n"
 	"                   site-packages (or dist-packages), the standard library\n"
-	"                   (lib/pythonX.Y) or the main script's directory\n"
+	"                   (lib/pythonX.Y) or the main script's directory (--lines\n"
+	"                   always shows full paths: it reads the source from them)\n"
 	"  --threads        a level 'thread <tid>' under the process, one per thread\n";
 const char usage_dump[] =
 	"  dump --pid N     the Python stack of every thread of process N right now,\n"

@@ -197,6 +197,9 @@ static int snapshot_fetch(struct snapshot_args *a, struct reply *rep, struct sta
 	if (proto_request__add(&req, "pid", a->pid) || proto_request__add(&req, "range", "1") ||
 	    (a->seconds && proto_request__add(&req, "seconds", a->seconds)))
 		return EXIT_USAGE;
+	/* --lines reads each line's source text from the file: it needs the path. */
+	if (a->fmt == FMT_LINES)
+		a->view.full_filenames = true;
 	return fetch_stacks(&req, &a->view, rep, ss);
 }
 
