@@ -52,6 +52,9 @@ LIB_SRCS := $(sort $(wildcard userspace/lib/*/*.c))
 LIB_OBJS := $(patsubst userspace/lib/%.c,$(OUTPUT)/lib/%.o,$(LIB_SRCS))
 DAEMON_SRCS := $(sort $(wildcard daemon/*.c))
 DAEMON_OBJS := $(patsubst daemon/%.c,$(OUTPUT)/daemon/%.o,$(DAEMON_SRCS))
+# pyprofctl's objects go to ctl/: $(OUTPUT)/pyprofctl is the binary.
+CTL_SRCS := $(sort $(wildcard userspace/pyprofctl/*.c))
+CTL_OBJS := $(patsubst userspace/pyprofctl/%.c,$(OUTPUT)/ctl/%.o,$(CTL_SRCS))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test-*.c))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 TEST_HELPERS := $(OUTPUT)/tests/embed $(OUTPUT)/tests/fmt_render
@@ -100,9 +103,14 @@ $(OUTPUT)/pyprofd: $(DAEMON_OBJS) $(OUTPUT)/libpyprof.a
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-$(OUTPUT)/pyprofctl: userspace/pyprofctl.c $(OUTPUT)/libpyprof.a | $(OUTPUT)
+$(OUTPUT)/ctl/%.o: userspace/pyprofctl/%.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(OUTPUT)/pyprofctl: $(CTL_OBJS) $(OUTPUT)/libpyprof.a
 	$(call msg,BINARY,$@)
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< $(OUTPUT)/libpyprof.a $(LDLIBS) -o $@
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 $(OUTPUT)/tests/test-%: tests/unit/test-%.c tests/unit/testhelp.h $(OUTPUT)/libpyprof.a | $(OUTPUT)/tests
 	$(call msg,TEST,$@)
@@ -207,7 +215,7 @@ install: all
 clean:
 	rm -rf $(OUTPUT) $(ASAN_OUTPUT) $(FUZZ_OUTPUT)
 
--include $(LIB_OBJS:.o=.d) $(DAEMON_OBJS:.o=.d) $(UNIT_BINS:=.d)
+-include $(LIB_OBJS:.o=.d) $(DAEMON_OBJS:.o=.d) $(CTL_OBJS:.o=.d) $(UNIT_BINS:=.d)
 -include $(FUZZ_LIB_OBJS:.o=.d) $(FUZZ_BINS:=.d)
 
 .DELETE_ON_ERROR:

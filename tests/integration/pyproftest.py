@@ -163,8 +163,11 @@ class Daemon:
             raise AssertionError("pyprofctl %s failed (%d): %s" % (" ".join(args), r.returncode, r.stderr))
         return r
 
+    # snapshot() and wait_samples() show the files the daemon recorded: full paths
+    # (pyprofctl's default shortens them, see test_views).
     def snapshot(self, pid, seconds=60):
-        r = self.ctl("snapshot", "--pid", str(pid), "--seconds", str(seconds), check=False)
+        r = self.ctl("snapshot", "--pid", str(pid), "--seconds", str(seconds), "--full-filenames",
+                     check=False)
         # 6: no samples (an empty profile).
         if r.returncode not in (0, 6):
             raise AssertionError("pyprofctl snapshot --pid %d failed (%d): %s" % (pid, r.returncode, r.stderr))
@@ -187,7 +190,7 @@ class Daemon:
     def wait_samples(self, pid, n, match=None, timeout=30):
         """Polls until the snapshot of pid holds >= n samples (of stacks containing match)."""
         def enough():
-            r = self.ctl("snapshot", "--pid", str(pid), check=False)
+            r = self.ctl("snapshot", "--pid", str(pid), "--full-filenames", check=False)
             if r.returncode != 0:
                 return None
             st = parse_folded(r.stdout)

@@ -165,3 +165,23 @@ TEST(empty)
 	strbuf__done(&out);
 	stackset__done(&ss);
 }
+
+/* pyprofctl --threads: a thread level is not a function of its own. */
+TEST(top_threads_are_no_rows)
+{
+	static const char text[] = "py;thread 7;hot (/a.py:17) 5\npy;thread 8;hot (/a.py:17) 3\n"
+				   "py;thread 8 1\n";
+	struct stackset ss = { 0 };
+	struct table_opts o = { .sort = TABLE_SORT_OWN };
+	struct strbuf out = { 0 };
+	double own, total;
+
+	ASSERT_OK(stackset__parse_folded(&ss, text, strlen(text)));
+	ASSERT_EQ(ss.frames[stack__ids(&ss, &ss.stacks[0])[1]].kind, FRAME_THREAD);
+	ASSERT_OK(table_top__render(&ss, &o, &out));
+	row(out.buf, "hot", &own, &total);
+	ASSERT_TRUE(own > 88 && own < 89);
+	ASSERT_TRUE(!strstr(out.buf, "thread"));
+	strbuf__done(&out);
+	stackset__done(&ss);
+}

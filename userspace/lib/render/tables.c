@@ -112,7 +112,8 @@ static int collect(const struct stackset *ss, bool by_line, struct rows *r)
 			struct row *row;
 			bool py;
 
-			if (fp->kind == FRAME_KERNEL || fp->kind == FRAME_PROCESS)
+			if (fp->kind == FRAME_KERNEL || fp->kind == FRAME_PROCESS ||
+			    fp->kind == FRAME_THREAD)
 				continue;
 			if (by_line && (fp->kind != FRAME_PYTHON || !fp->file || !line))
 				continue;

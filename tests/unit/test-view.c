@@ -1,0 +1,225 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Tests for view: the aggregation options, short file names, and top's subtraction. */
+#include <errno.h>
+#include "testhelp.h"
+#include "base/strbuf.h"
+#include "profile/view.h"
+
+#define PY(n, f, l, fl) ((struct frame){ .kind = FRAME_PYTHON, .name = n, .file = f, .line = l, \
+					 .func_line = fl })
+#define ROOT ((struct frame){ .kind = FRAME_PROCESS, .name = "python3", .line = FRAME_LINE_NONE, \
+			      .func_line = FRAME_LINE_NONE })
+#define THREAD(tid) ((struct frame){ .kind = FRAME_THREAD, .name = "", .line = tid, \
+				     .func_line = FRAME_LINE_NONE })
+
+/* A file's short name without a script directory. */
+#define SHORT(file) view__short_file(file, NULL, 0)
+
+/* Adds the stack of nr frames to ss. */
+static void add(struct stackset *ss, const struct frame *f, size_t nr, __u64 count)
+{
+	__u32 ids[16];
+
+	for (size_t i = 0; i < nr; i++)
+		ASSERT_OK(stackset__frame(ss, &f[i], &ids[i]));
+	ASSERT_OK(stackset__add(ss, ids, nr, count));
+}
+
+/* ss as folded text, stacks in their order, into a static buffer. */
+static const char *folded(const struct stackset *ss)
+{
+	static struct strbuf sb;
+
+	strbuf__reset(&sb);
+	for (size_t i = 0; i < ss->nr; i++) {
+		const __u32 *ids = stack__ids(ss, &ss->stacks[i]);
+
+		for (size_t j = 0; j < ss->stacks[i].nr; j++) {
+			if (j)
+				ASSERT_OK(strbuf__puts(&sb, ";"));
+			ASSERT_OK(frame__label(&ss->frames[ids[j]], &sb));
+		}
+		ASSERT_OK(strbuf__printf(&sb, " %llu\n", (unsigned long long)ss->stacks[i].count));
+	}
+	return sb.buf ? sb.buf : "";
+}
+
+/* folded(in seen through v), in emptied after. */
+static const char *viewed(struct stackset *in, struct stackset_view v)
+{
+	static struct stackset out;
+
+	stackset__done(&out);
+	ASSERT_OK(stackset__view(in, &v, &out));
+	ASSERT_EQ(out.total, in->total);
+	return folded(&out);
+}
+
+TEST(short_file_packages)
+{
+	ASSERT_STREQ(SHORT("/venv/lib/python3.11/site-packages/req/api.py"), "req/api.py");
+	ASSERT_STREQ(SHORT("/usr/lib/python3/dist-packages/yaml/__init__.py"),
+		     "yaml/__init__.py");
+	/* the last one wins: a venv inside a package directory */
+	ASSERT_STREQ(SHORT("/a/site-packages/x/dist-packages/y.py"), "y.py");
+	ASSERT_STREQ(SHORT("/a/dist-packages/x/site-packages/y.py"), "y.py");
+	/* nothing after it: the path stays */
+	ASSERT_STREQ(SHORT("/a/site-packages/"), "/a/site-packages/");
+	/* packages before stdlib and script dir */
+	ASSERT_STREQ(view__short_file("/app/lib/python3.12/site-packages/np/core.py", "/app/", 5),
+		     "np/core.py");
+}
+
+TEST(short_file_stdlib)
+{
+	ASSERT_STREQ(SHORT("/usr/lib/python3.11/json/decoder.py"),
+		     "json/decoder.py");
+	ASSERT_STREQ(SHORT("/usr/lib64/python3.12/threading.py"), "threading.py");
+	ASSERT_STREQ(SHORT("/opt/py/lib/python3.13t/os.py"), "os.py");
+	ASSERT_STREQ(SHORT("lib/python3.9/os.py"), "os.py");
+	/* not a stdlib directory */
+	ASSERT_STREQ(SHORT("/usr/lib/pythonista/x.py"), "/usr/lib/pythonista/x.py");
+	ASSERT_STREQ(SHORT("/usr/lib/python3/x.py"), "/usr/lib/python3/x.py");
+	ASSERT_STREQ(SHORT("/usr/mylib/python3.11/x.py"),
+		     "/usr/mylib/python3.11/x.py");
+	ASSERT_STREQ(SHORT("/usr/lib/python3.11"), "/usr/lib/python3.11");
+	ASSERT_STREQ(SHORT("<frozen importlib._bootstrap>"),
+		     "<frozen importlib._bootstrap>");
+}
+
+TEST(short_file_script_dir)
+{
+	ASSERT_STREQ(view__short_file("/home/u/app/main.py", "/home/u/app/", 12), "main.py");
+	ASSERT_STREQ(view__short_file("/home/u/app/pkg/mod.py", "/home/u/app/", 12), "pkg/mod.py");
+	ASSERT_STREQ(view__short_file("/home/u/apple.py", "/home/u/app/", 12), "/home/u/apple.py");
+	ASSERT_STREQ(view__short_file("/srv/other.py", "/home/u/app/", 12), "/srv/other.py");
+}
+
+TEST(view_full_is_identity_without_threads)
+{
+	struct stackset in = { 0 };
+	const struct frame a[] = { ROOT, PY("<module>", "/app/main.py", 9, 1),
+				   PY("f", "/usr/lib/python3.11/json/decoder.py", 20, 18) };
+	const struct frame t1[] = { ROOT, THREAD(101), PY("<module>", "/app/main.py", 9, 1) };
+	const struct frame t2[] = { ROOT, THREAD(102), PY("<module>", "/app/main.py", 9, 1) };
+
+	add(&in, a, 3, 5);
+	add(&in, t1, 3, 2);
+	add(&in, t2, 3, 3);
+	ASSERT_STREQ(viewed(&in, (struct stackset_view){ .full_filenames = true }),
+		     "python3;<module> (/app/main.py:9);"
+		     "f (/usr/lib/python3.11/json/decoder.py:20) 5\n"
+		     "python3;<module> (/app/main.py:9) 5\n");
+	ASSERT_STREQ(viewed(&in, (struct stackset_view){ .full_filenames = true, .threads = true }),
+		     "python3;<module> (/app/main.py:9);"
+		     "f (/usr/lib/python3.11/json/decoder.py:20) 5\n"
+		     "python3;thread 101;<module> (/app/main.py:9) 2\n"
+		     "python3;thread 102;<module> (/app/main.py:9) 3\n");
+	stackset__done(&in);
+}
+
+TEST(view_short_names)
+{
+	struct stackset in = { 0 };
+	const struct frame a[] = { ROOT, PY("<module>", "/app/main.py", 9, 1),
+				   PY("g", "/app/pkg/util.py", 4, 3),
+				   PY("f", "/venv/lib/python3.11/site-packages/req/api.py", 20, 18),
+				   PY("dumps", "/usr/lib/python3.11/json/__init__.py", 7, 5),
+				   PY("h", "/srv/x.py", 2, 1) };
+
+	add(&in, a, 6, 4);
+	ASSERT_STREQ(viewed(&in, (struct stackset_view){ 0 }),
+		     "python3;<module> (main.py:9);g (pkg/util.py:4);f (req/api.py:20);"
+		     "dumps (json/__init__.py:7);h (/srv/x.py:2) 4\n");
+	stackset__done(&in);
+}
+
+TEST(view_script_dir_of_most_samples)
+{
+	struct stackset in = { 0 };
+	/* a thread's outermost frame is threading's, not a "<module>": it does not vote */
+	const struct frame a[] = { ROOT, PY("_bootstrap", "/lib/x/threading.py", 1, 1),
+				   PY("w", "/b/w.py", 1, 1) };
+	const struct frame b[] = { ROOT, PY("<module>", "/a/s.py", 1, 1) };
+	const struct frame c[] = { ROOT, PY("<module>", "/b/t.py", 1, 1) };
+
+	add(&in, a, 3, 100);
+	add(&in, b, 2, 2);
+	add(&in, c, 2, 3);
+	ASSERT_STREQ(viewed(&in, (struct stackset_view){ 0 }),
+		     "python3;_bootstrap (/lib/x/threading.py:1);w (w.py:1) 100\n"
+		     "python3;<module> (/a/s.py:1) 2\n"
+		     "python3;<module> (t.py:1) 3\n");
+	stackset__done(&in);
+	/* a script at the root directory does not shorten everything */
+	add(&in, (const struct frame[]){ ROOT, PY("<module>", "/s.py", 1, 1) }, 2, 1);
+	ASSERT_STREQ(viewed(&in, (struct stackset_view){ 0 }), "python3;<module> (/s.py:1) 1\n");
+	stackset__done(&in);
+}
+
+TEST(view_lines_merge)
+{
+	struct stackset in = { 0 };
+	const struct frame a[] = { ROOT, PY("f", "/x/a.py", 12, 10) };
+	const struct frame b[] = { ROOT, PY("f", "/x/a.py", 14, 10) };
+	const struct frame c[] = { ROOT, PY("g", "/x/a.py", 30, FRAME_LINE_NONE) };
+	const struct frame k[] = { ROOT, PY("f", "/x/a.py", 14, 10),
+				   { .kind = FRAME_KERNEL, .name = "do_sys",
+				     .line = FRAME_LINE_NONE, .func_line = FRAME_LINE_NONE } };
+
+	add(&in, a, 2, 1);
+	add(&in, b, 2, 2);
+	add(&in, c, 2, 4);
+	add(&in, k, 3, 8);
+	ASSERT_STREQ(viewed(&in, (struct stackset_view){ .full_filenames = 1, .function = 1 }),
+		     "python3;f (/x/a.py:10) 3\n"
+		     "python3;g (/x/a.py) 4\n"
+		     "python3;f (/x/a.py:10);do_sys_[k] 8\n");
+	ASSERT_STREQ(viewed(&in, (struct stackset_view){ .full_filenames = 1, .no_lines = 1 }),
+		     "python3;f (/x/a.py) 3\n"
+		     "python3;g (/x/a.py) 4\n"
+		     "python3;f (/x/a.py);do_sys_[k] 8\n");
+	/* both: no lines wins */
+	ASSERT_STREQ(viewed(&in, (struct stackset_view){ .no_lines = true, .function = true }),
+		     "python3;f (/x/a.py) 3\n"
+		     "python3;g (/x/a.py) 4\n"
+		     "python3;f (/x/a.py);do_sys_[k] 8\n");
+	stackset__done(&in);
+}
+
+TEST(view_empty)
+{
+	struct stackset in = { 0 };
+
+	ASSERT_STREQ(viewed(&in, (struct stackset_view){ 0 }), "");
+}
+
+TEST(subtract)
+{
+	struct stackset cur = { 0 }, prev = { 0 }, out = { 0 }, none = { 0 };
+	const struct frame a[] = { ROOT, PY("f", "/x/a.py", 12, 10) };
+	const struct frame b[] = { ROOT, PY("g", "/x/a.py", 14, 10) };
+	const struct frame c[] = { ROOT, PY("h", "/x/a.py", 16, 10) };
+
+	/* prev interns its frames in another order: stacks compare by frames, not ids */
+	add(&prev, c, 2, 5);
+	add(&prev, b, 2, 2);
+	add(&prev, a, 2, 3);
+	add(&cur, a, 2, 7);
+	add(&cur, b, 2, 2);
+	add(&cur, c, 2, 1);	/* fewer than before: what is there */
+	add(&cur, (const struct frame[]){ ROOT }, 1, 4);
+	ASSERT_OK(stackset__subtract(&cur, &prev, &out));
+	ASSERT_STREQ(folded(&out),
+		     "python3;f (/x/a.py:12) 4\npython3;h (/x/a.py:16) 1\npython3 4\n");
+	ASSERT_EQ(out.total, 9);
+	stackset__done(&out);
+	/* nothing before: all of cur; nothing now: nothing */
+	ASSERT_OK(stackset__subtract(&cur, &none, &out));
+	ASSERT_EQ(out.total, 14);
+	stackset__done(&out);
+	stackset__done(&prev);
+	ASSERT_OK(stackset__subtract(&prev, &cur, &out));
+	ASSERT_EQ(out.nr, 0);
+	stackset__done(&cur);
+}

@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * pyprofctl's shared parts: the exit statuses, the client of pyprofd's
+ * socket (client.c), the careful output writing (output.c), the option
+ * helpers (main.c) and the verbs (snapshot.c, top.c, info.c).
+ */
+#ifndef PYPROFCTL_CTL_H
+#define PYPROFCTL_CTL_H
+
+#include <linux/types.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include "base/strbuf.h"
+#include "proto/proto.h"
+#include "profile/view.h"
+
+#define DEFAULT_SOCKET "/run/pyprof/pyprofd.sock"
+
+struct ctl_config {
+	const char *socket_path;
+};
+
+extern struct ctl_config cfg;
+
+/* Exit statuses, one per kind of failure a script may act on (in help and the man page). */
+enum {
+	EXIT_ERROR = 1,		/* anything not below: I/O, a malformed reply, out of memory */
+	EXIT_USAGE = 2,		/* bad command line or request */
+	EXIT_NO_DAEMON = 3,	/* pyprofd not running, or refusing clients (too many) */
+	EXIT_NO_PROCESS = 4,	/* no such process, or one of another user */
+	EXIT_NOT_PYTHON = 5,	/* not a Python process, or a CPython pyprofd cannot profile */
+	EXIT_NO_SAMPLES = 6,	/* the profile is empty */
+};
+
+/* Each verb's usage, in main.c: help lists them all, COMMAND --help shows one. */
+extern const char usage_snapshot[], usage_top[], usage_dump[], usage_list[], usage_status[];
+
+/* COMMAND --help: that command's usage (and the view options').  Returns 0 or EXIT_ERROR. */
+int verb_help(const char *usage, bool view);
+
+/* A whole number option in [min, max]; names the option when it is not one. */
+int opt_int(const char *opt, const char *arg, long long min, long long max, long long *ret);
+
+/* After the options: no stray arguments, and the --pid the verb needs. */
+int check_rest(int argc, char **argv, const char *verb, bool have_pid);
+
+__u64 wall_now_ns(void);
+__u64 mono_now_ns(void);
+
+/* A reply: its payload and, for snapshots asked with range=1, the range it covers. */
+struct reply {
+	struct strbuf payload;
+	long long from_ns, to_ns;	/* CLOCK_MONOTONIC */
+	bool has_range;
+	int err;			/* -errno of the daemon's ERR line, 0 if none */
+};
+
+/*
+ * The options of snapshot and top that choose how stacks merge (fetch.c),
+ * for their struct option tables; view_option() takes one of them.
+ */
+enum {
+	OPT_VIEW_FUNCTION = 0x200,
+	OPT_VIEW_NO_LINES,
+	OPT_VIEW_FULL_FILENAMES,
+	OPT_VIEW_THREADS,
+};
+
+#define VIEW_OPTIONS                                                            \
+	{ "function", no_argument, NULL, OPT_VIEW_FUNCTION },                   \
+	{ "no-lines", no_argument, NULL, OPT_VIEW_NO_LINES },                   \
+	{ "full-filenames", no_argument, NULL, OPT_VIEW_FULL_FILENAMES },       \
+	{ "threads", no_argument, NULL, OPT_VIEW_THREADS }
+
+/* Whether getopt's c is a view option; if so it is set in *v. */
+bool view_option(int c, struct stackset_view *v);
+
+/*
+ * Asks the snapshot req describes in PYPROF/2 (PYPROF/1 folded text from a
+ * daemon that speaks only that) and stores it seen through v in out, which
+ * must be empty; rep gets the range (its payload is freed).  Reports its
+ * failure; returns 0 or an exit status.
+ */
+int fetch_stacks(struct proto_request *req, const struct stackset_view *v, struct reply *rep,
+		 struct stackset *out);
+
+/* Bytes of every reply so far, headers included (PYPROFCTL_DEBUG_BYTES). */
+extern size_t reply_bytes;
+
+/*
+ * Sends one request and reads the reply into *rep.  Returns 0, or an exit
+ * status with msg set.
+ */
+int call(const struct proto_request *req, struct reply *rep, char *msg, size_t msgsz);
+
+/* call() that reports its failure; returns 0 or an exit status. */
+int run_call(const struct proto_request *req, struct reply *rep);
+
+/* rate_hz and the window length from the daemon's status; 0 what cannot be had. */
+void daemon_params(__u32 *ret_rate, __u64 *ret_window_ns);
+
+/* Appends s for the terminal (term__put_text) and writes it to f. */
+int term_write(FILE *f, const char *s, size_t len, const char *keep);
+
+/* "pyprofctl: <msg>\n" on stderr, msg escaped: the daemon's messages quote names. */
+void print_error(const char *msg);
+
+/* buf to stdout, flushed.  0 or -EIO. */
+int write_all(const char *buf, size_t len);
+
+/*
+ * buf to path ("-" or NULL: stdout), never leaving a half file nor writing
+ * through a planted symlink (see output.c).  Reports its failure; 0 or -errno.
+ */
+int write_output(const char *path, const char *buf, size_t len);
+
+/* The verbs: each returns 0 or an exit status. */
+int verb_snapshot(int argc, char **argv);
+int verb_top(int argc, char **argv);
+int verb_dump(int argc, char **argv);
+int verb_list(int argc, char **argv);
+int verb_status(int argc, char **argv);
+
+#endif /* PYPROFCTL_CTL_H */

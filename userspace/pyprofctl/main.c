@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* pyprofctl: query pyprofd for profiles of Python processes.  The command line and help. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "base/util.h"
+#include "ctl.h"
+
+#define PYPROFCTL_VERSION "0.1.0"
+
+struct ctl_config cfg = { .socket_path = DEFAULT_SOCKET };
+
+#define EXIT_STATUS_HELP                                                                  \
+	"Exit status: 0 success, 1 other error, 2 bad usage, 3 pyprofd not running or\n"  \
+	"busy, 4 no such process (or another user's), 5 not a Python process or an\n"     \
+	"unsupported CPython, 6 no samples.\n"
+
+const char usage_snapshot[] =
+	"  snapshot --pid N [--seconds S] [--format F] [--output FILE] [VIEW]\n"
+	"                   profile of process N over the last S seconds (default 60),\n"
+	"                   taken in whole time windows (10s): the range covered is\n"
+	"                   stated (on stderr for folded, in the file otherwise).\n"
+	"                   Formats: folded (default; FlameGraph's: one line per stack,\n"
+	"                   root first, frames joined by ';', then the sample count),\n"
+	"                   svg (interactive flame graph: click to zoom, Ctrl-F to\n"
+	"                   search), speedscope (JSON for speedscope.app), pprof\n"
+	"                   (gzipped protobuf for go tool pprof), json\n"
+	"  snapshot --pid N --lines [--rows R] [VIEW]\n"
+	"                   source lines ranked by CPU, with their text\n";
+const char usage_top[] =
+	"  top --pid N [--interval DUR] [--sort own|total] [--rows R] [--iterations K]\n"
+	"      [VIEW]\n"
+	"                   live per-function view, refreshed every interval (1s);\n"
+	"                   q or Ctrl-C quits, --iterations stops after K views\n";
+/* The view options of snapshot and top (fetch.c). */
+static const char usage_view[] =
+	"VIEW options (snapshot, top): how stacks merge\n"
+	"  --function       a Python frame's line is its function's first line\n"
+	"                   (py-spy -F): one frame per function, at its def\n"
+	"  --no-lines       no line numbers on Python frames\n"
+	"  --full-filenames full file paths; by default a file is named relative to\n"
+	"                   site-packages (or dist-packages), the standard library\n"
+	"                   (lib/pythonX.Y) or the main script's directory (--lines\n"
+	"                   always shows full paths: it reads the source from them)\n"
+	"  --threads        a level 'thread <tid>' under the process, one per thread\n";
+const char usage_dump[] =
+	"  dump --pid N     the Python stack of every thread of process N right now,\n"
+	"                   read from its memory (for a stuck or idle program)\n";
+const char usage_list[] =
+	"  list [--all]     Python processes pyprofd sees (--all: with exited ones\n"
+	"                   whose history is still kept)\n";
+const char usage_status[] =
+	"  status           daemon health: rate, processes, samples, BPF counters\n";
+
+static void help(void)
+{
+	printf("Usage: pyprofctl [--socket PATH] COMMAND [OPTIONS]\n"
+	       "\n"
+	       "Ask pyprofd for CPU profiles of the Python processes on this host.\n"
+	       "\n"
+	       "Commands:\n%s%s%s%s%s"
+	       "\n%s"
+	       "\n"
+	       "Options:\n"
+	       "  -s, --socket PATH  pyprofd's socket (default %s)\n"
+	       "  -h, --help         show this help (COMMAND --help: that command's)\n"
+	       "      --version      show the version\n"
+	       "\n"
+	       "Examples:\n"
+	       "  pyprofctl list\n"
+	       "  pyprofctl snapshot --pid 1234 --seconds 30 > app.folded\n"
+	       "  pyprofctl snapshot --pid 1234 --format svg -o app.svg\n"
+	       "  pyprofctl snapshot --pid 1234 --function --threads > app.folded\n"
+	       "  pyprofctl snapshot --pid 1234 --format pprof -o app.pb.gz && go tool pprof -top app.pb.gz\n"
+	       "  pyprofctl top --pid 1234\n"
+	       "  pyprofctl dump --pid 1234\n"
+	       "\n" EXIT_STATUS_HELP,
+	       usage_snapshot, usage_top, usage_dump, usage_list, usage_status, usage_view,
+	       DEFAULT_SOCKET);
+}
+
+int verb_help(const char *usage, bool view)
+{
+	printf("Usage: pyprofctl [--socket PATH] COMMAND [OPTIONS]\n\n%s\n%s%s" EXIT_STATUS_HELP,
+	       usage, view ? usage_view : "", view ? "\n" : "");
+	return fflush(stdout) ? EXIT_ERROR : 0;
+}
+
+int opt_int(const char *opt, const char *arg, long long min, long long max, long long *ret)
+{
+	if (parse_int_range(arg, min, max, ret) == 0)
+		return 0;
+	fprintf(stderr, "pyprofctl: invalid --%s '%s'\n", opt, arg);
+	return -EINVAL;
+}
+
+int check_rest(int argc, char **argv, const char *verb, bool have_pid)
+{
+	if (optind < argc) {
+		fprintf(stderr, "pyprofctl: unexpected argument '%s'\n", argv[optind]);
+		return -EINVAL;
+	}
+	if (!have_pid) {
+		fprintf(stderr, "pyprofctl: %s needs --pid N\n", verb);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+__u64 wall_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (__u64)ts.tv_sec * NSEC_PER_SEC + (__u64)ts.tv_nsec;
+}
+
+__u64 mono_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * NSEC_PER_SEC + (__u64)ts.tv_nsec;
+}
+
+/* Each returns 0 or an exit status. */
+static const struct {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+} verbs[] = {
+	{ "snapshot", verb_snapshot },
+	{ "top", verb_top },
+	{ "dump", verb_dump },
+	{ "list", verb_list },
+	{ "status", verb_status },
+};
+
+enum { ARG_VERSION = 0x100 };
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, ARG_VERSION },
+		{}
+	};
+	int c;
+
+	/* Global options stop at the first non-option: the verb. */
+	while ((c = getopt_long(argc, argv, "+s:h", opts, NULL)) >= 0) {
+		switch (c) {
+		case 's':
+			if (!*optarg) {
+				fprintf(stderr, "pyprofctl: empty --socket\n");
+				return EXIT_USAGE;
+			}
+			cfg.socket_path = optarg;
+			break;
+		case 'h':
+			help();
+			return EXIT_SUCCESS;
+		case ARG_VERSION:
+			printf("pyprofctl %s\n", PYPROFCTL_VERSION);
+			return EXIT_SUCCESS;
+		default:
+			fprintf(stderr, "Try 'pyprofctl --help'.\n");
+			return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "pyprofctl: missing command (snapshot, top, dump, list, status); "
+				"try --help\n");
+		return EXIT_USAGE;
+	}
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		if (strcmp(argv[optind], verbs[i].name) == 0)
+			return verbs[i].fn(argc - optind, argv + optind);
+	fprintf(stderr, "pyprofctl: unknown command '%s'; try --help\n", argv[optind]);
+	return EXIT_USAGE;
+}

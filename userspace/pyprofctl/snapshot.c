@@ -1,0 +1,267 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* pyprofctl snapshot: a profile of a time range, in one of the output formats. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "base/util.h"
+#include "profile/stacks.h"
+#include "render/fmt_folded.h"
+#include "render/formats.h"
+#include "render/tables.h"
+#include "ctl.h"
+
+enum format { FMT_FOLDED, FMT_SVG, FMT_SPEEDSCOPE, FMT_PPROF, FMT_JSON, FMT_LINES };
+
+static const char *const format_names[] = {
+	[FMT_FOLDED] = "folded", [FMT_SVG] = "svg", [FMT_SPEEDSCOPE] = "speedscope",
+	[FMT_PPROF] = "pprof",	 [FMT_JSON] = "json",
+};
+
+/* Renders the profile in the chosen format into out. */
+static int render(enum format fmt, const struct stackset *ss, const struct fmt_meta *m,
+		  size_t rows, struct strbuf *out)
+{
+	struct table_opts to = { .max_rows = rows, .sort = TABLE_SORT_TOTAL, .rate_hz = m->rate_hz,
+				 .source = true };
+	int err;
+
+	switch (fmt) {
+	case FMT_FOLDED:
+		err = fmt_folded__render(ss, out);
+		break;
+	case FMT_SVG:
+		err = fmt_svg__render(ss, m, out);
+		break;
+	case FMT_SPEEDSCOPE:
+		err = fmt_speedscope__render(ss, m, out);
+		break;
+	case FMT_PPROF:
+		err = fmt_pprof__render(ss, m, out);
+		break;
+	case FMT_JSON:
+		err = fmt_json__render(ss, m, out);
+		break;
+	case FMT_LINES:
+		err = table_lines__render(ss, &to, out);
+		break;
+	default:
+		err = -EINVAL;
+	}
+	if (err)
+		fprintf(stderr, "pyprofctl: cannot render the profile: %s\n", strerror(-err));
+	return err;
+}
+
+struct snapshot_args {
+	const char *pid, *seconds, *output;
+	enum format fmt;
+	long long rows;
+	struct stackset_view view;
+};
+
+/* --format name, or --lines (name NULL); they exclude each other.  0 or -EINVAL. */
+static int snapshot_format(struct snapshot_args *a, const char *name, bool *format_set)
+{
+	const size_t nr_formats = sizeof(format_names) / sizeof(format_names[0]);
+	size_t f = FMT_LINES;
+
+	if (name) {
+		for (f = 0; f < nr_formats; f++)
+			if (strcmp(name, format_names[f]) == 0)
+				break;
+		if (f == nr_formats) {
+			fprintf(stderr, "pyprofctl: unknown --format '%s' (folded, svg, "
+					"speedscope, pprof, json)\n", name);
+			return -EINVAL;
+		}
+	}
+	if (*format_set && (a->fmt == FMT_LINES) != (f == FMT_LINES)) {
+		fprintf(stderr, "pyprofctl: --lines and --format exclude each other\n");
+		return -EINVAL;
+	}
+	a->fmt = (enum format)f;
+	*format_set = true;
+	return 0;
+}
+
+/* Parses snapshot's options into *a.  Returns 0, -1 after --help, or an exit status. */
+static int snapshot_parse(int argc, char **argv, struct snapshot_args *a)
+{
+	enum { OPT_LINES = 0x100, OPT_ROWS };
+	static const struct option opts[] = {
+		{ "pid", required_argument, NULL, 'p' },
+		{ "seconds", required_argument, NULL, 'S' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "lines", no_argument, NULL, OPT_LINES },
+		{ "rows", required_argument, NULL, OPT_ROWS },
+		{ "help", no_argument, NULL, 'h' },
+		VIEW_OPTIONS,
+		{}
+	};
+	bool format_set = false;
+	long long v;
+	int c;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "p:S:f:o:h", opts, NULL)) >= 0) {
+		switch (c) {
+		case 'p':
+			if (opt_int("pid", optarg, 1, 0x7fffffff, &v))
+				return EXIT_USAGE;
+			a->pid = optarg;
+			break;
+		case 'S':
+			if (opt_int("seconds", optarg, 1, 100ll * 365 * 86400, &v))
+				return EXIT_USAGE;
+			a->seconds = optarg;
+			break;
+		case 'f':
+		case OPT_LINES:
+			if (snapshot_format(a, c == OPT_LINES ? NULL : optarg, &format_set))
+				return EXIT_USAGE;
+			break;
+		case 'o':
+			if (!*optarg) {
+				fprintf(stderr, "pyprofctl: empty --output\n");
+				return EXIT_USAGE;
+			}
+			a->output = optarg;
+			break;
+		case OPT_ROWS:
+			if (opt_int("rows", optarg, 1, 1000000, &a->rows))
+				return EXIT_USAGE;
+			break;
+		case 'h':
+			return verb_help(usage_snapshot, true) ?: -1;
+		default:
+			if (view_option(c, &a->view))
+				break;
+			return EXIT_USAGE;
+		}
+	}
+	if (check_rest(argc, argv, "snapshot", a->pid))
+		return EXIT_USAGE;
+	if (a->fmt == FMT_PPROF && !a->output && isatty(STDOUT_FILENO)) {
+		fprintf(stderr, "pyprofctl: pprof is binary: use --output FILE or a redirection\n");
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+/*
+ * The process name: its root frame (the least name, the one folded output
+ * starts with, when the process exec'd in the range and has two).
+ */
+static const char *stacks_comm(const struct stackset *ss)
+{
+	const char *comm = NULL;
+
+	for (size_t i = 0; i < ss->nr; i++) {
+		const struct frame *f;
+
+		if (!ss->stacks[i].nr)
+			continue;
+		f = &ss->frames[stack__ids(ss, &ss->stacks[i])[0]];
+		if (f->kind == FRAME_PROCESS && (!comm || strcmp(f->name, comm) < 0))
+			comm = f->name;
+	}
+	return comm;
+}
+
+/* What the snapshot covers, for meta and the notes; from the reply's range when it has one. */
+static void snapshot_meta(const struct snapshot_args *a, const struct reply *rep,
+			  struct fmt_meta *m)
+{
+	__u64 mono = mono_now_ns(), wall = wall_now_ns();
+
+	m->duration_ns = (a->seconds ? strtoull(a->seconds, NULL, 10) : 60) * NSEC_PER_SEC;
+	m->end_unix_ns = wall;
+	if (rep->has_range && rep->to_ns > rep->from_ns) {
+		m->duration_ns = (__u64)(rep->to_ns - rep->from_ns);
+		if (mono > (__u64)rep->to_ns && wall > mono - (__u64)rep->to_ns)
+			m->end_unix_ns = wall - (mono - (__u64)rep->to_ns);
+	}
+	m->seconds = (m->duration_ns + NSEC_PER_SEC / 2) / NSEC_PER_SEC;
+}
+
+/* Asks for the snapshot a describes: its range in *rep, its stacks in *ss. */
+static int snapshot_fetch(struct snapshot_args *a, struct reply *rep, struct stackset *ss)
+{
+	struct proto_request req;
+
+	proto_request__init(&req, "snapshot");
+	if (proto_request__add(&req, "pid", a->pid) || proto_request__add(&req, "range", "1") ||
+	    (a->seconds && proto_request__add(&req, "seconds", a->seconds)))
+		return EXIT_USAGE;
+	/* --lines reads each line's source text from the file: it needs the path. */
+	if (a->fmt == FMT_LINES)
+		a->view.full_filenames = true;
+	return fetch_stacks(&req, &a->view, rep, ss);
+}
+
+/* The notes on stderr: why a profile is empty, or for folded what it covers. */
+static void snapshot_notes(const struct snapshot_args *a, const struct stackset *ss,
+			   const struct fmt_meta *m)
+{
+	if (!ss->nr)
+		fprintf(stderr, "pyprofctl: no samples for pid %s in the last %.1f s: the profile "
+				"counts CPU time, which an idle or waiting process does not use; "
+				"'pyprofctl dump --pid %s' shows where its threads are now\n",
+			a->pid, m->duration_ns / 1e9, a->pid);
+	else if (a->fmt == FMT_FOLDED)
+		fprintf(stderr, "pyprofctl: pid %s: samples of the last %.1f s (whole time windows)\n",
+			a->pid, m->duration_ns / 1e9);
+}
+
+/* Renders the profile as a asks and writes it out.  Returns 0 or an exit status. */
+static int snapshot_output(const struct snapshot_args *a, const struct stackset *ss,
+			   const struct fmt_meta *m)
+{
+	struct strbuf out = { 0 };
+	int status = 0;
+
+	if (a->fmt == FMT_LINES)
+		status = strbuf__printf(&out, "pyprofctl snapshot: pid %d, the last %.1f s "
+					      "(whole time windows)\n\n",
+					m->pid, m->duration_ns / 1e9) ? EXIT_ERROR : 0;
+	status = status ?: render(a->fmt, ss, m, (size_t)a->rows, &out) ? EXIT_ERROR : 0;
+	if (!status && a->fmt == FMT_LINES && (!a->output || strcmp(a->output, "-") == 0))
+		status = term_write(stdout, out.buf, out.len, "\n") ? EXIT_ERROR : 0;
+	else if (!status)
+		status = write_output(a->output, out.buf, out.len) ? EXIT_ERROR : 0;
+	strbuf__done(&out);
+	return status;
+}
+
+int verb_snapshot(int argc, char **argv)
+{
+	struct snapshot_args a = { .fmt = FMT_FOLDED };
+	struct reply rep = { 0 };
+	struct stackset ss = { 0 };
+	struct fmt_meta meta = { 0 };
+	int status;
+
+	status = snapshot_parse(argc, argv, &a);
+	if (status)
+		return status < 0 ? 0 : status;
+	meta.pid = atoi(a.pid);
+	status = snapshot_fetch(&a, &rep, &ss);
+	if (status)
+		goto cleanup;
+	snapshot_meta(&a, &rep, &meta);
+	snapshot_notes(&a, &ss, &meta);
+	if (a.fmt != FMT_FOLDED)
+		daemon_params(&meta.rate_hz, NULL);
+	meta.comm = stacks_comm(&ss);
+	status = snapshot_output(&a, &ss, &meta);
+	if (!status && !ss.nr)
+		status = EXIT_NO_SAMPLES;
+cleanup:
+	strbuf__done(&rep.payload);
+	stackset__done(&ss);
+	return status;
+}
