@@ -9,6 +9,7 @@
 
 #include <linux/types.h>
 
+/* The values are part of PYPROF/2 (proto/wire.h) and the state files: new kinds go at the end. */
 enum frame_kind {
 	FRAME_PROCESS,	/* the root: name = the process name (comm) */
 	FRAME_PYTHON,	/* name = co_qualname (co_name before 3.11), file = co_filename */
@@ -21,7 +22,7 @@ enum frame_kind {
 };
 
 #define FRAME_LINE_NONE (-1)	/* line or func_line not known */
-/* Bytes of a frame's name or file: what the profile store and the state files hold. */
+/* Bytes of a frame's name or file: what the profile, the state files and PYPROF/2 hold. */
 #define FRAME_MAX_STRING 65535
 
 struct frame {

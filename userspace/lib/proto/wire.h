@@ -28,7 +28,7 @@ struct strbuf;
 
 #define WIRE_MAGIC	"PYPROFS\x02"
 #define WIRE_MAGIC_LEN	8
-#define WIRE_MAX_STRING 65535		/* bytes of one string */
+#define WIRE_MAX_STRING FRAME_MAX_STRING	/* bytes of one string */
 #define WIRE_NO_STRING	0xffffffffu	/* the file index of a frame without a file */
 
 /*
