@@ -141,20 +141,6 @@ static int encode_proc(struct statefile_proc *o, const struct pyproc *p, __u64 f
 	return err;
 }
 
-static int write_all_fd(int fd, const __u8 *buf, size_t n)
-{
-	for (size_t off = 0; off < n;) {
-		ssize_t w = write(fd, buf + off, n - off);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		off += (size_t)w;
-	}
-	return 0;
-}
-
 /*
  * A new file, never an existing one: O_EXCL|O_NOFOLLOW, so nothing planted
  * at the name (a symlink above all) is opened.  A leftover of a crash is
@@ -193,7 +179,7 @@ static int write_file(int dirfd, __u64 index, const struct strbuf *raw)
 		err = fd;
 		goto cleanup;
 	}
-	err = write_all_fd(fd, z, zlen);
+	err = fd__write_all(fd, z, zlen);
 	if (!err && fsync(fd) < 0)
 		err = -errno;
 	if (close(fd) < 0 && !err)

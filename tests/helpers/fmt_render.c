@@ -45,21 +45,6 @@ static int read_all(FILE *f, struct strbuf *sb)
 	return ferror(f) ? -EIO : 0;
 }
 
-static int write_all(int fd, const char *p, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -errno;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
 	struct strbuf in = { 0 }, out = { 0 };
@@ -113,7 +98,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "fmt_render: rendering %s: %s\n", argv[1], strerror(-err));
 		return 1;
 	}
-	err = write_all(STDOUT_FILENO, out.buf ? out.buf : "", out.len);
+	err = fd__write_all(STDOUT_FILENO, out.buf ? out.buf : "", out.len);
 	if (err) {
 		fprintf(stderr, "fmt_render: writing: %s\n", strerror(-err));
 		return 1;

@@ -1,8 +1,44 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* Tests for util: array growth and the open-addressing slot index. */
+/* Tests for util: array growth, the open-addressing slot index, writing whole buffers. */
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
 #include "testhelp.h"
 #include "base/util.h"
+
+/* A pipe takes 64 KiB at a time: 1 MiB arrives whole through short writes. */
+TEST(fd_write_all_writes_everything)
+{
+	static char buf[1 << 20], got[1 << 20];
+	int p[2];
+	size_t have = 0;
+	pid_t pid;
+
+	for (size_t i = 0; i < sizeof(buf); i++)
+		buf[i] = (char)(i * 31 + 7);
+	ASSERT_OK(pipe2(p, O_CLOEXEC));
+	pid = fork();
+	ASSERT_TRUE(pid >= 0);
+	if (pid == 0) {
+		close(p[0]);
+		_exit(fd__write_all(p[1], buf, sizeof(buf)) ? 1 : 0);
+	}
+	close(p[1]);
+	for (;;) {
+		ssize_t n = read(p[0], got + have, sizeof(got) - have);
+
+		if (n <= 0)
+			break;
+		have += (size_t)n;
+	}
+	close(p[0]);
+	ASSERT_EQ(have, sizeof(buf));
+	ASSERT_TRUE(memcmp(buf, got, sizeof(buf)) == 0);
+	ASSERT_EQ(fd__write_all(-1, buf, 1), -EBADF);
+	ASSERT_EQ(fd__write_all(-1, buf, 0), 0);
+}
 
 TEST(grow_array_keeps_contents)
 {

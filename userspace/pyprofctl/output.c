@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "base/textenc.h"
+#include "base/util.h"
 #include "ctl.h"
 
 int term_write(FILE *f, const char *s, size_t len, const char *keep)
@@ -54,20 +55,6 @@ static int create_tmp(int dirfd, const char *base, char *tmp, size_t sz)
 	return -EEXIST;
 }
 
-static int write_fd(int fd, const char *buf, size_t len)
-{
-	for (size_t off = 0; off < len;) {
-		ssize_t n = write(fd, buf + off, len - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		off += (size_t)n;
-	}
-	return 0;
-}
-
 /* A directory nobody but us (or root) can write to: names in it are trusted. */
 static bool dir_is_ours(int dirfd)
 {
@@ -90,7 +77,7 @@ static int write_into(const char *path, const char *buf, size_t len)
 		return -errno;
 	fl = fcntl(fd, F_GETFL);
 	err = fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0 ? -errno : 0;
-	err = err ?: write_fd(fd, buf, len);
+	err = err ?: fd__write_all(fd, buf, len);
 	if (close(fd) < 0 && !err)
 		err = -errno;
 	return err;
@@ -108,7 +95,7 @@ static int replace_file(int dirfd, const char *dir, const char *base, const char
 			strerror(-fd));
 		return fd;
 	}
-	err = write_fd(fd, buf, len);
+	err = fd__write_all(fd, buf, len);
 	if (close(fd) < 0 && !err)
 		err = -errno;
 	if (!err && renameat(dirfd, tmp, dirfd, base) < 0)

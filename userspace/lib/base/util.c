@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "base/util.h"
 
 int parse_int_range(const char *s, long long min, long long max, long long *ret)
@@ -137,5 +138,23 @@ int grow_array(void **arr, size_t *cap, size_t need, size_t elem)
 		return -ENOMEM;
 	*arr = n;
 	*cap = ncap;
+	return 0;
+}
+
+int fd__write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	for (size_t off = 0; off < len;) {
+		ssize_t n = write(fd, p + off, len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EIO;
+		off += (size_t)n;
+	}
 	return 0;
 }

@@ -57,6 +57,9 @@ int grow_array(void **arr, size_t *cap, size_t need, size_t elem);
 int slots__reserve(size_t **slots, size_t *nr_slots, size_t nr,
 		   __u64 (*hash)(const void *ctx, size_t i), const void *ctx);
 
+/* Writes all len bytes to fd, again after EINTR or a short write.  0 or -errno. */
+int fd__write_all(int fd, const void *buf, size_t len);
+
 /* Value of a hexadecimal digit, or -1. */
 int hex_digit(char c);
 
