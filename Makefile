@@ -123,7 +123,8 @@ $(OUTPUT)/tests/test-config: tests/unit/test-config.c tests/unit/testhelp.h \
 		$(OUTPUT)/libpyprof.a $(LDLIBS) -o $@
 
 # Discovery against a fake /proc tree: the daemon modules it links, and a fake sampler of its own.
-TEST_PROCS_OBJS := $(addprefix $(OUTPUT)/daemon/,procs.o analyzer.o log.o symbolize.o threads.o)
+TEST_PROCS_OBJS := $(addprefix $(OUTPUT)/daemon/,procs.o analyzer.o log.o symbolize.o target.o \
+	threads.o)
 $(OUTPUT)/tests/test-procs: tests/unit/test-procs.c tests/unit/testhelp.h $(TEST_PROCS_OBJS) \
 		$(OUTPUT)/libpyprof.a | $(OUTPUT)/tests
 	$(call msg,TEST,$@)

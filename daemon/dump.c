@@ -10,6 +10,7 @@
 #include "dump.h"
 #include "pyproc.h"
 #include "symbolize.h"
+#include "target.h"
 #include "threads.h"
 
 /* Bounds against a corrupt or cyclic structure in the target. */

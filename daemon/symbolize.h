@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* pyprofd: reading target memory, and turning raw samples into frames (struct frame). */
+/* pyprofd: turning raw samples into frames (struct frame). */
 #ifndef PYPROFD_SYMBOLIZE_H
 #define PYPROFD_SYMBOLIZE_H
 
@@ -23,13 +23,6 @@ struct symbolize_ctx {
 	struct threads *threads;	/* seeds the threads BPF missed */
 	struct ksyms *ksyms;		/* kernel frame names; NULL: addresses */
 };
-
-/* Reads target memory; a short read is -EFAULT (the target may be exiting or corrupt). */
-int target_read(int pid, __u64 addr, void *buf, size_t len);
-/* The pointer-sized field at offset off of a copy of size bytes; 0 if absent (-1) or outside. */
-__u64 target_field_u64(const __u8 *buf, size_t size, __s16 off);
-/* Reads the pointer at addr + off, as target_read(); -EINVAL when off is -1 (field absent). */
-int target_read_ptr(int pid, __u64 addr, __s16 off, __u64 *ret);
 
 /* The fingerprint BPF would take of the code object at addr now: 0 or -EFAULT. */
 int symbolize__code_fp(const struct pyproc *p, __u64 addr, __u32 *fp);

@@ -8,7 +8,7 @@
 #include "log.h"
 #include "procs.h"
 #include "sampler.h"
-#include "symbolize.h"
+#include "target.h"
 #include "threads.h"
 
 /*
