@@ -131,6 +131,14 @@ $(OUTPUT)/tests/test-procs: tests/unit/test-procs.c tests/unit/testhelp.h $(TEST
 	$(Q)$(CC) $(CFLAGS) -Itests/unit -Idaemon $< $(TEST_PROCS_OBJS) $(OUTPUT)/libpyprof.a \
 		$(LDLIBS) -lpthread -o $@
 
+# Symbolization against a fake memory reader: the test is the target.c it links.
+TEST_SYMBOLIZE_OBJS := $(OUTPUT)/daemon/symbolize.o
+$(OUTPUT)/tests/test-symbolize: tests/unit/test-symbolize.c tests/unit/testhelp.h \
+		$(TEST_SYMBOLIZE_OBJS) $(OUTPUT)/libpyprof.a | $(OUTPUT)/tests
+	$(call msg,TEST,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/unit -Idaemon $< $(TEST_SYMBOLIZE_OBJS) $(OUTPUT)/libpyprof.a \
+		$(LDLIBS) -o $@
+
 $(OUTPUT)/tests/%: tests/helpers/%.c $(OUTPUT)/libpyprof.a | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< $(OUTPUT)/libpyprof.a $(LDLIBS) -o $@
