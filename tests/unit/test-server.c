@@ -599,6 +599,7 @@ TEST(snapshot_merges_the_records_of_a_pid)
 	old = procs__restore(w.ps, PID_B, 50);
 	ASSERT_TRUE(old != NULL);
 	snprintf(old->comm, sizeof(old->comm), "python3");
+	old->uid = getuid();	/* as the state file would say */
 	live = python_proc(&w, PID_B, "python3", 100);
 	ASSERT_TRUE(live != old);
 	fill_profile(live);
@@ -769,9 +770,18 @@ TEST(unknown_pids_get_the_one_no_process_error)
 		snprintf(msg, sizeof(msg), "no process %d", PID_NONE);
 		expect_err(&w, line, ESRCH, msg);
 	} else {
-		snprintf(line, sizeof(line), "PYPROF/1 snapshot pid=%d\n", PID_NONE);
-		snprintf(msg, sizeof(msg), "no process %d of yours and no history for it", PID_NONE);
-		expect_err(&w, line, ESRCH, msg);
+		/* Not there, and another user's Python process: one answer. */
+		struct pyproc *theirs = python_proc(&w, PID_B, "python3", 100);
+		const int pids[] = { PID_NONE, PID_B };
+
+		fill_profile(theirs);
+		theirs->uid = getuid() + 1;
+		for (size_t i = 0; i < sizeof(pids) / sizeof(pids[0]); i++) {
+			snprintf(line, sizeof(line), "PYPROF/1 snapshot pid=%d\n", pids[i]);
+			snprintf(msg, sizeof(msg), "no process %d of yours and no history for it",
+				 pids[i]);
+			expect_err(&w, line, ESRCH, msg);
+		}
 	}
 	/* The test itself: alive, ours, not Python. */
 	snprintf(line, sizeof(line), "PYPROF/1 snapshot pid=%d\n", (int)getpid());
