@@ -385,11 +385,12 @@ static void serve(struct world *w, int timeout_ms)
 	int n = epoll_wait(w->epfd, evs, 8, timeout_ms);
 
 	for (int i = 0; i < n; i++) {
-		if (evs[i].data.u64 == 0)
+		struct client *c = (struct client *)(uintptr_t)evs[i].data.u64;
+
+		if (!c)
 			ASSERT_OK(server__accept(w->srv));
 		else
-			ASSERT_OK(server__client_event(
-				w->srv, (struct client *)(uintptr_t)evs[i].data.u64, evs[i].events));
+			ASSERT_OK(server__client_event(w->srv, c, evs[i].events));
 	}
 }
 
@@ -737,7 +738,8 @@ TEST(snapshot_and_dump_argument_errors)
 	expect_err(&w, line, EINVAL, "range must be 0 or 1");
 	snprintf(line, sizeof(line), "PYPROF/1 snapshot pid=%d since_ns=%llu\n", PID_A,
 		 (unsigned long long)(now_ns() + 3600 * NSEC_PER_SEC));
-	expect_err(&w, line, EINVAL, "invalid since_ns (a CLOCK_MONOTONIC time, not in the future)");
+	expect_err(&w, line, EINVAL,
+		   "invalid since_ns (a CLOCK_MONOTONIC time, not in the future)");
 	snprintf(line, sizeof(line), "PYPROF/1 snapshot pid=%d since_ns=1 seconds=5\n", PID_A);
 	expect_err(&w, line, EINVAL, "seconds and since_ns exclude each other");
 	snprintf(line, sizeof(line), "PYPROF/1 snapshot pid=%d color=red\n", PID_A);
@@ -896,8 +898,8 @@ TEST(list_rows)
 		 PID_A, v, PYTHON, PID_B, v, PYTHON);
 	expect_ok(&w, "PYPROF/1 list\n", want);
 	expect_ok(&w, "PYPROF/2 list all=0\n", want);
-	snprintf(want + strlen(want), sizeof(want) - strlen(want), "%d\t%s\texited\t0\tpython3\t%s\t\n",
-		 PID_C, v, PYTHON);
+	snprintf(want + strlen(want), sizeof(want) - strlen(want),
+		 "%d\t%s\texited\t0\tpython3\t%s\t\n", PID_C, v, PYTHON);
 	expect_ok(&w, "PYPROF/1 list all=1\n", want);
 
 	/* The unsupported process: snapshot and dump say why instead. */
@@ -1002,6 +1004,7 @@ TEST(status_keys)
 		ASSERT_EQ(lines, sizeof(status_keys) / sizeof(status_keys[0]) - 1);
 	}
 	reply_done(&r);
-	expect_err(&w, "PYPROF/1 status verbose=1\n", EINVAL, "unknown argument 'verbose' for 'status'");
+	expect_err(&w, "PYPROF/1 status verbose=1\n", EINVAL,
+		   "unknown argument 'verbose' for 'status'");
 	world_done(&w);
 }
