@@ -139,6 +139,16 @@ $(OUTPUT)/tests/test-symbolize: tests/unit/test-symbolize.c tests/unit/testhelp.
 	$(Q)$(CC) $(CFLAGS) -Itests/unit -Idaemon $< $(TEST_SYMBOLIZE_OBJS) $(OUTPUT)/libpyprof.a \
 		$(LDLIBS) -o $@
 
+# The socket verbs against a fake profile: the real server and process table, a fake
+# sampler and dump of its own.
+TEST_SERVER_OBJS := $(addprefix $(OUTPUT)/daemon/,server.o procs.o analyzer.o log.o symbolize.o \
+	threads.o state.o target.o)
+$(OUTPUT)/tests/test-server: tests/unit/test-server.c tests/unit/testhelp.h $(TEST_SERVER_OBJS) \
+		$(OUTPUT)/libpyprof.a | $(OUTPUT)/tests
+	$(call msg,TEST,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/unit -Idaemon $< $(TEST_SERVER_OBJS) $(OUTPUT)/libpyprof.a \
+		$(LDLIBS) -lpthread -o $@
+
 $(OUTPUT)/tests/%: tests/helpers/%.c $(OUTPUT)/libpyprof.a | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< $(OUTPUT)/libpyprof.a $(LDLIBS) -o $@

@@ -1,0 +1,1010 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Tests for the socket verbs (daemon/server.c): the real server, listening
+ * on a socket in a temporary directory and run by this test's own epoll
+ * loop, answers requests from a real process table (daemon/procs.c over a
+ * /proc tree made here, as in test-procs.c) whose records hold profiles
+ * filled here.  The BPF side is a fake sampler with fixed counters, and
+ * dump__process() a fake: the real ones need BPF and a live process.
+ *
+ * Fake pids are above the host's pid_max, so the host's /proc (which the
+ * server asks whether a pid is alive and whose it is) never has them.
+ * Peer credentials are the real ones: as root the test also connects as an
+ * unprivileged uid (a child that drops to it hands the socket over); the
+ * configured group is one that does not exist, so membership is not tested.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <grp.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "testhelp.h"
+#include "base/strbuf.h"
+#include "base/util.h"
+#include "profile/profile.h"
+#include "profile/stacks.h"
+#include "proto/proto.h"
+#include "proto/wire.h"
+#include "target/pyinterp.h"
+#include "clock.h"
+#include "config.h"
+#include "dump.h"
+#include "procs.h"
+#include "pyproc.h"
+#include "sampler.h"
+#include "server.h"
+#include "state.h"
+#include "threads.h"
+
+#define PYTHON	     "/usr/bin/python3.11"
+#define PID_A	     4194401	/* above any pid_max (PID_MAX_LIMIT is 4194304) */
+#define PID_B	     4194402
+#define PID_C	     4194403
+#define PID_NONE     4194499	/* no record, no process */
+#define NOBODY	     65534
+#define REPLY_WAIT_NS (10 * NSEC_PER_SEC)
+
+/* The fake sampler: fixed counters, and a hook run where the server drains the ring. */
+static struct {
+	int drains;
+	void (*on_drain)(void);
+} bpf;
+
+int sampler__set_proc(struct sampler *s, int pid, const struct pyprof_proc *cfg)
+{
+	return 0;
+}
+
+void sampler__clear_proc(struct sampler *s, int pid)
+{
+}
+
+int sampler__get_proc(struct sampler *s, int pid, struct pyprof_proc *ret)
+{
+	return -ENOENT;
+}
+
+void sampler__unknown_pid(struct sampler *s, int pid)
+{
+}
+
+int sampler__seed_tstates(struct sampler *s, const struct pyprof_thread_key *keys,
+			  const __u64 *tstates, size_t nr)
+{
+	return -EOPNOTSUPP;
+}
+
+void sampler__drop_tstate(struct sampler *s, const struct pyprof_thread_key *key)
+{
+}
+
+struct bpf_link *sampler__attach_init(struct sampler *s, const char *path, __u64 off)
+{
+	errno = EOPNOTSUPP;
+	return NULL;
+}
+
+struct bpf_link *sampler__attach_dlopen(struct sampler *s, const char *path, __u64 off)
+{
+	errno = EOPNOTSUPP;
+	return NULL;
+}
+
+void sampler__drain_all(struct sampler *s)
+{
+	bpf.drains++;
+	if (bpf.on_drain)
+		bpf.on_drain();
+}
+
+int sampler__nr_cpus(const struct sampler *s)
+{
+	return 3;
+}
+
+int sampler__stats(struct sampler *s, struct sampler_stats *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	ret->events[PYPROF_EV_SAMPLE] = 1234;
+	for (int k = 0; k < PYPROF_CNT__MAX; k++)
+		ret->counters[k] = 100 + k;
+	return 0;
+}
+
+const char *sampler__counter_name(int c)
+{
+	static char names[PYPROF_CNT__MAX][32];
+
+	snprintf(names[c], sizeof(names[c]), "fake_counter_%d", c);
+	return names[c];
+}
+
+/* The fake dump: what the next dump__process() returns, and the pid it was asked for. */
+static struct {
+	int err;
+	int pid;
+} dump;
+
+int dump__process(struct pyproc *p, struct strbuf *out)
+{
+	dump.pid = p->pid;
+	if (dump.err)
+		return dump.err;
+	return strbuf__printf(out, "Thread %d (idle)\n    main (app.py:10)\n", p->pid);
+}
+
+/* One test's world: a /proc tree, a process table over it, and a server. */
+struct world {
+	char root[64], sockdir[64], sock[96];
+	struct config cfg;
+	struct procs *ps;
+	struct threads *th;
+	struct state *state;
+	struct server *srv;
+	int epfd;
+};
+
+static void world_init(struct world *w)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = 0 };
+	struct server_deps deps;
+
+	if (access(PYTHON, R_OK))
+		TEST_SKIP("%s not installed", PYTHON);
+	memset(&bpf, 0, sizeof(bpf));
+	memset(&dump, 0, sizeof(dump));
+	snprintf(w->root, sizeof(w->root), "/tmp/pyprof-server-XXXXXX");
+	ASSERT_TRUE(mkdtemp(w->root) != NULL);
+	snprintf(w->sockdir, sizeof(w->sockdir), "/tmp/pyprof-sock-XXXXXX");
+	ASSERT_TRUE(mkdtemp(w->sockdir) != NULL);
+	/* Searchable by the unprivileged client; writable by nobody else, as the server wants. */
+	ASSERT_EQ(chmod(w->sockdir, 0755), 0);
+	snprintf(w->sock, sizeof(w->sock), "%s/pyprofd.sock", w->sockdir);
+	w->cfg = (struct config){
+		.socket_path = w->sock,
+		.group = "pyprof-test-no-such-group",
+		.rate_hz = 99,
+		.window_ns = 10 * NSEC_PER_SEC,
+		.retention_ns = 600 * NSEC_PER_SEC,
+	};
+	w->ps = procs__new(w->root, &w->cfg, NULL);
+	ASSERT_TRUE(w->ps != NULL);
+	w->th = threads__new(NULL, w->ps);
+	ASSERT_TRUE(w->th != NULL);
+	w->state = state__new(&w->cfg, w->ps);
+	ASSERT_TRUE(w->state != NULL);
+	w->epfd = epoll_create1(EPOLL_CLOEXEC);
+	ASSERT_TRUE(w->epfd >= 0);
+	deps = (struct server_deps){ .procs = w->ps, .threads = w->th, .state = w->state,
+				     .start_ns = now_ns() };
+	w->srv = server__new(&w->cfg, w->epfd, &deps);
+	ASSERT_TRUE(w->srv != NULL);
+	ASSERT_OK(server__listen(w->srv));
+	/* Tag 0 is the listening socket: the server tags clients with their (non-NULL) pointer. */
+	ASSERT_EQ(epoll_ctl(w->epfd, EPOLL_CTL_ADD, server__fd(w->srv), &ev), 0);
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	return remove(path);
+}
+
+static void world_done(struct world *w)
+{
+	struct stat st;
+
+	server__free(w->srv);
+	/* The server removes the socket it bound. */
+	ASSERT_TRUE(stat(w->sock, &st) < 0 && errno == ENOENT);
+	close(w->epfd);
+	state__free(w->state);
+	threads__free(w->th);
+	procs__free(w->ps);
+	(void)nftw(w->root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	(void)nftw(w->sockdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void put_file(const struct world *w, int pid, const char *name, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void put_file(const struct world *w, int pid, const char *name, const char *fmt, ...)
+{
+	char path[128];
+	va_list ap;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%d/%s", w->root, pid, name);
+	f = fopen(path, "we");
+	ASSERT_TRUE(f != NULL);
+	va_start(ap, fmt);
+	vfprintf(f, fmt, ap);
+	va_end(ap);
+	ASSERT_EQ(fclose(f), 0);
+}
+
+/* A fake process running PYTHON, discovered: its live record. */
+static struct pyproc *python_proc(struct world *w, int pid, const char *comm, __u64 start)
+{
+	struct pollfd pfd = { .fd = procs__analysis_fd(w->ps), .events = POLLIN };
+	char path[128];
+	struct stat st;
+	int err;
+
+	ASSERT_EQ(stat(PYTHON, &st), 0);
+	snprintf(path, sizeof(path), "%s/%d", w->root, pid);
+	ASSERT_EQ(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/%d/root", w->root, pid);
+	ASSERT_EQ(symlink("/", path), 0);
+	snprintf(path, sizeof(path), "%s/%d/exe", w->root, pid);
+	ASSERT_EQ(symlink(PYTHON, path), 0);
+	put_file(w, pid, "stat",
+		 "%d (%s) S 1 %d %d 0 -1 4194560 100 0 0 0 1 1 0 0 20 0 1 0 %llu 1000000 100 "
+		 "18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0\n",
+		 pid, comm, pid, pid, (unsigned long long)start);
+	put_file(w, pid, "status", "Name:\t%s\nUid:\t%u\t%u\t%u\t%u\nGid:\t%u\t%u\t%u\t%u\n", comm,
+		 getuid(), getuid(), getuid(), getuid(), getgid(), getgid(), getgid(), getgid());
+	put_file(w, pid, "maps", "555555554000-555555556000 r--p 00000000 %02x:%02x %llu %s\n",
+		 major(st.st_dev), minor(st.st_dev), (unsigned long long)st.st_ino, PYTHON);
+	err = procs__discover(w->ps, pid, DISCOVER_SCAN);
+	if (err == -EINPROGRESS) {
+		/* The ELF file went to the worker: its verdict, then discovery again. */
+		ASSERT_EQ(poll(&pfd, 1, 30000), 1);
+		procs__analysis_done(w->ps);
+		err = procs__find_live(w->ps, pid) ? 0 : procs__discover(w->ps, pid, DISCOVER_SCAN);
+	}
+	ASSERT_OK(err);
+	ASSERT_TRUE(procs__find_live(w->ps, pid) != NULL);
+	ASSERT_TRUE(procs__find_live(w->ps, pid)->info.supported);
+	return procs__find_live(w->ps, pid);
+}
+
+static __u32 frame_id(struct pyproc *p, enum frame_kind kind, const char *name, const char *file,
+		      int line, int func_line)
+{
+	struct frame f = { kind, name, file, line, func_line };
+	__u32 id;
+
+	ASSERT_OK(profile__intern(p->profile, &f, &id));
+	return id;
+}
+
+/* The frames of the test profile, interned in one record's profile. */
+struct frames {
+	__u32 root, t1, t2, main, work, idle, kern;
+};
+
+static void intern_frames(struct pyproc *p, struct frames *f)
+{
+	f->root = frame_id(p, FRAME_PROCESS, p->comm, NULL, FRAME_LINE_NONE, FRAME_LINE_NONE);
+	f->t1 = frame_id(p, FRAME_THREAD, "", NULL, 101, FRAME_LINE_NONE);
+	f->t2 = frame_id(p, FRAME_THREAD, "", NULL, 102, FRAME_LINE_NONE);
+	f->main = frame_id(p, FRAME_PYTHON, "main", "app.py", 10, 1);
+	f->work = frame_id(p, FRAME_PYTHON, "work", "app.py", 20, 15);
+	f->idle = frame_id(p, FRAME_PYTHON, "idle", "lib.py", FRAME_LINE_NONE, FRAME_LINE_NONE);
+	f->kern = frame_id(p, FRAME_KERNEL, "do_syscall_64", NULL, FRAME_LINE_NONE,
+			   FRAME_LINE_NONE);
+}
+
+#define ADD(p, ts, count, ...)                                                          \
+	do {                                                                            \
+		const __u32 _ids[] = { __VA_ARGS__ };                                   \
+		ASSERT_OK(profile__add((p)->profile, ts, _ids, sizeof(_ids) / sizeof(_ids[0]), \
+				       count));                                         \
+	} while (0)
+
+/*
+ * The test profile: now, two threads running the same code (equal without
+ * their thread frames) and others; two minutes ago, one more stack.
+ */
+static void fill_profile(struct pyproc *p)
+{
+	__u64 now = prof_time(now_ns());
+	struct frames f;
+
+	intern_frames(p, &f);
+	ADD(p, now, 3, f.root, f.t1, f.main, f.work);
+	ADD(p, now, 2, f.root, f.t2, f.main, f.work);
+	ADD(p, now, 1, f.root, f.t1, f.main, f.idle);
+	ADD(p, now, 4, f.root, f.t2, f.main, f.kern);
+	ADD(p, now - 120 * NSEC_PER_SEC, 7, f.root, f.t1, f.main);
+}
+
+/* The last minute of the test profile as PYPROF/1 gives it. */
+static const char folded_recent[] = "python3;main (app.py:10);do_syscall_64_[k] 4\n"
+				    "python3;main (app.py:10);idle (lib.py) 1\n"
+				    "python3;main (app.py:10);work (app.py:20) 5\n";
+
+/* A connection to the server, with the test's own credentials. */
+static int connect_self(const struct world *w)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	ASSERT_TRUE(fd >= 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", w->sock);
+	/* Completes at once: the backlog holds it until the server accepts. */
+	ASSERT_EQ(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	return fd;
+}
+
+/*
+ * A connection made by a child running as uid (root only): the peer
+ * credentials are the connecting process's, the socket comes back over
+ * SCM_RIGHTS.
+ */
+static int connect_as(const struct world *w, uid_t uid)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 }, byte = 0;
+	struct iovec iov = { &byte, 1 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			     .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *cm;
+	int sv[2], fd, status;
+	pid_t child;
+
+	ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	child = fork();
+	ASSERT_TRUE(child >= 0);
+	if (child == 0) {
+		if (setgroups(0, NULL) || setresgid(uid, uid, uid) || setresuid(uid, uid, uid))
+			_exit(1);
+		fd = connect_self(w);
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+		_exit(sendmsg(sv[1], &mh, 0) == 1 ? 0 : 2);
+	}
+	close(sv[1]);
+	ASSERT_EQ(recvmsg(sv[0], &mh, MSG_CMSG_CLOEXEC), 1);
+	close(sv[0]);
+	ASSERT_EQ(waitpid(child, &status, 0), child);
+	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	cm = CMSG_FIRSTHDR(&mh);
+	ASSERT_TRUE(cm && cm->cmsg_type == SCM_RIGHTS);
+	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+	return fd;
+}
+
+/* Runs the server's side of the loop once: accepts, reads, answers, sends. */
+static void serve(struct world *w, int timeout_ms)
+{
+	struct epoll_event evs[8];
+	int n = epoll_wait(w->epfd, evs, 8, timeout_ms);
+
+	for (int i = 0; i < n; i++) {
+		struct client *c = (struct client *)(uintptr_t)evs[i].data.u64;
+
+		if (!c)
+			ASSERT_OK(server__accept(w->srv));
+		else
+			ASSERT_OK(server__client_event(w->srv, c, evs[i].events));
+	}
+}
+
+/* A reply: its header line (NUL-terminated, "\n" kept) and payload. */
+struct reply {
+	struct strbuf raw;
+	size_t hdr_len;
+	const char *payload;
+	size_t len;		/* payload bytes, as the header says */
+	int err;		/* the negative errno of an ERR reply */
+	char msg[PROTO_MAX_MESSAGE];
+};
+
+/* Sends line on fd, serves until the server has sent the whole reply and hung up, closes fd. */
+static void ask_on(struct world *w, int fd, const char *line, struct reply *r)
+{
+	__u64 deadline = now_ns() + REPLY_WAIT_NS;
+	const char *nl;
+	char buf[4096];
+
+	memset(r, 0, sizeof(*r));
+	ASSERT_EQ(send(fd, line, strlen(line), MSG_NOSIGNAL), (ssize_t)strlen(line));
+	for (;;) {
+		ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+
+		if (n == 0)
+			break;
+		if (n > 0) {
+			ASSERT_OK(strbuf__append(&r->raw, buf, n));
+			continue;
+		}
+		ASSERT_TRUE(errno == EAGAIN);
+		ASSERT_TRUE(now_ns() < deadline);
+		serve(w, 10);
+	}
+	close(fd);
+	/* The hang-up: the server forgets the client. */
+	serve(w, 0);
+	ASSERT_OK(strbuf__append(&r->raw, "", 1));
+	r->raw.len--;
+	nl = memchr(r->raw.buf, '\n', r->raw.len);
+	ASSERT_TRUE(nl != NULL);
+	r->hdr_len = nl + 1 - r->raw.buf;
+	r->payload = nl + 1;
+	r->err = proto__parse_reply_header(r->raw.buf, r->hdr_len, &r->len, r->msg, sizeof(r->msg));
+	ASSERT_TRUE(r->err != -EPROTO);
+	/* Exactly the payload announced, nothing after an error. */
+	ASSERT_EQ(r->raw.len - r->hdr_len, r->err ? 0 : r->len);
+}
+
+static void ask(struct world *w, const char *line, struct reply *r)
+{
+	ask_on(w, connect_self(w), line, r);
+}
+
+static void reply_done(struct reply *r)
+{
+	strbuf__done(&r->raw);
+}
+
+/* Asks line and checks the reply is OK with exactly this payload. */
+static void expect_ok(struct world *w, const char *line, const char *payload)
+{
+	struct reply r;
+
+	ask(w, line, &r);
+	if (r.err)
+		TEST_FAIL("%s: %s", line, r.msg);
+	ASSERT_STREQ(r.payload, payload);
+	reply_done(&r);
+}
+
+/* Asks line on fd (or a connection of the test's own if fd < 0); the reply must be this error. */
+static void expect_err_on(struct world *w, int fd, const char *line, int err, const char *msg)
+{
+	struct reply r;
+
+	ask_on(w, fd >= 0 ? fd : connect_self(w), line, &r);
+	if (r.err != -err)
+		TEST_FAIL("%s: %d (%s) instead of -%d", line, r.err, r.err ? r.msg : "OK", err);
+	ASSERT_STREQ(r.msg, msg);
+	reply_done(&r);
+}
+
+static void expect_err(struct world *w, const char *line, int err, const char *msg)
+{
+	expect_err_on(w, -1, line, err, msg);
+}
+
+TEST(snapshot_v1_is_folded_without_threads)
+{
+	char line[128];
+	struct world w;
+
+	world_init(&w);
+	fill_profile(python_proc(&w, PID_A, "python3", 100));
+	snprintf(line, sizeof(line), "PYPROF/1 snapshot pid=%d\n", PID_A);
+	/* The last minute by default: thread frames dropped, equal stacks merged, sorted. */
+	expect_ok(&w, line, folded_recent);
+	snprintf(line, sizeof(line), "PYPROF/1 snapshot pid=%d seconds=300\n", PID_A);
+	{
+		char want[512];
+
+		snprintf(want, sizeof(want), "python3;main (app.py:10) 7\n%s", folded_recent);
+		expect_ok(&w, line, want);
+	}
+	world_done(&w);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* One line per stack of ss, every field of every frame, sorted: comparable whatever the order. */
+static void stacks_text(const struct stackset *ss, struct strbuf *out)
+{
+	char **lines = calloc(ss->nr, sizeof(*lines));
+	struct strbuf sb = { 0 };
+
+	ASSERT_TRUE(lines || !ss->nr);
+	for (size_t i = 0; i < ss->nr; i++) {
+		const struct stack *st = &ss->stacks[i];
+		const __u32 *ids = stack__ids(ss, st);
+
+		strbuf__reset(&sb);
+		for (__u32 k = 0; k < st->nr; k++) {
+			const struct frame *f = &ss->frames[ids[k]];
+
+			ASSERT_TRUE(ids[k] < ss->nr_frames);
+			ASSERT_OK(strbuf__printf(&sb, "%s%d:%s:%s:%d:%d", k ? ";" : "", f->kind,
+						 f->name, f->file ? f->file : "-", f->line,
+						 f->func_line));
+		}
+		ASSERT_OK(strbuf__printf(&sb, " %llu\n", (unsigned long long)st->count));
+		lines[i] = strndup(sb.buf, sb.len);
+		ASSERT_TRUE(lines[i] != NULL);
+	}
+	qsort(lines, ss->nr, sizeof(*lines), cmp_str);
+	for (size_t i = 0; i < ss->nr; i++) {
+		ASSERT_OK(strbuf__puts(out, lines[i]));
+		free(lines[i]);
+	}
+	ASSERT_OK(strbuf__append(out, "", 1));
+	out->len--;
+	free(lines);
+	strbuf__done(&sb);
+}
+
+/* A PYPROF/2 snapshot's payload, decoded and written out by stacks_text(). */
+static void ask_v2(struct world *w, const char *line, struct strbuf *text, struct stackset *ss)
+{
+	struct reply r;
+
+	ask(w, line, &r);
+	if (r.err)
+		TEST_FAIL("%s: %s", line, r.msg);
+	ASSERT_OK(wire__decode((const __u8 *)r.payload, r.len, ss));
+	stacks_text(ss, text);
+	reply_done(&r);
+}
+
+/* The kind numbers are wire.h's: 0 process, 1 python, 2 kernel, 5 thread. */
+#define V2_ROOT "0:python3:-:-1:-1;"
+#define V2_MAIN "1:main:app.py:10:1"
+
+TEST(snapshot_v2_decodes_to_the_profile)
+{
+	struct stackset ss = { 0 };
+	struct strbuf text = { 0 };
+	char line[128];
+	struct world w;
+
+	world_init(&w);
+	fill_profile(python_proc(&w, PID_A, "python3", 100));
+	snprintf(line, sizeof(line), "PYPROF/2 snapshot pid=%d\n", PID_A);
+	ask_v2(&w, line, &text, &ss);
+	/* Every stack as recorded: thread frames kept, nothing merged, every field. */
+	ASSERT_STREQ(text.buf, V2_ROOT "5::-:101:-1;" V2_MAIN ";1:idle:lib.py:-1:-1 1\n"
+			       V2_ROOT "5::-:101:-1;" V2_MAIN ";1:work:app.py:20:15 3\n"
+			       V2_ROOT "5::-:102:-1;" V2_MAIN ";1:work:app.py:20:15 2\n"
+			       V2_ROOT "5::-:102:-1;" V2_MAIN ";2:do_syscall_64:-:-1:-1 4\n");
+	ASSERT_EQ(ss.nr, 4);
+	ASSERT_EQ(ss.nr_frames, 7);
+	ASSERT_EQ(ss.total, 10);
+	stackset__done(&ss);
+	strbuf__reset(&text);
+	snprintf(line, sizeof(line), "PYPROF/2 snapshot pid=%d seconds=300\n", PID_A);
+	ask_v2(&w, line, &text, &ss);
+	ASSERT_EQ(ss.nr, 5);
+	ASSERT_EQ(ss.total, 17);
+	ASSERT_TRUE(strstr(text.buf, V2_ROOT "5::-:101:-1;" V2_MAIN " 7\n") != NULL);
+	stackset__done(&ss);
+	strbuf__done(&text);
+	world_done(&w);
+}
+
+/* Every record of a pid counts: the live process and the history of an earlier one. */
+TEST(snapshot_merges_the_records_of_a_pid)
+{
+	struct pyproc *old, *live;
+	struct frames f;
+	char line[128];
+	struct world w;
+
+	world_init(&w);
+	old = procs__restore(w.ps, PID_B, 50);
+	ASSERT_TRUE(old != NULL);
+	snprintf(old->comm, sizeof(old->comm), "python3");
+	old->uid = getuid();	/* as the state file would say */
+	live = python_proc(&w, PID_B, "python3", 100);
+	ASSERT_TRUE(live != old);
+	fill_profile(live);
+	intern_frames(old, &f);
+	ADD(old, prof_time(now_ns()), 6, f.root, f.t2, f.main, f.work);
+	snprintf(line, sizeof(line), "PYPROF/1 snapshot pid=%d\n", PID_B);
+	expect_ok(&w, line, "python3;main (app.py:10);do_syscall_64_[k] 4\n"
+			    "python3;main (app.py:10);idle (lib.py) 1\n"
+			    "python3;main (app.py:10);work (app.py:20) 11\n");
+	world_done(&w);
+}
+
+static struct pyproc *drained_proc;
+
+/* A sample the ring held when the request came. */
+static void add_on_drain(void)
+{
+	struct frames f;
+
+	intern_frames(drained_proc, &f);
+	ADD(drained_proc, prof_time(now_ns()), 1, f.root, f.t1, f.main, f.idle);
+}
+
+TEST(snapshot_counts_what_the_ring_held)
+{
+	char line[128];
+	struct world w;
+
+	world_init(&w);
+	drained_proc = python_proc(&w, PID_A, "python3", 100);
+	fill_profile(drained_proc);
+	bpf.on_drain = add_on_drain;
+	snprintf(line, sizeof(line), "PYPROF/1 snapshot pid=%d\n", PID_A);
+	expect_ok(&w, line, "python3;main (app.py:10);do_syscall_64_[k] 4\n"
+			    "python3;main (app.py:10);idle (lib.py) 2\n"
+			    "python3;main (app.py:10);work (app.py:20) 5\n");
+	ASSERT_EQ(bpf.drains, 1);
+	world_done(&w);
+}
+
+/* A range=1 snapshot's from_ns and to_ns, checked to be within [t0, t1] for to_ns. */
+static void ask_range(struct world *w, const char *line, const char *payload, long long *ret_from,
+		      long long *ret_to)
+{
+	__u64 t0 = now_ns(), t1;
+	struct reply r;
+
+	ask(w, line, &r);
+	t1 = now_ns();
+	if (r.err)
+		TEST_FAIL("%s: %s", line, r.msg);
+	ASSERT_STREQ(r.payload, payload);
+	ASSERT_OK(proto__reply_field(r.raw.buf, r.hdr_len, "from_ns", ret_from));
+	ASSERT_OK(proto__reply_field(r.raw.buf, r.hdr_len, "to_ns", ret_to));
+	ASSERT_TRUE(*ret_to >= (long long)t0 && *ret_to <= (long long)t1);
+	reply_done(&r);
+}
+
+/* The start of the window holding monotonic time t, on the monotonic clock. */
+static long long window_of(const struct world *w, __u64 t)
+{
+	return (long long)(prof_time(t) / w->cfg.window_ns * w->cfg.window_ns - PYPROFD_EPOCH_NS);
+}
+
+TEST(snapshot_ranges_pick_the_windows)
+{
+	long long from, to;
+	struct reply r;
+	char line[128], want[512];
+	struct world w;
+	__u64 since;
+
+	world_init(&w);
+	fill_profile(python_proc(&w, PID_A, "python3", 100));
+	/* Without range=1 the header has no fields. */
+	snprintf(line, sizeof(line), "PYPROF/1 snapshot pid=%d\n", PID_A);
+	ask(&w, line, &r);
+	ASSERT_EQ(r.err, 0);
+	ASSERT_EQ(proto__reply_field(r.raw.buf, r.hdr_len, "from_ns", &from), -ENOENT);
+	reply_done(&r);
+
+	snprintf(line, sizeof(line), "PYPROF/1 snapshot pid=%d range=1\n", PID_A);
+	ask_range(&w, line, folded_recent, &from, &to);
+	ASSERT_EQ(from, window_of(&w, to - 60 * NSEC_PER_SEC));
+
+	snprintf(line, sizeof(line), "PYPROF/1 snapshot pid=%d seconds=300 range=1\n", PID_A);
+	snprintf(want, sizeof(want), "python3;main (app.py:10) 7\n%s", folded_recent);
+	ask_range(&w, line, want, &from, &to);
+	ASSERT_EQ(from, window_of(&w, to - 300 * NSEC_PER_SEC));
+
+	/* No earlier than the retention keeps. */
+	snprintf(line, sizeof(line), "PYPROF/1 snapshot pid=%d seconds=100000 range=1\n", PID_A);
+	ask_range(&w, line, want, &from, &to);
+	ASSERT_EQ(from, window_of(&w, to - 600 * NSEC_PER_SEC));
+
+	/* since_ns: from that instant's window on (what top polls with). */
+	since = now_ns() - 5 * NSEC_PER_SEC;
+	snprintf(line, sizeof(line), "PYPROF/1 snapshot pid=%d since_ns=%llu range=1\n", PID_A,
+		 (unsigned long long)since);
+	ask_range(&w, line, folded_recent, &from, &to);
+	ASSERT_EQ(from, window_of(&w, since));
+	since = now_ns() - 130 * NSEC_PER_SEC;
+	snprintf(line, sizeof(line), "PYPROF/2 snapshot pid=%d since_ns=%llu range=1\n", PID_A,
+		 (unsigned long long)since);
+	{
+		struct stackset ss = { 0 };
+
+		ask(&w, line, &r);
+		ASSERT_EQ(r.err, 0);
+		ASSERT_OK(proto__reply_field(r.raw.buf, r.hdr_len, "from_ns", &from));
+		ASSERT_EQ(from, window_of(&w, since));
+		ASSERT_OK(wire__decode((const __u8 *)r.payload, r.len, &ss));
+		ASSERT_EQ(ss.total, 17);
+		stackset__done(&ss);
+		reply_done(&r);
+	}
+	world_done(&w);
+}
+
+TEST(snapshot_and_dump_argument_errors)
+{
+	char line[160];
+	struct world w;
+
+	world_init(&w);
+	fill_profile(python_proc(&w, PID_A, "python3", 100));
+	expect_err(&w, "PYPROF/1 snapshot\n", EINVAL, "pid is required");
+	expect_err(&w, "PYPROF/1 snapshot pid=0\n", EINVAL, "invalid pid");
+	expect_err(&w, "PYPROF/1 snapshot pid=x1\n", EINVAL, "invalid pid");
+	expect_err(&w, "PYPROF/2 dump pid=-1\n", EINVAL, "invalid pid");
+	expect_err(&w, "PYPROF/1 dump\n", EINVAL, "pid is required");
+	snprintf(line, sizeof(line), "PYPROF/1 snapshot pid=%d seconds=0\n", PID_A);
+	expect_err(&w, line, EINVAL, "invalid seconds");
+	snprintf(line, sizeof(line), "PYPROF/1 snapshot pid=%d range=2\n", PID_A);
+	expect_err(&w, line, EINVAL, "range must be 0 or 1");
+	snprintf(line, sizeof(line), "PYPROF/1 snapshot pid=%d since_ns=%llu\n", PID_A,
+		 (unsigned long long)(now_ns() + 3600 * NSEC_PER_SEC));
+	expect_err(&w, line, EINVAL,
+		   "invalid since_ns (a CLOCK_MONOTONIC time, not in the future)");
+	snprintf(line, sizeof(line), "PYPROF/1 snapshot pid=%d since_ns=1 seconds=5\n", PID_A);
+	expect_err(&w, line, EINVAL, "seconds and since_ns exclude each other");
+	snprintf(line, sizeof(line), "PYPROF/1 snapshot pid=%d color=red\n", PID_A);
+	{
+		struct reply r;
+
+		ask(&w, line, &r);
+		ASSERT_EQ(r.err, -EINVAL);
+		ASSERT_TRUE(strstr(r.msg, "color") != NULL);
+		reply_done(&r);
+	}
+	expect_err(&w, "PYPROF/1 list all=2\n", EINVAL, "all must be 0 or 1");
+	expect_err(&w, "PYPROF/1 frobnicate\n", EOPNOTSUPP, "unknown verb 'frobnicate'");
+	world_done(&w);
+}
+
+TEST(unknown_pids_get_the_one_no_process_error)
+{
+	char line[128], msg[128];
+	struct world w;
+
+	world_init(&w);
+	fill_profile(python_proc(&w, PID_A, "python3", 100));
+	if (getuid() == 0) {
+		/* Root sees every process: told apart are not there and not Python. */
+		snprintf(line, sizeof(line), "PYPROF/1 snapshot pid=%d\n", PID_NONE);
+		snprintf(msg, sizeof(msg), "no process %d and no history for it", PID_NONE);
+		expect_err(&w, line, ESRCH, msg);
+		snprintf(line, sizeof(line), "PYPROF/2 dump pid=%d\n", PID_NONE);
+		snprintf(msg, sizeof(msg), "no process %d", PID_NONE);
+		expect_err(&w, line, ESRCH, msg);
+	} else {
+		/* Not there, and another user's Python process: one answer. */
+		struct pyproc *theirs = python_proc(&w, PID_B, "python3", 100);
+		const int pids[] = { PID_NONE, PID_B };
+
+		fill_profile(theirs);
+		theirs->uid = getuid() + 1;
+		for (size_t i = 0; i < sizeof(pids) / sizeof(pids[0]); i++) {
+			snprintf(line, sizeof(line), "PYPROF/1 snapshot pid=%d\n", pids[i]);
+			snprintf(msg, sizeof(msg), "no process %d of yours and no history for it",
+				 pids[i]);
+			expect_err(&w, line, ESRCH, msg);
+		}
+	}
+	/* The test itself: alive, ours, not Python. */
+	snprintf(line, sizeof(line), "PYPROF/1 snapshot pid=%d\n", (int)getpid());
+	snprintf(msg, sizeof(msg), "process %d is not a Python process pyprofd profiles",
+		 (int)getpid());
+	expect_err(&w, line, ENOENT, msg);
+	snprintf(line, sizeof(line), "PYPROF/1 dump pid=%d\n", (int)getpid());
+	expect_err(&w, line, ENOENT, msg);
+	world_done(&w);
+}
+
+/*
+ * An unprivileged client gets one answer for "no such process", "not
+ * yours" and "another user's Python process", and sees only its own in
+ * list and status.  Needs root, to connect as another uid.
+ */
+TEST(unprivileged_clients_see_only_their_own)
+{
+	struct pyproc *theirs, *mine;
+	char line[128], msg[128];
+	const int pids[] = { PID_NONE, PID_A, 1 };
+	struct reply r;
+	struct world w;
+
+	if (getuid() != 0)
+		TEST_SKIP("needs root to connect as uid %d", NOBODY);
+	world_init(&w);
+	theirs = python_proc(&w, PID_A, "python3", 100);
+	fill_profile(theirs);
+	mine = python_proc(&w, PID_B, "python3", 100);
+	fill_profile(mine);
+	mine->uid = NOBODY;
+	for (size_t i = 0; i < sizeof(pids) / sizeof(pids[0]); i++) {
+		snprintf(line, sizeof(line), "PYPROF/1 snapshot pid=%d\n", pids[i]);
+		snprintf(msg, sizeof(msg), "no process %d of yours and no history for it", pids[i]);
+		expect_err_on(&w, connect_as(&w, NOBODY), line, ESRCH, msg);
+		snprintf(line, sizeof(line), "PYPROF/1 dump pid=%d\n", pids[i]);
+		snprintf(msg, sizeof(msg), "no process %d of yours", pids[i]);
+		expect_err_on(&w, connect_as(&w, NOBODY), line, ESRCH, msg);
+	}
+	snprintf(line, sizeof(line), "PYPROF/1 snapshot pid=%d\n", PID_B);
+	ask_on(&w, connect_as(&w, NOBODY), line, &r);
+	ASSERT_EQ(r.err, 0);
+	ASSERT_STREQ(r.payload, folded_recent);
+	reply_done(&r);
+
+	ask_on(&w, connect_as(&w, NOBODY), "PYPROF/1 list\n", &r);
+	ASSERT_EQ(r.err, 0);
+	snprintf(line, sizeof(line), "\n%d\t", PID_B);
+	ASSERT_TRUE(strstr(r.payload, line) != NULL);
+	snprintf(line, sizeof(line), "\n%d\t", PID_A);
+	ASSERT_TRUE(strstr(r.payload, line) == NULL);
+	reply_done(&r);
+
+	ask_on(&w, connect_as(&w, NOBODY), "PYPROF/1 status\n", &r);
+	ASSERT_EQ(r.err, 0);
+	ASSERT_TRUE(strstr(r.payload, "\nprocesses_live 1\n") != NULL);
+	ASSERT_TRUE(strstr(r.payload, "\nsamples_profiled 0\n") != NULL);
+	/* Host-wide counts are for root and the group. */
+	ASSERT_TRUE(strstr(r.payload, "samples_received") == NULL);
+	ASSERT_TRUE(strstr(r.payload, "fake_counter_0") == NULL);
+	reply_done(&r);
+	world_done(&w);
+}
+
+TEST(dump_replies_what_the_dump_gives)
+{
+	char line[128], msg[128], want[128];
+	struct world w;
+
+	world_init(&w);
+	python_proc(&w, PID_A, "python3", 100);
+	snprintf(line, sizeof(line), "PYPROF/1 dump pid=%d\n", PID_A);
+	snprintf(want, sizeof(want), "Thread %d (idle)\n    main (app.py:10)\n", PID_A);
+	expect_ok(&w, line, want);
+	ASSERT_EQ(dump.pid, PID_A);
+	dump.err = -ESRCH;
+	snprintf(msg, sizeof(msg), "process %d has exited", PID_A);
+	expect_err(&w, line, ESRCH, msg);
+	dump.err = -EFAULT;
+	snprintf(msg, sizeof(msg), "process %d: its interpreter state is unreadable", PID_A);
+	expect_err(&w, line, EFAULT, msg);
+	dump.err = -ENOMEM;
+	expect_err(&w, line, ENOMEM, "dump failed: Cannot allocate memory");
+	world_done(&w);
+}
+
+/* Live records unless all=1; one row each, the fields in order and escaped. */
+TEST(list_rows)
+{
+	struct pyproc *a, *b, *c;
+	char want[1024], v[32], line[64];
+	struct reply r;
+	struct world w;
+
+	world_init(&w);
+	a = python_proc(&w, PID_A, "python3", 100);
+	a->samples = 17;
+	b = python_proc(&w, PID_B, "worker", 100);
+	/* What another user's program may call itself: no column or row may be forged. */
+	snprintf(b->comm, sizeof(b->comm), "evil\tx\ny");
+	b->info.supported = false;
+	snprintf(b->info.why, sizeof(b->info.why), "no layout for this build");
+	c = python_proc(&w, PID_C, "python3", 100);
+	procs__exited(w.ps, PID_C, now_ns());
+	ASSERT_TRUE(!c->live);
+	pyinterp__version_str(a->info.version_hex, v, sizeof(v));
+	snprintf(want, sizeof(want),
+		 "PID\tVERSION\tSTATE\tSAMPLES\tCOMM\tEXE\tNOTE\n"
+		 "%d\t%s\tprofiled\t17\tpython3\t%s\t\n"
+		 "%d\t%s\tunsupported\t0\tevil\\x09x\\x0ay\t%s\tno layout for this build\n",
+		 PID_A, v, PYTHON, PID_B, v, PYTHON);
+	expect_ok(&w, "PYPROF/1 list\n", want);
+	expect_ok(&w, "PYPROF/2 list all=0\n", want);
+	snprintf(want + strlen(want), sizeof(want) - strlen(want),
+		 "%d\t%s\texited\t0\tpython3\t%s\t\n", PID_C, v, PYTHON);
+	expect_ok(&w, "PYPROF/1 list all=1\n", want);
+
+	/* The unsupported process: snapshot and dump say why instead. */
+	snprintf(line, sizeof(line), "PYPROF/1 snapshot pid=%d\n", PID_B);
+	snprintf(want, sizeof(want), "process %d is not profiled: no layout for this build", PID_B);
+	expect_err(&w, line, EPROTONOSUPPORT, want);
+	snprintf(line, sizeof(line), "PYPROF/1 dump pid=%d\n", PID_B);
+	expect_err(&w, line, EPROTONOSUPPORT, want);
+	/* The exited one: its history, but no dump. */
+	fill_profile(c);
+	snprintf(line, sizeof(line), "PYPROF/1 snapshot pid=%d\n", PID_C);
+	expect_ok(&w, line, folded_recent);
+	snprintf(line, sizeof(line), "PYPROF/1 dump pid=%d\n", PID_C);
+	ask(&w, line, &r);
+	ASSERT_EQ(r.err, -ESRCH);
+	reply_done(&r);
+	world_done(&w);
+}
+
+static const char *const status_keys[] = {
+	"version", "abi", "rate_hz", "window_s", "retention_s", "uptime_s", "processes_live",
+	"processes_exited", "samples_profiled", "code_objects_gone", NULL,
+};
+
+static const char *const status_privileged_keys[] = {
+	"cpus_sampled", "samples_received", "samples_unknown_pid", "events_exec", "events_exit",
+	"events_pyinit", "requests", "clients_connected", "clients_rejected",
+	"replies_refused_memory", "reply_bytes_queued", "bpf_prog_run_time_ns",
+	"bpf_prog_run_cnt", "bpf_procs_entries", "bpf_tstates_entries", "daemon_rss_kb",
+	"daemon_fds", "profile_bytes", "code_objects_cached", "tstate_seeds", "tstate_seeded",
+	"tstate_seed_errors", "tstate_seed_rewalks", "tstate_seed_us", "discovered_scan",
+	"discovered_exec", "discovered_pending", "discovered_pyinit", "discovered_fork",
+	"discovered_dlopen", "events_dlopen", "elf_analysed", "elf_analysing", "elf_rejected",
+	"elf_too_big", "elf_failed", "state_dir", "state_write_errors", "state_files_skipped", NULL,
+};
+
+/* The value of status line "key value" in text, or NULL; each key once. */
+static const char *status_value(const char *text, const char *key, char *buf, size_t sz)
+{
+	size_t k = strlen(key);
+	const char *found = NULL;
+
+	for (const char *l = text; *l; l = strchr(l, '\n') + 1) {
+		ASSERT_TRUE(strchr(l, '\n') != NULL);
+		if (strncmp(l, key, k) == 0 && l[k] == ' ') {
+			ASSERT_TRUE(found == NULL);
+			found = l + k + 1;
+		}
+	}
+	if (!found)
+		return NULL;
+	snprintf(buf, sz, "%.*s", (int)(strchr(found, '\n') - found), found);
+	return buf;
+}
+
+TEST(status_keys)
+{
+	char buf[64], key[32];
+	struct pyproc *p;
+	struct reply r;
+	struct world w;
+	size_t lines = 0;
+
+	world_init(&w);
+	p = python_proc(&w, PID_A, "python3", 100);
+	p->samples = 42;
+	python_proc(&w, PID_B, "python3", 100);
+	procs__exited(w.ps, PID_B, now_ns());
+	ask(&w, "PYPROF/1 status\n", &r);
+	ASSERT_EQ(r.err, 0);
+	for (size_t i = 0; status_keys[i]; i++)
+		if (!status_value(r.payload, status_keys[i], buf, sizeof(buf)))
+			TEST_FAIL("no %s in status", status_keys[i]);
+	for (const char *l = r.payload; *l; l = strchr(l, '\n') + 1)
+		lines++;
+	ASSERT_STREQ(status_value(r.payload, "rate_hz", buf, sizeof(buf)), "99");
+	ASSERT_STREQ(status_value(r.payload, "window_s", buf, sizeof(buf)), "10");
+	ASSERT_STREQ(status_value(r.payload, "retention_s", buf, sizeof(buf)), "600");
+	ASSERT_STREQ(status_value(r.payload, "processes_live", buf, sizeof(buf)), "1");
+	ASSERT_STREQ(status_value(r.payload, "processes_exited", buf, sizeof(buf)), "1");
+	ASSERT_STREQ(status_value(r.payload, "samples_profiled", buf, sizeof(buf)), "42");
+	if (getuid() == 0) {
+		for (size_t i = 0; status_privileged_keys[i]; i++)
+			if (!status_value(r.payload, status_privileged_keys[i], buf, sizeof(buf)))
+				TEST_FAIL("no %s in status", status_privileged_keys[i]);
+		/* From the sampler: its counters by the names it gives them. */
+		ASSERT_STREQ(status_value(r.payload, "cpus_sampled", buf, sizeof(buf)), "3");
+		ASSERT_STREQ(status_value(r.payload, "samples_received", buf, sizeof(buf)), "1234");
+		for (int k = 0; k < PYPROF_CNT__MAX; k++) {
+			snprintf(key, sizeof(key), "fake_counter_%d", k);
+			snprintf(buf + 32, 32, "%d", 100 + k);
+			ASSERT_STREQ(status_value(r.payload, key, buf, 32), buf + 32);
+		}
+		ASSERT_STREQ(status_value(r.payload, "discovered_scan", buf, sizeof(buf)), "2");
+		ASSERT_STREQ(status_value(r.payload, "state_dir", buf, sizeof(buf)), "-");
+		/* Nothing but those. */
+		ASSERT_EQ(lines, sizeof(status_keys) / sizeof(status_keys[0]) - 1 +
+					 sizeof(status_privileged_keys) /
+						 sizeof(status_privileged_keys[0]) - 1 +
+					 PYPROF_CNT__MAX);
+	} else {
+		ASSERT_EQ(lines, sizeof(status_keys) / sizeof(status_keys[0]) - 1);
+	}
+	reply_done(&r);
+	expect_err(&w, "PYPROF/1 status verbose=1\n", EINVAL,
+		   "unknown argument 'verbose' for 'status'");
+	world_done(&w);
+}
