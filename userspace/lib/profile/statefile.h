@@ -38,6 +38,8 @@
 #include <stddef.h>
 #include "pyprof_abi.h"
 #include "profile/frame.h"
+#include "profile/proclabel.h"
+#include "profile/sample.h"
 
 #define STATEFILE_MAGIC	    "PYPROFW3"		/* what is written */
 #define STATEFILE_MAGIC_W2  "PYPROFW2"		/* still read */
@@ -55,6 +57,7 @@ struct statefile_stack {
 	__u32 off;	/* first frame index in the process's ids[] (root first) */
 	__u32 nr;	/* 1..STACK_MAX_DEPTH (stacks.h; W2: 1..PYPROF_MAX_STACK) */
 	__u64 count;	/* >= 1 */
+	sample_tag_t tag;	/* profile/sample.h (W2, W3: SAMPLE_ON_CPU) */
 };
 
 struct statefile_proc {
@@ -64,6 +67,8 @@ struct statefile_proc {
 	__u32 version_hex;
 	bool supported;
 	const char *comm, *exe, *why;	/* NUL-terminated */
+	__u32 nr_labels;		/* W2, W3: none */
+	struct proclabel *labels;	/* proclabel.h's rules */
 	__u32 nr_frames;
 	struct frame *frames;		/* indexed by ids[]; strings as struct frame wants */
 	__u32 nr_stacks;
