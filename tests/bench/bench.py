@@ -6,7 +6,8 @@ is noisy) and reports the median with the min-max.  Needs root (BPF).
 BENCH_ROUNDS=N changes the number of rounds (default 7); BENCH_QUICK=1 runs
 a short version of each measurement, for a smoke test; BENCH_ONLY=a,b runs
 only those sections; BENCH_BASELINE_PYPROFD=PATH (another build of pyprofd)
-adds it, side by side with this build, to the daemon-per-sample rows.
+adds it, side by side with this build, to the daemon-per-sample and history
+rows.
 """
 
 import json
@@ -394,12 +395,58 @@ def simulated_procs(nprocs, stacks_per_window, samples_per_window, seed, window=
     return blob
 
 
+def history_once(exe, ctlexe, state, lat, ctl, rss, loads, wire):
+    """One daemon (exe) started on a copy of the state dir: its load time, RSS, and the
+    latency of timed snapshots of the busy process (raw PYPROF/1 requests for 60 s and the
+    whole history, PYPROF/2 for the whole history where exe speaks it, and pyprofctl's
+    formats).  A copy, because a daemon rewrites the windows it loaded in its own format."""
+    copy = tempfile.mkdtemp(prefix="pyprof-bench-state.")
+    try:
+        subprocess.run(["cp", "-a", state + "/.", copy], check=True)
+        d = Daemon("--window", "10", "--retention", "2h", "--state-dir", copy)
+        d.args[0] = exe
+        t0 = time.monotonic()
+        with d:
+            loads.append(time.monotonic() - t0)
+            rss.append(int(ctl_status(d)["daemon_rss_kb"]) / 1024.0)
+            for _ in range(3 if QUICK else 8):
+                for secs in (60, 3600):
+                    line = ("PYPROF/1 snapshot pid=%d seconds=%d\n" % (3000000, secs)).encode()
+                    t = time.perf_counter()
+                    reply = raw_request(d.sock, line)
+                    lat[secs].append((time.perf_counter() - t) * 1000)
+                    assert reply.startswith(b"OK "), reply[:80]
+                line = b"PYPROF/2 snapshot pid=3000000 seconds=3600\n"
+                t = time.perf_counter()
+                reply = raw_request(d.sock, line)
+                if reply.startswith(b"OK "):
+                    wire.append((time.perf_counter() - t) * 1000)
+            for f in ctl:
+                t = time.perf_counter()
+                subprocess.run([ctlexe, "--socket", d.sock, "snapshot", "--pid", "3000000",
+                                "--seconds", "3600", "--format", f, "--output", os.devnull],
+                               check=True, capture_output=True)
+                ctl[f].append((time.perf_counter() - t) * 1000)
+    finally:
+        subprocess.run(["rm", "-rf", copy])
+    return reply
+
+
 def bench_history():
     """Snapshot latency for 60 s and 1 h of history, and pyprofd's RSS holding 1 h for 100
     processes (simulated windows: 20 samples over 10 of 60 stacks per process and window,
-    about what 2 CPUs at 99 Hz give 100 busy processes)."""
+    about what 2 CPUs at 99 Hz give 100 busy processes), this build side by side with
+    BENCH_BASELINE_PYPROFD if given (with the pyprofctl beside it, if there is one)."""
     window_ns = 10 * 10 ** 9
     nprocs, windows = 100, (60 if QUICK else 360)
+    builds = [("this build", os.path.join(OUTPUT, "pyprofd"), PYPROFCTL)]
+    base = os.environ.get("BENCH_BASELINE_PYPROFD")
+    if base:
+        ctl = os.path.join(os.path.dirname(base), "pyprofctl")
+        builds.append(("baseline", base, ctl if os.access(ctl, os.X_OK) else PYPROFCTL))
+    fmts = ("folded", "svg", "speedscope", "pprof", "json")
+    res = {b: {"lat": {60: [], 3600: []}, "ctl": {f: [] for f in fmts}, "rss": [], "load": [],
+               "wire": []} for b, _, _ in builds}
     state = tempfile.mkdtemp(prefix="pyprof-bench-state.")
     try:
         with Daemon("--window", "10", "--retention", "2h") as d:
@@ -409,42 +456,44 @@ def bench_history():
             blob = simulated_procs(nprocs, 10, 20, seed=k % 8, window=k)
             with open(os.path.join(state, "w%d.pyprof" % (now_index - windows + k)), "wb") as f:
                 f.write(state_file(window_ns, now_index - windows + k, blob, nprocs))
-        t0 = time.monotonic()
-        with Daemon("--window", "10", "--retention", "2h", "--state-dir", state) as d:
-            load_s = time.monotonic() - t0
-            st = ctl_status(d)
-            rss = int(st["daemon_rss_kb"])
-            lat = {60: [], 3600: []}
-            for _ in range(5 if QUICK else 20):
-                for secs in (60, 3600):
-                    line = ("PYPROF/1 snapshot pid=%d seconds=%d\n" % (3000000, secs)).encode()
-                    t = time.perf_counter()
-                    reply = raw_request(d.sock, line)
-                    lat[secs].append((time.perf_counter() - t) * 1000)
-                    assert reply.startswith(b"OK "), reply[:80]
-            distinct = reply.count(b"\n") - 1
-            fmts = ("folded", "svg", "speedscope", "pprof", "json")
-            ctl = {f: [] for f in fmts}
-            for _ in range(2 if QUICK else 5):
-                for f in fmts:
-                    t = time.perf_counter()
-                    subprocess.run([PYPROFCTL, "--socket", d.sock, "snapshot", "--pid", "3000000",
-                                    "--seconds", "3600", "--format", f, "--output", os.devnull],
-                                   check=True, capture_output=True)
-                    ctl[f].append((time.perf_counter() - t) * 1000)
-        hours = windows * 10 / 3600.0
-        row("history", "snapshot latency, 60 s of history (ms)", med_range(lat[60], "%.2f"),
-            "< 20 ms", statistics.median(lat[60]) < 20)
-        row("history", "snapshot latency, %.1f h of history, %d stacks (ms)" % (hours, distinct),
-            med_range(lat[3600], "%.2f"), "< 20 ms", statistics.median(lat[3600]) < 20)
-        for f in fmts:
-            row("history", "  through pyprofctl, %s (ms)" % f, med_range(ctl[f], "%.1f"))
-        row("history", "pyprofd RSS, %.1f h x %d processes (MiB)" % (hours, nprocs),
-            "%.1f (%.1f with no history; %s MiB in profiles; load %.1fs)"
-            % (rss / 1024.0, base_rss / 1024.0, "%.1f" % (int(st["profile_bytes"]) / 2 ** 20),
-               load_s), "< 64 MiB", rss / 1024.0 < 64)
+        for r in range(2 if QUICK else max(2, ROUNDS // 2)):
+            for name, exe, ctlexe in (builds if r % 2 == 0 else builds[::-1]):
+                x = res[name]
+                reply = history_once(exe, ctlexe, state, x["lat"], x["ctl"], x["rss"], x["load"],
+                                     x["wire"])
+                if name == "this build":
+                    distinct = reply.count(b"\n") - 1 if reply.startswith(b"OK ") else 0
     finally:
         subprocess.run(["rm", "-rf", state])
+    hours = windows * 10 / 3600.0
+    for name, _, _ in builds:
+        x = res[name]
+        lat = x["lat"]
+        row("history", "snapshot latency, 60 s of history, %s (ms)" % name,
+            med_range(lat[60], "%.2f"), "< 20 ms", statistics.median(lat[60]) < 20)
+        row("history", "snapshot latency, %.1f h of history, PYPROF/1 folded, %s (ms)"
+            % (hours, name), med_range(lat[3600], "%.2f"), "< 20 ms",
+            statistics.median(lat[3600]) < 20)
+        if x["wire"]:
+            row("history", "  the same as PYPROF/2, %s (ms)" % name, med_range(x["wire"], "%.2f"))
+        for f in fmts:
+            row("history", "  through pyprofctl, %s, %s (ms)" % (f, name),
+                med_range(x["ctl"][f], "%.1f"))
+        row("history", "pyprofd RSS, %.1f h x %d processes, %s (MiB)" % (hours, nprocs, name),
+            "%s (%.1f with no history; load %.1f s)" % (med_range(x["rss"], "%.1f"),
+                                                        base_rss / 1024.0,
+                                                        statistics.median(x["load"])),
+            "< 64 MiB", statistics.median(x["rss"]) < 64)
+    row("history", "distinct stacks in %.1f h of the busy process" % hours, "%d" % distinct)
+    if len(builds) > 1:
+        a, b = res["this build"], res["baseline"]
+        for what, xa, xb in (("60 s snapshot", a["lat"][60], b["lat"][60]),
+                             ("1 h snapshot", a["lat"][3600], b["lat"][3600]),
+                             ("RSS", a["rss"], b["rss"]),
+                             ("pyprofctl folded", a["ctl"]["folded"], b["ctl"]["folded"]),
+                             ("pyprofctl svg", a["ctl"]["svg"], b["ctl"]["svg"])):
+            row("history", "  this build / baseline, %s" % what,
+                "%.2f" % (statistics.median(xa) / statistics.median(xb)))
 
 
 # --------------------------------------------------------------------------------------------
