@@ -312,6 +312,59 @@ def version_2_history_survives_an_upgrade():
         shutil.rmtree(state, ignore_errors=True)
 
 
+FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures")
+# A window file of the last W3 writer (pyprofd at commit 08d2306, a run of
+# workloads/threads.py: thread, Python and kernel frames), and what that pyprofd
+# served of it under PYPROF/1 and PYPROF/2 (a snapshot of the last hour).
+W3_FILE, W3_FOLDED, W3_WIRE = ("w3-threads.pyprof", "w3-threads.folded", "w3-threads.v2")
+
+
+def redate_w3(state, index, pid):
+    """The W3 fixture as a file of window `index` of this boot, its process given
+    pid; only those header fields change, the writer's bytes stay."""
+    with open(os.path.join(FIXTURES, W3_FILE), "rb") as f:
+        data = f.read()
+    assert data[:8] == b"PYPROFW3"
+    raw = bytearray(zlib.decompress(data[16:]))
+    window_ns = struct.unpack_from("<Q", raw, 0)[0]
+    now, start = prof_now(), index * window_ns
+    struct.pack_into("<QQ", raw, 8, start, time.time_ns() - (now - start))
+    raw[24:60] = boot_id()
+    assert struct.unpack_from("<I", raw, 60)[0] == 1    # one process, at byte 64
+    struct.pack_into("<i", raw, 64, pid)
+    path = os.path.join(state, "w%d.pyprof" % index)
+    with open(path, "wb") as f:
+        f.write(b"PYPROFW3" + struct.pack("<Q", len(raw)) + zlib.compress(bytes(raw), 1))
+    return path
+
+
+@test
+def version_3_history_survives_an_upgrade():
+    """A W3 file recorded from the last W3 writer is served exactly as that pyprofd
+    served it (PYPROF/1 and PYPROF/2 bytes); written again at the stop, as W4, it
+    still is."""
+    need_root()
+    with open(os.path.join(FIXTURES, W3_FOLDED), "rb") as f:
+        want_folded = f.read()
+    with open(os.path.join(FIXTURES, W3_WIRE), "rb") as f:
+        want_wire = f.read()
+    state = tempfile.mkdtemp(prefix="pyproftest-state.")
+    pid, = unused_pids(1)
+    try:
+        redate_w3(state, recent_index(1, 2 * SEC), pid)
+        for version in (b"PYPROFW3", b"PYPROFW4"):
+            with open(glob.glob(os.path.join(state, "w*.pyprof"))[0], "rb") as f:
+                assert f.read(8) == version
+            with Daemon("--state-dir", state) as d:
+                assert int(d.status()["state_files_skipped"]) == 0, d.output()
+                got = raw_snapshot(d, pid)
+                print("  from %s: %d stacks" % (version.decode(), got.count(b"\n")))
+                assert got == want_folded, "%r != %r" % (got, want_folded)
+                assert raw_snapshot(d, pid, 2) == want_wire
+    finally:
+        shutil.rmtree(state, ignore_errors=True)
+
+
 def start_fails(*args):
     """pyprofd with these arguments (and a socket of its own): its exit status and output."""
     work = tempfile.mkdtemp(prefix="pyproftest-refuse.")
