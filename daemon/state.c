@@ -92,7 +92,7 @@ struct encode_ctx {
 	size_t cap_frames, cap_stacks, cap_ids, nr_ids;
 };
 
-static int encode_stack(const __u32 *ids, size_t nr, __u64 count, void *arg)
+static int encode_stack(const __u32 *ids, size_t nr, sample_tag_t tag, __u64 count, void *arg)
 {
 	struct encode_ctx *e = arg;
 	struct statefile_proc *o = e->out;
@@ -103,7 +103,8 @@ static int encode_stack(const __u32 *ids, size_t nr, __u64 count, void *arg)
 	    grow_array((void **)&o->frames, &e->cap_frames, o->nr_frames + nr, sizeof(*o->frames)))
 		return -ENOMEM;
 	st = &o->stacks[o->nr_stacks++];
-	*st = (struct statefile_stack){ .off = (__u32)e->nr_ids, .nr = (__u32)nr, .count = count };
+	*st = (struct statefile_stack){ .off = (__u32)e->nr_ids, .nr = (__u32)nr, .count = count,
+					.tag = tag };
 	for (size_t i = 0; i < nr; i++) {
 		__u32 id = ids[i];
 
@@ -304,7 +305,7 @@ static int apply_proc(struct state *state, const struct statefile_proc *sp, __u6
 
 		for (__u32 k = 0; k < st->nr; k++)
 			stack[k] = ids[sp->ids[st->off + k]];
-		err = profile__add(p->profile, ts, stack, st->nr, st->count);
+		err = profile__add(p->profile, ts, st->tag, stack, st->nr, st->count);
 	}
 	/* The samples the record holds: what `list` shows for a process not seen since. */
 	if (!err)

@@ -66,15 +66,19 @@ PROCESS, PYTHON, KERNEL, MARKER, OTHER, THREAD, NATIVE = range(7)
 NONE = -1
 
 
-def wire(frames, stacks):
-    """PYPROF/2's profile encoding (userspace/lib/proto/wire.h) of frames
-    (kind, name, file or None, line, func_line) and stacks (frame indexes, count)."""
+# sample tags (userspace/lib/profile/sample.h)
+ON_CPU, OFF_CPU, GIL, GIL_WAIT, GC = 0, 1, 2, 4, 8
+
+
+def wire(frames, stacks, version=2):
+    """PYPROF/2's or /3's profile encoding (userspace/lib/proto/wire.h) of frames
+    (kind, name, file or None, line, func_line) and stacks (frame indexes, count[, tag])."""
     strings = []
     for _, name, file, _, _ in frames:
         for s in (name, file):
             if s is not None and s not in strings:
                 strings.append(s)
-    out = [b"PYPROFS\x02", struct.pack("<I", len(strings))]
+    out = [b"PYPROFS" + bytes([version]), struct.pack("<I", len(strings))]
     out += [struct.pack("<I", len(s)) + s for s in strings]
     out.append(struct.pack("<I", len(frames)))
     for kind, name, file, line, func_line in frames:
@@ -82,8 +86,10 @@ def wire(frames, stacks):
                                0xffffffff if file is None else strings.index(file), line,
                                func_line))
     out.append(struct.pack("<I", len(stacks)))
-    for ids, count in stacks:
+    for ids, count, *tag in stacks:
         out.append(struct.pack("<I%dIQ" % len(ids), len(ids), *ids, count))
+        if version >= 3:
+            out.append(bytes([tag[0] if tag else ON_CPU]))
     return b"".join(out)
 
 
@@ -103,6 +109,12 @@ WIRE = [
          [([0, 1, 3, 4], 3), ([0, 2, 3], 1 << 40), ([0, 5, 6], 1), ([0, 1, 3, 4], 2)]),
     wire([(PROCESS, b"p", None, NONE, NONE), (PYTHON, b"rec", b"/r.py", 5, 4)],
          [([0] + [1] * 300, 1), ([0], (1 << 64) - 2)]),
+    wire([], [], 3),
+    wire([(PROCESS, b"python3", None, NONE, NONE), (THREAD, b"", None, 7, NONE),
+          (PYTHON, b"wait", b"/srv/app.py", 9, 7),
+          (KERNEL, b"do_syscall_64", None, NONE, NONE)],
+         [([0, 1, 2], 7), ([0, 1, 2], 123456789, OFF_CPU), ([0, 1, 2, 3], 4, GIL | GC),
+          ([0, 2], 5000, OFF_CPU | GIL_WAIT), ([0, 1, 2], 3, ON_CPU)], 3),
 ]
 
 BOOT_ID = b"0123abcd-0000-4000-8000-00000000000a"
