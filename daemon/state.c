@@ -120,6 +120,29 @@ static int encode_stack(const __u32 *ids, size_t nr, sample_tag_t tag, __u64 cou
 	return 0;
 }
 
+/*
+ * The labels process o is saved with: labels[0..nr), by reference (they
+ * must stay as they are until the window is written; the codec only reads
+ * them).  A set that breaks proclabel.h's rules, which the codec would
+ * refuse with the whole window, is left out and said so: the samples matter
+ * more than the labels.
+ */
+static void state__proc_labels(struct statefile_proc *o, const struct proclabel *labels,
+			       size_t nr)
+{
+	o->nr_labels = 0;
+	o->labels = NULL;
+	if (!nr)
+		return;
+	if (!labels || !proclabel__valid_set(labels, nr)) {
+		log_msg(LOG_WARN, "pid %d: %zu labels break the label rules, saved without them",
+			o->pid, nr);
+		return;
+	}
+	o->nr_labels = (__u32)nr;
+	o->labels = (struct proclabel *)labels;
+}
+
 /* Fills o with p's part of window [from, to); its arrays are the caller's to free. */
 static int encode_proc(struct statefile_proc *o, const struct pyproc *p, __u64 from, __u64 to)
 {
@@ -132,6 +155,8 @@ static int encode_proc(struct statefile_proc *o, const struct pyproc *p, __u64 f
 		.version_hex = p->info.version_hex, .supported = p->info.supported,
 		.comm = p->comm, .exe = p->exe ? p->exe : "", .why = p->info.why,
 	};
+	/* struct pyproc has no labels yet (the field comes with their discovery). */
+	state__proc_labels(o, NULL, 0);
 	profile__stats(p->profile, &ps);
 	e.nr_local_max = ps.frames;
 	e.local = calloc(ps.frames + 1, sizeof(*e.local));

@@ -122,16 +122,19 @@ BOOT_ID = b"0123abcd-0000-4000-8000-00000000000a"
 
 def statefile_raw(version, procs):
     """Raw (decompressed) bytes of a --state-dir window file, as statefile.h lays them out.
-    procs: (pid, comm, frames, stacks); a frame is (kind, name, file or None, line,
-    func_line) for W3 (stored column by column), a name for W2; a stack is (frame
-    indices, count)."""
+    procs: (pid, comm, frames, stacks[, labels]); a frame is (kind, name, file or None,
+    line, func_line) for W4 and W3 (stored column by column), a name for W2; a stack is
+    (frame indices, count[, tag]); labels (W4) are (key, value) pairs."""
     def s(x):
         return struct.pack("<I", len(x)) + x
     out = struct.pack("<QQQ", 10 * 10 ** 9, 100 * 10 ** 9, 5 * 10 ** 9) + BOOT_ID + \
         struct.pack("<I", len(procs))
-    for pid, comm, frames, stacks in procs:
+    for pid, comm, frames, stacks, *labels in procs:
         out += struct.pack("<iQIIII", pid, 99, 1000, 1000, 0x030b07f0, 1) + s(comm) + \
             s(b"/usr/bin/python3") + s(b"")
+        if version >= 4:
+            labels = labels[0] if labels else []
+            out += struct.pack("<I", len(labels)) + b"".join(s(k) + s(v) for k, v in labels)
         if version == 2:
             out += struct.pack("<I", len(frames)) + b"".join(s(n) for n in frames)
         else:
@@ -149,8 +152,10 @@ def statefile_raw(version, procs):
             out += b"".join(struct.pack("<i", f[3]) for f in frames)
             out += b"".join(struct.pack("<i", f[4]) for f in frames)
         out += struct.pack("<I", len(stacks))
-        for ids, count in stacks:
+        for ids, count, *tag in stacks:
             out += struct.pack("<I%dIQ" % len(ids), len(ids), *ids, count)
+        if version >= 4:
+            out += bytes(st[2] if len(st) > 2 else ON_CPU for st in stacks)
     return out
 
 
@@ -161,6 +166,13 @@ STATE_W3 = [
                    (MARKER, b"[python: no Python frame]", None, -1, -1),
                    (NATIVE, b"memcpy", b"/lib/libc.so.6", -1, -1)],
      [([0, 1, 2, 3], 5), ([0, 1, 2, 3, 4], 7), ([0, 5], 1), ([0, 6], 2)]),
+    (7, b"x", [(OTHER, b"odd (name", None, -1, -1)], [([0], 1)]),
+]
+STATE_W4 = [
+    (4242, b"py", STATE_W3[0][2],
+     [([0, 1, 2, 3], 5), ([0, 1, 2, 3], 4000000, OFF_CPU), ([0, 1, 2, 3, 4], 7, GIL | GC),
+      ([0, 5], 1), ([0, 6], 2, OFF_CPU | GIL_WAIT)],
+     [(b"container", b"web-1"), (b"unit", b"app.service \xff\x01 (odd)")]),
     (7, b"x", [(OTHER, b"odd (name", None, -1, -1)], [([0], 1)]),
 ]
 STATE_W2 = [
@@ -247,7 +259,7 @@ def main():
         put("fuzz-ksyms", t)
     for t in PROTO:
         put("fuzz-proto", t)
-    for version, procs in ((3, STATE_W3), (2, STATE_W2)):
+    for version, procs in ((4, STATE_W4), (3, STATE_W3), (2, STATE_W2)):
         raw = statefile_raw(version, procs)
         put("fuzz-statefile", bytes([version]) + raw)
         put("fuzz-statefile", b"PYPROFW%d" % version + struct.pack("<Q", len(raw)) +

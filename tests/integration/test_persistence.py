@@ -53,7 +53,7 @@ def restart_keeps_history():
         assert files, "nothing saved in %s" % state
         for path in files:
             with open(path, "rb") as f:
-                assert f.read(8) == b"PYPROFW3", path  # the one version written
+                assert f.read(8) == b"PYPROFW4", path  # the one version written
         try:
             with Daemon(*args) as d:
                 rows = d.listed(all_=True)
@@ -98,10 +98,11 @@ def corrupt_state_is_skipped():
         open(os.path.join(state, "w999999999.pyprof"), "wb").write(b"not a state file at all")
         open(os.path.join(state, "w999999998.pyprof"), "wb").write(b"PYPROFW2" + b"\xff" * 8)
         open(os.path.join(state, "w999999997.pyprof"), "wb").write(b"PYPROFW3" + b"\xff" * 8)
+        open(os.path.join(state, "w999999996.pyprof"), "wb").write(b"PYPROFW4" + b"\xff" * 8)
         with Daemon(*args) as d:
             st = d.status()
             print("  state_files_skipped %s" % st["state_files_skipped"])
-            assert int(st["state_files_skipped"]) == 5, st
+            assert int(st["state_files_skipped"]) == 6, st
             assert "Ignoring state file" in d.output()
             after = d.snapshot(w.pid, seconds=3600)
             # Whatever the intact files held is back, and nothing more.
@@ -285,7 +286,7 @@ def raw_snapshot(d, pid, version=1):
 @test
 def version_2_history_survives_an_upgrade():
     """A W2 file (an older pyprofd's, frames as text) is served as it was written, folded
-    byte for byte; written again at the stop, as W3, it still is."""
+    byte for byte; written again at the stop, as W4, it still is."""
     need_root()
     state = tempfile.mkdtemp(prefix="pyproftest-state.")
     pid, = unused_pids(1)
@@ -298,7 +299,7 @@ def version_2_history_survives_an_upgrade():
     want = "".join(sorted(";".join(shown[i] for i in ids) + " %d\n" % n for ids, n in stacks))
     try:
         write_state(state, recent_index(0), [enc_proc(pid, stacks, names)])
-        for version in (b"PYPROFW2", b"PYPROFW3"):
+        for version in (b"PYPROFW2", b"PYPROFW4"):
             with open(glob.glob(os.path.join(state, "w*.pyprof"))[0], "rb") as f:
                 assert f.read(8) == version
             with Daemon("--state-dir", state) as d:
@@ -351,11 +352,13 @@ def version_3_history_survives_an_upgrade():
     state = tempfile.mkdtemp(prefix="pyproftest-state.")
     pid, = unused_pids(1)
     try:
-        redate_w3(state, recent_index(1, 2 * SEC), pid)
+        # The fixture's windows are 2 s, so are the daemon's: it rewrites that very file
+        # at its stop (the window still open then, as in the W2 test).
+        path = redate_w3(state, recent_index(0, 2 * SEC), pid)
         for version in (b"PYPROFW3", b"PYPROFW4"):
-            with open(glob.glob(os.path.join(state, "w*.pyprof"))[0], "rb") as f:
+            with open(path, "rb") as f:
                 assert f.read(8) == version
-            with Daemon("--state-dir", state) as d:
+            with Daemon("--state-dir", state, "--window", "2") as d:
                 assert int(d.status()["state_files_skipped"]) == 0, d.output()
                 got = raw_snapshot(d, pid)
                 print("  from %s: %d stacks" % (version.decode(), got.count(b"\n")))
