@@ -38,7 +38,8 @@ int LLVMFuzzerTestOneInput(const __u8 *data, size_t size)
 		FUZZ_CHECK(proclabel__parse_field(out.buf ?: "", out.len, &back, &nr_back) == 0);
 		FUZZ_CHECK(nr_back == nr);
 		for (size_t i = 0; i < nr; i++)
-			FUZZ_CHECK(!strcmp(l[i].key, back[i].key) && !strcmp(l[i].value, back[i].value));
+			FUZZ_CHECK(!strcmp(l[i].key, back[i].key) &&
+				   !strcmp(l[i].value, back[i].value));
 	} else {
 		FUZZ_CHECK(!ci.path.len && !ci.unit.len && !ci.user_unit.len && !ci.container.len);
 	}

@@ -131,14 +131,15 @@ TEST(v1_name_systemd)
 	      "1:name=systemd:/system.slice/docker-" ID2 ".scope\n",
 	      "/system.slice/docker-" ID2 ".scope", "docker-" ID2 ".scope", "", ID2);
 	/* name=systemd among other names, not a prefix match. */
-	parse("2:name=systemdx:/a.slice/x.service\n1:name=systemd,name=foo:/system.slice/y.service\n",
+	parse("2:name=systemdx:/a.slice/x.service\n"
+	      "1:name=systemd,name=foo:/system.slice/y.service\n",
 	      "/system.slice/y.service", "y.service", "", "");
 	parse("1:name=systemdx:/system.slice/x.service\n", "", "", "", "");
 }
 
 TEST(v1_without_systemd_container_from_controllers)
 {
-	/* docker's cgroupfs driver on a v1 host without systemd (Debian's, as neuvector tests it). */
+	/* docker's cgroupfs driver on a v1 host without systemd (as neuvector's tests have it) */
 	parse("10:net_prio:/" ID "\n9:perf_event:/" ID "\n2:cpu:/" ID "\n", "", "", "", ID);
 	parse("4:memory:/docker/" ID "\n3:cpu:/\n", "", "", "", ID);
 }
@@ -186,12 +187,13 @@ TEST(not_containers)
 	/* the conmon monitors of podman and CRI-O, short, long, upper-case ids */
 	parse("0::/machine.slice/libpod-conmon-" ID ".scope\n",
 	      "/machine.slice/libpod-conmon-" ID ".scope", "libpod-conmon-" ID ".scope", "", "");
-	parse("0::/system.slice/crio-conmon-" ID ".scope\n", "/system.slice/crio-conmon-" ID ".scope",
-	      "crio-conmon-" ID ".scope", "", "");
+	parse("0::/system.slice/crio-conmon-" ID ".scope\n",
+	      "/system.slice/crio-conmon-" ID ".scope", "crio-conmon-" ID ".scope", "", "");
 	parse("0::/docker/4f797c539e6c\n", "/docker/4f797c539e6c", "", "", "");
 	parse("0::/docker/" ID "0\n", "/docker/" ID "0", "", "", "");
 	parse("0::/docker/4F797C539E6C745DE61A93CA3FF892358ECBCACCD8414D5DB545C38428142970\n",
-	      "/docker/4F797C539E6C745DE61A93CA3FF892358ECBCACCD8414D5DB545C38428142970", "", "", "");
+	      "/docker/4F797C539E6C745DE61A93CA3FF892358ECBCACCD8414D5DB545C38428142970", "", "",
+	      "");
 	parse("0::/system.slice/docker-" ID ".service\n", "/system.slice/docker-" ID ".service",
 	      "docker-" ID ".service", "", "");
 	parse("0::/system.slice/" ID ".scope\n", "/system.slice/" ID ".scope", ID ".scope", "", "");

@@ -81,8 +81,9 @@ TEST(builder_rejects)
 	ASSERT_EQ(proclabel_builder__pack(&b, &l, &nr), -E2BIG);
 	b = (struct proclabel_builder){ 0 };
 	for (int i = 0; i < PROCLABEL_MAX + 1; i++) {
-		static const char *const keys[] = { "k0", "k1", "k2", "k3", "k4", "k5", "k6", "k7", "k8",
-						    "k9", "ka", "kb", "kc", "kd", "ke", "kf", "kg" };
+		static const char *const keys[] = { "k0", "k1", "k2", "k3", "k4", "k5",
+						    "k6", "k7", "k8", "k9", "ka", "kb",
+						    "kc", "kd", "ke", "kf", "kg" };
 
 		proclabel_builder__add(&b, keys[i], "v", 1);
 	}

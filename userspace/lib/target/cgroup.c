@@ -54,7 +54,8 @@ static bool unit_char(char c)
  * the '_' systemd puts before names that could clash with the kernel's
  * files (cg_escape()).
  */
-static bool unit_name(const struct cgroup_span *c, const char *const *types, struct cgroup_span *ret)
+static bool unit_name(const struct cgroup_span *c, const char *const *types,
+		      struct cgroup_span *ret)
 {
 	struct cgroup_span u = *c;
 	const char *dot, *at;
@@ -77,7 +78,9 @@ static bool unit_name(const struct cgroup_span *c, const char *const *types, str
 			memcmp(dot + 1, *types, strlen(*types)) == 0;
 	at = memchr(u.s, '@', u.len);
 	/* An instance needs a prefix and a name; a template (none) has no cgroup. */
-	if (!typed || (at && (at == u.s || at + 1 >= dot || memchr(at + 1, '@', (size_t)(dot - at - 1)))))
+	if (!typed)
+		return false;
+	if (at && (at == u.s || at + 1 >= dot || memchr(at + 1, '@', (size_t)(dot - at - 1))))
 		return false;
 	*ret = u;
 	return true;
@@ -136,8 +139,11 @@ static bool container_id(const struct cgroup_span *c, struct cgroup_span *ret)
 	for (size_t i = 0; i < sizeof(runtimes) / sizeof(runtimes[0]); i++) {
 		size_t pl = strlen(runtimes[i]);
 
-		if (len == pl + idl && span_starts(c, runtimes[i]) && is_container_id(c->s + pl, idl) &&
-		    (scope || i != 0)) {
+		/* docker's cgroupfs driver has no "docker-ID" (that is /docker/ID). */
+		if (!scope && i == 0)
+			continue;
+		if (len == pl + idl && span_starts(c, runtimes[i]) &&
+		    is_container_id(c->s + pl, idl)) {
 			*ret = (struct cgroup_span){ .s = c->s + pl, .len = idl };
 			return true;
 		}

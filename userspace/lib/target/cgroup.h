@@ -18,7 +18,8 @@
 
 #include <stddef.h>
 
-#define CGROUP_TEXT_MAX		65536	/* bytes of /proc/PID/cgroup parsed (13 v1 hierarchies x PATH_MAX) */
+/* Bytes of /proc/PID/cgroup parsed: 13 v1 hierarchies and v2, a path of PATH_MAX each. */
+#define CGROUP_TEXT_MAX		65536
 #define CGROUP_LINES_MAX	64	/* hierarchies; the kernel has at most 16 */
 
 /* A piece of the parsed text (not NUL-terminated); len 0: none. */
