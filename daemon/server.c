@@ -386,7 +386,8 @@ struct snapshot {
 	const struct profile *prof;	/* the profile being collected */
 	__u32 *map;			/* its frame id -> set index + 1, 0: not seen yet */
 	size_t nr_map, cap_map;
-	bool threads;			/* keep FRAME_THREAD frames (PYPROF/2) */
+	bool threads;			/* keep FRAME_THREAD frames (PYPROF/2, /3) */
+	bool tags;			/* keep every stack and its tag (PYPROF/3) */
 	__u32 idx[STACK_MAX_DEPTH];
 };
 
@@ -412,12 +413,15 @@ static int snapshot__frame(struct snapshot *s, __u32 id, __u32 *m)
 	return err;
 }
 
-static int collect_cb(const __u32 *frames, size_t nr, __u64 count, void *arg)
+static int collect_cb(const __u32 *frames, size_t nr, sample_tag_t tag, __u64 count, void *arg)
 {
 	struct snapshot *s = arg;
 	size_t n = 0;
 	int err = 0;
 
+	/* Before PYPROF/3 there were on-CPU samples only: counts in samples, no tags. */
+	if (!s->tags && (tag & SAMPLE_OFF_CPU))
+		return 0;
 	/* profile__add() cuts stacks to this depth; idx[] holds that many. */
 	if (nr > STACK_MAX_DEPTH)
 		return -E2BIG;
@@ -431,8 +435,10 @@ static int collect_cb(const __u32 *frames, size_t nr, __u64 count, void *arg)
 		if (!err && *m != SNAPSHOT_DROPPED)
 			s->idx[n++] = *m - 1;
 	}
-	/* Stacks equal without their thread frames merge here; none is only threads. */
-	return err ?: n ? stackset__add(&s->ss, s->idx, n, count) : 0;
+	/* Stacks equal without their thread frames (or tags) merge here; none is only threads. */
+	if (!s->tags)
+		tag = SAMPLE_ON_CPU;
+	return err ?: n ? stackset__add(&s->ss, s->idx, n, tag, count) : 0;
 }
 
 /* Adds the stacks of profile p's windows overlapping [from, to). */
@@ -548,13 +554,23 @@ static bool snapshot_args(struct client *c, const struct proto_request *req, __u
 	return true;
 }
 
+/* The payload of a snapshot of version, from snap (filled for that version). */
+static int snapshot__encode(const struct snapshot *snap, unsigned int version, struct strbuf *sb)
+{
+	if (version == 1)
+		return fmt_folded__render(&snap->ss, sb);
+	return wire__encode(&snap->ss, version == 2 ? 2 : WIRE_VERSION, sb);
+}
+
 /*
  * PYPROF/1: folded text, thread frames left out, byte for byte what it has
- * always been; PYPROF/2: every frame as recorded, in the encoding of wire.h.
+ * always been; PYPROF/2: every frame as recorded, in the encoding of wire.h,
+ * version 2: the on-CPU stacks, untagged; PYPROF/3: every stack with its tag
+ * (wire.h version 3).  See proto.h.
  */
 static int verb_snapshot(struct server *srv, struct client *c, const struct proto_request *req)
 {
-	struct snapshot snap = { .threads = req->version >= 2 };
+	struct snapshot snap = { .threads = req->version >= 2, .tags = req->version >= 3 };
 	struct strbuf sb = { 0 };
 	__u64 pid, now = now_ns(), from, range, away_start = 0;
 	const struct pyproc *unsupported = NULL;
@@ -587,8 +603,7 @@ static int verb_snapshot(struct server *srv, struct client *c, const struct prot
 	else if (!known)
 		reply_no_process(c, pid, " and no history for it");
 	else if (!r)
-		r = (snap.threads ? wire__encode(&snap.ss, &sb)
-				  : fmt_folded__render(&snap.ss, &sb)) ?:
+		r = snapshot__encode(&snap, req->version, &sb) ?:
 		    (range ? reply_ok_range(srv, c, &sb, from, prof_time(now)) : reply_ok(c, &sb));
 	strbuf__done(&sb);
 	snapshot__done(&snap);

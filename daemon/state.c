@@ -92,7 +92,7 @@ struct encode_ctx {
 	size_t cap_frames, cap_stacks, cap_ids, nr_ids;
 };
 
-static int encode_stack(const __u32 *ids, size_t nr, __u64 count, void *arg)
+static int encode_stack(const __u32 *ids, size_t nr, sample_tag_t tag, __u64 count, void *arg)
 {
 	struct encode_ctx *e = arg;
 	struct statefile_proc *o = e->out;
@@ -103,7 +103,8 @@ static int encode_stack(const __u32 *ids, size_t nr, __u64 count, void *arg)
 	    grow_array((void **)&o->frames, &e->cap_frames, o->nr_frames + nr, sizeof(*o->frames)))
 		return -ENOMEM;
 	st = &o->stacks[o->nr_stacks++];
-	*st = (struct statefile_stack){ .off = (__u32)e->nr_ids, .nr = (__u32)nr, .count = count };
+	*st = (struct statefile_stack){ .off = (__u32)e->nr_ids, .nr = (__u32)nr, .count = count,
+					.tag = tag };
 	for (size_t i = 0; i < nr; i++) {
 		__u32 id = ids[i];
 
@@ -119,6 +120,29 @@ static int encode_stack(const __u32 *ids, size_t nr, __u64 count, void *arg)
 	return 0;
 }
 
+/*
+ * The labels process o is saved with: labels[0..nr), by reference (they
+ * must stay as they are until the window is written; the codec only reads
+ * them).  A set that breaks proclabel.h's rules, which the codec would
+ * refuse with the whole window, is left out and said so: the samples matter
+ * more than the labels.
+ */
+static void state__proc_labels(struct statefile_proc *o, const struct proclabel *labels,
+			       size_t nr)
+{
+	o->nr_labels = 0;
+	o->labels = NULL;
+	if (!nr)
+		return;
+	if (!labels || !proclabel__valid_set(labels, nr)) {
+		log_msg(LOG_WARN, "pid %d: %zu labels break the label rules, saved without them",
+			o->pid, nr);
+		return;
+	}
+	o->nr_labels = (__u32)nr;
+	o->labels = (struct proclabel *)labels;
+}
+
 /* Fills o with p's part of window [from, to); its arrays are the caller's to free. */
 static int encode_proc(struct statefile_proc *o, const struct pyproc *p, __u64 from, __u64 to)
 {
@@ -131,6 +155,8 @@ static int encode_proc(struct statefile_proc *o, const struct pyproc *p, __u64 f
 		.version_hex = p->info.version_hex, .supported = p->info.supported,
 		.comm = p->comm, .exe = p->exe ? p->exe : "", .why = p->info.why,
 	};
+	/* struct pyproc has no labels yet (the field comes with their discovery). */
+	state__proc_labels(o, NULL, 0);
 	profile__stats(p->profile, &ps);
 	e.nr_local_max = ps.frames;
 	e.local = calloc(ps.frames + 1, sizeof(*e.local));
@@ -304,7 +330,7 @@ static int apply_proc(struct state *state, const struct statefile_proc *sp, __u6
 
 		for (__u32 k = 0; k < st->nr; k++)
 			stack[k] = ids[sp->ids[st->off + k]];
-		err = profile__add(p->profile, ts, stack, st->nr, st->count);
+		err = profile__add(p->profile, ts, st->tag, stack, st->nr, st->count);
 	}
 	/* The samples the record holds: what `list` shows for a process not seen since. */
 	if (!err)

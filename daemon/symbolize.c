@@ -562,5 +562,7 @@ int symbolize__sample(const struct symbolize_ctx *sy, const struct pyprof_sample
 		threads__walk_limit(sy->threads, p, s->hdr.ts, s->hdr.tid);
 	/* Root, thread, marker, Python frames, kernel frames: STACK_MAX_DEPTH at most. */
 	n = sample_ids(sy, p, s, kstack, ids);
-	return n < 0 ? n : profile__add(p->profile, prof_time(s->hdr.ts), ids, (size_t)n, 1);
+	if (n < 0)
+		return n;
+	return profile__add(p->profile, prof_time(s->hdr.ts), SAMPLE_ON_CPU, ids, (size_t)n, 1);
 }

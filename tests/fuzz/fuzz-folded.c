@@ -38,8 +38,8 @@ static void render_folded(const struct stackset *ss)
 	FUZZ_CHECK(back.total == ss->total);
 	FUZZ_CHECK(fmt_folded__render(&back, &again) == 0);
 	FUZZ_CHECK(again.len == out.len && (!out.len || !memcmp(again.buf, out.buf, out.len)));
-	/* and through PYPROF/2's encoding (counts of 0 are left out: no line then) */
-	if (wire__encode(ss, &enc) == 0) {
+	/* and through PYPROF/3's encoding (counts of 0 are left out: no line then) */
+	if (wire__encode(ss, WIRE_VERSION, &enc) == 0) {
 		FUZZ_CHECK(wire__decode((const __u8 *)enc.buf, enc.len, &wire) == 0);
 		FUZZ_CHECK(wire.total == ss->total);
 	}

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * libFuzzer target for the state file decoder: the input as a whole stored
- * file (W3 or W2), and after its first byte as raw (decompressed) bytes of
- * the version that byte names (2, else 3).  What decodes must encode again
- * (always as W3) to bytes that decode to the same frames and stacks and
- * encode to those very bytes; a rejected input leaves nothing decoded;
- * nothing may crash, leak or read out of bounds.
+ * file (W4, W3 or W2), and after its first byte as raw (decompressed) bytes
+ * of the version that byte names (2 or 3, else 4).  What decodes must hold
+ * only labels proclabel.h allows and tags sample.h knows, and encode again
+ * (always as W4) to bytes that decode to the same labels, frames, stacks and
+ * tags and encode to those very bytes; a rejected input leaves nothing
+ * decoded; nothing may crash, leak or read out of bounds.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -30,12 +31,18 @@ static void check_same(const struct statefile *a, const struct statefile *b)
 		const struct statefile_proc *x = &a->procs[i], *y = &b->procs[i];
 
 		if (x->pid != y->pid || x->nr_stacks != y->nr_stacks || x->samples != y->samples ||
-		    strcmp(x->comm, y->comm) != 0)
+		    strcmp(x->comm, y->comm) != 0 || x->nr_labels != y->nr_labels ||
+		    !proclabel__valid_set(x->labels, x->nr_labels))
 			abort();
+		for (__u32 k = 0; k < x->nr_labels; k++)
+			if (strcmp(x->labels[k].key, y->labels[k].key) != 0 ||
+			    strcmp(x->labels[k].value, y->labels[k].value) != 0)
+				abort();
 		for (__u32 k = 0; k < x->nr_stacks; k++) {
 			const struct statefile_stack *s = &x->stacks[k], *t = &y->stacks[k];
 
-			if (s->nr != t->nr || s->count != t->count)
+			if (s->nr != t->nr || s->count != t->count || s->tag != t->tag ||
+			    !sample_tag__valid(s->tag))
 				abort();
 			for (__u32 f = 0; f < s->nr; f++)
 				if (!frame_eq(&x->frames[x->ids[s->off + f]],
@@ -83,7 +90,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	/* An exact-size copy: a read past the raw bytes is caught. */
 	raw = fuzz__dup(data + 1, size - 1);
-	if (statefile__decode_raw(raw, size - 1, data[0] == 2 ? 2 : STATEFILE_VERSION, &sf) == 0) {
+	if (statefile__decode_raw(raw, size - 1, data[0] == 2 || data[0] == 3 ? data[0]
+								: STATEFILE_VERSION, &sf) == 0) {
 		check_round_trip(&sf);
 		statefile__fini(&sf);
 	} else if (sf.procs || sf.nr_procs) {

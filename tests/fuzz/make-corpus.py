@@ -79,15 +79,19 @@ PROCESS, PYTHON, KERNEL, MARKER, OTHER, THREAD, NATIVE = range(7)
 NONE = -1
 
 
-def wire(frames, stacks):
-    """PYPROF/2's profile encoding (userspace/lib/proto/wire.h) of frames
-    (kind, name, file or None, line, func_line) and stacks (frame indexes, count)."""
+# sample tags (userspace/lib/profile/sample.h)
+ON_CPU, OFF_CPU, GIL, GIL_WAIT, GC = 0, 1, 2, 4, 8
+
+
+def wire(frames, stacks, version=2):
+    """PYPROF/2's or /3's profile encoding (userspace/lib/proto/wire.h) of frames
+    (kind, name, file or None, line, func_line) and stacks (frame indexes, count[, tag])."""
     strings = []
     for _, name, file, _, _ in frames:
         for s in (name, file):
             if s is not None and s not in strings:
                 strings.append(s)
-    out = [b"PYPROFS\x02", struct.pack("<I", len(strings))]
+    out = [b"PYPROFS" + bytes([version]), struct.pack("<I", len(strings))]
     out += [struct.pack("<I", len(s)) + s for s in strings]
     out.append(struct.pack("<I", len(frames)))
     for kind, name, file, line, func_line in frames:
@@ -95,8 +99,10 @@ def wire(frames, stacks):
                                0xffffffff if file is None else strings.index(file), line,
                                func_line))
     out.append(struct.pack("<I", len(stacks)))
-    for ids, count in stacks:
+    for ids, count, *tag in stacks:
         out.append(struct.pack("<I%dIQ" % len(ids), len(ids), *ids, count))
+        if version >= 3:
+            out.append(bytes([tag[0] if tag else ON_CPU]))
     return b"".join(out)
 
 
@@ -116,6 +122,12 @@ WIRE = [
          [([0, 1, 3, 4], 3), ([0, 2, 3], 1 << 40), ([0, 5, 6], 1), ([0, 1, 3, 4], 2)]),
     wire([(PROCESS, b"p", None, NONE, NONE), (PYTHON, b"rec", b"/r.py", 5, 4)],
          [([0] + [1] * 300, 1), ([0], (1 << 64) - 2)]),
+    wire([], [], 3),
+    wire([(PROCESS, b"python3", None, NONE, NONE), (THREAD, b"", None, 7, NONE),
+          (PYTHON, b"wait", b"/srv/app.py", 9, 7),
+          (KERNEL, b"do_syscall_64", None, NONE, NONE)],
+         [([0, 1, 2], 7), ([0, 1, 2], 123456789, OFF_CPU), ([0, 1, 2, 3], 4, GIL | GC),
+          ([0, 2], 5000, OFF_CPU | GIL_WAIT), ([0, 1, 2], 3, ON_CPU)], 3),
 ]
 
 BOOT_ID = b"0123abcd-0000-4000-8000-00000000000a"
@@ -123,16 +135,19 @@ BOOT_ID = b"0123abcd-0000-4000-8000-00000000000a"
 
 def statefile_raw(version, procs):
     """Raw (decompressed) bytes of a --state-dir window file, as statefile.h lays them out.
-    procs: (pid, comm, frames, stacks); a frame is (kind, name, file or None, line,
-    func_line) for W3 (stored column by column), a name for W2; a stack is (frame
-    indices, count)."""
+    procs: (pid, comm, frames, stacks[, labels]); a frame is (kind, name, file or None,
+    line, func_line) for W4 and W3 (stored column by column), a name for W2; a stack is
+    (frame indices, count[, tag]); labels (W4) are (key, value) pairs."""
     def s(x):
         return struct.pack("<I", len(x)) + x
     out = struct.pack("<QQQ", 10 * 10 ** 9, 100 * 10 ** 9, 5 * 10 ** 9) + BOOT_ID + \
         struct.pack("<I", len(procs))
-    for pid, comm, frames, stacks in procs:
+    for pid, comm, frames, stacks, *labels in procs:
         out += struct.pack("<iQIIII", pid, 99, 1000, 1000, 0x030b07f0, 1) + s(comm) + \
             s(b"/usr/bin/python3") + s(b"")
+        if version >= 4:
+            labels = labels[0] if labels else []
+            out += struct.pack("<I", len(labels)) + b"".join(s(k) + s(v) for k, v in labels)
         if version == 2:
             out += struct.pack("<I", len(frames)) + b"".join(s(n) for n in frames)
         else:
@@ -150,8 +165,10 @@ def statefile_raw(version, procs):
             out += b"".join(struct.pack("<i", f[3]) for f in frames)
             out += b"".join(struct.pack("<i", f[4]) for f in frames)
         out += struct.pack("<I", len(stacks))
-        for ids, count in stacks:
+        for ids, count, *tag in stacks:
             out += struct.pack("<I%dIQ" % len(ids), len(ids), *ids, count)
+        if version >= 4:
+            out += bytes(st[2] if len(st) > 2 else ON_CPU for st in stacks)
     return out
 
 
@@ -162,6 +179,13 @@ STATE_W3 = [
                    (MARKER, b"[python: no Python frame]", None, -1, -1),
                    (NATIVE, b"memcpy", b"/lib/libc.so.6", -1, -1)],
      [([0, 1, 2, 3], 5), ([0, 1, 2, 3, 4], 7), ([0, 5], 1), ([0, 6], 2)]),
+    (7, b"x", [(OTHER, b"odd (name", None, -1, -1)], [([0], 1)]),
+]
+STATE_W4 = [
+    (4242, b"py", STATE_W3[0][2],
+     [([0, 1, 2, 3], 5), ([0, 1, 2, 3], 4000000, OFF_CPU), ([0, 1, 2, 3, 4], 7, GIL | GC),
+      ([0, 5], 1), ([0, 6], 2, OFF_CPU | GIL_WAIT)],
+     [(b"container", b"web-1"), (b"unit", b"app.service \xff\x01 (odd)")]),
     (7, b"x", [(OTHER, b"odd (name", None, -1, -1)], [([0], 1)]),
 ]
 STATE_W2 = [
@@ -250,7 +274,7 @@ def main():
         put("fuzz-cgroup", t)
     for t in PROTO:
         put("fuzz-proto", t)
-    for version, procs in ((3, STATE_W3), (2, STATE_W2)):
+    for version, procs in ((4, STATE_W4), (3, STATE_W3), (2, STATE_W2)):
         raw = statefile_raw(version, procs)
         put("fuzz-statefile", bytes([version]) + raw)
         put("fuzz-statefile", b"PYPROFW%d" % version + struct.pack("<Q", len(raw)) +

@@ -53,7 +53,7 @@ def restart_keeps_history():
         assert files, "nothing saved in %s" % state
         for path in files:
             with open(path, "rb") as f:
-                assert f.read(8) == b"PYPROFW3", path  # the one version written
+                assert f.read(8) == b"PYPROFW4", path  # the one version written
         try:
             with Daemon(*args) as d:
                 rows = d.listed(all_=True)
@@ -98,10 +98,11 @@ def corrupt_state_is_skipped():
         open(os.path.join(state, "w999999999.pyprof"), "wb").write(b"not a state file at all")
         open(os.path.join(state, "w999999998.pyprof"), "wb").write(b"PYPROFW2" + b"\xff" * 8)
         open(os.path.join(state, "w999999997.pyprof"), "wb").write(b"PYPROFW3" + b"\xff" * 8)
+        open(os.path.join(state, "w999999996.pyprof"), "wb").write(b"PYPROFW4" + b"\xff" * 8)
         with Daemon(*args) as d:
             st = d.status()
             print("  state_files_skipped %s" % st["state_files_skipped"])
-            assert int(st["state_files_skipped"]) == 5, st
+            assert int(st["state_files_skipped"]) == 6, st
             assert "Ignoring state file" in d.output()
             after = d.snapshot(w.pid, seconds=3600)
             # Whatever the intact files held is back, and nothing more.
@@ -285,7 +286,7 @@ def raw_snapshot(d, pid, version=1):
 @test
 def version_2_history_survives_an_upgrade():
     """A W2 file (an older pyprofd's, frames as text) is served as it was written, folded
-    byte for byte; written again at the stop, as W3, it still is."""
+    byte for byte; written again at the stop, as W4, it still is."""
     need_root()
     state = tempfile.mkdtemp(prefix="pyproftest-state.")
     pid, = unused_pids(1)
@@ -298,7 +299,7 @@ def version_2_history_survives_an_upgrade():
     want = "".join(sorted(";".join(shown[i] for i in ids) + " %d\n" % n for ids, n in stacks))
     try:
         write_state(state, recent_index(0), [enc_proc(pid, stacks, names)])
-        for version in (b"PYPROFW2", b"PYPROFW3"):
+        for version in (b"PYPROFW2", b"PYPROFW4"):
             with open(glob.glob(os.path.join(state, "w*.pyprof"))[0], "rb") as f:
                 assert f.read(8) == version
             with Daemon("--state-dir", state) as d:
@@ -308,6 +309,61 @@ def version_2_history_survives_an_upgrade():
                                                           sum(parse_folded(got).values())))
                 assert got == want, "%r != %r" % (got, want)
                 assert raw_snapshot(d, pid, 2).startswith(b"PYPROFS\x02")
+    finally:
+        shutil.rmtree(state, ignore_errors=True)
+
+
+FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures")
+# A window file of the last W3 writer (pyprofd at commit 08d2306, a run of
+# workloads/threads.py: thread, Python and kernel frames), and what that pyprofd
+# served of it under PYPROF/1 and PYPROF/2 (a snapshot of the last hour).
+W3_FILE, W3_FOLDED, W3_WIRE = ("w3-threads.pyprof", "w3-threads.folded", "w3-threads.v2")
+
+
+def redate_w3(state, index, pid):
+    """The W3 fixture as a file of window `index` of this boot, its process given
+    pid; only those header fields change, the writer's bytes stay."""
+    with open(os.path.join(FIXTURES, W3_FILE), "rb") as f:
+        data = f.read()
+    assert data[:8] == b"PYPROFW3"
+    raw = bytearray(zlib.decompress(data[16:]))
+    window_ns = struct.unpack_from("<Q", raw, 0)[0]
+    now, start = prof_now(), index * window_ns
+    struct.pack_into("<QQ", raw, 8, start, time.time_ns() - (now - start))
+    raw[24:60] = boot_id()
+    assert struct.unpack_from("<I", raw, 60)[0] == 1    # one process, at byte 64
+    struct.pack_into("<i", raw, 64, pid)
+    path = os.path.join(state, "w%d.pyprof" % index)
+    with open(path, "wb") as f:
+        f.write(b"PYPROFW3" + struct.pack("<Q", len(raw)) + zlib.compress(bytes(raw), 1))
+    return path
+
+
+@test
+def version_3_history_survives_an_upgrade():
+    """A W3 file recorded from the last W3 writer is served exactly as that pyprofd
+    served it (PYPROF/1 and PYPROF/2 bytes); written again at the stop, as W4, it
+    still is."""
+    need_root()
+    with open(os.path.join(FIXTURES, W3_FOLDED), "rb") as f:
+        want_folded = f.read()
+    with open(os.path.join(FIXTURES, W3_WIRE), "rb") as f:
+        want_wire = f.read()
+    state = tempfile.mkdtemp(prefix="pyproftest-state.")
+    pid, = unused_pids(1)
+    try:
+        # The fixture's windows are 2 s, so are the daemon's: it rewrites that very file
+        # at its stop (the window still open then, as in the W2 test).
+        path = redate_w3(state, recent_index(0, 2 * SEC), pid)
+        for version in (b"PYPROFW3", b"PYPROFW4"):
+            with open(path, "rb") as f:
+                assert f.read(8) == version
+            with Daemon("--state-dir", state, "--window", "2") as d:
+                assert int(d.status()["state_files_skipped"]) == 0, d.output()
+                got = raw_snapshot(d, pid)
+                print("  from %s: %d stacks" % (version.decode(), got.count(b"\n")))
+                assert got == want_folded, "%r != %r" % (got, want_folded)
+                assert raw_snapshot(d, pid, 2) == want_wire
     finally:
         shutil.rmtree(state, ignore_errors=True)
 

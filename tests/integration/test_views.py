@@ -8,6 +8,7 @@ import os
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -212,13 +213,46 @@ def top_takes_the_view_options():
         assert r.returncode == 2, r
 
 
+def wire_v2(folded):
+    """PYPROF/2's encoding (userspace/lib/proto/wire.h, version 2) of folded text whose
+    frames are the process and "name (file:line)" Python frames."""
+    strings, frames, stacks = [], [], []
+
+    def index(x, table):
+        if x not in table:
+            table.append(x)
+        return table.index(x)
+    for line in folded.splitlines():
+        text, count = line.rsplit(b" ", 1)
+        ids = []
+        for depth, f in enumerate(text.split(b";")):
+            if depth == 0:
+                frame = (0, index(f, strings), 0xffffffff, -1, -1)
+            else:
+                name, where = f[:-1].split(b" (", 1)
+                file, ln = where.rsplit(b":", 1)
+                frame = (1, index(name, strings), index(file, strings), int(ln), -1)
+            ids.append(index(frame, frames))
+        stacks.append((ids, int(count)))
+    out = b"PYPROFS\x02" + struct.pack("<I", len(strings))
+    out += b"".join(struct.pack("<I", len(x)) + x for x in strings)
+    out += struct.pack("<I", len(frames)) + b"".join(struct.pack("<BIIii", *f) for f in frames)
+    out += struct.pack("<I", len(stacks))
+    out += b"".join(struct.pack("<I%dIQ" % len(i), len(i), *i, n) for i, n in stacks)
+    return out
+
+
 class OldDaemon:
-    """A daemon of PYPROF/1 only, as pyprofd was: ERR EPROTO to PYPROF/2 requests,
-    folded text to snapshots.  Records the request lines."""
+    """A daemon of PYPROF/1 to PYPROF/<version> only, as pyprofd was: ERR EPROTO to
+    newer requests, folded text (PYPROF/1) or version 2's encoding (PYPROF/2) to
+    snapshots.  Records the request lines."""
 
     FOLDED = (b"python3;<module> (/app/main.py:9);f (/usr/lib/python3.11/json/decoder.py:20) 5\n"
               b"python3;<module> (/app/main.py:9);f (/usr/lib/python3.11/json/decoder.py:21) 1\n"
               b"python3;<module> (/app/main.py:9);g (/srv/pkg/u.py:3) 2\n")
+
+    def __init__(self, version=1):
+        self.version = version
 
     def __enter__(self):
         self.dir = tempfile.mkdtemp(prefix="pyproftest-old.")
@@ -245,10 +279,13 @@ class OldDaemon:
                         break
                     line += b
                 self.lines.append(line.decode())
-                if not line.startswith(b"PYPROF/1 "):
-                    c.sendall(b"ERR EPROTO unsupported protocol version (this is PYPROF/1)\n")
+                v = line[7:8]
+                if not line.startswith(b"PYPROF/") or not b"1" <= v <= b"%d" % self.version:
+                    c.sendall(b"ERR EPROTO unsupported protocol version (this is PYPROF/1 "
+                              b"to PYPROF/%d)\n" % self.version)
                 elif b" snapshot " in line:
-                    c.sendall(b"OK %d from_ns=1 to_ns=60000000001\n" % len(self.FOLDED) + self.FOLDED)
+                    payload = wire_v2(self.FOLDED) if v == b"2" else self.FOLDED
+                    c.sendall(b"OK %d from_ns=1 to_ns=60000000001\n" % len(payload) + payload)
                 else:
                     c.sendall(b"OK 0\n")
 
@@ -269,13 +306,30 @@ def a_pyprof1_daemon_is_asked_in_folded_text():
         r = d.ctl("snapshot", "--pid", "42", "--full-filenames")
         assert r.returncode == 0, r.stderr
         assert r.stdout.encode() == OldDaemon.FOLDED, r.stdout
-        assert d.lines[:2] == ["PYPROF/2 snapshot pid=42 range=1\n",
+        assert d.lines[:3] == ["PYPROF/3 snapshot pid=42 range=1\n",
+                               "PYPROF/2 snapshot pid=42 range=1\n",
                                "PYPROF/1 snapshot pid=42 range=1\n"], d.lines
         # The view applies to what it sent: short names, lines merged.
         r = d.ctl("snapshot", "--pid", "42", "--no-lines")
         assert r.returncode == 0, r.stderr
         assert r.stdout == ("python3;<module> (main.py);f (json/decoder.py) 6\n"
                             "python3;<module> (main.py);g (/srv/pkg/u.py) 2\n"), r.stdout
+
+
+@test
+def a_pyprof2_daemon_is_asked_in_version_2():
+    """A daemon of before tags answers PYPROF/3 with ERR EPROTO: asked again in PYPROF/2,
+    its profile is the same as the folded text of a PYPROF/1 one."""
+    if not os.path.exists(PYPROFCTL):
+        raise Skip("%s not built" % PYPROFCTL)
+    with OldDaemon(2) as d:
+        r = d.ctl("snapshot", "--pid", "42", "--full-filenames")
+        assert r.returncode == 0, r.stderr
+        assert r.stdout.encode() == OldDaemon.FOLDED, r.stdout
+        assert d.lines == ["PYPROF/3 snapshot pid=42 range=1\n",
+                           "PYPROF/2 snapshot pid=42 range=1\n"], d.lines
+        r = d.ctl("snapshot", "--pid", "42", "--format", "json")
+        assert r.returncode == 0 and '"json/decoder.py"' in r.stdout, r
 
 
 if __name__ == "__main__":

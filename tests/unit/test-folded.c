@@ -48,7 +48,7 @@ static int add_texts(struct stackset *ss, const char *const *names, size_t nr, _
 		frame__split(buf[i], i, &f);
 		err = stackset__frame(ss, &f, &ids[i]);
 	}
-	return err ?: stackset__add(ss, ids, nr, count);
+	return err ?: stackset__add(ss, ids, nr, SAMPLE_ON_CPU, count);
 }
 
 TEST(merge_and_sort)
@@ -98,7 +98,7 @@ TEST(structured_frames)
 				  &ids[3]));
 	ASSERT_OK(stackset__frame(&ss, &(struct frame){ FRAME_KERNEL, "0xff", NULL, -1, -1 },
 				  &ids[4]));
-	ASSERT_OK(stackset__add(&ss, ids, 5, 3));
+	ASSERT_OK(stackset__add(&ss, ids, 5, SAMPLE_ON_CPU, 3));
 	ASSERT_OK(fmt_folded__render(&ss, &out));
 	ASSERT_STREQ(out.buf, "[unknown];thread_12;a:b (x.py:3);g (y?z.py);0xff_[k] 3\n");
 	stackset__done(&ss);

@@ -65,7 +65,7 @@ struct sum {
 	size_t calls;
 };
 
-static int sum_cb(const __u32 *ids, size_t nr, __u64 count, void *arg)
+static int sum_cb(const __u32 *ids, size_t nr, sample_tag_t tag, __u64 count, void *arg)
 {
 	struct sum *s = arg;
 
@@ -188,13 +188,13 @@ TEST(windows_fold_and_select)
 	st1[2] = id(p, "hot");
 	st2[2] = id(p, "warm");
 	/* Window 0: [0,10s), window 1: [10s,20s), window 5: [50s,60s). */
-	ASSERT_OK(profile__add(p, 1 * SEC, st1, 3, 1));
-	ASSERT_OK(profile__add(p, 2 * SEC, st1, 3, 1));
-	ASSERT_OK(profile__add(p, 9 * SEC, st2, 3, 1));
-	ASSERT_OK(profile__add(p, 10 * SEC, st1, 3, 5));
-	ASSERT_OK(profile__add(p, 55 * SEC, st2, 3, 7));
+	ASSERT_OK(profile__add(p, 1 * SEC, SAMPLE_ON_CPU, st1, 3, 1));
+	ASSERT_OK(profile__add(p, 2 * SEC, SAMPLE_ON_CPU, st1, 3, 1));
+	ASSERT_OK(profile__add(p, 9 * SEC, SAMPLE_ON_CPU, st2, 3, 1));
+	ASSERT_OK(profile__add(p, 10 * SEC, SAMPLE_ON_CPU, st1, 3, 5));
+	ASSERT_OK(profile__add(p, 55 * SEC, SAMPLE_ON_CPU, st2, 3, 7));
 	/* Out of order: a late sample for window 0 goes to window 0. */
-	ASSERT_OK(profile__add(p, 3 * SEC, st2, 3, 1));
+	ASSERT_OK(profile__add(p, 3 * SEC, SAMPLE_ON_CPU, st2, 3, 1));
 	s = collect(p, 0, 100 * SEC, "hot");
 	ASSERT_EQ(s.total, 16);
 	ASSERT_EQ(s.with, 7);
@@ -209,9 +209,9 @@ TEST(windows_fold_and_select)
 	ASSERT_EQ(s.total, 0);
 	ASSERT_EQ(profile__samples(p, 0, 100 * SEC), 16);
 	ASSERT_EQ(profile__samples(p, 50 * SEC, 51 * SEC), 7);
-	ASSERT_EQ(profile__add(p, 1, st1, 0, 1), -EINVAL);
+	ASSERT_EQ(profile__add(p, 1, SAMPLE_ON_CPU, st1, 0, 1), -EINVAL);
 	st1[2] = 999;
-	ASSERT_EQ(profile__add(p, 1, st1, 3, 1), -EINVAL);
+	ASSERT_EQ(profile__add(p, 1, SAMPLE_ON_CPU, st1, 3, 1), -EINVAL);
 	profile__free(p);
 }
 
@@ -228,7 +228,7 @@ TEST(retention_and_compaction)
 	for (int t = 0; t < 600; t++) {
 		snprintf(name, sizeof(name), "leaf%d", t);
 		st[1] = id(p, name);
-		ASSERT_OK(profile__add(p, (__u64)t * SEC, st, 2, 1));
+		ASSERT_OK(profile__add(p, (__u64)t * SEC, SAMPLE_ON_CPU, st, 2, 1));
 	}
 	profile__stats(p, &before);
 	ASSERT_EQ(before.windows, 60);
@@ -247,7 +247,7 @@ TEST(retention_and_compaction)
 	/* Names and stacks still work after renumbering: re-adding merges. */
 	st[0] = id(p, "python3");
 	st[1] = id(p, "leaf599");
-	ASSERT_OK(profile__add(p, 599 * SEC, st, 2, 10));
+	ASSERT_OK(profile__add(p, 599 * SEC, SAMPLE_ON_CPU, st, 2, 10));
 	s = collect(p, 590 * SEC, 600 * SEC, "leaf599");
 	ASSERT_EQ(s.with, 11);
 	ASSERT_EQ(s.calls, 10);
@@ -273,10 +273,10 @@ TEST(epoch_changes_when_ids_do)
 	for (int t = 0; t < 50; t++) {
 		snprintf(name, sizeof(name), "gone%d", t);
 		st[1] = id(p, name);
-		ASSERT_OK(profile__add(p, (__u64)t * SEC, st, 2, 1));
+		ASSERT_OK(profile__add(p, (__u64)t * SEC, SAMPLE_ON_CPU, st, 2, 1));
 	}
 	st[1] = id(p, "keep");
-	ASSERT_OK(profile__add(p, 100 * SEC, st, 2, 1));
+	ASSERT_OK(profile__add(p, 100 * SEC, SAMPLE_ON_CPU, st, 2, 1));
 	/* Expiring with nothing to compact keeps the ids, and the epoch. */
 	profile__expire(p, 0);
 	ASSERT_EQ(profile__epoch(p), e0);
@@ -300,7 +300,7 @@ TEST(limits_never_drop_samples)
 	for (int i = 0; i < 20; i++) {
 		snprintf(name, sizeof(name), "f%d", i);
 		st[1] = id(p, name);
-		ASSERT_OK(profile__add(p, SEC, st, 2, 1));
+		ASSERT_OK(profile__add(p, SEC, SAMPLE_ON_CPU, st, 2, 1));
 	}
 	s = collect(p, 0, 10 * SEC, PROFILE_OVERFLOW_STACKS);
 	ASSERT_EQ(s.total, 20);
@@ -312,7 +312,7 @@ TEST(limits_never_drop_samples)
 	for (int i = 0; i < 20; i++) {
 		snprintf(name, sizeof(name), "f%d", i);
 		st[1] = id(q, name);
-		ASSERT_OK(profile__add(q, SEC, st, 2, 1));
+		ASSERT_OK(profile__add(q, SEC, SAMPLE_ON_CPU, st, 2, 1));
 	}
 	s = collect(q, 0, 10 * SEC, PROFILE_OVERFLOW_NAMES);
 	ASSERT_EQ(s.total, 20);
@@ -339,7 +339,7 @@ TEST(stacks_interned_across_windows)
 		for (int k = 0; k < 3; k++) {
 			snprintf(name, sizeof(name), "f%d", k);
 			ids[1] = id(p, name);
-			ASSERT_OK(profile__add(p, (__u64)w * SEC, ids, 2, 1));
+			ASSERT_OK(profile__add(p, (__u64)w * SEC, SAMPLE_ON_CPU, ids, 2, 1));
 		}
 	}
 	profile__stats(p, &st);
@@ -354,7 +354,7 @@ TEST(stacks_interned_across_windows)
 		for (int k = 0; k < 3; k++) {
 			snprintf(name, sizeof(name), "g%d", w * 3 + k);
 			ids[1] = id(p, name);
-			ASSERT_OK(profile__add(p, (__u64)w * SEC, ids, 2, 1));
+			ASSERT_OK(profile__add(p, (__u64)w * SEC, SAMPLE_ON_CPU, ids, 2, 1));
 		}
 	}
 	profile__stats(p, &st);
@@ -377,7 +377,7 @@ TEST(deep_stacks_and_bad_opts)
 	deep[0] = id(p, "root");
 	for (size_t i = 1; i < sizeof(deep) / sizeof(deep[0]); i++)
 		deep[i] = deep[0];
-	ASSERT_OK(profile__add(p, 0, deep, sizeof(deep) / sizeof(deep[0]), 1));
+	ASSERT_OK(profile__add(p, 0, SAMPLE_ON_CPU, deep, sizeof(deep) / sizeof(deep[0]), 1));
 	s = collect(p, 0, SEC, NULL);
 	ASSERT_EQ(s.total, 1);
 	profile__free(p);
@@ -389,9 +389,10 @@ struct check {
 	size_t stacks;
 	__u64 total;
 	int bumped;	/* the t whose stack got t samples more */
+	unsigned int tags;	/* bit tag: seen */
 };
 
-static int check_cb(const __u32 *ids, size_t nr, __u64 count, void *arg)
+static int check_cb(const __u32 *ids, size_t nr, sample_tag_t tag, __u64 count, void *arg)
 {
 	struct check *c = arg;
 	char name[32], file[32];
@@ -400,6 +401,7 @@ static int check_cb(const __u32 *ids, size_t nr, __u64 count, void *arg)
 	c->stacks++;
 	c->total += count;
 	ASSERT_EQ(nr, 4);
+	c->tags |= 1u << tag;
 	assert_frame(c->p, ids[0], FRAME_PROCESS, "python3", NULL, FRAME_LINE_NONE,
 		     FRAME_LINE_NONE);
 	assert_frame(c->p, ids[1], FRAME_THREAD, "", NULL, 77, FRAME_LINE_NONE);
@@ -409,7 +411,81 @@ static int check_cb(const __u32 *ids, size_t nr, __u64 count, void *arg)
 	assert_frame(c->p, ids[2], FRAME_PYTHON, name, file, 1000 + t, t);
 	assert_frame(c->p, ids[3], FRAME_KERNEL, file, NULL, FRAME_LINE_NONE, FRAME_LINE_NONE);
 	ASSERT_EQ(count, t == c->bumped ? 2 * t : t);
+	ASSERT_EQ(tag, t % 2 ? SAMPLE_OFF_CPU : SAMPLE_ON_CPU);
 	return 0;
+}
+
+/* The same frames under two tags are two stacks, in every window and in the sum. */
+struct tagged {
+	__u64 count[SAMPLE_TAG_KNOWN + 1];
+	size_t calls;
+};
+
+static int tagged_cb(const __u32 *ids, size_t nr, sample_tag_t tag, __u64 count, void *arg)
+{
+	struct tagged *t = arg;
+
+	if (tag > SAMPLE_TAG_KNOWN)
+		TEST_FAIL("tag %u", tag);
+	t->count[tag] += count;
+	t->calls++;
+	return 0;
+}
+
+TEST(tags_kept_apart)
+{
+	struct profile *p = mk(10, 60, 100, 100);
+	struct tagged t = { 0 };
+	struct profile_stats ps;
+	__u32 st[2];
+
+	st[0] = fid(p, FRAME_PROCESS, "python3", NULL, FRAME_LINE_NONE, FRAME_LINE_NONE);
+	st[1] = fid(p, FRAME_PYTHON, "f", "a.py", 3, 1);
+	ASSERT_OK(profile__add(p, 1 * SEC, SAMPLE_ON_CPU, st, 2, 2));
+	ASSERT_OK(profile__add(p, 2 * SEC, SAMPLE_OFF_CPU, st, 2, 5000));
+	ASSERT_OK(profile__add(p, 3 * SEC, SAMPLE_GIL_WAIT | SAMPLE_OFF_CPU, st, 2, 70));
+	ASSERT_OK(profile__add(p, 12 * SEC, SAMPLE_OFF_CPU, st, 2, 1000));
+	ASSERT_OK(profile__add(p, 13 * SEC, SAMPLE_ON_CPU, st, 2, 1));
+	ASSERT_EQ(profile__add(p, 13 * SEC, 0x10, st, 2, 1), -EINVAL);
+	ASSERT_EQ(profile__add(p, 13 * SEC, 0xff, st, 2, 1), -EINVAL);
+	ASSERT_OK(profile__collect(p, 0, ~0ull, tagged_cb, &t));
+	ASSERT_EQ(t.calls, 3);
+	ASSERT_EQ(t.count[SAMPLE_ON_CPU], 3);
+	ASSERT_EQ(t.count[SAMPLE_OFF_CPU], 6000);
+	ASSERT_EQ(t.count[SAMPLE_GIL_WAIT | SAMPLE_OFF_CPU], 70);
+	profile__stats(p, &ps);
+	ASSERT_EQ(ps.stacks, 3);
+	/* The second window alone. */
+	t = (struct tagged){ 0 };
+	ASSERT_OK(profile__collect(p, 10 * SEC, 20 * SEC, tagged_cb, &t));
+	ASSERT_EQ(t.calls, 2);
+	ASSERT_EQ(t.count[SAMPLE_ON_CPU], 1);
+	ASSERT_EQ(t.count[SAMPLE_OFF_CPU], 1000);
+	profile__free(p);
+}
+
+/* Past the limits a sample goes under the overflow marker with its tag. */
+TEST(overflow_keeps_tags)
+{
+	struct profile *p = mk(10, 60, 1, 100);
+	struct tagged t = { 0 };
+	struct sum s;
+	__u32 a[2], b[2];
+
+	a[0] = b[0] = fid(p, FRAME_PROCESS, "python3", NULL, FRAME_LINE_NONE, FRAME_LINE_NONE);
+	a[1] = fid(p, FRAME_PYTHON, "a", "a.py", 1, 1);
+	b[1] = fid(p, FRAME_PYTHON, "b", "a.py", 2, 1);
+	ASSERT_OK(profile__add(p, SEC, SAMPLE_ON_CPU, a, 2, 1));
+	ASSERT_OK(profile__add(p, SEC, SAMPLE_ON_CPU, b, 2, 2));
+	ASSERT_OK(profile__add(p, SEC, SAMPLE_OFF_CPU, b, 2, 300));
+	ASSERT_OK(profile__add(p, SEC, SAMPLE_OFF_CPU, a, 2, 400));
+	ASSERT_OK(profile__collect(p, 0, ~0ull, tagged_cb, &t));
+	ASSERT_EQ(t.calls, 3);
+	ASSERT_EQ(t.count[SAMPLE_ON_CPU], 3);
+	ASSERT_EQ(t.count[SAMPLE_OFF_CPU], 700);
+	s = collect(p, 0, ~0ull, PROFILE_OVERFLOW_STACKS);
+	ASSERT_EQ(s.with, 2 + 700);
+	profile__free(p);
 }
 
 TEST(compaction_keeps_frames)
@@ -428,7 +504,8 @@ TEST(compaction_keeps_frames)
 		st[1] = fid(p, FRAME_THREAD, "", NULL, 77, FRAME_LINE_NONE);
 		st[2] = fid(p, FRAME_PYTHON, name, file, 1000 + t, t);
 		st[3] = fid(p, FRAME_KERNEL, file, NULL, FRAME_LINE_NONE, FRAME_LINE_NONE);
-		ASSERT_OK(profile__add(p, (__u64)t * SEC, st, 4, (__u64)t));
+		ASSERT_OK(profile__add(p, (__u64)t * SEC, t % 2 ? SAMPLE_OFF_CPU : SAMPLE_ON_CPU,
+				       st, 4, (__u64)t));
 	}
 	profile__stats(p, &before);
 	profile__expire(p, 600 * SEC);
@@ -440,6 +517,7 @@ TEST(compaction_keeps_frames)
 	ASSERT_OK(profile__collect(p, 0, ~0ull, check_cb, &c));
 	ASSERT_EQ(c.stacks, 61);
 	ASSERT_EQ(c.total, (540 + 600) * 61 / 2);
+	ASSERT_EQ(c.tags, 1u << SAMPLE_ON_CPU | 1u << SAMPLE_OFF_CPU);
 	/* Interning again finds the renumbered frames: the stack merges. */
 	st[0] = fid(p, FRAME_PROCESS, "python3", NULL, FRAME_LINE_NONE, FRAME_LINE_NONE);
 	st[1] = fid(p, FRAME_THREAD, "", NULL, 77, FRAME_LINE_NONE);
@@ -447,7 +525,7 @@ TEST(compaction_keeps_frames)
 	st[3] = fid(p, FRAME_KERNEL, "m0.py", NULL, FRAME_LINE_NONE, FRAME_LINE_NONE);
 	profile__stats(p, &before);
 	ASSERT_EQ(before.frames, after.frames);
-	ASSERT_OK(profile__add(p, 600 * SEC, st, 4, 600));
+	ASSERT_OK(profile__add(p, 600 * SEC, SAMPLE_ON_CPU, st, 4, 600));
 	c = (struct check){ .p = p, .bumped = 600 };
 	ASSERT_OK(profile__collect(p, 0, ~0ull, check_cb, &c));
 	ASSERT_EQ(c.stacks, 61);

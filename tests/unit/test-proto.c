@@ -37,6 +37,9 @@ TEST(parse_good)
 	ASSERT_EQ(req.version, 2);
 	ASSERT_STREQ(req.verb, "snapshot");
 	ASSERT_STREQ(proto_request__get(&req, "pid"), "42");
+	ASSERT_OK(parse("PYPROF/3 snapshot pid=43\n", &req));
+	ASSERT_EQ(req.version, 3);
+	ASSERT_STREQ(proto_request__get(&req, "pid"), "43");
 }
 
 TEST(parse_malformed)
@@ -51,7 +54,8 @@ TEST(parse_malformed)
 		{ "PYPROF", -EPROTO },
 		{ "PYPROF/9 list", -EPROTO },
 		{ "PYPROF/0 list", -EPROTO },
-		{ "PYPROF/3 list", -EPROTO },
+		{ "PYPROF/4 list", -EPROTO },
+		{ "PYPROF/3list", -EPROTO },
 		{ "PYPROF/ list", -EPROTO },
 		{ "PYPROF/2list", -EPROTO },
 		{ "PYPROF/", -EPROTO },
@@ -138,6 +142,10 @@ TEST(request_roundtrip)
 	ASSERT_OK(proto__parse_request(line, strlen(line), &back, NULL, 0));
 	ASSERT_EQ(back.version, 2);
 	req.version = 3;
+	ASSERT_EQ(proto__format_request(&req, line, sizeof(line)),
+		  (int)strlen("PYPROF/3 snapshot pid=7 format=folded\n"));
+	ASSERT_STREQ(line, "PYPROF/3 snapshot pid=7 format=folded\n");
+	req.version = 4;
 	ASSERT_EQ(proto__format_request(&req, line, sizeof(line)), -EINVAL);
 	req.version = 1;
 	ASSERT_OK(parse(line, &back));

@@ -300,8 +300,8 @@ static void intern_frames(struct pyproc *p, struct frames *f)
 #define ADD(p, ts, count, ...)                                                          \
 	do {                                                                            \
 		const __u32 _ids[] = { __VA_ARGS__ };                                   \
-		ASSERT_OK(profile__add((p)->profile, ts, _ids, sizeof(_ids) / sizeof(_ids[0]), \
-				       count));                                         \
+		ASSERT_OK(profile__add((p)->profile, ts, SAMPLE_ON_CPU, _ids,          \
+				       sizeof(_ids) / sizeof(_ids[0]), count));         \
 	} while (0)
 
 /*

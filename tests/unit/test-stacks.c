@@ -285,25 +285,61 @@ TEST(add_and_merge)
 	ASSERT_OK(stackset__frame(&ss, &(struct frame){ FRAME_OTHER, "f", NULL, -1, -1 }, &y));
 	ids[0] = x;
 	ids[1] = y;
-	ASSERT_OK(stackset__add(&ss, ids, 2, 3));
-	ASSERT_OK(stackset__add(&ss, ids, 1, 1));
-	ASSERT_OK(stackset__add(&ss, ids, 2, 4));
-	ASSERT_OK(stackset__add(&ss, ids, 2, 0));
+	ASSERT_OK(stackset__add(&ss, ids, 2, SAMPLE_ON_CPU, 3));
+	ASSERT_OK(stackset__add(&ss, ids, 1, SAMPLE_ON_CPU, 1));
+	ASSERT_OK(stackset__add(&ss, ids, 2, SAMPLE_ON_CPU, 4));
+	ASSERT_OK(stackset__add(&ss, ids, 2, SAMPLE_ON_CPU, 0));
 	ASSERT_EQ(ss.nr, 2);
 	ASSERT_EQ(ss.stacks[0].count, 7);
 	ASSERT_EQ(ss.stacks[1].count, 1);
 	ASSERT_EQ(ss.total, 8);
-	ASSERT_EQ(stackset__add(&ss, ids, 0, 1), -EINVAL);
+	ASSERT_EQ(stackset__add(&ss, ids, 0, SAMPLE_ON_CPU, 1), -EINVAL);
 	ids[1] = 2;
-	ASSERT_EQ(stackset__add(&ss, ids, 2, 1), -EINVAL);
+	ASSERT_EQ(stackset__add(&ss, ids, 2, SAMPLE_ON_CPU, 1), -EINVAL);
 	for (size_t i = 0; i <= STACK_MAX_DEPTH; i++)
 		ids[i] = y;
-	ASSERT_OK(stackset__add(&ss, ids, STACK_MAX_DEPTH, 1));
-	ASSERT_EQ(stackset__add(&ss, ids, STACK_MAX_DEPTH + 1, 1), -EINVAL);
-	ASSERT_EQ(stackset__add(&ss, ids, 3, ~0ull - 8), -EINVAL);
-	ASSERT_OK(stackset__add(&ss, ids, 3, ~0ull - 9));
+	ASSERT_OK(stackset__add(&ss, ids, STACK_MAX_DEPTH, SAMPLE_ON_CPU, 1));
+	ASSERT_EQ(stackset__add(&ss, ids, STACK_MAX_DEPTH + 1, SAMPLE_ON_CPU, 1), -EINVAL);
+	ASSERT_EQ(stackset__add(&ss, ids, 3, SAMPLE_ON_CPU, ~0ull - 8), -EINVAL);
+	ASSERT_OK(stackset__add(&ss, ids, 3, SAMPLE_ON_CPU, ~0ull - 9));
 	ASSERT_EQ(ss.total, ~0ull);
 	ASSERT_EQ(ss.nr, 4);
+	stackset__done(&ss);
+}
+
+/* A tag is part of a stack's identity: the same frames with two tags stay two stacks. */
+TEST(tags_kept_apart)
+{
+	struct stackset ss = { 0 };
+	__u32 ids[2];
+
+	ASSERT_OK(stackset__frame(&ss, &(struct frame){ FRAME_PROCESS, "p", NULL, -1, -1 },
+				  &ids[0]));
+	ASSERT_OK(stackset__frame(&ss, &(struct frame){ FRAME_OTHER, "f", NULL, -1, -1 }, &ids[1]));
+	ASSERT_OK(stackset__add(&ss, ids, 2, SAMPLE_ON_CPU, 3));
+	ASSERT_OK(stackset__add(&ss, ids, 2, SAMPLE_OFF_CPU, 1000));
+	ASSERT_OK(stackset__add(&ss, ids, 2, SAMPLE_GIL | SAMPLE_GC, 2));
+	ASSERT_OK(stackset__add(&ss, ids, 2, SAMPLE_OFF_CPU, 500));
+	ASSERT_OK(stackset__add(&ss, ids, 2, SAMPLE_ON_CPU, 4));
+	ASSERT_EQ(ss.nr, 3);
+	ASSERT_EQ(ss.stacks[0].tag, SAMPLE_ON_CPU);
+	ASSERT_EQ(ss.stacks[0].count, 7);
+	ASSERT_EQ(ss.stacks[1].tag, SAMPLE_OFF_CPU);
+	ASSERT_EQ(ss.stacks[1].count, 1500);
+	ASSERT_EQ(ss.stacks[2].tag, SAMPLE_GIL | SAMPLE_GC);
+	ASSERT_EQ(ss.stacks[2].count, 2);
+	ASSERT_EQ(ss.nr_frames, 2);
+	/* A bit no format knows is refused, the set unchanged. */
+	ASSERT_EQ(stackset__add(&ss, ids, 2, 0x10, 1), -EINVAL);
+	ASSERT_EQ(stackset__add(&ss, ids, 2, 0x80 | SAMPLE_OFF_CPU, 1), -EINVAL);
+	ASSERT_EQ(ss.nr, 3);
+	ASSERT_EQ(ss.total, 1509);
+	stackset__done(&ss);
+	/* Folded text has no tags: every stack is on-CPU. */
+	ASSERT_OK(stackset__parse_folded(&ss, "p;f 2\np 1\n", 10));
+	ASSERT_EQ(ss.nr, 2);
+	ASSERT_EQ(ss.stacks[0].tag, SAMPLE_ON_CPU);
+	ASSERT_EQ(ss.stacks[1].tag, SAMPLE_ON_CPU);
 	stackset__done(&ss);
 }
 
@@ -324,7 +360,7 @@ TEST(many)
 								      i % 100, -1 },
 						  &ids[1]));
 			ASSERT_OK(stackset__frame(&ss, &kernel, &ids[2]));
-			ASSERT_OK(stackset__add(&ss, ids, 2 + (size_t)(i % 2), 1));
+			ASSERT_OK(stackset__add(&ss, ids, 2 + (size_t)(i % 2), SAMPLE_ON_CPU, 1));
 		}
 	}
 	ASSERT_EQ(ss.nr_frames, 20002);

@@ -2,8 +2,9 @@
 /*
  * Tests for statefile: round trip, the byte layout, and that every corrupt or
  * truncated field (and every damaged byte of a stored file) rejects the file
- * whole, leaving nothing decoded; that version 2 files still load, each name
- * read back as its frame; where a window lands on the reader's clock.
+ * whole, leaving nothing decoded, in W4 (tags and labels) and W3; that
+ * version 3 and 2 files still load (W2: each name read back as its frame),
+ * on-CPU and unlabelled; where a window lands on the reader's clock.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -40,12 +41,38 @@ static struct statefile_proc procs[] = {
 	  .nr_frames = 1, .frames = frames1, .nr_stacks = 1, .stacks = stacks1, .ids = ids1 },
 };
 
+/* The same processes with what W4 adds: labels on the first, tags on stacks of both. */
+static struct proclabel labels0[] = { { "unit_a", "/x" }, { "unit_b", "a" } };
+static struct statefile_stack stacks0_tagged[] = {
+	{ .off = 0, .nr = 3, .count = 5, .tag = SAMPLE_OFF_CPU },
+	{ .off = 3, .nr = 5, .count = 7, .tag = SAMPLE_GIL | SAMPLE_GC },
+};
+static struct statefile_stack stacks1_tagged[] = {
+	{ .off = 0, .nr = 1, .count = 1, .tag = SAMPLE_TAG_KNOWN },
+};
+static struct statefile_proc procs4[2];
+
+/* Both files are one window of the two processes; fixture() fits W3 too. */
 static struct statefile fixture(void)
 {
 	struct statefile sf = { .window_ns = 10 * SEC, .start = 100 * SEC, .start_wall = 5 * SEC,
 				.nr_procs = 2, .procs = procs };
 
 	memcpy(sf.boot_id, BOOT_A, STATEFILE_BOOT_ID);
+	return sf;
+}
+
+static struct statefile fixture4(void)
+{
+	struct statefile sf = fixture();
+
+	procs4[0] = procs[0];
+	procs4[0].nr_labels = 2;
+	procs4[0].labels = labels0;
+	procs4[0].stacks = stacks0_tagged;
+	procs4[1] = procs[1];
+	procs4[1].stacks = stacks1_tagged;
+	sf.procs = procs4;
 	return sf;
 }
 
@@ -92,12 +119,18 @@ static void assert_same(const struct statefile *a, const struct statefile *b)
 		ASSERT_STREQ(y->comm, x->comm);
 		ASSERT_STREQ(y->exe, x->exe);
 		ASSERT_STREQ(y->why, x->why);
+		ASSERT_EQ(y->nr_labels, x->nr_labels);
+		for (__u32 k = 0; k < x->nr_labels; k++) {
+			ASSERT_STREQ(y->labels[k].key, x->labels[k].key);
+			ASSERT_STREQ(y->labels[k].value, x->labels[k].value);
+		}
 		ASSERT_EQ(y->nr_stacks, x->nr_stacks);
 		for (__u32 k = 0; k < x->nr_stacks; k++) {
 			const struct statefile_stack *s = &x->stacks[k], *t = &y->stacks[k];
 
 			ASSERT_EQ(t->nr, s->nr);
 			ASSERT_EQ(t->count, s->count);
+			ASSERT_EQ(t->tag, s->tag);
 			for (__u32 f = 0; f < s->nr; f++)
 				ASSERT_TRUE(frame_eq(&y->frames[y->ids[t->off + f]],
 						     &x->frames[x->ids[s->off + f]]));
@@ -105,15 +138,71 @@ static void assert_same(const struct statefile *a, const struct statefile *b)
 	}
 }
 
+/* w3_of()'s walk over W4 bytes: the next u32, and copying n bytes on. */
+struct walk {
+	const char *p;
+	struct strbuf *out;
+};
+
+static __u32 walk__u32(const struct walk *w)
+{
+	__u32 v;
+
+	memcpy(&v, w->p, 4);
+	return v;
+}
+
+static void walk__copy(struct walk *w, size_t n)
+{
+	ASSERT_OK(strbuf__append(w->out, w->p, n));
+	w->p += n;
+}
+
+/*
+ * The W3 bytes of sf (no labels, every tag on-CPU): what the W3 writer made
+ * of it, i.e. its W4 encoding without nr_labels and the tag column.
+ */
+static struct strbuf w3_of(const struct statefile *sf)
+{
+	struct strbuf w4 = encode(sf), w3 = { 0 };
+	struct walk w = { .p = w4.buf, .out = &w3 };
+
+	walk__copy(&w, 64);
+	for (__u32 i = 0; i < sf->nr_procs; i++) {
+		__u32 nr;
+
+		walk__copy(&w, 4 + 8 + 4 * 4);
+		for (int k = 0; k < 3; k++)
+			walk__copy(&w, 4 + walk__u32(&w));
+		ASSERT_EQ(walk__u32(&w), 0);	/* nr_labels: not in W3 */
+		w.p += 4;
+		nr = walk__u32(&w);
+		walk__copy(&w, 4);
+		for (__u32 k = 0; k < nr; k++)
+			walk__copy(&w, 4 + walk__u32(&w));
+		walk__copy(&w, 4 + (size_t)walk__u32(&w) * 17);
+		nr = walk__u32(&w);
+		walk__copy(&w, 4);
+		for (__u32 k = 0; k < nr; k++)
+			walk__copy(&w, 4 + (size_t)walk__u32(&w) * 4 + 8);
+		for (__u32 k = 0; k < nr; k++)
+			ASSERT_EQ(w.p[k], SAMPLE_ON_CPU);	/* the tag column: not in W3 */
+		w.p += nr;
+	}
+	ASSERT_EQ((size_t)(w.p - w4.buf), w4.len);
+	strbuf__done(&w4);
+	return w3;
+}
+
 TEST(round_trip)
 {
-	struct statefile in = fixture(), out;
+	struct statefile in = fixture4(), out;
 	struct strbuf raw = encode(&in);
 	__u8 *file;
 	size_t len;
 
 	ASSERT_OK(statefile__compress((const __u8 *)raw.buf, raw.len, &file, &len));
-	ASSERT_TRUE(memcmp(file, "PYPROFW3", 8) == 0);
+	ASSERT_TRUE(memcmp(file, "PYPROFW4", 8) == 0);
 	ASSERT_OK(statefile__decode(file, len, &out));
 	assert_same(&in, &out);
 	for (__u32 i = 0; i < 2; i++) {
@@ -126,6 +215,8 @@ TEST(round_trip)
 	}
 	/* Equal strings are stored once. */
 	ASSERT_EQ(out.procs[0].nr_strings, 5);
+	ASSERT_EQ(out.procs[1].nr_labels, 0);
+	ASSERT_TRUE(out.procs[1].labels == NULL);
 	statefile__fini(&out);
 	statefile__fini(&out);
 	free(file);
@@ -140,7 +231,17 @@ enum {
 	F_NR_FRAMES = 160, F_FRAME0_KIND = 164, F_FRAME4_KIND = 168, F_FRAME0_NAME = 169,
 	F_FRAME4_NAME = 185, F_FRAME0_FILE = 189, F_FRAME1_FILE = 193, F_FRAME0_LINE = 209,
 	F_FRAME2_LINE = 217, F_FRAME0_FUNC = 229, F_FRAME2_FUNC = 237, F_NR_STACKS = 249, F_STACK0_NR = 253, F_STACK0_ID1 = 261, F_STACK0_COUNT = 269,
-	F_STACK1_NR = 277,
+	F_STACK1_NR = 277, F_STACKS_END = 309,
+};
+
+/*
+ * In fixture4()'s W4 bytes: the labels after why, the tags after the stacks;
+ * W3's fields after why move by the labels' bytes (4 + 2 x (4 + 6 + 4) + 2 + 1).
+ */
+enum {
+	L_NR_LABELS = 122, L_KEY0_LEN = 126, L_KEY0 = 130, L_VALUE0_LEN = 136, L_VALUE0 = 140,
+	L_KEY1_LEN = 142, L_KEY1 = 146, L_VALUE1_LEN = 152, L_VALUE1 = 156,
+	L_SHIFT = 35, L_TAG0 = F_STACKS_END + L_SHIFT, L_TAG1 = L_TAG0 + 1,
 };
 
 static void put32(struct strbuf *raw, size_t off, __u32 v)
@@ -161,10 +262,11 @@ static __u32 at32(const struct strbuf *raw, size_t off)
 	return v;
 }
 
+/* W3's layout (what w3_of() makes: the offsets above), then W4's. */
 TEST(layout_matches_the_format)
 {
 	struct statefile sf = fixture();
-	struct strbuf raw = encode(&sf);
+	struct strbuf raw = w3_of(&sf);
 	__u64 v64;
 
 	memcpy(&v64, raw.buf + F_WINDOW, 8);
@@ -191,6 +293,26 @@ TEST(layout_matches_the_format)
 	memcpy(&v64, raw.buf + F_STACK0_COUNT, 8);
 	ASSERT_EQ(v64, 5);
 	ASSERT_EQ(at32(&raw, F_STACK1_NR), 5);
+	strbuf__done(&raw);
+	/* W4: W3's fields where the labels push them, the labels and the tag column. */
+	sf = fixture4();
+	raw = encode(&sf);
+	ASSERT_EQ(at32(&raw, L_NR_LABELS), 2);
+	ASSERT_EQ(at32(&raw, L_KEY0_LEN), 6);
+	ASSERT_TRUE(memcmp(raw.buf + L_KEY0, "unit_a", 6) == 0);
+	ASSERT_EQ(at32(&raw, L_VALUE0_LEN), 2);
+	ASSERT_TRUE(memcmp(raw.buf + L_VALUE0, "/x", 2) == 0);
+	ASSERT_EQ(at32(&raw, L_KEY1_LEN), 6);
+	ASSERT_TRUE(memcmp(raw.buf + L_KEY1, "unit_b", 6) == 0);
+	ASSERT_EQ(at32(&raw, L_VALUE1_LEN), 1);
+	ASSERT_EQ(raw.buf[L_VALUE1], 'a');
+	ASSERT_EQ(at32(&raw, F_NR_STRINGS + L_SHIFT), 5);
+	ASSERT_EQ(at32(&raw, F_STACK1_NR + L_SHIFT), 5);
+	ASSERT_EQ(raw.buf[L_TAG0], SAMPLE_OFF_CPU);
+	ASSERT_EQ(raw.buf[L_TAG1], SAMPLE_GIL | SAMPLE_GC);
+	/* the second process: no labels, then its frames; its one tag is the last byte */
+	ASSERT_EQ(at32(&raw, L_TAG1 + 1), 7);
+	ASSERT_EQ(raw.buf[raw.len - 1], SAMPLE_TAG_KNOWN);
 	strbuf__done(&raw);
 }
 
@@ -267,6 +389,33 @@ static __u8 *file_of(const char *magic, const struct strbuf *raw, size_t *ret_le
 	return z;
 }
 
+/* A W3 file loads: every stack on-CPU, no labels; written again, it is W4 of the same. */
+TEST(version_3_files_still_load)
+{
+	struct statefile in = fixture(), out, out4;
+	struct strbuf raw = w3_of(&in), again = { 0 };
+	__u8 *file;
+	size_t len;
+
+	file = file_of(STATEFILE_MAGIC_W3, &raw, &len);
+	ASSERT_OK(statefile__decode(file, len, &out));
+	assert_same(&in, &out);
+	for (__u32 i = 0; i < out.nr_procs; i++) {
+		ASSERT_EQ(out.procs[i].nr_labels, 0);
+		for (__u32 k = 0; k < out.procs[i].nr_stacks; k++)
+			ASSERT_EQ(out.procs[i].stacks[k].tag, SAMPLE_ON_CPU);
+	}
+	ASSERT_OK(statefile__encode_raw(&out, &again));
+	ASSERT_EQ(again.len, raw.len + 4 * 2 + 2 + 1);	/* nr_labels and tags of 2 procs */
+	ASSERT_OK(statefile__decode_raw((const __u8 *)again.buf, again.len, 4, &out4));
+	assert_same(&in, &out4);
+	statefile__fini(&out4);
+	statefile__fini(&out);
+	free(file);
+	strbuf__done(&again);
+	strbuf__done(&raw);
+}
+
 static void assert_corruptions_rejected(const struct strbuf *good, unsigned int version,
 					const char *magic, const struct corruption *cs, size_t nr)
 {
@@ -290,35 +439,90 @@ static void assert_corruptions_rejected(const struct strbuf *good, unsigned int 
 	}
 }
 
+/* W4's own fields, in fixture4()'s bytes. */
+static const struct corruption w4_corruptions[] = {
+	{ "more labels than the limit", L_NR_LABELS, 4, PROCLABEL_MAX + 1 },
+	{ "more labels than bytes", L_NR_LABELS, 4, 1u << 30 },
+	{ "key longer than the limit", L_KEY0_LEN, 4, PROCLABEL_MAX_KEY + 1 },
+	{ "key past the end", L_KEY0_LEN, 4, UINT32_MAX },
+	{ "key with a capital", L_KEY0, 1, 'U' },
+	{ "key with a dash", L_KEY0 + 4, 1, '-' },
+	{ "key starting with a digit", L_KEY0, 1, '1' },
+	{ "key with a NUL", L_KEY0 + 1, 1, 0 },
+	{ "value longer than the limit", L_VALUE0_LEN, 4, PROCLABEL_MAX_VALUE + 1 },
+	{ "value past the end", L_VALUE0_LEN, 4, UINT32_MAX },
+	{ "value with a NUL", L_VALUE0 + 1, 1, 0 },
+	{ "keys equal", L_KEY1 + 5, 1, 'a' },
+	{ "keys out of order", L_KEY1 + 5, 1, '0' },
+	{ "last value past the end", L_VALUE1_LEN, 4, 1000 },
+	{ "tag with an unknown bit", L_TAG0, 1, 0x10 },
+	{ "tag 0xff", L_TAG1, 1, 0xff },
+	{ "tag with the top bit", L_TAG1, 1, 0x80 | SAMPLE_OFF_CPU },
+};
+
 TEST(every_corrupt_field_rejects_the_file)
 {
 	struct statefile sf = fixture();
-	struct strbuf raw = encode(&sf);
+	struct strbuf raw = w3_of(&sf), plain = encode(&sf);
+	struct corruption moved[sizeof(corruptions) / sizeof(corruptions[0])];
 
-	assert_corruptions_rejected(&raw, 3, STATEFILE_MAGIC, corruptions,
+	assert_corruptions_rejected(&raw, 3, STATEFILE_MAGIC_W3, corruptions,
 				    sizeof(corruptions) / sizeof(corruptions[0]));
+	/* W4 without labels: W3's fields after why are 4 bytes (nr_labels) on. */
+	for (size_t i = 0; i < sizeof(moved) / sizeof(moved[0]); i++) {
+		moved[i] = corruptions[i];
+		if (moved[i].off >= L_NR_LABELS)
+			moved[i].off += 4;
+	}
+	assert_corruptions_rejected(&plain, 4, STATEFILE_MAGIC, moved,
+				    sizeof(moved) / sizeof(moved[0]));
+	strbuf__done(&raw);
+	strbuf__done(&plain);
+	sf = fixture4();
+	raw = encode(&sf);
+	assert_corruptions_rejected(&raw, 4, STATEFILE_MAGIC, w4_corruptions,
+				    sizeof(w4_corruptions) / sizeof(w4_corruptions[0]));
+	/* with those fields moved by the labels, W3's corruptions too */
+	for (size_t i = 0; i < sizeof(moved) / sizeof(moved[0]); i++) {
+		moved[i] = corruptions[i];
+		if (moved[i].off >= L_NR_LABELS)
+			moved[i].off += L_SHIFT;
+	}
+	assert_corruptions_rejected(&raw, 4, STATEFILE_MAGIC, moved,
+				    sizeof(moved) / sizeof(moved[0]));
 	strbuf__done(&raw);
 }
 
 TEST(trailing_bytes_and_other_versions_reject_the_file)
 {
-	struct statefile sf = fixture(), out;
-	struct strbuf raw = encode(&sf);
+	struct statefile sf = fixture(), sf4 = fixture4(), out;
+	struct strbuf raw = w3_of(&sf), raw4 = encode(&sf4);
 	__u8 *file;
 	size_t len;
 
 	ASSERT_OK(statefile__decode_raw((const __u8 *)raw.buf, raw.len, 3, &out));
 	statefile__fini(&out);
+	ASSERT_OK(statefile__decode_raw((const __u8 *)raw4.buf, raw4.len, 4, &out));
+	statefile__fini(&out);
+	/* W3 bytes do not read as W4 (its strings are no labels), nor W4 as W3. */
 	assert_rejected(statefile__decode_raw((const __u8 *)raw.buf, raw.len, 4, &out), &out);
+	assert_rejected(statefile__decode_raw((const __u8 *)raw4.buf, raw4.len, 3, &out), &out);
+	assert_rejected(statefile__decode_raw((const __u8 *)raw.buf, raw.len, 5, &out), &out);
 	assert_rejected(statefile__decode_raw((const __u8 *)raw.buf, raw.len, 1, &out), &out);
 	/* W3 bytes do not read as W2: the frames are no names. */
 	assert_rejected(statefile__decode_raw((const __u8 *)raw.buf, raw.len, 2, &out), &out);
-	file = file_of("PYPROFW4", &raw, &len);
+	file = file_of("PYPROFW5", &raw4, &len);
+	assert_rejected(statefile__decode(file, len, &out), &out);
+	free(file);
+	file = file_of(STATEFILE_MAGIC_W3, &raw4, &len);
 	assert_rejected(statefile__decode(file, len, &out), &out);
 	free(file);
 	ASSERT_OK(strbuf__append(&raw, "", 1));
 	assert_rejected(statefile__decode_raw((const __u8 *)raw.buf, raw.len, 3, &out), &out);
+	ASSERT_OK(strbuf__append(&raw4, "", 1));
+	assert_rejected(statefile__decode_raw((const __u8 *)raw4.buf, raw4.len, 4, &out), &out);
 	strbuf__done(&raw);
+	strbuf__done(&raw4);
 }
 
 static void assert_truncations_rejected(const struct strbuf *raw, unsigned int version,
@@ -341,11 +545,13 @@ static void assert_truncations_rejected(const struct strbuf *raw, unsigned int v
 
 TEST(every_truncation_rejects_the_file)
 {
-	struct statefile sf = fixture();
-	struct strbuf raw = encode(&sf);
+	struct statefile sf = fixture(), sf4 = fixture4();
+	struct strbuf raw = w3_of(&sf), raw4 = encode(&sf4);
 
-	assert_truncations_rejected(&raw, 3, STATEFILE_MAGIC);
+	assert_truncations_rejected(&raw, 3, STATEFILE_MAGIC_W3);
+	assert_truncations_rejected(&raw4, 4, STATEFILE_MAGIC);
 	strbuf__done(&raw);
+	strbuf__done(&raw4);
 }
 
 /*
@@ -355,7 +561,7 @@ TEST(every_truncation_rejects_the_file)
  */
 TEST(every_damaged_bit_of_a_file_rejects_it)
 {
-	struct statefile sf = fixture(), out;
+	struct statefile sf = fixture4(), out;
 	struct strbuf raw = encode(&sf);
 	size_t len, ignored = 0;
 	__u8 *file;
@@ -422,6 +628,54 @@ TEST(encoder_refuses_what_the_decoder_would)
 	p = procs[1];
 	p.nr_frames = 0;
 	ASSERT_EQ(statefile__encode_raw(&sf, &raw), -EINVAL);
+	/* tags and labels */
+	p = procs[1];
+	p.stacks = &deep;
+	deep = stacks1[0];
+	deep.tag = 0x10;
+	ASSERT_EQ(statefile__encode_raw(&sf, &raw), -EINVAL);
+	deep.tag = SAMPLE_TAG_KNOWN;
+	ASSERT_OK(statefile__encode_raw(&sf, &raw));
+	p = procs[1];
+	p.nr_labels = 1;
+	ASSERT_EQ(statefile__encode_raw(&sf, &raw), -EINVAL);	/* labels NULL */
+	p.labels = (struct proclabel[]){ { "Unit", "x" } };
+	ASSERT_EQ(statefile__encode_raw(&sf, &raw), -EINVAL);
+	p.labels = (struct proclabel[]){ { "unit", NULL } };
+	ASSERT_EQ(statefile__encode_raw(&sf, &raw), -EINVAL);
+	p.nr_labels = 2;
+	p.labels = (struct proclabel[]){ { "b", "x" }, { "a", "y" } };
+	ASSERT_EQ(statefile__encode_raw(&sf, &raw), -EINVAL);
+	p.nr_labels = PROCLABEL_MAX + 1;
+	ASSERT_EQ(statefile__encode_raw(&sf, &raw), -EINVAL);
+	p.nr_labels = 2;
+	p.labels = (struct proclabel[]){ { "a", "x" }, { "b", "" } };
+	ASSERT_OK(statefile__encode_raw(&sf, &raw));
+	strbuf__done(&raw);
+}
+
+/* The most labels, the longest keys and values, round trip. */
+TEST(largest_labels_round_trip)
+{
+	static char keys[PROCLABEL_MAX][PROCLABEL_MAX_KEY + 1], value[PROCLABEL_MAX_VALUE + 1];
+	struct proclabel l[PROCLABEL_MAX];
+	struct statefile sf = fixture(), out;
+	struct statefile_proc p = procs[1];
+	struct strbuf raw = { 0 };
+
+	memset(value, 0xff, PROCLABEL_MAX_VALUE);	/* any byte but NUL */
+	for (int i = 0; i < PROCLABEL_MAX; i++) {
+		memset(keys[i], 'a' + i, PROCLABEL_MAX_KEY);
+		l[i] = (struct proclabel){ keys[i], value };
+	}
+	p.nr_labels = PROCLABEL_MAX;
+	p.labels = l;
+	sf.procs = &p;
+	sf.nr_procs = 1;
+	ASSERT_OK(statefile__encode_raw(&sf, &raw));
+	ASSERT_OK(statefile__decode_raw((const __u8 *)raw.buf, raw.len, 4, &out));
+	assert_same(&sf, &out);
+	statefile__fini(&out);
 	strbuf__done(&raw);
 }
 
@@ -438,7 +692,7 @@ TEST(deepest_stack_round_trips)
 	sf.procs = &p;
 	sf.nr_procs = 1;
 	ASSERT_OK(statefile__encode_raw(&sf, &raw));
-	ASSERT_OK(statefile__decode_raw((const __u8 *)raw.buf, raw.len, 3, &out));
+	ASSERT_OK(statefile__decode_raw((const __u8 *)raw.buf, raw.len, 4, &out));
 	ASSERT_EQ(out.procs[0].stacks[0].nr, STACK_MAX_DEPTH);
 	statefile__fini(&out);
 	strbuf__done(&raw);
@@ -549,9 +803,12 @@ TEST(version_2_files_still_load)
 	ASSERT_EQ(p->ids[p->stacks[0].off], p->ids[p->stacks[2].off]);
 	ASSERT_TRUE(p->ids[p->stacks[0].off] != p->ids[p->stacks[2].off + 4]);
 	ASSERT_TRUE(p->ids[p->stacks[2].off + 1] != p->ids[p->stacks[2].off + 3]);
-	/* Written again, it is a W3 file of the same frames. */
+	ASSERT_EQ(p->nr_labels, 0);
+	for (__u32 i = 0; i < p->nr_stacks; i++)
+		ASSERT_EQ(p->stacks[i].tag, SAMPLE_ON_CPU);
+	/* Written again, it is a W4 file of the same frames. */
 	ASSERT_OK(statefile__encode_raw(&out, &again));
-	ASSERT_OK(statefile__decode_raw((const __u8 *)again.buf, again.len, 3, &out3));
+	ASSERT_OK(statefile__decode_raw((const __u8 *)again.buf, again.len, 4, &out3));
 	assert_same(&out, &out3);
 	statefile__fini(&out3);
 	statefile__fini(&out);

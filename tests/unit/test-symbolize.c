@@ -292,7 +292,7 @@ struct got {
 	struct got_frame f[GOT_STACKS][GOT_DEPTH];
 };
 
-static int got_stack(const __u32 *ids, size_t nr, __u64 count, void *arg)
+static int got_stack(const __u32 *ids, size_t nr, sample_tag_t tag, __u64 count, void *arg)
 {
 	struct got *g = arg;
 

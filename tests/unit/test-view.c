@@ -15,17 +15,23 @@
 /* A file's short name without a script directory. */
 #define SHORT(file) view__short_file(file, NULL, 0)
 
-/* Adds the stack of nr frames to ss. */
-static void add(struct stackset *ss, const struct frame *f, size_t nr, __u64 count)
+/* Adds the stack of nr frames with tag to ss. */
+static void add_tagged(struct stackset *ss, const struct frame *f, size_t nr, sample_tag_t tag,
+		       __u64 count)
 {
 	__u32 ids[16];
 
 	for (size_t i = 0; i < nr; i++)
 		ASSERT_OK(stackset__frame(ss, &f[i], &ids[i]));
-	ASSERT_OK(stackset__add(ss, ids, nr, count));
+	ASSERT_OK(stackset__add(ss, ids, nr, tag, count));
 }
 
-/* ss as folded text, stacks in their order, into a static buffer. */
+static void add(struct stackset *ss, const struct frame *f, size_t nr, __u64 count)
+{
+	add_tagged(ss, f, nr, SAMPLE_ON_CPU, count);
+}
+
+/* ss as folded text, stacks in their order (tags as " #<tag>"), into a static buffer. */
 static const char *folded(const struct stackset *ss)
 {
 	static struct strbuf sb;
@@ -39,9 +45,21 @@ static const char *folded(const struct stackset *ss)
 				ASSERT_OK(strbuf__puts(&sb, ";"));
 			ASSERT_OK(frame__label(&ss->frames[ids[j]], &sb));
 		}
+		if (ss->stacks[i].tag)
+			ASSERT_OK(strbuf__printf(&sb, " #%u", ss->stacks[i].tag));
 		ASSERT_OK(strbuf__printf(&sb, " %llu\n", (unsigned long long)ss->stacks[i].count));
 	}
 	return sb.buf ? sb.buf : "";
+}
+
+/* folded(in seen through v), whatever it keeps of in. */
+static const char *selected(const struct stackset *in, struct stackset_view v)
+{
+	static struct stackset out;
+
+	stackset__done(&out);
+	ASSERT_OK(stackset__view(in, &v, &out));
+	return folded(&out);
 }
 
 /* folded(in seen through v), in emptied after. */
@@ -192,6 +210,92 @@ TEST(view_empty)
 	struct stackset in = { 0 };
 
 	ASSERT_STREQ(viewed(&in, (struct stackset_view){ 0 }), "");
+}
+
+/* The default view: on-CPU stacks (GIL and GC bits or not), untagged, equal ones merged. */
+TEST(view_selects_on_cpu_by_default)
+{
+	struct stackset in = { 0 };
+	const struct frame a[] = { ROOT, PY("f", "/x/a.py", 12, 10) };
+	const struct frame b[] = { ROOT, PY("g", "/x/a.py", 14, 10) };
+	struct stackset_view full = { .full_filenames = true };
+
+	add_tagged(&in, a, 2, SAMPLE_ON_CPU, 3);
+	add_tagged(&in, a, 2, SAMPLE_OFF_CPU, 1000);
+	add_tagged(&in, a, 2, SAMPLE_GIL, 2);
+	add_tagged(&in, b, 2, SAMPLE_OFF_CPU | SAMPLE_GIL_WAIT, 50);
+	add_tagged(&in, b, 2, SAMPLE_ON_CPU | SAMPLE_GC, 1);
+	ASSERT_EQ(in.nr, 5);
+	ASSERT_STREQ(selected(&in, full), "python3;f (/x/a.py:12) 5\npython3;g (/x/a.py:14) 1\n");
+	/* off-CPU time, tags kept or not */
+	full.by_tag = true;
+	full.tag_mask = SAMPLE_OFF_CPU;
+	full.tag_value = SAMPLE_OFF_CPU;
+	ASSERT_STREQ(selected(&in, full),
+		     "python3;f (/x/a.py:12) 1000\npython3;g (/x/a.py:14) 50\n");
+	full.keep_tags = true;
+	ASSERT_STREQ(selected(&in, full),
+		     "python3;f (/x/a.py:12) #1 1000\npython3;g (/x/a.py:14) #5 50\n");
+	/* one bit, whatever the others */
+	full.tag_mask = full.tag_value = SAMPLE_GIL;
+	ASSERT_STREQ(selected(&in, full), "python3;f (/x/a.py:12) #2 2\n");
+	/* on-CPU by mask: the default's set, tags kept */
+	full.tag_mask = SAMPLE_OFF_CPU;
+	full.tag_value = 0;
+	ASSERT_STREQ(selected(&in, full), "python3;f (/x/a.py:12) 3\npython3;f (/x/a.py:12) #2 2\n"
+					  "python3;g (/x/a.py:14) #8 1\n");
+	/* everything, each stack as it is */
+	full.tag_mask = 0;
+	ASSERT_STREQ(selected(&in, full), folded(&in));
+	/* a value outside the mask selects nothing */
+	full.tag_value = SAMPLE_GC;
+	ASSERT_STREQ(selected(&in, full), "");
+	stackset__done(&in);
+}
+
+/* The script directory is the selected stacks' (an off-CPU hour does not outvote samples). */
+TEST(view_script_dir_of_the_selected_stacks)
+{
+	struct stackset in = { 0 };
+	const struct frame a[] = { ROOT, PY("<module>", "/a/app.py", 1, 1),
+				   PY("f", "/a/m.py", 2, 1) };
+	const struct frame b[] = { ROOT, PY("<module>", "/b/app.py", 1, 1),
+				   PY("f", "/a/m.py", 2, 1) };
+
+	add_tagged(&in, a, 3, SAMPLE_ON_CPU, 1);
+	add_tagged(&in, b, 3, SAMPLE_OFF_CPU, 3600000000000ull);
+	ASSERT_STREQ(selected(&in, (struct stackset_view){ 0 }),
+		     "python3;<module> (app.py:1);f (m.py:2) 1\n");
+	ASSERT_STREQ(selected(&in, (struct stackset_view){ .by_tag = true,
+							   .tag_mask = SAMPLE_OFF_CPU,
+							   .tag_value = SAMPLE_OFF_CPU }),
+		     "python3;<module> (app.py:1);f (/a/m.py:2) 3600000000000\n");
+	stackset__done(&in);
+}
+
+/* top's deltas: a stack is its frames and its tag. */
+TEST(subtract_by_tag)
+{
+	struct stackset cur = { 0 }, prev = { 0 }, out = { 0 };
+	const struct frame a[] = { ROOT, PY("f", "/x/a.py", 12, 10) };
+
+	add_tagged(&prev, a, 2, SAMPLE_OFF_CPU, 100);
+	add_tagged(&prev, a, 2, SAMPLE_ON_CPU, 3);
+	add_tagged(&cur, a, 2, SAMPLE_ON_CPU, 5);
+	add_tagged(&cur, a, 2, SAMPLE_OFF_CPU, 100);
+	add_tagged(&cur, a, 2, SAMPLE_GIL, 4);
+	ASSERT_OK(stackset__subtract(&cur, &prev, &out));
+	ASSERT_STREQ(folded(&out), "python3;f (/x/a.py:12) 2\npython3;f (/x/a.py:12) #2 4\n");
+	stackset__done(&out);
+	stackset__done(&prev);
+	/* samples before under another tag are not these */
+	add_tagged(&prev, a, 2, SAMPLE_OFF_CPU, 40);
+	ASSERT_OK(stackset__subtract(&cur, &prev, &out));
+	ASSERT_STREQ(folded(&out), "python3;f (/x/a.py:12) 5\npython3;f (/x/a.py:12) #1 60\n"
+				   "python3;f (/x/a.py:12) #2 4\n");
+	stackset__done(&out);
+	stackset__done(&prev);
+	stackset__done(&cur);
 }
 
 TEST(subtract)

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * pyprofctl's profiles: a snapshot asked in PYPROF/2 (stacks of frames as
- * data), seen through the view options, the one structure every format and
- * top render from.
+ * pyprofctl's profiles: a snapshot asked in PYPROF/3 (stacks of frames as
+ * data, with their tags), seen through the view options, the one structure
+ * every format and top render from.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -42,7 +42,7 @@ static int call_version(struct proto_request *req, unsigned int version, struct 
 	return call(req, rep, msg, msgsz);
 }
 
-/* The reply's payload as a stackset: PYPROF/2's encoding, or PYPROF/1's folded text. */
+/* The reply's payload as a stackset: PYPROF/3's or /2's encoding, or PYPROF/1's folded text. */
 static int decode(const struct reply *rep, unsigned int version, struct stackset *ss)
 {
 	const char *buf = rep->payload.buf ? rep->payload.buf : "";
@@ -55,15 +55,18 @@ static int decode(const struct reply *rep, unsigned int version, struct stackset
 int fetch_stacks(struct proto_request *req, const struct stackset_view *v, struct reply *rep,
 		 struct stackset *out)
 {
-	/* Once a daemon said it speaks only PYPROF/1, top asks it in that at once. */
-	static unsigned int version = 2;
+	/* Once a daemon said it speaks only an older version, top asks it in that at once. */
+	static unsigned int version = PROTO_VERSION_MAX;
 	char msg[PROTO_MAX_MESSAGE + 64];
 	struct stackset raw = { 0 };
 	int status, err;
 
 	status = call_version(req, version, rep, msg, sizeof(msg));
-	/* A daemon older than PYPROF/2 answers ERR EPROTO: ask it for its folded text. */
-	if (status && rep->err == -EPROTO && version == 2)
+	/*
+	 * A daemon older than a version answers ERR EPROTO: ask it in the one
+	 * below (PYPROF/2's profile without tags, then PYPROF/1's folded text).
+	 */
+	while (status && rep->err == -EPROTO && version > PROTO_VERSION_MIN)
 		status = call_version(req, --version, rep, msg, sizeof(msg));
 	if (status) {
 		print_error(*msg ? msg : "request failed");

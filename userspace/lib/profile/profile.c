@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* profile: one process's samples folded into time windows (see profile.h). */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "profile/profile.h"
@@ -112,12 +113,19 @@ struct frec {
 	__u8 kind;
 };
 
-/* An interned stack: frame ids [off, off + nr) of the stack arena. */
+/*
+ * An interned stack: frame ids [off, off + nr) of the stack arena, and the
+ * tag that is part of its identity.  nr fits 16 bits (STACK_MAX_DEPTH): the
+ * tag takes no room of its own, a srec stays 12 bytes.
+ */
 struct srec {
 	__u32 off;
-	__u32 nr;
+	__u16 nr;
+	sample_tag_t tag;
 	__u32 hash;
 };
+
+_Static_assert(STACK_MAX_DEPTH <= UINT16_MAX, "struct srec's nr holds a stack's depth");
 
 /* Samples of one window: counts[s] belongs to the stack in slots.slots[s]. */
 struct window {
@@ -191,9 +199,9 @@ static __u32 hash_frec(const struct frec *f)
 	return mix(mix(h, (__u32)f->line), (__u32)f->func_line);
 }
 
-static __u32 hash_ids(const __u32 *ids, size_t nr)
+static __u32 hash_ids(const __u32 *ids, size_t nr, sample_tag_t tag)
 {
-	__u64 h = 0x9e3779b97f4a7c15ull ^ nr;
+	__u64 h = 0x9e3779b97f4a7c15ull ^ nr ^ (__u64)tag << 32;
 
 	for (size_t i = 0; i < nr; i++) {
 		h ^= ids[i];
@@ -433,6 +441,7 @@ struct stack_key {
 	const struct profile *p;
 	const __u32 *ids;
 	size_t nr;
+	sample_tag_t tag;
 	__u32 hash;
 };
 
@@ -441,7 +450,7 @@ static bool stack_eq(const void *ctx, __u32 id)
 	const struct stack_key *k = ctx;
 	const struct srec *st = &k->p->stacks[id];
 
-	return st->hash == k->hash && st->nr == k->nr &&
+	return st->hash == k->hash && st->nr == k->nr && st->tag == k->tag &&
 	       memcmp(k->p->stack_ids + st->off, k->ids, k->nr * sizeof(*k->ids)) == 0;
 }
 
@@ -467,7 +476,8 @@ static int intern_stack(struct profile *p, const struct stack_key *k, __u32 *ret
 	    grow_array((void **)&p->stacks, &p->cap_stacks, p->nr_stacks + 1, sizeof(*p->stacks)))
 		return -ENOMEM;
 	st = &p->stacks[p->nr_stacks];
-	*st = (struct srec){ .off = (__u32)p->nr_stack_ids, .nr = (__u32)k->nr, .hash = k->hash };
+	*st = (struct srec){ .off = (__u32)p->nr_stack_ids, .nr = (__u16)k->nr, .tag = k->tag,
+			     .hash = k->hash };
 	memcpy(p->stack_ids + p->nr_stack_ids, k->ids, k->nr * sizeof(*k->ids));
 	p->nr_stack_ids += k->nr;
 	index__insert(&p->stack_index, k->hash, (__u32)p->nr_stacks);
@@ -591,19 +601,20 @@ static int window_add(struct window *w, __u32 id, __u64 count)
 	return 0;
 }
 
-int profile__add(struct profile *p, __u64 ts, const __u32 *ids, size_t nr, __u64 count)
+int profile__add(struct profile *p, __u64 ts, sample_tag_t tag, const __u32 *ids, size_t nr,
+		 __u64 count)
 {
-	struct stack_key k = { .p = p, .ids = ids };
+	struct stack_key k = { .p = p, .ids = ids, .tag = tag };
 	struct window *w;
 	__u32 over[2], id;
 
-	if (!nr || !count)
+	if (!nr || !count || !sample_tag__valid(tag))
 		return -EINVAL;
 	for (size_t i = 0; i < nr; i++)
 		if (ids[i] >= p->nr_frames)
 			return -EINVAL;
 	k.nr = nr > STACK_MAX_DEPTH ? STACK_MAX_DEPTH : nr;
-	k.hash = hash_ids(ids, k.nr);
+	k.hash = hash_ids(ids, k.nr, tag);
 	w = get_window(p, ts / p->o.window_ns);
 	if (!w)
 		return -ENOMEM;
@@ -613,13 +624,15 @@ int profile__add(struct profile *p, __u64 ts, const __u32 *ids, size_t nr, __u64
 	/*
 	 * A new stack for this window.  Past the window's limit, or past the
 	 * limit of stacks the profile keeps at all, it is counted under the
-	 * root frame and a marker: never dropped.
+	 * root frame and a marker, with its tag: never dropped, never
+	 * counted in another unit.
 	 */
 	if (w->used >= p->o.max_stacks ||
 	    (id == NO_ID && p->nr_stacks >= 4 * p->o.max_stacks)) {
 		over[0] = ids[0];
 		over[1] = p->overflow_stacks_id;
-		k = (struct stack_key){ .p = p, .ids = over, .nr = 2, .hash = hash_ids(over, 2) };
+		k = (struct stack_key){ .p = p, .ids = over, .nr = 2, .tag = tag,
+					.hash = hash_ids(over, 2, tag) };
 		id = NO_ID;
 	}
 	if (id == NO_ID) {
@@ -659,9 +672,12 @@ int profile__collect(const struct profile *p, __u64 from, __u64 to, profile_coll
 			if (w->slots.slots[s] != NO_ID)
 				sum[w->slots.slots[s]] += w->counts[s];
 	}
-	for (size_t id = 0; id < p->nr_stacks && !r; id++)
+	for (size_t id = 0; id < p->nr_stacks && !r; id++) {
+		const struct srec *st = &p->stacks[id];
+
 		if (sum[id])
-			r = fn(p->stack_ids + p->stacks[id].off, p->stacks[id].nr, sum[id], arg);
+			r = fn(p->stack_ids + st->off, st->nr, st->tag, sum[id], arg);
+	}
 	free(sum);
 	return r;
 }
@@ -850,7 +866,7 @@ static void compact_stacks(struct profile *p, struct compaction *c)
 		for (__u32 k = 0; k < st.nr; k++)
 			ids[k] = c->frame_map[ids[k]];
 		st.off = (__u32)nr_ids;
-		st.hash = hash_ids(ids, st.nr);
+		st.hash = hash_ids(ids, st.nr, st.tag);
 		nr_ids += st.nr;
 		c->stack_map[i] = (__u32)live;
 		p->stacks[live++] = st;

@@ -5,7 +5,8 @@
  * Frames (struct frame, frame.h) are interned: each distinct frame has an id,
  * and its strings are interned too, so a frame costs a few small integers
  * and a file name is stored once however many functions and lines it has.
- * A stack is an array of frame ids, root first, itself interned once per
+ * A stack is an array of frame ids, root first, and a tag (sample.h: the
+ * same frames with two tags are two stacks), itself interned once per
  * profile, so a window only counts stack ids.  Window k holds the samples
  * with k * window_ns <= ts < (k + 1) * window_ns (the caller's clock, in ns).
  * Windows older than the retention are dropped and the frames no window uses
@@ -22,6 +23,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "profile/frame.h"
+#include "profile/sample.h"
 #include "profile/stacks.h"
 
 #define PROFILE_OVERFLOW_STACKS "[pyprof: too many distinct stacks]"
@@ -66,23 +68,30 @@ __u64 profile__epoch(const struct profile *p);
 const struct frame *profile__frame(const struct profile *p, __u32 id);
 
 /*
- * Adds count samples of the stack ids[0..nr) (root first) taken at ts; a
- * stack deeper than STACK_MAX_DEPTH (stacks.h) keeps its root part.
- * 0 or -ENOMEM/-EINVAL.
+ * Adds count (in tag's unit: samples, or ns off the CPU) to the stack
+ * ids[0..nr) (root first) with tag, taken at ts; a stack deeper than
+ * STACK_MAX_DEPTH (stacks.h) keeps its root part.  A stack counted under
+ * the overflow marker keeps its tag.  0, -ENOMEM, or -EINVAL (no frames, a
+ * count of 0, an unknown frame id, a tag sample_tag__valid() rejects).
  */
-int profile__add(struct profile *p, __u64 ts, const __u32 *ids, size_t nr, __u64 count);
+int profile__add(struct profile *p, __u64 ts, sample_tag_t tag, const __u32 *ids, size_t nr,
+		 __u64 count);
 
-typedef int (*profile_collect_fn)(const __u32 *ids, size_t nr, __u64 count, void *arg);
+typedef int (*profile_collect_fn)(const __u32 *ids, size_t nr, sample_tag_t tag, __u64 count,
+				  void *arg);
 
 /*
- * Calls fn once for every stack with samples in the windows that overlap
- * [from, to), with its count summed over them.  Stops at and returns fn's
+ * Calls fn once for every stack (frames and tag) with a count in the
+ * windows that overlap [from, to), with its count summed over them.  Stops at and returns fn's
  * first non-zero return; else 0 (or -ENOMEM).
  */
 int profile__collect(const struct profile *p, __u64 from, __u64 to, profile_collect_fn fn,
 		     void *arg);
 
-/* Total samples in windows overlapping [from, to). */
+/*
+ * The counts of the windows overlapping [from, to) summed, whatever their
+ * tags: 0 when those windows hold nothing.
+ */
 __u64 profile__samples(const struct profile *p, __u64 from, __u64 to);
 
 /* Drops the windows that ended at or before now - retention, then compacts the frames. */

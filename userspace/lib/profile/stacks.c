@@ -213,12 +213,13 @@ static __u64 stack_hash_at(const void *ctx, size_t i)
 	return ((const struct stackset *)ctx)->stack_hash[i];
 }
 
-int stackset__add(struct stackset *ss, const __u32 *idx, size_t nr, __u64 count)
+int stackset__add(struct stackset *ss, const __u32 *idx, size_t nr, sample_tag_t tag,
+		  __u64 count)
 {
 	size_t mask, i;
 	__u64 h, total;
 
-	if (!nr || nr > STACK_MAX_DEPTH)
+	if (!nr || nr > STACK_MAX_DEPTH || !sample_tag__valid(tag))
 		return -EINVAL;
 	for (i = 0; i < nr; i++)
 		if (idx[i] >= ss->nr_frames)
@@ -226,14 +227,14 @@ int stackset__add(struct stackset *ss, const __u32 *idx, size_t nr, __u64 count)
 	/* the total must hold the sum: percentages and widths are shares of it */
 	if (__builtin_add_overflow(ss->total, count, &total))
 		return -EINVAL;
-	h = hash_bytes(nr, idx, nr * sizeof(*idx));
+	h = hash_bytes(nr | (__u64)tag << 32, idx, nr * sizeof(*idx));
 	if (slots__reserve(&ss->stack_slots, &ss->nr_stack_slots, ss->nr, stack_hash_at, ss))
 		return -ENOMEM;
 	mask = ss->nr_stack_slots - 1;
 	for (i = h & mask; ss->stack_slots[i]; i = (i + 1) & mask) {
 		struct stack *st = &ss->stacks[ss->stack_slots[i] - 1];
 
-		if (ss->stack_hash[ss->stack_slots[i] - 1] == h && st->nr == nr &&
+		if (ss->stack_hash[ss->stack_slots[i] - 1] == h && st->nr == nr && st->tag == tag &&
 		    !memcmp(stack__ids(ss, st), idx, nr * sizeof(*idx))) {
 			st->count += count;
 			ss->total = total;
@@ -246,8 +247,8 @@ int stackset__add(struct stackset *ss, const __u32 *idx, size_t nr, __u64 count)
 	    grow_array((void **)&ss->stack_hash, &ss->cap_stack_hash, ss->nr + 1, sizeof(h)))
 		return -ENOMEM;
 	memcpy(ss->ids + ss->nr_ids, idx, nr * sizeof(*idx));
-	ss->stacks[ss->nr] =
-		(struct stack){ .off = (__u32)ss->nr_ids, .nr = (__u32)nr, .count = count };
+	ss->stacks[ss->nr] = (struct stack){ .off = (__u32)ss->nr_ids, .nr = (__u32)nr,
+					     .count = count, .tag = tag };
 	ss->stack_hash[ss->nr] = h;
 	ss->stack_slots[i] = ++ss->nr;
 	ss->nr_ids += nr;
@@ -330,7 +331,7 @@ static int parse_line(struct stackset *ss, struct parser *ps, const char *line, 
 	}
 	ps->prev = line;
 	ps->prev_nr = nr;
-	return stackset__add(ss, ps->ids, nr, count);
+	return stackset__add(ss, ps->ids, nr, SAMPLE_ON_CPU, count);
 }
 
 int stackset__parse_folded(struct stackset *ss, const char *text, size_t len)

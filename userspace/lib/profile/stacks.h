@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include "pyprof_abi.h"
 #include "profile/frame.h"
+#include "profile/sample.h"
 
 struct strbuf;
 
@@ -25,7 +26,8 @@ struct strbuf;
 struct stack {
 	__u32 off;	/* first frame index in ss->ids[], root first */
 	__u32 nr;	/* 1..STACK_MAX_DEPTH */
-	__u64 count;
+	__u64 count;	/* in the unit of tag (profile/sample.h): samples, or ns off the CPU */
+	sample_tag_t tag;	/* part of the stack's identity */
 };
 
 struct stackset_chunk;
@@ -33,7 +35,7 @@ struct stackset_chunk;
 struct stackset {
 	struct frame *frames;	/* distinct frames; strings owned by the set */
 	size_t nr_frames;
-	struct stack *stacks;	/* distinct stacks (equal id sequences merged), first seen first */
+	struct stack *stacks;	/* distinct stacks (equal ids and tag merged), first seen first */
 	size_t nr;
 	__u32 *ids;		/* frame indexes of all stacks */
 	__u64 total;		/* sum of counts */
@@ -62,13 +64,16 @@ static inline const __u32 *stack__ids(const struct stackset *ss, const struct st
 int stackset__frame(struct stackset *ss, const struct frame *f, __u32 *ret_idx);
 
 /*
- * Adds count samples of the stack idx[0..nr) (frame indexes, root first);
- * an equal stack already in the set gets the count added.  A count of 0 is
- * kept (folded text may hold one).  Returns 0, -EINVAL (nr not in
- * 1..STACK_MAX_DEPTH, an index not below nr_frames, the total past 2^64),
- * -ENOMEM.  The set is unchanged on error.
+ * Adds count to the stack idx[0..nr) (frame indexes, root first) with tag;
+ * a stack of the same frames and the same tag already in the set gets the
+ * count added (the same frames with another tag are another stack).  A
+ * count of 0 is kept (folded text may hold one).  Returns 0, -EINVAL (nr
+ * not in 1..STACK_MAX_DEPTH, an index not below nr_frames, a tag
+ * sample_tag__valid() rejects, the total past 2^64), -ENOMEM.  The set is
+ * unchanged on error.
  */
-int stackset__add(struct stackset *ss, const __u32 *idx, size_t nr, __u64 count);
+int stackset__add(struct stackset *ss, const __u32 *idx, size_t nr, sample_tag_t tag,
+		  __u64 count);
 
 /*
  * Parses folded text (len bytes) into an empty set: lines

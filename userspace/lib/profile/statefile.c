@@ -12,9 +12,10 @@
 
 #define RAW_HDR_LEN	(8 * 3 + STATEFILE_BOOT_ID + 4)
 #define PROC_W2_MIN_LEN	(4 + 8 + 4 * 4 + 3 * 4 + 4 + 4)	/* empty strings, no names, no stacks */
-#define PROC_MIN_LEN	(PROC_W2_MIN_LEN + 4)		/* no strings, no frames, no stacks */
+#define PROC_W3_MIN_LEN	(PROC_W2_MIN_LEN + 4)		/* no strings, no frames, no stacks */
+#define PROC_MIN_LEN	(PROC_W3_MIN_LEN + 4)		/* W4: no labels either */
 #define FRAME_LEN	(1 + 4 * 4)
-#define STACK_MIN_LEN	(4 + 4 + 8)			/* one frame */
+#define STACK_MIN_LEN	(4 + 4 + 8)			/* one frame (W4: and a tag byte) */
 #define ZLIB_MAX_RATIO	1032u	/* deflate expands at most this much: a larger size is a lie */
 
 /* A boot id as the kernel prints it (hex and dashes), or the writer's all-'0' fallback. */
@@ -66,7 +67,8 @@ static bool proc_ok(const struct statefile_proc *p)
 	__u64 samples = 0;
 
 	if (p->pid < 1 || !str_ok(p->comm, PYPROF_COMM_LEN) || !str_ok(p->exe, STATEFILE_MAX_EXE) ||
-	    !str_ok(p->why, STATEFILE_MAX_WHY))
+	    !str_ok(p->why, STATEFILE_MAX_WHY) || (p->nr_labels && !p->labels) ||
+	    !proclabel__valid_set(p->labels, p->nr_labels))
 		return false;
 	for (__u32 i = 0; i < p->nr_frames; i++)
 		if (!frame_ok(&p->frames[i]))
@@ -75,7 +77,7 @@ static bool proc_ok(const struct statefile_proc *p)
 		const struct statefile_stack *s = &p->stacks[i];
 
 		if (!s->nr || s->nr > STACK_MAX_DEPTH || !s->count ||
-		    s->count > UINT64_MAX - samples)
+		    s->count > UINT64_MAX - samples || !sample_tag__valid(s->tag))
 			return false;
 		samples += s->count;
 		for (__u32 k = 0; k < s->nr; k++)
@@ -167,23 +169,40 @@ static int encode_frames(struct strbuf *out, const struct statefile_proc *p)
 	return err;
 }
 
-static int encode_proc(struct strbuf *out, const struct statefile_proc *p)
+static int encode_labels(struct strbuf *out, const struct statefile_proc *p)
 {
-	int err;
+	int err = put_u32(out, p->nr_labels);
 
-	if (!proc_ok(p))
-		return -EINVAL;
-	err = put_u32(out, (__u32)p->pid) ?: put_u64(out, p->start_time) ?: put_u32(out, p->ruid) ?:
-	      put_u32(out, p->euid) ?: put_u32(out, p->version_hex) ?: put_u32(out, p->supported) ?:
-	      put_str(out, p->comm) ?: put_str(out, p->exe) ?: put_str(out, p->why) ?:
-	      encode_frames(out, p) ?: put_u32(out, p->nr_stacks);
+	for (__u32 i = 0; i < p->nr_labels && !err; i++)
+		err = put_str(out, p->labels[i].key) ?: put_str(out, p->labels[i].value);
+	return err;
+}
+
+/* The stacks, then their tags as a column of their own (mostly one value: zlib's runs). */
+static int encode_stacks(struct strbuf *out, const struct statefile_proc *p)
+{
+	int err = put_u32(out, p->nr_stacks);
+
 	for (__u32 i = 0; i < p->nr_stacks && !err; i++) {
 		const struct statefile_stack *s = &p->stacks[i];
 
 		err = put_u32(out, s->nr) ?: put(out, p->ids + s->off, s->nr * sizeof(__u32)) ?:
 		      put_u64(out, s->count);
 	}
+	for (__u32 i = 0; i < p->nr_stacks && !err; i++)
+		err = put(out, &p->stacks[i].tag, 1);
 	return err;
+}
+
+static int encode_proc(struct strbuf *out, const struct statefile_proc *p)
+{
+	if (!proc_ok(p))
+		return -EINVAL;
+	return put_u32(out, (__u32)p->pid) ?: put_u64(out, p->start_time) ?:
+	       put_u32(out, p->ruid) ?: put_u32(out, p->euid) ?: put_u32(out, p->version_hex) ?:
+	       put_u32(out, p->supported) ?: put_str(out, p->comm) ?: put_str(out, p->exe) ?:
+	       put_str(out, p->why) ?: encode_labels(out, p) ?: encode_frames(out, p) ?:
+	       encode_stacks(out, p);
 }
 
 int statefile__encode_raw(const struct statefile *sf, struct strbuf *out)
@@ -364,14 +383,73 @@ static int decode_frames(struct reader *r, struct statefile_proc *p)
 	return 0;
 }
 
+/*
+ * W4 labels: nr {key, value} pairs, in one allocation with their strings
+ * (p->labels, freed whole), held to proclabel.h's rules.
+ */
+static int decode_labels(struct reader *r, struct statefile_proc *p)
+{
+	__u32 nr = get_u32(r);
+	struct reader scan = *r;
+	size_t bytes = 0;
+	char *at;
+
+	if (r->bad || nr > PROCLABEL_MAX)
+		return -EBADMSG;
+	if (!nr)
+		return 0;
+	/* Checked and measured first: keys, then values, each within its limit. */
+	for (__u32 i = 0; i < 2 * nr; i++) {
+		__u32 n = get_u32(&scan);
+
+		if (scan.bad || n > (i % 2 ? PROCLABEL_MAX_VALUE : PROCLABEL_MAX_KEY) ||
+		    left(&scan) < n || memchr(scan.p, '\0', n))
+			return -EBADMSG;
+		scan.p += n;
+		bytes += (size_t)n + 1;
+	}
+	p->labels = malloc(nr * sizeof(*p->labels) + bytes);
+	if (!p->labels)
+		return -ENOMEM;
+	at = (char *)(p->labels + nr);
+	for (__u32 i = 0; i < 2 * nr; i++) {
+		__u32 n = get_u32(r);
+
+		memcpy(at, r->p, n);
+		at[n] = '\0';
+		if (i % 2)
+			p->labels[i / 2].value = at;
+		else
+			p->labels[i / 2].key = at;
+		r->p += n;
+		at += n + 1;
+	}
+	p->nr_labels = nr;
+	return proclabel__valid_set(p->labels, nr) ? 0 : -EBADMSG;
+}
+
+/* W4: a tag per stack, after the stacks. */
+static int decode_tags(struct reader *r, struct statefile_proc *p)
+{
+	if (r->bad || left(r) < p->nr_stacks)
+		return -EBADMSG;
+	for (__u32 i = 0; i < p->nr_stacks; i++) {
+		if (!sample_tag__valid(r->p[i]))
+			return -EBADMSG;
+		p->stacks[i].tag = r->p[i];
+	}
+	r->p += p->nr_stacks;
+	return 0;
+}
+
 /* The stacks of one process: at most max_depth deep, each index below nr_refs. */
 static int decode_stacks(struct reader *r, struct statefile_proc *p, __u32 max_depth,
-			 __u32 nr_refs)
+			 __u32 nr_refs, size_t min_len)
 {
 	size_t cap = 0, nr_ids = 0;
 	__u32 nr_stacks = get_u32(r);
 
-	if (r->bad || nr_stacks > left(r) / STACK_MIN_LEN)
+	if (r->bad || nr_stacks > left(r) / min_len)
 		return -EBADMSG;
 	p->stacks = calloc(nr_stacks ? nr_stacks : 1, sizeof(*p->stacks));
 	if (!p->stacks)
@@ -466,7 +544,8 @@ static int decode_w2_frames(struct reader *r, struct statefile_proc *p)
 	int err;
 
 	err = decode_strs(r, nr_names, &arena, &names) ?:
-	      decode_stacks(r, p, PYPROF_MAX_STACK, nr_names) ?: w2_frames(p, names, nr_names);
+	      decode_stacks(r, p, PYPROF_MAX_STACK, nr_names, STACK_MIN_LEN) ?:
+	      w2_frames(p, names, nr_names);
 	free(names);
 	free(arena);
 	return err;
@@ -494,23 +573,30 @@ static int decode_proc(struct reader *r, struct statefile_proc *p, unsigned int 
 		return err ?: -EBADMSG;
 	if (version == 2)
 		return decode_w2_frames(r, p);
+	if (version >= 4)
+		err = decode_labels(r, p);
+	if (err)
+		return err;
 	p->nr_strings = get_u32(r);
 	err = decode_strs(r, p->nr_strings, &p->arena, &p->strings);
 	if (err)
 		p->nr_strings = 0;
-	return err ?: decode_frames(r, p) ?: decode_stacks(r, p, STACK_MAX_DEPTH, p->nr_frames);
+	err = err ?: decode_frames(r, p) ?:
+	      decode_stacks(r, p, STACK_MAX_DEPTH, p->nr_frames, STACK_MIN_LEN + (version >= 4));
+	return err ?: version >= 4 ? decode_tags(r, p) : 0;
 }
 
 int statefile__decode_raw(const __u8 *raw, size_t len, unsigned int version,
 			  struct statefile *sf)
 {
 	struct reader r = { .p = raw, .end = raw + len };
-	size_t proc_min = version == 2 ? PROC_W2_MIN_LEN : PROC_MIN_LEN;
+	size_t proc_min = version == 2 ? PROC_W2_MIN_LEN : version == 3 ? PROC_W3_MIN_LEN
+									  : PROC_MIN_LEN;
 	__u32 nr;
 	int err = 0;
 
 	memset(sf, 0, sizeof(*sf));
-	if (version != 2 && version != STATEFILE_VERSION)
+	if (version < 2 || version > STATEFILE_VERSION)
 		return -EBADMSG;
 	sf->owned = true;
 	sf->window_ns = get_u64(&r);
@@ -554,6 +640,8 @@ int statefile__decode(const __u8 *file, size_t len, struct statefile *sf)
 		return -EBADMSG;
 	if (memcmp(file, STATEFILE_MAGIC, 8) == 0)
 		version = STATEFILE_VERSION;
+	else if (memcmp(file, STATEFILE_MAGIC_W3, 8) == 0)
+		version = 3;
 	else if (memcmp(file, STATEFILE_MAGIC_W2, 8) == 0)
 		version = 2;
 	else
@@ -590,6 +678,7 @@ void statefile__fini(struct statefile *sf)
 		free(p->frames);
 		free(p->stacks);
 		free(p->ids);
+		free(p->labels);
 	}
 	if (sf->owned)
 		free(sf->procs);

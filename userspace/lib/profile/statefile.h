@@ -4,28 +4,31 @@
  *
  * File "w<index>.pyprof", index = window start / window length on the
  * daemon's profile clock:
- *   "PYPROFW3" | u64 raw size | zlib(raw)
+ *   "PYPROFW4" | u64 raw size | zlib(raw)
  * raw, little-endian:
  *   u64 window_ns, u64 start (profile clock), u64 start_wall, char boot_id[36],
  *   u32 nr_procs
  *   per process: i32 pid, u64 start_time, u32 ruid, u32 euid (pyprofd writes the
  *     one uid that may see the process twice, 0xffffffff for none), u32 version_hex,
  *     u32 supported, str comm, str exe, str why,
+ *     u32 nr_labels, { str key, str value }... (proclabel.h's rules),
  *     u32 nr_strings, str string...,
  *     u32 nr_frames, u8 kind[nr_frames], u32 name[nr_frames], u32 file[nr_frames],
  *       s32 line[nr_frames], s32 func_line[nr_frames],
- *     u32 nr_stacks, { u32 nr, u32 frame[nr], u64 count }...
+ *     u32 nr_stacks, { u32 nr, u32 frame[nr], u64 count }..., u8 tag[nr_stacks]
  *   str = u32 length + bytes (no NUL).  Frame i is {kind[i], name[i], ...}:
  *   the fields of struct frame (frame.h), name and file as string indices
  *   (file 0xffffffff: none).  Column by column, because zlib then finds the
  *   runs (files 20% smaller than frame by frame).  A stack's frames are
- *   frame indices, root first.
+ *   frame indices, root first; stack i's tag is tag[i] (sample.h: a bit it
+ *   does not know makes the file corrupt).
  *
- * Version 2 ("PYPROFW2", written before frames were data) has per process
- * u32 nr_names, str name... where W3 has strings and frames, and stacks of
- * name indices; each name is read back as the frame whose label it is
- * (frame__split(), by depth), so history survives an upgrade.  Only W3 is
- * written.
+ * Version 3 ("PYPROFW3") is W4 without labels and tags: no nr_labels, no
+ * tag column; every stack is SAMPLE_ON_CPU.  Version 2 ("PYPROFW2", written
+ * before frames were data) has per process u32 nr_names, str name... where
+ * W3 has strings and frames, and stacks of name indices; each name is read
+ * back as the frame whose label it is (frame__split(), by depth), so
+ * history survives an upgrade.  Only W4 is written.
  *
  * A pure codec: no I/O, no logging.  Decoding checks the whole file before it
  * returns anything, so a caller applies a file whole or not at all.
@@ -41,9 +44,10 @@
 #include "profile/proclabel.h"
 #include "profile/sample.h"
 
-#define STATEFILE_MAGIC	    "PYPROFW3"		/* what is written */
+#define STATEFILE_MAGIC	    "PYPROFW4"		/* what is written */
+#define STATEFILE_MAGIC_W3  "PYPROFW3"		/* still read */
 #define STATEFILE_MAGIC_W2  "PYPROFW2"		/* still read */
-#define STATEFILE_VERSION   3
+#define STATEFILE_VERSION   4
 #define STATEFILE_HDR_LEN   16			/* magic + raw size */
 #define STATEFILE_MAX_FILE  (256u << 20)	/* bigger files are not read */
 #define STATEFILE_MAX_RAW   (1024u << 20)
@@ -57,7 +61,7 @@ struct statefile_stack {
 	__u32 off;	/* first frame index in the process's ids[] (root first) */
 	__u32 nr;	/* 1..STACK_MAX_DEPTH (stacks.h; W2: 1..PYPROF_MAX_STACK) */
 	__u64 count;	/* >= 1 */
-	sample_tag_t tag;	/* profile/sample.h (W2, W3: SAMPLE_ON_CPU) */
+	sample_tag_t tag;	/* profile/sample.h, sample_tag__valid() (W2, W3: SAMPLE_ON_CPU) */
 };
 
 struct statefile_proc {
@@ -68,7 +72,8 @@ struct statefile_proc {
 	bool supported;
 	const char *comm, *exe, *why;	/* NUL-terminated */
 	__u32 nr_labels;		/* W2, W3: none */
-	struct proclabel *labels;	/* proclabel.h's rules */
+	struct proclabel *labels;	/* proclabel.h's rules (NULL: none); a decoder's
+					   holds its strings in the same allocation */
 	__u32 nr_frames;
 	struct frame *frames;		/* indexed by ids[]; strings as struct frame wants */
 	__u32 nr_stacks;
@@ -105,16 +110,17 @@ int statefile__encode_raw(const struct statefile *sf, struct strbuf *out);
 int statefile__compress(const __u8 *raw, size_t raw_len, __u8 **ret, size_t *ret_len);
 
 /*
- * Decodes raw (uncompressed) bytes of format version 3 or 2 into *sf, which
+ * Decodes raw (uncompressed) bytes of format version 4, 3 or 2 into *sf, which
  * the caller owns and frees with statefile__fini() on success.  Every field
- * is checked (limits, kinds, string and frame indices, string contents, no
- * trailing bytes); on any error *sf is left empty.  Returns 0, -EBADMSG
- * (corrupt or truncated, or another version) or -ENOMEM.
+ * is checked (limits, kinds, string and frame indices, string contents, tags,
+ * labels as proclabel__valid_set() wants them, no trailing bytes); on any
+ * error *sf is left empty.  Returns 0, -EBADMSG (corrupt or truncated, or
+ * another version) or -ENOMEM.
  */
 int statefile__decode_raw(const __u8 *raw, size_t len, unsigned int version,
 			  struct statefile *sf);
 
-/* Like statefile__decode_raw() for a whole file as stored (header + zlib), W3 or W2. */
+/* Like statefile__decode_raw() for a whole file as stored (header + zlib), W4, W3 or W2. */
 int statefile__decode(const __u8 *file, size_t len, struct statefile *sf);
 
 /* Frees what a decoder allocated; sf is empty after.  NULL-safe, idempotent. */

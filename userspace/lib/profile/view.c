@@ -112,8 +112,17 @@ static int script_dir__count(struct script_dir **dirs, size_t *nr, size_t *cap,
 	return 0;
 }
 
+/* Whether v shows stacks of tag. */
+static bool view__selects(const struct stackset_view *v, sample_tag_t tag)
+{
+	if (!v->by_tag)
+		return (tag & SAMPLE_OFF_CPU) == 0;
+	return (tag & v->tag_mask) == v->tag_value;
+}
+
 /* The process's script directory: the one of the most samples (the first of equals). */
-static int find_script_dir(const struct stackset *ss, const char **ret, size_t *ret_len)
+static int find_script_dir(const struct stackset *ss, const struct stackset_view *v,
+			   const char **ret, size_t *ret_len)
 {
 	struct script_dir *dirs = NULL;
 	size_t nr = 0, cap = 0, best = 0;
@@ -122,7 +131,8 @@ static int find_script_dir(const struct stackset *ss, const char **ret, size_t *
 	*ret = NULL;
 	*ret_len = 0;
 	for (size_t i = 0; i < ss->nr && !err; i++)
-		err = script_dir__count(&dirs, &nr, &cap, ss, &ss->stacks[i]);
+		if (view__selects(v, ss->stacks[i].tag))
+			err = script_dir__count(&dirs, &nr, &cap, ss, &ss->stacks[i]);
 	for (size_t i = 1; i < nr && !err; i++)
 		if (dirs[i].count > dirs[best].count)
 			best = i;
@@ -174,11 +184,14 @@ static int view_frame(struct view_ctx *c, struct stackset *out, __u32 i, __u32 *
 static int view_stack(struct view_ctx *c, const struct stack *st, __u32 *buf, struct stackset *out)
 {
 	const __u32 *ids = stack__ids(c->in, st);
+	sample_tag_t tag;
 	size_t nr = 0;
 	int err = 0;
 
 	if (st->nr > STACK_MAX_DEPTH)
 		return -EINVAL;
+	if (!view__selects(c->v, st->tag))
+		return 0;
 	for (size_t i = 0; i < st->nr && !err; i++) {
 		if (ids[i] >= c->in->nr_frames)
 			return -EINVAL;
@@ -187,7 +200,8 @@ static int view_stack(struct view_ctx *c, const struct stack *st, __u32 *buf, st
 			nr++;
 	}
 	/* A stack of nothing but dropped frames has no place in the view. */
-	return err ?: nr ? stackset__add(out, buf, nr, st->count) : 0;
+	tag = c->v->keep_tags ? st->tag : SAMPLE_ON_CPU;
+	return err ?: nr ? stackset__add(out, buf, nr, tag, st->count) : 0;
 }
 
 int stackset__view(const struct stackset *in, const struct stackset_view *v, struct stackset *out)
@@ -201,7 +215,7 @@ int stackset__view(const struct stackset *in, const struct stackset_view *v, str
 		err = c.map ? 0 : -ENOMEM;
 	}
 	if (!err && !v->full_filenames)
-		err = find_script_dir(in, &c.script_dir, &c.script_dir_len);
+		err = find_script_dir(in, v, &c.script_dir, &c.script_dir_len);
 	for (size_t i = 0; !err && i < in->nr_frames; i++)
 		c.map[i] = MAP_UNSET;
 	for (size_t i = 0; !err && i < in->nr; i++)
@@ -213,10 +227,11 @@ int stackset__view(const struct stackset *in, const struct stackset_view *v, str
 	return err;
 }
 
-/* Stacks of one set by their frame sequence in a common frame space (subtract's). */
+/* Stacks of one set by their tag and frame sequence in a common frame space (subtract's). */
 struct stack_key {
 	const __u32 *ids;	/* common frame indexes */
 	size_t nr;
+	sample_tag_t tag;
 	size_t stack;		/* index in its set */
 };
 
@@ -225,6 +240,8 @@ static int stack_key__cmp(const void *a, const void *b)
 	const struct stack_key *x = a, *y = b;
 	size_t n = x->nr < y->nr ? x->nr : y->nr;
 
+	if (x->tag != y->tag)
+		return x->tag < y->tag ? -1 : 1;
 	for (size_t i = 0; i < n; i++)
 		if (x->ids[i] != y->ids[i])
 			return x->ids[i] < y->ids[i] ? -1 : 1;
@@ -257,7 +274,8 @@ static int stack_keys(const struct stackset *ss, struct stackset *common, __u32 
 			else
 				err = stackset__frame(common, &ss->frames[src[j]], &ids[st->off + j]);
 		}
-		keys[i] = (struct stack_key){ .ids = ids + st->off, .nr = st->nr, .stack = i };
+		keys[i] = (struct stack_key){ .ids = ids + st->off, .nr = st->nr, .tag = st->tag,
+					      .stack = i };
 	}
 	if (err) {
 		free(ids);
@@ -279,7 +297,7 @@ static int copy_stack(const struct stackset *ss, const struct stack *st, __u64 c
 
 	for (size_t i = 0; i < st->nr && !err; i++)
 		err = stackset__frame(out, &ss->frames[ids[i]], &buf[i]);
-	return err ?: stackset__add(out, buf, st->nr, count);
+	return err ?: stackset__add(out, buf, st->nr, st->tag, count);
 }
 
 int stackset__subtract(const struct stackset *cur, const struct stackset *prev,

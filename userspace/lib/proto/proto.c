@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* proto: the pyprofd socket protocol, versions 1 and 2 (grammar in proto.h). */
+/* proto: the pyprofd socket protocol, versions 1 to 3 (grammar in proto.h). */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,14 +1,21 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * proto: the pyprofd socket protocol, versions 1 and 2.
+ * proto: the pyprofd socket protocol, versions 1 to 3.
  *
  * Request: one line of at most PROTO_MAX_REQUEST bytes, newline included:
  *     PYPROF/1 <verb> [<key>=<value> ...]\n
- * or the same starting "PYPROF/2": the same verbs, arguments and reply lines;
- * only snapshot's payload differs: folded text under PYPROF/1 (thread frames
- * dropped, file names as recorded), the binary profile encoding of
- * proto/wire.h under PYPROF/2 (every frame as recorded: the client drops,
- * merges and shortens).
+ * or the same starting "PYPROF/2" or "PYPROF/3": the same verbs, arguments
+ * and reply lines; only snapshot's payload differs:
+ *   PYPROF/3  the binary profile encoding of proto/wire.h, version 3: every
+ *             frame as recorded (the client drops, merges and shortens),
+ *             every stack with its tag (profile/sample.h);
+ *   PYPROF/2  wire.h's version 2 of the stacks without SAMPLE_OFF_CPU, tags
+ *             dropped and stacks then equal merged (their counts are
+ *             samples): what a client of version 2 always got;
+ *   PYPROF/1  folded text of that same set, thread frames dropped, file
+ *             names as recorded: byte for byte what it always was.
+ * A daemon older than a version answers ERR EPROTO: a client asks again in
+ * the version below.
  * Tokens are separated by single spaces; verbs and keys are [a-z0-9_-],
  * values are printable ASCII without spaces (at most PROTO_MAX_VALUE bytes);
  * a key appears at most once.
@@ -29,7 +36,7 @@
 
 #define PROTO_MAGIC	  "PYPROF/"	/* then the version digit */
 #define PROTO_VERSION_MIN 1
-#define PROTO_VERSION_MAX 2
+#define PROTO_VERSION_MAX 3
 #define PROTO_MAX_REQUEST 4096		/* bytes per request line, newline included */
 #define PROTO_MAX_ARGS	  16		/* key=value pairs per request */
 #define PROTO_MAX_TOKEN	  32		/* bytes of a verb or key, NUL included */
@@ -50,13 +57,13 @@ struct proto_request {
 /*
  * Parses one request line (len bytes, with or without its trailing "\n").
  * Returns 0 with the version in req->version, or -EINVAL (malformed),
- * -EPROTO (neither PYPROF/1 nor PYPROF/2), -E2BIG (too long, too many
+ * -EPROTO (not PYPROF/1 to PYPROF/PROTO_VERSION_MAX), -E2BIG (too long, too many
  * arguments) with a message in err.
  */
 int proto__parse_request(const char *line, size_t len, struct proto_request *req, char *err,
 			 size_t errsz);
 
-/* Starts a request for a client, version 1 (set req->version to 2 for PYPROF/2). */
+/* Starts a request for a client, version 1 (set req->version for PYPROF/2 or /3). */
 void proto_request__init(struct proto_request *req, const char *verb);
 
 /* Adds key=value.  Returns 0, -EINVAL (bad characters, duplicate key), -E2BIG. */

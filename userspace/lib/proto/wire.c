@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* wire: the binary profile encoding of PYPROF/2 (format in wire.h). */
+/* wire: the binary profile encoding of PYPROF/2 and /3 (format in wire.h). */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -17,7 +17,7 @@ _Static_assert(FRAME_PROCESS == 0 && FRAME_PYTHON == 1 && FRAME_KERNEL == 2 &&
 	       "enum frame_kind is part of PYPROF/2");
 
 #define FRAME_BYTES	17	/* u8 kind, u32 name, u32 file, s32 line, s32 func_line */
-#define STACK_MIN_BYTES 16	/* u32 nr, one u32 frame, u64 count */
+#define STACK_MIN_BYTES 16	/* u32 nr, one u32 frame, u64 count (version 3: u8 tag more) */
 
 static int put_u32(struct strbuf *out, __u32 v)
 {
@@ -94,7 +94,8 @@ static int put_strings(const struct stackset *ss, struct strtab *t, __u32 *names
 	return err;
 }
 
-static int put_body(const struct stackset *ss, const __u32 *names, struct strbuf *out)
+static int put_body(const struct stackset *ss, unsigned int version, const __u32 *names,
+		    struct strbuf *out)
 {
 	size_t nr_stacks = 0;
 	int err;
@@ -121,26 +122,40 @@ static int put_body(const struct stackset *ss, const __u32 *names, struct strbuf
 		for (size_t k = 0; k < st->nr && !err; k++)
 			err = put_u32(out, ids[k]);
 		err = err ?: put_u64(out, st->count);
+		if (!err && version >= 3)
+			err = strbuf__append(out, &st->tag, 1);
 		if (!err && out->len > PROTO_MAX_REPLY)
 			err = -E2BIG;
 	}
 	return err;
 }
 
-int wire__encode(const struct stackset *ss, struct strbuf *out)
+/* Whether version can carry every stack of ss (version 2: no tags). */
+static bool wire__fits(const struct stackset *ss, unsigned int version)
+{
+	for (size_t i = 0; i < ss->nr; i++)
+		if (!sample_tag__valid(ss->stacks[i].tag) ||
+		    (version == 2 && ss->stacks[i].tag != SAMPLE_ON_CPU))
+			return false;
+	return version == 2 || version == WIRE_VERSION;
+}
+
+int wire__encode(const struct stackset *ss, unsigned int version, struct strbuf *out)
 {
 	struct strtab t = { 0 };
 	size_t start = out->len;
 	__u32 *names;
 	int err;
 
+	if (!wire__fits(ss, version))
+		return -EINVAL;
 	if (ss->nr_frames > UINT32_MAX / 2 || ss->nr > UINT32_MAX)
 		return -E2BIG;
 	names = malloc((ss->nr_frames ? ss->nr_frames : 1) * 2 * sizeof(*names));
 	if (!names)
 		return -ENOMEM;
-	err = strbuf__append(out, WIRE_MAGIC, WIRE_MAGIC_LEN) ?: put_strings(ss, &t, names, out) ?:
-	      put_body(ss, names, out);
+	err = strbuf__append(out, version == 2 ? WIRE_MAGIC_V2 : WIRE_MAGIC, WIRE_MAGIC_LEN) ?:
+	      put_strings(ss, &t, names, out) ?: put_body(ss, version, names, out);
 	if (!err && out->len - start > PROTO_MAX_REPLY)
 		err = -E2BIG;
 	if (err && out->buf) {
@@ -206,6 +221,7 @@ struct decoder {
 	__u32 nr_strings;
 	__u32 *frame_idx;	/* wire frame index -> ss->frames index */
 	__u32 nr_frames;
+	unsigned int version;	/* 2 or WIRE_VERSION, from the magic */
 };
 
 static int get_strings(struct decoder *d)
@@ -262,12 +278,16 @@ static int get_frames(struct decoder *d, struct stackset *ss)
 
 static int get_stacks(struct decoder *d, struct stackset *ss)
 {
-	__u32 ids[STACK_MAX_DEPTH], nr_stacks = get_count(&d->r, STACK_MIN_BYTES);
+	__u32 ids[STACK_MAX_DEPTH], nr_stacks;
+
+	nr_stacks = get_count(&d->r, STACK_MIN_BYTES + (d->version > 2));
 
 	if (d->r.bad)
 		return -EBADMSG;
 	for (__u32 i = 0; i < nr_stacks; i++) {
 		__u32 nr = get_u32(&d->r);
+		sample_tag_t tag = SAMPLE_ON_CPU;
+		const __u8 *t;
 		__u64 count;
 		int err;
 
@@ -281,10 +301,14 @@ static int get_stacks(struct decoder *d, struct stackset *ss)
 			ids[k] = d->frame_idx[f];
 		}
 		count = get_u64(&d->r);
-		if (d->r.bad || !count)
+		if (d->version > 2) {
+			t = take(&d->r, 1);
+			tag = t ? *t : SAMPLE_ON_CPU;
+		}
+		if (d->r.bad || !count || !sample_tag__valid(tag))
 			return -EBADMSG;
 		/* -EINVAL here: the counts sum past 2^64 */
-		err = stackset__add(ss, ids, nr, count);
+		err = stackset__add(ss, ids, nr, tag, count);
 		if (err)
 			return err == -EINVAL ? -EBADMSG : err;
 	}
@@ -296,8 +320,13 @@ int wire__decode(const __u8 *buf, size_t len, struct stackset *ss)
 	struct decoder d = { .r = { .p = buf, .end = buf + len } };
 	int err;
 
-	if (len > PROTO_MAX_REPLY || len < WIRE_MAGIC_LEN ||
-	    memcmp(buf, WIRE_MAGIC, WIRE_MAGIC_LEN))
+	if (len > PROTO_MAX_REPLY || len < WIRE_MAGIC_LEN)
+		return -EBADMSG;
+	if (!memcmp(buf, WIRE_MAGIC, WIRE_MAGIC_LEN))
+		d.version = WIRE_VERSION;
+	else if (!memcmp(buf, WIRE_MAGIC_V2, WIRE_MAGIC_LEN))
+		d.version = 2;
+	else
 		return -EBADMSG;
 	d.r.p += WIRE_MAGIC_LEN;
 	err = get_strings(&d) ?: get_frames(&d, ss) ?: get_stacks(&d, ss);
