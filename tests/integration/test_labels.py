@@ -2,13 +2,16 @@
 """Process labels from cgroups: a Python process started in a cgroup made by
 hand as systemd would make a unit's (systemd is not PID 1 here) is listed with
 its unit and cgroup path, one in a docker-shaped scope with its container id,
-and one whose cgroup name holds hostile bytes in one row, escaped."""
+one whose cgroup name holds hostile bytes in one row, escaped, and an exited
+one still with its labels after pyprofd restarts with the same --state-dir."""
 
 import errno
 import os
 import secrets
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -220,6 +223,32 @@ def hostile_cgroup_name_escaped():
         assert "\x1b" not in out and "\x07" not in out, repr(out)
         assert sum("pwned" in line for line in out.splitlines()) == 1, out
         d.wait_samples(w.pid, 20, match="hot (")
+
+
+@test
+def labels_survive_a_restart():
+    """--state-dir keeps an exited process's labels with its history."""
+    need_root()
+    python = a_python()
+    unit = "pyproftest-%s.service" % secrets.token_hex(4)
+    state = tempfile.mkdtemp(prefix="pyproftest-state.")
+    try:
+        args = ("--rate", RATE, "--window", "2", "--state-dir", state)
+        with Daemon(*args) as d, Cgroup("system.slice/" + unit) as cg:
+            with InCgroup(python, cg, seconds=3) as w:
+                d.wait_samples(w.pid, 20, match="hot (")
+                w.proc.wait(30)
+            wait_for(lambda: d.listed(all_=True)[w.pid][1] == "exited", what="exit")
+            before = labels_of(d, w.pid, all_=True)
+        assert split_labels(before).get("unit") == unit, before
+        with Daemon(*args) as d:
+            rows = d.listed(all_=True)
+            assert rows[w.pid][1] == "exited", rows
+            after = labels_of(d, w.pid, all_=True)
+            print("  %s" % after)
+            assert after == before, (before, after)
+    finally:
+        shutil.rmtree(state, ignore_errors=True)
 
 
 if __name__ == "__main__":
