@@ -13,8 +13,10 @@
 #include <time.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
+#include "target/cgroup.h"
 #include "target/elffile.h"
 #include "target/procmaps.h"
+#include "profile/proclabel.h"
 #include "profile/profile.h"
 #include "base/util.h"
 #include "analyzer.h"
@@ -241,6 +243,62 @@ static int read_owner(const char *root, int pid, __u32 *ret_uid)
 int procs__read_owner(int pid, __u32 *ret_uid)
 {
 	return read_owner("/proc", pid, ret_uid);
+}
+
+/* Reads the small /proc file path into buf[0..cap): -E2BIG when it does not fit. */
+static int read_small(const char *path, char *buf, size_t cap, size_t *ret_len)
+{
+	size_t len = 0;
+	ssize_t n = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), err = 0;
+
+	if (fd < 0)
+		return errno == ENOENT ? -ESRCH : -errno;
+	while (len < cap && (n = read(fd, buf + len, cap - len)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			err = -errno;
+			break;
+		}
+		len += (size_t)n;
+	}
+	close(fd);
+	*ret_len = len;
+	return err ?: len == cap ? -E2BIG : 0;
+}
+
+/*
+ * Labels the process's cgroups give it (target/cgroup.h), into the record:
+ * kept as they were when the file cannot be read or parsed (a process gone
+ * meanwhile, or a file cgroup__parse() refuses).
+ */
+static void read_labels(const char *root, struct pyproc *p)
+{
+	struct proclabel_builder b = { 0 };
+	struct proclabel *labels = NULL;
+	char path[PATH_MAX], *buf = malloc(CGROUP_TEXT_MAX + 1);
+	struct cgroup_info ci;
+	size_t len = 0, nr = 0;
+	int err = buf ? 0 : -ENOMEM;
+
+	snprintf(path, sizeof(path), "%s/%d/cgroup", root, p->pid);
+	err = err ?: read_small(path, buf, CGROUP_TEXT_MAX + 1, &len);
+	err = err ?: cgroup__parse(buf, len, &ci);
+	if (!err) {
+		cgroup__add_labels(&ci, &b);
+		err = proclabel_builder__pack(&b, &labels, &nr);
+	}
+	free(buf);
+	if (err) {
+		if (err != -ESRCH)
+			log_msg(LOG_DEBUG, "pid %d: no labels from %s: %s", p->pid, path,
+				strerror(-err));
+		return;
+	}
+	free(p->labels);
+	p->labels = labels;
+	p->nr_labels = nr;
 }
 
 static void attach_uprobes(struct procs *ps, struct interp_file *f, const char *path,
@@ -565,6 +623,7 @@ static void pyproc_free(struct pyproc *p)
 	symbolize__free_codes(p);
 	profile__free(p->profile);
 	free(p->exe);
+	free(p->labels);
 	free(p);
 }
 
@@ -756,6 +815,7 @@ static struct pyproc *take_record(struct procs *ps, enum discover_how how,
 	p->restored = false;
 	if (read_owner(ps->root, s->pid, &p->uid) < 0)
 		p->uid = PYPROFD_UID_NONE; /* privileged only: safe if the process is already gone */
+	read_labels(ps->root, p);
 	snprintf(p->comm, sizeof(p->comm), "%s", s->comm);
 	free(p->exe);
 	p->exe = strdup(s->exe); /* NULL on ENOMEM: listed without one */

@@ -36,6 +36,7 @@ struct seed_state {
 struct codeinfo;
 struct kframe_cache;
 struct profile;
+struct proclabel;
 
 /* One Python process: live, or exited with history still retained. */
 struct pyproc {
@@ -44,6 +45,8 @@ struct pyproc {
 	char comm[PYPROF_COMM_LEN + 1];
 	char *exe;
 	__u64 exe_dev, exe_ino;		/* the program it was found running */
+	struct proclabel *labels;	/* sorted, one allocation (proclabel_builder__pack()) */
+	size_t nr_labels;
 	/*
 	 * The one unprivileged uid that may see the process (procs__read_owner()),
 	 * or PYPROFD_UID_NONE.  Re-read for live processes on every request.

@@ -15,6 +15,7 @@
 #include <grp.h>
 #include <unistd.h>
 #include "render/fmt_folded.h"
+#include "profile/proclabel.h"
 #include "profile/profile.h"
 #include "profile/stacks.h"
 #include "proto/proto.h"
@@ -358,7 +359,7 @@ static int verb_list(struct server *srv, struct client *c, const struct proto_re
 		reply_err(c, EINVAL, "all must be 0 or 1");
 		return 0;
 	}
-	r = strbuf__puts(&sb, "PID\tVERSION\tSTATE\tSAMPLES\tCOMM\tEXE\tNOTE\n");
+	r = strbuf__puts(&sb, "PID\tVERSION\tSTATE\tSAMPLES\tCOMM\tEXE\tNOTE\tLABELS\n");
 	procs__for_each(srv->m.procs, p)
 	{
 		if ((!p->live && !all) || !can_see(c, p))
@@ -367,7 +368,9 @@ static int verb_list(struct server *srv, struct client *c, const struct proto_re
 					pyinterp__version_str(p->info.version_hex, v, sizeof(v)),
 					proc_state(p), (unsigned long long)p->samples);
 		r = r ?: list_field(&sb, p->comm, '\t') ?: list_field(&sb, p->exe ? p->exe : "", '\t') ?:
-		      list_field(&sb, p->info.supported ? "" : p->info.why, '\n');
+		      list_field(&sb, p->info.supported ? "" : p->info.why, '\t');
+		/* Escaped by the format (proto.h): no tab, newline or terminal sequence. */
+		r = r ?: proclabel__format(&sb, p->labels, p->nr_labels) ?: strbuf__puts(&sb, "\n");
 	}
 	r = r ?: reply_ok(c, &sb);
 	strbuf__done(&sb);

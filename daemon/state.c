@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "profile/proclabel.h"
 #include "profile/profile.h"
 #include "base/safedir.h"
 #include "profile/stacks.h"
@@ -155,8 +156,7 @@ static int encode_proc(struct statefile_proc *o, const struct pyproc *p, __u64 f
 		.version_hex = p->info.version_hex, .supported = p->info.supported,
 		.comm = p->comm, .exe = p->exe ? p->exe : "", .why = p->info.why,
 	};
-	/* struct pyproc has no labels yet (the field comes with their discovery). */
-	state__proc_labels(o, NULL, 0);
+	state__proc_labels(o, p->labels, p->nr_labels);
 	profile__stats(p->profile, &ps);
 	e.nr_local_max = ps.frames;
 	e.local = calloc(ps.frames + 1, sizeof(*e.local));
@@ -318,6 +318,13 @@ static int apply_proc(struct state *state, const struct statefile_proc *sp, __u6
 		snprintf(p->info.why, sizeof(p->info.why), "%s", sp->why);
 		if (!p->exe)
 			p->exe = strdup(sp->exe);
+		/*
+		 * Every window file of a process has its labels: the first one read
+		 * gives them.  On failure (ENOMEM, or a set the rules refuse) none.
+		 */
+		if (!p->labels)
+			(void)proclabel__dup_set(sp->labels, sp->nr_labels, &p->labels,
+						 &p->nr_labels);
 	}
 	ids = calloc(sp->nr_frames ? sp->nr_frames : 1, sizeof(*ids));
 	if (!ids)

@@ -46,6 +46,19 @@ PROCMAPS = [
     b"ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0                  [vsyscall]",
 ]
 
+CGROUP_ID = b"4f797c539e6c745de61a93ca3ff892358ecbcaccd8414d5db545c38428142970"
+CGROUP = [
+    b"0::/system.slice/nginx.service\n",
+    b"12:pids:/system.slice/a.service\n4:cpu,cpuacct:/system.slice/a.service\n"
+    b"1:name=systemd:/system.slice/a.service\n0::/system.slice/a.service\n",
+    b"0::/user.slice/user-1000.slice/user@1000.service/user.slice/libpod-" + CGROUP_ID +
+    b".scope\n",
+    b"0::/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-podX.slice/cri-containerd-" +
+    CGROUP_ID + b".scope\n",
+    b"10:net_prio:/docker/" + CGROUP_ID + b"\n9:perf_event:/" + CGROUP_ID + b"\n",
+    b"0::/system.slice/x.service/a\tb,c=d:e\x1b[31m\\x41\xff\n",
+]
+
 KSYMS = [
     b"ffffffff81000300 T second_func\nffffffff81000000 T _stext\n"
     b"ffffffff81000000 t alias_of_stext\nffffffff81000200 D some_data\n"
@@ -257,6 +270,8 @@ def main():
         put("fuzz-procmaps", t)
     for t in KSYMS:
         put("fuzz-ksyms", t)
+    for t in CGROUP:
+        put("fuzz-cgroup", t)
     for t in PROTO:
         put("fuzz-proto", t)
     for version, procs in ((4, STATE_W4), (3, STATE_W3), (2, STATE_W2)):

@@ -282,7 +282,7 @@ def hostile_names_reach_no_terminal():
         # The daemon never sends a field with a tab or newline inside.
         raw = raw_request(d.sock, b"PYPROF/1 list\n")
         rows = [r for r in raw.partition(b"\n")[2].split(b"\n")[1:] if r]
-        assert all(r.split(b"\t")[0].isdigit() and len(r.split(b"\t")) == 7 for r in rows), raw
+        assert all(r.split(b"\t")[0].isdigit() and len(r.split(b"\t")) == 8 for r in rows), raw
         assert any(r.startswith(pid.encode() + b"\t") for r in rows), raw
         views = {
             "list": ["list"],

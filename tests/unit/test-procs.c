@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include "testhelp.h"
 #include "base/util.h"
+#include "profile/proclabel.h"
 #include "config.h"
 #include "procs.h"
 #include "pyproc.h"
@@ -329,5 +330,66 @@ TEST(rescan_skips_known_not_python_until_pid_reuse)
 	procs__rescan(w.ps);
 	ASSERT_TRUE(procs__find_live(w.ps, 4005) != NULL);
 	ASSERT_EQ(procs__find_live(w.ps, 4005)->start_time, 300);
+	world_done(&w);
+}
+
+#define CONTAINER_ID "4f797c539e6c745de61a93ca3ff892358ecbcaccd8414d5db545c38428142970"
+
+/* The labels /proc/PID/cgroup gives a process, taken when it is found and again after exec. */
+TEST(discovery_fills_labels_from_cgroup)
+{
+	struct pyproc *p, *old;
+	struct world w;
+
+	world_init(&w);
+	fake_proc(&w, 4010, "python3", 100, PYTHON);
+	put_file(&w, 4010, "cgroup",
+		 "1:name=systemd:/system.slice/docker-" CONTAINER_ID ".scope\n"
+		 "0::/system.slice/docker-" CONTAINER_ID ".scope\n");
+	ASSERT_EQ(discover(&w, 4010), 0);
+	p = procs__find_live(w.ps, 4010);
+	ASSERT_TRUE(p != NULL);
+	ASSERT_EQ(p->nr_labels, 3);
+	ASSERT_TRUE(proclabel__valid_set(p->labels, p->nr_labels));
+	ASSERT_STREQ(proclabel__get(p->labels, p->nr_labels, "cgroup"),
+		     "/system.slice/docker-" CONTAINER_ID ".scope");
+	ASSERT_STREQ(proclabel__get(p->labels, p->nr_labels, "unit"),
+		     "docker-" CONTAINER_ID ".scope");
+	ASSERT_STREQ(proclabel__get(p->labels, p->nr_labels, "container"), CONTAINER_ID);
+	/* After exec the new image's record reads them again; the old one keeps its own. */
+	put_file(&w, 4010, "cgroup", "0::/system.slice/app.service\n");
+	ASSERT_EQ(procs__discover(w.ps, 4010, DISCOVER_EXEC), 0);
+	p = procs__find_live(w.ps, 4010);
+	ASSERT_EQ(p->nr_labels, 2);
+	ASSERT_STREQ(proclabel__get(p->labels, p->nr_labels, "unit"), "app.service");
+	ASSERT_EQ(nr_records(&w, 4010), 2);
+	old = NULL;
+	procs__for_each(w.ps, q)
+		if (q->pid == 4010 && !q->live)
+			old = q;
+	ASSERT_TRUE(old != NULL);
+	ASSERT_STREQ(proclabel__get(old->labels, old->nr_labels, "container"), CONTAINER_ID);
+	world_done(&w);
+}
+
+TEST(discovery_without_labels)
+{
+	struct pyproc *p;
+	struct world w;
+
+	world_init(&w);
+	/* No cgroup file, and one cgroup__parse() refuses (a forged line): found, no labels. */
+	fake_proc(&w, 4011, "python3", 100, PYTHON);
+	fake_proc(&w, 4012, "python3", 100, PYTHON);
+	put_file(&w, 4012, "cgroup", "0::/user.slice/x\n0::/system.slice/sshd.service\n");
+	ASSERT_EQ(discover(&w, 4011), 0);
+	ASSERT_EQ(discover(&w, 4012), 0);
+	p = procs__find_live(w.ps, 4011);
+	ASSERT_TRUE(p != NULL && p->in_bpf);
+	ASSERT_EQ(p->nr_labels, 0);
+	ASSERT_TRUE(p->labels == NULL);
+	p = procs__find_live(w.ps, 4012);
+	ASSERT_TRUE(p != NULL && p->in_bpf);
+	ASSERT_EQ(p->nr_labels, 0);
 	world_done(&w);
 }

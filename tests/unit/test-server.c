@@ -32,6 +32,7 @@
 #include "testhelp.h"
 #include "base/strbuf.h"
 #include "base/util.h"
+#include "profile/proclabel.h"
 #include "profile/profile.h"
 #include "profile/stacks.h"
 #include "proto/proto.h"
@@ -874,6 +875,8 @@ TEST(dump_replies_what_the_dump_gives)
 /* Live records unless all=1; one row each, the fields in order and escaped. */
 TEST(list_rows)
 {
+	static const struct proclabel a_labels[] = { { "cgroup", "/a,b=c\tx\ny" },
+						     { "unit", "a.service" } };
 	struct pyproc *a, *b, *c;
 	char want[1024], v[32], line[64];
 	struct reply r;
@@ -882,6 +885,8 @@ TEST(list_rows)
 	world_init(&w);
 	a = python_proc(&w, PID_A, "python3", 100);
 	a->samples = 17;
+	/* Labels from another user's cgroup names: escaped into one field. */
+	ASSERT_OK(proclabel__dup_set(a_labels, 2, &a->labels, &a->nr_labels));
 	b = python_proc(&w, PID_B, "worker", 100);
 	/* What another user's program may call itself: no column or row may be forged. */
 	snprintf(b->comm, sizeof(b->comm), "evil\tx\ny");
@@ -892,14 +897,14 @@ TEST(list_rows)
 	ASSERT_TRUE(!c->live);
 	pyinterp__version_str(a->info.version_hex, v, sizeof(v));
 	snprintf(want, sizeof(want),
-		 "PID\tVERSION\tSTATE\tSAMPLES\tCOMM\tEXE\tNOTE\n"
-		 "%d\t%s\tprofiled\t17\tpython3\t%s\t\n"
-		 "%d\t%s\tunsupported\t0\tevil\\x09x\\x0ay\t%s\tno layout for this build\n",
+		 "PID\tVERSION\tSTATE\tSAMPLES\tCOMM\tEXE\tNOTE\tLABELS\n"
+		 "%d\t%s\tprofiled\t17\tpython3\t%s\t\tcgroup=/a\\,b\\=c\\tx\\ny,unit=a.service\n"
+		 "%d\t%s\tunsupported\t0\tevil\\x09x\\x0ay\t%s\tno layout for this build\t\n",
 		 PID_A, v, PYTHON, PID_B, v, PYTHON);
 	expect_ok(&w, "PYPROF/1 list\n", want);
 	expect_ok(&w, "PYPROF/2 list all=0\n", want);
 	snprintf(want + strlen(want), sizeof(want) - strlen(want),
-		 "%d\t%s\texited\t0\tpython3\t%s\t\n", PID_C, v, PYTHON);
+		 "%d\t%s\texited\t0\tpython3\t%s\t\t\n", PID_C, v, PYTHON);
 	expect_ok(&w, "PYPROF/1 list all=1\n", want);
 
 	/* The unsupported process: snapshot and dump say why instead. */

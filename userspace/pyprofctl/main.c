@@ -50,8 +50,9 @@ const char usage_dump[] =
 	"  dump --pid N     the Python stack of every thread of process N right now,\n"
 	"                   read from its memory (for a stuck or idle program)\n";
 const char usage_list[] =
-	"  list [--all]     Python processes pyprofd sees (--all: with exited ones\n"
-	"                   whose history is still kept)\n";
+	"  list [--all]     Python processes pyprofd sees, with their cgroup, unit and\n"
+	"                   container labels (--all: with exited ones whose history is\n"
+	"                   still kept)\n";
 const char usage_status[] =
 	"  status           daemon health: rate, processes, samples, BPF counters\n";
 

@@ -23,6 +23,10 @@
  *        "ERR <ERRNONAME> <message>\n" (e.g. "ERR ESRCH no process 42").
  * A request may ask for more in the OK line (snapshot's range=1): then it reads
  * "OK <n> <key>=<integer> ...\n"; clients that do not ask never get fields.
+ * list's payload is a tab-separated table, one row per process; its last
+ * column, LABELS, is "key=value,key=value" (profile/proclabel.h: keys
+ * [a-z0-9_], values with '\\' ',' '=' as "\\\\" "\\," "\\=", tab and newline as
+ * "\\t" "\\n", other control bytes and ill-formed UTF-8 as "\\xHH").
  */
 #ifndef PYPROF_PROTO_H
 #define PYPROF_PROTO_H
