@@ -100,6 +100,19 @@ def frame_line(frame):
     return int(frame.rsplit(":", 1)[1][:-1])
 
 
+def wait_for_an_open_hour():
+    """Returns when the current hour of pyprofd's profile clock (CLOCK_MONOTONIC + 2^56 ns,
+    daemon/clock.h) has 2 minutes left at least (waits at most 2 minutes, 1 time in 30).
+    A test that has a daemon with 1 h windows rewrite a state file at its stop needs it:
+    the window the file's samples land in is then still open when that daemon stops, so it
+    is written whatever the machine's load (with 10 s windows it could close while a slow
+    daemon starts, and then nothing is rewritten)."""
+    hour = 3600 * 10 ** 9
+    left = hour - (time.clock_gettime_ns(time.CLOCK_MONOTONIC) + (1 << 56)) % hour
+    if left < 120 * 10 ** 9:
+        time.sleep(left / 1e9 + 0.5)
+
+
 class Daemon:
     def __init__(self, *extra):
         self.dir = tempfile.mkdtemp(prefix="pyproftest.")

@@ -17,7 +17,7 @@ import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from pyproftest import (PYPROFD, Daemon, Skip, Workload, interpreters, main,  # noqa: E402
-                        need_root, parse_folded, recv_all, test, wait_for)
+                        need_root, parse_folded, recv_all, test, wait_for, wait_for_an_open_hour)
 
 RATE = "199"
 
@@ -298,19 +298,38 @@ def version_2_history_survives_an_upgrade():
     shown = [n.replace("thread 7", "thread_7") for n in names]
     want = "".join(sorted(";".join(shown[i] for i in ids) + " %d\n" % n for ids, n in stacks))
     try:
-        write_state(state, recent_index(0), [enc_proc(pid, stacks, names)])
-        for version in (b"PYPROFW2", b"PYPROFW4"):
-            with open(glob.glob(os.path.join(state, "w*.pyprof"))[0], "rb") as f:
-                assert f.read(8) == version
-            with Daemon("--state-dir", state) as d:
-                assert int(d.status()["state_files_skipped"]) == 0, d.output()
-                got = raw_snapshot(d, pid).decode()
-                print("  from %s: %d stacks, %d samples" % (version.decode(), got.count("\n"),
-                                                          sum(parse_folded(got).values())))
-                assert got == want, "%r != %r" % (got, want)
-                assert raw_snapshot(d, pid, 2).startswith(b"PYPROFS\x02")
+        wait_for_an_open_hour()
+        path = write_state(state, recent_index(0), [enc_proc(pid, stacks, names)])
+
+        def serve(d, version):
+            got = raw_snapshot(d, pid).decode()
+            print("  from %s: %d stacks, %d samples" % (version.decode(), got.count("\n"),
+                                                      sum(parse_folded(got).values())))
+            assert got == want, "%r != %r" % (got, want)
+            assert raw_snapshot(d, pid, 2).startswith(b"PYPROFS\x02")
+        upgrade_round_trip(state, path, b"PYPROFW2", serve)
     finally:
         shutil.rmtree(state, ignore_errors=True)
+
+
+def upgrade_round_trip(state, path, magic, serve):
+    """Serves the older-format file `path` (the only one in state) with one daemon, then
+    what that daemon wrote of it at its stop (W4, alone) with a second; serve(d, magic)
+    checks each.  The daemons keep 1 h windows: the window the file's samples land in is
+    then still open at the first one's stop, which writes it whatever the machine's load
+    (with 10 s windows it could close while a slow daemon starts: nothing rewritten)."""
+    with open(path, "rb") as f:
+        assert f.read(8) == magic
+    for version in (magic, b"PYPROFW4"):
+        with Daemon("--state-dir", state, "--window", "3600") as d:
+            assert int(d.status()["state_files_skipped"]) == 0, d.output()
+            serve(d, version)
+        if version == magic:
+            os.unlink(path)
+            files = glob.glob(os.path.join(state, "w*.pyprof"))
+            assert len(files) == 1, files
+            with open(files[0], "rb") as f:
+                assert f.read(8) == b"PYPROFW4"
 
 
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures")
@@ -352,18 +371,15 @@ def version_3_history_survives_an_upgrade():
     state = tempfile.mkdtemp(prefix="pyproftest-state.")
     pid, = unused_pids(1)
     try:
-        # The fixture's windows are 2 s, so are the daemon's: it rewrites that very file
-        # at its stop (the window still open then, as in the W2 test).
+        wait_for_an_open_hour()
         path = redate_w3(state, recent_index(0, 2 * SEC), pid)
-        for version in (b"PYPROFW3", b"PYPROFW4"):
-            with open(path, "rb") as f:
-                assert f.read(8) == version
-            with Daemon("--state-dir", state, "--window", "2") as d:
-                assert int(d.status()["state_files_skipped"]) == 0, d.output()
-                got = raw_snapshot(d, pid)
-                print("  from %s: %d stacks" % (version.decode(), got.count(b"\n")))
-                assert got == want_folded, "%r != %r" % (got, want_folded)
-                assert raw_snapshot(d, pid, 2) == want_wire
+
+        def serve(d, version):
+            got = raw_snapshot(d, pid)
+            print("  from %s: %d stacks" % (version.decode(), got.count(b"\n")))
+            assert got == want_folded, "%r != %r" % (got, want_folded)
+            assert raw_snapshot(d, pid, 2) == want_wire
+        upgrade_round_trip(state, path, b"PYPROFW3", serve)
     finally:
         shutil.rmtree(state, ignore_errors=True)
 

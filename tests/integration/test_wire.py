@@ -17,7 +17,7 @@ import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from pyproftest import (Daemon, main, need_root, recv_all, test, unused_pid,  # noqa: E402
-                        write_state_window)
+                        write_state_window, wait_for_an_open_hour)
 
 PROCESS, PYTHON, KERNEL, MARKER, OTHER, THREAD, NATIVE = range(7)
 ON_CPU, OFF_CPU, GIL, GIL_WAIT, GC = 0, 1, 2, 4, 8   # userspace/lib/profile/sample.h
@@ -215,7 +215,9 @@ def v3_v2_v1_agree_on_tagged_stacks():
     a, b, c = [0, 1, 3, 4, 5], [0, 2, 3, 4, 5], [0, 1, 3, 4, 6]
     stacks = [(a, 60, ON_CPU), (a, 5 * 10**9, OFF_CPU), (b, 4, ON_CPU),
               (c, 123, OFF_CPU | GIL_WAIT), (a, 3, GIL), (b, 2, GC | GIL), ([0, 7, 8], 77, OFF_CPU)]
-    path = write_w4_window(state, pid, b"app", [(b"unit", b"app.service")], frames, stacks)
+    wait_for_an_open_hour()
+    path = write_w4_window(state, pid, b"app", [(b"unit", b"app.service")], frames, stacks,
+                           window_s=3600)
     mine = os.stat(path).st_ino
     want = {(tuple(label(frames[i][:4]) for i in ids), tag): n for ids, n, tag in stacks}
     want_v1 = b"app;<module> (/srv/app.py:30);main (/srv/app.py:28);hot (/srv/app.py:17) 69\n"
@@ -223,7 +225,7 @@ def v3_v2_v1_agree_on_tagged_stacks():
         # The file as written here, then as the daemon wrote it again at its stop.
         for round_ in ("written here", "rewritten by pyprofd"):
             assert (os.stat(path).st_ino == mine) == (round_ == "written here"), round_
-            with Daemon("--state-dir", state) as d:
+            with Daemon("--state-dir", state, "--window", "3600") as d:
                 assert int(d.status()["state_files_skipped"]) == 0, d.output()
                 q = b" snapshot pid=%d seconds=3600\n" % pid
                 replies = [request(d.sock, b"PYPROF/%d" % v + q) for v in (1, 2, 3)]
