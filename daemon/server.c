@@ -31,6 +31,7 @@
 #include "sampler.h"
 #include "server.h"
 #include "state.h"
+#include "symbolize.h"
 #include "threads.h"
 
 #define PYPROFD_MAX_CLIENTS	64
@@ -309,10 +310,8 @@ static int reply_ok_range(const struct server *srv, struct client *c, struct str
 
 /*
  * Root and the group see every process; anyone else the processes the kernel
- * would let them read (procs__read_owner()), decided again at each request
- * for a live process: its credentials may have changed since discovery.  A
- * process whose owner changed is nobody's from then on, history included
- * (and a pid reused before its exit event was read lends no owner).
+ * would let them read, decided again at each request for a live process
+ * (procs__owner()).
  */
 static bool can_see(const struct client *c, struct pyproc *p)
 {
@@ -320,9 +319,16 @@ static bool can_see(const struct client *c, struct pyproc *p)
 
 	if (c->privileged)
 		return true;
-	if (p->live && procs__read_owner(p->pid, &uid) == 0 && uid != p->uid)
-		p->uid = PYPROFD_UID_NONE;
-	return p->uid != PYPROFD_UID_NONE && p->uid == c->uid;
+	uid = procs__owner(p);
+	return uid != PYPROFD_UID_NONE && uid == c->uid;
+}
+
+static __u64 samples_of(const struct pyproc *p)
+{
+	struct symbolize_proc_stats st;
+
+	symbolize__proc_stats(p, &st);
+	return st.samples;
 }
 
 static const char *proc_state(const struct pyproc *p)
@@ -365,7 +371,7 @@ static int verb_list(struct server *srv, struct client *c, const struct proto_re
 			continue;
 		r = r ?: strbuf__printf(&sb, "%d\t%s\t%s\t%llu\t", p->pid,
 					pyinterp__version_str(p->info.version_hex, v, sizeof(v)),
-					proc_state(p), (unsigned long long)p->samples);
+					proc_state(p), (unsigned long long)samples_of(p));
 		r = r ?: list_field(&sb, p->comm, '\t') ?: list_field(&sb, p->exe ? p->exe : "", '\t') ?:
 		      list_field(&sb, p->info.supported ? "" : p->info.why, '\n');
 	}
@@ -681,12 +687,15 @@ static int status_processes(struct server *srv, struct client *c, struct strbuf 
 
 	procs__for_each(srv->m.procs, p)
 	{
+		struct symbolize_proc_stats st;
+
 		if (!can_see(c, p))
 			continue;
+		symbolize__proc_stats(p, &st);
 		live += p->live;
 		exited += !p->live;
-		samples += p->samples;
-		code_gone += p->code_gone;
+		samples += st.samples;
+		code_gone += st.code_gone;
 	}
 	return strbuf__printf(sb,
 			      "version %s\nabi %u\nrate_hz %u\nwindow_s %llu\nretention_s %llu\n"
@@ -734,11 +743,13 @@ static int status_resources(struct server *srv, const struct sampler_stats *st, 
 	self_usage(&rss, &fds);
 	procs__for_each(srv->m.procs, p)
 	{
+		struct symbolize_proc_stats st;
 		struct profile_stats ps;
 
 		profile__stats(p->profile, &ps);
+		symbolize__proc_stats(p, &st);
 		profile_bytes += ps.bytes;
-		codes += p->code_nr;
+		codes += st.codes_cached;
 	}
 	/* run_time_ns/run_cnt count only while kernel.bpf_stats_enabled is 1. */
 	return strbuf__printf(sb,

@@ -45,6 +45,7 @@
 #include "sampler.h"
 #include "server.h"
 #include "state.h"
+#include "symbolize.h"
 #include "threads.h"
 
 #define PYTHON	     "/usr/bin/python3.11"
@@ -597,10 +598,10 @@ TEST(snapshot_merges_the_records_of_a_pid)
 	struct world w;
 
 	world_init(&w);
-	old = procs__restore(w.ps, PID_B, 50);
+	old = procs__restore(w.ps, &(struct procs_history){ .pid = PID_B, .start_time = 50,
+							  .uid = getuid(), .comm = "python3",
+							  .exe = PYTHON, .why = "" });
 	ASSERT_TRUE(old != NULL);
-	snprintf(old->comm, sizeof(old->comm), "python3");
-	old->uid = getuid();	/* as the state file would say */
 	live = python_proc(&w, PID_B, "python3", 100);
 	ASSERT_TRUE(live != old);
 	fill_profile(live);
@@ -881,7 +882,7 @@ TEST(list_rows)
 
 	world_init(&w);
 	a = python_proc(&w, PID_A, "python3", 100);
-	a->samples = 17;
+	ASSERT_OK(symbolize__add_samples(a, 17));
 	b = python_proc(&w, PID_B, "worker", 100);
 	/* What another user's program may call itself: no column or row may be forged. */
 	snprintf(b->comm, sizeof(b->comm), "evil\tx\ny");
@@ -965,7 +966,7 @@ TEST(status_keys)
 
 	world_init(&w);
 	p = python_proc(&w, PID_A, "python3", 100);
-	p->samples = 42;
+	ASSERT_OK(symbolize__add_samples(p, 42));
 	python_proc(&w, PID_B, "python3", 100);
 	procs__exited(w.ps, PID_B, now_ns());
 	ask(&w, "PYPROF/1 status\n", &r);
