@@ -3,9 +3,9 @@
  * Tests for the socket verbs (daemon/server.c): the real server, listening
  * on a socket in a temporary directory and run by this test's own epoll
  * loop, answers requests from a real process table (daemon/procs.c over a
- * /proc tree made here, as in test-procs.c) whose records hold profiles
- * filled here.  The BPF side is a fake sampler with fixed counters, and
- * dump__process() a fake: the real ones need BPF and a live process.
+ * /proc tree made here, fakeproc.h) whose records hold profiles filled
+ * here.  The BPF side is a fake sampler with fixed counters (fakesampler.h),
+ * and dump__process() a fake: the real ones need BPF and a live process.
  *
  * Fake pids are above the host's pid_max, so the host's /proc (which the
  * server asks whether a pid is alive and whose it is) never has them.
@@ -14,22 +14,19 @@
  * configured group is one that does not exist, so membership is not tested.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <ftw.h>
 #include <grp.h>
-#include <poll.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "testhelp.h"
+#include "fakeproc.h"
+#include "fakesampler.h"
 #include "base/strbuf.h"
 #include "base/util.h"
 #include "profile/profile.h"
@@ -42,7 +39,6 @@
 #include "dump.h"
 #include "procs.h"
 #include "pyproc.h"
-#include "sampler.h"
 #include "server.h"
 #include "state.h"
 #include "symbolize.h"
@@ -55,81 +51,6 @@
 #define PID_NONE     4194499	/* no record, no process */
 #define NOBODY	     65534
 #define REPLY_WAIT_NS (10 * NSEC_PER_SEC)
-
-/* The fake sampler: fixed counters, and a hook run where the server drains the ring. */
-static struct {
-	int drains;
-	void (*on_drain)(void);
-} bpf;
-
-int sampler__set_proc(struct sampler *s, int pid, const struct pyprof_proc *cfg)
-{
-	return 0;
-}
-
-void sampler__clear_proc(struct sampler *s, int pid)
-{
-}
-
-int sampler__get_proc(struct sampler *s, int pid, struct pyprof_proc *ret)
-{
-	return -ENOENT;
-}
-
-void sampler__unknown_pid(struct sampler *s, int pid)
-{
-}
-
-int sampler__seed_tstates(struct sampler *s, const struct pyprof_thread_key *keys,
-			  const __u64 *tstates, size_t nr)
-{
-	return -EOPNOTSUPP;
-}
-
-void sampler__drop_tstate(struct sampler *s, const struct pyprof_thread_key *key)
-{
-}
-
-struct bpf_link *sampler__attach_init(struct sampler *s, const char *path, __u64 off)
-{
-	errno = EOPNOTSUPP;
-	return NULL;
-}
-
-struct bpf_link *sampler__attach_dlopen(struct sampler *s, const char *path, __u64 off)
-{
-	errno = EOPNOTSUPP;
-	return NULL;
-}
-
-void sampler__drain_all(struct sampler *s)
-{
-	bpf.drains++;
-	if (bpf.on_drain)
-		bpf.on_drain();
-}
-
-int sampler__nr_cpus(const struct sampler *s)
-{
-	return 3;
-}
-
-int sampler__stats(struct sampler *s, struct sampler_stats *ret)
-{
-	memset(ret, 0, sizeof(*ret));
-	ret->events[PYPROF_EV_SAMPLE] = 1234;
-	for (int k = 0; k < PYPROF_CNT__MAX; k++)
-		ret->counters[k] = 100 + k;
-	return 0;
-}
-
-const char *sampler__counter_name(int c)
-{
-	static char names[PYPROF_CNT__MAX][32];
-
-	snprintf(names[c], sizeof(names[c]), "fake_counter_%d", c);
-	return names[c];
-}
 
 /* The fake dump: what the next dump__process() returns, and the pid it was asked for. */
 static struct {
@@ -147,7 +68,8 @@ int dump__process(struct pyproc *p, struct strbuf *out)
 
 /* One test's world: a /proc tree, a process table over it, and a server. */
 struct world {
-	char root[64], sockdir[64], sock[96];
+	char sockdir[64], sock[96];
+	struct fakeproc fp;
 	struct config cfg;
 	struct procs *ps;
 	struct threads *th;
@@ -163,10 +85,9 @@ static void world_init(struct world *w)
 
 	if (access(PYTHON, R_OK))
 		TEST_SKIP("%s not installed", PYTHON);
-	memset(&bpf, 0, sizeof(bpf));
+	fakesampler__reset();
 	memset(&dump, 0, sizeof(dump));
-	snprintf(w->root, sizeof(w->root), "/tmp/pyprof-server-XXXXXX");
-	ASSERT_TRUE(mkdtemp(w->root) != NULL);
+	fakeproc__init(&w->fp);
 	snprintf(w->sockdir, sizeof(w->sockdir), "/tmp/pyprof-sock-XXXXXX");
 	ASSERT_TRUE(mkdtemp(w->sockdir) != NULL);
 	/* Searchable by the unprivileged client; writable by nobody else, as the server wants. */
@@ -179,7 +100,7 @@ static void world_init(struct world *w)
 		.window_ns = 10 * NSEC_PER_SEC,
 		.retention_ns = 600 * NSEC_PER_SEC,
 	};
-	w->ps = procs__new(w->root, &w->cfg, NULL);
+	w->ps = procs__new(w->fp.root, &w->cfg, NULL);
 	ASSERT_TRUE(w->ps != NULL);
 	w->th = threads__new(NULL, w->ps);
 	ASSERT_TRUE(w->th != NULL);
@@ -196,11 +117,6 @@ static void world_init(struct world *w)
 	ASSERT_EQ(epoll_ctl(w->epfd, EPOLL_CTL_ADD, server__fd(w->srv), &ev), 0);
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
 static void world_done(struct world *w)
 {
 	struct stat st;
@@ -212,59 +128,15 @@ static void world_done(struct world *w)
 	state__free(w->state);
 	threads__free(w->th);
 	procs__free(w->ps);
-	(void)nftw(w->root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-	(void)nftw(w->sockdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static void put_file(const struct world *w, int pid, const char *name, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static void put_file(const struct world *w, int pid, const char *name, const char *fmt, ...)
-{
-	char path[128];
-	va_list ap;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%d/%s", w->root, pid, name);
-	f = fopen(path, "we");
-	ASSERT_TRUE(f != NULL);
-	va_start(ap, fmt);
-	vfprintf(f, fmt, ap);
-	va_end(ap);
-	ASSERT_EQ(fclose(f), 0);
+	fakeproc__done(&w->fp);
+	fakeproc__remove_tree(w->sockdir);
 }
 
 /* A fake process running PYTHON, discovered: its live record. */
 static struct pyproc *python_proc(struct world *w, int pid, const char *comm, __u64 start)
 {
-	struct pollfd pfd = { .fd = procs__analysis_fd(w->ps), .events = POLLIN };
-	char path[128];
-	struct stat st;
-	int err;
-
-	ASSERT_EQ(stat(PYTHON, &st), 0);
-	snprintf(path, sizeof(path), "%s/%d", w->root, pid);
-	ASSERT_EQ(mkdir(path, 0755), 0);
-	snprintf(path, sizeof(path), "%s/%d/root", w->root, pid);
-	ASSERT_EQ(symlink("/", path), 0);
-	snprintf(path, sizeof(path), "%s/%d/exe", w->root, pid);
-	ASSERT_EQ(symlink(PYTHON, path), 0);
-	put_file(w, pid, "stat",
-		 "%d (%s) S 1 %d %d 0 -1 4194560 100 0 0 0 1 1 0 0 20 0 1 0 %llu 1000000 100 "
-		 "18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0\n",
-		 pid, comm, pid, pid, (unsigned long long)start);
-	put_file(w, pid, "status", "Name:\t%s\nUid:\t%u\t%u\t%u\t%u\nGid:\t%u\t%u\t%u\t%u\n", comm,
-		 getuid(), getuid(), getuid(), getuid(), getgid(), getgid(), getgid(), getgid());
-	put_file(w, pid, "maps", "555555554000-555555556000 r--p 00000000 %02x:%02x %llu %s\n",
-		 major(st.st_dev), minor(st.st_dev), (unsigned long long)st.st_ino, PYTHON);
-	err = procs__discover(w->ps, pid, DISCOVER_SCAN);
-	if (err == -EINPROGRESS) {
-		/* The ELF file went to the worker: its verdict, then discovery again. */
-		ASSERT_EQ(poll(&pfd, 1, 30000), 1);
-		procs__analysis_done(w->ps);
-		err = procs__find_live(w->ps, pid) ? 0 : procs__discover(w->ps, pid, DISCOVER_SCAN);
-	}
-	ASSERT_OK(err);
+	fakeproc__add(&w->fp, pid, comm, start, PYTHON);
+	ASSERT_OK(fakeproc__discover(w->ps, pid));
 	ASSERT_TRUE(procs__find_live(w->ps, pid) != NULL);
 	ASSERT_TRUE(procs__find_live(w->ps, pid)->info.supported);
 	return procs__find_live(w->ps, pid);
@@ -633,12 +505,12 @@ TEST(snapshot_counts_what_the_ring_held)
 	world_init(&w);
 	drained_proc = python_proc(&w, PID_A, "python3", 100);
 	fill_profile(drained_proc);
-	bpf.on_drain = add_on_drain;
+	fake_sampler.on_drain = add_on_drain;
 	snprintf(line, sizeof(line), "PYPROF/1 snapshot pid=%d\n", PID_A);
 	expect_ok(&w, line, "python3;main (app.py:10);do_syscall_64_[k] 4\n"
 			    "python3;main (app.py:10);idle (lib.py) 2\n"
 			    "python3;main (app.py:10);work (app.py:20) 5\n");
-	ASSERT_EQ(bpf.drains, 1);
+	ASSERT_EQ(fake_sampler.drains, 1);
 	world_done(&w);
 }
 
