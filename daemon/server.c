@@ -150,6 +150,25 @@ static int clear_stale_socket(int dirfd, const char *name, const struct sockaddr
 	return err;
 }
 
+/* The credentials of the process at the other end of fd, and its supplementary groups. */
+static int socket_peer(int fd, struct server_peer *ret)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+		return -errno;
+	ret->uid = cred.uid;
+	ret->gid = cred.gid;
+	ret->pid = cred.pid;
+	/* A peer with more groups than fit is not let in on its supplementary ones. */
+	len = sizeof(ret->groups);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, ret->groups, &len) < 0)
+		len = 0;
+	ret->nr_groups = len / sizeof(gid_t);
+	return 0;
+}
+
 struct server *server__new(const struct config *cfg, int epfd, const struct server_deps *m)
 {
 	struct server *srv = calloc(1, sizeof(*srv));
@@ -159,6 +178,10 @@ struct server *server__new(const struct config *cfg, int epfd, const struct serv
 	srv->cfg = cfg;
 	srv->epfd = epfd;
 	srv->m = *m;
+	if (!srv->m.peer)
+		srv->m.peer = socket_peer;
+	if (!srv->m.now)
+		srv->m.now = now_ns;
 	srv->listenfd = srv->sock_dirfd = -1;
 	return srv;
 }
@@ -910,22 +933,17 @@ static int set_events(struct server *srv, struct client *c, __u32 events)
  * group.  Looked up per connection: the group may be created, or the user
  * added to it, while the daemon runs.
  */
-static bool in_group(const struct server *srv, int fd, gid_t primary)
+static bool in_group(const struct server *srv, const struct server_peer *peer)
 {
-	gid_t groups[256];
-	socklen_t len = sizeof(groups);
 	char buf[4096];
 	struct group gr, *res = NULL;
 
 	if (getgrnam_r(srv->cfg->group, &gr, buf, sizeof(buf), &res) != 0 || !res)
 		return false;
-	if (primary == res->gr_gid)
+	if (peer->gid == res->gr_gid)
 		return true;
-	/* A peer with more groups than fit is not let in on its supplementary ones. */
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0)
-		return false;
-	for (size_t i = 0; i < len / sizeof(gid_t); i++)
-		if (groups[i] == res->gr_gid)
+	for (size_t i = 0; i < peer->nr_groups && i < PYPROFD_PEER_GROUPS; i++)
+		if (peer->groups[i] == res->gr_gid)
 			return true;
 	return false;
 }
@@ -952,20 +970,19 @@ static const char *refusal(const struct server *srv, const struct client *c)
 static struct client *client_new(struct server *srv, int fd)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
-	struct ucred cred;
-	socklen_t len = sizeof(cred);
+	struct server_peer peer;
 	const char *busy;
 	struct client *c;
 
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+	if (srv->m.peer(fd, &peer) < 0)
 		goto fail;
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		goto fail;
 	c->fd = fd;
-	c->uid = cred.uid;
-	c->peer_pid = cred.pid;
-	c->privileged = cred.uid == 0 || in_group(srv, fd, cred.gid);
+	c->uid = peer.uid;
+	c->peer_pid = peer.pid;
+	c->privileged = peer.uid == 0 || in_group(srv, &peer);
 	busy = refusal(srv, c);
 	if (busy) {
 		srv->clients_rejected++;
@@ -973,7 +990,7 @@ static struct client *client_new(struct server *srv, int fd)
 		free(c);
 		goto fail;
 	}
-	c->accepted_ns = now_ns();
+	c->accepted_ns = srv->m.now();
 	c->deadline_ns = c->accepted_ns + PYPROFD_CLIENT_IDLE_MS * NSEC_PER_MSEC;
 	ev.data.u64 = (__u64)(uintptr_t)c;
 	if (epoll_ctl(srv->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
@@ -1104,7 +1121,7 @@ int server__client_event(struct server *srv, struct client *c, __u32 events)
 
 void server__tick(struct server *srv)
 {
-	__u64 now = now_ns();
+	__u64 now = srv->m.now();
 	struct client *c = srv->clients, *next;
 
 	/* With half the slots taken, connections that sent nothing get less time. */
