@@ -33,7 +33,8 @@ static void world_init(struct world *w)
 		TEST_SKIP("%s or %s not installed", PYTHON, NOT_PY);
 	fakesampler__reset();
 	fakeproc__init(&w->fp);
-	w->cfg = (struct config){ .window_ns = 10 * NSEC_PER_SEC, .retention_ns = 60 * NSEC_PER_SEC };
+	w->cfg = (struct config){ .window_ns = 10 * NSEC_PER_SEC,
+				  .retention_ns = 60 * NSEC_PER_SEC };
 	w->ps = procs__new(w->fp.root, &w->cfg, NULL);
 	ASSERT_TRUE(w->ps != NULL);
 }

@@ -9,9 +9,11 @@
  *
  * Fake pids are above the host's pid_max, so the host's /proc (which the
  * server asks whether a pid is alive and whose it is) never has them.
- * Peer credentials are the real ones: as root the test also connects as an
- * unprivileged uid (a child that drops to it hands the socket over); the
- * configured group is one that does not exist, so membership is not tested.
+ * Peer credentials are the real ones (as root the test also connects as an
+ * unprivileged uid: a child that drops to it hands the socket over), except
+ * in the tests of access rules, client limits and reply budgets: there the
+ * server's peer seam says who each connection is (fake_peer()), and its
+ * client clock can be moved ahead (fake_now()).
  */
 #include <errno.h>
 #include <grp.h>
@@ -52,18 +54,55 @@
 #define NOBODY	     65534
 #define REPLY_WAIT_NS (10 * NSEC_PER_SEC)
 
-/* The fake dump: what the next dump__process() returns, and the pid it was asked for. */
+/*
+ * The fake dump: what the next dump__process() returns (size > 0: that many
+ * bytes), the pid it was last asked for, and how many times it was.
+ */
 static struct {
 	int err;
 	int pid;
+	size_t size;
+	unsigned int calls;
 } dump;
 
 int dump__process(struct pyproc *p, struct strbuf *out)
 {
+	static char chunk[1 << 20];
+
 	dump.pid = p->pid;
+	dump.calls++;
 	if (dump.err)
 		return dump.err;
-	return strbuf__printf(out, "Thread %d (idle)\n    main (app.py:10)\n", p->pid);
+	if (!dump.size)
+		return strbuf__printf(out, "Thread %d (idle)\n    main (app.py:10)\n", p->pid);
+	memset(chunk, 'x', sizeof(chunk));
+	for (size_t n = 0; n < dump.size; n += sizeof(chunk))
+		if (strbuf__append(out, chunk,
+				   dump.size - n < sizeof(chunk) ? dump.size - n : sizeof(chunk)))
+			return -ENOMEM;
+	return 0;
+}
+
+/*
+ * The server's seams: who the next connection is (fake.peers: every one is
+ * fake.next, instead of its socket's credentials), and how far the clock
+ * of client deadlines is moved ahead of now_ns().
+ */
+static struct {
+	bool peers;
+	struct server_peer next;
+	__u64 ahead_ns;
+} fake;
+
+static int fake_peer(int fd, struct server_peer *ret)
+{
+	*ret = fake.next;
+	return 0;
+}
+
+static __u64 fake_now(void)
+{
+	return now_ns() + fake.ahead_ns;
 }
 
 /* One test's world: a /proc tree, a process table over it, and a server. */
@@ -78,7 +117,8 @@ struct world {
 	int epfd;
 };
 
-static void world_init(struct world *w)
+/* The world; fake_peers: connections are who fake.next says, not who made them. */
+static void world_start(struct world *w, bool fake_peers)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = 0 };
 	struct server_deps deps;
@@ -87,6 +127,8 @@ static void world_init(struct world *w)
 		TEST_SKIP("%s not installed", PYTHON);
 	fakesampler__reset();
 	memset(&dump, 0, sizeof(dump));
+	memset(&fake, 0, sizeof(fake));
+	fake.peers = fake_peers;
 	fakeproc__init(&w->fp);
 	snprintf(w->sockdir, sizeof(w->sockdir), "/tmp/pyprof-sock-XXXXXX");
 	ASSERT_TRUE(mkdtemp(w->sockdir) != NULL);
@@ -109,12 +151,18 @@ static void world_init(struct world *w)
 	w->epfd = epoll_create1(EPOLL_CLOEXEC);
 	ASSERT_TRUE(w->epfd >= 0);
 	deps = (struct server_deps){ .procs = w->ps, .threads = w->th, .state = w->state,
-				     .start_ns = now_ns() };
+				     .start_ns = now_ns(), .peer = fake.peers ? fake_peer : NULL,
+				     .now = fake_now };
 	w->srv = server__new(&w->cfg, w->epfd, &deps);
 	ASSERT_TRUE(w->srv != NULL);
 	ASSERT_OK(server__listen(w->srv));
 	/* Tag 0 is the listening socket: the server tags clients with their (non-NULL) pointer. */
 	ASSERT_EQ(epoll_ctl(w->epfd, EPOLL_CTL_ADD, server__fd(w->srv), &ev), 0);
+}
+
+static void world_init(struct world *w)
+{
+	world_start(w, false);
 }
 
 static void world_done(struct world *w)
@@ -879,5 +927,385 @@ TEST(status_keys)
 	reply_done(&r);
 	expect_err(&w, "PYPROF/1 status verbose=1\n", EINVAL,
 		   "unknown argument 'verbose' for 'status'");
+	world_done(&w);
+}
+
+/* A fake peer: uid, primary gid, and supplementary groups (up to 4; 0 ends them). */
+static struct server_peer peer(uid_t uid, gid_t gid, gid_t g1, gid_t g2)
+{
+	struct server_peer p = { .uid = uid, .gid = gid, .pid = getpid() };
+
+	if (g1)
+		p.groups[p.nr_groups++] = g1;
+	if (g2)
+		p.groups[p.nr_groups++] = g2;
+	return p;
+}
+
+/* A connection the server has taken in, as p's (world_start(w, true)). */
+static int connect_peer(struct world *w, struct server_peer p)
+{
+	int fd;
+
+	fake.next = p;
+	fd = connect_self(w);
+	/* Connected, so the listening socket is readable: this accepts it (or refuses it). */
+	serve(w, 1000);
+	return fd;
+}
+
+/* What the server said at once to a connection: "" when it took it, else its refusal. */
+static const char *greeting(int fd, char *buf, size_t size)
+{
+	ssize_t n = recv(fd, buf, size - 1, MSG_DONTWAIT);
+
+	ASSERT_TRUE(n > 0 || (n < 0 && errno == EAGAIN));
+	buf[n > 0 ? n : 0] = '\0';
+	return buf;
+}
+
+/* An existing group: its name into name, its gid returned.  Skips the test if there is none. */
+static gid_t some_group(char *name, size_t size)
+{
+	struct group *gr;
+
+	setgrent();
+	while ((gr = getgrent()) && gr->gr_gid == 0)
+		;
+	if (gr)
+		snprintf(name, size, "%s", gr->gr_name);
+	endgrent();
+	if (!gr)
+		TEST_SKIP("no group but root's in the group database");
+	return gr->gr_gid;
+}
+
+#define ROOT ((struct server_peer){ 0 })	/* uid 0, gid 0, no groups */
+#define UID_A 60001	/* fake peers' uids: the record of PID_A is UID_A's, PID_B's UID_B's */
+#define UID_B 60002
+#define UID_X 60003	/* no record's */
+
+/* Whether p, asking list, sees the records of PID_A and PID_B, and status's host-wide part. */
+static void expect_view(struct world *w, struct server_peer p, bool a, bool b, bool host)
+{
+	char row[32];
+	struct reply r;
+
+	ask_on(w, connect_peer(w, p), "PYPROF/1 list\n", &r);
+	ASSERT_EQ(r.err, 0);
+	snprintf(row, sizeof(row), "\n%d\t", PID_A);
+	ASSERT_EQ(strstr(r.payload, row) != NULL, a);
+	snprintf(row, sizeof(row), "\n%d\t", PID_B);
+	ASSERT_EQ(strstr(r.payload, row) != NULL, b);
+	reply_done(&r);
+	ask_on(w, connect_peer(w, p), "PYPROF/1 status\n", &r);
+	ASSERT_EQ(r.err, 0);
+	ASSERT_EQ(strstr(r.payload, "\nsamples_received ") != NULL, host);
+	reply_done(&r);
+}
+
+/*
+ * A client whose primary or a supplementary group is the configured group
+ * is privileged, as root is; anyone else sees only its own processes.
+ */
+TEST(group_members_are_privileged)
+{
+	char group[256];
+	struct world w;
+	gid_t g, other;
+
+	world_start(&w, true);
+	g = some_group(group, sizeof(group));
+	other = g + 1000;
+	w.cfg.group = group;	/* the server reads its config at each connection */
+	/* As discovery would have read them from /proc/PID/status. */
+	python_proc(&w, PID_A, "python3", 100)->uid = UID_A;
+	python_proc(&w, PID_B, "python3", 100)->uid = UID_B;
+
+	expect_view(&w, ROOT, true, true, true);
+	expect_view(&w, peer(UID_A, other, 0, 0), true, false, false);
+	expect_view(&w, peer(UID_B, other, other + 1, 0), false, true, false);
+	expect_view(&w, peer(UID_X, other, other + 1, other + 2), false, false, false);
+	expect_view(&w, peer(UID_X, g, 0, 0), true, true, true);
+	expect_view(&w, peer(UID_A, other, other + 1, g), true, true, true);
+	expect_view(&w, peer(UID_X, other, g, 0), true, true, true);
+	/* Without the group configured to exist, membership is nothing. */
+	w.cfg.group = "pyprof-test-no-such-group";
+	expect_view(&w, peer(UID_X, g, g, 0), false, false, false);
+	world_done(&w);
+}
+
+#define MAX_CLIENTS 64		/* server.c's table, of which */
+#define RESERVED_CLIENTS 8	/* only root and the group may take these, and */
+#define CLIENTS_PER_UID 16	/* no uid more than this */
+
+/* n connections of p that the server takes; their fds into fds[*nr]. */
+static void take(struct world *w, struct server_peer p, int n, int *fds, int *nr)
+{
+	char buf[128];
+
+	for (int i = 0; i < n; i++) {
+		fds[*nr] = connect_peer(w, p);
+		if (*greeting(fds[*nr], buf, sizeof(buf)))
+			TEST_FAIL("connection %d of uid %u refused: %s", *nr, p.uid, buf);
+		(*nr)++;
+	}
+}
+
+/* Connections of unprivileged uids from uid on, 16 each, until there are n in fds. */
+static void take_many(struct world *w, uid_t uid, int n, int *fds, int *nr)
+{
+	for (uid_t u = uid; *nr < n; u++)
+		take(w, peer(u, u, 0, 0), n - *nr < CLIENTS_PER_UID ? n - *nr : CLIENTS_PER_UID,
+		     fds, nr);
+}
+
+/* One connection of p that the server must refuse with this line. */
+static void refused(struct world *w, struct server_peer p, const char *why)
+{
+	char buf[128];
+	int fd = connect_peer(w, p);
+
+	ASSERT_STREQ(greeting(fd, buf, sizeof(buf)), why);
+	close(fd);
+}
+
+/* Closes fd and lets the server see the hang-up. */
+static void hang_up(struct world *w, int fd)
+{
+	close(fd);
+	serve(w, 100);
+}
+
+TEST(client_limits)
+{
+	static const char busy[] = "ERR EBUSY too many clients\n";
+	int fds[MAX_CLIENTS + 1], nr = 0;
+	char group[256], line[64];
+	struct server_peer member;
+	struct reply r;
+	struct world w;
+	gid_t g;
+
+	world_start(&w, true);
+	g = some_group(group, sizeof(group));
+	w.cfg.group = group;
+	member = peer(UID_X + 100, UID_X + 100, g, 0);
+	/* Privileged clients do not use up the unprivileged ones' slots. */
+	take(&w, ROOT, 2, fds, &nr);
+	take(&w, member, 1, fds, &nr);
+	/* 16 per uid... */
+	take(&w, peer(UID_A, UID_A, 0, 0), CLIENTS_PER_UID, fds, &nr);
+	refused(&w, peer(UID_A, UID_A, 0, 0), "ERR EBUSY too many clients of this user\n");
+	/* ...and 56 unprivileged in all, whoever they are. */
+	take_many(&w, UID_A + 1, 3 + MAX_CLIENTS - RESERVED_CLIENTS, fds, &nr);
+	refused(&w, peer(UID_X + 50, UID_X + 50, 0, 0), busy);
+	/* The rest are root's and the group's, up to 64. */
+	take(&w, member, RESERVED_CLIENTS - 4, fds, &nr);
+	take(&w, ROOT, 1, fds, &nr);
+	ASSERT_EQ(nr, MAX_CLIENTS);
+	refused(&w, ROOT, busy);
+	refused(&w, member, busy);
+	/* One unprivileged client gone: another may come. */
+	hang_up(&w, fds[--nr]);
+	hang_up(&w, fds[3]);
+	fds[3] = fds[--nr];
+	take(&w, peer(UID_X + 50, UID_X + 50, 0, 0), 1, fds, &nr);
+	/* Every refusal counted. */
+	hang_up(&w, fds[--nr]);
+	ask_on(&w, connect_peer(&w, ROOT), "PYPROF/1 status\n", &r);
+	ASSERT_EQ(r.err, 0);
+	snprintf(line, sizeof(line), "\nclients_connected %d\nclients_rejected 4\n", nr + 1);
+	ASSERT_TRUE(strstr(r.payload, line) != NULL);
+	reply_done(&r);
+	while (nr)
+		close(fds[--nr]);
+	world_done(&w);
+}
+
+/* Whether the server has shut fd down (its deadline passed), or keeps it open. */
+static bool shut_down(int fd)
+{
+	char c;
+	ssize_t n = recv(fd, &c, 1, MSG_DONTWAIT);
+
+	ASSERT_TRUE(n == 0 || (n < 0 && errno == EAGAIN));
+	return n == 0;
+}
+
+/* 10 s to send a request; 1 s once half the 64 slots are taken. */
+TEST(client_deadlines)
+{
+	int fds[MAX_CLIENTS / 2], nr = 0;
+	struct world w;
+
+	world_start(&w, true);
+	take(&w, peer(UID_A, UID_A, 0, 0), 1, fds, &nr);
+	fake.ahead_ns = 9900 * NSEC_PER_MSEC;
+	server__tick(w.srv);
+	ASSERT_TRUE(!shut_down(fds[0]));
+	fake.ahead_ns = 10100 * NSEC_PER_MSEC;
+	server__tick(w.srv);
+	ASSERT_TRUE(shut_down(fds[0]));
+	hang_up(&w, fds[--nr]);
+
+	/* 31 clients: the deadline stays 10 s. */
+	fake.ahead_ns = 0;
+	take_many(&w, UID_A, MAX_CLIENTS / 2 - 1, fds, &nr);
+	fake.ahead_ns = 1500 * NSEC_PER_MSEC;
+	server__tick(w.srv);
+	for (int i = 0; i < nr; i++)
+		ASSERT_TRUE(!shut_down(fds[i]));
+	/* The 32nd: every client has 1 s from its connection, the new one too. */
+	take(&w, peer(UID_B + 100, UID_B + 100, 0, 0), 1, fds, &nr);
+	server__tick(w.srv);
+	for (int i = 0; i < nr - 1; i++)
+		ASSERT_TRUE(shut_down(fds[i]));
+	ASSERT_TRUE(!shut_down(fds[nr - 1]));
+	fake.ahead_ns = 2600 * NSEC_PER_MSEC;
+	server__tick(w.srv);
+	ASSERT_TRUE(shut_down(fds[nr - 1]));
+	while (nr)
+		hang_up(&w, fds[--nr]);
+	world_done(&w);
+}
+
+#define MiB (1u << 20)
+
+/*
+ * A dump request of p for pid, answered with size bytes that the client
+ * does not read: the server holds what the socket does not take (all but a
+ * few hundred KiB).  Returns the connection.
+ */
+static int hold_reply(struct world *w, struct server_peer p, int pid, size_t size)
+{
+	__u64 deadline = now_ns() + REPLY_WAIT_NS;
+	unsigned int calls = dump.calls;
+	char line[64];
+	int fd = connect_peer(w, p);
+
+	dump.size = size;
+	snprintf(line, sizeof(line), "PYPROF/1 dump pid=%d\n", pid);
+	ASSERT_EQ(send(fd, line, strlen(line), MSG_NOSIGNAL), (ssize_t)strlen(line));
+	while (dump.calls == calls) {
+		ASSERT_TRUE(now_ns() < deadline);
+		serve(w, 10);
+	}
+	dump.size = 0;
+	return fd;
+}
+
+/*
+ * p's dump request for pid must be refused for the reply budget, before the
+ * dump is made, the reply saying how many MiB are held in all.
+ */
+static void over_budget(struct world *w, struct server_peer p, int pid, size_t total_mib)
+{
+	unsigned int calls = dump.calls;
+	size_t mine, total;
+	char line[64];
+	struct reply r;
+
+	snprintf(line, sizeof(line), "PYPROF/1 dump pid=%d\n", pid);
+	ask_on(w, connect_peer(w, p), line, &r);
+	ASSERT_EQ(r.err, -EBUSY);
+	ASSERT_EQ(sscanf(r.msg,
+			 "too many replies not yet read (%zu MiB of this user's, %zu MiB in all)",
+			 &mine, &total),
+		  2);
+	ASSERT_EQ(total, total_mib);
+	ASSERT_EQ(dump.calls, calls);
+	reply_done(&r);
+}
+
+/* p's dump request for pid is answered in full. */
+static void within_budget(struct world *w, struct server_peer p, int pid)
+{
+	char line[64];
+	struct reply r;
+
+	snprintf(line, sizeof(line), "PYPROF/1 dump pid=%d\n", pid);
+	ask_on(w, connect_peer(w, p), line, &r);
+	ASSERT_EQ(r.err, 0);
+	reply_done(&r);
+}
+
+/* The reply bytes the server holds, as root's status says. */
+static size_t queued(struct world *w)
+{
+	struct reply r;
+	char buf[32];
+	long long n;
+
+	ask_on(w, connect_peer(w, ROOT), "PYPROF/1 status\n", &r);
+	ASSERT_EQ(r.err, 0);
+	ASSERT_TRUE(status_value(r.payload, "reply_bytes_queued", buf, sizeof(buf)) != NULL);
+	ASSERT_OK(parse_int_range(buf, 0, 1ll << 40, &n));
+	reply_done(&r);
+	return (size_t)n;
+}
+
+/*
+ * A reply of p held (hold_reply()) that brings what the server holds to
+ * target, less what the socket took: between target - 512 KiB and target
+ * (checked unless over the total budget, where status is refused too).
+ */
+static int hold_to(struct world *w, struct server_peer p, int pid, size_t target)
+{
+	size_t before = queued(w), after;
+	int fd;
+
+	ASSERT_TRUE(before + 64 < target);
+	fd = hold_reply(w, p, pid, target - before - 64);
+	if (target >= 256 * MiB)
+		return fd;
+	after = queued(w);
+	if (after > target || after <= target - MiB / 2)
+		TEST_FAIL("%zu bytes held, not within 512 KiB under %zu", after, target);
+	return fd;
+}
+
+/*
+ * Reply bytes built and not yet read: 32 MiB per unprivileged uid, 192 MiB
+ * for all unprivileged clients, 256 MiB in all; a request over its budget
+ * is refused with EBUSY before its reply is built.  Each limit is checked
+ * from a quarter MiB under it (allowed) and a quarter over (refused).
+ */
+TEST(reply_budgets)
+{
+	int held[16], nr = 0, pid[8];
+	struct reply r;
+	struct world w;
+
+	world_start(&w, true);
+	/* Each uid's own process to dump: uid UID_A + i has pid[i]. */
+	for (int i = 0; i < 8; i++) {
+		pid[i] = PID_A + i;
+		python_proc(&w, pid[i], "python3", 100)->uid = UID_A + i;
+	}
+	/* Under the uid's 32 MiB, one more reply is built, then none; another uid's still is. */
+	held[nr++] = hold_to(&w, peer(UID_A, UID_A, 0, 0), pid[0], 32 * MiB - MiB / 4);
+	held[nr++] = hold_to(&w, peer(UID_A, UID_A, 0, 0), pid[0], 32 * MiB + MiB / 2);
+	over_budget(&w, peer(UID_A, UID_A, 0, 0), pid[0], 32);
+	within_budget(&w, peer(UID_A + 1, UID_A + 1, 0, 0), pid[1]);
+	/* Likewise at 192 MiB of every unprivileged uid's, while root's are still built. */
+	held[nr++] = hold_to(&w, peer(UID_A + 1, UID_A + 1, 0, 0), pid[1], 100 * MiB);
+	held[nr++] = hold_to(&w, peer(UID_A + 2, UID_A + 2, 0, 0), pid[2], 192 * MiB - MiB / 4);
+	held[nr++] = hold_to(&w, peer(UID_A + 3, UID_A + 3, 0, 0), pid[3], 192 * MiB + MiB / 2);
+	over_budget(&w, peer(UID_A + 4, UID_A + 4, 0, 0), pid[4], 192);
+	within_budget(&w, ROOT, pid[5]);
+	/* And at 256 MiB in all, for anyone. */
+	held[nr++] = hold_to(&w, ROOT, pid[5], 256 * MiB - MiB / 4);
+	held[nr++] = hold_to(&w, ROOT, pid[5], 256 * MiB + MiB / 2);
+	over_budget(&w, ROOT, pid[5], 256);
+	over_budget(&w, peer(UID_A + 6, UID_A + 6, 0, 0), pid[6], 256);
+	/* Held replies read or given up free their budget. */
+	while (nr)
+		hang_up(&w, held[--nr]);
+	ask_on(&w, connect_peer(&w, ROOT), "PYPROF/1 status\n", &r);
+	ASSERT_EQ(r.err, 0);
+	ASSERT_TRUE(strstr(r.payload, "\nreplies_refused_memory 4\nreply_bytes_queued 0\n"));
+	reply_done(&r);
+	within_budget(&w, peer(UID_A, UID_A, 0, 0), pid[0]);
 	world_done(&w);
 }
