@@ -122,11 +122,16 @@ $(OUTPUT)/tests/test-config: tests/unit/test-config.c tests/unit/testhelp.h \
 	$(Q)$(CC) $(CFLAGS) -Itests/unit -Idaemon $< $(OUTPUT)/daemon/config.o \
 		$(OUTPUT)/libpyprof.a $(LDLIBS) -o $@
 
-# Discovery against a fake /proc tree: the daemon modules it links, and a fake sampler of its own.
+# The fakes tests of daemon modules share: a sampler (fakesampler.c), a /proc tree (fakeproc.h).
+$(OUTPUT)/tests/fakesampler.o: tests/unit/fakesampler.c | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/unit -Idaemon -c $< -o $@
+
+# Discovery against a fake /proc tree: the daemon modules it links, and the fake sampler.
 TEST_PROCS_OBJS := $(addprefix $(OUTPUT)/daemon/,procs.o analyzer.o log.o symbolize.o target.o \
-	threads.o)
-$(OUTPUT)/tests/test-procs: tests/unit/test-procs.c tests/unit/testhelp.h $(TEST_PROCS_OBJS) \
-		$(OUTPUT)/libpyprof.a | $(OUTPUT)/tests
+	threads.o) $(OUTPUT)/tests/fakesampler.o
+$(OUTPUT)/tests/test-procs: tests/unit/test-procs.c tests/unit/testhelp.h tests/unit/fakeproc.h \
+		$(TEST_PROCS_OBJS) $(OUTPUT)/libpyprof.a | $(OUTPUT)/tests
 	$(call msg,TEST,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/unit -Idaemon $< $(TEST_PROCS_OBJS) $(OUTPUT)/libpyprof.a \
 		$(LDLIBS) -lpthread -o $@
@@ -139,12 +144,12 @@ $(OUTPUT)/tests/test-symbolize: tests/unit/test-symbolize.c tests/unit/testhelp.
 	$(Q)$(CC) $(CFLAGS) -Itests/unit -Idaemon $< $(TEST_SYMBOLIZE_OBJS) $(OUTPUT)/libpyprof.a \
 		$(LDLIBS) -o $@
 
-# The socket verbs against a fake profile: the real server and process table, a fake
-# sampler and dump of its own.
+# The socket verbs against a fake profile: the real server and process table over a fake
+# /proc tree, the fake sampler, and a fake dump of its own.
 TEST_SERVER_OBJS := $(addprefix $(OUTPUT)/daemon/,server.o procs.o analyzer.o log.o symbolize.o \
-	threads.o state.o target.o)
-$(OUTPUT)/tests/test-server: tests/unit/test-server.c tests/unit/testhelp.h $(TEST_SERVER_OBJS) \
-		$(OUTPUT)/libpyprof.a | $(OUTPUT)/tests
+	threads.o state.o target.o) $(OUTPUT)/tests/fakesampler.o
+$(OUTPUT)/tests/test-server: tests/unit/test-server.c tests/unit/testhelp.h tests/unit/fakeproc.h \
+		$(TEST_SERVER_OBJS) $(OUTPUT)/libpyprof.a | $(OUTPUT)/tests
 	$(call msg,TEST,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/unit -Idaemon $< $(TEST_SERVER_OBJS) $(OUTPUT)/libpyprof.a \
 		$(LDLIBS) -lpthread -o $@
@@ -234,7 +239,8 @@ install: all
 clean:
 	rm -rf $(OUTPUT) $(ASAN_OUTPUT) $(FUZZ_OUTPUT)
 
--include $(LIB_OBJS:.o=.d) $(DAEMON_OBJS:.o=.d) $(CTL_OBJS:.o=.d) $(UNIT_BINS:=.d)
+-include $(LIB_OBJS:.o=.d) $(DAEMON_OBJS:.o=.d) $(CTL_OBJS:.o=.d) $(UNIT_BINS:=.d) \
+	$(OUTPUT)/tests/fakesampler.d
 -include $(FUZZ_LIB_OBJS:.o=.d) $(FUZZ_BINS:=.d)
 
 .DELETE_ON_ERROR:

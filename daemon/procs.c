@@ -26,6 +26,7 @@
 #include "procs.h"
 #include "sampler.h"
 #include "symbolize.h"
+#include "threads.h"
 
 #define INTERP_FILES_MAX 4096
 #define PYPROFD_PROC_BUCKETS	1024
@@ -620,7 +621,8 @@ static void pyproc_free(struct pyproc *p)
 {
 	if (!p)
 		return;
-	symbolize__free_codes(p);
+	symbolize__forget(p);
+	threads__forget(p);
 	profile__free(p->profile);
 	free(p->exe);
 	free(p->labels);
@@ -660,19 +662,47 @@ static struct pyproc *find_restored(struct procs *ps, int pid, __u64 start)
 	return NULL;
 }
 
-struct pyproc *procs__restore(struct procs *ps, int pid, __u64 start)
+struct pyproc *procs__restore(struct procs *ps, const struct procs_history *h)
 {
 	struct pyproc *p;
 
-	for (p = ps->table[bucket(pid)]; p; p = p->next)
-		if (p->pid == pid && p->start_time == start && !p->live)
-			return p;
-	p = pyproc_new(ps, pid, start);
-	if (p) {
+	for (p = ps->table[bucket(h->pid)]; p; p = p->next)
+		if (p->pid == h->pid && p->start_time == h->start_time && !p->live)
+			break;
+	if (!p) {
+		p = pyproc_new(ps, h->pid, h->start_time);
+		if (!p)
+			return NULL;
 		p->restored = true;
 		p->exit_ts = now_ns();
 	}
+	/* Not seen running yet: the files are all there is to say what it was. */
+	if (p->restored) {
+		p->uid = h->uid;
+		p->info.version_hex = h->version_hex;
+		p->info.supported = h->supported;
+		snprintf(p->comm, sizeof(p->comm), "%s", h->comm);
+		snprintf(p->info.why, sizeof(p->info.why), "%s", h->why);
+		if (!p->exe)
+			p->exe = strdup(h->exe);
+		/*
+		 * Every window file of a process has its labels: the first one read
+		 * gives them.  On failure (ENOMEM) none.
+		 */
+		if (!p->labels)
+			(void)proclabel__dup_set(h->labels, h->nr_labels, &p->labels,
+						 &p->nr_labels);
+	}
 	return p;
+}
+
+__u32 procs__owner(struct pyproc *p)
+{
+	__u32 uid;
+
+	if (p->live && procs__read_owner(p->pid, &uid) == 0 && uid != p->uid)
+		p->uid = PYPROFD_UID_NONE;
+	return p->uid;
 }
 
 /* Hands a profiled process's layout and _PyRuntime address to the BPF side. */

@@ -56,11 +56,31 @@ struct pyproc *procs__find_live(struct procs *ps, int pid);
 struct pyproc *procs__check_live(struct procs *ps, int pid);
 int procs__discover(struct procs *ps, int pid, enum discover_how how);
 void procs__probe_paths(struct procs *ps, const char *const *paths, size_t n);
+/* What --state-dir's files say of a process whose history they hold. */
+struct procs_history {
+	int pid;
+	__u64 start_time;
+	__u32 uid;		/* the unprivileged uid that may see it, or PYPROFD_UID_NONE */
+	__u32 version_hex;
+	bool supported;
+	const char *comm, *exe, *why;
+	/* Its labels (proclabel.h's rules, checked by the decoder): copied. */
+	const struct proclabel *labels;
+	size_t nr_labels;
+};
 /*
- * The exited record of (pid, start), created empty if missing, for history
- * loaded from disk; discovery makes it live again if the process still runs.
+ * The exited record of (h->pid, h->start_time), created if missing, for
+ * history loaded from disk: a record not seen running takes h's
+ * description.  Discovery makes it live again if the process still runs.
  */
-struct pyproc *procs__restore(struct procs *ps, int pid, __u64 start);
+struct pyproc *procs__restore(struct procs *ps, const struct procs_history *h);
+/*
+ * p->uid, read again for a live process (its credentials may have changed
+ * since discovery): a process whose owner changed is nobody's from then on,
+ * history included, and a pid reused before its exit event was read lends
+ * no owner.
+ */
+__u32 procs__owner(struct pyproc *p);
 void procs__exited(struct procs *ps, int pid, __u64 ts);
 void procs__rescan(struct procs *ps);
 void procs__expire(struct procs *ps);

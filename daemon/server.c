@@ -32,6 +32,7 @@
 #include "sampler.h"
 #include "server.h"
 #include "state.h"
+#include "symbolize.h"
 #include "threads.h"
 
 #define PYPROFD_MAX_CLIENTS	64
@@ -150,6 +151,25 @@ static int clear_stale_socket(int dirfd, const char *name, const struct sockaddr
 	return err;
 }
 
+/* The credentials of the process at the other end of fd, and its supplementary groups. */
+static int socket_peer(int fd, struct server_peer *ret)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+		return -errno;
+	ret->uid = cred.uid;
+	ret->gid = cred.gid;
+	ret->pid = cred.pid;
+	/* A peer with more groups than fit is not let in on its supplementary ones. */
+	len = sizeof(ret->groups);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, ret->groups, &len) < 0)
+		len = 0;
+	ret->nr_groups = len / sizeof(gid_t);
+	return 0;
+}
+
 struct server *server__new(const struct config *cfg, int epfd, const struct server_deps *m)
 {
 	struct server *srv = calloc(1, sizeof(*srv));
@@ -159,6 +179,10 @@ struct server *server__new(const struct config *cfg, int epfd, const struct serv
 	srv->cfg = cfg;
 	srv->epfd = epfd;
 	srv->m = *m;
+	if (!srv->m.peer)
+		srv->m.peer = socket_peer;
+	if (!srv->m.now)
+		srv->m.now = now_ns;
 	srv->listenfd = srv->sock_dirfd = -1;
 	return srv;
 }
@@ -310,10 +334,8 @@ static int reply_ok_range(const struct server *srv, struct client *c, struct str
 
 /*
  * Root and the group see every process; anyone else the processes the kernel
- * would let them read (procs__read_owner()), decided again at each request
- * for a live process: its credentials may have changed since discovery.  A
- * process whose owner changed is nobody's from then on, history included
- * (and a pid reused before its exit event was read lends no owner).
+ * would let them read, decided again at each request for a live process
+ * (procs__owner()).
  */
 static bool can_see(const struct client *c, struct pyproc *p)
 {
@@ -321,9 +343,16 @@ static bool can_see(const struct client *c, struct pyproc *p)
 
 	if (c->privileged)
 		return true;
-	if (p->live && procs__read_owner(p->pid, &uid) == 0 && uid != p->uid)
-		p->uid = PYPROFD_UID_NONE;
-	return p->uid != PYPROFD_UID_NONE && p->uid == c->uid;
+	uid = procs__owner(p);
+	return uid != PYPROFD_UID_NONE && uid == c->uid;
+}
+
+static __u64 samples_of(const struct pyproc *p)
+{
+	struct symbolize_proc_stats st;
+
+	symbolize__proc_stats(p, &st);
+	return st.samples;
 }
 
 static const char *proc_state(const struct pyproc *p)
@@ -366,7 +395,7 @@ static int verb_list(struct server *srv, struct client *c, const struct proto_re
 			continue;
 		r = r ?: strbuf__printf(&sb, "%d\t%s\t%s\t%llu\t", p->pid,
 					pyinterp__version_str(p->info.version_hex, v, sizeof(v)),
-					proc_state(p), (unsigned long long)p->samples);
+					proc_state(p), (unsigned long long)samples_of(p));
 		r = r ?: list_field(&sb, p->comm, '\t') ?: list_field(&sb, p->exe ? p->exe : "", '\t') ?:
 		      list_field(&sb, p->info.supported ? "" : p->info.why, '\t');
 		/* Escaped by the format (proto.h): no tab, newline or terminal sequence. */
@@ -699,12 +728,15 @@ static int status_processes(struct server *srv, struct client *c, struct strbuf 
 
 	procs__for_each(srv->m.procs, p)
 	{
+		struct symbolize_proc_stats st;
+
 		if (!can_see(c, p))
 			continue;
+		symbolize__proc_stats(p, &st);
 		live += p->live;
 		exited += !p->live;
-		samples += p->samples;
-		code_gone += p->code_gone;
+		samples += st.samples;
+		code_gone += st.code_gone;
 	}
 	return strbuf__printf(sb,
 			      "version %s\nabi %u\nrate_hz %u\nwindow_s %llu\nretention_s %llu\n"
@@ -752,11 +784,13 @@ static int status_resources(struct server *srv, const struct sampler_stats *st, 
 	self_usage(&rss, &fds);
 	procs__for_each(srv->m.procs, p)
 	{
+		struct symbolize_proc_stats st;
 		struct profile_stats ps;
 
 		profile__stats(p->profile, &ps);
+		symbolize__proc_stats(p, &st);
 		profile_bytes += ps.bytes;
-		codes += p->code_nr;
+		codes += st.codes_cached;
 	}
 	/* run_time_ns/run_cnt count only while kernel.bpf_stats_enabled is 1. */
 	return strbuf__printf(sb,
@@ -917,22 +951,17 @@ static int set_events(struct server *srv, struct client *c, __u32 events)
  * group.  Looked up per connection: the group may be created, or the user
  * added to it, while the daemon runs.
  */
-static bool in_group(const struct server *srv, int fd, gid_t primary)
+static bool in_group(const struct server *srv, const struct server_peer *peer)
 {
-	gid_t groups[256];
-	socklen_t len = sizeof(groups);
 	char buf[4096];
 	struct group gr, *res = NULL;
 
 	if (getgrnam_r(srv->cfg->group, &gr, buf, sizeof(buf), &res) != 0 || !res)
 		return false;
-	if (primary == res->gr_gid)
+	if (peer->gid == res->gr_gid)
 		return true;
-	/* A peer with more groups than fit is not let in on its supplementary ones. */
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0)
-		return false;
-	for (size_t i = 0; i < len / sizeof(gid_t); i++)
-		if (groups[i] == res->gr_gid)
+	for (size_t i = 0; i < peer->nr_groups && i < PYPROFD_PEER_GROUPS; i++)
+		if (peer->groups[i] == res->gr_gid)
 			return true;
 	return false;
 }
@@ -959,20 +988,19 @@ static const char *refusal(const struct server *srv, const struct client *c)
 static struct client *client_new(struct server *srv, int fd)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
-	struct ucred cred;
-	socklen_t len = sizeof(cred);
+	struct server_peer peer;
 	const char *busy;
 	struct client *c;
 
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+	if (srv->m.peer(fd, &peer) < 0)
 		goto fail;
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		goto fail;
 	c->fd = fd;
-	c->uid = cred.uid;
-	c->peer_pid = cred.pid;
-	c->privileged = cred.uid == 0 || in_group(srv, fd, cred.gid);
+	c->uid = peer.uid;
+	c->peer_pid = peer.pid;
+	c->privileged = peer.uid == 0 || in_group(srv, &peer);
 	busy = refusal(srv, c);
 	if (busy) {
 		srv->clients_rejected++;
@@ -980,7 +1008,7 @@ static struct client *client_new(struct server *srv, int fd)
 		free(c);
 		goto fail;
 	}
-	c->accepted_ns = now_ns();
+	c->accepted_ns = srv->m.now();
 	c->deadline_ns = c->accepted_ns + PYPROFD_CLIENT_IDLE_MS * NSEC_PER_MSEC;
 	ev.data.u64 = (__u64)(uintptr_t)c;
 	if (epoll_ctl(srv->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
@@ -1111,7 +1139,7 @@ int server__client_event(struct server *srv, struct client *c, __u32 events)
 
 void server__tick(struct server *srv)
 {
-	__u64 now = now_ns();
+	__u64 now = srv->m.now();
 	struct client *c = srv->clients, *next;
 
 	/* With half the slots taken, connections that sent nothing get less time. */

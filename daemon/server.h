@@ -4,6 +4,7 @@
 #define PYPROFD_SERVER_H
 
 #include <linux/types.h>
+#include <sys/types.h>
 
 struct client;
 struct config;
@@ -13,6 +14,17 @@ struct server;
 struct state;
 struct threads;
 
+#define PYPROFD_PEER_GROUPS 256	/* a peer's supplementary groups looked at; more: none */
+
+/* Who is at the other end of a connection. */
+struct server_peer {
+	uid_t uid;
+	gid_t gid;
+	pid_t pid;
+	size_t nr_groups;	/* supplementary groups; 0 if there are more than fit */
+	gid_t groups[PYPROFD_PEER_GROUPS];
+};
+
 /* The modules requests are answered from. */
 struct server_deps {
 	struct procs *procs;
@@ -20,6 +32,13 @@ struct server_deps {
 	struct threads *threads;
 	struct state *state;
 	__u64 start_ns;		/* when the daemon started: status's uptime */
+	/*
+	 * For tests, NULL otherwise: the peer of a new connection (instead of
+	 * SO_PEERCRED and SO_PEERGROUPS; 0 or -errno), and the clock of client
+	 * deadlines (instead of now_ns()).
+	 */
+	int (*peer)(int fd, struct server_peer *ret);
+	__u64 (*now)(void);
 };
 
 /* A server not listening yet; clients go into epfd.  NULL on ENOMEM. */

@@ -20,6 +20,7 @@
 #include "log.h"
 #include "procs.h"
 #include "state.h"
+#include "symbolize.h"
 
 /*
  * One file per window (format in statefile.h), written to a temporary name
@@ -302,30 +303,21 @@ cleanup:
  */
 static int apply_proc(struct state *state, const struct statefile_proc *sp, __u64 ts)
 {
+	const struct procs_history h = {
+		.pid = sp->pid, .start_time = sp->start_time,
+		/* Files of older versions kept real and effective uids: equal, or nobody's. */
+		.uid = sp->ruid == sp->euid ? sp->ruid : PYPROFD_UID_NONE,
+		.version_hex = sp->version_hex, .supported = sp->supported,
+		.comm = sp->comm, .exe = sp->exe, .why = sp->why,
+		.labels = sp->labels, .nr_labels = sp->nr_labels,
+	};
 	__u32 *ids;
 	struct pyproc *p;
 	int err = 0;
 
-	p = procs__restore(state->procs, sp->pid, sp->start_time);
+	p = procs__restore(state->procs, &h);
 	if (!p)
 		return -ENOMEM;
-	if (p->restored) {
-		/* Files of older versions kept real and effective uids: equal, or nobody's. */
-		p->uid = sp->ruid == sp->euid ? sp->ruid : PYPROFD_UID_NONE;
-		p->info.version_hex = sp->version_hex;
-		p->info.supported = sp->supported;
-		snprintf(p->comm, sizeof(p->comm), "%s", sp->comm);
-		snprintf(p->info.why, sizeof(p->info.why), "%s", sp->why);
-		if (!p->exe)
-			p->exe = strdup(sp->exe);
-		/*
-		 * Every window file of a process has its labels: the first one read
-		 * gives them.  On failure (ENOMEM, or a set the rules refuse) none.
-		 */
-		if (!p->labels)
-			(void)proclabel__dup_set(sp->labels, sp->nr_labels, &p->labels,
-						 &p->nr_labels);
-	}
 	ids = calloc(sp->nr_frames ? sp->nr_frames : 1, sizeof(*ids));
 	if (!ids)
 		return -ENOMEM;
@@ -341,7 +333,7 @@ static int apply_proc(struct state *state, const struct statefile_proc *sp, __u6
 	}
 	/* The samples the record holds: what `list` shows for a process not seen since. */
 	if (!err)
-		p->samples += sp->samples;
+		err = symbolize__add_samples(p, sp->samples);
 	free(ids);
 	return err;
 }

@@ -59,6 +59,16 @@ struct kframe_cache {
 	__u32 root_id;
 };
 
+struct codeinfo;
+
+/* What symbolize.c keeps per process: caches (until it exits) and counters (while recorded). */
+struct symbolize_proc {
+	struct codeinfo **code_buckets;	/* code object address -> codeinfo; NULL until needed */
+	size_t code_nr;
+	struct kframe_cache *kframes;	/* NULL until needed */
+	struct symbolize_proc_stats stats;
+};
+
 struct codeinfo {
 	__u64 addr;
 	__u32 fp;	/* pyprof_code_fp() of what the names were read from */
@@ -188,28 +198,63 @@ static void codeinfo_free(struct codeinfo *ci)
 }
 
 /* Forgets every code object of the process, keeping the bucket array. */
-static void drop_codes(struct pyproc *p)
+static void drop_codes(struct symbolize_proc *sp)
 {
 	for (size_t b = 0; b < CODE_BUCKETS; b++) {
-		while (p->code_buckets[b]) {
-			struct codeinfo *ci = p->code_buckets[b];
+		while (sp->code_buckets[b]) {
+			struct codeinfo *ci = sp->code_buckets[b];
 
-			p->code_buckets[b] = ci->next;
+			sp->code_buckets[b] = ci->next;
 			codeinfo_free(ci);
 		}
 	}
-	p->code_nr = 0;
+	sp->code_nr = 0;
 }
 
 void symbolize__free_codes(struct pyproc *p)
 {
-	free(p->kframes);
-	p->kframes = NULL;
-	if (!p->code_buckets)
+	struct symbolize_proc *sp = p->sym;
+
+	if (!sp)
 		return;
-	drop_codes(p);
-	free(p->code_buckets);
-	p->code_buckets = NULL;
+	free(sp->kframes);
+	sp->kframes = NULL;
+	if (!sp->code_buckets)
+		return;
+	drop_codes(sp);
+	free(sp->code_buckets);
+	sp->code_buckets = NULL;
+}
+
+void symbolize__forget(struct pyproc *p)
+{
+	symbolize__free_codes(p);
+	free(p->sym);
+	p->sym = NULL;
+}
+
+/* p's state, made on first use; NULL on ENOMEM. */
+static struct symbolize_proc *proc_state(struct pyproc *p)
+{
+	if (!p->sym)
+		p->sym = calloc(1, sizeof(*p->sym));
+	return p->sym;
+}
+
+void symbolize__proc_stats(const struct pyproc *p, struct symbolize_proc_stats *ret)
+{
+	*ret = p->sym ? p->sym->stats : (struct symbolize_proc_stats){ 0 };
+	ret->codes_cached = p->sym ? p->sym->code_nr : 0;
+}
+
+int symbolize__add_samples(struct pyproc *p, __u64 n)
+{
+	struct symbolize_proc *sp = proc_state(p);
+
+	if (!sp)
+		return -ENOMEM;
+	sp->stats.samples += n;
+	return 0;
 }
 
 static __u64 hash_addr(__u64 a)
@@ -282,17 +327,17 @@ static void codeinfo_fill(struct pyproc *p, struct codeinfo *ci, const struct co
  */
 static struct codeinfo *code_lookup(struct pyproc *p, __u64 addr, __u32 fp)
 {
+	struct symbolize_proc *sp = proc_state(p);
 	struct code_hdr h;
 	struct codeinfo *ci;
 	size_t b;
 
-	if (!p->code_buckets) {
-		p->code_buckets = calloc(CODE_BUCKETS, sizeof(*p->code_buckets));
-		if (!p->code_buckets)
-			return NULL;
-	}
+	if (sp && !sp->code_buckets)
+		sp->code_buckets = calloc(CODE_BUCKETS, sizeof(*sp->code_buckets));
+	if (!sp || !sp->code_buckets)
+		return NULL;
 	b = hash_addr(addr) % CODE_BUCKETS;
-	for (ci = p->code_buckets[b]; ci; ci = ci->next)
+	for (ci = sp->code_buckets[b]; ci; ci = ci->next)
 		if (ci->addr == addr)
 			break;
 	if (ci && ci->ok && fp && fp == ci->fp)
@@ -309,15 +354,15 @@ static struct codeinfo *code_lookup(struct pyproc *p, __u64 addr, __u32 fp)
 		return ci->ok ? ci : NULL;
 	}
 	if (!ci) {
-		if (p->code_nr >= PYPROFD_CODE_CACHE_MAX)
-			drop_codes(p); /* bounded: start over */
+		if (sp->code_nr >= PYPROFD_CODE_CACHE_MAX)
+			drop_codes(sp); /* bounded: start over */
 		ci = calloc(1, sizeof(*ci));
 		if (!ci)
 			return NULL;
 		ci->addr = addr;
-		ci->next = p->code_buckets[b];
-		p->code_buckets[b] = ci;
-		p->code_nr++;
+		ci->next = sp->code_buckets[b];
+		sp->code_buckets[b] = ci;
+		sp->code_nr++;
 	}
 	/* New, unreadable before, or replaced since: (re)read it. */
 	ci->checked_ns = now_ns();
@@ -325,7 +370,7 @@ static struct codeinfo *code_lookup(struct pyproc *p, __u64 addr, __u32 fp)
 		codeinfo_fill(p, ci, &h);
 	if (!ci->ok || (fp && fp != ci->fp)) {
 		if (fp && ci->ok)
-			p->code_gone++;
+			sp->stats.code_gone++;
 		return NULL;
 	}
 	return ci;
@@ -402,17 +447,17 @@ static int frame_id(struct pyproc *p, const struct pyprof_frame *f, __u32 *ret)
 }
 
 /* p's cache of non-Python frame ids for the profile's epoch, or NULL (no memory: no cache). */
-static struct kframe_cache *frame_cache(struct pyproc *p)
+static struct kframe_cache *frame_cache(struct symbolize_proc *sp, const struct pyproc *p)
 {
 	__u64 epoch = profile__epoch(p->profile);
 
-	if (!p->kframes)
-		p->kframes = calloc(1, sizeof(*p->kframes));
-	if (p->kframes && p->kframes->epoch != epoch) {
-		memset(p->kframes, 0, sizeof(*p->kframes));
-		p->kframes->epoch = epoch;
+	if (!sp->kframes)
+		sp->kframes = calloc(1, sizeof(*sp->kframes));
+	if (sp->kframes && sp->kframes->epoch != epoch) {
+		memset(sp->kframes, 0, sizeof(*sp->kframes));
+		sp->kframes->epoch = epoch;
 	}
-	return p->kframes;
+	return sp->kframes;
 }
 
 static int intern_simple(struct pyproc *p, enum frame_kind kind, const char *name, int line,
@@ -510,7 +555,7 @@ static const char *error_frame(int err, int nr_frames)
 static int sample_ids(const struct symbolize_ctx *sy, struct pyproc *p,
 		      const struct pyprof_sample *s, const __u64 *kstack, __u32 *ids)
 {
-	struct kframe_cache *kc = frame_cache(p);
+	struct kframe_cache *kc = frame_cache(p->sym, p);
 	const char *marker = error_frame(s->error, (int)s->nr_frames);
 	size_t n = 0;
 	int err;
@@ -529,6 +574,7 @@ static int sample_ids(const struct symbolize_ctx *sy, struct pyproc *p,
 int symbolize__sample(const struct symbolize_ctx *sy, const struct pyprof_sample *s, size_t size)
 {
 	static __u32 ids[STACK_MAX_DEPTH];
+	struct symbolize_proc *sp;
 	struct pyproc *p;
 	const __u64 *kstack;
 	size_t nf, nk;
@@ -555,9 +601,12 @@ int symbolize__sample(const struct symbolize_ctx *sy, const struct pyprof_sample
 			return -ESRCH;
 		}
 	}
-	p->samples++;
+	sp = proc_state(p);
+	if (!sp)
+		return -ENOMEM;
+	sp->stats.samples++;
 	if (s->error < PYPROF_UNWIND__MAX)
-		p->errors[s->error]++;
+		sp->stats.errors[s->error]++;
 	if (s->flags & PYPROF_SAMPLE_WALK_LIMIT)
 		threads__walk_limit(sy->threads, p, s->hdr.ts, s->hdr.tid);
 	/* Root, thread, marker, Python frames, kernel frames: STACK_MAX_DEPTH at most. */

@@ -24,6 +24,14 @@ struct symbolize_ctx {
 	struct ksyms *ksyms;		/* kernel frame names; NULL: addresses */
 };
 
+/* What symbolize.c counted of one process (status and list show it). */
+struct symbolize_proc_stats {
+	__u64 samples;				/* in its profile: symbolized, or loaded */
+	__u64 errors[PYPROF_UNWIND__MAX];	/* of those, by how BPF's walk ended */
+	__u64 code_gone;	/* sampled code objects freed before they were named */
+	size_t codes_cached;	/* code objects known now */
+};
+
 /* The fingerprint BPF would take of the code object at addr now: 0 or -EFAULT. */
 int symbolize__code_fp(const struct pyproc *p, __u64 addr, __u32 *fp);
 /* Writes a frame's label (frame__label(): "func (file:line)", or a marker); 0 or -ENOMEM. */
@@ -32,5 +40,10 @@ int symbolize__frame(struct pyproc *p, const struct pyprof_frame *f, struct strb
 int symbolize__sample(const struct symbolize_ctx *sy, const struct pyprof_sample *s, size_t size);
 /* Forgets the process's code objects and its cache of other frames' ids (at exit). */
 void symbolize__free_codes(struct pyproc *p);
+/* Frees everything symbolize.c keeps of the process, counters included (the record goes). */
+void symbolize__forget(struct pyproc *p);
+void symbolize__proc_stats(const struct pyproc *p, struct symbolize_proc_stats *ret);
+/* Counts n samples put in the profile by other means (history loaded from disk). 0 or -ENOMEM. */
+int symbolize__add_samples(struct pyproc *p, __u64 n);
 
 #endif /* PYPROFD_SYMBOLIZE_H */

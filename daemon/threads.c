@@ -21,6 +21,29 @@
 /* For threads that seeding did not find (no Python state, or started since). */
 #define SEED_SLOW_GAP_NS (5000 * NSEC_PER_MSEC)
 
+#define SEED_MISS_SLOTS 64	/* threads remembered per process that BPF missed */
+
+/* When to seed a process's BPF tstate cache again: what threads.c keeps per process. */
+struct threads_proc {
+	__u64 due_ns;		/* seed at or after then; 0 = not wanted */
+	__u64 start_ns;		/* when the last seeding began */
+	__u64 fast_gap_ns;	/* least time between seedings, from what the last took */
+	/*
+	 * Threads are added at the head of the list: while none exits, the
+	 * next seeding needs only what lies before the last one's head.
+	 */
+	__u64 head, head_id;	/* main interpreter's first tstate and its thread_id */
+	__u64 exits;		/* BPF's thread_exits count when the last seeding began */
+	bool full;		/* next seeding walks every list */
+	__u32 nr;		/* seedings done */
+	/* Threads missed, direct-mapped by tid: which missed again after a seeding. */
+	struct {
+		__u32 tid;
+		__u32 seeding;	/* nr when it first missed */
+		bool stubborn;	/* missed after a seeding: no Python state, or deeper */
+	} miss[SEED_MISS_SLOTS];
+};
+
 struct threads {
 	struct sampler *sampler;
 	struct procs *procs;
@@ -41,6 +64,20 @@ struct threads *threads__new(struct sampler *sampler, struct procs *procs)
 void threads__free(struct threads *th)
 {
 	free(th);
+}
+
+void threads__forget(struct pyproc *p)
+{
+	free(p->seeding);
+	p->seeding = NULL;
+}
+
+/* p's seeding state, made on first use; NULL on ENOMEM. */
+static struct threads_proc *seeding_of(struct pyproc *p)
+{
+	if (!p->seeding)
+		p->seeding = calloc(1, sizeof(*p->seeding));
+	return p->seeding;
 }
 
 void threads__stats(const struct threads *th, struct threads_stats *ret)
@@ -154,13 +191,18 @@ static void seed_drop_gone(struct threads *th, struct pyproc *p, const struct se
 
 int threads__seed(struct threads *th, struct pyproc *p)
 {
+	struct threads_proc *st = seeding_of(p);
 	struct seed_set added = { .p = p };
 	struct pyprof_proc cfg;
 	__u64 took;
 	int err;
 
-	p->seed.due_ns = 0;
-	p->seed.start_ns = now_ns();
+	if (!st) {
+		th->stats.errors++;
+		return -ENOMEM;
+	}
+	st->due_ns = 0;
+	st->start_ns = now_ns();
 	err = sampler__get_proc(th->sampler, p->pid, &cfg);
 	/*
 	 * No thread exited since the last seeding: its head is still linked (a
@@ -169,28 +211,28 @@ int threads__seed(struct threads *th, struct pyproc *p)
 	 * (PyGILState_Release) can make this stop early: threads missed again
 	 * after it ask for a full walk.
 	 */
-	if (!err && !p->seed.full && cfg.thread_exits == p->seed.exits) {
-		added.stop = p->seed.head;
-		added.stop_id = p->seed.head_id;
+	if (!err && !st->full && cfg.thread_exits == st->exits) {
+		added.stop = st->head;
+		added.stop_id = st->head_id;
 	}
 	err = err ?: threads__walk(p, PYPROF_MAX_THREADS, seed_collect, &added);
 	err = err ?: sampler__seed_tstates(th->sampler, added.keys, added.tstates, added.nr);
 	if (!err) {
 		seed_drop_gone(th, p, &added, cfg.thread_exits);
-		p->seed.head = added.head;
-		p->seed.head_id = added.head_id;
-		p->seed.exits = cfg.thread_exits;
-		p->seed.full = false;
-		p->seed.nr++;
+		st->head = added.head;
+		st->head_id = added.head_id;
+		st->exits = cfg.thread_exits;
+		st->full = false;
+		st->nr++;
 		th->stats.seeds++;
 		th->stats.seeded += added.nr;
 	} else {
 		th->stats.errors++;
 	}
-	took = now_ns() - p->seed.start_ns;
+	took = now_ns() - st->start_ns;
 	th->stats.ns += took;
-	p->seed.fast_gap_ns = took * SEED_COST_FACTOR > SEED_FAST_GAP_NS ? took * SEED_COST_FACTOR
-									: SEED_FAST_GAP_NS;
+	st->fast_gap_ns = took * SEED_COST_FACTOR > SEED_FAST_GAP_NS ? took * SEED_COST_FACTOR
+								   : SEED_FAST_GAP_NS;
 	log_msg(LOG_DEBUG, "pid %d: %zu threads put in the tstate cache in %llu us: %s", p->pid,
 		added.nr, (unsigned long long)(took / NSEC_PER_USEC), err ? strerror(-err) : "ok");
 	seed_set_done(&added);
@@ -198,19 +240,22 @@ int threads__seed(struct threads *th, struct pyproc *p)
 }
 
 /* Asks for a seeding gap_ns after the last one began, unless one is due sooner. */
-static void seed_want(struct pyproc *p, __u64 gap_ns)
+static void seed_want(struct threads_proc *st, __u64 gap_ns)
 {
-	__u64 due = p->seed.start_ns + gap_ns;
+	__u64 due = st->start_ns + gap_ns;
 
-	if (!p->seed.due_ns || due < p->seed.due_ns)
-		p->seed.due_ns = due ? due : 1;
+	if (!st->due_ns || due < st->due_ns)
+		st->due_ns = due ? due : 1;
 }
 
 void threads__walk_limit(struct threads *th, struct pyproc *p, __u64 ts, __u32 tid)
 {
-	struct seed_state *st = &p->seed;
-	__typeof__(st->miss[0]) *m = &st->miss[tid % PYPROFD_SEED_MISS_SLOTS];
+	struct threads_proc *st = seeding_of(p);
+	__typeof__(st->miss[0]) *m;
 
+	if (!st)
+		return;
+	m = &st->miss[tid % SEED_MISS_SLOTS];
 	/* The last seeding began after this sample: it saw the thread, if it has a tstate. */
 	if (ts < st->start_ns)
 		return;
@@ -222,7 +267,7 @@ void threads__walk_limit(struct threads *th, struct pyproc *p, __u64 ts, __u32 t
 		m->stubborn = true;
 		st->full = true;
 	}
-	seed_want(p, m->stubborn ? SEED_SLOW_GAP_NS : st->fast_gap_ns);
+	seed_want(st, m->stubborn ? SEED_SLOW_GAP_NS : st->fast_gap_ns);
 	if (p->in_bpf && now_ns() >= st->due_ns)
 		(void)threads__seed(th, p);
 }
@@ -233,7 +278,8 @@ void threads__tick(struct threads *th)
 
 	procs__for_each(th->procs, p)
 	{
-		if (p->live && p->in_bpf && p->seed.due_ns && now >= p->seed.due_ns)
+		if (p->live && p->in_bpf && p->seeding && p->seeding->due_ns &&
+		    now >= p->seeding->due_ns)
 			(void)threads__seed(th, p);
 	}
 }

@@ -23,6 +23,8 @@ struct threads_stats {
 struct threads *threads__new(struct sampler *sampler, struct procs *procs);
 void threads__free(struct threads *th);
 void threads__stats(const struct threads *th, struct threads_stats *ret);
+/* Frees what threads.c keeps of the process (the record goes). */
+void threads__forget(struct pyproc *p);
 
 /*
  * Called per PyThreadState with PYPROF_TSTATE_READ bytes read from it and

@@ -3,33 +3,32 @@
  * Tests for the socket verbs (daemon/server.c): the real server, listening
  * on a socket in a temporary directory and run by this test's own epoll
  * loop, answers requests from a real process table (daemon/procs.c over a
- * /proc tree made here, as in test-procs.c) whose records hold profiles
- * filled here.  The BPF side is a fake sampler with fixed counters, and
- * dump__process() a fake: the real ones need BPF and a live process.
+ * /proc tree made here, fakeproc.h) whose records hold profiles filled
+ * here.  The BPF side is a fake sampler with fixed counters (fakesampler.h),
+ * and dump__process() a fake: the real ones need BPF and a live process.
  *
  * Fake pids are above the host's pid_max, so the host's /proc (which the
  * server asks whether a pid is alive and whose it is) never has them.
- * Peer credentials are the real ones: as root the test also connects as an
- * unprivileged uid (a child that drops to it hands the socket over); the
- * configured group is one that does not exist, so membership is not tested.
+ * Peer credentials are the real ones (as root the test also connects as an
+ * unprivileged uid: a child that drops to it hands the socket over), except
+ * in the tests of access rules, client limits and reply budgets: there the
+ * server's peer seam says who each connection is (fake_peer()), and its
+ * client clock can be moved ahead (fake_now()).
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <ftw.h>
 #include <grp.h>
-#include <poll.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "testhelp.h"
+#include "fakeproc.h"
+#include "fakesampler.h"
 #include "base/strbuf.h"
 #include "base/util.h"
 #include "profile/proclabel.h"
@@ -43,9 +42,9 @@
 #include "dump.h"
 #include "procs.h"
 #include "pyproc.h"
-#include "sampler.h"
 #include "server.h"
 #include "state.h"
+#include "symbolize.h"
 #include "threads.h"
 
 #define PYTHON	     "/usr/bin/python3.11"
@@ -56,98 +55,61 @@
 #define NOBODY	     65534
 #define REPLY_WAIT_NS (10 * NSEC_PER_SEC)
 
-/* The fake sampler: fixed counters, and a hook run where the server drains the ring. */
-static struct {
-	int drains;
-	void (*on_drain)(void);
-} bpf;
-
-int sampler__set_proc(struct sampler *s, int pid, const struct pyprof_proc *cfg)
-{
-	return 0;
-}
-
-void sampler__clear_proc(struct sampler *s, int pid)
-{
-}
-
-int sampler__get_proc(struct sampler *s, int pid, struct pyprof_proc *ret)
-{
-	return -ENOENT;
-}
-
-void sampler__unknown_pid(struct sampler *s, int pid)
-{
-}
-
-int sampler__seed_tstates(struct sampler *s, const struct pyprof_thread_key *keys,
-			  const __u64 *tstates, size_t nr)
-{
-	return -EOPNOTSUPP;
-}
-
-void sampler__drop_tstate(struct sampler *s, const struct pyprof_thread_key *key)
-{
-}
-
-struct bpf_link *sampler__attach_init(struct sampler *s, const char *path, __u64 off)
-{
-	errno = EOPNOTSUPP;
-	return NULL;
-}
-
-struct bpf_link *sampler__attach_dlopen(struct sampler *s, const char *path, __u64 off)
-{
-	errno = EOPNOTSUPP;
-	return NULL;
-}
-
-void sampler__drain_all(struct sampler *s)
-{
-	bpf.drains++;
-	if (bpf.on_drain)
-		bpf.on_drain();
-}
-
-int sampler__nr_cpus(const struct sampler *s)
-{
-	return 3;
-}
-
-int sampler__stats(struct sampler *s, struct sampler_stats *ret)
-{
-	memset(ret, 0, sizeof(*ret));
-	ret->events[PYPROF_EV_SAMPLE] = 1234;
-	for (int k = 0; k < PYPROF_CNT__MAX; k++)
-		ret->counters[k] = 100 + k;
-	return 0;
-}
-
-const char *sampler__counter_name(int c)
-{
-	static char names[PYPROF_CNT__MAX][32];
-
-	snprintf(names[c], sizeof(names[c]), "fake_counter_%d", c);
-	return names[c];
-}
-
-/* The fake dump: what the next dump__process() returns, and the pid it was asked for. */
+/*
+ * The fake dump: what the next dump__process() returns (size > 0: that many
+ * bytes), the pid it was last asked for, and how many times it was.
+ */
 static struct {
 	int err;
 	int pid;
+	size_t size;
+	unsigned int calls;
 } dump;
 
 int dump__process(struct pyproc *p, struct strbuf *out)
 {
+	static char chunk[1 << 20];
+
 	dump.pid = p->pid;
+	dump.calls++;
 	if (dump.err)
 		return dump.err;
-	return strbuf__printf(out, "Thread %d (idle)\n    main (app.py:10)\n", p->pid);
+	if (!dump.size)
+		return strbuf__printf(out, "Thread %d (idle)\n    main (app.py:10)\n", p->pid);
+	memset(chunk, 'x', sizeof(chunk));
+	for (size_t n = 0; n < dump.size; n += sizeof(chunk))
+		if (strbuf__append(out, chunk,
+				   dump.size - n < sizeof(chunk) ? dump.size - n : sizeof(chunk)))
+			return -ENOMEM;
+	return 0;
+}
+
+/*
+ * The server's seams: who the next connection is (fake.peers: every one is
+ * fake.next, instead of its socket's credentials), and how far the clock
+ * of client deadlines is moved ahead of now_ns().
+ */
+static struct {
+	bool peers;
+	struct server_peer next;
+	__u64 ahead_ns;
+} fake;
+
+static int fake_peer(int fd, struct server_peer *ret)
+{
+	*ret = fake.next;
+	return 0;
+}
+
+static __u64 fake_now(void)
+{
+	return now_ns() + fake.ahead_ns;
 }
 
 /* One test's world: a /proc tree, a process table over it, and a server. */
 struct world {
-	char root[64], sockdir[64], sock[96];
+	char sockdir[64], sock[96];
+	struct fakeproc fp;
 	struct config cfg;
 	struct procs *ps;
 	struct threads *th;
@@ -156,17 +118,19 @@ struct world {
 	int epfd;
 };
 
-static void world_init(struct world *w)
+/* The world; fake_peers: connections are who fake.next says, not who made them. */
+static void world_start(struct world *w, bool fake_peers)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = 0 };
 	struct server_deps deps;
 
 	if (access(PYTHON, R_OK))
 		TEST_SKIP("%s not installed", PYTHON);
-	memset(&bpf, 0, sizeof(bpf));
+	fakesampler__reset();
 	memset(&dump, 0, sizeof(dump));
-	snprintf(w->root, sizeof(w->root), "/tmp/pyprof-server-XXXXXX");
-	ASSERT_TRUE(mkdtemp(w->root) != NULL);
+	memset(&fake, 0, sizeof(fake));
+	fake.peers = fake_peers;
+	fakeproc__init(&w->fp);
 	snprintf(w->sockdir, sizeof(w->sockdir), "/tmp/pyprof-sock-XXXXXX");
 	ASSERT_TRUE(mkdtemp(w->sockdir) != NULL);
 	/* Searchable by the unprivileged client; writable by nobody else, as the server wants. */
@@ -179,7 +143,7 @@ static void world_init(struct world *w)
 		.window_ns = 10 * NSEC_PER_SEC,
 		.retention_ns = 600 * NSEC_PER_SEC,
 	};
-	w->ps = procs__new(w->root, &w->cfg, NULL);
+	w->ps = procs__new(w->fp.root, &w->cfg, NULL);
 	ASSERT_TRUE(w->ps != NULL);
 	w->th = threads__new(NULL, w->ps);
 	ASSERT_TRUE(w->th != NULL);
@@ -188,7 +152,8 @@ static void world_init(struct world *w)
 	w->epfd = epoll_create1(EPOLL_CLOEXEC);
 	ASSERT_TRUE(w->epfd >= 0);
 	deps = (struct server_deps){ .procs = w->ps, .threads = w->th, .state = w->state,
-				     .start_ns = now_ns() };
+				     .start_ns = now_ns(), .peer = fake.peers ? fake_peer : NULL,
+				     .now = fake_now };
 	w->srv = server__new(&w->cfg, w->epfd, &deps);
 	ASSERT_TRUE(w->srv != NULL);
 	ASSERT_OK(server__listen(w->srv));
@@ -196,9 +161,9 @@ static void world_init(struct world *w)
 	ASSERT_EQ(epoll_ctl(w->epfd, EPOLL_CTL_ADD, server__fd(w->srv), &ev), 0);
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+static void world_init(struct world *w)
 {
-	return remove(path);
+	world_start(w, false);
 }
 
 static void world_done(struct world *w)
@@ -212,59 +177,15 @@ static void world_done(struct world *w)
 	state__free(w->state);
 	threads__free(w->th);
 	procs__free(w->ps);
-	(void)nftw(w->root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-	(void)nftw(w->sockdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static void put_file(const struct world *w, int pid, const char *name, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static void put_file(const struct world *w, int pid, const char *name, const char *fmt, ...)
-{
-	char path[128];
-	va_list ap;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%d/%s", w->root, pid, name);
-	f = fopen(path, "we");
-	ASSERT_TRUE(f != NULL);
-	va_start(ap, fmt);
-	vfprintf(f, fmt, ap);
-	va_end(ap);
-	ASSERT_EQ(fclose(f), 0);
+	fakeproc__done(&w->fp);
+	fakeproc__remove_tree(w->sockdir);
 }
 
 /* A fake process running PYTHON, discovered: its live record. */
 static struct pyproc *python_proc(struct world *w, int pid, const char *comm, __u64 start)
 {
-	struct pollfd pfd = { .fd = procs__analysis_fd(w->ps), .events = POLLIN };
-	char path[128];
-	struct stat st;
-	int err;
-
-	ASSERT_EQ(stat(PYTHON, &st), 0);
-	snprintf(path, sizeof(path), "%s/%d", w->root, pid);
-	ASSERT_EQ(mkdir(path, 0755), 0);
-	snprintf(path, sizeof(path), "%s/%d/root", w->root, pid);
-	ASSERT_EQ(symlink("/", path), 0);
-	snprintf(path, sizeof(path), "%s/%d/exe", w->root, pid);
-	ASSERT_EQ(symlink(PYTHON, path), 0);
-	put_file(w, pid, "stat",
-		 "%d (%s) S 1 %d %d 0 -1 4194560 100 0 0 0 1 1 0 0 20 0 1 0 %llu 1000000 100 "
-		 "18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0\n",
-		 pid, comm, pid, pid, (unsigned long long)start);
-	put_file(w, pid, "status", "Name:\t%s\nUid:\t%u\t%u\t%u\t%u\nGid:\t%u\t%u\t%u\t%u\n", comm,
-		 getuid(), getuid(), getuid(), getuid(), getgid(), getgid(), getgid(), getgid());
-	put_file(w, pid, "maps", "555555554000-555555556000 r--p 00000000 %02x:%02x %llu %s\n",
-		 major(st.st_dev), minor(st.st_dev), (unsigned long long)st.st_ino, PYTHON);
-	err = procs__discover(w->ps, pid, DISCOVER_SCAN);
-	if (err == -EINPROGRESS) {
-		/* The ELF file went to the worker: its verdict, then discovery again. */
-		ASSERT_EQ(poll(&pfd, 1, 30000), 1);
-		procs__analysis_done(w->ps);
-		err = procs__find_live(w->ps, pid) ? 0 : procs__discover(w->ps, pid, DISCOVER_SCAN);
-	}
-	ASSERT_OK(err);
+	fakeproc__add(&w->fp, pid, comm, start, PYTHON);
+	ASSERT_OK(fakeproc__discover(w->ps, pid));
 	ASSERT_TRUE(procs__find_live(w->ps, pid) != NULL);
 	ASSERT_TRUE(procs__find_live(w->ps, pid)->info.supported);
 	return procs__find_live(w->ps, pid);
@@ -598,10 +519,10 @@ TEST(snapshot_merges_the_records_of_a_pid)
 	struct world w;
 
 	world_init(&w);
-	old = procs__restore(w.ps, PID_B, 50);
+	old = procs__restore(w.ps, &(struct procs_history){ .pid = PID_B, .start_time = 50,
+							  .uid = getuid(), .comm = "python3",
+							  .exe = PYTHON, .why = "" });
 	ASSERT_TRUE(old != NULL);
-	snprintf(old->comm, sizeof(old->comm), "python3");
-	old->uid = getuid();	/* as the state file would say */
 	live = python_proc(&w, PID_B, "python3", 100);
 	ASSERT_TRUE(live != old);
 	fill_profile(live);
@@ -633,12 +554,12 @@ TEST(snapshot_counts_what_the_ring_held)
 	world_init(&w);
 	drained_proc = python_proc(&w, PID_A, "python3", 100);
 	fill_profile(drained_proc);
-	bpf.on_drain = add_on_drain;
+	fake_sampler.on_drain = add_on_drain;
 	snprintf(line, sizeof(line), "PYPROF/1 snapshot pid=%d\n", PID_A);
 	expect_ok(&w, line, "python3;main (app.py:10);do_syscall_64_[k] 4\n"
 			    "python3;main (app.py:10);idle (lib.py) 2\n"
 			    "python3;main (app.py:10);work (app.py:20) 5\n");
-	ASSERT_EQ(bpf.drains, 1);
+	ASSERT_EQ(fake_sampler.drains, 1);
 	world_done(&w);
 }
 
@@ -884,7 +805,7 @@ TEST(list_rows)
 
 	world_init(&w);
 	a = python_proc(&w, PID_A, "python3", 100);
-	a->samples = 17;
+	ASSERT_OK(symbolize__add_samples(a, 17));
 	/* Labels from another user's cgroup names: escaped into one field. */
 	ASSERT_OK(proclabel__dup_set(a_labels, 2, &a->labels, &a->nr_labels));
 	b = python_proc(&w, PID_B, "worker", 100);
@@ -970,7 +891,7 @@ TEST(status_keys)
 
 	world_init(&w);
 	p = python_proc(&w, PID_A, "python3", 100);
-	p->samples = 42;
+	ASSERT_OK(symbolize__add_samples(p, 42));
 	python_proc(&w, PID_B, "python3", 100);
 	procs__exited(w.ps, PID_B, now_ns());
 	ask(&w, "PYPROF/1 status\n", &r);
@@ -1011,5 +932,385 @@ TEST(status_keys)
 	reply_done(&r);
 	expect_err(&w, "PYPROF/1 status verbose=1\n", EINVAL,
 		   "unknown argument 'verbose' for 'status'");
+	world_done(&w);
+}
+
+/* A fake peer: uid, primary gid, and supplementary groups (up to 4; 0 ends them). */
+static struct server_peer peer(uid_t uid, gid_t gid, gid_t g1, gid_t g2)
+{
+	struct server_peer p = { .uid = uid, .gid = gid, .pid = getpid() };
+
+	if (g1)
+		p.groups[p.nr_groups++] = g1;
+	if (g2)
+		p.groups[p.nr_groups++] = g2;
+	return p;
+}
+
+/* A connection the server has taken in, as p's (world_start(w, true)). */
+static int connect_peer(struct world *w, struct server_peer p)
+{
+	int fd;
+
+	fake.next = p;
+	fd = connect_self(w);
+	/* Connected, so the listening socket is readable: this accepts it (or refuses it). */
+	serve(w, 1000);
+	return fd;
+}
+
+/* What the server said at once to a connection: "" when it took it, else its refusal. */
+static const char *greeting(int fd, char *buf, size_t size)
+{
+	ssize_t n = recv(fd, buf, size - 1, MSG_DONTWAIT);
+
+	ASSERT_TRUE(n > 0 || (n < 0 && errno == EAGAIN));
+	buf[n > 0 ? n : 0] = '\0';
+	return buf;
+}
+
+/* An existing group: its name into name, its gid returned.  Skips the test if there is none. */
+static gid_t some_group(char *name, size_t size)
+{
+	struct group *gr;
+
+	setgrent();
+	while ((gr = getgrent()) && gr->gr_gid == 0)
+		;
+	if (gr)
+		snprintf(name, size, "%s", gr->gr_name);
+	endgrent();
+	if (!gr)
+		TEST_SKIP("no group but root's in the group database");
+	return gr->gr_gid;
+}
+
+#define ROOT ((struct server_peer){ 0 })	/* uid 0, gid 0, no groups */
+#define UID_A 60001	/* fake peers' uids: the record of PID_A is UID_A's, PID_B's UID_B's */
+#define UID_B 60002
+#define UID_X 60003	/* no record's */
+
+/* Whether p, asking list, sees the records of PID_A and PID_B, and status's host-wide part. */
+static void expect_view(struct world *w, struct server_peer p, bool a, bool b, bool host)
+{
+	char row[32];
+	struct reply r;
+
+	ask_on(w, connect_peer(w, p), "PYPROF/1 list\n", &r);
+	ASSERT_EQ(r.err, 0);
+	snprintf(row, sizeof(row), "\n%d\t", PID_A);
+	ASSERT_EQ(strstr(r.payload, row) != NULL, a);
+	snprintf(row, sizeof(row), "\n%d\t", PID_B);
+	ASSERT_EQ(strstr(r.payload, row) != NULL, b);
+	reply_done(&r);
+	ask_on(w, connect_peer(w, p), "PYPROF/1 status\n", &r);
+	ASSERT_EQ(r.err, 0);
+	ASSERT_EQ(strstr(r.payload, "\nsamples_received ") != NULL, host);
+	reply_done(&r);
+}
+
+/*
+ * A client whose primary or a supplementary group is the configured group
+ * is privileged, as root is; anyone else sees only its own processes.
+ */
+TEST(group_members_are_privileged)
+{
+	char group[256];
+	struct world w;
+	gid_t g, other;
+
+	world_start(&w, true);
+	g = some_group(group, sizeof(group));
+	other = g + 1000;
+	w.cfg.group = group;	/* the server reads its config at each connection */
+	/* As discovery would have read them from /proc/PID/status. */
+	python_proc(&w, PID_A, "python3", 100)->uid = UID_A;
+	python_proc(&w, PID_B, "python3", 100)->uid = UID_B;
+
+	expect_view(&w, ROOT, true, true, true);
+	expect_view(&w, peer(UID_A, other, 0, 0), true, false, false);
+	expect_view(&w, peer(UID_B, other, other + 1, 0), false, true, false);
+	expect_view(&w, peer(UID_X, other, other + 1, other + 2), false, false, false);
+	expect_view(&w, peer(UID_X, g, 0, 0), true, true, true);
+	expect_view(&w, peer(UID_A, other, other + 1, g), true, true, true);
+	expect_view(&w, peer(UID_X, other, g, 0), true, true, true);
+	/* Without the group configured to exist, membership is nothing. */
+	w.cfg.group = "pyprof-test-no-such-group";
+	expect_view(&w, peer(UID_X, g, g, 0), false, false, false);
+	world_done(&w);
+}
+
+#define MAX_CLIENTS 64		/* server.c's table, of which */
+#define RESERVED_CLIENTS 8	/* only root and the group may take these, and */
+#define CLIENTS_PER_UID 16	/* no uid more than this */
+
+/* n connections of p that the server takes; their fds into fds[*nr]. */
+static void take(struct world *w, struct server_peer p, int n, int *fds, int *nr)
+{
+	char buf[128];
+
+	for (int i = 0; i < n; i++) {
+		fds[*nr] = connect_peer(w, p);
+		if (*greeting(fds[*nr], buf, sizeof(buf)))
+			TEST_FAIL("connection %d of uid %u refused: %s", *nr, p.uid, buf);
+		(*nr)++;
+	}
+}
+
+/* Connections of unprivileged uids from uid on, 16 each, until there are n in fds. */
+static void take_many(struct world *w, uid_t uid, int n, int *fds, int *nr)
+{
+	for (uid_t u = uid; *nr < n; u++)
+		take(w, peer(u, u, 0, 0), n - *nr < CLIENTS_PER_UID ? n - *nr : CLIENTS_PER_UID,
+		     fds, nr);
+}
+
+/* One connection of p that the server must refuse with this line. */
+static void refused(struct world *w, struct server_peer p, const char *why)
+{
+	char buf[128];
+	int fd = connect_peer(w, p);
+
+	ASSERT_STREQ(greeting(fd, buf, sizeof(buf)), why);
+	close(fd);
+}
+
+/* Closes fd and lets the server see the hang-up. */
+static void hang_up(struct world *w, int fd)
+{
+	close(fd);
+	serve(w, 100);
+}
+
+TEST(client_limits)
+{
+	static const char busy[] = "ERR EBUSY too many clients\n";
+	int fds[MAX_CLIENTS + 1], nr = 0;
+	char group[256], line[64];
+	struct server_peer member;
+	struct reply r;
+	struct world w;
+	gid_t g;
+
+	world_start(&w, true);
+	g = some_group(group, sizeof(group));
+	w.cfg.group = group;
+	member = peer(UID_X + 100, UID_X + 100, g, 0);
+	/* Privileged clients do not use up the unprivileged ones' slots. */
+	take(&w, ROOT, 2, fds, &nr);
+	take(&w, member, 1, fds, &nr);
+	/* 16 per uid... */
+	take(&w, peer(UID_A, UID_A, 0, 0), CLIENTS_PER_UID, fds, &nr);
+	refused(&w, peer(UID_A, UID_A, 0, 0), "ERR EBUSY too many clients of this user\n");
+	/* ...and 56 unprivileged in all, whoever they are. */
+	take_many(&w, UID_A + 1, 3 + MAX_CLIENTS - RESERVED_CLIENTS, fds, &nr);
+	refused(&w, peer(UID_X + 50, UID_X + 50, 0, 0), busy);
+	/* The rest are root's and the group's, up to 64. */
+	take(&w, member, RESERVED_CLIENTS - 4, fds, &nr);
+	take(&w, ROOT, 1, fds, &nr);
+	ASSERT_EQ(nr, MAX_CLIENTS);
+	refused(&w, ROOT, busy);
+	refused(&w, member, busy);
+	/* One unprivileged client gone: another may come. */
+	hang_up(&w, fds[--nr]);
+	hang_up(&w, fds[3]);
+	fds[3] = fds[--nr];
+	take(&w, peer(UID_X + 50, UID_X + 50, 0, 0), 1, fds, &nr);
+	/* Every refusal counted. */
+	hang_up(&w, fds[--nr]);
+	ask_on(&w, connect_peer(&w, ROOT), "PYPROF/1 status\n", &r);
+	ASSERT_EQ(r.err, 0);
+	snprintf(line, sizeof(line), "\nclients_connected %d\nclients_rejected 4\n", nr + 1);
+	ASSERT_TRUE(strstr(r.payload, line) != NULL);
+	reply_done(&r);
+	while (nr)
+		close(fds[--nr]);
+	world_done(&w);
+}
+
+/* Whether the server has shut fd down (its deadline passed), or keeps it open. */
+static bool shut_down(int fd)
+{
+	char c;
+	ssize_t n = recv(fd, &c, 1, MSG_DONTWAIT);
+
+	ASSERT_TRUE(n == 0 || (n < 0 && errno == EAGAIN));
+	return n == 0;
+}
+
+/* 10 s to send a request; 1 s once half the 64 slots are taken. */
+TEST(client_deadlines)
+{
+	int fds[MAX_CLIENTS / 2], nr = 0;
+	struct world w;
+
+	world_start(&w, true);
+	take(&w, peer(UID_A, UID_A, 0, 0), 1, fds, &nr);
+	fake.ahead_ns = 9900 * NSEC_PER_MSEC;
+	server__tick(w.srv);
+	ASSERT_TRUE(!shut_down(fds[0]));
+	fake.ahead_ns = 10100 * NSEC_PER_MSEC;
+	server__tick(w.srv);
+	ASSERT_TRUE(shut_down(fds[0]));
+	hang_up(&w, fds[--nr]);
+
+	/* 31 clients: the deadline stays 10 s. */
+	fake.ahead_ns = 0;
+	take_many(&w, UID_A, MAX_CLIENTS / 2 - 1, fds, &nr);
+	fake.ahead_ns = 1500 * NSEC_PER_MSEC;
+	server__tick(w.srv);
+	for (int i = 0; i < nr; i++)
+		ASSERT_TRUE(!shut_down(fds[i]));
+	/* The 32nd: every client has 1 s from its connection, the new one too. */
+	take(&w, peer(UID_B + 100, UID_B + 100, 0, 0), 1, fds, &nr);
+	server__tick(w.srv);
+	for (int i = 0; i < nr - 1; i++)
+		ASSERT_TRUE(shut_down(fds[i]));
+	ASSERT_TRUE(!shut_down(fds[nr - 1]));
+	fake.ahead_ns = 2600 * NSEC_PER_MSEC;
+	server__tick(w.srv);
+	ASSERT_TRUE(shut_down(fds[nr - 1]));
+	while (nr)
+		hang_up(&w, fds[--nr]);
+	world_done(&w);
+}
+
+#define MiB (1u << 20)
+
+/*
+ * A dump request of p for pid, answered with size bytes that the client
+ * does not read: the server holds what the socket does not take (all but a
+ * few hundred KiB).  Returns the connection.
+ */
+static int hold_reply(struct world *w, struct server_peer p, int pid, size_t size)
+{
+	__u64 deadline = now_ns() + REPLY_WAIT_NS;
+	unsigned int calls = dump.calls;
+	char line[64];
+	int fd = connect_peer(w, p);
+
+	dump.size = size;
+	snprintf(line, sizeof(line), "PYPROF/1 dump pid=%d\n", pid);
+	ASSERT_EQ(send(fd, line, strlen(line), MSG_NOSIGNAL), (ssize_t)strlen(line));
+	while (dump.calls == calls) {
+		ASSERT_TRUE(now_ns() < deadline);
+		serve(w, 10);
+	}
+	dump.size = 0;
+	return fd;
+}
+
+/*
+ * p's dump request for pid must be refused for the reply budget, before the
+ * dump is made, the reply saying how many MiB are held in all.
+ */
+static void over_budget(struct world *w, struct server_peer p, int pid, size_t total_mib)
+{
+	unsigned int calls = dump.calls;
+	size_t mine, total;
+	char line[64];
+	struct reply r;
+
+	snprintf(line, sizeof(line), "PYPROF/1 dump pid=%d\n", pid);
+	ask_on(w, connect_peer(w, p), line, &r);
+	ASSERT_EQ(r.err, -EBUSY);
+	ASSERT_EQ(sscanf(r.msg,
+			 "too many replies not yet read (%zu MiB of this user's, %zu MiB in all)",
+			 &mine, &total),
+		  2);
+	ASSERT_EQ(total, total_mib);
+	ASSERT_EQ(dump.calls, calls);
+	reply_done(&r);
+}
+
+/* p's dump request for pid is answered in full. */
+static void within_budget(struct world *w, struct server_peer p, int pid)
+{
+	char line[64];
+	struct reply r;
+
+	snprintf(line, sizeof(line), "PYPROF/1 dump pid=%d\n", pid);
+	ask_on(w, connect_peer(w, p), line, &r);
+	ASSERT_EQ(r.err, 0);
+	reply_done(&r);
+}
+
+/* The reply bytes the server holds, as root's status says. */
+static size_t queued(struct world *w)
+{
+	struct reply r;
+	char buf[32];
+	long long n;
+
+	ask_on(w, connect_peer(w, ROOT), "PYPROF/1 status\n", &r);
+	ASSERT_EQ(r.err, 0);
+	ASSERT_TRUE(status_value(r.payload, "reply_bytes_queued", buf, sizeof(buf)) != NULL);
+	ASSERT_OK(parse_int_range(buf, 0, 1ll << 40, &n));
+	reply_done(&r);
+	return (size_t)n;
+}
+
+/*
+ * A reply of p held (hold_reply()) that brings what the server holds to
+ * target, less what the socket took: between target - 512 KiB and target
+ * (checked unless over the total budget, where status is refused too).
+ */
+static int hold_to(struct world *w, struct server_peer p, int pid, size_t target)
+{
+	size_t before = queued(w), after;
+	int fd;
+
+	ASSERT_TRUE(before + 64 < target);
+	fd = hold_reply(w, p, pid, target - before - 64);
+	if (target >= 256 * MiB)
+		return fd;
+	after = queued(w);
+	if (after > target || after <= target - MiB / 2)
+		TEST_FAIL("%zu bytes held, not within 512 KiB under %zu", after, target);
+	return fd;
+}
+
+/*
+ * Reply bytes built and not yet read: 32 MiB per unprivileged uid, 192 MiB
+ * for all unprivileged clients, 256 MiB in all; a request over its budget
+ * is refused with EBUSY before its reply is built.  Each limit is checked
+ * from a quarter MiB under it (allowed) and a quarter over (refused).
+ */
+TEST(reply_budgets)
+{
+	int held[16], nr = 0, pid[8];
+	struct reply r;
+	struct world w;
+
+	world_start(&w, true);
+	/* Each uid's own process to dump: uid UID_A + i has pid[i]. */
+	for (int i = 0; i < 8; i++) {
+		pid[i] = PID_A + i;
+		python_proc(&w, pid[i], "python3", 100)->uid = UID_A + i;
+	}
+	/* Under the uid's 32 MiB, one more reply is built, then none; another uid's still is. */
+	held[nr++] = hold_to(&w, peer(UID_A, UID_A, 0, 0), pid[0], 32 * MiB - MiB / 4);
+	held[nr++] = hold_to(&w, peer(UID_A, UID_A, 0, 0), pid[0], 32 * MiB + MiB / 2);
+	over_budget(&w, peer(UID_A, UID_A, 0, 0), pid[0], 32);
+	within_budget(&w, peer(UID_A + 1, UID_A + 1, 0, 0), pid[1]);
+	/* Likewise at 192 MiB of every unprivileged uid's, while root's are still built. */
+	held[nr++] = hold_to(&w, peer(UID_A + 1, UID_A + 1, 0, 0), pid[1], 100 * MiB);
+	held[nr++] = hold_to(&w, peer(UID_A + 2, UID_A + 2, 0, 0), pid[2], 192 * MiB - MiB / 4);
+	held[nr++] = hold_to(&w, peer(UID_A + 3, UID_A + 3, 0, 0), pid[3], 192 * MiB + MiB / 2);
+	over_budget(&w, peer(UID_A + 4, UID_A + 4, 0, 0), pid[4], 192);
+	within_budget(&w, ROOT, pid[5]);
+	/* And at 256 MiB in all, for anyone. */
+	held[nr++] = hold_to(&w, ROOT, pid[5], 256 * MiB - MiB / 4);
+	held[nr++] = hold_to(&w, ROOT, pid[5], 256 * MiB + MiB / 2);
+	over_budget(&w, ROOT, pid[5], 256);
+	over_budget(&w, peer(UID_A + 6, UID_A + 6, 0, 0), pid[6], 256);
+	/* Held replies read or given up free their budget. */
+	while (nr)
+		hang_up(&w, held[--nr]);
+	ask_on(&w, connect_peer(&w, ROOT), "PYPROF/1 status\n", &r);
+	ASSERT_EQ(r.err, 0);
+	ASSERT_TRUE(strstr(r.payload, "\nreplies_refused_memory 4\nreply_bytes_queued 0\n"));
+	reply_done(&r);
+	within_budget(&w, peer(UID_A, UID_A, 0, 0), pid[0]);
 	world_done(&w);
 }
