@@ -131,12 +131,15 @@ def rows_of(out, pid):
 
 def labels_of(d, pid, all_=False):
     """pid's LABELS field as pyprofctl list shows it (the row's last field: the names
-    used here hold no space), or None while it is not listed."""
+    used here hold no space), or None while it is not listed.  With --all a pid can have
+    two rows: the test runner's forked child (a Python process, profiled until it execs)
+    and the workload it became; the workload is the one with the most samples."""
     rows = rows_of(d.ctl(*(["list", "--all"] if all_ else ["list"])).stdout, pid)
-    assert len(rows) <= 1, rows
-    if not rows or "=" not in rows[0].split()[-1]:
+    assert len(rows) <= (2 if all_ else 1), rows
+    if not rows:
         return None
-    return rows[0].split()[-1]
+    row = max(rows, key=lambda r: int(r.split()[3]))
+    return row.split()[-1] if "=" in row.split()[-1] else None
 
 
 def split_labels(field):
