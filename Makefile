@@ -57,9 +57,9 @@ CTL_SRCS := $(sort $(wildcard userspace/pyprofctl/*.c))
 CTL_OBJS := $(patsubst userspace/pyprofctl/%.c,$(OUTPUT)/ctl/%.o,$(CTL_SRCS))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test-*.c))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
-TEST_HELPERS := $(OUTPUT)/tests/embed $(OUTPUT)/tests/fmt_render
+TEST_HELPERS := $(OUTPUT)/tests/embed $(OUTPUT)/tests/fmt_render $(OUTPUT)/tests/inroot
 
-.PHONY: all clean check unit helpers asan fuzz fuzz-build deps test-deps install bench
+.PHONY: all clean check unit helpers asan fuzz fuzz-build deps test-deps install bench pythons
 all: $(OUTPUT)/pyprofd $(OUTPUT)/pyprofctl
 ifeq ($(SANITIZE),1)
 all: $(UNIT_BINS) $(TEST_HELPERS)
@@ -216,6 +216,14 @@ deps:
 # $(OUTPUT)/npm).  Quick when everything is there.
 test-deps:
 	OUTPUT=$(OUTPUT) scripts/install-test-consumers.sh
+
+# The interpreters newer than Debian 12's (tests/pythons/provision): a Debian sid tree outside
+# the repository with python3.14 and python3.15, and a free-threaded python3.13t built in it.
+# A fresh run needs the network and some minutes; then it is quick.
+PYPROF_SID_TREE ?= /var/cache/pyprof/pythons/sid
+export PYPROF_SID_TREE
+pythons:
+	tests/pythons/provision
 
 bench: all
 	$(Q)OUTPUT=$(OUTPUT) tests/bench/run
