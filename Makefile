@@ -124,7 +124,7 @@ $(OUTPUT)/tests/test-config: tests/unit/test-config.c tests/unit/testhelp.h \
 
 # Discovery against a fake /proc tree: the daemon modules it links, and a fake sampler of its own.
 TEST_PROCS_OBJS := $(addprefix $(OUTPUT)/daemon/,procs.o analyzer.o log.o symbolize.o target.o \
-	threads.o)
+	threads.o mapfile.o)
 $(OUTPUT)/tests/test-procs: tests/unit/test-procs.c tests/unit/testhelp.h $(TEST_PROCS_OBJS) \
 		$(OUTPUT)/libpyprof.a | $(OUTPUT)/tests
 	$(call msg,TEST,$@)
@@ -139,10 +139,17 @@ $(OUTPUT)/tests/test-symbolize: tests/unit/test-symbolize.c tests/unit/testhelp.
 	$(Q)$(CC) $(CFLAGS) -Itests/unit -Idaemon $< $(TEST_SYMBOLIZE_OBJS) $(OUTPUT)/libpyprof.a \
 		$(LDLIBS) -o $@
 
+# Opening mapped files against a fake /proc tree.
+$(OUTPUT)/tests/test-mapfile: tests/unit/test-mapfile.c tests/unit/testhelp.h \
+		$(OUTPUT)/daemon/mapfile.o $(OUTPUT)/libpyprof.a | $(OUTPUT)/tests
+	$(call msg,TEST,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/unit -Idaemon $< $(OUTPUT)/daemon/mapfile.o \
+		$(OUTPUT)/libpyprof.a $(LDLIBS) -o $@
+
 # The socket verbs against a fake profile: the real server and process table, a fake
 # sampler and dump of its own.
 TEST_SERVER_OBJS := $(addprefix $(OUTPUT)/daemon/,server.o procs.o analyzer.o log.o symbolize.o \
-	threads.o state.o target.o)
+	threads.o state.o target.o mapfile.o)
 $(OUTPUT)/tests/test-server: tests/unit/test-server.c tests/unit/testhelp.h $(TEST_SERVER_OBJS) \
 		$(OUTPUT)/libpyprof.a | $(OUTPUT)/tests
 	$(call msg,TEST,$@)
