@@ -210,7 +210,7 @@ fuzz: fuzz-build
 # fuzz target for CHECK_FUZZ_SECONDS with a fixed seed; ends with "N passed,
 # N failed, N skipped".
 CHECK_FUZZ_SECONDS ?= 10
-check: all unit $(TEST_HELPERS) test-deps asan fuzz-build
+check: all unit $(TEST_HELPERS) test-deps pythons asan fuzz-build
 	$(Q)OUTPUT=$(OUTPUT) ASAN_OUTPUT=$(ASAN_OUTPUT) FUZZ_OUTPUT=$(FUZZ_OUTPUT) \
 		FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS) FUZZ_SEED=1 tests/run
 
