@@ -2,7 +2,7 @@
 /*
  * Test helper: runs a command with a directory tree as its root, either the
  * way a container runtime does or as a plain chroot(8).
- *   inroot [--chroot | --pid] ROOT COMMAND [ARG...]
+ *   inroot [--chroot | --pid] [--bind DIR]... ROOT COMMAND [ARG...]
  * Default: a private mount namespace whose root is ROOT (pivot_root), with
  * the host's /dev bound and a fresh /proc mounted inside, so the process's
  * /proc/PID/maps shows the tree's own paths (/usr/bin/python3.14) and the
@@ -11,6 +11,9 @@
  * --pid: the same in a new pid namespace as well; the helper stays as the
  * parent, passes SIGTERM, SIGINT and SIGHUP on, and exits as the command
  * does (its pid is the helper's only child).
+ * --bind DIR: the host's directory DIR (an absolute path) at the same path
+ * in the tree too (the mount point is made in the tree if missing), so that
+ * scripts keep their host paths.
  * --chroot: chroot(2) only, in the host's mount namespace: maps show host
  * paths (ROOT/usr/bin/python3.14).
  * Nothing needs undoing on any exit path: what is mounted lives in the
@@ -26,6 +29,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -37,13 +41,51 @@ static int fail(const char *what, const char *arg)
 	return -1;
 }
 
-/* The tree becomes / of this (new, private) mount namespace, with /dev and /proc in it. */
-static int enter_tree(const char *root)
-{
-	char dev[4096], proc[4096];
+#define BINDS_MAX 8
 
-	if (snprintf(dev, sizeof(dev), "%s/dev", root) >= (int)sizeof(dev) ||
-	    snprintf(proc, sizeof(proc), "%s/proc", root) >= (int)sizeof(proc)) {
+/* mkdir -p, for a mount point in the tree. */
+static int make_dirs(char *path)
+{
+	for (char *p = path + 1;; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char c = *p;
+
+		*p = '\0';
+		if (mkdir(path, 0755) < 0 && errno != EEXIST)
+			return fail("mkdir", path);
+		*p = c;
+		if (!c)
+			return 0;
+	}
+}
+
+/* The host's directory dir, at the same path in the tree (before pivot_root). */
+static int bind_into(const char *root, const char *dir)
+{
+	char target[4096];
+
+	if (dir[0] != '/') {
+		errno = EINVAL;
+		return fail("--bind needs an absolute path:", dir);
+	}
+	if (snprintf(target, sizeof(target), "%s%s", root, dir) >= (int)sizeof(target)) {
+		errno = ENAMETOOLONG;
+		return fail("bind target", dir);
+	}
+	if (make_dirs(target) < 0)
+		return -1;
+	if (mount(dir, target, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return fail("bind", dir);
+	return 0;
+}
+
+/* The tree becomes / of this (new, private) mount namespace, with /dev and /proc in it. */
+static int enter_tree(const char *root, char *const *binds, int nr_binds)
+{
+	char dev[4096];
+
+	if (snprintf(dev, sizeof(dev), "%s/dev", root) >= (int)sizeof(dev)) {
 		errno = ENAMETOOLONG;
 		return fail("root path", root);
 	}
@@ -57,6 +99,9 @@ static int enter_tree(const char *root)
 		return fail("bind", root);
 	if (mount("/dev", dev, NULL, MS_BIND | MS_REC, NULL) < 0)
 		return fail("bind /dev on", dev);
+	for (int i = 0; i < nr_binds; i++)
+		if (bind_into(root, binds[i]) < 0)
+			return -1;
 	if (chdir(root) < 0)
 		return fail("chdir", root);
 	/* The old root is stacked under the new one, then detached. */
@@ -108,28 +153,35 @@ static int wait_child(void)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: inroot [--chroot | --pid] ROOT COMMAND [ARG...]\n");
+	fprintf(stderr, "usage: inroot [--chroot | --pid] [--bind DIR]... ROOT COMMAND [ARG...]\n");
 	return EXIT_FAILURE;
 }
 
 int main(int argc, char **argv)
 {
 	bool chroot_only = false, new_pid = false;
+	char *binds[BINDS_MAX];
+	int i = 1, nr_binds = 0;
 	const char *root;
-	int i = 1;
 
-	if (i < argc && strcmp(argv[i], "--chroot") == 0)
-		chroot_only = true, i++;
-	else if (i < argc && strcmp(argv[i], "--pid") == 0)
-		new_pid = true, i++;
-	if (argc - i < 2)
+	for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
+		if (strcmp(argv[i], "--chroot") == 0)
+			chroot_only = true;
+		else if (strcmp(argv[i], "--pid") == 0)
+			new_pid = true;
+		else if (strcmp(argv[i], "--bind") == 0 && i + 1 < argc && nr_binds < BINDS_MAX)
+			binds[nr_binds++] = argv[++i];
+		else
+			return usage();
+	}
+	if (argc - i < 2 || (chroot_only && (new_pid || nr_binds)))
 		return usage();
 	root = argv[i++];
 	if (chroot_only) {
 		if (chroot(root) < 0 || chdir("/") < 0)
 			return fail("chroot", root), EXIT_FAILURE;
 	} else {
-		if (enter_tree(root) < 0)
+		if (enter_tree(root, binds, nr_binds) < 0)
 			return EXIT_FAILURE;
 		if (new_pid) {
 			if (unshare(CLONE_NEWPID) < 0)
@@ -139,7 +191,7 @@ int main(int argc, char **argv)
 				return fail("fork", NULL), EXIT_FAILURE;
 			if (child > 0)
 				return wait_child();
-			/* The namespace's init: it goes when the helper does, and takes the rest. */
+			/* The namespace's init: it goes with the helper, and takes the rest. */
 			if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
 				return fail("PR_SET_PDEATHSIG", NULL), EXIT_FAILURE;
 		}

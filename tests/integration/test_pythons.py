@@ -2,16 +2,14 @@
 """The interpreters of the Debian sid tree that tests/pythons/provision makes (`make
 pythons`): CPython 3.14 and 3.15 as Debian builds them, and a free-threaded 3.13t built
 from source in the tree.  Each runs the way a container runs it (tests/helpers/inroot
---pid: pivot_root into the tree, a pid namespace of its own) with a known hot function,
-and `pyprofctl list` must say of it what TREE_PYTHONS says.  A version becoming
+--pid: pivot_root into the tree, a pid namespace of its own, the workloads bound at their
+host path) with a known hot function, and `pyprofctl list` must say of it what TREE_PYTHONS says.  A version becoming
 supported is a change of its row there: "profiled" rows are checked down to the hot
 function's frames and lines."""
 
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from pyproftest import (OUTPUT, ROOT, WORKLOADS, Daemon, Skip, Workload, main,  # noqa: E402
@@ -54,9 +52,9 @@ class InTree(Workload):
     """A workload run by python inside the tree, in a container of its own; pid is the
     interpreter's host pid (the helper's only child)."""
 
-    def __init__(self, python, script):
-        super().__init__(sys.executable, "hotwarm.py")
-        self.argv = [INROOT, "--pid", TREE, python, script, "60"]
+    def __init__(self, python, script, *args):
+        super().__init__(python, script, *args)
+        self.argv = [INROOT, "--pid", "--bind", WORKLOADS, TREE] + self.argv
 
     @property
     def pid(self):
@@ -68,10 +66,10 @@ class InTree(Workload):
 
 
 def line_of(text):
-    """The line number of the line of hotwarm.py that holds text."""
+    """The number of the line of hotwarm.py that is text (indentation aside)."""
     with open(os.path.join(WORKLOADS, "hotwarm.py")) as f:
         for n, line in enumerate(f, 1):
-            if text in line:
+            if line.strip() == text:
                 return n
     raise AssertionError("hotwarm.py has no %r" % text)
 
@@ -86,8 +84,9 @@ def check_profiled(d, pid, script):
     assert want in stack, (want, stack)
 
 
-def run_one(d, label, python, version, state, note, script):
-    with InTree(python, script) as w:
+def run_one(d, label, python, version, state, note):
+    script = os.path.join(WORKLOADS, "hotwarm.py")
+    with InTree(python, "hotwarm.py", 60) as w:
         pid = w.pid
         with open("/proc/%d/maps" % pid) as f:
             assert " %s\n" % python in f.read(), "maps should show the tree's path"
@@ -109,16 +108,9 @@ def tree_interpreters_listed_as_expected():
     if not rows:
         raise Skip("no interpreters in %s (make pythons)" % TREE)
     missing = [r[0] for r in TREE_PYTHONS if r not in rows]
-    # The script lives in the tree for the test's time only.
-    work = tempfile.mkdtemp(prefix="pyproftest-", dir=os.path.join(TREE, "tmp"))
-    try:
-        script = os.path.join(work[len(TREE):], "hotwarm.py")
-        shutil.copy(os.path.join(WORKLOADS, "hotwarm.py"), TREE + script)
-        with Daemon("--rate", RATE) as d:
-            for label, _, python, version, state, note in rows:
-                run_one(d, label, python, version, state, note, script)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    with Daemon("--rate", RATE) as d:
+        for label, _, python, version, state, note in rows:
+            run_one(d, label, python, version, state, note)
     if missing:
         raise Skip("not provisioned: %s (make pythons)" % ", ".join(missing))
 
