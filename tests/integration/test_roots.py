@@ -18,8 +18,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from pyproftest import (OUTPUT, WORKLOADS, Daemon, Skip, Workload, interpreters,  # noqa: E402
-                        main, need_root, test)
+from pyproftest import (OUTPUT, ROOT, WORKLOADS, Daemon, Skip, Workload,  # noqa: E402
+                        interpreters, main, need_root, test)
 
 RATE = "199"
 INROOT = os.path.join(OUTPUT, "tests", "inroot")
@@ -117,6 +117,30 @@ def without_map_files():
     return d
 
 
+# The capabilities pyprofd.service may name (linux/capability.h).
+UNIT_CAPS = {"CAP_DAC_READ_SEARCH": 2, "CAP_SYS_PTRACE": 19, "CAP_SYS_ADMIN": 21,
+             "CAP_SYS_RESOURCE": 24, "CAP_SYSLOG": 34, "CAP_PERFMON": 38, "CAP_BPF": 39,
+             "CAP_CHECKPOINT_RESTORE": 40}
+CAP_LAST = 63
+
+
+def with_unit_capabilities():
+    """A daemon whose bounding set is pyprofd.service's CapabilityBoundingSet=."""
+    with open(os.path.join(ROOT, "systemd", "pyprofd.service.in")) as f:
+        line = next(x for x in f if x.startswith("CapabilityBoundingSet="))
+    keep = {UNIT_CAPS[c] for c in line.split("=", 1)[1].split()}
+    d = Daemon("--rate", RATE)
+
+    def drop():
+        libc = ctypes.CDLL(None, use_errno=True)
+        for cap in range(CAP_LAST + 1):
+            if cap not in keep and libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0:
+                if ctypes.get_errno() != 22:  # EINVAL: past the kernel's last
+                    raise OSError(ctypes.get_errno(), "PR_CAPBSET_DROP %d" % cap)
+    d.preexec_fn = drop
+    return d
+
+
 def need_inroot():
     need_root()
     if not os.path.exists(INROOT):
@@ -200,6 +224,26 @@ def unopenable_file_not_taken_for_not_python():
                 assert w.pid not in listed, listed.get(w.pid)
         finally:
             os.rmdir(empty)
+
+
+@test
+def deleted_interpreter_profiled_with_the_unit_capabilities():
+    """A process whose interpreter file was removed after it started (a package upgrade):
+    maps say "... (deleted)", and /proc/PID/map_files is the only way in, which
+    pyprofd.service must allow."""
+    need_root()
+    python = debian_python()
+    top = tempfile.mkdtemp(prefix="pyproftest-del.", dir="/var/tmp")
+    try:
+        copy = os.path.join(top, "python3.11")
+        shutil.copy(python, copy)
+        # Started before the daemon, so the first look at it is after the removal.
+        with Workload(copy, "hotwarm.py", 60) as w:
+            os.unlink(copy)
+            with with_unit_capabilities() as d:
+                wait_hot(d, w.pid, os.path.join(WORKLOADS, "hotwarm.py"))
+    finally:
+        shutil.rmtree(top, ignore_errors=True)
 
 
 @test
