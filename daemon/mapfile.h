@@ -12,19 +12,19 @@ struct procmap;
 
 /* A file one mapping of a process maps, or a file of the daemon's own (an interpreter probed). */
 struct mapfile_ref {
-	const char *proc_root;		/* "/proc" (a unit test's tree); NULL: path is the daemon's */
+	const char *proc_root;		/* "/proc" (a unit test's tree); NULL: the daemon's path */
 	int pid;
 	__u64 start, end;		/* the mapping */
 	__u32 dev_major, dev_minor;	/* the mapped file's identity, as maps shows it */
 	__u64 inode;
-	char path[PATH_MAX];		/* as maps shows it (relative to the daemon's root or not) */
+	char path[PATH_MAX];		/* as maps shows it (from the daemon's root or not) */
 };
 
 /* Which way the file was opened: mapfile__path() gives the path again (for a uprobe). */
 enum mapfile_via {
 	MAPFILE_VIA_MAP_FILES,	/* /proc/PID/map_files/START-END: the mapping's own file */
 	MAPFILE_VIA_ROOT,	/* /proc/PID/root + path: a container's path in its namespace */
-	MAPFILE_VIA_PATH,	/* the path itself: a chroot's host path, or the daemon's own file */
+	MAPFILE_VIA_PATH,	/* the path itself: a chroot's host path, or a daemon's file */
 };
 
 /* The ref of one line of /proc/PID/maps.  Returns 0, or -ENAMETOOLONG. */

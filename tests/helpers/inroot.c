@@ -160,7 +160,7 @@ static int usage(void)
 int main(int argc, char **argv)
 {
 	bool chroot_only = false, new_pid = false;
-	char *binds[BINDS_MAX];
+	char *binds[BINDS_MAX] = { NULL };
 	int i = 1, nr_binds = 0;
 	const char *root;
 
