@@ -126,8 +126,10 @@ int mapfile__open(const struct mapfile_ref *ref, enum mapfile_via *ret_via)
 		}
 		return fd;
 	}
-	/* The mapping's own file, whatever its path says (not checked: maps and the
-	 * file opened may disagree on an overlayfs's inode). */
+	/*
+	 * The mapping's own file, whatever its path says (not checked: maps and the
+	 * file opened may disagree on an overlayfs's inode).
+	 */
 	fd = open_via(ref, MAPFILE_VIA_MAP_FILES, &same);
 	if (fd >= 0 || is_deleted(ref->path)) {
 		*ret_via = MAPFILE_VIA_MAP_FILES;
