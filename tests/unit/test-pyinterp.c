@@ -152,12 +152,15 @@ TEST(real_blobs)
 	static const struct {
 		const char *name;
 		__u32 version;
-		__s16 thread_id, adaptive, owner;
+		__s16 thread_id, adaptive, owner, linetable;
 		__u8 tag_mask;
+		__u16 code_size, ascii_size;
 	} want[] = {
-		{ "python3.13", 0x030d00f0, 152, 200, 70, 0 },
-		{ "python3.14", 0x030e0af0, 152, 208, 74, 7 },
-		{ "python3.15", 0x030f02f0, 176, 208, 74, 7 },
+		{ "python3.13", 0x030d00f0, 152, 200, 70, 136, 0, 144, 40 },
+		/* free-threaded: a 32-byte PyObject header moves object fields by 16 */
+		{ "python3.13t", 0x030d0ff0, 152, 216, 70, 152, 0, 160, 56 },
+		{ "python3.14", 0x030e0af0, 152, 208, 74, 136, 7, 144, 40 },
+		{ "python3.15", 0x030f02f0, 176, 208, 74, 136, 7, 144, 40 },
 	};
 
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
@@ -179,8 +182,10 @@ TEST(real_blobs)
 		ASSERT_EQ(info.layout.owner_shim, 3);
 		ASSERT_EQ(info.layout.bottom, PYPROF_BOTTOM_SHIM);
 		ASSERT_EQ(info.layout.instr_kind, PYPROF_INSTR_PTR);
-		ASSERT_EQ(info.code.co_linetable, 136);
-		ASSERT_EQ(info.code.code_size, 144);
+		ASSERT_EQ(info.code.co_linetable, want[i].linetable);
+		ASSERT_EQ(info.code.code_size, want[i].code_size);
+		ASSERT_EQ(info.code.ascii_size, want[i].ascii_size);
+		ASSERT_EQ(info.code.compact_size, want[i].ascii_size + 16);
 		ASSERT_TRUE(info.layout.code_fp_off >= 0);
 		ASSERT_TRUE(info.layout.frame_read <= PYPROF_FRAME_READ);
 		ASSERT_STREQ(info.why, "");
@@ -204,7 +209,8 @@ TEST(real_blob_313_matches_table)
 /* A patch release with the same offsets works without a code change. */
 TEST(patch_bump_accepted)
 {
-	static const char *const names[] = { "python3.13", "python3.14", "python3.15" };
+	static const char *const names[] = { "python3.13", "python3.13t", "python3.14",
+					     "python3.15" };
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		struct pyinterp_info a, b;
@@ -285,8 +291,16 @@ TEST(free_threaded_flag)
 	blob_set(&bl, 2, 1); /* a GIL 3.13 layout flagged free-threaded: offsets differ */
 	ASSERT_EQ(parse(&bl, bl.len, &info), -EPROTONOSUPPORT);
 	ASSERT_TRUE(strstr(info.why, "free-threaded") != NULL);
+	ASSERT_TRUE(strstr(info.why, "in 3.13.15 as checked") != NULL);
 	blob_set(&bl, 2, 2); /* neither 0 nor 1 */
 	ASSERT_EQ(parse(&bl, bl.len, &info), -EINVAL);
+	/* The real 3.13t: accepted as free-threaded, refused when flagged as a GIL build. */
+	LOAD("python3.13t", &bl);
+	ASSERT_EQ(blob_word(&bl, 2), 1);
+	ASSERT_OK(parse(&bl, bl.len, &info));
+	blob_set(&bl, 2, 0);
+	ASSERT_EQ(parse(&bl, bl.len, &info), -EPROTONOSUPPORT);
+	ASSERT_TRUE(strstr(info.why, "in 3.13.0 as checked") != NULL);
 }
 
 /*
@@ -296,7 +310,8 @@ TEST(free_threaded_flag)
  */
 TEST(corrupt_blobs)
 {
-	static const char *const names[] = { "python3.13", "python3.14", "python3.15" };
+	static const char *const names[] = { "python3.13", "python3.13t", "python3.14",
+					     "python3.15" };
 	static const __u64 junk[] = { 0, 1, 8, 0x7fff, 0x8000, 0xffffffffull, ~0ull };
 
 	for (size_t n = 0; n < sizeof(names) / sizeof(names[0]); n++) {
@@ -365,6 +380,7 @@ TEST(sid_tree_binaries)
 		{ "usr/bin/python3.15", 15 },
 		{ "usr/lib/x86_64-linux-gnu/libpython3.14.so.1.0", 14 },
 		{ "usr/lib/x86_64-linux-gnu/libpython3.15.so.1.0", 15 },
+		{ "opt/py313t/bin/python3.13t", 13 },
 	};
 	size_t checked = 0;
 

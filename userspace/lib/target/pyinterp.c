@@ -310,6 +310,22 @@ static const struct dbg_expect dbg_expects[] = {
 	    [DBG_CODE_LINETABLE] = 136, [DBG_CODE_FIRSTLINENO] = 68, [DBG_CODE_ADAPTIVE] = 200,
 	    [DBG_PYOBJECT_SIZE] = 16, [DBG_BYTES_OB_SIZE] = 16, [DBG_BYTES_OB_SVAL] = 32,
 	    [DBG_UNICODE_STATE] = 32, [DBG_UNICODE_LENGTH] = 16, [DBG_UNICODE_ASCII_SIZE] = 40 } },
+	/*
+	 * Free-threaded 3.13.15 (forky's source, --disable-gil): a PyObject header of
+	 * 32 bytes moves every object field by 16; thread and frame structs are as in
+	 * the default build; f_executable and instr_ptr mean the same (no per-thread
+	 * bytecode before 3.14).  Thread ids read back from a live tstate.
+	 */
+	{ 13, 1, "3.13.15",
+	  { [DBG_RUNTIME_INTERP_HEAD] = 632, [DBG_INTERP_NEXT] = 7264,
+	    [DBG_INTERP_THREADS_HEAD] = 7344, [DBG_TSTATE_NEXT] = 8,
+	    [DBG_TSTATE_CURRENT_FRAME] = 72, [DBG_TSTATE_THREAD_ID] = 152,
+	    [DBG_TSTATE_NATIVE_THREAD_ID] = 160, [DBG_FRAME_PREVIOUS] = 8,
+	    [DBG_FRAME_EXECUTABLE] = 0, [DBG_FRAME_INSTR_PTR] = 56, [DBG_FRAME_OWNER] = 70,
+	    [DBG_CODE_FILENAME] = 128, [DBG_CODE_NAME] = 136, [DBG_CODE_QUALNAME] = 144,
+	    [DBG_CODE_LINETABLE] = 152, [DBG_CODE_FIRSTLINENO] = 84, [DBG_CODE_ADAPTIVE] = 216,
+	    [DBG_PYOBJECT_SIZE] = 32, [DBG_BYTES_OB_SIZE] = 32, [DBG_BYTES_OB_SVAL] = 48,
+	    [DBG_UNICODE_STATE] = 48, [DBG_UNICODE_LENGTH] = 32, [DBG_UNICODE_ASCII_SIZE] = 56 } },
 	/* Debian sid's python3.14 3.14.10-1: thread ids read back from a live tstate. */
 	{ 14, 0, "3.14.10",
 	  { [DBG_RUNTIME_INTERP_HEAD] = 808, [DBG_INTERP_NEXT] = 7272,
