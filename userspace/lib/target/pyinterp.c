@@ -160,8 +160,15 @@ int pyinterp__table_layout(__u32 version_hex, struct pyinterp_info *info)
 		return 0;
 	}
 	info->supported = false;
-	snprintf(info->why, sizeof(info->why), "CPython %u.%u is not supported (3.9-3.13 are)",
-		 PY_MAJOR(version_hex), PY_MINOR(version_hex));
+	if (PY_MAJOR(version_hex) == 3 && PY_MINOR(version_hex) > 13)
+		/* Known only from its own debug offsets, which this file lacks. */
+		snprintf(info->why, sizeof(info->why),
+			 "CPython %u.%u without _Py_DebugOffsets is not supported",
+			 PY_MAJOR(version_hex), PY_MINOR(version_hex));
+	else
+		snprintf(info->why, sizeof(info->why),
+			 "CPython %u.%u is not supported (3.9-3.15 are)", PY_MAJOR(version_hex),
+			 PY_MINOR(version_hex));
 	return -EPROTONOSUPPORT;
 }
 
