@@ -434,7 +434,7 @@ static int dbg_check(const __u64 *vals, const struct dbg_format *fmt, __u32 ver,
 
 	pyinterp__version_str(ver, v, sizeof(v));
 	if (!e && ft && fmt->idx[DBG_FRAME_TLBC_INDEX]) {
-		/* instr_ptr points into a per-thread copy of the bytecode the walker cannot find. */
+		/* instr_ptr points into a per-thread copy of the bytecode: not walked yet. */
 		snprintf(info->why, sizeof(info->why),
 			 "free-threaded CPython %s: thread-local bytecode is not supported", v);
 		return -EPROTONOSUPPORT;
