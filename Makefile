@@ -57,9 +57,9 @@ CTL_SRCS := $(sort $(wildcard userspace/pyprofctl/*.c))
 CTL_OBJS := $(patsubst userspace/pyprofctl/%.c,$(OUTPUT)/ctl/%.o,$(CTL_SRCS))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test-*.c))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
-TEST_HELPERS := $(OUTPUT)/tests/embed $(OUTPUT)/tests/fmt_render
+TEST_HELPERS := $(OUTPUT)/tests/embed $(OUTPUT)/tests/fmt_render $(OUTPUT)/tests/inroot
 
-.PHONY: all clean check unit helpers asan fuzz fuzz-build deps test-deps install bench
+.PHONY: all clean check unit helpers asan fuzz fuzz-build deps test-deps install bench pythons
 all: $(OUTPUT)/pyprofd $(OUTPUT)/pyprofctl
 ifeq ($(SANITIZE),1)
 all: $(UNIT_BINS) $(TEST_HELPERS)
@@ -124,7 +124,7 @@ $(OUTPUT)/tests/test-config: tests/unit/test-config.c tests/unit/testhelp.h \
 
 # Discovery against a fake /proc tree: the daemon modules it links, and a fake sampler of its own.
 TEST_PROCS_OBJS := $(addprefix $(OUTPUT)/daemon/,procs.o analyzer.o log.o symbolize.o target.o \
-	threads.o)
+	threads.o mapfile.o)
 $(OUTPUT)/tests/test-procs: tests/unit/test-procs.c tests/unit/testhelp.h $(TEST_PROCS_OBJS) \
 		$(OUTPUT)/libpyprof.a | $(OUTPUT)/tests
 	$(call msg,TEST,$@)
@@ -139,10 +139,17 @@ $(OUTPUT)/tests/test-symbolize: tests/unit/test-symbolize.c tests/unit/testhelp.
 	$(Q)$(CC) $(CFLAGS) -Itests/unit -Idaemon $< $(TEST_SYMBOLIZE_OBJS) $(OUTPUT)/libpyprof.a \
 		$(LDLIBS) -o $@
 
+# Opening mapped files against a fake /proc tree.
+$(OUTPUT)/tests/test-mapfile: tests/unit/test-mapfile.c tests/unit/testhelp.h \
+		$(OUTPUT)/daemon/mapfile.o $(OUTPUT)/libpyprof.a | $(OUTPUT)/tests
+	$(call msg,TEST,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/unit -Idaemon $< $(OUTPUT)/daemon/mapfile.o \
+		$(OUTPUT)/libpyprof.a $(LDLIBS) -o $@
+
 # The socket verbs against a fake profile: the real server and process table, a fake
 # sampler and dump of its own.
 TEST_SERVER_OBJS := $(addprefix $(OUTPUT)/daemon/,server.o procs.o analyzer.o log.o symbolize.o \
-	threads.o state.o target.o)
+	threads.o state.o target.o mapfile.o)
 $(OUTPUT)/tests/test-server: tests/unit/test-server.c tests/unit/testhelp.h $(TEST_SERVER_OBJS) \
 		$(OUTPUT)/libpyprof.a | $(OUTPUT)/tests
 	$(call msg,TEST,$@)
@@ -203,7 +210,7 @@ fuzz: fuzz-build
 # fuzz target for CHECK_FUZZ_SECONDS with a fixed seed; ends with "N passed,
 # N failed, N skipped".
 CHECK_FUZZ_SECONDS ?= 10
-check: all unit $(TEST_HELPERS) test-deps asan fuzz-build
+check: all unit $(TEST_HELPERS) test-deps pythons asan fuzz-build
 	$(Q)OUTPUT=$(OUTPUT) ASAN_OUTPUT=$(ASAN_OUTPUT) FUZZ_OUTPUT=$(FUZZ_OUTPUT) \
 		FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS) FUZZ_SEED=1 tests/run
 
@@ -216,6 +223,14 @@ deps:
 # $(OUTPUT)/npm).  Quick when everything is there.
 test-deps:
 	OUTPUT=$(OUTPUT) scripts/install-test-consumers.sh
+
+# The interpreters newer than Debian 12's (tests/pythons/provision): a Debian sid tree outside
+# the repository with python3.14 and python3.15, and a free-threaded python3.13t built in it.
+# A fresh run needs the network and some minutes; then it is quick.
+PYPROF_SID_TREE ?= /var/cache/pyprof/pythons/sid
+export PYPROF_SID_TREE
+pythons:
+	tests/pythons/provision
 
 bench: all
 	$(Q)OUTPUT=$(OUTPUT) tests/bench/run

@@ -45,9 +45,16 @@ static int needed_is_libpython(const char *name, void *ctx)
 static void analyse(struct analysis *a)
 {
 	struct elf_file_sym syms[ANALYSIS_INIT_FUNCS];
-	struct elf_file *ef = elf_file__open(a->path);
-	int err;
+	struct elf_file *ef;
+	int err, fd;
 
+	fd = mapfile__open(&a->ref, &a->via);
+	if (fd < 0) {
+		a->unopened = true;
+		a->err = fd;
+		return;
+	}
+	ef = elf_file__from_fd(fd);
 	if (!ef) {
 		a->err = -errno;
 		return;

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "target/pyinterp.h"
+#include "mapfile.h"
 
 #define PYPROFD_ANALYSIS_QUEUE_MAX 1024	/* ELF files waiting for the analysis worker */
 #define ANALYSIS_INIT_FUNCS 2
@@ -17,9 +18,9 @@ struct elf_file;
 
 /* One ELF file to analyse, then the result (the worker's between submit and take). */
 struct analysis {
-	__u32 dev_major, dev_minor;
-	__u64 inode;
-	char path[4160];		/* PATH_MAX under /proc/PID/root */
+	struct mapfile_ref ref;		/* the file, and the identity it is known by */
+	enum mapfile_via via;		/* how it was opened */
+	bool unopened;			/* it was not: err says why, nothing about the file */
 	int err;			/* 0 Python, -ENOENT not Python, else why not known */
 	struct elf_file *ef;		/* Python: kept open, the taker's */
 	struct pyinterp_info info;

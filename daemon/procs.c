@@ -21,6 +21,7 @@
 #include "clock.h"
 #include "config.h"
 #include "log.h"
+#include "mapfile.h"
 #include "procs.h"
 #include "sampler.h"
 #include "symbolize.h"
@@ -265,19 +266,6 @@ static void interp_file_free(struct interp_file *f)
 	free(f);
 }
 
-/* Path under which the daemon can open a file mapped by the process, containers included. */
-static void mapped_path(const char *root, int pid, const struct procmap *m, char *buf, size_t sz)
-{
-	size_t len = strlen(m->path);
-	static const char deleted[] = " (deleted)";
-
-	if (len > sizeof(deleted) - 1 && strcmp(m->path + len - (sizeof(deleted) - 1), deleted) == 0)
-		snprintf(buf, sz, "%s/%d/map_files/%llx-%llx", root, pid,
-			 (unsigned long long)m->start, (unsigned long long)m->end);
-	else
-		snprintf(buf, sz, "%s/%d/root%s", root, pid, m->path);
-}
-
 static struct interp_file *interp_file_find(struct procs *ps, __u32 dev_major, __u32 dev_minor,
 					    __u64 inode)
 {
@@ -305,27 +293,27 @@ static void interp_files_trim(struct procs *ps)
 }
 
 /*
- * The analysed file with this identity, or a new entry for the file at
- * path, pending until the worker's result arrives.  NULL when the file is
- * unknown and cannot be queued (the next look at the process tries again).
+ * The analysed file with the ref's identity, or a new entry for it, pending
+ * until the worker's result arrives.  NULL when the file is unknown and
+ * cannot be queued (the next look at the process tries again).
  */
-static struct interp_file *interp_file_lookup(struct procs *ps, __u32 dev_major, __u32 dev_minor,
-					      __u64 inode, const char *path)
+static struct interp_file *interp_file_lookup(struct procs *ps, const struct mapfile_ref *ref)
 {
-	struct interp_file *f = interp_file_find(ps, dev_major, dev_minor, inode);
+	struct interp_file *f = interp_file_find(ps, ref->dev_major, ref->dev_minor, ref->inode);
 	struct analysis *a;
 
-	if (f || !path || !ps->analyzer)
+	if (f || !ps->analyzer)
 		return f;
 	if (ps->nr_interp_files >= INTERP_FILES_MAX)
 		interp_files_trim(ps);
 	f = calloc(1, sizeof(*f));
 	a = calloc(1, sizeof(*a));
-	if (!f || !a || snprintf(a->path, sizeof(a->path), "%s", path) >= (int)sizeof(a->path))
+	if (!f || !a)
 		goto fail;
-	a->dev_major = f->dev_major = dev_major;
-	a->dev_minor = f->dev_minor = dev_minor;
-	a->inode = f->inode = inode;
+	a->ref = *ref;
+	f->dev_major = ref->dev_major;
+	f->dev_minor = ref->dev_minor;
+	f->inode = ref->inode;
 	f->state = INTERP_PENDING;
 	if (analyzer__submit(ps->analyzer, a) < 0)
 		goto fail;
@@ -341,10 +329,11 @@ fail:
 
 static struct interp_file *interp_file_get(struct procs *ps, int pid, const struct procmap *m)
 {
-	char path[PATH_MAX + 64];
+	struct mapfile_ref ref;
 
-	mapped_path(ps->root, pid, m, path, sizeof(path));
-	return interp_file_lookup(ps, m->dev_major, m->dev_minor, m->inode, path);
+	if (mapfile__ref_map(&ref, ps->root, pid, m) < 0)
+		return NULL;
+	return interp_file_lookup(ps, &ref);
 }
 
 static void add_waiter(struct interp_file *f, int pid, enum discover_how how)
@@ -363,13 +352,24 @@ static void add_waiter(struct interp_file *f, int pid, enum discover_how how)
 /* Takes one result into its entry; false when the entry is gone (transient failure). */
 static bool apply_analysis(struct procs *ps, struct interp_file *f, struct analysis *a)
 {
+	char path[PATH_MAX + 64];
+
+	/* A file that did not open is nothing yet: never "not Python" (a chroot's, say). */
+	if (a->unopened) {
+		ps->stats.elf_failed++;
+		log_msg(LOG_DEBUG, "Failed to open '%s': %s", a->ref.path, strerror(-a->err));
+		return false;
+	}
+	/* Where the uprobes go: the way in that opened the file. */
+	if (mapfile__path(&a->ref, a->via, path, sizeof(path)) < 0)
+		snprintf(path, sizeof(path), "%s", a->ref.path);
 	switch (a->err) {
 	case 0:
 		f->is_python = true;
 		f->ef = a->ef;
 		a->ef = NULL;
 		f->info = a->info;
-		attach_uprobes(ps, f, a->path, a->init_offset);
+		attach_uprobes(ps, f, path, a->init_offset);
 		break;
 	case -ENOENT:
 		f->needs_libpython = a->needs_libpython;
@@ -387,12 +387,12 @@ static bool apply_analysis(struct procs *ps, struct interp_file *f, struct analy
 			ps->stats.elf_too_big++;
 		else
 			ps->stats.elf_rejected++;
-		log_msg(LOG_DEBUG, "'%s' rejected: %s", a->path, f->why);
+		log_msg(LOG_DEBUG, "'%s' rejected: %s", path, f->why);
 		return true;
 	default:
 		/* EIO, ENOMEM, EACCES, a vanished path: not a verdict, try again later. */
 		ps->stats.elf_failed++;
-		log_msg(LOG_DEBUG, "Failed to analyse '%s': %s", a->path, strerror(-a->err));
+		log_msg(LOG_DEBUG, "Failed to analyse '%s': %s", path, strerror(-a->err));
 		return false;
 	}
 	f->state = INTERP_DONE;
@@ -404,8 +404,10 @@ void procs__analysis_done(struct procs *ps)
 	struct analysis *a = analyzer__take(ps->analyzer), *next;
 
 	for (; a; a = next) {
-		struct interp_file *f = interp_file_find(ps, a->dev_major, a->dev_minor, a->inode);
+		struct interp_file *f = interp_file_find(ps, a->ref.dev_major, a->ref.dev_minor,
+							 a->ref.inode);
 		struct interp_waiter *w;
+		int failed_pid = -1;
 		size_t nr;
 
 		next = a->next;
@@ -427,12 +429,17 @@ void procs__analysis_done(struct procs *ps)
 			}
 			ps->nr_interp_files--;
 			interp_file_free(f);
-			nr = 0; /* the rescan retries them, not a loop through the worker */
+			/*
+			 * The others' ways in may open what this one's could not (a
+			 * chroot's path): each is tried once, as its own new entry; the
+			 * rescan retries the process whose way failed.
+			 */
+			failed_pid = a->ref.pid;
 		}
 		analysis__free(a);
 		/* Discovery may queue new files (a libpython mapped meanwhile): fine. */
 		for (size_t i = 0; i < nr; i++)
-			if (!procs__find_live(ps, w[i].pid))
+			if (w[i].pid != failed_pid && !procs__find_live(ps, w[i].pid))
 				(void)procs__discover(ps, w[i].pid, w[i].how);
 		free(w);
 	}
@@ -453,11 +460,13 @@ static bool is_interp_name(const char *base)
 
 static void probe_file(struct procs *ps, const char *path)
 {
+	struct mapfile_ref ref;
 	struct stat st;
 
-	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
+	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    mapfile__ref_path(&ref, path, st.st_dev, st.st_ino) < 0)
 		return;
-	(void)interp_file_lookup(ps, major(st.st_dev), minor(st.st_dev), st.st_ino, path);
+	(void)interp_file_lookup(ps, &ref);
 }
 
 /*

@@ -194,6 +194,13 @@ static int load_phdrs(struct elf_file *ef, const Elf64_Ehdr *eh)
 
 struct elf_file *elf_file__open(const char *path)
 {
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	return fd < 0 ? NULL : elf_file__from_fd(fd);
+}
+
+struct elf_file *elf_file__from_fd(int fd)
+{
 	struct elf_file *ef;
 	Elf64_Ehdr eh;
 	size_t shstrndx = 0;
@@ -201,14 +208,13 @@ struct elf_file *elf_file__open(const char *path)
 	int err;
 
 	ef = calloc(1, sizeof(*ef));
-	if (!ef)
+	if (!ef) {
+		close(fd);
+		errno = ENOMEM;
 		return NULL;
-	ef->read_left = ELFFILE_MAX_READ_BYTES;
-	ef->fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (ef->fd < 0) {
-		err = -errno;
-		goto cleanup;
 	}
+	ef->read_left = ELFFILE_MAX_READ_BYTES;
+	ef->fd = fd;
 	if (fstat(ef->fd, &st)) {
 		err = -errno;
 		goto cleanup;

@@ -32,6 +32,12 @@ struct elf_file;
  */
 struct elf_file *elf_file__open(const char *path);
 
+/*
+ * The same for a file already open for reading: the elf_file owns fd from
+ * here on, and closes it on failure too.
+ */
+struct elf_file *elf_file__from_fd(int fd);
+
 /* Closes the file and frees the headers. NULL is fine. */
 void elf_file__free(struct elf_file *ef);
 
