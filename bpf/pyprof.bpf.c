@@ -317,8 +317,8 @@ static long frame_step(__u32 i, struct walk *w)
 	code = bulk_u64(w->bulk, off + (__u16)l->frame_code) & ~(__u64)l->tag_mask;
 	back = bulk_u64(w->bulk, off + (__u16)l->frame_back);
 	owner = l->frame_owner >= 0 ? bulk_u8(w->bulk, off + (__u16)l->frame_owner) : 0;
-	/* 3.12+: frames owned by the C stack are entry shims, not Python code. */
-	if (l->bottom == PYPROF_BOTTOM_SHIM && owner == l->owner_cstack) {
+	/* 3.12+: entry shims and base frames are not Python code. */
+	if (l->bottom == PYPROF_BOTTOM_SHIM && owner >= l->owner_shim) {
 		w->at_root = true;
 		w->cur = back;
 		return 0;
@@ -376,6 +376,11 @@ static __always_inline int walk_frames(struct walk *w, __u64 tstate)
 		/* Out of iterations with frames left: as deep as a truncation. */
 		count(PYPROF_CNT_TRUNCATED);
 		return PYPROF_UNWIND_TRUNCATED;
+	}
+	/* 3.15: an idle thread's current frame is its base frame, which is no Python code. */
+	if (w->err == PYPROF_UNWIND_OK && w->n == 0) {
+		count(PYPROF_CNT_NO_FRAME);
+		return PYPROF_UNWIND_NO_FRAME;
 	}
 	return w->err;
 }

@@ -162,8 +162,8 @@ static int dump_frames(struct pyproc *p, __u64 frame, struct strbuf *out)
 		owner = 0;
 		if (l->frame_owner >= 0 && (size_t)l->frame_owner < size)
 			owner = buf[l->frame_owner];
-		/* 3.12+: frames owned by the C stack are entry shims, not Python code. */
-		if (l->bottom == PYPROF_BOTTOM_SHIM && owner == l->owner_cstack) {
+		/* 3.12+: entry shims and base frames are not Python code (as in BPF). */
+		if (l->bottom == PYPROF_BOTTOM_SHIM && owner >= l->owner_shim) {
 			root = true;
 			frame = back;
 			continue;

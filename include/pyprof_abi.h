@@ -9,7 +9,7 @@
  * any change to a struct or enum below; pyprofd checks it against the
  * skeleton's rodata.
  */
-#define PYPROF_ABI_VERSION 6
+#define PYPROF_ABI_VERSION 7
 
 #define PYPROF_MAX_FRAMES	256	/* Python frames kept per sample */
 #define PYPROF_MAX_KSTACK	127	/* kernel frames (perf_event_max_stack default) */
@@ -49,7 +49,7 @@ enum pyprof_instr_kind {
 enum pyprof_bottom {
 	PYPROF_BOTTOM_NULL = 0,	 /* <= 3.10: f_back == NULL is all there is */
 	PYPROF_BOTTOM_ENTRY = 1, /* 3.11: is_entry set, and not a generator's frame */
-	PYPROF_BOTTOM_SHIM = 2,	 /* 3.12+: an entry shim, owner == FRAME_OWNED_BY_CSTACK */
+	PYPROF_BOTTOM_SHIM = 2,	 /* 3.12+: an entry shim, owner >= layout.owner_shim */
 };
 
 /*
@@ -75,10 +75,15 @@ struct pyprof_layout {
 	__u16 frame_read;		/* bytes to read per frame, <= PYPROF_FRAME_READ */
 	__s16 code_fp_off;		/* PYPROF_CODE_READ bytes of a code object read from here */
 	__u8 instr_kind;		/* enum pyprof_instr_kind */
-	__u8 owner_cstack;		/* owner value of shim frames to skip (3.12+) */
+	/*
+	 * Frames whose owner is this or more are not Python code and are skipped
+	 * (3.12+): C entry shims (CSTACK in 3.12-3.13, INTERPRETER in 3.14+) and
+	 * 3.14's CSTACK or 3.15's THREAD_STATE base frames.
+	 */
+	__u8 owner_shim;
 	__u8 owner_generator;		/* owner value of a generator's frame (3.11+) */
 	__u8 bottom;			/* enum pyprof_bottom */
-	__u8 tag_mask;			/* low bits to clear from frame_code (3.14 _PyStackRef) */
+	__u8 tag_mask;			/* low bits to clear from frame_code (3.14+ _PyStackRef) */
 	/* Offsets inside that read of the fields the fingerprint covers. */
 	__u8 fp_firstlineno;		/* co_firstlineno (int) */
 	__u8 fp_name;			/* co_qualname (3.11+) or co_name */

@@ -6,8 +6,8 @@
 Valid inputs each target's parser accepts, small enough to commit: the unit
 tests' fixtures, state files of both versions pyprofd reads, line tables of
 real code objects of every CPython in PYTHONS (run under each one), the
-_Py_DebugOffsets of a real 3.13, small ELF files built with cc, and PYPROF/2
-profile encodings built here.  File names are content hashes, so re-running
+_Py_DebugOffsets of a real 3.13 and the real blobs of tests/data/debugoffsets,
+small ELF files built with cc, and PYPROF/2 profile encodings built here.  File names are content hashes, so re-running
 only adds what changed.
 """
 import glob
@@ -293,6 +293,12 @@ def main():
             dbg = debug_offsets(py)
     if dbg:
         put("fuzz-debugoffsets", dbg)
+    # The blobs of real 3.13-3.15 interpreters the unit tests parse (tests/data/debugoffsets).
+    blobs = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "debugoffsets")
+    for name in sorted(os.listdir(blobs)):
+        if name.endswith(".bin"):
+            with open(os.path.join(blobs, name), "rb") as f:
+                put("fuzz-debugoffsets", f.read())
     for e in elf_files(dbg):
         put("fuzz-elf", e)
 

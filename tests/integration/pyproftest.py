@@ -20,6 +20,7 @@ OUTPUT = os.path.join(ROOT, os.environ.get("OUTPUT", "build"))
 PYPROFD = os.path.join(OUTPUT, "pyprofd")
 PYPROFCTL = os.path.join(OUTPUT, "pyprofctl")
 WORKLOADS = os.path.join(ROOT, "tests", "integration", "workloads")
+INROOT = os.path.join(OUTPUT, "tests", "inroot")
 
 _tests = []
 
@@ -64,6 +65,23 @@ def interpreters(minor):
         if os.path.exists(exe):
             found.append(("pyenv-" + os.path.basename(d), exe))
     return found
+
+
+# The Debian sid tree of tests/pythons/provision (make pythons): 3.14, 3.15, 3.13t.
+SID_TREE = os.environ.get("PYPROF_SID_TREE", "/var/cache/pyprof/pythons/sid")
+TREE_PREFIX = "tree:"
+TREE_PYTHONS = {14: "/usr/bin/python3.14", 15: "/usr/bin/python3.15",
+                "13t": "/opt/py313t/bin/python3.13t"}
+
+
+def tree_interpreters(minor):
+    """The sid tree's interpreter of that minor (14, 15 or "13t"), as a python that
+    Workload runs the way a container does: [("sid-3.14", "tree:/usr/bin/python3.14")]
+    when the tree holds it and the inroot helper is built, else []."""
+    exe = TREE_PYTHONS.get(minor)
+    if not exe or not os.path.exists(SID_TREE + exe) or not os.path.exists(INROOT):
+        return []
+    return [("sid-3.%s" % minor, TREE_PREFIX + exe)]
 
 
 def wait_for(cond, timeout=20.0, interval=0.05, what="condition"):
@@ -270,8 +288,16 @@ class Workload:
     def __init__(self, python, script, *args):
         self.argv = [python, os.path.join(WORKLOADS, script)] + [str(a) for a in args]
         self.proc = None
+        self.in_tree = python.startswith(TREE_PREFIX)
+        if self.in_tree:
+            # In a container of its own (pivot_root, pid namespace), the workloads at the
+            # same path inside the tree: frames name the files the tests expect.
+            self.argv[0] = python[len(TREE_PREFIX):]
+            self.argv = [INROOT, "--pid", SID_TREE] + self.argv
 
     def __enter__(self):
+        if self.in_tree:
+            shutil.copytree(WORKLOADS, SID_TREE + WORKLOADS, dirs_exist_ok=True)
         self.proc = subprocess.Popen(self.argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         line = self.proc.stdout.readline()
         if line.strip() != "ready":
@@ -281,11 +307,16 @@ class Workload:
 
     @property
     def pid(self):
+        if self.in_tree:
+            # The interpreter is the inroot helper's only child.
+            with open("/proc/%d/task/%d/children" % (self.proc.pid, self.proc.pid)) as f:
+                return int(f.read().split()[0])
         return self.proc.pid
 
     def ask(self, sig, timeout=10.0):
         """Sends sig and returns the line the workload prints in reply."""
-        self.proc.send_signal(sig)
+        # inroot passes on only the signals that end a process: ask the interpreter.
+        os.kill(self.pid, sig)
         ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
         assert ready, "workload %d did not answer signal %d" % (self.pid, sig)
         return self.proc.stdout.readline()

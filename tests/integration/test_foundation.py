@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 """End to end: real BPF sampling of real CPython processes (every supported
-version on this machine: Debian's static 3.11, pyenv's shared 3.9-3.13)
-through pyprofd."""
+version on this machine: Debian's static 3.11, pyenv's shared 3.9-3.13, and the
+sid tree's 3.14, 3.15 and free-threaded 3.13t run as in a container) through
+pyprofd."""
 
 import os
 import re
@@ -13,7 +14,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from pyproftest import (Daemon, Skip, WORKLOADS, Workload, frame_func, frame_line,  # noqa: E402
-                        interpreters, main, need_root, recv_all, test, unused_pid, wait_for)
+                        interpreters, main, need_root, recv_all, test, tree_interpreters,
+                        unused_pid, wait_for)
 
 RATE = "199"
 HOTWARM_RATE = "499"
@@ -138,14 +140,17 @@ def check_kernel(python):
 
 
 SUPPORTED_MINORS = (9, 10, 11, 12, 13)
+TREE_MINORS = (14, 15, "13t")
 
 
 def version_of(python):
-    return int(os.path.basename(python).split(".")[1])
+    return int(os.path.basename(python).split(".")[1].rstrip("t"))
 
 
 def make_tests():
     builds = [b for minor in SUPPORTED_MINORS for b in interpreters(minor)]
+    # The sid tree's (make pythons), each run the way a container runs it.
+    builds += [b for minor in TREE_MINORS for b in tree_interpreters(minor)]
     for label, python in builds:
         for kind, fn in (("hotwarm", check_hotwarm), ("threads", check_threads),
                          ("recursion", check_recursion), ("kernel", check_kernel)):

@@ -24,12 +24,9 @@ PROVISION = os.path.join(ROOT, "tests", "pythons", "provision")
 # (PYPROF_SID_STEPS), its path in the tree, the version `pyprofctl list` shows, and the
 # state it shows with a piece of the NOTE column ("" for none).
 TREE_PYTHONS = [
-    ("sid-3.14", "pythons", "/usr/bin/python3.14", "3.14.10", "unsupported",
-     "_Py_DebugOffsets of CPython 3.14 are not known"),
-    ("sid-3.15", "pythons", "/usr/bin/python3.15", "3.15.2", "unsupported",
-     "_Py_DebugOffsets of CPython 3.15 are not known"),
-    ("src-3.13t", "all", "/opt/py313t/bin/python3.13t", "3.13.15", "unsupported",
-     "free-threaded"),
+    ("sid-3.14", "pythons", "/usr/bin/python3.14", "3.14.10", "profiled", ""),
+    ("sid-3.15", "pythons", "/usr/bin/python3.15", "3.15.2", "profiled", ""),
+    ("src-3.13t", "all", "/opt/py313t/bin/python3.13t", "3.13.15", "profiled", ""),
 ]
 
 
@@ -66,7 +63,8 @@ class InTree(Workload):
 
 
 def line_of(text):
-    """The number of the line of hotwarm.py that is text (indentation aside)."""
+    """The line number of the line of hotwarm.py that is text (indentation aside): the
+    call "hot(unit)", not "def hot(unit):"."""
     with open(os.path.join(WORKLOADS, "hotwarm.py")) as f:
         for n, line in enumerate(f, 1):
             if line.strip() == text:

@@ -8,15 +8,23 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from pyproftest import (Daemon, Skip, Workload, frame_func, interpreters, main,  # noqa: E402
-                        need_root, test, wait_for)
+                        need_root, test, tree_interpreters, wait_for)
 
 BUSY = ["busy_%02d" % i for i in range(20)]
 NO_STATE = "[python: thread has no Python state]"
 PARTIAL = "[python: partial stack]"
 
 
+TREE_MINORS = (14, 15, "13t")
+
+
 def build(minor, debian=None):
-    """The Debian build (debian=True), a pyenv one (False), or either (None)."""
+    """The Debian build (debian=True), a pyenv one (False), or either (None); for
+    TREE_MINORS the sid tree's (make pythons), run as in a container."""
+    if minor in TREE_MINORS:
+        for label, python in tree_interpreters(minor):
+            return label, python
+        raise Skip("no CPython 3.%s in the sid tree (make pythons, make helpers)" % minor)
     for label, python in interpreters(minor):
         if debian is None or label.startswith("debian") == debian:
             return label, python
@@ -72,11 +80,13 @@ def pool_test(minor, debian, idle):
 
 
 def make_pool_tests():
-    for minor, debian in ((11, True), (9, False), (12, False), (13, False)):
+    for minor, debian in ((11, True), (9, False), (12, False), (13, False), (14, None),
+                          (15, None), ("13t", None)):
         for idle in (1000, 5000):
             def t(minor=minor, debian=debian, idle=idle):
                 pool_test(minor, debian, idle)
-            t.__name__ = "pool_%d_%s_3_%d" % (idle, "debian" if debian else "pyenv", minor)
+            kind = "debian" if debian else "pyenv" if debian is False else "sid"
+            t.__name__ = "pool_%d_%s_3_%s" % (idle, kind, minor)
             test(t)
 
 
@@ -109,15 +119,15 @@ def genexpr_test(minor):
             if "f" in frames and not stack.split(";")[1].startswith("["):
                 assert frames[:2] == ["<module>", "f"], "complete stack not from <module>: %r" \
                     % stack
-        print("  3.%d: %d of %d samples marked partial, bpf_partial_stack %s" % (
+        print("  3.%s: %d of %d samples marked partial, bpf_partial_stack %s" % (
             minor, partial, sum(st.values()), d.status().get("bpf_partial_stack", "?")))
 
 
 def make_genexpr_tests():
-    for minor in (9, 10, 11, 12, 13):
+    for minor in (9, 10, 11, 12, 13) + TREE_MINORS:
         def t(minor=minor):
             genexpr_test(minor)
-        t.__name__ = "genexpr_partial_stacks_3_%d" % minor
+        t.__name__ = "genexpr_partial_stacks_3_%s" % minor
         test(t)
 
 

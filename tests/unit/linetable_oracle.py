@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-"""Line number oracle for tests/unit/test-linetable.c (CPython 3.8 to 3.14).
+"""Line number oracle for tests/unit/test-linetable.c (CPython 3.8 to 3.15).
 
 Compiles whole stdlib modules of the running interpreter, plus a synthetic
 module with awkward line jumps, and prints for every code object its line

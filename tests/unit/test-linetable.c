@@ -14,6 +14,7 @@
 #define V312 0x030c01f0
 #define V313 0x030d00f0
 #define V314 0x030e00a1
+#define V315 0x030f02f0
 
 #define PY_MINOR_OF(hex) (((hex) >> 16) & 0xff)
 
@@ -128,7 +129,7 @@ static const int loc_want[] = { 100, 100, 101, -1,   -1,   -1,   101,  98,
 
 TEST(loctable_311_plus)
 {
-	static const __u32 vers[] = { V311, V312, V313, V314 };
+	static const __u32 vers[] = { V311, V312, V313, V314, V315 };
 
 	for (size_t i = 0; i < sizeof(vers) / sizeof(vers[0]); i++) {
 		check_table(vers[i], 100, loc, sizeof(loc), loc_want, 24, 2);
@@ -220,7 +221,7 @@ TEST(truncated_tables)
 /* Random bytes: no crash, no read outside the table (run under ASan/valgrind), sane results. */
 TEST(garbage_tables)
 {
-	static const __u32 vers[] = { V38, V39, V310, V311, V312, V313, V314 };
+	static const __u32 vers[] = { V38, V39, V310, V311, V312, V313, V314, V315 };
 	unsigned int seed = 12345;
 
 	for (int round = 0; round < 3000; round++) {
@@ -255,7 +256,7 @@ TEST(garbage_tables)
 
 TEST(unsupported_versions)
 {
-	static const __u32 bad[] = { 0x02070ff0, 0x030600f0, 0x030710f0, 0x030f00a0, 0x040000a0,
+	static const __u32 bad[] = { 0x02070ff0, 0x030600f0, 0x030710f0, 0x031000a0, 0x040000a0,
 				     0 };
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
@@ -286,8 +287,8 @@ static void add_interps(struct interp_list *l, const char *pattern)
 
 		if (sscanf(base, "python3.%u%n", &minor, &end) != 1 || base[end])
 			continue;
-		/* 2.7, 3.6 and 3.7 cannot run the oracle; linetable supports 3.8-3.14 */
-		if (minor < 8 || minor > 14 || !realpath(g.gl_pathv[i], real))
+		/* 2.7, 3.6 and 3.7 cannot run the oracle; linetable supports 3.8-3.15 */
+		if (minor < 8 || minor > 15 || !realpath(g.gl_pathv[i], real))
 			continue;
 		if (strchr(real, '\''))
 			continue;
@@ -441,7 +442,7 @@ TEST(oracle_cpython)
 		TEST_FAIL("%s: %s (set PYPROF_SRCDIR to the source tree)", script, strerror(errno));
 	find_interps(&l);
 	if (!l.n)
-		TEST_SKIP("no CPython 3.8-3.14 interpreter found");
+		TEST_SKIP("no CPython 3.8-3.15 interpreter found");
 	for (int i = 0; i < l.n; i++) {
 		struct oracle_result r;
 		unsigned int minor;

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Tests for pyinterp: version and layout detection on the interpreters of this machine. */
 #include <errno.h>
+#include <fcntl.h>
 #include <glob.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <unistd.h>
 #include "testhelp.h"
 #include "target/elffile.h"
@@ -84,42 +87,322 @@ TEST(debug_offsets_match_table)
 	ASSERT_TRUE(memcmp(&dbg.code, &tab.code, sizeof(tab.code)) == 0);
 }
 
-TEST(debug_offsets_reject_garbage)
-{
-	__u64 buf[80] = { 0 };
-	struct pyinterp_info info;
+/* ---- offline: the _Py_DebugOffsets blobs of real interpreters (tests/data/debugoffsets) ---- */
 
-	ASSERT_EQ(pyinterp__parse_debug_offsets(buf, sizeof(buf), &info), -EINVAL);
-	memcpy(buf, "xdebugpy", 8);
-	buf[1] = 0x030e00f0; /* 3.14: different struct */
-	ASSERT_EQ(pyinterp__parse_debug_offsets(buf, sizeof(buf), &info), -EPROTONOSUPPORT);
-	buf[1] = 0x030d00f0;
-	for (int i = 3; i < 80; i++)
-		buf[i] = 0xffffffffull; /* absurd offsets */
-	ASSERT_EQ(pyinterp__parse_debug_offsets(buf, sizeof(buf), &info), -EINVAL);
-	ASSERT_EQ(pyinterp__parse_debug_offsets(buf, 16, &info), -EINVAL);
+#define BLOB_MAX 1024
+
+struct blob {
+	__u8 b[BLOB_MAX];
+	size_t len;
+};
+
+/* Word i of a blob (blobs are little-endian, like this machine). */
+static __u64 blob_word(const struct blob *bl, size_t i)
+{
+	__u64 v;
+
+	memcpy(&v, bl->b + i * 8, 8);
+	return v;
+}
+
+static void blob_set(struct blob *bl, size_t i, __u64 v)
+{
+	memcpy(bl->b + i * 8, &v, 8);
+}
+
+static int load_blob(const char *name, struct blob *bl)
+{
+	const char *srcdir = getenv("PYPROF_SRCDIR");
+	char path[PATH_MAX];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/tests/data/debugoffsets/%s.bin",
+		 srcdir && *srcdir ? srcdir : ".", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, bl->b, sizeof(bl->b));
+	close(fd);
+	if (n <= 0)
+		return -EIO;
+	bl->len = (size_t)n;
+	return 0;
+}
+
+#define LOAD(name, bl)                                                                       \
+	do {                                                                                 \
+		int e_ = load_blob(name, bl);                                                \
+		if (e_)                                                                      \
+			TEST_FAIL("tests/data/debugoffsets/%s.bin: %s (run from the source " \
+				  "tree or set PYPROF_SRCDIR)",                              \
+				  name, strerror(-e_));                                      \
+	} while (0)
+
+static int parse(const struct blob *bl, size_t len, struct pyinterp_info *info)
+{
+	memset(info, 0xa5, sizeof(*info));
+	info->why[0] = '\0';
+	return pyinterp__parse_debug_offsets(bl->b, len, info);
+}
+
+/* Each real interpreter's own offsets: accepted, with the layout the walker needs. */
+TEST(real_blobs)
+{
+	static const struct {
+		const char *name;
+		__u32 version;
+		__s16 thread_id, adaptive, owner, linetable;
+		__u8 tag_mask;
+		__u16 code_size, ascii_size;
+	} want[] = {
+		{ "python3.13", 0x030d00f0, 152, 200, 70, 136, 0, 144, 40 },
+		/* free-threaded: a 32-byte PyObject header moves object fields by 16 */
+		{ "python3.13t", 0x030d0ff0, 152, 216, 70, 152, 0, 160, 56 },
+		{ "python3.14", 0x030e0af0, 152, 208, 74, 136, 7, 144, 40 },
+		{ "python3.15", 0x030f02f0, 176, 208, 74, 136, 7, 144, 40 },
+	};
+
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		struct pyinterp_info info;
+		struct blob bl;
+
+		LOAD(want[i].name, &bl);
+		if (parse(&bl, bl.len, &info))
+			TEST_FAIL("%s refused: %s", want[i].name, info.why);
+		ASSERT_TRUE(info.supported);
+		ASSERT_EQ(info.source, PYINTERP_SOURCE_DEBUG_OFFSETS);
+		ASSERT_EQ(info.version_hex, want[i].version);
+		ASSERT_EQ(info.layout.version_hex, want[i].version);
+		ASSERT_EQ(info.layout.tstate_thread_id, want[i].thread_id);
+		ASSERT_EQ(info.layout.tstate_frame, 72);
+		ASSERT_EQ(info.layout.code_adaptive, want[i].adaptive);
+		ASSERT_EQ(info.layout.frame_owner, want[i].owner);
+		ASSERT_EQ(info.layout.tag_mask, want[i].tag_mask);
+		ASSERT_EQ(info.layout.owner_shim, 3);
+		ASSERT_EQ(info.layout.bottom, PYPROF_BOTTOM_SHIM);
+		ASSERT_EQ(info.layout.instr_kind, PYPROF_INSTR_PTR);
+		ASSERT_EQ(info.code.co_linetable, want[i].linetable);
+		ASSERT_EQ(info.code.code_size, want[i].code_size);
+		ASSERT_EQ(info.code.ascii_size, want[i].ascii_size);
+		ASSERT_EQ(info.code.compact_size, want[i].ascii_size + 16);
+		ASSERT_TRUE(info.layout.code_fp_off >= 0);
+		ASSERT_TRUE(info.layout.frame_read <= PYPROF_FRAME_READ);
+		ASSERT_STREQ(info.why, "");
+	}
+}
+
+/* 3.13's blob and the table measured with gdb agree field for field. */
+TEST(real_blob_313_matches_table)
+{
+	struct pyinterp_info dbg, tab;
+	struct blob bl;
+
+	LOAD("python3.13", &bl);
+	ASSERT_OK(parse(&bl, bl.len, &dbg));
+	memset(&tab, 0, sizeof(tab));
+	ASSERT_OK(pyinterp__table_layout(dbg.version_hex, &tab));
+	ASSERT_TRUE(memcmp(&dbg.layout, &tab.layout, sizeof(tab.layout)) == 0);
+	ASSERT_TRUE(memcmp(&dbg.code, &tab.code, sizeof(tab.code)) == 0);
+}
+
+/* A patch release with the same offsets works without a code change. */
+TEST(patch_bump_accepted)
+{
+	static const char *const names[] = { "python3.13", "python3.13t", "python3.14",
+					     "python3.15" };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		struct pyinterp_info a, b;
+		struct blob bl;
+		__u64 ver;
+
+		LOAD(names[i], &bl);
+		ASSERT_OK(parse(&bl, bl.len, &a));
+		ver = blob_word(&bl, 1);
+		blob_set(&bl, 1, (ver & ~0xff00ull) | (((ver >> 8) & 0xff) + 7) << 8);
+		ASSERT_OK(parse(&bl, bl.len, &b));
+		ASSERT_EQ(b.version_hex, (__u32)blob_word(&bl, 1));
+		ASSERT_TRUE(b.supported);
+		b.layout.version_hex = a.layout.version_hex;
+		ASSERT_TRUE(memcmp(&a.layout, &b.layout, sizeof(a.layout)) == 0);
+		ASSERT_TRUE(memcmp(&a.code, &b.code, sizeof(a.code)) == 0);
+		/* A release candidate of the same minor too. */
+		blob_set(&bl, 1, (ver & ~0xffffull) | 0xc1);
+		ASSERT_OK(parse(&bl, bl.len, &b));
+	}
+}
+
+/* A new minor version is refused with its name and the reason, whatever its blob holds. */
+TEST(minor_bump_refused)
+{
+	struct pyinterp_info info;
+	struct blob bl;
+
+	LOAD("python3.15", &bl);
+	blob_set(&bl, 1, 0x031000a1); /* 3.16.0a1 */
+	ASSERT_EQ(parse(&bl, bl.len, &info), -EPROTONOSUPPORT);
+	ASSERT_TRUE(!info.supported);
+	ASSERT_TRUE(strstr(info.why, "3.16.0a1") != NULL);
+	ASSERT_TRUE(strstr(info.why, "not checked") != NULL);
+	ASSERT_TRUE(strstr(info.why, "3.13-3.15") != NULL);
+	blob_set(&bl, 2, 1);
+	ASSERT_EQ(parse(&bl, bl.len, &info), -EPROTONOSUPPORT);
+	ASSERT_TRUE(strstr(info.why, "free-threaded") != NULL);
+	blob_set(&bl, 1, 0x040000f0); /* 4.0 */
+	ASSERT_EQ(parse(&bl, bl.len, &info), -EINVAL);
+	ASSERT_TRUE(info.why[0] != '\0');
+}
+
+/* A patch release that moved a field is refused, naming the field and both values. */
+TEST(changed_offset_refused)
+{
+	struct pyinterp_info info;
+	struct blob bl;
+
+	LOAD("python3.14", &bl);
+	blob_set(&bl, 1, 0x030e0bf0); /* 3.14.11 */
+	blob_set(&bl, 27, 160);	     /* thread_state.thread_id */
+	ASSERT_EQ(parse(&bl, bl.len, &info), -EPROTONOSUPPORT);
+	ASSERT_TRUE(!info.supported);
+	ASSERT_TRUE(strstr(info.why, "3.14.11") != NULL);
+	ASSERT_TRUE(strstr(info.why, "thread_state.thread_id is 160, 152 in 3.14.10") != NULL);
+	LOAD("python3.15", &bl);
+	blob_set(&bl, 44, 75); /* interpreter_frame.owner */
+	ASSERT_EQ(parse(&bl, bl.len, &info), -EPROTONOSUPPORT);
+	ASSERT_TRUE(strstr(info.why, "interpreter_frame.owner is 75, 74 in 3.15.2") != NULL);
+}
+
+/* The free_threaded flag selects another checked layout: a GIL layout is never used for it. */
+TEST(free_threaded_flag)
+{
+	struct pyinterp_info info;
+	struct blob bl;
+
+	LOAD("python3.14", &bl);
+	blob_set(&bl, 2, 1);
+	ASSERT_EQ(parse(&bl, bl.len, &info), -EPROTONOSUPPORT);
+	ASSERT_TRUE(strstr(info.why, "free-threaded CPython 3.14.10") != NULL);
+	ASSERT_TRUE(strstr(info.why, "thread-local bytecode") != NULL);
+	LOAD("python3.15", &bl);
+	blob_set(&bl, 2, 1);
+	ASSERT_EQ(parse(&bl, bl.len, &info), -EPROTONOSUPPORT);
+	LOAD("python3.13", &bl);
+	blob_set(&bl, 2, 1); /* a GIL 3.13 layout flagged free-threaded: offsets differ */
+	ASSERT_EQ(parse(&bl, bl.len, &info), -EPROTONOSUPPORT);
+	ASSERT_TRUE(strstr(info.why, "free-threaded") != NULL);
+	ASSERT_TRUE(strstr(info.why, "in 3.13.15 as checked") != NULL);
+	blob_set(&bl, 2, 2); /* neither 0 nor 1 */
+	ASSERT_EQ(parse(&bl, bl.len, &info), -EINVAL);
+	/* The real 3.13t: accepted as free-threaded, refused when flagged as a GIL build. */
+	LOAD("python3.13t", &bl);
+	ASSERT_EQ(blob_word(&bl, 2), 1);
+	ASSERT_OK(parse(&bl, bl.len, &info));
+	blob_set(&bl, 2, 0);
+	ASSERT_EQ(parse(&bl, bl.len, &info), -EPROTONOSUPPORT);
+	ASSERT_TRUE(strstr(info.why, "in 3.13.0 as checked") != NULL);
 }
 
 /*
- * Found by UBSan in fuzz-debugoffsets: the blob was read as __u64 words in place, but
- * pyinterp__analyze() hands over a byte array that promises no alignment.  Fails under the
- * sanitizer build (make asan) before the fix.
+ * Every word of every real blob corrupted, one at a time, and every length
+ * cut short: an error with a reason or the same layout, never a crash (the
+ * sanitizer build checks reads), never a layout from a changed field.
  */
+TEST(corrupt_blobs)
+{
+	static const char *const names[] = { "python3.13", "python3.13t", "python3.14",
+					     "python3.15" };
+	static const __u64 junk[] = { 0, 1, 8, 0x7fff, 0x8000, 0xffffffffull, ~0ull };
+
+	for (size_t n = 0; n < sizeof(names) / sizeof(names[0]); n++) {
+		struct pyinterp_info good, info;
+		struct blob bl, orig;
+		size_t words;
+		int r;
+
+		LOAD(names[n], &orig);
+		ASSERT_OK(parse(&orig, orig.len, &good));
+		words = orig.len / 8;
+		for (size_t i = 0; i < words; i++) {
+			for (size_t j = 0; j < sizeof(junk) / sizeof(junk[0]); j++) {
+				bl = orig;
+				blob_set(&bl, i, junk[j]);
+				r = parse(&bl, bl.len, &info);
+				if (r != 0 && r != -EINVAL && r != -EPROTONOSUPPORT)
+					TEST_FAIL("%s word %zu: %d", names[n], i, r);
+				if (r != 0 && (!memchr(info.why, '\0', sizeof(info.why)) ||
+					       !info.why[0] || info.supported))
+					TEST_FAIL("%s word %zu: refused without a reason", names[n],
+						  i);
+				if (r == 0 && i != 1 &&
+				    (memcmp(&info.layout, &good.layout, sizeof(good.layout)) ||
+				     memcmp(&info.code, &good.code, sizeof(good.code))))
+					TEST_FAIL("%s word %zu = %llu: accepted another layout",
+						  names[n], i, (unsigned long long)junk[j]);
+			}
+		}
+		for (size_t len = 0; len < orig.len; len++) {
+			r = parse(&orig, len, &info);
+			if (r != 0 && r != -EINVAL)
+				TEST_FAIL("%s cut to %zu bytes: %d", names[n], len, r);
+			if (r == 0 && memcmp(&info.layout, &good.layout, sizeof(good.layout)))
+				TEST_FAIL("%s cut to %zu bytes: another layout", names[n], len);
+		}
+		/* The shortest accepted length is the struct's own size. */
+		ASSERT_EQ(parse(&orig, 72 * 8, &info), -EINVAL);
+	}
+}
+
+/* The blob pyinterp__analyze() hands over is a byte array: no alignment promised. */
 TEST(debug_offsets_unaligned)
 {
-	__u64 words[80] = { 0 };
-	_Alignas(8) __u8 raw[sizeof(words) + 1];
-	struct pyinterp_info info;
+	_Alignas(8) __u8 raw[BLOB_MAX + 1];
+	struct pyinterp_info a, b;
+	struct blob bl;
 
-	memcpy(words, "xdebugpy", 8);
-	words[1] = 0x030e00f0;
-	memcpy(raw + 1, words, sizeof(words));
-	ASSERT_EQ(pyinterp__parse_debug_offsets(raw + 1, sizeof(words), &info), -EPROTONOSUPPORT);
-	words[1] = 0x030d00f0;
-	for (int i = 3; i < 80; i++)
-		words[i] = 0xffffffffull;
-	memcpy(raw + 1, words, sizeof(words));
-	ASSERT_EQ(pyinterp__parse_debug_offsets(raw + 1, sizeof(words), &info), -EINVAL);
+	LOAD("python3.14", &bl);
+	memcpy(raw + 1, bl.b, bl.len);
+	ASSERT_OK(parse(&bl, bl.len, &a));
+	memset(&b, 0, sizeof(b));
+	ASSERT_OK(pyinterp__parse_debug_offsets(raw + 1, bl.len, &b));
+	ASSERT_TRUE(memcmp(&a.layout, &b.layout, sizeof(a.layout)) == 0);
+}
+
+/* The tree's interpreters themselves, when it is there (tests/pythons/provision). */
+TEST(sid_tree_binaries)
+{
+	const char *tree = getenv("PYPROF_SID_TREE");
+	static const struct {
+		const char *path;
+		__u32 minor;
+	} bins[] = {
+		{ "usr/bin/python3.14", 14 },
+		{ "usr/bin/python3.15", 15 },
+		{ "usr/lib/x86_64-linux-gnu/libpython3.14.so.1.0", 14 },
+		{ "usr/lib/x86_64-linux-gnu/libpython3.15.so.1.0", 15 },
+		{ "opt/py313t/bin/python3.13t", 13 },
+	};
+	size_t checked = 0;
+
+	if (!tree || !*tree)
+		tree = "/var/cache/pyprof/pythons/sid";
+	for (size_t i = 0; i < sizeof(bins) / sizeof(bins[0]); i++) {
+		struct pyinterp_info info;
+		char path[PATH_MAX];
+
+		snprintf(path, sizeof(path), "%s/%s", tree, bins[i].path);
+		if (access(path, R_OK))
+			continue;
+		ASSERT_OK(analyze(path, &info));
+		if (!info.supported)
+			TEST_FAIL("%s: %s", path, info.why);
+		ASSERT_EQ((info.version_hex >> 16) & 0xff, bins[i].minor);
+		ASSERT_EQ(info.source, PYINTERP_SOURCE_DEBUG_OFFSETS);
+		ASSERT_TRUE(info.runtime_vaddr != 0);
+		checked++;
+	}
+	if (!checked)
+		TEST_SKIP("no sid tree at %s", tree);
 }
 
 TEST(not_python)

@@ -190,7 +190,7 @@ int linetable__addr2line(__u32 version_hex, int firstlineno, const __u8 *tab, si
 {
 	unsigned int minor = PY_MINOR(version_hex);
 
-	if (PY_MAJOR(version_hex) != 3 || minor < 8 || minor > 14)
+	if (PY_MAJOR(version_hex) != 3 || minor < 8 || minor > 15)
 		return -EPROTONOSUPPORT;
 	if (!tab && len)
 		return -EINVAL;

@@ -11,7 +11,7 @@
  * CPython's own PyCode_Addr2Line() computes it for that version:
  *   - 3.8/3.9: co_lnotab (byte increments, signed line increments);
  *   - 3.10: co_linetable (PEP 626 (sdelta, ldelta) pairs, ldelta -128 = no line);
- *   - 3.11-3.14: the location table (Objects/locations.md: varint entries,
+ *   - 3.11-3.15: the location table (Objects/locations.md: varint entries,
  *     codes 0-15, NONE = 15 keeps the running line and reports -1).
  * version_hex is PY_VERSION_HEX (only major/minor are used), firstlineno is
  * co_firstlineno, tab/len the bytes of co_lnotab or co_linetable.

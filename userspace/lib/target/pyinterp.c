@@ -61,7 +61,7 @@ static const struct layout_row layout_rows[] = {
 	  { .runtime_interp_head = 40, .interp_next = 0, .interp_threads_head = 72,
 	    .tstate_next = 8, .tstate_thread_id = 136, .tstate_frame = 56,
 	    .cframe_current_frame = 0, .frame_code = 0, .frame_back = 8, .frame_instr = 56,
-	    .frame_owner = 70, .frame_is_entry = -1, .owner_cstack = 3, .owner_generator = 1,
+	    .frame_owner = 70, .frame_is_entry = -1, .owner_shim = 3, .owner_generator = 1,
 	    .bottom = PYPROF_BOTTOM_SHIM, .code_adaptive = 192,
 	    .instr_kind = PYPROF_INSTR_PTR },
 	  { .co_filename = 112, .co_name = 120, .co_qualname = 128, .co_firstlineno = 68,
@@ -73,7 +73,7 @@ static const struct layout_row layout_rows[] = {
 	  { .runtime_interp_head = 632, .interp_next = 7264, .interp_threads_head = 7344,
 	    .tstate_next = 8, .tstate_thread_id = 152, .tstate_frame = 72,
 	    .cframe_current_frame = -1, .frame_code = 0, .frame_back = 8, .frame_instr = 56,
-	    .frame_owner = 70, .frame_is_entry = -1, .owner_cstack = 3, .owner_generator = 1,
+	    .frame_owner = 70, .frame_is_entry = -1, .owner_shim = 3, .owner_generator = 1,
 	    .bottom = PYPROF_BOTTOM_SHIM, .code_adaptive = 200,
 	    .instr_kind = PYPROF_INSTR_PTR },
 	  { .co_filename = 112, .co_name = 120, .co_qualname = 128, .co_firstlineno = 68,
@@ -160,49 +160,219 @@ int pyinterp__table_layout(__u32 version_hex, struct pyinterp_info *info)
 		return 0;
 	}
 	info->supported = false;
-	snprintf(info->why, sizeof(info->why), "CPython %u.%u is not supported (3.9-3.13 are)",
-		 PY_MAJOR(version_hex), PY_MINOR(version_hex));
+	if (PY_MAJOR(version_hex) == 3 && PY_MINOR(version_hex) > 13)
+		/* Known only from its own debug offsets, which this file lacks. */
+		snprintf(info->why, sizeof(info->why),
+			 "CPython %u.%u without _Py_DebugOffsets is not supported",
+			 PY_MAJOR(version_hex), PY_MINOR(version_hex));
+	else
+		snprintf(info->why, sizeof(info->why),
+			 "CPython %u.%u is not supported (3.9-3.15 are)", PY_MAJOR(version_hex),
+			 PY_MINOR(version_hex));
 	return -EPROTONOSUPPORT;
 }
 
-/* Field indexes (in __u64 words) of the 3.13 _Py_DebugOffsets struct. */
-enum {
-	DO_COOKIE = 0,
-	DO_VERSION = 1,
-	DO_FREE_THREADED = 2,
-	DO_RUNTIME_INTERP_HEAD = 5,
-	DO_INTERP_NEXT = 8,
-	DO_INTERP_THREADS_HEAD = 9,
-	DO_TSTATE_NEXT = 21,
-	DO_TSTATE_CURRENT_FRAME = 23,
-	DO_TSTATE_THREAD_ID = 24,
-	DO_TSTATE_NATIVE_THREAD_ID = 25,
-	DO_FRAME_SIZE = 28,
-	DO_FRAME_PREVIOUS = 29,
-	DO_FRAME_EXECUTABLE = 30,
-	DO_FRAME_INSTR_PTR = 31,
-	DO_FRAME_OWNER = 33,
-	DO_CODE_SIZE = 34,
-	DO_CODE_FILENAME = 35,
-	DO_CODE_NAME = 36,
-	DO_CODE_QUALNAME = 37,
-	DO_CODE_LINETABLE = 38,
-	DO_CODE_FIRSTLINENO = 39,
-	DO_CODE_ADAPTIVE = 43,
-	DO_BYTES_OB_SIZE = 65,
-	DO_BYTES_OB_SVAL = 66,
-	DO_UNICODE_STATE = 68,
-	DO_UNICODE_LENGTH = 69,
-	DO_UNICODE_ASCII_SIZE = 70,
-	DO__WORDS_313 = 73,
+/*
+ * The _Py_DebugOffsets fields pyprof uses.  Each minor version lays the
+ * struct out differently (fields are added in the middle), so where each
+ * field sits is known per minor version (struct dbg_format), and what each
+ * must hold is checked against the layout pyprof was tested with (struct
+ * dbg_expect): a patch release with the same offsets works as it is, any
+ * difference is refused with the field that differs.
+ */
+enum dbg_field {
+	DBG_RUNTIME_INTERP_HEAD,
+	DBG_INTERP_NEXT,
+	DBG_INTERP_THREADS_HEAD,
+	DBG_TSTATE_NEXT,
+	DBG_TSTATE_CURRENT_FRAME,
+	DBG_TSTATE_THREAD_ID,
+	DBG_TSTATE_NATIVE_THREAD_ID,
+	DBG_FRAME_PREVIOUS,
+	DBG_FRAME_EXECUTABLE,
+	DBG_FRAME_INSTR_PTR,
+	DBG_FRAME_OWNER,
+	DBG_FRAME_TLBC_INDEX,
+	DBG_CODE_FILENAME,
+	DBG_CODE_NAME,
+	DBG_CODE_QUALNAME,
+	DBG_CODE_LINETABLE,
+	DBG_CODE_FIRSTLINENO,
+	DBG_CODE_ADAPTIVE,
+	DBG_CODE_TLBC,
+	DBG_PYOBJECT_SIZE,
+	DBG_BYTES_OB_SIZE,
+	DBG_BYTES_OB_SVAL,
+	DBG_UNICODE_STATE,
+	DBG_UNICODE_LENGTH,
+	DBG_UNICODE_ASCII_SIZE,
+	DBG__NR,
 };
 
-static int off16(__u64 v, __s16 *ret)
+static const char *const dbg_names[DBG__NR] = {
+	[DBG_RUNTIME_INTERP_HEAD] = "runtime_state.interpreters_head",
+	[DBG_INTERP_NEXT] = "interpreter_state.next",
+	[DBG_INTERP_THREADS_HEAD] = "interpreter_state.threads_head",
+	[DBG_TSTATE_NEXT] = "thread_state.next",
+	[DBG_TSTATE_CURRENT_FRAME] = "thread_state.current_frame",
+	[DBG_TSTATE_THREAD_ID] = "thread_state.thread_id",
+	[DBG_TSTATE_NATIVE_THREAD_ID] = "thread_state.native_thread_id",
+	[DBG_FRAME_PREVIOUS] = "interpreter_frame.previous",
+	[DBG_FRAME_EXECUTABLE] = "interpreter_frame.executable",
+	[DBG_FRAME_INSTR_PTR] = "interpreter_frame.instr_ptr",
+	[DBG_FRAME_OWNER] = "interpreter_frame.owner",
+	[DBG_FRAME_TLBC_INDEX] = "interpreter_frame.tlbc_index",
+	[DBG_CODE_FILENAME] = "code_object.filename",
+	[DBG_CODE_NAME] = "code_object.name",
+	[DBG_CODE_QUALNAME] = "code_object.qualname",
+	[DBG_CODE_LINETABLE] = "code_object.linetable",
+	[DBG_CODE_FIRSTLINENO] = "code_object.firstlineno",
+	[DBG_CODE_ADAPTIVE] = "code_object.co_code_adaptive",
+	[DBG_CODE_TLBC] = "code_object.co_tlbc",
+	[DBG_PYOBJECT_SIZE] = "pyobject.size",
+	[DBG_BYTES_OB_SIZE] = "bytes_object.ob_size",
+	[DBG_BYTES_OB_SVAL] = "bytes_object.ob_sval",
+	[DBG_UNICODE_STATE] = "unicode_object.state",
+	[DBG_UNICODE_LENGTH] = "unicode_object.length",
+	[DBG_UNICODE_ASCII_SIZE] = "unicode_object.asciiobject_size",
+};
+
+/* Word 0 is the cookie, 1 the version, 2 the free_threaded flag. */
+#define DBG_WORD_VERSION       1
+#define DBG_WORD_FREE_THREADED 2
+/* Bytes of _PyRuntime that pyinterp__analyze() reads: covers every format below. */
+#define DBG_MAX_WORDS	       128
+
+/* Where one minor version's struct keeps each field (__u64 word index, 0: absent). */
+struct dbg_format {
+	__u8 minor;
+	__u8 words;		/* the struct's size in words: a shorter blob is refused */
+	__u8 owner_shim;	/* lowest frame owner value that is not Python code */
+	__u8 tag_mask;		/* tag bits of f_executable (_PyStackRef since 3.14) */
+	__u8 idx[DBG__NR];
+};
+
+static const struct dbg_format dbg_formats[] = {
+	/* 3.13: FRAME_OWNED_BY_CSTACK (3) is the last owner; f_executable a PyObject *. */
+	{ 13, 73, 3, 0,
+	  { [DBG_RUNTIME_INTERP_HEAD] = 5, [DBG_INTERP_NEXT] = 8, [DBG_INTERP_THREADS_HEAD] = 9,
+	    [DBG_TSTATE_NEXT] = 21, [DBG_TSTATE_CURRENT_FRAME] = 23, [DBG_TSTATE_THREAD_ID] = 24,
+	    [DBG_TSTATE_NATIVE_THREAD_ID] = 25, [DBG_FRAME_PREVIOUS] = 29,
+	    [DBG_FRAME_EXECUTABLE] = 30, [DBG_FRAME_INSTR_PTR] = 31, [DBG_FRAME_OWNER] = 33,
+	    [DBG_CODE_FILENAME] = 35, [DBG_CODE_NAME] = 36, [DBG_CODE_QUALNAME] = 37,
+	    [DBG_CODE_LINETABLE] = 38, [DBG_CODE_FIRSTLINENO] = 39, [DBG_CODE_ADAPTIVE] = 43,
+	    [DBG_PYOBJECT_SIZE] = 44, [DBG_BYTES_OB_SIZE] = 65, [DBG_BYTES_OB_SVAL] = 66,
+	    [DBG_UNICODE_STATE] = 68, [DBG_UNICODE_LENGTH] = 69, [DBG_UNICODE_ASCII_SIZE] = 70 } },
+	/*
+	 * 3.14: threads_main, code_object_generation, tlbc_generation, stackpointer,
+	 * tlbc_index, co_tlbc, set_object, gen_object, llist_node and
+	 * debugger_support added.  FRAME_OWNED_BY_INTERPRETER (3, the C entry frame)
+	 * and FRAME_OWNED_BY_CSTACK (4) are both not Python code; f_executable is a
+	 * _PyStackRef whose low bits tag deferred or immortal references.
+	 */
+	{ 14, 95, 3, 7,
+	  { [DBG_RUNTIME_INTERP_HEAD] = 5, [DBG_INTERP_NEXT] = 8, [DBG_INTERP_THREADS_HEAD] = 9,
+	    [DBG_TSTATE_NEXT] = 24, [DBG_TSTATE_CURRENT_FRAME] = 26, [DBG_TSTATE_THREAD_ID] = 27,
+	    [DBG_TSTATE_NATIVE_THREAD_ID] = 28, [DBG_FRAME_PREVIOUS] = 32,
+	    [DBG_FRAME_EXECUTABLE] = 33, [DBG_FRAME_INSTR_PTR] = 34, [DBG_FRAME_OWNER] = 36,
+	    [DBG_FRAME_TLBC_INDEX] = 38, [DBG_CODE_FILENAME] = 40, [DBG_CODE_NAME] = 41,
+	    [DBG_CODE_QUALNAME] = 42, [DBG_CODE_LINETABLE] = 43, [DBG_CODE_FIRSTLINENO] = 44,
+	    [DBG_CODE_ADAPTIVE] = 48, [DBG_CODE_TLBC] = 49, [DBG_PYOBJECT_SIZE] = 50,
+	    [DBG_BYTES_OB_SIZE] = 75, [DBG_BYTES_OB_SVAL] = 76, [DBG_UNICODE_STATE] = 78,
+	    [DBG_UNICODE_LENGTH] = 79, [DBG_UNICODE_ASCII_SIZE] = 80 } },
+	/*
+	 * 3.15: three thread_state fields after current_frame (base_frame,
+	 * last_profiled_frame, ...) and more after status, err_stackitem, four
+	 * more words after type_object, a larger gc block.  The base frame a
+	 * thread's frames end on is FRAME_OWNED_BY_THREAD_STATE (4).
+	 */
+	{ 15, 111, 3, 7,
+	  { [DBG_RUNTIME_INTERP_HEAD] = 5, [DBG_INTERP_NEXT] = 8, [DBG_INTERP_THREADS_HEAD] = 9,
+	    [DBG_TSTATE_NEXT] = 24, [DBG_TSTATE_CURRENT_FRAME] = 26, [DBG_TSTATE_THREAD_ID] = 30,
+	    [DBG_TSTATE_NATIVE_THREAD_ID] = 31, [DBG_FRAME_PREVIOUS] = 40,
+	    [DBG_FRAME_EXECUTABLE] = 41, [DBG_FRAME_INSTR_PTR] = 42, [DBG_FRAME_OWNER] = 44,
+	    [DBG_FRAME_TLBC_INDEX] = 46, [DBG_CODE_FILENAME] = 48, [DBG_CODE_NAME] = 49,
+	    [DBG_CODE_QUALNAME] = 50, [DBG_CODE_LINETABLE] = 51, [DBG_CODE_FIRSTLINENO] = 52,
+	    [DBG_CODE_ADAPTIVE] = 56, [DBG_CODE_TLBC] = 57, [DBG_PYOBJECT_SIZE] = 58,
+	    [DBG_BYTES_OB_SIZE] = 87, [DBG_BYTES_OB_SVAL] = 88, [DBG_UNICODE_STATE] = 90,
+	    [DBG_UNICODE_LENGTH] = 91, [DBG_UNICODE_ASCII_SIZE] = 92 } },
+};
+
+/* What one build's fields hold, as checked on a real interpreter. */
+struct dbg_expect {
+	__u8 minor;
+	__u8 free_threaded;
+	const char *checked;	/* the release it was checked on */
+	__u16 v[DBG__NR];
+};
+
+static const struct dbg_expect dbg_expects[] = {
+	{ 13, 0, "3.13.0",
+	  { [DBG_RUNTIME_INTERP_HEAD] = 632, [DBG_INTERP_NEXT] = 7264,
+	    [DBG_INTERP_THREADS_HEAD] = 7344, [DBG_TSTATE_NEXT] = 8,
+	    [DBG_TSTATE_CURRENT_FRAME] = 72, [DBG_TSTATE_THREAD_ID] = 152,
+	    [DBG_TSTATE_NATIVE_THREAD_ID] = 160, [DBG_FRAME_PREVIOUS] = 8,
+	    [DBG_FRAME_EXECUTABLE] = 0, [DBG_FRAME_INSTR_PTR] = 56, [DBG_FRAME_OWNER] = 70,
+	    [DBG_CODE_FILENAME] = 112, [DBG_CODE_NAME] = 120, [DBG_CODE_QUALNAME] = 128,
+	    [DBG_CODE_LINETABLE] = 136, [DBG_CODE_FIRSTLINENO] = 68, [DBG_CODE_ADAPTIVE] = 200,
+	    [DBG_PYOBJECT_SIZE] = 16, [DBG_BYTES_OB_SIZE] = 16, [DBG_BYTES_OB_SVAL] = 32,
+	    [DBG_UNICODE_STATE] = 32, [DBG_UNICODE_LENGTH] = 16, [DBG_UNICODE_ASCII_SIZE] = 40 } },
+	/*
+	 * Free-threaded 3.13.15 (forky's source, --disable-gil): a PyObject header of
+	 * 32 bytes moves every object field by 16; thread and frame structs are as in
+	 * the default build; f_executable and instr_ptr mean the same (no per-thread
+	 * bytecode before 3.14).  Thread ids read back from a live tstate.
+	 */
+	{ 13, 1, "3.13.15",
+	  { [DBG_RUNTIME_INTERP_HEAD] = 632, [DBG_INTERP_NEXT] = 7264,
+	    [DBG_INTERP_THREADS_HEAD] = 7344, [DBG_TSTATE_NEXT] = 8,
+	    [DBG_TSTATE_CURRENT_FRAME] = 72, [DBG_TSTATE_THREAD_ID] = 152,
+	    [DBG_TSTATE_NATIVE_THREAD_ID] = 160, [DBG_FRAME_PREVIOUS] = 8,
+	    [DBG_FRAME_EXECUTABLE] = 0, [DBG_FRAME_INSTR_PTR] = 56, [DBG_FRAME_OWNER] = 70,
+	    [DBG_CODE_FILENAME] = 128, [DBG_CODE_NAME] = 136, [DBG_CODE_QUALNAME] = 144,
+	    [DBG_CODE_LINETABLE] = 152, [DBG_CODE_FIRSTLINENO] = 84, [DBG_CODE_ADAPTIVE] = 216,
+	    [DBG_PYOBJECT_SIZE] = 32, [DBG_BYTES_OB_SIZE] = 32, [DBG_BYTES_OB_SVAL] = 48,
+	    [DBG_UNICODE_STATE] = 48, [DBG_UNICODE_LENGTH] = 32, [DBG_UNICODE_ASCII_SIZE] = 56 } },
+	/* Debian sid's python3.14 3.14.10-1: thread ids read back from a live tstate. */
+	{ 14, 0, "3.14.10",
+	  { [DBG_RUNTIME_INTERP_HEAD] = 808, [DBG_INTERP_NEXT] = 7272,
+	    [DBG_INTERP_THREADS_HEAD] = 7344, [DBG_TSTATE_NEXT] = 8,
+	    [DBG_TSTATE_CURRENT_FRAME] = 72, [DBG_TSTATE_THREAD_ID] = 152,
+	    [DBG_TSTATE_NATIVE_THREAD_ID] = 160, [DBG_FRAME_PREVIOUS] = 8,
+	    [DBG_FRAME_EXECUTABLE] = 0, [DBG_FRAME_INSTR_PTR] = 56, [DBG_FRAME_OWNER] = 74,
+	    [DBG_FRAME_TLBC_INDEX] = 0, [DBG_CODE_FILENAME] = 112, [DBG_CODE_NAME] = 120,
+	    [DBG_CODE_QUALNAME] = 128, [DBG_CODE_LINETABLE] = 136, [DBG_CODE_FIRSTLINENO] = 68,
+	    [DBG_CODE_ADAPTIVE] = 208, [DBG_CODE_TLBC] = 0, [DBG_PYOBJECT_SIZE] = 16,
+	    [DBG_BYTES_OB_SIZE] = 16, [DBG_BYTES_OB_SVAL] = 32, [DBG_UNICODE_STATE] = 32,
+	    [DBG_UNICODE_LENGTH] = 16, [DBG_UNICODE_ASCII_SIZE] = 40 } },
+	/* Debian sid's python3.15 3.15.2-1, checked the same way. */
+	{ 15, 0, "3.15.2",
+	  { [DBG_RUNTIME_INTERP_HEAD] = 936, [DBG_INTERP_NEXT] = 7264,
+	    [DBG_INTERP_THREADS_HEAD] = 7336, [DBG_TSTATE_NEXT] = 8,
+	    [DBG_TSTATE_CURRENT_FRAME] = 72, [DBG_TSTATE_THREAD_ID] = 176,
+	    [DBG_TSTATE_NATIVE_THREAD_ID] = 184, [DBG_FRAME_PREVIOUS] = 8,
+	    [DBG_FRAME_EXECUTABLE] = 0, [DBG_FRAME_INSTR_PTR] = 56, [DBG_FRAME_OWNER] = 74,
+	    [DBG_FRAME_TLBC_INDEX] = 0, [DBG_CODE_FILENAME] = 112, [DBG_CODE_NAME] = 120,
+	    [DBG_CODE_QUALNAME] = 128, [DBG_CODE_LINETABLE] = 136, [DBG_CODE_FIRSTLINENO] = 68,
+	    [DBG_CODE_ADAPTIVE] = 208, [DBG_CODE_TLBC] = 0, [DBG_PYOBJECT_SIZE] = 16,
+	    [DBG_BYTES_OB_SIZE] = 16, [DBG_BYTES_OB_SVAL] = 32, [DBG_UNICODE_STATE] = 32,
+	    [DBG_UNICODE_LENGTH] = 16, [DBG_UNICODE_ASCII_SIZE] = 40 } },
+};
+
+static const struct dbg_format *dbg_format_of(unsigned int minor)
 {
-	if (v > 0x7fff)
-		return -EINVAL;
-	*ret = (__s16)v;
-	return 0;
+	for (size_t i = 0; i < sizeof(dbg_formats) / sizeof(dbg_formats[0]); i++)
+		if (dbg_formats[i].minor == minor)
+			return &dbg_formats[i];
+	return NULL;
+}
+
+static const struct dbg_expect *dbg_expect_of(unsigned int minor, bool free_threaded)
+{
+	for (size_t i = 0; i < sizeof(dbg_expects) / sizeof(dbg_expects[0]); i++)
+		if (dbg_expects[i].minor == minor && dbg_expects[i].free_threaded == free_threaded)
+			return &dbg_expects[i];
+	return NULL;
 }
 
 /* Word i of the blob: the caller's buffer promises no alignment. */
@@ -214,84 +384,184 @@ static __u64 word(const void *buf, size_t i)
 	return v;
 }
 
-int pyinterp__parse_debug_offsets(const void *buf, size_t len, struct pyinterp_info *info)
+/*
+ * Checks the blob's header and finds its format.  Returns 0, -EINVAL for a
+ * blob that is not a _Py_DebugOffsets struct, -EPROTONOSUPPORT for one of a
+ * version pyprof has not checked; why says which.
+ */
+static int dbg_header(const void *buf, size_t len, struct pyinterp_info *info,
+		      const struct dbg_format **ret)
 {
-	struct pyprof_layout l = { 0 };
-	struct pycode_layout c = { 0 };
-	__u64 ver;
-	__s16 tmp;
+	const struct dbg_format *fmt;
+	__u64 ver, ft;
+	char v[32];
+
+	if (len < 3 * sizeof(__u64) || memcmp(buf, "xdebugpy", 8) != 0) {
+		snprintf(info->why, sizeof(info->why), "no _Py_DebugOffsets cookie");
+		return -EINVAL;
+	}
+	ver = word(buf, DBG_WORD_VERSION);
+	ft = word(buf, DBG_WORD_FREE_THREADED);
+	if (ver > 0xffffffffu || PY_MAJOR(ver) != 3 || PY_MINOR(ver) < 13 || ft > 1) {
+		snprintf(info->why, sizeof(info->why),
+			 "corrupt _Py_DebugOffsets (version 0x%llx, free_threaded %llu)",
+			 (unsigned long long)ver, (unsigned long long)ft);
+		return -EINVAL;
+	}
+	pyinterp__version_str((__u32)ver, v, sizeof(v));
+	fmt = dbg_format_of(PY_MINOR(ver));
+	if (!fmt) {
+		snprintf(info->why, sizeof(info->why),
+			 "CPython %s%s: its _Py_DebugOffsets are not checked (3.13-3.%u are)", v,
+			 ft ? " free-threaded" : "",
+			 dbg_formats[sizeof(dbg_formats) / sizeof(dbg_formats[0]) - 1].minor);
+		return -EPROTONOSUPPORT;
+	}
+	if (len < fmt->words * sizeof(__u64)) {
+		snprintf(info->why, sizeof(info->why), "short _Py_DebugOffsets of CPython %s", v);
+		return -EINVAL;
+	}
+	*ret = fmt;
+	return 0;
+}
+
+/* Compares the blob's fields with the checked layout; the first difference goes to why. */
+static int dbg_check(const __u64 *vals, const struct dbg_format *fmt, __u32 ver, bool ft,
+		     struct pyinterp_info *info)
+{
+	const struct dbg_expect *e = dbg_expect_of(fmt->minor, ft);
+	char v[32];
+
+	pyinterp__version_str(ver, v, sizeof(v));
+	if (!e && ft && fmt->idx[DBG_FRAME_TLBC_INDEX]) {
+		/* instr_ptr points into a per-thread copy of the bytecode: not walked yet. */
+		snprintf(info->why, sizeof(info->why),
+			 "free-threaded CPython %s: thread-local bytecode is not supported", v);
+		return -EPROTONOSUPPORT;
+	}
+	if (!e) {
+		snprintf(info->why, sizeof(info->why), "%s CPython %s is not supported",
+			 ft ? "free-threaded" : "default (GIL)", v);
+		return -EPROTONOSUPPORT;
+	}
+	for (int f = 0; f < DBG__NR; f++) {
+		if (!fmt->idx[f] || vals[f] == e->v[f])
+			continue;
+		snprintf(info->why, sizeof(info->why),
+			 "CPython %s%s: _Py_DebugOffsets %s is %llu, %u in %s as checked", v,
+			 ft ? " free-threaded" : "", dbg_names[f], (unsigned long long)vals[f],
+			 e->v[f], e->checked);
+		return -EPROTONOSUPPORT;
+	}
+	return 0;
+}
+
+static int off16(__u64 v, __s16 *ret)
+{
+	if (v > 0x7fff)
+		return -EINVAL;
+	*ret = (__s16)v;
+	return 0;
+}
+
+/* The walker's layout from checked field values. */
+static int dbg_layout(const __u64 *vals, const struct dbg_format *fmt, __u32 ver,
+		      struct pyinterp_info *info)
+{
+	struct pyprof_layout l = { .version_hex = ver, .cframe_current_frame = -1,
+				   .frame_is_entry = -1, .instr_kind = PYPROF_INSTR_PTR,
+				   .owner_shim = fmt->owner_shim, .owner_generator = 1,
+				   .bottom = PYPROF_BOTTOM_SHIM, .tag_mask = fmt->tag_mask };
+	struct pycode_layout c = { .co_code = -1 };
+	__s16 ascii = 0, state = 0, length = 0, bsize = 0, bdata = 0;
 	int err = 0;
 
-	if (len < DO__WORDS_313 * sizeof(__u64) || memcmp(buf, "xdebugpy", 8) != 0)
-		return -EINVAL;
-	ver = word(buf, DO_VERSION);
-	if (PY_MAJOR(ver) != 3 || PY_MINOR(ver) != 13) {
-		snprintf(info->why, sizeof(info->why),
-			 "_Py_DebugOffsets of CPython %u.%u are not known (3.13 are)",
-			 (unsigned int)PY_MAJOR(ver), (unsigned int)PY_MINOR(ver));
-		return -EPROTONOSUPPORT;
-	}
-	if (word(buf, DO_FREE_THREADED)) {
-		snprintf(info->why, sizeof(info->why), "free-threaded builds are not supported");
-		return -EPROTONOSUPPORT;
-	}
-	l.version_hex = (__u32)ver;
-	err |= off16(word(buf, DO_RUNTIME_INTERP_HEAD), &l.runtime_interp_head);
-	err |= off16(word(buf, DO_INTERP_NEXT), &l.interp_next);
-	err |= off16(word(buf, DO_INTERP_THREADS_HEAD), &l.interp_threads_head);
-	err |= off16(word(buf, DO_TSTATE_NEXT), &l.tstate_next);
-	err |= off16(word(buf, DO_TSTATE_THREAD_ID), &l.tstate_thread_id);
-	err |= off16(word(buf, DO_TSTATE_CURRENT_FRAME), &l.tstate_frame);
-	l.cframe_current_frame = -1;
-	err |= off16(word(buf, DO_FRAME_EXECUTABLE), &l.frame_code);
-	err |= off16(word(buf, DO_FRAME_PREVIOUS), &l.frame_back);
-	err |= off16(word(buf, DO_FRAME_INSTR_PTR), &l.frame_instr);
-	err |= off16(word(buf, DO_FRAME_OWNER), &l.frame_owner);
-	err |= off16(word(buf, DO_CODE_ADAPTIVE), &l.code_adaptive);
-	err |= off16(word(buf, DO_FRAME_SIZE), &tmp);
-	if (err)
-		return -EINVAL;
+	err |= off16(vals[DBG_RUNTIME_INTERP_HEAD], &l.runtime_interp_head);
+	err |= off16(vals[DBG_INTERP_NEXT], &l.interp_next);
+	err |= off16(vals[DBG_INTERP_THREADS_HEAD], &l.interp_threads_head);
+	err |= off16(vals[DBG_TSTATE_NEXT], &l.tstate_next);
+	err |= off16(vals[DBG_TSTATE_THREAD_ID], &l.tstate_thread_id);
+	err |= off16(vals[DBG_TSTATE_CURRENT_FRAME], &l.tstate_frame);
+	err |= off16(vals[DBG_FRAME_EXECUTABLE], &l.frame_code);
+	err |= off16(vals[DBG_FRAME_PREVIOUS], &l.frame_back);
+	err |= off16(vals[DBG_FRAME_INSTR_PTR], &l.frame_instr);
+	err |= off16(vals[DBG_FRAME_OWNER], &l.frame_owner);
+	err |= off16(vals[DBG_CODE_ADAPTIVE], &l.code_adaptive);
+	err |= off16(vals[DBG_CODE_FILENAME], &c.co_filename);
+	err |= off16(vals[DBG_CODE_NAME], &c.co_name);
+	err |= off16(vals[DBG_CODE_QUALNAME], &c.co_qualname);
+	err |= off16(vals[DBG_CODE_FIRSTLINENO], &c.co_firstlineno);
+	err |= off16(vals[DBG_CODE_LINETABLE], &c.co_linetable);
+	err |= off16(vals[DBG_TSTATE_NATIVE_THREAD_ID], &c.tstate_native_tid);
+	err |= off16(vals[DBG_UNICODE_ASCII_SIZE], &ascii);
+	err |= off16(vals[DBG_UNICODE_STATE], &state);
+	err |= off16(vals[DBG_UNICODE_LENGTH], &length);
+	err |= off16(vals[DBG_BYTES_OB_SIZE], &bsize);
+	err |= off16(vals[DBG_BYTES_OB_SVAL], &bdata);
 	/* The BPF side reads one block per frame and per tstate: every field must lie inside. */
-	if (l.frame_code > PYPROF_FRAME_READ - 8 || l.frame_back > PYPROF_FRAME_READ - 8 ||
+	if (err || l.frame_code > PYPROF_FRAME_READ - 8 || l.frame_back > PYPROF_FRAME_READ - 8 ||
 	    l.frame_instr > PYPROF_FRAME_READ - 8 || l.frame_owner > PYPROF_FRAME_READ - 1 ||
-	    l.tstate_next > PYPROF_TSTATE_READ - 8 || l.tstate_thread_id > PYPROF_TSTATE_READ - 8)
+	    l.tstate_next > PYPROF_TSTATE_READ - 8 || l.tstate_thread_id > PYPROF_TSTATE_READ - 8 ||
+	    l.tstate_frame > PYPROF_TSTATE_READ - 8 || ascii > 256 || state + 4 > ascii ||
+	    length + 8 > ascii)
 		return -EINVAL;
-	l.instr_kind = PYPROF_INSTR_PTR;
-	l.owner_cstack = 3; /* FRAME_OWNED_BY_CSTACK in 3.13 */
-	l.owner_generator = 1; /* FRAME_OWNED_BY_GENERATOR */
-	l.frame_is_entry = -1;
-	l.bottom = PYPROF_BOTTOM_SHIM;
-
-	err |= off16(word(buf, DO_CODE_FILENAME), &c.co_filename);
-	err |= off16(word(buf, DO_CODE_NAME), &c.co_name);
-	err |= off16(word(buf, DO_CODE_QUALNAME), &c.co_qualname);
-	err |= off16(word(buf, DO_CODE_FIRSTLINENO), &c.co_firstlineno);
-	err |= off16(word(buf, DO_CODE_LINETABLE), &c.co_linetable);
-	err |= off16(word(buf, DO_CODE_SIZE), &tmp);
-	if (err)
-		return -EINVAL;
-	c.co_code = -1;
-	c.code_size = 144;
-	c.unicode_state = (__u16)word(buf, DO_UNICODE_STATE);
-	c.unicode_length = (__u16)word(buf, DO_UNICODE_LENGTH);
-	c.ascii_size = (__u16)word(buf, DO_UNICODE_ASCII_SIZE);
+	c.unicode_state = (__u16)state;
+	c.unicode_length = (__u16)length;
+	c.ascii_size = (__u16)ascii;
 	c.compact_size = c.ascii_size + 16; /* + utf8_length, utf8 (3.12+) */
-	c.bytes_size = (__u16)word(buf, DO_BYTES_OB_SIZE);
-	c.bytes_data = (__u16)word(buf, DO_BYTES_OB_SVAL);
-	err |= off16(word(buf, DO_TSTATE_NATIVE_THREAD_ID), &c.tstate_native_tid);
-	if (err || c.co_filename > c.code_size - 8 || c.co_name > c.code_size - 8 ||
-	    c.co_qualname > c.code_size - 8 || c.co_linetable > c.code_size - 8 ||
-	    c.co_firstlineno > c.code_size - 4)
-		return -EINVAL;
+	c.bytes_size = (__u16)bsize;
+	c.bytes_data = (__u16)bdata;
+	/* Read per code object: up to the last field symbolization uses. */
+	c.code_size = 0;
+	c.code_size = field_end(c.co_filename, 8, c.code_size);
+	c.code_size = field_end(c.co_name, 8, c.code_size);
+	c.code_size = field_end(c.co_qualname, 8, c.code_size);
+	c.code_size = field_end(c.co_linetable, 8, c.code_size);
+	c.code_size = field_end(c.co_firstlineno, 4, c.code_size);
+	c.code_size = (c.code_size + 15) & ~15;
 
 	info->layout = l;
 	info->code = c;
 	finish_layout(info);
-	info->version_hex = l.version_hex;
+	info->version_hex = ver;
 	info->source = PYINTERP_SOURCE_DEBUG_OFFSETS;
 	info->supported = true;
 	info->why[0] = '\0';
 	return 0;
+}
+
+int pyinterp__parse_debug_offsets(const void *buf, size_t len, struct pyinterp_info *info)
+{
+	const struct dbg_format *fmt;
+	__u64 vals[DBG__NR] = { 0 };
+	__u32 ver;
+	bool ft;
+	int err;
+
+	info->supported = false;
+	err = dbg_header(buf, len, info, &fmt);
+	if (err)
+		return err;
+	ver = (__u32)word(buf, DBG_WORD_VERSION);
+	ft = word(buf, DBG_WORD_FREE_THREADED) != 0;
+	for (int f = 0; f < DBG__NR; f++) {
+		vals[f] = fmt->idx[f] ? word(buf, fmt->idx[f]) : 0;
+		/* No struct pyprof reads is this large: a corrupt blob, not another layout. */
+		if (vals[f] > 0x7fff) {
+			snprintf(info->why, sizeof(info->why),
+				 "corrupt _Py_DebugOffsets: %s is %llu", dbg_names[f],
+				 (unsigned long long)vals[f]);
+			return -EINVAL;
+		}
+	}
+	err = dbg_check(vals, fmt, ver, ft, info);
+	if (err)
+		return err;
+	err = dbg_layout(vals, fmt, ver, info);
+	if (err)
+		snprintf(info->why, sizeof(info->why), "CPython %u.%u: a checked layout pyprof "
+			 "cannot read", 3, fmt->minor);
+	return err;
 }
 
 /*
@@ -338,11 +608,25 @@ static __u32 version_from_symbols(const struct elf_file_sym *syms)
 	return 0;
 }
 
+/*
+ * Reads the start of _PyRuntime: as many words as the largest format, or
+ * (a file that ends sooner) as many as the smallest.  Returns the bytes read.
+ */
+static size_t read_runtime_head(struct elf_file *ef, __u64 addr, __u8 *buf, size_t sz)
+{
+	if (elf_file__read_vaddr(ef, addr, buf, sz) == 0)
+		return sz;
+	if (elf_file__read_vaddr(ef, addr, buf, dbg_formats[0].words * sizeof(__u64)) == 0)
+		return dbg_formats[0].words * sizeof(__u64);
+	return 0;
+}
+
 int pyinterp__analyze(struct elf_file *ef, struct pyinterp_info *info)
 {
 	struct elf_file_sym syms[SYM__NR];
 	__u64 addr = 0, size = 0;
-	__u8 dbg[DO__WORDS_313 * sizeof(__u64)];
+	__u8 dbg[DBG_MAX_WORDS * sizeof(__u64)];
+	size_t dbg_len = 0;
 	char v[32];
 	int err;
 
@@ -366,20 +650,16 @@ int pyinterp__analyze(struct elf_file *ef, struct pyinterp_info *info)
 		if (elf_file__read_vaddr(ef, syms[SYM_VERSION].addr, &hex, sizeof(hex)) == 0)
 			info->version_hex = hex;
 	}
-	if (addr && elf_file__read_vaddr(ef, addr, dbg, sizeof(dbg)) == 0 &&
-	    memcmp(dbg, "xdebugpy", 8) == 0) {
-		__u32 dbg_hex = (__u32)word(dbg, DO_VERSION);
-
+	if (addr)
+		dbg_len = read_runtime_head(ef, addr, dbg, sizeof(dbg));
+	if (dbg_len && memcmp(dbg, "xdebugpy", 8) == 0) {
+		/* 3.13+: the interpreter's own offsets, checked; refused with a reason. */
 		if (!info->version_hex)
-			info->version_hex = dbg_hex;
-		err = pyinterp__parse_debug_offsets(dbg, sizeof(dbg), info);
-		if (err == -EPROTONOSUPPORT) {
-			info->supported = false;
+			info->version_hex = (__u32)word(dbg, DBG_WORD_VERSION);
+		if (pyinterp__parse_debug_offsets(dbg, dbg_len, info) == 0)
 			return 0;
-		}
-		if (err == 0)
-			return 0;
-		/* A corrupt blob: fall back to the table for this version. */
+		info->supported = false;
+		return 0;
 	}
 	if (!info->version_hex)
 		info->version_hex = version_from_symbols(syms);

@@ -58,9 +58,14 @@ int pyinterp__analyze(struct elf_file *ef, struct pyinterp_info *info);
 int pyinterp__table_layout(__u32 version_hex, struct pyinterp_info *info);
 
 /*
- * Parses a 3.13 _Py_DebugOffsets blob (the first bytes of _PyRuntime) into
- * info.  Returns 0, -EINVAL when the cookie or sizes are wrong, or
- * -EPROTONOSUPPORT for a debug-offsets version it does not know.
+ * Parses a _Py_DebugOffsets blob (the first len bytes of _PyRuntime, 3.13+)
+ * into info, after checking every field pyprof uses against the layout it
+ * was tested with for that minor version and build (default or
+ * free-threaded): a patch release with the same offsets is accepted as it
+ * is.  Returns 0, -EINVAL for a blob that is no _Py_DebugOffsets or is
+ * corrupt (no cookie, too short, absurd values), or -EPROTONOSUPPORT for a
+ * minor version or build not checked, or offsets that differ from the
+ * checked ones; info->why says which, naming the field.
  */
 int pyinterp__parse_debug_offsets(const void *buf, size_t len, struct pyinterp_info *info);
 
