@@ -922,7 +922,7 @@ def peers_once(config, units):
             if d:
                 wait_for(lambda: d.listed().get(pid, ("", ""))[1] == "profiled", timeout=30,
                          what="the 3.15 target profiled")
-                n0, c0 = int(ctl_status(d)["samples_received"]), tasks_run_ns(d.proc.pid)
+                st0, c0 = ctl_status(d), tasks_run_ns(d.proc.pid)
             elif config.startswith("Tachyon"):
                 out = os.path.join(PEER_OUT, "mix.collapsed")
                 t = tachyon_start(pid, 99 if "99" in config else 1000, out)
@@ -932,7 +932,10 @@ def peers_once(config, units):
             wall, cpu = [float(x) for x in p.stdout.readline().split()]
             if d:
                 r["prof_ns"] = tasks_run_ns(d.proc.pid) - c0
-                r["all_samples"] = int(ctl_status(d)["samples_received"]) - n0
+                st1 = ctl_status(d)
+                r["all_samples"] = int(st1["samples_received"]) - int(st0["samples_received"])
+                for k in ("bpf_prog_run_time_ns", "bpf_prog_run_cnt"):
+                    r[k] = int(st1[k]) - int(st0[k])
                 r["stacks"] = through(norm_pyprof(d.snapshot(pid, 3600)), "work")
             elif t:
                 r["prof_ns"] = tasks_run_ns(t.pid) - c0
@@ -965,10 +968,16 @@ def peers_slowdown():
     """Target cost and profiler CPU, configurations alternated round by round."""
     units = 200 if QUICK else 800
     runs = {c: [] for c in PEER_CONFIGS}
-    for r in range(ROUNDS):
-        k = r % len(PEER_CONFIGS)
-        for c in PEER_CONFIGS[k:] + PEER_CONFIGS[:k]:
-            runs[c].append(peers_once(c, units))
+    stats = "/proc/sys/kernel/bpf_stats_enabled"
+    old = open(stats).read().strip()
+    try:
+        open(stats, "w").write("1")
+        for r in range(ROUNDS):
+            k = r % len(PEER_CONFIGS)
+            for c in PEER_CONFIGS[k:] + PEER_CONFIGS[:k]:
+                runs[c].append(peers_once(c, units))
+    finally:
+        open(stats, "w").write(old)
     alone = runs["alone"]
     row("peers", "3.15 mix (%d units), alone: wall / CPU (s)" % units, "%.3f / %.3f" % (
         statistics.median([x["wall"] for x in alone]), statistics.median([x["cpu"] for x in alone])))
@@ -987,6 +996,14 @@ def peers_slowdown():
             [x["all_samples"] for x in rs]) if c.startswith("pyprofd") else ""
         row("peers", "  %s: samples of the work / us per sample" % c, "%d / %s%s" % (
             statistics.median([x["samples"] for x in rs]), med_range(per, "%.1f"), extra))
+        if c.startswith("pyprofd"):
+            # What the sampling program takes from the target itself (charged to the thread
+            # it interrupts: in the target's CPU time above), by the kernel's own stats: every
+            # run on the host over the work, so the share of the target's CPU is a bound.
+            bpf = [x["bpf_prog_run_time_ns"] / 1e3 / max(1, x["bpf_prog_run_cnt"]) for x in rs]
+            row("peers", "  %s: BPF per run, all of the host's (us)" % c, med_range(bpf, "%.2f"))
+            row("peers", "  %s: all BPF time / target CPU (%%, a bound)" % c, med_range(
+                [x["bpf_prog_run_time_ns"] / 1e7 / x["cpu"] for x in rs], "%.3f"))
         row("peers", "  %s: target + profiler CPU vs alone" % c, pct_fmt(
             [((x["cpu"] + x["prof_ns"] / 1e9) / a["cpu"] - 1) * 100 for x, a in zip(rs, alone)]))
         if c.startswith("Tachyon"):
@@ -1048,18 +1065,15 @@ def peers_accuracy_once(span):
 def peers_accuracy():
     span = 5 if QUICK else 8
     runs = [peers_accuracy_once(span) for _ in range(3 if QUICK else 5)]
-    err = {}
-    for who in ("pyprof", "tachyon"):
+    for who, name in (("pyprof", "pyprofd 999 Hz"), ("tachyon", "Tachyon 1 kHz")):
         shares = [hot_share(x[who]) for x in runs]
-        err[who] = [abs(s - x["ref"]) * 100 for (s, _), x in zip(shares, runs)]
         n = statistics.median([m for _, m in shares])
-        row("peers", "hotwarm, %s: hot share error vs its clock (points)"
-            % ("pyprofd 999 Hz" if who == "pyprof" else "Tachyon 1 kHz"),
-            med_range(err[who], "%.2f") + ", %d samples" % n)
+        # Binomial sampling error of a 3:1 share at that many samples (see bench_accuracy).
+        row("peers", "hotwarm, %s: hot share error vs its clock (points)" % name,
+            med_range([abs(s - x["ref"]) * 100 for (s, _), x in zip(shares, runs)], "%.2f") +
+            ", %d samples, sigma %.2f" % (n, 100 * (0.75 * 0.25 / max(1, n)) ** 0.5))
     row("peers", "  hot share by the workload's CPU clock", med_range([x["ref"] for x in runs],
                                                                          "%.4f"))
-    row("peers", "  sampling error, one sigma (points)", "%.2f at %d samples" % (
-        100 * (0.75 * 0.25 / (span * 1000)) ** 0.5, span * 1000))
     row("peers", "  hot share, pyprofd - Tachyon (points)", med_range(
         [(hot_share(x["pyprof"])[0] - hot_share(x["tachyon"])[0]) * 100 for x in runs], "%+.2f"))
     row("peers", "  stacks overlap, lines / functions (%)", "%s / %s" % (
