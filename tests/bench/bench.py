@@ -980,7 +980,8 @@ def peers_slowdown():
         open(stats, "w").write(old)
     alone = runs["alone"]
     row("peers", "3.15 mix (%d units), alone: wall / CPU (s)" % units, "%.3f / %.3f" % (
-        statistics.median([x["wall"] for x in alone]), statistics.median([x["cpu"] for x in alone])))
+        statistics.median([x["wall"] for x in alone]),
+        statistics.median([x["cpu"] for x in alone])))
     for c in PEER_CONFIGS[1:]:
         rs = runs[c]
         name = "noise floor: alone vs alone" if c == "alone again" else c
