@@ -5,7 +5,8 @@ Every comparison alternates its configurations round by round (this machine
 is noisy) and reports the median with the min-max.  Needs root (BPF).
 BENCH_ROUNDS=N changes the number of rounds (default 7); BENCH_QUICK=1 runs
 a short version of each measurement, for a smoke test; BENCH_ONLY=a,b runs
-only those sections; BENCH_BASELINE_PYPROFD=PATH (another build of pyprofd)
+only those sections (peers: pyprof next to CPython 3.15's own sampling profiler,
+Tachyon, on the sid tree of `make pythons`); BENCH_BASELINE_PYPROFD=PATH (another build of pyprofd)
 adds it, side by side with this build, to the daemon-per-sample and history
 rows.
 """
@@ -24,7 +25,8 @@ import time
 import zlib
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
-from pyproftest import OUTPUT, PYPROFCTL, Daemon, interpreters, wait_for  # noqa: E402
+from pyproftest import (INROOT, OUTPUT, PYPROFCTL, SID_TREE, Daemon, interpreters,  # noqa: E402
+                        parse_folded, wait_for)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 WL = os.path.join(HERE, "workloads")
@@ -746,6 +748,354 @@ def bench_snapshot_load(py):
             med_range(ctl[c], "%.1f"))
 
 
+# --------------------------------------------------------------------------------------------
+# peers: pyprof next to CPython 3.15's own sampling profiler, Tachyon (`python3.15 -m
+# profiling.sampling`), on the sid tree's 3.15 (tests/pythons/provision, `make pythons`).
+# Both the target and Tachyon run the way a container runs them (tests/helpers/inroot): the
+# target with a pid namespace of its own, Tachyon with the host's, so that it attaches to the
+# target by its host pid (it reads the target's memory with process_vm_readv, as root).
+PEER_PY = "/usr/bin/python3.15"
+PEER_TESTS = os.path.dirname(HERE)                  # tests/, at its own path in the tree
+PEER_OUT = os.path.join(OUTPUT, "bench-peers")      # Tachyon's output files, ditto
+GATED = os.path.join(WL, "gated.py")
+TACHYON = os.path.join(WL, "tachyon.py")
+PEER_CONFIGS = ("alone", "pyprofd 99 Hz", "Tachyon 99 Hz", "Tachyon 1 kHz", "alone again")
+
+
+def in_tree(own_pids, *argv):
+    return [INROOT] + (["--pid"] if own_pids else []) + \
+        ["--bind", PEER_TESTS, "--bind", PEER_OUT, SID_TREE] + list(argv)
+
+
+def peers_missing():
+    """Why the peers section cannot run here, or None."""
+    if not os.path.exists(INROOT):
+        return "%s not built (make helpers)" % INROOT
+    if not os.path.exists(SID_TREE + PEER_PY):
+        return "no %s in %s (make pythons)" % (PEER_PY, SID_TREE)
+    os.makedirs(PEER_OUT, exist_ok=True)
+    r = subprocess.run(in_tree(False, PEER_PY, "-c", "import profiling.sampling"),
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        return "the tree's python3.15 has no profiling.sampling: %s" % r.stderr.strip()[-200:]
+    return None
+
+
+def tasks_run_ns(pid):
+    """CPU time of every thread of a process, ns (schedstat)."""
+    total = 0
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/schedstat" % (pid, tid)) as f:
+                total += int(f.read().split()[0])
+        except OSError:
+            pass                                    # a thread that just exited
+    return total
+
+
+def tree_target(*argv):
+    """A script run by the tree's 3.15 in a container of its own: (Popen, host pid)."""
+    p = subprocess.Popen(in_tree(True, PEER_PY, *argv), stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, text=True)
+    if p.stdout.readline().strip() != "ready":
+        p.kill()
+        p.wait()
+        raise RuntimeError("%s did not start" % argv[0])
+    with open("/proc/%d/task/%d/children" % (p.pid, p.pid)) as f:
+        return p, int(f.read().split()[0])
+
+
+def tachyon_start(pid, rate, out, *extra):
+    """Tachyon attached to pid, writing --collapsed to out; returns once it samples."""
+    t = subprocess.Popen(in_tree(False, PEER_PY, TACHYON, "attach", "-r", str(rate),
+                                 "--collapsed", "-o", out) + list(extra) + [str(pid)],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    line = t.stderr.readline()
+    if line.strip() != "sampling":
+        t.kill()
+        t.wait()
+        raise RuntimeError("Tachyon did not start: %s%s" % (line, t.stderr.read()[-400:]))
+    return t
+
+
+def tachyon_end(t, timeout=60):
+    """Waits for Tachyon; returns (samples, error rate %) from its summary."""
+    out, err = t.communicate(timeout=timeout)
+    if t.returncode != 0:
+        raise RuntimeError("Tachyon failed (%d): %s" % (t.returncode, err[-400:]))
+    samples, errors = 0, 0.0
+    for line in out.splitlines():
+        if line.startswith("Captured "):
+            samples = int(line.split()[1].replace(",", ""))
+        elif line.startswith("Error rate:"):
+            errors = float(line.split(":")[1])
+    return samples, errors
+
+
+def read_collapsed(path):
+    with open(path) as f:
+        return parse_folded(f.read())
+
+
+def frame_key(file, func, line):
+    # Tachyon names a frame by co_name or co_qualname depending on the frame; pyprof by
+    # qualname: both compare by the last part of the name.
+    return (os.path.basename(file), func.rsplit(".", 1)[-1], line)
+
+
+def norm_pyprof(folded):
+    """pyprof's folded ("comm;func (file:line);...") as {(frame key, ...): count}, without
+    the comm and the kernel frames (Tachyon sees no kernel stack); its own markers such as
+    "[python: partial stack]" stay, as frames no Tachyon stack has."""
+    out = {}
+    for stack, n in folded.items():
+        key = []
+        for fr in stack.split(";")[1:]:
+            if fr.endswith("_[k]"):
+                continue
+            func, sep, loc = fr.rpartition(" (")
+            file, sep2, line = loc[:-1].rpartition(":")
+            key.append(frame_key(file, func, line) if sep and sep2 else (fr,))
+        out[tuple(key)] = out.get(tuple(key), 0) + n
+    return out
+
+
+def norm_tachyon(collapsed):
+    """Tachyon's --collapsed ("tid:N;file:func:line;...") the same way, without the thread
+    and its artificial frames (<GC>, <native>: pyprof's folded has none)."""
+    out = {}
+    for stack, n in collapsed.items():
+        key = []
+        for fr in stack.split(";")[1:]:
+            parts = fr.rsplit(":", 2)
+            if len(parts) == 3:
+                key.append(frame_key(*parts))
+            elif not fr.startswith("<"):
+                key.append((fr,))
+        out[tuple(key)] = out.get(tuple(key), 0) + n
+    return out
+
+
+def through(stacks, func):
+    """The stacks with a frame of that function (the work, not start-up or the gate)."""
+    return {s: n for s, n in stacks.items() if any(len(f) == 3 and f[1] == func for f in s)}
+
+
+def no_lines(stacks):
+    out = {}
+    for s, n in stacks.items():
+        k = tuple(f[:2] for f in s)
+        out[k] = out.get(k, 0) + n
+    return out
+
+
+def overlap(a, b):
+    """Agreement of two profiles: the sum over stacks of the smaller of the two shares
+    (1 - total variation distance; 100% = the same distribution), in %."""
+    ta, tb = float(sum(a.values()) or 1), float(sum(b.values()) or 1)
+    return 100 * sum(min(a[s] / ta, b.get(s, 0) / tb) for s in a)
+
+
+def top_common(a, b, n):
+    def top(x):
+        return set(sorted(x, key=lambda s: (-x[s], s))[:n])
+    return len(top(a) & top(b))
+
+
+def hot_share(stacks):
+    hot = sum(n for s, n in stacks.items() if any(len(f) == 3 and f[1] == "hot" for f in s))
+    warm = sum(n for s, n in stacks.items() if any(len(f) == 3 and f[1] == "warm" for f in s))
+    return hot / float(hot + warm or 1), hot + warm
+
+
+def peers_once(config, units):
+    """One run of the gated mix under config: the target's (wall, CPU), the profiler's CPU
+    and samples over the work, its profile (normalised), Tachyon's error rate."""
+    r = {"prof_ns": 0, "samples": 0, "all_samples": 0, "stacks": {}, "errors": 0.0}
+    d = t = None
+    if config.startswith("pyprofd"):
+        d = Daemon("--rate", config.split()[1])
+        d.__enter__()
+    try:
+        p, pid = tree_target(GATED, str(units))
+        try:
+            if d:
+                wait_for(lambda: d.listed().get(pid, ("", ""))[1] == "profiled", timeout=30,
+                         what="the 3.15 target profiled")
+                st0, c0 = ctl_status(d), tasks_run_ns(d.proc.pid)
+            elif config.startswith("Tachyon"):
+                out = os.path.join(PEER_OUT, "mix.collapsed")
+                t = tachyon_start(pid, 99 if "99" in config else 1000, out)
+                c0 = tasks_run_ns(t.pid)
+            p.stdin.write("go\n")
+            p.stdin.flush()
+            wall, cpu = [float(x) for x in p.stdout.readline().split()]
+            if d:
+                r["prof_ns"] = tasks_run_ns(d.proc.pid) - c0
+                st1 = ctl_status(d)
+                r["all_samples"] = int(st1["samples_received"]) - int(st0["samples_received"])
+                for k in ("bpf_prog_run_time_ns", "bpf_prog_run_cnt"):
+                    r[k] = int(st1[k]) - int(st0[k])
+                r["stacks"] = through(norm_pyprof(d.snapshot(pid, 3600)), "work")
+            elif t:
+                r["prof_ns"] = tasks_run_ns(t.pid) - c0
+            p.stdin.close()
+            p.wait(timeout=60)
+            if t:
+                _, r["errors"] = tachyon_end(t)
+                t = None
+                r["stacks"] = through(norm_tachyon(read_collapsed(out)), "work")
+        finally:
+            if t and t.poll() is None:
+                t.kill()
+                t.wait()
+            if p.poll() is None:
+                p.kill()
+            p.wait()
+            p.stdout.close()
+    finally:
+        if d:
+            d.__exit__(None, None, None)
+    r.update(wall=wall, cpu=cpu, samples=sum(r["stacks"].values()))
+    return r
+
+
+def pct_fmt(rs):
+    return "%+.2f%% (%+.2f..%+.2f)" % (statistics.median(rs), min(rs), max(rs))
+
+
+def peers_slowdown():
+    """Target cost and profiler CPU, configurations alternated round by round."""
+    units = 200 if QUICK else 800
+    runs = {c: [] for c in PEER_CONFIGS}
+    stats = "/proc/sys/kernel/bpf_stats_enabled"
+    old = open(stats).read().strip()
+    try:
+        open(stats, "w").write("1")
+        for r in range(ROUNDS):
+            k = r % len(PEER_CONFIGS)
+            for c in PEER_CONFIGS[k:] + PEER_CONFIGS[:k]:
+                runs[c].append(peers_once(c, units))
+    finally:
+        open(stats, "w").write(old)
+    alone = runs["alone"]
+    row("peers", "3.15 mix (%d units), alone: wall / CPU (s)" % units, "%.3f / %.3f" % (
+        statistics.median([x["wall"] for x in alone]),
+        statistics.median([x["cpu"] for x in alone])))
+    for c in PEER_CONFIGS[1:]:
+        rs = runs[c]
+        name = "noise floor: alone vs alone" if c == "alone again" else c
+        for what in ("cpu", "wall"):
+            row("peers", "%s: target %s vs alone" % (name, "CPU" if what == "cpu" else what),
+                pct_fmt([(x[what] / a[what] - 1) * 100 for x, a in zip(rs, alone)]))
+        if c == "alone again":
+            continue
+        row("peers", "  %s: own CPU over the work (%% of a core)" % c, med_range(
+            [x["prof_ns"] / 1e7 / x["wall"] for x in rs], "%.2f"))
+        per = [x["prof_ns"] / 1e3 / max(1, x["all_samples"] or x["samples"]) for x in rs]
+        extra = ", all %d samples of the host" % statistics.median(
+            [x["all_samples"] for x in rs]) if c.startswith("pyprofd") else ""
+        row("peers", "  %s: samples of the work / us per sample" % c, "%d / %s%s" % (
+            statistics.median([x["samples"] for x in rs]), med_range(per, "%.1f"), extra))
+        if c.startswith("pyprofd"):
+            # What the sampling program takes from the target itself (charged to the thread
+            # it interrupts: in the target's CPU time above), by the kernel's own stats: every
+            # run on the host over the work, so the share of the target's CPU is a bound.
+            bpf = [x["bpf_prog_run_time_ns"] / 1e3 / max(1, x["bpf_prog_run_cnt"]) for x in rs]
+            row("peers", "  %s: BPF per run, all of the host's (us)" % c, med_range(bpf, "%.2f"))
+            row("peers", "  %s: all BPF time / target CPU (%%, a bound)" % c, med_range(
+                [x["bpf_prog_run_time_ns"] / 1e7 / x["cpu"] for x in rs], "%.3f"))
+        row("peers", "  %s: target + profiler CPU vs alone" % c, pct_fmt(
+            [((x["cpu"] + x["prof_ns"] / 1e9) / a["cpu"] - 1) * 100 for x, a in zip(rs, alone)]))
+        if c.startswith("Tachyon"):
+            row("peers", "  %s: its failed samples (%%)" % c,
+                med_range([x["errors"] for x in rs], "%.2f"))
+    # Agreement on the work's stacks, pairs of the same round; Tachyon against itself at its
+    # two rates is what two runs of one profiler reach on this workload.
+    pairs = (("pyprofd 99 Hz", "Tachyon 99 Hz"), ("pyprofd 99 Hz", "Tachyon 1 kHz"),
+             ("Tachyon 99 Hz", "Tachyon 1 kHz"))
+    for a, b in pairs:
+        ab = list(zip(runs[a], runs[b]))
+        row("peers", "mix stacks, %s vs %s: overlap, lines / functions (%%)" % (a, b),
+            "%s / %s" % (med_range([overlap(x["stacks"], y["stacks"]) for x, y in ab], "%.1f"),
+                         med_range([overlap(no_lines(x["stacks"]), no_lines(y["stacks"]))
+                                    for x, y in ab], "%.1f")))
+        row("peers", "  same: top-10 stacks in common (lines)",
+            med_range([top_common(x["stacks"], y["stacks"], 10) for x, y in ab], "%.0f"))
+
+
+def split_of(p, pid):
+    """The hot / warm CPU ns hotwarm.py has clocked so far (it answers SIGUSR1)."""
+    os.kill(pid, signal.SIGUSR1)
+    f = p.stdout.readline().split()
+    assert len(f) == 3 and f[0] == "split", f
+    return int(f[1]), int(f[2])
+
+
+def diff(after, before):
+    return {s: n - before.get(s, 0) for s, n in after.items() if n > before.get(s, 0)}
+
+
+def peers_accuracy_once(span):
+    """pyprofd at 999 Hz and Tachyon at 1 kHz (its default) on the same hotwarm.py over the
+    same span: both profiles of the span and the workload's own clock of it."""
+    with Daemon("--rate", "999") as d:
+        p, pid = tree_target(HOTWARM, "600")
+        t = None
+        try:
+            wait_for(lambda: d.listed().get(pid, ("", ""))[1] == "profiled", timeout=30,
+                     what="the 3.15 target profiled")
+            out = os.path.join(PEER_OUT, "hotwarm.collapsed")
+            t = tachyon_start(pid, 1000, out, "-d", str(span))
+            s0, before = split_of(p, pid), norm_pyprof(d.snapshot(pid, 3600))
+            samples, errors = tachyon_end(t, timeout=span + 60)
+            t = None
+            s1, after = split_of(p, pid), norm_pyprof(d.snapshot(pid, 3600))
+        finally:
+            if t and t.poll() is None:
+                t.kill()
+                t.wait()
+            p.kill()
+            p.wait()
+            p.stdout.close()
+    hot, warm = s1[0] - s0[0], s1[1] - s0[1]
+    return {"ref": hot / float(hot + warm), "pyprof": diff(after, before),
+            "tachyon": norm_tachyon(read_collapsed(out)), "errors": errors}
+
+
+def peers_accuracy():
+    span = 5 if QUICK else 8
+    runs = [peers_accuracy_once(span) for _ in range(3 if QUICK else 5)]
+    for who, name in (("pyprof", "pyprofd 999 Hz"), ("tachyon", "Tachyon 1 kHz")):
+        shares = [hot_share(x[who]) for x in runs]
+        n = statistics.median([m for _, m in shares])
+        # Binomial sampling error of a 3:1 share at that many samples (see bench_accuracy).
+        row("peers", "hotwarm, %s: hot share error vs its clock (points)" % name,
+            med_range([abs(s - x["ref"]) * 100 for (s, _), x in zip(shares, runs)], "%.2f") +
+            ", %d samples, sigma %.2f" % (n, 100 * (0.75 * 0.25 / max(1, n)) ** 0.5))
+    row("peers", "  hot share by the workload's CPU clock", med_range([x["ref"] for x in runs],
+                                                                         "%.4f"))
+    row("peers", "  hot share, pyprofd - Tachyon (points)", med_range(
+        [(hot_share(x["pyprof"])[0] - hot_share(x["tachyon"])[0]) * 100 for x in runs], "%+.2f"))
+    row("peers", "  stacks overlap, lines / functions (%)", "%s / %s" % (
+        med_range([overlap(x["pyprof"], x["tachyon"]) for x in runs], "%.1f"),
+        med_range([overlap(no_lines(x["pyprof"]), no_lines(x["tachyon"])) for x in runs],
+                  "%.1f")))
+    row("peers", "  top-5 stacks in common (lines)",
+        med_range([top_common(x["pyprof"], x["tachyon"], 5) for x in runs], "%.0f"))
+    row("peers", "  Tachyon's failed samples (%)", med_range([x["errors"] for x in runs], "%.2f"))
+
+
+def bench_peers():
+    """pyprof and Tachyon on the same CPython 3.15 workloads, side by side."""
+    why = peers_missing()
+    if why:
+        row("peers", "pyprof next to Tachyon (CPython 3.15)", "skipped: %s" % why)
+        return
+    peers_slowdown()
+    peers_accuracy()
+
+
 def machine():
     model = "?"
     try:
@@ -773,7 +1123,8 @@ def main():
                            ("daemon", bench_daemon_per_sample, (py,)),
                            ("cost", bench_full_cost, (py,)), ("load", bench_snapshot_load, (py,)),
                            ("accuracy", bench_accuracy, (py,)),
-                           ("history", bench_history, ()), ("churn", bench_churn, (py,))):
+                           ("history", bench_history, ()), ("churn", bench_churn, (py,)),
+                           ("peers", bench_peers, ())):
         if only and name not in only.split(","):
             continue
         fn(*args)
