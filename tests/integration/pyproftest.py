@@ -96,11 +96,6 @@ def tree_argv(python, *args):
     return [INROOT, SID_TREE, python[len(TREE_PREFIX):]] + list(args)
 
 
-def tree_label(label):
-    """"sid-3.13t" -> "sid_3_13t": the tail of a test's name."""
-    return label.replace(".", "_").replace("-", "_")
-
-
 def wait_for(cond, timeout=20.0, interval=0.05, what="condition"):
     """Polls cond() until it returns a true value; returns that value."""
     deadline = time.monotonic() + timeout

@@ -17,7 +17,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from pyproftest import (INROOT, OUTPUT, SID_TREE, TREE_PREFIX, Daemon, Skip,  # noqa: E402
                         WORKLOADS, Workload, frame_func, interpreters, main, need_root,
                         parse_folded, pyenv_root, recv_all, test, tree_argv, tree_interpreters,
-                        tree_label, wait_for)
+                        wait_for)
 
 RATE = "199"
 
@@ -492,8 +492,8 @@ def check_tree_container(d, python):
     exe = python[len(TREE_PREFIX):]
     marker = "%d_%d" % (os.getpid(), time.monotonic_ns())
     shutil.copytree(WORKLOADS, SID_TREE + WORKLOADS, dirs_exist_ok=True)
-    inner = ("set -e; mount -t tmpfs none /mnt; mkdir /mnt/bin /mnt/app; cp {exe} /mnt/bin/python3; "
-             "cp {wl}/hotwarm.py /mnt/app/app_{marker}.py; "
+    inner = ("set -e; mount -t tmpfs none /mnt; mkdir /mnt/bin /mnt/app; "
+             "cp {exe} /mnt/bin/python3; cp {wl}/hotwarm.py /mnt/app/app_{marker}.py; "
              "exec /mnt/bin/python3 /mnt/app/app_{marker}.py 60").format(
                  exe=exe, wl=WORKLOADS, marker=marker)
     p = subprocess.Popen([INROOT, "--pid", SID_TREE, "/bin/sh", "-c", inner],

@@ -156,16 +156,16 @@ def task_state(pid, tid):
     return rest[0], int(rest[36])
 
 
-def watch_parallel(pid, workers, cpus):
+def watch_parallel(pid, workers, ncpus):
     """Reads the four workers' states every 5 ms, at least 400 times and until, while
-    runnable, they were seen on every CPU of cpus (20 s at most).  Returns (reads, reads
-    with all four runnable at once, CPUs seen).  With a GIL three of them sleep on it
+    runnable, they were seen on ncpus CPUs (20 s at most).  Returns (reads, reads with
+    all four runnable at once, CPUs seen).  With a GIL three of them sleep on it
     nearly always; without, all four are runnable however loaded the machine is: the
     scheduler queues them, none waits for another."""
     reads = together = 0
     seen = set()
     deadline = time.monotonic() + 20
-    while (reads < 400 or seen != cpus) and time.monotonic() < deadline:
+    while (reads < 400 or len(seen) < ncpus) and time.monotonic() < deadline:
         states = [task_state(pid, t) for t in workers]
         reads += 1
         together += all(st == "R" for st, _ in states)
@@ -180,8 +180,7 @@ def free_threaded_threads_run_in_parallel_sid_3_13t():
     samples show its own function under threading's bootstrap, at the lines of the calls."""
     need_root()
     _, python = build("13t")
-    cpus = os.sched_getaffinity(0)
-    if len(cpus) < 2:
+    if len(os.sched_getaffinity(0)) < 2:
         raise Skip("one CPU only")
     script = os.path.join(WORKLOADS, "parallel.py")
     calls = {}
@@ -197,10 +196,11 @@ def free_threaded_threads_run_in_parallel_sid_3_13t():
         ns = dict((k, int(v)) for k, v in (x.split("=") for x in words[2:]))
         tids = host_tids(w.pid)
         workers = {tids[ns[f]]: f for f in WORKERS}
-        reads, together, seen = watch_parallel(w.pid, list(workers), cpus)
+        # Two CPUs: both of them here, and what a bigger machine shows however loaded.
+        reads, together, seen = watch_parallel(w.pid, list(workers), 2)
         print("  %d reads of the four workers' states: all four runnable in %d, on CPUs %s"
               % (reads, together, sorted(seen)))
-        assert seen == cpus, (seen, cpus)
+        assert len(seen) >= 2, seen
         assert together >= reads * 0.5, (together, reads)
 
         def each_seen():
