@@ -84,6 +84,18 @@ def tree_interpreters(minor):
     return [("sid-3.%s" % minor, TREE_PREFIX + exe)]
 
 
+def tree_argv(python, *args):
+    """The command line that runs python with args: as it is, or for a tree: python
+    (the tree's path, after TREE_PREFIX) as the command of the inroot helper in a private
+    mount namespace rooted at the tree, with the helper's pid and the host's pid
+    namespace (Workload adds a pid namespace), the workloads copied into the tree at
+    their own path first."""
+    if not python.startswith(TREE_PREFIX):
+        return [python] + list(args)
+    shutil.copytree(WORKLOADS, SID_TREE + WORKLOADS, dirs_exist_ok=True)
+    return [INROOT, SID_TREE, python[len(TREE_PREFIX):]] + list(args)
+
+
 def wait_for(cond, timeout=20.0, interval=0.05, what="condition"):
     """Polls cond() until it returns a true value; returns that value."""
     deadline = time.monotonic() + timeout

@@ -6,16 +6,19 @@ pyprofd."""
 
 import os
 import re
+import shlex
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from pyproftest import (Daemon, Skip, WORKLOADS, Workload, frame_func, frame_line,  # noqa: E402
-                        interpreters, main, need_root, recv_all, test, tree_interpreters,
-                        unused_pid, wait_for)
+from pyproftest import (INROOT, OUTPUT, ROOT, SID_TREE, TREE_PREFIX, Daemon, Skip,  # noqa: E402
+                        WORKLOADS, Workload, frame_func, frame_line, interpreters, main,
+                        need_root, recv_all, test, tree_interpreters, unused_pid, wait_for)
 
 RATE = "199"
 HOTWARM_RATE = "499"
@@ -167,6 +170,54 @@ def make_tests():
 
 
 make_tests()
+
+
+@test
+def linetable_oracle_in_the_tree():
+    """test-linetable's oracle (tests/unit/linetable_oracle.py) run by each of the sid
+    tree's interpreters inside the tree, on its own stdlib: pyprof's decoder must give
+    every offset the line co_lines(), co_positions() and PyCode_Addr2Line() give."""
+    if os.geteuid() != 0:
+        raise Skip("needs root for the inroot helper")
+    unit = os.path.join(OUTPUT, "tests", "test-linetable")
+    if not os.path.exists(unit):
+        raise Skip("%s not built" % unit)
+    builds = [b for minor in TREE_MINORS for b in tree_interpreters(minor)]
+    if not builds:
+        raise Skip("no sid tree (make pythons, make helpers)")
+    # test-linetable runs every $PYENV_ROOT/versions/*/bin/python3.N it finds (and the
+    # host's): one such wrapper per tree interpreter runs it in the tree, the oracle
+    # script at its host path.  3.13t's is named python3.13, the pattern it looks for.
+    tmp = tempfile.mkdtemp(prefix="pyproftest-oracle.")
+    try:
+        wrappers = []
+        for label, python in builds:
+            exe = python[len(TREE_PREFIX):]
+            bindir = os.path.join(tmp, "versions", label, "bin")
+            os.makedirs(bindir)
+            wrapper = os.path.join(bindir, os.path.basename(exe).rstrip("t"))
+            with open(wrapper, "w") as f:
+                f.write("#!/bin/sh\nexec %s \"$@\"\n" % " ".join(shlex.quote(a) for a in (
+                    INROOT, "--bind", os.path.join(ROOT, "tests", "unit"), SID_TREE, exe)))
+            os.chmod(wrapper, 0o755)
+            wrappers.append((label, exe, wrapper))
+        env = dict(os.environ, TESTS="oracle_cpython", PYENV_ROOT=tmp, PYPROF_SRCDIR=ROOT)
+        r = subprocess.run([unit], env=env, capture_output=True, text=True, timeout=300)
+        lines = (r.stdout + r.stderr).splitlines()
+        for label, exe, wrapper in wrappers:
+            line = next((x.strip() for x in lines if x.strip().startswith(wrapper + " (")), None)
+            assert line, "no oracle run of %s:\n%s%s" % (exe, r.stdout, r.stderr)
+            print("  %s %s" % (label, line[len(wrapper):]))
+            m = re.match(r" \((3\.\d+)\.\d+\): (\d+) code objects, (\d+) offsets, (\d+) "
+                         r"mismatches$", line[len(wrapper):])
+            assert m, line
+            assert exe.endswith("python" + m.group(1)) or exe.endswith("python%st" % m.group(1)), \
+                (exe, line)
+            # Whole modules: every one of them has over a thousand code objects.
+            assert int(m.group(2)) > 1000 and int(m.group(4)) == 0, line
+        assert r.returncode == 0 and "ok oracle_cpython" in r.stdout, (r.stdout, r.stderr)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def any_python311():

@@ -5,10 +5,11 @@ is pushed or popped (a partial walk must say so)."""
 
 import os
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from pyproftest import (Daemon, Skip, Workload, frame_func, interpreters, main,  # noqa: E402
-                        need_root, test, tree_interpreters, wait_for)
+from pyproftest import (WORKLOADS, Daemon, Skip, Workload, frame_func, frame_line,  # noqa: E402
+                        interpreters, main, need_root, test, tree_interpreters, wait_for)
 
 BUSY = ["busy_%02d" % i for i in range(20)]
 NO_STATE = "[python: thread has no Python state]"
@@ -137,6 +138,106 @@ def make_genexpr_tests():
 
 
 make_genexpr_tests()
+
+
+WORKERS = ("t_alpha", "t_beta", "t_gamma", "t_delta")
+
+
+def host_tids(pid):
+    """{tid in pid's own pid namespace: host tid} of each thread of pid."""
+    tids = {}
+    for t in os.listdir("/proc/%d/task" % pid):
+        with open("/proc/%d/task/%s/status" % (pid, t)) as f:
+            nspid = [ln.split()[-1] for ln in f if ln.startswith("NSpid:")]
+        tids[int(nspid[0])] = int(t)
+    return tids
+
+
+def task_state(pid, tid):
+    """(state, cpu) of a thread: R for running or runnable, and the CPU it is on or
+    queued for (fields 3 and 39 of /proc/PID/task/TID/stat)."""
+    with open("/proc/%d/task/%d/stat" % (pid, tid)) as f:
+        rest = f.read().rsplit(")", 1)[1].split()
+    return rest[0], int(rest[36])
+
+
+def watch_parallel(pid, workers, ncpus):
+    """Reads the four workers' states every 5 ms, at least 400 times and until, while
+    runnable, they were seen on ncpus CPUs (20 s at most).  Returns (reads, reads with
+    all four runnable at once, CPUs seen).  With a GIL three of them sleep on it
+    nearly always; without, all four are runnable however loaded the machine is: the
+    scheduler queues them, none waits for another."""
+    reads = together = 0
+    seen = set()
+    deadline = time.monotonic() + 20
+    while (reads < 400 or len(seen) < ncpus) and time.monotonic() < deadline:
+        states = [task_state(pid, t) for t in workers]
+        reads += 1
+        together += all(st == "R" for st, _ in states)
+        seen |= {cpu for st, cpu in states if st == "R"}
+        time.sleep(0.005)
+    return reads, together, seen
+
+
+@test
+def free_threaded_threads_run_in_parallel_sid_3_13t():
+    """3.13t without its GIL: four threads spin at once, on every CPU, and each thread's
+    samples show its own function under threading's bootstrap, at the lines of the calls."""
+    need_root()
+    _, python = build("13t")
+    if len(os.sched_getaffinity(0)) < 2:
+        raise Skip("one CPU only")
+    script = os.path.join(WORKLOADS, "parallel.py")
+    calls = {}
+    with open(script) as f:
+        for n, line in enumerate(f, 1):
+            if line.startswith("def t_"):
+                func = line[4:].split("(")[0]
+            elif line.strip() == "spin(end)":
+                calls[func] = n
+    with Daemon("--rate", "199") as d, Workload(python, "parallel.py", 120) as w:
+        words = w.proc.stdout.readline().split()
+        assert words[:2] == ["threads", "0"], "GIL enabled: %r" % words
+        ns = dict((k, int(v)) for k, v in (x.split("=") for x in words[2:]))
+        tids = host_tids(w.pid)
+        workers = {tids[ns[f]]: f for f in WORKERS}
+        # Two CPUs: both of them here, and what a bigger machine shows however loaded.
+        reads, together, seen = watch_parallel(w.pid, list(workers), 2)
+        print("  %d reads of the four workers' states: all four runnable in %d, on CPUs %s"
+              % (reads, together, sorted(seen)))
+        assert len(seen) >= 2, seen
+        assert together >= reads * 0.5, (together, reads)
+
+        def each_seen():
+            st = d.snapshot(w.pid)
+            n = {f: sum(c for s, c in st.items() if ";%s (" % f in s) for f in WORKERS}
+            return all(v >= 50 for v in n.values())
+        wait_for(each_seen, timeout=60, interval=0.5, what="50 samples of each worker")
+        r = d.ctl("snapshot", "--pid", str(w.pid), "--threads", "--full-filenames")
+        full = dict.fromkeys(WORKERS, 0)
+        for line in r.stdout.splitlines():
+            stack, _, n = line.rpartition(" ")
+            frames = stack.split(";")
+            tid = int(frames[1][len("thread_"):])
+            funcs = [frame_func(x) for x in py_frames(";".join(frames[1:]))]
+            own = [f for f in funcs if f in WORKERS]
+            if tid not in workers:
+                assert not own, "a worker's function in thread %d: %s" % (tid, stack)
+                continue
+            f = workers[tid]
+            assert own in ([], [f]), "thread %d runs %s, not %s: %s" % (tid, own, f, stack)
+            if "spin" not in funcs:
+                continue
+            # The whole stack, from threading's bootstrap to spin(), nothing missing.
+            assert funcs == ["Thread._bootstrap", "Thread._bootstrap_inner", "Thread.run", f,
+                             "spin"], stack
+            assert "[python:" not in stack, stack
+            caller = next(x for x in frames if frame_func(x) == f)
+            assert caller.startswith("%s (%s:" % (f, script)) \
+                and frame_line(caller) == calls[f], (caller, calls)
+            full[f] += int(n)
+        print("  samples of each worker's whole stack: %s" % full)
+        assert all(v >= 50 for v in full.values()), full
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ import xml.etree.ElementTree as ET
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pyproftest  # noqa: E402
 from pyproftest import (PYPROFCTL, Daemon, Skip, WORKLOADS, Workload, interpreters,  # noqa: E402
-                        main, need_root, recv_all, test, wait_for)
+                        main, need_root, recv_all, test, tree_interpreters, wait_for)
 
 # TestUser and python_for_all from test_access, without running its tests here.
 _ntests = len(pyproftest._tests)
@@ -44,34 +44,41 @@ def builds_311_plus():
     return builds
 
 
+def check_dump(d, label, python, w):
+    """The dump of stuck.py, run by w: both threads where they wait, at their lines.
+    Returns the threads' parts of the dump."""
+    script = os.path.join(WORKLOADS, "stuck.py")
+    wait_for(lambda: w.pid in d.listed(), timeout=10, what="pid listed")
+    out = d.ctl("dump", "--pid", str(w.pid)).stdout
+    threads = out.split("\nThread ")[1:]
+    assert len(threads) == 2, out
+    main_t = next((t for t in threads if "wait_forever (" in t), None)
+    other = next((t for t in threads if "sleeper (" in t), None)
+    assert main_t and other, out
+    assert "wait_forever (%s:%d)" % (script, source_line("stuck.py", "event.wait()")) \
+        in main_t, out
+    assert "main (%s:%d)" % (script, source_line("stuck.py", "    wait_forever(event)")) \
+        in main_t, out
+    assert "sleeper (%s:%d)" % (script, source_line("stuck.py", "time.sleep(3600)")) \
+        in other, out
+    # Leaf first: the innermost Python frame of the waiting thread comes
+    # before main().  3.11+ know the kernel tid and its state.
+    lines = [x.strip() for x in main_t.splitlines()[1:] if x.strip()]
+    assert lines.index(next(x for x in lines if x.startswith("main ("))) > \
+        lines.index(next(x for x in lines if x.startswith("wait_forever ("))), lines
+    if int(os.path.basename(python).split(".")[1].rstrip("t")) >= 11:
+        assert "(sleeping)" in main_t.splitlines()[0], main_t.splitlines()[0]
+    print("  %s: %d threads, main in wait_forever, other in sleeper" % (label, 2))
+    return threads
+
+
 @test
 def dump_shows_where_a_stuck_program_is():
     need_root()
-    script = os.path.join(WORKLOADS, "stuck.py")
     with Daemon("--rate", RATE) as d:
         for label, python in builds_311_plus():
             with Workload(python, "stuck.py") as w:
-                wait_for(lambda: w.pid in d.listed(), timeout=10, what="pid listed")
-                out = d.ctl("dump", "--pid", str(w.pid)).stdout
-                threads = out.split("\nThread ")[1:]
-                assert len(threads) == 2, out
-                main_t = next((t for t in threads if "wait_forever (" in t), None)
-                other = next((t for t in threads if "sleeper (" in t), None)
-                assert main_t and other, out
-                assert "wait_forever (%s:%d)" % (script, source_line("stuck.py", "event.wait()")) \
-                    in main_t, out
-                assert "main (%s:%d)" % (script, source_line("stuck.py", "    wait_forever(event)")) \
-                    in main_t, out
-                assert "sleeper (%s:%d)" % (script, source_line("stuck.py", "time.sleep(3600)")) \
-                    in other, out
-                # Leaf first: the innermost Python frame of the waiting thread comes
-                # before main().  3.11+ know the kernel tid and its state.
-                lines = [x.strip() for x in main_t.splitlines()[1:] if x.strip()]
-                assert lines.index(next(x for x in lines if x.startswith("main ("))) > \
-                    lines.index(next(x for x in lines if x.startswith("wait_forever ("))), lines
-                if int(os.path.basename(python).split(".")[1]) >= 11:
-                    assert "(sleeping)" in main_t.splitlines()[0], main_t.splitlines()[0]
-                print("  %s: %d threads, main in wait_forever, other in sleeper" % (label, 2))
+                check_dump(d, label, python, w)
         r = d.ctl("dump", "--pid", "1", check=False)
         assert r.returncode != 0 and r.stderr.strip(), r
 
@@ -103,20 +110,25 @@ def check_dump_in_pid_namespace(d, python):
         out = d.ctl("dump", "--pid", str(pid)).stdout
         threads = out.split("\nThread ")[1:]
         assert len(threads) == 2, out
-        host_tids = set(int(t) for t in os.listdir("/proc/%d/task" % pid))
-        for t in threads:
-            head = t.splitlines()[0]
-            tid = int(head.split()[0])
-            assert tid in host_tids, "thread %d is no host tid of %d (%s): %s" % (
-                tid, pid, sorted(host_tids), out)
-            assert "(sleeping)" in head and "in its pid namespace" in head, head
-        main_t = next(t for t in threads if "wait_forever (" in t)
-        assert main_t.split()[0] == str(pid), main_t
-        print("  %s: host pid %d, %s" % (python, pid, "; ".join(t.splitlines()[0] for t in threads)))
+        check_host_tids(python, pid, threads)
     finally:
         p.kill()
         p.wait()
         p.stdout.close()
+
+
+def check_host_tids(python, pid, threads):
+    """The dump of pid 1 of a pid namespace names each thread by its host tid."""
+    host_tids = set(int(t) for t in os.listdir("/proc/%d/task" % pid))
+    for t in threads:
+        head = t.splitlines()[0]
+        tid = int(head.split()[0])
+        assert tid in host_tids, "thread %d is no host tid of %d (%s): %s" % (
+            tid, pid, sorted(host_tids), threads)
+        assert "(sleeping)" in head and "in its pid namespace" in head, head
+    main_t = next(t for t in threads if "wait_forever (" in t)
+    assert main_t.split()[0] == str(pid), main_t
+    print("  %s: host pid %d, %s" % (python, pid, "; ".join(t.splitlines()[0] for t in threads)))
 
 
 @test
@@ -135,7 +147,10 @@ def dump_inside_pid_namespace():
 @test
 def lines_rank_source_lines():
     need_root()
-    python = builds_311_plus()[0][1]
+    check_lines(builds_311_plus()[0][1])
+
+
+def check_lines(python):
     # 1500 samples: one sigma of the hot line's share is 1.1 points.
     with Daemon("--rate", "499") as d, Workload(python, "hotwarm.py", 60) as w:
         d.wait_samples(w.pid, 1500, match="hot (", timeout=30)
@@ -155,6 +170,35 @@ def lines_rank_source_lines():
         # The spin loop's own lines hold (almost) all own time.
         own_spin = sum(float(r.split()[1].rstrip("%")) for r in rows[1:] if "(spin)" in r)
         assert own_spin > 95, rows
+
+
+def tree_python(minor):
+    builds = tree_interpreters(minor)
+    if not builds:
+        raise Skip("no CPython 3.%s in the sid tree (make pythons, make helpers)" % minor)
+    return builds[0]
+
+
+def make_tree_tests():
+    """dump and --lines on each of the sid tree's interpreters (make pythons), run the
+    way a container runs them: as pid 1 of a pid namespace of its own, too."""
+    for minor in (14, 15, "13t"):
+        def dump(minor=minor):
+            need_root()
+            label, python = tree_python(minor)
+            with Daemon("--rate", RATE) as d, Workload(python, "stuck.py") as w:
+                check_host_tids(python, w.pid, check_dump(d, label, python, w))
+
+        def lines(minor=minor):
+            need_root()
+            check_lines(tree_python(minor)[1])
+        dump.__name__ = "dump_sid_3_%s" % minor
+        lines.__name__ = "lines_sid_3_%s" % minor
+        test(dump)
+        test(lines)
+
+
+make_tree_tests()
 
 
 @test

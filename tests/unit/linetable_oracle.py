@@ -11,7 +11,8 @@ table and the line CPython itself reports for every instruction offset:
     E <number of code objects>
 
 An offset that no range of the table covers is printed as R.  Exits non-zero
-if CPython's own two views of the table disagree.
+if CPython's own views of the table disagree: co_lines(), PyCode_Addr2Line()
+and (3.11+) the line of co_positions().
 """
 import ctypes
 import os
@@ -100,6 +101,16 @@ def dump(code, addr2line, out):
                          "co_lines %r, PyCode_Addr2Line %d" %
                          (code.co_name, code.co_firstlineno, off,
                           lines[off // 2], got))
+        if sys.version_info >= (3, 11):
+            # co_positions(): one (line, end line, column, end column) per code unit,
+            # the location table read entry by entry; its line must be co_lines()'s.
+            for i, pos in enumerate(code.co_positions()):
+                want = -1 if lines[i] == "R" else lines[i]
+                got = -1 if pos[0] is None else pos[0]
+                if got != want:
+                    sys.exit("oracle disagreement in %s line %d offset %d: "
+                             "co_lines %r, co_positions %r" %
+                             (code.co_name, code.co_firstlineno, 2 * i, lines[i], pos))
     else:
         table = code.co_lnotab
         lines = [addr2line(code, off) for off in range(0, nbytes, 2)]
