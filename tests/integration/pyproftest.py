@@ -348,6 +348,29 @@ def need_root():
         raise Skip("%s not built" % PYPROFD)
 
 
+TREE_MINORS = (14, 15, "13t")
+
+
+def python_for(minor, debian=None):
+    """(label, python) of CPython 3.minor: the Debian build (debian=True), a pyenv one
+    (False), or either (None); for TREE_MINORS the sid tree's (make pythons), run as in a
+    container.  Skip when there is none."""
+    if minor in TREE_MINORS:
+        for label, python in tree_interpreters(minor):
+            return label, python
+        raise Skip("no CPython 3.%s in the sid tree (make pythons, make helpers)" % minor)
+    for label, python in interpreters(minor):
+        if debian is None or label.startswith("debian") == debian:
+            return label, python
+    raise Skip("no %sCPython 3.%d" % ("Debian " if debian else "pyenv " if debian is False else "",
+                                      minor))
+
+
+def py_frames(stack):
+    """The Python frames of a folded stack: not the root, kernel frames or markers."""
+    return [f for f in stack.split(";")[1:] if not f.endswith("_[k]") and not f.startswith("[")]
+
+
 def main():
     sys.stdout.reconfigure(line_buffering=True)
     only = os.environ.get("TESTS")

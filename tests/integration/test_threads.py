@@ -1,36 +1,18 @@
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-"""Threads and stacks that are easy to get wrong: the oldest threads of a big
-pool (the BPF walk reaches only the newest), and stacks sampled while a frame
-is pushed or popped (a partial walk must say so)."""
+"""Threads that are easy to get wrong: the oldest threads of a big pool (the BPF
+walk reaches only the newest), and a free-threaded build's threads running at once.
+(Stacks sampled while a frame is pushed or popped: test_partial.py.)"""
 
 import os
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from pyproftest import (WORKLOADS, Daemon, Skip, Workload, frame_func, frame_line,  # noqa: E402
-                        interpreters, main, need_root, test, tree_interpreters, wait_for)
+from pyproftest import (TREE_MINORS, WORKLOADS, Daemon, Skip, Workload, frame_func,  # noqa: E402
+                        frame_line, main, need_root, py_frames, python_for, test, wait_for)
 
 BUSY = ["busy_%02d" % i for i in range(20)]
 NO_STATE = "[python: thread has no Python state]"
-PARTIAL = "[python: partial stack]"
-
-
-TREE_MINORS = (14, 15, "13t")
-
-
-def build(minor, debian=None):
-    """The Debian build (debian=True), a pyenv one (False), or either (None); for
-    TREE_MINORS the sid tree's (make pythons), run as in a container."""
-    if minor in TREE_MINORS:
-        for label, python in tree_interpreters(minor):
-            return label, python
-        raise Skip("no CPython 3.%s in the sid tree (make pythons, make helpers)" % minor)
-    for label, python in interpreters(minor):
-        if debian is None or label.startswith("debian") == debian:
-            return label, python
-    raise Skip("no %sCPython 3.%d" % ("Debian " if debian else "pyenv " if debian is False else "",
-                                      minor))
 
 
 def count(st, pred):
@@ -70,7 +52,7 @@ def check_pool(d, python, idle, order):
 
 def pool_test(minor, debian, idle):
     need_root()
-    _, python = build(minor, debian)
+    _, python = python_for(minor, debian)
     d = Daemon("--rate", "499")
     # As the unit runs it (CPUSchedulingPolicy=rr): the bound on misses before a seeding
     # is the daemon's reaction time, which a nice-0 daemon on a loaded machine does not
@@ -97,47 +79,6 @@ def make_pool_tests():
 
 
 make_pool_tests()
-
-
-def py_frames(stack):
-    return [f for f in stack.split(";")[1:] if not f.endswith("_[k]") and not f.startswith("[")]
-
-
-def genexpr_test(minor):
-    need_root()
-    _, python = build(minor)
-    with Daemon("--rate", "999") as d, Workload(python, "genexpr.py", 120) as w:
-        # 20000 samples: 3.12 showed the genexpr at the root in 5 of 12000.
-        st = d.wait_samples(w.pid, 20000, match="f (", timeout=120)
-        partial = 0
-        for stack, n in st.items():
-            frames = [frame_func(f) for f in py_frames(stack)]
-            if not frames:
-                continue
-            if PARTIAL in stack:
-                partial += n
-                print("  partial: %s" % ";".join(frames))
-                continue
-            # "<genexpr>", or "f.<locals>.<genexpr>" by its qualified name (3.11+).
-            assert not frames[0].endswith("<genexpr>"), \
-                "partial stack shown as complete: %r" % stack
-            # The workload's stacks (not site's imports at start, run from C).
-            if "f" in frames and not stack.split(";")[1].startswith("["):
-                assert frames[:2] == ["<module>", "f"], "complete stack not from <module>: %r" \
-                    % stack
-        print("  3.%s: %d of %d samples marked partial, bpf_partial_stack %s" % (
-            minor, partial, sum(st.values()), d.status().get("bpf_partial_stack", "?")))
-
-
-def make_genexpr_tests():
-    for minor in (9, 10, 11, 12, 13) + TREE_MINORS:
-        def t(minor=minor):
-            genexpr_test(minor)
-        t.__name__ = "genexpr_partial_stacks_3_%s" % minor
-        test(t)
-
-
-make_genexpr_tests()
 
 
 WORKERS = ("t_alpha", "t_beta", "t_gamma", "t_delta")
@@ -184,7 +125,7 @@ def free_threaded_threads_run_in_parallel_sid_3_13t():
     """3.13t without its GIL: four threads spin at once, on every CPU, and each thread's
     samples show its own function under threading's bootstrap, at the lines of the calls."""
     need_root()
-    _, python = build("13t")
+    _, python = python_for("13t")
     if len(os.sched_getaffinity(0)) < 2:
         raise Skip("one CPU only")
     script = os.path.join(WORKLOADS, "parallel.py")
