@@ -244,7 +244,7 @@ enum pyprof_counter {
 	PYPROF_CNT_FORK_FULL,		/* ... but "procs" was full */
 	PYPROF_CNT_PARTIAL,		/* frame walk ended short of the root frame */
 	PYPROF_CNT_READ_TLBC,		/* reading a code object's co_tlbc array faulted */
-	PYPROF_CNT_BAD_TLBC,		/* a frame's tlbc_index outside co_tlbc, or its copy NULL */
+	PYPROF_CNT_BAD_TLBC,		/* a tlbc_index outside co_tlbc, or a NULL copy */
 	PYPROF_CNT__MAX,
 };
 

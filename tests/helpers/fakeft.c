@@ -27,7 +27,8 @@
 #include "target/pyinterp.h"
 
 #define FILENAME   "/fake/ft.py"
-#define UNITS	   32	/* code units per code object; unit k is on line firstlineno + k + 1 */
+/* Code units per code object: unit k is on line firstlineno + k + 1. */
+#define UNITS	   32
 #define SPIN_FIRST 100
 #define RUN_FIRST  10
 #define MAIN_FIRST 1

@@ -347,7 +347,8 @@ TEST(free_threaded_flag)
 	blob_set(&bl, 2, 1);
 	ASSERT_EQ(parse(&bl, bl.len, &info), -EPROTONOSUPPORT);
 	ASSERT_TRUE(strstr(info.why, "CPython 3.14.10 free-threaded: _Py_DebugOffsets "
-				     "interpreter_frame.owner is 74, 78 in 3.14.10 as derived") != NULL);
+				     "interpreter_frame.owner is 74, 78 in 3.14.10 as "
+				     "derived") != NULL);
 	LOAD("python3.15", &bl);
 	blob_set(&bl, 2, 1);
 	ASSERT_EQ(parse(&bl, bl.len, &info), -EPROTONOSUPPORT);
