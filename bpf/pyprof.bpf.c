@@ -46,12 +46,23 @@ struct {
 	__type(value, __u64);
 } counters SEC(".maps");
 
+/*
+ * Per frame, what finding a free-threaded frame's bytecode copy needs after
+ * the walk (tlbc_step()): its instr_ptr and tlbc_index.
+ */
+struct tlbc_frame {
+	__u64 instr_ptr;
+	__s32 idx;
+	__u32 pad;
+};
+
 /* The sample being built plus buffers for a tstate, frames and a code object. */
 struct scratch {
 	struct pyprof_sample s;
 	__u8 buf[PYPROF_TSTATE_READ];
 	__u8 code[PYPROF_CODE_READ];
 	__u8 bulk[PYPROF_BULK_READ];
+	struct tlbc_frame tlbc[PYPROF_MAX_FRAMES];
 };
 
 struct {
@@ -140,6 +151,7 @@ struct walk {
 	__u8 *buf;		/* the thread's tstate, once found */
 	__u8 *code;
 	__u8 *bulk;		/* frames: bulk_len bytes of the target from bulk_base */
+	struct tlbc_frame *tlbc;
 	__u64 bulk_base;
 	__u32 bulk_len;
 	bool fingerprint;	/* record code object fingerprints (young process) */
@@ -288,12 +300,45 @@ static __always_inline bool at_root(const struct pyprof_layout *l, const __u8 *b
 	return false; /* PYPROF_BOTTOM_SHIM: only shims */
 }
 
+/*
+ * Free-threaded 3.14+: where the thread-local copy of the bytecode that a
+ * frame's tlbc_index names starts, entry idx of the code object's co_tlbc
+ * array (at code + code_tlbc; its entries at entries on).  CPython sets a
+ * frame's index only to an entry that exists, and the array only grows, so
+ * an index outside it or a NULL entry is a torn or stale read: the walk
+ * stops there (0 returned) rather than give a line of another copy.  A
+ * global function: verified once on its own, not again in every state of
+ * the loop that calls it.
+ */
+__noinline __u64 tlbc_base(__u64 code, __u64 code_tlbc, __u64 entries, __s64 idx)
+{
+	__u64 arr = 0, size = 0, entry = 0;
+
+	if (bpf_probe_read_user(&arr, sizeof(arr), (const void *)(code + code_tlbc)) ||
+	    (arr && bpf_probe_read_user(&size, sizeof(size), (const void *)arr))) {
+		count(PYPROF_CNT_READ_TLBC);
+		return 0;
+	}
+	/* size is a Py_ssize_t: a negative one is as bad as a short one. */
+	if (!arr || idx < 0 || (__s64)size <= idx) {
+		count(PYPROF_CNT_BAD_TLBC);
+		return 0;
+	}
+	if (bpf_probe_read_user(&entry, sizeof(entry), (const void *)(arr + entries + idx * 8))) {
+		count(PYPROF_CNT_READ_TLBC);
+		return 0;
+	}
+	if (!entry)
+		count(PYPROF_CNT_BAD_TLBC);
+	return entry;
+}
+
 static long frame_step(__u32 i, struct walk *w)
 {
 	const struct pyprof_layout *l = &w->proc->layout;
 	__u32 size = l->frame_read;
 	__u64 code, back, ptr, off;
-	__s64 instr;
+	__s32 instr;
 	__u8 owner;
 	__u32 n;
 
@@ -332,18 +377,55 @@ static long frame_step(__u32 i, struct walk *w)
 	}
 	if (l->instr_kind == PYPROF_INSTR_PTR) {
 		ptr = bulk_u64(w->bulk, off + (__u16)l->frame_instr);
-		instr = (__s64)(ptr - code - (__u64)l->code_adaptive) >> 1;
+		instr = pyprof_instr_index(ptr, code + (__u64)l->code_adaptive);
+		/*
+		 * Free-threaded 3.14+: the frame's tlbc_index, for tlbc_step().
+		 * Without one, frame_tlbc_index is -1, read as offset 0xffff: past
+		 * the bulk buffer, so bulk_u32() gives 0.  A branch here instead, in
+		 * the loop the verifier walks most, cost it 40% more instructions,
+		 * and resolving the copy here took it past its limit.
+		 */
+		w->tlbc[n & (PYPROF_MAX_FRAMES - 1)].instr_ptr = ptr;
+		w->tlbc[n & (PYPROF_MAX_FRAMES - 1)].idx =
+			(__s32)bulk_u32(w->bulk, off + (__u16)l->frame_tlbc_index);
 	} else {
 		instr = (__s32)bulk_u32(w->bulk, off + (__u16)l->frame_instr);
+		if (instr < -1)
+			instr = -1;
 	}
-	if (instr < -1 || instr > 0x7fffffff)
-		instr = -1;
 	w->s->frames[n & (PYPROF_MAX_FRAMES - 1)].code = code;
-	w->s->frames[n & (PYPROF_MAX_FRAMES - 1)].instr = (__s32)instr;
+	w->s->frames[n & (PYPROF_MAX_FRAMES - 1)].instr = instr;
 	w->s->frames[n & (PYPROF_MAX_FRAMES - 1)].code_fp =
 		w->fingerprint ? code_fingerprint(l, w->code, code) : 0;
 	w->n = n + 1;
 	w->cur = back;
+	return 0;
+}
+
+/*
+ * Free-threaded 3.14+: frame i's instruction, relative to the bytecode copy
+ * its tlbc_index names.  Copy 0 is co_code_adaptive itself, which frame_step()
+ * already took it relative to: only other copies cost reads.  A copy not
+ * found ends the stack at that frame, as an unreadable frame would.
+ */
+static long tlbc_step(__u32 i, struct walk *w)
+{
+	const struct pyprof_layout *l = &w->proc->layout;
+	struct tlbc_frame *t = &w->tlbc[i & (PYPROF_MAX_FRAMES - 1)];
+	struct pyprof_frame *f = &w->s->frames[i & (PYPROF_MAX_FRAMES - 1)];
+	__u64 base;
+
+	if (i >= w->n)
+		return 1;
+	if (!t->idx)
+		return 0;
+	base = tlbc_base(f->code, (__u16)l->code_tlbc, l->tlbc_entries, t->idx);
+	if (!base) {
+		w->n = i;
+		w->err = PYPROF_UNWIND_READ_FAULT;
+		return 1;
+	}
+	f->instr = pyprof_instr_index(t->instr_ptr, base);
 	return 0;
 }
 
@@ -371,6 +453,8 @@ static __always_inline int walk_frames(struct walk *w, __u64 tstate)
 	w->err = -1;
 	/* Shim frames are skipped without using a slot, hence the slack. */
 	bpf_loop(PYPROF_MAX_FRAMES + 64, frame_step, w, 0);
+	if (l->frame_tlbc_index >= 0 && w->n)
+		bpf_loop(PYPROF_MAX_FRAMES, tlbc_step, w, 0);
 	w->s->nr_frames = w->n;
 	if (w->err < 0) {
 		/* Out of iterations with frames left: as deep as a truncation. */
@@ -455,6 +539,7 @@ int on_sample(struct bpf_perf_event_data *ctx)
 	w.buf = sc->buf;
 	w.code = sc->code;
 	w.bulk = sc->bulk;
+	w.tlbc = sc->tlbc;
 	w.fingerprint = s->hdr.ts < proc->fp_until_ns;
 	err = find_tstate(&w, pid, &tstate);
 	if (err == PYPROF_UNWIND_OK) {

@@ -138,6 +138,42 @@ static const char *thread_state(int pid, long tid)
 	}
 }
 
+/*
+ * Where the bytecode that a frame's instr_ptr points into starts, as BPF
+ * finds it (tlbc_base()): co_code_adaptive, or in free-threaded 3.14+ the
+ * thread-local copy the frame's tlbc_index names in the code object's
+ * co_tlbc array.  -EFAULT when unreadable, -ERANGE for an index outside the
+ * array or a NULL copy.
+ */
+static int dump_bytecode(const struct pyproc *p, const __u8 *buf, size_t size, __u64 code,
+			 __u64 *base)
+{
+	const struct pyprof_layout *l = &p->info.layout;
+	__u64 arr, entry;
+	__s64 n;
+	__s32 idx;
+
+	*base = code + (__u64)l->code_adaptive;
+	if (l->frame_tlbc_index < 0)
+		return 0;
+	if ((size_t)l->frame_tlbc_index + sizeof(idx) > size)
+		return -ERANGE;
+	memcpy(&idx, buf + l->frame_tlbc_index, sizeof(idx));
+	if (idx == 0)
+		return 0;
+	if (target_read_ptr(p->pid, code, l->code_tlbc, &arr) ||
+	    (arr && target_read(p->pid, arr, &n, sizeof(n))))
+		return -EFAULT;
+	if (!arr || idx < 0 || n <= idx)
+		return -ERANGE;
+	if (target_read(p->pid, arr + l->tlbc_entries + (__u64)idx * 8, &entry, sizeof(entry)))
+		return -EFAULT;
+	if (!entry)
+		return -ERANGE;
+	*base = entry;
+	return 0;
+}
+
 /* The frames of one thread, leaf first, as BPF walks them. */
 static int dump_frames(struct pyproc *p, __u64 frame, struct strbuf *out)
 {
@@ -177,10 +213,13 @@ static int dump_frames(struct pyproc *p, __u64 frame, struct strbuf *out)
 		else
 			root = false;
 		if (l->instr_kind == PYPROF_INSTR_PTR) {
-			__s64 instr = (__s64)(target_field_u64(buf, size, l->frame_instr) - f.code -
-					      (__u64)l->code_adaptive) >> 1;
+			__u64 base;
 
-			f.instr = instr < -1 || instr > 0x7fffffff ? -1 : (__s32)instr;
+			err = dump_bytecode(p, buf, size, f.code, &base);
+			if (err)
+				break;
+			f.instr = pyprof_instr_index(target_field_u64(buf, size, l->frame_instr),
+						     base);
 		} else if (l->frame_instr >= 0 && (size_t)l->frame_instr + 4 <= size) {
 			memcpy(&f.instr, buf + l->frame_instr, 4);
 		}
@@ -196,6 +235,8 @@ static int dump_frames(struct pyproc *p, __u64 frame, struct strbuf *out)
 	}
 	if (err == -EFAULT)
 		err = strbuf__puts(out, "    [python: unreadable frame]\n");
+	else if (err == -ERANGE)
+		err = strbuf__puts(out, "    [python: no bytecode copy for the frame]\n");
 	else if (!err && !frame && !root)
 		err = strbuf__puts(out, "    [python: partial stack]\n");
 	strbuf__done(&name);

@@ -55,6 +55,8 @@ static const char *const counter_names[PYPROF_CNT__MAX] = {
 	[PYPROF_CNT_FORK_INHERIT] = "bpf_fork_inherit",
 	[PYPROF_CNT_FORK_FULL] = "bpf_err_fork_procs_full",
 	[PYPROF_CNT_PARTIAL] = "bpf_partial_stack",
+	[PYPROF_CNT_READ_TLBC] = "bpf_err_read_tlbc",
+	[PYPROF_CNT_BAD_TLBC] = "bpf_err_bad_tlbc",
 };
 
 const char *sampler__counter_name(int c)

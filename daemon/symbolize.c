@@ -135,10 +135,13 @@ static char *read_pystr(int pid, const struct pycode_layout *c, __u64 addr)
 		return NULL;
 	memcpy(&length, hdr + c->unicode_length, sizeof(length));
 	memcpy(&state, hdr + c->unicode_state, sizeof(state));
-	/* state: interned:2, kind:3, compact:1, ascii:1 (3.9 through 3.13) */
-	kind = (state >> 2) & 7;
-	compact = (state >> 5) & 1;
-	ascii = (state >> 6) & 1;
+	/* state: interned (:2, or a char in free-threaded 3.14+), kind:3, compact:1, ascii:1 */
+	if (c->unicode_kind_shift > 24)
+		return NULL;
+	state >>= c->unicode_kind_shift;
+	kind = state & 7;
+	compact = (state >> 3) & 1;
+	ascii = (state >> 4) & 1;
 	if (length < 0 || (kind != 1 && kind != 2 && kind != 4))
 		return NULL;
 	if (length > MAX_NAME_CHARS)

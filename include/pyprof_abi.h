@@ -9,7 +9,7 @@
  * any change to a struct or enum below; pyprofd checks it against the
  * skeleton's rodata.
  */
-#define PYPROF_ABI_VERSION 7
+#define PYPROF_ABI_VERSION 8
 
 #define PYPROF_MAX_FRAMES	256	/* Python frames kept per sample */
 #define PYPROF_MAX_KSTACK	127	/* kernel frames (perf_event_max_stack default) */
@@ -37,7 +37,7 @@
 
 /* How a frame records where it is in its code object. */
 enum pyprof_instr_kind {
-	PYPROF_INSTR_PTR = 0,	/* pointer into co_code_adaptive (3.11+) */
+	PYPROF_INSTR_PTR = 0,	/* pointer into co_code_adaptive, or a copy of it (3.11+) */
 	PYPROF_INSTR_LASTI = 1, /* int f_lasti in the frame object (<= 3.10) */
 };
 
@@ -72,6 +72,15 @@ struct pyprof_layout {
 	__s16 frame_owner;		/* owner byte, -1 before 3.11 */
 	__s16 frame_is_entry;		/* is_entry byte (3.11 only), -1 otherwise */
 	__s16 code_adaptive;		/* offsetof(PyCodeObject, co_code_adaptive), 3.11+ */
+	/*
+	 * Free-threaded 3.14+: instr_ptr points into the thread-local copy of
+	 * the bytecode that the frame's int32 tlbc_index names, entry
+	 * tlbc_index of the code object's co_tlbc array (_PyCodeArray: a
+	 * Py_ssize_t size, then tlbc_entries on, a pointer per copy; entry 0
+	 * is co_code_adaptive itself).  -1 where there are no copies.
+	 */
+	__s16 frame_tlbc_index;		/* offsetof(_PyInterpreterFrame, tlbc_index) */
+	__s16 code_tlbc;		/* offsetof(PyCodeObject, co_tlbc) */
 	__u16 frame_read;		/* bytes to read per frame, <= PYPROF_FRAME_READ */
 	__s16 code_fp_off;		/* PYPROF_CODE_READ bytes of a code object read from here */
 	__u8 instr_kind;		/* enum pyprof_instr_kind */
@@ -90,6 +99,8 @@ struct pyprof_layout {
 	__u8 fp_filename;		/* co_filename */
 	__u8 fp_linetable;		/* co_linetable / co_lnotab */
 	__u8 frames_contiguous;		/* 3.11+: callers are read in the same page read */
+	__u8 tlbc_entries;		/* offsetof(_PyCodeArray, entries) */
+	__u8 pad[3];			/* zero: no implicit padding to compare */
 };
 
 /* Per-process configuration, keyed by tgid in map "procs". */
@@ -171,6 +182,18 @@ static inline __u32 pyprof_code_fp(__u32 firstlineno, __u64 name, __u64 filename
 	return (__u32)h | 1;
 }
 
+/*
+ * The code-unit index of an instr_ptr in the bytecode that starts at base
+ * (co_code_adaptive or a thread's copy of it, 3.11+), -1 when it lies outside
+ * any code object.  Shared by the BPF walker and pyprofd's dump.
+ */
+static inline __s32 pyprof_instr_index(__u64 instr_ptr, __u64 base)
+{
+	__s64 instr = (__s64)(instr_ptr - base) >> 1;
+
+	return instr < -1 || instr > 0x7fffffff ? -1 : (__s32)instr;
+}
+
 #define PYPROF_SAMPLE_USER_MODE	  0x1 /* the sample interrupted user code */
 #define PYPROF_SAMPLE_WALK_LIMIT  0x2 /* no tstate within PYPROF_THREAD_WALK: seed the cache */
 
@@ -220,6 +243,8 @@ enum pyprof_counter {
 	PYPROF_CNT_FORK_INHERIT,	/* child of a Python process configured in kernel */
 	PYPROF_CNT_FORK_FULL,		/* ... but "procs" was full */
 	PYPROF_CNT_PARTIAL,		/* frame walk ended short of the root frame */
+	PYPROF_CNT_READ_TLBC,		/* reading a code object's co_tlbc array faulted */
+	PYPROF_CNT_BAD_TLBC,		/* a tlbc_index outside co_tlbc, or a NULL copy */
 	PYPROF_CNT__MAX,
 };
 

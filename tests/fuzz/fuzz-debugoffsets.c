@@ -22,6 +22,13 @@ static int parse(const void *buf, size_t len, struct pyinterp_info *info)
 		return r;
 	FUZZ_CHECK(info->supported && info->layout.frame_read <= PYPROF_FRAME_READ);
 	FUZZ_CHECK(info->layout.frame_code >= 0 && info->layout.frame_back >= 0);
+	/* Thread-local bytecode: tlbc_index inside the frame read, or none at all. */
+	if (info->layout.frame_tlbc_index >= 0)
+		FUZZ_CHECK(info->layout.frame_tlbc_index + 4 <= info->layout.frame_read &&
+			   info->layout.code_tlbc > 0 && info->layout.tlbc_entries > 0);
+	else
+		FUZZ_CHECK(info->layout.code_tlbc == -1);
+	FUZZ_CHECK(info->code.unicode_kind_shift == 2 || info->code.unicode_kind_shift == 8);
 	if (info->layout.code_fp_off >= 0)
 		FUZZ_CHECK(info->layout.fp_name + 8 <= PYPROF_CODE_READ &&
 			   info->layout.fp_filename + 8 <= PYPROF_CODE_READ &&

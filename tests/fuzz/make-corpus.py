@@ -293,7 +293,8 @@ def main():
             dbg = debug_offsets(py)
     if dbg:
         put("fuzz-debugoffsets", dbg)
-    # The blobs of real 3.13-3.15 interpreters the unit tests parse (tests/data/debugoffsets).
+    # The blobs of real 3.13-3.15 interpreters the unit tests parse, and the synthesized
+    # 3.14t and 3.15t ones (tests/data/debugoffsets).
     blobs = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "debugoffsets")
     for name in sorted(os.listdir(blobs)):
         if name.endswith(".bin"):

@@ -155,12 +155,20 @@ TEST(real_blobs)
 		__s16 thread_id, adaptive, owner, linetable;
 		__u8 tag_mask;
 		__u16 code_size, ascii_size;
+		__s16 tlbc_index, co_tlbc;
+		__u16 kind_shift;
 	} want[] = {
-		{ "python3.13", 0x030d00f0, 152, 200, 70, 136, 0, 144, 40 },
+		{ "python3.13", 0x030d00f0, 152, 200, 70, 136, 0, 144, 40, -1, -1, 2 },
 		/* free-threaded: a 32-byte PyObject header moves object fields by 16 */
-		{ "python3.13t", 0x030d0ff0, 152, 216, 70, 152, 0, 160, 56 },
-		{ "python3.14", 0x030e0af0, 152, 208, 74, 136, 7, 144, 40 },
-		{ "python3.15", 0x030f02f0, 176, 208, 74, 136, 7, 144, 40 },
+		{ "python3.13t", 0x030d0ff0, 152, 216, 70, 152, 0, 160, 56, -1, -1, 2 },
+		{ "python3.14", 0x030e0af0, 152, 208, 74, 136, 7, 144, 40, -1, -1, 2 },
+		{ "python3.15", 0x030f02f0, 176, 208, 74, 136, 7, 144, 40, -1, -1, 2 },
+		/*
+		 * Synthesized from the releases' headers (synth-ft): thread-local
+		 * bytecode, co_tlbc before co_code_adaptive, a char interned in str.
+		 */
+		{ "python3.14t", 0x030e0af0, 152, 232, 78, 152, 7, 160, 56, 72, 224, 8 },
+		{ "python3.15t", 0x030f02f0, 176, 232, 78, 152, 7, 160, 56, 72, 224, 8 },
 	};
 
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
@@ -186,9 +194,64 @@ TEST(real_blobs)
 		ASSERT_EQ(info.code.code_size, want[i].code_size);
 		ASSERT_EQ(info.code.ascii_size, want[i].ascii_size);
 		ASSERT_EQ(info.code.compact_size, want[i].ascii_size + 16);
+		ASSERT_EQ(info.layout.frame_tlbc_index, want[i].tlbc_index);
+		ASSERT_EQ(info.layout.code_tlbc, want[i].co_tlbc);
+		ASSERT_EQ(info.layout.tlbc_entries, want[i].tlbc_index >= 0 ? 8 : 0);
+		ASSERT_EQ(info.code.unicode_kind_shift, want[i].kind_shift);
 		ASSERT_TRUE(info.layout.code_fp_off >= 0);
 		ASSERT_TRUE(info.layout.frame_read <= PYPROF_FRAME_READ);
+		/* The frame read covers tlbc_index, and owner after it. */
+		ASSERT_TRUE(info.layout.frame_read >= info.layout.frame_owner + 1);
+		ASSERT_TRUE(info.layout.frame_read >= info.layout.frame_tlbc_index + 4);
 		ASSERT_STREQ(info.why, "");
+	}
+}
+
+/*
+ * The free-threaded 3.14 and 3.15 layouts against the default builds' real
+ * ones: equal but for what Py_GIL_DISABLED changes in their headers (object
+ * fields 16 bytes on, the frame's tlbc_index and the owner after it, co_tlbc
+ * before co_code_adaptive, str's kind from bit 8).
+ */
+TEST(free_threaded_vs_default)
+{
+	static const char *const pairs[][2] = { { "python3.14", "python3.14t" },
+						{ "python3.15", "python3.15t" } };
+
+	for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+		struct pyinterp_info gil, ft;
+		struct pyprof_layout l;
+		struct pycode_layout c;
+		struct blob bl;
+
+		LOAD(pairs[i][0], &bl);
+		ASSERT_OK(parse(&bl, bl.len, &gil));
+		LOAD(pairs[i][1], &bl);
+		ASSERT_OK(parse(&bl, bl.len, &ft));
+		l = gil.layout;
+		l.frame_owner += 4;
+		l.frame_tlbc_index = 72;
+		l.code_tlbc = gil.layout.code_adaptive + 16;
+		l.code_adaptive += 16 + 8;
+		l.tlbc_entries = 8;
+		l.code_fp_off += 16;
+		l.frame_read = 80;
+		ASSERT_TRUE(memcmp(&l, &ft.layout, sizeof(l)) == 0);
+		c = gil.code;
+		c.co_filename += 16;
+		c.co_name += 16;
+		c.co_qualname += 16;
+		c.co_firstlineno += 16;
+		c.co_linetable += 16;
+		c.code_size += 16;
+		c.ascii_size += 16;
+		c.compact_size += 16;
+		c.unicode_state += 16;
+		c.unicode_length += 16;
+		c.bytes_size += 16;
+		c.bytes_data += 16;
+		c.unicode_kind_shift = 8;
+		ASSERT_TRUE(memcmp(&c, &ft.code, sizeof(c)) == 0);
 	}
 }
 
@@ -210,7 +273,7 @@ TEST(real_blob_313_matches_table)
 TEST(patch_bump_accepted)
 {
 	static const char *const names[] = { "python3.13", "python3.13t", "python3.14",
-					     "python3.15" };
+					     "python3.14t", "python3.15", "python3.15t" };
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		struct pyinterp_info a, b;
@@ -279,14 +342,23 @@ TEST(free_threaded_flag)
 	struct pyinterp_info info;
 	struct blob bl;
 
+	/* The default 3.14 and 3.15 flagged free-threaded: not the derived layouts. */
 	LOAD("python3.14", &bl);
 	blob_set(&bl, 2, 1);
 	ASSERT_EQ(parse(&bl, bl.len, &info), -EPROTONOSUPPORT);
-	ASSERT_TRUE(strstr(info.why, "free-threaded CPython 3.14.10") != NULL);
-	ASSERT_TRUE(strstr(info.why, "thread-local bytecode") != NULL);
+	ASSERT_TRUE(strstr(info.why, "CPython 3.14.10 free-threaded: _Py_DebugOffsets "
+				     "interpreter_frame.owner is 74, 78 in 3.14.10 as "
+				     "derived") != NULL);
 	LOAD("python3.15", &bl);
 	blob_set(&bl, 2, 1);
 	ASSERT_EQ(parse(&bl, bl.len, &info), -EPROTONOSUPPORT);
+	ASSERT_TRUE(strstr(info.why, "in 3.15.2 as derived") != NULL);
+	/* And the free-threaded ones flagged as default builds. */
+	LOAD("python3.14t", &bl);
+	ASSERT_EQ(blob_word(&bl, 2), 1);
+	blob_set(&bl, 2, 0);
+	ASSERT_EQ(parse(&bl, bl.len, &info), -EPROTONOSUPPORT);
+	ASSERT_TRUE(strstr(info.why, "in 3.14.10 as checked") != NULL);
 	LOAD("python3.13", &bl);
 	blob_set(&bl, 2, 1); /* a GIL 3.13 layout flagged free-threaded: offsets differ */
 	ASSERT_EQ(parse(&bl, bl.len, &info), -EPROTONOSUPPORT);
@@ -311,7 +383,7 @@ TEST(free_threaded_flag)
 TEST(corrupt_blobs)
 {
 	static const char *const names[] = { "python3.13", "python3.13t", "python3.14",
-					     "python3.15" };
+					     "python3.14t", "python3.15", "python3.15t" };
 	static const __u64 junk[] = { 0, 1, 8, 0x7fff, 0x8000, 0xffffffffull, ~0ull };
 
 	for (size_t n = 0; n < sizeof(names) / sizeof(names[0]); n++) {

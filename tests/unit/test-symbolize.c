@@ -9,6 +9,7 @@
  * fakes that record what symbolization asks of them.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -143,7 +144,8 @@ struct world {
 	const struct pycode_layout *c;
 };
 
-static void world_init(struct world *w, __u32 version_hex)
+/* A world whose process has the layout in info. */
+static void world_init_info(struct world *w, const struct pyinterp_info *info)
 {
 	const struct profile_opts o = { .window_ns = 10 * NSEC_PER_SEC,
 					.retention_ns = 60 * NSEC_PER_SEC,
@@ -156,13 +158,45 @@ static void world_init(struct world *w, __u32 version_hex)
 	w->p.pid = PID;
 	w->p.live = true;
 	snprintf(w->p.comm, sizeof(w->p.comm), "worker");
-	ASSERT_OK(pyinterp__table_layout(version_hex, &w->p.info));
-	w->p.info.version_hex = version_hex;	/* as pyinterp__analyze() sets it */
+	w->p.info = *info;
 	w->p.profile = profile__new(&o);
 	ASSERT_TRUE(w->p.profile != NULL);
 	w->ps.p = &w->p;
 	w->sy.procs = &w->ps;
 	w->c = &w->p.info.code;
+}
+
+static void world_init(struct world *w, __u32 version_hex)
+{
+	struct pyinterp_info info;
+
+	ASSERT_OK(pyinterp__table_layout(version_hex, &info));
+	info.version_hex = version_hex; /* as pyinterp__analyze() sets it */
+	world_init_info(w, &info);
+}
+
+/* A world laid out as tests/data/debugoffsets/NAME.bin (3.13+) says. */
+static void world_init_blob(struct world *w, const char *name)
+{
+	const char *srcdir = getenv("PYPROF_SRCDIR");
+	struct pyinterp_info info;
+	char path[512];
+	__u8 blob[1024];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/tests/data/debugoffsets/%s.bin",
+		 srcdir && *srcdir ? srcdir : ".", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		TEST_FAIL("%s: %s (run from the source tree or set PYPROF_SRCDIR)", path,
+			  strerror(errno));
+	n = read(fd, blob, sizeof(blob));
+	close(fd);
+	ASSERT_TRUE(n > 0);
+	if (pyinterp__parse_debug_offsets(blob, (size_t)n, &info))
+		TEST_FAIL("%s refused: %s", name, info.why);
+	world_init_info(w, &info);
 }
 
 static void world_done(struct world *w)
@@ -195,7 +229,8 @@ static __u64 put_str_kind(const struct world *w, const void *units, size_t n, __
 		ascii = ((const __u8 *)units)[i] < 0x80;
 	hdr = ascii ? c->ascii_size : c->compact_size;
 	ASSERT_TRUE(hdr + n * kind <= sizeof(buf) && c->compact_size <= sizeof(buf));
-	state = kind << 2 | 1u << 5 | (ascii ? 1u << 6 : 0);
+	/* interned (1: interned), then kind, compact and ascii from the layout's kind bit on */
+	state = 1u | (kind | 1u << 3 | (ascii ? 1u << 4 : 0)) << c->unicode_kind_shift;
 	memcpy(buf + c->unicode_length, &len, sizeof(len));
 	memcpy(buf + c->unicode_state, &state, sizeof(state));
 	memcpy(buf + hdr, units, n * kind);
@@ -406,6 +441,49 @@ TEST(stack_311)
 TEST(stack_312)
 {
 	check_stack(V312);
+}
+
+/*
+ * Layouts from debug offsets, the free-threaded ones included: 3.14t's and
+ * 3.15t's str state keeps kind from bit 8 on (interned is a char there), and
+ * their objects start 16 bytes later.  The names and lines must come out the
+ * same.
+ */
+static void check_stack_blob(const char *name)
+{
+	struct world w;
+	struct code outer, inner, uni;
+	static const __u16 ucs2[] = { 0x3b1, '.', 0x3b2 };
+	struct pyprof_frame f[3];
+	struct got g;
+
+	world_init_blob(&w, name);
+	outer = make_code(&w, "<module>", "/app/main.py");
+	inner = make_code(&w, "Worker.run", "/app/worker.py");
+	uni = make_code(&w, "x", "/app/u.py");
+	uni.addr = 0;
+	uni.qualname = put_str_kind(&w, ucs2, 3, 2);
+	put_code(&w, &uni);
+	f[0] = pyframe(&uni, 0);
+	f[1] = pyframe(&inner, 7);
+	f[2] = pyframe(&outer, 2);
+	ASSERT_OK(add(&w, f, 3, NULL, 0));
+	collect(&w, &g);
+	ASSERT_EQ(g.nr, 1);
+	ASSERT_EQ(g.depth[0], 5);
+	check_frame(&g.f[0][2], FRAME_PYTHON, "<module>", "/app/main.py", 101, 100);
+	check_frame(&g.f[0][3], FRAME_PYTHON, "Worker.run", "/app/worker.py", 98, 100);
+	check_frame(&g.f[0][4], FRAME_PYTHON, "\xce\xb1.\xce\xb2", "/app/u.py", 100, 100);
+	world_done(&w);
+}
+
+TEST(stack_debug_offsets)
+{
+	static const char *const names[] = { "python3.13", "python3.13t", "python3.14",
+					     "python3.14t", "python3.15", "python3.15t" };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		check_stack_blob(names[i]);
 }
 
 /* Lines from the table by code unit; none where the table says none; -1 (not started). */

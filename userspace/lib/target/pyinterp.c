@@ -10,6 +10,10 @@
 #define PY_MINOR(hex)	 (((hex) >> 16) & 0xff)
 #define PY_MAJOR(hex)	 ((hex) >> 24)
 
+/* Where PyASCIIObject.state's kind:3 starts: after interned:2, or after a char interned. */
+#define PYINTERP_KIND_SHIFT_BITFIELD 2
+#define PYINTERP_KIND_SHIFT_CHAR     8
+
 /*
  * Built-in layouts, x86_64, default (GIL) builds.  Measured with gdb
  * offsetof() on pyenv 3.9.18, 3.10.13, 3.11.7, 3.12.1 and 3.13.0, and
@@ -107,6 +111,7 @@ static void finish_layout(struct pyinterp_info *info)
 	end = field_end(l->frame_instr, l->instr_kind == PYPROF_INSTR_PTR ? 8 : 4, end);
 	end = field_end(l->frame_owner, 1, end);
 	end = field_end(l->frame_is_entry, 1, end);
+	end = field_end(l->frame_tlbc_index, 4, end);
 	l->frame_read = (end + 7) & ~7;
 	/* 3.11+ _PyInterpreterFrames live on the thread's data stack, callers below. */
 	l->frames_contiguous = l->instr_kind == PYPROF_INSTR_PTR;
@@ -152,7 +157,11 @@ int pyinterp__table_layout(__u32 version_hex, struct pyinterp_info *info)
 			continue;
 		info->layout = layout_rows[i].l;
 		info->layout.version_hex = version_hex;
+		/* No thread-local bytecode before 3.14; str's kind follows interned:2. */
+		info->layout.frame_tlbc_index = -1;
+		info->layout.code_tlbc = -1;
 		info->code = layout_rows[i].c;
+		info->code.unicode_kind_shift = PYINTERP_KIND_SHIFT_BITFIELD;
 		finish_layout(info);
 		info->source = PYINTERP_SOURCE_TABLE;
 		info->supported = true;
@@ -249,12 +258,17 @@ struct dbg_format {
 	__u8 words;		/* the struct's size in words: a shorter blob is refused */
 	__u8 owner_shim;	/* lowest frame owner value that is not Python code */
 	__u8 tag_mask;		/* tag bits of f_executable (_PyStackRef since 3.14) */
+	/*
+	 * offsetof(_PyCodeArray, entries) in free-threaded builds (not in the debug
+	 * offsets): Py_ssize_t size, then char *entries[] (cpython/code.h).
+	 */
+	__u8 tlbc_entries;
 	__u8 idx[DBG__NR];
 };
 
 static const struct dbg_format dbg_formats[] = {
 	/* 3.13: FRAME_OWNED_BY_CSTACK (3) is the last owner; f_executable a PyObject *. */
-	{ 13, 73, 3, 0,
+	{ 13, 73, 3, 0, 0,
 	  { [DBG_RUNTIME_INTERP_HEAD] = 5, [DBG_INTERP_NEXT] = 8, [DBG_INTERP_THREADS_HEAD] = 9,
 	    [DBG_TSTATE_NEXT] = 21, [DBG_TSTATE_CURRENT_FRAME] = 23, [DBG_TSTATE_THREAD_ID] = 24,
 	    [DBG_TSTATE_NATIVE_THREAD_ID] = 25, [DBG_FRAME_PREVIOUS] = 29,
@@ -270,7 +284,7 @@ static const struct dbg_format dbg_formats[] = {
 	 * and FRAME_OWNED_BY_CSTACK (4) are both not Python code; f_executable is a
 	 * _PyStackRef whose low bits tag deferred or immortal references.
 	 */
-	{ 14, 95, 3, 7,
+	{ 14, 95, 3, 7, 8,
 	  { [DBG_RUNTIME_INTERP_HEAD] = 5, [DBG_INTERP_NEXT] = 8, [DBG_INTERP_THREADS_HEAD] = 9,
 	    [DBG_TSTATE_NEXT] = 24, [DBG_TSTATE_CURRENT_FRAME] = 26, [DBG_TSTATE_THREAD_ID] = 27,
 	    [DBG_TSTATE_NATIVE_THREAD_ID] = 28, [DBG_FRAME_PREVIOUS] = 32,
@@ -286,7 +300,7 @@ static const struct dbg_format dbg_formats[] = {
 	 * more words after type_object, a larger gc block.  The base frame a
 	 * thread's frames end on is FRAME_OWNED_BY_THREAD_STATE (4).
 	 */
-	{ 15, 111, 3, 7,
+	{ 15, 111, 3, 7, 8,
 	  { [DBG_RUNTIME_INTERP_HEAD] = 5, [DBG_INTERP_NEXT] = 8, [DBG_INTERP_THREADS_HEAD] = 9,
 	    [DBG_TSTATE_NEXT] = 24, [DBG_TSTATE_CURRENT_FRAME] = 26, [DBG_TSTATE_THREAD_ID] = 30,
 	    [DBG_TSTATE_NATIVE_THREAD_ID] = 31, [DBG_FRAME_PREVIOUS] = 40,
@@ -298,16 +312,19 @@ static const struct dbg_format dbg_formats[] = {
 	    [DBG_UNICODE_LENGTH] = 91, [DBG_UNICODE_ASCII_SIZE] = 92 } },
 };
 
-/* What one build's fields hold, as checked on a real interpreter. */
+/* What one build's fields hold, as checked on a real interpreter (or derived). */
 struct dbg_expect {
 	__u8 minor;
 	__u8 free_threaded;
-	const char *checked;	/* the release it was checked on */
+	/* Derived from the release's source: no such interpreter has run here. */
+	__u8 derived;
+	__u8 kind_shift;	/* PYINTERP_KIND_SHIFT_* (not in the debug offsets) */
+	const char *checked;	/* the release it was checked on (or derived for) */
 	__u16 v[DBG__NR];
 };
 
 static const struct dbg_expect dbg_expects[] = {
-	{ 13, 0, "3.13.0",
+	{ 13, 0, 0, PYINTERP_KIND_SHIFT_BITFIELD, "3.13.0",
 	  { [DBG_RUNTIME_INTERP_HEAD] = 632, [DBG_INTERP_NEXT] = 7264,
 	    [DBG_INTERP_THREADS_HEAD] = 7344, [DBG_TSTATE_NEXT] = 8,
 	    [DBG_TSTATE_CURRENT_FRAME] = 72, [DBG_TSTATE_THREAD_ID] = 152,
@@ -323,7 +340,7 @@ static const struct dbg_expect dbg_expects[] = {
 	 * the default build; f_executable and instr_ptr mean the same (no per-thread
 	 * bytecode before 3.14).  Thread ids read back from a live tstate.
 	 */
-	{ 13, 1, "3.13.15",
+	{ 13, 1, 0, PYINTERP_KIND_SHIFT_BITFIELD, "3.13.15",
 	  { [DBG_RUNTIME_INTERP_HEAD] = 632, [DBG_INTERP_NEXT] = 7264,
 	    [DBG_INTERP_THREADS_HEAD] = 7344, [DBG_TSTATE_NEXT] = 8,
 	    [DBG_TSTATE_CURRENT_FRAME] = 72, [DBG_TSTATE_THREAD_ID] = 152,
@@ -334,7 +351,7 @@ static const struct dbg_expect dbg_expects[] = {
 	    [DBG_PYOBJECT_SIZE] = 32, [DBG_BYTES_OB_SIZE] = 32, [DBG_BYTES_OB_SVAL] = 48,
 	    [DBG_UNICODE_STATE] = 48, [DBG_UNICODE_LENGTH] = 32, [DBG_UNICODE_ASCII_SIZE] = 56 } },
 	/* Debian sid's python3.14 3.14.10-1: thread ids read back from a live tstate. */
-	{ 14, 0, "3.14.10",
+	{ 14, 0, 0, PYINTERP_KIND_SHIFT_BITFIELD, "3.14.10",
 	  { [DBG_RUNTIME_INTERP_HEAD] = 808, [DBG_INTERP_NEXT] = 7272,
 	    [DBG_INTERP_THREADS_HEAD] = 7344, [DBG_TSTATE_NEXT] = 8,
 	    [DBG_TSTATE_CURRENT_FRAME] = 72, [DBG_TSTATE_THREAD_ID] = 152,
@@ -345,8 +362,46 @@ static const struct dbg_expect dbg_expects[] = {
 	    [DBG_CODE_ADAPTIVE] = 208, [DBG_CODE_TLBC] = 0, [DBG_PYOBJECT_SIZE] = 16,
 	    [DBG_BYTES_OB_SIZE] = 16, [DBG_BYTES_OB_SVAL] = 32, [DBG_UNICODE_STATE] = 32,
 	    [DBG_UNICODE_LENGTH] = 16, [DBG_UNICODE_ASCII_SIZE] = 40 } },
+	/*
+	 * Free-threaded 3.14.10, derived (no 3.14t can be built or installed here)
+	 * from the 3.14.10 headers (Debian's libpython3.14-dev 3.14.10-1) read
+	 * with Py_GIL_DISABLED, starting from the default build's checked values:
+	 *  - runtime, interpreter and thread state: as in the default build.  No
+	 *    Py_GIL_DISABLED member comes before interpreters.head in
+	 *    _PyRuntimeState, nor before next and threads.head in
+	 *    PyInterpreterState (gc, qsbr, mimalloc and tlbc_indices come after);
+	 *    PyThreadState has none (_PyThreadStateImpl's tlbc_index is after it).
+	 *  - _PyInterpreterFrame: int32_t tlbc_index is inserted after stackpointer
+	 *    (64), at 72; return_offset moves to 76 and owner from 74 to 78.
+	 *  - objects: PyObject grows from 16 to 32 bytes (ob_tid, ob_flags,
+	 *    ob_mutex, ob_gc_bits, ob_ref_local, ob_ref_shared before ob_type), so
+	 *    every object field moves by 16: code filename, name, qualname,
+	 *    linetable, firstlineno, bytes ob_size and ob_sval, str length and
+	 *    state, sizeof(PyASCIIObject).
+	 *  - PyCodeObject: _PyCode_DEF_THREAD_LOCAL_BYTECODE() puts the co_tlbc
+	 *    pointer after co_extra, where co_code_adaptive was (208 + 16 = 224),
+	 *    and co_code_adaptive follows it at 232.
+	 *  - str's state: interned is an unsigned char (so that it can be read
+	 *    atomically), so kind:3 starts at bit 8 instead of 2 (not in the
+	 *    debug offsets, hence kind_shift).
+	 * The same headers compiled with -DPy_GIL_DISABLED=1 give these values
+	 * (tests/data/debugoffsets/synth-ft, which first checks that they give the
+	 * real default build's blob byte for byte without it); test-pyinterp
+	 * parses that blob.
+	 */
+	{ 14, 1, 1, PYINTERP_KIND_SHIFT_CHAR, "3.14.10",
+	  { [DBG_RUNTIME_INTERP_HEAD] = 808, [DBG_INTERP_NEXT] = 7272,
+	    [DBG_INTERP_THREADS_HEAD] = 7344, [DBG_TSTATE_NEXT] = 8,
+	    [DBG_TSTATE_CURRENT_FRAME] = 72, [DBG_TSTATE_THREAD_ID] = 152,
+	    [DBG_TSTATE_NATIVE_THREAD_ID] = 160, [DBG_FRAME_PREVIOUS] = 8,
+	    [DBG_FRAME_EXECUTABLE] = 0, [DBG_FRAME_INSTR_PTR] = 56, [DBG_FRAME_OWNER] = 78,
+	    [DBG_FRAME_TLBC_INDEX] = 72, [DBG_CODE_FILENAME] = 128, [DBG_CODE_NAME] = 136,
+	    [DBG_CODE_QUALNAME] = 144, [DBG_CODE_LINETABLE] = 152, [DBG_CODE_FIRSTLINENO] = 84,
+	    [DBG_CODE_ADAPTIVE] = 232, [DBG_CODE_TLBC] = 224, [DBG_PYOBJECT_SIZE] = 32,
+	    [DBG_BYTES_OB_SIZE] = 32, [DBG_BYTES_OB_SVAL] = 48, [DBG_UNICODE_STATE] = 48,
+	    [DBG_UNICODE_LENGTH] = 32, [DBG_UNICODE_ASCII_SIZE] = 56 } },
 	/* Debian sid's python3.15 3.15.2-1, checked the same way. */
-	{ 15, 0, "3.15.2",
+	{ 15, 0, 0, PYINTERP_KIND_SHIFT_BITFIELD, "3.15.2",
 	  { [DBG_RUNTIME_INTERP_HEAD] = 936, [DBG_INTERP_NEXT] = 7264,
 	    [DBG_INTERP_THREADS_HEAD] = 7336, [DBG_TSTATE_NEXT] = 8,
 	    [DBG_TSTATE_CURRENT_FRAME] = 72, [DBG_TSTATE_THREAD_ID] = 176,
@@ -357,6 +412,24 @@ static const struct dbg_expect dbg_expects[] = {
 	    [DBG_CODE_ADAPTIVE] = 208, [DBG_CODE_TLBC] = 0, [DBG_PYOBJECT_SIZE] = 16,
 	    [DBG_BYTES_OB_SIZE] = 16, [DBG_BYTES_OB_SVAL] = 32, [DBG_UNICODE_STATE] = 32,
 	    [DBG_UNICODE_LENGTH] = 16, [DBG_UNICODE_ASCII_SIZE] = 40 } },
+	/*
+	 * Free-threaded 3.15.2, derived from Debian's libpython3.15-dev 3.15.2-1
+	 * headers as 3.14t is: the structs pyprof reads differ from the default
+	 * build exactly as in 3.14 (tlbc_index at 72 and owner 74 -> 78 in the
+	 * frame, object fields +16, co_tlbc 224 and co_code_adaptive 232, kind at
+	 * bit 8); the thread state is 3.15's (thread_id 176, native 184).
+	 */
+	{ 15, 1, 1, PYINTERP_KIND_SHIFT_CHAR, "3.15.2",
+	  { [DBG_RUNTIME_INTERP_HEAD] = 936, [DBG_INTERP_NEXT] = 7264,
+	    [DBG_INTERP_THREADS_HEAD] = 7336, [DBG_TSTATE_NEXT] = 8,
+	    [DBG_TSTATE_CURRENT_FRAME] = 72, [DBG_TSTATE_THREAD_ID] = 176,
+	    [DBG_TSTATE_NATIVE_THREAD_ID] = 184, [DBG_FRAME_PREVIOUS] = 8,
+	    [DBG_FRAME_EXECUTABLE] = 0, [DBG_FRAME_INSTR_PTR] = 56, [DBG_FRAME_OWNER] = 78,
+	    [DBG_FRAME_TLBC_INDEX] = 72, [DBG_CODE_FILENAME] = 128, [DBG_CODE_NAME] = 136,
+	    [DBG_CODE_QUALNAME] = 144, [DBG_CODE_LINETABLE] = 152, [DBG_CODE_FIRSTLINENO] = 84,
+	    [DBG_CODE_ADAPTIVE] = 232, [DBG_CODE_TLBC] = 224, [DBG_PYOBJECT_SIZE] = 32,
+	    [DBG_BYTES_OB_SIZE] = 32, [DBG_BYTES_OB_SVAL] = 48, [DBG_UNICODE_STATE] = 48,
+	    [DBG_UNICODE_LENGTH] = 32, [DBG_UNICODE_ASCII_SIZE] = 56 } },
 };
 
 static const struct dbg_format *dbg_format_of(unsigned int minor)
@@ -425,20 +498,17 @@ static int dbg_header(const void *buf, size_t len, struct pyinterp_info *info,
 	return 0;
 }
 
-/* Compares the blob's fields with the checked layout; the first difference goes to why. */
+/*
+ * Compares the blob's fields with the checked layout; the first difference
+ * goes to why.  Returns 0 with the layout it matched in *ret.
+ */
 static int dbg_check(const __u64 *vals, const struct dbg_format *fmt, __u32 ver, bool ft,
-		     struct pyinterp_info *info)
+		     struct pyinterp_info *info, const struct dbg_expect **ret)
 {
 	const struct dbg_expect *e = dbg_expect_of(fmt->minor, ft);
 	char v[32];
 
 	pyinterp__version_str(ver, v, sizeof(v));
-	if (!e && ft && fmt->idx[DBG_FRAME_TLBC_INDEX]) {
-		/* instr_ptr points into a per-thread copy of the bytecode: not walked yet. */
-		snprintf(info->why, sizeof(info->why),
-			 "free-threaded CPython %s: thread-local bytecode is not supported", v);
-		return -EPROTONOSUPPORT;
-	}
 	if (!e) {
 		snprintf(info->why, sizeof(info->why), "%s CPython %s is not supported",
 			 ft ? "free-threaded" : "default (GIL)", v);
@@ -448,11 +518,12 @@ static int dbg_check(const __u64 *vals, const struct dbg_format *fmt, __u32 ver,
 		if (!fmt->idx[f] || vals[f] == e->v[f])
 			continue;
 		snprintf(info->why, sizeof(info->why),
-			 "CPython %s%s: _Py_DebugOffsets %s is %llu, %u in %s as checked", v,
+			 "CPython %s%s: _Py_DebugOffsets %s is %llu, %u in %s as %s", v,
 			 ft ? " free-threaded" : "", dbg_names[f], (unsigned long long)vals[f],
-			 e->v[f], e->checked);
+			 e->v[f], e->checked, e->derived ? "derived" : "checked");
 		return -EPROTONOSUPPORT;
 	}
+	*ret = e;
 	return 0;
 }
 
@@ -464,15 +535,30 @@ static int off16(__u64 v, __s16 *ret)
 	return 0;
 }
 
+/* Free-threaded 3.14+: frames point into per-thread copies of the bytecode. */
+static int dbg_tlbc(const __u64 *vals, const struct dbg_format *fmt, struct pyprof_layout *l)
+{
+	if (off16(vals[DBG_FRAME_TLBC_INDEX], &l->frame_tlbc_index) ||
+	    off16(vals[DBG_CODE_TLBC], &l->code_tlbc))
+		return -EINVAL;
+	l->tlbc_entries = fmt->tlbc_entries;
+	/* 0 is f_executable and ob_refcnt: a build without the copies after all. */
+	if (l->frame_tlbc_index <= 0 || l->code_tlbc <= 0 || !l->tlbc_entries ||
+	    l->frame_tlbc_index > PYPROF_FRAME_READ - 4)
+		return -EINVAL;
+	return 0;
+}
+
 /* The walker's layout from checked field values. */
-static int dbg_layout(const __u64 *vals, const struct dbg_format *fmt, __u32 ver,
-		      struct pyinterp_info *info)
+static int dbg_layout(const __u64 *vals, const struct dbg_format *fmt,
+		      const struct dbg_expect *e, __u32 ver, struct pyinterp_info *info)
 {
 	struct pyprof_layout l = { .version_hex = ver, .cframe_current_frame = -1,
 				   .frame_is_entry = -1, .instr_kind = PYPROF_INSTR_PTR,
 				   .owner_shim = fmt->owner_shim, .owner_generator = 1,
-				   .bottom = PYPROF_BOTTOM_SHIM, .tag_mask = fmt->tag_mask };
-	struct pycode_layout c = { .co_code = -1 };
+				   .bottom = PYPROF_BOTTOM_SHIM, .tag_mask = fmt->tag_mask,
+				   .frame_tlbc_index = -1, .code_tlbc = -1 };
+	struct pycode_layout c = { .co_code = -1, .unicode_kind_shift = e->kind_shift };
 	__s16 ascii = 0, state = 0, length = 0, bsize = 0, bdata = 0;
 	int err = 0;
 
@@ -498,6 +584,8 @@ static int dbg_layout(const __u64 *vals, const struct dbg_format *fmt, __u32 ver
 	err |= off16(vals[DBG_UNICODE_LENGTH], &length);
 	err |= off16(vals[DBG_BYTES_OB_SIZE], &bsize);
 	err |= off16(vals[DBG_BYTES_OB_SVAL], &bdata);
+	if (e->free_threaded && fmt->idx[DBG_FRAME_TLBC_INDEX])
+		err |= dbg_tlbc(vals, fmt, &l);
 	/* The BPF side reads one block per frame and per tstate: every field must lie inside. */
 	if (err || l.frame_code > PYPROF_FRAME_READ - 8 || l.frame_back > PYPROF_FRAME_READ - 8 ||
 	    l.frame_instr > PYPROF_FRAME_READ - 8 || l.frame_owner > PYPROF_FRAME_READ - 1 ||
@@ -532,6 +620,7 @@ static int dbg_layout(const __u64 *vals, const struct dbg_format *fmt, __u32 ver
 
 int pyinterp__parse_debug_offsets(const void *buf, size_t len, struct pyinterp_info *info)
 {
+	const struct dbg_expect *e = NULL;
 	const struct dbg_format *fmt;
 	__u64 vals[DBG__NR] = { 0 };
 	__u32 ver;
@@ -554,10 +643,10 @@ int pyinterp__parse_debug_offsets(const void *buf, size_t len, struct pyinterp_i
 			return -EINVAL;
 		}
 	}
-	err = dbg_check(vals, fmt, ver, ft, info);
+	err = dbg_check(vals, fmt, ver, ft, info, &e);
 	if (err)
 		return err;
-	err = dbg_layout(vals, fmt, ver, info);
+	err = dbg_layout(vals, fmt, e, ver, info);
 	if (err)
 		snprintf(info->why, sizeof(info->why), "CPython %u.%u: a checked layout pyprof "
 			 "cannot read", 3, fmt->minor);

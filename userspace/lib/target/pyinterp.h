@@ -26,6 +26,11 @@ struct pycode_layout {
 	__u16 bytes_size;	/* offsetof(PyBytesObject, ob_size) */
 	__u16 bytes_data;	/* offsetof(PyBytesObject, ob_sval) */
 	__s16 tstate_native_tid; /* PyThreadState.native_thread_id (3.11+), -1 before */
+	/*
+	 * Lowest bit of PyASCIIObject.state's kind:3 (compact and ascii follow):
+	 * 2 after interned:2, 8 in free-threaded 3.14+ whose interned is a char.
+	 */
+	__u16 unicode_kind_shift;
 };
 
 #define PYINTERP_SOURCE_TABLE	      0 /* built-in table for the minor version */
