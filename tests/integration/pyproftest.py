@@ -96,15 +96,25 @@ def tree_argv(python, *args):
     return [INROOT, SID_TREE, python[len(TREE_PREFIX):]] + list(args)
 
 
+class NotProfiled(AssertionError):
+    """pyprofd does not profile the process (yet: it may still be analysing its ELF files)."""
+
+
 def wait_for(cond, timeout=20.0, interval=0.05, what="condition"):
-    """Polls cond() until it returns a true value; returns that value."""
+    """Polls cond() until it returns a true value; returns that value.  A snapshot that
+    finds the process not profiled yet (NotProfiled) is a "not yet" here: on a loaded
+    machine a fresh daemon may still be analysing the interpreter a workload runs."""
     deadline = time.monotonic() + timeout
+    why = ""
     while True:
-        v = cond()
+        try:
+            v = cond()
+        except NotProfiled as e:
+            v, why = None, " (last: %s)" % e
         if v:
             return v
         if time.monotonic() > deadline:
-            raise AssertionError("timed out after %.0fs waiting for %s" % (timeout, what))
+            raise AssertionError("timed out after %.0fs waiting for %s%s" % (timeout, what, why))
         time.sleep(interval)
 
 
@@ -211,7 +221,9 @@ class Daemon:
     def snapshot(self, pid, seconds=60):
         r = self.ctl("snapshot", "--pid", str(pid), "--seconds", str(seconds), "--full-filenames",
                      check=False)
-        # 6: no samples (an empty profile).
+        # 6: no samples (an empty profile); 5: not a process pyprofd profiles.
+        if r.returncode == 5:
+            raise NotProfiled("pyprofctl snapshot --pid %d: %s" % (pid, r.stderr))
         if r.returncode not in (0, 6):
             raise AssertionError("pyprofctl snapshot --pid %d failed (%d): %s" % (pid, r.returncode, r.stderr))
         return parse_folded(r.stdout)

@@ -24,6 +24,10 @@ def check_pool(d, python, idle, order):
         # Every thread is started now and the busy ones spin.  Before, a new
         # thread sampled before it bound its Python state had none: those
         # misses are no busy thread's.
+        # Its interpreter may still be being analysed (a fresh daemon, a loaded machine:
+        # "not a Python process pyprofd profiles" was seen once).
+        wait_for(lambda: d.listed().get(w.pid, (None, None))[1] == "profiled", timeout=60,
+                 what="the pool's process profiled")
         st = d.snapshot(w.pid)
         start_total, start_miss = sum(st.values()), count(st, lambda s: NO_STATE in s)
 
