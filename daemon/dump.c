@@ -302,9 +302,10 @@ int dump__process(struct pyproc *p, struct strbuf *out)
 	char v[32];
 	int err;
 
-	err = strbuf__printf(out, "Process %d: %s (%s)\nPython v%s\n", p->pid, p->comm,
-			     p->exe ? p->exe : "?",
-			     pyinterp__version_str(p->info.version_hex, v, sizeof(v)));
+	err = strbuf__printf(out, "Process %d: %s (%s)\nPython v%s%s%s%s\n", p->pid, p->comm,
+			     p->exe ? p->exe : "?", pyinterp__build_str(&p->info, v, sizeof(v)),
+			     p->info.derived ? " (" : "", p->info.derived ? PYINTERP_DERIVED_NOTE : "",
+			     p->info.derived ? ")" : "");
 	if (err)
 		return err;
 	if (p->info.code.tstate_native_tid >= 0)

@@ -893,7 +893,7 @@ int procs__discover(struct procs *ps, int pid, enum discover_how how)
 	configure_bpf(ps, p, s.bias);
 	ps->stats.discovered[how]++;
 	log_msg(LOG_INFO, "pid %d '%s': CPython %s%s%s", pid, p->comm,
-		pyinterp__version_str(p->info.version_hex, v, sizeof(v)),
+		pyinterp__build_str(&p->info, v, sizeof(v)),
 		p->info.supported ? "" : ", not profiled: ", p->info.supported ? "" : p->info.why);
 	return 0;
 }

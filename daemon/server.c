@@ -371,6 +371,14 @@ static int list_field(struct strbuf *sb, const char *s, char sep)
 	return term__put_text(sb, s, strlen(s), NULL) ?: strbuf__append(sb, &sep, 1);
 }
 
+/* Why a process is not profiled, or that its build was never tested. */
+static const char *list_note(const struct pyproc *p)
+{
+	if (!p->info.supported)
+		return p->info.why;
+	return p->info.derived ? PYINTERP_DERIVED_NOTE : "";
+}
+
 static int verb_list(struct server *srv, struct client *c, const struct proto_request *req)
 {
 	static const char *const keys[] = { "all", NULL };
@@ -394,10 +402,10 @@ static int verb_list(struct server *srv, struct client *c, const struct proto_re
 		if ((!p->live && !all) || !can_see(c, p))
 			continue;
 		r = r ?: strbuf__printf(&sb, "%d\t%s\t%s\t%llu\t", p->pid,
-					pyinterp__version_str(p->info.version_hex, v, sizeof(v)),
+					pyinterp__build_str(&p->info, v, sizeof(v)),
 					proc_state(p), (unsigned long long)samples_of(p));
 		r = r ?: list_field(&sb, p->comm, '\t') ?: list_field(&sb, p->exe ? p->exe : "", '\t') ?:
-		      list_field(&sb, p->info.supported ? "" : p->info.why, '\t');
+		      list_field(&sb, list_note(p), '\t');
 		/* Escaped by the format (proto.h): no tab, newline or terminal sequence. */
 		r = r ?: proclabel__format(&sb, p->labels, p->nr_labels) ?: strbuf__puts(&sb, "\n");
 	}

@@ -26,7 +26,7 @@ PROVISION = os.path.join(ROOT, "tests", "pythons", "provision")
 TREE_PYTHONS = [
     ("sid-3.14", "pythons", "/usr/bin/python3.14", "3.14.10", "profiled", ""),
     ("sid-3.15", "pythons", "/usr/bin/python3.15", "3.15.2", "profiled", ""),
-    ("src-3.13t", "all", "/opt/py313t/bin/python3.13t", "3.13.15", "profiled", ""),
+    ("src-3.13t", "all", "/opt/py313t/bin/python3.13t", "3.13.15t", "profiled", ""),
 ]
 
 

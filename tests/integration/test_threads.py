@@ -57,12 +57,9 @@ def check_pool(d, python, idle, order):
 def pool_test(minor, debian, idle):
     need_root()
     _, python = python_for(minor, debian)
-    d = Daemon("--rate", "499")
-    # As the unit runs it (CPUSchedulingPolicy=rr): the bound on misses before a seeding
-    # is the daemon's reaction time, which a nice-0 daemon on a loaded machine does not
-    # have (69 of 756 samples missed at load average 40 once, against 5%).
-    d.preexec_fn = lambda: os.sched_setscheduler(0, os.SCHED_RR, os.sched_param(1))
-    with d:
+    # The bound on misses before a seeding is the daemon's reaction time (69 of 756
+    # samples missed at load average 40 once, against 5%, with a nice-0 daemon).
+    with Daemon("--rate", "499").as_the_unit_runs_it() as d:
         for order in ("first", "spread", "last"):
             check_pool(d, python, idle, order)
         status = d.status()

@@ -53,7 +53,12 @@ def tlbc_copies_fake_3_14t():
     with Daemon("--rate", "499") as d, FakeFT(120) as w:
         wait_for(lambda: w.pid in d.listed(), timeout=20, what="fakeft listed")
         version, state = d.listed()[w.pid]
-        assert version.startswith("3.14.10") and state == "profiled", (version, state)
+        assert version == "3.14.10t" and state == "profiled", (version, state)
+        # Its layout was never run on a real 3.14t: list and dump say so.
+        row = [l for l in d.ctl("list").stdout.splitlines() if l.split()[0] == str(w.pid)]
+        assert "layout derived from CPython's source, not tested" in row[0], row
+        head = d.ctl("dump", "--pid", str(w.pid)).stdout.splitlines()[1]
+        assert head.startswith("Python v3.14.10t (layout derived"), head
         before = int(d.status().get("bpf_err_bad_tlbc", "0"))
 
         def snapshot():

@@ -198,6 +198,17 @@ TEST(real_blobs)
 		ASSERT_EQ(info.layout.code_tlbc, want[i].co_tlbc);
 		ASSERT_EQ(info.layout.tlbc_entries, want[i].tlbc_index >= 0 ? 8 : 0);
 		ASSERT_EQ(info.code.unicode_kind_shift, want[i].kind_shift);
+		/* What list shows: "3.14.10t", and whether it was ever run here. */
+		{
+			const char *n = want[i].name;
+			bool ft = n[strlen(n) - 1] == 't';
+			char v[32];
+
+			ASSERT_EQ(info.free_threaded, ft);
+			ASSERT_EQ(info.derived, ft && strcmp(n, "python3.13t") != 0);
+			pyinterp__build_str(&info, v, sizeof(v));
+			ASSERT_EQ(v[strlen(v) - 1] == 't', ft);
+		}
 		ASSERT_TRUE(info.layout.code_fp_off >= 0);
 		ASSERT_TRUE(info.layout.frame_read <= PYPROF_FRAME_READ);
 		/* The frame read covers tlbc_index, and owner after it. */

@@ -150,6 +150,17 @@ const char *pyinterp__version_str(__u32 hex, char *buf, size_t sz)
 	return buf;
 }
 
+const char *pyinterp__build_str(const struct pyinterp_info *info, char *buf, size_t sz)
+{
+	size_t n;
+
+	pyinterp__version_str(info->version_hex, buf, sz);
+	n = strlen(buf);
+	if (info->free_threaded && n + 1 < sz)
+		snprintf(buf + n, sz - n, "t");
+	return buf;
+}
+
 int pyinterp__table_layout(__u32 version_hex, struct pyinterp_info *info)
 {
 	for (size_t i = 0; i < sizeof(layout_rows) / sizeof(layout_rows[0]); i++) {
@@ -613,6 +624,7 @@ static int dbg_layout(const __u64 *vals, const struct dbg_format *fmt,
 	finish_layout(info);
 	info->version_hex = ver;
 	info->source = PYINTERP_SOURCE_DEBUG_OFFSETS;
+	info->derived = e->derived;
 	info->supported = true;
 	info->why[0] = '\0';
 	return 0;
@@ -633,6 +645,8 @@ int pyinterp__parse_debug_offsets(const void *buf, size_t len, struct pyinterp_i
 		return err;
 	ver = (__u32)word(buf, DBG_WORD_VERSION);
 	ft = word(buf, DBG_WORD_FREE_THREADED) != 0;
+	info->free_threaded = ft;
+	info->derived = false;
 	for (int f = 0; f < DBG__NR; f++) {
 		vals[f] = fmt->idx[f] ? word(buf, fmt->idx[f]) : 0;
 		/* No struct pyprof reads is this large: a corrupt blob, not another layout. */

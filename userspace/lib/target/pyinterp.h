@@ -41,6 +41,8 @@ struct pyinterp_info {
 	__u64 runtime_vaddr;	/* ELF virtual address of _PyRuntime */
 	int source;		/* PYINTERP_SOURCE_* */
 	bool supported;		/* layout filled in; otherwise why[] says what is missing */
+	bool free_threaded;	/* a --disable-gil build (from its _Py_DebugOffsets) */
+	bool derived;		/* its layout was derived from source, never run here */
 	struct pyprof_layout layout;
 	struct pycode_layout code;
 	char why[128];		/* reason when !supported */
@@ -76,5 +78,11 @@ int pyinterp__parse_debug_offsets(const void *buf, size_t len, struct pyinterp_i
 
 /* "3.11.7" style text for a PY_VERSION_HEX (buffer of >= 16 bytes). */
 const char *pyinterp__version_str(__u32 version_hex, char *buf, size_t sz);
+
+/* The same with a "t" for a free-threaded build ("3.13.15t", as python3.13t is named). */
+const char *pyinterp__build_str(const struct pyinterp_info *info, char *buf, size_t sz);
+
+/* What list and dump say about a supported build pyprof never ran: "" for the others. */
+#define PYINTERP_DERIVED_NOTE "layout derived from CPython's source, not tested on a real build"
 
 #endif /* PYPROF_PYINTERP_H */
