@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 """Integration test harness: the real pyprofd on a temporary socket, real
 Python processes, pyprofctl to query.  Each test prints one line:
-"ok NAME", "FAIL NAME" or "skip NAME: why" (tests/run counts them)."""
+"ok NAME (T s)", "FAIL NAME (T s)" or "skip NAME: why" (tests/run counts them)."""
 
 import glob
 import os
@@ -398,13 +398,15 @@ def main():
         name = fn.__name__
         if only and name not in only.split(","):
             continue
+        t0 = time.monotonic()
         try:
             fn()
-            print("ok %s" % name)
+            # The time of each test: what CI's time limit is spent on.
+            print("ok %s (%.1f s)" % (name, time.monotonic() - t0))
         except Skip as e:
             print("skip %s: %s" % (name, e))
         except Exception:
             failed += 1
-            print("FAIL %s" % name)
+            print("FAIL %s (%.1f s)" % (name, time.monotonic() - t0))
             traceback.print_exc(file=sys.stdout)
     sys.exit(1 if failed else 0)
