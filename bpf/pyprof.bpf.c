@@ -529,6 +529,8 @@ int on_sample(struct bpf_perf_event_data *ctx)
 	s->nr_frames = 0;
 	s->nr_kstack = 0;
 	s->flags = 0;
+	s->tag = 0;
+	s->weight = 0;
 
 	/* Full-width read: the verifier rejects narrowed loads of the saved registers. */
 	if ((*(volatile __u64 *)&ctx->regs.cs & 3) == 3)

@@ -591,6 +591,9 @@ int symbolize__sample(const struct symbolize_ctx *sy, const struct pyprof_sample
 	    size < __builtin_offsetof(struct pyprof_sample, frames) + nf * sizeof(s->frames[0]) +
 			   nk * sizeof(__u64))
 		return -EINVAL;
+	/* A count in the tag's unit: ns off the CPU (never 0), or one sample. */
+	if (!sample_tag__valid(s->tag) || !(s->tag & SAMPLE_OFF_CPU) != !s->weight)
+		return -EINVAL;
 	/* Packed right after the frames (16-byte entries: aligned for __u64). */
 	kstack = (const __u64 *)&s->frames[nf];
 
@@ -616,5 +619,6 @@ int symbolize__sample(const struct symbolize_ctx *sy, const struct pyprof_sample
 	n = sample_ids(sy, p, s, kstack, ids);
 	if (n < 0)
 		return n;
-	return profile__add(p->profile, prof_time(s->hdr.ts), SAMPLE_ON_CPU, ids, (size_t)n, 1);
+	return profile__add(p->profile, prof_time(s->hdr.ts), s->tag, ids, (size_t)n,
+			    s->weight ? s->weight : 1);
 }

@@ -9,7 +9,7 @@
  * any change to a struct or enum below; pyprofd checks it against the
  * skeleton's rodata.
  */
-#define PYPROF_ABI_VERSION 8
+#define PYPROF_ABI_VERSION 9
 
 #define PYPROF_MAX_FRAMES	256	/* Python frames kept per sample */
 #define PYPROF_MAX_KSTACK	127	/* kernel frames (perf_event_max_stack default) */
@@ -204,6 +204,10 @@ struct pyprof_sample {
 	__u16 nr_kstack;
 	__u16 error;	/* enum pyprof_unwind_error */
 	__u16 flags;
+	__u8 tag;	/* SAMPLE_* bits of profile/sample.h: what the thread was doing */
+	__u8 pad[7];
+	/* 0 for one on-CPU sample; with SAMPLE_OFF_CPU the nanoseconds off the CPU (> 0). */
+	__u64 weight;
 	/*
 	 * Sent packed: nr_frames Python frames (leaf first), then right after
 	 * them nr_kstack kernel addresses (__u64, leaf first).  A fixed kstack
