@@ -215,8 +215,12 @@ fuzz: fuzz-build
 # integration tests, the unit tests again as built by `make asan`, and every
 # fuzz target for CHECK_FUZZ_SECONDS with a fixed seed; ends with "N passed,
 # N failed, N skipped".
-CHECK_FUZZ_SECONDS ?= 10
-check: all unit $(TEST_HELPERS) test-deps pythons asan fuzz-build
+CHECK_FUZZ_SECONDS ?= 5
+# What the tests need is made CHECK_JOBS at a time (the CPU count): the downloads of
+# test-deps and pythons (a fresh machine's debootstrap) then overlap the compiles.
+CHECK_JOBS ?= $(shell nproc)
+check:
+	$(Q)$(MAKE) -j$(CHECK_JOBS) all unit $(TEST_HELPERS) test-deps pythons asan fuzz-build
 	$(Q)OUTPUT=$(OUTPUT) ASAN_OUTPUT=$(ASAN_OUTPUT) FUZZ_OUTPUT=$(FUZZ_OUTPUT) \
 		FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS) FUZZ_SEED=1 tests/run
 
