@@ -490,18 +490,84 @@ static __always_inline __u64 wakeup_flags(struct pyprof_proc *proc, const struct
 	return BPF_RB_NO_WAKEUP;
 }
 
+/*
+ * Starts the sample in sc for the current task (pid, tid) and walks its
+ * Python stack into it (leaf first; s->error says how the walk ended).  The
+ * one walk of every program: the current task must be the thread the sample
+ * is of, since its memory and fs base are read.  w is left for the caller
+ * (w->fingerprint: the process is young).
+ */
+static __always_inline struct pyprof_sample *sample__walk(struct scratch *sc,
+							 struct pyprof_proc *proc, struct walk *w,
+							 __u32 pid, __u32 tid)
+{
+	struct pyprof_sample *s = &sc->s;
+	__u64 tstate = 0;
+	int err;
+
+	s->hdr.ts = bpf_ktime_get_ns();
+	s->hdr.kind = PYPROF_EV_SAMPLE;
+	s->hdr.pid = pid;
+	s->hdr.tid = tid;
+	s->hdr.cpu = bpf_get_smp_processor_id();
+	bpf_get_current_comm(s->hdr.comm, sizeof(s->hdr.comm));
+	s->tstate = 0;
+	s->nr_frames = 0;
+	s->nr_kstack = 0;
+	s->flags = 0;
+	s->tag = 0;
+	s->weight = 0;
+
+	w->proc = proc;
+	w->s = s;
+	w->buf = sc->buf;
+	w->code = sc->code;
+	w->bulk = sc->bulk;
+	w->tlbc = sc->tlbc;
+	w->fingerprint = s->hdr.ts < proc->fp_until_ns;
+	err = find_tstate(w, pid, &tstate);
+	if (err == PYPROF_UNWIND_OK) {
+		s->tstate = tstate;
+		err = walk_frames(w, tstate);
+	}
+	s->error = err;
+	return s;
+}
+
+/* Python frames in s, bounded for the verifier. */
+static __always_inline __u32 sample__nr_frames(const struct pyprof_sample *s)
+{
+	__u32 nr = s->nr_frames;
+
+	return nr > PYPROF_MAX_FRAMES ? PYPROF_MAX_FRAMES : nr;
+}
+
+/* Sends s, its nr_kstack kernel addresses right after its frames, packed. */
+static __always_inline void sample__send(struct pyprof_proc *proc, struct pyprof_sample *s,
+					 bool young)
+{
+	__u64 size = __builtin_offsetof(struct pyprof_sample, frames) +
+		     sample__nr_frames(s) * sizeof(struct pyprof_frame) +
+		     s->nr_kstack * sizeof(__u64);
+
+	if (size > sizeof(*s))
+		size = sizeof(*s);
+	if (bpf_ringbuf_output(&events, s, size, wakeup_flags(proc, s, young)))
+		count(PYPROF_CNT_RINGBUF_FULL);
+	else
+		count(PYPROF_CNT_EMITTED);
+}
+
 SEC("perf_event")
 int on_sample(struct bpf_perf_event_data *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	__u32 pid = id >> 32, tid = (__u32)id, zero = 0, nr;
+	__u32 pid = id >> 32, tid = (__u32)id, zero = 0;
 	struct pyprof_proc *proc;
 	struct scratch *sc;
 	struct pyprof_sample *s;
 	struct walk w = {};
-	__u64 tstate = 0, size, flags;
 	long kn;
-	int err;
 
 	count(PYPROF_CNT_SAMPLES);
 	if (pid == 0) {
@@ -518,58 +584,21 @@ int on_sample(struct bpf_perf_event_data *ctx)
 		count(PYPROF_CNT_NO_SCRATCH);
 		return 0;
 	}
-	s = &sc->s;
-	s->hdr.ts = bpf_ktime_get_ns();
-	s->hdr.kind = PYPROF_EV_SAMPLE;
-	s->hdr.pid = pid;
-	s->hdr.tid = tid;
-	s->hdr.cpu = bpf_get_smp_processor_id();
-	bpf_get_current_comm(s->hdr.comm, sizeof(s->hdr.comm));
-	s->tstate = 0;
-	s->nr_frames = 0;
-	s->nr_kstack = 0;
-	s->flags = 0;
-	s->tag = 0;
-	s->weight = 0;
-
+	s = sample__walk(sc, proc, &w, pid, tid);
 	/* Full-width read: the verifier rejects narrowed loads of the saved registers. */
 	if ((*(volatile __u64 *)&ctx->regs.cs & 3) == 3)
 		s->flags |= PYPROF_SAMPLE_USER_MODE;
 
-	w.proc = proc;
-	w.s = s;
-	w.buf = sc->buf;
-	w.code = sc->code;
-	w.bulk = sc->bulk;
-	w.tlbc = sc->tlbc;
-	w.fingerprint = s->hdr.ts < proc->fp_until_ns;
-	err = find_tstate(&w, pid, &tstate);
-	if (err == PYPROF_UNWIND_OK) {
-		s->tstate = tstate;
-		err = walk_frames(&w, tstate);
-	}
-	s->error = err;
-
-	nr = s->nr_frames;
-	if (nr > PYPROF_MAX_FRAMES)
-		nr = PYPROF_MAX_FRAMES;
 	/* The kernel stack goes right after the frames (the interrupted regs are still ctx's). */
 	if (!(s->flags & PYPROF_SAMPLE_USER_MODE) && collect_kernel) {
-		kn = bpf_get_stack(ctx, (__u64 *)&s->frames[nr], sizeof(s->kstack_room), 0);
+		kn = bpf_get_stack(ctx, (__u64 *)&s->frames[sample__nr_frames(s)],
+				   sizeof(s->kstack_room), 0);
 		if (kn < 0)
 			count(PYPROF_CNT_KSTACK_FAIL);
 		else
 			s->nr_kstack = kn / sizeof(__u64);
 	}
-	size = __builtin_offsetof(struct pyprof_sample, frames) + nr * sizeof(struct pyprof_frame) +
-	       s->nr_kstack * sizeof(__u64);
-	if (size > sizeof(*s))
-		size = sizeof(*s);
-	flags = wakeup_flags(proc, s, w.fingerprint);
-	if (bpf_ringbuf_output(&events, s, size, flags))
-		count(PYPROF_CNT_RINGBUF_FULL);
-	else
-		count(PYPROF_CNT_EMITTED);
+	sample__send(proc, s, w.fingerprint);
 	return 0;
 }
 
