@@ -13,6 +13,8 @@ const volatile bool collect_kernel = true;
 const volatile __u32 daemon_pid = 0;
 /* Wake the daemon only once this much sample data waits: it drains on a timer anyway. */
 const volatile __u64 wakeup_bytes = PYPROF_RINGBUF_BYTES / 4;
+/* Off-CPU intervals shorter than this are only counted (pyprofd --offcpu-min). */
+const volatile __u64 offcpu_min_ns = 1000000;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -72,12 +74,42 @@ struct {
 	__type(value, struct scratch);
 } scratch SEC(".maps");
 
-static __always_inline void count(__u32 which)
+/* Threads of profiled processes off the CPU, or with an interval not walked yet. */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct pyprof_offcpu);
+} offcpu SEC(".maps");
+
+/*
+ * The off-CPU walks' own scratch: on_sample's tick may interrupt a walk at a
+ * syscall exit, and a walk preempted (tracing programs run preemptible) may
+ * find another thread's walk using it on its CPU: busy says so.
+ */
+struct offcpu_scratch {
+	struct scratch sc;
+	__u64 busy;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct offcpu_scratch);
+} offcpu_scratch SEC(".maps");
+
+static __always_inline void count_n(__u32 which, __u64 n)
 {
 	__u64 *v = bpf_map_lookup_elem(&counters, &which);
 
 	if (v)
-		*v += 1;
+		*v += n;
+}
+
+static __always_inline void count(__u32 which)
+{
+	count_n(which, 1);
 }
 
 /* Reads a pointer-sized field at a userspace-supplied offset of a buffer already copied in. */
@@ -542,8 +574,8 @@ static __always_inline __u32 sample__nr_frames(const struct pyprof_sample *s)
 	return nr > PYPROF_MAX_FRAMES ? PYPROF_MAX_FRAMES : nr;
 }
 
-/* Sends s, its nr_kstack kernel addresses right after its frames, packed. */
-static __always_inline void sample__send(struct pyprof_proc *proc, struct pyprof_sample *s,
+/* Sends s, its nr_kstack kernel addresses right after its frames, packed: false if lost. */
+static __always_inline bool sample__send(struct pyprof_proc *proc, struct pyprof_sample *s,
 					 bool young)
 {
 	__u64 size = __builtin_offsetof(struct pyprof_sample, frames) +
@@ -552,10 +584,12 @@ static __always_inline void sample__send(struct pyprof_proc *proc, struct pyprof
 
 	if (size > sizeof(*s))
 		size = sizeof(*s);
-	if (bpf_ringbuf_output(&events, s, size, wakeup_flags(proc, s, young)))
+	if (bpf_ringbuf_output(&events, s, size, wakeup_flags(proc, s, young))) {
 		count(PYPROF_CNT_RINGBUF_FULL);
-	else
-		count(PYPROF_CNT_EMITTED);
+		return false;
+	}
+	count(PYPROF_CNT_EMITTED);
+	return true;
 }
 
 SEC("perf_event")
@@ -599,6 +633,163 @@ int on_sample(struct bpf_perf_event_data *ctx)
 			s->nr_kstack = kn / sizeof(__u64);
 	}
 	sample__send(proc, s, w.fingerprint);
+	return 0;
+}
+
+/* --- until the GIL state's range is known (gilgc): whether uaddr is a futex word of the GIL --- */
+static __always_inline bool gil_wait_futex(const struct pyprof_proc *proc, __u64 uaddr)
+{
+	return false;
+}
+/* --- */
+
+/* Syscall numbers at sys_exit's regs->orig_ax (x86_64). */
+#define SYSCALL_FUTEX 202
+#define NO_FUTEX (~0ull)
+
+/*
+ * Sends the pending interval of the current thread, o its storage: its
+ * Python stack walked now (its own context), the kernel stack taken when it
+ * was switched back in.  futex: the futex word a syscall exit waited on, or
+ * NO_FUTEX.
+ */
+static __always_inline void offcpu__send(struct pyprof_offcpu *o, __u64 futex, bool at_switch)
+{
+	__u64 id = bpf_get_current_pid_tgid(), ns = o->pending_ns, kbytes;
+	__u32 pid = id >> 32, tid = (__u32)id, zero = 0, nr, nk;
+	struct offcpu_scratch *os;
+	struct pyprof_proc *proc;
+	struct pyprof_sample *s;
+	struct walk w = {};
+
+	proc = bpf_map_lookup_elem(&procs, &pid);
+	if (!proc) {
+		o->pending_ns = 0;
+		count(PYPROF_CNT_OFFCPU_LOST_UNPROFILED);
+		count_n(PYPROF_CNT_OFFCPU_LOST_UNPROFILED_NS, ns);
+		return;
+	}
+	os = bpf_map_lookup_elem(&offcpu_scratch, &zero);
+	if (!os)
+		return;
+	/* An add, not an exchange: the atomics every BPF target has. */
+	if (__sync_fetch_and_add(&os->busy, 1)) {
+		__sync_fetch_and_add(&os->busy, -1);
+		/* Left pending: the next switch-out or syscall exit walks it. */
+		count(PYPROF_CNT_OFFCPU_BUSY);
+		return;
+	}
+	o->pending_ns = 0;
+	s = sample__walk(&os->sc, proc, &w, pid, tid);
+	s->tag = PYPROF_TAG_OFF_CPU;
+	if (futex != NO_FUTEX && gil_wait_futex(proc, futex)) {
+		s->tag |= PYPROF_TAG_GIL_WAIT;
+		count(PYPROF_CNT_OFFCPU_GIL_WAIT);
+	}
+	s->weight = ns;
+	if (s->error != PYPROF_UNWIND_OK)
+		count(PYPROF_CNT_OFFCPU_WALK_ERR);
+	if (at_switch)
+		count(PYPROF_CNT_OFFCPU_AT_SWITCH);
+	nr = sample__nr_frames(s);
+	nk = o->nr_kstack;
+	if (nk > PYPROF_MAX_KSTACK)
+		nk = PYPROF_MAX_KSTACK;
+	kbytes = nk * sizeof(__u64);
+	if (kbytes && !bpf_probe_read_kernel(&s->frames[nr], kbytes, o->kstack))
+		s->nr_kstack = nk;
+	if (sample__send(proc, s, w.fingerprint)) {
+		count(PYPROF_CNT_OFFCPU_SENT);
+		count_n(PYPROF_CNT_OFFCPU_SENT_NS, ns);
+	} else {
+		count(PYPROF_CNT_OFFCPU_LOST_RINGBUF);
+		count_n(PYPROF_CNT_OFFCPU_LOST_RINGBUF_NS, ns);
+	}
+	__sync_fetch_and_add(&os->busy, -1);
+}
+
+/* prev, a thread of a profiled process, leaves the CPU: it is still current. */
+static __always_inline void offcpu__switch_out(struct task_struct *prev, unsigned int prev_state,
+					       __u64 now)
+{
+	struct pyprof_offcpu *o;
+
+	o = bpf_task_storage_get(&offcpu, prev, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!o) {
+		count(PYPROF_CNT_OFFCPU_NO_STORAGE);
+		return;
+	}
+	/* Back on the CPU with no syscall exit since (preempted, or blocked again in the kernel). */
+	if (o->pending_ns)
+		offcpu__send(o, NO_FUTEX, true);
+	o->off_ns = now;
+	o->state = prev_state;
+	count(PYPROF_CNT_OFFCPU_SWITCH_OUT);
+}
+
+/* next comes back on the CPU: keep its interval, or count it as short. */
+static __always_inline void offcpu__switch_in(struct task_struct *next, __u64 now)
+{
+	struct pyprof_offcpu *o = bpf_task_storage_get(&offcpu, next, 0, 0);
+	__u64 ns;
+	long kn;
+
+	if (!o || !o->off_ns)
+		return;
+	ns = now - o->off_ns;
+	o->off_ns = 0;
+	if (ns < offcpu_min_ns) {
+		count(PYPROF_CNT_OFFCPU_SHORT);
+		count_n(PYPROF_CNT_OFFCPU_SHORT_NS, ns);
+		return;
+	}
+	if (o->pending_ns) {
+		count(PYPROF_CNT_OFFCPU_LOST_REPLACED);
+		count_n(PYPROF_CNT_OFFCPU_LOST_REPLACED_NS, o->pending_ns);
+	}
+	o->pending_ns = ns;
+	o->nr_kstack = 0;
+	count(PYPROF_CNT_OFFCPU_KEPT);
+	if (!collect_kernel)
+		return;
+	/* next is off the CPU until this switch: the stack it blocked in is still there. */
+	kn = bpf_get_task_stack(next, o->kstack, sizeof(o->kstack), 0);
+	if (kn < 0)
+		count(PYPROF_CNT_KSTACK_FAIL);
+	else
+		o->nr_kstack = kn / sizeof(__u64);
+}
+
+SEC("tp_btf/sched_switch")
+int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
+	     unsigned int prev_state)
+{
+	__u32 ptgid = prev->tgid;
+	__u64 now = bpf_ktime_get_ns();
+
+	if (ptgid && ptgid != daemon_pid && bpf_map_lookup_elem(&procs, &ptgid))
+		offcpu__switch_out(prev, prev_state, now);
+	offcpu__switch_in(next, now);
+	return 0;
+}
+
+/*
+ * Every syscall of every task returns through here: one task storage lookup
+ * that misses, unless the task is a thread of a profiled process.  A thread
+ * blocked in a syscall comes back through it with the Python stack it
+ * blocked with.
+ */
+SEC("tp_btf/sys_exit")
+int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
+{
+	struct pyprof_offcpu *o = bpf_task_storage_get(&offcpu, bpf_get_current_task_btf(), 0, 0);
+	__u64 futex = NO_FUTEX;
+
+	if (!o || !o->pending_ns)
+		return 0;
+	if (BPF_CORE_READ(regs, orig_ax) == SYSCALL_FUTEX)
+		futex = BPF_CORE_READ(regs, di);
+	offcpu__send(o, futex, false);
 	return 0;
 }
 
@@ -661,7 +852,13 @@ int BPF_PROG(on_exit, struct task_struct *p)
 	struct pyprof_thread_key key = { .tgid = pid, .fsbase = BPF_CORE_READ(p, thread.fsbase) };
 	struct pyprof_proc *proc = bpf_map_lookup_elem(&procs, &pid);
 
+	struct pyprof_offcpu *o = bpf_task_storage_get(&offcpu, p, 0, 0);
+
 	bpf_map_delete_elem(&tstates, &key);
+	if (o && o->pending_ns) {
+		count(PYPROF_CNT_OFFCPU_LOST_EXIT);
+		count_n(PYPROF_CNT_OFFCPU_LOST_EXIT_NS, o->pending_ns);
+	}
 	/* Tells pyprofd whether a thread exited while it seeded the cache. */
 	if (proc)
 		__sync_fetch_and_add(&proc->thread_exits, 1);

@@ -57,6 +57,25 @@ static const char *const counter_names[PYPROF_CNT__MAX] = {
 	[PYPROF_CNT_PARTIAL] = "bpf_partial_stack",
 	[PYPROF_CNT_READ_TLBC] = "bpf_err_read_tlbc",
 	[PYPROF_CNT_BAD_TLBC] = "bpf_err_bad_tlbc",
+	[PYPROF_CNT_OFFCPU_SWITCH_OUT] = "bpf_offcpu_switch_out",
+	[PYPROF_CNT_OFFCPU_NO_STORAGE] = "bpf_offcpu_err_no_storage",
+	[PYPROF_CNT_OFFCPU_SHORT] = "bpf_offcpu_short",
+	[PYPROF_CNT_OFFCPU_SHORT_NS] = "bpf_offcpu_short_ns",
+	[PYPROF_CNT_OFFCPU_KEPT] = "bpf_offcpu_kept",
+	[PYPROF_CNT_OFFCPU_SENT] = "bpf_offcpu_sent",
+	[PYPROF_CNT_OFFCPU_SENT_NS] = "bpf_offcpu_sent_ns",
+	[PYPROF_CNT_OFFCPU_AT_SWITCH] = "bpf_offcpu_walked_at_switch",
+	[PYPROF_CNT_OFFCPU_WALK_ERR] = "bpf_offcpu_walk_error",
+	[PYPROF_CNT_OFFCPU_GIL_WAIT] = "bpf_offcpu_gil_wait",
+	[PYPROF_CNT_OFFCPU_LOST_RINGBUF] = "bpf_offcpu_lost_ringbuf_full",
+	[PYPROF_CNT_OFFCPU_LOST_RINGBUF_NS] = "bpf_offcpu_lost_ringbuf_full_ns",
+	[PYPROF_CNT_OFFCPU_LOST_EXIT] = "bpf_offcpu_lost_thread_exit",
+	[PYPROF_CNT_OFFCPU_LOST_EXIT_NS] = "bpf_offcpu_lost_thread_exit_ns",
+	[PYPROF_CNT_OFFCPU_LOST_REPLACED] = "bpf_offcpu_lost_replaced",
+	[PYPROF_CNT_OFFCPU_LOST_REPLACED_NS] = "bpf_offcpu_lost_replaced_ns",
+	[PYPROF_CNT_OFFCPU_LOST_UNPROFILED] = "bpf_offcpu_lost_unprofiled",
+	[PYPROF_CNT_OFFCPU_LOST_UNPROFILED_NS] = "bpf_offcpu_lost_unprofiled_ns",
+	[PYPROF_CNT_OFFCPU_BUSY] = "bpf_offcpu_put_off_busy",
 };
 
 const char *sampler__counter_name(int c)
@@ -87,6 +106,25 @@ static int ring_event(void *ctx, void *data, size_t size)
 	return s->budgeted && ++s->batch >= SAMPLER_RING_BATCH ? -EAGAIN : 0;
 }
 
+/* The off-CPU programs: the scheduler's switches and every syscall's exit. */
+static int attach_offcpu(struct sampler *s)
+{
+	int err;
+
+	s->skel->links.on_switch = bpf_program__attach(s->skel->progs.on_switch);
+	if (!s->skel->links.on_switch)
+		goto fail;
+	s->skel->links.on_sys_exit = bpf_program__attach(s->skel->progs.on_sys_exit);
+	if (!s->skel->links.on_sys_exit)
+		goto fail;
+	return 0;
+fail:
+	err = -errno;
+	log_msg(LOG_ERR, "Failed to attach the off-CPU programs: %s (--no-offcpu runs without)",
+		strerror(-err));
+	return err;
+}
+
 /* Open, configure, load, attach the tracepoints. */
 static int load(struct sampler *s)
 {
@@ -100,6 +138,10 @@ static int load(struct sampler *s)
 	}
 	s->skel->rodata->collect_kernel = s->cfg->kernel_stacks;
 	s->skel->rodata->daemon_pid = getpid();
+	s->skel->rodata->offcpu_min_ns = s->cfg->offcpu_min_ns;
+	/* --no-offcpu: the scheduler programs are not even loaded (no verifier time, no cost). */
+	bpf_program__set_autoload(s->skel->progs.on_switch, s->cfg->offcpu);
+	bpf_program__set_autoload(s->skel->progs.on_sys_exit, s->cfg->offcpu);
 	if (s->skel->rodata->abi_version != PYPROF_ABI_VERSION) {
 		log_msg(LOG_ERR, "BPF object ABI %u does not match pyprofd ABI %u",
 			s->skel->rodata->abi_version, PYPROF_ABI_VERSION);
@@ -119,7 +161,7 @@ static int load(struct sampler *s)
 		log_msg(LOG_ERR, "Failed to attach sched tracepoints: %s", strerror(-err));
 		return err;
 	}
-	return 0;
+	return s->cfg->offcpu ? attach_offcpu(s) : 0;
 }
 
 struct sampler *sampler__new(const struct config *cfg, sampler_event_fn fn, void *ctx)
