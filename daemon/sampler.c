@@ -411,11 +411,23 @@ static __u64 map_entries(int fd)
 	return n;
 }
 
-int sampler__stats(struct sampler *s, struct sampler_stats *ret)
+/* A program's run time and count (while kernel.bpf_stats_enabled is 1), 0 if not loaded. */
+static void prog_runs(const struct bpf_program *prog, __u64 *time_ns, __u64 *cnt)
 {
 	struct bpf_prog_info info = { 0 };
-	int ncpu = libbpf_num_possible_cpus();
 	__u32 len = sizeof(info);
+	int fd = bpf_program__fd(prog);
+
+	*time_ns = *cnt = 0;
+	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
+		return;
+	*time_ns = info.run_time_ns;
+	*cnt = info.run_cnt;
+}
+
+int sampler__stats(struct sampler *s, struct sampler_stats *ret)
+{
+	int ncpu = libbpf_num_possible_cpus();
 	__u64 *vals;
 
 	memset(ret, 0, sizeof(*ret));
@@ -431,9 +443,11 @@ int sampler__stats(struct sampler *s, struct sampler_stats *ret)
 			ret->counters[k] += vals[i];
 	}
 	free(vals);
-	(void)bpf_obj_get_info_by_fd(bpf_program__fd(s->skel->progs.on_sample), &info, &len);
-	ret->run_time_ns = info.run_time_ns;
-	ret->run_cnt = info.run_cnt;
+	prog_runs(s->skel->progs.on_sample, &ret->run_time_ns, &ret->run_cnt);
+	ret->offcpu = s->skel->links.on_switch && s->skel->links.on_sys_exit;
+	ret->offcpu_min_ns = s->cfg->offcpu_min_ns;
+	prog_runs(s->skel->progs.on_switch, &ret->switch_run_time_ns, &ret->switch_run_cnt);
+	prog_runs(s->skel->progs.on_sys_exit, &ret->sys_exit_run_time_ns, &ret->sys_exit_run_cnt);
 	ret->procs_entries = map_entries(bpf_map__fd(s->skel->maps.procs));
 	ret->tstates_entries = map_entries(bpf_map__fd(s->skel->maps.tstates));
 	return 0;

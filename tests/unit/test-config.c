@@ -65,12 +65,12 @@ TEST(limits_are_inclusive)
 
 	ASSERT_EQ(PARSE(&cfg, "-r", "1", "-w", "1s", "-R", "1s"), 1);
 	ASSERT_EQ(PARSE(&cfg, "-r", "10000", "-w", "1h", "-R", "30d", "--offcpu-min", "10s"), 1);
-	ASSERT_EQ(cfg.offcpu_min_ns, 10 * NSEC_PER_SEC);
-	ASSERT_EQ(PARSE(&cfg, "--offcpu-min", "1us"), 1);
-	ASSERT_EQ(cfg.offcpu_min_ns, NSEC_PER_USEC);
 	ASSERT_EQ(cfg.rate_hz, 10000);
 	ASSERT_EQ(cfg.window_ns, 3600 * NSEC_PER_SEC);
 	ASSERT_EQ(cfg.retention_ns, 30 * 86400 * NSEC_PER_SEC);
+	ASSERT_EQ(cfg.offcpu_min_ns, 10 * NSEC_PER_SEC);
+	ASSERT_EQ(PARSE(&cfg, "--offcpu-min", "1us"), 1);
+	ASSERT_EQ(cfg.offcpu_min_ns, NSEC_PER_USEC);
 }
 
 TEST(out_of_range_is_refused)

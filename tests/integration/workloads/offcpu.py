@@ -1,7 +1,8 @@
 # Threads that wait, for the off-CPU tests.  argv: mode, seconds to run (default 60).
 #   sleep: a thread sleeps SLEEP s, then computes for 20 ms, over and over.
 #   lock:  a holder takes a lock and sleeps 1 s holding it; a waiter blocks in acquire().
-#   recv:  a thread blocks in recv() on a TCP peer that never sends.
+#   recv:  a thread blocks in recv() on a TCP peer silent for 1 s, then sending a byte
+#          (an interval is recorded when it ends: the thread must wake up).
 # Each marker line below is looked for by its function name and line in the tests.
 # Prints "ready" once the waiting thread runs.
 import socket
@@ -39,7 +40,13 @@ def waiter(lock, stop):
 
 
 def receiver(sock):
-    sock.recv(1)  # line: recv
+    while sock.recv(1):  # line: recv
+        pass
+
+
+def sender(sock, stop):
+    while not stop.wait(1.0):
+        sock.sendall(b"x")
 
 
 def main():
@@ -60,7 +67,8 @@ def main():
         client = socket.create_connection(server.getsockname())
         peer, _ = server.accept()
         keep = [server, client, peer]
-        threads = [threading.Thread(target=receiver, args=(client,), daemon=True)]
+        threads = [threading.Thread(target=receiver, args=(client,), daemon=True),
+                   threading.Thread(target=sender, args=(peer, stop))]
     else:
         raise SystemExit("unknown mode " + mode)
     for t in threads:
@@ -69,6 +77,9 @@ def main():
     sys.stdout.flush()
     time.sleep(seconds)
     stop.set()
+    for t in threads:
+        if not t.daemon:
+            t.join()
     for k in keep:
         k.close()
 
