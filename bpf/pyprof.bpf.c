@@ -643,7 +643,7 @@ static __always_inline bool gil_wait_futex(const struct pyprof_proc *proc, __u64
 }
 /* --- */
 
-/* Syscall numbers at sys_exit's regs->orig_ax (x86_64). */
+/* The syscall number in a task's user regs->orig_ax (x86_64). */
 #define SYSCALL_FUTEX 202
 #define NO_FUTEX (~0ull)
 
@@ -774,20 +774,27 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 }
 
 /*
- * Every syscall of every task returns through here: one task storage lookup
- * that misses, unless the task is a thread of a profiled process.  A thread
- * blocked in a syscall comes back through it with the Python stack it
- * blocked with.
+ * A thread registered with rseq (glibc 2.35+ registers every thread) that was
+ * switched out passes here on its way back to user mode once it runs again,
+ * in its own context, with the Python stack it blocked with: the pending
+ * interval is walked now.  Only tasks coming back from a switch pay: one
+ * task storage lookup that misses, unless the task is a thread of a profiled
+ * process.  (sys_exit, the other place a blocked thread comes back through,
+ * made every syscall of every task take the slow path.)
  */
-SEC("tp_btf/sys_exit")
-int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
+SEC("tp_btf/rseq_update")
+int BPF_PROG(on_resume, struct task_struct *t)
 {
-	struct pyprof_offcpu *o = bpf_task_storage_get(&offcpu, bpf_get_current_task_btf(), 0, 0);
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct pyprof_offcpu *o = bpf_task_storage_get(&offcpu, task, 0, 0);
+	struct pt_regs *regs;
 	__u64 futex = NO_FUTEX;
 
 	if (!o || !o->pending_ns)
 		return 0;
-	if (BPF_CORE_READ(regs, orig_ax) == SYSCALL_FUTEX)
+	/* The user registers of the syscall it is in, if any: futex(uaddr, ...) may be the GIL. */
+	regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	if (regs && BPF_CORE_READ(regs, orig_ax) == SYSCALL_FUTEX)
 		futex = BPF_CORE_READ(regs, di);
 	offcpu__send(o, futex, false);
 	return 0;

@@ -106,7 +106,7 @@ static int ring_event(void *ctx, void *data, size_t size)
 	return s->budgeted && ++s->batch >= SAMPLER_RING_BATCH ? -EAGAIN : 0;
 }
 
-/* The off-CPU programs: the scheduler's switches and every syscall's exit. */
+/* The off-CPU programs: the scheduler's switches and threads' returns to user mode (rseq). */
 static int attach_offcpu(struct sampler *s)
 {
 	int err;
@@ -114,8 +114,8 @@ static int attach_offcpu(struct sampler *s)
 	s->skel->links.on_switch = bpf_program__attach(s->skel->progs.on_switch);
 	if (!s->skel->links.on_switch)
 		goto fail;
-	s->skel->links.on_sys_exit = bpf_program__attach(s->skel->progs.on_sys_exit);
-	if (!s->skel->links.on_sys_exit)
+	s->skel->links.on_resume = bpf_program__attach(s->skel->progs.on_resume);
+	if (!s->skel->links.on_resume)
 		goto fail;
 	return 0;
 fail:
@@ -141,7 +141,7 @@ static int load(struct sampler *s)
 	s->skel->rodata->offcpu_min_ns = s->cfg->offcpu_min_ns;
 	/* --no-offcpu: the scheduler programs are not even loaded (no verifier time, no cost). */
 	bpf_program__set_autoload(s->skel->progs.on_switch, s->cfg->offcpu);
-	bpf_program__set_autoload(s->skel->progs.on_sys_exit, s->cfg->offcpu);
+	bpf_program__set_autoload(s->skel->progs.on_resume, s->cfg->offcpu);
 	if (s->skel->rodata->abi_version != PYPROF_ABI_VERSION) {
 		log_msg(LOG_ERR, "BPF object ABI %u does not match pyprofd ABI %u",
 			s->skel->rodata->abi_version, PYPROF_ABI_VERSION);
@@ -444,10 +444,10 @@ int sampler__stats(struct sampler *s, struct sampler_stats *ret)
 	}
 	free(vals);
 	prog_runs(s->skel->progs.on_sample, &ret->run_time_ns, &ret->run_cnt);
-	ret->offcpu = s->skel->links.on_switch && s->skel->links.on_sys_exit;
+	ret->offcpu = s->skel->links.on_switch && s->skel->links.on_resume;
 	ret->offcpu_min_ns = s->cfg->offcpu_min_ns;
 	prog_runs(s->skel->progs.on_switch, &ret->switch_run_time_ns, &ret->switch_run_cnt);
-	prog_runs(s->skel->progs.on_sys_exit, &ret->sys_exit_run_time_ns, &ret->sys_exit_run_cnt);
+	prog_runs(s->skel->progs.on_resume, &ret->resume_run_time_ns, &ret->resume_run_cnt);
 	ret->procs_entries = map_entries(bpf_map__fd(s->skel->maps.procs));
 	ret->tstates_entries = map_entries(bpf_map__fd(s->skel->maps.tstates));
 	return 0;

@@ -75,7 +75,7 @@ struct sampler_stats {
 	bool offcpu;				/* the off-CPU programs are attached */
 	__u64 offcpu_min_ns;
 	__u64 switch_run_time_ns, switch_run_cnt;	/* of the sched_switch program */
-	__u64 sys_exit_run_time_ns, sys_exit_run_cnt;	/* of the sys_exit program */
+	__u64 resume_run_time_ns, resume_run_cnt;	/* of the rseq_update program */
 	__u64 procs_entries, tstates_entries;
 };
 /* 0 or -ENOMEM. */
