@@ -76,6 +76,8 @@ static const char *const counter_names[PYPROF_CNT__MAX] = {
 	[PYPROF_CNT_OFFCPU_LOST_UNPROFILED] = "bpf_offcpu_lost_unprofiled",
 	[PYPROF_CNT_OFFCPU_LOST_UNPROFILED_NS] = "bpf_offcpu_lost_unprofiled_ns",
 	[PYPROF_CNT_OFFCPU_BUSY] = "bpf_offcpu_put_off_busy",
+	[PYPROF_CNT_READ_GIL] = "bpf_err_read_gil",
+	[PYPROF_CNT_READ_GC] = "bpf_err_read_gc",
 };
 
 const char *sampler__counter_name(int c)

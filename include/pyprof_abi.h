@@ -9,7 +9,7 @@
  * any change to a struct or enum below; pyprofd checks it against the
  * skeleton's rodata.
  */
-#define PYPROF_ABI_VERSION 10
+#define PYPROF_ABI_VERSION 11
 
 #define PYPROF_MAX_FRAMES	256	/* Python frames kept per sample */
 #define PYPROF_MAX_KSTACK	127	/* kernel frames (perf_event_max_stack default) */
@@ -29,6 +29,7 @@
 #define PYPROF_FRAME_READ	128	/* bytes read per frame (covers every layout) */
 #define PYPROF_TSTATE_READ	192	/* bytes read per tstate while walking the list */
 #define PYPROF_CODE_READ	96	/* bytes read per code object for its fingerprint */
+#define PYPROF_GIL_READ		24	/* bytes of the GIL state read per sample: locked, last_holder */
 /* 3.11+ frames sit next to each other on the thread's data stack: read a page at once. */
 #define PYPROF_PAGE		4096
 #define PYPROF_BULK_READ	(PYPROF_PAGE + PYPROF_FRAME_READ)
@@ -101,6 +102,18 @@ struct pyprof_layout {
 	__u8 frames_contiguous;		/* 3.11+: callers are read in the same page read */
 	__u8 tlbc_entries;		/* offsetof(_PyCodeArray, entries) */
 	__u8 pad[3];			/* zero: no implicit padding to compare */
+	/*
+	 * The GIL and the collector (SAMPLE_GIL, SAMPLE_GC), read from the
+	 * sampled thread's interpreter; -1 where absent.  A thread holds the GIL
+	 * when its _gil_runtime_state is locked and last_holder is its tstate.
+	 * Free-threaded builds have no GIL: runtime_gil and interp_gil both -1.
+	 */
+	__s16 tstate_interp;		/* PyThreadState.interp */
+	__s16 runtime_gil;		/* _PyRuntimeState.ceval.gil, the state itself (3.9-3.11) */
+	__s16 interp_gil;		/* PyInterpreterState.ceval.gil, a pointer to it (3.12+) */
+	__s16 gil_locked;		/* _gil_runtime_state.locked (int) */
+	__s16 gil_holder;		/* _gil_runtime_state.last_holder (PyThreadState *) */
+	__s16 gc_collecting;		/* PyInterpreterState.gc.collecting (int) */
 };
 
 /* Per-process configuration, keyed by tgid in map "procs". */
@@ -118,6 +131,13 @@ struct pyprof_proc {
 	__u64 seed_wakeup_ns;		/* last wakeup for a walk that hit PYPROF_THREAD_WALK */
 	__u64 thread_exits;		/* threads of the process that exited */
 	struct pyprof_layout layout;
+	/*
+	 * The main interpreter's _gil_runtime_state in the target: its mutex and
+	 * condition variables are the futex words a thread waiting for the GIL
+	 * sleeps on (gil_wait_futex()).  gil_size 0: no GIL (free-threaded).
+	 */
+	__u64 gil_addr;
+	__u64 gil_size;
 };
 
 /* Key of map "tstates": CPython's tstate->thread_id is pthread_self(), the fs base. */
@@ -289,6 +309,8 @@ enum pyprof_counter {
 	PYPROF_CNT_OFFCPU_LOST_UNPROFILED, /* lost: the process was no longer profiled (exec) */
 	PYPROF_CNT_OFFCPU_LOST_UNPROFILED_NS,
 	PYPROF_CNT_OFFCPU_BUSY,		/* walk put off: this CPU's off-CPU scratch was in use */
+	PYPROF_CNT_READ_GIL,		/* reading the GIL state (or the pointer to it) faulted */
+	PYPROF_CNT_READ_GC,		/* reading the interpreter's gc.collecting faulted */
 	PYPROF_CNT__MAX,
 };
 
