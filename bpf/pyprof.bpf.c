@@ -592,6 +592,65 @@ static __always_inline bool sample__send(struct pyprof_proc *proc, struct pyprof
 	return true;
 }
 
+/* The GIL state is read into the code object buffer, free once the frames are walked. */
+_Static_assert(PYPROF_GIL_READ <= PYPROF_CODE_READ, "GIL state read larger than its buffer");
+
+/* A field at a userspace-supplied offset of the GIL state read in. */
+static __always_inline __u64 gil_field(const __u8 *gil, __s16 off, __u32 size)
+{
+	__u32 o = (__u16)off;
+
+	if (o > PYPROF_GIL_READ - size)
+		return 0;
+	return size == 8 ? *(const __u64 *)(gil + o) : *(const __u32 *)(gil + o);
+}
+
+/*
+ * What the thread whose tstate is in w->buf does with the GIL and the
+ * collector: PYPROF_TAG_GIL when its interpreter's GIL is locked with it as
+ * last_holder, PYPROF_TAG_GC when that interpreter's gc.collecting is set and the
+ * thread is the one collecting: the GIL's holder, or any running thread of
+ * a free-threaded build (its collector stops the world).
+ */
+static __always_inline __u8 gil_gc_tag(const struct walk *w, __u64 tstate)
+{
+	const struct pyprof_layout *l = &w->proc->layout;
+	__u64 interp = buf_u64(w->buf, l->tstate_interp), gil = 0;
+	bool has_gil = l->runtime_gil >= 0 || l->interp_gil >= 0, held = false;
+	__u8 *g = w->code;
+	__u32 collecting = 0;
+
+	if (l->runtime_gil >= 0)
+		gil = w->proc->runtime_addr + l->runtime_gil;
+	else if (l->interp_gil >= 0 && read_ptr(&gil, interp, l->interp_gil))
+		gil = 0;
+	if (has_gil && (!gil || bpf_probe_read_user(g, PYPROF_GIL_READ, (const void *)gil))) {
+		count(PYPROF_CNT_READ_GIL);
+		return 0;
+	}
+	if (has_gil)
+		held = gil_field(g, l->gil_locked, 4) && gil_field(g, l->gil_holder, 8) == tstate;
+	if ((has_gil && !held) || l->gc_collecting < 0)
+		return held ? PYPROF_TAG_GIL : 0;
+	if (bpf_probe_read_user(&collecting, sizeof(collecting),
+				(const void *)(interp + l->gc_collecting))) {
+		count(PYPROF_CNT_READ_GC);
+		collecting = 0;
+	}
+	return (held ? PYPROF_TAG_GIL : 0) | (collecting ? PYPROF_TAG_GC : 0);
+}
+
+/*
+ * Whether a futex word lies in the process's (main interpreter's) GIL state:
+ * its mutex and condition variables, on which a thread waiting to take the
+ * GIL sleeps (take_gil()).  Always false without a GIL (free-threaded).
+ * For the off-CPU programs, which call it at a futex syscall's exit.
+ */
+static __always_inline bool gil_wait_futex(const struct pyprof_proc *proc, __u64 uaddr)
+{
+	return uaddr - proc->gil_addr < proc->gil_size;
+}
+
 SEC("perf_event")
 int on_sample(struct bpf_perf_event_data *ctx)
 {
@@ -619,6 +678,8 @@ int on_sample(struct bpf_perf_event_data *ctx)
 		return 0;
 	}
 	s = sample__walk(sc, proc, &w, pid, tid);
+	if (s->tstate)
+		s->tag |= gil_gc_tag(&w, s->tstate);
 	/* Full-width read: the verifier rejects narrowed loads of the saved registers. */
 	if ((*(volatile __u64 *)&ctx->regs.cs & 3) == 3)
 		s->flags |= PYPROF_SAMPLE_USER_MODE;
@@ -635,13 +696,6 @@ int on_sample(struct bpf_perf_event_data *ctx)
 	sample__send(proc, s, w.fingerprint);
 	return 0;
 }
-
-/* --- until the GIL state's range is known (gilgc): whether uaddr is a futex word of the GIL --- */
-static __always_inline bool gil_wait_futex(const struct pyprof_proc *proc, __u64 uaddr)
-{
-	return false;
-}
-/* --- */
 
 /* The syscall number in a task's user regs->orig_ax (x86_64). */
 #define SYSCALL_FUTEX 202

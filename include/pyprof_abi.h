@@ -216,7 +216,9 @@ static inline __s32 pyprof_instr_index(__u64 instr_ptr, __u64 base)
 
 /* struct pyprof_sample's tag bits: the SAMPLE_* values of userspace/lib/profile/sample.h. */
 #define PYPROF_TAG_OFF_CPU	0x01 /* weight = ns off the CPU */
+#define PYPROF_TAG_GIL		0x02 /* on the CPU holding the GIL */
 #define PYPROF_TAG_GIL_WAIT	0x04 /* ... waiting to take the GIL */
+#define PYPROF_TAG_GC		0x08 /* running the collector */
 
 /*
  * Value of the task storage map "offcpu": a thread of a profiled process
