@@ -2,7 +2,7 @@
 /*
  * Test helper: what pyinterp makes of an interpreter file, as "name value"
  * lines, for tests/integration/test_gil.py to hold against what
- * tests/integration/gil_oracle.py measures in a live interpreter.
+ * tests/integration/workloads/gil_oracle.py measures in a live interpreter.
  *   pyinterp_dump FILE
  * Exits 1 when FILE is no CPython pyprof can profile (the reason on stderr).
  */

@@ -19,8 +19,8 @@
  * offsetof() on pyenv 3.9.18, 3.10.13, 3.11.7, 3.12.1 and 3.13.0, and
  * cross-checked against 3.13's own _Py_DebugOffsets.  Offsets are stable
  * within a minor version.  The GIL and gc fields were measured the same way
- * and are checked on each interpreter installed here by
- * tests/integration/gil_oracle.py (a live GIL held and a collection running).
+ * and are checked on each interpreter installed here by test_gil.py, with
+ * tests/integration/workloads/gil_oracle.py finding them in a live process.
  */
 struct layout_row {
 	__u8 minor;
@@ -399,8 +399,8 @@ struct dbg_expect {
 	/*
 	 * offsetof(_PyRuntimeState, _main_interpreter), its last member: the
 	 * debug offsets' runtime_state.size - interpreter_state.size, checked
-	 * like a field (read live by tests/integration/gil_oracle.py).  Where
-	 * the main GIL is; 0 in free-threaded builds, which have none.
+	 * like a field (and read live by workloads/gil_oracle.py).  Where the
+	 * main GIL is; 0 in free-threaded builds, which have none.
 	 */
 	__u32 main_interp;
 };
