@@ -134,6 +134,10 @@ def two_threads_split_the_gil():
     with Daemon() as d:
         for label, python in all_pythons():
             check_two_threads(d, label, python)
+        st = d.status()
+        print("    reads failed: GIL %s, gc %s" % (st.get("bpf_err_read_gil"),
+                                                   st.get("bpf_err_read_gc")))
+        assert "bpf_err_read_gil" in st and "bpf_err_read_gc" in st, st
 
 
 def check_gc(d, label, python):
