@@ -7,8 +7,9 @@ CPython of this machine: Debian's 3.11, pyenv's 3.9-3.13, the sid tree's 3.14, 3
 - The offsets pyprof reads them at are those workloads/gil_oracle.py finds in the live
   interpreter (pyinterp_dump says what pyprof made of the same file).
 - Two CPU-bound threads: the samples that held the GIL split about evenly between them,
-  and a third thread in C code that released the GIL (hashlib) is seldom seen holding it;
-  on 3.13t no sample holds a GIL.
+  most of their time off the CPU is spent waiting for the GIL (a futex in its state), and
+  a third thread in C code that released the GIL (hashlib) is seldom seen holding it; on
+  3.13t no sample holds or waits for a GIL.
 - A process that spends its time in gc.collect(): most of its samples carry SAMPLE_GC;
   a plain CPU loop none.
 Tags are read from PYPROF/3 snapshots."""
@@ -25,7 +26,7 @@ from pyproftest import (OUTPUT, SID_TREE, TREE_PREFIX, WORKLOADS, Daemon, Skip, 
 
 # The PYPROF/3 decoder of test_wire.py, without its tests.
 _registered = list(pyproftest._tests)
-from test_wire import GC, GIL, PYTHON, decode, request  # noqa: E402
+from test_wire import GC, GIL, GIL_WAIT, OFF_CPU, PYTHON, decode, request  # noqa: E402
 pyproftest._tests[:] = _registered
 
 DUMP = os.path.join(OUTPUT, "tests", "pyinterp_dump")
@@ -86,8 +87,8 @@ def gil_and_gc_offsets_are_what_the_oracle_finds():
 
 
 def tagged(d, pid, want):
-    """[(python function names leaf first, count, tag)] of pid's on-CPU samples, once
-    there are want of them with a Python frame."""
+    """[(python function names leaf first, count, tag)] of pid's stacks, once there are
+    want on-CPU samples with a Python frame."""
     q = b"PYPROF/3 snapshot pid=%d seconds=3600\n" % pid
 
     def enough():
@@ -97,16 +98,18 @@ def tagged(d, pid, want):
         _, stacks = decode(payload, 3)
         out = [([f[1].decode() for f in frames if f[0] == PYTHON][::-1], count, tag)
                for frames, count, tag in stacks]
-        return out if sum(c for names, c, _ in out if names) >= want else None
+        on_cpu = sum(c for names, c, t in out if names and not t & OFF_CPU)
+        return out if on_cpu >= want else None
     return wait_for(enough, timeout=60, interval=0.5,
                     what="%d samples of pid %d" % (want, pid))
 
 
-def share(stacks, func, mask):
-    """(samples in func, of them with all of mask's bits)."""
-    n = sum(c for names, c, _ in stacks if func in names)
-    k = sum(c for names, c, t in stacks if func in names and t & mask == mask)
-    return n, k
+def share(stacks, func, mask, off_cpu=False):
+    """(on-CPU samples in func, of them with all of mask's bits); with off_cpu, the same
+    in nanoseconds off the CPU."""
+    mine = [(c, t) for names, c, t in stacks
+            if func in names and bool(t & OFF_CPU) == off_cpu]
+    return sum(c for c, _ in mine), sum(c for c, t in mine if t & mask == mask)
 
 
 def check_two_threads(d, label, python):
@@ -116,12 +119,18 @@ def check_two_threads(d, label, python):
     n3, g3 = share(st, "t_nogil", GIL)
     print("    %s: t_one %d samples, %d holding the GIL; t_two %d, %d; t_nogil %d, %d" %
           (label, n1, g1, n2, g2, n3, g3))
+    offs = [share(st, f, GIL_WAIT, off_cpu=True) for f in ("t_one", "t_two")]
+    print("    %s: off the CPU, waiting for the GIL (s): %s" %
+          (label, ["%.2f, %.2f" % (o / 1e9, w / 1e9) for o, w in offs]))
     assert n1 and n2 and n3, (label, st)
     # A thread hashing in C has let go of the GIL (but to start each hash).
     assert g3 <= 0.2 * n3, (label, n3, g3)
     if "13t" in label:
-        assert g1 == g2 == 0 and not any(t & GIL for _, _, t in st), (label, st)
+        assert g1 == g2 == 0 and not any(t & (GIL | GIL_WAIT) for _, _, t in st), (label, st)
         return
+    # Off the CPU, a thread of the two sleeps on the GIL's futex (gil_wait_futex()).
+    for off, wait in offs:
+        assert off and wait >= 0.5 * off, (label, offs)
     # The thread on the CPU is the one holding the GIL, the other waits for it ...
     assert g1 + g2 >= 0.8 * (n1 + n2), (label, n1, g1, n2, g2)
     # ... and the two take turns.
