@@ -13,6 +13,8 @@ const volatile bool collect_kernel = true;
 const volatile __u32 daemon_pid = 0;
 /* Wake the daemon only once this much sample data waits: it drains on a timer anyway. */
 const volatile __u64 wakeup_bytes = PYPROF_RINGBUF_BYTES / 4;
+/* Off-CPU intervals shorter than this are only counted (pyprofd --offcpu-min). */
+const volatile __u64 offcpu_min_ns = 1000000;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -72,12 +74,42 @@ struct {
 	__type(value, struct scratch);
 } scratch SEC(".maps");
 
-static __always_inline void count(__u32 which)
+/* Threads of profiled processes off the CPU, or with an interval not walked yet. */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct pyprof_offcpu);
+} offcpu SEC(".maps");
+
+/*
+ * The off-CPU walks' own scratch: on_sample's tick may interrupt a walk at a
+ * syscall exit, and a walk preempted (tracing programs run preemptible) may
+ * find another thread's walk using it on its CPU: busy says so.
+ */
+struct offcpu_scratch {
+	struct scratch sc;
+	__u64 busy;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct offcpu_scratch);
+} offcpu_scratch SEC(".maps");
+
+static __always_inline void count_n(__u32 which, __u64 n)
 {
 	__u64 *v = bpf_map_lookup_elem(&counters, &which);
 
 	if (v)
-		*v += 1;
+		*v += n;
+}
+
+static __always_inline void count(__u32 which)
+{
+	count_n(which, 1);
 }
 
 /* Reads a pointer-sized field at a userspace-supplied offset of a buffer already copied in. */
@@ -490,18 +522,145 @@ static __always_inline __u64 wakeup_flags(struct pyprof_proc *proc, const struct
 	return BPF_RB_NO_WAKEUP;
 }
 
+/*
+ * Starts the sample in sc for the current task (pid, tid) and walks its
+ * Python stack into it (leaf first; s->error says how the walk ended).  The
+ * one walk of every program: the current task must be the thread the sample
+ * is of, since its memory and fs base are read.  w is left for the caller
+ * (w->fingerprint: the process is young).
+ */
+static __always_inline struct pyprof_sample *sample__walk(struct scratch *sc,
+							 struct pyprof_proc *proc, struct walk *w,
+							 __u32 pid, __u32 tid)
+{
+	struct pyprof_sample *s = &sc->s;
+	__u64 tstate = 0;
+	int err;
+
+	s->hdr.ts = bpf_ktime_get_ns();
+	s->hdr.kind = PYPROF_EV_SAMPLE;
+	s->hdr.pid = pid;
+	s->hdr.tid = tid;
+	s->hdr.cpu = bpf_get_smp_processor_id();
+	bpf_get_current_comm(s->hdr.comm, sizeof(s->hdr.comm));
+	s->tstate = 0;
+	s->nr_frames = 0;
+	s->nr_kstack = 0;
+	s->flags = 0;
+	s->tag = 0;
+	s->weight = 0;
+
+	w->proc = proc;
+	w->s = s;
+	w->buf = sc->buf;
+	w->code = sc->code;
+	w->bulk = sc->bulk;
+	w->tlbc = sc->tlbc;
+	w->fingerprint = s->hdr.ts < proc->fp_until_ns;
+	err = find_tstate(w, pid, &tstate);
+	if (err == PYPROF_UNWIND_OK) {
+		s->tstate = tstate;
+		err = walk_frames(w, tstate);
+	}
+	s->error = err;
+	return s;
+}
+
+/* Python frames in s, bounded for the verifier. */
+static __always_inline __u32 sample__nr_frames(const struct pyprof_sample *s)
+{
+	__u32 nr = s->nr_frames;
+
+	return nr > PYPROF_MAX_FRAMES ? PYPROF_MAX_FRAMES : nr;
+}
+
+/* Sends s, its nr_kstack kernel addresses right after its frames, packed: false if lost. */
+static __always_inline bool sample__send(struct pyprof_proc *proc, struct pyprof_sample *s,
+					 bool young)
+{
+	__u64 size = __builtin_offsetof(struct pyprof_sample, frames) +
+		     sample__nr_frames(s) * sizeof(struct pyprof_frame) +
+		     s->nr_kstack * sizeof(__u64);
+
+	if (size > sizeof(*s))
+		size = sizeof(*s);
+	if (bpf_ringbuf_output(&events, s, size, wakeup_flags(proc, s, young))) {
+		count(PYPROF_CNT_RINGBUF_FULL);
+		return false;
+	}
+	count(PYPROF_CNT_EMITTED);
+	return true;
+}
+
+/* The GIL state is read into the code object buffer, free once the frames are walked. */
+_Static_assert(PYPROF_GIL_READ <= PYPROF_CODE_READ, "GIL state read larger than its buffer");
+
+/* A field at a userspace-supplied offset of the GIL state read in. */
+static __always_inline __u64 gil_field(const __u8 *gil, __s16 off, __u32 size)
+{
+	__u32 o = (__u16)off;
+
+	if (o > PYPROF_GIL_READ - size)
+		return 0;
+	return size == 8 ? *(const __u64 *)(gil + o) : *(const __u32 *)(gil + o);
+}
+
+/*
+ * What the thread whose tstate is in w->buf does with the GIL and the
+ * collector: PYPROF_TAG_GIL when its interpreter's GIL is locked with it as
+ * last_holder, PYPROF_TAG_GC when that interpreter's gc.collecting is set and the
+ * thread is the one collecting: the GIL's holder, or any running thread of
+ * a free-threaded build (its collector stops the world).
+ */
+static __always_inline __u8 gil_gc_tag(const struct walk *w, __u64 tstate)
+{
+	const struct pyprof_layout *l = &w->proc->layout;
+	__u64 interp = buf_u64(w->buf, l->tstate_interp), gil = 0;
+	bool has_gil = l->runtime_gil >= 0 || l->interp_gil >= 0, held = false;
+	__u8 *g = w->code;
+	__u32 collecting = 0;
+
+	if (l->runtime_gil >= 0)
+		gil = w->proc->runtime_addr + l->runtime_gil;
+	else if (l->interp_gil >= 0 && read_ptr(&gil, interp, l->interp_gil))
+		gil = 0;
+	if (has_gil && (!gil || bpf_probe_read_user(g, PYPROF_GIL_READ, (const void *)gil))) {
+		count(PYPROF_CNT_READ_GIL);
+		return 0;
+	}
+	if (has_gil)
+		held = gil_field(g, l->gil_locked, 4) && gil_field(g, l->gil_holder, 8) == tstate;
+	if ((has_gil && !held) || l->gc_collecting < 0)
+		return held ? PYPROF_TAG_GIL : 0;
+	if (bpf_probe_read_user(&collecting, sizeof(collecting),
+				(const void *)(interp + l->gc_collecting))) {
+		count(PYPROF_CNT_READ_GC);
+		collecting = 0;
+	}
+	return (held ? PYPROF_TAG_GIL : 0) | (collecting ? PYPROF_TAG_GC : 0);
+}
+
+/*
+ * Whether a futex word lies in the process's (main interpreter's) GIL state:
+ * its mutex and condition variables, on which a thread waiting to take the
+ * GIL sleeps (take_gil()).  Always false without a GIL (free-threaded).
+ * For the off-CPU programs, which call it at a futex syscall's exit.
+ */
+static __always_inline bool gil_wait_futex(const struct pyprof_proc *proc, __u64 uaddr)
+{
+	return uaddr - proc->gil_addr < proc->gil_size;
+}
+
 SEC("perf_event")
 int on_sample(struct bpf_perf_event_data *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	__u32 pid = id >> 32, tid = (__u32)id, zero = 0, nr;
+	__u32 pid = id >> 32, tid = (__u32)id, zero = 0;
 	struct pyprof_proc *proc;
 	struct scratch *sc;
 	struct pyprof_sample *s;
 	struct walk w = {};
-	__u64 tstate = 0, size, flags;
 	long kn;
-	int err;
 
 	count(PYPROF_CNT_SAMPLES);
 	if (pid == 0) {
@@ -518,58 +677,180 @@ int on_sample(struct bpf_perf_event_data *ctx)
 		count(PYPROF_CNT_NO_SCRATCH);
 		return 0;
 	}
-	s = &sc->s;
-	s->hdr.ts = bpf_ktime_get_ns();
-	s->hdr.kind = PYPROF_EV_SAMPLE;
-	s->hdr.pid = pid;
-	s->hdr.tid = tid;
-	s->hdr.cpu = bpf_get_smp_processor_id();
-	bpf_get_current_comm(s->hdr.comm, sizeof(s->hdr.comm));
-	s->tstate = 0;
-	s->nr_frames = 0;
-	s->nr_kstack = 0;
-	s->flags = 0;
-	s->tag = 0;
-	s->weight = 0;
-
+	s = sample__walk(sc, proc, &w, pid, tid);
+	if (s->tstate)
+		s->tag |= gil_gc_tag(&w, s->tstate);
 	/* Full-width read: the verifier rejects narrowed loads of the saved registers. */
 	if ((*(volatile __u64 *)&ctx->regs.cs & 3) == 3)
 		s->flags |= PYPROF_SAMPLE_USER_MODE;
 
-	w.proc = proc;
-	w.s = s;
-	w.buf = sc->buf;
-	w.code = sc->code;
-	w.bulk = sc->bulk;
-	w.tlbc = sc->tlbc;
-	w.fingerprint = s->hdr.ts < proc->fp_until_ns;
-	err = find_tstate(&w, pid, &tstate);
-	if (err == PYPROF_UNWIND_OK) {
-		s->tstate = tstate;
-		err = walk_frames(&w, tstate);
-	}
-	s->error = err;
-
-	nr = s->nr_frames;
-	if (nr > PYPROF_MAX_FRAMES)
-		nr = PYPROF_MAX_FRAMES;
 	/* The kernel stack goes right after the frames (the interrupted regs are still ctx's). */
 	if (!(s->flags & PYPROF_SAMPLE_USER_MODE) && collect_kernel) {
-		kn = bpf_get_stack(ctx, (__u64 *)&s->frames[nr], sizeof(s->kstack_room), 0);
+		kn = bpf_get_stack(ctx, (__u64 *)&s->frames[sample__nr_frames(s)],
+				   sizeof(s->kstack_room), 0);
 		if (kn < 0)
 			count(PYPROF_CNT_KSTACK_FAIL);
 		else
 			s->nr_kstack = kn / sizeof(__u64);
 	}
-	size = __builtin_offsetof(struct pyprof_sample, frames) + nr * sizeof(struct pyprof_frame) +
-	       s->nr_kstack * sizeof(__u64);
-	if (size > sizeof(*s))
-		size = sizeof(*s);
-	flags = wakeup_flags(proc, s, w.fingerprint);
-	if (bpf_ringbuf_output(&events, s, size, flags))
-		count(PYPROF_CNT_RINGBUF_FULL);
+	sample__send(proc, s, w.fingerprint);
+	return 0;
+}
+
+/* The syscall number in a task's user regs->orig_ax (x86_64). */
+#define SYSCALL_FUTEX 202
+#define NO_FUTEX (~0ull)
+
+/*
+ * Sends the pending interval of the current thread, o its storage: its
+ * Python stack walked now (its own context), the kernel stack taken when it
+ * was switched back in.  futex: the futex word a syscall exit waited on, or
+ * NO_FUTEX.
+ */
+static __always_inline void offcpu__send(struct pyprof_offcpu *o, __u64 futex, bool at_switch)
+{
+	__u64 id = bpf_get_current_pid_tgid(), ns = o->pending_ns, kbytes;
+	__u32 pid = id >> 32, tid = (__u32)id, zero = 0, nr, nk;
+	struct offcpu_scratch *os;
+	struct pyprof_proc *proc;
+	struct pyprof_sample *s;
+	struct walk w = {};
+
+	proc = bpf_map_lookup_elem(&procs, &pid);
+	if (!proc) {
+		o->pending_ns = 0;
+		count(PYPROF_CNT_OFFCPU_LOST_UNPROFILED);
+		count_n(PYPROF_CNT_OFFCPU_LOST_UNPROFILED_NS, ns);
+		return;
+	}
+	os = bpf_map_lookup_elem(&offcpu_scratch, &zero);
+	if (!os)
+		return;
+	/* An add, not an exchange: the atomics every BPF target has. */
+	if (__sync_fetch_and_add(&os->busy, 1)) {
+		__sync_fetch_and_add(&os->busy, -1);
+		/* Left pending: the next switch-out or syscall exit walks it. */
+		count(PYPROF_CNT_OFFCPU_BUSY);
+		return;
+	}
+	o->pending_ns = 0;
+	s = sample__walk(&os->sc, proc, &w, pid, tid);
+	s->tag = PYPROF_TAG_OFF_CPU;
+	if (futex != NO_FUTEX && gil_wait_futex(proc, futex)) {
+		s->tag |= PYPROF_TAG_GIL_WAIT;
+		count(PYPROF_CNT_OFFCPU_GIL_WAIT);
+	}
+	s->weight = ns;
+	if (s->error != PYPROF_UNWIND_OK)
+		count(PYPROF_CNT_OFFCPU_WALK_ERR);
+	if (at_switch)
+		count(PYPROF_CNT_OFFCPU_AT_SWITCH);
+	nr = sample__nr_frames(s);
+	nk = o->nr_kstack;
+	if (nk > PYPROF_MAX_KSTACK)
+		nk = PYPROF_MAX_KSTACK;
+	kbytes = nk * sizeof(__u64);
+	if (kbytes && !bpf_probe_read_kernel(&s->frames[nr], kbytes, o->kstack))
+		s->nr_kstack = nk;
+	if (sample__send(proc, s, w.fingerprint)) {
+		count(PYPROF_CNT_OFFCPU_SENT);
+		count_n(PYPROF_CNT_OFFCPU_SENT_NS, ns);
+	} else {
+		count(PYPROF_CNT_OFFCPU_LOST_RINGBUF);
+		count_n(PYPROF_CNT_OFFCPU_LOST_RINGBUF_NS, ns);
+	}
+	__sync_fetch_and_add(&os->busy, -1);
+}
+
+/* prev, a thread of a profiled process, leaves the CPU: it is still current. */
+static __always_inline void offcpu__switch_out(struct task_struct *prev, unsigned int prev_state,
+					       __u64 now)
+{
+	struct pyprof_offcpu *o;
+
+	o = bpf_task_storage_get(&offcpu, prev, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!o) {
+		count(PYPROF_CNT_OFFCPU_NO_STORAGE);
+		return;
+	}
+	/* Back on the CPU with no syscall exit since (preempted, or blocked again in the kernel). */
+	if (o->pending_ns)
+		offcpu__send(o, NO_FUTEX, true);
+	o->off_ns = now;
+	o->state = prev_state;
+	count(PYPROF_CNT_OFFCPU_SWITCH_OUT);
+}
+
+/* next comes back on the CPU: keep its interval, or count it as short. */
+static __always_inline void offcpu__switch_in(struct task_struct *next, __u64 now)
+{
+	struct pyprof_offcpu *o = bpf_task_storage_get(&offcpu, next, 0, 0);
+	__u64 ns;
+	long kn;
+
+	if (!o || !o->off_ns)
+		return;
+	ns = now - o->off_ns;
+	o->off_ns = 0;
+	if (ns < offcpu_min_ns) {
+		count(PYPROF_CNT_OFFCPU_SHORT);
+		count_n(PYPROF_CNT_OFFCPU_SHORT_NS, ns);
+		return;
+	}
+	if (o->pending_ns) {
+		count(PYPROF_CNT_OFFCPU_LOST_REPLACED);
+		count_n(PYPROF_CNT_OFFCPU_LOST_REPLACED_NS, o->pending_ns);
+	}
+	o->pending_ns = ns;
+	o->nr_kstack = 0;
+	count(PYPROF_CNT_OFFCPU_KEPT);
+	if (!collect_kernel)
+		return;
+	/* next is off the CPU until this switch: the stack it blocked in is still there. */
+	kn = bpf_get_task_stack(next, o->kstack, sizeof(o->kstack), 0);
+	if (kn < 0)
+		count(PYPROF_CNT_KSTACK_FAIL);
 	else
-		count(PYPROF_CNT_EMITTED);
+		o->nr_kstack = kn / sizeof(__u64);
+}
+
+SEC("tp_btf/sched_switch")
+int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
+	     unsigned int prev_state)
+{
+	__u32 ptgid = prev->tgid;
+	__u64 now = bpf_ktime_get_ns();
+
+	if (ptgid && ptgid != daemon_pid && bpf_map_lookup_elem(&procs, &ptgid))
+		offcpu__switch_out(prev, prev_state, now);
+	offcpu__switch_in(next, now);
+	return 0;
+}
+
+/*
+ * A thread registered with rseq (glibc 2.35+ registers every thread) that was
+ * switched out passes here on its way back to user mode once it runs again,
+ * in its own context, with the Python stack it blocked with: the pending
+ * interval is walked now.  Only tasks coming back from a switch pay: one
+ * task storage lookup that misses, unless the task is a thread of a profiled
+ * process.  (sys_exit, the other place a blocked thread comes back through,
+ * made every syscall of every task take the slow path.)
+ */
+SEC("tp_btf/rseq_update")
+int BPF_PROG(on_resume, struct task_struct *t)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct pyprof_offcpu *o = bpf_task_storage_get(&offcpu, task, 0, 0);
+	struct pt_regs *regs;
+	__u64 futex = NO_FUTEX;
+
+	if (!o || !o->pending_ns)
+		return 0;
+	/* The user registers of the syscall it is in, if any: futex(uaddr, ...) may be the GIL. */
+	regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	if (regs && BPF_CORE_READ(regs, orig_ax) == SYSCALL_FUTEX)
+		futex = BPF_CORE_READ(regs, di);
+	offcpu__send(o, futex, false);
 	return 0;
 }
 
@@ -632,7 +913,13 @@ int BPF_PROG(on_exit, struct task_struct *p)
 	struct pyprof_thread_key key = { .tgid = pid, .fsbase = BPF_CORE_READ(p, thread.fsbase) };
 	struct pyprof_proc *proc = bpf_map_lookup_elem(&procs, &pid);
 
+	struct pyprof_offcpu *o = bpf_task_storage_get(&offcpu, p, 0, 0);
+
 	bpf_map_delete_elem(&tstates, &key);
+	if (o && o->pending_ns) {
+		count(PYPROF_CNT_OFFCPU_LOST_EXIT);
+		count_n(PYPROF_CNT_OFFCPU_LOST_EXIT_NS, o->pending_ns);
+	}
 	/* Tells pyprofd whether a thread exited while it seeded the cache. */
 	if (proc)
 		__sync_fetch_and_add(&proc->thread_exits, 1);

@@ -17,7 +17,7 @@ static const char *const default_probe_paths[] = {
 /* --probe paths: what the table leaves beside the defaults. */
 #define MAX_USER_PROBE_PATHS   (PYPROFD_MAX_PROBE_PATHS - NR_DEFAULT_PROBE_PATHS)
 
-enum { ARG_VERSION = 0x100, ARG_NO_KERNEL, ARG_PROBE };
+enum { ARG_VERSION = 0x100, ARG_NO_KERNEL, ARG_PROBE, ARG_NO_OFFCPU, ARG_OFFCPU_MIN };
 
 static void help(void)
 {
@@ -39,6 +39,9 @@ static void help(void)
 	       "                         loses no history (default: memory only); DIR must\n"
 	       "                         be ours and not group/other-writable\n"
 	       "      --no-kernel        do not record kernel stacks\n"
+	       "      --no-offcpu        do not record off-CPU time (no scheduler programs)\n"
+	       "      --offcpu-min DUR   off-CPU intervals shorter than this are only counted,\n"
+	       "                         e.g. 200us, 5ms (default 1ms, 1us-10s)\n"
 	       "      --probe PATH       also watch the interpreters in PATH (a libpython or\n"
 	       "                         python binary, or a directory of them) for starts;\n"
 	       "                         repeatable (system lib and bin dirs always are)\n"
@@ -132,6 +135,12 @@ static int parse_option(struct config *cfg, int c, const char *arg)
 	case ARG_NO_KERNEL:
 		cfg->kernel_stacks = false;
 		return 1;
+	case ARG_NO_OFFCPU:
+		cfg->offcpu = false;
+		return 1;
+	case ARG_OFFCPU_MIN:
+		return opt_duration("offcpu-min", arg, NSEC_PER_USEC, 10 * NSEC_PER_SEC, "1us-10s",
+				    &cfg->offcpu_min_ns) ?: 1;
 	case 'v':
 		cfg->verbose++;
 		return 1;
@@ -158,6 +167,8 @@ int config__parse(struct config *cfg, int argc, char **argv)
 		{ "retention", required_argument, NULL, 'R' },
 		{ "no-kernel", no_argument, NULL, ARG_NO_KERNEL },
 		{ "probe", required_argument, NULL, ARG_PROBE },
+		{ "no-offcpu", no_argument, NULL, ARG_NO_OFFCPU },
+		{ "offcpu-min", required_argument, NULL, ARG_OFFCPU_MIN },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, ARG_VERSION },
@@ -172,6 +183,8 @@ int config__parse(struct config *cfg, int argc, char **argv)
 		.window_ns = 10 * NSEC_PER_SEC,
 		.retention_ns = 3600 * NSEC_PER_SEC,
 		.kernel_stacks = true,
+		.offcpu = true,
+		.offcpu_min_ns = PYPROFD_DEFAULT_OFFCPU_MIN_NS,
 	};
 	while ((c = getopt_long(argc, argv, "s:g:d:r:w:R:vh", opts, NULL)) >= 0) {
 		r = parse_option(cfg, c, optarg);

@@ -725,6 +725,11 @@ static void configure_bpf(struct procs *ps, struct pyproc *p, __u64 bias)
 	p->runtime_addr = bias + p->info.runtime_vaddr;
 	cfg.fp_until_ns = young_until_ns(p->start_time);
 	cfg.runtime_addr = p->runtime_addr;
+	/* The main GIL lies in _PyRuntime (3.12+: in the main interpreter embedded there). */
+	if (p->info.gil_state_size) {
+		cfg.gil_addr = p->runtime_addr + p->info.gil_state_off;
+		cfg.gil_size = p->info.gil_state_size;
+	}
 	err = sampler__set_proc(ps->sampler, p->pid, &cfg);
 	if (err)
 		log_msg(LOG_WARN, "Failed to configure pid %d in BPF: %s", p->pid, strerror(-err));

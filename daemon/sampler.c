@@ -57,6 +57,27 @@ static const char *const counter_names[PYPROF_CNT__MAX] = {
 	[PYPROF_CNT_PARTIAL] = "bpf_partial_stack",
 	[PYPROF_CNT_READ_TLBC] = "bpf_err_read_tlbc",
 	[PYPROF_CNT_BAD_TLBC] = "bpf_err_bad_tlbc",
+	[PYPROF_CNT_OFFCPU_SWITCH_OUT] = "bpf_offcpu_switch_out",
+	[PYPROF_CNT_OFFCPU_NO_STORAGE] = "bpf_offcpu_err_no_storage",
+	[PYPROF_CNT_OFFCPU_SHORT] = "bpf_offcpu_short",
+	[PYPROF_CNT_OFFCPU_SHORT_NS] = "bpf_offcpu_short_ns",
+	[PYPROF_CNT_OFFCPU_KEPT] = "bpf_offcpu_kept",
+	[PYPROF_CNT_OFFCPU_SENT] = "bpf_offcpu_sent",
+	[PYPROF_CNT_OFFCPU_SENT_NS] = "bpf_offcpu_sent_ns",
+	[PYPROF_CNT_OFFCPU_AT_SWITCH] = "bpf_offcpu_walked_at_switch",
+	[PYPROF_CNT_OFFCPU_WALK_ERR] = "bpf_offcpu_walk_error",
+	[PYPROF_CNT_OFFCPU_GIL_WAIT] = "bpf_offcpu_gil_wait",
+	[PYPROF_CNT_OFFCPU_LOST_RINGBUF] = "bpf_offcpu_lost_ringbuf_full",
+	[PYPROF_CNT_OFFCPU_LOST_RINGBUF_NS] = "bpf_offcpu_lost_ringbuf_full_ns",
+	[PYPROF_CNT_OFFCPU_LOST_EXIT] = "bpf_offcpu_lost_thread_exit",
+	[PYPROF_CNT_OFFCPU_LOST_EXIT_NS] = "bpf_offcpu_lost_thread_exit_ns",
+	[PYPROF_CNT_OFFCPU_LOST_REPLACED] = "bpf_offcpu_lost_replaced",
+	[PYPROF_CNT_OFFCPU_LOST_REPLACED_NS] = "bpf_offcpu_lost_replaced_ns",
+	[PYPROF_CNT_OFFCPU_LOST_UNPROFILED] = "bpf_offcpu_lost_unprofiled",
+	[PYPROF_CNT_OFFCPU_LOST_UNPROFILED_NS] = "bpf_offcpu_lost_unprofiled_ns",
+	[PYPROF_CNT_OFFCPU_BUSY] = "bpf_offcpu_put_off_busy",
+	[PYPROF_CNT_READ_GIL] = "bpf_err_read_gil",
+	[PYPROF_CNT_READ_GC] = "bpf_err_read_gc",
 };
 
 const char *sampler__counter_name(int c)
@@ -87,6 +108,25 @@ static int ring_event(void *ctx, void *data, size_t size)
 	return s->budgeted && ++s->batch >= SAMPLER_RING_BATCH ? -EAGAIN : 0;
 }
 
+/* The off-CPU programs: the scheduler's switches and threads' returns to user mode (rseq). */
+static int attach_offcpu(struct sampler *s)
+{
+	int err;
+
+	s->skel->links.on_switch = bpf_program__attach(s->skel->progs.on_switch);
+	if (!s->skel->links.on_switch)
+		goto fail;
+	s->skel->links.on_resume = bpf_program__attach(s->skel->progs.on_resume);
+	if (!s->skel->links.on_resume)
+		goto fail;
+	return 0;
+fail:
+	err = -errno;
+	log_msg(LOG_ERR, "Failed to attach the off-CPU programs: %s (--no-offcpu runs without)",
+		strerror(-err));
+	return err;
+}
+
 /* Open, configure, load, attach the tracepoints. */
 static int load(struct sampler *s)
 {
@@ -100,6 +140,10 @@ static int load(struct sampler *s)
 	}
 	s->skel->rodata->collect_kernel = s->cfg->kernel_stacks;
 	s->skel->rodata->daemon_pid = getpid();
+	s->skel->rodata->offcpu_min_ns = s->cfg->offcpu_min_ns;
+	/* --no-offcpu: the scheduler programs are not even loaded (no verifier time, no cost). */
+	bpf_program__set_autoload(s->skel->progs.on_switch, s->cfg->offcpu);
+	bpf_program__set_autoload(s->skel->progs.on_resume, s->cfg->offcpu);
 	if (s->skel->rodata->abi_version != PYPROF_ABI_VERSION) {
 		log_msg(LOG_ERR, "BPF object ABI %u does not match pyprofd ABI %u",
 			s->skel->rodata->abi_version, PYPROF_ABI_VERSION);
@@ -119,7 +163,7 @@ static int load(struct sampler *s)
 		log_msg(LOG_ERR, "Failed to attach sched tracepoints: %s", strerror(-err));
 		return err;
 	}
-	return 0;
+	return s->cfg->offcpu ? attach_offcpu(s) : 0;
 }
 
 struct sampler *sampler__new(const struct config *cfg, sampler_event_fn fn, void *ctx)
@@ -369,11 +413,23 @@ static __u64 map_entries(int fd)
 	return n;
 }
 
-int sampler__stats(struct sampler *s, struct sampler_stats *ret)
+/* A program's run time and count (while kernel.bpf_stats_enabled is 1), 0 if not loaded. */
+static void prog_runs(const struct bpf_program *prog, __u64 *time_ns, __u64 *cnt)
 {
 	struct bpf_prog_info info = { 0 };
-	int ncpu = libbpf_num_possible_cpus();
 	__u32 len = sizeof(info);
+	int fd = bpf_program__fd(prog);
+
+	*time_ns = *cnt = 0;
+	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
+		return;
+	*time_ns = info.run_time_ns;
+	*cnt = info.run_cnt;
+}
+
+int sampler__stats(struct sampler *s, struct sampler_stats *ret)
+{
+	int ncpu = libbpf_num_possible_cpus();
 	__u64 *vals;
 
 	memset(ret, 0, sizeof(*ret));
@@ -389,9 +445,11 @@ int sampler__stats(struct sampler *s, struct sampler_stats *ret)
 			ret->counters[k] += vals[i];
 	}
 	free(vals);
-	(void)bpf_obj_get_info_by_fd(bpf_program__fd(s->skel->progs.on_sample), &info, &len);
-	ret->run_time_ns = info.run_time_ns;
-	ret->run_cnt = info.run_cnt;
+	prog_runs(s->skel->progs.on_sample, &ret->run_time_ns, &ret->run_cnt);
+	ret->offcpu = s->skel->links.on_switch && s->skel->links.on_resume;
+	ret->offcpu_min_ns = s->cfg->offcpu_min_ns;
+	prog_runs(s->skel->progs.on_switch, &ret->switch_run_time_ns, &ret->switch_run_cnt);
+	prog_runs(s->skel->progs.on_resume, &ret->resume_run_time_ns, &ret->resume_run_cnt);
 	ret->procs_entries = map_entries(bpf_map__fd(s->skel->maps.procs));
 	ret->tstates_entries = map_entries(bpf_map__fd(s->skel->maps.tstates));
 	return 0;

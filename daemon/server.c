@@ -859,6 +859,20 @@ static int status_discovery(struct server *srv, const struct sampler_stats *st, 
  * totals; host-wide counts (other users' processes, exec rates, clients,
  * paths) are for root and the group.
  */
+/* Whether off-CPU time is recorded, and what its programs cost (see the bpf_offcpu_ counters). */
+static int status_offcpu(const struct sampler_stats *st, struct strbuf *sb)
+{
+	return strbuf__printf(sb,
+			      "offcpu %s\noffcpu_min_ns %llu\n"
+			      "bpf_switch_run_time_ns %llu\nbpf_switch_run_cnt %llu\n"
+			      "bpf_resume_run_time_ns %llu\nbpf_resume_run_cnt %llu\n",
+			      st->offcpu ? "on" : "off", (unsigned long long)st->offcpu_min_ns,
+			      (unsigned long long)st->switch_run_time_ns,
+			      (unsigned long long)st->switch_run_cnt,
+			      (unsigned long long)st->resume_run_time_ns,
+			      (unsigned long long)st->resume_run_cnt);
+}
+
 static int verb_status(struct server *srv, struct client *c, const struct proto_request *req)
 {
 	static const char *const keys[] = { NULL };
@@ -876,7 +890,8 @@ static int verb_status(struct server *srv, struct client *c, const struct proto_
 
 		r = r ?: sampler__stats(srv->m.sampler, &st);
 		r = r ?: status_counters(srv, &st, &sb) ?: status_resources(srv, &st, &sb) ?:
-		    status_threads(srv, &sb) ?: status_discovery(srv, &st, &sb);
+		    status_threads(srv, &sb) ?: status_discovery(srv, &st, &sb) ?:
+		    status_offcpu(&st, &sb);
 	}
 	r = r ?: reply_ok(c, &sb);
 	strbuf__done(&sb);

@@ -9,7 +9,7 @@
  * any change to a struct or enum below; pyprofd checks it against the
  * skeleton's rodata.
  */
-#define PYPROF_ABI_VERSION 9
+#define PYPROF_ABI_VERSION 11
 
 #define PYPROF_MAX_FRAMES	256	/* Python frames kept per sample */
 #define PYPROF_MAX_KSTACK	127	/* kernel frames (perf_event_max_stack default) */
@@ -29,6 +29,7 @@
 #define PYPROF_FRAME_READ	128	/* bytes read per frame (covers every layout) */
 #define PYPROF_TSTATE_READ	192	/* bytes read per tstate while walking the list */
 #define PYPROF_CODE_READ	96	/* bytes read per code object for its fingerprint */
+#define PYPROF_GIL_READ		24	/* bytes of the GIL state read per sample: locked, last_holder */
 /* 3.11+ frames sit next to each other on the thread's data stack: read a page at once. */
 #define PYPROF_PAGE		4096
 #define PYPROF_BULK_READ	(PYPROF_PAGE + PYPROF_FRAME_READ)
@@ -101,6 +102,18 @@ struct pyprof_layout {
 	__u8 frames_contiguous;		/* 3.11+: callers are read in the same page read */
 	__u8 tlbc_entries;		/* offsetof(_PyCodeArray, entries) */
 	__u8 pad[3];			/* zero: no implicit padding to compare */
+	/*
+	 * The GIL and the collector (SAMPLE_GIL, SAMPLE_GC), read from the
+	 * sampled thread's interpreter; -1 where absent.  A thread holds the GIL
+	 * when its _gil_runtime_state is locked and last_holder is its tstate.
+	 * Free-threaded builds have no GIL: runtime_gil and interp_gil both -1.
+	 */
+	__s16 tstate_interp;		/* PyThreadState.interp */
+	__s16 runtime_gil;		/* _PyRuntimeState.ceval.gil, the state itself (3.9-3.11) */
+	__s16 interp_gil;		/* PyInterpreterState.ceval.gil, a pointer to it (3.12+) */
+	__s16 gil_locked;		/* _gil_runtime_state.locked (int) */
+	__s16 gil_holder;		/* _gil_runtime_state.last_holder (PyThreadState *) */
+	__s16 gc_collecting;		/* PyInterpreterState.gc.collecting (int) */
 };
 
 /* Per-process configuration, keyed by tgid in map "procs". */
@@ -118,6 +131,13 @@ struct pyprof_proc {
 	__u64 seed_wakeup_ns;		/* last wakeup for a walk that hit PYPROF_THREAD_WALK */
 	__u64 thread_exits;		/* threads of the process that exited */
 	struct pyprof_layout layout;
+	/*
+	 * The main interpreter's _gil_runtime_state in the target: its mutex and
+	 * condition variables are the futex words a thread waiting for the GIL
+	 * sleeps on (gil_wait_futex()).  gil_size 0: no GIL (free-threaded).
+	 */
+	__u64 gil_addr;
+	__u64 gil_size;
 };
 
 /* Key of map "tstates": CPython's tstate->thread_id is pthread_self(), the fs base. */
@@ -194,6 +214,28 @@ static inline __s32 pyprof_instr_index(__u64 instr_ptr, __u64 base)
 	return instr < -1 || instr > 0x7fffffff ? -1 : (__s32)instr;
 }
 
+/* struct pyprof_sample's tag bits: the SAMPLE_* values of userspace/lib/profile/sample.h. */
+#define PYPROF_TAG_OFF_CPU	0x01 /* weight = ns off the CPU */
+#define PYPROF_TAG_GIL		0x02 /* on the CPU holding the GIL */
+#define PYPROF_TAG_GIL_WAIT	0x04 /* ... waiting to take the GIL */
+#define PYPROF_TAG_GC		0x08 /* running the collector */
+
+/*
+ * Value of the task storage map "offcpu": a thread of a profiled process
+ * off the CPU since off_ns, or back on it with an interval of pending_ns not
+ * walked yet (its Python stack is read in its own context, at its syscall
+ * exit or next switch-out).  The kernel stack it blocked in is taken as it
+ * is switched back in, while it is still frozen.
+ */
+struct pyprof_offcpu {
+	__u64 off_ns;		/* bpf_ktime_get_ns() at switch-out, 0 = on the CPU */
+	__u64 pending_ns;	/* an interval kept and not walked yet, 0 = none */
+	__u32 state;		/* prev_state at switch-out: 0 = preempted, else blocked */
+	__u16 nr_kstack;	/* of the pending interval */
+	__u16 pad;
+	__u64 kstack[PYPROF_MAX_KSTACK];
+};
+
 #define PYPROF_SAMPLE_USER_MODE	  0x1 /* the sample interrupted user code */
 #define PYPROF_SAMPLE_WALK_LIMIT  0x2 /* no tstate within PYPROF_THREAD_WALK: seed the cache */
 
@@ -249,6 +291,28 @@ enum pyprof_counter {
 	PYPROF_CNT_PARTIAL,		/* frame walk ended short of the root frame */
 	PYPROF_CNT_READ_TLBC,		/* reading a code object's co_tlbc array faulted */
 	PYPROF_CNT_BAD_TLBC,		/* a tlbc_index outside co_tlbc, or a NULL copy */
+	/* Off-CPU intervals of threads of profiled processes (_NS: their nanoseconds summed). */
+	PYPROF_CNT_OFFCPU_SWITCH_OUT,	/* switch-outs recorded */
+	PYPROF_CNT_OFFCPU_NO_STORAGE,	/* ... not: no task storage (allocation failed) */
+	PYPROF_CNT_OFFCPU_SHORT,	/* intervals under the minimum: counted, dropped */
+	PYPROF_CNT_OFFCPU_SHORT_NS,
+	PYPROF_CNT_OFFCPU_KEPT,		/* intervals kept, to be walked */
+	PYPROF_CNT_OFFCPU_SENT,		/* ... walked and sent (with the walk's error, if any) */
+	PYPROF_CNT_OFFCPU_SENT_NS,
+	PYPROF_CNT_OFFCPU_AT_SWITCH,	/* ... walked at a switch-out, not a syscall exit */
+	PYPROF_CNT_OFFCPU_WALK_ERR,	/* ... whose walk found no (or a partial) Python stack */
+	PYPROF_CNT_OFFCPU_GIL_WAIT,	/* ... waiting for the GIL */
+	PYPROF_CNT_OFFCPU_LOST_RINGBUF, /* lost: the ring buffer was full */
+	PYPROF_CNT_OFFCPU_LOST_RINGBUF_NS,
+	PYPROF_CNT_OFFCPU_LOST_EXIT,	/* lost: the thread exited before it was walked */
+	PYPROF_CNT_OFFCPU_LOST_EXIT_NS,
+	PYPROF_CNT_OFFCPU_LOST_REPLACED, /* lost: a newer interval came before the walk */
+	PYPROF_CNT_OFFCPU_LOST_REPLACED_NS,
+	PYPROF_CNT_OFFCPU_LOST_UNPROFILED, /* lost: the process was no longer profiled (exec) */
+	PYPROF_CNT_OFFCPU_LOST_UNPROFILED_NS,
+	PYPROF_CNT_OFFCPU_BUSY,		/* walk put off: this CPU's off-CPU scratch was in use */
+	PYPROF_CNT_READ_GIL,		/* reading the GIL state (or the pointer to it) faulted */
+	PYPROF_CNT_READ_GC,		/* reading the interpreter's gc.collecting faulted */
 	PYPROF_CNT__MAX,
 };
 

@@ -5,7 +5,7 @@ Every comparison alternates its configurations round by round (this machine
 is noisy) and reports the median with the min-max.  Needs root (BPF).
 BENCH_ROUNDS=N changes the number of rounds (default 7); BENCH_QUICK=1 runs
 a short version of each measurement, for a smoke test; BENCH_ONLY=a,b runs
-only those sections (peers: pyprof next to CPython 3.15's own sampling profiler,
+only those sections (offcpu: the cost of recording off-CPU time; peers: pyprof next to CPython 3.15's own sampling profiler,
 Tachyon, on the sid tree of `make pythons`); BENCH_BASELINE_PYPROFD=PATH (another build of pyprofd)
 adds it, side by side with this build, to the daemon-per-sample and history
 rows.
@@ -1096,6 +1096,116 @@ def bench_peers():
     peers_accuracy()
 
 
+# --------------------------------------------------------------------------------------------
+OFFCPU_CONFIGS = ("alone", "--no-offcpu", "off-CPU on", "alone again")
+
+
+def run_counted(argv):
+    """(wall s the workload printed, its switches, CPU s it used: utime + stime)."""
+    p = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
+    out = p.stdout.read().split()
+    _, status, ru = os.wait4(p.pid, 0)
+    p.stdout.close()
+    if status != 0:
+        raise RuntimeError("%s failed: %d" % (argv, status))
+    wall = float(out[0]) if out else 0.0
+    return wall, int(out[1]) if len(out) > 1 else 0, ru.ru_utime + ru.ru_stime
+
+
+def offcpu_workloads(py):
+    n = 1 if QUICK else 3
+    return (("pingpong, unpaced", [py, os.path.join(WL, "pingpong.py"), str(n * 100000), "0"]),
+            ("pingpong, ~20k switches/s a thread",
+             [py, os.path.join(WL, "pingpong.py"), str(n * 30000), "20"]),
+            ("web: threaded HTTP server", [py, os.path.join(WL, "web.py"), str(n * 1500)]),
+            ("dd bs=1, not profiled (syscall-heavy)",
+             ["dd", "if=/dev/zero", "of=/dev/null", "bs=1", "count=%d" % (n * 300000),
+              "status=none"]))
+
+
+def offcpu_round(py, c, wall, cpu, sw, stats):
+    d = None
+    if c == "--no-offcpu":
+        d = Daemon("--no-offcpu")
+    elif c == "off-CPU on":
+        d = Daemon()
+    if d:
+        d.__enter__()
+    try:
+        for name, argv in offcpu_workloads(py):
+            w, n, t = run_counted(argv)
+            wall[(c, name)].append(w)
+            cpu[(c, name)].append(t)
+            if w and n:
+                sw[name].append(n / w)
+        if c == "off-CPU on":
+            stats.append(ctl_status(d))
+    finally:
+        if d:
+            d.__exit__(None, None, None)
+
+
+def offcpu_rows(names, wall, cpu, sw, stats):
+    def ratios(table, c, name, base):
+        return [(u / a - 1) * 100 for u, a in zip(table[(c, name)], table[(base, name)]) if a]
+
+    def fmt(rs):
+        return "%+.2f%% (%+.2f..%+.2f)" % (statistics.median(rs), min(rs), max(rs))
+
+    for name in names:
+        target = {"pingpong, ~20k switches/s a thread": 2.0,
+                  "web: threaded HTTP server": 0.5}.get(name)
+        if sw[name]:
+            row("offcpu", name + ": switches/s", "%.0f" % statistics.median(sw[name]))
+        row("offcpu", "  noise floor: alone again vs alone, CPU",
+            fmt(ratios(cpu, "alone again", name, "alone")))
+        for table, what in ((cpu, "CPU"), (wall, "wall")):
+            if not table[("alone", name)][0]:
+                continue
+            rs = ratios(table, "off-CPU on", name, "--no-offcpu")
+            ok = statistics.median(rs) < target if target and what == "CPU" else None
+            row("offcpu", "  off-CPU on vs --no-offcpu, %s" % what, fmt(rs),
+                "< %.1f%%" % target if ok is not None else "", ok)
+    last = stats[-1]
+
+    def per(key):
+        t, n = int(last["bpf_%s_run_time_ns" % key]), int(last["bpf_%s_run_cnt" % key])
+        return "%.0f ns (%d runs)" % (t / n, n) if n else "no runs counted"
+
+    row("offcpu", "BPF cost per sched_switch (all tasks)", per("switch"))
+    row("offcpu", "BPF cost per return to user after a switch (rseq)", per("resume"))
+    lost = sum(int(v) for k, v in last.items()
+               if k.startswith("bpf_offcpu_lost_") and not k.endswith("_ns"))
+    row("offcpu", "intervals: kept / short / lost (last round)", "%s / %s / %d" % (
+        last["bpf_offcpu_kept"], last["bpf_offcpu_short"], lost))
+
+
+def bench_offcpu(py):
+    """Off-CPU accounting's cost: the same workloads alone, under pyprofd --no-offcpu and
+    under pyprofd recording off-CPU time, rounds alternating.  The BPF time of the
+    scheduler programs is charged to the tasks that switch (kernel time): CPU ratios."""
+    path = "/proc/sys/kernel/bpf_stats_enabled"
+    try:
+        old = open(path).read().strip()
+        open(path, "w").write("1")
+    except OSError:
+        old = None
+    names = [n for n, _ in offcpu_workloads(py)]
+    wall = {(c, n): [] for c in OFFCPU_CONFIGS for n in names}
+    cpu = {(c, n): [] for c in OFFCPU_CONFIGS for n in names}
+    sw = {n: [] for n in names}
+    stats = []
+    try:
+        for r in range(ROUNDS):
+            order = OFFCPU_CONFIGS[r % 4:] + OFFCPU_CONFIGS[:r % 4]
+            for c in order:
+                offcpu_round(py, c, wall, cpu, sw, stats)
+    finally:
+        if old is not None:
+            open(path, "w").write(old)
+    offcpu_rows(names, wall, cpu, sw, stats)
+
+
 def machine():
     model = "?"
     try:
@@ -1124,7 +1234,7 @@ def main():
                            ("cost", bench_full_cost, (py,)), ("load", bench_snapshot_load, (py,)),
                            ("accuracy", bench_accuracy, (py,)),
                            ("history", bench_history, ()), ("churn", bench_churn, (py,)),
-                           ("peers", bench_peers, ())):
+                           ("peers", bench_peers, ()), ("offcpu", bench_offcpu, (py,))):
         if only and name not in only.split(","):
             continue
         fn(*args)

@@ -28,6 +28,8 @@ TEST(defaults)
 	ASSERT_EQ(cfg.window_ns, 10 * NSEC_PER_SEC);
 	ASSERT_EQ(cfg.retention_ns, 3600 * NSEC_PER_SEC);
 	ASSERT_TRUE(cfg.kernel_stacks);
+	ASSERT_TRUE(cfg.offcpu);
+	ASSERT_EQ(cfg.offcpu_min_ns, NSEC_PER_MSEC);
 	ASSERT_EQ(cfg.verbose, 0);
 	/* The system's interpreter dirs are always probed. */
 	ASSERT_TRUE(cfg.nr_probe_paths > 0);
@@ -39,7 +41,8 @@ TEST(every_option)
 	struct config cfg;
 
 	ASSERT_EQ(PARSE(&cfg, "-s", "/tmp/p.sock", "-g", "prof", "-d", "/var/lib/p", "-r", "499",
-			"-w", "30", "-R", "2h", "--no-kernel", "--probe", "/opt/py", "-vv"),
+			"-w", "30", "-R", "2h", "--no-kernel", "--probe", "/opt/py", "-vv",
+			"--no-offcpu", "--offcpu-min", "250us"),
 		  1);
 	ASSERT_STREQ(cfg.socket_path, "/tmp/p.sock");
 	ASSERT_STREQ(cfg.group, "prof");
@@ -48,6 +51,8 @@ TEST(every_option)
 	ASSERT_EQ(cfg.window_ns, 30 * NSEC_PER_SEC);
 	ASSERT_EQ(cfg.retention_ns, 7200 * NSEC_PER_SEC);
 	ASSERT_TRUE(!cfg.kernel_stacks);
+	ASSERT_TRUE(!cfg.offcpu);
+	ASSERT_EQ(cfg.offcpu_min_ns, 250 * NSEC_PER_USEC);
 	ASSERT_EQ(cfg.verbose, 2);
 	/* --probe paths first, then the defaults. */
 	ASSERT_STREQ(cfg.probe_paths[0], "/opt/py");
@@ -59,10 +64,13 @@ TEST(limits_are_inclusive)
 	struct config cfg;
 
 	ASSERT_EQ(PARSE(&cfg, "-r", "1", "-w", "1s", "-R", "1s"), 1);
-	ASSERT_EQ(PARSE(&cfg, "-r", "10000", "-w", "1h", "-R", "30d"), 1);
+	ASSERT_EQ(PARSE(&cfg, "-r", "10000", "-w", "1h", "-R", "30d", "--offcpu-min", "10s"), 1);
 	ASSERT_EQ(cfg.rate_hz, 10000);
 	ASSERT_EQ(cfg.window_ns, 3600 * NSEC_PER_SEC);
 	ASSERT_EQ(cfg.retention_ns, 30 * 86400 * NSEC_PER_SEC);
+	ASSERT_EQ(cfg.offcpu_min_ns, 10 * NSEC_PER_SEC);
+	ASSERT_EQ(PARSE(&cfg, "--offcpu-min", "1us"), 1);
+	ASSERT_EQ(cfg.offcpu_min_ns, NSEC_PER_USEC);
 }
 
 TEST(out_of_range_is_refused)
@@ -74,6 +82,9 @@ TEST(out_of_range_is_refused)
 	ASSERT_EQ(PARSE(&cfg, "-w", "500ms"), -EINVAL);
 	ASSERT_EQ(PARSE(&cfg, "-w", "61m"), -EINVAL);
 	ASSERT_EQ(PARSE(&cfg, "-R", "31d"), -EINVAL);
+	ASSERT_EQ(PARSE(&cfg, "--offcpu-min", "0"), -EINVAL);
+	ASSERT_EQ(PARSE(&cfg, "--offcpu-min", "11s"), -EINVAL);
+	ASSERT_EQ(PARSE(&cfg, "--offcpu-min", "5ns"), -EINVAL);
 	/* Retention shorter than one window. */
 	ASSERT_EQ(PARSE(&cfg, "-w", "60", "-R", "59"), -EINVAL);
 }

@@ -252,6 +252,8 @@ TEST(parse_duration)
 	ASSERT_EQ(ns, 2ull * 86400 * 1000000000ull);
 	ASSERT_OK(parse_duration_ns("250ms", &ns));
 	ASSERT_EQ(ns, 250000000ull);
+	ASSERT_OK(parse_duration_ns("50us", &ns));
+	ASSERT_EQ(ns, 50 * NSEC_PER_USEC);
 	ASSERT_EQ(parse_duration_ns("0", &ns), -EINVAL);
 	ASSERT_EQ(parse_duration_ns("", &ns), -EINVAL);
 	ASSERT_EQ(parse_duration_ns("h", &ns), -EINVAL);

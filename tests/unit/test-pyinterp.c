@@ -85,6 +85,8 @@ TEST(debug_offsets_match_table)
 	dbg.layout.version_hex = tab.layout.version_hex;
 	ASSERT_TRUE(memcmp(&dbg.layout, &tab.layout, sizeof(tab.layout)) == 0);
 	ASSERT_TRUE(memcmp(&dbg.code, &tab.code, sizeof(tab.code)) == 0);
+	ASSERT_EQ(dbg.gil_state_off, tab.gil_state_off);
+	ASSERT_EQ(dbg.gil_state_size, tab.gil_state_size);
 }
 
 /* ---- offline: the _Py_DebugOffsets blobs of real interpreters (tests/data/debugoffsets) ---- */
@@ -222,7 +224,7 @@ TEST(real_blobs)
  * The free-threaded 3.14 and 3.15 layouts against the default builds' real
  * ones: equal but for what Py_GIL_DISABLED changes in their headers (object
  * fields 16 bytes on, the frame's tlbc_index and the owner after it, co_tlbc
- * before co_code_adaptive, str's kind from bit 8).
+ * before co_code_adaptive, str's kind from bit 8), and no GIL.
  */
 TEST(free_threaded_vs_default)
 {
@@ -247,6 +249,8 @@ TEST(free_threaded_vs_default)
 		l.tlbc_entries = 8;
 		l.code_fp_off += 16;
 		l.frame_read = 80;
+		/* No GIL; the collector's state is where the default build has it. */
+		l.interp_gil = l.gil_locked = l.gil_holder = -1;
 		ASSERT_TRUE(memcmp(&l, &ft.layout, sizeof(l)) == 0);
 		c = gil.code;
 		c.co_filename += 16;
@@ -278,6 +282,8 @@ TEST(real_blob_313_matches_table)
 	ASSERT_OK(pyinterp__table_layout(dbg.version_hex, &tab));
 	ASSERT_TRUE(memcmp(&dbg.layout, &tab.layout, sizeof(tab.layout)) == 0);
 	ASSERT_TRUE(memcmp(&dbg.code, &tab.code, sizeof(tab.code)) == 0);
+	ASSERT_EQ(dbg.gil_state_off, tab.gil_state_off);
+	ASSERT_EQ(dbg.gil_state_size, tab.gil_state_size);
 }
 
 /* A patch release with the same offsets works without a code change. */
@@ -345,6 +351,89 @@ TEST(changed_offset_refused)
 	blob_set(&bl, 44, 75); /* interpreter_frame.owner */
 	ASSERT_EQ(parse(&bl, bl.len, &info), -EPROTONOSUPPORT);
 	ASSERT_TRUE(strstr(info.why, "interpreter_frame.owner is 75, 74 in 3.15.2") != NULL);
+}
+
+/*
+ * The GIL and collector fields, as gil_oracle.py found them in the live
+ * interpreters (test_gil.py): offsets into the GIL state for BPF, the main
+ * interpreter's GIL in _PyRuntime for the daemon, none in free-threaded
+ * builds.  A changed field, or a main interpreter elsewhere, is refused.
+ */
+TEST(gil_gc_fields)
+{
+	static const struct {
+		const char *name;
+		__s16 interp_gil, locked, holder, collecting;
+		__u32 state_off;
+	} want[] = {
+		{ "python3.13", 16, 16, 8, 7600, 88352 + 7752 },
+		{ "python3.13t", -1, -1, -1, 7600, 0 },
+		{ "python3.14", 16, 16, 8, 7408 + 192, 90752 + 7784 },
+		{ "python3.14t", -1, -1, -1, 7408 + 192, 0 },
+		{ "python3.15", 16, 16, 8, 7400 + 112, 120328 + 7736 },
+		{ "python3.15t", -1, -1, -1, 7400 + 112, 0 },
+	};
+	struct pyinterp_info info;
+	struct blob bl;
+
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		LOAD(want[i].name, &bl);
+		ASSERT_OK(parse(&bl, bl.len, &info));
+		ASSERT_EQ(info.layout.tstate_interp, 16);
+		ASSERT_EQ(info.layout.runtime_gil, -1);
+		ASSERT_EQ(info.layout.interp_gil, want[i].interp_gil);
+		ASSERT_EQ(info.layout.gil_locked, want[i].locked);
+		ASSERT_EQ(info.layout.gil_holder, want[i].holder);
+		ASSERT_EQ(info.layout.gc_collecting, want[i].collecting);
+		ASSERT_EQ(info.gil_state_off, want[i].state_off);
+		ASSERT_EQ(info.gil_state_size, want[i].state_off ? 208 : 0);
+	}
+	LOAD("python3.14", &bl);
+	blob_set(&bl, 18, 7804); /* interpreter_state.gil_runtime_state_locked */
+	ASSERT_EQ(parse(&bl, bl.len, &info), -EPROTONOSUPPORT);
+	ASSERT_TRUE(strstr(info.why, "gil_runtime_state_locked is 7804, 7800") != NULL);
+	LOAD("python3.15", &bl);
+	blob_set(&bl, 95, 120); /* gc.collecting */
+	ASSERT_EQ(parse(&bl, bl.len, &info), -EPROTONOSUPPORT);
+	ASSERT_TRUE(strstr(info.why, "gc.collecting is 120, 112") != NULL);
+	/* A larger _PyRuntimeState: the main interpreter (and its GIL) moved. */
+	LOAD("python3.13", &bl);
+	blob_set(&bl, 3, blob_word(&bl, 3) + 64);
+	ASSERT_EQ(parse(&bl, bl.len, &info), -EPROTONOSUPPORT);
+	ASSERT_TRUE(strstr(info.why, "is not 88352") != NULL);
+	/* Free-threaded builds have no GIL to find: their sizes are not checked. */
+	LOAD("python3.13t", &bl);
+	blob_set(&bl, 3, blob_word(&bl, 3) + 64);
+	ASSERT_OK(parse(&bl, bl.len, &info));
+}
+
+/* The built-in tables for 3.9-3.12 hold what gil_oracle.py found in those interpreters. */
+TEST(table_gil_fields)
+{
+	static const struct {
+		__u32 hex;
+		__s16 runtime_gil, interp_gil, collecting;
+		__u32 state_off;
+	} want[] = {
+		{ 0x030912f0, 352, -1, 816, 352 },
+		{ 0x030a0df0, 352, -1, 816, 352 },
+		{ 0x030b07f0, 360, -1, 848, 360 },
+		{ 0x030c01f0, -1, 384, 312, 76392 + 1040 },
+	};
+	struct pyinterp_info info;
+
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		memset(&info, 0, sizeof(info));
+		ASSERT_OK(pyinterp__table_layout(want[i].hex, &info));
+		ASSERT_EQ(info.layout.tstate_interp, 16);
+		ASSERT_EQ(info.layout.runtime_gil, want[i].runtime_gil);
+		ASSERT_EQ(info.layout.interp_gil, want[i].interp_gil);
+		ASSERT_EQ(info.layout.gil_locked, 16);
+		ASSERT_EQ(info.layout.gil_holder, 8);
+		ASSERT_EQ(info.layout.gc_collecting, want[i].collecting);
+		ASSERT_EQ(info.gil_state_off, want[i].state_off);
+		ASSERT_EQ(info.gil_state_size, 208);
+	}
 }
 
 /* The free_threaded flag selects another checked layout: a GIL layout is never used for it. */
@@ -419,7 +508,8 @@ TEST(corrupt_blobs)
 						  i);
 				if (r == 0 && i != 1 &&
 				    (memcmp(&info.layout, &good.layout, sizeof(good.layout)) ||
-				     memcmp(&info.code, &good.code, sizeof(good.code))))
+				     memcmp(&info.code, &good.code, sizeof(good.code)) ||
+				     info.gil_state_off != good.gil_state_off))
 					TEST_FAIL("%s word %zu = %llu: accepted another layout",
 						  names[n], i, (unsigned long long)junk[j]);
 			}

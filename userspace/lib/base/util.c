@@ -45,7 +45,7 @@ int parse_duration_ns(const char *s, __u64 *ret_ns)
 		const char *suffix;
 		__u64 ns;
 	} units[] = {
-		{ "ms", NSEC_PER_MSEC },	  { "s", NSEC_PER_SEC },	 { "m", 60 * NSEC_PER_SEC },
+		{ "us", NSEC_PER_USEC },	  { "ms", NSEC_PER_MSEC },	 { "s", NSEC_PER_SEC },	 { "m", 60 * NSEC_PER_SEC },
 		{ "h", 3600 * NSEC_PER_SEC },	  { "d", 86400 * NSEC_PER_SEC }, { "", NSEC_PER_SEC },
 	};
 	const __u64 max_ns = 100ull * 365 * 86400 * NSEC_PER_SEC;

@@ -28,7 +28,7 @@ __u64 clock_ns(clockid_t clk);
 int parse_int_range(const char *s, long long min, long long max, long long *ret);
 
 /*
- * Parses a duration: a positive whole number with an optional unit, "ms",
+ * Parses a duration: a positive whole number with an optional unit, "us", "ms",
  * "s" (the default), "m", "h" or "d": "3600", "90m", "1h", "2d", "500ms".
  * Returns 0 with nanoseconds in *ret_ns, -EINVAL, or -ERANGE (above 100 years).
  */

@@ -18,13 +18,27 @@
  * Built-in layouts, x86_64, default (GIL) builds.  Measured with gdb
  * offsetof() on pyenv 3.9.18, 3.10.13, 3.11.7, 3.12.1 and 3.13.0, and
  * cross-checked against 3.13's own _Py_DebugOffsets.  Offsets are stable
- * within a minor version.
+ * within a minor version.  The GIL and gc fields were measured the same way
+ * and are checked on each interpreter installed here by test_gil.py, with
+ * tests/integration/workloads/gil_oracle.py finding them in a live process.
  */
 struct layout_row {
 	__u8 minor;
 	struct pyprof_layout l;
 	struct pycode_layout c;
+	__u32 gil_state_off;	/* pyinterp_info.gil_state_off */
 };
+
+/*
+ * sizeof(struct _gil_runtime_state) in default builds 3.9-3.15 on x86_64:
+ * interval, last_holder, locked, switch_number, then a pthread cond and
+ * mutex, and the FORCE_SWITCHING pair (gdb on the pyenv builds; 3.14 and
+ * 3.15's pycore_gil.h declare the same members).
+ */
+#define PYINTERP_GIL_STATE_SIZE 208
+/* Where locked and last_holder sit in it, the same in every default build. */
+#define PYINTERP_GIL_LOCKED	16
+#define PYINTERP_GIL_HOLDER	8
 
 static const struct layout_row layout_rows[] = {
 	{ 9,
@@ -32,59 +46,79 @@ static const struct layout_row layout_rows[] = {
 	    .tstate_next = 8, .tstate_thread_id = 176, .tstate_frame = 24,
 	    .cframe_current_frame = -1, .frame_code = 32, .frame_back = 24, .frame_instr = 104,
 	    .frame_owner = -1, .frame_is_entry = -1, .code_adaptive = 0,
-	    .instr_kind = PYPROF_INSTR_LASTI },
+	    .instr_kind = PYPROF_INSTR_LASTI,
+	    .tstate_interp = 16, .runtime_gil = 352, .interp_gil = -1,
+	    .gil_locked = PYINTERP_GIL_LOCKED,
+	    .gil_holder = PYINTERP_GIL_HOLDER, .gc_collecting = 816 },
 	  { .co_filename = 104, .co_name = 112, .co_qualname = -1, .co_firstlineno = 40,
 	    .co_linetable = 120, .co_code = 48, .code_size = 128, .ascii_size = 48,
 	    .compact_size = 72, .unicode_state = 32, .unicode_length = 16, .bytes_size = 16,
 	    .bytes_data = 32,
-	    .tstate_native_tid = -1 } },
+	    .tstate_native_tid = -1 },
+	  352 },
 	{ 10,
 	  { .runtime_interp_head = 32, .interp_next = 0, .interp_threads_head = 8,
 	    .tstate_next = 8, .tstate_thread_id = 176, .tstate_frame = 24,
 	    .cframe_current_frame = -1, .frame_code = 32, .frame_back = 24, .frame_instr = 96,
 	    .frame_owner = -1, .frame_is_entry = -1, .code_adaptive = 0,
-	    .instr_kind = PYPROF_INSTR_LASTI },
+	    .instr_kind = PYPROF_INSTR_LASTI,
+	    .tstate_interp = 16, .runtime_gil = 352, .interp_gil = -1,
+	    .gil_locked = PYINTERP_GIL_LOCKED,
+	    .gil_holder = PYINTERP_GIL_HOLDER, .gc_collecting = 816 },
 	  { .co_filename = 104, .co_name = 112, .co_qualname = -1, .co_firstlineno = 40,
 	    .co_linetable = 120, .co_code = 48, .code_size = 128, .ascii_size = 48,
 	    .compact_size = 72, .unicode_state = 32, .unicode_length = 16, .bytes_size = 16,
 	    .bytes_data = 32,
-	    .tstate_native_tid = -1 } },
+	    .tstate_native_tid = -1 },
+	  352 },
 	{ 11,
 	  { .runtime_interp_head = 40, .interp_next = 0, .interp_threads_head = 16,
 	    .tstate_next = 8, .tstate_thread_id = 152, .tstate_frame = 56,
 	    .cframe_current_frame = 8, .frame_code = 32, .frame_back = 48, .frame_instr = 56,
 	    .frame_owner = 69, .frame_is_entry = 68, .owner_generator = 1,
 	    .bottom = PYPROF_BOTTOM_ENTRY, .code_adaptive = 184,
-	    .instr_kind = PYPROF_INSTR_PTR },
+	    .instr_kind = PYPROF_INSTR_PTR,
+	    .tstate_interp = 16, .runtime_gil = 360, .interp_gil = -1,
+	    .gil_locked = PYINTERP_GIL_LOCKED,
+	    .gil_holder = PYINTERP_GIL_HOLDER, .gc_collecting = 848 },
 	  { .co_filename = 112, .co_name = 120, .co_qualname = 128, .co_firstlineno = 72,
 	    .co_linetable = 136, .co_code = -1, .code_size = 144, .ascii_size = 48,
 	    .compact_size = 72, .unicode_state = 32, .unicode_length = 16, .bytes_size = 16,
 	    .bytes_data = 32,
-	    .tstate_native_tid = 160 } },
+	    .tstate_native_tid = 160 },
+	  360 },
 	{ 12,
 	  { .runtime_interp_head = 40, .interp_next = 0, .interp_threads_head = 72,
 	    .tstate_next = 8, .tstate_thread_id = 136, .tstate_frame = 56,
 	    .cframe_current_frame = 0, .frame_code = 0, .frame_back = 8, .frame_instr = 56,
 	    .frame_owner = 70, .frame_is_entry = -1, .owner_shim = 3, .owner_generator = 1,
 	    .bottom = PYPROF_BOTTOM_SHIM, .code_adaptive = 192,
-	    .instr_kind = PYPROF_INSTR_PTR },
+	    .instr_kind = PYPROF_INSTR_PTR,
+	    .tstate_interp = 16, .runtime_gil = -1, .interp_gil = 384,
+	    .gil_locked = PYINTERP_GIL_LOCKED,
+	    .gil_holder = PYINTERP_GIL_HOLDER, .gc_collecting = 312 },
 	  { .co_filename = 112, .co_name = 120, .co_qualname = 128, .co_firstlineno = 68,
 	    .co_linetable = 136, .co_code = -1, .code_size = 144, .ascii_size = 40,
 	    .compact_size = 56, .unicode_state = 32, .unicode_length = 16, .bytes_size = 16,
 	    .bytes_data = 32,
-	    .tstate_native_tid = 144 } },
+	    .tstate_native_tid = 144 },
+	  76392 + 1040 }, /* _main_interpreter, its _gil */
 	{ 13,
 	  { .runtime_interp_head = 632, .interp_next = 7264, .interp_threads_head = 7344,
 	    .tstate_next = 8, .tstate_thread_id = 152, .tstate_frame = 72,
 	    .cframe_current_frame = -1, .frame_code = 0, .frame_back = 8, .frame_instr = 56,
 	    .frame_owner = 70, .frame_is_entry = -1, .owner_shim = 3, .owner_generator = 1,
 	    .bottom = PYPROF_BOTTOM_SHIM, .code_adaptive = 200,
-	    .instr_kind = PYPROF_INSTR_PTR },
+	    .instr_kind = PYPROF_INSTR_PTR,
+	    .tstate_interp = 16, .runtime_gil = -1, .interp_gil = 16,
+	    .gil_locked = PYINTERP_GIL_LOCKED,
+	    .gil_holder = PYINTERP_GIL_HOLDER, .gc_collecting = 7600 },
 	  { .co_filename = 112, .co_name = 120, .co_qualname = 128, .co_firstlineno = 68,
 	    .co_linetable = 136, .co_code = -1, .code_size = 144, .ascii_size = 40,
 	    .compact_size = 56, .unicode_state = 32, .unicode_length = 16, .bytes_size = 16,
 	    .bytes_data = 32,
-	    .tstate_native_tid = 160 } },
+	    .tstate_native_tid = 160 },
+	  88352 + 7752 }, /* _main_interpreter, its _gil */
 };
 
 static __u16 field_end(__s16 off, __u16 size, __u16 end)
@@ -173,6 +207,8 @@ int pyinterp__table_layout(__u32 version_hex, struct pyinterp_info *info)
 		info->layout.code_tlbc = -1;
 		info->code = layout_rows[i].c;
 		info->code.unicode_kind_shift = PYINTERP_KIND_SHIFT_BITFIELD;
+		info->gil_state_off = layout_rows[i].gil_state_off;
+		info->gil_state_size = PYINTERP_GIL_STATE_SIZE;
 		finish_layout(info);
 		info->source = PYINTERP_SOURCE_TABLE;
 		info->supported = true;
@@ -226,6 +262,13 @@ enum dbg_field {
 	DBG_UNICODE_STATE,
 	DBG_UNICODE_LENGTH,
 	DBG_UNICODE_ASCII_SIZE,
+	DBG_TSTATE_INTERP,
+	DBG_INTERP_GC,
+	DBG_INTERP_CEVAL_GIL,
+	DBG_INTERP_GIL_STATE,
+	DBG_INTERP_GIL_LOCKED,
+	DBG_INTERP_GIL_HOLDER,
+	DBG_GC_COLLECTING,
 	DBG__NR,
 };
 
@@ -255,11 +298,23 @@ static const char *const dbg_names[DBG__NR] = {
 	[DBG_UNICODE_STATE] = "unicode_object.state",
 	[DBG_UNICODE_LENGTH] = "unicode_object.length",
 	[DBG_UNICODE_ASCII_SIZE] = "unicode_object.asciiobject_size",
+	[DBG_TSTATE_INTERP] = "thread_state.interp",
+	[DBG_INTERP_GC] = "interpreter_state.gc",
+	[DBG_INTERP_CEVAL_GIL] = "interpreter_state.ceval_gil",
+	[DBG_INTERP_GIL_STATE] = "interpreter_state.gil_runtime_state",
+	[DBG_INTERP_GIL_LOCKED] = "interpreter_state.gil_runtime_state_locked",
+	[DBG_INTERP_GIL_HOLDER] = "interpreter_state.gil_runtime_state_holder",
+	[DBG_GC_COLLECTING] = "gc.collecting",
 };
 
-/* Word 0 is the cookie, 1 the version, 2 the free_threaded flag. */
+/*
+ * Word 0 is the cookie, 1 the version, 2 the free_threaded flag, then
+ * runtime_state.size and, after two runtime fields, interpreter_state.size.
+ */
 #define DBG_WORD_VERSION       1
 #define DBG_WORD_FREE_THREADED 2
+#define DBG_WORD_RUNTIME_SIZE  3
+#define DBG_WORD_INTERP_SIZE   6
 /* Bytes of _PyRuntime that pyinterp__analyze() reads: covers every format below. */
 #define DBG_MAX_WORDS	       128
 
@@ -287,7 +342,10 @@ static const struct dbg_format dbg_formats[] = {
 	    [DBG_CODE_FILENAME] = 35, [DBG_CODE_NAME] = 36, [DBG_CODE_QUALNAME] = 37,
 	    [DBG_CODE_LINETABLE] = 38, [DBG_CODE_FIRSTLINENO] = 39, [DBG_CODE_ADAPTIVE] = 43,
 	    [DBG_PYOBJECT_SIZE] = 44, [DBG_BYTES_OB_SIZE] = 65, [DBG_BYTES_OB_SVAL] = 66,
-	    [DBG_UNICODE_STATE] = 68, [DBG_UNICODE_LENGTH] = 69, [DBG_UNICODE_ASCII_SIZE] = 70 } },
+	    [DBG_UNICODE_STATE] = 68, [DBG_UNICODE_LENGTH] = 69, [DBG_UNICODE_ASCII_SIZE] = 70,
+	    [DBG_TSTATE_INTERP] = 22, [DBG_INTERP_GC] = 10, [DBG_INTERP_CEVAL_GIL] = 14,
+	    [DBG_INTERP_GIL_STATE] = 15, [DBG_INTERP_GIL_LOCKED] = 17,
+	    [DBG_INTERP_GIL_HOLDER] = 18, [DBG_GC_COLLECTING] = 72 } },
 	/*
 	 * 3.14: threads_main, code_object_generation, tlbc_generation, stackpointer,
 	 * tlbc_index, co_tlbc, set_object, gen_object, llist_node and
@@ -304,7 +362,10 @@ static const struct dbg_format dbg_formats[] = {
 	    [DBG_CODE_QUALNAME] = 42, [DBG_CODE_LINETABLE] = 43, [DBG_CODE_FIRSTLINENO] = 44,
 	    [DBG_CODE_ADAPTIVE] = 48, [DBG_CODE_TLBC] = 49, [DBG_PYOBJECT_SIZE] = 50,
 	    [DBG_BYTES_OB_SIZE] = 75, [DBG_BYTES_OB_SVAL] = 76, [DBG_UNICODE_STATE] = 78,
-	    [DBG_UNICODE_LENGTH] = 79, [DBG_UNICODE_ASCII_SIZE] = 80 } },
+	    [DBG_UNICODE_LENGTH] = 79, [DBG_UNICODE_ASCII_SIZE] = 80,
+	    [DBG_TSTATE_INTERP] = 25, [DBG_INTERP_GC] = 11, [DBG_INTERP_CEVAL_GIL] = 15,
+	    [DBG_INTERP_GIL_STATE] = 16, [DBG_INTERP_GIL_LOCKED] = 18,
+	    [DBG_INTERP_GIL_HOLDER] = 19, [DBG_GC_COLLECTING] = 82 } },
 	/*
 	 * 3.15: three thread_state fields after current_frame (base_frame,
 	 * last_profiled_frame, ...) and more after status, err_stackitem, four
@@ -320,7 +381,10 @@ static const struct dbg_format dbg_formats[] = {
 	    [DBG_CODE_QUALNAME] = 50, [DBG_CODE_LINETABLE] = 51, [DBG_CODE_FIRSTLINENO] = 52,
 	    [DBG_CODE_ADAPTIVE] = 56, [DBG_CODE_TLBC] = 57, [DBG_PYOBJECT_SIZE] = 58,
 	    [DBG_BYTES_OB_SIZE] = 87, [DBG_BYTES_OB_SVAL] = 88, [DBG_UNICODE_STATE] = 90,
-	    [DBG_UNICODE_LENGTH] = 91, [DBG_UNICODE_ASCII_SIZE] = 92 } },
+	    [DBG_UNICODE_LENGTH] = 91, [DBG_UNICODE_ASCII_SIZE] = 92,
+	    [DBG_TSTATE_INTERP] = 25, [DBG_INTERP_GC] = 11, [DBG_INTERP_CEVAL_GIL] = 15,
+	    [DBG_INTERP_GIL_STATE] = 16, [DBG_INTERP_GIL_LOCKED] = 18,
+	    [DBG_INTERP_GIL_HOLDER] = 19, [DBG_GC_COLLECTING] = 95 } },
 };
 
 /* What one build's fields hold, as checked on a real interpreter (or derived). */
@@ -332,6 +396,13 @@ struct dbg_expect {
 	__u8 kind_shift;	/* PYINTERP_KIND_SHIFT_* (not in the debug offsets) */
 	const char *checked;	/* the release it was checked on (or derived for) */
 	__u16 v[DBG__NR];
+	/*
+	 * offsetof(_PyRuntimeState, _main_interpreter), its last member: the
+	 * debug offsets' runtime_state.size - interpreter_state.size, checked
+	 * like a field (and read live by workloads/gil_oracle.py).  Where the
+	 * main GIL is; 0 in free-threaded builds, which have none.
+	 */
+	__u32 main_interp;
 };
 
 static const struct dbg_expect dbg_expects[] = {
@@ -344,7 +415,11 @@ static const struct dbg_expect dbg_expects[] = {
 	    [DBG_CODE_FILENAME] = 112, [DBG_CODE_NAME] = 120, [DBG_CODE_QUALNAME] = 128,
 	    [DBG_CODE_LINETABLE] = 136, [DBG_CODE_FIRSTLINENO] = 68, [DBG_CODE_ADAPTIVE] = 200,
 	    [DBG_PYOBJECT_SIZE] = 16, [DBG_BYTES_OB_SIZE] = 16, [DBG_BYTES_OB_SVAL] = 32,
-	    [DBG_UNICODE_STATE] = 32, [DBG_UNICODE_LENGTH] = 16, [DBG_UNICODE_ASCII_SIZE] = 40 } },
+	    [DBG_UNICODE_STATE] = 32, [DBG_UNICODE_LENGTH] = 16, [DBG_UNICODE_ASCII_SIZE] = 40,
+	    [DBG_TSTATE_INTERP] = 16, [DBG_INTERP_GC] = 7400, [DBG_INTERP_CEVAL_GIL] = 16,
+	    [DBG_INTERP_GIL_STATE] = 7752, [DBG_INTERP_GIL_LOCKED] = 7768,
+	    [DBG_INTERP_GIL_HOLDER] = 7760, [DBG_GC_COLLECTING] = 200 },
+	  88352 },
 	/*
 	 * Free-threaded 3.13.15 (forky's source, --disable-gil): a PyObject header of
 	 * 32 bytes moves every object field by 16; thread and frame structs are as in
@@ -360,7 +435,11 @@ static const struct dbg_expect dbg_expects[] = {
 	    [DBG_CODE_FILENAME] = 128, [DBG_CODE_NAME] = 136, [DBG_CODE_QUALNAME] = 144,
 	    [DBG_CODE_LINETABLE] = 152, [DBG_CODE_FIRSTLINENO] = 84, [DBG_CODE_ADAPTIVE] = 216,
 	    [DBG_PYOBJECT_SIZE] = 32, [DBG_BYTES_OB_SIZE] = 32, [DBG_BYTES_OB_SVAL] = 48,
-	    [DBG_UNICODE_STATE] = 48, [DBG_UNICODE_LENGTH] = 32, [DBG_UNICODE_ASCII_SIZE] = 56 } },
+	    [DBG_UNICODE_STATE] = 48, [DBG_UNICODE_LENGTH] = 32, [DBG_UNICODE_ASCII_SIZE] = 56,
+	    [DBG_TSTATE_INTERP] = 16, [DBG_INTERP_GC] = 7400, [DBG_INTERP_CEVAL_GIL] = 16,
+	    [DBG_INTERP_GIL_STATE] = 7760, [DBG_INTERP_GIL_LOCKED] = 7784,
+	    [DBG_INTERP_GIL_HOLDER] = 7776, [DBG_GC_COLLECTING] = 200 },
+	  0 },
 	/* Debian sid's python3.14 3.14.10-1: thread ids read back from a live tstate. */
 	{ 14, 0, 0, PYINTERP_KIND_SHIFT_BITFIELD, "3.14.10",
 	  { [DBG_RUNTIME_INTERP_HEAD] = 808, [DBG_INTERP_NEXT] = 7272,
@@ -372,7 +451,11 @@ static const struct dbg_expect dbg_expects[] = {
 	    [DBG_CODE_QUALNAME] = 128, [DBG_CODE_LINETABLE] = 136, [DBG_CODE_FIRSTLINENO] = 68,
 	    [DBG_CODE_ADAPTIVE] = 208, [DBG_CODE_TLBC] = 0, [DBG_PYOBJECT_SIZE] = 16,
 	    [DBG_BYTES_OB_SIZE] = 16, [DBG_BYTES_OB_SVAL] = 32, [DBG_UNICODE_STATE] = 32,
-	    [DBG_UNICODE_LENGTH] = 16, [DBG_UNICODE_ASCII_SIZE] = 40 } },
+	    [DBG_UNICODE_LENGTH] = 16, [DBG_UNICODE_ASCII_SIZE] = 40,
+	    [DBG_TSTATE_INTERP] = 16, [DBG_INTERP_GC] = 7408, [DBG_INTERP_CEVAL_GIL] = 16,
+	    [DBG_INTERP_GIL_STATE] = 7784, [DBG_INTERP_GIL_LOCKED] = 7800,
+	    [DBG_INTERP_GIL_HOLDER] = 7792, [DBG_GC_COLLECTING] = 192 },
+	  90752 },
 	/*
 	 * Free-threaded 3.14.10, derived (no 3.14t can be built or installed here)
 	 * from the 3.14.10 headers (Debian's libpython3.14-dev 3.14.10-1) read
@@ -410,7 +493,11 @@ static const struct dbg_expect dbg_expects[] = {
 	    [DBG_CODE_QUALNAME] = 144, [DBG_CODE_LINETABLE] = 152, [DBG_CODE_FIRSTLINENO] = 84,
 	    [DBG_CODE_ADAPTIVE] = 232, [DBG_CODE_TLBC] = 224, [DBG_PYOBJECT_SIZE] = 32,
 	    [DBG_BYTES_OB_SIZE] = 32, [DBG_BYTES_OB_SVAL] = 48, [DBG_UNICODE_STATE] = 48,
-	    [DBG_UNICODE_LENGTH] = 32, [DBG_UNICODE_ASCII_SIZE] = 56 } },
+	    [DBG_UNICODE_LENGTH] = 32, [DBG_UNICODE_ASCII_SIZE] = 56,
+	    [DBG_TSTATE_INTERP] = 16, [DBG_INTERP_GC] = 7408, [DBG_INTERP_CEVAL_GIL] = 16,
+	    [DBG_INTERP_GIL_STATE] = 7808, [DBG_INTERP_GIL_LOCKED] = 7832,
+	    [DBG_INTERP_GIL_HOLDER] = 7824, [DBG_GC_COLLECTING] = 192 },
+	  0 },
 	/* Debian sid's python3.15 3.15.2-1, checked the same way. */
 	{ 15, 0, 0, PYINTERP_KIND_SHIFT_BITFIELD, "3.15.2",
 	  { [DBG_RUNTIME_INTERP_HEAD] = 936, [DBG_INTERP_NEXT] = 7264,
@@ -422,7 +509,11 @@ static const struct dbg_expect dbg_expects[] = {
 	    [DBG_CODE_QUALNAME] = 128, [DBG_CODE_LINETABLE] = 136, [DBG_CODE_FIRSTLINENO] = 68,
 	    [DBG_CODE_ADAPTIVE] = 208, [DBG_CODE_TLBC] = 0, [DBG_PYOBJECT_SIZE] = 16,
 	    [DBG_BYTES_OB_SIZE] = 16, [DBG_BYTES_OB_SVAL] = 32, [DBG_UNICODE_STATE] = 32,
-	    [DBG_UNICODE_LENGTH] = 16, [DBG_UNICODE_ASCII_SIZE] = 40 } },
+	    [DBG_UNICODE_LENGTH] = 16, [DBG_UNICODE_ASCII_SIZE] = 40,
+	    [DBG_TSTATE_INTERP] = 16, [DBG_INTERP_GC] = 7400, [DBG_INTERP_CEVAL_GIL] = 16,
+	    [DBG_INTERP_GIL_STATE] = 7736, [DBG_INTERP_GIL_LOCKED] = 7752,
+	    [DBG_INTERP_GIL_HOLDER] = 7744, [DBG_GC_COLLECTING] = 112 },
+	  120328 },
 	/*
 	 * Free-threaded 3.15.2, derived from Debian's libpython3.15-dev 3.15.2-1
 	 * headers as 3.14t is: the structs pyprof reads differ from the default
@@ -440,7 +531,11 @@ static const struct dbg_expect dbg_expects[] = {
 	    [DBG_CODE_QUALNAME] = 144, [DBG_CODE_LINETABLE] = 152, [DBG_CODE_FIRSTLINENO] = 84,
 	    [DBG_CODE_ADAPTIVE] = 232, [DBG_CODE_TLBC] = 224, [DBG_PYOBJECT_SIZE] = 32,
 	    [DBG_BYTES_OB_SIZE] = 32, [DBG_BYTES_OB_SVAL] = 48, [DBG_UNICODE_STATE] = 48,
-	    [DBG_UNICODE_LENGTH] = 32, [DBG_UNICODE_ASCII_SIZE] = 56 } },
+	    [DBG_UNICODE_LENGTH] = 32, [DBG_UNICODE_ASCII_SIZE] = 56,
+	    [DBG_TSTATE_INTERP] = 16, [DBG_INTERP_GC] = 7400, [DBG_INTERP_CEVAL_GIL] = 16,
+	    [DBG_INTERP_GIL_STATE] = 7736, [DBG_INTERP_GIL_LOCKED] = 7760,
+	    [DBG_INTERP_GIL_HOLDER] = 7752, [DBG_GC_COLLECTING] = 112 },
+	  0 },
 };
 
 static const struct dbg_format *dbg_format_of(unsigned int minor)
@@ -538,6 +633,25 @@ static int dbg_check(const __u64 *vals, const struct dbg_format *fmt, __u32 ver,
 	return 0;
 }
 
+/*
+ * The main interpreter is _PyRuntimeState's last member: where its GIL is
+ * follows from the two sizes, checked like a field (default builds only).
+ */
+static int dbg_check_main(const void *buf, const struct dbg_expect *e, __u32 ver,
+			  struct pyinterp_info *info)
+{
+	__u64 rt = word(buf, DBG_WORD_RUNTIME_SIZE), is = word(buf, DBG_WORD_INTERP_SIZE);
+	char v[32];
+
+	if (e->free_threaded || (rt >= is && rt - is == e->main_interp))
+		return 0;
+	snprintf(info->why, sizeof(info->why),
+		 "CPython %s: _Py_DebugOffsets runtime_state.size %llu - interpreter_state.size "
+		 "%llu is not %u", pyinterp__version_str(ver, v, sizeof(v)),
+		 (unsigned long long)rt, (unsigned long long)is, e->main_interp);
+	return -EPROTONOSUPPORT;
+}
+
 static int off16(__u64 v, __s16 *ret)
 {
 	if (v > 0x7fff)
@@ -557,6 +671,37 @@ static int dbg_tlbc(const __u64 *vals, const struct dbg_format *fmt, struct pypr
 	if (l->frame_tlbc_index <= 0 || l->code_tlbc <= 0 || !l->tlbc_entries ||
 	    l->frame_tlbc_index > PYPROF_FRAME_READ - 4)
 		return -EINVAL;
+	return 0;
+}
+
+/*
+ * The GIL and collector fields: BPF reads locked and last_holder from the
+ * GIL state the interpreter's ceval.gil points to, so they become offsets
+ * into that state.  Free-threaded builds: no GIL, only the collector.
+ */
+static int dbg_gil(const __u64 *vals, const struct dbg_expect *e, struct pyprof_layout *l,
+		   struct pyinterp_info *info)
+{
+	__u64 state = vals[DBG_INTERP_GIL_STATE], locked = vals[DBG_INTERP_GIL_LOCKED];
+	__u64 holder = vals[DBG_INTERP_GIL_HOLDER];
+
+	l->runtime_gil = l->interp_gil = l->gil_locked = l->gil_holder = -1;
+	info->gil_state_off = 0;
+	info->gil_state_size = 0;
+	if (off16(vals[DBG_TSTATE_INTERP], &l->tstate_interp) ||
+	    off16(vals[DBG_INTERP_GC] + vals[DBG_GC_COLLECTING], &l->gc_collecting) ||
+	    l->tstate_interp > PYPROF_TSTATE_READ - 8)
+		return -EINVAL;
+	if (e->free_threaded)
+		return 0;
+	if (locked < state || holder < state || locked - state > PYPROF_GIL_READ - 4 ||
+	    holder - state > PYPROF_GIL_READ - 8 ||
+	    off16(vals[DBG_INTERP_CEVAL_GIL], &l->interp_gil))
+		return -EINVAL;
+	l->gil_locked = (__s16)(locked - state);
+	l->gil_holder = (__s16)(holder - state);
+	info->gil_state_off = e->main_interp + (__u32)state;
+	info->gil_state_size = PYINTERP_GIL_STATE_SIZE;
 	return 0;
 }
 
@@ -597,6 +742,7 @@ static int dbg_layout(const __u64 *vals, const struct dbg_format *fmt,
 	err |= off16(vals[DBG_BYTES_OB_SVAL], &bdata);
 	if (e->free_threaded && fmt->idx[DBG_FRAME_TLBC_INDEX])
 		err |= dbg_tlbc(vals, fmt, &l);
+	err |= dbg_gil(vals, e, &l, info);
 	/* The BPF side reads one block per frame and per tstate: every field must lie inside. */
 	if (err || l.frame_code > PYPROF_FRAME_READ - 8 || l.frame_back > PYPROF_FRAME_READ - 8 ||
 	    l.frame_instr > PYPROF_FRAME_READ - 8 || l.frame_owner > PYPROF_FRAME_READ - 1 ||
@@ -658,6 +804,9 @@ int pyinterp__parse_debug_offsets(const void *buf, size_t len, struct pyinterp_i
 		}
 	}
 	err = dbg_check(vals, fmt, ver, ft, info, &e);
+	if (err)
+		return err;
+	err = dbg_check_main(buf, e, ver, info);
 	if (err)
 		return err;
 	err = dbg_layout(vals, fmt, e, ver, info);

@@ -45,6 +45,14 @@ struct pyinterp_info {
 	bool derived;		/* its layout was derived from source, never run here */
 	struct pyprof_layout layout;
 	struct pycode_layout code;
+	/*
+	 * The main interpreter's _gil_runtime_state: at this offset from
+	 * _PyRuntime (in _PyRuntimeState.ceval before 3.12, then in the
+	 * _main_interpreter embedded in it), gil_state_size bytes.  0 in
+	 * free-threaded builds, which have no GIL.
+	 */
+	__u32 gil_state_off;
+	__u16 gil_state_size;
 	char why[128];		/* reason when !supported */
 };
 

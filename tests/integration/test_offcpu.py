@@ -1,0 +1,167 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+"""Off-CPU time from the scheduler: a thread's interval off the CPU is recorded with its
+Python stack, the kernel stack it blocked in and its exact ns (tag off-CPU).  Checked
+through the PYPROF/3 payload, on every CPython this machine has: Debian's 3.11, pyenv's
+3.9-3.13 and the sid tree's 3.14, 3.15 and 3.13t, all at once under one daemon."""
+
+import os
+import re
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import pyproftest  # noqa: E402
+from pyproftest import (Daemon, WORKLOADS, Workload, interpreters, main,  # noqa: E402
+                        need_root, test, tree_interpreters)
+
+# The decoder of test_wire, without running its tests here too.
+_n = len(pyproftest._tests)
+from test_wire import KERNEL, OFF_CPU, PYTHON, decode, label, request  # noqa: E402
+del pyproftest._tests[_n:]
+
+SCRIPT = os.path.join(WORKLOADS, "offcpu.py")
+NS = 10 ** 9
+
+
+def marker_line(name):
+    """The line of offcpu.py marked "# line: name"."""
+    with open(SCRIPT) as f:
+        for i, text in enumerate(f, 1):
+            if text.rstrip().endswith("# line: " + name):
+                return i
+    raise AssertionError("no line marked %s in %s" % (name, SCRIPT))
+
+
+def pythons():
+    found = []
+    for minor in range(9, 14):
+        found += interpreters(minor)
+    for minor in (14, 15, "13t"):
+        found += tree_interpreters(minor)
+    if not found:
+        raise pyproftest.Skip("no CPython found")
+    return found
+
+
+def stacks(d, pid):
+    """[(frame labels root first, count, tag)] of pid's last minute, from PYPROF/3."""
+    head, payload = request(d.sock, b"PYPROF/3 snapshot pid=%d seconds=60\n" % pid)
+    if not head.startswith(b"OK"):
+        raise AssertionError("snapshot of %d: %r" % (pid, head))
+    _, got = decode(payload, 3)
+    return [([(f[0], label(f).decode(errors="replace")) for f in frames], n, tag)
+            for frames, n, tag in got]
+
+
+def leaf_python(frames):
+    py = [lab for kind, lab in frames if kind == PYTHON]
+    return py[-1] if py else ""
+
+
+def kernel(frames):
+    return [lab for kind, lab in frames if kind == KERNEL]
+
+
+def at_line(frames, line):
+    return leaf_python(frames).endswith("offcpu.py:%d)" % line)
+
+
+def check_all(d, workloads, check, timeout):
+    """Polls check(label, stacks) for every workload until it passes or timeout: it
+    returns what to print, or raises AssertionError (the last one is the failure)."""
+    left = dict(workloads)
+    done = {}
+    errors = {}
+    end = time.monotonic() + timeout
+    while left and time.monotonic() < end:
+        time.sleep(1.0)
+        for lab, w in list(left.items()):
+            try:
+                done[lab] = check(lab, stacks(d, w.pid))
+                del left[lab]
+            except AssertionError as e:
+                errors[lab] = e
+    for lab in sorted(done):
+        print("  %s: %s" % (lab, done[lab]))
+    if left:
+        raise AssertionError("; ".join("%s: %s" % (lab, errors.get(lab, "no check ran"))
+                                       for lab in sorted(left)))
+
+
+def run(mode, check, timeout):
+    need_root()
+    ws = {}
+    try:
+        with Daemon() as d:
+            for lab, python in pythons():
+                ws[lab] = Workload(python, "offcpu.py", mode, 120).__enter__()
+            check_all(d, ws, check, timeout)
+    finally:
+        for w in ws.values():
+            w.__exit__(None, None, None)
+
+
+@test
+def sleep_then_compute():
+    """A thread sleeps 2 s then computes 20 ms: off-CPU, the sleep line with ~2 s per
+    sleep in a sleep's (or select's) kernel frames; on-CPU, (nearly) nothing at the sleep line."""
+    line = marker_line("sleep")
+
+    def check(lab, st):
+        off = [(fr, n) for fr, n, tag in st if tag & OFF_CPU and at_line(fr, line)]
+        ns = sum(n for _, n in off)
+        assert ns >= 1.9 * NS, "%.2f s off-CPU at line %d: %r" % (ns / NS, line, st[:5])
+        sleeps = round(ns / (2 * NS))
+        assert abs(ns - sleeps * 2 * NS) < 0.05 * NS * sleeps, (ns, sleeps)
+        ks = [k for fr, _ in off for k in kernel(fr)]
+        # time.sleep() is clock_nanosleep, or select() before 3.11.
+        assert any("sleep" in k or "select" in k for k in ks), ks
+        on = sum(n for fr, n, tag in st if not tag & OFF_CPU and "sleeper" in str(fr))
+        on_sleep = sum(n for fr, n, tag in st if not tag & OFF_CPU and at_line(fr, line))
+        assert on_sleep <= max(1, on // 20), (on_sleep, on)
+        return "%.3f s off-CPU at line %d (%d sleeps), %d/%d on-CPU samples there" % (
+            ns / NS, line, sleeps, on_sleep, on)
+
+    run("sleep", check, 30)
+
+
+@test
+def lock_waiter_blocks_in_acquire():
+    """A waiter blocked in lock.acquire() while the holder sleeps 1 s with the lock: its
+    off-CPU stack is at the acquire line, in futex kernel frames, ~1 s each time."""
+    line = marker_line("acquire")
+
+    def check(lab, st):
+        off = [(fr, n) for fr, n, tag in st if tag & OFF_CPU and at_line(fr, line)]
+        ns = sum(n for _, n in off)
+        assert ns >= 0.9 * NS, "%.2f s off-CPU at line %d: %r" % (ns / NS, line, st[:5])
+        futex = sum(n for fr, n in off if any("futex" in k for k in kernel(fr)))
+        assert futex >= 0.95 * ns, (futex, ns, [kernel(fr) for fr, _ in off])
+        return "%.3f s off-CPU at line %d, %.0f%% in futex frames" % (ns / NS, line,
+                                                                       100.0 * futex / ns)
+
+    run("lock", check, 30)
+
+
+@test
+def recv_on_a_silent_peer():
+    """A thread in sock.recv on a TCP peer that sends a byte a second: tcp_recvmsg-like
+    kernel frames under the recv line."""
+    line = marker_line("recv")
+    tcp = re.compile(r"tcp_recvmsg|sk_wait_data|inet_recvmsg|sock_recvmsg")
+
+    def check(lab, st):
+        off = [(fr, n) for fr, n, tag in st if tag & OFF_CPU and at_line(fr, line)]
+        ns = sum(n for _, n in off)
+        assert ns >= 0.9 * NS, "%.2f s off-CPU at line %d: %r" % (ns / NS, line, st[:5])
+        in_tcp = sum(n for fr, n in off if any(tcp.search(k) for k in kernel(fr)))
+        assert in_tcp >= 0.95 * ns, (in_tcp, ns, [kernel(fr) for fr, _ in off])
+        return "%.3f s off-CPU at line %d, %.0f%% in tcp_recvmsg frames" % (
+            ns / NS, line, 100.0 * in_tcp / ns)
+
+    run("recv", check, 30)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,87 @@
+# Threads that wait, for the off-CPU tests.  argv: mode, seconds to run (default 60).
+#   sleep: a thread sleeps SLEEP s, then computes for 20 ms, over and over.
+#   lock:  a holder takes a lock and sleeps 1 s holding it; a waiter blocks in acquire().
+#   recv:  a thread blocks in recv() on a TCP peer silent for 1 s, then sending a byte
+#          (an interval is recorded when it ends: the thread must wake up).
+# Each marker line below is looked for by its function name and line in the tests.
+# Prints "ready" once the waiting thread runs.
+import socket
+import sys
+import threading
+import time
+
+SLEEP = 2.0
+
+
+def compute(seconds):
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        pass
+
+
+def sleeper(stop):
+    while not stop.is_set():
+        time.sleep(SLEEP)  # line: sleep
+        compute(0.02)
+
+
+def holder(lock, stop):
+    while not stop.is_set():
+        with lock:
+            time.sleep(1.0)
+        time.sleep(0.001)
+
+
+def waiter(lock, stop):
+    while not stop.is_set():
+        lock.acquire()  # line: acquire
+        lock.release()
+        time.sleep(0.001)
+
+
+def receiver(sock):
+    while sock.recv(1):  # line: recv
+        pass
+
+
+def sender(sock, stop):
+    while not stop.wait(1.0):
+        sock.sendall(b"x")
+
+
+def main():
+    mode = sys.argv[1]
+    seconds = float(sys.argv[2]) if len(sys.argv) > 2 else 60.0
+    stop = threading.Event()
+    keep = []
+    if mode == "sleep":
+        threads = [threading.Thread(target=sleeper, args=(stop,))]
+    elif mode == "lock":
+        lock = threading.Lock()
+        threads = [threading.Thread(target=holder, args=(lock, stop)),
+                   threading.Thread(target=waiter, args=(lock, stop))]
+    elif mode == "recv":
+        server = socket.socket()
+        server.bind(("127.0.0.1", 0))
+        server.listen(1)
+        client = socket.create_connection(server.getsockname())
+        peer, _ = server.accept()
+        keep = [server, client, peer]
+        threads = [threading.Thread(target=receiver, args=(client,), daemon=True),
+                   threading.Thread(target=sender, args=(peer, stop))]
+    else:
+        raise SystemExit("unknown mode " + mode)
+    for t in threads:
+        t.start()
+    sys.stdout.write("ready\n")
+    sys.stdout.flush()
+    time.sleep(seconds)
+    stop.set()
+    for t in threads:
+        if not t.daemon:
+            t.join()
+    for k in keep:
+        k.close()
+
+
+main()
