@@ -709,8 +709,7 @@ static __always_inline void offcpu__send(struct pyprof_offcpu *o, __u64 futex, b
 }
 
 /* prev, a thread of a profiled process, leaves the CPU: it is still current. */
-static __always_inline void offcpu__switch_out(struct task_struct *prev, unsigned int prev_state,
-					       __u64 now)
+static __always_inline void offcpu__switch_out(struct task_struct *prev, unsigned int prev_state)
 {
 	struct pyprof_offcpu *o;
 
@@ -722,13 +721,13 @@ static __always_inline void offcpu__switch_out(struct task_struct *prev, unsigne
 	/* Back on the CPU with no syscall exit since (preempted, or blocked again in the kernel). */
 	if (o->pending_ns)
 		offcpu__send(o, NO_FUTEX, true);
-	o->off_ns = now;
+	o->off_ns = bpf_ktime_get_ns();
 	o->state = prev_state;
 	count(PYPROF_CNT_OFFCPU_SWITCH_OUT);
 }
 
 /* next comes back on the CPU: keep its interval, or count it as short. */
-static __always_inline void offcpu__switch_in(struct task_struct *next, __u64 now)
+static __always_inline void offcpu__switch_in(struct task_struct *next)
 {
 	struct pyprof_offcpu *o = bpf_task_storage_get(&offcpu, next, 0, 0);
 	__u64 ns;
@@ -736,7 +735,7 @@ static __always_inline void offcpu__switch_in(struct task_struct *next, __u64 no
 
 	if (!o || !o->off_ns)
 		return;
-	ns = now - o->off_ns;
+	ns = bpf_ktime_get_ns() - o->off_ns;
 	o->off_ns = 0;
 	if (ns < offcpu_min_ns) {
 		count(PYPROF_CNT_OFFCPU_SHORT);
@@ -765,11 +764,11 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 	     unsigned int prev_state)
 {
 	__u32 ptgid = prev->tgid;
-	__u64 now = bpf_ktime_get_ns();
 
+	/* Every switch of every task comes here: the clock is read only for ours. */
 	if (ptgid && ptgid != daemon_pid && bpf_map_lookup_elem(&procs, &ptgid))
-		offcpu__switch_out(prev, prev_state, now);
-	offcpu__switch_in(next, now);
+		offcpu__switch_out(prev, prev_state);
+	offcpu__switch_in(next);
 	return 0;
 }
 
