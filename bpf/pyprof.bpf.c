@@ -83,9 +83,10 @@ struct {
 } offcpu SEC(".maps");
 
 /*
- * The off-CPU walks' own scratch: on_sample's tick may interrupt a walk at a
- * syscall exit, and a walk preempted (tracing programs run preemptible) may
- * find another thread's walk using it on its CPU: busy says so.
+ * The off-CPU walks' own scratch: on_sample's tick may interrupt a walk on a
+ * return to user mode, and a walk preempted (tracing programs run
+ * preemptible) may find another thread's walk using it on its CPU: busy
+ * says so.
  */
 struct offcpu_scratch {
 	struct scratch sc;
@@ -650,8 +651,8 @@ static __always_inline bool gil_wait_futex(const struct pyprof_proc *proc, __u64
 /*
  * Sends the pending interval of the current thread, o its storage: its
  * Python stack walked now (its own context), the kernel stack taken when it
- * was switched back in.  futex: the futex word a syscall exit waited on, or
- * NO_FUTEX.
+ * was switched back in.  futex: the futex word of the syscall the thread is
+ * in, or NO_FUTEX.
  */
 static __always_inline void offcpu__send(struct pyprof_offcpu *o, __u64 futex, bool at_switch)
 {
@@ -675,7 +676,7 @@ static __always_inline void offcpu__send(struct pyprof_offcpu *o, __u64 futex, b
 	/* An add, not an exchange: the atomics every BPF target has. */
 	if (__sync_fetch_and_add(&os->busy, 1)) {
 		__sync_fetch_and_add(&os->busy, -1);
-		/* Left pending: the next switch-out or syscall exit walks it. */
+		/* Left pending: its next return to user mode or switch-out walks it. */
 		count(PYPROF_CNT_OFFCPU_BUSY);
 		return;
 	}
@@ -718,7 +719,7 @@ static __always_inline void offcpu__switch_out(struct task_struct *prev, unsigne
 		count(PYPROF_CNT_OFFCPU_NO_STORAGE);
 		return;
 	}
-	/* Back on the CPU with no syscall exit since (preempted, or blocked again in the kernel). */
+	/* Ran, but not through user mode since (no rseq, or blocked again in the kernel). */
 	if (o->pending_ns)
 		offcpu__send(o, NO_FUTEX, true);
 	o->off_ns = bpf_ktime_get_ns();
