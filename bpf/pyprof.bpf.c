@@ -83,9 +83,10 @@ struct {
 } offcpu SEC(".maps");
 
 /*
- * The off-CPU walks' own scratch: on_sample's tick may interrupt a walk at a
- * syscall exit, and a walk preempted (tracing programs run preemptible) may
- * find another thread's walk using it on its CPU: busy says so.
+ * The off-CPU walks' own scratch: on_sample's tick may interrupt a walk on a
+ * return to user mode, and a walk preempted (tracing programs run
+ * preemptible) may find another thread's walk using it on its CPU: busy
+ * says so.
  */
 struct offcpu_scratch {
 	struct scratch sc;
@@ -704,8 +705,8 @@ int on_sample(struct bpf_perf_event_data *ctx)
 /*
  * Sends the pending interval of the current thread, o its storage: its
  * Python stack walked now (its own context), the kernel stack taken when it
- * was switched back in.  futex: the futex word a syscall exit waited on, or
- * NO_FUTEX.
+ * was switched back in.  futex: the futex word of the syscall the thread is
+ * in, or NO_FUTEX.
  */
 static __always_inline void offcpu__send(struct pyprof_offcpu *o, __u64 futex, bool at_switch)
 {
@@ -729,7 +730,7 @@ static __always_inline void offcpu__send(struct pyprof_offcpu *o, __u64 futex, b
 	/* An add, not an exchange: the atomics every BPF target has. */
 	if (__sync_fetch_and_add(&os->busy, 1)) {
 		__sync_fetch_and_add(&os->busy, -1);
-		/* Left pending: the next switch-out or syscall exit walks it. */
+		/* Left pending: its next return to user mode or switch-out walks it. */
 		count(PYPROF_CNT_OFFCPU_BUSY);
 		return;
 	}
@@ -763,8 +764,7 @@ static __always_inline void offcpu__send(struct pyprof_offcpu *o, __u64 futex, b
 }
 
 /* prev, a thread of a profiled process, leaves the CPU: it is still current. */
-static __always_inline void offcpu__switch_out(struct task_struct *prev, unsigned int prev_state,
-					       __u64 now)
+static __always_inline void offcpu__switch_out(struct task_struct *prev, unsigned int prev_state)
 {
 	struct pyprof_offcpu *o;
 
@@ -773,16 +773,16 @@ static __always_inline void offcpu__switch_out(struct task_struct *prev, unsigne
 		count(PYPROF_CNT_OFFCPU_NO_STORAGE);
 		return;
 	}
-	/* Back on the CPU with no syscall exit since (preempted, or blocked again in the kernel). */
+	/* Ran, but not through user mode since (no rseq, or blocked again in the kernel). */
 	if (o->pending_ns)
 		offcpu__send(o, NO_FUTEX, true);
-	o->off_ns = now;
+	o->off_ns = bpf_ktime_get_ns();
 	o->state = prev_state;
 	count(PYPROF_CNT_OFFCPU_SWITCH_OUT);
 }
 
 /* next comes back on the CPU: keep its interval, or count it as short. */
-static __always_inline void offcpu__switch_in(struct task_struct *next, __u64 now)
+static __always_inline void offcpu__switch_in(struct task_struct *next)
 {
 	struct pyprof_offcpu *o = bpf_task_storage_get(&offcpu, next, 0, 0);
 	__u64 ns;
@@ -790,7 +790,7 @@ static __always_inline void offcpu__switch_in(struct task_struct *next, __u64 no
 
 	if (!o || !o->off_ns)
 		return;
-	ns = now - o->off_ns;
+	ns = bpf_ktime_get_ns() - o->off_ns;
 	o->off_ns = 0;
 	if (ns < offcpu_min_ns) {
 		count(PYPROF_CNT_OFFCPU_SHORT);
@@ -819,11 +819,11 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 	     unsigned int prev_state)
 {
 	__u32 ptgid = prev->tgid;
-	__u64 now = bpf_ktime_get_ns();
 
+	/* Every switch of every task comes here: the clock is read only for ours. */
 	if (ptgid && ptgid != daemon_pid && bpf_map_lookup_elem(&procs, &ptgid))
-		offcpu__switch_out(prev, prev_state, now);
-	offcpu__switch_in(next, now);
+		offcpu__switch_out(prev, prev_state);
+	offcpu__switch_in(next);
 	return 0;
 }
 

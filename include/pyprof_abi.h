@@ -223,8 +223,8 @@ static inline __s32 pyprof_instr_index(__u64 instr_ptr, __u64 base)
 /*
  * Value of the task storage map "offcpu": a thread of a profiled process
  * off the CPU since off_ns, or back on it with an interval of pending_ns not
- * walked yet (its Python stack is read in its own context, at its syscall
- * exit or next switch-out).  The kernel stack it blocked in is taken as it
+ * walked yet (its Python stack is read in its own context, on its return to
+ * user mode or at its next switch-out).  The kernel stack it blocked in is taken as it
  * is switched back in, while it is still frozen.
  */
 struct pyprof_offcpu {
@@ -299,7 +299,7 @@ enum pyprof_counter {
 	PYPROF_CNT_OFFCPU_KEPT,		/* intervals kept, to be walked */
 	PYPROF_CNT_OFFCPU_SENT,		/* ... walked and sent (with the walk's error, if any) */
 	PYPROF_CNT_OFFCPU_SENT_NS,
-	PYPROF_CNT_OFFCPU_AT_SWITCH,	/* ... walked at a switch-out, not a syscall exit */
+	PYPROF_CNT_OFFCPU_AT_SWITCH,	/* ... walked at a switch-out, not on return to user */
 	PYPROF_CNT_OFFCPU_WALK_ERR,	/* ... whose walk found no (or a partial) Python stack */
 	PYPROF_CNT_OFFCPU_GIL_WAIT,	/* ... waiting for the GIL */
 	PYPROF_CNT_OFFCPU_LOST_RINGBUF, /* lost: the ring buffer was full */

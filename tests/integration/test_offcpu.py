@@ -163,5 +163,54 @@ def recv_on_a_silent_peer():
     run("recv", check, 30)
 
 
+def one_python():
+    for minor in (11, 12, 13, 10, 9):
+        for lab, python in interpreters(minor):
+            return lab, python
+    raise pyproftest.Skip("no CPython 3.9-3.13 here")
+
+
+def off_cpu_ns(st):
+    return sum(n for _, n, tag in st if tag & OFF_CPU)
+
+
+@test
+def short_intervals_are_counted_not_recorded():
+    """Under --offcpu-min 3s the 2 s sleeps are short: no off-CPU stack of the sleeper,
+    and status counts them with their nanoseconds."""
+    need_root()
+    lab, python = one_python()
+    with Daemon("--offcpu-min", "3s") as d, Workload(python, "offcpu.py", "sleep", 60) as w:
+        st0 = d.status()
+        assert st0["offcpu"] == "on" and st0["offcpu_min_ns"] == str(3 * NS), st0
+        d.wait_samples(w.pid, 1, match="compute", timeout=20)
+        time.sleep(4.5)
+        st = d.status()
+        short_ns = int(st["bpf_offcpu_short_ns"]) - int(st0["bpf_offcpu_short_ns"])
+        assert short_ns >= 2 * NS, (short_ns, st)
+        sleeper = [n for fr, n, tag in stacks(d, w.pid) if tag & OFF_CPU
+                   and at_line(fr, marker_line("sleep"))]
+        assert not sleeper, sleeper
+        print("  %s: %.2f s of short intervals counted, none of the sleeper recorded" % (
+            lab, short_ns / NS))
+
+
+@test
+def no_offcpu_loads_no_scheduler_programs():
+    """--no-offcpu: status says off, on-CPU samples as before, no off-CPU stacks."""
+    need_root()
+    lab, python = one_python()
+    with Daemon("--no-offcpu") as d, Workload(python, "offcpu.py", "sleep", 60) as w:
+        st = d.status()
+        assert st["offcpu"] == "off", st
+        d.wait_samples(w.pid, 1, match="compute", timeout=20)
+        time.sleep(2.5)
+        got = stacks(d, w.pid)
+        assert got and off_cpu_ns(got) == 0, got
+        st = d.status()
+        assert int(st["bpf_offcpu_switch_out"]) == 0, st
+        print("  %s: %d on-CPU stacks, no off-CPU one" % (lab, len(got)))
+
+
 if __name__ == "__main__":
     main()

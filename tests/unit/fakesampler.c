@@ -79,6 +79,8 @@ int sampler__stats(struct sampler *s, struct sampler_stats *ret)
 	ret->events[PYPROF_EV_SAMPLE] = 1234;
 	for (int k = 0; k < PYPROF_CNT__MAX; k++)
 		ret->counters[k] = 100 + k;
+	ret->offcpu = true;
+	ret->offcpu_min_ns = 1000000;
 	return 0;
 }
 

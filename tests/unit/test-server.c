@@ -859,7 +859,9 @@ static const char *const status_privileged_keys[] = {
 	"tstate_seed_errors", "tstate_seed_rewalks", "tstate_seed_us", "discovered_scan",
 	"discovered_exec", "discovered_pending", "discovered_pyinit", "discovered_fork",
 	"discovered_dlopen", "events_dlopen", "elf_analysed", "elf_analysing", "elf_rejected",
-	"elf_too_big", "elf_failed", "state_dir", "state_write_errors", "state_files_skipped", NULL,
+	"elf_too_big", "elf_failed", "state_dir", "state_write_errors", "state_files_skipped",
+	"offcpu", "offcpu_min_ns", "bpf_switch_run_time_ns", "bpf_switch_run_cnt",
+	"bpf_resume_run_time_ns", "bpf_resume_run_cnt", NULL,
 };
 
 /* The value of status line "key value" in text, or NULL; each key once. */
@@ -921,6 +923,8 @@ TEST(status_keys)
 		}
 		ASSERT_STREQ(status_value(r.payload, "discovered_scan", buf, sizeof(buf)), "2");
 		ASSERT_STREQ(status_value(r.payload, "state_dir", buf, sizeof(buf)), "-");
+		ASSERT_STREQ(status_value(r.payload, "offcpu", buf, sizeof(buf)), "on");
+		ASSERT_STREQ(status_value(r.payload, "offcpu_min_ns", buf, sizeof(buf)), "1000000");
 		/* Nothing but those. */
 		ASSERT_EQ(lines, sizeof(status_keys) / sizeof(status_keys[0]) - 1 +
 					 sizeof(status_privileged_keys) /
