@@ -37,7 +37,14 @@ const char usage_top[] =
 	"                   q or Ctrl-C quits, --iterations stops after K views\n";
 /* The view options of snapshot and top (fetch.c). */
 static const char usage_view[] =
-	"VIEW options (snapshot, top): how stacks merge\n"
+	"VIEW options (snapshot, top): which stacks, and how they merge\n"
+	"  --mode M         cpu (default): on-CPU samples; wall: where each thread's\n"
+	"                   time went, on and off the CPU, in ns; offcpu: time off\n"
+	"                   the CPU (sleeping, blocked, waiting), in ns; gil: on-CPU\n"
+	"                   samples of threads holding the GIL\n"
+	"  --tid N[,M...]   only these threads (thread ids, as --threads shows them)\n"
+	"  --no-gc          no [gc] frame on samples taken while the garbage\n"
+	"                   collector ran (they stay, under their Python frames)\n"
 	"  --function       a Python frame's line is its function's first line\n"
 	"                   (py-spy -F): one frame per function, at its def\n"
 	"  --no-lines       no line numbers on Python frames\n"

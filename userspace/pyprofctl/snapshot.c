@@ -59,7 +59,7 @@ struct snapshot_args {
 	const char *pid, *seconds, *output;
 	enum format fmt;
 	long long rows;
-	struct stackset_view view;
+	struct ctl_view view;
 };
 
 /* --format name, or --lines (name NULL); they exclude each other.  0 or -EINVAL. */
@@ -138,7 +138,7 @@ static int snapshot_parse(int argc, char **argv, struct snapshot_args *a)
 		case 'h':
 			return verb_help(usage_snapshot, true) ?: -1;
 		default:
-			if (view_option(c, &a->view))
+			if (view_option(c, optarg, &a->view) > 0)
 				break;
 			return EXIT_USAGE;
 		}
@@ -199,22 +199,41 @@ static int snapshot_fetch(struct snapshot_args *a, struct reply *rep, struct sta
 		return EXIT_USAGE;
 	/* --lines reads each line's source text from the file: it needs the path. */
 	if (a->fmt == FMT_LINES)
-		a->view.full_filenames = true;
+		a->view.v.full_filenames = true;
 	return fetch_stacks(&req, &a->view, rep, ss);
 }
+
+/* What a view's counts are, for the notes: "samples", "time off the CPU in ns", ... */
+static const char *const counted[VIEW_MODE__MAX] = {
+	[VIEW_MODE_CPU] = "samples",
+	[VIEW_MODE_WALL] = "time on and off the CPU in ns",
+	[VIEW_MODE_OFFCPU] = "time off the CPU in ns",
+	[VIEW_MODE_GIL] = "samples holding the GIL",
+};
+
+/* Why a view may be empty. */
+static const char *const empty_why[VIEW_MODE__MAX] = {
+	[VIEW_MODE_CPU] = "the profile counts CPU time, which an idle or waiting process does "
+			  "not use",
+	[VIEW_MODE_WALL] = "it had neither CPU time nor time off the CPU recorded",
+	[VIEW_MODE_OFFCPU] = "no time off the CPU was recorded for it (a thread that never "
+			     "blocks, or a pyprofd that does not record such time)",
+	[VIEW_MODE_GIL] = "no sample of it held the GIL (a free-threaded build has none)",
+};
 
 /* The notes on stderr: why a profile is empty, or for folded what it covers. */
 static void snapshot_notes(const struct snapshot_args *a, const struct stackset *ss,
 			   const struct fmt_meta *m)
 {
+	enum view_mode mode = a->view.mode;
+
 	if (!ss->nr)
-		fprintf(stderr, "pyprofctl: no samples for pid %s in the last %.1f s: the profile "
-				"counts CPU time, which an idle or waiting process does not use; "
+		fprintf(stderr, "pyprofctl: no %s for pid %s in the last %.1f s: %s; "
 				"'pyprofctl dump --pid %s' shows where its threads are now\n",
-			a->pid, m->duration_ns / 1e9, a->pid);
+			counted[mode], a->pid, m->duration_ns / 1e9, empty_why[mode], a->pid);
 	else if (a->fmt == FMT_FOLDED)
-		fprintf(stderr, "pyprofctl: pid %s: samples of the last %.1f s (whole time windows)\n",
-			a->pid, m->duration_ns / 1e9);
+		fprintf(stderr, "pyprofctl: pid %s: %s of the last %.1f s (whole time windows)\n",
+			a->pid, counted[mode], m->duration_ns / 1e9);
 }
 
 /* Renders the profile as a asks and writes it out.  Returns 0 or an exit status. */

@@ -76,7 +76,7 @@ static void top_wait(__u64 deadline, bool keys)
 struct top_state {
 	char pid[16];
 	struct table_opts to;
-	struct stackset_view view;
+	struct ctl_view view;
 	__u64 window_ns;		/* the daemon's window length */
 	long long since;		/* since_ns of the next fetch */
 	long long last_to;		/* the daemon's time at the last fetch, 0 before the first */
@@ -209,7 +209,7 @@ static int top_parse(int argc, char **argv, struct top_state *st, long long *int
 		case 'h':
 			return verb_help(usage_top, true) ?: -1;
 		default:
-			if (view_option(c, &st->view))
+			if (view_option(c, optarg, &st->view) > 0)
 				break;
 			return EXIT_USAGE;
 		}
