@@ -5,7 +5,9 @@ tagged stacks made by hand (no root needed), against fakes of older daemons (PYP
 only; PYPROF/3 without the sampling period: a clear error for the modes they cannot
 serve, cpu still works), and against the real pyprofd."""
 
+import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -14,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from pyproftest import (PYPROFCTL, Daemon, Skip, Workload, interpreters, main,  # noqa: E402
@@ -284,6 +287,74 @@ def top_takes_the_mode():
         assert r.returncode == 0, r.stderr
         assert any("period=1" in x for x in d.lines), d.lines
         assert "nap" in r.stdout and "spin" not in r.stdout, r.stdout
+        # cpu: %GIL, the share of a function's samples whose thread held the GIL.
+        r = d.ctl("top", "--pid", "42", "--iterations", "1")
+        assert r.returncode == 0, r.stderr
+        rows = {x.split()[-2]: x.split() for x in r.stdout.splitlines() if "(main.py)" in x}
+        assert rows["spin"][4] == "66.67%" and rows["work"][4] == "100.00%", r.stdout
+        assert "%GIL" in r.stdout and "11 samples in the last" in r.stdout, r.stdout
+    with FakeDaemon(version=2) as d:
+        r = d.ctl("top", "--pid", "42", "--iterations", "1")
+        assert r.returncode == 0, r.stderr
+        rows = {x.split()[-2]: x.split() for x in r.stdout.splitlines() if "(main.py)" in x}
+        assert rows["spin"][4] == "-", r.stdout
+
+
+def go_pprof(path, *args):
+    r = subprocess.run(["go", "tool", "pprof"] + list(args) + [path], capture_output=True,
+                       text=True, timeout=120)
+    assert r.returncode == 0, "go tool pprof failed (%d): %s" % (r.returncode, r.stderr)
+    return r.stdout
+
+
+@test
+def every_format_says_the_unit_of_a_wall_view():
+    """pyprofctl in wall mode against the fake: every format says nanoseconds, and the
+    consumers take it (go tool pprof when installed; JSON and XML parsers)."""
+    need_pyprofctl()
+    total = 2000000000 + 40000000 + 11 * PERIOD_NS
+    with FakeDaemon() as d, tempfile.TemporaryDirectory(prefix="pyproftest-modes.") as tmp:
+        def snap(fmt, *extra):
+            path = os.path.join(tmp, "out." + fmt)
+            r = d.ctl("snapshot", "--pid", "42", "--mode", "wall", "--format", fmt, "-o", path,
+                      *extra)
+            assert r.returncode == 0, (fmt, r.stderr)
+            return path
+        r = d.ctl("snapshot", "--pid", "42", "--mode", "wall")
+        assert "time on and off the CPU in ns" in r.stderr, r.stderr
+        assert sum(folded(r.stdout).values()) == total, r.stdout
+        with open(snap("json")) as f:
+            doc = json.load(f)
+        assert (doc["mode"], doc["unit"], doc["period_ns"], doc["total"]) == \
+            ("wall", "nanoseconds", PERIOD_NS, total), doc
+        assert sum(st["count"] for st in doc["stacks"]) == total
+        with open(snap("speedscope")) as f:
+            doc = json.load(f)
+        prof = doc["profiles"][0]
+        assert prof["unit"] == "nanoseconds" and prof["endValue"] == total, prof
+        assert sum(prof["weights"]) == total and "wall-clock time" in prof["name"], prof
+        svg = ET.parse(snap("svg")).getroot()
+        title = next(t for t in svg.iter() if t.get("id") == "title").text
+        assert title.endswith("wall-clock time 2.15 s"), title
+        tips = [t.text for t in svg.iter() if t.tag.endswith("title")]
+        assert any(t.startswith("nap (main.py:3) (2.00 s, 93.") for t in tips), tips
+        r = d.ctl("snapshot", "--pid", "42", "--mode", "wall", "--lines")
+        assert r.returncode == 0, r.stderr
+        assert "wall-clock time" in r.stdout and "TotalTime" in r.stdout, r.stdout
+        row = next(x for x in r.stdout.splitlines() if x.endswith("(nap)"))
+        assert row.split()[2] == "2.00s", row
+        pb = snap("pprof")
+        if not shutil.which("go"):
+            raise Skip("go tool pprof not installed: the rest is checked")
+        out = go_pprof(pb, "-top", "-nodecount=50")
+        assert "Type: wall" in out, out
+        m = re.search(r"of (\S+) total", out)
+        assert m and m.group(1) == "2.15s", out
+        assert re.search(r"^\s+2s\s+93\.\d+%.*do_nanosleep$", out, re.M), out
+        raw = go_pprof(pb, "-raw")
+        assert "PeriodType: wall nanoseconds" in raw and "Period: %d" % PERIOD_NS in raw, raw
+        out = go_pprof(snap("pprof", "--mode", "offcpu"), "-top")
+        assert "Type: off_cpu" in out and "of 2040ms total" in out, out
 
 
 def snapshot_header(sock, pid, args):

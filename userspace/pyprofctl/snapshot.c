@@ -11,6 +11,7 @@
 #include "render/fmt_folded.h"
 #include "render/formats.h"
 #include "render/tables.h"
+#include "render/units.h"
 #include "ctl.h"
 
 enum format { FMT_FOLDED, FMT_SVG, FMT_SPEEDSCOPE, FMT_PPROF, FMT_JSON, FMT_LINES };
@@ -25,7 +26,7 @@ static int render(enum format fmt, const struct stackset *ss, const struct fmt_m
 		  size_t rows, struct strbuf *out)
 {
 	struct table_opts to = { .max_rows = rows, .sort = TABLE_SORT_TOTAL, .rate_hz = m->rate_hz,
-				 .source = true };
+				 .unit = view_mode__unit(m->mode), .source = true };
 	int err;
 
 	switch (fmt) {
@@ -178,6 +179,8 @@ static void snapshot_meta(const struct snapshot_args *a, const struct reply *rep
 {
 	__u64 mono = mono_now_ns(), wall = wall_now_ns();
 
+	m->mode = a->view.mode;
+	m->period_ns = rep->has_period ? (__u64)rep->period_ns : 0;
 	m->duration_ns = (a->seconds ? strtoull(a->seconds, NULL, 10) : 60) * NSEC_PER_SEC;
 	m->end_unix_ns = wall;
 	if (rep->has_range && rep->to_ns > rep->from_ns) {
@@ -245,8 +248,9 @@ static int snapshot_output(const struct snapshot_args *a, const struct stackset 
 
 	if (a->fmt == FMT_LINES)
 		status = strbuf__printf(&out, "pyprofctl snapshot: pid %d, the last %.1f s "
-					      "(whole time windows)\n\n",
-					m->pid, m->duration_ns / 1e9) ? EXIT_ERROR : 0;
+					      "(whole time windows)%s%s\n\n",
+					m->pid, m->duration_ns / 1e9, m->mode ? ", " : "",
+					m->mode ? units__what(m->mode) : "") ? EXIT_ERROR : 0;
 	status = status ?: render(a->fmt, ss, m, (size_t)a->rows, &out) ? EXIT_ERROR : 0;
 	if (!status && a->fmt == FMT_LINES && (!a->output || strcmp(a->output, "-") == 0))
 		status = term_write(stdout, out.buf, out.len, "\n") ? EXIT_ERROR : 0;
