@@ -242,6 +242,12 @@ def bad_view_options_are_usage_errors():
         assert d.lines == [], d.lines
         r = d.ctl("snapshot", "--pid", "42", "--tid", ",".join(["1"] * 64))
         assert r.returncode == 6, r
+        r = d.ctl("snapshot", "--pid", "42", "--tid", ",".join(["1"] * 60), "--tid", "1,2,3,4,5")
+        assert r.returncode == 2 and "at most 64" in r.stderr, r
+        # --tid twice: the threads of both
+        r = d.ctl("snapshot", "--pid", "42", "--tid", "101", "--tid", "102", "--mode", "gil")
+        assert folded(r.stdout) == {MAIN + "work (main.py:5)": 2, MAIN + "spin (main.py:7)": 5,
+                                    MAIN + "spin (main.py:7);[gc]": 1}, r.stdout
 
 
 @test

@@ -85,7 +85,7 @@ enum {
 	{ "tid", required_argument, NULL, OPT_VIEW_TID },                       \
 	{ "no-gc", no_argument, NULL, OPT_VIEW_NO_GC }
 
-#define CTL_MAX_TIDS 64		/* threads one --tid may name */
+#define CTL_MAX_TIDS 64		/* threads --tid may name */
 
 /* The view options: the mode chooses the stacks, the rest how they merge. */
 struct ctl_view {

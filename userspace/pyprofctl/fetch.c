@@ -11,29 +11,31 @@
 #include "proto/wire.h"
 #include "ctl.h"
 
-/* --tid N[,M...]: thread ids into cv.  0 or -1 (reported). */
+/* --tid N[,M...]: thread ids added to cv's (--tid may come more than once).  0 or -1. */
 static int tid_option(const char *arg, struct ctl_view *cv)
 {
-	char buf[PROTO_MAX_VALUE], *save = NULL, *tok;
+	const char *p = arg;
+	char num[16];
 	long long tid;
 
-	if (strlen(arg) >= sizeof(buf) || !*arg)
-		goto bad;
-	strcpy(buf, arg);
-	cv->nr_tids = 0;
-	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+	for (;;) {
+		size_t len = strcspn(p, ",");
+
+		if (!len || len >= sizeof(num))
+			break;
+		memcpy(num, p, len);
+		num[len] = '\0';
+		if (parse_int_range(num, 1, 0x7fffffff, &tid) < 0)
+			break;
 		if (cv->nr_tids >= CTL_MAX_TIDS) {
 			fprintf(stderr, "pyprofctl: --tid names at most %d threads\n", CTL_MAX_TIDS);
 			return -1;
 		}
-		if (parse_int_range(tok, 1, 0x7fffffff, &tid) < 0)
-			goto bad;
 		cv->tids[cv->nr_tids++] = (__s32)tid;
+		if (!p[len])
+			return 0;
+		p += len + 1;
 	}
-	/* strtok_r skips empty fields: "1,,2" and ",1" are not lists of tids. */
-	if (cv->nr_tids && !strstr(arg, ",,") && arg[0] != ',' && arg[strlen(arg) - 1] != ',')
-		return 0;
-bad:
 	fprintf(stderr, "pyprofctl: invalid --tid '%s' (thread ids: N[,M...])\n", arg);
 	return -1;
 }
