@@ -19,8 +19,14 @@ import threading
 import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from pyproftest import (PYPROFCTL, Daemon, Skip, Workload, interpreters, main,  # noqa: E402
-                        need_root, parse_folded, recv_all, test)
+from pyproftest import (OUTPUT, PYPROFCTL, ROOT, Daemon, Skip, Workload,  # noqa: E402
+                        interpreters, main, need_root, parse_folded, recv_all, test)
+
+FMT_RENDER = os.path.join(OUTPUT, "tests", "fmt_render")
+WALL = os.path.join(ROOT, "tests", "golden", "wall.folded")
+DRIVER = os.path.join(ROOT, "tests", "integration", "speedscope_check.js")
+NODE_MODULES = os.path.join(ROOT, OUTPUT, "npm", "node_modules")
+CHROMIUM = "/usr/bin/chromium"
 
 # Tags (userspace/lib/profile/sample.h).
 ON_CPU, OFF_CPU, GIL, GIL_WAIT, GC = 0, 0x01, 0x02, 0x04, 0x08
@@ -361,6 +367,54 @@ def every_format_says_the_unit_of_a_wall_view():
         assert "PeriodType: wall nanoseconds" in raw and "Period: %d" % PERIOD_NS in raw, raw
         out = go_pprof(snap("pprof", "--mode", "offcpu"), "-top")
         assert "Type: off_cpu" in out and "of 2040ms total" in out, out
+
+
+def render_wall(fmt, path):
+    """tests/golden/wall.folded (ns) rendered as a wall view by fmt_render."""
+    if not os.path.exists(FMT_RENDER):
+        raise Skip("%s not built" % FMT_RENDER)
+    with open(WALL, "rb") as fin, open(path, "wb") as fout:
+        r = subprocess.run([FMT_RENDER, fmt, "99", "4242", "app", "60", "60500000000",
+                            "1764590000000000000", "wall", "10101010"], stdin=fin, stdout=fout,
+                           stderr=subprocess.PIPE, timeout=30)
+    assert r.returncode == 0, r.stderr
+
+
+def browser(tmp, *args):
+    """test_consumers.py's driver of the real speedscope app and of the SVG in Chromium."""
+    if not shutil.which("node") or not os.access(CHROMIUM, os.X_OK):
+        raise Skip("node or %s not installed (scripts/install-test-consumers.sh)" % CHROMIUM)
+    if not os.path.exists(os.path.join(NODE_MODULES, "speedscope", "package.json")) or \
+       not os.path.exists(os.path.join(NODE_MODULES, "playwright-core", "package.json")):
+        raise Skip("speedscope, playwright-core not in %s (scripts/install-test-consumers.sh)"
+                   % NODE_MODULES)
+    argv = ["node", DRIVER, args[0], NODE_MODULES, args[1], os.path.join(tmp, "shot")]
+    r = subprocess.run(argv + list(args[2:]), capture_output=True, text=True, timeout=90)
+    assert r.returncode == 0, "%s failed (%d):\n%s%s" % (DRIVER, r.returncode, r.stdout, r.stderr)
+    res = json.loads(r.stdout.strip().splitlines()[-1])
+    assert not res["errors"], "browser errors: %s" % res["errors"]
+    return res
+
+
+@test
+def wall_views_in_speedscope_and_the_svg_in_chromium():
+    """A wall view's speedscope file in the real app (times, not samples) and its SVG
+    in Chromium (tooltips and search in time)."""
+    with tempfile.TemporaryDirectory(prefix="pyproftest-modes.") as tmp:
+        path = os.path.join(tmp, "wall.json")
+        render_wall("speedscope", path)
+        res = browser(tmp, "speedscope", path)
+        assert "wall-clock time" in res["text"], res["text"]
+        rows = {(r["name"], r["file"]): r for r in res["rows"]}
+        nap = rows[("nap", "/srv/app/main.py")]
+        assert abs(nap["totalPct"] - 100.0 * 2e9 / 2031803880) < 0.05, nap
+        assert nap["total"].split()[0] in ("2.00s", "2s"), nap
+        path = os.path.join(tmp, "wall.svg")
+        render_wall("svg", path)
+        res = browser(tmp, "svg", path, "handle", "^nap ")
+        assert res["hover"] and re.search(r"\((2\.00 s|[\d.]+ ms), [\d.]+%\)$", res["hover"]), res
+        m = re.search(r"([\d.]+)%", res.get("matched") or "")
+        assert m and abs(float(m.group(1)) - 100.0 * 2e9 / 2031803880) < 0.01, res
 
 
 def snapshot_header(sock, pid, args):
