@@ -16,11 +16,12 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from pyproftest import (OUTPUT, PYPROFCTL, ROOT, Daemon, Skip, Workload,  # noqa: E402
-                        interpreters, main, need_root, parse_folded, recv_all, test)
+from pyproftest import (OUTPUT, PYPROFCTL, ROOT, WORKLOADS, Daemon, Skip,  # noqa: E402
+                        Workload, interpreters, main, need_root, parse_folded, recv_all, test)
 
 FMT_RENDER = os.path.join(OUTPUT, "tests", "fmt_render")
 WALL = os.path.join(ROOT, "tests", "golden", "wall.folded")
@@ -468,6 +469,66 @@ def pyprofd_states_its_period_and_wall_adds_up():
             assert any("spin (" in k for k in views["cpu"]), views["cpu"]
         finally:
             os.kill(w.pid, signal.SIGCONT)
+
+
+def sleeper_tid(d, pid, sleep_at):
+    """The tid of the thread whose stacks hold sleep_at (--threads names it thread_<tid>)."""
+    for stack in parse_folded(d.ctl("snapshot", "--pid", str(pid), "--mode", "offcpu",
+                                    "--threads", check=False).stdout):
+        if sleep_at in stack:
+            return int(stack.split(";")[1][len("thread_"):])
+    return None
+
+
+@test
+def sleep_then_compute_in_wall_and_cpu():
+    """Tachyon's example on real BPF: a thread sleeps 2 s then computes 20 ms, over and
+    over.  Its wall view (--tid: that thread alone) has ~99% in the sleep, under the
+    kernel's sleep; its cpu view ~0%; wall adds up to the thread's elapsed time."""
+    need_root()
+    need_pyprofctl()
+    script = os.path.join(WORKLOADS, "offcpu.py")
+    if not os.path.exists(script):
+        raise Skip("no %s (the off-CPU workload)" % script)
+    with open(script) as f:
+        line = next(i for i, t in enumerate(f, 1) if t.rstrip().endswith("# line: sleep"))
+    sleep_at = "sleeper (offcpu.py:%d)" % line
+    with Daemon().as_the_unit_runs_it() as d:
+        t0 = time.monotonic()
+        with Workload(a_python(), "offcpu.py", "sleep", 60) as w:
+            sleep_then_compute_check(d, w, t0, sleep_at)
+
+
+def sleep_then_compute_check(d, w, t0, sleep_at):
+    deadline = time.monotonic() + 30
+    tid = None
+    while time.monotonic() < deadline:
+        time.sleep(1)
+        tid = tid or sleeper_tid(d, w.pid, sleep_at)
+        if not tid:
+            continue
+        wall = parse_folded(d.ctl("snapshot", "--pid", str(w.pid), "--mode", "wall",
+                                  "--tid", str(tid), check=False).stdout)
+        slept = sum(n for k, n in wall.items() if sleep_at in k)
+        elapsed = time.monotonic() - t0
+        if slept >= 4 * 10**9:
+            break
+    assert tid, "no thread of pid %d sleeps at %s" % (w.pid, sleep_at)
+    assert slept >= 4 * 10**9, wall
+    share = slept / sum(wall.values())
+    assert 0.96 < share < 0.999, (share, wall)
+    # All of the thread's time since it started but the sleep it is in now (< 2 s).
+    assert elapsed - 2.5 < sum(wall.values()) / 1e9 < elapsed + 0.2, (elapsed, wall)
+    # Under the kernel's sleep (clock_nanosleep; select before 3.11).
+    in_kernel = sum(n for k, n in wall.items() if sleep_at in k and any(
+        f.endswith("_[k]") and ("sleep" in f or "select" in f) for f in k.split(";")))
+    assert in_kernel > 0.95 * slept, wall
+    cpu = parse_folded(d.ctl("snapshot", "--pid", str(w.pid), "--tid", str(tid),
+                             check=False).stdout)
+    at_sleep = sum(n for k, n in cpu.items() if sleep_at in k)
+    assert cpu and at_sleep / sum(cpu.values()) < 0.05, cpu
+    print("  wall: %.1f%% of %.2f s in the sleep; cpu: %d of %d samples there"
+          % (100 * share, sum(wall.values()) / 1e9, at_sleep, sum(cpu.values())))
 
 
 if __name__ == "__main__":
