@@ -513,7 +513,8 @@ def sleep_then_compute_check(d, w, t0, sleep_at):
         elapsed = time.monotonic() - t0
         if slept >= 4 * 10**9:
             break
-    assert tid, "no thread of pid %d sleeps at %s" % (w.pid, sleep_at)
+    assert tid, "no thread of pid %d sleeps at %s: %s" % (w.pid, sleep_at, d.ctl(
+        "snapshot", "--pid", str(w.pid), "--mode", "offcpu", "--threads", check=False))
     assert slept >= 4 * 10**9, wall
     share = slept / sum(wall.values())
     assert 0.96 < share < 0.999, (share, wall)
