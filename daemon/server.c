@@ -314,22 +314,31 @@ static int reply_ok(struct client *c, struct strbuf *payload)
 }
 
 /*
- * reply_ok() stating the range [from, to) of profile time a snapshot covers:
- * from down to its window's start, and no earlier than the retention keeps.
+ * reply_ok() with the fields a snapshot asked for: the range [from, to) of
+ * profile time it covers (from down to its window's start, and no earlier
+ * than the retention keeps), the sampling period.
  */
-static int reply_ok_range(const struct server *srv, struct client *c, struct strbuf *payload,
-			  __u64 from, __u64 to)
+static int reply_ok_snapshot(const struct server *srv, struct client *c, struct strbuf *payload,
+			     __u64 from, __u64 to, bool range, bool period)
 {
 	__u64 w = srv->cfg->window_ns,
 	      oldest = to > srv->cfg->retention_ns ? to - srv->cfg->retention_ns : 0;
-	char hdr[96];
-	int n;
+	struct proto_field f[3];
+	size_t nr = 0;
+	char hdr[128];
 
 	from = (from > oldest ? from : oldest) / w * w;
 	/* On CLOCK_MONOTONIC: negative for history from before this boot. */
-	n = proto__format_ok_range(payload->len, (long long)(from - PYPROFD_EPOCH_NS),
-				   (long long)(to - PYPROFD_EPOCH_NS), hdr, sizeof(hdr));
-	return reply_with(c, hdr, n, payload);
+	if (range) {
+		f[nr++] = (struct proto_field){ "from_ns", (long long)(from - PYPROFD_EPOCH_NS) };
+		f[nr++] = (struct proto_field){ "to_ns", (long long)(to - PYPROFD_EPOCH_NS) };
+	}
+	/* cpu-clock at a frequency is a fixed period of NSEC_PER_SEC / rate (the kernel's). */
+	if (period)
+		f[nr++] = (struct proto_field){ "period_ns",
+						(long long)(NSEC_PER_SEC / srv->cfg->rate_hz) };
+	return reply_with(c, hdr, proto__format_ok_fields(payload->len, f, nr, hdr, sizeof(hdr)),
+			  payload);
 }
 
 /*
@@ -548,18 +557,36 @@ static bool not_python_now(struct server *srv, int pid, __u64 *ret_start)
 	return !procs__check_live(srv->m.procs, pid) && procs__start_time(pid, ret_start) == 0;
 }
 
-/*
- * Reads a snapshot's arguments: from, the start of the range on the
- * profiles' clock, and range=.  False when the client got an error reply.
- */
-static bool snapshot_args(struct client *c, const struct proto_request *req, __u64 now,
-			  __u64 *ret_pid, __u64 *ret_from, __u64 *ret_range)
+/* A snapshot request's arguments. */
+struct snapshot_args {
+	__u64 pid;
+	__u64 from;		/* the start of the range, on the profiles' clock */
+	bool range, period;	/* the OK line's fields asked for (proto.h) */
+};
+
+/* Reads a 0-or-1 argument key into *ret.  False when the client got an error reply. */
+static bool flag_arg(struct client *c, const struct proto_request *req, const char *key,
+		     bool *ret)
 {
-	static const char *const keys[] = { "pid", "seconds", "since_ns", "range", NULL };
+	__u64 v = 0;
+
+	if (proto_request__get_u64(req, key, 0, 1, &v) == -EINVAL) {
+		reply_err(c, EINVAL, "%s must be 0 or 1", key);
+		return false;
+	}
+	*ret = v;
+	return true;
+}
+
+/* Reads a snapshot's arguments.  False when the client got an error reply. */
+static bool snapshot_args(struct client *c, const struct proto_request *req, __u64 now,
+			  struct snapshot_args *a)
+{
+	static const char *const keys[] = { "pid", "seconds", "since_ns", "range", "period", NULL };
 	__u64 seconds = 60, since = UINT64_MAX;
 	int r;
 
-	if (!pid_request(c, req, keys, ret_pid))
+	if (!pid_request(c, req, keys, &a->pid))
 		return false;
 	r = proto_request__get_u64(req, "seconds", 1, 100ull * 365 * 86400, &seconds);
 	if (r < 0 && r != -ENOENT) {
@@ -576,18 +603,15 @@ static bool snapshot_args(struct client *c, const struct proto_request *req, __u
 		reply_err(c, EINVAL, "seconds and since_ns exclude each other");
 		return false;
 	}
-	*ret_range = 0;
-	if (proto_request__get_u64(req, "range", 0, 1, ret_range) == -EINVAL) {
-		reply_err(c, EINVAL, "range must be 0 or 1");
+	if (!flag_arg(c, req, "range", &a->range) || !flag_arg(c, req, "period", &a->period))
 		return false;
-	}
 	/* On the profiles' clock, where history may predate this boot. */
 	if (since != UINT64_MAX)
-		*ret_from = prof_time(since);
+		a->from = prof_time(since);
 	else if (seconds * NSEC_PER_SEC < prof_time(now))
-		*ret_from = prof_time(now) - seconds * NSEC_PER_SEC;
+		a->from = prof_time(now) - seconds * NSEC_PER_SEC;
 	else
-		*ret_from = 0;
+		a->from = 0;
 	return true;
 }
 
@@ -609,25 +633,26 @@ static int verb_snapshot(struct server *srv, struct client *c, const struct prot
 {
 	struct snapshot snap = { .threads = req->version >= 2, .tags = req->version >= 3 };
 	struct strbuf sb = { 0 };
-	__u64 pid, now = now_ns(), from, range, away_start = 0;
+	__u64 now = now_ns(), away_start = 0;
 	const struct pyproc *unsupported = NULL;
+	struct snapshot_args a;
 	bool known = false, away;
 	int r = 0;
 
-	if (!snapshot_args(c, req, now, &pid, &from, &range))
+	if (!snapshot_args(c, req, now, &a))
 		return 0;
-	away = not_python_now(srv, (int)pid, &away_start);
+	away = not_python_now(srv, (int)a.pid, &away_start);
 	/* Every record with this pid: a live process and any exited one still retained. */
 	procs__for_each(srv->m.procs, p)
 	{
-		if (p->pid != (int)pid || r || (away && p->start_time == away_start))
+		if (p->pid != (int)a.pid || r || (away && p->start_time == away_start))
 			continue;
 		if (!can_see(c, p))
 			continue;
 		known = true;
 		if (p->live && !p->info.supported)
 			unsupported = p;
-		r = snapshot__collect(&snap, p->profile, from, prof_time(now) + srv->cfg->window_ns);
+		r = snapshot__collect(&snap, p->profile, a.from, prof_time(now) + srv->cfg->window_ns);
 	}
 	/*
 	 * The process runs an interpreter pyprofd cannot walk.  Samples under its
@@ -636,12 +661,12 @@ static int verb_snapshot(struct server *srv, struct client *c, const struct prot
 	 */
 	if (unsupported && !r)
 		reply_err(c, EPROTONOSUPPORT, "process %llu is not profiled: %s",
-			  (unsigned long long)pid, unsupported->info.why);
+			  (unsigned long long)a.pid, unsupported->info.why);
 	else if (!known)
-		reply_no_process(c, pid, " and no history for it");
+		reply_no_process(c, a.pid, " and no history for it");
 	else if (!r)
 		r = snapshot__encode(&snap, req->version, &sb) ?:
-		    (range ? reply_ok_range(srv, c, &sb, from, prof_time(now)) : reply_ok(c, &sb));
+		    reply_ok_snapshot(srv, c, &sb, a.from, prof_time(now), a.range, a.period);
 	strbuf__done(&sb);
 	snapshot__done(&snap);
 	return r;

@@ -3,9 +3,11 @@
  * Test helper: renders folded text from stdin in one of the output formats,
  * for tests that hand the result to the real consumers and for the golden
  * tests (tests/golden/).
- *   fmt_render FORMAT [RATE_HZ [PID COMM SECONDS DURATION_NS END_UNIX_NS]] < folded > output
+ *   fmt_render FORMAT [RATE_HZ [PID COMM SECONDS DURATION_NS END_UNIX_NS [MODE PERIOD_NS]]]
+ *              < folded > output
  * FORMAT is pprof, speedscope, svg, json or folded; RATE_HZ 0 (the default) is
- * unknown; the other fields fill struct fmt_meta (0 or "" = unknown).
+ * unknown; the other fields fill struct fmt_meta (0 or "" = unknown); MODE is
+ * the view the counts are of (cpu, wall, offcpu, gil: profile/view.h).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -50,13 +52,14 @@ int main(int argc, char **argv)
 	struct strbuf in = { 0 }, out = { 0 };
 	struct stackset ss = { 0 };
 	struct fmt_meta m = { 0 };
-	long long rate = 0, pid = 0, seconds = 0, duration = 0, end = 0;
+	long long rate = 0, pid = 0, seconds = 0, duration = 0, end = 0, period = 0;
 	size_t i;
 	int err;
 
-	if ((argc < 2 || argc > 3) && argc != 8) {
+	if ((argc < 2 || argc > 3) && argc != 8 && argc != 10) {
 		fprintf(stderr, "usage: fmt_render pprof|speedscope|svg|json|folded "
-				"[RATE_HZ [PID COMM SECONDS DURATION_NS END_UNIX_NS]] < folded\n");
+				"[RATE_HZ [PID COMM SECONDS DURATION_NS END_UNIX_NS "
+				"[MODE PERIOD_NS]]] < folded\n");
 		return 2;
 	}
 	for (i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
@@ -66,11 +69,16 @@ int main(int argc, char **argv)
 		fprintf(stderr, "fmt_render: unknown format '%s'\n", argv[1]);
 		return 2;
 	}
-	if (argc == 3 && parse_int_range(argv[2], 0, 1000000, &rate)) {
+	if (argc >= 3 && parse_int_range(argv[2], 0, 1000000, &rate)) {
 		fprintf(stderr, "fmt_render: invalid RATE_HZ '%s'\n", argv[2]);
 		return 2;
 	}
-	if (argc == 8 && (parse_int_range(argv[3], 0, 0x7fffffff, &pid) ||
+	if (argc == 10 && (view_mode__parse(argv[8], &m.mode) ||
+			   parse_int_range(argv[9], 0, 1ll << 62, &period))) {
+		fprintf(stderr, "fmt_render: invalid MODE or PERIOD_NS\n");
+		return 2;
+	}
+	if (argc >= 8 && (parse_int_range(argv[3], 0, 0x7fffffff, &pid) ||
 			  parse_int_range(argv[5], 0, 1ll << 40, &seconds) ||
 			  parse_int_range(argv[6], 0, 1ll << 62, &duration) ||
 			  parse_int_range(argv[7], 0, 1ll << 62, &end))) {
@@ -79,7 +87,8 @@ int main(int argc, char **argv)
 	}
 	m.rate_hz = (__u32)rate;
 	m.pid = (int)pid;
-	m.comm = argc == 8 && *argv[4] ? argv[4] : NULL;
+	m.comm = argc >= 8 && *argv[4] ? argv[4] : NULL;
+	m.period_ns = (__u64)period;
 	m.seconds = (__u64)seconds;
 	m.duration_ns = (__u64)duration;
 	m.end_unix_ns = (__u64)end;

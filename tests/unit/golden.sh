@@ -16,6 +16,8 @@ dir=tests/golden
 formats="svg speedscope pprof json folded"
 # name:arguments of fmt_render after the format
 variants=("plain:" "meta:99 4242 app 60 60500000000 1764590000000000000")
+# Inputs of a time view (ns, not samples: wall.folded) are rendered as such.
+wall_variants=("wall:99 4242 app 60 60500000000 1764590000000000000 wall 10101010")
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -41,12 +43,14 @@ run() {
 	fi
 	for in in "$dir"/*.folded; do
 		base=$(basename "$in" .folded)
-		for v in "${variants[@]}"; do
+		vs=("${variants[@]}")
+		[ "$base" = wall ] && vs=("${wall_variants[@]}")
+		for v in "${vs[@]}"; do
 			name=${v%%:*}
 			args=${v#*:}
 			for fmt in $formats; do
 				# folded output has no metadata: one variant is enough
-				[ "$fmt" = folded ] && [ "$name" != plain ] && continue
+				[ "$fmt" = folded ] && [ "$name" = meta ] && continue
 				ref="$dir/out/$base.$name.$fmt"
 				[ "$fmt" = pprof ] && ref="$ref.pb"
 				if [ "$record" = 1 ]; then

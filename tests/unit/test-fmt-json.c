@@ -63,7 +63,8 @@ TEST(exact)
 	char *json = render(profile, &m);
 
 	ASSERT_STREQ(json, "{\"version\":1,\"pid\":42,\"comm\":\"python3\",\"seconds\":10,\"duration_ns\":10000000000,"
-			   "\"rate_hz\":99,\"total\":17,\n"
+			   "\"rate_hz\":99,\"mode\":\"cpu\",\"unit\":\"samples\",\"period_ns\":0,"
+			   "\"total\":17,\n"
 			   "\"frames\":[\n"
 			   "{\"name\":\"python3\",\"kind\":\"process\"},\n"
 			   "{\"name\":\"<module>\",\"kind\":\"python\",\"file\":\"/app/main.py\","
@@ -80,6 +81,22 @@ TEST(exact)
 			   "{\"frames\":[0,1,3,4],\"count\":2},\n"
 			   "{\"frames\":[0,5],\"count\":1},\n"
 			   "{\"frames\":[0,6,7],\"count\":4}]}\n");
+	free(json);
+}
+
+/* A time view says its mode, its unit and the period it turned samples into time with. */
+TEST(time_view)
+{
+	struct fmt_meta m = { .pid = 42, .mode = VIEW_MODE_WALL, .period_ns = 10101010 };
+	char *json = render("p;f (a.py:1) 2000000000\n", &m);
+
+	ASSERT_TRUE(strstr(json, "\"mode\":\"wall\",\"unit\":\"nanoseconds\","
+				 "\"period_ns\":10101010,\"total\":2000000000,"));
+	ASSERT_TRUE(strstr(json, "\"count\":2000000000}"));
+	free(json);
+	m.mode = VIEW_MODE_GIL;
+	json = render("p;f (a.py:1) 3\n", &m);
+	ASSERT_TRUE(strstr(json, "\"mode\":\"gil\",\"unit\":\"samples\","));
 	free(json);
 }
 
@@ -158,6 +175,7 @@ TEST(empty)
 	char *json = render("", NULL);
 
 	ASSERT_STREQ(json, "{\"version\":1,\"pid\":0,\"comm\":\"\",\"seconds\":0,\"duration_ns\":0,\"rate_hz\":0,"
+			   "\"mode\":\"cpu\",\"unit\":\"samples\",\"period_ns\":0,"
 			   "\"total\":0,\n\"frames\":[\n],\n\"stacks\":[\n]}\n");
 	ASSERT_TRUE(python_accepts(json, "assert d[\"frames\"] == [] and d[\"stacks\"] == []\n"));
 	free(json);

@@ -421,6 +421,41 @@ TEST(unknown_rate_and_times)
 	dprofile_done(&d);
 }
 
+/* The time views: one sample type in ns, the count as it is; wall's period is the sample's. */
+TEST(time_views)
+{
+	struct fmt_meta m = { .rate_hz = 100, .mode = VIEW_MODE_WALL, .period_ns = 10000000 };
+	struct dprofile d;
+
+	render("p;f (a.py:1) 2000000000\np;g (a.py:2) 850\n", &m, &d);
+	ASSERT_EQ(d.nr_sample_types, 1);
+	ASSERT_STREQ(str_at(&d, d.sample_type[0][0]), "wall");
+	ASSERT_STREQ(str_at(&d, d.sample_type[0][1]), "nanoseconds");
+	ASSERT_STREQ(str_at(&d, d.period_type[0]), "wall");
+	ASSERT_STREQ(str_at(&d, d.period_type[1]), "nanoseconds");
+	ASSERT_EQ(d.period, 10000000);
+	ASSERT_EQ(d.nr_samples, 2);
+	ASSERT_EQ(d.samples[0].nr_values, 1);
+	ASSERT_EQ(d.samples[0].values[0], 2000000000);
+	ASSERT_EQ(d.samples[1].values[0], 850);
+	dprofile_done(&d);
+	m.mode = VIEW_MODE_OFFCPU;
+	render("p;f (a.py:1) 2000000000\n", &m, &d);
+	ASSERT_EQ(d.nr_sample_types, 1);
+	ASSERT_STREQ(str_at(&d, d.sample_type[0][0]), "off_cpu");
+	ASSERT_STREQ(str_at(&d, d.period_type[0]), "off_cpu");
+	ASSERT_EQ(d.period, 0);
+	ASSERT_EQ(d.samples[0].values[0], 2000000000);
+	dprofile_done(&d);
+	/* gil counts samples, as cpu does */
+	m.mode = VIEW_MODE_GIL;
+	render("p;f (a.py:1) 3\n", &m, &d);
+	ASSERT_EQ(d.nr_sample_types, 2);
+	ASSERT_STREQ(str_at(&d, d.sample_type[0][0]), "samples");
+	ASSERT_EQ(d.samples[0].values[1], 30000000);
+	dprofile_done(&d);
+}
+
 TEST(empty)
 {
 	struct stackset ss = { 0 };

@@ -132,6 +132,30 @@ TEST(odd_rate_sums)
 	free(got);
 }
 
+/* A time view's counts are ns already: weights as they are, the view in the name. */
+TEST(time_view)
+{
+	struct fmt_meta m = { .rate_hz = 100, .pid = 7, .mode = VIEW_MODE_OFFCPU };
+	char *got = check("p;a 2000000000\np;b 850\n", &m);
+
+	ASSERT_TRUE(strstr(got, "'pid 7, off-CPU time' 'pid 7, off-CPU time' sampled nanoseconds "
+				"0 2000000850 0 pyprof\n"));
+	ASSERT_TRUE(strstr(got, "S p;a 2000000000\n"));
+	ASSERT_TRUE(strstr(got, "S p;b 850\n"));
+	free(got);
+}
+
+/* Samples whose time would pass 2^64 ns are weighed as samples, not wrapped. */
+TEST(huge_counts_stay_samples)
+{
+	struct fmt_meta m = { .rate_hz = 99, .pid = 7 };
+	char *got = check("p;a 9223372036854775807\np;b 9223372036854775808\n", &m);
+
+	ASSERT_TRUE(strstr(got, "sampled none 0 18446744073709551615 0 pyprof\n"));
+	ASSERT_TRUE(strstr(got, "S p;b 9223372036854775808\n"));
+	free(got);
+}
+
 TEST(root_is_no_kernel_frame)
 {
 	char *got = check("x_[k];x_[k] 1\n", NULL);

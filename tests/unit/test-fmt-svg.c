@@ -133,6 +133,29 @@ TEST(profile)
 	free(svg);
 }
 
+/* A time view: its title says what it counts, tooltips say times. */
+TEST(time_view)
+{
+	struct fmt_meta m = { .pid = 42, .comm = "python3", .seconds = 60, .mode = VIEW_MODE_WALL,
+			      .period_ns = 10101010 };
+	char *svg;
+
+	need_python();
+	svg = render("python3;main (/a.py:3);nap (/a.py:9) 2000000000\n"
+		     "python3;main (/a.py:3);work (/a.py:5) 20202020\n"
+		     "python3;main (/a.py:3);work (/a.py:5);[waiting for GIL] 20000\n", &m);
+	ASSERT_TRUE(well_formed(svg));
+	ASSERT_TRUE(strstr(svg, ">pyprof: python3 (pid 42), last 60 s, wall-clock time 2.02 s</text>"));
+	ASSERT_TRUE(strstr(svg, "<title>nap (/a.py:9) (2.00 s, 99.00%)</title>"));
+	ASSERT_TRUE(strstr(svg, "<title>work (/a.py:5) (20.2 ms, 1.00%)</title>"));
+	free(svg);
+	m.mode = VIEW_MODE_GIL;
+	svg = render("python3;main (/a.py:3) 1\n", &m);
+	ASSERT_TRUE(strstr(svg, ">pyprof: python3 (pid 42), last 60 s, 1 sample holding the GIL</text>"));
+	ASSERT_TRUE(strstr(svg, "<title>python3 (1 sample, 100.00%)</title>"));
+	free(svg);
+}
+
 TEST(widths)
 {
 	char *svg = render(profile, NULL);

@@ -176,6 +176,32 @@ TEST(reply_range_fields)
 	ASSERT_EQ(proto__parse_reply_header("OK 5x from_ns=1\n", 16, &len, NULL, 0), -EPROTO);
 }
 
+TEST(reply_fields)
+{
+	const struct proto_field f[] = { { "from_ns", -1 }, { "to_ns", 2 }, { "period_ns", 10101010 } };
+	const struct proto_field bad[] = { { "Period ns", 1 } };
+	char line[96], tiny[24];
+	long long v = 0;
+	size_t len = 0;
+	int n;
+
+	n = proto__format_ok_fields(9, f, 3, line, sizeof(line));
+	ASSERT_STREQ(line, "OK 9 from_ns=-1 to_ns=2 period_ns=10101010\n");
+	ASSERT_OK(proto__parse_reply_header(line, (size_t)n, &len, NULL, 0));
+	ASSERT_EQ(len, 9);
+	ASSERT_OK(proto__reply_field(line, (size_t)n, "period_ns", &v));
+	ASSERT_EQ(v, 10101010);
+	ASSERT_OK(proto__reply_field(line, (size_t)n, "to_ns", &v));
+	ASSERT_EQ(v, 2);
+	/* No fields: the plain OK line; a key the protocol could not parse back is refused. */
+	n = proto__format_ok_fields(9, NULL, 0, line, sizeof(line));
+	ASSERT_STREQ(line, "OK 9\n");
+	ASSERT_EQ(n, 5);
+	ASSERT_EQ(proto__format_ok_fields(9, bad, 1, line, sizeof(line)), -EINVAL);
+	ASSERT_EQ(proto__format_ok_fields(9, f, 3, tiny, sizeof(tiny)), -E2BIG);
+	ASSERT_EQ(proto__format_ok_fields(9, NULL, 0, tiny, 5), -E2BIG);
+}
+
 TEST(replies)
 {
 	char line[PROTO_MAX_MESSAGE + 64], msg[PROTO_MAX_MESSAGE];

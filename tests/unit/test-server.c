@@ -642,6 +642,39 @@ TEST(snapshot_ranges_pick_the_windows)
 	world_done(&w);
 }
 
+TEST(snapshot_states_its_period_when_asked)
+{
+	long long period = 0, from;
+	struct reply r;
+	char line[128];
+	struct world w;
+
+	world_init(&w);
+	fill_profile(python_proc(&w, PID_A, "python3", 100));
+	/* 99 Hz: the kernel's cpu-clock period, NSEC_PER_SEC / 99 ns per sample. */
+	snprintf(line, sizeof(line), "PYPROF/3 snapshot pid=%d period=1\n", PID_A);
+	ask(&w, line, &r);
+	ASSERT_EQ(r.err, 0);
+	ASSERT_OK(proto__reply_field(r.raw.buf, r.hdr_len, "period_ns", &period));
+	ASSERT_EQ(period, 10101010);
+	ASSERT_EQ(proto__reply_field(r.raw.buf, r.hdr_len, "from_ns", &from), -ENOENT);
+	reply_done(&r);
+	snprintf(line, sizeof(line), "PYPROF/3 snapshot pid=%d range=1 period=1\n", PID_A);
+	ask(&w, line, &r);
+	ASSERT_EQ(r.err, 0);
+	ASSERT_OK(proto__reply_field(r.raw.buf, r.hdr_len, "period_ns", &period));
+	ASSERT_OK(proto__reply_field(r.raw.buf, r.hdr_len, "from_ns", &from));
+	reply_done(&r);
+	snprintf(line, sizeof(line), "PYPROF/3 snapshot pid=%d range=1\n", PID_A);
+	ask(&w, line, &r);
+	ASSERT_EQ(r.err, 0);
+	ASSERT_EQ(proto__reply_field(r.raw.buf, r.hdr_len, "period_ns", &period), -ENOENT);
+	reply_done(&r);
+	snprintf(line, sizeof(line), "PYPROF/3 snapshot pid=%d period=yes\n", PID_A);
+	expect_err(&w, line, EINVAL, "period must be 0 or 1");
+	world_done(&w);
+}
+
 TEST(snapshot_and_dump_argument_errors)
 {
 	char line[160];

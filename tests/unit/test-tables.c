@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Tests for tables: per-function and per-line rankings. */
 #include <errno.h>
+#include <stdint.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "testhelp.h"
 #include "base/strbuf.h"
 #include "render/tables.h"
+#include "render/units.h"
 
 static const char profile[] =
 	"py;<module> (/a.py:30);main (/a.py:28);hot (/a.py:17);spin (/a.py:11) 60\n"
@@ -66,6 +68,103 @@ TEST(top)
 	ASSERT_TRUE(strstr(out.buf, "spin") == NULL);
 	strbuf__done(&out);
 	stackset__done(&ss);
+}
+
+/* top's %GIL: the share of a function's samples whose thread held the GIL. */
+TEST(top_gil_share)
+{
+	struct stackset ss = { 0 };
+	struct table_opts o = { .sort = TABLE_SORT_OWN, .gil = true };
+	struct strbuf out = { 0 };
+	const char *spin, *idle;
+	double own, total, gil;
+	__u32 ids[3];
+	struct frame f[] = {
+		{ .kind = FRAME_PROCESS, .name = "py", .line = -1, .func_line = -1 },
+		{ .kind = FRAME_PYTHON, .name = "spin", .file = "/a.py", .line = 3, .func_line = 1 },
+		{ .kind = FRAME_PYTHON, .name = "idle", .file = "/a.py", .line = 9, .func_line = 8 },
+	};
+
+	for (int i = 0; i < 3; i++)
+		ASSERT_OK(stackset__frame(&ss, &f[i], &ids[i]));
+	ASSERT_OK(stackset__add(&ss, ids, 2, SAMPLE_GIL, 3));
+	ASSERT_OK(stackset__add(&ss, ids, 2, SAMPLE_ON_CPU, 1));
+	ASSERT_OK(stackset__add(&ss, (__u32[]){ ids[0], ids[2] }, 2, SAMPLE_ON_CPU, 4));
+	ASSERT_OK(table_top__render(&ss, &o, &out));
+	ASSERT_TRUE(strstr(out.buf, "%GIL") != NULL);
+	spin = strstr(out.buf, "spin (/a.py)");
+	idle = strstr(out.buf, "idle (/a.py)");
+	ASSERT_TRUE(spin && idle);
+	row(out.buf, "spin (/a.py)", &own, &total);
+	ASSERT_EQ((int)(own + 0.5), 50);
+	while (spin > out.buf && spin[-1] != '\n')
+		spin--;
+	ASSERT_EQ(sscanf(spin, " %*f%% %*f%% %*u %*u %lf%%", &gil), 1);
+	ASSERT_EQ((int)(gil + 0.5), 75);
+	while (idle > out.buf && idle[-1] != '\n')
+		idle--;
+	ASSERT_EQ(sscanf(idle, " %*f%% %*f%% %*u %*u %lf%%", &gil), 1);
+	ASSERT_EQ((int)(gil + 0.5), 0);
+	/* No stack tagged: nothing is known of the GIL, "-" rather than 0% */
+	stackset__done(&ss);
+	strbuf__reset(&out);
+	ASSERT_OK(stackset__parse_folded(&ss, profile, strlen(profile)));
+	ASSERT_OK(table_top__render(&ss, &o, &out));
+	ASSERT_TRUE(strstr(out.buf, "      -  spin (/a.py)") != NULL);
+	strbuf__done(&out);
+	stackset__done(&ss);
+}
+
+/* A time view's counts are ns: shown as times whatever the rate. */
+TEST(times_in_a_time_view)
+{
+	static const char wall[] = "py;main (/a.py:3);nap (/a.py:9) 2000000000\n"
+				   "py;main (/a.py:3);work (/a.py:5) 20000000\n";
+	struct stackset ss = { 0 };
+	struct table_opts o = { .sort = TABLE_SORT_OWN, .unit = VIEW_UNIT_NS, .rate_hz = 100 };
+	struct strbuf out = { 0 };
+
+	ASSERT_OK(stackset__parse_folded(&ss, wall, strlen(wall)));
+	ASSERT_OK(table_top__render(&ss, &o, &out));
+	ASSERT_TRUE(strstr(out.buf, "OwnTime") != NULL);
+	ASSERT_TRUE(strstr(out.buf, " 99.01%  99.01%     2.00s     2.00s  nap (/a.py)") != NULL);
+	ASSERT_TRUE(strstr(out.buf, "  0.99%   0.99%     0.02s     0.02s  work (/a.py)") != NULL);
+	strbuf__reset(&out);
+	o.rate_hz = 0;
+	ASSERT_OK(table_lines__render(&ss, &o, &out));
+	ASSERT_TRUE(strstr(out.buf, "TotalTime") != NULL);
+	ASSERT_TRUE(strstr(out.buf, "100.00%   0.00%     2.02s     0.00s  /a.py:3 (main)") != NULL);
+	strbuf__done(&out);
+	stackset__done(&ss);
+}
+
+/* How counts read in text, in every format that writes them as words. */
+TEST(units)
+{
+	static const struct {
+		enum view_unit unit;
+		__u64 count;
+		const char *want;
+	} cases[] = {
+		{ VIEW_UNIT_SAMPLES, 0, "0 samples" },	{ VIEW_UNIT_SAMPLES, 1, "1 sample" },
+		{ VIEW_UNIT_SAMPLES, 12, "12 samples" }, { VIEW_UNIT_NS, 0, "0 ns" },
+		{ VIEW_UNIT_NS, 999, "999 ns" },	{ VIEW_UNIT_NS, 1000, "1.00 us" },
+		{ VIEW_UNIT_NS, 12345, "12.3 us" },	{ VIEW_UNIT_NS, 999499, "999 us" },
+		{ VIEW_UNIT_NS, 999500, "1.00 ms" },	{ VIEW_UNIT_NS, 4560000, "4.56 ms" },
+		{ VIEW_UNIT_NS, 2000000000, "2.00 s" }, { VIEW_UNIT_NS, 61234567890, "61.2 s" },
+		{ VIEW_UNIT_NS, 3600000000000, "3600 s" },
+		{ VIEW_UNIT_NS, UINT64_MAX, "18446744074 s" },
+	};
+	struct strbuf out = { 0 };
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		strbuf__reset(&out);
+		ASSERT_OK(units__put(&out, cases[i].unit, cases[i].count));
+		ASSERT_STREQ(out.buf, cases[i].want);
+	}
+	ASSERT_STREQ(units__what(VIEW_MODE_WALL), "wall-clock time");
+	ASSERT_TRUE(units__what(VIEW_MODE__MAX) == NULL);
+	strbuf__done(&out);
 }
 
 TEST(lines)

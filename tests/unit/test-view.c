@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Tests for view: the aggregation options, short file names, and top's subtraction. */
 #include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 #include "testhelp.h"
 #include "base/strbuf.h"
 #include "profile/view.h"
@@ -270,6 +273,220 @@ TEST(view_script_dir_of_the_selected_stacks)
 							   .tag_mask = SAMPLE_OFF_CPU,
 							   .tag_value = SAMPLE_OFF_CPU }),
 		     "python3;<module> (app.py:1);f (/a/m.py:2) 3600000000000\n");
+	stackset__done(&in);
+}
+
+#define KERNEL(n) ((struct frame){ .kind = FRAME_KERNEL, .name = n, .line = FRAME_LINE_NONE, \
+				   .func_line = FRAME_LINE_NONE })
+#define MARKER(n) ((struct frame){ .kind = FRAME_MARKER, .name = n, .line = FRAME_LINE_NONE, \
+				   .func_line = FRAME_LINE_NONE })
+
+/* folded(in seen in mode, period_ns for wall), other options from v. */
+static const char *in_mode(const struct stackset *in, struct stackset_view v, enum view_mode mode,
+			   __u64 period_ns)
+{
+	ASSERT_OK(stackset_view__set_mode(&v, mode, period_ns));
+	return selected(in, v);
+}
+
+/* One thread's stacks under every tag: the view a mode makes of them. */
+TEST(view_modes_choose_stacks_and_units)
+{
+	struct stackset in = { 0 };
+	const struct frame run[] = { ROOT, PY("run", "/x/a.py", 3, 1) };
+	const struct frame sleep[] = { ROOT, PY("nap", "/x/a.py", 7, 6), KERNEL("do_nanosleep") };
+	struct stackset_view full = { .full_filenames = true };
+
+	add_tagged(&in, run, 2, SAMPLE_ON_CPU, 2);
+	add_tagged(&in, run, 2, SAMPLE_GIL, 3);
+	add_tagged(&in, run, 2, SAMPLE_GIL | SAMPLE_GC, 1);
+	add_tagged(&in, sleep, 3, SAMPLE_OFF_CPU, 2000000000);
+	add_tagged(&in, run, 2, SAMPLE_OFF_CPU | SAMPLE_GIL_WAIT, 500);
+	ASSERT_STREQ(in_mode(&in, full, VIEW_MODE_CPU, 0), "python3;run (/x/a.py:3) 6\n");
+	/* on-CPU samples are 10 ms each, beside off-CPU ns; the same frames merge */
+	ASSERT_STREQ(in_mode(&in, full, VIEW_MODE_WALL, 10000000),
+		     "python3;run (/x/a.py:3) 60000500\n"
+		     "python3;nap (/x/a.py:7);do_nanosleep_[k] 2000000000\n");
+	ASSERT_STREQ(in_mode(&in, full, VIEW_MODE_OFFCPU, 0),
+		     "python3;nap (/x/a.py:7);do_nanosleep_[k] 2000000000\n"
+		     "python3;run (/x/a.py:3) 500\n");
+	ASSERT_STREQ(in_mode(&in, full, VIEW_MODE_GIL, 0), "python3;run (/x/a.py:3) 4\n");
+	/* the period is ignored by modes other than wall; wall cannot do without */
+	ASSERT_STREQ(in_mode(&in, full, VIEW_MODE_CPU, 7), "python3;run (/x/a.py:3) 6\n");
+	ASSERT_EQ(stackset_view__set_mode(&full, VIEW_MODE_WALL, 0), -EINVAL);
+	ASSERT_EQ(stackset_view__set_mode(&full, VIEW_MODE__MAX, 1), -EINVAL);
+	/* tags kept: each stack with its own, counts in the view's unit */
+	full.keep_tags = true;
+	ASSERT_STREQ(in_mode(&in, full, VIEW_MODE_WALL, 10),
+		     "python3;run (/x/a.py:3) 20\npython3;run (/x/a.py:3) #2 30\n"
+		     "python3;run (/x/a.py:3) #10 10\n"
+		     "python3;nap (/x/a.py:7);do_nanosleep_[k] #1 2000000000\n"
+		     "python3;run (/x/a.py:3) #5 500\n");
+	stackset__done(&in);
+}
+
+TEST(view_mode_names)
+{
+	enum view_mode m = VIEW_MODE__MAX;
+
+	for (unsigned int i = 0; i < VIEW_MODE__MAX; i++) {
+		ASSERT_OK(view_mode__parse(view_mode__name((enum view_mode)i), &m));
+		ASSERT_EQ(m, i);
+	}
+	ASSERT_STREQ(view_mode__name(VIEW_MODE_OFFCPU), "offcpu");
+	ASSERT_TRUE(view_mode__name(VIEW_MODE__MAX) == NULL);
+	ASSERT_EQ(view_mode__parse("Wall", &m), -EINVAL);
+	ASSERT_EQ(view_mode__parse("", &m), -EINVAL);
+	ASSERT_EQ(view_mode__unit(VIEW_MODE_CPU), VIEW_UNIT_SAMPLES);
+	ASSERT_EQ(view_mode__unit(VIEW_MODE_GIL), VIEW_UNIT_SAMPLES);
+	ASSERT_EQ(view_mode__unit(VIEW_MODE_WALL), VIEW_UNIT_NS);
+	ASSERT_EQ(view_mode__unit(VIEW_MODE_OFFCPU), VIEW_UNIT_NS);
+}
+
+/* A sample count that would pass 2^64 as ns is refused, not wrapped. */
+TEST(view_wall_overflow)
+{
+	struct stackset in = { 0 }, out = { 0 };
+	const struct frame run[] = { ROOT, PY("run", "/x/a.py", 3, 1) };
+	struct stackset_view v = { 0 };
+
+	add_tagged(&in, run, 2, SAMPLE_ON_CPU, UINT64_MAX / 10 + 1);
+	ASSERT_OK(stackset_view__set_mode(&v, VIEW_MODE_WALL, 10));
+	ASSERT_EQ(stackset__view(&in, &v, &out), -EINVAL);
+	ASSERT_EQ(out.nr, 0);
+	ASSERT_OK(stackset_view__set_mode(&v, VIEW_MODE_WALL, 9));
+	ASSERT_OK(stackset__view(&in, &v, &out));
+	ASSERT_EQ(out.total, (UINT64_MAX / 10 + 1) * 9);
+	stackset__done(&out);
+	stackset__done(&in);
+}
+
+/* Markers: after the last Python frame, before the kernel frames; frames, not text. */
+TEST(view_markers_where_the_tag_says)
+{
+	struct stackset in = { 0 }, out = { 0 };
+	const struct frame gc[] = { ROOT, THREAD(7), PY("a", "/x/a.py", 1, 1),
+				    PY("b", "/x/a.py", 2, 1), KERNEL("k1"), KERNEL("k2") };
+	const struct frame wait[] = { ROOT, PY("a", "/x/a.py", 1, 1), KERNEL("futex_wait") };
+	const struct frame nopy[] = { ROOT, MARKER("[python: no Python frame]"), KERNEL("k1") };
+	const struct frame bare[] = { ROOT };
+	struct stackset_view v = { .full_filenames = true, .gc_marker = true,
+				   .gil_wait_marker = true, .by_tag = true };
+	const struct frame *m = NULL;
+
+	add_tagged(&in, gc, 6, SAMPLE_GIL | SAMPLE_GC, 4);
+	add_tagged(&in, wait, 3, SAMPLE_OFF_CPU | SAMPLE_GIL_WAIT | SAMPLE_GC, 90);
+	add_tagged(&in, nopy, 3, SAMPLE_GC, 1);
+	add_tagged(&in, bare, 1, SAMPLE_GC, 2);
+	add_tagged(&in, wait, 3, SAMPLE_ON_CPU, 5);
+	ASSERT_STREQ(selected(&in, v),
+		     "python3;a (/x/a.py:1);b (/x/a.py:2);[gc];k1_[k];k2_[k] 4\n"
+		     "python3;a (/x/a.py:1);[gc];[waiting for GIL];futex_wait_[k] 90\n"
+		     "python3;[python: no Python frame];[gc];k1_[k] 1\n"
+		     "python3;[gc] 2\n"
+		     "python3;a (/x/a.py:1);futex_wait_[k] 5\n");
+	/* the marker is a FRAME_MARKER frame, one for every stack */
+	ASSERT_OK(stackset__view(&in, &v, &out));
+	for (size_t i = 0; i < out.nr_frames; i++)
+		if (strcmp(out.frames[i].name, "[gc]") == 0) {
+			ASSERT_TRUE(m == NULL);
+			m = &out.frames[i];
+		}
+	ASSERT_TRUE(m && m->kind == FRAME_MARKER && !m->file);
+	stackset__done(&out);
+	/* --no-gc: no marker, the samples stay; threads shown: the marker after Python still */
+	v.gc_marker = false;
+	v.threads = true;
+	ASSERT_STREQ(selected(&in, v),
+		     "python3;thread 7;a (/x/a.py:1);b (/x/a.py:2);k1_[k];k2_[k] 4\n"
+		     "python3;a (/x/a.py:1);[waiting for GIL];futex_wait_[k] 90\n"
+		     "python3;[python: no Python frame];k1_[k] 1\n"
+		     "python3 2\n"
+		     "python3;a (/x/a.py:1);futex_wait_[k] 5\n");
+	/* a zeroed view adds none (what PYPROF/2 showed) */
+	ASSERT_STREQ(selected(&in, (struct stackset_view){ .full_filenames = true }),
+		     "python3;a (/x/a.py:1);b (/x/a.py:2);k1_[k];k2_[k] 4\n"
+		     "python3;[python: no Python frame];k1_[k] 1\n"
+		     "python3 2\n"
+		     "python3;a (/x/a.py:1);futex_wait_[k] 5\n");
+	stackset__done(&in);
+}
+
+/* A stack at the depth limit keeps its root and its markers, losing the leaf's frames. */
+TEST(view_markers_at_the_depth_limit)
+{
+	struct stackset in = { 0 }, out = { 0 };
+	struct frame f = ROOT;
+	struct stackset_view v = { .gc_marker = true, .gil_wait_marker = true, .by_tag = true };
+	__u32 ids[STACK_MAX_DEPTH];
+	const __u32 *o;
+	char name[16];
+
+	ASSERT_OK(stackset__frame(&in, &f, &ids[0]));
+	for (size_t i = 1; i < STACK_MAX_DEPTH; i++) {
+		snprintf(name, sizeof(name), "k%zu", i);
+		f = KERNEL(name);
+		ASSERT_OK(stackset__frame(&in, &f, &ids[i]));
+	}
+	f = PY("a", "/x/a.py", 1, 1);
+	ASSERT_OK(stackset__frame(&in, &f, &ids[1]));
+	ASSERT_OK(stackset__add(&in, ids, STACK_MAX_DEPTH,
+				SAMPLE_OFF_CPU | SAMPLE_GIL_WAIT | SAMPLE_GC, 3));
+	ASSERT_OK(stackset__view(&in, &v, &out));
+	ASSERT_EQ(out.nr, 1);
+	ASSERT_EQ(out.stacks[0].nr, STACK_MAX_DEPTH);
+	o = stack__ids(&out, &out.stacks[0]);
+	ASSERT_EQ(out.frames[o[0]].kind, FRAME_PROCESS);
+	ASSERT_STREQ(out.frames[o[1]].name, "a");
+	ASSERT_STREQ(out.frames[o[2]].name, "[gc]");
+	ASSERT_STREQ(out.frames[o[3]].name, "[waiting for GIL]");
+	ASSERT_STREQ(out.frames[o[4]].name, "k2");
+	snprintf(name, sizeof(name), "k%d", STACK_MAX_DEPTH - 3);
+	ASSERT_STREQ(out.frames[o[STACK_MAX_DEPTH - 1]].name, name);
+	stackset__done(&out);
+	/* markers at the leaf end (no kernel frames after Python): the frames before give way */
+	stackset__done(&in);
+	f = ROOT;
+	ASSERT_OK(stackset__frame(&in, &f, &ids[0]));
+	for (size_t i = 1; i < STACK_MAX_DEPTH; i++) {
+		snprintf(name, sizeof(name), "p%zu", i);
+		f = PY(name, "/x/a.py", (int)i, 1);
+		ASSERT_OK(stackset__frame(&in, &f, &ids[i]));
+	}
+	ASSERT_OK(stackset__add(&in, ids, STACK_MAX_DEPTH, SAMPLE_GC, 1));
+	ASSERT_OK(stackset__view(&in, &v, &out));
+	ASSERT_EQ(out.stacks[0].nr, STACK_MAX_DEPTH);
+	o = stack__ids(&out, &out.stacks[0]);
+	ASSERT_STREQ(out.frames[o[STACK_MAX_DEPTH - 1]].name, "[gc]");
+	snprintf(name, sizeof(name), "p%d", STACK_MAX_DEPTH - 2);
+	ASSERT_STREQ(out.frames[o[STACK_MAX_DEPTH - 2]].name, name);
+	stackset__done(&out);
+	stackset__done(&in);
+}
+
+/* --tid: the stacks of those threads, by their thread frame, shown or not. */
+TEST(view_tid_filter)
+{
+	struct stackset in = { 0 };
+	const struct frame t1[] = { ROOT, THREAD(11), PY("a", "/x/a.py", 1, 1) };
+	const struct frame t2[] = { ROOT, THREAD(22), PY("b", "/x/a.py", 2, 1) };
+	const struct frame t3[] = { ROOT, THREAD(33), PY("a", "/x/a.py", 1, 1) };
+	const struct frame none[] = { ROOT, PY("c", "/x/a.py", 3, 1) };
+	const __s32 tids[] = { 33, 11 };
+	struct stackset_view v = { .full_filenames = true, .tids = tids, .nr_tids = 1 };
+
+	add(&in, t1, 3, 1);
+	add(&in, t2, 3, 2);
+	add(&in, t3, 3, 4);
+	add(&in, none, 2, 8);
+	ASSERT_STREQ(selected(&in, v), "python3;a (/x/a.py:1) 4\n");
+	v.nr_tids = 2;
+	ASSERT_STREQ(selected(&in, v), "python3;a (/x/a.py:1) 5\n");
+	v.threads = true;
+	ASSERT_STREQ(selected(&in, v), "python3;thread 11;a (/x/a.py:1) 1\n"
+				       "python3;thread 33;a (/x/a.py:1) 4\n");
+	v.nr_tids = 0;
+	ASSERT_EQ(strlen(selected(&in, v)), strlen(folded(&in)));
 	stackset__done(&in);
 }
 

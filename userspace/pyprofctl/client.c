@@ -144,6 +144,8 @@ int call(const struct proto_request *req, struct reply *rep, char *msg, size_t m
 	}
 	rep->has_range = proto__reply_field(hdr, (size_t)hlen, "from_ns", &rep->from_ns) == 0 &&
 			 proto__reply_field(hdr, (size_t)hlen, "to_ns", &rep->to_ns) == 0;
+	rep->has_period = proto__reply_field(hdr, (size_t)hlen, "period_ns", &rep->period_ns) == 0 &&
+			  rep->period_ns > 0;
 	if (read_payload(fd, &rep->payload, want, msg, msgsz))
 		goto cleanup;
 	status = 0;
@@ -159,6 +161,7 @@ int run_call(const struct proto_request *req, struct reply *rep)
 
 	strbuf__reset(&rep->payload);
 	rep->has_range = false;
+	rep->has_period = false;
 	rep->err = 0;
 	status = call(req, rep, msg, sizeof(msg));
 	if (status)

@@ -48,41 +48,75 @@ int check_rest(int argc, char **argv, const char *verb, bool have_pid);
 __u64 wall_now_ns(void);
 __u64 mono_now_ns(void);
 
-/* A reply: its payload and, for snapshots asked with range=1, the range it covers. */
+/*
+ * A reply: its payload and, for snapshots asked with range=1 or period=1,
+ * the range it covers and the sampling period.
+ */
 struct reply {
 	struct strbuf payload;
 	long long from_ns, to_ns;	/* CLOCK_MONOTONIC */
 	bool has_range;
+	long long period_ns;		/* ns of CPU one on-CPU sample stands for */
+	bool has_period;
 	int err;			/* -errno of the daemon's ERR line, 0 if none */
 };
 
 /*
- * The options of snapshot and top that choose how stacks merge (fetch.c),
- * for their struct option tables; view_option() takes one of them.
+ * The options of snapshot and top that choose which stacks and how they
+ * merge (fetch.c), for their struct option tables; view_option() takes one
+ * of them.
  */
 enum {
 	OPT_VIEW_FUNCTION = 0x200,
 	OPT_VIEW_NO_LINES,
 	OPT_VIEW_FULL_FILENAMES,
 	OPT_VIEW_THREADS,
+	OPT_VIEW_MODE,
+	OPT_VIEW_TID,
+	OPT_VIEW_NO_GC,
 };
 
 #define VIEW_OPTIONS                                                            \
 	{ "function", no_argument, NULL, OPT_VIEW_FUNCTION },                   \
 	{ "no-lines", no_argument, NULL, OPT_VIEW_NO_LINES },                   \
 	{ "full-filenames", no_argument, NULL, OPT_VIEW_FULL_FILENAMES },       \
-	{ "threads", no_argument, NULL, OPT_VIEW_THREADS }
+	{ "threads", no_argument, NULL, OPT_VIEW_THREADS },                     \
+	{ "mode", required_argument, NULL, OPT_VIEW_MODE },                     \
+	{ "tid", required_argument, NULL, OPT_VIEW_TID },                       \
+	{ "no-gc", no_argument, NULL, OPT_VIEW_NO_GC }
 
-/* Whether getopt's c is a view option; if so it is set in *v. */
-bool view_option(int c, struct stackset_view *v);
+#define CTL_MAX_TIDS 64		/* threads --tid may name */
+
+/* The view options: the mode chooses the stacks, the rest how they merge. */
+struct ctl_view {
+	struct stackset_view v;	/* aggregation options; fetch_stacks() sets the rest */
+	enum view_mode mode;
+	bool no_gc;		/* no "[gc]" marker frame (the samples stay) */
+	__s32 tids[CTL_MAX_TIDS];
+	size_t nr_tids;
+};
 
 /*
- * Asks the snapshot req describes in PYPROF/2 (PYPROF/1 folded text from a
- * daemon that speaks only that) and stores it seen through v in out, which
- * must be empty; rep gets the range (its payload is freed).  Reports its
- * failure; returns 0 or an exit status.
+ * Whether getopt's c (with its arg) is a view option: 1 and set in *cv, 0
+ * when it is not one, -1 when its argument is wrong (reported).
  */
-int fetch_stacks(struct proto_request *req, const struct stackset_view *v, struct reply *rep,
+int view_option(int c, const char *arg, struct ctl_view *cv);
+
+/* The unit of what the view's counts are. */
+static inline enum view_unit ctl_view__unit(const struct ctl_view *cv)
+{
+	return view_mode__unit(cv->mode);
+}
+
+/*
+ * Asks the snapshot req describes in PYPROF/3 (the older versions, as a
+ * daemon that speaks only those says, for the cpu mode: the others need
+ * tags) and stores it seen through cv in out, which must be empty; rep
+ * gets the range and the period (its payload is freed).  The wall mode
+ * asks for the sampling period too.  Reports its failure; returns 0 or an
+ * exit status.
+ */
+int fetch_stacks(struct proto_request *req, const struct ctl_view *cv, struct reply *rep,
 		 struct stackset *out);
 
 /* Bytes of every reply so far, headers included (PYPROFCTL_DEBUG_BYTES). */

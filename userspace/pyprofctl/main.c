@@ -24,20 +24,32 @@ const char usage_snapshot[] =
 	"                   taken in whole time windows (10s): the range covered is\n"
 	"                   stated (on stderr for folded, in the file otherwise).\n"
 	"                   Formats: folded (default; FlameGraph's: one line per stack,\n"
-	"                   root first, frames joined by ';', then the sample count),\n"
+	"                   root first, frames joined by ';', then the sample count,\n"
+	"                   or the ns in --mode wall and offcpu),\n"
 	"                   svg (interactive flame graph: click to zoom, Ctrl-F to\n"
 	"                   search), speedscope (JSON for speedscope.app), pprof\n"
 	"                   (gzipped protobuf for go tool pprof), json\n"
 	"  snapshot --pid N --lines [--rows R] [VIEW]\n"
-	"                   source lines ranked by CPU, with their text\n";
+	"                   source lines ranked by CPU (by time in --mode wall and\n"
+	"                   offcpu), with their text\n";
 const char usage_top[] =
 	"  top --pid N [--interval DUR] [--sort own|total] [--rows R] [--iterations K]\n"
 	"      [VIEW]\n"
-	"                   live per-function view, refreshed every interval (1s);\n"
+	"                   live per-function view, refreshed every interval (1s),\n"
+	"                   with the share of each function's samples that held the\n"
+	"                   GIL (%GIL, cpu mode; '-' where the daemon does not say);\n"
 	"                   q or Ctrl-C quits, --iterations stops after K views\n";
 /* The view options of snapshot and top (fetch.c). */
 static const char usage_view[] =
-	"VIEW options (snapshot, top): how stacks merge\n"
+	"VIEW options (snapshot, top): which stacks, and how they merge\n"
+	"  --mode M         cpu (default): on-CPU samples; wall: where each thread's\n"
+	"                   time went, on and off the CPU, in ns; offcpu: time off\n"
+	"                   the CPU (sleeping, blocked, waiting), in ns; gil: on-CPU\n"
+	"                   samples of threads holding the GIL\n"
+	"  --tid N[,M...]   only these threads (thread ids, as --threads shows them;\n"
+	"                   --tid may come more than once)\n"
+	"  --no-gc          no [gc] frame on samples taken while the garbage\n"
+	"                   collector ran (they stay, under their Python frames)\n"
 	"  --function       a Python frame's line is its function's first line\n"
 	"                   (py-spy -F): one frame per function, at its def\n"
 	"  --no-lines       no line numbers on Python frames\n"

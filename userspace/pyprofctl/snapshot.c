@@ -11,6 +11,7 @@
 #include "render/fmt_folded.h"
 #include "render/formats.h"
 #include "render/tables.h"
+#include "render/units.h"
 #include "ctl.h"
 
 enum format { FMT_FOLDED, FMT_SVG, FMT_SPEEDSCOPE, FMT_PPROF, FMT_JSON, FMT_LINES };
@@ -25,7 +26,7 @@ static int render(enum format fmt, const struct stackset *ss, const struct fmt_m
 		  size_t rows, struct strbuf *out)
 {
 	struct table_opts to = { .max_rows = rows, .sort = TABLE_SORT_TOTAL, .rate_hz = m->rate_hz,
-				 .source = true };
+				 .unit = view_mode__unit(m->mode), .source = true };
 	int err;
 
 	switch (fmt) {
@@ -59,7 +60,7 @@ struct snapshot_args {
 	const char *pid, *seconds, *output;
 	enum format fmt;
 	long long rows;
-	struct stackset_view view;
+	struct ctl_view view;
 };
 
 /* --format name, or --lines (name NULL); they exclude each other.  0 or -EINVAL. */
@@ -138,7 +139,7 @@ static int snapshot_parse(int argc, char **argv, struct snapshot_args *a)
 		case 'h':
 			return verb_help(usage_snapshot, true) ?: -1;
 		default:
-			if (view_option(c, &a->view))
+			if (view_option(c, optarg, &a->view) > 0)
 				break;
 			return EXIT_USAGE;
 		}
@@ -178,6 +179,8 @@ static void snapshot_meta(const struct snapshot_args *a, const struct reply *rep
 {
 	__u64 mono = mono_now_ns(), wall = wall_now_ns();
 
+	m->mode = a->view.mode;
+	m->period_ns = rep->has_period ? (__u64)rep->period_ns : 0;
 	m->duration_ns = (a->seconds ? strtoull(a->seconds, NULL, 10) : 60) * NSEC_PER_SEC;
 	m->end_unix_ns = wall;
 	if (rep->has_range && rep->to_ns > rep->from_ns) {
@@ -199,22 +202,41 @@ static int snapshot_fetch(struct snapshot_args *a, struct reply *rep, struct sta
 		return EXIT_USAGE;
 	/* --lines reads each line's source text from the file: it needs the path. */
 	if (a->fmt == FMT_LINES)
-		a->view.full_filenames = true;
+		a->view.v.full_filenames = true;
 	return fetch_stacks(&req, &a->view, rep, ss);
 }
+
+/* What a view's counts are, for the notes: "samples", "time off the CPU in ns", ... */
+static const char *const counted[VIEW_MODE__MAX] = {
+	[VIEW_MODE_CPU] = "samples",
+	[VIEW_MODE_WALL] = "time on and off the CPU in ns",
+	[VIEW_MODE_OFFCPU] = "time off the CPU in ns",
+	[VIEW_MODE_GIL] = "samples holding the GIL",
+};
+
+/* Why a view may be empty. */
+static const char *const empty_why[VIEW_MODE__MAX] = {
+	[VIEW_MODE_CPU] = "the profile counts CPU time, which an idle or waiting process does "
+			  "not use",
+	[VIEW_MODE_WALL] = "it had neither CPU time nor time off the CPU recorded",
+	[VIEW_MODE_OFFCPU] = "no time off the CPU was recorded for it (a thread that never "
+			     "blocks, or a pyprofd that does not record such time)",
+	[VIEW_MODE_GIL] = "no sample of it held the GIL (a free-threaded build has none)",
+};
 
 /* The notes on stderr: why a profile is empty, or for folded what it covers. */
 static void snapshot_notes(const struct snapshot_args *a, const struct stackset *ss,
 			   const struct fmt_meta *m)
 {
+	enum view_mode mode = a->view.mode;
+
 	if (!ss->nr)
-		fprintf(stderr, "pyprofctl: no samples for pid %s in the last %.1f s: the profile "
-				"counts CPU time, which an idle or waiting process does not use; "
+		fprintf(stderr, "pyprofctl: no %s for pid %s in the last %.1f s: %s; "
 				"'pyprofctl dump --pid %s' shows where its threads are now\n",
-			a->pid, m->duration_ns / 1e9, a->pid);
+			counted[mode], a->pid, m->duration_ns / 1e9, empty_why[mode], a->pid);
 	else if (a->fmt == FMT_FOLDED)
-		fprintf(stderr, "pyprofctl: pid %s: samples of the last %.1f s (whole time windows)\n",
-			a->pid, m->duration_ns / 1e9);
+		fprintf(stderr, "pyprofctl: pid %s: %s of the last %.1f s (whole time windows)\n",
+			a->pid, counted[mode], m->duration_ns / 1e9);
 }
 
 /* Renders the profile as a asks and writes it out.  Returns 0 or an exit status. */
@@ -226,8 +248,9 @@ static int snapshot_output(const struct snapshot_args *a, const struct stackset 
 
 	if (a->fmt == FMT_LINES)
 		status = strbuf__printf(&out, "pyprofctl snapshot: pid %d, the last %.1f s "
-					      "(whole time windows)\n\n",
-					m->pid, m->duration_ns / 1e9) ? EXIT_ERROR : 0;
+					      "(whole time windows)%s%s\n\n",
+					m->pid, m->duration_ns / 1e9, m->mode ? ", " : "",
+					m->mode ? units__what(m->mode) : "") ? EXIT_ERROR : 0;
 	status = status ?: render(a->fmt, ss, m, (size_t)a->rows, &out) ? EXIT_ERROR : 0;
 	if (!status && a->fmt == FMT_LINES && (!a->output || strcmp(a->output, "-") == 0))
 		status = term_write(stdout, out.buf, out.len, "\n") ? EXIT_ERROR : 0;

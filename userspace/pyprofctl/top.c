@@ -13,6 +13,7 @@
 #include "base/util.h"
 #include "profile/stacks.h"
 #include "render/tables.h"
+#include "render/units.h"
 #include "ctl.h"
 
 static volatile sig_atomic_t top_stop;
@@ -76,7 +77,7 @@ static void top_wait(__u64 deadline, bool keys)
 struct top_state {
 	char pid[16];
 	struct table_opts to;
-	struct stackset_view view;
+	struct ctl_view view;
 	__u64 window_ns;		/* the daemon's window length */
 	long long since;		/* since_ns of the next fetch */
 	long long last_to;		/* the daemon's time at the last fetch, 0 before the first */
@@ -106,6 +107,24 @@ static bool top_one_window(const struct top_state *st)
 	       st->rep.to_ns < st->rep.from_ns + (long long)st->window_ns;
 }
 
+/* "pyprofctl top: pid N, 42 samples in the last 1.0s": what the table counts. */
+static int top_header(const struct top_state *st, const struct stackset *delta, double secs,
+		      bool tty)
+{
+	struct strbuf what = { 0 };
+	int err;
+
+	err = units__put(&what, ctl_view__unit(&st->view), delta->total);
+	if (!err && st->view.mode != VIEW_MODE_CPU)
+		err = strbuf__printf(&what, " (%s)", units__what(st->view.mode));
+	if (!err && printf("%spyprofctl top: pid %s, %s in the last %.1fs%s\n\n",
+			   tty ? "\033[H\033[2J" : "", st->pid, what.buf, secs,
+			   tty ? " (q or Ctrl-C quits)" : "") < 0)
+		err = -EIO;
+	strbuf__done(&what);
+	return err ? EXIT_ERROR : 0;
+}
+
 /*
  * One view: the windows from the last fetch's on, minus what that fetch saw
  * of them, so each refresh costs what one or two windows hold however long
@@ -129,12 +148,10 @@ static int top_refresh(struct top_state *st, bool tty)
 		return EXIT_ERROR;
 	}
 	secs = st->rep.has_range ? (st->rep.to_ns - (st->last_to ?: st->rep.from_ns)) / 1e9 : 0;
-	printf("%spyprofctl top: pid %s, %llu samples in the last %.1fs%s\n\n",
-	       tty ? "\033[H\033[2J" : "", st->pid, (unsigned long long)delta.total, secs,
-	       tty ? " (q or Ctrl-C quits)" : "");
+	status = top_header(st, &delta, secs, tty);
 	stackset__done(&delta);
-	if (term_write(stdout, st->table.buf, st->table.len, "\n") || (!tty && puts("") < 0) ||
-	    fflush(stdout))
+	if (status || term_write(stdout, st->table.buf, st->table.len, "\n") ||
+	    (!tty && puts("") < 0) || fflush(stdout))
 		status = EXIT_ERROR;
 	/*
 	 * The next fetch starts in the newest window; its baseline is that window
@@ -209,7 +226,7 @@ static int top_parse(int argc, char **argv, struct top_state *st, long long *int
 		case 'h':
 			return verb_help(usage_top, true) ?: -1;
 		default:
-			if (view_option(c, &st->view))
+			if (view_option(c, optarg, &st->view) > 0)
 				break;
 			return EXIT_USAGE;
 		}
@@ -250,6 +267,10 @@ int verb_top(int argc, char **argv)
 	if (status)
 		return status < 0 ? 0 : status;
 	daemon_params(&st.to.rate_hz, &st.window_ns);
+	st.to.unit = ctl_view__unit(&st.view);
+	/* %GIL counts the stacks tagged SAMPLE_GIL: the view keeps the tags. */
+	st.to.gil = st.view.mode == VIEW_MODE_CPU;
+	st.view.v.keep_tags = st.to.gil;
 	keys = top_setup(&st, tty);
 	st.since = (long long)mono_now_ns() - interval_ms * (long long)NSEC_PER_MSEC;
 	for (long long round = 1; !top_stop; round++) {

@@ -10,6 +10,8 @@
 #define VIEW_MAX_SCRIPT_DIRS 64				/* candidates for the script directory */
 #define MAP_UNSET	     UINT32_MAX			/* frame not looked at yet */
 #define MAP_DROP	     (UINT32_MAX - 1)		/* frame not in the view */
+#define VIEW_MAX_MARKERS     2				/* marker frames a tag adds */
+#define VIEW_MAX_FRAMES	     (STACK_MAX_DEPTH + VIEW_MAX_MARKERS)	/* a stack being built */
 
 /* The suffix of file after the last "/site-packages/" or "/dist-packages/", or NULL. */
 static const char *after_packages(const char *file)
@@ -150,6 +152,7 @@ struct view_ctx {
 	const char *script_dir;
 	size_t script_dir_len;
 	__u32 *map;		/* in's frame index -> out's, MAP_DROP or MAP_UNSET */
+	__u32 gc_id, gil_wait_id;	/* out's marker frames, MAP_UNSET until first used */
 };
 
 /* out's index of in's frame i seen through the view, or MAP_DROP. */
@@ -180,34 +183,141 @@ static int view_frame(struct view_ctx *c, struct stackset *out, __u32 i, __u32 *
 	return err;
 }
 
-/* Adds stack st of in, seen through the view, to out. */
+/* Whether st is of a thread v asks for (every stack when v names none). */
+static bool view__thread_selected(const struct view_ctx *c, const struct stack *st)
+{
+	const __u32 *ids = stack__ids(c->in, st);
+
+	if (!c->v->nr_tids)
+		return true;
+	for (size_t i = 0; i < st->nr; i++) {
+		const struct frame *f = &c->in->frames[ids[i]];
+
+		if (f->kind != FRAME_THREAD)
+			continue;
+		for (size_t j = 0; j < c->v->nr_tids; j++)
+			if (f->line == c->v->tids[j])
+				return true;
+		return false;
+	}
+	return false;	/* no thread frame (PYPROF/1 text): of no thread asked for */
+}
+
+/*
+ * Where st's markers go: after its last Python frame; without one, before
+ * the kernel frames that end it; never before the root.
+ */
+static size_t marker_position(const struct stackset *in, const struct stack *st)
+{
+	const __u32 *ids = stack__ids(in, st);
+	size_t pos = st->nr;
+
+	for (size_t i = st->nr; i > 0; i--)
+		if (in->frames[ids[i - 1]].kind == FRAME_PYTHON)
+			return i;
+	while (pos > 1 && in->frames[ids[pos - 1]].kind == FRAME_KERNEL)
+		pos--;
+	return pos;
+}
+
+/* Appends the marker name (interned once into *id) to buf[*nr]. */
+static int add_marker(struct stackset *out, const char *name, __u32 *id, __u32 *buf, size_t *nr)
+{
+	struct frame f = { .kind = FRAME_MARKER, .name = name, .line = FRAME_LINE_NONE,
+			   .func_line = FRAME_LINE_NONE };
+	int err = 0;
+
+	if (*id == MAP_UNSET)
+		err = stackset__frame(out, &f, id);
+	if (!err)
+		buf[(*nr)++] = *id;
+	return err;
+}
+
+/* The markers st's tag calls for (at most VIEW_MAX_MARKERS), at buf[*nr]. */
+static int add_markers(struct view_ctx *c, const struct stack *st, struct stackset *out,
+		       __u32 *buf, size_t *nr)
+{
+	int err = 0;
+
+	if (c->v->gc_marker && (st->tag & SAMPLE_GC))
+		err = add_marker(out, VIEW_MARKER_GC, &c->gc_id, buf, nr);
+	if (!err && c->v->gil_wait_marker && (st->tag & SAMPLE_GIL_WAIT))
+		err = add_marker(out, VIEW_MARKER_GIL_WAIT, &c->gil_wait_id, buf, nr);
+	return err;
+}
+
+/*
+ * A stack made deeper than STACK_MAX_DEPTH by its markers loses frames at
+ * its leaf end, those nearest the markers, not the markers: the tag stays
+ * shown.  Markers sit at buf[at..at+nr_markers).
+ */
+static void fit_depth(__u32 *buf, size_t *nr, size_t at, size_t nr_markers)
+{
+	size_t excess = *nr > STACK_MAX_DEPTH ? *nr - STACK_MAX_DEPTH : 0;
+
+	if (!excess)
+		return;
+	if (at + nr_markers == *nr && at > excess)
+		memmove(buf + at - excess, buf + at, nr_markers * sizeof(*buf));
+	*nr -= excess;
+}
+
+/* st's count in the view's unit: on-CPU samples as ns for the wall view. */
+static int view_count(const struct stackset_view *v, const struct stack *st, __u64 *ret)
+{
+	*ret = st->count;
+	if (!v->on_cpu_ns || (st->tag & SAMPLE_OFF_CPU))
+		return 0;
+	if (st->count > UINT64_MAX / v->on_cpu_ns)
+		return -EINVAL;
+	*ret = st->count * v->on_cpu_ns;
+	return 0;
+}
+
+/*
+ * Adds stack st of in, seen through the view, to out (buf: room for
+ * VIEW_MAX_FRAMES).
+ */
 static int view_stack(struct view_ctx *c, const struct stack *st, __u32 *buf, struct stackset *out)
 {
 	const __u32 *ids = stack__ids(c->in, st);
+	size_t nr = 0, pos, at = 0, markers = 0;
 	sample_tag_t tag;
-	size_t nr = 0;
+	__u64 count;
 	int err = 0;
 
 	if (st->nr > STACK_MAX_DEPTH)
 		return -EINVAL;
-	if (!view__selects(c->v, st->tag))
-		return 0;
-	for (size_t i = 0; i < st->nr && !err; i++) {
+	for (size_t i = 0; i < st->nr; i++)
 		if (ids[i] >= c->in->nr_frames)
 			return -EINVAL;
+	if (!view__selects(c->v, st->tag) || !view__thread_selected(c, st))
+		return 0;
+	pos = marker_position(c->in, st);
+	for (size_t i = 0; i <= st->nr && !err; i++) {
+		if (i == pos) {
+			at = nr;
+			err = add_markers(c, st, out, buf, &nr);
+			markers = nr - at;
+		}
+		if (err || i == st->nr)
+			break;
 		err = view_frame(c, out, ids[i], &buf[nr]);
 		if (!err && buf[nr] != MAP_DROP)
 			nr++;
 	}
+	fit_depth(buf, &nr, at, markers);
+	err = err ?: view_count(c->v, st, &count);
 	/* A stack of nothing but dropped frames has no place in the view. */
 	tag = c->v->keep_tags ? st->tag : SAMPLE_ON_CPU;
-	return err ?: nr ? stackset__add(out, buf, nr, tag, st->count) : 0;
+	return err ?: nr > markers ? stackset__add(out, buf, nr, tag, count) : 0;
 }
 
 int stackset__view(const struct stackset *in, const struct stackset_view *v, struct stackset *out)
 {
-	struct view_ctx c = { .in = in, .v = v };
-	__u32 *buf = malloc(STACK_MAX_DEPTH * sizeof(*buf));
+	struct view_ctx c = { .in = in, .v = v, .gc_id = MAP_UNSET, .gil_wait_id = MAP_UNSET };
+	__u32 *buf = malloc(VIEW_MAX_FRAMES * sizeof(*buf));
 	int err = buf ? 0 : -ENOMEM;
 
 	if (!err && in->nr_frames) {
@@ -225,6 +335,62 @@ int stackset__view(const struct stackset *in, const struct stackset_view *v, str
 	free(c.map);
 	free(buf);
 	return err;
+}
+
+static const char *const mode_names[VIEW_MODE__MAX] = {
+	[VIEW_MODE_CPU] = "cpu",
+	[VIEW_MODE_WALL] = "wall",
+	[VIEW_MODE_OFFCPU] = "offcpu",
+	[VIEW_MODE_GIL] = "gil",
+};
+
+const char *view_mode__name(enum view_mode mode)
+{
+	return (unsigned int)mode < VIEW_MODE__MAX ? mode_names[mode] : NULL;
+}
+
+int view_mode__parse(const char *name, enum view_mode *ret)
+{
+	for (unsigned int m = 0; m < VIEW_MODE__MAX; m++)
+		if (strcmp(name, mode_names[m]) == 0) {
+			*ret = (enum view_mode)m;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+enum view_unit view_mode__unit(enum view_mode mode)
+{
+	return mode == VIEW_MODE_WALL || mode == VIEW_MODE_OFFCPU ? VIEW_UNIT_NS
+								 : VIEW_UNIT_SAMPLES;
+}
+
+int stackset_view__set_mode(struct stackset_view *v, enum view_mode mode, __u64 period_ns)
+{
+	v->by_tag = true;
+	v->on_cpu_ns = 0;
+	switch (mode) {
+	case VIEW_MODE_CPU:
+		v->tag_mask = SAMPLE_OFF_CPU;
+		v->tag_value = SAMPLE_ON_CPU;
+		return 0;
+	case VIEW_MODE_WALL:
+		/* Every stack: on-CPU samples stand for period_ns each. */
+		v->tag_mask = 0;
+		v->tag_value = 0;
+		v->on_cpu_ns = period_ns;
+		return period_ns ? 0 : -EINVAL;
+	case VIEW_MODE_OFFCPU:
+		v->tag_mask = SAMPLE_OFF_CPU;
+		v->tag_value = SAMPLE_OFF_CPU;
+		return 0;
+	case VIEW_MODE_GIL:
+		v->tag_mask = SAMPLE_OFF_CPU | SAMPLE_GIL;
+		v->tag_value = SAMPLE_GIL;
+		return 0;
+	default:
+		return -EINVAL;
+	}
 }
 
 /* Stacks of one set by their tag and frame sequence in a common frame space (subtract's). */

@@ -24,7 +24,56 @@ struct stackset_view {
 	bool by_tag;
 	sample_tag_t tag_mask, tag_value;
 	bool keep_tags;		/* else each stack's tag := SAMPLE_ON_CPU, equal stacks merged */
+	/* When > 0: an on-CPU stack's count (samples) times this, in ns (the wall view). */
+	__u64 on_cpu_ns;
+	/*
+	 * Marker frames (FRAME_MARKER) that say what a tag says, where the
+	 * stack shows it: after the last Python frame (without one, before
+	 * the kernel frames that end the stack).  VIEW_MARKER_GC in stacks of
+	 * SAMPLE_GC, then VIEW_MARKER_GIL_WAIT in those of SAMPLE_GIL_WAIT.
+	 */
+	bool gc_marker, gil_wait_marker;
+	/* When nr_tids > 0: only the stacks whose thread frame names one of tids. */
+	const __s32 *tids;
+	size_t nr_tids;
 };
+
+#define VIEW_MARKER_GC	     "[gc]"
+#define VIEW_MARKER_GIL_WAIT "[waiting for GIL]"
+
+/*
+ * The views pyprofctl's --mode names (Tachyon's --mode wall|cpu|gil): which
+ * stacks, and the unit of their counts.
+ */
+enum view_mode {
+	VIEW_MODE_CPU,		/* on-CPU stacks, in samples: the default */
+	VIEW_MODE_WALL,		/* on-CPU and off-CPU, in ns: where each thread's time went */
+	VIEW_MODE_OFFCPU,	/* off-CPU stacks, in ns */
+	VIEW_MODE_GIL,		/* on-CPU stacks of threads holding the GIL, in samples */
+	VIEW_MODE__MAX,
+};
+
+enum view_unit {
+	VIEW_UNIT_SAMPLES,
+	VIEW_UNIT_NS,
+};
+
+/* "cpu", "wall", "offcpu", "gil"; NULL for a value not below VIEW_MODE__MAX. */
+const char *view_mode__name(enum view_mode mode);
+
+/* The mode named name.  Returns 0 or -EINVAL. */
+int view_mode__parse(const char *name, enum view_mode *ret);
+
+/* The unit of the counts a view of mode shows. */
+enum view_unit view_mode__unit(enum view_mode mode);
+
+/*
+ * Sets v's choice of stacks (by_tag, tag_mask, tag_value, on_cpu_ns) for
+ * mode; period_ns (the sampling period: the time one on-CPU sample stands
+ * for) is needed by VIEW_MODE_WALL only.  Returns 0, or -EINVAL (mode
+ * unknown, or wall without a period).
+ */
+int stackset_view__set_mode(struct stackset_view *v, enum view_mode mode, __u64 period_ns);
 
 /*
  * out = the stacks of in that v selects, seen through v, equal stacks
@@ -39,7 +88,7 @@ struct stackset_view {
  *    file of the outermost Python frame named "<module>", of the stacks
  *    with the most samples when they disagree (of the stacks v selects);
  * otherwise (and where the rule would leave nothing) the path stays.
- * Returns 0, -ENOMEM or -EINVAL (out emptied).
+ * Returns 0, -ENOMEM or -EINVAL (a count past 2^64 in ns; out emptied).
  */
 int stackset__view(const struct stackset *in, const struct stackset_view *v, struct stackset *out);
 

@@ -248,9 +248,33 @@ int proto__format_ok(size_t len, char *buf, size_t sz)
 
 int proto__format_ok_range(size_t len, long long from_ns, long long to_ns, char *buf, size_t sz)
 {
-	int n = snprintf(buf, sz, "OK %zu from_ns=%lld to_ns=%lld\n", len, from_ns, to_ns);
+	const struct proto_field f[] = { { "from_ns", from_ns }, { "to_ns", to_ns } };
 
-	return n < 0 || (size_t)n >= sz ? -E2BIG : n;
+	return proto__format_ok_fields(len, f, 2, buf, sz);
+}
+
+int proto__format_ok_fields(size_t len, const struct proto_field *fields, size_t nr, char *buf,
+			    size_t sz)
+{
+	size_t off;
+	int n = snprintf(buf, sz, "OK %zu", len);
+
+	if (n < 0 || (size_t)n >= sz)
+		return -E2BIG;
+	off = (size_t)n;
+	for (size_t i = 0; i < nr; i++) {
+		if (!fields[i].key || !valid_name(fields[i].key, strlen(fields[i].key)))
+			return -EINVAL;
+		n = snprintf(buf + off, sz - off, " %s=%lld", fields[i].key, fields[i].value);
+		if (n < 0 || (size_t)n >= sz - off)
+			return -E2BIG;
+		off += (size_t)n;
+	}
+	if (off + 2 > sz)
+		return -E2BIG;
+	buf[off++] = '\n';
+	buf[off] = '\0';
+	return (int)off;
 }
 
 int proto__format_err(int err, const char *msg, char *buf, size_t sz)

@@ -21,8 +21,11 @@
  * a key appears at most once.
  * Reply: "OK <n>\n" followed by exactly n payload bytes, or
  *        "ERR <ERRNONAME> <message>\n" (e.g. "ERR ESRCH no process 42").
- * A request may ask for more in the OK line (snapshot's range=1): then it reads
+ * A request may ask for more in the OK line: then it reads
  * "OK <n> <key>=<integer> ...\n"; clients that do not ask never get fields.
+ * snapshot's range=1 asks for from_ns= and to_ns= (the range the windows
+ * cover), period=1 for period_ns= (the sampling period: the CPU time one
+ * on-CPU sample stands for, which a wall-clock view needs).
  * list's payload is a tab-separated table, one row per process; its last
  * column, LABELS, is "key=value,key=value" (profile/proclabel.h: keys
  * [a-z0-9_], values with '\\' ',' '=' as "\\\\" "\\," "\\=", tab and newline as
@@ -98,6 +101,20 @@ int proto__format_ok(size_t len, char *buf, size_t sz);
  * before this boot).  Returns its length or -E2BIG.
  */
 int proto__format_ok_range(size_t len, long long from_ns, long long to_ns, char *buf, size_t sz);
+
+/* A field of an OK line: key=<value>, key as a request key ([a-z0-9_-]). */
+struct proto_field {
+	const char *key;
+	long long value;
+};
+
+/*
+ * "OK <len> <key>=<value> ...\n" into buf, the nr fields in their order (none:
+ * proto__format_ok()'s line).  Returns its length, -EINVAL (a key not of
+ * request-key characters) or -E2BIG.
+ */
+int proto__format_ok_fields(size_t len, const struct proto_field *fields, size_t nr, char *buf,
+			    size_t sz);
 
 /*
  * "ERR <NAME> <message>\n" into buf for a positive errno value; the message

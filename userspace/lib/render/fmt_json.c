@@ -120,12 +120,14 @@ static int render(const struct stackset *ss, const struct fmt_meta *m, struct st
 	err = err ?: json__put_string(out, m->comm ? m->comm : "", m->comm ? strlen(m->comm) : 0);
 	err = err ?: strbuf__printf(out,
 				    ",\"seconds\":%llu,\"duration_ns\":%llu,\"rate_hz\":%u,"
+				    "\"mode\":\"%s\",\"unit\":\"%s\",\"period_ns\":%llu,"
 				    "\"total\":%llu,\n\"frames\":[\n",
 				    (unsigned long long)m->seconds,
 				    (unsigned long long)(m->duration_ns ?:
 							 m->seconds * NSEC_PER_SEC),
-				    m->rate_hz,
-				    (unsigned long long)ss->total);
+				    m->rate_hz, view_mode__name(m->mode) ?: "cpu",
+				    view_mode__unit(m->mode) == VIEW_UNIT_NS ? "nanoseconds" : "samples",
+				    (unsigned long long)m->period_ns, (unsigned long long)ss->total);
 	for (size_t i = 0; i < n.nr && !err; i++)
 		err = put_frame(out, &ss->frames[n.order[i]], i == 0);
 	err = err ?: strbuf__puts(out, "],\n\"stacks\":[\n");

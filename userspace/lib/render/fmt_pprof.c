@@ -172,6 +172,9 @@ static int collect(struct pprof *p, const struct stackset *ss, const struct fmt_
 
 	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]) && !err; i++)
 		err = intern_cstring(p, fixed[i], &idx);
+	/* A time view's one sample type, STR_TIME (what Pyroscope names wall profiles). */
+	if (!err && m && view_mode__unit(m->mode) == VIEW_UNIT_NS)
+		err = intern_cstring(p, m->mode == VIEW_MODE_WALL ? "wall" : "off_cpu", &idx);
 	if (!err && m && m->comm && *m->comm)
 		err = intern_cstring(p, m->comm, &p->comm);
 	if (err)
@@ -260,25 +263,43 @@ static int put_value_type(struct pprof *p, struct strbuf *sb, unsigned int field
 		?: put_msg(p, sb, field);
 }
 
-/* sample_type samples/count, cpu/nanoseconds: string indexes fixed by collect(). */
-enum { STR_SAMPLES = 1, STR_COUNT, STR_CPU, STR_NANOSECONDS };
+/*
+ * String indexes fixed by collect(): sample types samples/count and
+ * cpu/nanoseconds, or for a time view (wall, offcpu) STR_TIME/nanoseconds.
+ */
+enum { STR_SAMPLES = 1, STR_COUNT, STR_CPU, STR_NANOSECONDS, STR_TIME };
+
+/* The sample types, and each stack's values in them. */
+static int put_samples(struct pprof *p, const struct stackset *ss, bool time, __u64 period,
+		       struct strbuf *pb)
+{
+	int err;
+
+	if (time)
+		err = put_value_type(p, pb, PROFILE_SAMPLE_TYPE, STR_TIME, STR_NANOSECONDS);
+	else
+		err = put_value_type(p, pb, PROFILE_SAMPLE_TYPE, STR_SAMPLES, STR_COUNT) ?:
+		      put_value_type(p, pb, PROFILE_SAMPLE_TYPE, STR_CPU, STR_NANOSECONDS);
+	for (size_t i = 0; i < ss->nr && !err; i++) {
+		const struct stack *st = &ss->stacks[i];
+		/* samples and their CPU time; or a time view's ns alone */
+		__u64 values[2] = { st->count, st->count * period };
+
+		err = put_locations(p, ss, st) ?: put_packed(p, SAMPLE_VALUE, values, time ? 1 : 2)
+			?: put_msg(p, pb, PROFILE_SAMPLE);
+	}
+	return err;
+}
 
 static int encode(struct pprof *p, const struct stackset *ss, const struct fmt_meta *m,
 		  struct strbuf *pb)
 {
 	__u32 rate = m && m->rate_hz ? m->rate_hz : DEFAULT_RATE_HZ;
 	__u64 period = NSEC_PER_SEC / rate, duration = 0;
+	bool time = m && view_mode__unit(m->mode) == VIEW_UNIT_NS;
 	int err;
 
-	err = put_value_type(p, pb, PROFILE_SAMPLE_TYPE, STR_SAMPLES, STR_COUNT) ?:
-	      put_value_type(p, pb, PROFILE_SAMPLE_TYPE, STR_CPU, STR_NANOSECONDS);
-	for (size_t i = 0; i < ss->nr && !err; i++) {
-		const struct stack *st = &ss->stacks[i];
-		__u64 values[2] = { st->count, st->count * period };
-
-		err = put_locations(p, ss, st) ?: put_packed(p, SAMPLE_VALUE, values, 2) ?:
-		      put_msg(p, pb, PROFILE_SAMPLE);
-	}
+	err = put_samples(p, ss, time, period, pb);
 	/*
 	 * One Mapping, marked symbolized, for all code: without it pprof tries to
 	 * symbolize the locations itself and complains that the main binary is unknown.
@@ -321,8 +342,12 @@ static int encode(struct pprof *p, const struct stackset *ss, const struct fmt_m
 		duration = m->duration_ns ?: m->seconds * NSEC_PER_SEC;
 	if (!err && m && m->end_unix_ns > duration)
 		err = put_uint(pb, PROFILE_TIME_NANOS, m->end_unix_ns - duration);
+	/* A wall view's period is its on-CPU samples'; off-CPU intervals have none. */
+	if (time)
+		period = m->mode == VIEW_MODE_WALL ? m->period_ns : 0;
 	return err ?: put_uint(pb, PROFILE_DURATION_NANOS, duration) ?:
-	       put_value_type(p, pb, PROFILE_PERIOD_TYPE, STR_CPU, STR_NANOSECONDS) ?:
+	       put_value_type(p, pb, PROFILE_PERIOD_TYPE, time ? STR_TIME : STR_CPU,
+			      STR_NANOSECONDS) ?:
 	       put_uint(pb, PROFILE_PERIOD, period);
 }
 

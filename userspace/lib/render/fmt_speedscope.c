@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* fmt_speedscope: a profile as speedscope's JSON file format (see formats.h). */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "render/formats.h"
+#include "render/units.h"
 #include "base/strbuf.h"
 #include "base/textenc.h"
 #include "base/util.h"
@@ -74,12 +76,18 @@ static int put_name(struct strbuf *out, const struct fmt_meta *m)
 		err = strbuf__puts(&name, "pyprof profile");
 	if (m && m->seconds)
 		err = err ?: strbuf__printf(&name, ", last %llu s", (unsigned long long)m->seconds);
+	/* cpu, the default, as before modes; the others say what they count */
+	if (m && m->mode != VIEW_MODE_CPU && units__what(m->mode))
+		err = err ?: strbuf__printf(&name, ", %s", units__what(m->mode));
 	err = err ?: json__put_string(out, name.buf, name.len);
 	strbuf__done(&name);
 	return err;
 }
 
-/* A sample's weight: its CPU time in ns, rounded, or its count when the rate is unknown. */
+/*
+ * A stack's weight: its CPU time in ns, rounded, or its count when the rate
+ * is unknown (rate_hz 0) or the count is already ns (a time view).
+ */
 static __u64 weight_of(__u64 count, __u32 rate_hz)
 {
 	if (!rate_hz)
@@ -90,9 +98,17 @@ static __u64 weight_of(__u64 count, __u32 rate_hz)
 static int render(const struct frames *f, const struct stackset *ss, const struct fmt_meta *m,
 		  struct strbuf *out)
 {
-	__u32 rate = m ? m->rate_hz : 0;
+	bool time = m && view_mode__unit(m->mode) == VIEW_UNIT_NS;
+	__u32 rate = m && !time ? m->rate_hz : 0;
+	unsigned __int128 ns = 0;
 	__u64 end = 0;
 	int err;
+
+	/* Samples whose time would pass 2^64 ns in all are weighed as samples ("none"). */
+	for (size_t i = 0; i < ss->nr && rate; i++)
+		ns += (unsigned __int128)ss->stacks[i].count * NSEC_PER_SEC / rate + 1;
+	if (ns > UINT64_MAX)
+		rate = 0;
 
 	err = strbuf__puts(out, "{\"$schema\":"
 				"\"https://www.speedscope.app/file-format-schema.json\","
@@ -102,7 +118,7 @@ static int render(const struct frames *f, const struct stackset *ss, const struc
 	err = err ?: strbuf__puts(out, "]},\"profiles\":[{\"type\":\"sampled\",\"name\":") ?:
 	      put_name(out, m) ?:
 	      strbuf__printf(out, ",\"unit\":\"%s\",\"startValue\":0,\"endValue\":",
-			     rate ? "nanoseconds" : "none");
+			     rate || time ? "nanoseconds" : "none");
 	for (size_t i = 0; i < ss->nr; i++)
 		end += weight_of(ss->stacks[i].count, rate);
 	err = err ?: strbuf__printf(out, "%llu,\"samples\":[", (unsigned long long)end);

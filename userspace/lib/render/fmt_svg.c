@@ -9,6 +9,7 @@
 #include "base/textenc.h"
 #include "base/util.h"
 #include "render/labels.h"
+#include "render/units.h"
 
 #define SVG_WIDTH	1200
 #define XPAD		10
@@ -39,6 +40,7 @@ struct tree {
 	size_t nr, cap;
 	__u64 total;
 	size_t max_depth;	/* of the shown nodes */
+	enum view_unit unit;	/* of the counts: what tooltips say */
 };
 
 static const char style[] =
@@ -471,8 +473,8 @@ static int put_frame(struct strbuf *out, const struct tree *t, const struct node
 	err = strbuf__printf(out, "<g data-s=\"%llu\" data-n=\"%llu\" data-d=\"%zu\"><title>",
 			     (unsigned long long)n->x, (unsigned long long)n->total, n->depth);
 	err = err ?: put_xml(out, n->name, len, (size_t)-1);
-	err = err ?: strbuf__printf(out, " (%llu sample%s, %.2f%%)</title>",
-				    (unsigned long long)n->total, n->total == 1 ? "" : "s",
+	err = err ?: strbuf__puts(out, " (") ?: units__put(out, t->unit, n->total);
+	err = err ?: strbuf__printf(out, ", %.2f%%)</title>",
 				    100.0 * (double)n->total / (double)t->total);
 	err = err ?: strbuf__printf(out, "<rect x=\"%.2f\" y=\"%d\" width=\"%.2f\" height=\"%d\" "
 					 "rx=\"2\" fill=\"",
@@ -487,7 +489,11 @@ static int put_frame(struct strbuf *out, const struct tree *t, const struct node
 	return err ?: strbuf__puts(out, "</g>\n");
 }
 
-/* "pyprof: <comm> (pid N), last S s, T samples", leaving out what is unknown. */
+/*
+ * "pyprof: <comm> (pid N), last S s, T samples", leaving out what is unknown;
+ * the views other than cpu say what they count: "wall-clock time 2.06 s",
+ * "12 samples holding the GIL".
+ */
 static int put_title(struct strbuf *out, const struct fmt_meta *m, __u64 total)
 {
 	const char *sep = "";
@@ -508,8 +514,14 @@ static int put_title(struct strbuf *out, const struct fmt_meta *m, __u64 total)
 					    (unsigned long long)m->seconds);
 		sep = ", ";
 	}
-	return err ?: strbuf__printf(out, "%s%llu sample%s</text>\n", sep,
-				     (unsigned long long)total, total == 1 ? "" : "s");
+	err = err ?: strbuf__puts(out, sep);
+	if (view_mode__unit(m->mode) == VIEW_UNIT_NS)
+		err = err ?: strbuf__printf(out, "%s ", units__what(m->mode)) ?:
+		      units__put(out, VIEW_UNIT_NS, total);
+	else
+		err = err ?: units__put(out, VIEW_UNIT_SAMPLES, total) ?:
+		      strbuf__puts(out, m->mode == VIEW_MODE_GIL ? " holding the GIL" : "");
+	return err ?: strbuf__puts(out, "</text>\n");
 }
 
 static int put_head(struct strbuf *out, const struct fmt_meta *m, __u64 total, int height)
@@ -575,6 +587,7 @@ int fmt_svg__render(const struct stackset *ss, const struct fmt_meta *m, struct 
 		return -EINVAL;
 	if (!m)
 		m = &none;
+	t.unit = view_mode__unit(m->mode);
 	/* A sum past 2^64 wraps the tree's total: frames wider than the graph, labels past size_t. */
 	for (size_t i = 0; i < ss->nr; i++)
 		if (__builtin_add_overflow(sum, ss->stacks[i].count, &sum))

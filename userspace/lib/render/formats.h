@@ -13,6 +13,7 @@
 
 #include <linux/types.h>
 #include "profile/stacks.h"
+#include "profile/view.h"
 
 struct strbuf;
 
@@ -24,6 +25,12 @@ struct fmt_meta {
 	__u64 duration_ns;	/* the same, exact (0: seconds * 1e9) */
 	__u32 rate_hz;		/* samples per second: one sample = 1e9 / rate_hz ns of CPU */
 	__u64 end_unix_ns;	/* end of the time range, wall clock */
+	/*
+	 * The view the stacks are (profile/view.h): its unit is the counts'
+	 * (view_mode__unit(): samples for cpu and gil, ns for wall and offcpu).
+	 */
+	enum view_mode mode;
+	__u64 period_ns;	/* wall: the ns one on-CPU sample stood for (0: unknown) */
 };
 
 /*
@@ -40,9 +47,10 @@ int fmt_svg__render(const struct stackset *ss, const struct fmt_meta *m, struct 
 
 /*
  * speedscope's file format (https://www.speedscope.app/file-format-schema.json):
- * one "sampled" profile named after the process and the time range, unit
- * "nanoseconds" when rate_hz is known (each sample weighs 1e9 / rate_hz), else
- * "none" with weight 1; shared frames (one per frame of the set, in the order
+ * one "sampled" profile named after the process, the time range and (but for
+ * cpu) what the view counts, unit "nanoseconds" when rate_hz is known (each
+ * sample weighs 1e9 / rate_hz) or the view counts time (each stack weighs its
+ * count), else "none" with weight 1; shared frames (one per frame of the set, in the order
  * stacks first use them) carry name, file (Python and native frames; kernel
  * frames: "[kernel]") and line; a thread frame's name is its label.
  */
@@ -50,16 +58,19 @@ int fmt_speedscope__render(const struct stackset *ss, const struct fmt_meta *m, 
 
 /*
  * pprof's profile.proto, gzip-compressed (what `go tool pprof` reads):
- * sample types samples/count and cpu/nanoseconds, one Function per distinct
- * (name, file) (file: Python and native frames' file, "[kernel]" for kernel
- * frames, else none), one Location per (function, line), leaf first in each
- * Sample, period cpu/nanoseconds.
+ * sample types samples/count and cpu/nanoseconds, period cpu/nanoseconds
+ * (1e9 / rate_hz); in the time views one sample type, wall/nanoseconds
+ * (period wall/nanoseconds, period_ns: Pyroscope's wall profile type) or
+ * off_cpu/nanoseconds (no period).  One Function per distinct (name, file)
+ * (file: Python and native frames' file, "[kernel]" for kernel frames, else
+ * none), one Location per (function, line), leaf first in each Sample.
  */
 int fmt_pprof__render(const struct stackset *ss, const struct fmt_meta *m, struct strbuf *out);
 
 /*
  * pyprof's own JSON, for scripts:
- * {"version":1,"pid":N,"comm":"...","seconds":S,"duration_ns":D,"rate_hz":R,"total":T,
+ * {"version":1,"pid":N,"comm":"...","seconds":S,"duration_ns":D,"rate_hz":R,
+ *  "mode":"cpu|wall|offcpu|gil","unit":"samples|nanoseconds","period_ns":P,"total":T,
  *  "frames":[{"name":"...",
  *             "kind":"python|kernel|marker|process|other|thread|native",
  *             "file":"...","line":N,"func_line":N}, ...],
@@ -67,7 +78,9 @@ int fmt_pprof__render(const struct stackset *ss, const struct fmt_meta *m, struc
  * frames deduplicated (frames that would print the same are one), in the
  * order stacks first use them; stack frame indexes root first; file, line
  * and func_line omitted when unknown (a thread frame's line is its tid);
- * strings JSON-escaped (control characters, invalid UTF-8 as U+FFFD).
+ * strings JSON-escaped (control characters, invalid UTF-8 as U+FFFD);
+ * counts and total in unit; period_ns the ns of one on-CPU sample in a wall
+ * view (0: not known or not used).
  */
 int fmt_json__render(const struct stackset *ss, const struct fmt_meta *m, struct strbuf *out);
 

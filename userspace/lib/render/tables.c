@@ -17,6 +17,7 @@ struct row {
 	char *file;
 	int line;
 	__u64 own, total;
+	__u64 gil;		/* of total, in stacks tagged SAMPLE_GIL */
 	size_t seen;		/* last stack counted in total, + 1 */
 };
 
@@ -139,6 +140,8 @@ static int collect(const struct stackset *ss, bool by_line, struct rows *r)
 			leaf_done = true;
 			if (row->seen != i + 1) {
 				row->total += st->count;
+				if (st->tag & SAMPLE_GIL)
+					row->gil += st->count;
 				row->seen = i + 1;
 			}
 		}
@@ -205,10 +208,64 @@ static void source_line(const char *file, int n, char *buf, size_t sz)
 	fclose(f);
 }
 
+/* Whether any stack says its thread held the GIL: else a %GIL column says nothing. */
+static bool gil_known(const struct stackset *ss)
+{
+	for (size_t i = 0; i < ss->nr; i++)
+		if (ss->stacks[i].tag & SAMPLE_GIL)
+			return true;
+	return false;
+}
+
+/* The header line: shares, then samples or times, [%GIL], then what a row is. */
+static int put_header(const struct table_opts *o, bool by_line, struct strbuf *out)
+{
+	bool time = o->rate_hz || o->unit == VIEW_UNIT_NS;
+	const char *a = by_line ? "Total" : "Own", *b = by_line ? "Own" : "Total";
+	char pa[16], pb[16], ta[16], tb[16];
+
+	snprintf(pa, sizeof(pa), "%%%s", a);
+	snprintf(pb, sizeof(pb), "%%%s", b);
+	snprintf(ta, sizeof(ta), "%s%s", a, time ? "Time" : "");
+	snprintf(tb, sizeof(tb), "%s%s", b, time ? "Time" : "");
+	return strbuf__printf(out, "%7s %7s %9s %9s  %s%s\n", pa, pb, ta, tb,
+			      o->gil && !by_line ? "   %GIL  " : "",
+			      by_line ? "Line" : "Function (file)");
+}
+
+/*
+ * A row's columns before its name: shares, then samples, or the CPU time
+ * they stand for (rate_hz), or the time they are (VIEW_UNIT_NS), [%GIL].
+ */
+static int put_counts(const struct table_opts *o, const struct row *row, bool by_line,
+		      __u64 total, bool gil, struct strbuf *out)
+{
+	__u64 a = by_line ? row->total : row->own, b = by_line ? row->own : row->total;
+	int err;
+
+	if (o->unit == VIEW_UNIT_NS)
+		err = strbuf__printf(out, "%6.2f%% %6.2f%% %8.2fs %8.2fs  ", pct(a, total),
+				     pct(b, total), (double)a / NSEC_PER_SEC,
+				     (double)b / NSEC_PER_SEC);
+	else if (o->rate_hz)
+		err = strbuf__printf(out, "%6.2f%% %6.2f%% %8.2fs %8.2fs  ", pct(a, total),
+				     pct(b, total), (double)a / o->rate_hz,
+				     (double)b / o->rate_hz);
+	else
+		err = strbuf__printf(out, "%6.2f%% %6.2f%% %9llu %9llu  ", pct(a, total),
+				     pct(b, total), (unsigned long long)a, (unsigned long long)b);
+	if (err || !o->gil || by_line)
+		return err;
+	if (!gil)
+		return strbuf__printf(out, "%7s  ", "-");
+	return strbuf__printf(out, "%6.2f%%  ", pct(row->gil, row->total));
+}
+
 static int render(const struct stackset *ss, const struct table_opts *o, bool by_line,
 		  struct strbuf *out)
 {
 	struct rows r = { 0 };
+	bool gil = gil_known(ss);
 	size_t n;
 	int err;
 
@@ -218,28 +275,12 @@ static int render(const struct stackset *ss, const struct table_opts *o, bool by
 	if (r.nr)
 		qsort_r(r.v, r.nr, sizeof(*r.v), cmp_rows, (void *)&o->sort);
 	n = o->max_rows && o->max_rows < r.nr ? o->max_rows : r.nr;
-	if (o->rate_hz)
-		err = strbuf__printf(out, "%7s %7s %9s %9s  %s\n", by_line ? "%Total" : "%Own",
-				     by_line ? "%Own" : "%Total", by_line ? "TotalTime" : "OwnTime",
-				     by_line ? "OwnTime" : "TotalTime",
-				     by_line ? "Line" : "Function (file)");
-	else
-		err = strbuf__printf(out, "%7s %7s %9s %9s  %s\n", by_line ? "%Total" : "%Own",
-				     by_line ? "%Own" : "%Total", by_line ? "Total" : "Own",
-				     by_line ? "Own" : "Total", by_line ? "Line" : "Function (file)");
+	err = put_header(o, by_line, out);
 	for (size_t i = 0; i < n && !err; i++) {
 		const struct row *row = &r.v[i];
-		__u64 a = by_line ? row->total : row->own, b = by_line ? row->own : row->total;
 		char src[256];
 
-		if (o->rate_hz)
-			err = strbuf__printf(out, "%6.2f%% %6.2f%% %8.2fs %8.2fs  ", pct(a, ss->total),
-					     pct(b, ss->total), (double)a / o->rate_hz,
-					     (double)b / o->rate_hz);
-		else
-			err = strbuf__printf(out, "%6.2f%% %6.2f%% %9llu %9llu  ", pct(a, ss->total),
-					     pct(b, ss->total), (unsigned long long)a,
-					     (unsigned long long)b);
+		err = put_counts(o, row, by_line, ss->total, gil, out);
 		if (err)
 			break;
 		if (!by_line) {

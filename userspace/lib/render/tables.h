@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "profile/stacks.h"
+#include "profile/view.h"
 
 struct strbuf;
 
@@ -18,15 +19,20 @@ enum table_sort {
 struct table_opts {
 	size_t max_rows;	/* 0 = all */
 	enum table_sort sort;
-	__u32 rate_hz;		/* to show times; 0 = samples only */
+	__u32 rate_hz;		/* to show samples as times; 0 = samples only */
+	enum view_unit unit;	/* of the counts: VIEW_UNIT_NS shows them as times, rate or not */
+	bool gil;		/* top: a %GIL column (the set's stacks keep their tags) */
 	bool source;		/* --lines: print each line's source text when the file is readable */
 };
 
 /*
  * py-spy top's table: one row per function (name and file), its own share
  * (leaf of the Python stack), its total share (anywhere on the stack, once
- * per stack however deep the recursion) and, with a rate, the CPU time
- * those stand for.  Kernel frames are not functions here; markers are.
+ * per stack however deep the recursion) and, with a rate or in a time
+ * view, the time those stand for; with gil, the share of the function's
+ * total in stacks tagged SAMPLE_GIL ("-" when no stack of the set is: a
+ * free-threaded build, or a daemon that does not say).  Kernel frames are
+ * not functions here; markers are.
  */
 int table_top__render(const struct stackset *ss, const struct table_opts *o, struct strbuf *out);
 
