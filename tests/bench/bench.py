@@ -25,8 +25,15 @@ import time
 import zlib
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
-from pyproftest import (INROOT, OUTPUT, PYPROFCTL, SID_TREE, Daemon, interpreters,  # noqa: E402
+from pyproftest import (INROOT, OUTPUT, PYPROFCTL, SID_TREE, interpreters,  # noqa: E402
                         parse_folded, wait_for)
+from pyproftest import Daemon as TestDaemon  # noqa: E402
+
+
+def Daemon(*extra):
+    """pyprofd at its defaults, off-CPU recording included: what a host runs."""
+    return TestDaemon(*extra, offcpu=True)
+
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 WL = os.path.join(HERE, "workloads")

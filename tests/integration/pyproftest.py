@@ -154,10 +154,17 @@ def wait_for_an_open_hour():
 
 
 class Daemon:
-    def __init__(self, *extra):
+    def __init__(self, *extra, offcpu=False):
+        """pyprofd on a socket of its own.  Off-CPU recording only with offcpu=True (or an
+        --offcpu option in extra): its two scheduler programs take the kernel's verifier
+        ~3 s of CPU at every start, which a hundred starts of tests about other things
+        would spend for nothing (test_offcpu, test_modes, test_gil and test_systemd's run
+        of the unit's own command line have it)."""
         self.dir = tempfile.mkdtemp(prefix="pyproftest.")
         self.sock = os.path.join(self.dir, "pyprofd.sock")
         self.log = open(os.path.join(self.dir, "pyprofd.log"), "w+")
+        if not offcpu and not any(a.startswith("--offcpu") or a == "--no-offcpu" for a in extra):
+            extra += ("--no-offcpu",)
         self.args = [PYPROFD, "--socket", self.sock] + list(extra)
         self.preexec_fn = None
         self.proc = None

@@ -140,7 +140,7 @@ def check_two_threads(d, label, python):
 @test
 def two_threads_split_the_gil():
     need_root()
-    with Daemon() as d:
+    with Daemon(offcpu=True) as d:
         for label, python in all_pythons():
             check_two_threads(d, label, python)
         st = d.status()
@@ -168,7 +168,7 @@ def check_gc(d, label, python):
 @test
 def samples_in_the_collector_are_tagged():
     need_root()
-    with Daemon() as d:
+    with Daemon(offcpu=True) as d:
         for label, python in all_pythons():
             check_gc(d, label, python)
 

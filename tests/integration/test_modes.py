@@ -446,7 +446,8 @@ def pyprofd_states_its_period_and_wall_adds_up():
     need_root()
     need_pyprofctl()
     rate = 199
-    with Daemon("--rate", str(rate)) as d, Workload(a_python(), "hotwarm.py", 60) as w:
+    with Daemon("--rate", str(rate), offcpu=True) as d, \
+            Workload(a_python(), "hotwarm.py", 60) as w:
         d.wait_samples(w.pid, 100, match="spin (", timeout=30)
         head = snapshot_header(d.sock, w.pid, "range=1 period=1")
         assert head.endswith(" period_ns=%d" % (10**9 // rate)) and "from_ns=" in head, head
@@ -496,7 +497,7 @@ def sleep_then_compute_in_wall_and_cpu():
     # which a view knows from a <module> frame, and the main thread's wait in join()
     # is an off-CPU interval only once it ends.
     sleep_at = "sleeper (%s:%d)" % (script, line)
-    with Daemon().as_the_unit_runs_it() as d:
+    with Daemon(offcpu=True).as_the_unit_runs_it() as d:
         t0 = time.monotonic()
         with Workload(a_python(), "offcpu.py", "sleep", 60) as w:
             sleep_then_compute_check(d, w, (t0, time.monotonic()), sleep_at)

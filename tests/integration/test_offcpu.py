@@ -93,7 +93,7 @@ def run(mode, check, timeout):
     need_root()
     ws = {}
     try:
-        with Daemon() as d:
+        with Daemon(offcpu=True) as d:
             for lab, python in pythons():
                 ws[lab] = Workload(python, "offcpu.py", mode, 120).__enter__()
             check_all(d, ws, check, timeout)
