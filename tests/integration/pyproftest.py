@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 
@@ -151,6 +152,48 @@ def wait_for_an_open_hour():
     left = hour - (time.clock_gettime_ns(time.CLOCK_MONOTONIC) + (1 << 56)) % hour
     if left < 120 * 10 ** 9:
         time.sleep(left / 1e9 + 0.5)
+
+
+class FakePyprofd:
+    """A stand-in daemon on a socket of its own: one request line per connection,
+    answered with self._reply(line) (a subclass's); records the request lines."""
+
+    prefix = "pyproftest-fake."
+
+    def __enter__(self):
+        self.dir = tempfile.mkdtemp(prefix=self.prefix)
+        self.sock = os.path.join(self.dir, "fake.sock")
+        self.srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.srv.bind(self.sock)
+        self.srv.listen(8)
+        self.lines = []
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+        return self
+
+    def _serve(self):
+        while True:
+            try:
+                c, _ = self.srv.accept()
+            except OSError:
+                return
+            with c:
+                line = b""
+                while not line.endswith(b"\n"):
+                    b = c.recv(1)
+                    if not b:
+                        break
+                    line += b
+                self.lines.append(line.decode())
+                c.sendall(self._reply(line.decode()))
+
+    def ctl(self, *args):
+        return subprocess.run([PYPROFCTL, "--socket", self.sock] + list(args),
+                              capture_output=True, text=True, timeout=30)
+
+    def __exit__(self, *exc):
+        self.srv.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 class Daemon:

@@ -15,12 +15,11 @@ import struct
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from pyproftest import (OUTPUT, PYPROFCTL, ROOT, WORKLOADS, Daemon, Skip,  # noqa: E402
+from pyproftest import (FakePyprofd, OUTPUT, PYPROFCTL, ROOT, WORKLOADS, Daemon, Skip,  # noqa: E402
                         Workload, interpreters, main, need_root, parse_folded, recv_all, test)
 
 FMT_RENDER = os.path.join(OUTPUT, "tests", "fmt_render")
@@ -94,26 +93,17 @@ def wire(stacks, version=3):
     return out + struct.pack("<I", len(stacks)) + body
 
 
-class FakeDaemon:
+class FakeDaemon(FakePyprofd):
     """Answers snapshots with STACKS in PYPROF/3 (version=3), or only PYPROF/1-2 as
     pyprofd before tags (version=2, the on-CPU stacks untagged); with period, states
     period_ns when asked period=1, else refuses that argument as pyprofd before it did.
     Records the request lines."""
 
+    prefix = "pyproftest-modes."
+
     def __init__(self, version=3, period=True):
         self.version = version
         self.period = period
-
-    def __enter__(self):
-        self.dir = tempfile.mkdtemp(prefix="pyproftest-modes.")
-        self.sock = os.path.join(self.dir, "fake.sock")
-        self.srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.srv.bind(self.sock)
-        self.srv.listen(8)
-        self.lines = []
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-        return self
 
     def _reply(self, line):
         v = int(line[7:8]) if line[7:8].isdigit() else 0
@@ -131,30 +121,6 @@ class FakeDaemon:
         if " period=1" in line:
             fields += " period_ns=%d" % PERIOD_NS
         return ("OK %d%s\n" % (len(payload), fields)).encode() + payload
-
-    def _serve(self):
-        while True:
-            try:
-                c, _ = self.srv.accept()
-            except OSError:
-                return
-            with c:
-                line = b""
-                while not line.endswith(b"\n"):
-                    b = c.recv(1)
-                    if not b:
-                        break
-                    line += b
-                self.lines.append(line.decode())
-                c.sendall(self._reply(line.decode()))
-
-    def ctl(self, *args):
-        return subprocess.run([PYPROFCTL, "--socket", self.sock] + list(args),
-                              capture_output=True, text=True, timeout=30)
-
-    def __exit__(self, *exc):
-        self.srv.close()
-        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def need_pyprofctl():

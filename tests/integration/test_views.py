@@ -5,18 +5,15 @@ short by default and full with --full-filenames, --threads adds one level per
 thread; and --full-filenames folded output is the daemon's own PYPROF/1 text."""
 
 import os
-import shutil
 import signal
 import socket
 import struct
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from pyproftest import (PYPROFCTL, WORKLOADS, Daemon, Skip, Workload, frame_func, frame_line,  # noqa: E402
+from pyproftest import (FakePyprofd, PYPROFCTL, WORKLOADS, Daemon, Skip, Workload, frame_func, frame_line,  # noqa: E402
                         interpreters, main, need_root, parse_folded, recv_all, test)
 
 RATE = "199"
@@ -244,7 +241,7 @@ def wire_v2(folded):
     return out
 
 
-class OldDaemon:
+class OldDaemon(FakePyprofd):
     """A daemon of PYPROF/1 to PYPROF/<version> only, as pyprofd was: ERR EPROTO to
     newer requests, folded text (PYPROF/1) or version 2's encoding (PYPROF/2) to
     snapshots.  Records the request lines."""
@@ -253,51 +250,20 @@ class OldDaemon:
               b"python3;<module> (/app/main.py:9);f (/usr/lib/python3.11/json/decoder.py:21) 1\n"
               b"python3;<module> (/app/main.py:9);g (/srv/pkg/u.py:3) 2\n")
 
+    prefix = "pyproftest-old."
+
     def __init__(self, version=1):
         self.version = version
 
-    def __enter__(self):
-        self.dir = tempfile.mkdtemp(prefix="pyproftest-old.")
-        self.sock = os.path.join(self.dir, "old.sock")
-        self.srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.srv.bind(self.sock)
-        self.srv.listen(8)
-        self.lines = []
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-        return self
-
-    def _serve(self):
-        while True:
-            try:
-                c, _ = self.srv.accept()
-            except OSError:
-                return
-            with c:
-                line = b""
-                while not line.endswith(b"\n"):
-                    b = c.recv(1)
-                    if not b:
-                        break
-                    line += b
-                self.lines.append(line.decode())
-                v = line[7:8]
-                if not line.startswith(b"PYPROF/") or not b"1" <= v <= b"%d" % self.version:
-                    c.sendall(b"ERR EPROTO unsupported protocol version (this is PYPROF/1 "
-                              b"to PYPROF/%d)\n" % self.version)
-                elif b" snapshot " in line:
-                    payload = wire_v2(self.FOLDED) if v == b"2" else self.FOLDED
-                    c.sendall(b"OK %d from_ns=1 to_ns=60000000001\n" % len(payload) + payload)
-                else:
-                    c.sendall(b"OK 0\n")
-
-    def ctl(self, *args):
-        return subprocess.run([PYPROFCTL, "--socket", self.sock] + list(args),
-                              capture_output=True, text=True, timeout=30)
-
-    def __exit__(self, *exc):
-        self.srv.close()
-        shutil.rmtree(self.dir, ignore_errors=True)
+    def _reply(self, line):
+        v = line[7:8]
+        if not line.startswith("PYPROF/") or not "1" <= v <= "%d" % self.version:
+            return (b"ERR EPROTO unsupported protocol version (this is PYPROF/1 "
+                    b"to PYPROF/%d)\n" % self.version)
+        if " snapshot " in line:
+            payload = wire_v2(self.FOLDED) if v == "2" else self.FOLDED
+            return b"OK %d from_ns=1 to_ns=60000000001\n" % len(payload) + payload
+        return b"OK 0\n"
 
 
 @test
