@@ -292,11 +292,12 @@ static int keys_info(const struct pyobj_reader *r, const struct pyobj_layout *l,
 		log2_ib = h[9];
 		kind = h[10];
 		memcpy(&nentries, h + 24, 8);
-		if (log2 < 3 || log2 > PYOBJ_MAX_DICT_LOG2 || log2_ib > 3 || kind > DICT_KEYS_SPLIT ||
-		    (1u << log2_ib) < (log2 < 8 ? 1u : log2 < 16 ? 2u : 4u))
+		/* log2_index_bytes: of the whole index array, 1, 2 or 4 bytes a slot */
+		if (log2 < 3 || log2 > PYOBJ_MAX_DICT_LOG2 || kind > DICT_KEYS_SPLIT ||
+		    log2_ib != log2 + (log2 < 8 ? 0 : log2 < 16 ? 1 : 2))
 			return -EBADMSG;
 		size = 1ull << log2;
-		k->entries = keys + 32 + (size << log2_ib);
+		k->entries = keys + 32 + (1ull << log2_ib);
 		k->entry_size = kind == DICT_KEYS_GENERAL ? 24 : 16;
 		k->key_at = kind == DICT_KEYS_GENERAL ? 8 : 0;
 		k->value_at = k->key_at + 8;
@@ -504,8 +505,9 @@ int pyobj__attrs(const struct pyobj_reader *r, const struct pyobj_layout *l, __u
 			return -EBADMSG;
 		if (rd_u64(r, obj + (__u64)(__s64)l->managed_dict, &w))
 			return -EFAULT;
+		/* PyDictOrValues: values - 1 (odd: values are pointer-aligned), or the dict */
 		if (w & 1)
-			return split_find(r, l, type, w - 1, names, n, vals);
+			return split_find(r, l, type, w + 1, names, n, vals);
 		dict = w;
 		break;
 	case PYOBJ_ATTRS_INLINE:

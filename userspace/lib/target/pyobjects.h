@@ -34,7 +34,7 @@ enum pyobj_keys_format {
 enum pyobj_attrs_format {
 	PYOBJ_ATTRS_DICTOFFSET = 1,	/* 3.9, 3.10: a dict at tp_dictoffset */
 	PYOBJ_ATTRS_MANAGED_311,	/* 3.11: values at -4 words, dict at -3 */
-	PYOBJ_ATTRS_MANAGED_312,	/* 3.12: one word at -3, values tagged with bit 0 */
+	PYOBJ_ATTRS_MANAGED_312,	/* 3.12: one word at -3, values - 1 or the dict */
 	PYOBJ_ATTRS_INLINE,		/* 3.13+: values after tp_basicsize, dict at managed_dict */
 };
 
