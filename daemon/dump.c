@@ -6,8 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include "base/strbuf.h"
+#include "base/textenc.h"
 #include "base/util.h"
+#include "clock.h"
 #include "dump.h"
+#include "pynames.h"
 #include "pyproc.h"
 #include "symbolize.h"
 #include "target.h"
@@ -247,17 +250,33 @@ struct dump_ctx {
 	struct pyproc *p;
 	struct strbuf *out;
 	struct tid_map tids;
+	struct strbuf name;	/* dump_name()'s */
 };
+
+/* " \"NAME\"", the thread's name escaped (pynames.h), or "" (pynames: the only lines). */
+static const char *dump_name(struct dump_ctx *c, long tid, struct strbuf *sb)
+{
+	const char *name = tid > 0 ? pynames__name(c->p, (__u32)tid, now_ns(), NULL) : NULL;
+
+	strbuf__reset(sb);
+	if (!name || !*name || strbuf__puts(sb, " \"") ||
+	    term__put_text(sb, name, strlen(name), NULL) || strbuf__puts(sb, "\""))
+		return "";
+	return sb->buf;
+}
 
 static int dump_header(struct dump_ctx *c, const __u8 *buf, size_t size, unsigned int interp)
 {
 	const char *sub = interp ? " in a subinterpreter" : "";
 	__u64 thread_id = target_field_u64(buf, size, c->p->info.layout.tstate_thread_id);
 	long ns_tid = 0, tid;
-	const char *state;
+	const char *state, *name;
 
 	if (c->p->info.code.tstate_native_tid >= 0)
 		ns_tid = (long)target_field_u64(buf, size, c->p->info.code.tstate_native_tid);
+	/* 3.9, 3.10: no native id in the tstate; threading._active maps its thread_id. */
+	if (ns_tid <= 0 && pynames__by_ident(c->p, thread_id, now_ns(), &ns_tid, &tid))
+		ns_tid = 0;
 	if (ns_tid <= 0)
 		return strbuf__printf(c->out, "\nThread 0x%llx%s:\n", (unsigned long long)thread_id,
 				      sub);
@@ -268,13 +287,15 @@ static int dump_header(struct dump_ctx *c, const __u8 *buf, size_t size, unsigne
 			tid = tid_map_host(&c->tids, ns_tid);
 	}
 	state = tid > 0 ? thread_state(c->p->pid, tid) : NULL;
+	name = dump_name(c, tid, &c->name);
 	if (tid <= 0)
 		return strbuf__printf(c->out, "\nThread %ld (gone)%s:\n", ns_tid, sub);
 	if (tid != ns_tid)
 		return strbuf__printf(c->out,
-				      "\nThread %ld (%s)%s, tid %ld in its pid namespace:\n", tid,
-				      state ? state : "gone", sub, ns_tid);
-	return strbuf__printf(c->out, "\nThread %ld (%s)%s:\n", tid, state ? state : "gone", sub);
+				      "\nThread %ld%s (%s)%s, tid %ld in its pid namespace:\n", tid,
+				      name, state ? state : "gone", sub, ns_tid);
+	return strbuf__printf(c->out, "\nThread %ld%s (%s)%s:\n", tid, name, state ? state : "gone",
+			      sub);
 }
 
 static int dump_thread(void *ctx, __u64 tstate, const __u8 *buf, size_t size, unsigned int interp)
@@ -308,9 +329,10 @@ int dump__process(struct pyproc *p, struct strbuf *out)
 			     p->info.derived ? ")" : "");
 	if (err)
 		return err;
-	if (p->info.code.tstate_native_tid >= 0)
-		err = tid_map_read(p->pid, &c.tids);
+	/* Every version: 3.9 and 3.10 have native ids from threading._active (pynames.h). */
+	err = tid_map_read(p->pid, &c.tids);
 	err = err ?: threads__walk(p, DUMP_MAX_THREADS, dump_thread, &c);
 	free(c.tids.pairs);
+	strbuf__done(&c.name);
 	return err;
 }
