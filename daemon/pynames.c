@@ -209,6 +209,40 @@ static int main_interp(const struct pyproc *p, __u64 *interp)
 	return target_read(p->pid, p->runtime_addr + (__u64)off, interp, sizeof(*interp));
 }
 
+static bool os_name(const struct pyproc *p, __u32 tid, char *buf);
+
+/*
+ * Sorts the names a refresh collected and keeps the threads _active does
+ * not name: their OS name read again (3.14+), or that they have none, for
+ * as long as they live.  Otherwise each of them would cause a refresh
+ * again after every one.
+ */
+static void carry_unnamed(const struct pyproc *p, struct pynames_proc *pn)
+{
+	size_t collected = pn->next_nr;
+	char path[96];
+
+	if (collected)
+		qsort(pn->next, collected, sizeof(*pn->next), cmp_name_tid);
+	for (size_t i = 0; i < pn->nr && pn->next_nr < PYNAMES_MAX_THREADS; i++) {
+		struct pyname e = pn->names[i];
+
+		if (e.source == PYNAMES_PYTHON ||
+		    (collected && bsearch(&e, pn->next, collected, sizeof(e), cmp_name_tid)))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%u", p->pid, e.tid);
+		if (access(path, F_OK))
+			continue; /* exited */
+		e.source = os_name(p, e.tid, e.name) ? PYNAMES_OS : 0;
+		if (grow_array((void **)&pn->next, &pn->next_cap, pn->next_nr + 1,
+			       sizeof(*pn->next)))
+			break;
+		pn->next[pn->next_nr++] = e;
+	}
+	if (pn->next_nr > collected)
+		qsort(pn->next, pn->next_nr, sizeof(*pn->next), cmp_name_tid);
+}
+
 static void refresh(struct pyproc *p, struct pynames_proc *pn, __u64 ts)
 {
 	struct pyobj_reader r = { .read = read_proc_ctx, .ctx = &p->pid };
@@ -246,8 +280,7 @@ static void refresh(struct pyproc *p, struct pynames_proc *pn, __u64 ts)
 		pn->stats.failed++;
 	if (err && err != -E2BIG && err != -ENOENT)
 		return; /* keep the names of the last good read */
-	if (pn->next_nr)
-		qsort(pn->next, pn->next_nr, sizeof(*pn->next), cmp_name_tid);
+	carry_unnamed(p, pn);
 	swap = pn->names;
 	cap = pn->cap;
 	pn->names = pn->next;
@@ -331,8 +364,10 @@ static void maybe_refresh(struct pyproc *p, struct pynames_proc *pn, bool miss, 
 {
 	__u64 age = ts - pn->refreshed_ns;
 
-	if (!pn->refreshed_ns || ts < pn->refreshed_ns || age >= PYNAMES_REFRESH_NS ||
-	    (miss && age >= PYNAMES_MISS_NS))
+	/* Samples of other CPUs arrive a little out of order: an older one is not due. */
+	if (pn->refreshed_ns && ts < pn->refreshed_ns)
+		return;
+	if (!pn->refreshed_ns || age >= PYNAMES_REFRESH_NS || (miss && age >= PYNAMES_MISS_NS))
 		refresh(p, pn, ts);
 }
 
