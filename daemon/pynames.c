@@ -44,9 +44,24 @@ struct pynames_proc {
 	struct pynames_stats stats;
 };
 
+/*
+ * Reads of target memory one refresh may make: 1000 threads cost ~10000, a
+ * hostile process cannot make the daemon spend more than this.
+ */
+#define PYNAMES_MAX_READS 65536
+
+struct read_ctx {
+	int pid;
+	unsigned int reads;
+};
+
 static int read_proc_ctx(void *ctx, __u64 addr, void *buf, size_t len)
 {
-	return target_read(*(const int *)ctx, addr, buf, len);
+	struct read_ctx *c = ctx;
+
+	if (++c->reads > PYNAMES_MAX_READS)
+		return -EFAULT;
+	return target_read(c->pid, addr, buf, len);
 }
 
 static int cmp_name_tid(const void *a, const void *b)
@@ -245,7 +260,8 @@ static void carry_unnamed(const struct pyproc *p, struct pynames_proc *pn)
 
 static void refresh(struct pyproc *p, struct pynames_proc *pn, __u64 ts)
 {
-	struct pyobj_reader r = { .read = read_proc_ctx, .ctx = &p->pid };
+	struct read_ctx rc = { .pid = p->pid };
+	struct pyobj_reader r = { .read = read_proc_ctx, .ctx = &rc };
 	struct collect_ctx c = { .pn = pn, .pid = p->pid };
 	struct pyobj_threads_stats st = { 0 };
 	struct pyname *swap;

@@ -410,7 +410,7 @@ static int find_one(void *ctx, __u64 key, __u64 value)
 /* Finds names[] among the keys of a keys object (and values array). */
 static int keys_find(const struct pyobj_reader *r, const struct pyobj_layout *l,
 		     const struct keys_info *k, __u64 values, const char *const *names, size_t n,
-		     __u64 *vals)
+		     __u64 *vals, size_t max)
 {
 	struct find_ctx c = { .r = r, .l = l, .names = names, .n = n, .vals = vals };
 
@@ -418,7 +418,7 @@ static int keys_find(const struct pyobj_reader *r, const struct pyobj_layout *l,
 	for (size_t i = 0; i < n; i++)
 		if (strlen(names[i]) > MAX_KEY_LEN)
 			return -EINVAL;
-	return keys_each(r, k, values, (size_t)1 << PYOBJ_MAX_DICT_LOG2, find_one, &c);
+	return keys_each(r, k, values, max, find_one, &c);
 }
 
 int pyobj__dict_find(const struct pyobj_reader *r, const struct pyobj_layout *l, __u64 dict,
@@ -430,7 +430,20 @@ int pyobj__dict_find(const struct pyobj_reader *r, const struct pyobj_layout *l,
 
 	memset(vals, 0, n * sizeof(*vals));
 	err = dict_tables(r, l, dict, &k, &values);
-	return err ?: keys_find(r, l, &k, values, names, n, vals);
+	return err ?: keys_find(r, l, &k, values, names, n, vals, (size_t)1 << PYOBJ_MAX_DICT_LOG2);
+}
+
+/* An instance's dict: PYOBJ_MAX_ATTRS at most (a thread's are read for each thread). */
+static int attrs_dict_find(const struct pyobj_reader *r, const struct pyobj_layout *l, __u64 dict,
+			   const char *const *names, size_t n, __u64 *vals)
+{
+	struct keys_info k;
+	__u64 values;
+	int err;
+
+	memset(vals, 0, n * sizeof(*vals));
+	err = dict_tables(r, l, dict, &k, &values);
+	return err ?: keys_find(r, l, &k, values, names, n, vals, PYOBJ_MAX_ATTRS);
 }
 
 /* Attributes kept in values shared-keys style: the type's cached keys, the instance's values. */
@@ -448,7 +461,7 @@ static int split_find(const struct pyobj_reader *r, const struct pyobj_layout *l
 		return err;
 	if (l->keys_format == PYOBJ_KEYS_311 && !k.split)
 		return -EBADMSG;
-	return keys_find(r, l, &k, values, names, n, vals);
+	return keys_find(r, l, &k, values, names, n, vals, PYOBJ_MAX_ATTRS);
 }
 
 /* 3.13+: the inline values after the object, unless a dict took them over. */
@@ -461,7 +474,7 @@ static int inline_find(const struct pyobj_reader *r, const struct pyobj_layout *
 	if (rd_u64(r, obj + (__u64)(__s64)l->managed_dict, &dict))
 		return -EFAULT;
 	if (dict)
-		return pyobj__dict_find(r, l, dict, names, n, vals);
+		return attrs_dict_find(r, l, dict, names, n, vals);
 	if (rd_u64(r, type + l->tp_basicsize, &basicsize))
 		return -EFAULT;
 	if (basicsize < (__u64)l->ob_type + 8 || basicsize > 4096 || rd(r, obj + basicsize, hdr, 4))
@@ -523,7 +536,7 @@ int pyobj__attrs(const struct pyobj_reader *r, const struct pyobj_layout *l, __u
 	}
 	if (!dict)
 		return 0; /* no attributes at all */
-	return pyobj__dict_find(r, l, dict, names, n, vals);
+	return attrs_dict_find(r, l, dict, names, n, vals);
 }
 
 struct threads_ctx {

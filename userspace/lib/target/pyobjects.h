@@ -66,6 +66,7 @@ int pyobj__layout(const struct pyinterp_info *info, struct pyobj_layout *ret);
 /* Bounds against a corrupt or hostile target. */
 #define PYOBJ_MAX_DICT_LOG2	20	/* dicts of more slots are corrupt for pyprof */
 #define PYOBJ_MAX_INT_DIGITS	3	/* ints read are below 2^90: thread ids */
+#define PYOBJ_MAX_ATTRS		512	/* an instance with more attributes is corrupt */
 
 /*
  * The str at addr as UTF-8 (NUL-terminated, cut at a character boundary to
@@ -99,7 +100,8 @@ int pyobj__dict_items(const struct pyobj_reader *r, const struct pyobj_layout *l
 
 /*
  * An instance's attributes named names[] (as pyobj__dict_find(), from its
- * __dict__, managed dict or inline values).  0, -EFAULT or -EBADMSG.
+ * __dict__, managed dict or inline values).  0, -EFAULT, -EBADMSG, or
+ * -E2BIG (more than PYOBJ_MAX_ATTRS).
  */
 int pyobj__attrs(const struct pyobj_reader *r, const struct pyobj_layout *l, __u64 obj,
 		 const char *const *names, size_t n, __u64 *vals);
