@@ -211,6 +211,7 @@ int pyinterp__table_layout(__u32 version_hex, struct pyinterp_info *info)
 		info->gil_state_off = layout_rows[i].gil_state_off;
 		info->gil_state_size = PYINTERP_GIL_STATE_SIZE;
 		info->interp_modules = layout_rows[i].interp_modules;
+		info->free_threaded = false; /* the tables are of default builds */
 		finish_layout(info);
 		info->source = PYINTERP_SOURCE_TABLE;
 		info->supported = true;
