@@ -331,6 +331,7 @@ int dump__process(struct pyproc *p, struct strbuf *out)
 		return err;
 	/* Every version: 3.9 and 3.10 have native ids from threading._active (pynames.h). */
 	err = tid_map_read(p->pid, &c.tids);
+	pynames__refresh(p, now_ns());
 	err = err ?: threads__walk(p, DUMP_MAX_THREADS, dump_thread, &c);
 	free(c.tids.pairs);
 	strbuf__done(&c.name);

@@ -427,6 +427,17 @@ int pynames__by_ident(struct pyproc *p, __u64 ident, __u64 ts, long *ns_tid, lon
 	return -ENOENT;
 }
 
+void pynames__refresh(struct pyproc *p, __u64 ts)
+{
+	struct pynames_proc *pn;
+
+	if (!p->live || !p->info.supported)
+		return;
+	pn = state_of(p);
+	if (pn)
+		refresh(p, pn, ts);
+}
+
 void pynames__stats(const struct pyproc *p, struct pynames_stats *st)
 {
 	const struct pynames_proc *pn = p->names;

@@ -46,6 +46,12 @@ const char *pynames__name(struct pyproc *p, __u32 tid, __u64 ts, enum pynames_so
  */
 int pynames__by_ident(struct pyproc *p, __u64 ident, __u64 ts, long *ns_tid, long *host_tid);
 
+/*
+ * Reads the names again now, whenever they were last read: for dump, which
+ * shows every thread once, new ones included.
+ */
+void pynames__refresh(struct pyproc *p, __u64 ts);
+
 /* Adds the process's counters to *st. */
 void pynames__stats(const struct pyproc *p, struct pynames_stats *st);
 /* Frees what pynames.c keeps of the process (it exited, or the record goes). */
