@@ -45,10 +45,11 @@ struct pynames_proc {
 };
 
 /*
- * Reads of target memory one refresh may make: 1000 threads cost ~10000, a
- * hostile process cannot make the daemon spend more than this.
+ * Reads of target memory one refresh may make: a thread costs ~15 once its
+ * attribute names are known (PYNAMES_MAX_THREADS ~61000), and a hostile
+ * process cannot make the daemon spend more than this.
  */
-#define PYNAMES_MAX_READS 65536
+#define PYNAMES_MAX_READS 131072
 
 struct read_ctx {
 	int pid;

@@ -172,15 +172,21 @@ static __u64 mk_dict(size_t n, const __u64 *keys, const __u64 *vals, bool unicod
 /* A Thread class, and an instance of it with _name and _native_id set as its build does. */
 static __u64 thread_type;
 
+static __u64 thread_keys[3];	/* interned: one str object per attribute name */
+
 static __u64 mk_thread(const char *name, unsigned int kind, __u64 native_id)
 {
-	__u64 keys[] = { mk_str("_target", 1), mk_str("_name", 1), mk_str("_native_id", 1) };
+	__u64 *keys = thread_keys;
 	__u64 vals[] = { mk_str("x", 1), mk_str(name, kind), mk_int(native_id) };
 	__u64 obj = img_alloc(64 + L.values_data + 3 * 8, 32), shared, values;
 	__u64 flags = 0;
 
-	if (!thread_type)
+	if (!thread_type) {
 		thread_type = img_alloc(L.ht_cached_keys + 8, 0);
+		keys[0] = mk_str("_target", 1);
+		keys[1] = mk_str("_name", 1);
+		keys[2] = mk_str("_native_id", 1);
+	}
 	put64(obj + L.ob_type, thread_type);
 	switch (L.attrs_format) {
 	case PYOBJ_ATTRS_DICTOFFSET:
@@ -297,6 +303,36 @@ TEST(threads_every_build)
 	check_build(13, true);
 	check_build(14, false);
 	check_build(15, true);
+}
+
+/* Attribute keys are interned: known by address after the first thread, never read again. */
+TEST(reads_per_thread)
+{
+	static const unsigned int minors[] = { 10, 11, 12, 13 };
+
+	for (size_t m = 0; m < sizeof(minors) / sizeof(minors[0]); m++) {
+		struct pyobj_threads_stats st;
+		unsigned long two, eight;
+		struct got g;
+		__u64 interp;
+
+		thread_type = 0;
+		ASSERT_OK(make_layout(minors[m], false));
+		interp = mk_interp(2, NULL);
+		img.reads = 0;
+		ASSERT_OK(threads_of(interp, &g, &st));
+		two = img.reads;
+		thread_type = 0;
+		ASSERT_OK(make_layout(minors[m], false));
+		interp = mk_interp(8, NULL);
+		img.reads = 0;
+		ASSERT_OK(threads_of(interp, &g, &st));
+		eight = img.reads;
+		ASSERT_EQ(g.n, 8);
+		/* a thread's key, type, flags, values, keys, entries, name and id: ~15 reads */
+		if (eight - two > 6 * 16)
+			TEST_FAIL("3.%u: %lu reads for 6 more threads", minors[m], eight - two);
+	}
 }
 
 TEST(layout_refused)

@@ -379,40 +379,77 @@ int pyobj__dict_items(const struct pyobj_reader *r, const struct pyobj_layout *l
 	return err ?: keys_each(r, &k, values, max, fn, ctx);
 }
 
+/*
+ * What one pyobj__threads() learnt of the key objects of attribute dicts:
+ * attribute names are interned, so every Thread's "_name" key is the same
+ * str object, and once known by its address no thread needs its text read.
+ */
+#define KEY_CACHE_MISSES 32
+#define KEY_CACHE_NAMES	 2
+
+struct key_cache {
+	__u64 hit[KEY_CACHE_NAMES];	/* the key object equal to names[i], 0: unknown */
+	__u64 miss[KEY_CACHE_MISSES];	/* key objects equal to none of the names */
+	size_t nr_miss;
+};
+
 struct find_ctx {
 	const struct pyobj_reader *r;
 	const struct pyobj_layout *l;
 	const char *const *names;
 	size_t n;
 	__u64 *vals;
+	struct key_cache *kc;	/* NULL: none */
 };
+
+/* 1: key is names[i] by the cache, 0: none of them, -1: unknown. */
+static int cached_key(const struct find_ctx *c, __u64 key, size_t *i)
+{
+	if (!c->kc || c->n > KEY_CACHE_NAMES)
+		return -1;
+	for (*i = 0; *i < c->n; (*i)++)
+		if (c->kc->hit[*i] == key)
+			return 1;
+	for (size_t j = 0; j < c->kc->nr_miss; j++)
+		if (c->kc->miss[j] == key)
+			return 0;
+	return -1;
+}
 
 static int find_one(void *ctx, __u64 key, __u64 value)
 {
 	struct find_ctx *c = ctx;
+	size_t i;
+	int known = cached_key(c, key, &i);
 
-	for (size_t i = 0; i < c->n; i++) {
-		int eq;
+	if (known == 1 && !c->vals[i])
+		c->vals[i] = value;
+	if (known >= 0)
+		return 0;
+	for (i = 0; i < c->n; i++) {
+		int eq = str_equals(c->r, c->l, key, c->names[i], strlen(c->names[i]));
 
-		if (c->vals[i])
-			continue;
-		eq = str_equals(c->r, c->l, key, c->names[i], strlen(c->names[i]));
 		if (eq < 0)
 			return eq == -EFAULT ? -EFAULT : 0; /* a key that is no str: not ours */
 		if (eq) {
-			c->vals[i] = value;
-			break;
+			if (!c->vals[i])
+				c->vals[i] = value;
+			if (c->kc && c->n <= KEY_CACHE_NAMES)
+				c->kc->hit[i] = key;
+			return 0;
 		}
 	}
+	if (c->kc && c->n <= KEY_CACHE_NAMES && c->kc->nr_miss < KEY_CACHE_MISSES)
+		c->kc->miss[c->kc->nr_miss++] = key;
 	return 0;
 }
 
 /* Finds names[] among the keys of a keys object (and values array). */
 static int keys_find(const struct pyobj_reader *r, const struct pyobj_layout *l,
 		     const struct keys_info *k, __u64 values, const char *const *names, size_t n,
-		     __u64 *vals, size_t max)
+		     __u64 *vals, size_t max, struct key_cache *kc)
 {
-	struct find_ctx c = { .r = r, .l = l, .names = names, .n = n, .vals = vals };
+	struct find_ctx c = { .r = r, .l = l, .names = names, .n = n, .vals = vals, .kc = kc };
 
 	memset(vals, 0, n * sizeof(*vals));
 	for (size_t i = 0; i < n; i++)
@@ -430,12 +467,13 @@ int pyobj__dict_find(const struct pyobj_reader *r, const struct pyobj_layout *l,
 
 	memset(vals, 0, n * sizeof(*vals));
 	err = dict_tables(r, l, dict, &k, &values);
-	return err ?: keys_find(r, l, &k, values, names, n, vals, (size_t)1 << PYOBJ_MAX_DICT_LOG2);
+	return err ?: keys_find(r, l, &k, values, names, n, vals, (size_t)1 << PYOBJ_MAX_DICT_LOG2,
+				NULL);
 }
 
 /* An instance's dict: PYOBJ_MAX_ATTRS at most (a thread's are read for each thread). */
 static int attrs_dict_find(const struct pyobj_reader *r, const struct pyobj_layout *l, __u64 dict,
-			   const char *const *names, size_t n, __u64 *vals)
+			   const char *const *names, size_t n, __u64 *vals, struct key_cache *kc)
 {
 	struct keys_info k;
 	__u64 values;
@@ -443,12 +481,13 @@ static int attrs_dict_find(const struct pyobj_reader *r, const struct pyobj_layo
 
 	memset(vals, 0, n * sizeof(*vals));
 	err = dict_tables(r, l, dict, &k, &values);
-	return err ?: keys_find(r, l, &k, values, names, n, vals, PYOBJ_MAX_ATTRS);
+	return err ?: keys_find(r, l, &k, values, names, n, vals, PYOBJ_MAX_ATTRS, kc);
 }
 
 /* Attributes kept in values shared-keys style: the type's cached keys, the instance's values. */
 static int split_find(const struct pyobj_reader *r, const struct pyobj_layout *l, __u64 type,
-		      __u64 values, const char *const *names, size_t n, __u64 *vals)
+		      __u64 values, const char *const *names, size_t n, __u64 *vals,
+		      struct key_cache *kc)
 {
 	struct keys_info k;
 	__u64 keys;
@@ -461,12 +500,13 @@ static int split_find(const struct pyobj_reader *r, const struct pyobj_layout *l
 		return err;
 	if (l->keys_format == PYOBJ_KEYS_311 && !k.split)
 		return -EBADMSG;
-	return keys_find(r, l, &k, values, names, n, vals, PYOBJ_MAX_ATTRS);
+	return keys_find(r, l, &k, values, names, n, vals, PYOBJ_MAX_ATTRS, kc);
 }
 
 /* 3.13+: the inline values after the object, unless a dict took them over. */
 static int inline_find(const struct pyobj_reader *r, const struct pyobj_layout *l, __u64 obj,
-		       __u64 type, const char *const *names, size_t n, __u64 *vals)
+		       __u64 type, const char *const *names, size_t n, __u64 *vals,
+		       struct key_cache *kc)
 {
 	__u64 basicsize, dict;
 	__u8 hdr[4];
@@ -474,7 +514,7 @@ static int inline_find(const struct pyobj_reader *r, const struct pyobj_layout *
 	if (rd_u64(r, obj + (__u64)(__s64)l->managed_dict, &dict))
 		return -EFAULT;
 	if (dict)
-		return attrs_dict_find(r, l, dict, names, n, vals);
+		return attrs_dict_find(r, l, dict, names, n, vals, kc);
 	if (rd_u64(r, type + l->tp_basicsize, &basicsize))
 		return -EFAULT;
 	if (basicsize < (__u64)l->ob_type + 8 || basicsize > 4096 || rd(r, obj + basicsize, hdr, 4))
@@ -482,11 +522,11 @@ static int inline_find(const struct pyobj_reader *r, const struct pyobj_layout *
 	/* capacity, size, embedded, valid: no valid values and no dict is no attribute yet */
 	if (!hdr[3])
 		return -EBADMSG;
-	return split_find(r, l, type, obj + basicsize + l->values_data, names, n, vals);
+	return split_find(r, l, type, obj + basicsize + l->values_data, names, n, vals, kc);
 }
 
-int pyobj__attrs(const struct pyobj_reader *r, const struct pyobj_layout *l, __u64 obj,
-		 const char *const *names, size_t n, __u64 *vals)
+static int attrs_find(const struct pyobj_reader *r, const struct pyobj_layout *l, __u64 obj,
+		      const char *const *names, size_t n, __u64 *vals, struct key_cache *kc)
 {
 	__u64 type, flags, w, dict = 0;
 	__s64 off;
@@ -509,7 +549,7 @@ int pyobj__attrs(const struct pyobj_reader *r, const struct pyobj_layout *l, __u
 		if (rd_u64(r, obj - 32, &w))
 			return -EFAULT;
 		if (w)
-			return split_find(r, l, type, w, names, n, vals);
+			return split_find(r, l, type, w, names, n, vals, kc);
 		if (rd_u64(r, obj - 24, &dict))
 			return -EFAULT;
 		break;
@@ -520,12 +560,12 @@ int pyobj__attrs(const struct pyobj_reader *r, const struct pyobj_layout *l, __u
 			return -EFAULT;
 		/* PyDictOrValues: values - 1 (odd: values are pointer-aligned), or the dict */
 		if (w & 1)
-			return split_find(r, l, type, w + 1, names, n, vals);
+			return split_find(r, l, type, w + 1, names, n, vals, kc);
 		dict = w;
 		break;
 	case PYOBJ_ATTRS_INLINE:
 		if (flags & TPFLAGS_INLINE_VALUES)
-			return inline_find(r, l, obj, type, names, n, vals);
+			return inline_find(r, l, obj, type, names, n, vals, kc);
 		if (!(flags & TPFLAGS_MANAGED_DICT))
 			return -EBADMSG;
 		if (rd_u64(r, obj + (__u64)(__s64)l->managed_dict, &dict))
@@ -536,7 +576,13 @@ int pyobj__attrs(const struct pyobj_reader *r, const struct pyobj_layout *l, __u
 	}
 	if (!dict)
 		return 0; /* no attributes at all */
-	return attrs_dict_find(r, l, dict, names, n, vals);
+	return attrs_dict_find(r, l, dict, names, n, vals, kc);
+}
+
+int pyobj__attrs(const struct pyobj_reader *r, const struct pyobj_layout *l, __u64 obj,
+		 const char *const *names, size_t n, __u64 *vals)
+{
+	return attrs_find(r, l, obj, names, n, vals, NULL);
 }
 
 struct threads_ctx {
@@ -545,6 +591,7 @@ struct threads_ctx {
 	int (*fn)(void *ctx, const struct pyobj_thread *t);
 	void *ctx;
 	struct pyobj_threads_stats *stats;
+	struct key_cache kc;
 };
 
 static int thread_one(void *ctx, __u64 key, __u64 value)
@@ -555,7 +602,7 @@ static int thread_one(void *ctx, __u64 key, __u64 value)
 	__u64 vals[2];
 
 	if (pyobj__read_u64(c->r, c->l, key, &t.ident) ||
-	    pyobj__attrs(c->r, c->l, value, attrs, 2, vals) || !vals[0] || !vals[1] ||
+	    attrs_find(c->r, c->l, value, attrs, 2, vals, &c->kc) || !vals[0] || !vals[1] ||
 	    pyobj__read_str(c->r, c->l, vals[0], t.name, sizeof(t.name)) < 0 ||
 	    pyobj__read_u64(c->r, c->l, vals[1], &t.native_id) || !t.native_id ||
 	    t.native_id > 0x7fffffff) {
