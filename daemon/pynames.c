@@ -15,6 +15,12 @@
 
 #define PYNAMES_REFRESH_NS NSEC_PER_SEC		/* names read again this often (renames) */
 #define PYNAMES_MISS_NS	   (100 * NSEC_PER_MSEC)	/* at most this often for a new thread */
+/*
+ * ... when the last read took at most this many reads of the target (~250
+ * threads): a bigger process's new threads wait for the next refresh, so
+ * that thread starts cost at most 10 small reads a second.
+ */
+#define PYNAMES_MISS_READS 4096
 
 struct pyname {
 	__u32 tid;		/* on the host: what samples carry (sorted by it) */
@@ -34,6 +40,7 @@ struct pynames_proc {
 	struct pyobj_layout layout;
 	__u64 threading_dict;		/* pyobj__threads()'s cache */
 	__u64 refreshed_ns;		/* 0: never */
+	unsigned int last_reads;	/* reads of target memory the last refresh made */
 	struct pyname *names;		/* sorted by tid */
 	size_t nr, cap;
 	struct pyname *next;		/* the names a refresh collects */
@@ -290,6 +297,7 @@ static void refresh(struct pyproc *p, struct pynames_proc *pn, __u64 ts)
 	err = main_interp(p, &interp);
 	err = err ?: pyobj__threads(&r, &pn->layout, interp, &pn->threading_dict,
 				    PYNAMES_MAX_THREADS, collect_one, &c, &st);
+	pn->last_reads = rc.reads;
 	pn->stats.unreadable += st.unreadable;
 	if (err == -EBADMSG)
 		pn->stats.corrupt++;
@@ -384,6 +392,9 @@ static void maybe_refresh(struct pyproc *p, struct pynames_proc *pn, bool miss, 
 	/* Samples of other CPUs arrive a little out of order: an older one is not due. */
 	if (pn->refreshed_ns && ts < pn->refreshed_ns)
 		return;
+	/* Full: the threads past PYNAMES_MAX_THREADS miss every time, and must not refresh. */
+	if (pn->nr >= PYNAMES_MAX_THREADS || pn->last_reads > PYNAMES_MISS_READS)
+		miss = false;
 	if (!pn->refreshed_ns || age >= PYNAMES_REFRESH_NS || (miss && age >= PYNAMES_MISS_NS))
 		refresh(p, pn, ts);
 }
