@@ -116,7 +116,8 @@ static int nspid(int pid, const char *task, long *first, long *last)
 
 static int cmp_pair_host(const void *a, const void *b)
 {
-	__u32 x = ((const struct tid_pair *)a)->host_tid, y = ((const struct tid_pair *)b)->host_tid;
+	__u32 x = ((const struct tid_pair *)a)->host_tid;
+	__u32 y = ((const struct tid_pair *)b)->host_tid;
 
 	return x < y ? -1 : x > y;
 }

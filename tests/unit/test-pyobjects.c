@@ -425,7 +425,8 @@ TEST(corrupt)
 		ASSERT_OK(threads_of(interp, &g, &st));
 		ASSERT_EQ(g.n, 3);
 		/* a thread whose type is garbage: skipped, counted */
-		obj = *(__u64 *)at(keys + (L.keys_format == PYOBJ_KEYS_310 ? 40 + 8 + 16 : 32 + 8 + 16));
+		/* entry 0's value: after the header and 8 one-byte slots, hash and key */
+		obj = *(__u64 *)at(keys + (L.keys_format == PYOBJ_KEYS_310 ? 40 : 32) + 8 + 16);
 		put64(obj + L.ob_type, 0x10);
 		ASSERT_OK(threads_of(interp, &g, &st));
 		ASSERT_EQ(g.n, 2);

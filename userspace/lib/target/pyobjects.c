@@ -53,7 +53,8 @@ int pyobj__layout(const struct pyinterp_info *info, struct pyobj_layout *ret)
 		.values_data = minor >= 13 ? 8 : 0,
 		.managed_dict = info->free_threaded ? -8 : -24,
 		.interp_modules = info->interp_modules,
-		.str_ascii_size = info->code.ascii_size, .str_compact_size = info->code.compact_size,
+		.str_ascii_size = info->code.ascii_size,
+		.str_compact_size = info->code.compact_size,
 		.str_state = info->code.unicode_state, .str_length = info->code.unicode_length,
 		.str_kind_shift = info->code.unicode_kind_shift,
 	};
@@ -225,7 +226,7 @@ int pyobj__read_u64(const struct pyobj_reader *r, const struct pyobj_layout *l, 
 		return -EFAULT;
 	memcpy(&tag, buf + l->var_size, sizeof(tag));
 	if (l->long_tagged) {
-		/* lv_tag: ndigits << 3, sign in the low two bits (0 positive, 1 zero, 2 negative) */
+		/* lv_tag: ndigits << 3, the sign in bits 0-1 (0 positive, 1 zero, 2 negative) */
 		if ((tag & 3) == 1) {
 			*ret = 0;
 			return 0;
