@@ -41,6 +41,14 @@ struct {
 	__uint(max_entries, PYPROF_RINGBUF_BYTES);
 } events SEC(".maps");
 
+/* Young processes' code objects: the fingerprint of the last snapshot sent (snap_step()). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, PYPROF_CODE_SEEN);
+	__type(key, struct pyprof_code_key);
+	__type(value, __u32);
+} code_seen SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, PYPROF_CNT__MAX);
@@ -575,14 +583,85 @@ static __always_inline __u32 sample__nr_frames(const struct pyprof_sample *s)
 	return nr > PYPROF_MAX_FRAMES ? PYPROF_MAX_FRAMES : nr;
 }
 
-/* Sends s, its nr_kstack kernel addresses right after its frames, packed: false if lost. */
+struct snap_ctx {
+	const struct pyprof_proc *proc;
+	const struct pyprof_sample *s;
+};
+
+/* Copies the region of an object at addr into dst; sets bit in have, or counts its absence. */
+static __always_inline void snap_region(void *dst, __u32 size, __u64 addr, __u16 bit, __u16 *have)
+{
+	if (addr && !bpf_probe_read_user(dst, size, (const void *)addr))
+		*have |= bit;
+	else
+		count(PYPROF_CNT_SNAP_PART);
+}
+
+/*
+ * Frame i of a young process's sample: sends a snapshot of its code object
+ * (struct pyprof_code_snap) unless the last one sent of its address was of
+ * it.  The object is read again and must still have the fingerprint the
+ * walk took.
+ */
+static long snap_step(__u32 i, struct snap_ctx *c)
+{
+	const struct pyprof_layout *l = &c->proc->layout;
+	const struct pyprof_frame *f = &c->s->frames[i & (PYPROF_MAX_FRAMES - 1)];
+	struct pyprof_code_key key = { .tgid = c->s->hdr.pid, .addr = f->code };
+	struct pyprof_code_snap *e;
+	__u32 *sent;
+
+	if (i >= c->s->nr_frames)
+		return 1;
+	if (!f->code_fp)
+		return 0;
+	sent = bpf_map_lookup_elem(&code_seen, &key);
+	if (sent && *sent == f->code_fp)
+		return 0;
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count(PYPROF_CNT_SNAP_LOST);
+		return 1;
+	}
+	if (code_fingerprint(l, e->code, f->code) != f->code_fp) {
+		count(PYPROF_CNT_SNAP_CHANGED);
+		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
+		return 0;
+	}
+	e->hdr = c->s->hdr;
+	e->hdr.kind = PYPROF_EV_CODE;
+	e->addr = f->code;
+	e->fp = f->code_fp;
+	e->have = 0;
+	e->pad = 0;
+	snap_region(e->name, sizeof(e->name), code_u64(e->code, l->fp_name), PYPROF_SNAP_HAVE_NAME,
+		    &e->have);
+	snap_region(e->file, sizeof(e->file), code_u64(e->code, l->fp_filename),
+		    PYPROF_SNAP_HAVE_FILE, &e->have);
+	snap_region(e->table, sizeof(e->table), code_u64(e->code, l->fp_linetable),
+		    PYPROF_SNAP_HAVE_TABLE, &e->have);
+	/* The sample that follows wakes the daemon. */
+	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+	bpf_map_update_elem(&code_seen, &key, &f->code_fp, BPF_ANY);
+	count(PYPROF_CNT_SNAP_SENT);
+	return 0;
+}
+
+/*
+ * Sends s, its nr_kstack kernel addresses right after its frames, packed:
+ * false if lost.  A young process's sample is preceded by the snapshots of
+ * its code objects not sent before.
+ */
 static __always_inline bool sample__send(struct pyprof_proc *proc, struct pyprof_sample *s,
 					 bool young)
 {
 	__u64 size = __builtin_offsetof(struct pyprof_sample, frames) +
 		     sample__nr_frames(s) * sizeof(struct pyprof_frame) +
 		     s->nr_kstack * sizeof(__u64);
+	struct snap_ctx sc = { .proc = proc, .s = s };
 
+	if (young)
+		bpf_loop(sample__nr_frames(s), snap_step, &sc, 0);
 	if (size > sizeof(*s))
 		size = sizeof(*s);
 	if (bpf_ringbuf_output(&events, s, size, wakeup_flags(proc, s, young))) {

@@ -59,6 +59,9 @@ static void on_event(void *ctx, const struct pyprof_event_hdr *h, size_t size)
 	case PYPROF_EV_SAMPLE:
 		(void)symbolize__sample(&d->sym, (const struct pyprof_sample *)h, size);
 		break;
+	case PYPROF_EV_CODE:
+		(void)symbolize__code_snap(&d->sym, (const struct pyprof_code_snap *)h, size);
+		break;
 	case PYPROF_EV_EXEC:
 		procs__exited(d->procs, h->pid, h->ts);
 		(void)procs__discover(d->procs, h->pid, DISCOVER_EXEC);

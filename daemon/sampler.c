@@ -78,6 +78,10 @@ static const char *const counter_names[PYPROF_CNT__MAX] = {
 	[PYPROF_CNT_OFFCPU_BUSY] = "bpf_offcpu_put_off_busy",
 	[PYPROF_CNT_READ_GIL] = "bpf_err_read_gil",
 	[PYPROF_CNT_READ_GC] = "bpf_err_read_gc",
+	[PYPROF_CNT_SNAP_SENT] = "bpf_code_snap_sent",
+	[PYPROF_CNT_SNAP_LOST] = "bpf_code_snap_lost_ringbuf_full",
+	[PYPROF_CNT_SNAP_CHANGED] = "bpf_code_snap_changed",
+	[PYPROF_CNT_SNAP_PART] = "bpf_code_snap_region_unreadable",
 };
 
 const char *sampler__counter_name(int c)
