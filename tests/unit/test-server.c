@@ -880,7 +880,8 @@ TEST(list_rows)
 
 static const char *const status_keys[] = {
 	"version", "abi", "rate_hz", "window_s", "retention_s", "uptime_s", "processes_live",
-	"processes_exited", "samples_profiled", "code_objects_gone", NULL,
+	"processes_exited", "samples_profiled", "code_objects_gone", "code_objects_from_snapshots",
+	NULL,
 };
 
 static const char *const status_privileged_keys[] = {
