@@ -67,7 +67,7 @@ def check_dump(d, label, python, w):
     assert lines.index(next(x for x in lines if x.startswith("main ("))) > \
         lines.index(next(x for x in lines if x.startswith("wait_forever ("))), lines
     if int(os.path.basename(python).split(".")[1].rstrip("t")) >= 11:
-        assert "(sleeping)" in main_t.splitlines()[0], main_t.splitlines()[0]
+        assert " (off CPU " in main_t.splitlines()[0], main_t.splitlines()[0]
     print("  %s: %d threads, main in wait_forever, other in sleeper" % (label, 2))
     return threads
 
@@ -125,7 +125,7 @@ def check_host_tids(python, pid, threads):
         tid = int(head.split()[0])
         assert tid in host_tids, "thread %d is no host tid of %d (%s): %s" % (
             tid, pid, sorted(host_tids), threads)
-        assert "(sleeping)" in head and "in its pid namespace" in head, head
+        assert " (off CPU " in head and "in its pid namespace" in head, head
     main_t = next(t for t in threads if "wait_forever (" in t)
     assert main_t.split()[0] == str(pid), main_t
     print("  %s: host pid %d, %s" % (python, pid, "; ".join(t.splitlines()[0] for t in threads)))
