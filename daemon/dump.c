@@ -1,5 +1,9 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* pyprofd: the current Python stack of every thread of a process, read from its memory now. */
+/*
+ * pyprofd: what every thread of a process does now: its state from the
+ * kernel (a BPF task iterator, or /proc) and its Python stack, read from
+ * its memory.
+ */
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -284,8 +288,8 @@ static char state_letter(__u32 state)
 		return 'D';	/* TASK_UNINTERRUPTIBLE, and not TASK_NOLOAD (an idle wait) */
 	if (state & 0x000c)
 		return 'T';	/* __TASK_STOPPED, __TASK_TRACED */
-	if (state & 0x0030)
-		return 'Z';	/* EXIT_DEAD, EXIT_ZOMBIE */
+	if (state & 0x00b0)
+		return 'Z';	/* EXIT_DEAD, EXIT_ZOMBIE (as __state shows them), TASK_DEAD */
 	return 'S';
 }
 
@@ -328,9 +332,11 @@ static void kfunc_of(const struct dump_ctx *c, const struct pyprof_task_info *t,
 			return;
 		if (name && !wait_frame(name)) {
 			snprintf(out, size, "%s", name);
-			return;
+			break;
 		}
 	}
+	/* do_sigtimedwait.isra.0: the compiler's clone of a function is still that function. */
+	out[strcspn(out, ".")] = '\0';
 }
 
 /* The first line of a /proc/PID/task/TID file, "" if unreadable. */
@@ -350,12 +356,16 @@ static void task_file(int pid, long tid, const char *name, char *buf, size_t siz
 	buf[strcspn(buf, "\n")] = '\0';
 }
 
-/* /proc's wchan: the kernel skips the scheduler's frames there too (not the generic waits). */
+/*
+ * /proc's wchan: the kernel skips the scheduler's frames there too.  A
+ * generic wait stays: it is one frame, not a stack to look further into.
+ */
 static void wchan_of(int pid, long tid, struct thread_view *v)
 {
 	task_file(pid, tid, "wchan", v->kfunc, sizeof(v->kfunc));
-	if (strcmp(v->kfunc, "0") == 0 || wait_frame(v->kfunc) || preempted_frame(v->kfunc))
+	if (strcmp(v->kfunc, "0") == 0 || preempted_frame(v->kfunc))
 		v->kfunc[0] = '\0';
+	v->kfunc[strcspn(v->kfunc, ".")] = '\0';
 }
 
 static void view_from_task(const struct dump_ctx *c, const struct pyprof_task_info *t,
