@@ -997,7 +997,6 @@ int dump_tasks(struct bpf_iter__task *ctx)
 	ti->on_cpu = BPF_CORE_READ(task, on_cpu) ? 1 : 0;
 	BPF_CORE_READ_STR_INTO(&ti->comm, task, comm);
 	o = bpf_task_storage_get(&offcpu, task, 0, 0);
-	ti->has_offcpu = o ? 1 : 0;
 	ti->off_ns = o ? o->off_ns : 0;
 	ti->syscall = PYPROF_DUMP_NO_SYSCALL;
 	ti->arg0 = 0;

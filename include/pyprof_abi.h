@@ -329,13 +329,13 @@ struct pyprof_task_info {
 	__u32 state;		/* task->__state: 0 = running or runnable */
 	__u64 fsbase;		/* thread.fsbase: pthread_self(), a tstate's thread_id */
 	__u64 now_ns;		/* bpf_ktime_get_ns() as the iterator saw it */
-	__u64 off_ns;		/* offcpu storage's off_ns: off the CPU since, 0 = not recorded */
+	__u64 off_ns;		/* offcpu storage's off_ns: off the CPU since; 0: not recorded */
 	__u64 syscall;		/* orig_ax of its user registers, or PYPROF_DUMP_NO_SYSCALL */
 	__u64 arg0;		/* ... and the first argument (di): a futex word */
 	__u8 on_cpu;		/* running on a CPU now */
-	__u8 has_offcpu;	/* has offcpu storage (it was switched out while recorded) */
+	__u8 pad1;
 	__u16 nr_kstack;	/* kernel frames in kstack, 0 while on a CPU */
-	__u32 pad;
+	__u32 pad2;
 	char comm[PYPROF_COMM_LEN];
 	__u64 kstack[PYPROF_DUMP_KSTACK];	/* leaf first */
 };
