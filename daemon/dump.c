@@ -571,8 +571,8 @@ static int dump_header(struct dump_ctx *c, __u64 tstate, const __u8 *buf, size_t
 	if (v.tid > 0 && !v.state)
 		v.tid = 0; /* exited meanwhile */
 	if (v.tid <= 0 && ns_tid <= 0)
-		return strbuf__printf(c->out, "\nThread 0x%llx%s%s:\n", (unsigned long long)thread_id,
-				      c->tasks ? " (gone)" : "", sub);
+		return strbuf__printf(c->out, "\nThread 0x%llx%s%s:\n",
+				      (unsigned long long)thread_id, c->tasks ? " (gone)" : "", sub);
 	if (v.tid <= 0)
 		return strbuf__printf(c->out, "\nThread %ld (gone)%s:\n", ns_tid, sub);
 	if (ns_tid <= 0)
