@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include "base/strbuf.h"
 #include "base/util.h"
 #include "target/ksyms.h"
@@ -23,8 +24,6 @@
 #define DUMP_MAX_THREADS 4096
 #define DUMP_MAX_FRAMES	 4096
 #define DUMP_KFUNC_MAX	 128	/* a kernel function's name shown, longer ones cut */
-/* The futex(2) system call number in a task's orig_ax (x86_64), as BPF tests it. */
-#define DUMP_SYSCALL_FUTEX 202
 
 /* A thread's id in its own pid namespace (what CPython records) and on the host. */
 struct tid_pair {
@@ -258,7 +257,7 @@ struct dump_ctx {
 	struct tid_map tids;
 	struct pyprof_task_info *tasks;	/* sorted by fs base; NULL: no iterator, /proc only */
 	size_t nr_tasks;
-	bool offcpu;			/* off-CPU recording is on: off_ns means something */
+	const char *no_offcpu;		/* why off_ns means nothing; NULL: it is recorded */
 };
 
 static int cmp_fsbase(const void *a, const void *b)
@@ -385,8 +384,8 @@ static void view_from_task(const struct dump_ctx *c, const struct pyprof_task_in
 		kfunc_of(c, t, v->kfunc, sizeof(v->kfunc));
 	else
 		wchan_of(c->p->pid, v->tid, v); /* kallsyms hidden (kptr_restrict) */
-	if (!c->offcpu)
-		v->since = "time not recorded: --no-offcpu";
+	if (c->no_offcpu)
+		v->since = c->no_offcpu;
 	else if (!t->off_ns || t->off_ns > t->now_ns)
 		v->since = "since before recording";
 	else
@@ -450,7 +449,7 @@ static enum gil_role gil_role_of(const struct pyproc *p, __u64 tstate, const __u
 	if (!gil)
 		return GIL_NOT_HELD;
 	/* A running thread's saved user registers are those of its last entry to the kernel. */
-	if (!v->on_cpu && !v->running && v->syscall == DUMP_SYSCALL_FUTEX &&
+	if (!v->on_cpu && !v->running && v->syscall == SYS_futex &&
 	    v->arg0 - gil < p->info.gil_state_size)
 		return GIL_WAITS;
 	if (target_read(p->pid, gil, g, sizeof(g)))
@@ -615,7 +614,10 @@ static void dump_tasks(struct dump_ctx *c)
 	if (c->nr_tasks)
 		qsort(c->tasks, c->nr_tasks, sizeof(*c->tasks), cmp_fsbase);
 	/* off_ns is written only while the process is in BPF's procs map. */
-	c->offcpu = sampler__offcpu(s) && c->p->in_bpf;
+	if (!sampler__offcpu(s))
+		c->no_offcpu = "time not recorded: --no-offcpu";
+	else if (!c->p->in_bpf)
+		c->no_offcpu = "time not recorded";
 }
 
 int dump__process(struct pyproc *p, const struct dump_deps *deps, struct strbuf *out)
