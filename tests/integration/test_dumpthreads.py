@@ -24,7 +24,7 @@ SLEEP = {"hrtimer_nanosleep", "do_nanosleep", "do_select"}
 RECV = {"unix_stream_read_generic", "unix_stream_data_wait"}
 FUTEX = {"futex_wait"}
 ROLES = {"spin": None, "sleeper": SLEEP, "late_sleeper": SLEEP, "receiver": RECV,
-         "waiter": FUTEX, "hold_and_wait": FUTEX}
+         "waiter": FUTEX, "hold_and_wait": FUTEX, "main": None}
 MOVING = ("late_sleeper",)
 TIMEOUT = 20
 
@@ -94,6 +94,8 @@ class Seen:
         # late_sleeper runs a moment between its sigwait() and its sleep; the others
         # block before the workload is ready, but 3.13t+ lock waits spin (sched_yield)
         # for a while first: a thread running or runnable is on its way.
+        if role == "main":
+            return  # the main thread between its print("ready") and hold_and_wait()
         if t["on_cpu"] or t["quals"] == ["runnable"] or role in MOVING and (
                 t["kfunc"] not in ROLES[role] or t["gil"] == "waiting for the GIL"):
             return
@@ -105,7 +107,7 @@ class Seen:
             self.late_ns.append((t["off_ns"], self.dump_at))
 
     def done(self):
-        want = set(ROLES) - {"spin"} | {"spin on CPU"}
+        want = set(ROLES) - {"spin", "main"} | {"spin on CPU"}
         if self.gil:
             want.add("spin waiting for the GIL")
         if len(self.late_ns) < 2 or self.late_ns[-1][1] - self.late_ns[0][1] < 0.2:
