@@ -1038,3 +1038,59 @@ int on_dlopen_ret(struct pt_regs *ctx)
 		send_event(PYPROF_EV_DLOPEN, pid, (__u32)id);
 	return 0;
 }
+
+/* The record dump_tasks is building (too large for the BPF stack). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pyprof_task_info);
+} dump_scratch SEC(".maps");
+
+/*
+ * pyprofctl dump: run once per dump, attached with the process's pid as its
+ * filter, it writes one struct pyprof_task_info per thread: on a CPU or not,
+ * since when (the offcpu storage on_switch keeps), the kernel stack it
+ * blocked in and the system call it is in (a futex on the GIL's words is a
+ * wait for the GIL).  The daemon matches the records to tstates by fs base.
+ */
+SEC("iter/task")
+int dump_tasks(struct bpf_iter__task *ctx)
+{
+	struct task_struct *task = ctx->task;
+	struct pyprof_task_info *ti;
+	struct pyprof_offcpu *o;
+	struct pt_regs *regs;
+	__u32 zero = 0;
+	long kn;
+
+	if (!task)
+		return 0; /* the end of the walk */
+	ti = bpf_map_lookup_elem(&dump_scratch, &zero);
+	if (!ti)
+		return 0;
+	ti->tid = task->pid;
+	ti->state = BPF_CORE_READ(task, __state);
+	ti->fsbase = BPF_CORE_READ(task, thread.fsbase);
+	ti->now_ns = bpf_ktime_get_ns();
+	ti->on_cpu = BPF_CORE_READ(task, on_cpu) ? 1 : 0;
+	BPF_CORE_READ_STR_INTO(&ti->comm, task, comm);
+	o = bpf_task_storage_get(&offcpu, task, 0, 0);
+	ti->off_ns = o ? o->off_ns : 0;
+	ti->syscall = PYPROF_DUMP_NO_SYSCALL;
+	ti->arg0 = 0;
+	regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	if (regs) {
+		ti->syscall = BPF_CORE_READ(regs, orig_ax);
+		ti->arg0 = BPF_CORE_READ(regs, di);
+	}
+	ti->nr_kstack = 0;
+	/* A running task's stack changes under the walk: only a frozen one says where it waits. */
+	if (!ti->on_cpu) {
+		kn = bpf_get_task_stack(task, ti->kstack, sizeof(ti->kstack), 0);
+		if (kn > 0)
+			ti->nr_kstack = kn / sizeof(__u64);
+	}
+	bpf_seq_write(ctx->meta->seq, ti, sizeof(*ti));
+	return 0;
+}

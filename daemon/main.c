@@ -195,7 +195,7 @@ static int setup(struct daemon *d)
 	d->sym.threads = d->threads;
 	deps = (struct server_deps){ .procs = d->procs, .sampler = d->sampler,
 				     .threads = d->threads, .state = d->state,
-				     .start_ns = d->start_ns };
+				     .ksyms = d->sym.ksyms, .start_ns = d->start_ns };
 	d->server = server__new(d->cfg, d->epfd, &deps);
 	if (!d->server)
 		return -ENOMEM;

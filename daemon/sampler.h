@@ -83,4 +83,15 @@ int sampler__stats(struct sampler *s, struct sampler_stats *ret);
 /* The name `status` gives BPF counter c. */
 const char *sampler__counter_name(int c);
 
+/* The off-CPU programs are attached: the offcpu storage says since when a thread is off. */
+bool sampler__offcpu(const struct sampler *s);
+/*
+ * What the kernel says of every thread of process pid now (the task iterator
+ * dump_tasks), at most max records into *ret (malloc'd, the caller frees it,
+ * NULL when none): 0, -ESRCH when the process is gone, -EOPNOTSUPP when the
+ * iterator cannot run (an older kernel), -ENOMEM.
+ */
+int sampler__tasks(struct sampler *s, int pid, size_t max, struct pyprof_task_info **ret,
+		   size_t *ret_nr);
+
 #endif /* PYPROFD_SAMPLER_H */

@@ -697,7 +697,7 @@ static int verb_dump(struct server *srv, struct client *c, const struct proto_re
 			  (unsigned long long)pid, found->info.why);
 		return 0;
 	}
-	r = dump__process(found, &sb);
+	r = dump__process(found, &(struct dump_deps){ srv->m.sampler, srv->m.ksyms }, &sb);
 	if (r == -ESRCH || r == -EFAULT) {
 		reply_err(c, -r, r == -ESRCH ? "process %llu has exited"
 					      : "process %llu: its interpreter state is unreadable",

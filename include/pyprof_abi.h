@@ -368,4 +368,28 @@ enum pyprof_counter {
 	PYPROF_CNT__MAX,
 };
 
+/* Kernel frames a dump keeps per thread: enough to get past the scheduler's own. */
+#define PYPROF_DUMP_KSTACK	32
+#define PYPROF_DUMP_NO_SYSCALL	(~0ull)	/* pyprof_task_info.syscall: not in a system call */
+
+/*
+ * What the task iterator "dump_tasks" writes per thread of the process it
+ * is attached for (one pyprofctl dump): the scheduler's view of it now.
+ */
+struct pyprof_task_info {
+	__u32 tid;		/* on the host */
+	__u32 state;		/* task->__state: 0 = running or runnable */
+	__u64 fsbase;		/* thread.fsbase: pthread_self(), a tstate's thread_id */
+	__u64 now_ns;		/* bpf_ktime_get_ns() as the iterator saw it */
+	__u64 off_ns;		/* offcpu storage's off_ns: off the CPU since; 0: not recorded */
+	__u64 syscall;		/* orig_ax of its user registers, or PYPROF_DUMP_NO_SYSCALL */
+	__u64 arg0;		/* ... and the first argument (di): a futex word */
+	__u8 on_cpu;		/* running on a CPU now */
+	__u8 pad1;
+	__u16 nr_kstack;	/* kernel frames in kstack, 0 while on a CPU */
+	__u32 pad2;
+	char comm[PYPROF_COMM_LEN];
+	__u64 kstack[PYPROF_DUMP_KSTACK];	/* leaf first */
+};
+
 #endif /* PYPROF_ABI_H */

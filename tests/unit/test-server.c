@@ -66,7 +66,7 @@ static struct {
 	unsigned int calls;
 } dump;
 
-int dump__process(struct pyproc *p, struct strbuf *out)
+int dump__process(struct pyproc *p, const struct dump_deps *deps, struct strbuf *out)
 {
 	static char chunk[1 << 20];
 
