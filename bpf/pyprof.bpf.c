@@ -13,8 +13,8 @@ const volatile bool collect_kernel = true;
 const volatile __u32 daemon_pid = 0;
 /* Wake the daemon only once this much sample data waits: it drains on a timer anyway. */
 const volatile __u64 wakeup_bytes = PYPROF_RINGBUF_BYTES / 4;
-/* Off-CPU intervals shorter than this are only counted (pyprofd --offcpu-min). */
-const volatile __u64 offcpu_min_ns = 1000000;
+/* Off-CPU intervals shorter than this are drawn at random (pyprofd --offcpu-min). */
+const volatile __u64 offcpu_min_ns = 10000000;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -860,7 +860,31 @@ static __always_inline void offcpu__switch_out(struct task_struct *prev, unsigne
 	count(PYPROF_CNT_OFFCPU_SWITCH_OUT);
 }
 
-/* next comes back on the CPU: keep its interval, or count it as short. */
+/*
+ * The weight an interval of ns is recorded with, 0 if it is not.  One of at
+ * least offcpu_min_ns is recorded as it is.  A shorter one is drawn with
+ * probability ns / offcpu_min_ns and then weighs offcpu_min_ns: each
+ * interval's expected weight is its length, so the sums of a profile are
+ * unbiased, and a thread costs on average at most one walk per
+ * offcpu_min_ns it spends off the CPU, however often it switches.  (24 random bits: ns and the
+ * minimum, below 2^34, times 2^24 fit in 64.)
+ */
+static __always_inline __u64 offcpu_weight(__u64 ns)
+{
+	__u64 r = bpf_get_prandom_u32() >> 8;
+
+	if (ns >= offcpu_min_ns)
+		return ns;
+	if (r * offcpu_min_ns < ns << 24) {
+		count(PYPROF_CNT_OFFCPU_SHORT_DRAWN);
+		return offcpu_min_ns;
+	}
+	count(PYPROF_CNT_OFFCPU_SHORT);
+	count_n(PYPROF_CNT_OFFCPU_SHORT_NS, ns);
+	return 0;
+}
+
+/* next comes back on the CPU: keep its interval (offcpu_weight()) to be walked. */
 static __always_inline void offcpu__switch_in(struct task_struct *next)
 {
 	struct pyprof_offcpu *o = bpf_task_storage_get(&offcpu, next, 0, 0);
@@ -869,13 +893,10 @@ static __always_inline void offcpu__switch_in(struct task_struct *next)
 
 	if (!o || !o->off_ns)
 		return;
-	ns = bpf_ktime_get_ns() - o->off_ns;
+	ns = offcpu_weight(bpf_ktime_get_ns() - o->off_ns);
 	o->off_ns = 0;
-	if (ns < offcpu_min_ns) {
-		count(PYPROF_CNT_OFFCPU_SHORT);
-		count_n(PYPROF_CNT_OFFCPU_SHORT_NS, ns);
+	if (!ns)
 		return;
-	}
 	if (o->pending_ns) {
 		count(PYPROF_CNT_OFFCPU_LOST_REPLACED);
 		count_n(PYPROF_CNT_OFFCPU_LOST_REPLACED_NS, o->pending_ns);

@@ -83,6 +83,7 @@ static const char *const counter_names[PYPROF_CNT__MAX] = {
 	[PYPROF_CNT_SNAP_LOST] = "bpf_code_snap_lost_ringbuf_full",
 	[PYPROF_CNT_SNAP_CHANGED] = "bpf_code_snap_changed",
 	[PYPROF_CNT_SNAP_PART] = "bpf_code_snap_region_unreadable",
+	[PYPROF_CNT_OFFCPU_SHORT_DRAWN] = "bpf_offcpu_short_drawn",
 };
 
 const char *sampler__counter_name(int c)

@@ -9,7 +9,7 @@
  * any change to a struct or enum below; pyprofd checks it against the
  * skeleton's rodata.
  */
-#define PYPROF_ABI_VERSION 12
+#define PYPROF_ABI_VERSION 13
 
 #define PYPROF_MAX_FRAMES	256	/* Python frames kept per sample */
 #define PYPROF_MAX_KSTACK	127	/* kernel frames (perf_event_max_stack default) */
@@ -341,7 +341,7 @@ enum pyprof_counter {
 	/* Off-CPU intervals of threads of profiled processes (_NS: their nanoseconds summed). */
 	PYPROF_CNT_OFFCPU_SWITCH_OUT,	/* switch-outs recorded */
 	PYPROF_CNT_OFFCPU_NO_STORAGE,	/* ... not: no task storage (allocation failed) */
-	PYPROF_CNT_OFFCPU_SHORT,	/* intervals under the minimum: counted, dropped */
+	PYPROF_CNT_OFFCPU_SHORT,	/* intervals under the minimum not drawn: counted */
 	PYPROF_CNT_OFFCPU_SHORT_NS,
 	PYPROF_CNT_OFFCPU_KEPT,		/* intervals kept, to be walked */
 	PYPROF_CNT_OFFCPU_SENT,		/* ... walked and sent (with the walk's error, if any) */
@@ -365,6 +365,7 @@ enum pyprof_counter {
 	PYPROF_CNT_SNAP_LOST,		/* not sent: the ring buffer was full */
 	PYPROF_CNT_SNAP_CHANGED,	/* not sent: the object changed since the walk read it */
 	PYPROF_CNT_SNAP_PART,		/* regions left out of a sent snapshot: unreadable */
+	PYPROF_CNT_OFFCPU_SHORT_DRAWN,	/* intervals under the minimum drawn: kept, weighing it */
 	PYPROF_CNT__MAX,
 };
 
