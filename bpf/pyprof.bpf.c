@@ -1088,8 +1088,10 @@ int dump_tasks(struct bpf_iter__task *ctx)
 	if (!task)
 		return 0; /* the end of the walk */
 	ti = bpf_map_lookup_elem(&dump_scratch, &zero);
-	if (!ti)
+	if (!ti) {
+		count(PYPROF_CNT_NO_SCRATCH);
 		return 0;
+	}
 	ti->tid = task->pid;
 	ti->state = BPF_CORE_READ(task, __state);
 	ti->fsbase = BPF_CORE_READ(task, thread.fsbase);
