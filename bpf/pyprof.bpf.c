@@ -13,8 +13,8 @@ const volatile bool collect_kernel = true;
 const volatile __u32 daemon_pid = 0;
 /* Wake the daemon only once this much sample data waits: it drains on a timer anyway. */
 const volatile __u64 wakeup_bytes = PYPROF_RINGBUF_BYTES / 4;
-/* Off-CPU intervals shorter than this are only counted (pyprofd --offcpu-min). */
-const volatile __u64 offcpu_min_ns = 1000000;
+/* Off-CPU intervals shorter than this are drawn at random (pyprofd --offcpu-min). */
+const volatile __u64 offcpu_min_ns = 10000000;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -40,6 +40,14 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, PYPROF_RINGBUF_BYTES);
 } events SEC(".maps");
+
+/* Young processes' code objects: the fingerprint of the last snapshot sent (snap_step()). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, PYPROF_CODE_SEEN);
+	__type(key, struct pyprof_code_key);
+	__type(value, __u32);
+} code_seen SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -575,14 +583,85 @@ static __always_inline __u32 sample__nr_frames(const struct pyprof_sample *s)
 	return nr > PYPROF_MAX_FRAMES ? PYPROF_MAX_FRAMES : nr;
 }
 
-/* Sends s, its nr_kstack kernel addresses right after its frames, packed: false if lost. */
+struct snap_ctx {
+	const struct pyprof_proc *proc;
+	const struct pyprof_sample *s;
+};
+
+/* Copies the region of an object at addr into dst; sets bit in have, or counts its absence. */
+static __always_inline void snap_region(void *dst, __u32 size, __u64 addr, __u16 bit, __u16 *have)
+{
+	if (addr && !bpf_probe_read_user(dst, size, (const void *)addr))
+		*have |= bit;
+	else
+		count(PYPROF_CNT_SNAP_PART);
+}
+
+/*
+ * Frame i of a young process's sample: sends a snapshot of its code object
+ * (struct pyprof_code_snap) unless the last one sent of its address was of
+ * it.  The object is read again and must still have the fingerprint the
+ * walk took.
+ */
+static long snap_step(__u32 i, struct snap_ctx *c)
+{
+	const struct pyprof_layout *l = &c->proc->layout;
+	const struct pyprof_frame *f = &c->s->frames[i & (PYPROF_MAX_FRAMES - 1)];
+	struct pyprof_code_key key = { .tgid = c->s->hdr.pid, .addr = f->code };
+	struct pyprof_code_snap *e;
+	__u32 *sent;
+
+	if (i >= c->s->nr_frames)
+		return 1;
+	if (!f->code_fp)
+		return 0;
+	sent = bpf_map_lookup_elem(&code_seen, &key);
+	if (sent && *sent == f->code_fp)
+		return 0;
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count(PYPROF_CNT_SNAP_LOST);
+		return 1;
+	}
+	if (code_fingerprint(l, e->code, f->code) != f->code_fp) {
+		count(PYPROF_CNT_SNAP_CHANGED);
+		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
+		return 0;
+	}
+	e->hdr = c->s->hdr;
+	e->hdr.kind = PYPROF_EV_CODE;
+	e->addr = f->code;
+	e->fp = f->code_fp;
+	e->have = 0;
+	e->pad = 0;
+	snap_region(e->name, sizeof(e->name), code_u64(e->code, l->fp_name), PYPROF_SNAP_HAVE_NAME,
+		    &e->have);
+	snap_region(e->file, sizeof(e->file), code_u64(e->code, l->fp_filename),
+		    PYPROF_SNAP_HAVE_FILE, &e->have);
+	snap_region(e->table, sizeof(e->table), code_u64(e->code, l->fp_linetable),
+		    PYPROF_SNAP_HAVE_TABLE, &e->have);
+	/* The sample that follows wakes the daemon. */
+	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+	bpf_map_update_elem(&code_seen, &key, &f->code_fp, BPF_ANY);
+	count(PYPROF_CNT_SNAP_SENT);
+	return 0;
+}
+
+/*
+ * Sends s, its nr_kstack kernel addresses right after its frames, packed:
+ * false if lost.  A young process's sample is preceded by the snapshots of
+ * its code objects not sent before.
+ */
 static __always_inline bool sample__send(struct pyprof_proc *proc, struct pyprof_sample *s,
 					 bool young)
 {
 	__u64 size = __builtin_offsetof(struct pyprof_sample, frames) +
 		     sample__nr_frames(s) * sizeof(struct pyprof_frame) +
 		     s->nr_kstack * sizeof(__u64);
+	struct snap_ctx sc = { .proc = proc, .s = s };
 
+	if (young)
+		bpf_loop(sample__nr_frames(s), snap_step, &sc, 0);
 	if (size > sizeof(*s))
 		size = sizeof(*s);
 	if (bpf_ringbuf_output(&events, s, size, wakeup_flags(proc, s, young))) {
@@ -781,7 +860,31 @@ static __always_inline void offcpu__switch_out(struct task_struct *prev, unsigne
 	count(PYPROF_CNT_OFFCPU_SWITCH_OUT);
 }
 
-/* next comes back on the CPU: keep its interval, or count it as short. */
+/*
+ * The weight an interval of ns is recorded with, 0 if it is not.  One of at
+ * least offcpu_min_ns is recorded as it is.  A shorter one is drawn with
+ * probability ns / offcpu_min_ns and then weighs offcpu_min_ns: each
+ * interval's expected weight is its length, so the sums of a profile are
+ * unbiased, and a thread costs on average at most one walk per
+ * offcpu_min_ns it spends off the CPU, however often it switches.  (24 random bits: ns and the
+ * minimum, below 2^34, times 2^24 fit in 64.)
+ */
+static __always_inline __u64 offcpu_weight(__u64 ns)
+{
+	__u64 r = bpf_get_prandom_u32() >> 8;
+
+	if (ns >= offcpu_min_ns)
+		return ns;
+	if (r * offcpu_min_ns < ns << 24) {
+		count(PYPROF_CNT_OFFCPU_SHORT_DRAWN);
+		return offcpu_min_ns;
+	}
+	count(PYPROF_CNT_OFFCPU_SHORT);
+	count_n(PYPROF_CNT_OFFCPU_SHORT_NS, ns);
+	return 0;
+}
+
+/* next comes back on the CPU: keep its interval (offcpu_weight()) to be walked. */
 static __always_inline void offcpu__switch_in(struct task_struct *next)
 {
 	struct pyprof_offcpu *o = bpf_task_storage_get(&offcpu, next, 0, 0);
@@ -790,13 +893,10 @@ static __always_inline void offcpu__switch_in(struct task_struct *next)
 
 	if (!o || !o->off_ns)
 		return;
-	ns = bpf_ktime_get_ns() - o->off_ns;
+	ns = offcpu_weight(bpf_ktime_get_ns() - o->off_ns);
 	o->off_ns = 0;
-	if (ns < offcpu_min_ns) {
-		count(PYPROF_CNT_OFFCPU_SHORT);
-		count_n(PYPROF_CNT_OFFCPU_SHORT_NS, ns);
+	if (!ns)
 		return;
-	}
 	if (o->pending_ns) {
 		count(PYPROF_CNT_OFFCPU_LOST_REPLACED);
 		count_n(PYPROF_CNT_OFFCPU_LOST_REPLACED_NS, o->pending_ns);
@@ -957,5 +1057,63 @@ int on_dlopen_ret(struct pt_regs *ctx)
 
 	if (PT_REGS_RC(ctx) && !bpf_map_lookup_elem(&procs, &pid))
 		send_event(PYPROF_EV_DLOPEN, pid, (__u32)id);
+	return 0;
+}
+
+/* The record dump_tasks is building (too large for the BPF stack). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pyprof_task_info);
+} dump_scratch SEC(".maps");
+
+/*
+ * pyprofctl dump: run once per dump, attached with the process's pid as its
+ * filter, it writes one struct pyprof_task_info per thread: on a CPU or not,
+ * since when (the offcpu storage on_switch keeps), the kernel stack it
+ * blocked in and the system call it is in (a futex on the GIL's words is a
+ * wait for the GIL).  The daemon matches the records to tstates by fs base.
+ */
+SEC("iter/task")
+int dump_tasks(struct bpf_iter__task *ctx)
+{
+	struct task_struct *task = ctx->task;
+	struct pyprof_task_info *ti;
+	struct pyprof_offcpu *o;
+	struct pt_regs *regs;
+	__u32 zero = 0;
+	long kn;
+
+	if (!task)
+		return 0; /* the end of the walk */
+	ti = bpf_map_lookup_elem(&dump_scratch, &zero);
+	if (!ti) {
+		count(PYPROF_CNT_NO_SCRATCH);
+		return 0;
+	}
+	ti->tid = task->pid;
+	ti->state = BPF_CORE_READ(task, __state);
+	ti->fsbase = BPF_CORE_READ(task, thread.fsbase);
+	ti->now_ns = bpf_ktime_get_ns();
+	ti->on_cpu = BPF_CORE_READ(task, on_cpu) ? 1 : 0;
+	BPF_CORE_READ_STR_INTO(&ti->comm, task, comm);
+	o = bpf_task_storage_get(&offcpu, task, 0, 0);
+	ti->off_ns = o ? o->off_ns : 0;
+	ti->syscall = PYPROF_DUMP_NO_SYSCALL;
+	ti->arg0 = 0;
+	regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	if (regs) {
+		ti->syscall = BPF_CORE_READ(regs, orig_ax);
+		ti->arg0 = BPF_CORE_READ(regs, di);
+	}
+	ti->nr_kstack = 0;
+	/* A running task's stack changes under the walk: only a frozen one says where it waits. */
+	if (!ti->on_cpu) {
+		kn = bpf_get_task_stack(task, ti->kstack, sizeof(ti->kstack), 0);
+		if (kn > 0)
+			ti->nr_kstack = kn / sizeof(__u64);
+	}
+	bpf_seq_write(ctx->meta->seq, ti, sizeof(*ti));
 	return 0;
 }

@@ -11,7 +11,7 @@
 #define PYPROFD_DEFAULT_SOCKET	"/run/pyprof/pyprofd.sock"
 #define PYPROFD_DEFAULT_GROUP	"pyprof"	/* members see every process, like root */
 #define PYPROFD_MAX_PROBE_PATHS 64
-#define PYPROFD_DEFAULT_OFFCPU_MIN_NS 1000000ull	/* 1 ms: see README "Off-CPU time" */
+#define PYPROFD_DEFAULT_OFFCPU_MIN_NS 10000000ull	/* 10 ms: see README "Off-CPU time" */
 
 struct config {
 	const char *socket_path;
@@ -22,7 +22,7 @@ struct config {
 	__u64 retention_ns;
 	bool kernel_stacks;
 	bool offcpu;		/* record off-CPU intervals (the scheduler programs) */
-	__u64 offcpu_min_ns;	/* shorter off-CPU intervals are only counted */
+	__u64 offcpu_min_ns;	/* shorter off-CPU intervals are drawn at random */
 	int verbose;
 	const char *probe_paths[PYPROFD_MAX_PROBE_PATHS];	/* --probe, then the defaults */
 	size_t nr_probe_paths;

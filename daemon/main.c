@@ -59,6 +59,9 @@ static void on_event(void *ctx, const struct pyprof_event_hdr *h, size_t size)
 	case PYPROF_EV_SAMPLE:
 		(void)symbolize__sample(&d->sym, (const struct pyprof_sample *)h, size);
 		break;
+	case PYPROF_EV_CODE:
+		(void)symbolize__code_snap(&d->sym, (const struct pyprof_code_snap *)h, size);
+		break;
 	case PYPROF_EV_EXEC:
 		procs__exited(d->procs, h->pid, h->ts);
 		(void)procs__discover(d->procs, h->pid, DISCOVER_EXEC);
@@ -192,7 +195,7 @@ static int setup(struct daemon *d)
 	d->sym.threads = d->threads;
 	deps = (struct server_deps){ .procs = d->procs, .sampler = d->sampler,
 				     .threads = d->threads, .state = d->state,
-				     .start_ns = d->start_ns };
+				     .ksyms = d->sym.ksyms, .start_ns = d->start_ns };
 	d->server = server__new(d->cfg, d->epfd, &deps);
 	if (!d->server)
 		return -ENOMEM;

@@ -11,6 +11,7 @@
 #include <bpf/libbpf.h>
 #include <bpf/bpf.h>
 #include "pyprof.skel.h"
+#include "base/util.h"
 #include "config.h"
 #include "log.h"
 #include "sampler.h"
@@ -78,6 +79,11 @@ static const char *const counter_names[PYPROF_CNT__MAX] = {
 	[PYPROF_CNT_OFFCPU_BUSY] = "bpf_offcpu_put_off_busy",
 	[PYPROF_CNT_READ_GIL] = "bpf_err_read_gil",
 	[PYPROF_CNT_READ_GC] = "bpf_err_read_gc",
+	[PYPROF_CNT_SNAP_SENT] = "bpf_code_snap_sent",
+	[PYPROF_CNT_SNAP_LOST] = "bpf_code_snap_lost_ringbuf_full",
+	[PYPROF_CNT_SNAP_CHANGED] = "bpf_code_snap_changed",
+	[PYPROF_CNT_SNAP_PART] = "bpf_code_snap_region_unreadable",
+	[PYPROF_CNT_OFFCPU_SHORT_DRAWN] = "bpf_offcpu_short_drawn",
 };
 
 const char *sampler__counter_name(int c)
@@ -452,5 +458,66 @@ int sampler__stats(struct sampler *s, struct sampler_stats *ret)
 	prog_runs(s->skel->progs.on_resume, &ret->resume_run_time_ns, &ret->resume_run_cnt);
 	ret->procs_entries = map_entries(bpf_map__fd(s->skel->maps.procs));
 	ret->tstates_entries = map_entries(bpf_map__fd(s->skel->maps.tstates));
+	return 0;
+}
+
+bool sampler__offcpu(const struct sampler *s)
+{
+	return s->skel->links.on_switch && s->skel->links.on_resume;
+}
+
+/* Reads an iterator's output to its end, or until max records: their number, or -Exxx. */
+static ssize_t read_tasks(int fd, size_t max, struct pyprof_task_info **recs)
+{
+	size_t cap = 0, bytes = 0, rec = sizeof(**recs);
+	ssize_t n;
+
+	while (bytes / rec < max) {
+		if (grow_array((void **)recs, &cap, bytes / rec + 16, rec))
+			return -ENOMEM;
+		n = read(fd, (char *)*recs + bytes, cap * rec - bytes);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		bytes += (size_t)n;
+	}
+	return (ssize_t)(bytes / rec < max ? bytes / rec : max);
+}
+
+int sampler__tasks(struct sampler *s, int pid, size_t max, struct pyprof_task_info **ret,
+		   size_t *ret_nr)
+{
+	union bpf_iter_link_info info = { .task.pid = (__u32)pid };
+	LIBBPF_OPTS(bpf_iter_attach_opts, opts, .link_info = &info,
+		    .link_info_len = sizeof(info));
+	struct pyprof_task_info *recs = NULL;
+	struct bpf_link *link;
+	ssize_t nr = 0;
+	int fd = -1;
+
+	*ret = NULL;
+	*ret_nr = 0;
+	if (pid <= 0)
+		return -ESRCH;
+	link = bpf_program__attach_iter(s->skel->progs.dump_tasks, &opts);
+	if (!link)
+		return errno == ESRCH || errno == ENOENT ? -ESRCH : -EOPNOTSUPP;
+	fd = bpf_iter_create(bpf_link__fd(link));
+	if (fd < 0)
+		nr = -EOPNOTSUPP;
+	else
+		nr = read_tasks(fd, max, &recs);
+	if (fd >= 0)
+		close(fd);
+	bpf_link__destroy(link);
+	if (nr < 0) {
+		free(recs);
+		return (int)nr;
+	}
+	*ret = recs;
+	*ret_nr = (size_t)nr;
 	return 0;
 }

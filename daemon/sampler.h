@@ -64,7 +64,7 @@ struct bpf_link *sampler__attach_init(struct sampler *s, const char *path, __u64
 /* The uretprobe on dlopen at file offset off of libc path, or NULL (errno set). */
 struct bpf_link *sampler__attach_dlopen(struct sampler *s, const char *path, __u64 off);
 
-#define SAMPLER_EV_KINDS (PYPROF_EV_DLOPEN + 1)
+#define SAMPLER_EV_KINDS (PYPROF_EV_CODE + 1)
 
 /* What `status` shows of the BPF side. */
 struct sampler_stats {
@@ -82,5 +82,16 @@ struct sampler_stats {
 int sampler__stats(struct sampler *s, struct sampler_stats *ret);
 /* The name `status` gives BPF counter c. */
 const char *sampler__counter_name(int c);
+
+/* The off-CPU programs are attached: the offcpu storage says since when a thread is off. */
+bool sampler__offcpu(const struct sampler *s);
+/*
+ * What the kernel says of every thread of process pid now (the task iterator
+ * dump_tasks), at most max records into *ret (malloc'd, the caller frees it,
+ * NULL when none): 0, -ESRCH when the process is gone, -EOPNOTSUPP when the
+ * iterator cannot run (an older kernel), -ENOMEM.
+ */
+int sampler__tasks(struct sampler *s, int pid, size_t max, struct pyprof_task_info **ret,
+		   size_t *ret_nr);
 
 #endif /* PYPROFD_SAMPLER_H */

@@ -698,7 +698,7 @@ static int verb_dump(struct server *srv, struct client *c, const struct proto_re
 			  (unsigned long long)pid, found->info.why);
 		return 0;
 	}
-	r = dump__process(found, &sb);
+	r = dump__process(found, &(struct dump_deps){ srv->m.sampler, srv->m.ksyms }, &sb);
 	if (r == -ESRCH || r == -EFAULT) {
 		reply_err(c, -r, r == -ESRCH ? "process %llu has exited"
 					      : "process %llu: its interpreter state is unreadable",
@@ -758,7 +758,7 @@ static size_t queued_bytes(const struct server *srv, const uid_t *uid, size_t *r
 static int status_processes(struct server *srv, struct client *c, struct strbuf *sb)
 {
 	unsigned int live = 0, exited = 0;
-	__u64 samples = 0, code_gone = 0;
+	__u64 samples = 0, code_gone = 0, code_snaps = 0;
 
 	procs__for_each(srv->m.procs, p)
 	{
@@ -771,17 +771,19 @@ static int status_processes(struct server *srv, struct client *c, struct strbuf 
 		exited += !p->live;
 		samples += st.samples;
 		code_gone += st.code_gone;
+		code_snaps += st.code_snaps;
 	}
 	return strbuf__printf(sb,
 			      "version %s\nabi %u\nrate_hz %u\nwindow_s %llu\nretention_s %llu\n"
 			      "uptime_s %llu\nprocesses_live %u\nprocesses_exited %u\n"
-			      "samples_profiled %llu\ncode_objects_gone %llu\n",
+			      "samples_profiled %llu\ncode_objects_gone %llu\n"
+			      "code_objects_from_snapshots %llu\n",
 			      PYPROFD_VERSION, PYPROF_ABI_VERSION, srv->cfg->rate_hz,
 			      (unsigned long long)(srv->cfg->window_ns / NSEC_PER_SEC),
 			      (unsigned long long)(srv->cfg->retention_ns / NSEC_PER_SEC),
 			      (unsigned long long)((now_ns() - srv->m.start_ns) / NSEC_PER_SEC),
 			      live, exited, (unsigned long long)samples,
-			      (unsigned long long)code_gone);
+			      (unsigned long long)code_gone, (unsigned long long)code_snaps);
 }
 
 /* The daemon's own counters and every BPF counter, summed over CPUs. */

@@ -8,6 +8,7 @@
 
 struct client;
 struct config;
+struct ksyms;
 struct procs;
 struct sampler;
 struct server;
@@ -31,6 +32,7 @@ struct server_deps {
 	struct sampler *sampler;
 	struct threads *threads;
 	struct state *state;
+	const struct ksyms *ksyms;	/* dump's kernel function names; NULL: /proc's */
 	__u64 start_ns;		/* when the daemon started: status's uptime */
 	/*
 	 * For tests, NULL otherwise: the peer of a new connection (instead of

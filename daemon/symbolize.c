@@ -120,8 +120,44 @@ static void put_utf8(struct strbuf *sb, __u32 cp)
 	(void)strbuf__append(sb, b, n);
 }
 
+/*
+ * Where a code object's names are read from: the process, or the snapshot
+ * BPF took of them at sample time (regions of the objects' memory, at the
+ * addresses snap's code read names).
+ */
+struct code_mem {
+	int pid;
+	const struct pyprof_code_snap *snap;	/* NULL: the process */
+	__u64 at[3];				/* name, file, line table: the regions' addresses */
+};
+
+static int mem_read(const struct code_mem *m, __u64 addr, void *buf, size_t len)
+{
+	const struct pyprof_code_snap *e = m->snap;
+	const struct {
+		const __u8 *data;
+		size_t size;
+		__u16 bit;
+	} r[3] = {
+		{ e ? e->name : NULL, PYPROF_SNAP_NAME, PYPROF_SNAP_HAVE_NAME },
+		{ e ? e->file : NULL, PYPROF_SNAP_FILE, PYPROF_SNAP_HAVE_FILE },
+		{ e ? e->table : NULL, PYPROF_SNAP_TABLE, PYPROF_SNAP_HAVE_TABLE },
+	};
+
+	if (!e)
+		return target_read(m->pid, addr, buf, len);
+	for (size_t i = 0; i < 3; i++) {
+		if (!(e->have & r[i].bit) || addr < m->at[i] || len > r[i].size ||
+		    addr - m->at[i] > r[i].size - len)
+			continue;
+		memcpy(buf, r[i].data + (addr - m->at[i]), len);
+		return 0;
+	}
+	return -EFAULT;
+}
+
 /* Reads a str object of the target and returns it as UTF-8 (malloc'd), or NULL. */
-static char *read_pystr(int pid, const struct pycode_layout *c, __u64 addr)
+static char *read_pystr(const struct code_mem *m, const struct pycode_layout *c, __u64 addr)
 {
 	__u8 hdr[128], data[MAX_NAME_CHARS * 4];
 	struct strbuf sb = { 0 };
@@ -133,7 +169,7 @@ static char *read_pystr(int pid, const struct pycode_layout *c, __u64 addr)
 	if (c->compact_size > sizeof(hdr) || c->unicode_state + 4 > c->compact_size ||
 	    c->unicode_length + 8 > c->compact_size)
 		return NULL;
-	if (target_read(pid, addr, hdr, c->compact_size))
+	if (mem_read(m, addr, hdr, c->compact_size))
 		return NULL;
 	memcpy(&length, hdr + c->unicode_length, sizeof(length));
 	memcpy(&state, hdr + c->unicode_state, sizeof(state));
@@ -150,9 +186,9 @@ static char *read_pystr(int pid, const struct pycode_layout *c, __u64 addr)
 		length = MAX_NAME_CHARS;
 	if (compact)
 		data_addr = addr + (ascii ? c->ascii_size : c->compact_size);
-	else if (target_read(pid, addr + c->compact_size, &data_addr, sizeof(data_addr)))
+	else if (mem_read(m, addr + c->compact_size, &data_addr, sizeof(data_addr)))
 		return NULL;
-	if (length && target_read(pid, data_addr, data, (size_t)length * kind))
+	if (length && mem_read(m, data_addr, data, (size_t)length * kind))
 		return NULL;
 	for (__s64 i = 0; i < length; i++) {
 		__u32 cp;
@@ -174,19 +210,20 @@ static char *read_pystr(int pid, const struct pycode_layout *c, __u64 addr)
 	return strbuf__detach(&sb, NULL);
 }
 
-static __u8 *read_pybytes(int pid, const struct pycode_layout *c, __u64 addr, size_t *ret_len)
+static __u8 *read_pybytes(const struct code_mem *m, const struct pycode_layout *c, __u64 addr,
+			  size_t *ret_len)
 {
 	__s64 size;
 	__u8 *buf;
 
-	if (target_read(pid, addr + c->bytes_size, &size, sizeof(size)))
+	if (mem_read(m, addr + c->bytes_size, &size, sizeof(size)))
 		return NULL;
 	if (size < 0 || size > MAX_LINETABLE)
 		return NULL;
 	buf = malloc(size ? size : 1);
 	if (!buf)
 		return NULL;
-	if (size && target_read(pid, addr + c->bytes_data, buf, size)) {
+	if (size && mem_read(m, addr + c->bytes_data, buf, size)) {
 		free(buf);
 		return NULL;
 	}
@@ -306,7 +343,9 @@ int symbolize__code_fp(const struct pyproc *p, __u64 addr, __u32 *fp)
 	return 0;
 }
 
-static void codeinfo_fill(struct pyproc *p, struct codeinfo *ci, const struct code_hdr *h)
+/* Names ci after h, reading from m: what m does not hold stays NULL. */
+static void codeinfo_fill(struct pyproc *p, struct codeinfo *ci, const struct code_hdr *h,
+			  const struct code_mem *m)
 {
 	const struct pycode_layout *c = &p->info.code;
 
@@ -315,12 +354,65 @@ static void codeinfo_fill(struct pyproc *p, struct codeinfo *ci, const struct co
 	free(ci->linetable);
 	ci->fp = pyprof_code_fp((__u32)h->firstlineno, h->name_addr, h->file_addr, h->tab_addr);
 	ci->firstlineno = h->firstlineno;
-	ci->name = read_pystr(p->pid, c, h->name_addr);
-	ci->file = read_pystr(p->pid, c, h->file_addr);
+	ci->name = read_pystr(m, c, h->name_addr);
+	ci->file = read_pystr(m, c, h->file_addr);
 	ci->linetable_len = 0;
-	ci->linetable = read_pybytes(p->pid, c, h->tab_addr, &ci->linetable_len);
+	ci->linetable = read_pybytes(m, c, h->tab_addr, &ci->linetable_len);
 	ci->ok = ci->name && ci->file;
 	ci->lines_epoch = 0;
+}
+
+/*
+ * What a snapshot could not hold (a long name, a big line table) is read
+ * from the process, if the object there is still the one BPF copied.
+ */
+static void codeinfo_complete(struct pyproc *p, struct codeinfo *ci, const struct code_hdr *h)
+{
+	const struct pycode_layout *c = &p->info.code;
+	const struct code_mem proc = { .pid = p->pid };
+	struct code_hdr now;
+
+	if (ci->name && ci->file && ci->linetable)
+		return;
+	if (read_code_hdr(p, ci->addr, &now) ||
+	    pyprof_code_fp((__u32)now.firstlineno, now.name_addr, now.file_addr, now.tab_addr) !=
+		    ci->fp)
+		return;
+	if (!ci->name)
+		ci->name = read_pystr(&proc, c, h->name_addr);
+	if (!ci->file)
+		ci->file = read_pystr(&proc, c, h->file_addr);
+	if (!ci->linetable) {
+		ci->linetable_len = 0;
+		ci->linetable = read_pybytes(&proc, c, h->tab_addr, &ci->linetable_len);
+	}
+	ci->ok = ci->name && ci->file;
+}
+
+/* The cache entry of the code object at addr, made empty if there is none; NULL on ENOMEM. */
+static struct codeinfo *code_slot(struct symbolize_proc *sp, __u64 addr)
+{
+	struct codeinfo *ci;
+	size_t b;
+
+	if (!sp->code_buckets)
+		sp->code_buckets = calloc(CODE_BUCKETS, sizeof(*sp->code_buckets));
+	if (!sp->code_buckets)
+		return NULL;
+	b = hash_addr(addr) % CODE_BUCKETS;
+	for (ci = sp->code_buckets[b]; ci; ci = ci->next)
+		if (ci->addr == addr)
+			return ci;
+	if (sp->code_nr >= PYPROFD_CODE_CACHE_MAX)
+		drop_codes(sp); /* bounded: start over */
+	ci = calloc(1, sizeof(*ci));
+	if (!ci)
+		return NULL;
+	ci->addr = addr;
+	ci->next = sp->code_buckets[b];
+	sp->code_buckets[b] = ci;
+	sp->code_nr++;
+	return ci;
 }
 
 /*
@@ -332,22 +424,16 @@ static void codeinfo_fill(struct pyproc *p, struct codeinfo *ci, const struct co
  */
 static struct codeinfo *code_lookup(struct pyproc *p, __u64 addr, __u32 fp)
 {
+	const struct code_mem proc = { .pid = p->pid };
 	struct symbolize_proc *sp = proc_state(p);
+	struct codeinfo *ci = sp ? code_slot(sp, addr) : NULL;
 	struct code_hdr h;
-	struct codeinfo *ci;
-	size_t b;
 
-	if (sp && !sp->code_buckets)
-		sp->code_buckets = calloc(CODE_BUCKETS, sizeof(*sp->code_buckets));
-	if (!sp || !sp->code_buckets)
+	if (!ci)
 		return NULL;
-	b = hash_addr(addr) % CODE_BUCKETS;
-	for (ci = sp->code_buckets[b]; ci; ci = ci->next)
-		if (ci->addr == addr)
-			break;
-	if (ci && ci->ok && fp && fp == ci->fp)
+	if (ci->ok && fp && fp == ci->fp)
 		return ci;
-	if (ci && ci->ok && !fp) {
+	if (ci->ok && !fp) {
 		__u64 now = now_ns();
 
 		if (now - ci->checked_ns < CODE_RECHECK_NS)
@@ -355,24 +441,13 @@ static struct codeinfo *code_lookup(struct pyproc *p, __u64 addr, __u32 fp)
 		ci->checked_ns = now;
 		if (read_code_hdr(p, addr, &h) == 0 &&
 		    pyprof_code_fp((__u32)h.firstlineno, h.name_addr, h.file_addr, h.tab_addr) != ci->fp)
-			codeinfo_fill(p, ci, &h);
+			codeinfo_fill(p, ci, &h, &proc);
 		return ci->ok ? ci : NULL;
-	}
-	if (!ci) {
-		if (sp->code_nr >= PYPROFD_CODE_CACHE_MAX)
-			drop_codes(sp); /* bounded: start over */
-		ci = calloc(1, sizeof(*ci));
-		if (!ci)
-			return NULL;
-		ci->addr = addr;
-		ci->next = sp->code_buckets[b];
-		sp->code_buckets[b] = ci;
-		sp->code_nr++;
 	}
 	/* New, unreadable before, or replaced since: (re)read it. */
 	ci->checked_ns = now_ns();
 	if (read_code_hdr(p, addr, &h) == 0)
-		codeinfo_fill(p, ci, &h);
+		codeinfo_fill(p, ci, &h, &proc);
 	if (!ci->ok || (fp && fp != ci->fp)) {
 		if (fp && ci->ok)
 			sp->stats.code_gone++;
@@ -580,6 +655,68 @@ static int sample_ids(const struct symbolize_ctx *sy, struct pyproc *p,
 	return err ?: (int)n;
 }
 
+/* The process of a sample or snapshot, discovered if new: NULL if it is none. */
+static struct pyproc *event_proc(const struct symbolize_ctx *sy, __u32 pid)
+{
+	struct pyproc *p = procs__find_live(sy->procs, pid);
+
+	/* A fork child configured in the kernel, or an exec we have not seen yet. */
+	if (!p && procs__discover(sy->procs, pid, DISCOVER_SAMPLE) == 0)
+		p = procs__find_live(sy->procs, pid);
+	if (!p)
+		sampler__unknown_pid(sy->sampler, (int)pid);
+	return p;
+}
+
+/* The fields of BPF's code read (layout.fp_*) that name the object. */
+static int snap_hdr(const struct pyprof_layout *l, const struct pyprof_code_snap *e,
+		    struct code_hdr *h)
+{
+	const __u8 off[3] = { l->fp_name, l->fp_filename, l->fp_linetable };
+	__u64 *dst[3] = { &h->name_addr, &h->file_addr, &h->tab_addr };
+
+	if (l->fp_firstlineno > PYPROF_CODE_READ - 4)
+		return -EINVAL;
+	memcpy(&h->firstlineno, e->code + l->fp_firstlineno, 4);
+	for (size_t i = 0; i < 3; i++) {
+		if (off[i] > PYPROF_CODE_READ - 8)
+			return -EINVAL;
+		memcpy(dst[i], e->code + off[i], 8);
+	}
+	return 0;
+}
+
+int symbolize__code_snap(const struct symbolize_ctx *sy, const struct pyprof_code_snap *e,
+			 size_t size)
+{
+	struct symbolize_proc *sp;
+	struct codeinfo *ci;
+	struct code_mem m;
+	struct code_hdr h;
+	struct pyproc *p;
+
+	if (size < sizeof(*e))
+		return -EINVAL;
+	p = event_proc(sy, e->hdr.pid);
+	if (!p)
+		return -ESRCH;
+	if (snap_hdr(&p->info.layout, e, &h) ||
+	    pyprof_code_fp((__u32)h.firstlineno, h.name_addr, h.file_addr, h.tab_addr) != e->fp)
+		return -EINVAL;
+	sp = proc_state(p);
+	ci = sp ? code_slot(sp, e->addr) : NULL;
+	if (!ci)
+		return -ENOMEM;
+	/* Even with the fingerprint ci has: BPF sends one only for another object. */
+	m = (struct code_mem){ .pid = p->pid, .snap = e,
+			       .at = { h.name_addr, h.file_addr, h.tab_addr } };
+	codeinfo_fill(p, ci, &h, &m);
+	codeinfo_complete(p, ci, &h);
+	ci->checked_ns = now_ns();
+	sp->stats.code_snaps++;
+	return 0;
+}
+
 int symbolize__sample(const struct symbolize_ctx *sy, const struct pyprof_sample *s, size_t size)
 {
 	static __u32 ids[STACK_MAX_DEPTH];
@@ -603,16 +740,9 @@ int symbolize__sample(const struct symbolize_ctx *sy, const struct pyprof_sample
 	/* Packed right after the frames (16-byte entries: aligned for __u64). */
 	kstack = (const __u64 *)&s->frames[nf];
 
-	p = procs__find_live(sy->procs, s->hdr.pid);
-	if (!p) {
-		/* A fork child configured in the kernel, or an exec we have not seen yet. */
-		if (procs__discover(sy->procs, s->hdr.pid, DISCOVER_SAMPLE) == 0)
-			p = procs__find_live(sy->procs, s->hdr.pid);
-		if (!p) {
-			sampler__unknown_pid(sy->sampler, (int)s->hdr.pid);
-			return -ESRCH;
-		}
-	}
+	p = event_proc(sy, s->hdr.pid);
+	if (!p)
+		return -ESRCH;
 	sp = proc_state(p);
 	if (!sp)
 		return -ENOMEM;

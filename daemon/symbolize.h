@@ -29,6 +29,7 @@ struct symbolize_proc_stats {
 	__u64 samples;				/* in its profile: symbolized, or loaded */
 	__u64 errors[PYPROF_UNWIND__MAX];	/* of those, by how BPF's walk ended */
 	__u64 code_gone;	/* sampled code objects freed before they were named */
+	__u64 code_snaps;	/* code objects named from BPF's snapshot (young processes) */
 	size_t codes_cached;	/* code objects known now */
 };
 
@@ -37,6 +38,13 @@ int symbolize__code_fp(const struct pyproc *p, __u64 addr, __u32 *fp);
 /* Writes a frame's label (frame__label(): "func (file:line)", or a marker); 0 or -ENOMEM. */
 int symbolize__frame(struct pyproc *p, const struct pyprof_frame *f, struct strbuf *sb);
 /* Adds a sample to its process's profile (discovering an unknown pid first). */
+/*
+ * A snapshot of a young process's code object (PYPROF_EV_CODE), sent just
+ * before the sample that first shows it: caches its name, file and line
+ * table from what BPF copied, so that it is named though freed since.
+ */
+int symbolize__code_snap(const struct symbolize_ctx *sy, const struct pyprof_code_snap *e,
+			 size_t size);
 int symbolize__sample(const struct symbolize_ctx *sy, const struct pyprof_sample *s, size_t size);
 /* Forgets the process's code objects and its cache of other frames' ids (at exit). */
 void symbolize__free_codes(struct pyproc *p);

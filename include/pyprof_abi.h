@@ -9,7 +9,7 @@
  * any change to a struct or enum below; pyprofd checks it against the
  * skeleton's rodata.
  */
-#define PYPROF_ABI_VERSION 11
+#define PYPROF_ABI_VERSION 13
 
 #define PYPROF_MAX_FRAMES	256	/* Python frames kept per sample */
 #define PYPROF_MAX_KSTACK	127	/* kernel frames (perf_event_max_stack default) */
@@ -34,6 +34,11 @@
 #define PYPROF_PAGE		4096
 #define PYPROF_BULK_READ	(PYPROF_PAGE + PYPROF_FRAME_READ)
 #define PYPROF_RINGBUF_BYTES	(4u << 20)
+/* Bytes of a young process's code object's names and line table copied at first sight. */
+#define PYPROF_SNAP_NAME	192	/* from its co_qualname / co_name str object */
+#define PYPROF_SNAP_FILE	448	/* from its co_filename str object */
+#define PYPROF_SNAP_TABLE	1024	/* from its line table bytes object */
+#define PYPROF_CODE_SEEN	16384	/* (tgid, code object) snapshots remembered */
 #define PYPROF_COMM_LEN		16
 
 /* How a frame records where it is in its code object. */
@@ -154,6 +159,7 @@ enum pyprof_event_kind {
 	PYPROF_EV_EXIT = 3,	/* a thread group leader exited */
 	PYPROF_EV_PYINIT = 4,	/* an interpreter started initialising (uprobe) */
 	PYPROF_EV_DLOPEN = 5,	/* dlopen() returned in a process not profiled (uretprobe) */
+	PYPROF_EV_CODE = 6,	/* a code object of a young process, first seen (pyprof_code_snap) */
 };
 
 struct pyprof_event_hdr {
@@ -236,6 +242,47 @@ struct pyprof_offcpu {
 	__u64 kstack[PYPROF_MAX_KSTACK];
 };
 
+/*
+ * A code object of a young process as BPF first saw it in a sample, sent
+ * just before that sample: the memory that names it, copied at sample
+ * time.  A module's body is freed when its import ends, and its block is
+ * reused within microseconds, often before pyprofd has read the sample;
+ * with this it is named anyway.  Sent again only when the object at that
+ * address changed (map "code_seen"); a region that could not be read is
+ * left out of have, and pyprofd reads it from the process if the object is
+ * still the same.
+ */
+#define PYPROF_SNAP_HAVE_NAME	0x1
+#define PYPROF_SNAP_HAVE_FILE	0x2
+#define PYPROF_SNAP_HAVE_TABLE	0x4
+
+struct pyprof_code_snap {
+	struct pyprof_event_hdr hdr;
+	__u64 addr;		/* the code object */
+	__u32 fp;		/* its fingerprint, as the sample carries it */
+	__u16 have;		/* PYPROF_SNAP_HAVE_* */
+	__u16 pad;
+	__u8 code[PYPROF_CODE_READ];	/* from addr + layout.code_fp_off: the fingerprint's fields */
+	__u8 name[PYPROF_SNAP_NAME];	/* from the name's address (layout.fp_name in code) */
+	__u8 file[PYPROF_SNAP_FILE];	/* from the file name's (layout.fp_filename) */
+	__u8 table[PYPROF_SNAP_TABLE];	/* from the line table's (layout.fp_linetable) */
+};
+
+/*
+ * Key of map "code_seen", whose value is the fingerprint of the last
+ * snapshot sent of the object at addr.  Not keyed by fingerprint: freed
+ * blocks are reused at once, and a module body's name, file name, line
+ * table and code object can all come back at the same four addresses as an
+ * earlier body's, with the same fingerprint.  So a snapshot is sent whenever
+ * the object at addr differs from the last one sent, and pyprofd, which
+ * reads them in order, names each sample after the last one before it.
+ */
+struct pyprof_code_key {
+	__u32 tgid;
+	__u32 pad;
+	__u64 addr;
+};
+
 #define PYPROF_SAMPLE_USER_MODE	  0x1 /* the sample interrupted user code */
 #define PYPROF_SAMPLE_WALK_LIMIT  0x2 /* no tstate within PYPROF_THREAD_WALK: seed the cache */
 
@@ -294,7 +341,7 @@ enum pyprof_counter {
 	/* Off-CPU intervals of threads of profiled processes (_NS: their nanoseconds summed). */
 	PYPROF_CNT_OFFCPU_SWITCH_OUT,	/* switch-outs recorded */
 	PYPROF_CNT_OFFCPU_NO_STORAGE,	/* ... not: no task storage (allocation failed) */
-	PYPROF_CNT_OFFCPU_SHORT,	/* intervals under the minimum: counted, dropped */
+	PYPROF_CNT_OFFCPU_SHORT,	/* intervals under the minimum not drawn: counted */
 	PYPROF_CNT_OFFCPU_SHORT_NS,
 	PYPROF_CNT_OFFCPU_KEPT,		/* intervals kept, to be walked */
 	PYPROF_CNT_OFFCPU_SENT,		/* ... walked and sent (with the walk's error, if any) */
@@ -313,7 +360,37 @@ enum pyprof_counter {
 	PYPROF_CNT_OFFCPU_BUSY,		/* walk put off: this CPU's off-CPU scratch was in use */
 	PYPROF_CNT_READ_GIL,		/* reading the GIL state (or the pointer to it) faulted */
 	PYPROF_CNT_READ_GC,		/* reading the interpreter's gc.collecting faulted */
+	/* Code object snapshots of young processes (struct pyprof_code_snap). */
+	PYPROF_CNT_SNAP_SENT,		/* sent */
+	PYPROF_CNT_SNAP_LOST,		/* not sent: the ring buffer was full */
+	PYPROF_CNT_SNAP_CHANGED,	/* not sent: the object changed since the walk read it */
+	PYPROF_CNT_SNAP_PART,		/* regions left out of a sent snapshot: unreadable */
+	PYPROF_CNT_OFFCPU_SHORT_DRAWN,	/* intervals under the minimum drawn: kept, weighing it */
 	PYPROF_CNT__MAX,
+};
+
+/* Kernel frames a dump keeps per thread: enough to get past the scheduler's own. */
+#define PYPROF_DUMP_KSTACK	32
+#define PYPROF_DUMP_NO_SYSCALL	(~0ull)	/* pyprof_task_info.syscall: not in a system call */
+
+/*
+ * What the task iterator "dump_tasks" writes per thread of the process it
+ * is attached for (one pyprofctl dump): the scheduler's view of it now.
+ */
+struct pyprof_task_info {
+	__u32 tid;		/* on the host */
+	__u32 state;		/* task->__state: 0 = running or runnable */
+	__u64 fsbase;		/* thread.fsbase: pthread_self(), a tstate's thread_id */
+	__u64 now_ns;		/* bpf_ktime_get_ns() as the iterator saw it */
+	__u64 off_ns;		/* offcpu storage's off_ns: off the CPU since; 0: not recorded */
+	__u64 syscall;		/* orig_ax of its user registers, or PYPROF_DUMP_NO_SYSCALL */
+	__u64 arg0;		/* ... and the first argument (di): a futex word */
+	__u8 on_cpu;		/* running on a CPU now */
+	__u8 pad1;
+	__u16 nr_kstack;	/* kernel frames in kstack, 0 while on a CPU */
+	__u32 pad2;
+	char comm[PYPROF_COMM_LEN];
+	__u64 kstack[PYPROF_DUMP_KSTACK];	/* leaf first */
 };
 
 #endif /* PYPROF_ABI_H */

@@ -22,6 +22,7 @@ del pyproftest._tests[_n:]
 
 SCRIPT = os.path.join(WORKLOADS, "offcpu.py")
 NS = 10 ** 9
+MS = 10 ** 6
 
 
 def marker_line(name):
@@ -175,24 +176,31 @@ def off_cpu_ns(st):
 
 
 @test
-def short_intervals_are_counted_not_recorded():
-    """Under --offcpu-min 3s the 2 s sleeps are short: no off-CPU stack of the sleeper,
-    and status counts them with their nanoseconds."""
+def short_intervals_are_drawn_in_proportion():
+    """Naps of 2 ms under --offcpu-min 10ms: about one in five is recorded, weighing
+    10 ms, so the naps' recorded off-CPU time is the time they took; status counts the
+    intervals drawn and those not."""
     need_root()
     lab, python = one_python()
-    with Daemon("--offcpu-min", "3s") as d, Workload(python, "offcpu.py", "sleep", 60) as w:
+    with Daemon("--offcpu-min", "10ms", offcpu=True) as d, \
+            Workload(python, "offcpu.py", "naps", 60) as w:
         st0 = d.status()
-        assert st0["offcpu"] == "on" and st0["offcpu_min_ns"] == str(3 * NS), st0
+        assert st0["offcpu"] == "on" and st0["offcpu_min_ns"] == str(10 * MS), st0
+        line = w.proc.stdout.readline().split()
+        assert line[0] == "napped", line
+        napped = float(line[1]) * NS
+        # Records are read in order: a sample of what the napper does next comes after.
         d.wait_samples(w.pid, 1, match="compute", timeout=20)
-        time.sleep(4.5)
         st = d.status()
-        short_ns = int(st["bpf_offcpu_short_ns"]) - int(st0["bpf_offcpu_short_ns"])
-        assert short_ns >= 2 * NS, (short_ns, st)
-        sleeper = [n for fr, n, tag in stacks(d, w.pid) if tag & OFF_CPU
-                   and at_line(fr, marker_line("sleep"))]
-        assert not sleeper, sleeper
-        print("  %s: %.2f s of short intervals counted, none of the sleeper recorded" % (
-            lab, short_ns / NS))
+        drawn = int(st["bpf_offcpu_short_drawn"]) - int(st0["bpf_offcpu_short_drawn"])
+        short = int(st["bpf_offcpu_short"]) - int(st0["bpf_offcpu_short"])
+        naps = sum(n for fr, n, tag in stacks(d, w.pid) if tag & OFF_CPU
+                   and at_line(fr, marker_line("nap")))
+        print("  %s: naps took %.3f s, recorded %.3f s; short intervals %d drawn, %d not"
+              % (lab, napped / NS, naps / NS, drawn, short))
+        # ~1400 naps of ~2.1 ms, each drawn with p ~0.2: one sigma of the sum is ~5%.
+        assert abs(naps - napped) <= 0.2 * napped, (naps, napped)
+        assert drawn >= 100 and short >= 4 * drawn * 0.5, (drawn, short)
 
 
 @test

@@ -29,7 +29,7 @@ TEST(defaults)
 	ASSERT_EQ(cfg.retention_ns, 3600 * NSEC_PER_SEC);
 	ASSERT_TRUE(cfg.kernel_stacks);
 	ASSERT_TRUE(cfg.offcpu);
-	ASSERT_EQ(cfg.offcpu_min_ns, NSEC_PER_MSEC);
+	ASSERT_EQ(cfg.offcpu_min_ns, 10 * NSEC_PER_MSEC);
 	ASSERT_EQ(cfg.verbose, 0);
 	/* The system's interpreter dirs are always probed. */
 	ASSERT_TRUE(cfg.nr_probe_paths > 0);

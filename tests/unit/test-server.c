@@ -66,7 +66,7 @@ static struct {
 	unsigned int calls;
 } dump;
 
-int dump__process(struct pyproc *p, struct strbuf *out)
+int dump__process(struct pyproc *p, const struct dump_deps *deps, struct strbuf *out)
 {
 	static char chunk[1 << 20];
 
@@ -880,7 +880,8 @@ TEST(list_rows)
 
 static const char *const status_keys[] = {
 	"version", "abi", "rate_hz", "window_s", "retention_s", "uptime_s", "processes_live",
-	"processes_exited", "samples_profiled", "code_objects_gone", NULL,
+	"processes_exited", "samples_profiled", "code_objects_gone", "code_objects_from_snapshots",
+	NULL,
 };
 
 static const char *const status_privileged_keys[] = {

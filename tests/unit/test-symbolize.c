@@ -659,6 +659,174 @@ TEST(code_replaced)
 }
 
 /*
+ * Copies max bytes of the fake memory from addr on, as BPF reads a span of
+ * memory: the objects in it, and zeros between them.  False if addr is in none.
+ */
+static bool mem_copy(__u64 addr, void *dst, size_t max)
+{
+	bool found = false;
+
+	memset(dst, 0, max);
+	for (size_t i = 0; i < mem.nr; i++) {
+		const struct region *r = &mem.r[i];
+
+		for (size_t o = 0; o < max; o++) {
+			if (addr + o >= r->addr && addr + o - r->addr < r->len) {
+				((__u8 *)dst)[o] = r->bytes[addr + o - r->addr];
+				found |= o == 0;
+			}
+		}
+	}
+	return found;
+}
+
+/* The snapshot BPF would send of code object k now, with the regions in have. */
+static struct pyprof_code_snap snap_of(const struct world *w, const struct code *k, __u16 have)
+{
+	struct pyprof_code_snap e = { .hdr = { .ts = sample_ts, .kind = PYPROF_EV_CODE,
+					       .pid = PID, .tid = TID },
+				      .addr = k->addr, .fp = k->fp };
+
+	ASSERT_TRUE(mem_copy(k->addr + w->p.info.layout.code_fp_off, e.code, sizeof(e.code)));
+	if ((have & PYPROF_SNAP_HAVE_NAME) && mem_copy(k->qualname, e.name, sizeof(e.name)))
+		e.have |= PYPROF_SNAP_HAVE_NAME;
+	if ((have & PYPROF_SNAP_HAVE_FILE) && mem_copy(k->file, e.file, sizeof(e.file)))
+		e.have |= PYPROF_SNAP_HAVE_FILE;
+	if ((have & PYPROF_SNAP_HAVE_TABLE) && mem_copy(k->tab, e.table, sizeof(e.table)))
+		e.have |= PYPROF_SNAP_HAVE_TABLE;
+	return e;
+}
+
+/* Overwrites the memory of k's strings, table and object: freed and reused. */
+static void reuse(const struct code *k)
+{
+	static const __u8 junk[64] = { 0xee };
+
+	mem_put(k->qualname, junk, sizeof(junk));
+	mem_put(k->name, junk, sizeof(junk));
+	mem_put(k->file, junk, sizeof(junk));
+	mem_put(k->tab, junk, sizeof(junk));
+	mem_put(k->addr, junk, sizeof(junk));
+}
+
+/* Puts the object written at from at addr instead. */
+static void put_at(__u64 addr, __u64 from)
+{
+	for (size_t i = 0; i < mem.nr; i++) {
+		if (mem.r[i].addr == from) {
+			__u8 *bytes = malloc(mem.r[i].len);
+			size_t len = mem.r[i].len;
+
+			ASSERT_TRUE(bytes != NULL);
+			memcpy(bytes, mem.r[i].bytes, len);
+			mem_put(addr, bytes, len);
+			free(bytes);
+			return;
+		}
+	}
+	TEST_FAIL("no object at 0x%llx", (unsigned long long)from);
+}
+
+#define SNAP_ALL (PYPROF_SNAP_HAVE_NAME | PYPROF_SNAP_HAVE_FILE | PYPROF_SNAP_HAVE_TABLE)
+
+/* make_code() with the line table a page away: not in the copies of the names. */
+static struct code make_code_far_table(const struct world *w, const char *name, const char *file)
+{
+	struct code k = { .qualname = put_str(w, name), .name = put_str(w, name),
+			  .file = put_str(w, file), .firstlineno = 100 };
+
+	mem.next += 4096;
+	k.tab = put_bytes(w, loc, sizeof(loc));
+	put_code(w, &k);
+	return k;
+}
+
+/*
+ * A young process's module body is freed before its sample is read: the
+ * snapshot BPF sent before the sample names it, line included, with no read
+ * of the process.  Another body then comes back at the same four addresses
+ * (same fingerprint): its snapshot replaces the first one, and each sample
+ * is named after the snapshot sent before it.
+ */
+TEST(code_snapshot)
+{
+	struct pyprof_code_snap e;
+	struct pyprof_frame f;
+	struct code k;
+	struct world w;
+	struct got g;
+	size_t reads;
+
+	world_init(&w, V312);
+	k = make_code(&w, "body_a", "/app/a.py");
+	e = snap_of(&w, &k, SNAP_ALL);
+	reuse(&k);
+	reads = mem.reads;
+	ASSERT_OK(symbolize__code_snap(&w.sy, &e, sizeof(e)));
+	f = pyframe(&k, 2);
+	ASSERT_OK(add(&w, &f, 1, NULL, 0));
+	ASSERT_EQ(mem.reads, reads);
+	/* body_b at the same addresses, its strings written in place. */
+	put_at(k.qualname, put_str(&w, "body_b"));
+	put_at(k.file, put_str(&w, "/app/b.py"));
+	put_at(k.tab, put_bytes(&w, loc, sizeof(loc)));
+	put_code(&w, &k);
+	ASSERT_EQ(k.fp, f.code_fp);
+	e = snap_of(&w, &k, SNAP_ALL);
+	ASSERT_OK(symbolize__code_snap(&w.sy, &e, sizeof(e)));
+	ASSERT_OK(add(&w, &f, 1, NULL, 0));
+	collect(&w, &g);
+	ASSERT_EQ(g.nr, 2);
+	check_frame(&g.f[stack_with(&g, 2, "body_a", 101)][2], FRAME_PYTHON, "body_a", "/app/a.py",
+		    101, 100);
+	check_frame(&g.f[stack_with(&g, 2, "body_b", 101)][2], FRAME_PYTHON, "body_b", "/app/b.py",
+		    101, 100);
+	ASSERT_EQ(counted(&w).code_snaps, 2);
+	ASSERT_EQ(counted(&w).code_gone, 0);
+	world_done(&w);
+}
+
+/*
+ * What a snapshot lacks (a line table too big for it) is read from the
+ * process while the object is still there; once it is gone, the frame is
+ * named without a line.  A snapshot whose fingerprint does not match what it
+ * holds, or that is cut short, is refused.
+ */
+TEST(code_snapshot_partial)
+{
+	struct pyprof_code_snap e;
+	struct pyprof_frame f;
+	struct code k, gone;
+	struct world w;
+	struct got g;
+
+	world_init(&w, V312);
+	k = make_code_far_table(&w, "kept", "/app/k.py");
+	e = snap_of(&w, &k, PYPROF_SNAP_HAVE_NAME | PYPROF_SNAP_HAVE_FILE);
+	ASSERT_OK(symbolize__code_snap(&w.sy, &e, sizeof(e)));
+	f = pyframe(&k, 2);
+	ASSERT_OK(add(&w, &f, 1, NULL, 0));
+	gone = make_code_far_table(&w, "gone", "/app/g.py");
+	e = snap_of(&w, &gone, PYPROF_SNAP_HAVE_NAME | PYPROF_SNAP_HAVE_FILE);
+	reuse(&gone);
+	ASSERT_OK(symbolize__code_snap(&w.sy, &e, sizeof(e)));
+	f = pyframe(&gone, 2);
+	ASSERT_OK(add(&w, &f, 1, NULL, 0));
+	collect(&w, &g);
+	ASSERT_EQ(g.nr, 2);
+	check_frame(&g.f[stack_with(&g, 2, "kept", 101)][2], FRAME_PYTHON, "kept", "/app/k.py", 101,
+		    100);
+	check_frame(&g.f[stack_with(&g, 2, "gone", FRAME_LINE_NONE)][2], FRAME_PYTHON, "gone",
+		    "/app/g.py", FRAME_LINE_NONE, 100);
+	e.fp ^= 2;
+	ASSERT_EQ(symbolize__code_snap(&w.sy, &e, sizeof(e)), -EINVAL);
+	e.fp ^= 2;
+	ASSERT_EQ(symbolize__code_snap(&w.sy, &e, sizeof(e) - 1), -EINVAL);
+	ASSERT_EQ(counted(&w).code_snaps, 2);
+	world_done(&w);
+}
+
+/*
  * Code objects are read once: a second sample of the same code, another
  * line of it, or a sample past the young period (no fingerprint) within the
  * recheck time costs no read, and neither does a kernel or thread frame seen before.

@@ -64,8 +64,10 @@ static const char usage_view[] =
 	"  --threads        a level under the process, one per thread: 'NAME (tid N)'\n"
 	"                   for a thread with a name, else 'thread N'\n";
 const char usage_dump[] =
-	"  dump --pid N     the Python stack of every thread of process N right now,\n"
-	"                   read from its memory (for a stuck or idle program)\n";
+	"  dump --pid N     what every thread of process N does right now (on or off\n"
+	"                   CPU, for how long, in which kernel function, the GIL) and\n"
+	"                   its Python stack, read from its memory (for a stuck or\n"
+	"                   idle program)\n";
 const char usage_list[] =
 	"  list [--all]     Python processes pyprofd sees, with their cgroup, unit and\n"
 	"                   container labels (--all: with exited ones whose history is\n"

@@ -3,6 +3,8 @@
 #   lock:  a holder takes a lock and sleeps 1 s holding it; a waiter blocks in acquire().
 #   recv:  a thread blocks in recv() on a TCP peer silent for 1 s, then sending a byte
 #          (an interval is recorded when it ends: the thread must wake up).
+#   naps:  a thread takes naps of NAP s for NAPS_FOR s, prints "napped S" (the seconds
+#          its naps took by its own clock), then computes.
 # Each marker line below is looked for by its function name and line in the tests.
 # Prints "ready" once the waiting thread runs.
 import socket
@@ -11,6 +13,8 @@ import threading
 import time
 
 SLEEP = 2.0
+NAP = 0.002
+NAPS_FOR = 3.0
 
 
 def compute(seconds):
@@ -22,6 +26,18 @@ def compute(seconds):
 def sleeper(stop):
     while not stop.is_set():
         time.sleep(SLEEP)  # line: sleep
+        compute(0.02)
+
+
+def napper(stop):
+    napped, end = 0.0, time.monotonic() + NAPS_FOR
+    while time.monotonic() < end:
+        t0 = time.monotonic()
+        time.sleep(NAP)  # line: nap
+        napped += time.monotonic() - t0
+    sys.stdout.write("napped %.6f\n" % napped)
+    sys.stdout.flush()
+    while not stop.is_set():
         compute(0.02)
 
 
@@ -56,6 +72,8 @@ def main():
     keep = []
     if mode == "sleep":
         threads = [threading.Thread(target=sleeper, args=(stop,))]
+    elif mode == "naps":
+        threads = [threading.Thread(target=napper, args=(stop,))]
     elif mode == "lock":
         lock = threading.Lock()
         threads = [threading.Thread(target=holder, args=(lock, stop)),
