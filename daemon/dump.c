@@ -13,7 +13,9 @@
 #include "base/strbuf.h"
 #include "base/util.h"
 #include "target/ksyms.h"
+#include "clock.h"
 #include "dump.h"
+#include "pynames.h"
 #include "pyproc.h"
 #include "sampler.h"
 #include "symbolize.h"
@@ -558,6 +560,7 @@ static int dump_header(struct dump_ctx *c, __u64 tstate, const __u8 *buf, size_t
 	__u64 thread_id = target_field_u64(buf, size, c->p->info.layout.tstate_thread_id);
 	const struct pyprof_task_info *t = task_of(c, thread_id);
 	struct thread_view v = { .syscall = PYPROF_DUMP_NO_SYSCALL };
+	const char *name;
 	long ns_tid = 0;
 	int err;
 
@@ -576,7 +579,10 @@ static int dump_header(struct dump_ctx *c, __u64 tstate, const __u8 *buf, size_t
 		return strbuf__printf(c->out, "\nThread %ld (gone)%s:\n", ns_tid, sub);
 	if (ns_tid <= 0)
 		ns_tid = ns_tid_of(c->p->pid, v.tid);
-	err = strbuf__printf(c->out, "\nThread %ld ", v.tid) ?: put_name(c->out, v.comm) ?:
+	/* Python's name for it where pyprofd can read it (pynames.h), else the OS's. */
+	name = pynames__name(c->p, (__u32)v.tid, now_ns(), NULL);
+	err = strbuf__printf(c->out, "\nThread %ld ", v.tid) ?:
+	      put_name(c->out, name && *name ? name : v.comm) ?:
 	      strbuf__puts(c->out, " (") ?:
 	      put_status(c->out, &v, gil_role_of(c->p, tstate, buf, size, &v)) ?:
 	      strbuf__printf(c->out, ")%s", sub);
@@ -633,6 +639,7 @@ int dump__process(struct pyproc *p, const struct dump_deps *deps, struct strbuf 
 	if (err)
 		return err;
 	dump_tasks(&c);
+	pynames__refresh(p, now_ns()); /* every thread is shown once: new ones named too */
 	err = threads__walk(p, DUMP_MAX_THREADS, dump_thread, &c);
 	free(c.tids.pairs);
 	free(c.tasks);

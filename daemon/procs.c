@@ -25,6 +25,7 @@
 #include "log.h"
 #include "mapfile.h"
 #include "procs.h"
+#include "pynames.h"
 #include "sampler.h"
 #include "symbolize.h"
 #include "threads.h"
@@ -632,6 +633,7 @@ static void pyproc_free(struct pyproc *p)
 		return;
 	symbolize__forget(p);
 	threads__forget(p);
+	pynames__forget(p);
 	profile__free(p->profile);
 	free(p->exe);
 	free(p->labels);
@@ -917,6 +919,7 @@ void procs__exited(struct procs *ps, int pid, __u64 ts)
 	p->in_bpf = false;
 	/* Code objects die with the process; the history keeps the names. */
 	symbolize__free_codes(p);
+	pynames__forget(p);
 	log_msg(LOG_DEBUG, "pid %d '%s' exited", pid, p->comm);
 }
 

@@ -20,6 +20,7 @@
 
 struct profile;
 struct proclabel;
+struct pynames_proc;
 struct symbolize_proc;
 struct threads_proc;
 
@@ -55,6 +56,8 @@ struct pyproc {
 	struct symbolize_proc *sym;
 	/* threads.c's: when to seed the BPF tstate cache again (threads__forget()). */
 	struct threads_proc *seeding;
+	/* pynames.c's: the names of its threads (pynames__forget()). */
+	struct pynames_proc *names;
 };
 
 #endif /* PYPROFD_PYPROC_H */

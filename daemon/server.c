@@ -29,6 +29,7 @@
 #include "dump.h"
 #include "log.h"
 #include "procs.h"
+#include "pynames.h"
 #include "sampler.h"
 #include "server.h"
 #include "state.h"
@@ -839,18 +840,32 @@ static int status_resources(struct server *srv, const struct sampler_stats *st, 
 			      codes);
 }
 
-/* Seedings of the tstate cache for threads BPF's walk does not reach. */
+/*
+ * Seedings of the tstate cache for threads BPF's walk does not reach, and
+ * the thread names read from live processes (pynames.h).
+ */
 static int status_threads(struct server *srv, struct strbuf *sb)
 {
+	struct pynames_stats ns = { 0 };
 	struct threads_stats ts;
 
 	threads__stats(srv->m.threads, &ts);
+	procs__for_each(srv->m.procs, p)
+	{
+		pynames__stats(p, &ns);
+	}
 	return strbuf__printf(sb,
 			      "tstate_seeds %llu\ntstate_seeded %llu\ntstate_seed_errors %llu\n"
-			      "tstate_seed_rewalks %llu\ntstate_seed_us %llu\n",
+			      "tstate_seed_rewalks %llu\ntstate_seed_us %llu\n"
+			      "thread_names_known %llu\nthread_name_reads %llu\n"
+			      "thread_names_unreadable %llu\nthread_name_reads_failed %llu\n"
+			      "thread_name_reads_corrupt %llu\n",
 			      (unsigned long long)ts.seeds, (unsigned long long)ts.seeded,
 			      (unsigned long long)ts.errors, (unsigned long long)ts.rewalks,
-			      (unsigned long long)(ts.ns / NSEC_PER_USEC));
+			      (unsigned long long)(ts.ns / NSEC_PER_USEC),
+			      (unsigned long long)ns.known, (unsigned long long)ns.refreshes,
+			      (unsigned long long)ns.unreadable, (unsigned long long)ns.failed,
+			      (unsigned long long)ns.corrupt);
 }
 
 static int status_discovery(struct server *srv, const struct sampler_stats *st, struct strbuf *sb)

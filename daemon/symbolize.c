@@ -11,6 +11,7 @@
 #include "base/strbuf.h"
 #include "clock.h"
 #include "procs.h"
+#include "pynames.h"
 #include "sampler.h"
 #include "symbolize.h"
 #include "target.h"
@@ -48,6 +49,7 @@ struct kframe_id {
 struct thread_id {
 	__u32 tid;	/* 0: empty (never a sampled thread) */
 	__u32 id;
+	char name[PYNAMES_MAX_NAME];	/* the frame's: a renamed thread gets a new frame */
 };
 
 /* A process's cached ids of the frames that are not Python ones: kernel, thread, root. */
@@ -574,20 +576,24 @@ static int kframe_id(const struct symbolize_ctx *sy, struct pyproc *p, struct kf
 	return err;
 }
 
-/* The profile id of the thread frame of tid (line = tid; no name yet). */
-static int thread_id(struct pyproc *p, struct kframe_cache *kc, __u32 tid, __u32 *ret)
+/* The profile id of the thread frame of tid (line = tid, name its name or ""). */
+static int thread_id(struct pyproc *p, struct kframe_cache *kc, __u32 tid, __u64 ts, __u32 *ret)
 {
 	struct thread_id *slot = kc ? &kc->thread[tid % THREAD_IDS] : NULL;
+	const char *name = tid ? pynames__name(p, tid, ts, NULL) : NULL;
 	int err;
 
-	if (slot && tid && slot->tid == tid) {
+	if (!name)
+		name = "";
+	if (slot && tid && slot->tid == tid && strcmp(slot->name, name) == 0) {
 		*ret = slot->id;
 		return 0;
 	}
-	err = intern_simple(p, FRAME_THREAD, "", (int)tid, ret);
+	err = intern_simple(p, FRAME_THREAD, name, (int)tid, ret);
 	if (!err && slot) {
 		slot->tid = tid;
 		slot->id = *ret;
+		snprintf(slot->name, sizeof(slot->name), "%s", name);
 	}
 	return err;
 }
@@ -638,7 +644,7 @@ static int sample_ids(const struct symbolize_ctx *sy, struct pyproc *p,
 	size_t n = 0;
 	int err;
 
-	err = root_id(p, kc, &ids[n++]) ?: thread_id(p, kc, s->hdr.tid, &ids[n++]);
+	err = root_id(p, kc, &ids[n++]) ?: thread_id(p, kc, s->hdr.tid, s->hdr.ts, &ids[n++]);
 	if (!err && marker)
 		err = intern_simple(p, FRAME_MARKER, marker, FRAME_LINE_NONE, &ids[n++]);
 	/* Python frames arrive leaf first; the profile wants root first. */

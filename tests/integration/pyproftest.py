@@ -5,6 +5,7 @@ Python processes, pyprofctl to query.  Each test prints one line:
 
 import glob
 import os
+import re
 import select
 import shutil
 import signal
@@ -128,6 +129,13 @@ def parse_folded(text):
         assert stack and count.isdigit(), "malformed folded line %r" % line
         stacks[stack] = stacks.get(stack, 0) + int(count)
     return stacks
+
+
+def frame_tid(frame):
+    """The tid of a --threads level in folded text: "thread_1234" (a thread without a
+    name) or "worker-3 (tid 1234)"; None for another frame."""
+    m = re.match(r"^(?:thread_(\d+)|.* \(tid (\d+)\))$", frame)
+    return int(m.group(1) or m.group(2)) if m else None
 
 
 def frame_func(frame):

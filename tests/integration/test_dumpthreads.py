@@ -76,9 +76,13 @@ class Seen:
         role, label = t["role"], "%s (%s)" % (t["role"], t["header"])
         assert role, (t["header"], t["frames"])
         assert str(t["tid"]) in os.listdir("/proc/%d/task" % self.pid), label
+        # The thread's Python name (threading's default: "Thread-N (target)", or
+        # "Thread-N" on 3.9; "MainThread"), else its OS name.
         comm = comm_of(self.pid, t["tid"])
-        assert comm is None or re.sub(r"\\x([0-9a-f]{2})", lambda m: chr(int(m.group(1), 16)),
-                                      t["comm"]) == comm, (label, comm)
+        name = re.sub(r"\\x([0-9a-f]{2})", lambda m: chr(int(m.group(1), 16)), t["comm"])
+        assert comm is None or name == comm or (
+            name == "MainThread" if t["tid"] == self.pid else
+            re.match(r"Thread-\d+( \(\w+\))?$", name)), (label, comm)
         if not self.gil:
             assert t["gil"] == "no GIL", label
         if role == "spin":

@@ -20,7 +20,8 @@ import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from pyproftest import (FakePyprofd, OUTPUT, PYPROFCTL, ROOT, WORKLOADS, Daemon, Skip,  # noqa: E402
-                        Workload, interpreters, main, need_root, parse_folded, recv_all, test)
+                        Workload, frame_tid, interpreters, main, need_root, parse_folded,
+                        recv_all, test)
 
 FMT_RENDER = os.path.join(OUTPUT, "tests", "fmt_render")
 WALL = os.path.join(ROOT, "tests", "golden", "wall.folded")
@@ -439,11 +440,11 @@ def pyprofd_states_its_period_and_wall_adds_up():
 
 
 def sleeper_tid(d, pid, sleep_at):
-    """The tid of the thread whose stacks hold sleep_at (--threads names it thread_<tid>)."""
+    """The tid of the thread whose stacks hold sleep_at (its --threads level)."""
     for stack in parse_folded(d.ctl("snapshot", "--pid", str(pid), "--mode", "offcpu",
                                     "--threads", "--full-filenames", check=False).stdout):
         if sleep_at in stack:
-            return int(stack.split(";")[1][len("thread_"):])
+            return frame_tid(stack.split(";")[1])
     return None
 
 

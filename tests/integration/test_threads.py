@@ -8,7 +8,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from pyproftest import (TREE_MINORS, WORKLOADS, Daemon, Skip, Workload, frame_func,  # noqa: E402
+from pyproftest import (TREE_MINORS, WORKLOADS, Daemon, Skip, Workload, frame_func, frame_tid,  # noqa: E402
                         frame_line, main, need_root, py_frames, python_for, test, wait_for)
 
 BUSY = ["busy_%02d" % i for i in range(20)]
@@ -165,7 +165,7 @@ def free_threaded_threads_run_in_parallel_sid_3_13t():
         for line in r.stdout.splitlines():
             stack, _, n = line.rpartition(" ")
             frames = stack.split(";")
-            tid = int(frames[1][len("thread_"):])
+            tid = frame_tid(frames[1])
             funcs = [frame_func(x) for x in py_frames(";".join(frames[1:]))]
             own = [f for f in funcs if f in WORKERS]
             if tid not in workers:

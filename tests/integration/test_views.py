@@ -5,6 +5,7 @@ short by default and full with --full-filenames, --threads adds one level per
 thread; and --full-filenames folded output is the daemon's own PYPROF/1 text."""
 
 import os
+import re
 import signal
 import socket
 import struct
@@ -118,18 +119,27 @@ def threads_add_one_level_per_thread():
         st = snapshot(d, w.pid, "--threads")
         tids = {int(t) for t in os.listdir("/proc/%d/task" % w.pid)}
         by_thread = {}
+        named = set()
         for s, n in st.items():
             f = s.split(";")
-            # "thread <tid>", in folded text "thread_<tid>": a name ending in " <number>"
-            # would read as a count.
-            assert len(f) >= 2 and f[1].startswith("thread_"), s
-            tid = int(f[1][len("thread_"):])
+            # "NAME (tid <tid>)" for a thread with a Python name, else "thread <tid>",
+            # in folded text "thread_<tid>": a name ending in " <number>" would read
+            # as a count.
+            m = re.match(r"^(?:thread_(\d+)|(.*) \(tid (\d+)\))$", f[1]) if len(f) >= 2 else None
+            assert m, s
+            tid = int(m.group(1) or m.group(3))
             assert tid in tids, (tid, tids)
             funcs = {frame_func(x) for x in f[2:]} & {"t_alpha", "t_beta", "t_gamma", "t_delta"}
             if funcs:
                 by_thread.setdefault(tid, set()).update(funcs)
+                # threading names a thread after its target: "Thread-1 (t_alpha)" (its
+                # first samples, before pyprofd read the name, are "thread_<tid>").
+                if m.group(2):
+                    assert m.group(2).endswith(" (%s)" % next(iter(funcs))), s
+                    named.add(tid)
         # The four busy threads, each in its own function only.
         assert len(by_thread) == 4, by_thread
+        assert named == set(by_thread), (named, by_thread)
         assert all(len(v) == 1 for v in by_thread.values()), by_thread
         assert len({next(iter(v)) for v in by_thread.values()}) == 4, by_thread
         # Without --threads: no thread level, stacks of equal frames merged, and
@@ -149,7 +159,7 @@ def threads_add_one_level_per_thread():
         finally:
             os.kill(w.pid, signal.SIGCONT)
         assert again == st, "the profile of a stopped process kept changing"
-        assert not [s for s in plain if ";thread_" in s], plain
+        assert not [s for s in plain if re.search(r";(thread_\d+|[^;]* \(tid \d+\))(;|$)", s)], plain
         merged = {}
         for s, n in st.items():
             f = s.split(";")

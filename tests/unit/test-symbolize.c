@@ -23,6 +23,7 @@
 #include "target/pyinterp.h"
 #include "clock.h"
 #include "procs.h"
+#include "pynames.h"
 #include "pyproc.h"
 #include "sampler.h"
 #include "symbolize.h"
@@ -202,6 +203,7 @@ static void world_init_blob(struct world *w, const char *name)
 static void world_done(struct world *w)
 {
 	symbolize__forget(&w->p);
+	pynames__forget(&w->p); /* the thread frames asked it for names */
 	profile__free(w->p.profile);
 	mem_reset();
 }

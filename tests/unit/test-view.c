@@ -490,6 +490,46 @@ TEST(view_tid_filter)
 	stackset__done(&in);
 }
 
+#define NAMED(n, tid) ((struct frame){ .kind = FRAME_THREAD, .name = n, .line = tid, \
+					.func_line = FRAME_LINE_NONE })
+
+/* --thread-name: shell patterns on the thread frame's name; with --tid, both must match. */
+TEST(view_thread_name_filter)
+{
+	struct stackset in = { 0 };
+	const struct frame w1[] = { ROOT, NAMED("busy-1", 11), PY("a", "/x/a.py", 1, 1) };
+	const struct frame w12[] = { ROOT, NAMED("busy-12", 12), PY("b", "/x/a.py", 2, 1) };
+	const struct frame w2[] = { ROOT, NAMED("busy-2", 13), PY("c", "/x/a.py", 3, 1) };
+	const struct frame anon[] = { ROOT, THREAD(14), PY("d", "/x/a.py", 4, 1) };
+	const struct frame none[] = { ROOT, PY("e", "/x/a.py", 5, 1) };
+	const char *const pats[] = { "busy-1*", "", "[!b]*" };
+	const __s32 tids[] = { 12 };
+	struct stackset_view v = { .full_filenames = true, .thread_names = pats,
+				   .nr_thread_names = 1 };
+
+	add(&in, w1, 3, 1);
+	add(&in, w12, 3, 2);
+	add(&in, w2, 3, 4);
+	add(&in, anon, 3, 8);
+	add(&in, none, 2, 16);
+	ASSERT_STREQ(selected(&in, v), "python3;a (/x/a.py:1) 1\npython3;b (/x/a.py:2) 2\n");
+	v.threads = true;
+	ASSERT_STREQ(selected(&in, v), "python3;busy-1 (tid 11);a (/x/a.py:1) 1\n"
+				       "python3;busy-12 (tid 12);b (/x/a.py:2) 2\n");
+	/* "" is the name of a thread without one; no thread frame matches nothing */
+	v.nr_thread_names = 2;
+	ASSERT_STREQ(selected(&in, v), "python3;busy-1 (tid 11);a (/x/a.py:1) 1\n"
+				       "python3;busy-12 (tid 12);b (/x/a.py:2) 2\n"
+				       "python3;thread 14;d (/x/a.py:4) 8\n");
+	v.tids = tids;
+	v.nr_tids = 1;
+	ASSERT_STREQ(selected(&in, v), "python3;busy-12 (tid 12);b (/x/a.py:2) 2\n");
+	v.thread_names = pats + 2;
+	v.nr_thread_names = 1;
+	ASSERT_STREQ(selected(&in, v), "");
+	stackset__done(&in);
+}
+
 /* top's deltas: a stack is its frames and its tag. */
 TEST(subtract_by_tag)
 {

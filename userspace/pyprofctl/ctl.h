@@ -74,6 +74,7 @@ enum {
 	OPT_VIEW_MODE,
 	OPT_VIEW_TID,
 	OPT_VIEW_NO_GC,
+	OPT_VIEW_THREAD_NAME,
 };
 
 #define VIEW_OPTIONS                                                            \
@@ -83,9 +84,11 @@ enum {
 	{ "threads", no_argument, NULL, OPT_VIEW_THREADS },                     \
 	{ "mode", required_argument, NULL, OPT_VIEW_MODE },                     \
 	{ "tid", required_argument, NULL, OPT_VIEW_TID },                       \
-	{ "no-gc", no_argument, NULL, OPT_VIEW_NO_GC }
+	{ "no-gc", no_argument, NULL, OPT_VIEW_NO_GC },                         \
+	{ "thread-name", required_argument, NULL, OPT_VIEW_THREAD_NAME }
 
 #define CTL_MAX_TIDS 64		/* threads --tid may name */
+#define CTL_MAX_THREAD_NAMES 16	/* patterns --thread-name may give */
 
 /* The view options: the mode chooses the stacks, the rest how they merge. */
 struct ctl_view {
@@ -94,6 +97,8 @@ struct ctl_view {
 	bool no_gc;		/* no "[gc]" marker frame (the samples stay) */
 	__s32 tids[CTL_MAX_TIDS];
 	size_t nr_tids;
+	const char *thread_names[CTL_MAX_THREAD_NAMES];	/* argv's */
+	size_t nr_thread_names;
 };
 
 /*

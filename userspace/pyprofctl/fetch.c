@@ -65,6 +65,14 @@ int view_option(int c, const char *arg, struct ctl_view *cv)
 		return -1;
 	case OPT_VIEW_TID:
 		return tid_option(arg, cv) ? -1 : 1;
+	case OPT_VIEW_THREAD_NAME:
+		if (cv->nr_thread_names >= CTL_MAX_THREAD_NAMES) {
+			fprintf(stderr, "pyprofctl: --thread-name may come at most %d times\n",
+				CTL_MAX_THREAD_NAMES);
+			return -1;
+		}
+		cv->thread_names[cv->nr_thread_names++] = arg;
+		return 1;
 	default:
 		return 0;
 	}
@@ -129,9 +137,10 @@ static bool reply_fits_view(const struct ctl_view *cv, unsigned int version,
 		no_period_error();
 		return false;
 	}
-	if (cv->nr_tids && version < 2) {
+	if ((cv->nr_tids || cv->nr_thread_names) && version < 2) {
 		fprintf(stderr, "pyprofctl: this pyprofd speaks only PYPROF/1, whose profiles do "
-				"not say which thread a stack is of: --tid needs a newer pyprofd\n");
+				"not say which thread a stack is of: --%s needs a newer pyprofd\n",
+			cv->nr_tids ? "tid" : "thread-name");
 		return false;
 	}
 	return true;
@@ -151,6 +160,8 @@ static int apply_view(const struct stackset *raw, const struct ctl_view *cv,
 	v.gil_wait_marker = true;
 	v.tids = cv->tids;
 	v.nr_tids = cv->nr_tids;
+	v.thread_names = cv->thread_names;
+	v.nr_thread_names = cv->nr_thread_names;
 	return stackset__view(raw, &v, out);
 }
 

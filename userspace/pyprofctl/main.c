@@ -48,6 +48,10 @@ static const char usage_view[] =
 	"                   samples of threads holding the GIL\n"
 	"  --tid N[,M...]   only these threads (thread ids, as --threads shows them;\n"
 	"                   --tid may come more than once)\n"
+	"  --thread-name GLOB  only the threads whose name (Python's\n"
+	"                   threading.Thread.name, or on 3.14+ the OS thread name)\n"
+	"                   matches the shell pattern GLOB ('worker-*'); may come more\n"
+	"                   than once; with --tid, a thread must match both\n"
 	"  --no-gc          no [gc] frame on samples taken while the garbage\n"
 	"                   collector ran (they stay, under their Python frames)\n"
 	"  --function       a Python frame's line is its function's first line\n"
@@ -57,7 +61,8 @@ static const char usage_view[] =
 	"                   site-packages (or dist-packages), the standard library\n"
 	"                   (lib/pythonX.Y) or the main script's directory (--lines\n"
 	"                   always shows full paths: it reads the source from them)\n"
-	"  --threads        a level 'thread <tid>' under the process, one per thread\n";
+	"  --threads        a level under the process, one per thread: 'NAME (tid N)'\n"
+	"                   for a thread with a name, else 'thread N'\n";
 const char usage_dump[] =
 	"  dump --pid N     what every thread of process N does right now (on or off\n"
 	"                   CPU, for how long, in which kernel function, the GIL) and\n"

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* view: a stackset seen through pyprofctl's aggregation options. */
 #include <errno.h>
+#include <fnmatch.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -183,22 +184,30 @@ static int view_frame(struct view_ctx *c, struct stackset *out, __u32 i, __u32 *
 	return err;
 }
 
+/* Whether thread frame f is of a thread v asks for, by tid and by name. */
+static bool view__thread_matches(const struct stackset_view *v, const struct frame *f)
+{
+	bool tid = !v->nr_tids, name = !v->nr_thread_names;
+
+	for (size_t j = 0; j < v->nr_tids && !tid; j++)
+		tid = f->line == v->tids[j];
+	for (size_t j = 0; j < v->nr_thread_names && !name; j++)
+		name = fnmatch(v->thread_names[j], f->name ? f->name : "", 0) == 0;
+	return tid && name;
+}
+
 /* Whether st is of a thread v asks for (every stack when v names none). */
 static bool view__thread_selected(const struct view_ctx *c, const struct stack *st)
 {
 	const __u32 *ids = stack__ids(c->in, st);
 
-	if (!c->v->nr_tids)
+	if (!c->v->nr_tids && !c->v->nr_thread_names)
 		return true;
 	for (size_t i = 0; i < st->nr; i++) {
 		const struct frame *f = &c->in->frames[ids[i]];
 
-		if (f->kind != FRAME_THREAD)
-			continue;
-		for (size_t j = 0; j < c->v->nr_tids; j++)
-			if (f->line == c->v->tids[j])
-				return true;
-		return false;
+		if (f->kind == FRAME_THREAD)
+			return view__thread_matches(c->v, f);
 	}
 	return false;	/* no thread frame (PYPROF/1 text): of no thread asked for */
 }

@@ -36,6 +36,13 @@ struct stackset_view {
 	/* When nr_tids > 0: only the stacks whose thread frame names one of tids. */
 	const __s32 *tids;
 	size_t nr_tids;
+	/*
+	 * When nr_thread_names > 0: only the stacks whose thread frame's name
+	 * (a Python thread name, "" for a thread without one) matches one of
+	 * these fnmatch(3) patterns; with tids too, stacks must match both.
+	 */
+	const char *const *thread_names;
+	size_t nr_thread_names;
 };
 
 #define VIEW_MARKER_GC	     "[gc]"

@@ -27,6 +27,7 @@ struct layout_row {
 	struct pyprof_layout l;
 	struct pycode_layout c;
 	__u32 gil_state_off;	/* pyinterp_info.gil_state_off */
+	__u16 interp_modules;	/* pyinterp_info.interp_modules */
 };
 
 /*
@@ -55,7 +56,7 @@ static const struct layout_row layout_rows[] = {
 	    .compact_size = 72, .unicode_state = 32, .unicode_length = 16, .bytes_size = 16,
 	    .bytes_data = 32,
 	    .tstate_native_tid = -1 },
-	  352 },
+	  352, 856 },
 	{ 10,
 	  { .runtime_interp_head = 32, .interp_next = 0, .interp_threads_head = 8,
 	    .tstate_next = 8, .tstate_thread_id = 176, .tstate_frame = 24,
@@ -70,7 +71,7 @@ static const struct layout_row layout_rows[] = {
 	    .compact_size = 72, .unicode_state = 32, .unicode_length = 16, .bytes_size = 16,
 	    .bytes_data = 32,
 	    .tstate_native_tid = -1 },
-	  352 },
+	  352, 856 },
 	{ 11,
 	  { .runtime_interp_head = 40, .interp_next = 0, .interp_threads_head = 16,
 	    .tstate_next = 8, .tstate_thread_id = 152, .tstate_frame = 56,
@@ -86,7 +87,7 @@ static const struct layout_row layout_rows[] = {
 	    .compact_size = 72, .unicode_state = 32, .unicode_length = 16, .bytes_size = 16,
 	    .bytes_data = 32,
 	    .tstate_native_tid = 160 },
-	  360 },
+	  360, 888 },
 	{ 12,
 	  { .runtime_interp_head = 40, .interp_next = 0, .interp_threads_head = 72,
 	    .tstate_next = 8, .tstate_thread_id = 136, .tstate_frame = 56,
@@ -102,7 +103,7 @@ static const struct layout_row layout_rows[] = {
 	    .compact_size = 56, .unicode_state = 32, .unicode_length = 16, .bytes_size = 16,
 	    .bytes_data = 32,
 	    .tstate_native_tid = 144 },
-	  76392 + 1040 }, /* _main_interpreter, its _gil */
+	  76392 + 1040, 944 }, /* _main_interpreter, its _gil; sys.modules */
 	{ 13,
 	  { .runtime_interp_head = 632, .interp_next = 7264, .interp_threads_head = 7344,
 	    .tstate_next = 8, .tstate_thread_id = 152, .tstate_frame = 72,
@@ -118,7 +119,7 @@ static const struct layout_row layout_rows[] = {
 	    .compact_size = 56, .unicode_state = 32, .unicode_length = 16, .bytes_size = 16,
 	    .bytes_data = 32,
 	    .tstate_native_tid = 160 },
-	  88352 + 7752 }, /* _main_interpreter, its _gil */
+	  88352 + 7752, 7656 }, /* _main_interpreter, its _gil; sys.modules */
 };
 
 static __u16 field_end(__s16 off, __u16 size, __u16 end)
@@ -209,6 +210,8 @@ int pyinterp__table_layout(__u32 version_hex, struct pyinterp_info *info)
 		info->code.unicode_kind_shift = PYINTERP_KIND_SHIFT_BITFIELD;
 		info->gil_state_off = layout_rows[i].gil_state_off;
 		info->gil_state_size = PYINTERP_GIL_STATE_SIZE;
+		info->interp_modules = layout_rows[i].interp_modules;
+		info->free_threaded = false; /* the tables are of default builds */
 		finish_layout(info);
 		info->source = PYINTERP_SOURCE_TABLE;
 		info->supported = true;
@@ -329,12 +332,18 @@ struct dbg_format {
 	 * offsets): Py_ssize_t size, then char *entries[] (cpython/code.h).
 	 */
 	__u8 tlbc_entries;
+	/*
+	 * interpreter_state.imports_modules: sys.modules, read for thread names
+	 * only (pyobjects.h), so taken as the blob says, not checked like idx[]
+	 * (a build where it moved still gets its stacks).
+	 */
+	__u8 imports_modules;
 	__u8 idx[DBG__NR];
 };
 
 static const struct dbg_format dbg_formats[] = {
 	/* 3.13: FRAME_OWNED_BY_CSTACK (3) is the last owner; f_executable a PyObject *. */
-	{ 13, 73, 3, 0, 0,
+	{ 13, 73, 3, 0, 0, 11,
 	  { [DBG_RUNTIME_INTERP_HEAD] = 5, [DBG_INTERP_NEXT] = 8, [DBG_INTERP_THREADS_HEAD] = 9,
 	    [DBG_TSTATE_NEXT] = 21, [DBG_TSTATE_CURRENT_FRAME] = 23, [DBG_TSTATE_THREAD_ID] = 24,
 	    [DBG_TSTATE_NATIVE_THREAD_ID] = 25, [DBG_FRAME_PREVIOUS] = 29,
@@ -353,7 +362,7 @@ static const struct dbg_format dbg_formats[] = {
 	 * and FRAME_OWNED_BY_CSTACK (4) are both not Python code; f_executable is a
 	 * _PyStackRef whose low bits tag deferred or immortal references.
 	 */
-	{ 14, 95, 3, 7, 8,
+	{ 14, 95, 3, 7, 8, 12,
 	  { [DBG_RUNTIME_INTERP_HEAD] = 5, [DBG_INTERP_NEXT] = 8, [DBG_INTERP_THREADS_HEAD] = 9,
 	    [DBG_TSTATE_NEXT] = 24, [DBG_TSTATE_CURRENT_FRAME] = 26, [DBG_TSTATE_THREAD_ID] = 27,
 	    [DBG_TSTATE_NATIVE_THREAD_ID] = 28, [DBG_FRAME_PREVIOUS] = 32,
@@ -372,7 +381,7 @@ static const struct dbg_format dbg_formats[] = {
 	 * more words after type_object, a larger gc block.  The base frame a
 	 * thread's frames end on is FRAME_OWNED_BY_THREAD_STATE (4).
 	 */
-	{ 15, 111, 3, 7, 8,
+	{ 15, 111, 3, 7, 8, 12,
 	  { [DBG_RUNTIME_INTERP_HEAD] = 5, [DBG_INTERP_NEXT] = 8, [DBG_INTERP_THREADS_HEAD] = 9,
 	    [DBG_TSTATE_NEXT] = 24, [DBG_TSTATE_CURRENT_FRAME] = 26, [DBG_TSTATE_THREAD_ID] = 30,
 	    [DBG_TSTATE_NATIVE_THREAD_ID] = 31, [DBG_FRAME_PREVIOUS] = 40,
@@ -810,6 +819,9 @@ int pyinterp__parse_debug_offsets(const void *buf, size_t len, struct pyinterp_i
 	if (err)
 		return err;
 	err = dbg_layout(vals, fmt, e, ver, info);
+	info->interp_modules = 0;
+	if (!err && word(buf, fmt->imports_modules) <= 0x7fff)
+		info->interp_modules = (__u16)word(buf, fmt->imports_modules);
 	if (err)
 		snprintf(info->why, sizeof(info->why), "CPython %u.%u: a checked layout pyprof "
 			 "cannot read", 3, fmt->minor);

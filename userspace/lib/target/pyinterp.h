@@ -53,6 +53,11 @@ struct pyinterp_info {
 	 */
 	__u32 gil_state_off;
 	__u16 gil_state_size;
+	/*
+	 * PyInterpreterState.modules (3.9-3.11) or .imports.modules (3.12+):
+	 * sys.modules, where pyobjects.h finds the threading module.  0 if unknown.
+	 */
+	__u16 interp_modules;
 	char why[128];		/* reason when !supported */
 };
 
