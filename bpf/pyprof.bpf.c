@@ -588,13 +588,25 @@ struct snap_ctx {
 	const struct pyprof_sample *s;
 };
 
-/* Copies the region of an object at addr into dst; sets bit in have, or counts its absence. */
-static __always_inline void snap_region(void *dst, __u32 size, __u64 addr, __u16 bit, __u16 *have)
+/*
+ * Copies size bytes of the object at addr into dst, or if the page after
+ * its own is unmapped (the end of an allocator's region), what its own page
+ * holds of them; *len says how much, 0 if nothing could be read.
+ */
+static __always_inline void snap_region(void *dst, __u32 size, __u64 addr, __u16 *len)
 {
-	if (addr && !bpf_probe_read_user(dst, size, (const void *)addr))
-		*have |= bit;
-	else
-		count(PYPROF_CNT_SNAP_PART);
+	__u32 n = PYPROF_PAGE - (__u32)(addr & (PYPROF_PAGE - 1));
+
+	*len = 0;
+	if (addr && !bpf_probe_read_user(dst, size, (const void *)addr)) {
+		*len = size;
+		return;
+	}
+	if (addr && n < size && !bpf_probe_read_user(dst, n, (const void *)addr)) {
+		*len = n;
+		return;
+	}
+	count(PYPROF_CNT_SNAP_PART);
 }
 
 /*
@@ -632,14 +644,13 @@ static long snap_step(__u32 i, struct snap_ctx *c)
 	e->hdr.kind = PYPROF_EV_CODE;
 	e->addr = f->code;
 	e->fp = f->code_fp;
-	e->have = 0;
 	e->pad = 0;
-	snap_region(e->name, sizeof(e->name), code_u64(e->code, l->fp_name), PYPROF_SNAP_HAVE_NAME,
-		    &e->have);
+	snap_region(e->name, sizeof(e->name), code_u64(e->code, l->fp_name),
+		    &e->len[PYPROF_SNAP_NAME_REGION]);
 	snap_region(e->file, sizeof(e->file), code_u64(e->code, l->fp_filename),
-		    PYPROF_SNAP_HAVE_FILE, &e->have);
+		    &e->len[PYPROF_SNAP_FILE_REGION]);
 	snap_region(e->table, sizeof(e->table), code_u64(e->code, l->fp_linetable),
-		    PYPROF_SNAP_HAVE_TABLE, &e->have);
+		    &e->len[PYPROF_SNAP_TABLE_REGION]);
 	/* The sample that follows wakes the daemon. */
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 	bpf_map_update_elem(&code_seen, &key, &f->code_fp, BPF_ANY);

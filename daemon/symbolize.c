@@ -128,7 +128,7 @@ static void put_utf8(struct strbuf *sb, __u32 cp)
 struct code_mem {
 	int pid;
 	const struct pyprof_code_snap *snap;	/* NULL: the process */
-	__u64 at[3];				/* name, file, line table: the regions' addresses */
+	__u64 at[PYPROF_SNAP_REGIONS];		/* where the snapshot's regions were copied from */
 };
 
 static int mem_read(const struct code_mem *m, __u64 addr, void *buf, size_t len)
@@ -137,18 +137,18 @@ static int mem_read(const struct code_mem *m, __u64 addr, void *buf, size_t len)
 	const struct {
 		const __u8 *data;
 		size_t size;
-		__u16 bit;
-	} r[3] = {
-		{ e ? e->name : NULL, PYPROF_SNAP_NAME, PYPROF_SNAP_HAVE_NAME },
-		{ e ? e->file : NULL, PYPROF_SNAP_FILE, PYPROF_SNAP_HAVE_FILE },
-		{ e ? e->table : NULL, PYPROF_SNAP_TABLE, PYPROF_SNAP_HAVE_TABLE },
+	} r[PYPROF_SNAP_REGIONS] = {
+		{ e ? e->name : NULL, PYPROF_SNAP_NAME },
+		{ e ? e->file : NULL, PYPROF_SNAP_FILE },
+		{ e ? e->table : NULL, PYPROF_SNAP_TABLE },
 	};
 
 	if (!e)
 		return target_read(m->pid, addr, buf, len);
-	for (size_t i = 0; i < 3; i++) {
-		if (!(e->have & r[i].bit) || addr < m->at[i] || len > r[i].size ||
-		    addr - m->at[i] > r[i].size - len)
+	for (size_t i = 0; i < PYPROF_SNAP_REGIONS; i++) {
+		size_t size = e->len[i] < r[i].size ? e->len[i] : r[i].size;
+
+		if (addr < m->at[i] || len > size || addr - m->at[i] > size - len)
 			continue;
 		memcpy(buf, r[i].data + (addr - m->at[i]), len);
 		return 0;

@@ -9,7 +9,7 @@
  * any change to a struct or enum below; pyprofd checks it against the
  * skeleton's rodata.
  */
-#define PYPROF_ABI_VERSION 13
+#define PYPROF_ABI_VERSION 14
 
 #define PYPROF_MAX_FRAMES	256	/* Python frames kept per sample */
 #define PYPROF_MAX_KSTACK	127	/* kernel frames (perf_event_max_stack default) */
@@ -248,19 +248,23 @@ struct pyprof_offcpu {
  * time.  A module's body is freed when its import ends, and its block is
  * reused within microseconds, often before pyprofd has read the sample;
  * with this it is named anyway.  Sent again only when the object at that
- * address changed (map "code_seen"); a region that could not be read is
- * left out of have, and pyprofd reads it from the process if the object is
- * still the same.
+ * address changed (map "code_seen").  A region whose page is followed by an
+ * unmapped one is copied to the end of its page; one that could not be read
+ * has len 0, and pyprofd reads what it lacks from the process if the object
+ * is still the same.
  */
-#define PYPROF_SNAP_HAVE_NAME	0x1
-#define PYPROF_SNAP_HAVE_FILE	0x2
-#define PYPROF_SNAP_HAVE_TABLE	0x4
+enum pyprof_snap_region {
+	PYPROF_SNAP_NAME_REGION = 0,
+	PYPROF_SNAP_FILE_REGION = 1,
+	PYPROF_SNAP_TABLE_REGION = 2,
+	PYPROF_SNAP_REGIONS = 3,
+};
 
 struct pyprof_code_snap {
 	struct pyprof_event_hdr hdr;
 	__u64 addr;		/* the code object */
 	__u32 fp;		/* its fingerprint, as the sample carries it */
-	__u16 have;		/* PYPROF_SNAP_HAVE_* */
+	__u16 len[PYPROF_SNAP_REGIONS];	/* bytes copied of each region below, 0 = unreadable */
 	__u16 pad;
 	__u8 code[PYPROF_CODE_READ];	/* from addr + layout.code_fp_off: the fingerprint's fields */
 	__u8 name[PYPROF_SNAP_NAME];	/* from the name's address (layout.fp_name in code) */

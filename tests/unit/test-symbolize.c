@@ -680,6 +680,12 @@ static bool mem_copy(__u64 addr, void *dst, size_t max)
 	return found;
 }
 
+/* Regions of a snapshot, for snap_of(). */
+#define SNAP_NAME  0x1
+#define SNAP_FILE  0x2
+#define SNAP_TABLE 0x4
+#define SNAP_ALL   (SNAP_NAME | SNAP_FILE | SNAP_TABLE)
+
 /* The snapshot BPF would send of code object k now, with the regions in have. */
 static struct pyprof_code_snap snap_of(const struct world *w, const struct code *k, __u16 have)
 {
@@ -688,12 +694,12 @@ static struct pyprof_code_snap snap_of(const struct world *w, const struct code 
 				      .addr = k->addr, .fp = k->fp };
 
 	ASSERT_TRUE(mem_copy(k->addr + w->p.info.layout.code_fp_off, e.code, sizeof(e.code)));
-	if ((have & PYPROF_SNAP_HAVE_NAME) && mem_copy(k->qualname, e.name, sizeof(e.name)))
-		e.have |= PYPROF_SNAP_HAVE_NAME;
-	if ((have & PYPROF_SNAP_HAVE_FILE) && mem_copy(k->file, e.file, sizeof(e.file)))
-		e.have |= PYPROF_SNAP_HAVE_FILE;
-	if ((have & PYPROF_SNAP_HAVE_TABLE) && mem_copy(k->tab, e.table, sizeof(e.table)))
-		e.have |= PYPROF_SNAP_HAVE_TABLE;
+	if ((have & SNAP_NAME) && mem_copy(k->qualname, e.name, sizeof(e.name)))
+		e.len[PYPROF_SNAP_NAME_REGION] = sizeof(e.name);
+	if ((have & SNAP_FILE) && mem_copy(k->file, e.file, sizeof(e.file)))
+		e.len[PYPROF_SNAP_FILE_REGION] = sizeof(e.file);
+	if ((have & SNAP_TABLE) && mem_copy(k->tab, e.table, sizeof(e.table)))
+		e.len[PYPROF_SNAP_TABLE_REGION] = sizeof(e.table);
 	return e;
 }
 
@@ -727,7 +733,6 @@ static void put_at(__u64 addr, __u64 from)
 	TEST_FAIL("no object at 0x%llx", (unsigned long long)from);
 }
 
-#define SNAP_ALL (PYPROF_SNAP_HAVE_NAME | PYPROF_SNAP_HAVE_FILE | PYPROF_SNAP_HAVE_TABLE)
 
 /* make_code() with the line table a page away: not in the copies of the names. */
 static struct code make_code_far_table(const struct world *w, const char *name, const char *file)
@@ -802,12 +807,12 @@ TEST(code_snapshot_partial)
 
 	world_init(&w, V312);
 	k = make_code_far_table(&w, "kept", "/app/k.py");
-	e = snap_of(&w, &k, PYPROF_SNAP_HAVE_NAME | PYPROF_SNAP_HAVE_FILE);
+	e = snap_of(&w, &k, SNAP_NAME | SNAP_FILE);
 	ASSERT_OK(symbolize__code_snap(&w.sy, &e, sizeof(e)));
 	f = pyframe(&k, 2);
 	ASSERT_OK(add(&w, &f, 1, NULL, 0));
 	gone = make_code_far_table(&w, "gone", "/app/g.py");
-	e = snap_of(&w, &gone, PYPROF_SNAP_HAVE_NAME | PYPROF_SNAP_HAVE_FILE);
+	e = snap_of(&w, &gone, SNAP_NAME | SNAP_FILE);
 	reuse(&gone);
 	ASSERT_OK(symbolize__code_snap(&w.sy, &e, sizeof(e)));
 	f = pyframe(&gone, 2);
