@@ -15,6 +15,8 @@ const volatile __u32 daemon_pid = 0;
 const volatile __u64 wakeup_bytes = PYPROF_RINGBUF_BYTES / 4;
 /* Off-CPU intervals shorter than this are drawn at random (pyprofd --offcpu-min). */
 const volatile __u64 offcpu_min_ns = 10000000;
+/* Off-CPU time recorded (not pyprofd --no-offcpu): threads of profiled processes get storage. */
+const volatile bool offcpu_enabled = false;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -82,7 +84,11 @@ struct {
 	__type(value, struct scratch);
 } scratch SEC(".maps");
 
-/* Threads of profiled processes off the CPU, or with an interval not walked yet. */
+/*
+ * Every thread of a profiled process has one (offcpu__mark()), no other
+ * thread does: the scheduler programs, run on every switch of every task,
+ * tell ours by a plain load of task->bpf_storage, without a helper call.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
@@ -791,6 +797,8 @@ int on_sample(struct bpf_perf_event_data *ctx)
 /* The syscall number in a task's user regs->orig_ax (x86_64). */
 #define SYSCALL_FUTEX 202
 #define NO_FUTEX (~0ull)
+/* task_struct.flags: the task is exiting (include/linux/sched.h; no macro in vmlinux.h). */
+#define PF_EXITING 0x00000004
 
 /*
  * Sends the pending interval of the current thread, o its storage: its
@@ -858,11 +866,9 @@ static __always_inline void offcpu__switch_out(struct task_struct *prev, unsigne
 {
 	struct pyprof_offcpu *o;
 
-	o = bpf_task_storage_get(&offcpu, prev, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (!o) {
-		count(PYPROF_CNT_OFFCPU_NO_STORAGE);
-		return;
-	}
+	o = bpf_task_storage_get(&offcpu, prev, 0, 0);
+	if (!o)
+		return; /* another map's storage */
 	/* Ran, but not through user mode since (no rseq, or blocked again in the kernel). */
 	if (o->pending_ns)
 		offcpu__send(o, NO_FUTEX, true);
@@ -877,12 +883,21 @@ static __always_inline void offcpu__switch_out(struct task_struct *prev, unsigne
  * probability ns / offcpu_min_ns and then weighs offcpu_min_ns: each
  * interval's expected weight is its length, so the sums of a profile are
  * unbiased, and a thread costs on average at most one walk per
- * offcpu_min_ns it spends off the CPU, however often it switches.  (24 random bits: ns and the
- * minimum, below 2^34, times 2^24 fit in 64.)
+ * offcpu_min_ns it spends off the CPU, however often it switches.  (24
+ * random bits: ns and the minimum, below 2^34, times 2^24 fit in 64.)
  */
-static __always_inline __u64 offcpu_weight(__u64 ns)
+static __always_inline __u64 offcpu_weight(struct pyprof_offcpu *o, __u64 ns)
 {
-	__u64 r = bpf_get_prandom_u32() >> 8;
+	__u64 r;
+
+	/*
+	 * The thread's own xorshift64, seeded from bpf_get_prandom_u32() at
+	 * offcpu__mark(): no helper call on the switch path.  Its top 24 bits.
+	 */
+	o->rng ^= o->rng << 13;
+	o->rng ^= o->rng >> 7;
+	o->rng ^= o->rng << 17;
+	r = o->rng >> 40;
 
 	if (ns >= offcpu_min_ns)
 		return ns;
@@ -895,16 +910,27 @@ static __always_inline __u64 offcpu_weight(__u64 ns)
 	return 0;
 }
 
+/*
+ * Per CPU, a cache line each: the thread last switched in there with an
+ * interval to walk.  on_resume looks at its task storage only if it is
+ * that thread, so a thread of ours that has nothing pending passes it with
+ * no helper call.  CPUs past the array always look.
+ */
+#define RESUME_SLOTS 1024
+#define RESUME_STRIDE 16 /* __u32s: 64 bytes */
+__u32 resume_tid[RESUME_SLOTS * RESUME_STRIDE];
+
 /* next comes back on the CPU: keep its interval (offcpu_weight()) to be walked. */
 static __always_inline void offcpu__switch_in(struct task_struct *next)
 {
 	struct pyprof_offcpu *o = bpf_task_storage_get(&offcpu, next, 0, 0);
+	__u32 cpu;
 	__u64 ns;
 	long kn;
 
 	if (!o || !o->off_ns)
 		return;
-	ns = offcpu_weight(bpf_ktime_get_ns() - o->off_ns);
+	ns = offcpu_weight(o, bpf_ktime_get_ns() - o->off_ns);
 	o->off_ns = 0;
 	if (!ns)
 		return;
@@ -915,6 +941,9 @@ static __always_inline void offcpu__switch_in(struct task_struct *next)
 	o->pending_ns = ns;
 	o->nr_kstack = 0;
 	count(PYPROF_CNT_OFFCPU_KEPT);
+	cpu = bpf_get_smp_processor_id();
+	if (cpu < RESUME_SLOTS)
+		resume_tid[cpu * RESUME_STRIDE] = next->pid;
 	if (!collect_kernel)
 		return;
 	/* next is off the CPU until this switch: the stack it blocked in is still there. */
@@ -929,12 +958,15 @@ SEC("tp_btf/sched_switch")
 int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
 	     unsigned int prev_state)
 {
-	__u32 ptgid = prev->tgid;
-
-	/* Every switch of every task comes here: the clock is read only for ours. */
-	if (ptgid && ptgid != daemon_pid && bpf_map_lookup_elem(&procs, &ptgid))
+	/*
+	 * Every switch of every task comes here: one that has no task storage
+	 * at all is no thread of ours (a helper call or a map lookup here cost
+	 * ~250 ns per switch on the development VM, a plain load nothing).
+	 */
+	if (prev->bpf_storage)
 		offcpu__switch_out(prev, prev_state);
-	offcpu__switch_in(next);
+	if (next->bpf_storage)
+		offcpu__switch_in(next);
 	return 0;
 }
 
@@ -948,13 +980,23 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
  * made every syscall of every task take the slow path.)
  */
 SEC("tp_btf/rseq_update")
-int BPF_PROG(on_resume, struct task_struct *t)
+int BPF_PROG(on_resume, struct task_struct *task)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct pyprof_offcpu *o = bpf_task_storage_get(&offcpu, task, 0, 0);
+	struct pyprof_offcpu *o;
 	struct pt_regs *regs;
 	__u64 futex = NO_FUTEX;
+	__u32 cpu;
 
+	/* task is current. */
+	if (!task->bpf_storage)
+		return 0; /* no thread of ours (on_switch) */
+	cpu = bpf_get_smp_processor_id();
+	if (cpu < RESUME_SLOTS) {
+		if (resume_tid[cpu * RESUME_STRIDE] != task->pid)
+			return 0;
+		resume_tid[cpu * RESUME_STRIDE] = 0;
+	}
+	o = bpf_task_storage_get(&offcpu, task, 0, 0);
 	if (!o || !o->pending_ns)
 		return 0;
 	/* The user registers of the syscall it is in, if any: futex(uaddr, ...) may be the GIL. */
@@ -983,6 +1025,44 @@ static __always_inline void send_event(__u32 kind, __u32 pid, __u32 tid)
 	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
 }
 
+/*
+ * Gives a thread of a profiled process its off-CPU storage: on_switch
+ * records it from then on.  Threads get it when their process is profiled
+ * (mark_tasks) or when they are created in one (on_fork).
+ */
+static __always_inline void offcpu__mark(struct task_struct *task)
+{
+	struct pyprof_offcpu *o;
+
+	if (!offcpu_enabled)
+		return;
+	o = bpf_task_storage_get(&offcpu, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!o) {
+		count(PYPROF_CNT_OFFCPU_NO_STORAGE);
+		return;
+	}
+	if (!o->rng)
+		o->rng = bpf_get_prandom_u32() | 1ull << 32;
+	count(PYPROF_CNT_OFFCPU_MARKED);
+}
+
+/* An exec'ing thread keeps its task struct: what it runs now is not profiled (yet). */
+static __always_inline void offcpu__unmark(struct task_struct *task)
+{
+	struct pyprof_offcpu *o;
+
+	if (!task->bpf_storage)
+		return;
+	o = bpf_task_storage_get(&offcpu, task, 0, 0);
+	if (!o)
+		return;
+	if (o->pending_ns) {
+		count(PYPROF_CNT_OFFCPU_LOST_UNPROFILED);
+		count_n(PYPROF_CNT_OFFCPU_LOST_UNPROFILED_NS, o->pending_ns);
+	}
+	bpf_task_storage_delete(&offcpu, task);
+}
+
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
@@ -990,6 +1070,7 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 
 	/* The old image is gone: its layout must not be applied to the new one. */
 	bpf_map_delete_elem(&procs, &pid);
+	offcpu__unmark(p);
 	if (pid != daemon_pid)
 		send_event(PYPROF_EV_EXEC, pid, BPF_CORE_READ(p, pid));
 	return 0;
@@ -1003,15 +1084,19 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 	__u32 cpid = BPF_CORE_READ(child, tgid);
 	struct pyprof_proc *proc;
 
-	if (cpid == ppid)
-		return 0; /* a new thread */
 	proc = bpf_map_lookup_elem(&procs, &ppid);
 	if (!proc)
 		return 0;
-	if (bpf_map_update_elem(&procs, &cpid, proc, BPF_NOEXIST))
+	if (cpid == ppid) {
+		offcpu__mark(child); /* a new thread of a profiled process */
+		return 0;
+	}
+	if (bpf_map_update_elem(&procs, &cpid, proc, BPF_NOEXIST)) {
 		count(PYPROF_CNT_FORK_FULL);
-	else
-		count(PYPROF_CNT_FORK_INHERIT);
+		return 0;
+	}
+	count(PYPROF_CNT_FORK_INHERIT);
+	offcpu__mark(child);
 	return 0;
 }
 
@@ -1126,5 +1211,21 @@ int dump_tasks(struct bpf_iter__task *ctx)
 			ti->nr_kstack = kn / sizeof(__u64);
 	}
 	bpf_seq_write(ctx->meta->seq, ti, sizeof(*ti));
+	return 0;
+}
+
+/*
+ * Run by pyprofd over the threads of each process it starts to profile
+ * (attached with its pid as the filter), after it has put the process in
+ * procs: on_fork marks the threads created from then on.
+ */
+SEC("iter/task")
+int mark_tasks(struct bpf_iter__task *ctx)
+{
+	struct task_struct *task = ctx->task;
+
+	/* An exiting task can get no storage, and would not use it. */
+	if (task && task->tgid != daemon_pid && !(task->flags & PF_EXITING))
+		offcpu__mark(task);
 	return 0;
 }

@@ -31,6 +31,7 @@ struct sampler {
 	unsigned int batch;	/* events handled in the current drain */
 	__u64 events[SAMPLER_EV_KINDS];
 	__u64 samples_unknown_pid;
+	__u64 mark_errors;			/* mark_threads() runs that failed */
 };
 
 static const char *const counter_names[PYPROF_CNT__MAX] = {
@@ -84,6 +85,7 @@ static const char *const counter_names[PYPROF_CNT__MAX] = {
 	[PYPROF_CNT_SNAP_CHANGED] = "bpf_code_snap_changed",
 	[PYPROF_CNT_SNAP_PART] = "bpf_code_snap_region_unreadable",
 	[PYPROF_CNT_OFFCPU_SHORT_DRAWN] = "bpf_offcpu_short_drawn",
+	[PYPROF_CNT_OFFCPU_MARKED] = "bpf_offcpu_threads_marked",
 };
 
 const char *sampler__counter_name(int c)
@@ -147,9 +149,11 @@ static int load(struct sampler *s)
 	s->skel->rodata->collect_kernel = s->cfg->kernel_stacks;
 	s->skel->rodata->daemon_pid = getpid();
 	s->skel->rodata->offcpu_min_ns = s->cfg->offcpu_min_ns;
+	s->skel->rodata->offcpu_enabled = s->cfg->offcpu;
 	/* --no-offcpu: the scheduler programs are not even loaded (no verifier time, no cost). */
 	bpf_program__set_autoload(s->skel->progs.on_switch, s->cfg->offcpu);
 	bpf_program__set_autoload(s->skel->progs.on_resume, s->cfg->offcpu);
+	bpf_program__set_autoload(s->skel->progs.mark_tasks, s->cfg->offcpu);
 	if (s->skel->rodata->abi_version != PYPROF_ABI_VERSION) {
 		log_msg(LOG_ERR, "BPF object ABI %u does not match pyprofd ABI %u",
 			s->skel->rodata->abi_version, PYPROF_ABI_VERSION);
@@ -345,11 +349,51 @@ void sampler__drain_all(struct sampler *s)
 	(void)ring_buffer__consume(s->rb);
 }
 
+/*
+ * Runs mark_tasks over pid's threads: they get the task storage on_switch
+ * records off-CPU time in.  A thread it misses is only not recorded
+ * (bpf_offcpu_threads_marked says how many were).
+ */
+static void mark_threads(struct sampler *s, int pid)
+{
+	union bpf_iter_link_info info = { .task.pid = (__u32)pid };
+	LIBBPF_OPTS(bpf_iter_attach_opts, opts, .link_info = &info,
+		    .link_info_len = sizeof(info));
+	struct bpf_link *link;
+	char buf[64];
+	ssize_t n;
+	int fd;
+
+	if (!s->cfg->offcpu)
+		return;
+	link = bpf_program__attach_iter(s->skel->progs.mark_tasks, &opts);
+	if (!link) {
+		s->mark_errors++;
+		return;
+	}
+	fd = bpf_iter_create(bpf_link__fd(link));
+	if (fd < 0) {
+		s->mark_errors++;
+		goto cleanup;
+	}
+	/* The walk runs as the iterator is read; mark_tasks writes nothing. */
+	do
+		n = read(fd, buf, sizeof(buf));
+	while (n > 0 || (n < 0 && errno == EINTR));
+	if (n < 0)
+		s->mark_errors++;
+	close(fd);
+cleanup:
+	bpf_link__destroy(link);
+}
+
+/* Puts pid in procs (first, so that on_fork marks its new threads), then marks its threads. */
 int sampler__set_proc(struct sampler *s, int pid, const struct pyprof_proc *cfg)
 {
-	return bpf_map_update_elem(bpf_map__fd(s->skel->maps.procs), &pid, cfg, BPF_ANY) < 0
-		       ? -errno
-		       : 0;
+	if (bpf_map_update_elem(bpf_map__fd(s->skel->maps.procs), &pid, cfg, BPF_ANY) < 0)
+		return -errno;
+	mark_threads(s, pid);
+	return 0;
 }
 
 int sampler__get_proc(struct sampler *s, int pid, struct pyprof_proc *ret)
@@ -441,6 +485,7 @@ int sampler__stats(struct sampler *s, struct sampler_stats *ret)
 	memset(ret, 0, sizeof(*ret));
 	memcpy(ret->events, s->events, sizeof(ret->events));
 	ret->samples_unknown_pid = s->samples_unknown_pid;
+	ret->offcpu_mark_errors = s->mark_errors;
 	vals = calloc(ncpu > 0 ? ncpu : 1, sizeof(*vals));
 	if (!vals)
 		return -ENOMEM;

@@ -9,7 +9,7 @@
  * any change to a struct or enum below; pyprofd checks it against the
  * skeleton's rodata.
  */
-#define PYPROF_ABI_VERSION 14
+#define PYPROF_ABI_VERSION 15
 
 #define PYPROF_MAX_FRAMES	256	/* Python frames kept per sample */
 #define PYPROF_MAX_KSTACK	127	/* kernel frames (perf_event_max_stack default) */
@@ -239,6 +239,7 @@ struct pyprof_offcpu {
 	__u32 state;		/* prev_state at switch-out: 0 = preempted, else blocked */
 	__u16 nr_kstack;	/* of the pending interval */
 	__u16 pad;
+	__u64 rng;		/* xorshift64 state of the draws (offcpu_weight()), never 0 */
 	__u64 kstack[PYPROF_MAX_KSTACK];
 };
 
@@ -344,7 +345,7 @@ enum pyprof_counter {
 	PYPROF_CNT_BAD_TLBC,		/* a tlbc_index outside co_tlbc, or a NULL copy */
 	/* Off-CPU intervals of threads of profiled processes (_NS: their nanoseconds summed). */
 	PYPROF_CNT_OFFCPU_SWITCH_OUT,	/* switch-outs recorded */
-	PYPROF_CNT_OFFCPU_NO_STORAGE,	/* ... not: no task storage (allocation failed) */
+	PYPROF_CNT_OFFCPU_NO_STORAGE,	/* threads not recorded: no task storage (allocation failed) */
 	PYPROF_CNT_OFFCPU_SHORT,	/* intervals under the minimum not drawn: counted */
 	PYPROF_CNT_OFFCPU_SHORT_NS,
 	PYPROF_CNT_OFFCPU_KEPT,		/* intervals kept, to be walked */
@@ -370,6 +371,7 @@ enum pyprof_counter {
 	PYPROF_CNT_SNAP_CHANGED,	/* not sent: the object changed since the walk read it */
 	PYPROF_CNT_SNAP_PART,		/* regions left out of a sent snapshot: unreadable */
 	PYPROF_CNT_OFFCPU_SHORT_DRAWN,	/* intervals under the minimum drawn: kept, weighing it */
+	PYPROF_CNT_OFFCPU_MARKED,	/* threads given off-CPU storage (profiled process's) */
 	PYPROF_CNT__MAX,
 };
 
