@@ -7,6 +7,7 @@ through the PYPROF/3 payload, on every CPython this machine has: Debian's 3.11, 
 
 import os
 import re
+import signal
 import sys
 import time
 
@@ -201,6 +202,49 @@ def short_intervals_are_drawn_in_proportion():
         # ~1400 naps of ~2.1 ms, each drawn with p ~0.2: one sigma of the sum is ~5%.
         assert abs(naps - napped) <= 0.2 * napped, (naps, napped)
         assert drawn >= 100 and short >= 4 * drawn * 0.5, (drawn, short)
+
+
+def offcpu_at(d, pid, name):
+    """ns off the CPU at marker name of pid, 0 while pyprofd does not profile pid yet."""
+    head, payload = request(d.sock, b"PYPROF/3 snapshot pid=%d seconds=60\n" % pid)
+    if head.startswith(b"ERR ENOENT"):
+        return 0
+    return sum(n for fr, n, tag in stacks(d, pid) if tag & OFF_CPU
+               and at_line(fr, marker_line(name)))
+
+
+def wait_offcpu(d, where, timeout):
+    """Polls until every (pid, marker) of where has 0.5 s or more off the CPU recorded."""
+    end = time.monotonic() + timeout
+    while True:
+        got = {(pid, name): offcpu_at(d, pid, name) for pid, name in where}
+        if all(ns >= NS // 2 for ns in got.values()) or time.monotonic() > end:
+            return got
+        time.sleep(0.5)
+
+
+@test
+def threads_before_and_after_discovery_are_recorded():
+    """Only threads of profiled processes have the task storage the scheduler programs
+    record in: pyprofd started after the process gives it to the threads it already had;
+    threads and a child process it makes later get theirs when they are created.  Every
+    one's naps are recorded off the CPU."""
+    need_root()
+    lab, python = one_python()
+    with Workload(python, "offcpu.py", "late", 60) as w, Daemon(offcpu=True) as d:
+        early = wait_offcpu(d, [(w.pid, "early_%d" % i) for i in range(3)], 20)
+        st = d.status()
+        reply = w.ask(signal.SIGUSR1).split()
+        assert reply[0] == "started", reply
+        child = int(reply[1])
+        late = wait_offcpu(d, [(w.pid, "late_0"), (w.pid, "late_1"), (child, "forked")], 20)
+        marked = int(d.status()["bpf_offcpu_threads_marked"]) - int(st["bpf_offcpu_threads_marked"])
+        print("  %s: off-CPU s %s; %d threads marked after discovery" % (
+            lab, " ".join("%s %.1f" % (name, ns / NS)
+                          for (_, name), ns in sorted({**early, **late}.items())), marked))
+        assert all(ns >= NS // 2 for ns in early.values()), early
+        assert all(ns >= NS // 2 for ns in late.values()), late
+        assert marked >= 3, marked  # two threads, the child's one
 
 
 @test

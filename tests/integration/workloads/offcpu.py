@@ -5,8 +5,13 @@
 #          (an interval is recorded when it ends: the thread must wake up).
 #   naps:  a thread takes naps of NAP s for NAPS_FOR s, prints "napped S" (the seconds
 #          its naps took by its own clock), then computes.
+#   late:  threads nap_early_0..2 nap from the start; on SIGUSR1 it starts threads
+#          nap_late_0..1 and forks a child whose main thread naps in nap_forked (for
+#          NAPS_FOR x 10 s at most), and prints "started CHILD-PID".
 # Each marker line below is looked for by its function name and line in the tests.
 # Prints "ready" once the waiting thread runs.
+import os
+import signal
 import socket
 import sys
 import threading
@@ -39,6 +44,55 @@ def napper(stop):
     sys.stdout.flush()
     while not stop.is_set():
         compute(0.02)
+
+
+def nap_early_0(stop):
+    while not stop.is_set():
+        time.sleep(0.3)  # line: early_0
+
+
+def nap_early_1(stop):
+    while not stop.is_set():
+        time.sleep(0.3)  # line: early_1
+
+
+def nap_early_2(stop):
+    while not stop.is_set():
+        time.sleep(0.3)  # line: early_2
+
+
+def nap_late_0(stop):
+    while not stop.is_set():
+        time.sleep(0.3)  # line: late_0
+
+
+def nap_late_1(stop):
+    while not stop.is_set():
+        time.sleep(0.3)  # line: late_1
+
+
+def nap_forked(parent):
+    end = time.monotonic() + NAPS_FOR * 10
+    while time.monotonic() < end and os.getppid() == parent:
+        time.sleep(0.3)  # line: forked
+
+
+def start_late(stop, threads):
+    """SIGUSR1: the threads and the child made after pyprofd profiles the process."""
+    def handler(signum, frame):
+        late = [threading.Thread(target=f, args=(stop,)) for f in (nap_late_0, nap_late_1)]
+        for t in late:
+            t.start()
+        threads.extend(late)
+        parent = os.getpid()
+        child = os.fork()
+        if child == 0:
+            nap_forked(parent)
+            os._exit(0)
+        threads.append(child)
+        sys.stdout.write("started %d\n" % child)
+        sys.stdout.flush()
+    signal.signal(signal.SIGUSR1, handler)
 
 
 def holder(lock, stop):
@@ -87,6 +141,10 @@ def main():
         keep = [server, client, peer]
         threads = [threading.Thread(target=receiver, args=(client,), daemon=True),
                    threading.Thread(target=sender, args=(peer, stop))]
+    elif mode == "late":
+        threads = [threading.Thread(target=f, args=(stop,))
+                   for f in (nap_early_0, nap_early_1, nap_early_2)]
+        start_late(stop, keep)
     else:
         raise SystemExit("unknown mode " + mode)
     for t in threads:
@@ -99,7 +157,13 @@ def main():
         if not t.daemon:
             t.join()
     for k in keep:
-        k.close()
+        if isinstance(k, threading.Thread):
+            k.join()
+        elif isinstance(k, int):
+            os.kill(k, signal.SIGKILL)
+            os.waitpid(k, 0)
+        else:
+            k.close()
 
 
 main()
