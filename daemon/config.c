@@ -54,7 +54,7 @@ static void help(void)
 	       "\n"
 	       "Examples:\n"
 	       "  pyprofd                       # defaults: 99 Hz, 10 s windows, 1 h history\n"
-	       "  pyprofd --rate 499 --socket /tmp/pyprof.sock\n"
+	       "  pyprofd --rate 499 --socket /run/pyprof-dev.sock   # in a dir only root writes\n"
 	       "  pyprofd --state-dir /var/lib/pyprof   # history survives restarts (the unit's way)\n"
 	       "  pyprofctl snapshot --pid 1234 --seconds 30 | flamegraph.pl > cpu.svg\n",
 	       PYPROFD_DEFAULT_SOCKET);

@@ -11,6 +11,7 @@ adds it, side by side with this build, to the daemon-per-sample and history
 rows.
 """
 
+import functools
 import json
 import os
 import platform
@@ -602,6 +603,13 @@ def bench_daemon_per_sample(py):
 
 
 # --------------------------------------------------------------------------------------------
+@functools.lru_cache(maxsize=None)
+def build_pipepong():
+    exe = os.path.join(OUTPUT, "bench-pipepong")
+    subprocess.run(["cc", "-O2", "-Wall", "-o", exe, os.path.join(WL, "pipepong.c")], check=True)
+    return exe
+
+
 def build_gaps():
     so = os.path.join(OUTPUT, "bench-gaps.so")
     subprocess.run(["cc", "-O2", "-Wall", "-shared", "-fPIC", "-o", so,
@@ -1104,7 +1112,8 @@ def bench_peers():
 
 
 # --------------------------------------------------------------------------------------------
-OFFCPU_CONFIGS = ("alone", "--no-offcpu", "off-CPU on", "alone again")
+OFFCPU_CONFIGS = ("alone", "--no-offcpu", "off-CPU on", "--offcpu-min 50ms", "alone again")
+OFFCPU_ON = ("off-CPU on", "--offcpu-min 50ms")
 
 
 def run_counted(argv):
@@ -1124,12 +1133,17 @@ def offcpu_workloads(py):
     return (("pingpong, unpaced", [py, os.path.join(WL, "pingpong.py"), str(n * 100000), "0"]),
             ("pingpong, ~20k switches/s a thread",
              [py, os.path.join(WL, "pingpong.py"), str(n * 30000), "20"]),
-            ("web: threaded HTTP server", [py, os.path.join(WL, "web.py"), str(n * 1500)]),
+            # A server runs for hours: timed past pyprofd's young-process time (5 s in
+            # daemon/procs.c), whose code-object snapshots are a cost of starting.
+            ("web: threaded HTTP server",
+             [py, os.path.join(WL, "web.py"), str(n * 1500), "6"]),
+            (PIPEPONG, [build_pipepong(), str(n * 100000)]),
             (DD, ["dd", "if=/dev/zero", "of=/dev/null", "bs=1", "count=%d" % (n * 300000),
               "status=none"]))
 
 
 DD = "dd bs=1, not profiled (syscall-heavy)"
+PIPEPONG = "C pipe ping-pong, not profiled"
 
 
 def offcpu_bpf_ns(d):
@@ -1139,27 +1153,32 @@ def offcpu_bpf_ns(d):
             int(st["bpf_switch_run_cnt"]) + int(st["bpf_resume_run_cnt"]))
 
 
-def offcpu_round(py, c, wall, cpu, sw, stats, share):
+def offcpu_round(py, c, timed, wall, cpu, sw, stats, share):
+    """One config's run of every workload: its BPF time if timed (bpf_stats on), else
+    its wall and CPU times (bpf_stats off: what the host pays without the measuring)."""
     d = None
     if c == "--no-offcpu":
         d = Daemon("--no-offcpu")
     elif c == "off-CPU on":
         d = Daemon()
+    elif c == "--offcpu-min 50ms":
+        d = Daemon("--offcpu-min", "50ms")
     if d:
         d.__enter__()
     try:
         for name, argv in offcpu_workloads(py):
-            b0 = offcpu_bpf_ns(d) if c == "off-CPU on" else (0, 0)
+            b0 = offcpu_bpf_ns(d) if c in OFFCPU_ON else (0, 0)
             w, n, t = run_counted(argv)
-            if c == "off-CPU on" and t:
+            if timed and c in OFFCPU_ON and t:
                 # Every task's switches meanwhile, not only the workload's: an upper bound.
                 b1 = offcpu_bpf_ns(d)
-                share[name].append((b1[0] - b0[0], b1[1] - b0[1], t))
-            wall[(c, name)].append(w)
-            cpu[(c, name)].append(t)
+                share[(c, name)].append((b1[0] - b0[0], b1[1] - b0[1], t))
+            elif not timed:
+                wall[(c, name)].append(w)
+                cpu[(c, name)].append(t)
             if w and n:
                 sw[name].append(n / w)
-        if c == "off-CPU on":
+        if timed and c == "off-CPU on":
             stats.append(ctl_status(d))
     finally:
         if d:
@@ -1173,7 +1192,8 @@ def offcpu_rows(names, wall, cpu, sw, stats, share):
     def fmt(rs):
         return "%+.2f%% (%+.2f..%+.2f)" % (statistics.median(rs), min(rs), max(rs))
 
-    floor = min(ns / runs for ns, runs, _ in share[DD] if runs) if share[DD] else 0
+    pp = share[("off-CPU on", PIPEPONG)]
+    floor = min(ns / runs for ns, runs, _ in pp if runs) if pp else 0
     for name in names:
         target = {"pingpong, ~20k switches/s a thread": 2.0,
                   "web: threaded HTTP server": 0.5}.get(name)
@@ -1184,19 +1204,23 @@ def offcpu_rows(names, wall, cpu, sw, stats, share):
         for table, what in ((cpu, "CPU"), (wall, "wall")):
             if not table[("alone", name)][0]:
                 continue
-            row("offcpu", "  off-CPU on vs --no-offcpu, %s" % what,
-                fmt(ratios(table, "off-CPU on", name, "--no-offcpu")))
+            for c in OFFCPU_ON:
+                row("offcpu", "  %s vs --no-offcpu, %s" % (c, what),
+                    fmt(ratios(table, c, name, "--no-offcpu")))
         # The scheduler programs' own time (bpf_stats) over the workload's CPU time: what
         # the ratios above cannot resolve on a noisy machine.  bpf_stats adds two clock
-        # reads to every run it times; on the dd run, whose tasks the programs leave after
-        # one load, the time per run is that and little else: the floor taken off below.
-        raw = [ns / 1e9 / t * 100 for ns, _, t in share[name]]
-        net = [max(0, ns - runs * floor) / 1e9 / t * 100 for ns, runs, t in share[name]]
-        row("offcpu", "  BPF time of the off-CPU programs / its CPU (bpf_stats)",
-            med_range(raw, "%.2f") + "%")
-        row("offcpu", "  ... less bpf_stats' %.0f ns a run" % floor,
-            med_range(net, "%.2f") + "%", "< %.1f%%" % target if target else "",
-            statistics.median(net) < target if target else None)
+        # reads to every run it times; on the C ping-pong, whose switches are nearly all
+        # the runs and whose tasks the programs leave after one load, the time per run is
+        # that and little else: the floor taken off below.
+        for c in OFFCPU_ON:
+            raw = [ns / 1e9 / t * 100 for ns, _, t in share[(c, name)]]
+            net = [max(0, ns - runs * floor) / 1e9 / t * 100
+                   for ns, runs, t in share[(c, name)]]
+            row("offcpu", "  %s: BPF time / its CPU (bpf_stats)" % c, med_range(raw, "%.2f") + "%")
+            judged = target and c == "off-CPU on"
+            row("offcpu", "  %s: ... less bpf_stats' %.0f ns a run" % (c, floor),
+                med_range(net, "%.2f") + "%", "< %.1f%%" % target if judged else "",
+                statistics.median(net) < target if judged else None)
     last = stats[-1]
 
     def per(key):
@@ -1214,24 +1238,29 @@ def offcpu_rows(names, wall, cpu, sw, stats, share):
 def bench_offcpu(py):
     """Off-CPU accounting's cost: the same workloads alone, under pyprofd --no-offcpu and
     under pyprofd recording off-CPU time, rounds alternating.  The BPF time of the
-    scheduler programs is charged to the tasks that switch (kernel time): CPU ratios."""
+    scheduler programs is charged to the tasks that switch (kernel time): CPU ratios.
+    bpf_stats, which times the programs, costs every run two clock reads itself: rounds
+    0, 2, 4... measure BPF time with it, rounds 1, 3... the ratios without it."""
     path = "/proc/sys/kernel/bpf_stats_enabled"
     try:
         old = open(path).read().strip()
-        open(path, "w").write("1")
     except OSError:
         old = None
     names = [n for n, _ in offcpu_workloads(py)]
     wall = {(c, n): [] for c in OFFCPU_CONFIGS for n in names}
     cpu = {(c, n): [] for c in OFFCPU_CONFIGS for n in names}
     sw = {n: [] for n in names}
-    share = {n: [] for n in names}
+    share = {(c, n): [] for c in OFFCPU_ON for n in names}
     stats = []
     try:
-        for r in range(ROUNDS):
-            order = OFFCPU_CONFIGS[r % 4:] + OFFCPU_CONFIGS[:r % 4]
+        for r in range(max(2, ROUNDS)):
+            k = r % len(OFFCPU_CONFIGS)
+            order = OFFCPU_CONFIGS[k:] + OFFCPU_CONFIGS[:k]
+            timed = r % 2 == 0
+            if old is not None:
+                open(path, "w").write("1" if timed else "0")
             for c in order:
-                offcpu_round(py, c, wall, cpu, sw, stats, share)
+                offcpu_round(py, c, timed, wall, cpu, sw, stats, share)
     finally:
         if old is not None:
             open(path, "w").write(old)

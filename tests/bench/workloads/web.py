@@ -1,6 +1,7 @@
 # A web-like process: a threaded HTTP server on localhost rendering a small page
 # (~1 ms of string work per request) for 4 keep-alive clients in the same process.
-# argv: requests.  Prints "wall-seconds switches".
+# argv: requests, seconds to wait before the timed part (default 1: for pyprofd to
+# profile the process).  Prints "wall-seconds switches".
 import http.client
 import http.server
 import os
@@ -10,6 +11,7 @@ import threading
 import time
 
 N = int(sys.argv[1])
+WARM = float(sys.argv[2]) if len(sys.argv) > 2 else 1.0
 CLIENTS = 4
 
 
@@ -54,7 +56,7 @@ def count_switches():
 srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
 threading.Thread(target=srv.serve_forever, daemon=True).start()
 client(srv.server_address[1], 20)  # warm up
-time.sleep(1.0)  # for pyprofd to profile the process: not timed
+time.sleep(WARM)  # not timed
 t0 = time.monotonic()
 cs = [threading.Thread(target=client, args=(srv.server_address[1], N // CLIENTS))
       for _ in range(CLIENTS)]
