@@ -43,8 +43,7 @@ static size_t text_fit(const char *s, size_t len, size_t cols)
 /*
  * Prints a tab-separated table with aligned columns, each field escaped for
  * the terminal after the split: no byte of a field can make a column, a row
- * or a terminal sequence.  With width, each row's last field is cut to what
- * is left of width columns.
+ * or a terminal sequence.  With width, each row is cut to width columns.
  */
 static int print_table(const struct strbuf *text, size_t width)
 {
@@ -79,15 +78,13 @@ static int print_table(const struct strbuf *text, size_t width)
 		strbuf__reset(&row);
 		for (size_t col = 0; col < ncols[r] && !err; col++, at++) {
 			const char *f = cells[at].buf ? cells[at].buf : "";
-			size_t len = cells[at].len, pad = 0, used = text_cols(row.buf, row.len);
+			size_t pad = col + 1 < ncols[r] ? widths[col] - text_cols(f, cells[at].len) : 0;
 
-			if (col + 1 < ncols[r])
-				pad = widths[col] - text_cols(f, len);
-			else if (width)
-				len = text_fit(f, len, width > used + 2 ? width - used - 2 : 0);
-			err = strbuf__printf(&row, "%s%.*s%*s", col ? "  " : "", (int)len, f, (int)pad,
-					     "");
+			err = strbuf__printf(&row, "%s%s%*s", col ? "  " : "", f, (int)pad, "");
 		}
+		/* As ps on a terminal: no row wraps (the last field is where it shows). */
+		if (width && row.buf)
+			row.buf[row.len = text_fit(row.buf, row.len, width)] = '\0';
 		while (row.len && row.buf[row.len - 1] == ' ')
 			row.buf[--row.len] = '\0';
 		if (!err && printf("%s\n", row.buf ? row.buf : "") < 0)
@@ -252,11 +249,22 @@ static int text_span(struct strbuf *sb, struct span sp, bool last)
 	return text_cell(sb, sp.s, sp.len, last);
 }
 
-static const char list_header[] = "PID\tVERSION\tSTATE\tSAMPLES\t%CPU\tUSER\tSTART\tUNIT\tCONTAINER\t";
-static const char list_header_wide[] = "CGROUP\tCOMM\tEXE\tLABELS\t";
+/* The text table's columns: --wide's, and those left out when no process has a value. */
+struct list_cols {
+	bool wide, unit, container, note;
+};
 
-/* A row of the text table: the process's identity first, its command line last. */
-static int text_row(struct strbuf *sb, const struct proc_view *v, bool wide)
+/* The header: the process's identity first, its command line last. */
+static int text_header(struct strbuf *sb, const struct list_cols *lc)
+{
+	return strbuf__puts(sb, "PID\tVERSION\tSTATE\tSAMPLES\t%CPU\tUSER\tSTART\t") ?:
+	       strbuf__puts(sb, lc->unit ? "UNIT\t" : "") ?:
+	       strbuf__puts(sb, lc->container ? "CONTAINER\t" : "") ?:
+	       strbuf__puts(sb, lc->wide ? "CGROUP\tCOMM\tEXE\tLABELS\t" : "") ?:
+	       strbuf__puts(sb, lc->note ? "NOTE\tCOMMAND\n" : "COMMAND\n");
+}
+
+static int text_row(struct strbuf *sb, const struct proc_view *v, const struct list_cols *lc)
 {
 	const char *cid = label(v, "container");
 	struct strbuf lab = { 0 };
@@ -265,19 +273,23 @@ static int text_row(struct strbuf *sb, const struct proc_view *v, bool wide)
 	err = text_span(sb, v->col[COL_PID], false) ?: text_span(sb, v->col[COL_VERSION], false) ?:
 	      text_span(sb, v->col[COL_STATE], false) ?: text_span(sb, v->col[COL_SAMPLES], false) ?:
 	      text_str(sb, v->cpu, false) ?: text_str(sb, v->user, false) ?:
-	      text_str(sb, v->start, false) ?: text_str(sb, label(v, "unit"), false);
+	      text_str(sb, v->start, false);
+	if (lc->unit)
+		err = err ?: text_str(sb, label(v, "unit"), false);
 	/* As docker ps shows ids: 12 characters (--wide and --json: all of it). */
-	err = err ?: text_cell(sb, cid ?: "", cid ? (wide ? strlen(cid) : strnlen(cid, 12)) : 0,
-			       false);
-	if (wide) {
+	if (lc->container)
+		err = err ?: text_cell(sb, cid ?: "",
+				       cid ? (lc->wide ? strlen(cid) : strnlen(cid, 12)) : 0, false);
+	if (lc->wide) {
 		err = err ?: proclabel__format(&lab, v->labels, v->nr_labels);
 		err = err ?: text_str(sb, label(v, "cgroup"), false) ?:
 		      text_span(sb, v->col[COL_COMM], false) ?: text_span(sb, v->col[COL_EXE], false) ?:
 		      text_cell(sb, lab.buf, lab.len, false);
 		strbuf__done(&lab);
 	}
-	return err ?: text_span(sb, v->col[COL_NOTE], false) ?:
-	       text_span(sb, v->col[COL_CMDLINE], true);
+	if (lc->note)
+		err = err ?: text_span(sb, v->col[COL_NOTE], false);
+	return err ?: text_span(sb, v->col[COL_CMDLINE], true);
 }
 
 static int json_span(struct strbuf *sb, const char *key, struct span sp, bool null_if_empty)
@@ -332,9 +344,23 @@ static size_t tty_width(void)
 	return ws.ws_col;
 }
 
+/* The columns of list's reply by name (-1: not sent). */
+static void find_cols(const struct row *hdr, int *idx)
+{
+	for (int c = 0; c < COL__MAX; c++) {
+		idx[c] = -1;
+		for (size_t i = 0; hdr && i < hdr->n; i++)
+			if (hdr->f[i].len == strlen(col_names[c]) &&
+			    !memcmp(hdr->f[i].s, col_names[c], hdr->f[i].len))
+				idx[c] = (int)i;
+	}
+}
+
 /* list's reply as the text table, or with json one JSON array. */
 static int print_list(const struct strbuf *payload, bool json, bool wide)
 {
+	struct list_cols lc = { .wide = wide, .unit = wide, .container = wide, .note = wide };
+	struct proc_view *views = NULL;
 	struct strbuf sb = { 0 };
 	struct row *rows = NULL;
 	size_t nr = 0;
@@ -344,30 +370,29 @@ static int print_list(const struct strbuf *payload, bool json, bool wide)
 
 	(void)localtime_r(&now, &today);
 	err = split_rows(payload, &rows, &nr);
-	for (int c = 0; c < COL__MAX; c++) {
-		idx[c] = -1;
-		for (size_t i = 0; nr && i < rows[0].n; i++)
-			if (rows[0].f[i].len == strlen(col_names[c]) &&
-			    !memcmp(rows[0].f[i].s, col_names[c], rows[0].f[i].len))
-				idx[c] = (int)i;
-	}
-	err = err ?: strbuf__puts(&sb, json ? "[" : list_header) ?:
-	      strbuf__puts(&sb, json ? "" : wide ? list_header_wide : "") ?:
-	      strbuf__puts(&sb, json ? "" : "NOTE\tCOMMAND\n");
+	find_cols(nr ? &rows[0] : NULL, idx);
+	if (!err && nr > 1 && !(views = calloc(nr - 1, sizeof(*views))))
+		err = -ENOMEM;
 	for (size_t i = 1; i < nr && !err; i++) {
-		struct proc_view v;
-
-		proc_view(&rows[i], idx, &today, &v);
+		proc_view(&rows[i], idx, &today, &views[i - 1]);
+		lc.unit = lc.unit || label(&views[i - 1], "unit");
+		lc.container = lc.container || label(&views[i - 1], "container");
+		lc.note = lc.note || views[i - 1].col[COL_NOTE].len;
+	}
+	err = err ?: json ? strbuf__puts(&sb, "[") : text_header(&sb, &lc);
+	for (size_t i = 1; i < nr && !err; i++) {
 		if (json)
-			err = strbuf__puts(&sb, i > 1 ? ",\n " : "\n ") ?: json_row(&sb, &v);
+			err = strbuf__puts(&sb, i > 1 ? ",\n " : "\n ") ?: json_row(&sb, &views[i - 1]);
 		else
-			err = text_row(&sb, &v, wide);
-		free(v.labels);
+			err = text_row(&sb, &views[i - 1], &lc);
 	}
 	if (json)
 		err = err ?: strbuf__puts(&sb, nr > 1 ? "\n]\n" : "]\n") ?: write_all(sb.buf, sb.len);
 	else
 		err = err ?: print_table(&sb, wide ? 0 : tty_width());
+	for (size_t i = 0; views && i + 1 < nr; i++)
+		free(views[i].labels);
+	free(views);
 	free(rows);
 	strbuf__done(&sb);
 	return err;
