@@ -16,8 +16,8 @@ import tempfile
 import termios
 import time
 
-from pyproftest import (Daemon, PYPROFCTL, Skip, interpreters, main, need_root, test,
-                        wait_for)
+from pyproftest import (Daemon, FakePyprofd, PYPROFCTL, Skip, interpreters, main, need_root,
+                        test, wait_for)
 
 CMDLINE_MAX = 4096          # PROCIDENT_CMDLINE_MAX
 HZ = os.sysconf("SC_CLK_TCK")
@@ -308,6 +308,43 @@ def identity_listed():
         for p in procs:
             p.stop()
         shutil.rmtree(top, ignore_errors=True)
+
+
+class OldDaemon(FakePyprofd):
+    """pyprofd before the identity columns: list refuses identity=1 as it did any unknown
+    argument, and answers the eight columns of its protocol."""
+
+    prefix = "pyproftest-oldlist."
+    TABLE = (b"PID\tVERSION\tSTATE\tSAMPLES\tCOMM\tEXE\tNOTE\tLABELS\n"
+             b"4242\t3.11.2\tprofiled\t17\tpython3\t/usr/bin/python3.11\t\t"
+             b"cgroup=/system.slice/a.service,unit=a.service\n")
+
+    def _reply(self, line):
+        if "identity=" in line:
+            return b"ERR EINVAL unknown argument 'identity' for 'list'\n"
+        return b"OK %d\n" % len(self.TABLE) + self.TABLE
+
+
+@test
+def older_daemon_listed():
+    """A daemon that does not know identity=1 is asked again without it: what it has."""
+    with OldDaemon() as d:
+        r = d.ctl("list")
+        assert r.returncode == 0 and r.stderr == "", r
+        names, rows = parse_table(r.stdout)
+        assert names == ["PID", "VERSION", "STATE", "SAMPLES", "%CPU", "USER", "START",
+                         "UNIT", "COMMAND"], names
+        assert rows == [{"PID": "4242", "VERSION": "3.11.2", "STATE": "profiled",
+                         "SAMPLES": "17", "%CPU": "-", "USER": "-", "START": "-",
+                         "UNIT": "a.service", "COMMAND": "-"}], rows
+        assert d.lines == ["PYPROF/1 list identity=1\n", "PYPROF/1 list\n"], d.lines
+        o = json.loads(d.ctl("list", "--json").stdout)
+        assert o == [{"pid": 4242, "version": "3.11.2", "state": "profiled", "samples": 17,
+                      "cpu_percent": None, "user": None, "uid": None, "start": None,
+                      "unit": "a.service", "container": None,
+                      "cgroup": "/system.slice/a.service", "comm": "python3",
+                      "exe": "/usr/bin/python3.11", "note": "", "command": None,
+                      "labels": {"cgroup": "/system.slice/a.service", "unit": "a.service"}}], o
 
 
 if __name__ == "__main__":
