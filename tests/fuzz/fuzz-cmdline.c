@@ -19,7 +19,8 @@ static void no_controls(const struct strbuf *sb, char allowed)
 		unsigned char c = (unsigned char)sb->buf[i];
 
 		FUZZ_CHECK((c >= 0x20 && c != 0x7f) || c == (unsigned char)allowed);
-		FUZZ_CHECK(!(c == 0xc2 && i + 1 < sb->len && (unsigned char)sb->buf[i + 1] <= 0x9f));
+		FUZZ_CHECK(!(c == 0xc2 && i + 1 < sb->len &&
+			     (unsigned char)sb->buf[i + 1] <= 0x9f));
 	}
 }
 
@@ -39,7 +40,8 @@ int LLVMFuzzerTestOneInput(const __u8 *data, size_t size)
 	body = cut ? len - mark : len;
 	FUZZ_CHECK(body <= PROCIDENT_CMDLINE_MAX && body <= in.len);
 	/* A cut drops at most the three bytes of a character it would split. */
-	FUZZ_CHECK(!cut || body + 3 >= (in.len < PROCIDENT_CMDLINE_MAX ? in.len : PROCIDENT_CMDLINE_MAX));
+	FUZZ_CHECK(!cut || body + 3 >= (in.len < PROCIDENT_CMDLINE_MAX ? in.len
+									  : PROCIDENT_CMDLINE_MAX));
 	for (size_t i = 0; i < body; i++)
 		FUZZ_CHECK(line[i] == (raw[i] ? raw[i] : ' '));
 	FUZZ_CHECK(term__put_text(&t, line, len, NULL) == 0);

@@ -959,8 +959,9 @@ TEST(list_identity)
 
 	ask(&w, "PYPROF/1 list identity=1\n", &r);
 	ASSERT_EQ(r.err, 0);
-	ASSERT_TRUE(strncmp(r.payload, "PID\tVERSION\tSTATE\tSAMPLES\tCOMM\tEXE\tNOTE\tLABELS\tUID\t"
-				       "START_NS\tCPU_PERMILLE\tCMDLINE\n", 80) == 0);
+	ASSERT_TRUE(strncmp(r.payload,
+			    "PID\tVERSION\tSTATE\tSAMPLES\tCOMM\tEXE\tNOTE\tLABELS\tUID\t"
+			    "START_NS\tCPU_PERMILLE\tCMDLINE\n", 80) == 0);
 	ASSERT_EQ(atoll(list_cell(r.payload, PID_A, 8, cell, sizeof(cell))), getuid());
 	v = atoll(list_cell(r.payload, PID_A, 9, cell, sizeof(cell)));
 	ASSERT_TRUE(v > (long long)start_want - 50 * (long long)NSEC_PER_MSEC &&

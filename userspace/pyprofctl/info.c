@@ -78,13 +78,17 @@ static int print_table(const struct strbuf *text, size_t width)
 		strbuf__reset(&row);
 		for (size_t col = 0; col < ncols[r] && !err; col++, at++) {
 			const char *f = cells[at].buf ? cells[at].buf : "";
-			size_t pad = col + 1 < ncols[r] ? widths[col] - text_cols(f, cells[at].len) : 0;
+			size_t pad = 0;
 
+			if (col + 1 < ncols[r])
+				pad = widths[col] - text_cols(f, cells[at].len);
 			err = strbuf__printf(&row, "%s%s%*s", col ? "  " : "", f, (int)pad, "");
 		}
 		/* As ps on a terminal: no row wraps (the last field is where it shows). */
-		if (width && row.buf)
-			row.buf[row.len = text_fit(row.buf, row.len, width)] = '\0';
+		if (width && row.buf) {
+			row.len = text_fit(row.buf, row.len, width);
+			row.buf[row.len] = '\0';
+		}
 		while (row.len && row.buf[row.len - 1] == ' ')
 			row.buf[--row.len] = '\0';
 		if (!err && printf("%s\n", row.buf ? row.buf : "") < 0)
@@ -271,19 +275,21 @@ static int text_row(struct strbuf *sb, const struct proc_view *v, const struct l
 	int err;
 
 	err = text_span(sb, v->col[COL_PID], false) ?: text_span(sb, v->col[COL_VERSION], false) ?:
-	      text_span(sb, v->col[COL_STATE], false) ?: text_span(sb, v->col[COL_SAMPLES], false) ?:
-	      text_str(sb, v->cpu, false) ?: text_str(sb, v->user, false) ?:
-	      text_str(sb, v->start, false);
+	      text_span(sb, v->col[COL_STATE], false) ?:
+	      text_span(sb, v->col[COL_SAMPLES], false) ?: text_str(sb, v->cpu, false) ?:
+	      text_str(sb, v->user, false) ?: text_str(sb, v->start, false);
 	if (lc->unit)
 		err = err ?: text_str(sb, label(v, "unit"), false);
 	/* As docker ps shows ids: 12 characters (--wide and --json: all of it). */
-	if (lc->container)
-		err = err ?: text_cell(sb, cid ?: "",
-				       cid ? (lc->wide ? strlen(cid) : strnlen(cid, 12)) : 0, false);
+	if (lc->container && cid)
+		err = err ?: text_cell(sb, cid, lc->wide ? strlen(cid) : strnlen(cid, 12), false);
+	else if (lc->container)
+		err = err ?: text_str(sb, NULL, false);
 	if (lc->wide) {
 		err = err ?: proclabel__format(&lab, v->labels, v->nr_labels);
 		err = err ?: text_str(sb, label(v, "cgroup"), false) ?:
-		      text_span(sb, v->col[COL_COMM], false) ?: text_span(sb, v->col[COL_EXE], false) ?:
+		      text_span(sb, v->col[COL_COMM], false) ?:
+		      text_span(sb, v->col[COL_EXE], false) ?:
 		      text_cell(sb, lab.buf, lab.len, false);
 		strbuf__done(&lab);
 	}
@@ -313,7 +319,8 @@ static int json_row(struct strbuf *sb, const struct proc_view *v)
 		  infojson__put_int_or_null(sb, v->col[COL_PID].s, v->col[COL_PID].len);
 
 	err = err ?: json_span(sb, "version", v->col[COL_VERSION], false) ?:
-	      json_span(sb, "state", v->col[COL_STATE], false) ?: strbuf__puts(sb, ", \"samples\": ") ?:
+	      json_span(sb, "state", v->col[COL_STATE], false) ?:
+	      strbuf__puts(sb, ", \"samples\": ") ?:
 	      infojson__put_int_or_null(sb, v->col[COL_SAMPLES].s, v->col[COL_SAMPLES].len) ?:
 	      strbuf__printf(sb, ", \"cpu_percent\": %s", *v->cpu ? v->cpu : "null") ?:
 	      json_str(sb, "user", *v->user ? v->user : NULL) ?: strbuf__puts(sb, ", \"uid\": ") ?:
@@ -325,7 +332,8 @@ static int json_row(struct strbuf *sb, const struct proc_view *v)
 	      json_span(sb, "comm", v->col[COL_COMM], false) ?:
 	      json_span(sb, "exe", v->col[COL_EXE], false) ?:
 	      json_span(sb, "note", v->col[COL_NOTE], false) ?:
-	      json_span(sb, "command", v->col[COL_CMDLINE], true) ?: strbuf__puts(sb, ", \"labels\": {");
+	      json_span(sb, "command", v->col[COL_CMDLINE], true) ?:
+	      strbuf__puts(sb, ", \"labels\": {");
 	for (size_t i = 0; i < v->nr_labels && !err; i++)
 		err = strbuf__puts(sb, i ? ", " : "") ?:
 		      json__put_string(sb, v->labels[i].key, strlen(v->labels[i].key)) ?:
@@ -382,12 +390,14 @@ static int print_list(const struct strbuf *payload, bool json, bool wide)
 	err = err ?: json ? strbuf__puts(&sb, "[") : text_header(&sb, &lc);
 	for (size_t i = 1; i < nr && !err; i++) {
 		if (json)
-			err = strbuf__puts(&sb, i > 1 ? ",\n " : "\n ") ?: json_row(&sb, &views[i - 1]);
+			err = strbuf__puts(&sb, i > 1 ? ",\n " : "\n ") ?:
+			      json_row(&sb, &views[i - 1]);
 		else
 			err = text_row(&sb, &views[i - 1], &lc);
 	}
 	if (json)
-		err = err ?: strbuf__puts(&sb, nr > 1 ? "\n]\n" : "]\n") ?: write_all(sb.buf, sb.len);
+		err = err ?: strbuf__puts(&sb, nr > 1 ? "\n]\n" : "]\n") ?:
+		      write_all(sb.buf, sb.len);
 	else
 		err = err ?: print_table(&sb, wide ? 0 : tty_width());
 	for (size_t i = 0; views && i + 1 < nr; i++)
@@ -482,8 +492,8 @@ int verb_status(int argc, char **argv)
 	}
 	proto_request__init(&req, "status");
 	status = run_call(&req, &rep);
-	if (!status && json &&
-	    (infojson__status(rep.payload.buf ?: "", rep.payload.len, &js) || write_all(js.buf, js.len)))
+	if (!status && json && (infojson__status(rep.payload.buf ?: "", rep.payload.len, &js) ||
+				write_all(js.buf, js.len)))
 		status = EXIT_ERROR;
 	if (!status && !json && term_write(stdout, rep.payload.buf, rep.payload.len, "\n"))
 		status = EXIT_ERROR;

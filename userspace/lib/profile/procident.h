@@ -11,12 +11,13 @@
 #include <linux/types.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include "base/util.h"
 
 /* Bytes of a command line kept; a longer one is cut there and ends with PROCIDENT_CUT_MARK. */
 #define PROCIDENT_CMDLINE_MAX 4096
 #define PROCIDENT_CUT_MARK    "..."
 /* The span list's CPU share is taken over (its whole windows: up to one window more). */
-#define PROCIDENT_CPU_SPAN_NS (60 * 1000000000ull)
+#define PROCIDENT_CPU_SPAN_NS (60 * NSEC_PER_SEC)
 
 /*
  * The command line of raw[0..len), the bytes read from /proc/PID/cmdline (any

@@ -8,7 +8,7 @@
 
 struct strbuf;
 
-/* Whether s[0..len) is an integer as pyprofd writes them, hence a JSON number: -?(0|[1-9][0-9]*). */
+/* Whether s[0..len) is an integer as pyprofd writes them, so a JSON number: -?(0|[1-9][0-9]*). */
 bool infojson__is_int(const char *s, size_t len);
 
 /*
