@@ -17,6 +17,7 @@
 #include "target/elffile.h"
 #include "target/procmaps.h"
 #include "profile/proclabel.h"
+#include "profile/procident.h"
 #include "profile/profile.h"
 #include "base/util.h"
 #include "analyzer.h"
@@ -199,7 +200,7 @@ static bool status_ids(const char *line, const char *key, __u32 ids[4])
 	return true;
 }
 
-static int read_owner(const char *root, int pid, __u32 *ret_uid)
+static int read_owner(const char *root, int pid, __u32 *ret_uid, __u32 *ret_euid)
 {
 	__u32 uid[4], gid[4];
 	char path[PATH_MAX], line[256];
@@ -229,6 +230,8 @@ static int read_owner(const char *root, int pid, __u32 *ret_uid)
 	fclose(f);
 	if (err)
 		return err;
+	if (ret_euid)
+		*ret_euid = uid[1];
 	/*
 	 * As the kernel decides PTRACE_MODE_READ (what process_vm_readv and
 	 * /proc/PID/mem need): a caller without CAP_SYS_PTRACE needs its uid to
@@ -245,7 +248,7 @@ static int read_owner(const char *root, int pid, __u32 *ret_uid)
 
 int procs__read_owner(int pid, __u32 *ret_uid)
 {
-	return read_owner("/proc", pid, ret_uid);
+	return read_owner("/proc", pid, ret_uid, NULL);
 }
 
 /* Reads the small /proc file path into buf[0..cap): -E2BIG when it does not fit. */
@@ -302,6 +305,29 @@ static void read_labels(const char *root, struct pyproc *p)
 	free(p->labels);
 	p->labels = labels;
 	p->nr_labels = nr;
+}
+
+/*
+ * The command line, into the record: the one its exe and start belong to
+ * (read right after them; a process gone or exec'd meanwhile gives an empty
+ * or a stale line, never an error).  Unreadable: unknown (NULL).
+ */
+static void read_cmdline(const char *root, struct pyproc *p)
+{
+	char path[PATH_MAX], *buf = malloc(PROCIDENT_CMDLINE_MAX + 1), *line = NULL;
+	size_t len = 0;
+	int err = buf ? 0 : -ENOMEM;
+
+	snprintf(path, sizeof(path), "%s/%d/cmdline", root, p->pid);
+	err = err ?: read_small(path, buf, PROCIDENT_CMDLINE_MAX + 1, &len);
+	if (err == -E2BIG || !err)
+		err = procident__cmdline(buf, len, err == -E2BIG, &line);
+	free(buf);
+	if (err && err != -ESRCH)
+		log_msg(LOG_DEBUG, "pid %d: no command line from %s: %s", p->pid, path,
+			strerror(-err));
+	free(p->cmdline);
+	p->cmdline = line;
 }
 
 static void attach_uprobes(struct procs *ps, struct interp_file *f, const char *path,
@@ -636,6 +662,7 @@ static void pyproc_free(struct pyproc *p)
 	pynames__forget(p);
 	profile__free(p->profile);
 	free(p->exe);
+	free(p->cmdline);
 	free(p->labels);
 	free(p);
 }
@@ -655,6 +682,7 @@ static struct pyproc *pyproc_new(struct procs *ps, int pid, __u64 start)
 		return NULL;
 	p->pid = pid;
 	p->start_time = start;
+	p->user = PYPROFD_UID_NONE;
 	p->profile = profile__new(&popts);
 	if (!p->profile) {
 		free(p);
@@ -690,6 +718,8 @@ struct pyproc *procs__restore(struct procs *ps, const struct procs_history *h)
 	/* Not seen running yet: the files are all there is to say what it was. */
 	if (p->restored) {
 		p->uid = h->uid;
+		/* An owner that may see it has all its ids equal: its euid. */
+		p->user = h->uid;
 		p->info.version_hex = h->version_hex;
 		p->info.supported = h->supported;
 		snprintf(p->comm, sizeof(p->comm), "%s", h->comm);
@@ -859,9 +889,14 @@ static struct pyproc *take_record(struct procs *ps, enum discover_how how,
 	if (!p)
 		return NULL;
 	p->restored = false;
-	if (read_owner(ps->root, s->pid, &p->uid) < 0)
+	p->user = PYPROFD_UID_NONE;
+	if (read_owner(ps->root, s->pid, &p->uid, &p->user) < 0)
 		p->uid = PYPROFD_UID_NONE; /* privileged only: safe if the process is already gone */
 	read_labels(ps->root, p);
+	read_cmdline(ps->root, p);
+	p->start_wall_ns = procident__start_wall_ns(s->start, sysconf(_SC_CLK_TCK),
+						    clock_ns(CLOCK_REALTIME),
+						    clock_ns(CLOCK_BOOTTIME));
 	snprintf(p->comm, sizeof(p->comm), "%s", s->comm);
 	free(p->exe);
 	p->exe = strdup(s->exe); /* NULL on ENOMEM: listed without one */

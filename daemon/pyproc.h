@@ -39,6 +39,15 @@ struct pyproc {
 	 * PYPROFD_UID_NONE: procs__owner() reads it again for a live process.
 	 */
 	__u32 uid;
+	/*
+	 * Who it is, as found (list shows them; none is a basis for access
+	 * control): its command line (profile/procident.h's, NULL: unknown),
+	 * effective uid (PYPROFD_UID_NONE: unknown) and wall-clock start
+	 * (CLOCK_REALTIME ns, 0: unknown).
+	 */
+	char *cmdline;
+	__u32 user;
+	__u64 start_wall_ns;
 	struct pyinterp_info info;
 	__u64 runtime_addr;
 	bool live;

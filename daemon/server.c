@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include "render/fmt_folded.h"
 #include "profile/proclabel.h"
+#include "profile/procident.h"
 #include "profile/profile.h"
 #include "profile/stacks.h"
 #include "proto/proto.h"
@@ -389,12 +390,45 @@ static const char *list_note(const struct pyproc *p)
 	return p->info.derived ? PYINTERP_DERIVED_NOTE : "";
 }
 
+static int count_on_cpu(const __u32 *ids, size_t nr, sample_tag_t tag, __u64 count, void *arg)
+{
+	if (!(tag & SAMPLE_OFF_CPU))
+		*(__u64 *)arg += count;
+	return 0;
+}
+
+/*
+ * The identity columns (proto.h): effective uid, wall-clock start, CPU share
+ * over the last minute it ran while seen (procident.h), command line; an
+ * empty field for what is not known (history from --state-dir).
+ */
+static int list_identity(struct server *srv, struct strbuf *sb, const struct pyproc *p)
+{
+	__u64 end = p->live ? now_ns() : p->exit_ts, from, to, samples = 0;
+	int r = 0;
+
+	if (p->user != PYPROFD_UID_NONE)
+		r = strbuf__printf(sb, "%u", p->user);
+	r = r ?: strbuf__puts(sb, "\t");
+	if (!r && p->start_wall_ns)
+		r = strbuf__printf(sb, "%llu", (unsigned long long)p->start_wall_ns);
+	r = r ?: strbuf__puts(sb, "\t");
+	if (!r && p->first_ts && end > p->first_ts) {
+		procident__cpu_range(prof_time(end), prof_time(p->first_ts), srv->cfg->window_ns,
+				     PROCIDENT_CPU_SPAN_NS, &from, &to);
+		r = profile__collect(p->profile, from, to, count_on_cpu, &samples);
+		r = r ?: strbuf__printf(sb, "%llu", (unsigned long long)procident__cpu_permille(
+				   samples, NSEC_PER_SEC / srv->cfg->rate_hz, to - from));
+	}
+	return r ?: strbuf__puts(sb, "\t") ?: list_field(sb, p->cmdline ? p->cmdline : "", '\n');
+}
+
 static int verb_list(struct server *srv, struct client *c, const struct proto_request *req)
 {
-	static const char *const keys[] = { "all", NULL };
+	static const char *const keys[] = { "all", "identity", NULL };
 	struct strbuf sb = { 0 };
 	char err[256], v[32];
-	__u64 all = 0;
+	__u64 all = 0, ident = 0;
 	int r;
 
 	if (proto_request__check_keys(req, keys, err, sizeof(err)) < 0) {
@@ -406,7 +440,14 @@ static int verb_list(struct server *srv, struct client *c, const struct proto_re
 		reply_err(c, EINVAL, "all must be 0 or 1");
 		return 0;
 	}
-	r = strbuf__puts(&sb, "PID\tVERSION\tSTATE\tSAMPLES\tCOMM\tEXE\tNOTE\tLABELS\n");
+	r = proto_request__get_u64(req, "identity", 0, 1, &ident);
+	if (r < 0 && r != -ENOENT) {
+		reply_err(c, EINVAL, "identity must be 0 or 1");
+		return 0;
+	}
+	r = strbuf__puts(&sb, ident ? "PID\tVERSION\tSTATE\tSAMPLES\tCOMM\tEXE\tNOTE\tLABELS\t"
+				      "UID\tSTART_NS\tCPU_PERMILLE\tCMDLINE\n"
+				    : "PID\tVERSION\tSTATE\tSAMPLES\tCOMM\tEXE\tNOTE\tLABELS\n");
 	procs__for_each(srv->m.procs, p)
 	{
 		if ((!p->live && !all) || !can_see(c, p))
@@ -417,7 +458,11 @@ static int verb_list(struct server *srv, struct client *c, const struct proto_re
 		r = r ?: list_field(&sb, p->comm, '\t') ?: list_field(&sb, p->exe ? p->exe : "", '\t') ?:
 		      list_field(&sb, list_note(p), '\t');
 		/* Escaped by the format (proto.h): no tab, newline or terminal sequence. */
-		r = r ?: proclabel__format(&sb, p->labels, p->nr_labels) ?: strbuf__puts(&sb, "\n");
+		r = r ?: proclabel__format(&sb, p->labels, p->nr_labels);
+		if (ident)
+			r = r ?: strbuf__puts(&sb, "\t") ?: list_identity(srv, &sb, p);
+		else
+			r = r ?: strbuf__puts(&sb, "\n");
 	}
 	r = r ?: reply_ok(c, &sb);
 	strbuf__done(&sb);

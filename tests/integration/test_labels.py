@@ -7,6 +7,7 @@ one still with its labels after pyprofd restarts with the same --state-dir."""
 
 import errno
 import os
+import re
 import secrets
 import shutil
 import subprocess
@@ -130,16 +131,21 @@ def rows_of(out, pid):
 
 
 def labels_of(d, pid, all_=False):
-    """pid's LABELS field as pyprofctl list shows it (the row's last field: the names
-    used here hold no space), or None while it is not listed.  With --all a pid can have
-    two rows: the test runner's forked child (a Python process, profiled until it execs)
-    and the workload it became; the workload is the one with the most samples."""
-    rows = rows_of(d.ctl(*(["list", "--all"] if all_ else ["list"])).stdout, pid)
+    """pid's LABELS field as pyprofctl list --wide shows it (cut at the header's column:
+    the names used here hold no space), or None while it is not listed.  With --all a pid
+    can have two rows: the test runner's forked child (a Python process, profiled until it
+    execs) and the workload it became; the workload is the one with the most samples."""
+    out = d.ctl(*(["list", "--wide", "--all"] if all_ else ["list", "--wide"])).stdout
+    rows = rows_of(out, pid)
     assert len(rows) <= (2 if all_ else 1), rows
     if not rows:
         return None
     row = max(rows, key=lambda r: int(r.split()[3]))
-    return row.split()[-1] if "=" in row.split()[-1] else None
+    hdr = out.splitlines()[0]
+    a = hdr.index(" LABELS ") + 1
+    b = a + len("LABELS") + re.search(r"\S", hdr[a + len("LABELS"):]).start()
+    field = row[a:b].strip()
+    return field if "=" in field else None
 
 
 def split_labels(field):
@@ -177,8 +183,9 @@ def unit_and_cgroup_listed():
         assert labels.get("unit") == unit, labels
         assert labels.get("cgroup") == "/system.slice/" + unit, labels
         assert "container" not in labels, labels
-        # The header names the column, last.
-        assert d.ctl("list").stdout.splitlines()[0].split()[-1] == "LABELS"
+        # The header names the columns: the labels whole with --wide, the command last.
+        hdr = d.ctl("list", "--wide").stdout.splitlines()[0].split()
+        assert "LABELS" in hdr and "UNIT" in hdr and hdr[-1] == "COMMAND", hdr
 
 
 @test
@@ -216,7 +223,7 @@ def hostile_cgroup_name_escaped():
     with Daemon("--rate", RATE) as d, Cgroup("system.slice/%s/%s" % (unit, hostile)) as cg, \
             InCgroup(python, cg) as w:
         field = wait_for(lambda: labels_of(d, w.pid), what="labels")
-        out = d.ctl("list").stdout
+        out = d.ctl("list", "--wide").stdout
         print("  %r" % field)
         labels = split_labels(field)
         assert labels.get("cgroup") == "/system.slice/%s/%s" % (unit, want), labels

@@ -330,8 +330,11 @@ def hostile_names_reach_no_terminal():
         assert all(r.split(b"\t")[0].isdigit() and len(r.split(b"\t")) == 8 for r in rows), raw
         assert any(r.startswith(pid.encode() + b"\t") for r in rows), raw
         views = {
-            "list": ["list"],
+            # --wide: comm and exe are columns too.
+            "list": ["list", "--wide"],
             "list --all": ["list", "--all"],
+            "list --json": ["list", "--json"],
+            "status --json": ["status", "--json"],
             "dump": ["dump", "--pid", pid],
             "--lines": ["snapshot", "--pid", pid, "--lines"],
             "top": ["top", "--pid", pid, "--interval", "200ms", "--iterations", "2"],
@@ -358,6 +361,9 @@ def hostile_names_reach_no_terminal():
         doc = json.loads(out["json"])
         assert any(f["name"].startswith("evil") and "\u009b31m" in f["name"]
                    for f in doc["frames"]), doc["frames"]
+        # list --json: the same escaped names, in JSON any parser reads.
+        mine = next(o for o in json.loads(out["list --json"]) if o["pid"] == w.pid)
+        assert "p\\x1b[2J\\x0a\\x09" in mine["comm"] and "/d\\x1b[2J\\x09" in mine["exe"], mine
         print("  " + row)
 
 

@@ -32,6 +32,7 @@
 #include "base/strbuf.h"
 #include "base/util.h"
 #include "profile/proclabel.h"
+#include "profile/procident.h"
 #include "profile/profile.h"
 #include "profile/stacks.h"
 #include "proto/proto.h"
@@ -875,6 +876,120 @@ TEST(list_rows)
 	ask(&w, line, &r);
 	ASSERT_EQ(r.err, -ESRCH);
 	reply_done(&r);
+	world_done(&w);
+}
+
+/* Writes the fake process's /proc/PID/cmdline: len raw bytes, NULs and all. */
+static void put_cmdline(struct world *w, int pid, const char *raw, size_t len)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%d/cmdline", w->fp.root, pid);
+	f = fopen(path, "we");
+	ASSERT_TRUE(f != NULL);
+	ASSERT_EQ(fwrite(raw, 1, len, f), len);
+	ASSERT_EQ(fclose(f), 0);
+}
+
+/* Field col (0-based) of the row of pid in list's table, NUL-terminated into buf. */
+static const char *list_cell(const char *table, int pid, int col, char *buf, size_t sz)
+{
+	char start[24];
+	const char *row, *end;
+
+	snprintf(start, sizeof(start), "\n%d\t", pid);
+	row = strstr(table, start);
+	ASSERT_TRUE(row != NULL);
+	row++;
+	for (int i = 0; i < col; i++) {
+		row = strchr(row, '\t');
+		ASSERT_TRUE(row != NULL);
+		row++;
+	}
+	end = row + strcspn(row, "\t\n");
+	ASSERT_TRUE((size_t)(end - row) < sz);
+	memcpy(buf, row, (size_t)(end - row));
+	buf[end - row] = '\0';
+	return buf;
+}
+
+/*
+ * identity=1: uid, start, CPU share of the last minute (on-CPU samples only)
+ * and the command line, escaped, cut at its limit; empty where /proc had none.
+ */
+TEST(list_identity)
+{
+	static const char hostile[] = "python3\0-c\0print(1)\x1b[2J\n\t\xff\0";
+	char *big = malloc(10000), cell[8192], want[PROCIDENT_CMDLINE_MAX + 8];
+	__u64 start_want, now;
+	long long v;
+	struct pyproc *a;
+	struct reply r;
+	struct world w;
+	struct frames f;
+
+	ASSERT_TRUE(big != NULL);
+	world_init(&w);
+	fakeproc__add(&w.fp, PID_A, "python3", 100, PYTHON);
+	put_cmdline(&w, PID_A, hostile, sizeof(hostile) - 1);
+	ASSERT_OK(fakeproc__discover(w.ps, PID_A));
+	fakeproc__add(&w.fp, PID_B, "python3", 100, PYTHON);
+	ASSERT_OK(fakeproc__discover(w.ps, PID_B));
+	memset(big, 'a', 10000);
+	fakeproc__add(&w.fp, PID_C, "python3", 100, PYTHON);
+	put_cmdline(&w, PID_C, big, 10000);
+	ASSERT_OK(fakeproc__discover(w.ps, PID_C));
+	a = procs__find_live(w.ps, PID_A);
+	ASSERT_TRUE(a != NULL);
+	/* Found 30 s ago; half a CPU since (99 Hz), and off-CPU time that is no CPU share. */
+	now = now_ns();
+	a->first_ts = now - 30 * NSEC_PER_SEC;
+	intern_frames(a, &f);
+	ADD(a, prof_time(now), 99 * 15, f.root, f.t1, f.main, f.work);
+	{
+		const __u32 ids[] = { f.root, f.t1, f.main, f.idle };
+
+		ASSERT_OK(profile__add(a->profile, prof_time(now), SAMPLE_OFF_CPU, ids, 4,
+				       1000 * NSEC_PER_SEC));
+	}
+	/* As the daemon computes it: 100 ticks (1 s at 100 Hz) after boot. */
+	start_want = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_BOOTTIME) +
+		     100 * (NSEC_PER_SEC / (__u64)sysconf(_SC_CLK_TCK));
+
+	ask(&w, "PYPROF/1 list identity=1\n", &r);
+	ASSERT_EQ(r.err, 0);
+	ASSERT_TRUE(strncmp(r.payload,
+			    "PID\tVERSION\tSTATE\tSAMPLES\tCOMM\tEXE\tNOTE\tLABELS\tUID\t"
+			    "START_NS\tCPU_PERMILLE\tCMDLINE\n", 80) == 0);
+	ASSERT_EQ(atoll(list_cell(r.payload, PID_A, 8, cell, sizeof(cell))), getuid());
+	v = atoll(list_cell(r.payload, PID_A, 9, cell, sizeof(cell)));
+	ASSERT_TRUE(v > (long long)start_want - 50 * (long long)NSEC_PER_MSEC &&
+		    v < (long long)start_want + 50 * (long long)NSEC_PER_MSEC);
+	v = atoll(list_cell(r.payload, PID_A, 10, cell, sizeof(cell)));
+	ASSERT_TRUE(v >= 495 && v <= 500);
+	ASSERT_STREQ(list_cell(r.payload, PID_A, 11, cell, sizeof(cell)),
+		     "python3 -c print(1)\\x1b[2J\\x0a\\x09\\xff");
+	/* Found just now, no samples: 0; no cmdline file: an empty field, not an error. */
+	ASSERT_STREQ(list_cell(r.payload, PID_B, 10, cell, sizeof(cell)), "0");
+	ASSERT_STREQ(list_cell(r.payload, PID_B, 11, cell, sizeof(cell)), "");
+	memset(want, 'a', PROCIDENT_CMDLINE_MAX);
+	snprintf(want + PROCIDENT_CMDLINE_MAX, 8, "%s", PROCIDENT_CUT_MARK);
+	ASSERT_STREQ(list_cell(r.payload, PID_C, 11, cell, sizeof(cell)), want);
+	reply_done(&r);
+
+	/* Exited: what was known stays, the share that of its last minute. */
+	procs__exited(w.ps, PID_A, now + NSEC_PER_SEC);
+	ask(&w, "PYPROF/1 list identity=1 all=1\n", &r);
+	ASSERT_EQ(r.err, 0);
+	ASSERT_STREQ(list_cell(r.payload, PID_A, 2, cell, sizeof(cell)), "exited");
+	v = atoll(list_cell(r.payload, PID_A, 10, cell, sizeof(cell)));
+	ASSERT_TRUE(v >= 480 && v <= 484); /* 15 s of CPU in 31 s */
+	ASSERT_STREQ(list_cell(r.payload, PID_A, 11, cell, sizeof(cell)),
+		     "python3 -c print(1)\\x1b[2J\\x0a\\x09\\xff");
+	reply_done(&r);
+	expect_err(&w, "PYPROF/1 list identity=2\n", EINVAL, "identity must be 0 or 1");
+	free(big);
 	world_done(&w);
 }
 

@@ -69,11 +69,29 @@ const char usage_dump[] =
 	"                   its Python stack, read from its memory (for a stuck or\n"
 	"                   idle program)\n";
 const char usage_list[] =
-	"  list [--all]     Python processes pyprofd sees, with their cgroup, unit and\n"
-	"                   container labels (--all: with exited ones whose history is\n"
-	"                   still kept)\n";
+	"  list [--all] [--wide] [--json]\n"
+	"                   Python processes pyprofd sees: PID, CPython VERSION, STATE,\n"
+	"                   SAMPLES, %CPU, USER, START (local time today, else the\n"
+	"                   date), the systemd UNIT, the CONTAINER id (12 characters),\n"
+	"                   NOTE (why not profiled) and the COMMAND line last (UNIT,\n"
+	"                   CONTAINER and NOTE only when some process has one); on a\n"
+	"                   terminal rows are cut to its width.  %CPU is the share of\n"
+	"                   one CPU, as top's: the on-CPU samples of the last minute\n"
+	"                   (whole windows: up to one window more; since the process\n"
+	"                   was found, if later) times the sampling period, over that\n"
+	"                   time; for an exited process, its last minute.  Command\n"
+	"                   lines over 4096 bytes end in '...'; names from other\n"
+	"                   users' processes are shown escaped (\\xHH).\n"
+	"                   --all: with exited ones whose history is still kept\n"
+	"                   --wide: whole rows, plus CGROUP, COMM, EXE and LABELS\n"
+	"                   --json: one JSON array, an object per process (pid, version,\n"
+	"                   state, samples, cpu_percent, user, uid, start in ISO 8601,\n"
+	"                   unit, container, cgroup, comm, exe, note, command, labels);\n"
+	"                   null for what is not known\n";
 const char usage_status[] =
-	"  status           daemon health: rate, processes, samples, BPF counters\n";
+	"  status [--json]  daemon health: rate, processes, samples, BPF counters\n"
+	"                   (--json: one JSON object of the same keys, numbers as\n"
+	"                   numbers)\n";
 
 static void help(void)
 {

@@ -30,6 +30,14 @@
  * column, LABELS, is "key=value,key=value" (profile/proclabel.h: keys
  * [a-z0-9_], values with '\\' ',' '=' as "\\\\" "\\," "\\=", tab and newline as
  * "\\t" "\\n", other control bytes and ill-formed UTF-8 as "\\xHH").
+ * list's identity=1 asks for four more columns after LABELS (clients that do
+ * not ask never get them; a daemon older than them answers EINVAL):
+ *   UID           the effective uid, as found
+ *   START_NS      when it started, CLOCK_REALTIME ns
+ *   CPU_PERMILLE  thousandths of one CPU its on-CPU samples stand for over
+ *                 the last minute it ran (profile/procident.h)
+ *   CMDLINE       its command line (procident.h), escaped as COMM and EXE
+ * each empty when not known (history from before this daemon).
  */
 #ifndef PYPROF_PROTO_H
 #define PYPROF_PROTO_H
