@@ -141,15 +141,20 @@ MOD_FRAME = re.compile(r"<module> \([^;]*/pyprof_mod_(\d+)\.py:(\d+)\)")
 def import_loop(st):
     """The samples of imports.py's import loop: in a named body, or an unknown in its
     place; and those named after the wrong body (a line outside body k's loop, at lines
-    3-4 + k % 5, or the statement before it)."""
+    3-4 + k % 5, the statement before it, and its first line).  The first line, `import
+    time`, takes a few hundred ns of each body: once in a hundred runs a sample lands in
+    it.  Its instructions come first in every body, where a sample of another body's
+    loop named with this body's line table never lands: it stays a sign of nothing."""
     loop = {s: n for s, n in st.items() if "imports.py:" in s and "_find_and_load" in s}
-    named = wrong = 0
+    named = 0
+    wrong = {}
     for s, n in loop.items():
         m = MOD_FRAME.search(s)
         if m:
             named += n
             k, line = int(m.group(1)), int(m.group(2))
-            wrong += n if line - k % 5 not in (2, 3, 4) else 0
+            if line > 1 and line - k % 5 not in (2, 3, 4):
+                wrong[s[m.start():]] = n
     lost = sum(n for s, n in loop.items() if "[python: unknown code object]" in s)
     return sum(loop.values()), named, lost, wrong
 
@@ -183,13 +188,14 @@ def check_imports(d, python):
     status = d.status()
     print("  %s: pid %d, %d samples importing, %d in a named module body (%d misnamed), "
           "%d unknown; snapshots %s sent, %s used, %s lost"
-          % (python, p.pid, total, named, wrong, lost, status.get("bpf_code_snap_sent"),
+          % (python, p.pid, total, named, sum(wrong.values()), lost,
+             status.get("bpf_code_snap_sent"),
              status.get("code_objects_from_snapshots"),
              status.get("bpf_code_snap_lost_ringbuf_full")))
     # 100 bodies of 3 ms at 199 Hz: ~60 samples, all read after the bodies were freed.
     assert named >= 30, st
     assert lost <= 1, st
-    assert wrong == 0, st
+    assert not wrong, wrong
 
 
 @test
