@@ -350,15 +350,38 @@ void sampler__drain_all(struct sampler *s)
 }
 
 /*
+ * Starts the task iterator prog over pid's threads: returns the fd its
+ * output is read from (the walk runs as it is read), with its link in
+ * *ret_link to destroy after closing the fd; or -ESRCH (no such pid) or
+ * -EOPNOTSUPP.
+ */
+static int task_iter_open(struct bpf_program *prog, int pid, struct bpf_link **ret_link)
+{
+	union bpf_iter_link_info info = { .task.pid = (__u32)pid };
+	LIBBPF_OPTS(bpf_iter_attach_opts, opts, .link_info = &info,
+		    .link_info_len = sizeof(info));
+	struct bpf_link *link;
+	int fd;
+
+	link = bpf_program__attach_iter(prog, &opts);
+	if (!link)
+		return errno == ESRCH || errno == ENOENT ? -ESRCH : -EOPNOTSUPP;
+	fd = bpf_iter_create(bpf_link__fd(link));
+	if (fd < 0) {
+		bpf_link__destroy(link);
+		return -EOPNOTSUPP;
+	}
+	*ret_link = link;
+	return fd;
+}
+
+/*
  * Runs mark_tasks over pid's threads: they get the task storage on_switch
  * records off-CPU time in.  A thread it misses is only not recorded
  * (bpf_offcpu_threads_marked says how many were).
  */
 static void mark_threads(struct sampler *s, int pid)
 {
-	union bpf_iter_link_info info = { .task.pid = (__u32)pid };
-	LIBBPF_OPTS(bpf_iter_attach_opts, opts, .link_info = &info,
-		    .link_info_len = sizeof(info));
 	struct bpf_link *link;
 	char buf[64];
 	ssize_t n;
@@ -366,15 +389,10 @@ static void mark_threads(struct sampler *s, int pid)
 
 	if (!s->cfg->offcpu)
 		return;
-	link = bpf_program__attach_iter(s->skel->progs.mark_tasks, &opts);
-	if (!link) {
-		s->mark_errors++;
-		return;
-	}
-	fd = bpf_iter_create(bpf_link__fd(link));
+	fd = task_iter_open(s->skel->progs.mark_tasks, pid, &link);
 	if (fd < 0) {
 		s->mark_errors++;
-		goto cleanup;
+		return;
 	}
 	/* The walk runs as the iterator is read; mark_tasks writes nothing. */
 	do
@@ -383,7 +401,6 @@ static void mark_threads(struct sampler *s, int pid)
 	if (n < 0)
 		s->mark_errors++;
 	close(fd);
-cleanup:
 	bpf_link__destroy(link);
 }
 
@@ -535,28 +552,20 @@ static ssize_t read_tasks(int fd, size_t max, struct pyprof_task_info **recs)
 int sampler__tasks(struct sampler *s, int pid, size_t max, struct pyprof_task_info **ret,
 		   size_t *ret_nr)
 {
-	union bpf_iter_link_info info = { .task.pid = (__u32)pid };
-	LIBBPF_OPTS(bpf_iter_attach_opts, opts, .link_info = &info,
-		    .link_info_len = sizeof(info));
 	struct pyprof_task_info *recs = NULL;
 	struct bpf_link *link;
-	ssize_t nr = 0;
-	int fd = -1;
+	ssize_t nr;
+	int fd;
 
 	*ret = NULL;
 	*ret_nr = 0;
 	if (pid <= 0)
 		return -ESRCH;
-	link = bpf_program__attach_iter(s->skel->progs.dump_tasks, &opts);
-	if (!link)
-		return errno == ESRCH || errno == ENOENT ? -ESRCH : -EOPNOTSUPP;
-	fd = bpf_iter_create(bpf_link__fd(link));
+	fd = task_iter_open(s->skel->progs.dump_tasks, pid, &link);
 	if (fd < 0)
-		nr = -EOPNOTSUPP;
-	else
-		nr = read_tasks(fd, max, &recs);
-	if (fd >= 0)
-		close(fd);
+		return fd;
+	nr = read_tasks(fd, max, &recs);
+	close(fd);
 	bpf_link__destroy(link);
 	if (nr < 0) {
 		free(recs);
