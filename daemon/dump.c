@@ -13,6 +13,7 @@
 #include "base/strbuf.h"
 #include "base/util.h"
 #include "target/ksyms.h"
+#include "target/procns.h"
 #include "clock.h"
 #include "dump.h"
 #include "pynames.h"
@@ -38,27 +39,12 @@ struct tid_map {
 	unsigned int reads;	/* at the first need and once more, for a thread started since */
 };
 
-/* The last NSpid field of /proc/PID/task/TID/status: the tid in the thread's own namespace. */
+/* The tid in the thread's own namespace, or -1 when it is gone. */
 static long ns_tid_of(int pid, long tid)
 {
-	char path[96], line[256], *tok, *save = NULL;
-	long last = -1;
-	FILE *f;
+	long first, last;
 
-	snprintf(path, sizeof(path), "/proc/%d/task/%ld/status", pid, tid);
-	f = fopen(path, "re");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (strncmp(line, "NSpid:", 6) != 0)
-			continue;
-		for (tok = strtok_r(line + 6, " \t\n", &save); tok;
-		     tok = strtok_r(NULL, " \t\n", &save))
-			last = strtol(tok, NULL, 10);
-		break;
-	}
-	fclose(f);
-	return last;
+	return procns__read(pid, tid, &first, &last) ? -1 : last;
 }
 
 static int cmp_ns_tid(const void *a, const void *b)

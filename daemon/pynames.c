@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "target/procns.h"
 #include "target/pyobjects.h"
 #include "base/util.h"
 #include "pynames.h"
@@ -86,34 +87,6 @@ static struct pyname *find_tid(struct pynames_proc *pn, __u32 tid)
 	return pn->nr ? bsearch(&key, pn->names, pn->nr, sizeof(key), cmp_name_tid) : NULL;
 }
 
-/* The fields of the NSpid line of a status file: the first and the last; 0 or -1. */
-static int nspid(int pid, const char *task, long *first, long *last)
-{
-	char path[96], line[256], *tok, *save = NULL;
-	int err = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/%s/status", pid, task);
-	f = fopen(path, "re");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (strncmp(line, "NSpid:", 6) != 0)
-			continue;
-		*first = *last = -1;
-		for (tok = strtok_r(line + 6, " \t\n", &save); tok;
-		     tok = strtok_r(NULL, " \t\n", &save)) {
-			*last = strtol(tok, NULL, 10);
-			if (*first < 0)
-				*first = *last;
-		}
-		err = *last > 0 ? 0 : -1;
-		break;
-	}
-	fclose(f);
-	return err;
-}
-
 static int cmp_pair_host(const void *a, const void *b)
 {
 	__u32 x = ((const struct tid_pair *)a)->host_tid;
@@ -138,7 +111,7 @@ static int pairs_read(int pid, struct pynames_proc *pn)
 {
 	struct tid_pair *cur = NULL;
 	size_t nr = 0, cap = 0;
-	char path[64], task[32];
+	char path[64];
 	struct dirent *de;
 	DIR *dir;
 	int err = 0;
@@ -158,8 +131,7 @@ static int pairs_read(int pid, struct pynames_proc *pn)
 		if (known) {
 			ns = known->ns_tid;
 		} else {
-			snprintf(task, sizeof(task), "task/%ld", tid);
-			if (nspid(pid, task, &first, &ns) || ns > 0x7fffffff)
+			if (procns__read(pid, tid, &first, &ns))
 				continue; /* exited meanwhile */
 		}
 		if (grow_array((void **)&cur, &cap, nr + 1, sizeof(*cur))) {
@@ -288,7 +260,7 @@ static void refresh(struct pyproc *p, struct pynames_proc *pn, __u64 ts)
 	if (pn->same_ns < 0) {
 		long first, last;
 
-		if (nspid(p->pid, ".", &first, &last) == 0)
+		if (procns__read(p->pid, 0, &first, &last) == 0)
 			pn->same_ns = first == last;
 	}
 	if (pn->same_ns < 0)
