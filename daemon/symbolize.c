@@ -6,6 +6,7 @@
 #include <string.h>
 #include "target/ksyms.h"
 #include "target/linetable.h"
+#include "target/pystr.h"
 #include "profile/profile.h"
 #include "profile/stacks.h"
 #include "base/strbuf.h"
@@ -87,39 +88,6 @@ struct codeinfo {
 	struct codeinfo *next;
 };
 
-static void put_utf8(struct strbuf *sb, __u32 cp)
-{
-	char b[4];
-	size_t n;
-
-	if (cp < 0x80) {
-		b[0] = (char)cp;
-		n = 1;
-	} else if (cp < 0x800) {
-		b[0] = (char)(0xc0 | (cp >> 6));
-		b[1] = (char)(0x80 | (cp & 0x3f));
-		n = 2;
-	} else if (cp >= 0xd800 && cp <= 0xdfff) {
-		b[0] = '?'; /* lone surrogate: not encodable */
-		n = 1;
-	} else if (cp < 0x10000) {
-		b[0] = (char)(0xe0 | (cp >> 12));
-		b[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		b[2] = (char)(0x80 | (cp & 0x3f));
-		n = 3;
-	} else if (cp < 0x110000) {
-		b[0] = (char)(0xf0 | (cp >> 18));
-		b[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-		b[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		b[3] = (char)(0x80 | (cp & 0x3f));
-		n = 4;
-	} else {
-		b[0] = '?';
-		n = 1;
-	}
-	(void)strbuf__append(sb, b, n);
-}
-
 /*
  * Where a code object's names are read from: the process, or the snapshot
  * BPF took of them at sample time (regions of the objects' memory, at the
@@ -160,54 +128,24 @@ static int mem_read(const struct code_mem *m, __u64 addr, void *buf, size_t len)
 static char *read_pystr(const struct code_mem *m, const struct pycode_layout *c, __u64 addr)
 {
 	__u8 hdr[128], data[MAX_NAME_CHARS * 4];
-	struct strbuf sb = { 0 };
+	char utf8[MAX_NAME_CHARS * 4 + 1];
+	struct pystr_layout l = pystr_layout__of(c);
+	struct pystr_head h;
 	__u64 data_addr;
-	__s64 length;
-	__u32 state, kind;
-	bool compact, ascii;
+	size_t chars;
 
-	if (c->compact_size > sizeof(hdr) || c->unicode_state + 4 > c->compact_size ||
-	    c->unicode_length + 8 > c->compact_size)
+	if (c->compact_size > sizeof(hdr) || mem_read(m, addr, hdr, c->compact_size) ||
+	    pystr__head(&l, hdr, c->compact_size, &h))
 		return NULL;
-	if (mem_read(m, addr, hdr, c->compact_size))
-		return NULL;
-	memcpy(&length, hdr + c->unicode_length, sizeof(length));
-	memcpy(&state, hdr + c->unicode_state, sizeof(state));
-	/* state: interned (:2, or a char in free-threaded 3.14+), kind:3, compact:1, ascii:1 */
-	if (c->unicode_kind_shift > 24)
-		return NULL;
-	state >>= c->unicode_kind_shift;
-	kind = state & 7;
-	compact = (state >> 3) & 1;
-	ascii = (state >> 4) & 1;
-	if (length < 0 || (kind != 1 && kind != 2 && kind != 4))
-		return NULL;
-	if (length > MAX_NAME_CHARS)
-		length = MAX_NAME_CHARS;
-	if (compact)
-		data_addr = addr + (ascii ? c->ascii_size : c->compact_size);
+	chars = h.length > MAX_NAME_CHARS ? MAX_NAME_CHARS : (size_t)h.length;
+	if (h.compact)
+		data_addr = addr + h.data_off;
 	else if (mem_read(m, addr + c->compact_size, &data_addr, sizeof(data_addr)))
 		return NULL;
-	if (length && mem_read(m, data_addr, data, (size_t)length * kind))
+	if (chars && mem_read(m, data_addr, data, chars * h.kind))
 		return NULL;
-	for (__s64 i = 0; i < length; i++) {
-		__u32 cp;
-
-		if (kind == 1) {
-			cp = data[i];
-		} else if (kind == 2) {
-			__u16 u;
-
-			memcpy(&u, data + i * 2, 2);
-			cp = u;
-		} else {
-			memcpy(&cp, data + i * 4, 4);
-		}
-		put_utf8(&sb, cp);
-	}
-	if (!sb.buf && strbuf__append(&sb, "", 0))
-		return NULL;
-	return strbuf__detach(&sb, NULL);
+	pystr__utf8(data, chars, h.kind, utf8, sizeof(utf8));
+	return strdup(utf8);
 }
 
 static __u8 *read_pybytes(const struct code_mem *m, const struct pycode_layout *c, __u64 addr,

@@ -82,12 +82,12 @@ static __u64 mk_str(const char *s, unsigned int kind)
 {
 	size_t n = strlen(s);
 	bool ascii = kind == 1;
-	__u64 a = img_alloc((ascii ? L.str_ascii_size : L.str_compact_size) + (n + 1) * kind, 0);
-	__u64 data = a + (ascii ? L.str_ascii_size : L.str_compact_size);
-	__u32 state = (kind | 1u << 3 | (ascii ? 1u : 0u) << 4) << L.str_kind_shift;
+	__u64 a = img_alloc((ascii ? L.str.ascii_size : L.str.compact_size) + (n + 1) * kind, 0);
+	__u64 data = a + (ascii ? L.str.ascii_size : L.str.compact_size);
+	__u32 state = (kind | 1u << 3 | (ascii ? 1u : 0u) << 4) << L.str.kind_shift;
 
-	put64(a + L.str_length, n);
-	memcpy(at(a + L.str_state), &state, 4);
+	put64(a + L.str.length, n);
+	memcpy(at(a + L.str.state), &state, 4);
 	for (size_t i = 0; i < n; i++) {
 		/* kind 2: every byte becomes U+0100 + the byte, to be seen as UTF-8 */
 		__u16 u = (__u16)(0x100 + (__u8)s[i]);
@@ -361,9 +361,9 @@ TEST(str_utf8_and_cut)
 	ASSERT_EQ(pyobj__read_str(&reader, &L, s, buf, 4), 3);
 	ASSERT_STREQ(buf, "hel");
 	/* a huge length reads no more than fits */
-	put64(s + L.str_length, 1ull << 40);
+	put64(s + L.str.length, 1ull << 40);
 	ASSERT_EQ(pyobj__read_str(&reader, &L, s, buf, sizeof(buf)), 7);
-	put64(s + L.str_length, (__u64)-5);
+	put64(s + L.str.length, (__u64)-5);
 	ASSERT_EQ(pyobj__read_str(&reader, &L, s, buf, sizeof(buf)), -EBADMSG);
 	ASSERT_EQ(pyobj__read_str(&reader, &L, 0, buf, sizeof(buf)), -EFAULT);
 }
@@ -448,7 +448,7 @@ TEST(no_threading)
 		__u64 keys = *(__u64 *)at(modules + L.ma_keys);
 		__u64 key = *(__u64 *)at(keys + 32 + 8 + 16);
 
-		((char *)at(key + L.str_ascii_size))[8] = 'x';
+		((char *)at(key + L.str.ascii_size))[8] = 'x';
 	}
 	ASSERT_EQ(threads_of(interp, &g, &st), -ENOENT);
 	put64(interp + L.interp_modules, 0);

@@ -53,10 +53,7 @@ int pyobj__layout(const struct pyinterp_info *info, struct pyobj_layout *ret)
 		.values_data = minor >= 13 ? 8 : 0,
 		.managed_dict = info->free_threaded ? -8 : -24,
 		.interp_modules = info->interp_modules,
-		.str_ascii_size = info->code.ascii_size,
-		.str_compact_size = info->code.compact_size,
-		.str_state = info->code.unicode_state, .str_length = info->code.unicode_length,
-		.str_kind_shift = info->code.unicode_kind_shift,
+		.str = pystr_layout__of(&info->code),
 	};
 	if (minor <= 10)
 		ret->attrs_format = PYOBJ_ATTRS_DICTOFFSET;
@@ -82,76 +79,29 @@ static int rd_u64(const struct pyobj_reader *r, __u64 addr, __u64 *ret)
 	return rd(r, addr, ret, sizeof(*ret));
 }
 
-/* A str's header: kind (1, 2, 4), its length and where its characters are. */
+/* A str's header and where its characters are (h->data). */
 struct str_head {
-	__u32 kind;
-	__s64 length;
+	struct pystr_head h;
 	__u64 data;
-	bool ascii;
 };
 
 static int str_head(const struct pyobj_reader *r, const struct pyobj_layout *l, __u64 addr,
-		    __u8 *hdr, size_t hsz, struct str_head *h)
+		    __u8 *hdr, size_t hsz, struct str_head *s)
 {
-	__u32 state;
-	bool compact;
+	int err;
 
-	if (l->str_compact_size > hsz || l->str_state + 4 > l->str_compact_size ||
-	    l->str_length + 8 > l->str_compact_size || l->str_kind_shift > 24 ||
-	    l->str_ascii_size > l->str_compact_size)
+	if (l->str.compact_size > hsz)
 		return -EBADMSG;
-	if (rd(r, addr, hdr, l->str_compact_size))
+	if (rd(r, addr, hdr, l->str.compact_size))
 		return -EFAULT;
-	memcpy(&h->length, hdr + l->str_length, sizeof(h->length));
-	memcpy(&state, hdr + l->str_state, sizeof(state));
-	state >>= l->str_kind_shift;
-	h->kind = state & 7;
-	compact = (state >> 3) & 1;
-	h->ascii = (state >> 4) & 1;
-	if (h->length < 0 || (h->kind != 1 && h->kind != 2 && h->kind != 4) ||
-	    (h->ascii && h->kind != 1))
-		return -EBADMSG;
-	if (compact)
-		h->data = addr + (h->ascii ? l->str_ascii_size : l->str_compact_size);
-	else if (rd_u64(r, addr + l->str_compact_size, &h->data))
+	err = pystr__head(&l->str, hdr, hsz, &s->h);
+	if (err)
+		return err;
+	if (s->h.compact)
+		s->data = addr + s->h.data_off;
+	else if (rd_u64(r, addr + l->str.compact_size, &s->data))
 		return -EFAULT;
 	return 0;
-}
-
-/* Appends cp as UTF-8 if it fits in buf[*n..sz-1) (room for the NUL); false if not. */
-static bool put_utf8(char *buf, size_t sz, size_t *n, __u32 cp)
-{
-	__u8 b[4];
-	size_t len;
-
-	if (cp >= 0xd800 && cp <= 0xdfff)
-		cp = '?'; /* a lone surrogate cannot be encoded */
-	if (cp < 0x80) {
-		b[0] = (__u8)cp;
-		len = 1;
-	} else if (cp < 0x800) {
-		b[0] = (__u8)(0xc0 | (cp >> 6));
-		b[1] = (__u8)(0x80 | (cp & 0x3f));
-		len = 2;
-	} else if (cp < 0x10000) {
-		b[0] = (__u8)(0xe0 | (cp >> 12));
-		b[1] = (__u8)(0x80 | ((cp >> 6) & 0x3f));
-		b[2] = (__u8)(0x80 | (cp & 0x3f));
-		len = 3;
-	} else if (cp < 0x110000) {
-		b[0] = (__u8)(0xf0 | (cp >> 18));
-		b[1] = (__u8)(0x80 | ((cp >> 12) & 0x3f));
-		b[2] = (__u8)(0x80 | ((cp >> 6) & 0x3f));
-		b[3] = (__u8)(0x80 | (cp & 0x3f));
-		len = 4;
-	} else {
-		return false;
-	}
-	if (*n + len >= sz)
-		return false;
-	memcpy(buf + *n, b, len);
-	*n += len;
-	return true;
 }
 
 int pyobj__read_str(const struct pyobj_reader *r, const struct pyobj_layout *l, __u64 addr,
@@ -159,7 +109,7 @@ int pyobj__read_str(const struct pyobj_reader *r, const struct pyobj_layout *l, 
 {
 	__u8 hdr[256], data[512];
 	struct str_head h;
-	size_t n = 0, chars;
+	size_t chars;
 	int err;
 
 	if (!sz)
@@ -169,29 +119,12 @@ int pyobj__read_str(const struct pyobj_reader *r, const struct pyobj_layout *l, 
 	if (err)
 		return err;
 	/* No more characters than could fit as one byte each. */
-	chars = (size_t)h.length < sz - 1 ? (size_t)h.length : sz - 1;
-	if (chars * h.kind > sizeof(data))
-		chars = sizeof(data) / h.kind;
-	if (chars && rd(r, h.data, data, chars * h.kind))
+	chars = (size_t)h.h.length < sz - 1 ? (size_t)h.h.length : sz - 1;
+	if (chars * h.h.kind > sizeof(data))
+		chars = sizeof(data) / h.h.kind;
+	if (chars && rd(r, h.data, data, chars * h.h.kind))
 		return -EFAULT;
-	for (size_t i = 0; i < chars; i++) {
-		__u32 cp;
-
-		if (h.kind == 1) {
-			cp = data[i];
-		} else if (h.kind == 2) {
-			__u16 u;
-
-			memcpy(&u, data + i * 2, 2);
-			cp = u;
-		} else {
-			memcpy(&cp, data + i * 4, 4);
-		}
-		if (!put_utf8(buf, sz, &n, cp))
-			break;
-	}
-	buf[n] = '\0';
-	return (int)n;
+	return (int)pystr__utf8(data, chars, h.h.kind, buf, sz);
 }
 
 /* Whether the str at addr is exactly the ASCII text want (len bytes, <= MAX_KEY_LEN). */
@@ -205,7 +138,7 @@ static int str_equals(const struct pyobj_reader *r, const struct pyobj_layout *l
 	err = str_head(r, l, addr, hdr, sizeof(hdr), &h);
 	if (err)
 		return err;
-	if (!h.ascii || (size_t)h.length != len || len > sizeof(data))
+	if (!h.h.ascii || (size_t)h.h.length != len || len > sizeof(data))
 		return 0;
 	if (len && rd(r, h.data, data, len))
 		return -EFAULT;

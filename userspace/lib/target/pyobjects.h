@@ -13,6 +13,7 @@
 #include <linux/types.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include "target/pystr.h"
 
 struct pyinterp_info;
 
@@ -53,8 +54,7 @@ struct pyobj_layout {
 	__u8 values_data;	/* offset of values[] in PyDictValues: 0, or 8 in 3.13+ */
 	__s16 managed_dict;	/* offset from an object of its managed dict pointer (3.11+) */
 	__u16 interp_modules;	/* PyInterpreterState.modules (3.9-3.11), .imports.modules */
-	/* str, as pycode_layout has it */
-	__u16 str_ascii_size, str_compact_size, str_state, str_length, str_kind_shift;
+	struct pystr_layout str;
 };
 
 /*
