@@ -229,8 +229,8 @@ int main(int argc, char **argv)
 		}
 	}
 	if (optind >= argc) {
-		fprintf(stderr, "pyprofctl: missing command (snapshot, top, diff, dump, list, "
-				"status); try --help\n");
+		fprintf(stderr, "pyprofctl: missing command (snapshot, top, dump, list, status, "
+				"diff); try --help\n");
 		return EXIT_USAGE;
 	}
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
