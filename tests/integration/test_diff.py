@@ -16,7 +16,7 @@ import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from pyproftest import (OUTPUT, PYPROFCTL, ROOT, Daemon, Skip, Workload, interpreters, main,  # noqa: E402
-                        need_root, parse_folded, test)
+                        need_root, test)
 
 RATE = "199"
 SAMPLES = 200   # per process before diffing: a hot function then has most of them
@@ -94,8 +94,10 @@ def folded_shows_each_side_hot_function():
         assert sum(a for a, _ in before.values()) > 0.9 * total_a, (before, total_a)
         assert sum(b for _, b in after.values()) > 0.9 * total_b, (after, total_b)
         # What each side covers goes to stderr (folded text cannot say it).
-        assert re.search(r"A: pid %d, total \d+ over the last" % t.a.pid, r.stderr), r.stderr
-        assert re.search(r"B: pid %d, total \d+ over the last" % t.b.pid, r.stderr), r.stderr
+        assert re.search(r"A: pid %d, total \d+ samples over the last" % t.a.pid,
+                         r.stderr), r.stderr
+        assert re.search(r"B: pid %d, total \d+ samples over the last" % t.b.pid,
+                         r.stderr), r.stderr
 
 
 @test

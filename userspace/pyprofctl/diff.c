@@ -243,9 +243,10 @@ static void diff_notes(const struct diff_args *a, const struct stackset *ss,
 				"time recorded" : "samples", m[s].duration_ns / 1e9,
 				s ? "shrinkage" : "growth");
 		else if (!a->svg)
-			fprintf(stderr, "pyprofctl: %s: pid %d, total %llu over the last %.1f s "
+			fprintf(stderr, "pyprofctl: %s: pid %d, total %llu %s over the last %.1f s "
 					"(whole time windows)\n",
 				names[s], m[s].pid, (unsigned long long)ss[s].total,
+				ctl_view__unit(&a->view) == VIEW_UNIT_NS ? "ns" : "samples",
 				m[s].duration_ns / 1e9);
 	}
 }
