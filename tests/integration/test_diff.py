@@ -3,12 +3,16 @@
 functions (workloads/switch.py, one only before_switch(), the other only
 after_switch()), diffed as difffolded.pl's two-count folded text and as a differential
 SVG (parsed as XML; hover, zoom and search in headless Chromium when it is installed);
-what --vs inherits from A; the command line's errors."""
+the diff of two stopped processes against their snapshots, merged as difffolded.pl
+merges two folded files (and, given FLAMEGRAPH=DIR, a FlameGraph checkout, against
+difffolded.pl and flamegraph.pl themselves); what --vs inherits from A; the command
+line's errors."""
 
 import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -16,7 +20,7 @@ import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from pyproftest import (OUTPUT, PYPROFCTL, ROOT, Daemon, Skip, Workload, interpreters, main,  # noqa: E402
-                        need_root, test)
+                        need_root, parse_folded, test, wait_for)
 
 RATE = "199"
 SAMPLES = 200   # per process before diffing: a hot function then has most of them
@@ -75,51 +79,117 @@ class Two:
 
 @test
 def folded_shows_each_side_hot_function():
+    """And --normalize, and what --vs keeps of A: one pair of processes for all three."""
     need_root()
     with Two() as t:
-        r = t.diff("--vs", "--pid", str(t.b.pid))
-        rows = parse_diff(r.stdout)
-        # Sorted by stack, as fmt_diff says: the same profiles give the same text.
-        assert list(rows) == sorted(rows, key=lambda s: s.encode()), list(rows)
-        before, after = with_func(rows, "before_switch"), with_func(rows, "after_switch")
-        assert before and after, rows
-        # A's hot function: A's samples only; B's the reverse.
-        assert sum(a for a, _ in before.values()) >= SAMPLES * 0.8, before
-        assert all(b == 0 for _, b in before.values()), before
-        assert all(a == 0 for a, _ in after.values()), after
-        assert sum(b for _, b in after.values()) >= SAMPLES * 0.8, after
-        # The hot function has most of each side's samples.
-        total_a = sum(a for a, _ in rows.values())
-        total_b = sum(b for _, b in rows.values())
-        assert sum(a for a, _ in before.values()) > 0.9 * total_a, (before, total_a)
-        assert sum(b for _, b in after.values()) > 0.9 * total_b, (after, total_b)
-        # What each side covers goes to stderr (folded text cannot say it).
-        assert re.search(r"A: pid %d, total \d+ samples over the last" % t.a.pid,
-                         r.stderr), r.stderr
-        assert re.search(r"B: pid %d, total \d+ samples over the last" % t.b.pid,
-                         r.stderr), r.stderr
+        check_folded(t)
+        check_normalize(t)
+        check_vs_inherits(t)
+
+
+def check_folded(t):
+    r = t.diff("--vs", "--pid", str(t.b.pid))
+    rows = parse_diff(r.stdout)
+    # Sorted by stack, as fmt_diff says: the same profiles give the same text.
+    assert list(rows) == sorted(rows, key=lambda s: s.encode()), list(rows)
+    before, after = with_func(rows, "before_switch"), with_func(rows, "after_switch")
+    assert before and after, rows
+    # A's hot function: A's samples only; B's the reverse.
+    assert sum(a for a, _ in before.values()) >= SAMPLES * 0.8, before
+    assert all(b == 0 for _, b in before.values()), before
+    assert all(a == 0 for a, _ in after.values()), after
+    assert sum(b for _, b in after.values()) >= SAMPLES * 0.8, after
+    # The hot function has most of each side's samples.
+    total_a = sum(a for a, _ in rows.values())
+    total_b = sum(b for _, b in rows.values())
+    assert sum(a for a, _ in before.values()) > 0.9 * total_a, (before, total_a)
+    assert sum(b for _, b in after.values()) > 0.9 * total_b, (after, total_b)
+    # What each side covers goes to stderr (folded text cannot say it).
+    assert re.search(r"A: pid %d, total \d+ samples over the last" % t.a.pid,
+                     r.stderr), r.stderr
+    assert re.search(r"B: pid %d, total \d+ samples over the last" % t.b.pid,
+                     r.stderr), r.stderr
+
+
+def check_normalize(t):
+    rows = parse_diff(t.diff("--normalize", "--vs", "--pid", str(t.b.pid)).stdout)
+    total_a = sum(a for a, _ in rows.values())
+    total_b = sum(b for _, b in rows.values())
+    # floor(a * total_b / total_a) per stack: at most one under per line.
+    assert total_b - len(rows) <= total_a <= total_b, (total_a, total_b, len(rows))
+
+
+def check_vs_inherits(t):
+    # --seconds after --vs: B keeps A's pid, so both sides are A's process.
+    rows = parse_diff(t.diff("--seconds", "60", "--vs", "--seconds", "30").stdout)
+    before = with_func(rows, "before_switch")
+    assert sum(a for a, _ in before.values()) > 0 and sum(b for _, b in before.values()) > 0
+    assert not with_func(rows, "after_switch"), rows
+
+
+def stable_snapshot(d, pid):
+    """The folded text of stopped process pid once it stops changing (samples in flight
+    drained): two snapshots alike a second apart."""
+    last = [None]
+
+    def same():
+        text = d.ctl("snapshot", "--pid", str(pid), "--seconds", "600").stdout
+        if text == last[0]:
+            return text
+        last[0] = text
+        return None
+    return wait_for(same, timeout=30, interval=1.0, what="pid %d's profile to settle" % pid)
+
+
+def merged(fa, fb, normalize=False):
+    """difffolded.pl's semantics over two folded texts: stack -> (countA, countB)."""
+    a, b = parse_folded(fa), parse_folded(fb)
+    ta, tb = sum(a.values()), sum(b.values())
+    scale = normalize and ta and tb and ta != tb
+    return {s: ((a.get(s, 0) * tb // ta) if scale else a.get(s, 0), b.get(s, 0))
+            for s in set(a) | set(b)}
 
 
 @test
-def normalize_scales_a_to_b_total():
+def diff_is_the_two_snapshots_merged():
+    """With both processes stopped (their profiles stay put), the diff is exactly the
+    union of their two snapshots, as difffolded.pl merges two folded files; and with
+    FLAMEGRAPH=DIR (a FlameGraph checkout: not in Debian nor npm) difffolded.pl's own
+    lines, which flamegraph.pl draws."""
     need_root()
-    with Two() as t:
-        rows = parse_diff(t.diff("--normalize", "--vs", "--pid", str(t.b.pid)).stdout)
-        total_a = sum(a for a, _ in rows.values())
-        total_b = sum(b for _, b in rows.values())
-        # floor(a * total_b / total_a) per stack: at most one under per line.
-        assert total_b - len(rows) <= total_a <= total_b, (total_a, total_b, len(rows))
-
-
-@test
-def vs_replaces_only_what_it_names():
-    need_root()
-    with Two() as t:
-        # --seconds after --vs: B keeps A's pid, so both sides are A's process.
-        rows = parse_diff(t.diff("--seconds", "60", "--vs", "--seconds", "30").stdout)
-        before = with_func(rows, "before_switch")
-        assert sum(a for a, _ in before.values()) > 0 and sum(b for _, b in before.values()) > 0
-        assert not with_func(rows, "after_switch"), rows
+    with Two() as t, tempfile.TemporaryDirectory(prefix="pyprof-diff.") as tmp:
+        for w in (t.a, t.b):
+            os.kill(w.pid, signal.SIGSTOP)
+        try:
+            fa, fb = stable_snapshot(t.d, t.a.pid), stable_snapshot(t.d, t.b.pid)
+            plain = t.diff("--seconds", "600", "--vs", "--pid", str(t.b.pid)).stdout
+            norm = t.diff("--seconds", "600", "--vs", "--pid", str(t.b.pid),
+                          "--normalize").stdout
+        finally:
+            for w in (t.a, t.b):
+                os.kill(w.pid, signal.SIGCONT)
+        assert parse_diff(plain) == merged(fa, fb), (plain, fa, fb)
+        assert parse_diff(norm) == merged(fa, fb, True), (norm, fa, fb)
+        fg = os.environ.get("FLAMEGRAPH")
+        if not fg:
+            print("  (FLAMEGRAPH=DIR not set: difffolded.pl and flamegraph.pl not run)")
+            return
+        for name, text in (("a.folded", fa), ("b.folded", fb), ("diff.folded", plain)):
+            with open(os.path.join(tmp, name), "w") as f:
+                f.write(text)
+        for opts, ours in (([], plain), (["-n"], norm)):
+            r = subprocess.run(["perl", os.path.join(fg, "difffolded.pl")] + opts +
+                               [os.path.join(tmp, "a.folded"), os.path.join(tmp, "b.folded")],
+                               capture_output=True, text=True, timeout=60, check=True)
+            assert sorted(r.stdout.splitlines()) == ours.splitlines(), (opts, r.stdout, ours)
+        with open(os.path.join(tmp, "diff.folded")) as f:
+            r = subprocess.run(["perl", os.path.join(fg, "flamegraph.pl")], stdin=f,
+                               capture_output=True, text=True, timeout=60, check=True)
+        root = ET.fromstring(r.stdout.encode())
+        titles = [e.text for e in root.iter(SVG_NS + "title")]
+        # flamegraph.pl: widths of B (A's hot function has none), its delta on the leaves.
+        assert any(x.startswith("after_switch (") for x in titles), titles
+        assert any(x.startswith("spin (switch.py:") and "%; +" in x for x in titles), titles
 
 
 def svg_frames(path):
