@@ -377,3 +377,144 @@ TEST(counts_sum_past_u64)
 	strbuf__done(&out);
 	stackset__done(&ss);
 }
+
+/* The differential of folded texts a and b (caller frees). */
+static char *render_diff(const char *a, const char *b, const struct fmt_meta *ma,
+			 const struct fmt_meta *mb)
+{
+	struct stackset sa = { 0 }, sb = { 0 };
+	struct strbuf out = { 0 };
+	int err;
+
+	ASSERT_OK(stackset__parse_folded(&sa, a, strlen(a)));
+	ASSERT_OK(stackset__parse_folded(&sb, b, strlen(b)));
+	err = fmt_svg__render_diff(&sa, ma, &sb, mb, &out);
+	stackset__done(&sa);
+	stackset__done(&sb);
+	ASSERT_OK(err);
+	ASSERT_TRUE(out.buf);
+	return strbuf__detach(&out, NULL);
+}
+
+static const char diff_a[] = "p;main (a.py:1);before (a.py:5) 60\n"
+			     "p;main (a.py:1);common (a.py:9) 40\n";
+static const char diff_b[] = "p;main (a.py:1);after (a.py:7) 30\n"
+			     "p;main (a.py:1);common (a.py:9) 20\n";
+
+/* Red where the share grew, blue where it shrank, white where the same, A's frames shown. */
+TEST(diff_colours_and_widths)
+{
+	char *svg = render_diff(diff_a, diff_b, NULL, NULL);
+	int c[3];
+
+	fill_of(svg, "after (a.py:7)", c);
+	ASSERT_TRUE(c[0] == 255 && c[1] < 100 && c[1] == c[2]);
+	fill_of(svg, "before (a.py:5)", c);
+	ASSERT_TRUE(c[2] == 255 && c[0] < 100 && c[0] == c[1]);
+	/* 40% of both totals, and the root's 100% */
+	fill_of(svg, "common (a.py:9)", c);
+	ASSERT_TRUE(c[0] == 255 && c[1] == 255 && c[2] == 255);
+	fill_of(svg, "p", c);
+	ASSERT_TRUE(c[0] == 255 && c[1] == 255 && c[2] == 255);
+	/* widths: B plus A scaled to B's total, 30 + 0, 0 + 30, 20 + 20 of 100 */
+	ASSERT_TRUE(dabs(frame_width(svg, "after (a.py:7)") - 1180 * 0.3) < 0.01);
+	ASSERT_TRUE(dabs(frame_width(svg, "before (a.py:5)") - 1180 * 0.3) < 0.01);
+	ASSERT_TRUE(dabs(frame_width(svg, "common (a.py:9)") - 1180 * 0.4) < 0.01);
+	/* hover: both counts and shares, the change in points of the total */
+	ASSERT_TRUE(strstr(svg, "<title>before (a.py:5) (A: 60 samples, 60.00%; B: 0 samples, "
+				"0.00%; -60.00%)</title>"));
+	ASSERT_TRUE(strstr(svg, "<title>after (a.py:7) (A: 0 samples, 0.00%; B: 30 samples, "
+				"60.00%; +60.00%)</title>"));
+	ASSERT_TRUE(strstr(svg, "<title>common (a.py:9) (A: 40 samples, 40.00%; B: 20 samples, "
+				"40.00%; 0%)</title>"));
+	/* the same interactivity */
+	ASSERT_TRUE(strstr(svg, "function zoom(") && strstr(svg, "function highlight("));
+	free(svg);
+}
+
+/* Intensity by the change relative to the largest: half the change, a paler tint. */
+TEST(diff_intensity)
+{
+	char *svg = render_diff("p;x 40\np;y 40\np;z 20\n", "p;x 60\np;y 30\np;z 10\n", NULL, NULL);
+	int x[3], y[3], z[3];
+
+	fill_of(svg, "x", x);
+	fill_of(svg, "y", y);
+	fill_of(svg, "z", z);
+	ASSERT_TRUE(x[0] == 255 && x[1] == 35);
+	ASSERT_TRUE(y[2] == 255 && y[0] == 135 && y[1] == 135);
+	ASSERT_TRUE(z[0] == y[0] && z[1] == y[1] && z[2] == y[2]);
+	free(svg);
+	/* any change is a visible tint: 1 sample of 1000 */
+	svg = render_diff("p;x 500\np;y 500\n", "p;x 501\np;y 499\n", NULL, NULL);
+	fill_of(svg, "x", x);
+	ASSERT_TRUE(x[0] == 255 && x[1] < 255);
+	free(svg);
+}
+
+TEST(diff_title_and_well_formed)
+{
+	struct fmt_meta ma = { .pid = 41, .comm = "python3", .seconds = 60 };
+	struct fmt_meta mb = { .pid = 42, .comm = "py<3>", .seconds = 30 };
+	char *svg;
+
+	need_python();
+	svg = render_diff(diff_a, diff_b, &ma, &mb);
+	ASSERT_TRUE(well_formed(svg));
+	ASSERT_TRUE(strstr(svg, ">pyprof diff: A: python3 (pid 41), last 60 s, 100 samples vs B: "
+				"py&lt;3&gt; (pid 42), last 30 s, 50 samples</text>"));
+	free(svg);
+	ma.mode = VIEW_MODE_OFFCPU;
+	svg = render_diff("p;x 1500\n", "p;x 1000\np;y 1000\n", &ma, &mb);
+	ASSERT_TRUE(well_formed(svg));
+	ASSERT_TRUE(strstr(svg, "<title>x (A: 1.50 us, 100.00%; B: 1.00 us, 50.00%; -50.00%)"));
+	free(svg);
+}
+
+/* One side empty: all growth or all shrinkage; both empty: no samples. */
+TEST(diff_empty)
+{
+	char *svg;
+	int c[3];
+
+	need_python();
+	svg = render_diff("", "p;x 3\n", NULL, NULL);
+	ASSERT_TRUE(well_formed(svg));
+	fill_of(svg, "x", c);
+	ASSERT_TRUE(c[0] == 255 && c[1] == 35);
+	free(svg);
+	svg = render_diff("p;x 3\n", "", NULL, NULL);
+	fill_of(svg, "x", c);
+	ASSERT_TRUE(c[2] == 255 && c[0] == 35);
+	ASSERT_TRUE(dabs(frame_width(svg, "x") - 1180) < 0.01);
+	free(svg);
+	svg = render_diff("", "", NULL, NULL);
+	ASSERT_TRUE(well_formed(svg));
+	ASSERT_TRUE(strstr(svg, ">no samples</text>"));
+	ASSERT_TRUE(strstr(svg, "pyprof diff: A: 0 samples vs B: 0 samples</text>"));
+	free(svg);
+}
+
+TEST(diff_checks_args)
+{
+	struct stackset a = { 0 }, b = { 0 };
+	struct strbuf out = { 0 };
+
+	ASSERT_OK(stackset__parse_folded(&a, "p;a 1\np;b 1\n", 12));
+	ASSERT_OK(stackset__parse_folded(&b, "p;a 1\n", 6));
+	ASSERT_EQ(fmt_svg__render_diff(NULL, NULL, &b, NULL, &out), -EINVAL);
+	ASSERT_EQ(fmt_svg__render_diff(&a, NULL, NULL, NULL, &out), -EINVAL);
+	ASSERT_EQ(fmt_svg__render_diff(&a, NULL, &b, NULL, NULL), -EINVAL);
+	/* a sum past 2^64 (set by hand), and widths past it: refused, out kept */
+	ASSERT_OK(strbuf__puts(&out, "head"));
+	a.stacks[0].count = ~0ull;
+	ASSERT_EQ(fmt_svg__render_diff(&a, NULL, &b, NULL, &out), -EINVAL);
+	ASSERT_STREQ(out.buf, "head");
+	a.stacks[0].count = 1;
+	b.stacks[0].count = ~0ull;
+	ASSERT_EQ(fmt_svg__render_diff(&a, NULL, &b, NULL, &out), -EINVAL);
+	ASSERT_STREQ(out.buf, "head");
+	strbuf__done(&out);
+	stackset__done(&a);
+	stackset__done(&b);
+}

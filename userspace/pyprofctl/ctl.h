@@ -35,6 +35,7 @@ enum {
 
 /* Each verb's usage, in main.c: help lists them all, COMMAND --help shows one. */
 extern const char usage_snapshot[], usage_top[], usage_dump[], usage_list[], usage_status[];
+extern const char usage_diff[];
 
 /* COMMAND --help: that command's usage (and the view options').  Returns 0 or EXIT_ERROR. */
 int verb_help(const char *usage, bool view);
@@ -154,11 +155,18 @@ int write_all(const char *buf, size_t len);
  */
 int write_output(const char *path, const char *buf, size_t len);
 
+/*
+ * The process name of a profile: its root frame (the least name when the
+ * process exec'd in the range and has two); NULL when it has none.
+ */
+const char *stacks_comm(const struct stackset *ss);
+
 /* The verbs: each returns 0 or an exit status. */
 int verb_snapshot(int argc, char **argv);
 int verb_top(int argc, char **argv);
 int verb_dump(int argc, char **argv);
 int verb_list(int argc, char **argv);
 int verb_status(int argc, char **argv);
+int verb_diff(int argc, char **argv);
 
 #endif /* PYPROFCTL_CTL_H */

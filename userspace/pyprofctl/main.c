@@ -39,9 +39,25 @@ const char usage_top[] =
 	"                   with the share of each function's samples that held the\n"
 	"                   GIL (%GIL, cpu mode; '-' where the daemon does not say);\n"
 	"                   q or Ctrl-C quits, --iterations stops after K views\n";
-/* The view options of snapshot and top (fetch.c). */
+const char usage_diff[] =
+	"  diff [A] --vs [B] [--format folded|svg] [--normalize] [--output FILE]\n"
+	"       [VIEW]      profile A (the baseline) against B: --pid N and --seconds S\n"
+	"                   before --vs choose A; after it, --pid or --seconds replace\n"
+	"                   A's for B only, the rest is A's ('diff --pid 42 --vs --pid\n"
+	"                   43').  Formats: folded (default; FlameGraph's difffolded.pl\n"
+	"                   output, for its flamegraph.pl: a line per stack of either\n"
+	"                   profile, 'stack countA countB', 0 where it is not, sorted),\n"
+	"                   svg (differential flame graph: frames as wide as B's\n"
+	"                   samples plus A's scaled to B's total, red where a frame's\n"
+	"                   share of the total grew, blue where it shrank, white where\n"
+	"                   the same; hover shows both counts and the change).\n"
+	"                   --normalize: folded counts of A scaled to B's total\n"
+	"                   (difffolded.pl -n); by default the counts are as sampled\n"
+	"                   (svg always compares shares of the totals).  VIEW options\n"
+	"                   apply to both profiles, before --vs\n";
+/* The view options of snapshot, top and diff (fetch.c). */
 static const char usage_view[] =
-	"VIEW options (snapshot, top): which stacks, and how they merge\n"
+	"VIEW options (snapshot, top, diff): which stacks, and how they merge\n"
 	"  --mode M         cpu (default): on-CPU samples; wall: where each thread's\n"
 	"                   time went, on and off the CPU, in ns; offcpu: time off\n"
 	"                   the CPU (sleeping, blocked, waiting), in ns; gil: on-CPU\n"
@@ -99,7 +115,7 @@ static void help(void)
 	       "\n"
 	       "Ask pyprofd for CPU profiles of the Python processes on this host.\n"
 	       "\n"
-	       "Commands:\n%s%s%s%s%s"
+	       "Commands:\n%s%s%s%s%s%s"
 	       "\n%s"
 	       "\n"
 	       "Options:\n"
@@ -113,10 +129,12 @@ static void help(void)
 	       "  pyprofctl snapshot --pid 1234 --format svg -o app.svg\n"
 	       "  pyprofctl snapshot --pid 1234 --function --threads > app.folded\n"
 	       "  pyprofctl snapshot --pid 1234 --format pprof -o app.pb.gz && go tool pprof -top app.pb.gz\n"
+	       "  pyprofctl diff --pid 1234 --vs --pid 1240 --format svg -o change.svg\n"
 	       "  pyprofctl top --pid 1234\n"
 	       "  pyprofctl dump --pid 1234\n"
 	       "\n" EXIT_STATUS_HELP,
-	       usage_snapshot, usage_top, usage_dump, usage_list, usage_status, usage_view,
+	       usage_snapshot, usage_top, usage_diff, usage_dump, usage_list, usage_status,
+	       usage_view,
 	       DEFAULT_SOCKET);
 }
 
@@ -174,6 +192,7 @@ static const struct {
 	{ "dump", verb_dump },
 	{ "list", verb_list },
 	{ "status", verb_status },
+	{ "diff", verb_diff },
 };
 
 enum { ARG_VERSION = 0x100 };
@@ -210,8 +229,8 @@ int main(int argc, char **argv)
 		}
 	}
 	if (optind >= argc) {
-		fprintf(stderr, "pyprofctl: missing command (snapshot, top, dump, list, status); "
-				"try --help\n");
+		fprintf(stderr, "pyprofctl: missing command (snapshot, top, dump, list, status, "
+				"diff); try --help\n");
 		return EXIT_USAGE;
 	}
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)

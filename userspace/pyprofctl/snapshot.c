@@ -153,11 +153,8 @@ static int snapshot_parse(int argc, char **argv, struct snapshot_args *a)
 	return 0;
 }
 
-/*
- * The process name: its root frame (the least name, the one folded output
- * starts with, when the process exec'd in the range and has two).
- */
-static const char *stacks_comm(const struct stackset *ss)
+/* ctl.h */
+const char *stacks_comm(const struct stackset *ss)
 {
 	const char *comm = NULL;
 

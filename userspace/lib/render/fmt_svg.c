@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* fmt_svg: an interactive flame graph, SVG with an inline script (see formats.h). */
+/*
+ * fmt_svg: an interactive flame graph, SVG with an inline script, and its differential
+ * (see formats.h).
+ */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -26,14 +29,25 @@ struct node {
 	__u32 frame;		/* one frame of that label (for its kind and name) */
 	size_t parent;
 	size_t depth;
-	__u64 total;	/* samples in this frame and its callees */
+	__u64 total;	/* width: samples in this frame and its callees */
 	__u64 x;	/* samples left of this frame on its row */
 	__u64 next;	/* x of the next child to place */
+	__u64 a, b;	/* differential: A's and B's own counts of the same (unscaled) */
 	bool shown;
 };
 
+/* A stack to draw: frame indexes of tree.ss, root first, and its weights. */
+struct item {
+	const __u32 *ids;
+	size_t nr;
+	__u64 count;	/* its width */
+	__u64 a, b;	/* differential: its counts in A and in B */
+};
+
 struct tree {
-	const struct stackset *ss;
+	const struct stackset *ss;	/* the frames (in a differential, of both profiles) */
+	const struct item *items;
+	size_t nr_items;
 	struct labels labels;
 	__u32 *rank;		/* frame index -> rank of its label, bytewise (equal: equal) */
 	struct node *nodes;	/* pre-order: a parent before its children, siblings sorted */
@@ -41,6 +55,10 @@ struct tree {
 	__u64 total;
 	size_t max_depth;	/* of the shown nodes */
 	enum view_unit unit;	/* of the counts: what tooltips say */
+	bool diff;		/* differential: items and nodes carry a and b */
+	const struct fmt_meta *mb;	/* differential: B's (the title's second part) */
+	__u64 total_a, total_b;
+	double max_change;	/* differential: the largest |share in B - share in A| shown */
 };
 
 static const char style[] =
@@ -275,17 +293,16 @@ static int rank_labels(struct tree *t)
 	return 0;
 }
 
-static int cmp_stack(const void *a, const void *b, void *arg)
+static int cmp_item(const void *a, const void *b, void *arg)
 {
 	const struct tree *t = arg;
-	const struct stack *x = *(const struct stack *const *)a;
-	const struct stack *y = *(const struct stack *const *)b;
-	const __u32 *xi = stack__ids(t->ss, x), *yi = stack__ids(t->ss, y);
+	const struct item *x = *(const struct item *const *)a;
+	const struct item *y = *(const struct item *const *)b;
 	size_t n = x->nr < y->nr ? x->nr : y->nr;
 
 	for (size_t i = 0; i < n; i++)
-		if (t->rank[xi[i]] != t->rank[yi[i]])
-			return t->rank[xi[i]] < t->rank[yi[i]] ? -1 : 1;
+		if (t->rank[x->ids[i]] != t->rank[y->ids[i]])
+			return t->rank[x->ids[i]] < t->rank[y->ids[i]] ? -1 : 1;
 	return x->nr < y->nr ? -1 : x->nr > y->nr;
 }
 
@@ -315,46 +332,49 @@ static void place_nodes(struct tree *t)
 }
 
 /*
- * Merges the stacks into a call tree.  Sorted stacks share their common prefix with the one
- * before, so each stack only adds the nodes past it, and siblings come out in name order.
+ * Merges the items into a call tree.  Sorted items share their common prefix with the one
+ * before, so each item only adds the nodes past it, and siblings come out in name order.
  */
-static int build_tree(const struct stackset *ss, struct tree *t)
+static int build_tree(struct tree *t)
 {
-	const struct stack **order, *prev = NULL;
+	const struct item **order, *prev = NULL;
 	size_t *path = NULL, max_nr = 1;
 	int err;
 
-	err = labels__make(&t->labels, ss, false) ?: rank_labels(t);
+	err = labels__make(&t->labels, t->ss, false) ?: rank_labels(t);
 	if (err)
 		return err;
-	order = malloc(ss->nr * sizeof(*order));
+	order = malloc((t->nr_items ? t->nr_items : 1) * sizeof(*order));
 	if (!order)
 		return -ENOMEM;
-	for (size_t i = 0; i < ss->nr; i++) {
-		order[i] = &ss->stacks[i];
-		if (ss->stacks[i].nr > max_nr)
-			max_nr = ss->stacks[i].nr;
+	for (size_t i = 0; i < t->nr_items; i++) {
+		order[i] = &t->items[i];
+		if (t->items[i].nr > max_nr)
+			max_nr = t->items[i].nr;
 	}
-	qsort_r(order, ss->nr, sizeof(*order), cmp_stack, t);
+	qsort_r(order, t->nr_items, sizeof(*order), cmp_item, t);
 	path = malloc(max_nr * sizeof(*path));
 	if (!path)
 		err = -ENOMEM;
-	for (size_t i = 0; i < ss->nr && !err; i++) {
-		const struct stack *st = order[i];
-		const __u32 *ids = stack__ids(ss, st), *pids = prev ? stack__ids(ss, prev) : NULL;
+	for (size_t i = 0; i < t->nr_items && !err; i++) {
+		const struct item *it = order[i];
 		size_t d = 0;
 
-		while (prev && d < prev->nr && d < st->nr && t->rank[pids[d]] == t->rank[ids[d]])
+		while (prev && d < prev->nr && d < it->nr &&
+		       t->rank[prev->ids[d]] == t->rank[it->ids[d]])
 			d++;
-		for (; d < st->nr; d++) {
-			err = add_node(t, ids[d], d ? path[d - 1] : NO_PARENT, d);
+		for (; d < it->nr; d++) {
+			err = add_node(t, it->ids[d], d ? path[d - 1] : NO_PARENT, d);
 			if (err)
 				break;
 			path[d] = t->nr - 1;
 		}
-		for (d = 0; d < st->nr && !err; d++)
-			t->nodes[path[d]].total += st->count;
-		prev = st;
+		for (d = 0; d < it->nr && !err; d++) {
+			t->nodes[path[d]].total += it->count;
+			t->nodes[path[d]].a += it->a;
+			t->nodes[path[d]].b += it->b;
+		}
+		prev = it;
 	}
 	free(path);
 	free(order);
@@ -461,6 +481,79 @@ static int put_fill(struct strbuf *out, const struct frame *f)
 	return strbuf__printf(out, "rgb(%d,%d,%d)", r, g, b);
 }
 
+/*
+ * A node's change in a differential: its share of B's total less its share of A's, and
+ * the sign of that, exact (by integers: a share of an empty profile is 0).
+ */
+static double node_change(const struct tree *t, const struct node *n, int *sign)
+{
+	double sa = t->total_a ? (double)n->a / (double)t->total_a : 0;
+	double sb = t->total_b ? (double)n->b / (double)t->total_b : 0;
+	unsigned __int128 xa = (unsigned __int128)n->a * (t->total_b ? t->total_b : 1);
+	unsigned __int128 xb = (unsigned __int128)n->b * (t->total_a ? t->total_a : 1);
+
+	if (!t->total_a)
+		xa = 0;
+	if (!t->total_b)
+		xb = 0;
+	*sign = xb > xa ? 1 : xb < xa ? -1 : 0;
+	return sb - sa;
+}
+
+/* The largest change of a shown frame, that the colours' intensity is relative to. */
+static void find_max_change(struct tree *t)
+{
+	int sign;
+
+	for (size_t i = 0; i < t->nr; i++) {
+		double c = t->nodes[i].shown ? node_change(t, &t->nodes[i], &sign) : 0;
+
+		if (c < 0)
+			c = -c;
+		if (c > t->max_change)
+			t->max_change = c;
+	}
+}
+
+/*
+ * Red for growth, blue for shrinkage, white for none, as flamegraph.pl's differential
+ * colours: any change is a visible tint, the largest the deepest.
+ */
+static int put_diff_fill(struct strbuf *out, const struct tree *t, const struct node *n)
+{
+	int sign, v;
+	double c = node_change(t, n, &sign);
+
+	if (!sign)
+		return strbuf__puts(out, "rgb(255,255,255)");
+	if (c < 0)
+		c = -c;
+	v = 235 - (int)(200 * (t->max_change > 0 ? c / t->max_change : 1) + 0.5);
+	if (v < 35)
+		v = 35;
+	return sign > 0 ? strbuf__printf(out, "rgb(255,%d,%d)", v, v) :
+			  strbuf__printf(out, "rgb(%d,%d,255)", v, v);
+}
+
+/* " (12 samples, 40.00%)"; a differential's " (A: 12 samples, 40.00%; B: ...; -40.00%)". */
+static int put_counts(struct strbuf *out, const struct tree *t, const struct node *n)
+{
+	double pa, pb;
+	int sign, err;
+
+	if (!t->diff)
+		return strbuf__puts(out, " (") ?: units__put(out, t->unit, n->total) ?:
+		       strbuf__printf(out, ", %.2f%%)",
+				      100.0 * (double)n->total / (double)t->total);
+	pa = t->total_a ? 100.0 * (double)n->a / (double)t->total_a : 0;
+	pb = t->total_b ? 100.0 * (double)n->b / (double)t->total_b : 0;
+	err = strbuf__puts(out, " (A: ") ?: units__put(out, t->unit, n->a);
+	err = err ?: strbuf__printf(out, ", %.2f%%; B: ", pa) ?: units__put(out, t->unit, n->b);
+	err = err ?: strbuf__printf(out, ", %.2f%%; ", pb);
+	node_change(t, n, &sign);
+	return err ?: sign ? strbuf__printf(out, "%+.2f%%)", pb - pa) : strbuf__puts(out, "0%)");
+}
+
 static int put_frame(struct strbuf *out, const struct tree *t, const struct node *n, int height)
 {
 	double k = (double)(SVG_WIDTH - 2 * XPAD) / (double)t->total;
@@ -472,14 +565,11 @@ static int put_frame(struct strbuf *out, const struct tree *t, const struct node
 
 	err = strbuf__printf(out, "<g data-s=\"%llu\" data-n=\"%llu\" data-d=\"%zu\"><title>",
 			     (unsigned long long)n->x, (unsigned long long)n->total, n->depth);
-	err = err ?: put_xml(out, n->name, len, (size_t)-1);
-	err = err ?: strbuf__puts(out, " (") ?: units__put(out, t->unit, n->total);
-	err = err ?: strbuf__printf(out, ", %.2f%%)</title>",
-				    100.0 * (double)n->total / (double)t->total);
-	err = err ?: strbuf__printf(out, "<rect x=\"%.2f\" y=\"%d\" width=\"%.2f\" height=\"%d\" "
-					 "rx=\"2\" fill=\"",
+	err = err ?: put_xml(out, n->name, len, (size_t)-1) ?: put_counts(out, t, n);
+	err = err ?: strbuf__printf(out, "</title><rect x=\"%.2f\" y=\"%d\" width=\"%.2f\" "
+					 "height=\"%d\" rx=\"2\" fill=\"",
 				    x, y, w, FRAME_H - 1);
-	err = err ?: put_fill(out, &t->ss->frames[n->frame]);
+	err = err ?: t->diff ? put_diff_fill(out, t, n) : put_fill(out, &t->ss->frames[n->frame]);
 	err = err ?: strbuf__puts(out, "\"/>");
 	if (chars >= 3 && !err) {
 		err = strbuf__printf(out, "<text x=\"%.2f\" y=\"%d\">", x + 3, y + 12);
@@ -490,23 +580,21 @@ static int put_frame(struct strbuf *out, const struct tree *t, const struct node
 }
 
 /*
- * "pyprof: <comm> (pid N), last S s, T samples", leaving out what is unknown;
- * the views other than cpu say what they count: "wall-clock time 2.06 s",
- * "12 samples holding the GIL".
+ * "<comm> (pid N), last S s, T samples", leaving out what is unknown; the views other than
+ * cpu say what they count: "wall-clock time 2.06 s", "12 samples holding the GIL".
  */
-static int put_title(struct strbuf *out, const struct fmt_meta *m, __u64 total)
+static int put_about(struct strbuf *out, const struct fmt_meta *m, __u64 total)
 {
 	const char *sep = "";
-	int err;
+	int err = 0;
 
-	err = strbuf__printf(out, "<text id=\"title\" x=\"%d\" y=\"24\">pyprof: ", SVG_WIDTH / 2);
 	if (m->comm) {
-		err = err ?: put_xml_str(out, m->comm);
+		err = put_xml_str(out, m->comm);
 		if (m->pid)
 			err = err ?: strbuf__printf(out, " (pid %d)", m->pid);
 		sep = ", ";
 	} else if (m->pid) {
-		err = err ?: strbuf__printf(out, "pid %d", m->pid);
+		err = strbuf__printf(out, "pid %d", m->pid);
 		sep = ", ";
 	}
 	if (m->seconds) {
@@ -516,15 +604,29 @@ static int put_title(struct strbuf *out, const struct fmt_meta *m, __u64 total)
 	}
 	err = err ?: strbuf__puts(out, sep);
 	if (view_mode__unit(m->mode) == VIEW_UNIT_NS)
-		err = err ?: strbuf__printf(out, "%s ", units__what(m->mode)) ?:
-		      units__put(out, VIEW_UNIT_NS, total);
+		return err ?: strbuf__printf(out, "%s ", units__what(m->mode)) ?:
+		       units__put(out, VIEW_UNIT_NS, total);
+	return err ?: units__put(out, VIEW_UNIT_SAMPLES, total) ?:
+	       strbuf__puts(out, m->mode == VIEW_MODE_GIL ? " holding the GIL" : "");
+}
+
+/* "pyprof: <about>", or a differential's "pyprof diff: A: <about> vs B: <about>". */
+static int put_title(struct strbuf *out, const struct tree *t, const struct fmt_meta *m)
+{
+	int err;
+
+	err = strbuf__printf(out, "<text id=\"title\" x=\"%d\" y=\"24\">", SVG_WIDTH / 2);
+	if (t->diff)
+		err = err ?: strbuf__puts(out, "pyprof diff: A: ") ?:
+		      put_about(out, m, t->total_a) ?: strbuf__puts(out, " vs B: ") ?:
+		      put_about(out, t->mb, t->total_b);
 	else
-		err = err ?: units__put(out, VIEW_UNIT_SAMPLES, total) ?:
-		      strbuf__puts(out, m->mode == VIEW_MODE_GIL ? " holding the GIL" : "");
+		err = err ?: strbuf__puts(out, "pyprof: ") ?: put_about(out, m, t->total);
 	return err ?: strbuf__puts(out, "</text>\n");
 }
 
-static int put_head(struct strbuf *out, const struct fmt_meta *m, __u64 total, int height)
+static int put_head(struct strbuf *out, const struct tree *t, const struct fmt_meta *m,
+		    int height)
 {
 	return strbuf__printf(out,
 			      "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\"?>\n"
@@ -534,14 +636,14 @@ static int put_head(struct strbuf *out, const struct fmt_meta *m, __u64 total, i
 	       strbuf__puts(out, style) ?:
 	       strbuf__puts(out, "<rect x=\"0\" y=\"0\" width=\"100%\" height=\"100%\" "
 				 "fill=\"url(#bg)\"/>\n") ?:
-	       put_title(out, m, total);
+	       put_title(out, t, m);
 }
 
-static int render_empty(const struct fmt_meta *m, struct strbuf *out)
+static int render_empty(const struct tree *t, const struct fmt_meta *m, struct strbuf *out)
 {
 	int height = 120;
 
-	return put_head(out, m, 0, height) ?:
+	return put_head(out, t, m, height) ?:
 	       strbuf__printf(out,
 			      "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">no samples</text>\n"
 			      "</svg>\n",
@@ -553,7 +655,7 @@ static int render(const struct tree *t, const struct fmt_meta *m, struct strbuf 
 	int height = YPAD_TOP + (int)(t->max_depth + 1) * FRAME_H + YPAD_BOTTOM;
 	int err;
 
-	err = put_head(out, m, t->total, height);
+	err = put_head(out, t, m, height);
 	err = err ?: strbuf__printf(out,
 				    "<text id=\"unzoom\" class=\"ctl off\" x=\"%d\" y=\"24\">"
 				    "Reset Zoom</text>\n"
@@ -575,35 +677,159 @@ static int render(const struct tree *t, const struct fmt_meta *m, struct strbuf 
 	return err ?: strbuf__puts(out, script) ?: strbuf__puts(out, "]]></script>\n</svg>\n");
 }
 
-int fmt_svg__render(const struct stackset *ss, const struct fmt_meta *m, struct strbuf *out)
+/* Draws t's items into out (as before on error), and frees t. */
+static int draw(struct tree *t, const struct fmt_meta *m, struct strbuf *out)
 {
-	static const struct fmt_meta none;
-	struct tree t = { .ss = ss };
-	__u64 sum = 0;
-	size_t start;
+	size_t start = out->len;
 	int err;
 
-	if (!ss || !out)
-		return -EINVAL;
-	if (!m)
-		m = &none;
-	t.unit = view_mode__unit(m->mode);
-	/* A sum past 2^64 wraps the tree's total: frames wider than the graph, labels past size_t. */
-	for (size_t i = 0; i < ss->nr; i++)
-		if (__builtin_add_overflow(sum, ss->stacks[i].count, &sum))
-			return -EINVAL;
-	start = out->len;
-	err = ss->nr ? build_tree(ss, &t) : 0;
-	if (!err && t.total)
-		err = pick_shown(&t) ?: render(&t, m, out);
-	else if (!err)
-		err = render_empty(m, out);
-	free(t.nodes);
-	free(t.rank);
-	labels__done(&t.labels);
+	err = t->nr_items ? build_tree(t) : 0;
+	if (!err && t->total) {
+		err = pick_shown(t);
+		if (!err && t->diff)
+			find_max_change(t);
+		err = err ?: render(t, m, out);
+	} else if (!err) {
+		err = render_empty(t, m, out);
+	}
+	free(t->nodes);
+	free(t->rank);
+	labels__done(&t->labels);
 	if (err && out->buf) {
 		out->len = start;
 		out->buf[start] = '\0';
 	}
+	return err;
+}
+
+int fmt_svg__render(const struct stackset *ss, const struct fmt_meta *m, struct strbuf *out)
+{
+	static const struct fmt_meta none;
+	struct tree t = { .ss = ss };
+	struct item *items;
+	__u64 sum = 0;
+	int err;
+
+	if (!ss || !out)
+		return -EINVAL;
+	t.unit = view_mode__unit((m ? m : &none)->mode);
+	/* A sum past 2^64 wraps the tree's total: frames wider than the graph, labels past size_t. */
+	for (size_t i = 0; i < ss->nr; i++)
+		if (__builtin_add_overflow(sum, ss->stacks[i].count, &sum))
+			return -EINVAL;
+	items = malloc((ss->nr ? ss->nr : 1) * sizeof(*items));
+	if (!items)
+		return -ENOMEM;
+	for (size_t i = 0; i < ss->nr; i++)
+		items[i] = (struct item){ .ids = stack__ids(ss, &ss->stacks[i]),
+					  .nr = ss->stacks[i].nr, .count = ss->stacks[i].count };
+	t.items = items;
+	t.nr_items = ss->nr;
+	err = draw(&t, m ? m : &none, out);
+	free(items);
+	return err;
+}
+
+/* The stacks of a differential. */
+struct diff_items {
+	struct stackset frames;	/* both profiles' frames */
+	struct item *items;
+	size_t nr;
+	__u32 *ids;
+	size_t nr_ids;
+};
+
+/* Adds side's stacks (side 0: A, 1: B) to d, its frames as d's. */
+static int diff_items__add(struct diff_items *d, const struct stackset *side, int which)
+{
+	__u32 *map;
+	int err = 0;
+
+	map = malloc((side->nr_frames ? side->nr_frames : 1) * sizeof(*map));
+	if (!map)
+		return -ENOMEM;
+	for (size_t i = 0; i < side->nr_frames && !err; i++)
+		err = stackset__frame(&d->frames, &side->frames[i], &map[i]);
+	for (size_t i = 0; i < side->nr && !err; i++) {
+		const struct stack *st = &side->stacks[i];
+		const __u32 *ids = stack__ids(side, st);
+		struct item *it = &d->items[d->nr++];
+
+		*it = (struct item){ .ids = d->ids + d->nr_ids, .nr = st->nr };
+		*(which ? &it->b : &it->a) = st->count;
+		for (size_t k = 0; k < st->nr; k++)
+			d->ids[d->nr_ids++] = map[ids[k]];
+	}
+	free(map);
+	return err;
+}
+
+/* Allocates d for the stacks of a and b, and adds them.  0, -EINVAL (a sum past 2^64), -ENOMEM. */
+static int diff_items__make(struct diff_items *d, const struct stackset *a,
+			    const struct stackset *b, __u64 *total_a, __u64 *total_b)
+{
+	size_t nr_ids = 0;
+
+	for (size_t i = 0; i < a->nr; i++)
+		if (__builtin_add_overflow(*total_a, a->stacks[i].count, total_a))
+			return -EINVAL;
+	for (size_t i = 0; i < b->nr; i++)
+		if (__builtin_add_overflow(*total_b, b->stacks[i].count, total_b))
+			return -EINVAL;
+	for (size_t i = 0; i < a->nr; i++)
+		nr_ids += a->stacks[i].nr;
+	for (size_t i = 0; i < b->nr; i++)
+		nr_ids += b->stacks[i].nr;
+	d->items = malloc((a->nr + b->nr ? a->nr + b->nr : 1) * sizeof(*d->items));
+	d->ids = malloc((nr_ids ? nr_ids : 1) * sizeof(*d->ids));
+	if (!d->items || !d->ids)
+		return -ENOMEM;
+	return diff_items__add(d, a, 0) ?: diff_items__add(d, b, 1);
+}
+
+/*
+ * Each item's width: its count in B plus its count in A scaled to B's total (A's own when
+ * B is empty), so that both profiles weigh the same and what vanished still shows.
+ */
+static int diff_widths(struct diff_items *d, __u64 total_a, __u64 total_b)
+{
+	__u64 sum = 0;
+
+	for (size_t i = 0; i < d->nr; i++) {
+		struct item *it = &d->items[i];
+		__u64 a = it->a;
+
+		if (total_a && total_b)
+			a = (__u64)((unsigned __int128)it->a * total_b / total_a);
+		if (__builtin_add_overflow(a, it->b, &it->count) ||
+		    __builtin_add_overflow(sum, it->count, &sum))
+			return -EINVAL;
+	}
+	return 0;
+}
+
+int fmt_svg__render_diff(const struct stackset *a, const struct fmt_meta *ma,
+			 const struct stackset *b, const struct fmt_meta *mb, struct strbuf *out)
+{
+	static const struct fmt_meta none;
+	struct diff_items d = { 0 };
+	struct tree t = { .diff = true };
+	int err;
+
+	if (!a || !b || !out)
+		return -EINVAL;
+	t.mb = mb ? mb : &none;
+	t.unit = view_mode__unit((ma ? ma : &none)->mode);
+	err = diff_items__make(&d, a, b, &t.total_a, &t.total_b) ?:
+	      diff_widths(&d, t.total_a, t.total_b);
+	if (!err) {
+		t.ss = &d.frames;
+		t.items = d.items;
+		t.nr_items = d.nr;
+		err = draw(&t, ma ? ma : &none, out);
+	}
+	stackset__done(&d.frames);
+	free(d.items);
+	free(d.ids);
 	return err;
 }

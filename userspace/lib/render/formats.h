@@ -46,6 +46,21 @@ struct fmt_meta {
 int fmt_svg__render(const struct stackset *ss, const struct fmt_meta *m, struct strbuf *out);
 
 /*
+ * The differential flame graph of profile A (the baseline, ma) and B (mb), as
+ * fmt_svg__render() draws one, with the same zoom and search: the stacks of
+ * both, each frame as wide as its samples in B plus its samples in A scaled
+ * to B's total (so both weigh the same, and what vanished from B still
+ * shows); coloured by the change of its share of the total (its callees
+ * included) from A to B: red where it grew, blue where it shrank, deeper the
+ * larger the change relative to the largest one shown, white where the share
+ * is the same.  Hover shows both counts and shares and the change in points
+ * of the total ("main (A: 12 samples, 40.00%; B: 0 samples, 0.00%; -40.00%)").
+ * The title describes A then B (ma, mb; B's mode is ma's).
+ */
+int fmt_svg__render_diff(const struct stackset *a, const struct fmt_meta *ma,
+			 const struct stackset *b, const struct fmt_meta *mb, struct strbuf *out);
+
+/*
  * speedscope's file format (https://www.speedscope.app/file-format-schema.json):
  * one "sampled" profile named after the process, the time range and (but for
  * cpu) what the view counts, unit "nanoseconds" when rate_hz is known (each
