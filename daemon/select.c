@@ -24,6 +24,40 @@ bool selector__is_key(const char *key)
 	return false;
 }
 
+/*
+ * The value of key, its %XX escapes decoded into buf (a value has no space
+ * nor byte outside printable ASCII: those, and '%', come as %XX).  NULL when
+ * key is absent; -EINVAL in *ret_err for a malformed escape or a NUL.
+ */
+static const char *get_text(const struct proto_request *req, const char *key, char *buf,
+			    size_t sz, int *ret_err, char *err, size_t errsz)
+{
+	const char *v = proto_request__get(req, key);
+	size_t n = 0;
+
+	if (!v || *ret_err)
+		return NULL;
+	for (; *v && n + 1 < sz; v++) {
+		int hi, lo;
+
+		if (*v != '%') {
+			buf[n++] = *v;
+			continue;
+		}
+		hi = hex_digit(v[1]);
+		lo = hi < 0 ? -1 : hex_digit(v[2]);
+		if (lo < 0 || (hi | lo) == 0) {
+			snprintf(err, errsz, "invalid %%-escape in %s", key);
+			*ret_err = -EINVAL;
+			return NULL;
+		}
+		buf[n++] = (char)(hi << 4 | lo);
+		v += 2;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
 /* pid=N[,M...] into s->pids.  0 or -EINVAL. */
 static int parse_pids(struct selector *s, const char *v, char *err, size_t errsz)
 {
@@ -207,11 +241,14 @@ static int parse_flag(const struct proto_request *req, const char *key, bool *re
 static int parse_names(struct selector *s, const struct proto_request *req, char *err,
 		       size_t errsz)
 {
+	char buf[PROTO_MAX_VALUE];
 	const char *v;
 	__u64 uid;
-	int r;
+	int r = 0, has;
 
-	v = proto_request__get(req, "comm");
+	v = get_text(req, "comm", buf, sizeof(buf), &r, err, errsz);
+	if (r)
+		return r;
 	if (v) {
 		/* TASK_COMM_LEN with its NUL: a longer name would never match. */
 		if (!*v || strlen(v) > PYPROF_COMM_LEN - 1) {
@@ -222,14 +259,16 @@ static int parse_names(struct selector *s, const struct proto_request *req, char
 		snprintf(s->comm, sizeof(s->comm), "%s", v);
 		s->has_comm = true;
 	}
-	r = proto_request__get_u64(req, "uid", 0, PYPROFD_UID_NONE - 1, &uid);
-	if (r == -EINVAL) {
+	has = proto_request__get_u64(req, "uid", 0, PYPROFD_UID_NONE - 1, &uid);
+	if (has == -EINVAL) {
 		snprintf(err, errsz, "invalid uid");
-		return r;
+		return has;
 	}
-	s->has_uid = r == 0;
+	s->has_uid = has == 0;
 	s->uid = (__u32)uid;
-	v = proto_request__get(req, "unit");
+	v = get_text(req, "unit", buf, sizeof(buf), &r, err, errsz);
+	if (r)
+		return r;
 	if (v && !valid_unit(v)) {
 		snprintf(err, errsz, "invalid unit name");
 		return -EINVAL;
@@ -245,6 +284,7 @@ static int parse_names(struct selector *s, const struct proto_request *req, char
 int selector__parse(struct selector *s, const struct proto_request *req, char *err,
 		    size_t errsz)
 {
+	char buf[PROTO_MAX_VALUE];
 	const char *v;
 	int r;
 
@@ -252,14 +292,14 @@ int selector__parse(struct selector *s, const struct proto_request *req, char *e
 	v = proto_request__get(req, "pid");
 	r = v ? parse_pids(s, v, err, errsz) : 0;
 	r = r ?: parse_names(s, req, err, errsz);
-	v = proto_request__get(req, "cgroup");
+	v = get_text(req, "cgroup", buf, sizeof(buf), &r, err, errsz);
 	r = r ?: (v ? parse_cgroup(s, v, err, errsz) : 0);
 	v = proto_request__get(req, "container");
 	r = r ?: (v ? parse_container(s, v, err, errsz) : 0);
 	r = r ?: parse_flag(req, "all", &s->all, err, errsz) ?:
 	    parse_flag(req, "per_process", &s->per_process, err, errsz);
 	/* Last: a compiled pattern is the one thing done() must not free before it exists. */
-	v = proto_request__get(req, "cmdline");
+	v = get_text(req, "cmdline", buf, sizeof(buf), &r, err, errsz);
 	r = r ?: (v ? parse_cmdline(s, v, err, errsz) : 0);
 	s->any = s->nr_pids || s->has_comm || s->has_cmdline || s->has_uid || s->unit ||
 		 s->cgroup || s->container || s->all;

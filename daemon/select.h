@@ -45,7 +45,8 @@ struct selector {
 bool selector__is_key(const char *key);
 
 /*
- * Reads the selector keys of req into *s (zeroed here).  Returns 0, -ENOENT
+ * Reads the selector keys of req into *s (zeroed here), the text values
+ * with their %XX escapes decoded (proto.h).  Returns 0, -ENOENT
  * when req has no selecting key (per_process alone selects nothing), or
  * -EINVAL / -E2BIG / -ENOMEM with a message in err.  selector__done() after
  * 0 only.

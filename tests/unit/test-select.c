@@ -140,6 +140,12 @@ TEST(match_each_key)
 	expect_match("container=" CID, r, NR_RECS, "00010");
 	expect_match("container=1234", r, NR_RECS, "00000");
 	expect_match("all=1", r, NR_RECS, "11111");
+	/* Text values carry a space, '%' or any byte as %XX. */
+	expect_match("cmdline=worker\\.py%20--queue%20[ab]", r, NR_RECS, "11000");
+	expect_match("cmdline=app%3aapp$", r, NR_RECS, "00100");
+	expect_match("cgroup=%2fsystem.slice%2Fbilling.service", r, NR_RECS, "11000");
+	expect_match("comm=gunicorn%25", r, NR_RECS, "00000");
+	expect_match("comm=%67unicorn", r, NR_RECS, "00100");
 	free_recs(r);
 }
 
@@ -209,6 +215,10 @@ TEST(bad_values)
 	expect_err("container=0123ABCD", -EINVAL, "4 to 64 lowercase hex");
 	expect_err("container=" CID "0", -EINVAL, "4 to 64 lowercase hex");
 	expect_err("all=2", -EINVAL, "all must be 0 or 1");
+	expect_err("comm=a%2", -EINVAL, "invalid %-escape in comm");
+	expect_err("cmdline=a%zz", -EINVAL, "invalid %-escape in cmdline");
+	expect_err("unit=a%00.service", -EINVAL, "invalid %-escape in unit");
+	expect_err("cgroup=/a%2", -EINVAL, "invalid %-escape in cgroup");
 	expect_err("pid=1 per_process=yes", -EINVAL, "per_process must be 0 or 1");
 	/* regerror()'s words for what regcomp() refuses. */
 	expect_err("cmdline=(worker", -EINVAL, "invalid cmdline pattern: Unmatched ( or \\(");
