@@ -9,6 +9,7 @@
 #include "base/util.h"
 #include "profile/proclabel.h"
 #include "proto/proto.h"
+#include "clock.h"
 #include "pyproc.h"
 #include "select.h"
 
@@ -338,7 +339,22 @@ static bool match_cgroup(const char *want, const char *have)
 	return strncmp(have, want, n) == 0 && (have[n] == '\0' || have[n] == '/');
 }
 
-bool selector__match(const struct selector *s, const struct pyproc *p)
+/* regexec() on the command line, within the request's budget. */
+static bool match_cmdline(struct selector *s, const char *cmdline)
+{
+	__u64 t0;
+	bool hit;
+
+	if (s->too_slow || !cmdline)
+		return false;
+	t0 = now_ns();
+	hit = regexec(&s->cmdline, cmdline, 0, NULL, 0) == 0;
+	s->regex_ns += now_ns() - t0;
+	s->too_slow = s->regex_ns > SELECT_REGEX_BUDGET_NS;
+	return hit && !s->too_slow;
+}
+
+bool selector__match(struct selector *s, const struct pyproc *p)
 {
 	const char *container = proclabel__get(p->labels, p->nr_labels, "container"),
 		   *unit = proclabel__get(p->labels, p->nr_labels, "unit");
@@ -353,8 +369,8 @@ bool selector__match(const struct selector *s, const struct pyproc *p)
 	if (s->cgroup && !match_cgroup(s->cgroup,
 				       proclabel__get(p->labels, p->nr_labels, "cgroup")))
 		return false;
-	/* An unknown command line matches no pattern, not even one that matches "". */
-	return !s->has_cmdline || (p->cmdline && regexec(&s->cmdline, p->cmdline, 0, NULL, 0) == 0);
+	/* Last, the costly one.  An unknown command line matches no pattern, not even "". */
+	return !s->has_cmdline || match_cmdline(s, p->cmdline);
 }
 
 /* Bytes of s that fit max, not splitting a character. */

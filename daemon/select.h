@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "pyprof_abi.h"
+#include "base/util.h"
 
 #define SELECT_MAX_PIDS		64	/* pids one pid= lists */
 #define SELECT_MAX_REGEX	256	/* bytes of a cmdline= pattern */
@@ -22,6 +23,12 @@
 #define SELECT_MAX_REPEAT	1024
 #define SELECT_CONTAINER_MIN	4	/* hex digits of a container= prefix, at least */
 #define SELECT_CONTAINER_MAX	64	/* a whole id (target/cgroup.c's CONTAINER_ID_LEN) */
+/*
+ * Time one request may spend in regexec(): glibc's matcher is quadratic in
+ * the command line for some patterns ("(a|aa)*b" takes ~250 ms on 4096
+ * bytes), and the daemon answers one request at a time.
+ */
+#define SELECT_REGEX_BUDGET_NS	(100 * NSEC_PER_MSEC)
 /* Bytes of the command line in a per-process root frame; a longer one is cut, "...". */
 #define SELECT_ROOT_CMDLINE_MAX	160
 
@@ -39,6 +46,8 @@ struct selector {
 	bool has_comm, has_cmdline, has_uid, all;
 	bool per_process;			/* a root frame per process */
 	bool any;				/* some selecting key was given */
+	__u64 regex_ns;				/* spent in regexec() so far */
+	bool too_slow;				/* over SELECT_REGEX_BUDGET_NS: nothing matches */
 };
 
 /* Whether key is one selector__parse() reads (the rest of a request is the verb's). */
@@ -57,8 +66,12 @@ int selector__parse(struct selector *s, const struct proto_request *req, char *e
 /* Whether s is pid= of one pid and nothing else that selects. */
 bool selector__single_pid(const struct selector *s);
 
-/* Whether record p matches every key of s. */
-bool selector__match(const struct selector *s, const struct pyproc *p);
+/*
+ * Whether record p matches every key of s.  Once the command-line pattern
+ * has taken SELECT_REGEX_BUDGET_NS, s->too_slow is set and no record
+ * matches: the request is to be refused, not answered in part.
+ */
+bool selector__match(struct selector *s, const struct pyproc *p);
 
 /*
  * The name of p's root frame in a per-process profile: "PID COMMAND-LINE"

@@ -819,6 +819,9 @@ static int verb_snapshot(struct server *srv, struct client *c, const struct prot
 	if (unsupported && single && !r)
 		reply_err(c, EPROTONOSUPPORT, "process %llu is not profiled: %s",
 			  (unsigned long long)a.pid, unsupported->info.why);
+	else if (sel.too_slow)
+		reply_err(c, E2BIG, "cmdline pattern too slow to match (over %llu ms): simplify it",
+			  (unsigned long long)(SELECT_REGEX_BUDGET_NS / NSEC_PER_MSEC));
 	else if (!known && single)
 		reply_no_process(c, a.pid, " and no history for it");
 	else if (!known)

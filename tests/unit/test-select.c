@@ -276,3 +276,37 @@ TEST(root_name)
 	strbuf__done(&sb);
 	rec_done(&r);
 }
+
+/*
+ * A pattern glibc matches in quadratic time, against long command lines: the
+ * request's matching stops at the budget and nothing matches; a plain pattern
+ * over the same lines stays far within it.
+ */
+TEST(slow_patterns_stop_at_the_budget)
+{
+	static char line[4097];
+	struct rec r[16];
+	struct selector s;
+	char err[256];
+	size_t tried = 0;
+
+	memset(line, 'a', sizeof(line) - 1);
+	for (size_t i = 0; i < 16; i++)
+		rec_init(&r[i], 100 + (int)i, "python3", line, 0, NULL);
+	ASSERT_OK(parse(&s, "cmdline=a$", err, sizeof(err)));
+	for (size_t i = 0; i < 16; i++)
+		ASSERT_TRUE(selector__match(&s, &r[i].p));
+	ASSERT_TRUE(!s.too_slow && s.regex_ns < SELECT_REGEX_BUDGET_NS / 10);
+	selector__done(&s);
+	ASSERT_OK(parse(&s, "cmdline=(a|aa)*b", err, sizeof(err)));
+	for (size_t i = 0; i < 16 && !s.too_slow; i++, tried++)
+		ASSERT_TRUE(!selector__match(&s, &r[i].p));
+	printf("  %zu matches took %llu ms\n", tried, (unsigned long long)(s.regex_ns / 1000000));
+	ASSERT_TRUE(s.too_slow);
+	/* Over the budget nothing matches, not even what would. */
+	r[15].p.cmdline = "b";
+	ASSERT_TRUE(!selector__match(&s, &r[15].p));
+	selector__done(&s);
+	for (size_t i = 0; i < 16; i++)
+		rec_done(&r[i]);
+}

@@ -40,7 +40,8 @@
  *                  line (list's CMDLINE; unknown: no match); at most 256
  *                  bytes, no back-references, repeat counts {n,m} whose
  *                  (m+1)s multiply to at most 1024; refused ones: EINVAL
- *                  "invalid cmdline pattern: <regerror's words>"
+ *                  "invalid cmdline pattern: <regerror's words>"; one whose
+ *                  matching takes over 100 ms in a request: E2BIG
  *   uid=N          the effective uid, as found (list's UID)
  *   unit=NAME      the systemd unit, as list's UNIT shows it: the whole name
  *                  ("billing.service"; a user's session units are under
