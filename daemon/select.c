@@ -143,7 +143,8 @@ static const char *costly_regex(const char *re)
 				n = n * 10 + (unsigned long long)(*q - '0');
 			m = n;
 			if (*q == ',') {
-				for (m = 0, q++; *q >= '0' && *q <= '9' && m <= SELECT_MAX_REPEAT; q++)
+				m = 0;
+				for (q++; *q >= '0' && *q <= '9' && m <= SELECT_MAX_REPEAT; q++)
 					m = m * 10 + (unsigned long long)(*q - '0');
 				m = m > n ? m : n;
 			}
@@ -199,7 +200,7 @@ static int parse_cgroup(struct selector *s, const char *v, char *err, size_t err
 	size_t len = strlen(v);
 
 	if (v[0] != '/' || len > PROCLABEL_MAX_VALUE) {
-		snprintf(err, errsz, "cgroup must be an absolute cgroup path, as list --wide shows");
+		snprintf(err, errsz, "cgroup must be an absolute cgroup path (list --wide's)");
 		return -EINVAL;
 	}
 	while (len > 1 && v[len - 1] == '/')

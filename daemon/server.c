@@ -481,7 +481,7 @@ struct snapshot {
 	size_t nr_map, cap_map;
 	bool threads;			/* keep FRAME_THREAD frames (PYPROF/2, /3) */
 	bool tags;			/* keep every stack and its tag (PYPROF/3) */
-	const struct frame *root;	/* per_process=1: what the profile's FRAME_PROCESS becomes */
+	const struct frame *root;	/* per_process=1: what FRAME_PROCESS frames become */
 	__u32 idx[STACK_MAX_DEPTH];
 };
 

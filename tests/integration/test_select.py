@@ -138,6 +138,16 @@ def a_restarted_service_is_one_profile():
                                         workers)
             print("  --per-process roots: %s" % sorted(by_root))
             check_per_process(folded(d, "--cmdline", pattern, "--per-process")[0], workers)
+            # top and --lines take the same selection; top's views are the newest samples.
+            r = d.ctl("top", "--unit", unit, "--iterations", "4", "--interval", "1s")
+            print("  " + r.stdout.splitlines()[0])
+            assert r.stdout.startswith("pyprofctl top: unit %s, " % unit), r.stdout[:300]
+            assert all("hot_%s " % x in r.stdout for x in "abc"), r.stdout
+            r = d.ctl("snapshot", "--cmdline", pattern, "--lines")
+            print("  " + r.stdout.splitlines()[0])
+            assert r.stdout.startswith("pyprofctl snapshot: command lines matching %s, "
+                                       "4 processes, " % pattern), r.stdout[:300]
+            assert all("hot_%s" % x in r.stdout for x in "abc"), r.stdout
             # All gone: the profiles stop changing, and must agree to the sample.
             for w in workers:
                 w.stop()
