@@ -281,9 +281,12 @@ int verb_snapshot(int argc, char **argv)
 	snapshot_notes(&a, &ss, &meta);
 	if (a.fmt != FMT_FOLDED)
 		daemon_params(&meta.rate_hz, NULL);
-	/* A set has no one pid nor name: its title says what was selected. */
+	/*
+	 * A set has no one pid nor name: its title says what was selected (json's
+	 * "comm" field stays a process name: none).
+	 */
 	meta.pid = ctl_select__single_pid(&a.sel) ? a.sel.pids[0] : 0;
-	meta.comm = meta.pid ? stacks_comm(&ss) : a.what;
+	meta.comm = meta.pid ? stacks_comm(&ss) : a.fmt == FMT_JSON ? NULL : a.what;
 	status = snapshot_output(&a, &ss, &meta);
 	if (!status && !ss.nr)
 		status = EXIT_NO_SAMPLES;
