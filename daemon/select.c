@@ -300,7 +300,7 @@ int selector__parse(struct selector *s, const struct proto_request *req, char *e
 	r = r ?: (v ? parse_container(s, v, err, errsz) : 0);
 	r = r ?: parse_flag(req, "all", &s->all, err, errsz) ?:
 	    parse_flag(req, "per_process", &s->per_process, err, errsz);
-	/* Last: a compiled pattern is the one thing done() must not free before it exists. */
+	/* Last: compiling is the costly step, worth doing once every other key is valid. */
 	v = get_text(req, "cmdline", buf, sizeof(buf), &r, err, errsz);
 	r = r ?: (v ? parse_cmdline(s, v, err, errsz) : 0);
 	s->any = s->nr_pids || s->has_comm || s->has_cmdline || s->has_uid || s->unit ||
