@@ -155,12 +155,19 @@ $(OUTPUT)/tests/test-mapfile: tests/unit/test-mapfile.c tests/unit/testhelp.h \
 # The socket verbs against a fake profile: the real server and process table over a fake
 # /proc tree, the fake sampler, and a fake dump of its own.
 TEST_SERVER_OBJS := $(addprefix $(OUTPUT)/daemon/,server.o procs.o analyzer.o log.o symbolize.o \
-	threads.o state.o target.o mapfile.o pynames.o) $(OUTPUT)/tests/fakesampler.o
+	threads.o state.o target.o mapfile.o pynames.o select.o) $(OUTPUT)/tests/fakesampler.o
 $(OUTPUT)/tests/test-server: tests/unit/test-server.c tests/unit/testhelp.h tests/unit/fakeproc.h \
 		$(TEST_SERVER_OBJS) $(OUTPUT)/libpyprof.a | $(OUTPUT)/tests
 	$(call msg,TEST,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/unit -Idaemon $< $(TEST_SERVER_OBJS) $(OUTPUT)/libpyprof.a \
 		$(LDLIBS) -lpthread -o $@
+
+# Selectors (daemon/select.c) against records made here: a pure module.
+$(OUTPUT)/tests/test-select: tests/unit/test-select.c tests/unit/testhelp.h \
+		$(OUTPUT)/daemon/select.o $(OUTPUT)/libpyprof.a | $(OUTPUT)/tests
+	$(call msg,TEST,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/unit -Idaemon $< $(OUTPUT)/daemon/select.o \
+		$(OUTPUT)/libpyprof.a $(LDLIBS) -o $@
 
 $(OUTPUT)/tests/%: tests/helpers/%.c $(OUTPUT)/libpyprof.a | $(OUTPUT)/tests
 	$(call msg,CC,$@)

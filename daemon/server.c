@@ -32,6 +32,7 @@
 #include "procs.h"
 #include "pynames.h"
 #include "sampler.h"
+#include "select.h"
 #include "server.h"
 #include "state.h"
 #include "symbolize.h"
@@ -480,6 +481,7 @@ struct snapshot {
 	size_t nr_map, cap_map;
 	bool threads;			/* keep FRAME_THREAD frames (PYPROF/2, /3) */
 	bool tags;			/* keep every stack and its tag (PYPROF/3) */
+	const struct frame *root;	/* per_process=1: what FRAME_PROCESS frames become */
 	__u32 idx[STACK_MAX_DEPTH];
 };
 
@@ -499,6 +501,8 @@ static int snapshot__frame(struct snapshot *s, __u32 id, __u32 *m)
 		*m = SNAPSHOT_DROPPED;
 		return 0;
 	}
+	if (f->kind == FRAME_PROCESS && s->root)
+		f = s->root;
 	err = stackset__frame(&s->ss, f, &idx);
 	if (!err)
 		*m = idx + 1;
@@ -545,6 +549,32 @@ static int snapshot__collect(struct snapshot *s, const struct profile *p, __u64 
 	s->nr_map = ps.frames;
 	s->prof = p;
 	return profile__collect(p, from, to, collect_cb, s);
+}
+
+/*
+ * Adds record p's stacks of [from, to); per_process: under a root frame of
+ * its own (selector__root_name()) instead of its comm, one tower per
+ * process.  *merged counts the records that added samples.
+ */
+static int snapshot__add(struct snapshot *s, const struct pyproc *p, bool per_process,
+			 __u64 from, __u64 to, size_t *merged)
+{
+	struct frame root = { FRAME_PROCESS, "", NULL, FRAME_LINE_NONE, FRAME_LINE_NONE };
+	struct strbuf name = { 0 };
+	__u64 before = s->ss.total;
+	int r = 0;
+
+	if (per_process) {
+		r = selector__root_name(p, &name);
+		root.name = name.buf ? name.buf : "";
+		s->root = &root;
+	}
+	/* The set copies the name: it need not outlive this collection. */
+	r = r ?: snapshot__collect(s, p->profile, from, to);
+	s->root = NULL;
+	strbuf__done(&name);
+	*merged += s->ss.total > before;
+	return r;
 }
 
 static void snapshot__done(struct snapshot *s)
@@ -661,6 +691,73 @@ static bool snapshot_args(struct client *c, const struct proto_request *req, __u
 	return true;
 }
 
+/*
+ * Reads a snapshot request's selector (select.h) into *sel, and into *rest
+ * what snapshot_args() reads: the other keys, and the pid= it requires (a
+ * single pid's own; a stand-in for a selection, which is sel's alone).
+ * processes=1 asks for the OK line's processes= field, into *ret_count.
+ * False when the client got an error reply; else selector__done() after.
+ */
+static bool snapshot_select(struct client *c, const struct proto_request *req,
+			    struct selector *sel, struct proto_request *rest, bool *ret_count)
+{
+	char err[256];
+	int r;
+
+	if (!flag_arg(c, req, "processes", ret_count))
+		return false;
+	r = selector__parse(sel, req, err, sizeof(err));
+	if (r < 0) {
+		reply_err(c, r == -ENOENT ? EINVAL : -r, "%s",
+			  r == -ENOMEM ? "snapshot failed: out of memory" : err);
+		return false;
+	}
+	*rest = (struct proto_request){ .version = req->version };
+	memcpy(rest->verb, req->verb, sizeof(rest->verb));
+	for (unsigned int i = 0; i < req->nr_args; i++)
+		if (!selector__is_key(req->args[i].key) && strcmp(req->args[i].key, "processes"))
+			rest->args[rest->nr_args++] = req->args[i];
+	if (proto_request__add(rest, "pid",
+			       selector__single_pid(sel) ? proto_request__get(req, "pid") : "1")) {
+		selector__done(sel);
+		reply_err(c, E2BIG, "too many arguments");
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Adds " key=value" to the OK line of the reply already built: a field
+ * only this verb's loop knows, after reply_ok_snapshot() made the rest.
+ */
+static int reply_add_field(struct client *c, const char *key, long long value)
+{
+	const char *nl = c->out.buf ? memchr(c->out.buf, '\n', c->out.len) : NULL;
+	struct strbuf sb = { 0 };
+	size_t at;
+	int r;
+
+	if (!nl || strncmp(c->out.buf, "OK ", 3))
+		return -EPROTO;
+	at = (size_t)(nl - c->out.buf);
+	r = strbuf__append(&sb, c->out.buf, at) ?: strbuf__printf(&sb, " %s=%lld", key, value) ?:
+	    strbuf__append(&sb, nl, c->out.len - at);
+	if (r) {
+		strbuf__done(&sb);
+		return r;
+	}
+	strbuf__done(&c->out);
+	c->out = sb;
+	return 0;
+}
+
+/* The error for a selection with no record the client may see: the same whoever else matches. */
+static void reply_no_match(struct client *c)
+{
+	reply_err(c, ESRCH, c->privileged ? "no process matches the selection"
+					  : "no process of yours matches the selection");
+}
+
 /* The payload of a snapshot of version, from snap (filled for that version). */
 static int snapshot__encode(const struct snapshot *snap, unsigned int version, struct strbuf *sb)
 {
@@ -681,38 +778,60 @@ static int verb_snapshot(struct server *srv, struct client *c, const struct prot
 	struct strbuf sb = { 0 };
 	__u64 now = now_ns(), away_start = 0;
 	const struct pyproc *unsupported = NULL;
+	struct proto_request rest;
 	struct snapshot_args a;
-	bool known = false, away;
+	struct selector sel;
+	bool known = false, away, single, count;
+	size_t merged = 0;
 	int r = 0;
 
-	if (!snapshot_args(c, req, now, &a))
+	if (!snapshot_select(c, req, &sel, &rest, &count))
 		return 0;
-	away = not_python_now(srv, (int)a.pid, &away_start);
-	/* Every record with this pid: a live process and any exited one still retained. */
+	if (!snapshot_args(c, &rest, now, &a))
+		goto cleanup;
+	single = selector__single_pid(&sel);
+	away = single && not_python_now(srv, (int)a.pid, &away_start);
+	/*
+	 * Every record selected: live processes and exited ones still retained
+	 * (a service's processes from before its restart too), each if the
+	 * client may see it; the others are left out without a word.
+	 */
 	procs__for_each(srv->m.procs, p)
 	{
-		if (p->pid != (int)a.pid || r || (away && p->start_time == away_start))
+		if (r || !selector__match(&sel, p) || (away && p->start_time == away_start))
 			continue;
 		if (!can_see(c, p))
 			continue;
 		known = true;
 		if (p->live && !p->info.supported)
 			unsupported = p;
-		r = snapshot__collect(&snap, p->profile, a.from, prof_time(now) + srv->cfg->window_ns);
+		/* In a selection it is one process among others: it has no samples to add. */
+		if (p->live && !p->info.supported && !single)
+			continue;
+		r = snapshot__add(&snap, p, sel.per_process, a.from,
+				  prof_time(now) + srv->cfg->window_ns, &merged);
 	}
 	/*
 	 * The process runs an interpreter pyprofd cannot walk.  Samples under its
 	 * pid can only come from before its exec (a fork child of a profiled
 	 * parent): not what was asked for.
 	 */
-	if (unsupported && !r)
+	if (unsupported && single && !r)
 		reply_err(c, EPROTONOSUPPORT, "process %llu is not profiled: %s",
 			  (unsigned long long)a.pid, unsupported->info.why);
-	else if (!known)
+	else if (sel.too_slow)
+		reply_err(c, E2BIG, "cmdline pattern too slow to match (over %llu ms): simplify it",
+			  (unsigned long long)(SELECT_REGEX_BUDGET_NS / NSEC_PER_MSEC));
+	else if (!known && single)
 		reply_no_process(c, a.pid, " and no history for it");
+	else if (!known)
+		reply_no_match(c);
 	else if (!r)
 		r = snapshot__encode(&snap, req->version, &sb) ?:
-		    reply_ok_snapshot(srv, c, &sb, a.from, prof_time(now), a.range, a.period);
+		    reply_ok_snapshot(srv, c, &sb, a.from, prof_time(now), a.range, a.period) ?:
+		    (count ? reply_add_field(c, "processes", (long long)merged) : 0);
+cleanup:
+	selector__done(&sel);
 	strbuf__done(&sb);
 	snapshot__done(&snap);
 	return r;

@@ -1469,3 +1469,102 @@ TEST(reply_budgets)
 	within_budget(&w, peer(UID_A, UID_A, 0, 0), pid[0]);
 	world_done(&w);
 }
+
+/* Gives record p this unit (its cgroup label too), as discovery reads them from its cgroup. */
+static void set_unit(struct pyproc *p, const char *unit)
+{
+	struct proclabel_builder b = { 0 };
+	char cg[128];
+
+	snprintf(cg, sizeof(cg), "/system.slice/%s", unit);
+	proclabel_builder__add(&b, "cgroup", cg, strlen(cg));
+	proclabel_builder__add(&b, "unit", unit, strlen(unit));
+	free(p->labels);
+	ASSERT_OK(proclabel_builder__pack(&b, &p->labels, &p->nr_labels));
+}
+
+/*
+ * Selectors (daemon/select.c) over the records: a set is one profile, an
+ * exited record of the unit counts, per_process roots each process at its
+ * pid and command line, and a client sees only what it may see of a set
+ * (nothing else tells it the others are there).
+ */
+TEST(snapshot_selects_a_set_of_processes)
+{
+	struct pyproc *a, *b, *c;
+	char line[256], want[1024];
+	struct reply r;
+	struct world w;
+
+	world_start(&w, true);
+	fake.next = ROOT;
+	a = python_proc(&w, PID_A, "python3", 100);
+	b = python_proc(&w, PID_B, "python3", 100);
+	c = python_proc(&w, PID_C, "python3", 100);
+	a->uid = UID_A;
+	b->uid = c->uid = UID_B;
+	a->user = UID_A;
+	b->user = c->user = UID_B;
+	fill_profile(a);
+	fill_profile(b);
+	fill_profile(c);
+	set_unit(a, "billing.service");
+	set_unit(c, "billing.service");
+	free(c->cmdline);
+	c->cmdline = strdup("python3 worker.py\033[2J");
+	ASSERT_TRUE(c->cmdline != NULL);
+	procs__exited(w.ps, PID_C, now_ns());
+
+	snprintf(line, sizeof(line), "PYPROF/1 snapshot pid=%d,%d processes=1\n", PID_A, PID_B);
+	ask(&w, line, &r);
+	ASSERT_EQ(r.err, 0);
+	ASSERT_TRUE(strstr(r.raw.buf, " processes=2\n") != NULL);
+	ASSERT_STREQ(r.payload, "python3;main (app.py:10);do_syscall_64_[k] 8\n"
+				"python3;main (app.py:10);idle (lib.py) 2\n"
+				"python3;main (app.py:10);work (app.py:20) 10\n");
+	reply_done(&r);
+	/* The unit: the live record and the exited one, each under its own root. */
+	ask(&w, "PYPROF/1 snapshot unit=billing.service per_process=1 processes=1\n", &r);
+	ASSERT_EQ(r.err, 0);
+	ASSERT_TRUE(strstr(r.raw.buf, " processes=2\n") != NULL);
+	snprintf(want, sizeof(want), "%d python3;main (app.py:10);work (app.py:20) 5\n", PID_A);
+	ASSERT_TRUE(strstr(r.payload, want) != NULL);
+	/* Another user's argv, escaped: no terminal sequence in the frame. */
+	snprintf(want, sizeof(want),
+		 "\n%d python3 worker.py\\x1b[2J;main (app.py:10);work (app.py:20) 5\n", PID_C);
+	ASSERT_TRUE(strstr(r.payload, want) != NULL);
+	/* No stack under the comm alone. */
+	ASSERT_TRUE(strncmp(r.payload, "python3;", 8) && !strstr(r.payload, "\npython3;"));
+	reply_done(&r);
+	/* A single pid with per_process: the same root, today's errors otherwise. */
+	snprintf(line, sizeof(line), "PYPROF/1 snapshot pid=%d per_process=1\n", PID_B);
+	ask(&w, line, &r);
+	ASSERT_EQ(r.err, 0);
+	snprintf(want, sizeof(want), "%d python3;main (app.py:10);work (app.py:20) 5\n", PID_B);
+	ASSERT_TRUE(strstr(r.payload, want) != NULL);
+	reply_done(&r);
+	expect_err(&w, "PYPROF/3 snapshot cmdline=(x\n", EINVAL,
+		   "invalid cmdline pattern: Unmatched ( or \\(");
+	expect_err(&w, "PYPROF/3 snapshot unit=nosuch.service\n", ESRCH,
+		   "no process matches the selection");
+
+	/* UID_B's client: of the unit only its exited record, of all only its own two. */
+	fake.next = peer(UID_B, UID_B, 0, 0);
+	ask(&w, "PYPROF/1 snapshot unit=billing.service processes=1\n", &r);
+	ASSERT_EQ(r.err, 0);
+	ASSERT_TRUE(strstr(r.raw.buf, " processes=1\n") != NULL);
+	ASSERT_STREQ(r.payload, folded_recent);
+	reply_done(&r);
+	ask(&w, "PYPROF/1 snapshot all=1 processes=1\n", &r);
+	ASSERT_EQ(r.err, 0);
+	ASSERT_TRUE(strstr(r.raw.buf, " processes=2\n") != NULL);
+	reply_done(&r);
+	/* Another user's process selected, and none at all: one answer. */
+	snprintf(line, sizeof(line), "PYPROF/1 snapshot pid=%d,%d\n", PID_A, PID_NONE);
+	expect_err(&w, line, ESRCH, "no process of yours matches the selection");
+	snprintf(line, sizeof(line), "PYPROF/1 snapshot pid=%d,%d\n", PID_NONE, PID_NONE + 1);
+	expect_err(&w, line, ESRCH, "no process of yours matches the selection");
+	snprintf(line, sizeof(line), "PYPROF/1 snapshot comm=python3 uid=%d\n", UID_A);
+	expect_err(&w, line, ESRCH, "no process of yours matches the selection");
+	world_done(&w);
+}

@@ -146,6 +146,8 @@ int call(const struct proto_request *req, struct reply *rep, char *msg, size_t m
 			 proto__reply_field(hdr, (size_t)hlen, "to_ns", &rep->to_ns) == 0;
 	rep->has_period = proto__reply_field(hdr, (size_t)hlen, "period_ns", &rep->period_ns) == 0 &&
 			  rep->period_ns > 0;
+	rep->has_processes =
+		proto__reply_field(hdr, (size_t)hlen, "processes", &rep->processes) == 0;
 	if (read_payload(fd, &rep->payload, want, msg, msgsz))
 		goto cleanup;
 	status = 0;

@@ -43,7 +43,7 @@ int verb_help(const char *usage, bool view);
 /* A whole number option in [min, max]; names the option when it is not one. */
 int opt_int(const char *opt, const char *arg, long long min, long long max, long long *ret);
 
-/* After the options: no stray arguments, and the --pid the verb needs. */
+/* After the options: no stray arguments, and the --pid (or other selector) the verb needs. */
 int check_rest(int argc, char **argv, const char *verb, bool have_pid);
 
 __u64 wall_now_ns(void);
@@ -59,6 +59,8 @@ struct reply {
 	bool has_range;
 	long long period_ns;		/* ns of CPU one on-CPU sample stands for */
 	bool has_period;
+	long long processes;		/* processes=1: the processes whose samples it holds */
+	bool has_processes;
 	int err;			/* -errno of the daemon's ERR line, 0 if none */
 };
 
@@ -113,6 +115,71 @@ static inline enum view_unit ctl_view__unit(const struct ctl_view *cv)
 {
 	return view_mode__unit(cv->mode);
 }
+
+/*
+ * The selector options of snapshot, top (and diff): which processes
+ * (select.c), for their struct option tables; select_option() takes one of
+ * them.  --pid keeps its short option -p: add "p:" to getopt's string.
+ */
+enum {
+	OPT_SEL_COMM = 0x280,
+	OPT_SEL_CMDLINE,
+	OPT_SEL_USER,
+	OPT_SEL_UNIT,
+	OPT_SEL_CGROUP,
+	OPT_SEL_CONTAINER,
+	OPT_SEL_ALL,
+	OPT_SEL_PER_PROCESS,
+};
+
+#define SELECT_OPTIONS                                                          \
+	{ "pid", required_argument, NULL, 'p' },                                \
+	{ "comm", required_argument, NULL, OPT_SEL_COMM },                      \
+	{ "cmdline", required_argument, NULL, OPT_SEL_CMDLINE },                \
+	{ "user", required_argument, NULL, OPT_SEL_USER },                      \
+	{ "unit", required_argument, NULL, OPT_SEL_UNIT },                      \
+	{ "cgroup", required_argument, NULL, OPT_SEL_CGROUP },                  \
+	{ "container", required_argument, NULL, OPT_SEL_CONTAINER },            \
+	{ "all", no_argument, NULL, OPT_SEL_ALL },                              \
+	{ "per-process", no_argument, NULL, OPT_SEL_PER_PROCESS }
+
+#define CTL_MAX_PIDS 64		/* pids --pid may name (the daemon's bound) */
+
+/* What the selector options said; zero it to start. */
+struct ctl_select {
+	int pids[CTL_MAX_PIDS];
+	size_t nr_pids;
+	const char *comm, *cmdline, *cgroup, *container;	/* argv's */
+	const char *user;	/* as given, for the notes */
+	long long uid;		/* --user's, resolved */
+	char unit[256];		/* with its type: "billing" is "billing.service" */
+	bool has_user, all, per_process;
+};
+
+/*
+ * Whether getopt's c (with its arg) is a selector option: 1 and set in *cs,
+ * 0 when it is not one, -1 when its argument is wrong (reported).
+ */
+int select_option(int c, const char *arg, struct ctl_select *cs);
+
+/* Whether cs selects anything (a verb needs it to); whether it is one --pid and nothing else. */
+bool ctl_select__any(const struct ctl_select *cs);
+bool ctl_select__single_pid(const struct ctl_select *cs);
+
+/*
+ * Adds the request keys of cs (proto.h's selector), and for a selection
+ * processes=1 (a single --pid asks what any pyprofd understands).
+ * 0, or -E2BIG / -EINVAL (reported).
+ */
+int ctl_select__add_keys(const struct ctl_select *cs, struct proto_request *req);
+
+/*
+ * What cs selected, for titles and notes: "pid 42", "unit billing.service,
+ * 3 processes" (the count from rep, when it has one).  Escaped for a
+ * terminal: the values are the user's, the count the daemon's.
+ */
+void ctl_select__describe(const struct ctl_select *cs, const struct reply *rep, char *buf,
+			  size_t sz);
 
 /*
  * Asks the snapshot req describes in PYPROF/3 (the older versions, as a

@@ -15,12 +15,13 @@ struct ctl_config cfg = { .socket_path = DEFAULT_SOCKET };
 
 #define EXIT_STATUS_HELP                                                                  \
 	"Exit status: 0 success, 1 other error, 2 bad usage, 3 pyprofd not running or\n"  \
-	"busy, 4 no such process (or another user's), 5 not a Python process or an\n"     \
-	"unsupported CPython, 6 no samples.\n"
+	"busy, 4 no such process (or another user's; for a selection: none you may\n" \
+	"see), 5 not a Python process or an unsupported CPython, 6 no samples.\n"
 
 const char usage_snapshot[] =
-	"  snapshot --pid N [--seconds S] [--format F] [--output FILE] [VIEW]\n"
-	"                   profile of process N over the last S seconds (default 60),\n"
+	"  snapshot --pid N|SELECT [--seconds S] [--format F] [--output FILE] [VIEW]\n"
+	"                   profile of process N (or of the processes SELECT names,\n"
+	"                   merged) over the last S seconds (default 60),\n"
 	"                   taken in whole time windows (10s): the range covered is\n"
 	"                   stated (on stderr for folded, in the file otherwise).\n"
 	"                   Formats: folded (default; FlameGraph's: one line per stack,\n"
@@ -29,12 +30,12 @@ const char usage_snapshot[] =
 	"                   svg (interactive flame graph: click to zoom, Ctrl-F to\n"
 	"                   search), speedscope (JSON for speedscope.app), pprof\n"
 	"                   (gzipped protobuf for go tool pprof), json\n"
-	"  snapshot --pid N --lines [--rows R] [VIEW]\n"
+	"  snapshot --pid N|SELECT --lines [--rows R] [VIEW]\n"
 	"                   source lines ranked by CPU (by time in --mode wall and\n"
 	"                   offcpu), with their text\n";
 const char usage_top[] =
-	"  top --pid N [--interval DUR] [--sort own|total] [--rows R] [--iterations K]\n"
-	"      [VIEW]\n"
+	"  top --pid N|SELECT [--interval DUR] [--sort own|total] [--rows R]\n"
+	"      [--iterations K] [VIEW]\n"
 	"                   live per-function view, refreshed every interval (1s),\n"
 	"                   with the share of each function's samples that held the\n"
 	"                   GIL (%GIL, cpu mode; '-' where the daemon does not say);\n"
@@ -55,6 +56,24 @@ const char usage_diff[] =
 	"                   (difffolded.pl -n); by default the counts are as sampled\n"
 	"                   (svg always compares shares of the totals).  VIEW options\n"
 	"                   apply to both profiles, before --vs\n";
+/* The selector options of snapshot and top (select.c). */
+static const char usage_select[] =
+	"SELECT options (snapshot, top): which processes; together they must all hold,\n"
+	"and every process they match is merged into one profile, exited ones whose\n"
+	"history is still kept included (a service restarted meanwhile: its old and\n"
+	"new processes).  Only the processes you may see count (root and the pyprof\n"
+	"group: all; others: their own).\n"
+	"  --pid N[,M...]   these processes (may come more than once)\n"
+	"  --comm NAME      the process name, exactly (as list --wide's COMM)\n"
+	"  --cmdline REGEX  a command line that REGEX (POSIX extended) matches\n"
+	"  --user NAME|UID  processes running as that user\n"
+	"  --unit NAME      the systemd unit's processes (list's UNIT); a name\n"
+	"                   without a type is a service: billing = billing.service\n"
+	"  --cgroup PATH    processes in that cgroup or below it (list --wide's CGROUP)\n"
+	"  --container ID   the container whose id starts with ID (4 to 64 hex digits)\n"
+	"  --all            every process\n"
+	"  --per-process    a root frame per process, 'PID COMMAND-LINE', instead of\n"
+	"                   the process name: one tower each in a flame graph\n";
 /* The view options of snapshot, top and diff (fetch.c). */
 static const char usage_view[] =
 	"VIEW options (snapshot, top, diff): which stacks, and how they merge\n"
@@ -117,6 +136,7 @@ static void help(void)
 	       "\n"
 	       "Commands:\n%s%s%s%s%s%s"
 	       "\n%s"
+	       "\n%s"
 	       "\n"
 	       "Options:\n"
 	       "  -s, --socket PATH  pyprofd's socket (default %s)\n"
@@ -129,19 +149,20 @@ static void help(void)
 	       "  pyprofctl snapshot --pid 1234 --format svg -o app.svg\n"
 	       "  pyprofctl snapshot --pid 1234 --function --threads > app.folded\n"
 	       "  pyprofctl snapshot --pid 1234 --format pprof -o app.pb.gz && go tool pprof -top app.pb.gz\n"
+	       "  pyprofctl snapshot --unit billing --per-process --format svg -o billing.svg\n"
 	       "  pyprofctl diff --pid 1234 --vs --pid 1240 --format svg -o change.svg\n"
 	       "  pyprofctl top --pid 1234\n"
 	       "  pyprofctl dump --pid 1234\n"
 	       "\n" EXIT_STATUS_HELP,
 	       usage_snapshot, usage_top, usage_diff, usage_dump, usage_list, usage_status,
-	       usage_view,
-	       DEFAULT_SOCKET);
+	       usage_select, usage_view, DEFAULT_SOCKET);
 }
 
 int verb_help(const char *usage, bool view)
 {
-	printf("Usage: pyprofctl [--socket PATH] COMMAND [OPTIONS]\n\n%s\n%s%s" EXIT_STATUS_HELP,
-	       usage, view ? usage_view : "", view ? "\n" : "");
+	printf("Usage: pyprofctl [--socket PATH] COMMAND [OPTIONS]\n\n%s\n%s%s%s%s" EXIT_STATUS_HELP,
+	       usage, view ? usage_select : "", view ? "\n" : "", view ? usage_view : "",
+	       view ? "\n" : "");
 	return fflush(stdout) ? EXIT_ERROR : 0;
 }
 
@@ -160,7 +181,8 @@ int check_rest(int argc, char **argv, const char *verb, bool have_pid)
 		return -EINVAL;
 	}
 	if (!have_pid) {
-		fprintf(stderr, "pyprofctl: %s needs --pid N\n", verb);
+		fprintf(stderr, "pyprofctl: %s needs --pid N or another selector (--comm, --cmdline, "
+				"--user, --unit, --cgroup, --container, --all)\n", verb);
 		return -EINVAL;
 	}
 	return 0;

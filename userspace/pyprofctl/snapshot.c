@@ -57,10 +57,12 @@ static int render(enum format fmt, const struct stackset *ss, const struct fmt_m
 }
 
 struct snapshot_args {
-	const char *pid, *seconds, *output;
+	const char *seconds, *output;
 	enum format fmt;
 	long long rows;
 	struct ctl_view view;
+	struct ctl_select sel;
+	char what[512];		/* what was selected (ctl_select__describe()) */
 };
 
 /* --format name, or --lines (name NULL); they exclude each other.  0 or -EINVAL. */
@@ -93,7 +95,6 @@ static int snapshot_parse(int argc, char **argv, struct snapshot_args *a)
 {
 	enum { OPT_LINES = 0x100, OPT_ROWS };
 	static const struct option opts[] = {
-		{ "pid", required_argument, NULL, 'p' },
 		{ "seconds", required_argument, NULL, 'S' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "output", required_argument, NULL, 'o' },
@@ -101,6 +102,7 @@ static int snapshot_parse(int argc, char **argv, struct snapshot_args *a)
 		{ "rows", required_argument, NULL, OPT_ROWS },
 		{ "help", no_argument, NULL, 'h' },
 		VIEW_OPTIONS,
+		SELECT_OPTIONS,
 		{}
 	};
 	bool format_set = false;
@@ -110,11 +112,6 @@ static int snapshot_parse(int argc, char **argv, struct snapshot_args *a)
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "p:S:f:o:h", opts, NULL)) >= 0) {
 		switch (c) {
-		case 'p':
-			if (opt_int("pid", optarg, 1, 0x7fffffff, &v))
-				return EXIT_USAGE;
-			a->pid = optarg;
-			break;
 		case 'S':
 			if (opt_int("seconds", optarg, 1, 100ll * 365 * 86400, &v))
 				return EXIT_USAGE;
@@ -139,12 +136,13 @@ static int snapshot_parse(int argc, char **argv, struct snapshot_args *a)
 		case 'h':
 			return verb_help(usage_snapshot, true) ?: -1;
 		default:
-			if (view_option(c, optarg, &a->view) > 0)
+			if (view_option(c, optarg, &a->view) > 0 ||
+			    select_option(c, optarg, &a->sel) > 0)
 				break;
 			return EXIT_USAGE;
 		}
 	}
-	if (check_rest(argc, argv, "snapshot", a->pid))
+	if (check_rest(argc, argv, "snapshot", ctl_select__any(&a->sel)))
 		return EXIT_USAGE;
 	if (a->fmt == FMT_PPROF && !a->output && isatty(STDOUT_FILENO)) {
 		fprintf(stderr, "pyprofctl: pprof is binary: use --output FILE or a redirection\n");
@@ -194,7 +192,7 @@ static int snapshot_fetch(struct snapshot_args *a, struct reply *rep, struct sta
 	struct proto_request req;
 
 	proto_request__init(&req, "snapshot");
-	if (proto_request__add(&req, "pid", a->pid) || proto_request__add(&req, "range", "1") ||
+	if (ctl_select__add_keys(&a->sel, &req) || proto_request__add(&req, "range", "1") ||
 	    (a->seconds && proto_request__add(&req, "seconds", a->seconds)))
 		return EXIT_USAGE;
 	/* --lines reads each line's source text from the file: it needs the path. */
@@ -227,13 +225,17 @@ static void snapshot_notes(const struct snapshot_args *a, const struct stackset 
 {
 	enum view_mode mode = a->view.mode;
 
-	if (!ss->nr)
-		fprintf(stderr, "pyprofctl: no %s for pid %s in the last %.1f s: %s; "
-				"'pyprofctl dump --pid %s' shows where its threads are now\n",
-			counted[mode], a->pid, m->duration_ns / 1e9, empty_why[mode], a->pid);
+	if (!ss->nr && ctl_select__single_pid(&a->sel))
+		fprintf(stderr, "pyprofctl: no %s for pid %d in the last %.1f s: %s; "
+				"'pyprofctl dump --pid %d' shows where its threads are now\n",
+			counted[mode], a->sel.pids[0], m->duration_ns / 1e9, empty_why[mode],
+			a->sel.pids[0]);
+	else if (!ss->nr)
+		fprintf(stderr, "pyprofctl: no %s for %s in the last %.1f s: %s\n", counted[mode],
+			a->what, m->duration_ns / 1e9, empty_why[mode]);
 	else if (a->fmt == FMT_FOLDED)
-		fprintf(stderr, "pyprofctl: pid %s: %s of the last %.1f s (whole time windows)\n",
-			a->pid, counted[mode], m->duration_ns / 1e9);
+		fprintf(stderr, "pyprofctl: %s: %s of the last %.1f s (whole time windows)\n",
+			a->what, counted[mode], m->duration_ns / 1e9);
 }
 
 /* Renders the profile as a asks and writes it out.  Returns 0 or an exit status. */
@@ -244,9 +246,9 @@ static int snapshot_output(const struct snapshot_args *a, const struct stackset 
 	int status = 0;
 
 	if (a->fmt == FMT_LINES)
-		status = strbuf__printf(&out, "pyprofctl snapshot: pid %d, the last %.1f s "
+		status = strbuf__printf(&out, "pyprofctl snapshot: %s, the last %.1f s "
 					      "(whole time windows)%s%s\n\n",
-					m->pid, m->duration_ns / 1e9, m->mode ? ", " : "",
+					a->what, m->duration_ns / 1e9, m->mode ? ", " : "",
 					m->mode ? units__what(m->mode) : "") ? EXIT_ERROR : 0;
 	status = status ?: render(a->fmt, ss, m, (size_t)a->rows, &out) ? EXIT_ERROR : 0;
 	if (!status && a->fmt == FMT_LINES && (!a->output || strcmp(a->output, "-") == 0))
@@ -268,15 +270,20 @@ int verb_snapshot(int argc, char **argv)
 	status = snapshot_parse(argc, argv, &a);
 	if (status)
 		return status < 0 ? 0 : status;
-	meta.pid = atoi(a.pid);
 	status = snapshot_fetch(&a, &rep, &ss);
 	if (status)
 		goto cleanup;
+	ctl_select__describe(&a.sel, &rep, a.what, sizeof(a.what));
 	snapshot_meta(&a, &rep, &meta);
 	snapshot_notes(&a, &ss, &meta);
 	if (a.fmt != FMT_FOLDED)
 		daemon_params(&meta.rate_hz, NULL);
-	meta.comm = stacks_comm(&ss);
+	/*
+	 * A set has no one pid nor name: its title says what was selected (json's
+	 * "comm" field stays a process name: none).
+	 */
+	meta.pid = ctl_select__single_pid(&a.sel) ? a.sel.pids[0] : 0;
+	meta.comm = meta.pid ? stacks_comm(&ss) : a.fmt == FMT_JSON ? NULL : a.what;
 	status = snapshot_output(&a, &ss, &meta);
 	if (!status && !ss.nr)
 		status = EXIT_NO_SAMPLES;

@@ -75,7 +75,7 @@ static void top_wait(__u64 deadline, bool keys)
 }
 
 struct top_state {
-	char pid[16];
+	struct ctl_select sel;
 	struct table_opts to;
 	struct ctl_view view;
 	__u64 window_ns;		/* the daemon's window length */
@@ -94,7 +94,7 @@ static int top_fetch(struct top_state *st, long long since, struct stackset *ss)
 
 	snprintf(buf, sizeof(buf), "%lld", since > 0 ? since : 0);
 	proto_request__init(&req, "snapshot");
-	if (proto_request__add(&req, "pid", st->pid) || proto_request__add(&req, "since_ns", buf) ||
+	if (ctl_select__add_keys(&st->sel, &req) || proto_request__add(&req, "since_ns", buf) ||
 	    proto_request__add(&req, "range", "1"))
 		return EXIT_USAGE;
 	return fetch_stacks(&req, &st->view, &st->rep, ss);
@@ -112,13 +112,15 @@ static int top_header(const struct top_state *st, const struct stackset *delta, 
 		      bool tty)
 {
 	struct strbuf what = { 0 };
+	char sel[512];
 	int err;
 
+	ctl_select__describe(&st->sel, &st->rep, sel, sizeof(sel));
 	err = units__put(&what, ctl_view__unit(&st->view), delta->total);
 	if (!err && st->view.mode != VIEW_MODE_CPU)
 		err = strbuf__printf(&what, " (%s)", units__what(st->view.mode));
-	if (!err && printf("%spyprofctl top: pid %s, %s in the last %.1fs%s\n\n",
-			   tty ? "\033[H\033[2J" : "", st->pid, what.buf, secs,
+	if (!err && printf("%spyprofctl top: %s, %s in the last %.1fs%s\n\n",
+			   tty ? "\033[H\033[2J" : "", sel, what.buf, secs,
 			   tty ? " (q or Ctrl-C quits)" : "") < 0)
 		err = -EIO;
 	strbuf__done(&what);
@@ -179,26 +181,22 @@ static int top_parse(int argc, char **argv, struct top_state *st, long long *int
 {
 	enum { OPT_ROWS = 0x100, OPT_SORT, OPT_ITERATIONS };
 	static const struct option opts[] = {
-		{ "pid", required_argument, NULL, 'p' },
 		{ "interval", required_argument, NULL, 'i' },
 		{ "iterations", required_argument, NULL, OPT_ITERATIONS },
 		{ "rows", required_argument, NULL, OPT_ROWS },
 		{ "sort", required_argument, NULL, OPT_SORT },
 		{ "help", no_argument, NULL, 'h' },
 		VIEW_OPTIONS,
+		SELECT_OPTIONS,
 		{}
 	};
-	long long pid = 0, rows = 0;
+	long long rows = 0;
 	__u64 ns;
 	int c;
 
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "p:i:h", opts, NULL)) >= 0) {
 		switch (c) {
-		case 'p':
-			if (opt_int("pid", optarg, 1, 0x7fffffff, &pid))
-				return EXIT_USAGE;
-			break;
 		case 'i':
 			if (parse_duration_ns(optarg, &ns) < 0 || ns < 100 * NSEC_PER_MSEC ||
 			    ns > 3600 * NSEC_PER_SEC) {
@@ -226,14 +224,14 @@ static int top_parse(int argc, char **argv, struct top_state *st, long long *int
 		case 'h':
 			return verb_help(usage_top, true) ?: -1;
 		default:
-			if (view_option(c, optarg, &st->view) > 0)
+			if (view_option(c, optarg, &st->view) > 0 ||
+			    select_option(c, optarg, &st->sel) > 0)
 				break;
 			return EXIT_USAGE;
 		}
 	}
-	if (check_rest(argc, argv, "top", pid))
+	if (check_rest(argc, argv, "top", ctl_select__any(&st->sel)))
 		return EXIT_USAGE;
-	snprintf(st->pid, sizeof(st->pid), "%lld", pid);
 	return 0;
 }
 

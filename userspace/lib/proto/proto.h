@@ -26,6 +26,43 @@
  * snapshot's range=1 asks for from_ns= and to_ns= (the range the windows
  * cover), period=1 for period_ns= (the sampling period: the CPU time one
  * on-CPU sample stands for, which a wall-clock view needs).
+ * snapshot's selector (daemon/select.h; pyprofctl's --pid, --unit...) says
+ * which processes: every record of a matching process, live or exited with
+ * its history still retained (a service restarted in the range: its old
+ * and new processes), merged into one profile.  Keys combine with AND; at
+ * least one is required ("pid is required").  The text values (comm,
+ * cmdline, unit, cgroup) write a space, '%' and every byte outside printable
+ * ASCII as %XX (hex, either case; no %00), the only way a pattern or a name
+ * with a space fits a value:
+ *   pid=N[,M...]   these pids (at most 64)
+ *   comm=NAME      the process name, exactly (1 to 15 bytes)
+ *   cmdline=RE     a POSIX extended regular expression found in the command
+ *                  line (list's CMDLINE; unknown: no match); at most 256
+ *                  bytes, no back-references, repeat counts {n,m} whose
+ *                  (m+1)s multiply to at most 1024; refused ones: EINVAL
+ *                  "invalid cmdline pattern: <regerror's words>"; one whose
+ *                  matching takes over 100 ms in a request: E2BIG
+ *   uid=N          the effective uid, as found (list's UID)
+ *   unit=NAME      the systemd unit, as list's UNIT shows it: the whole name
+ *                  ("billing.service"; a user's session units are under
+ *                  "user@UID.service")
+ *   cgroup=PATH    the process's cgroup (list's CGROUP: unified, else
+ *                  name=systemd) is PATH or below it ("/" every one)
+ *   container=HEX  the container id starts with HEX, 4 to 64 lowercase hex
+ *                  digits (every container sharing a short prefix matches)
+ *   all=1          every process
+ * A client sees of a selection what it may see of each process; a
+ * selection with no record it may see is "ERR ESRCH no process matches the
+ * selection" ("... no process of yours matches ..." for an unprivileged
+ * client) whether or not others' processes match.  pid= of one pid alone
+ * keeps the errors of a single process: ENOENT (not Python),
+ * EPROTONOSUPPORT (a Python pyprofd cannot profile), ESRCH "no process N
+ * [of yours] and no history for it"; in a selection a live process
+ * pyprofd cannot profile adds nothing.  per_process=1 roots each
+ * process's stacks at a FRAME_PROCESS frame "PID COMMAND-LINE" (the comm
+ * when the command line is not known; cut at 160 bytes, "...", escaped as
+ * COMM) instead of its comm; processes=1 asks for processes=<n> in the OK
+ * line: the records that added samples.
  * list's payload is a tab-separated table, one row per process; its last
  * column, LABELS, is "key=value,key=value" (profile/proclabel.h: keys
  * [a-z0-9_], values with '\\' ',' '=' as "\\\\" "\\," "\\=", tab and newline as
