@@ -18,7 +18,7 @@
 
 /* What chooses one profile: the option groups below fill it. */
 struct diff_side {
-	const char *pid;
+	struct ctl_select sel;
 	const char *seconds;
 };
 
@@ -33,14 +33,7 @@ typedef int (*side_group_fn)(int c, const char *arg, struct diff_side *s);
 
 static int select_group(int c, const char *arg, struct diff_side *s)
 {
-	long long v;
-
-	if (c != 'p')
-		return 0;
-	if (opt_int("pid", arg, 1, 0x7fffffff, &v))
-		return -1;
-	s->pid = arg;
-	return 1;
+	return select_option(c, arg, &s->sel);
 }
 
 static int range_group(int c, const char *arg, struct diff_side *s)
@@ -62,7 +55,7 @@ static const side_group_fn side_groups[] = { select_group, range_group };
 enum { OPT_DIFF_NORMALIZE = 0x100, OPT_DIFF_VS };
 
 static const struct option diff_opts[] = {
-	{ "pid", required_argument, NULL, 'p' },
+	SELECT_OPTIONS,
 	{ "seconds", required_argument, NULL, 'S' },
 	{ "vs", no_argument, NULL, OPT_DIFF_VS },
 	{ "format", required_argument, NULL, 'f' },
@@ -191,7 +184,7 @@ static int diff_parse(int argc, char **argv, struct diff_args *a)
 	side_replay(a, 0, NULL, &a->side[0]);
 	side_replay(a, 0, a->named[1], &a->side[1]);
 	side_replay(a, 1, NULL, &a->side[1]);
-	if (check_rest(argc, argv, "diff", a->side[0].pid))
+	if (check_rest(argc, argv, "diff", ctl_select__any(&a->side[0].sel)))
 		return EXIT_USAGE;
 	return 0;
 }
@@ -203,7 +196,7 @@ static int side_fetch(const struct diff_side *s, const struct ctl_view *cv, stru
 	struct proto_request req;
 
 	proto_request__init(&req, "snapshot");
-	if (proto_request__add(&req, "pid", s->pid) || proto_request__add(&req, "range", "1") ||
+	if (ctl_select__add_keys(&s->sel, &req) || proto_request__add(&req, "range", "1") ||
 	    (s->seconds && proto_request__add(&req, "seconds", s->seconds)))
 		return EXIT_USAGE;
 	return fetch_stacks(&req, cv, rep, ss);
@@ -215,7 +208,7 @@ static void side_meta(const struct diff_side *s, const struct diff_args *a,
 {
 	__u64 mono = mono_now_ns(), wall = wall_now_ns();
 
-	m->pid = atoi(s->pid);
+	m->pid = ctl_select__single_pid(&s->sel) ? s->sel.pids[0] : 0;
 	m->comm = stacks_comm(ss);
 	m->mode = a->view.mode;
 	m->period_ns = rep->has_period ? (__u64)rep->period_ns : 0;
@@ -230,22 +223,24 @@ static void side_meta(const struct diff_side *s, const struct diff_args *a,
 }
 
 /* On stderr: what each side covers (folded text cannot say it), and an empty side. */
-static void diff_notes(const struct diff_args *a, const struct stackset *ss,
-		       const struct fmt_meta *m)
+static void diff_notes(const struct diff_args *a, const struct reply *rep,
+		       const struct stackset *ss, const struct fmt_meta *m)
 {
 	static const char *const names[] = { "A", "B" };
+	char what[512];
 
 	for (int s = 0; s < 2; s++) {
+		ctl_select__describe(&a->side[s].sel, &rep[s], what, sizeof(what));
 		if (!ss[s].nr)
-			fprintf(stderr, "pyprofctl: %s (pid %d): no %s in the last %.1f s: all of "
+			fprintf(stderr, "pyprofctl: %s (%s): no %s in the last %.1f s: all of "
 					"it is %s\n",
-				names[s], m[s].pid, ctl_view__unit(&a->view) == VIEW_UNIT_NS ?
+				names[s], what, ctl_view__unit(&a->view) == VIEW_UNIT_NS ?
 				"time recorded" : "samples", m[s].duration_ns / 1e9,
 				s ? "shrinkage" : "growth");
 		else if (!a->svg)
-			fprintf(stderr, "pyprofctl: %s: pid %d, total %llu %s over the last %.1f s "
+			fprintf(stderr, "pyprofctl: %s: %s, total %llu %s over the last %.1f s "
 					"(whole time windows)\n",
-				names[s], m[s].pid, (unsigned long long)ss[s].total,
+				names[s], what, (unsigned long long)ss[s].total,
 				ctl_view__unit(&a->view) == VIEW_UNIT_NS ? "ns" : "samples",
 				m[s].duration_ns / 1e9);
 	}
@@ -292,7 +287,7 @@ int verb_diff(int argc, char **argv)
 	}
 	if (status)
 		goto cleanup;
-	diff_notes(&a, ss, meta);
+	diff_notes(&a, rep, ss, meta);
 	status = diff_output(&a, ss, meta);
 	if (!status && !ss[0].nr && !ss[1].nr)
 		status = EXIT_NO_SAMPLES;

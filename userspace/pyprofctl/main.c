@@ -42,10 +42,11 @@ const char usage_top[] =
 	"                   q or Ctrl-C quits, --iterations stops after K views\n";
 const char usage_diff[] =
 	"  diff [A] --vs [B] [--format folded|svg] [--normalize] [--output FILE]\n"
-	"       [VIEW]      profile A (the baseline) against B: --pid N and --seconds S\n"
-	"                   before --vs choose A; after it, --pid or --seconds replace\n"
-	"                   A's for B only, the rest is A's ('diff --pid 42 --vs --pid\n"
-	"                   43').  Formats: folded (default; FlameGraph's difffolded.pl\n"
+	"       [VIEW]      profile A (the baseline) against B: SELECT options and\n"
+	"                   --seconds S before --vs choose A; after it, a SELECT option\n"
+	"                   replaces all of A's selection for B only, --seconds A's\n"
+	"                   range, the rest is A's ('diff --pid 42 --vs --pid 43',\n"
+	"                   'diff --unit web --vs --unit web-canary').  Formats: folded (default; FlameGraph's difffolded.pl\n"
 	"                   output, for its flamegraph.pl: a line per stack of either\n"
 	"                   profile, 'stack countA countB', 0 where it is not, sorted),\n"
 	"                   svg (differential flame graph: frames as wide as B's\n"
@@ -58,7 +59,7 @@ const char usage_diff[] =
 	"                   apply to both profiles, before --vs\n";
 /* The selector options of snapshot and top (select.c). */
 static const char usage_select[] =
-	"SELECT options (snapshot, top): which processes; together they must all hold,\n"
+	"SELECT options (snapshot, top, diff): which processes; together they must all hold,\n"
 	"and every process they match is merged into one profile, exited ones whose\n"
 	"history is still kept included (a service restarted meanwhile: its old and\n"
 	"new processes).  Only the processes you may see count (root and the pyprof\n"
