@@ -26,7 +26,7 @@
 #include "metrics.h"
 #include "server.h"
 
-#define HTTP_MAX_CONNS	     32		/* connections at once; more get a 503 */
+#define HTTP_MAX_CONNS	     32		/* connections at once (see make_room()) */
 #define HTTP_HEAD_MS	     5000	/* from accept to a whole request head */
 #define HTTP_REPLY_MS	     30000	/* to read the reply */
 #define HTTP_LINGER_MS	     1000	/* after the reply, for the client to hang up */
@@ -74,7 +74,7 @@ struct http {
 	struct conn *conns;
 	struct conn *closed;	/* closed in this batch, freed after it */
 	unsigned int nr_conns;
-	__u64 rejected, timed_out, responses[NR_CODES];
+	__u64 rejected, evicted, timed_out, responses[NR_CODES];
 };
 
 struct http *http__new(const struct config *cfg, struct server *srv)
@@ -375,11 +375,16 @@ static int http_counters(const struct http *h, struct strbuf *out)
 		"too many at once.\n"
 		"# TYPE pyprofd_http_connections_rejected_total counter\n"
 		"pyprofd_http_connections_rejected_total %llu\n"
+		"# HELP pyprofd_http_connections_evicted_total HTTP connections closed before "
+		"a whole request to make room for a new one.\n"
+		"# TYPE pyprofd_http_connections_evicted_total counter\n"
+		"pyprofd_http_connections_evicted_total %llu\n"
 		"# HELP pyprofd_http_connections_timed_out_total HTTP connections closed "
 		"before a whole request or before reading the reply.\n"
 		"# TYPE pyprofd_http_connections_timed_out_total counter\n"
 		"pyprofd_http_connections_timed_out_total %llu\n",
-		h->nr_conns, (unsigned long long)h->rejected, (unsigned long long)h->timed_out);
+		h->nr_conns, (unsigned long long)h->rejected, (unsigned long long)h->evicted,
+		(unsigned long long)h->timed_out);
 }
 
 /* GET /metrics: the socket's status and list verbs, answered as for root, translated. */
@@ -533,6 +538,28 @@ static void conn_read(struct http *h, struct conn *c)
 	}
 }
 
+/*
+ * Room for one more connection: at the limit, the oldest one still sending
+ * its head goes (a client that sends its request at once is answered long
+ * before it would be the oldest; a slow or silent one cannot keep others
+ * out).  False when every connection is being answered.
+ */
+static bool make_room(struct http *h)
+{
+	struct conn *oldest = NULL;
+
+	if (h->nr_conns < HTTP_MAX_CONNS)
+		return true;
+	for (struct conn *c = h->conns; c; c = c->next)
+		if (c->state == CONN_READING && (!oldest || c->deadline_ns <= oldest->deadline_ns))
+			oldest = c;
+	if (!oldest)
+		return false;
+	h->evicted++;
+	conn_close(h, oldest);
+	return true;
+}
+
 /* Takes every waiting connection; over the limit, a 503 at once. */
 static void accept_all(struct http *h)
 {
@@ -547,7 +574,7 @@ static void accept_all(struct http *h)
 
 		if (fd < 0)
 			return;
-		c = h->nr_conns < HTTP_MAX_CONNS ? calloc(1, sizeof(*c)) : NULL;
+		c = make_room(h) ? calloc(1, sizeof(*c)) : NULL;
 		ev.data.ptr = c;
 		if (!c || epoll_ctl(h->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
 			h->rejected++;

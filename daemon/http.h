@@ -11,8 +11,9 @@
  * root for what --http-profiles lets out (every process), and of no one
  * otherwise.  One request per connection (the reply says Connection: close),
  * GET only, a head of at most HTTPREQ_MAX_HEAD bytes sent within
- * HTTP_HEAD_MS, at most HTTP_MAX_CONNS connections at once: a slow or hostile
- * client holds one slot and a bounded buffer, for a bounded time.
+ * HTTP_HEAD_MS, at most HTTP_MAX_CONNS connections at once, the oldest one
+ * still sending its head closed for a new one: a slow or hostile client holds
+ * a bounded buffer for a bounded time and cannot keep others out.
  */
 #ifndef PYPROFD_HTTP_H
 #define PYPROFD_HTTP_H
