@@ -23,6 +23,8 @@ sbindir ?= $(prefix)/sbin
 bindir ?= $(prefix)/bin
 mandir ?= $(prefix)/share/man
 unitdir ?= $(prefix)/lib/systemd/system
+# Examples to copy, not in effect where installed: the unit's drop-in for --http.
+exampledir ?= $(prefix)/share/pyprof
 DESTDIR ?=
 
 ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
@@ -255,6 +257,10 @@ install: all
 	sed 's|@SBINDIR@|$(sbindir)|g' systemd/pyprofd.service.in > $(DESTDIR)$(unitdir)/pyprofd.service
 	chmod 0644 $(DESTDIR)$(unitdir)/pyprofd.service
 	install -m 0644 systemd/pyprofd.socket $(DESTDIR)$(unitdir)/pyprofd.socket
+	install -d $(DESTDIR)$(exampledir)
+	sed 's|@SBINDIR@|$(sbindir)|g' systemd/pyprofd-http.conf.in > \
+		$(DESTDIR)$(exampledir)/pyprofd-http.conf
+	chmod 0644 $(DESTDIR)$(exampledir)/pyprofd-http.conf
 
 clean:
 	rm -rf $(OUTPUT) $(ASAN_OUTPUT) $(FUZZ_OUTPUT)
