@@ -32,6 +32,7 @@
 #define HTTP_LINGER_MS	     1000	/* after the reply, for the client to hang up */
 #define HTTP_REPLY_MAX_TOTAL (64u << 20)	/* reply bytes not yet read, all connections */
 #define HTTP_BATCH	     32		/* events handled per epoll_wait */
+#define HTTP_BACKLOG	     64		/* connections the kernel queues before accept */
 
 enum conn_state { CONN_READING, CONN_WRITING, CONN_LINGERING, CONN_CLOSED };
 
@@ -107,12 +108,12 @@ int http__listen(struct http *h)
 	fd = socket(h->cfg->http_addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
+	/* A restarted daemon binds again at once, its old connections in TIME_WAIT. */
 	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	err = bind(fd, (const struct sockaddr *)&h->cfg->http_addr, h->cfg->http_addr_len) < 0 ||
-			      listen(fd, 64) < 0 ||
-			      epoll_ctl(h->epfd, EPOLL_CTL_ADD, fd, &ev) < 0
-		      ? -errno
-		      : 0;
+	err = 0;
+	if (bind(fd, (const struct sockaddr *)&h->cfg->http_addr, h->cfg->http_addr_len) < 0 ||
+	    listen(fd, HTTP_BACKLOG) < 0 || epoll_ctl(h->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+		err = -errno;
 	if (err) {
 		close(fd);
 		return err;
@@ -349,7 +350,8 @@ static int serve_profile(struct http *h, struct conn *c, const char *query)
 		r = respond_text(h, c, 500, NULL, "malformed profile from the snapshot verb");
 	else if (!r)
 		r = respond(h, c, 200, "application/octet-stream",
-			    "Content-Disposition: attachment; filename=\"profile.pb.gz\"\r\n", &body);
+			    "Content-Disposition: attachment; filename=\"profile.pb.gz\"\r\n",
+			    &body);
 cleanup:
 	strbuf__done(&reply);
 	strbuf__done(&body);
@@ -524,7 +526,8 @@ static void conn_read(struct http *h, struct conn *c)
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return;
 		if (n <= 0) {
-			conn_close(h, c);	/* a hang-up: before a whole head, nothing to answer */
+			/* A hang-up: before a whole head, there is nothing to answer. */
+			conn_close(h, c);
 			return;
 		}
 		if (!head)

@@ -26,7 +26,8 @@ static const struct {
 	{ "uptime_s", "pyprofd_uptime_seconds", METRIC_GAUGE, 1, "Seconds since pyprofd started." },
 	{ "daemon_rss_kb", "pyprofd_resident_memory_bytes", METRIC_GAUGE, 1024,
 	  "pyprofd's resident memory (VmRSS)." },
-	{ "daemon_fds", "pyprofd_open_fds", METRIC_GAUGE, 1, "File descriptors pyprofd holds open." },
+	{ "daemon_fds", "pyprofd_open_fds", METRIC_GAUGE, 1,
+	  "File descriptors pyprofd holds open." },
 	{ "profile_bytes", "pyprofd_history_bytes", METRIC_GAUGE, 1,
 	  "Bytes the profile history of every process holds in memory." },
 	{ "rate_hz", "pyprofd_sample_rate_hertz", METRIC_GAUGE, 1, "Samples per second per CPU." },
@@ -201,7 +202,8 @@ static int put_singles(struct strbuf *out, const struct field *f, size_t nr)
 			continue;
 		}
 		snprintf(help, sizeof(help), "The status counter %s (pyprofctl status).", f[i].key);
-		r = put_single(out, name, "counter", help, generic_name(f[i].key, v, name, sizeof(name)));
+		r = put_single(out, name, "counter", help,
+			       generic_name(f[i].key, v, name, sizeof(name)));
 	}
 	return r;
 }

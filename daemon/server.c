@@ -1059,7 +1059,7 @@ static void handle_request(struct server *srv, struct client *c, size_t len)
 int server__query(struct server *srv, const struct proto_request *req, bool privileged,
 		  struct strbuf *reply)
 {
-	/* A client of no uid (PYPROFD_UID_NONE is no process's): it sees only what privileged lets. */
+	/* A client of no uid (PYPROFD_UID_NONE: no process is its own); privileged: root's view. */
 	struct client *c = calloc(1, sizeof(*c));
 
 	if (!c)

@@ -25,7 +25,8 @@ static void check_args(const char *query)
 		n = proto__format_request(req, line, PROTO_MAX_REQUEST + 1);
 		FUZZ_CHECK(n > 0 || n == -E2BIG);
 		if (n > 0) {
-			FUZZ_CHECK(proto__parse_request(line, (size_t)n, again, err, sizeof(err)) == 0);
+			FUZZ_CHECK(proto__parse_request(line, (size_t)n, again, err,
+							sizeof(err)) == 0);
 			FUZZ_CHECK(again->nr_args == req->nr_args);
 			for (unsigned int i = 0; i < req->nr_args; i++)
 				FUZZ_CHECK(strcmp(again->args[i].value, req->args[i].value) == 0);

@@ -70,7 +70,8 @@ static int pct_decode(const char *s, size_t n, bool plus, char *out, size_t sz)
 		int c = (unsigned char)s[i];
 
 		if (c == '%') {
-			int hi = n - i >= 3 ? hexval(s[i + 1]) : -1, lo = hi >= 0 ? hexval(s[i + 2]) : -1;
+			int hi = n - i >= 3 ? hexval(s[i + 1]) : -1;
+			int lo = hi >= 0 ? hexval(s[i + 2]) : -1;
 
 			if (lo < 0)
 				return -EINVAL;
@@ -219,8 +220,9 @@ static int query_pair(const char *s, size_t n, struct proto_request *req, char *
 	if (r == -E2BIG)
 		snprintf(err, errsz, "more than %d query arguments", PROTO_MAX_ARGS);
 	else if (r)
-		snprintf(err, errsz, "invalid or repeated query argument '%s' (keys are [a-z0-9_-], "
-				     "values printable ASCII without spaces)", key);
+		snprintf(err, errsz,
+			 "invalid or repeated query argument '%s' (keys are [a-z0-9_-], "
+			 "values printable ASCII without spaces)", key);
 	return r;
 }
 
