@@ -238,7 +238,7 @@ def go_tool_pprof_fetches_profile():
     try:
         with Daemon("--http", "127.0.0.1:%d" % port, "--http-profiles") as d, \
                 Workload(python3(), "hotwarm.py", 120) as w:
-            d.wait_samples(w.pid, 300, "hot")
+            d.wait_samples(w.pid, 500, "hot")
             url = "http://127.0.0.1:%d/debug/pprof/profile?pid=%d&seconds=30" % (port, w.pid)
             os.environ["PPROF_TMPDIR"] = tmp
             rows, header, text = pprof_top(url, "-sample_index=samples", "-nodefraction=0",
@@ -251,6 +251,17 @@ def go_tool_pprof_fetches_profile():
                   % (hot, warm, share, n, tol))
             assert n >= 300 and abs(share - HOT_SHARE) < tol, text
             assert "main" in rows, text
+            # The very samples the socket's snapshot has: between two reads of it.
+            def socket_samples():
+                st = d.snapshot(w.pid, 3600)
+                return sum(c for stack, c in st.items() if ";hot (" in stack or ";warm (" in stack)
+            before = socket_samples()
+            rows, _, _ = pprof_top(url.replace("seconds=30", "seconds=3600"),
+                                   "-sample_index=samples", "-nodefraction=0", "-nodecount=100")
+            got = seconds(rows["hot"][2]) + seconds(rows["warm"][2])
+            after = socket_samples()
+            print("  socket %d..%d samples of hot and warm, HTTP %d" % (before, after, got))
+            assert before <= got <= after, (before, got, after)
             # Same selection keys and errors as the socket's snapshot verb.
             for query, want in (("pid=%d&seconds=0" % w.pid, 400), ("pid=x", 400),
                                 ("pid=%d&nonsense=1" % w.pid, 400), ("seconds=5", 400),
