@@ -75,6 +75,7 @@ struct http {
 	struct conn *conns;
 	struct conn *closed;	/* closed in this batch, freed after it */
 	unsigned int nr_conns;
+	bool accept_paused;	/* accept failed (no fds): the listener waits for the tick */
 	__u64 rejected, evicted, timed_out, responses[NR_CODES];
 };
 
@@ -575,8 +576,16 @@ static void accept_all(struct http *h)
 		int fd = accept4(h->listenfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 		struct conn *c;
 
-		if (fd < 0)
+		if (fd < 0) {
+			/*
+			 * Out of fds or memory: the connection stays queued and the
+			 * listener readable, which would spin the loop.  Wait for the tick.
+			 */
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
+			    epoll_ctl(h->epfd, EPOLL_CTL_DEL, h->listenfd, NULL) == 0)
+				h->accept_paused = true;
 			return;
+		}
 		c = make_room(h) ? calloc(1, sizeof(*c)) : NULL;
 		ev.data.ptr = c;
 		if (!c || epoll_ctl(h->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
@@ -618,6 +627,11 @@ void http__tick(struct http *h)
 	__u64 now = now_ns();
 	struct conn *next;
 
+	if (h->accept_paused) {
+		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
+
+		h->accept_paused = epoll_ctl(h->epfd, EPOLL_CTL_ADD, h->listenfd, &ev) < 0;
+	}
 	for (struct conn *c = h->conns; c; c = next) {
 		next = c->next;
 		if (now <= c->deadline_ns)
