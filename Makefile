@@ -154,6 +154,13 @@ $(OUTPUT)/tests/test-mapfile: tests/unit/test-mapfile.c tests/unit/testhelp.h \
 	$(Q)$(CC) $(CFLAGS) -Itests/unit -Idaemon $< $(OUTPUT)/daemon/mapfile.o \
 		$(OUTPUT)/libpyprof.a $(LDLIBS) -o $@
 
+# Status replies as Prometheus metrics.
+$(OUTPUT)/tests/test-metrics: tests/unit/test-metrics.c tests/unit/testhelp.h \
+		$(OUTPUT)/daemon/metrics.o $(OUTPUT)/libpyprof.a | $(OUTPUT)/tests
+	$(call msg,TEST,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/unit -Idaemon $< $(OUTPUT)/daemon/metrics.o \
+		$(OUTPUT)/libpyprof.a $(LDLIBS) -o $@
+
 # The socket verbs against a fake profile: the real server and process table over a fake
 # /proc tree, the fake sampler, and a fake dump of its own.
 TEST_SERVER_OBJS := $(addprefix $(OUTPUT)/daemon/,server.o procs.o analyzer.o log.o symbolize.o \
