@@ -26,7 +26,8 @@ static const char *const STATUS =
 	"tstate_seed_us 1500000\nsome_new_counter 9\nstate_dir /var/lib/pyprof\noffcpu on\n"
 	"Bad-Key 1\n";
 static const char *const LIST = "PID\tVERSION\tSTATE\tSAMPLES\n1\t3.11\tprofiled\t5\n"
-				"2\t3.12\texited\t0\n3\t3.11\tprofiled\t1\n4\t3.9\tunsupported\t0\n";
+				"2\t3.12\texited\t0\n3\t3.11\tprofiled\t1\n"
+				"4\t3.9\tunsupported\t0\n";
 
 TEST(status_becomes_metrics)
 {
@@ -44,7 +45,8 @@ TEST(status_becomes_metrics)
 	/* Families: one HELP and TYPE, every reason's sample after them. */
 	ASSERT_TRUE(strstr(out.buf, "# TYPE pyprofd_bpf_lost_total counter\n"
 				    "pyprofd_bpf_lost_total{reason=\"bpf_lost_ringbuf_full\"} 3\n"
-				    "pyprofd_bpf_lost_total{reason=\"bpf_offcpu_lost_thread_exit\"} 7\n"));
+				    "pyprofd_bpf_lost_total"
+				    "{reason=\"bpf_offcpu_lost_thread_exit\"} 7\n"));
 	ASSERT_TRUE(strstr(out.buf, "pyprofd_bpf_errors_total{reason=\"bpf_err_read_frame\"} 5\n"));
 	/* Times in seconds; counters nobody listed as themselves. */
 	ASSERT_TRUE(strstr(out.buf, "pyprofd_bpf_offcpu_lost_thread_exit_seconds_total 2.5\n"));
