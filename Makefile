@@ -23,6 +23,8 @@ sbindir ?= $(prefix)/sbin
 bindir ?= $(prefix)/bin
 mandir ?= $(prefix)/share/man
 unitdir ?= $(prefix)/lib/systemd/system
+# Examples to copy, not in effect where installed: the unit's drop-in for --http.
+exampledir ?= $(prefix)/share/pyprof
 DESTDIR ?=
 
 ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
@@ -152,6 +154,13 @@ $(OUTPUT)/tests/test-mapfile: tests/unit/test-mapfile.c tests/unit/testhelp.h \
 	$(Q)$(CC) $(CFLAGS) -Itests/unit -Idaemon $< $(OUTPUT)/daemon/mapfile.o \
 		$(OUTPUT)/libpyprof.a $(LDLIBS) -o $@
 
+# Status replies as Prometheus metrics.
+$(OUTPUT)/tests/test-metrics: tests/unit/test-metrics.c tests/unit/testhelp.h \
+		$(OUTPUT)/daemon/metrics.o $(OUTPUT)/libpyprof.a | $(OUTPUT)/tests
+	$(call msg,TEST,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/unit -Idaemon $< $(OUTPUT)/daemon/metrics.o \
+		$(OUTPUT)/libpyprof.a $(LDLIBS) -o $@
+
 # The socket verbs against a fake profile: the real server and process table over a fake
 # /proc tree, the fake sampler, and a fake dump of its own.
 TEST_SERVER_OBJS := $(addprefix $(OUTPUT)/daemon/,server.o procs.o analyzer.o log.o symbolize.o \
@@ -262,6 +271,10 @@ install: all
 	sed 's|@SBINDIR@|$(sbindir)|g' systemd/pyprofd.service.in > $(DESTDIR)$(unitdir)/pyprofd.service
 	chmod 0644 $(DESTDIR)$(unitdir)/pyprofd.service
 	install -m 0644 systemd/pyprofd.socket $(DESTDIR)$(unitdir)/pyprofd.socket
+	install -d $(DESTDIR)$(exampledir)
+	sed 's|@SBINDIR@|$(sbindir)|g' systemd/pyprofd-http.conf.in > \
+		$(DESTDIR)$(exampledir)/pyprofd-http.conf
+	chmod 0644 $(DESTDIR)$(exampledir)/pyprofd-http.conf
 
 clean:
 	rm -rf $(OUTPUT) $(ASAN_OUTPUT) $(FUZZ_OUTPUT)

@@ -2,6 +2,8 @@
 /* pyprofd: the command line, parsed once into the configuration every module reads. */
 #include <errno.h>
 #include <getopt.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 #include "base/util.h"
@@ -17,7 +19,8 @@ static const char *const default_probe_paths[] = {
 /* --probe paths: what the table leaves beside the defaults. */
 #define MAX_USER_PROBE_PATHS   (PYPROFD_MAX_PROBE_PATHS - NR_DEFAULT_PROBE_PATHS)
 
-enum { ARG_VERSION = 0x100, ARG_NO_KERNEL, ARG_PROBE, ARG_NO_OFFCPU, ARG_OFFCPU_MIN };
+enum { ARG_VERSION = 0x100, ARG_NO_KERNEL, ARG_PROBE, ARG_NO_OFFCPU, ARG_OFFCPU_MIN, ARG_HTTP,
+       ARG_HTTP_PROFILES };
 
 static void help(void)
 {
@@ -48,6 +51,14 @@ static void help(void)
 	       "      --probe PATH       also watch the interpreters in PATH (a libpython or\n"
 	       "                         python binary, or a directory of them) for starts;\n"
 	       "                         repeatable (system lib and bin dirs always are)\n"
+	       "      --http ADDR:PORT   serve Prometheus metrics (/metrics) over HTTP on\n"
+	       "                         ADDR:PORT, e.g. 127.0.0.1:9464, [::1]:9464,\n"
+	       "                         0.0.0.0:9464 (default: no HTTP listener); anyone\n"
+	       "                         who can connect may read them\n"
+	       "      --http-profiles    also serve every process's pprof profile there\n"
+	       "                         (/debug/pprof/profile?pid=N&seconds=S): TCP says\n"
+	       "                         nothing of who connects, so whoever can reach\n"
+	       "                         the port sees every process, as root does\n"
 	       "  -v, --verbose          more logging (twice: libbpf debug output)\n"
 	       "  -h, --help             show this help\n"
 	       "      --version          show the version\n"
@@ -56,7 +67,9 @@ static void help(void)
 	       "  pyprofd                       # defaults: 99 Hz, 10 s windows, 1 h history\n"
 	       "  pyprofd --rate 499 --socket /run/pyprof-dev.sock   # in a dir only root writes\n"
 	       "  pyprofd --state-dir /var/lib/pyprof   # history survives restarts (the unit's way)\n"
-	       "  pyprofctl snapshot --pid 1234 --seconds 30 | flamegraph.pl > cpu.svg\n",
+	       "  pyprofctl snapshot --pid 1234 --seconds 30 | flamegraph.pl > cpu.svg\n"
+	       "  pyprofd --http 127.0.0.1:9464 --http-profiles\n"
+	       "  go tool pprof 'http://127.0.0.1:9464/debug/pprof/profile?pid=1234&seconds=30'\n",
 	       PYPROFD_DEFAULT_SOCKET);
 }
 
@@ -72,6 +85,48 @@ static int opt_duration(const char *name, const char *arg, __u64 min_ns, __u64 m
 	}
 	*ret_ns = ns;
 	return 0;
+}
+
+/*
+ * --http's ADDR:PORT: a numeric IPv4 address, or an IPv6 one in brackets, and
+ * a port of 1-65535 (a port the kernel picks could not be put in a scraper's
+ * configuration).
+ */
+static int opt_http(struct config *cfg, const char *arg)
+{
+	const char *colon = strrchr(arg, ':');
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&cfg->http_addr;
+	struct sockaddr_in *a4 = (struct sockaddr_in *)&cfg->http_addr;
+	char host[INET6_ADDRSTRLEN + 2];
+	size_t hlen = colon ? (size_t)(colon - arg) : 0;
+	long long port;
+
+	if (!colon || hlen == 0 || hlen >= sizeof(host) ||
+	    parse_int_range(colon + 1, 1, 65535, &port) < 0)
+		goto bad;
+	memcpy(host, arg, hlen);
+	host[hlen] = '\0';
+	memset(&cfg->http_addr, 0, sizeof(cfg->http_addr));
+	if (host[0] == '[' && host[hlen - 1] == ']') {
+		host[hlen - 1] = '\0';
+		if (inet_pton(AF_INET6, host + 1, &a6->sin6_addr) != 1)
+			goto bad;
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons((uint16_t)port);
+		cfg->http_addr_len = sizeof(*a6);
+	} else {
+		if (inet_pton(AF_INET, host, &a4->sin_addr) != 1)
+			goto bad;
+		a4->sin_family = AF_INET;
+		a4->sin_port = htons((uint16_t)port);
+		cfg->http_addr_len = sizeof(*a4);
+	}
+	cfg->http = arg;
+	return 0;
+bad:
+	fprintf(stderr, "pyprofd: invalid --http '%s' (ADDR:PORT, e.g. 127.0.0.1:9464 or "
+			"[::1]:9464, port 1-65535)\n", arg);
+	return -EINVAL;
 }
 
 /* The options that name a place: --socket, --group, --state-dir, --probe. */
@@ -138,6 +193,11 @@ static int parse_option(struct config *cfg, int c, const char *arg)
 	case ARG_NO_KERNEL:
 		cfg->kernel_stacks = false;
 		return 1;
+	case ARG_HTTP:
+		return opt_http(cfg, arg) ?: 1;
+	case ARG_HTTP_PROFILES:
+		cfg->http_profiles = true;
+		return 1;
 	case ARG_NO_OFFCPU:
 		cfg->offcpu = false;
 		return 1;
@@ -172,6 +232,8 @@ int config__parse(struct config *cfg, int argc, char **argv)
 		{ "probe", required_argument, NULL, ARG_PROBE },
 		{ "no-offcpu", no_argument, NULL, ARG_NO_OFFCPU },
 		{ "offcpu-min", required_argument, NULL, ARG_OFFCPU_MIN },
+		{ "http", required_argument, NULL, ARG_HTTP },
+		{ "http-profiles", no_argument, NULL, ARG_HTTP_PROFILES },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, ARG_VERSION },
@@ -200,6 +262,10 @@ int config__parse(struct config *cfg, int argc, char **argv)
 	}
 	for (size_t i = 0; i < NR_DEFAULT_PROBE_PATHS; i++)
 		cfg->probe_paths[cfg->nr_probe_paths++] = default_probe_paths[i];
+	if (cfg->http_profiles && !cfg->http) {
+		fprintf(stderr, "pyprofd: --http-profiles needs --http\n");
+		return -EINVAL;
+	}
 	if (cfg->retention_ns < cfg->window_ns) {
 		fprintf(stderr, "pyprofd: --retention must be at least one --window\n");
 		return -EINVAL;

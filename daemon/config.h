@@ -6,6 +6,7 @@
 #include <linux/types.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/socket.h>
 
 #define PYPROFD_VERSION		"0.1.0"
 #define PYPROFD_DEFAULT_SOCKET	"/run/pyprof/pyprofd.sock"
@@ -26,6 +27,10 @@ struct config {
 	int verbose;
 	const char *probe_paths[PYPROFD_MAX_PROBE_PATHS];	/* --probe, then the defaults */
 	size_t nr_probe_paths;
+	const char *http;	/* --http ADDR:PORT as given; NULL: no HTTP listener */
+	struct sockaddr_storage http_addr;	/* ... parsed (AF_INET or AF_INET6) */
+	socklen_t http_addr_len;
+	bool http_profiles;	/* --http-profiles: serve every process's profile over HTTP */
 };
 
 /*

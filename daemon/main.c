@@ -15,6 +15,7 @@
 #include "base/util.h"
 #include "clock.h"
 #include "config.h"
+#include "http.h"
 #include "log.h"
 #include "procs.h"
 #include "sampler.h"
@@ -33,6 +34,7 @@
 #define TAG_LISTEN ((__u64)4)
 #define TAG_PENDING ((__u64)5)
 #define TAG_ANALYSIS ((__u64)6)
+#define TAG_HTTP     ((__u64)7)
 
 /* The epoll loop's state and the module objects: only the loop sees every module. */
 struct daemon {
@@ -46,6 +48,7 @@ struct daemon {
 	struct threads *threads;	/* seeding the BPF tstate cache */
 	struct state *state;		/* history on disk */
 	struct server *server;		/* the socket and its clients */
+	struct http *http;		/* --http's listener, or NULL */
 	struct symbolize_ctx sym;	/* what samples are symbolized with */
 };
 
@@ -133,6 +136,8 @@ static int setup_epoll(struct daemon *d)
 	err = err ?: epoll_add(d->epfd, sampler__ring_fd(d->sampler), EPOLLIN, TAG_RING);
 	err = err ?: epoll_add(d->epfd, server__fd(d->server), EPOLLIN, TAG_LISTEN);
 	err = err ?: epoll_add(d->epfd, procs__analysis_fd(d->procs), EPOLLIN, TAG_ANALYSIS);
+	if (d->http)
+		err = err ?: epoll_add(d->epfd, http__fd(d->http), EPOLLIN, TAG_HTTP);
 	return err;
 }
 
@@ -155,6 +160,27 @@ static int setup_discovery(struct daemon *d)
 			"outside the probed dirs are found by the rescan",
 			strerror(-err));
 	procs__rescan(d->procs);
+	return 0;
+}
+
+/* --http's listener, answering from the server's verbs. */
+static int setup_http(struct daemon *d)
+{
+	int err;
+
+	if (!d->cfg->http)
+		return 0;
+	d->http = http__new(d->cfg, d->server);
+	if (!d->http)
+		return -errno;
+	err = http__listen(d->http);
+	if (err) {
+		log_msg(LOG_ERR, "Failed to listen on --http '%s': %s", d->cfg->http,
+			strerror(-err));
+		return err;
+	}
+	log_msg(LOG_INFO, "HTTP on %s: /metrics%s", d->cfg->http,
+		d->cfg->http_profiles ? ", /debug/pprof/profile (every process)" : "");
 	return 0;
 }
 
@@ -205,7 +231,7 @@ static int setup(struct daemon *d)
 			strerror(-err));
 		return err;
 	}
-	err = setup_epoll(d) ?: setup_discovery(d);
+	err = setup_http(d) ?: setup_epoll(d) ?: setup_discovery(d);
 	if (err)
 		return err;
 	err = sampler__start(d->sampler);
@@ -229,6 +255,8 @@ static void tick(struct daemon *d)
 	ring_drain(d);
 	now = now_ns();
 	server__tick(d->server);
+	if (d->http)
+		http__tick(d->http);
 	threads__tick(d->threads);
 	if (now - d->last_rescan_ns >= PYPROFD_RESCAN_MS * NSEC_PER_MSEC) {
 		d->last_rescan_ns = now;
@@ -274,6 +302,8 @@ static int run(struct daemon *d)
 			} else if (tag == TAG_RING) {
 				ring_drain(d);
 				drained = true;
+			} else if (tag == TAG_HTTP) {
+				http__event(d->http);
 			} else if (tag == TAG_LISTEN) {
 				(void)server__accept(d->server);
 			} else {
@@ -289,6 +319,7 @@ static int run(struct daemon *d)
 
 static void teardown(struct daemon *d, bool save)
 {
+	http__free(d->http);
 	server__free(d->server);
 	/* No samples from here on: on a busy host they can come faster than a drain ends. */
 	sampler__stop(d->sampler);

@@ -1134,6 +1134,30 @@ static bool reply_budget(struct server *srv, struct client *c)
 	return false;
 }
 
+/* Answers a parsed request into c->out. */
+static void dispatch(struct server *srv, struct client *c, const struct proto_request *req)
+{
+	int r;
+
+	if (!reply_budget(srv, c))
+		return;
+	/*
+	 * What the kernel has already reported first: a process that exec'd
+	 * or exited before the request is answered as what it is now, and
+	 * samples the periodic drain has not read yet count (top's refresh).
+	 */
+	sampler__drain_all(srv->m.sampler);
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
+		if (strcmp(req->verb, verbs[i].verb) == 0) {
+			r = verbs[i].fn(srv, c, req);
+			if (r < 0)
+				reply_err(c, -r, "%s failed: %s", req->verb, strerror(-r));
+			return;
+		}
+	}
+	reply_err(c, EOPNOTSUPP, "unknown verb '%s'", req->verb);
+}
+
 static void handle_request(struct server *srv, struct client *c, size_t len)
 {
 	struct proto_request req;
@@ -1142,31 +1166,34 @@ static void handle_request(struct server *srv, struct client *c, size_t len)
 
 	srv->requests++;
 	r = proto__parse_request(c->in, len, &req, err, sizeof(err));
-	if (r < 0) {
+	if (r < 0)
 		reply_err(c, -r, "%s", err);
-		goto done;
-	}
-	if (!reply_budget(srv, c))
-		goto done;
-	/*
-	 * What the kernel has already reported first: a process that exec'd
-	 * or exited before the request is answered as what it is now, and
-	 * samples the periodic drain has not read yet count (top's refresh).
-	 */
-	sampler__drain_all(srv->m.sampler);
-	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
-		if (strcmp(req.verb, verbs[i].verb) == 0) {
-			r = verbs[i].fn(srv, c, &req);
-			if (r < 0)
-				reply_err(c, -r, "%s failed: %s", req.verb, strerror(-r));
-			goto done;
-		}
-	}
-	reply_err(c, EOPNOTSUPP, "unknown verb '%s'", req.verb);
-done:
+	else
+		dispatch(srv, c, &req);
 	if (c->out.len && strncmp(c->out.buf, "ERR", 3) == 0)
 		srv->request_errors++;
 	c->replying = true;
+}
+
+int server__query(struct server *srv, const struct proto_request *req, bool privileged,
+		  struct strbuf *reply)
+{
+	/* A client of no uid (PYPROFD_UID_NONE: no process is its own); privileged: root's view. */
+	struct client *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return -ENOMEM;
+	c->fd = -1;
+	c->uid = PYPROFD_UID_NONE;
+	c->privileged = privileged;
+	srv->requests++;
+	dispatch(srv, c, req);
+	if (c->out.len && strncmp(c->out.buf, "ERR", 3) == 0)
+		srv->request_errors++;
+	strbuf__done(reply);
+	*reply = c->out;
+	free(c);
+	return reply->len ? 0 : -ENOMEM;
 }
 
 static int set_events(struct server *srv, struct client *c, __u32 events)

@@ -4,6 +4,7 @@
 #define PYPROFD_SERVER_H
 
 #include <linux/types.h>
+#include <stdbool.h>
 #include <sys/types.h>
 
 struct client;
@@ -11,8 +12,10 @@ struct config;
 struct ksyms;
 struct procs;
 struct sampler;
+struct proto_request;
 struct server;
 struct state;
+struct strbuf;
 struct threads;
 
 #define PYPROFD_PEER_GROUPS 256	/* a peer's supplementary groups looked at; more: none */
@@ -54,6 +57,14 @@ int server__accept(struct server *srv);
 int server__client_event(struct server *srv, struct client *c, __u32 events);
 /* Shuts down clients past their deadlines. */
 void server__tick(struct server *srv);
+/*
+ * Answers req as the socket answers a client of no uid, privileged (root's
+ * view) or not (no process to see): the reply, header line and payload,
+ * replaces *reply.  For other front ends (http.h), which then share the
+ * socket's verbs, selection and access rules.  0 or -ENOMEM.
+ */
+int server__query(struct server *srv, const struct proto_request *req, bool privileged,
+		  struct strbuf *reply);
 /* The listening socket's fd, to wait on for server__accept(). */
 int server__fd(const struct server *srv);
 /* Closes every client and the socket (removing it if it was bound here).  NULL is fine. */

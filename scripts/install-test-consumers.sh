@@ -4,7 +4,9 @@
 # pyprof's output formats for
 # tests/integration/test_consumers.py: go tool pprof, headless Chromium, and
 # (with npm, into $OUTPUT/npm, never committed) the speedscope web app and
-# playwright-core to drive Chromium.  Idempotent; downloads no browser.
+# playwright-core to drive Chromium; Prometheus and promtool for
+# tests/integration/test_http.py, which runs its own prometheus (the package's
+# service is kept from starting here).  Idempotent; downloads no browser.
 set -eu
 cd "$(dirname "$0")/.."
 OUTPUT=${OUTPUT:-build}
@@ -17,7 +19,8 @@ NPM_PKGS="speedscope@1.25.0 playwright-core@1.61.1"
 # nodejs from elsewhere (e.g. NodeSource) bundles npm and conflicts with
 # Debian's npm package, which must then not be installed over it.
 missing=""
-for pc in golang-go:go chromium:chromium nodejs:node npm:npm systemd:systemd-analyze tmux:tmux; do
+for pc in golang-go:go chromium:chromium nodejs:node npm:npm systemd:systemd-analyze tmux:tmux \
+	  prometheus:promtool; do
 	p=${pc%%:*}
 	c=${pc#*:}
 	if command -v "$c" >/dev/null 2>&1; then
@@ -40,7 +43,17 @@ if [ -n "$missing" ]; then
 	fi
 	echo "install-test-consumers: installing$missing"
 	apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing
+	# No service started by the install (a test host need not run prometheus on :9090):
+	# a policy-rc.d of our own, unless the host has one.
+	policy=""
+	if [ ! -e /usr/sbin/policy-rc.d ]; then
+		policy=/usr/sbin/policy-rc.d
+		printf '#!/bin/sh\nexit 101\n' >"$policy"
+		chmod 755 "$policy"
+	fi
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing ||
+		{ [ -z "$policy" ] || rm -f "$policy"; exit 1; }
+	[ -z "$policy" ] || rm -f "$policy"
 else
 	echo "install-test-consumers: Debian packages present"
 fi

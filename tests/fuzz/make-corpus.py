@@ -74,6 +74,15 @@ PROTO = [
     b"\x16\xffPYPROF/1 x a=\x00ERR EBUSY\n",
 ]
 
+HTTPREQ = [
+    b"GET /debug/pprof/profile?pid=42&seconds=30 HTTP/1.1\r\nHost: 127.0.0.1:9464\r\n"
+    b"User-Agent: Go-http-client/1.1\r\nAccept-Encoding: gzip\r\n\r\n",
+    b"GET /metrics HTTP/1.1\r\nHost: x\r\nAccept: application/openmetrics-text;version=1.0.0,"
+    b"text/plain;version=0.0.4;q=0.5,*/*;q=0.1\r\nX-Prometheus-Scrape-Timeout-Seconds: 1\r\n\r\n",
+    b"GET /debug/pprof/profile?pid=%34%32&cmdline=gunicorn+x&all HTTP/1.0\n\n",
+    b"POST /metrics HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello",
+]
+
 # enum frame_kind (userspace/lib/profile/frame.h)
 PROCESS, PYTHON, KERNEL, MARKER, OTHER, THREAD, NATIVE = range(7)
 NONE = -1
@@ -274,6 +283,8 @@ def main():
         put("fuzz-cgroup", t)
     for t in PROTO:
         put("fuzz-proto", t)
+    for t in HTTPREQ:
+        put("fuzz-httpreq", t)
     for version, procs in ((4, STATE_W4), (3, STATE_W3), (2, STATE_W2)):
         raw = statefile_raw(version, procs)
         put("fuzz-statefile", bytes([version]) + raw)

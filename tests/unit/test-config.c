@@ -2,6 +2,8 @@
 /* Tests for pyprofd's command line (daemon/config.c): defaults, limits, what is refused. */
 #include <errno.h>
 #include <getopt.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include "testhelp.h"
 #include "base/util.h"
 #include "config.h"
@@ -126,4 +128,36 @@ TEST(probe_paths_fill_the_table_and_no_more)
 	optind = 0;
 	ASSERT_EQ(config__parse(&cfg, argc - 2, argv), 1);
 	ASSERT_EQ(cfg.nr_probe_paths, PYPROFD_MAX_PROBE_PATHS);
+}
+
+TEST(http_listener_addresses)
+{
+	const struct sockaddr_in6 *a6;
+	const struct sockaddr_in *a4;
+	struct config cfg;
+
+	ASSERT_EQ(PARSE(&cfg, "--rate", "99"), 1);
+	ASSERT_TRUE(cfg.http == NULL && !cfg.http_profiles);
+	ASSERT_EQ(PARSE(&cfg, "--http", "127.0.0.1:9464", "--http-profiles"), 1);
+	a4 = (const struct sockaddr_in *)&cfg.http_addr;
+	ASSERT_EQ(a4->sin_family, AF_INET);
+	ASSERT_EQ(ntohs(a4->sin_port), 9464);
+	ASSERT_EQ(ntohl(a4->sin_addr.s_addr), 0x7f000001);
+	ASSERT_EQ(cfg.http_addr_len, sizeof(*a4));
+	ASSERT_TRUE(cfg.http_profiles);
+	ASSERT_EQ(PARSE(&cfg, "--http", "[::1]:65535"), 1);
+	a6 = (const struct sockaddr_in6 *)&cfg.http_addr;
+	ASSERT_EQ(a6->sin6_family, AF_INET6);
+	ASSERT_EQ(ntohs(a6->sin6_port), 65535);
+	ASSERT_TRUE(IN6_IS_ADDR_LOOPBACK(&a6->sin6_addr));
+	ASSERT_EQ(PARSE(&cfg, "--http", "0.0.0.0:1"), 1);
+	/* A port the kernel picks could not be scraped: refused, as is what is not numeric. */
+	ASSERT_EQ(PARSE(&cfg, "--http", "127.0.0.1:0"), -EINVAL);
+	ASSERT_EQ(PARSE(&cfg, "--http", "localhost:9464"), -EINVAL);
+	ASSERT_EQ(PARSE(&cfg, "--http", "::1:9464"), -EINVAL);
+	ASSERT_EQ(PARSE(&cfg, "--http", "[::1]"), -EINVAL);
+	ASSERT_EQ(PARSE(&cfg, "--http", ":9464"), -EINVAL);
+	ASSERT_EQ(PARSE(&cfg, "--http", "1.2.3.4:65536"), -EINVAL);
+	/* Profiles over HTTP need a listener to serve them on. */
+	ASSERT_EQ(PARSE(&cfg, "--http-profiles"), -EINVAL);
 }
