@@ -43,6 +43,14 @@ int verb_help(const char *usage, bool view);
 /* A whole number option in [min, max]; names the option when it is not one. */
 int opt_int(const char *opt, const char *arg, long long min, long long max, long long *ret);
 
+/*
+ * A list option "N[,M...]" (may come more than once): ids of 1 to
+ * 0x7fffffff appended to ids[*nr..max).  Names the option when it is not
+ * one, and the noun ("thread ids") or its plural when there are too many.
+ */
+int opt_id_list(const char *opt, const char *arg, int *ids, size_t *nr, size_t max,
+		const char *noun, const char *plural);
+
 /* After the options: no stray arguments, and the --pid (or other selector) the verb needs. */
 int check_rest(int argc, char **argv, const char *verb, bool have_pid);
 

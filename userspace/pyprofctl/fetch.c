@@ -11,35 +11,6 @@
 #include "proto/wire.h"
 #include "ctl.h"
 
-/* --tid N[,M...]: thread ids added to cv's (--tid may come more than once).  0 or -1. */
-static int tid_option(const char *arg, struct ctl_view *cv)
-{
-	const char *p = arg;
-	char num[16];
-	long long tid;
-
-	for (;;) {
-		size_t len = strcspn(p, ",");
-
-		if (!len || len >= sizeof(num))
-			break;
-		memcpy(num, p, len);
-		num[len] = '\0';
-		if (parse_int_range(num, 1, 0x7fffffff, &tid) < 0)
-			break;
-		if (cv->nr_tids >= CTL_MAX_TIDS) {
-			fprintf(stderr, "pyprofctl: --tid names at most %d threads\n", CTL_MAX_TIDS);
-			return -1;
-		}
-		cv->tids[cv->nr_tids++] = (__s32)tid;
-		if (!p[len])
-			return 0;
-		p += len + 1;
-	}
-	fprintf(stderr, "pyprofctl: invalid --tid '%s' (thread ids: N[,M...])\n", arg);
-	return -1;
-}
-
 int view_option(int c, const char *arg, struct ctl_view *cv)
 {
 	switch (c) {
@@ -64,7 +35,8 @@ int view_option(int c, const char *arg, struct ctl_view *cv)
 		fprintf(stderr, "pyprofctl: invalid --mode '%s' (cpu, wall, offcpu, gil)\n", arg);
 		return -1;
 	case OPT_VIEW_TID:
-		return tid_option(arg, cv) ? -1 : 1;
+		return opt_id_list("tid", arg, cv->tids, &cv->nr_tids, CTL_MAX_TIDS, "thread",
+				   "threads") ? -1 : 1;
 	case OPT_VIEW_THREAD_NAME:
 		if (cv->nr_thread_names >= CTL_MAX_THREAD_NAMES) {
 			fprintf(stderr, "pyprofctl: --thread-name may come at most %d times\n",

@@ -167,6 +167,35 @@ int verb_help(const char *usage, bool view)
 	return fflush(stdout) ? EXIT_ERROR : 0;
 }
 
+int opt_id_list(const char *opt, const char *arg, int *ids, size_t *nr, size_t max,
+		const char *noun, const char *plural)
+{
+	const char *p = arg;
+	char num[16];
+	long long id;
+
+	for (;;) {
+		size_t len = strcspn(p, ",");
+
+		if (!len || len >= sizeof(num))
+			break;
+		memcpy(num, p, len);
+		num[len] = '\0';
+		if (parse_int_range(num, 1, 0x7fffffff, &id) < 0)
+			break;
+		if (*nr >= max) {
+			fprintf(stderr, "pyprofctl: --%s names at most %zu %s\n", opt, max, plural);
+			return -1;
+		}
+		ids[(*nr)++] = (int)id;
+		if (!p[len])
+			return 0;
+		p += len + 1;
+	}
+	fprintf(stderr, "pyprofctl: invalid --%s '%s' (%s ids: N[,M...])\n", opt, arg, noun);
+	return -1;
+}
+
 int opt_int(const char *opt, const char *arg, long long min, long long max, long long *ret)
 {
 	if (parse_int_range(arg, min, max, ret) == 0)

@@ -14,36 +14,6 @@
 #include "base/util.h"
 #include "ctl.h"
 
-/* --pid N[,M...]: pids added to cs's (--pid may come more than once).  0 or -1. */
-static int pid_option(const char *arg, struct ctl_select *cs)
-{
-	const char *p = arg;
-	char num[16];
-	long long pid;
-
-	for (;;) {
-		size_t len = strcspn(p, ",");
-
-		if (!len || len >= sizeof(num))
-			break;
-		memcpy(num, p, len);
-		num[len] = '\0';
-		if (parse_int_range(num, 1, 0x7fffffff, &pid) < 0)
-			break;
-		if (cs->nr_pids >= CTL_MAX_PIDS) {
-			fprintf(stderr, "pyprofctl: --pid names at most %d processes\n",
-				CTL_MAX_PIDS);
-			return -1;
-		}
-		cs->pids[cs->nr_pids++] = (int)pid;
-		if (!p[len])
-			return 0;
-		p += len + 1;
-	}
-	fprintf(stderr, "pyprofctl: invalid --pid '%s' (process ids: N[,M...])\n", arg);
-	return -1;
-}
-
 /* --user NAME or UID: resolved here, the daemon matches uids.  0 or -1. */
 static int user_option(const char *arg, struct ctl_select *cs)
 {
@@ -99,7 +69,8 @@ int select_option(int c, const char *arg, struct ctl_select *cs)
 {
 	switch (c) {
 	case 'p':
-		return pid_option(arg, cs) ? -1 : 1;
+		return opt_id_list("pid", arg, cs->pids, &cs->nr_pids, CTL_MAX_PIDS, "process",
+				   "processes") ? -1 : 1;
 	case OPT_SEL_COMM:
 		return text_option("comm", arg, &cs->comm) ? -1 : 1;
 	case OPT_SEL_CMDLINE:

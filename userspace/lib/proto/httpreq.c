@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include "base/util.h"
 #include "proto/httpreq.h"
 #include "proto/proto.h"
 
@@ -47,17 +48,6 @@ static bool next_line(const char *head, size_t len, size_t *pos, const char **re
 	return true;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * Percent-decodes s (n bytes) into out (sz bytes, NUL-terminated); '+' is a
  * space when plus.  -EINVAL for a bad escape or a NUL, -E2BIG when it does not fit.
@@ -70,8 +60,8 @@ static int pct_decode(const char *s, size_t n, bool plus, char *out, size_t sz)
 		int c = (unsigned char)s[i];
 
 		if (c == '%') {
-			int hi = n - i >= 3 ? hexval(s[i + 1]) : -1;
-			int lo = hi >= 0 ? hexval(s[i + 2]) : -1;
+			int hi = n - i >= 3 ? hex_digit(s[i + 1]) : -1;
+			int lo = hi >= 0 ? hex_digit(s[i + 2]) : -1;
 
 			if (lo < 0)
 				return -EINVAL;
