@@ -18,6 +18,7 @@ import tempfile
 import threading
 import time
 import urllib.parse
+import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -85,6 +86,14 @@ class Receiver:
             return [r for r in self.requests if labels(r[2]["name"]).get("pid") == str(pid)]
 
 
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
 def labels(name):
     m = NAME_RE.match(name)
     assert m, "name %r is not APP{key=value,...}" % name
@@ -111,8 +120,10 @@ def push_https_refused():
 @test
 def push_folded_windows():
     need_root()
+    port = free_port()
     with Receiver() as rx, \
-            Daemon("--window", "1", "--push", rx.url + "/prefix/", "--push-name", "svc.cpu") as d, \
+            Daemon("--window", "1", "--push", rx.url + "/prefix/", "--push-name", "svc.cpu",
+                   "--http", "127.0.0.1:%d" % port) as d, \
             Workload(python3(), "hotwarm.py", 120) as w:
         got = wait_for(lambda: len(rx.of_pid(w.pid)) >= 5 and rx.of_pid(w.pid),
                        timeout=90, interval=0.25, what="5 pushes of pid %d" % w.pid)
@@ -145,6 +156,17 @@ def push_folded_windows():
         print("  %d pushes of pid %d, windows %s, status %s" % (len(got), w.pid, spans[:3], c))
         assert c["push_ok"] >= len(got) and c["push_bytes"] > 0, c
         assert c["push_failed"] == 0 and c["push_rejected"] == 0, c
+        # The same counters in /metrics, with their types.
+        with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=30) as r:
+            body = r.read().decode()
+        for name, kind in (("pyprofd_push_ok_total", "counter"),
+                           ("pyprofd_push_bytes_total", "counter"),
+                           ("pyprofd_push_retried_total", "counter"),
+                           ("pyprofd_push_dropped_total", "counter"),
+                           ("pyprofd_push_queued", "gauge")):
+            assert "# TYPE %s %s\n" % (name, kind) in body, name
+        ok = int(re.search(r"^pyprofd_push_ok_total (\d+)$", body, re.M).group(1))
+        assert ok >= c["push_ok"], (ok, c)
 
 
 @test
