@@ -21,7 +21,8 @@ static const char *const default_probe_paths[] = {
 #define MAX_USER_PROBE_PATHS   (PYPROFD_MAX_PROBE_PATHS - NR_DEFAULT_PROBE_PATHS)
 
 enum { ARG_VERSION = 0x100, ARG_NO_KERNEL, ARG_PROBE, ARG_NO_OFFCPU, ARG_OFFCPU_MIN, ARG_HTTP,
-       ARG_HTTP_PROFILES, ARG_PUSH, ARG_PUSH_NAME };
+       ARG_HTTP_PROFILES, ARG_PUSH, ARG_PUSH_NAME,
+       ARG_PUSH_FORMAT };
 
 static void help(void)
 {
@@ -66,6 +67,7 @@ static void help(void)
 	       "                         supported; HOST resolved once, at start)\n"
 	       "      --push-name APP    the series name pushed (default pyprof), labels\n"
 	       "                         host, pid, comm, python, unit, container added\n"
+	       "      --push-format FMT  folded (default) or pprof (gzipped protobuf)\n"
 	       "  -v, --verbose          more logging (twice: libbpf debug output)\n"
 	       "  -h, --help             show this help\n"
 	       "      --version          show the version\n"
@@ -238,6 +240,14 @@ static int parse_option(struct config *cfg, int c, const char *arg)
 	case ARG_PUSH:
 		cfg->push = arg;
 		return opt_push(arg) ?: 1;
+	case ARG_PUSH_FORMAT:
+		if (strcmp(arg, "folded") && strcmp(arg, "pprof")) {
+			fprintf(stderr, "pyprofd: invalid --push-format '%s' (folded or pprof)\n",
+				arg);
+			return -EINVAL;
+		}
+		cfg->push_pprof = !strcmp(arg, "pprof");
+		return 1;
 	case ARG_PUSH_NAME:
 		cfg->push_name = arg;
 		return opt_push_name(arg) ?: 1;
@@ -279,6 +289,7 @@ int config__parse(struct config *cfg, int argc, char **argv)
 		{ "http-profiles", no_argument, NULL, ARG_HTTP_PROFILES },
 		{ "push", required_argument, NULL, ARG_PUSH },
 		{ "push-name", required_argument, NULL, ARG_PUSH_NAME },
+		{ "push-format", required_argument, NULL, ARG_PUSH_FORMAT },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, ARG_VERSION },
@@ -310,6 +321,10 @@ int config__parse(struct config *cfg, int argc, char **argv)
 		cfg->probe_paths[cfg->nr_probe_paths++] = default_probe_paths[i];
 	if (cfg->http_profiles && !cfg->http) {
 		fprintf(stderr, "pyprofd: --http-profiles needs --http\n");
+		return -EINVAL;
+	}
+	if ((cfg->push_pprof || strcmp(cfg->push_name, PYPROFD_DEFAULT_PUSH_NAME)) && !cfg->push) {
+		fprintf(stderr, "pyprofd: --push-name and --push-format need --push\n");
 		return -EINVAL;
 	}
 	if (cfg->retention_ns < cfg->window_ns) {

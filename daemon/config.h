@@ -34,6 +34,7 @@ struct config {
 	bool http_profiles;	/* --http-profiles: serve every process's profile over HTTP */
 	const char *push;	/* --push URL (push.h); NULL: no push */
 	const char *push_name;	/* --push-name: the series' application name */
+	bool push_pprof;	/* --push-format pprof (else folded) */
 };
 
 /*

@@ -16,8 +16,11 @@
 #include "profile/profile.h"
 #include "proto/ingest.h"
 #include "proto/proto.h"
+#include "render/formats.h"
+#include "profile/view.h"
 #include "clock.h"
 #include "config.h"
+#include "http.h"
 #include "procs.h"
 #include "push.h"
 #include "pyproc.h"
@@ -160,9 +163,13 @@ static int series_name(const struct push *p, const struct pyproc *proc, struct s
 	return r ?: strbuf__puts(sb, "}");
 }
 
-/* The folded stacks of proc's pid in [from, to) (profile clock), from the snapshot verb. */
-static int window_folded(struct push *p, const struct pyproc *proc, __u64 from, __u64 to,
-			 struct strbuf *reply, const char **ret_body, size_t *ret_len)
+/*
+ * The snapshot verb's reply for proc's pid in [from, to) (profile clock):
+ * PYPROF/1's folded text, what format=folded is, or PYPROF/3's stacks for
+ * pprof; *ret_body its payload.
+ */
+static int window_reply(struct push *p, const struct pyproc *proc, __u64 from, __u64 to,
+			struct strbuf *reply, const char **ret_body, size_t *ret_len)
 {
 	struct proto_request req;
 	char v[3][24], msg[PROTO_MAX_MESSAGE];
@@ -170,7 +177,7 @@ static int window_folded(struct push *p, const struct pyproc *proc, __u64 from, 
 	int r;
 
 	proto_request__init(&req, "snapshot");
-	req.version = 1;	/* PYPROF/1: folded text, what format=folded is */
+	req.version = p->cfg->push_pprof ? PROTO_VERSION_MAX : 1;
 	snprintf(v[0], sizeof(v[0]), "%d", proc->pid);
 	snprintf(v[1], sizeof(v[1]), "%llu", (unsigned long long)(from - PYPROFD_EPOCH_NS));
 	snprintf(v[2], sizeof(v[2]), "%llu", (unsigned long long)(to - PYPROFD_EPOCH_NS));
@@ -186,6 +193,30 @@ static int window_folded(struct push *p, const struct pyproc *proc, __u64 from, 
 	*ret_body = nl + 1;
 	if (!r && *ret_len != reply->len - (size_t)(nl + 1 - reply->buf))
 		r = -EPROTO;
+	return r;
+}
+
+/* The window's body as format= says: the folded payload as it is, or pprof made of it. */
+static int window_body(struct push *p, const struct pyproc *proc, __u64 from, __u64 to,
+		       struct strbuf *body)
+{
+	struct strbuf reply = { 0 };
+	struct fmt_meta m = { .pid = proc->pid, .rate_hz = p->cfg->rate_hz,
+			      .mode = VIEW_MODE_CPU, .period_ns = NSEC_PER_SEC / p->cfg->rate_hz,
+			      .duration_ns = to - from };
+	const char *payload;
+	size_t len;
+	int r;
+
+	r = window_reply(p, proc, from, to, &reply, &payload, &len);
+	if (!r && len && !p->cfg->push_pprof) {
+		r = strbuf__append(body, payload, len);
+	} else if (!r && len) {
+		m.seconds = m.duration_ns / NSEC_PER_SEC;
+		m.end_unix_ns = push_unix_s(p, to) * NSEC_PER_SEC;
+		r = http__render_pprof(payload, len, &m, body);
+	}
+	strbuf__done(&reply);
 	return r;
 }
 
@@ -240,16 +271,17 @@ static int job_add(struct push *p, const struct pyproc *proc, __u64 from, __u64 
 	r = r ?: strbuf__printf(&j->req, "POST %s/ingest?name=", p->url.path);
 	r = r ?: ingest__query_escape(&j->req, name.buf, name.len);
 	r = r ?: strbuf__printf(&j->req,
-				"&from=%llu&until=%llu&format=folded&sampleRate=%u&spyName=%s"
+				"&from=%llu&until=%llu&format=%s&sampleRate=%u&spyName=%s"
 				"&units=samples&aggregationType=sum HTTP/1.1\r\n"
 				"Host: %s%s%s:%u\r\nUser-Agent: pyprofd/%s\r\n"
-				"Content-Type: text/plain\r\nContent-Length: %zu\r\n"
+				"Content-Type: %s\r\nContent-Length: %zu\r\n"
 				"Connection: close\r\n\r\n",
 				(unsigned long long)push_unix_s(p, from),
-				(unsigned long long)push_unix_s(p, to), p->cfg->rate_hz, PUSH_SPY,
+				(unsigned long long)push_unix_s(p, to),
+				p->cfg->push_pprof ? "pprof" : "folded", p->cfg->rate_hz, PUSH_SPY,
 				strchr(p->url.host, ':') ? "[" : "", p->url.host,
 				strchr(p->url.host, ':') ? "]" : "", p->url.port, PYPROFD_VERSION,
-				len);
+				p->cfg->push_pprof ? "application/octet-stream" : "text/plain", len);
 	r = r ?: strbuf__append(&j->req, body, len);
 	strbuf__done(&name);
 	if (r) {
@@ -272,20 +304,18 @@ static int job_add(struct push *p, const struct pyproc *proc, __u64 from, __u64 
 static void queue_window(struct push *p, __u64 w)
 {
 	__u64 from = w * p->cfg->window_ns, to = from + p->cfg->window_ns;
-	struct strbuf reply = { 0 };
+	struct strbuf body = { 0 };
 
 	procs__for_each(p->procs, proc)
 	{
-		const char *body;
-		size_t len;
-
 		if (!proc->profile || !profile__samples(proc->profile, from, to))
 			continue;
-		if (window_folded(p, proc, from, to, &reply, &body, &len) ||
-		    (len && job_add(p, proc, from, to, body, len)))
+		if (window_body(p, proc, from, to, &body) ||
+		    (body.len && job_add(p, proc, from, to, body.buf, body.len)))
 			p->failed++;
-		strbuf__done(&reply);
+		strbuf__reset(&body);
 	}
+	strbuf__done(&body);
 }
 
 static void conn_close(struct push *p)

@@ -112,6 +112,12 @@ def push_https_refused():
     r = subprocess.run([PYPROFD, "--push", "http://a b/"], capture_output=True, text=True,
                        timeout=30)
     assert r.returncode != 0 and "invalid --push" in r.stderr, (r.returncode, r.stderr)
+    r = subprocess.run([PYPROFD, "--push-name", "a"], capture_output=True, text=True,
+                       timeout=30)
+    assert r.returncode != 0 and "need --push" in r.stderr, (r.returncode, r.stderr)
+    r = subprocess.run([PYPROFD, "--push", "http://h", "--push-format", "json"],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode != 0 and "invalid --push-format" in r.stderr, (r.returncode, r.stderr)
     r = subprocess.run([PYPROFD, "--push", "http://h", "--push-name", "a{b}"],
                        capture_output=True, text=True, timeout=30)
     assert r.returncode != 0 and "invalid --push-name" in r.stderr, (r.returncode, r.stderr)
@@ -167,6 +173,34 @@ def push_folded_windows():
             assert "# TYPE %s %s\n" % (name, kind) in body, name
         ok = int(re.search(r"^pyprofd_push_ok_total (\d+)$", body, re.M).group(1))
         assert ok >= c["push_ok"], (ok, c)
+
+
+@test
+def push_pprof_reads_in_go_tool_pprof():
+    need_root()
+    if not shutil.which("go"):
+        raise Skip("go tool pprof not installed (Debian golang-go; "
+                   "scripts/install-test-consumers.sh)")
+    with Receiver() as rx, \
+            Daemon("--window", "1", "--push", rx.url, "--push-format", "pprof") as d, \
+            Workload(python3(), "hotwarm.py", 120) as w:
+        got = wait_for(lambda: len(rx.of_pid(w.pid)) >= 3 and rx.of_pid(w.pid),
+                       timeout=90, interval=0.25, what="3 pushes of pid %d" % w.pid)
+        with tempfile.TemporaryDirectory(prefix="pyproftest-push.") as tmp:
+            hot = 0
+            for i, (_, path, q, body) in enumerate(got):
+                assert q["format"] == "pprof" and int(q["from"]) < int(q["until"]), q
+                f = os.path.join(tmp, "%d.pb.gz" % i)
+                with open(f, "wb") as out:
+                    out.write(body)
+                r = subprocess.run(["go", "tool", "pprof", "-raw", f], capture_output=True,
+                                   text=True, timeout=60)
+                assert r.returncode == 0, "go tool pprof -raw: %s" % r.stderr
+                assert "PeriodType: cpu nanoseconds" in r.stdout, r.stdout[:500]
+                hot += r.stdout.count(" hot ") + r.stdout.count(" hot\n")
+            print("  %d pprof pushes, 'hot' in %d lines of -raw" % (len(got), hot))
+            assert hot > 0, r.stdout[:2000]
+        assert counters(d)["push_failed"] == 0
 
 
 @test
