@@ -300,7 +300,24 @@ static int job_add(struct push *p, const struct pyproc *proc, __u64 from, __u64 
 	return 0;
 }
 
-/* One job per process with samples in window w. */
+/*
+ * Whether an earlier record of proc's pid has samples in [from, to): the
+ * snapshot of a pid merges every record of it (a pid reused within the
+ * window), so that one push already carries proc's stacks.
+ */
+static bool pushed_before(const struct push *p, const struct pyproc *proc, __u64 from, __u64 to)
+{
+	procs__for_each(p->procs, q)
+	{
+		if (q == proc)
+			return false;
+		if (q->pid == proc->pid && q->profile && profile__samples(q->profile, from, to))
+			return true;
+	}
+	return false;
+}
+
+/* One job per process (pid) with samples in window w. */
 static void queue_window(struct push *p, __u64 w)
 {
 	__u64 from = w * p->cfg->window_ns, to = from + p->cfg->window_ns;
@@ -308,7 +325,8 @@ static void queue_window(struct push *p, __u64 w)
 
 	procs__for_each(p->procs, proc)
 	{
-		if (!proc->profile || !profile__samples(proc->profile, from, to))
+		if (!proc->profile || !profile__samples(proc->profile, from, to) ||
+		    pushed_before(p, proc, from, to))
 			continue;
 		if (window_body(p, proc, from, to, &body) ||
 		    (body.len && job_add(p, proc, from, to, body.buf, body.len)))
