@@ -640,6 +640,7 @@ struct snapshot_args {
 	__u64 pid;
 	__u64 from;		/* the start of the range, on the profiles' clock */
 	__u64 to;		/* its end (excluded), on the same clock: now but for until_ns */
+	bool closed;		/* until_ns given: nothing from to on (else the open window too) */
 	bool range, period;	/* the OK line's fields asked for (proto.h) */
 };
 
@@ -692,6 +693,7 @@ static bool snapshot_args(struct client *c, const struct proto_request *req, __u
 	if (!flag_arg(c, req, "range", &a->range) || !flag_arg(c, req, "period", &a->period))
 		return false;
 	a->to = prof_time(until);
+	a->closed = r == 0;
 	/* On the profiles' clock, where history may predate this boot. */
 	if (since != UINT64_MAX)
 		a->from = prof_time(since);
@@ -820,8 +822,7 @@ static int verb_snapshot(struct server *srv, struct client *c, const struct prot
 		if (p->live && !p->info.supported && !single)
 			continue;
 		r = snapshot__add(&snap, p, sel.per_process, a.from,
-				  a.to == prof_time(now) ? a.to + srv->cfg->window_ns : a.to,
-				  &merged);
+				  a.closed ? a.to : a.to + srv->cfg->window_ns, &merged);
 	}
 	/*
 	 * The process runs an interpreter pyprofd cannot walk.  Samples under its
