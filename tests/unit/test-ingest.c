@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* Pushing to Pyroscope's /ingest: URLs, label values, back-off, reply status lines (proto/ingest.h). */
+/* Pushing to Pyroscope's /ingest: URLs, label values, back-off, status lines (proto/ingest.h). */
 #include <errno.h>
 #include <string.h>
 #include "base/strbuf.h"
