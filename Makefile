@@ -275,6 +275,9 @@ install: all
 	sed 's|@SBINDIR@|$(sbindir)|g' systemd/pyprofd-http.conf.in > \
 		$(DESTDIR)$(exampledir)/pyprofd-http.conf
 	chmod 0644 $(DESTDIR)$(exampledir)/pyprofd-http.conf
+	sed 's|@SBINDIR@|$(sbindir)|g' systemd/pyprofd-push.conf.in > \
+		$(DESTDIR)$(exampledir)/pyprofd-push.conf
+	chmod 0644 $(DESTDIR)$(exampledir)/pyprofd-push.conf
 
 clean:
 	rm -rf $(OUTPUT) $(ASAN_OUTPUT) $(FUZZ_OUTPUT)

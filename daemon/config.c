@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "base/util.h"
+#include "proto/ingest.h"
 #include "config.h"
 
 /* Where interpreters usually live: their init uprobes are attached at start. */
@@ -20,7 +21,8 @@ static const char *const default_probe_paths[] = {
 #define MAX_USER_PROBE_PATHS   (PYPROFD_MAX_PROBE_PATHS - NR_DEFAULT_PROBE_PATHS)
 
 enum { ARG_VERSION = 0x100, ARG_NO_KERNEL, ARG_PROBE, ARG_NO_OFFCPU, ARG_OFFCPU_MIN, ARG_HTTP,
-       ARG_HTTP_PROFILES };
+       ARG_HTTP_PROFILES, ARG_PUSH, ARG_PUSH_NAME,
+       ARG_PUSH_FORMAT };
 
 static void help(void)
 {
@@ -59,6 +61,13 @@ static void help(void)
 	       "                         (/debug/pprof/profile?pid=N&seconds=S): TCP says\n"
 	       "                         nothing of who connects, so whoever can reach\n"
 	       "                         the port sees every process, as root does\n"
+	       "      --push URL         push every process's profile of each closed window\n"
+	       "                         to a Grafana Pyroscope /ingest API at URL,\n"
+	       "                         http://HOST[:PORT][/PREFIX] (https is not\n"
+	       "                         supported; HOST resolved once, at start)\n"
+	       "      --push-name APP    the series name pushed (default pyprof), labels\n"
+	       "                         host, pid, comm, python, unit, container added\n"
+	       "      --push-format FMT  folded (default) or pprof (gzipped protobuf)\n"
 	       "  -v, --verbose          more logging (twice: libbpf debug output)\n"
 	       "  -h, --help             show this help\n"
 	       "      --version          show the version\n"
@@ -69,7 +78,8 @@ static void help(void)
 	       "  pyprofd --state-dir /var/lib/pyprof   # history survives restarts (the unit's way)\n"
 	       "  pyprofctl snapshot --pid 1234 --seconds 30 | flamegraph.pl > cpu.svg\n"
 	       "  pyprofd --http 127.0.0.1:9464 --http-profiles\n"
-	       "  go tool pprof 'http://127.0.0.1:9464/debug/pprof/profile?pid=1234&seconds=30'\n",
+	       "  go tool pprof 'http://127.0.0.1:9464/debug/pprof/profile?pid=1234&seconds=30'\n"
+	       "  pyprofd --push http://pyroscope.example:4040 --push-name billing\n",
 	       PYPROFD_DEFAULT_SOCKET);
 }
 
@@ -84,6 +94,35 @@ static int opt_duration(const char *name, const char *arg, __u64 min_ns, __u64 m
 		return -EINVAL;
 	}
 	*ret_ns = ns;
+	return 0;
+}
+
+/* --push's URL: http:// only (no TLS here: a local relay can add it). */
+static int opt_push(const char *arg)
+{
+	struct ingest_url u;
+	int r = ingest__parse_url(arg, &u);
+
+	if (r == -EPROTONOSUPPORT)
+		fprintf(stderr, "pyprofd: --push '%s': only http:// URLs are supported (no TLS: "
+				"push to a local proxy that adds it)\n", arg);
+	else if (r)
+		fprintf(stderr, "pyprofd: invalid --push '%s' (http://HOST[:PORT][/PREFIX])\n",
+			arg);
+	return r ? -EINVAL : 0;
+}
+
+/* --push-name: the application part of Pyroscope's series key, [A-Za-z0-9._-], 1..64 bytes. */
+static int opt_push_name(const char *arg)
+{
+	size_t n = strlen(arg);
+
+	if (n == 0 || n > 64 || strspn(arg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+					  "0123456789._-") != n) {
+		fprintf(stderr, "pyprofd: invalid --push-name '%s' (1-64 of A-Z a-z 0-9 . _ -)\n",
+			arg);
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -198,6 +237,20 @@ static int parse_option(struct config *cfg, int c, const char *arg)
 	case ARG_HTTP_PROFILES:
 		cfg->http_profiles = true;
 		return 1;
+	case ARG_PUSH:
+		cfg->push = arg;
+		return opt_push(arg) ?: 1;
+	case ARG_PUSH_FORMAT:
+		if (strcmp(arg, "folded") && strcmp(arg, "pprof")) {
+			fprintf(stderr, "pyprofd: invalid --push-format '%s' (folded or pprof)\n",
+				arg);
+			return -EINVAL;
+		}
+		cfg->push_pprof = !strcmp(arg, "pprof");
+		return 1;
+	case ARG_PUSH_NAME:
+		cfg->push_name = arg;
+		return opt_push_name(arg) ?: 1;
 	case ARG_NO_OFFCPU:
 		cfg->offcpu = false;
 		return 1;
@@ -234,6 +287,9 @@ int config__parse(struct config *cfg, int argc, char **argv)
 		{ "offcpu-min", required_argument, NULL, ARG_OFFCPU_MIN },
 		{ "http", required_argument, NULL, ARG_HTTP },
 		{ "http-profiles", no_argument, NULL, ARG_HTTP_PROFILES },
+		{ "push", required_argument, NULL, ARG_PUSH },
+		{ "push-name", required_argument, NULL, ARG_PUSH_NAME },
+		{ "push-format", required_argument, NULL, ARG_PUSH_FORMAT },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, ARG_VERSION },
@@ -250,6 +306,7 @@ int config__parse(struct config *cfg, int argc, char **argv)
 		.kernel_stacks = true,
 		.offcpu = true,
 		.offcpu_min_ns = PYPROFD_DEFAULT_OFFCPU_MIN_NS,
+		.push_name = PYPROFD_DEFAULT_PUSH_NAME,
 	};
 	while ((c = getopt_long(argc, argv, "s:g:d:r:w:R:vh", opts, NULL)) >= 0) {
 		r = parse_option(cfg, c, optarg);
@@ -264,6 +321,10 @@ int config__parse(struct config *cfg, int argc, char **argv)
 		cfg->probe_paths[cfg->nr_probe_paths++] = default_probe_paths[i];
 	if (cfg->http_profiles && !cfg->http) {
 		fprintf(stderr, "pyprofd: --http-profiles needs --http\n");
+		return -EINVAL;
+	}
+	if ((cfg->push_pprof || strcmp(cfg->push_name, PYPROFD_DEFAULT_PUSH_NAME)) && !cfg->push) {
+		fprintf(stderr, "pyprofd: --push-name and --push-format need --push\n");
 		return -EINVAL;
 	}
 	if (cfg->retention_ns < cfg->window_ns) {

@@ -12,6 +12,7 @@
 #define PYPROFD_DEFAULT_SOCKET	"/run/pyprof/pyprofd.sock"
 #define PYPROFD_DEFAULT_GROUP	"pyprof"	/* members see every process, like root */
 #define PYPROFD_MAX_PROBE_PATHS 64
+#define PYPROFD_DEFAULT_PUSH_NAME "pyprof"
 #define PYPROFD_DEFAULT_OFFCPU_MIN_NS 10000000ull	/* 10 ms: see README "Off-CPU time" */
 
 struct config {
@@ -31,6 +32,9 @@ struct config {
 	struct sockaddr_storage http_addr;	/* ... parsed (AF_INET or AF_INET6) */
 	socklen_t http_addr_len;
 	bool http_profiles;	/* --http-profiles: serve every process's profile over HTTP */
+	const char *push;	/* --push URL (push.h); NULL: no push */
+	const char *push_name;	/* --push-name: the series' application name */
+	bool push_pprof;	/* --push-format pprof (else folded) */
 };
 
 /*

@@ -297,8 +297,7 @@ static const char *profile_comm(const struct stackset *ss)
 	return comm;
 }
 
-/* The on-CPU view of the wire payload, as pyprofctl snapshot shows it, rendered as pprof. */
-static int render_pprof(const char *payload, size_t len, struct fmt_meta *m, struct strbuf *out)
+int http__render_pprof(const char *payload, size_t len, struct fmt_meta *m, struct strbuf *out)
 {
 	struct stackset raw = { 0 }, ss = { 0 };
 	struct stackset_view v = { 0 };
@@ -346,7 +345,7 @@ static int serve_profile(struct http *h, struct conn *c, const char *query)
 		goto cleanup;
 	}
 	profile_meta(h, req, reply.buf, (size_t)(payload - reply.buf), &m);
-	r = render_pprof(payload, plen, &m, &body);
+	r = http__render_pprof(payload, plen, &m, &body);
 	if (r == -EINVAL)
 		r = respond_text(h, c, 500, NULL, "malformed profile from the snapshot verb");
 	else if (!r)

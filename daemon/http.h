@@ -21,8 +21,10 @@
 #include <linux/types.h>
 
 struct config;
+struct fmt_meta;
 struct http;
 struct server;
+struct strbuf;
 
 /* A listener not bound yet, answering from srv.  NULL with errno set. */
 struct http *http__new(const struct config *cfg, struct server *srv);
@@ -34,6 +36,13 @@ int http__fd(const struct http *h);
 void http__event(struct http *h);
 /* Closes connections past their deadlines. */
 void http__tick(struct http *h);
+/*
+ * The on-CPU view of a snapshot's wire payload (PYPROF/3), as pyprofctl
+ * snapshot shows it, rendered as gzipped pprof into out; m->comm is set from
+ * it.  What /debug/pprof/profile serves, and push.c pushes.  0, -EINVAL
+ * (a malformed payload) or -ENOMEM.
+ */
+int http__render_pprof(const char *payload, size_t len, struct fmt_meta *m, struct strbuf *out);
 /* Closes every connection and the listener.  NULL is fine. */
 void http__free(struct http *h);
 

@@ -18,6 +18,7 @@
 #include "http.h"
 #include "log.h"
 #include "procs.h"
+#include "push.h"
 #include "sampler.h"
 #include "server.h"
 #include "state.h"
@@ -35,6 +36,7 @@
 #define TAG_PENDING ((__u64)5)
 #define TAG_ANALYSIS ((__u64)6)
 #define TAG_HTTP     ((__u64)7)
+#define TAG_PUSH     ((__u64)8)
 
 /* The epoll loop's state and the module objects: only the loop sees every module. */
 struct daemon {
@@ -49,6 +51,7 @@ struct daemon {
 	struct state *state;		/* history on disk */
 	struct server *server;		/* the socket and its clients */
 	struct http *http;		/* --http's listener, or NULL */
+	struct push *push;		/* --push's sender, or NULL */
 	struct symbolize_ctx sym;	/* what samples are symbolized with */
 };
 
@@ -138,6 +141,8 @@ static int setup_epoll(struct daemon *d)
 	err = err ?: epoll_add(d->epfd, procs__analysis_fd(d->procs), EPOLLIN, TAG_ANALYSIS);
 	if (d->http)
 		err = err ?: epoll_add(d->epfd, http__fd(d->http), EPOLLIN, TAG_HTTP);
+	if (d->push)
+		err = err ?: epoll_add(d->epfd, push__fd(d->push), EPOLLIN, TAG_PUSH);
 	return err;
 }
 
@@ -181,6 +186,24 @@ static int setup_http(struct daemon *d)
 	}
 	log_msg(LOG_INFO, "HTTP on %s: /metrics%s", d->cfg->http,
 		d->cfg->http_profiles ? ", /debug/pprof/profile (every process)" : "");
+	return 0;
+}
+
+/* --push's sender, pushing what the server's snapshot verb answers. */
+static int setup_push(struct daemon *d)
+{
+	if (!d->cfg->push)
+		return 0;
+	d->push = push__new(d->cfg, d->server, d->procs);
+	if (!d->push) {
+		log_msg(LOG_ERR, "Failed to set up --push '%s': %s", d->cfg->push,
+			errno == EHOSTUNREACH ? "host name not resolved" : strerror(errno));
+		return -errno;
+	}
+	server__set_status_hook(d->server, push__status, d->push);
+	log_msg(LOG_INFO, "pushing each %llus window to %s/ingest as %s{...}",
+		(unsigned long long)(d->cfg->window_ns / NSEC_PER_SEC), d->cfg->push,
+		d->cfg->push_name);
 	return 0;
 }
 
@@ -231,7 +254,7 @@ static int setup(struct daemon *d)
 			strerror(-err));
 		return err;
 	}
-	err = setup_http(d) ?: setup_epoll(d) ?: setup_discovery(d);
+	err = setup_http(d) ?: setup_push(d) ?: setup_epoll(d) ?: setup_discovery(d);
 	if (err)
 		return err;
 	err = sampler__start(d->sampler);
@@ -257,6 +280,8 @@ static void tick(struct daemon *d)
 	server__tick(d->server);
 	if (d->http)
 		http__tick(d->http);
+	if (d->push)
+		push__tick(d->push);
 	threads__tick(d->threads);
 	if (now - d->last_rescan_ns >= PYPROFD_RESCAN_MS * NSEC_PER_MSEC) {
 		d->last_rescan_ns = now;
@@ -304,6 +329,8 @@ static int run(struct daemon *d)
 				drained = true;
 			} else if (tag == TAG_HTTP) {
 				http__event(d->http);
+			} else if (tag == TAG_PUSH) {
+				push__event(d->push);
 			} else if (tag == TAG_LISTEN) {
 				(void)server__accept(d->server);
 			} else {
@@ -319,6 +346,7 @@ static int run(struct daemon *d)
 
 static void teardown(struct daemon *d, bool save)
 {
+	push__free(d->push);
 	http__free(d->http);
 	server__free(d->server);
 	/* No samples from here on: on a busy host they can come faster than a drain ends. */

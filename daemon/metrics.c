@@ -54,6 +54,10 @@ static const struct {
 	  "Interpreter binaries queued for or under analysis." },
 	{ "thread_names_known", "pyprofd_thread_names_known", METRIC_GAUGE, 1,
 	  "Python thread names known." },
+	{ "push_queued", "pyprofd_push_queued", METRIC_GAUGE, 1,
+	  "Pushes to the --push receiver waiting to be sent." },
+	{ "push_bytes", "pyprofd_push_bytes_total", METRIC_COUNTER, 1,
+	  "Bytes of pushes the --push receiver accepted (requests, head and body)." },
 	/* Strings: in pyprofd_build_info and pyprofd_offcpu_enabled, or not shown (a path). */
 	{ "version", NULL, METRIC_SKIP, 0, NULL },
 	{ "abi", NULL, METRIC_SKIP, 0, NULL },

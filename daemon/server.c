@@ -63,6 +63,8 @@ struct server {
 	struct client *clients;
 	int nr_clients;
 	__u64 clients_rejected, requests, request_errors, replies_refused;
+	int (*status_hook)(const void *ctx, struct strbuf *sb);	/* server__set_status_hook() */
+	const void *status_ctx;
 };
 
 struct client {
@@ -637,6 +639,8 @@ static bool not_python_now(struct server *srv, int pid, __u64 *ret_start)
 struct snapshot_args {
 	__u64 pid;
 	__u64 from;		/* the start of the range, on the profiles' clock */
+	__u64 to;		/* its end (excluded), on the same clock: now but for until_ns */
+	bool closed;		/* until_ns given: nothing from to on (else the open window too) */
 	bool range, period;	/* the OK line's fields asked for (proto.h) */
 };
 
@@ -658,8 +662,9 @@ static bool flag_arg(struct client *c, const struct proto_request *req, const ch
 static bool snapshot_args(struct client *c, const struct proto_request *req, __u64 now,
 			  struct snapshot_args *a)
 {
-	static const char *const keys[] = { "pid", "seconds", "since_ns", "range", "period", NULL };
-	__u64 seconds = 60, since = UINT64_MAX;
+	static const char *const keys[] = { "pid",   "seconds", "since_ns", "until_ns",
+					    "range", "period",  NULL };
+	__u64 seconds = 60, since = UINT64_MAX, until = now;
 	int r;
 
 	if (!pid_request(c, req, keys, &a->pid))
@@ -679,8 +684,16 @@ static bool snapshot_args(struct client *c, const struct proto_request *req, __u
 		reply_err(c, EINVAL, "seconds and since_ns exclude each other");
 		return false;
 	}
+	/* until_ns: the end of a closed range (push.c's windows), CLOCK_MONOTONIC too. */
+	r = proto_request__get_u64(req, "until_ns", 1, now, &until);
+	if (r == -EINVAL) {
+		reply_err(c, EINVAL, "invalid until_ns (a CLOCK_MONOTONIC time, not in the future)");
+		return false;
+	}
 	if (!flag_arg(c, req, "range", &a->range) || !flag_arg(c, req, "period", &a->period))
 		return false;
+	a->to = prof_time(until);
+	a->closed = r == 0;
 	/* On the profiles' clock, where history may predate this boot. */
 	if (since != UINT64_MAX)
 		a->from = prof_time(since);
@@ -809,7 +822,7 @@ static int verb_snapshot(struct server *srv, struct client *c, const struct prot
 		if (p->live && !p->info.supported && !single)
 			continue;
 		r = snapshot__add(&snap, p, sel.per_process, a.from,
-				  prof_time(now) + srv->cfg->window_ns, &merged);
+				  a.closed ? a.to : a.to + srv->cfg->window_ns, &merged);
 	}
 	/*
 	 * The process runs an interpreter pyprofd cannot walk.  Samples under its
@@ -828,7 +841,7 @@ static int verb_snapshot(struct server *srv, struct client *c, const struct prot
 		reply_no_match(c);
 	else if (!r)
 		r = snapshot__encode(&snap, req->version, &sb) ?:
-		    reply_ok_snapshot(srv, c, &sb, a.from, prof_time(now), a.range, a.period) ?:
+		    reply_ok_snapshot(srv, c, &sb, a.from, a.to, a.range, a.period) ?:
 		    (count ? reply_add_field(c, "processes", (long long)merged) : 0);
 cleanup:
 	selector__done(&sel);
@@ -1099,6 +1112,8 @@ static int verb_status(struct server *srv, struct client *c, const struct proto_
 		r = r ?: status_counters(srv, &st, &sb) ?: status_resources(srv, &st, &sb) ?:
 		    status_threads(srv, &sb) ?: status_discovery(srv, &st, &sb) ?:
 		    status_offcpu(&st, &sb);
+		if (srv->status_hook)
+			r = r ?: srv->status_hook(srv->status_ctx, &sb);
 	}
 	r = r ?: reply_ok(c, &sb);
 	strbuf__done(&sb);
@@ -1173,6 +1188,13 @@ static void handle_request(struct server *srv, struct client *c, size_t len)
 	if (c->out.len && strncmp(c->out.buf, "ERR", 3) == 0)
 		srv->request_errors++;
 	c->replying = true;
+}
+
+void server__set_status_hook(struct server *srv, int (*fn)(const void *ctx, struct strbuf *sb),
+			     const void *ctx)
+{
+	srv->status_hook = fn;
+	srv->status_ctx = ctx;
 }
 
 int server__query(struct server *srv, const struct proto_request *req, bool privileged,

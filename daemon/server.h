@@ -65,6 +65,12 @@ void server__tick(struct server *srv);
  */
 int server__query(struct server *srv, const struct proto_request *req, bool privileged,
 		  struct strbuf *reply);
+/*
+ * More lines for a privileged status reply, from a module the server does
+ * not know (push.h): fn(ctx, sb) appends "key value" lines.
+ */
+void server__set_status_hook(struct server *srv, int (*fn)(const void *ctx, struct strbuf *sb),
+			     const void *ctx);
 /* The listening socket's fd, to wait on for server__accept(). */
 int server__fd(const struct server *srv);
 /* Closes every client and the socket (removing it if it was bound here).  NULL is fine. */

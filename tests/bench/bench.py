@@ -5,7 +5,8 @@ Every comparison alternates its configurations round by round (this machine
 is noisy) and reports the median with the min-max.  Needs root (BPF).
 BENCH_ROUNDS=N changes the number of rounds (default 7); BENCH_QUICK=1 runs
 a short version of each measurement, for a smoke test; BENCH_ONLY=a,b runs
-only those sections (offcpu: the cost of recording off-CPU time; peers: pyprof next to CPython 3.15's own sampling profiler,
+only those sections (offcpu: the cost of recording off-CPU time; push: --push's
+CPU per window and bytes per push, BENCH_PUSH_N=1,10,50 the process counts; peers: pyprof next to CPython 3.15's own sampling profiler,
 Tachyon, on the sid tree of `make pythons`); BENCH_BASELINE_PYPROFD=PATH (another build of pyprofd)
 adds it, side by side with this build, to the daemon-per-sample and history
 rows.
@@ -1280,6 +1281,64 @@ def machine():
     return "%s, %d CPUs, %.0f GiB, kernel %s" % (model, NCPU, mem, platform.release())
 
 
+def bench_push(py):
+    """--push's cost: pyprofd's CPU with push on and off, alternated round by round, for
+    1, 10 and 50 busy processes; CPU per window and bytes per push (one push per process
+    per window, to a receiver in this process on loopback that accepts everything)."""
+    import pyproftest
+    registered = list(pyproftest._tests)
+    from test_push import Receiver
+    pyproftest._tests[:] = registered
+    window, span = 2, (6.0 if QUICK else 12.0)
+    rounds = min(ROUNDS, 3)
+    for n in [int(x) for x in os.environ.get("BENCH_PUSH_N", "1,10,50").split(",")]:
+        procs = [subprocess.Popen([py, HOTWARM, "600"], stdout=subprocess.PIPE, text=True)
+                 for _ in range(n)]
+        cpu = {False: [], True: []}
+        per_push, pushes = [], 0
+        try:
+            for p in procs:
+                p.stdout.readline()
+            with Receiver() as rx:
+                for _ in range(rounds):
+                    for push in (False, True):
+                        extra = ("--window", str(window)) + (("--push", rx.url) if push else ())
+                        # Off-CPU off: the push is the difference measured, not the verifier;
+                        # at the unit's SCHED_RR, which 50 busy processes do not starve.
+                        with TestDaemon(*extra).as_the_unit_runs_it() as d:
+                            wait_for(lambda: all_listed(d, procs), timeout=60,
+                                     what="%d processes" % n)
+                            time.sleep(window + 1)
+                            st0 = ctl_status(d)
+                            c0, t0 = proc_run_ns(d.proc.pid) / 1e9, time.monotonic()
+                            time.sleep(span)
+                            c1, t1 = proc_run_ns(d.proc.pid) / 1e9, time.monotonic()
+                            st1 = ctl_status(d)
+                        cpu[push].append((c1 - c0) / (t1 - t0))
+                        if push:
+                            ok = int(st1["push_ok"]) - int(st0["push_ok"])
+                            b = int(st1["push_bytes"]) - int(st0["push_bytes"])
+                            pushes += ok
+                            if ok:
+                                per_push.append(b / ok)
+            windows_per_s = 1.0 / window
+            extra_ms = [(on - off) / windows_per_s * 1000
+                        for on, off in zip(cpu[True], cpu[False])]
+            row("push", "pyprofd CPU, %d processes, push off" % n,
+                med_range([c * 100 for c in cpu[False]], "%.2f%%"))
+            row("push", "pyprofd CPU, %d processes, push on" % n,
+                med_range([c * 100 for c in cpu[True]], "%.2f%%"))
+            row("push", "extra CPU per %ds window, %d processes" % (window, n),
+                med_range(extra_ms, "%.2f ms"))
+            row("push", "bytes per push (%d pushes)" % pushes,
+                med_range(per_push, "%.0f") if per_push else "no push")
+        finally:
+            for p in procs:
+                p.kill()
+                p.wait()
+                p.stdout.close()
+
+
 def main():
     if os.geteuid() != 0:
         sys.exit("bench: needs root (BPF)")
@@ -1295,7 +1354,8 @@ def main():
                            ("cost", bench_full_cost, (py,)), ("load", bench_snapshot_load, (py,)),
                            ("accuracy", bench_accuracy, (py,)),
                            ("history", bench_history, ()), ("churn", bench_churn, (py,)),
-                           ("peers", bench_peers, ()), ("offcpu", bench_offcpu, (py,))):
+                           ("peers", bench_peers, ()), ("offcpu", bench_offcpu, (py,)),
+                           ("push", bench_push, (py,))):
         if only and name not in only.split(","):
             continue
         fn(*args)
