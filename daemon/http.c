@@ -282,6 +282,9 @@ static void profile_meta(const struct http *h, const struct proto_request *req, 
 		if (to > 0 && mono > (__u64)to && wall > mono - (__u64)to)
 			m->end_unix_ns = wall - (mono - (__u64)to);
 	}
+	/* The profiles' own clock is the wall clock: no conversion to go wrong. */
+	if (proto__reply_field(hdr, hlen, "to_wall_ns", &to) == 0 && to > 0)
+		m->end_unix_ns = (__u64)to;
 	m->seconds = (m->duration_ns + NSEC_PER_SEC / 2) / NSEC_PER_SEC;
 }
 

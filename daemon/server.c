@@ -326,15 +326,21 @@ static int reply_ok_snapshot(const struct server *srv, struct client *c, struct 
 {
 	__u64 w = srv->cfg->window_ns,
 	      oldest = to > srv->cfg->retention_ns ? to - srv->cfg->retention_ns : 0;
-	struct proto_field f[3];
+	struct proto_field f[5];
 	size_t nr = 0;
-	char hdr[128];
+	char hdr[256];
 
 	from = (from > oldest ? from : oldest) / w * w;
-	/* On CLOCK_MONOTONIC: negative for history from before this boot. */
+	/* Whole windows are what the data holds: to up to its window's end, but not past now. */
+	if (to % w && to / w * w + w < prof_time(now_ns()))
+		to = to / w * w + w;
+	/* from_ns, to_ns on CLOCK_MONOTONIC (negative: before this boot), as before; *_wall_ns
+	 * on the profiles' clock, wall-clock ns since the epoch. */
 	if (range) {
-		f[nr++] = (struct proto_field){ "from_ns", (long long)(from - PYPROFD_EPOCH_NS) };
-		f[nr++] = (struct proto_field){ "to_ns", (long long)(to - PYPROFD_EPOCH_NS) };
+		f[nr++] = (struct proto_field){ "from_ns", prof_to_mono(from) };
+		f[nr++] = (struct proto_field){ "to_ns", prof_to_mono(to) };
+		f[nr++] = (struct proto_field){ "from_wall_ns", (long long)from };
+		f[nr++] = (struct proto_field){ "to_wall_ns", (long long)to };
 	}
 	/* cpu-clock at a frequency is a fixed period of NSEC_PER_SEC / rate (the kernel's). */
 	if (period)
@@ -636,7 +642,7 @@ static bool not_python_now(struct server *srv, int pid, __u64 *ret_start)
 /* A snapshot request's arguments. */
 struct snapshot_args {
 	__u64 pid;
-	__u64 from;		/* the start of the range, on the profiles' clock */
+	__u64 from, to;		/* the range [from, to), on the profiles' clock */
 	bool range, period;	/* the OK line's fields asked for (proto.h) */
 };
 
@@ -654,12 +660,47 @@ static bool flag_arg(struct client *c, const struct proto_request *req, const ch
 	return true;
 }
 
+/*
+ * Reads from_wall_ns= and to_wall_ns= (profile clock: wall-clock ns since the
+ * epoch) into *a.  -ENOENT when neither is there; false with an error reply.
+ */
+static bool wall_args(struct client *c, const struct proto_request *req, __u64 now,
+		      struct snapshot_args *a, bool *ret_given)
+{
+	__u64 from = 0, to = UINT64_MAX;
+	int rf, rt;
+
+	rf = proto_request__get_u64(req, "from_wall_ns", 0, now, &from);
+	rt = proto_request__get_u64(req, "to_wall_ns", 1, UINT64_MAX, &to);
+	*ret_given = rf != -ENOENT || rt != -ENOENT;
+	if (rf == -EINVAL) {
+		reply_err(c, EINVAL, "invalid from_wall_ns (wall-clock ns since the epoch, "
+				     "not in the future)");
+		return false;
+	}
+	if (rt == -EINVAL || to <= from) {
+		reply_err(c, EINVAL, "invalid to_wall_ns (wall-clock ns since the epoch, "
+				     "after from_wall_ns)");
+		return false;
+	}
+	if (*ret_given && (proto_request__get(req, "seconds") || proto_request__get(req, "since_ns"))) {
+		reply_err(c, EINVAL, "from_wall_ns/to_wall_ns exclude seconds and since_ns");
+		return false;
+	}
+	a->from = from;
+	/* A range that ends later ends now: what the data can cover. */
+	a->to = to < now ? to : now;
+	return true;
+}
+
 /* Reads a snapshot's arguments.  False when the client got an error reply. */
 static bool snapshot_args(struct client *c, const struct proto_request *req, __u64 now,
 			  struct snapshot_args *a)
 {
-	static const char *const keys[] = { "pid", "seconds", "since_ns", "range", "period", NULL };
+	static const char *const keys[] = { "pid", "seconds", "since_ns", "from_wall_ns",
+					    "to_wall_ns", "range", "period", NULL };
 	__u64 seconds = 60, since = UINT64_MAX;
+	bool wall = false;
 	int r;
 
 	if (!pid_request(c, req, keys, &a->pid))
@@ -681,6 +722,11 @@ static bool snapshot_args(struct client *c, const struct proto_request *req, __u
 	}
 	if (!flag_arg(c, req, "range", &a->range) || !flag_arg(c, req, "period", &a->period))
 		return false;
+	if (!wall_args(c, req, prof_time(now), a, &wall))
+		return false;
+	if (wall)
+		return true;
+	a->to = prof_time(now);
 	/* On the profiles' clock, where history may predate this boot. */
 	if (since != UINT64_MAX)
 		a->from = prof_time(since);
@@ -808,8 +854,9 @@ static int verb_snapshot(struct server *srv, struct client *c, const struct prot
 		/* In a selection it is one process among others: it has no samples to add. */
 		if (p->live && !p->info.supported && !single)
 			continue;
+		/* A range ending now takes the window that begins now too. */
 		r = snapshot__add(&snap, p, sel.per_process, a.from,
-				  prof_time(now) + srv->cfg->window_ns, &merged);
+				  a.to + (a.to == prof_time(now)), &merged);
 	}
 	/*
 	 * The process runs an interpreter pyprofd cannot walk.  Samples under its
@@ -828,7 +875,7 @@ static int verb_snapshot(struct server *srv, struct client *c, const struct prot
 		reply_no_match(c);
 	else if (!r)
 		r = snapshot__encode(&snap, req->version, &sb) ?:
-		    reply_ok_snapshot(srv, c, &sb, a.from, prof_time(now), a.range, a.period) ?:
+		    reply_ok_snapshot(srv, c, &sb, a.from, a.to, a.range, a.period) ?:
 		    (count ? reply_add_field(c, "processes", (long long)merged) : 0);
 cleanup:
 	selector__done(&sel);

@@ -585,7 +585,7 @@ static void ask_range(struct world *w, const char *line, const char *payload, lo
 /* The start of the window holding monotonic time t, on the monotonic clock. */
 static long long window_of(const struct world *w, __u64 t)
 {
-	return (long long)(prof_time(t) / w->cfg.window_ns * w->cfg.window_ns - PYPROFD_EPOCH_NS);
+	return prof_to_mono(prof_time(t) / w->cfg.window_ns * w->cfg.window_ns);
 }
 
 TEST(snapshot_ranges_pick_the_windows)
