@@ -354,7 +354,7 @@ def write_state_window(state_dir, procs, window_s=10):
     now = time.time_ns()
     index = now // window_ns
     boot = open("/proc/sys/kernel/random/boot_id").read().strip().encode()[:36]
-    raw = struct.pack("<QQQ", window_ns, index * window_ns, time.time_ns()) + boot
+    raw = struct.pack("<QQQ", window_ns, index * window_ns, time.time_ns() - (now - index * window_ns)) + boot
     raw += struct.pack("<I", len(procs))
     for pid, start, uid, comm, exe, stacks in procs:
         names = sorted({f for st in stacks for f in st})
