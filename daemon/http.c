@@ -429,7 +429,8 @@ static int route(struct http *h, struct conn *c, const struct httpreq *req)
 	if (strcmp(req->path, "/") == 0)
 		return respond_text(h, c, 200, NULL,
 				    "pyprofd %s\n/metrics  Prometheus metrics\n"
-				    "/debug/pprof/profile?pid=N&seconds=S  pprof profile%s",
+				    "/debug/pprof/profile?pid=N&seconds=S  pprof profile%s\n"
+				    "  (or from_wall_ns=T0&to_wall_ns=T1: ns since the epoch)",
 				    PYPROFD_VERSION,
 				    h->cfg->http_profiles ? "" : " (off: pyprofd --http-profiles)");
 	return respond_text(h, c, 404, NULL, "no such page: /metrics, /debug/pprof/profile");
