@@ -348,11 +348,9 @@ def boot_id():
     return open("/proc/sys/kernel/random/boot_id").read().strip()[:36].encode()
 
 
-EPOCH_NS = 1 << 56  # pyprofd's profile clock: CLOCK_MONOTONIC + 2^56 ns (daemon/clock.h)
-
-
 def prof_now():
-    return time.clock_gettime_ns(time.CLOCK_MONOTONIC) + EPOCH_NS
+    """pyprofd's profile clock: wall-clock ns (CLOCK_MONOTONIC + the offset at its start)."""
+    return time.time_ns()
 
 
 def state_file(window_ns, index, procs_blob, nprocs):
@@ -504,6 +502,34 @@ def bench_history():
                              ("pyprofctl svg", a["ctl"]["svg"], b["ctl"]["svg"])):
             row("history", "  this build / baseline, %s" % what,
                 "%.2f" % (statistics.median(xa) / statistics.median(xb)))
+
+
+def bench_window_memory():
+    """pyprofd's RSS holding 1 h of 100 processes as 10 s windows and as 1 s windows (what
+    ranges exact to the second cost today: --window 1), the same stacks in each second
+    (the 1 s layout holds each 10 s window's entries ten times: its worst case)."""
+    nprocs, span = 100, (600 if QUICK else 3600)
+    got = {}
+    for window_s in (10, 1):
+        window_ns = window_s * 10 ** 9
+        state = tempfile.mkdtemp(prefix="pyprof-bench-state.")
+        try:
+            now_index = prof_now() // window_ns
+            windows = span // window_s
+            blobs = [simulated_procs(nprocs, 10, 20, seed=k, window=k) for k in range(8)]
+            for k in range(windows):
+                index = now_index - windows + k
+                with open(os.path.join(state, "w%d.pyprof" % index), "wb") as f:
+                    f.write(state_file(window_ns, index, blobs[(k // (10 // window_s)) % 8],
+                                       nprocs))
+            with Daemon("--window", str(window_s), "--retention", "2h",
+                        "--state-dir", state) as d:
+                got[window_s] = int(ctl_status(d)["daemon_rss_kb"]) / 1024.0
+        finally:
+            subprocess.run(["rm", "-rf", state])
+        row("history", "pyprofd RSS, %d s x %d processes in %d s windows (MiB)"
+            % (span, nprocs, window_s), "%.1f" % got[window_s])
+    row("history", "  1 s windows / 10 s windows, RSS", "%.2f" % (got[1] / got[10]))
 
 
 # --------------------------------------------------------------------------------------------
@@ -1294,7 +1320,8 @@ def main():
                            ("daemon", bench_daemon_per_sample, (py,)),
                            ("cost", bench_full_cost, (py,)), ("load", bench_snapshot_load, (py,)),
                            ("accuracy", bench_accuracy, (py,)),
-                           ("history", bench_history, ()), ("churn", bench_churn, (py,)),
+                           ("history", bench_history, ()), ("history", bench_window_memory, ()),
+                           ("churn", bench_churn, (py,)),
                            ("peers", bench_peers, ()), ("offcpu", bench_offcpu, (py,))):
         if only and name not in only.split(","):
             continue
