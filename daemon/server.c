@@ -318,20 +318,20 @@ static int reply_ok(struct client *c, struct strbuf *payload)
 
 /*
  * reply_ok() with the fields a snapshot asked for: the range [from, to) of
- * profile time it covers (from down to its window's start, and no earlier
- * than the retention keeps), the sampling period.
+ * profile time it covers (from down to its bucket's start, config__bucket_ns(),
+ * and no earlier than the retention keeps), the sampling period.
  */
 static int reply_ok_snapshot(const struct server *srv, struct client *c, struct strbuf *payload,
 			     __u64 from, __u64 to, bool range, bool period)
 {
-	__u64 w = srv->cfg->window_ns,
+	__u64 w = config__bucket_ns(srv->cfg),
 	      oldest = to > srv->cfg->retention_ns ? to - srv->cfg->retention_ns : 0;
 	struct proto_field f[5];
 	size_t nr = 0;
 	char hdr[256];
 
 	from = (from > oldest ? from : oldest) / w * w;
-	/* Whole windows are what the data holds: to up to its window's end, but not past now. */
+	/* Whole buckets are what the data holds: to up to its bucket's end, but not past now. */
 	if (to % w && to / w * w + w < prof_time(now_ns()))
 		to = to / w * w + w;
 	/* from_ns, to_ns on CLOCK_MONOTONIC (negative: before this boot), as before; *_wall_ns

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """--since/--until: wall-clock ranges return the samples inside them, across a restart too.
 
-A busy single-threaded Python process sampled at 99 Hz.  The daemon keeps 1 s windows
-(--window 1): whole-second ranges are then what the data holds exactly.  The expectation
+A busy single-threaded Python process sampled at 99 Hz.  The daemon keeps its default
+10 s windows, counted per 1 s bucket: whole-second ranges are what the data holds exactly.  The expectation
 is the samples the process's CPU time in the range stands for (its CPU time polled from
 /proc, 99 per CPU second): S * 99 when it had a CPU to itself, fewer on a loaded machine."""
 import os
@@ -75,13 +75,13 @@ def ranges_return_the_samples_inside_them():
     _, python = python_for(11)
     state = tempfile.mkdtemp(prefix="pyproftest-state.")
     try:
-        args = ("--rate", str(RATE), "--window", "1", "--state-dir", state)
+        args = ("--rate", str(RATE), "--state-dir", state)
         with Workload(python, "hotwarm.py", 120) as w:
             log = CpuLog(w.pid)
             with Daemon(*args) as d:
                 d.wait_samples(w.pid, 10)
                 start = time.time()
-                log.poll_until(start + 30)
+                log.poll_until(start + 32)
                 # Whole seconds, ended 2 s ago: closed windows.
                 end = int(time.time()) - 2
                 got = {s: check_range(d, w, log, end, s) for s in (1, 7, 25)}
@@ -89,12 +89,16 @@ def ranges_return_the_samples_inside_them():
                 r = d.ctl("snapshot", "--pid", str(w.pid), "--since", iso(end - 7),
                           "--until", iso(end), "--format", "json")
                 assert '"duration_ns":7000000000' in r.stdout.replace(" ", ""), r.stdout[:400]
+                assert '"to":"%s.000000000Z"' % iso(end)[:-1] in r.stdout, r.stdout[:400]
+                # Two whole 10 s windows in the past: what the state files keep whole.
+                b = end // 10 * 10
+                old = samples(d, w.pid, iso(b - 20), iso(b))
             # A range entirely in the past, across a restart: the state dir keeps it.
             with Daemon(*args) as d:
-                again = samples(d, w.pid, iso(end - 7), iso(end))
-                print("  after a restart: %d samples in the 7 s range (%d before)"
-                      % (again, got[7]))
-                assert again == got[7], (again, got[7])
+                again = samples(d, w.pid, iso(b - 20), iso(b))
+                print("  after a restart: %d samples in %s..%s (%d before)"
+                      % (again, iso(b - 20), iso(b), old))
+                assert again == old and old > 0, (again, old)
     finally:
         shutil.rmtree(state, ignore_errors=True)
 

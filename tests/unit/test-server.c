@@ -582,10 +582,12 @@ static void ask_range(struct world *w, const char *line, const char *payload, lo
 	reply_done(&r);
 }
 
-/* The start of the window holding monotonic time t, on the monotonic clock. */
+/* The start of the bucket (config__bucket_ns()) holding monotonic time t, on the monotonic clock. */
 static long long window_of(const struct world *w, __u64 t)
 {
-	return prof_to_mono(prof_time(t) / w->cfg.window_ns * w->cfg.window_ns);
+	__u64 b = config__bucket_ns(&w->cfg);
+
+	return prof_to_mono(prof_time(t) / b * b);
 }
 
 TEST(snapshot_ranges_pick_the_windows)
