@@ -505,31 +505,24 @@ def bench_history():
 
 
 def bench_window_memory():
-    """pyprofd's RSS holding 1 h of 100 processes as 10 s windows and as 1 s windows (what
-    ranges exact to the second cost today: --window 1), the same stacks in each second
-    (the 1 s layout holds each 10 s window's entries ten times: its worst case)."""
+    """The heap 100 processes' profiles hold for 1 h (tests/helpers/profile_mem: 2 samples a
+    second each, over 10 stacks drawn per 10 s from 60) as plain 10 s windows, as 10 s
+    windows counted per 1 s bucket (pyprofd's layout: ranges exact to the second), and as
+    1 s windows, side by side."""
+    exe = os.path.join(OUTPUT, "tests", "profile_mem")
     nprocs, span = 100, (600 if QUICK else 3600)
     got = {}
-    for window_s in (10, 1):
-        window_ns = window_s * 10 ** 9
-        state = tempfile.mkdtemp(prefix="pyprof-bench-state.")
-        try:
-            now_index = prof_now() // window_ns
-            windows = span // window_s
-            blobs = [simulated_procs(nprocs, 10, 20, seed=k, window=k) for k in range(8)]
-            for k in range(windows):
-                index = now_index - windows + k
-                with open(os.path.join(state, "w%d.pyprof" % index), "wb") as f:
-                    f.write(state_file(window_ns, index, blobs[(k // (10 // window_s)) % 8],
-                                       nprocs))
-            with Daemon("--window", str(window_s), "--retention", "2h",
-                        "--state-dir", state) as d:
-                got[window_s] = int(ctl_status(d)["daemon_rss_kb"]) / 1024.0
-        finally:
-            subprocess.run(["rm", "-rf", state])
-        row("history", "pyprofd RSS, %d s x %d processes in %d s windows (MiB)"
-            % (span, nprocs, window_s), "%.1f" % got[window_s])
-    row("history", "  1 s windows / 10 s windows, RSS", "%.2f" % (got[1] / got[10]))
+    for name, window_s, bucket_s in (("10 s windows", 10, 0), ("10 s windows, 1 s buckets", 10, 1),
+                                     ("1 s windows", 1, 0)):
+        out = subprocess.run([exe, str(window_s), str(bucket_s), str(nprocs), str(span)],
+                             check=True, capture_output=True, text=True).stdout
+        got[name] = int(out.split()[1]) / 2.0 ** 20
+        row("history", "profile heap, %d s x %d processes, %s (MiB)" % (span, nprocs, name),
+            "%.1f" % got[name])
+    base = got["10 s windows"]
+    row("history", "  1 s buckets / plain 10 s windows, heap",
+        "%.2f" % (got["10 s windows, 1 s buckets"] / base), "< 4", got["10 s windows, 1 s buckets"] < 4 * base)
+    row("history", "  1 s windows / plain 10 s windows, heap", "%.2f" % (got["1 s windows"] / base))
 
 
 # --------------------------------------------------------------------------------------------
