@@ -102,6 +102,9 @@ struct fmt_meta;
 /* The range a reply covers into m (duration, end, seconds): the reply's, else what was asked. */
 void range__meta(const struct ctl_range *r, const struct reply *rep, struct fmt_meta *m);
 
+/* "2026-12-02T10:02:00Z to 2026-12-02T10:05:00Z, 180.0 s": m's range, for notes. */
+void range__describe(const struct fmt_meta *m, char *buf, size_t sz);
+
 /*
  * The options of snapshot and top that choose which stacks and how they
  * merge (fetch.c), for their struct option tables; view_option() takes one

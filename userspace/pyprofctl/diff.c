@@ -214,6 +214,9 @@ static void diff_notes(const struct diff_args *a, const struct reply *rep,
 	char what[512];
 
 	for (int s = 0; s < 2; s++) {
+		char range[96];
+
+		range__describe(&m[s], range, sizeof(range));
 		ctl_select__describe(&a->side[s].sel, &rep[s], what, sizeof(what));
 		if (!ss[s].nr)
 			fprintf(stderr, "pyprofctl: %s (%s): no %s in the last %.1f s: all of "
@@ -222,11 +225,9 @@ static void diff_notes(const struct diff_args *a, const struct reply *rep,
 				"time recorded" : "samples", m[s].duration_ns / 1e9,
 				s ? "shrinkage" : "growth");
 		else if (!a->svg)
-			fprintf(stderr, "pyprofctl: %s: %s, total %llu %s over the last %.1f s "
-					"(whole time windows)\n",
+			fprintf(stderr, "pyprofctl: %s: %s, total %llu %s over %s\n",
 				names[s], what, (unsigned long long)ss[s].total,
-				ctl_view__unit(&a->view) == VIEW_UNIT_NS ? "ns" : "samples",
-				m[s].duration_ns / 1e9);
+				ctl_view__unit(&a->view) == VIEW_UNIT_NS ? "ns" : "samples", range);
 	}
 }
 

@@ -22,7 +22,7 @@ const char usage_snapshot[] =
 	"  snapshot --pid N|SELECT [RANGE] [--format F] [--output FILE] [VIEW]\n"
 	"                   profile of process N (or of the processes SELECT names,\n"
 	"                   merged) over RANGE (default: the last 60 s),\n"
-	"                   taken in whole time windows (10s): the range covered is\n"
+	"                   taken in whole seconds: the range covered is\n"
 	"                   stated (on stderr for folded, in the file otherwise).\n"
 	"                   RANGE: --seconds D (30, 30s, 5m, 1h), --since T,\n"
 	"                   --until T (two at most); T is ISO 8601\n"

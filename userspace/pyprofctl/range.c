@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include "base/timeparse.h"
 #include "base/util.h"
 #include "render/formats.h"
@@ -103,4 +104,20 @@ void range__meta(const struct ctl_range *r, const struct reply *rep, struct fmt_
 			m->end_unix_ns = wall - (mono - (__u64)rep->to_ns);
 	}
 	m->seconds = (m->duration_ns + NSEC_PER_SEC / 2) / NSEC_PER_SEC;
+}
+
+void range__describe(const struct fmt_meta *m, char *buf, size_t sz)
+{
+	__u64 d = m->duration_ns ?: m->seconds * NSEC_PER_SEC,
+	      t[2] = { m->end_unix_ns > d ? m->end_unix_ns - d : 0, m->end_unix_ns };
+	char s[2][32];
+
+	for (int i = 0; i < 2; i++) {
+		time_t secs = (time_t)(t[i] / NSEC_PER_SEC);
+		struct tm tm;
+
+		if (!gmtime_r(&secs, &tm) || !strftime(s[i], sizeof(s[i]), "%Y-%m-%dT%H:%M:%SZ", &tm))
+			snprintf(s[i], sizeof(s[i]), "?");
+	}
+	snprintf(buf, sz, "%s to %s, %.1f s", s[0], s[1], d / 1e9);
 }

@@ -202,7 +202,9 @@ static void snapshot_notes(const struct snapshot_args *a, const struct stackset 
 			   const struct fmt_meta *m)
 {
 	enum view_mode mode = a->view.mode;
+	char range[96];
 
+	range__describe(m, range, sizeof(range));
 	if (!ss->nr && ctl_select__single_pid(&a->sel))
 		fprintf(stderr, "pyprofctl: no %s for pid %d in the last %.1f s: %s; "
 				"'pyprofctl dump --pid %d' shows where its threads are now\n",
@@ -212,8 +214,7 @@ static void snapshot_notes(const struct snapshot_args *a, const struct stackset 
 		fprintf(stderr, "pyprofctl: no %s for %s in the last %.1f s: %s\n", counted[mode],
 			a->what, m->duration_ns / 1e9, empty_why[mode]);
 	else if (a->fmt == FMT_FOLDED)
-		fprintf(stderr, "pyprofctl: %s: %s of the last %.1f s (whole time windows)\n",
-			a->what, counted[mode], m->duration_ns / 1e9);
+		fprintf(stderr, "pyprofctl: %s: %s of %s\n", a->what, counted[mode], range);
 }
 
 /* Renders the profile as a asks and writes it out.  Returns 0 or an exit status. */
@@ -222,11 +223,12 @@ static int snapshot_output(const struct snapshot_args *a, const struct stackset 
 {
 	struct strbuf out = { 0 };
 	int status = 0;
+	char range[96];
 
+	range__describe(m, range, sizeof(range));
 	if (a->fmt == FMT_LINES)
-		status = strbuf__printf(&out, "pyprofctl snapshot: %s, the last %.1f s "
-					      "(whole time windows)%s%s\n\n",
-					a->what, m->duration_ns / 1e9, m->mode ? ", " : "",
+		status = strbuf__printf(&out, "pyprofctl snapshot: %s, %s%s%s\n\n",
+					a->what, range, m->mode ? ", " : "",
 					m->mode ? units__what(m->mode) : "") ? EXIT_ERROR : 0;
 	status = status ?: render(a->fmt, ss, m, (size_t)a->rows, &out) ? EXIT_ERROR : 0;
 	if (!status && a->fmt == FMT_LINES && (!a->output || strcmp(a->output, "-") == 0))
