@@ -4,7 +4,6 @@
  * (see formats.h).
  */
 #include <errno.h>
-#include <time.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -584,27 +583,6 @@ static int put_frame(struct strbuf *out, const struct tree *t, const struct node
  * "<comm> (pid N), last S s, T samples", leaving out what is unknown; the views other than
  * cpu say what they count: "wall-clock time 2.06 s", "12 samples holding the GIL".
  */
-/*
- * The wall-clock range covered, in UTC (a file read elsewhere, later): "2026-12-02
- * 10:02:00–10:05:00 UTC", the end's date too when it is another day.
- */
-static int put_range(struct strbuf *out, const struct fmt_meta *m)
-{
-	__u64 d = m->duration_ns ?: m->seconds * NSEC_PER_SEC;
-	time_t to = (time_t)(m->end_unix_ns / NSEC_PER_SEC),
-	       from = (time_t)((m->end_unix_ns > d ? m->end_unix_ns - d : 0) / NSEC_PER_SEC);
-	struct tm a, b;
-	char sa[32], sb[32];
-
-	if (!gmtime_r(&from, &a) || !gmtime_r(&to, &b))
-		return -EINVAL;
-	strftime(sa, sizeof(sa), "%Y-%m-%d %H:%M:%S", &a);
-	strftime(sb, sizeof(sb), a.tm_yday == b.tm_yday && a.tm_year == b.tm_year ? "%H:%M:%S"
-										  : "%Y-%m-%d %H:%M:%S", &b);
-	/* U+2013 EN DASH, as a character reference: the range, not a minus. */
-	return strbuf__printf(out, "%s&#8211;%s UTC", sa, sb);
-}
-
 static int put_about(struct strbuf *out, const struct fmt_meta *m, __u64 total)
 {
 	const char *sep = "";
@@ -620,7 +598,8 @@ static int put_about(struct strbuf *out, const struct fmt_meta *m, __u64 total)
 		sep = ", ";
 	}
 	if (m->end_unix_ns && (m->duration_ns || m->seconds)) {
-		err = err ?: strbuf__puts(out, sep) ?: put_range(out, m);
+		/* U+2013 EN DASH as a character reference: a range, not a minus. */
+		err = err ?: strbuf__puts(out, sep) ?: fmt_meta__put_range(out, m, "&#8211;");
 		sep = ", ";
 	} else if (m->seconds) {
 		err = err ?: strbuf__printf(out, "%slast %llu s", sep,
