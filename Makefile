@@ -60,6 +60,7 @@ CTL_OBJS := $(patsubst userspace/pyprofctl/%.c,$(OUTPUT)/ctl/%.o,$(CTL_SRCS))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test-*.c))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 TEST_HELPERS := $(OUTPUT)/tests/embed $(OUTPUT)/tests/fmt_render $(OUTPUT)/tests/inroot \
+	$(OUTPUT)/tests/profile_mem \
 	$(OUTPUT)/tests/fakeft $(OUTPUT)/tests/pyinterp_dump
 
 .PHONY: all clean check unit helpers asan fuzz fuzz-build deps test-deps install bench pythons

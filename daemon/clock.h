@@ -4,6 +4,7 @@
 #define PYPROFD_CLOCK_H
 
 #include <linux/types.h>
+#include "base/profclock.h"
 #include "base/util.h"
 
 /* CLOCK_MONOTONIC: what BPF stamps events with. */
@@ -13,15 +14,19 @@ static inline __u64 now_ns(void)
 }
 
 /*
- * The clock of the profiles: CLOCK_MONOTONIC (what BPF stamps samples with)
- * moved forward by a constant, so that history from before this boot, loaded
- * from --state-dir, still has a place on it however short the uptime.
+ * The clock of the profiles (profclock.h): wall-clock ns since the epoch as
+ * they were at the daemon's start, advancing with CLOCK_MONOTONIC, so window
+ * times keep their meaning across restarts and reboots.
  */
-#define PYPROFD_EPOCH_NS (1ull << 56)
-
 static inline __u64 prof_time(__u64 mono_ns)
 {
-	return mono_ns + PYPROFD_EPOCH_NS;
+	return mono_ns + profclock__offset();
+}
+
+/* The CLOCK_MONOTONIC instant of a profile time (negative: before this boot). */
+static inline long long prof_to_mono(__u64 prof_ns)
+{
+	return (long long)(prof_ns - profclock__offset());
 }
 
 #endif /* PYPROFD_CLOCK_H */

@@ -7,6 +7,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/socket.h>
+#include "base/util.h"
+#include "profile/profile.h"
 
 #define PYPROFD_VERSION		"0.1.0"
 #define PYPROFD_DEFAULT_SOCKET	"/run/pyprof/pyprofd.sock"
@@ -43,5 +45,18 @@ struct config {
  * printed).  The strings are argv's: cfg is read-only from then on.
  */
 int config__parse(struct config *cfg, int argc, char **argv);
+
+/*
+ * The buckets a window's counts are kept in (profile.h): 1 s, so that ranges
+ * of whole seconds are exact, where the window is whole seconds and no more
+ * than PROFILE_MAX_BUCKETS of them; else the whole window.
+ */
+static inline __u64 config__bucket_ns(const struct config *cfg)
+{
+	return cfg->window_ns % NSEC_PER_SEC == 0 &&
+			       cfg->window_ns / NSEC_PER_SEC <= PROFILE_MAX_BUCKETS
+		       ? NSEC_PER_SEC
+		       : cfg->window_ns;
+}
 
 #endif /* PYPROFD_CONFIG_H */

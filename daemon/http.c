@@ -282,6 +282,9 @@ static void profile_meta(const struct http *h, const struct proto_request *req, 
 		if (to > 0 && mono > (__u64)to && wall > mono - (__u64)to)
 			m->end_unix_ns = wall - (mono - (__u64)to);
 	}
+	/* The profiles' own clock is the wall clock: no conversion to go wrong. */
+	if (proto__reply_field(hdr, hlen, "to_wall_ns", &to) == 0 && to > 0)
+		m->end_unix_ns = (__u64)to;
 	m->seconds = (m->duration_ns + NSEC_PER_SEC / 2) / NSEC_PER_SEC;
 }
 
@@ -425,7 +428,8 @@ static int route(struct http *h, struct conn *c, const struct httpreq *req)
 	if (strcmp(req->path, "/") == 0)
 		return respond_text(h, c, 200, NULL,
 				    "pyprofd %s\n/metrics  Prometheus metrics\n"
-				    "/debug/pprof/profile?pid=N&seconds=S  pprof profile%s",
+				    "/debug/pprof/profile?pid=N&seconds=S  pprof profile%s\n"
+				    "  (or from_wall_ns=T0&to_wall_ns=T1: ns since the epoch)",
 				    PYPROFD_VERSION,
 				    h->cfg->http_profiles ? "" : " (off: pyprofd --http-profiles)");
 	return respond_text(h, c, 404, NULL, "no such page: /metrics, /debug/pprof/profile");

@@ -386,6 +386,10 @@ int main(int argc, char **argv)
 	log_set_verbose(cfg.verbose);
 	d->cfg = &cfg;
 	d->epfd = d->sigfd = d->timerfd = -1;
+	/* Before anything stamps a profile time: the clock must not move under history. */
+	if (profclock__init() < 0)
+		log_msg(LOG_WARN, "Wall clock reads before the epoch plus uptime: profile times are "
+				  "not wall-clock times");
 
 	err = setup(d);
 	if (err == 0)

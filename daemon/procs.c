@@ -672,6 +672,7 @@ static struct pyproc *pyproc_new(struct procs *ps, int pid, __u64 start)
 {
 	struct profile_opts popts = {
 		.window_ns = ps->cfg->window_ns,
+		.bucket_ns = config__bucket_ns(ps->cfg),
 		.retention_ns = ps->cfg->retention_ns,
 		.max_stacks = PYPROFD_MAX_STACKS,
 		.max_frames = PYPROFD_MAX_FRAMES,

@@ -52,7 +52,6 @@ struct push {
 	socklen_t addr_len;
 	struct ingest_url url;
 	char host[256];		/* the name label: this machine */
-	__s64 wall_offset_ns;	/* CLOCK_REALTIME - CLOCK_MONOTONIC, measured once */
 	__u64 next_window;	/* the first window index not queued yet */
 	int epfd;		/* its own: the loop waits on it as one fd */
 	struct job *head, *tail;
@@ -68,16 +67,13 @@ struct push {
 };
 
 /*
- * A time on the profiles' clock as unix seconds.  The one place that knows
- * what the profile clock is (clock.h): monotonic + PYPROFD_EPOCH_NS, so the
- * wall clock is an offset measured at start (a later step of the wall clock
- * is not followed: pushes stay contiguous).
+ * A time on the profiles' clock as unix seconds: the profile clock is the
+ * wall clock as it was at start, advancing with CLOCK_MONOTONIC (clock.h), so
+ * a later step of the wall clock is not followed and pushes stay contiguous.
  */
-static __u64 push_unix_s(const struct push *p, __u64 prof_ns)
+static __u64 push_unix_s(__u64 prof_ns)
 {
-	__s64 unix_ns = (__s64)(prof_ns - PYPROFD_EPOCH_NS) + p->wall_offset_ns;
-
-	return unix_ns > 0 ? (__u64)unix_ns / NSEC_PER_SEC : 0;
+	return prof_ns / NSEC_PER_SEC;
 }
 
 static int resolve(struct push *p)
@@ -119,7 +115,6 @@ struct push *push__new(const struct config *cfg, struct server *srv, struct proc
 	}
 	if (gethostname(p->host, sizeof(p->host) - 1) < 0)
 		strcpy(p->host, "localhost");
-	p->wall_offset_ns = (__s64)(clock_ns(CLOCK_REALTIME) - now_ns());
 	/* The window open now is the first pushed: the ones before started before us. */
 	p->next_window = prof_time(now_ns()) / cfg->window_ns;
 	return p;
@@ -179,10 +174,11 @@ static int window_reply(struct push *p, const struct pyproc *proc, __u64 from, _
 	proto_request__init(&req, "snapshot");
 	req.version = p->cfg->push_pprof ? PROTO_VERSION_MAX : 1;
 	snprintf(v[0], sizeof(v[0]), "%d", proc->pid);
-	snprintf(v[1], sizeof(v[1]), "%llu", (unsigned long long)(from - PYPROFD_EPOCH_NS));
-	snprintf(v[2], sizeof(v[2]), "%llu", (unsigned long long)(to - PYPROFD_EPOCH_NS));
-	r = proto_request__add(&req, "pid", v[0]) ?: proto_request__add(&req, "since_ns", v[1]) ?:
-	    proto_request__add(&req, "until_ns", v[2]) ?: server__query(p->srv, &req, true, reply);
+	snprintf(v[1], sizeof(v[1]), "%llu", (unsigned long long)from);
+	snprintf(v[2], sizeof(v[2]), "%llu", (unsigned long long)to);
+	r = proto_request__add(&req, "pid", v[0]) ?:
+	    proto_request__add(&req, "from_wall_ns", v[1]) ?:
+	    proto_request__add(&req, "to_wall_ns", v[2]) ?: server__query(p->srv, &req, true, reply);
 	if (r)
 		return r;
 	nl = memchr(reply->buf, '\n', reply->len);
@@ -213,7 +209,7 @@ static int window_body(struct push *p, const struct pyproc *proc, __u64 from, __
 		r = strbuf__append(body, payload, len);
 	} else if (!r && len) {
 		m.seconds = m.duration_ns / NSEC_PER_SEC;
-		m.end_unix_ns = push_unix_s(p, to) * NSEC_PER_SEC;
+		m.end_unix_ns = push_unix_s(to) * NSEC_PER_SEC;
 		r = http__render_pprof(payload, len, &m, body);
 	}
 	strbuf__done(&reply);
@@ -276,8 +272,8 @@ static int job_add(struct push *p, const struct pyproc *proc, __u64 from, __u64 
 				"Host: %s%s%s:%u\r\nUser-Agent: pyprofd/%s\r\n"
 				"Content-Type: %s\r\nContent-Length: %zu\r\n"
 				"Connection: close\r\n\r\n",
-				(unsigned long long)push_unix_s(p, from),
-				(unsigned long long)push_unix_s(p, to),
+				(unsigned long long)push_unix_s(from),
+				(unsigned long long)push_unix_s(to),
 				p->cfg->push_pprof ? "pprof" : "folded", p->cfg->rate_hz, PUSH_SPY,
 				strchr(p->url.host, ':') ? "[" : "", p->url.host,
 				strchr(p->url.host, ':') ? "]" : "", p->url.port, PYPROFD_VERSION,

@@ -320,23 +320,29 @@ static int reply_ok(struct client *c, struct strbuf *payload)
 
 /*
  * reply_ok() with the fields a snapshot asked for: the range [from, to) of
- * profile time it covers (from down to its window's start, and no earlier
- * than the retention keeps), the sampling period.
+ * profile time it covers (from down to its bucket's start, config__bucket_ns(),
+ * and no earlier than the retention keeps), the sampling period.
  */
 static int reply_ok_snapshot(const struct server *srv, struct client *c, struct strbuf *payload,
 			     __u64 from, __u64 to, bool range, bool period)
 {
-	__u64 w = srv->cfg->window_ns,
+	__u64 w = config__bucket_ns(srv->cfg),
 	      oldest = to > srv->cfg->retention_ns ? to - srv->cfg->retention_ns : 0;
-	struct proto_field f[3];
+	struct proto_field f[5];
 	size_t nr = 0;
-	char hdr[128];
+	char hdr[256];
 
 	from = (from > oldest ? from : oldest) / w * w;
-	/* On CLOCK_MONOTONIC: negative for history from before this boot. */
+	/* Whole buckets are what the data holds: to up to its bucket's end, but not past now. */
+	if (to % w && to / w * w + w < prof_time(now_ns()))
+		to = to / w * w + w;
+	/* from_ns, to_ns on CLOCK_MONOTONIC (negative: before this boot), as before; *_wall_ns
+	 * on the profiles' clock, wall-clock ns since the epoch. */
 	if (range) {
-		f[nr++] = (struct proto_field){ "from_ns", (long long)(from - PYPROFD_EPOCH_NS) };
-		f[nr++] = (struct proto_field){ "to_ns", (long long)(to - PYPROFD_EPOCH_NS) };
+		f[nr++] = (struct proto_field){ "from_ns", prof_to_mono(from) };
+		f[nr++] = (struct proto_field){ "to_ns", prof_to_mono(to) };
+		f[nr++] = (struct proto_field){ "from_wall_ns", (long long)from };
+		f[nr++] = (struct proto_field){ "to_wall_ns", (long long)to };
 	}
 	/* cpu-clock at a frequency is a fixed period of NSEC_PER_SEC / rate (the kernel's). */
 	if (period)
@@ -638,9 +644,7 @@ static bool not_python_now(struct server *srv, int pid, __u64 *ret_start)
 /* A snapshot request's arguments. */
 struct snapshot_args {
 	__u64 pid;
-	__u64 from;		/* the start of the range, on the profiles' clock */
-	__u64 to;		/* its end (excluded), on the same clock: now but for until_ns */
-	bool closed;		/* until_ns given: nothing from to on (else the open window too) */
+	__u64 from, to;		/* the range [from, to), on the profiles' clock */
 	bool range, period;	/* the OK line's fields asked for (proto.h) */
 };
 
@@ -658,13 +662,49 @@ static bool flag_arg(struct client *c, const struct proto_request *req, const ch
 	return true;
 }
 
+/*
+ * Reads from_wall_ns= and to_wall_ns= (profile clock: wall-clock ns since the
+ * epoch) into *a.  -ENOENT when neither is there; false with an error reply.
+ */
+static bool wall_args(struct client *c, const struct proto_request *req, __u64 now,
+		      struct snapshot_args *a, bool *ret_given)
+{
+	__u64 from = 0, to = UINT64_MAX;
+	int rf, rt;
+
+	rf = proto_request__get_u64(req, "from_wall_ns", 0, now, &from);
+	rt = proto_request__get_u64(req, "to_wall_ns", 1, UINT64_MAX, &to);
+	*ret_given = rf != -ENOENT || rt != -ENOENT;
+	if (rf == -EINVAL) {
+		reply_err(c, EINVAL, "invalid from_wall_ns (wall-clock ns since the epoch, "
+				     "not in the future)");
+		return false;
+	}
+	if (rt == -EINVAL || to <= from) {
+		reply_err(c, EINVAL, "invalid to_wall_ns (wall-clock ns since the epoch, "
+				     "after from_wall_ns)");
+		return false;
+	}
+	if (*ret_given && (proto_request__get(req, "seconds") || proto_request__get(req, "since_ns") ||
+			   proto_request__get(req, "until_ns"))) {
+		reply_err(c, EINVAL, "from_wall_ns/to_wall_ns exclude seconds, since_ns and until_ns");
+		return false;
+	}
+	a->from = from;
+	/* A range that ends later ends now: what the data can cover. */
+	a->to = to < now ? to : now;
+	return true;
+}
+
 /* Reads a snapshot's arguments.  False when the client got an error reply. */
 static bool snapshot_args(struct client *c, const struct proto_request *req, __u64 now,
 			  struct snapshot_args *a)
 {
-	static const char *const keys[] = { "pid",   "seconds", "since_ns", "until_ns",
-					    "range", "period",  NULL };
+	static const char *const keys[] = { "pid",	     "seconds",	   "since_ns", "until_ns",
+					    "from_wall_ns", "to_wall_ns", "range",    "period",
+					    NULL };
 	__u64 seconds = 60, since = UINT64_MAX, until = now;
+	bool wall = false;
 	int r;
 
 	if (!pid_request(c, req, keys, &a->pid))
@@ -692,8 +732,11 @@ static bool snapshot_args(struct client *c, const struct proto_request *req, __u
 	}
 	if (!flag_arg(c, req, "range", &a->range) || !flag_arg(c, req, "period", &a->period))
 		return false;
+	if (!wall_args(c, req, prof_time(now), a, &wall))
+		return false;
+	if (wall)
+		return true;
 	a->to = prof_time(until);
-	a->closed = r == 0;
 	/* On the profiles' clock, where history may predate this boot. */
 	if (since != UINT64_MAX)
 		a->from = prof_time(since);
@@ -821,8 +864,9 @@ static int verb_snapshot(struct server *srv, struct client *c, const struct prot
 		/* In a selection it is one process among others: it has no samples to add. */
 		if (p->live && !p->info.supported && !single)
 			continue;
+		/* A range ending now takes the window that begins now too. */
 		r = snapshot__add(&snap, p, sel.per_process, a.from,
-				  a.closed ? a.to : a.to + srv->cfg->window_ns, &merged);
+				  a.to + (a.to == prof_time(now)), &merged);
 	}
 	/*
 	 * The process runs an interpreter pyprofd cannot walk.  Samples under its

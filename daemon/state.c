@@ -2,6 +2,7 @@
 /* pyprofd: history kept on disk (--state-dir), one zlib-compressed file per time window. */
 #include <dirent.h>
 #include <errno.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -338,11 +339,19 @@ static int apply_proc(struct state *state, const struct statefile_proc *sp, __u6
 	return err;
 }
 
+static void remove_expired(struct state *state);
+
+/* The span of windows that files of an older clock (statefile.h, W4 and before) moved into. */
+struct converted {
+	__u64 first, last;	/* window indices on this clock; first > last: none */
+};
+
 /*
  * Loads one window file.  Returns 0, -ESTALE (older than the retention),
  * -ERANGE (dated in the future), or an error that makes the file corrupt.
  */
-static int load_file(struct state *state, const char *name, const char *my_boot)
+static int load_file(struct state *state, const char *name, const char *my_boot,
+		     struct converted *conv)
 {
 	struct statefile_clock clk = { .boot_id = my_boot, .now = prof_time(now_ns()),
 				       .wall = wall_ns(),
@@ -359,6 +368,12 @@ static int load_file(struct state *state, const char *name, const char *my_boot)
 	/* The middle of the old window: it lands in the window holding that instant. */
 	for (__u32 i = 0; i < sf.nr_procs && !err; i++)
 		err = apply_proc(state, &sf.procs[i], start + sf.window_ns / 2);
+	if (!err && sf.old_clock) {
+		__u64 index = (start + sf.window_ns / 2) / state->cfg->window_ns;
+
+		conv->first = index < conv->first ? index : conv->first;
+		conv->last = index > conv->last ? index : conv->last;
+	}
 	statefile__fini(&sf);
 	free(file);
 	return err;
@@ -411,6 +426,7 @@ int state__load(struct state *state)
 	char my_boot[STATEFILE_BOOT_ID];
 	struct dirent *de;
 	unsigned int loaded = 0, bad = 0;
+	struct converted conv = { UINT64_MAX, 0 };
 	DIR *dir;
 	int err;
 
@@ -428,7 +444,7 @@ int state__load(struct state *state)
 
 		if (!state_file_name(de->d_name, &index))
 			continue;
-		err = load_file(state, de->d_name, my_boot);
+		err = load_file(state, de->d_name, my_boot, &conv);
 		if (err == -ESTALE) {
 			(void)unlinkat(state->dirfd, de->d_name, 0);
 		} else if (err) {
@@ -446,6 +462,17 @@ int state__load(struct state *state)
 	state->stats.files_bad += bad;
 	/* Windows finished before this start are on disk already. */
 	state->written = (prof_time(now_ns()) - STATE_GRACE_NS) / state->cfg->window_ns;
+	/*
+	 * Files of the old clock are named on it: their history, now in memory on
+	 * this clock, is written again under this clock's names (all files are
+	 * loaded, so a window shared with a new file is written whole), and the
+	 * old names expire.
+	 */
+	for (__u64 i = conv.first; i <= conv.last; i++)
+		if (write_window(state, i))
+			state->stats.write_errors++;
+	if (conv.first <= conv.last)
+		remove_expired(state);
 	if (loaded || bad)
 		log_msg(LOG_INFO, "state: %u windows loaded from '%s', %u skipped", loaded,
 			state->cfg->state_dir, bad);
@@ -464,7 +491,9 @@ static void remove_expired(struct state *state)
 	while ((de = readdir(dir))) {
 		if (!state_file_name(de->d_name, &index))
 			continue;
-		if ((index + 1) * state->cfg->window_ns + state->cfg->retention_ns > now)
+		/* (index + 1) * w + retention > now, without the product: names are anyone's. */
+		if (now <= state->cfg->retention_ns ||
+		    index >= (now - state->cfg->retention_ns) / state->cfg->window_ns)
 			continue;
 		(void)unlinkat(state->dirfd, de->d_name, 0);
 	}

@@ -349,11 +349,9 @@ def boot_id():
     return open("/proc/sys/kernel/random/boot_id").read().strip()[:36].encode()
 
 
-EPOCH_NS = 1 << 56  # pyprofd's profile clock: CLOCK_MONOTONIC + 2^56 ns (daemon/clock.h)
-
-
 def prof_now():
-    return time.clock_gettime_ns(time.CLOCK_MONOTONIC) + EPOCH_NS
+    """pyprofd's profile clock: wall-clock ns (CLOCK_MONOTONIC + the offset at its start)."""
+    return time.time_ns()
 
 
 def state_file(window_ns, index, procs_blob, nprocs):
@@ -505,6 +503,27 @@ def bench_history():
                              ("pyprofctl svg", a["ctl"]["svg"], b["ctl"]["svg"])):
             row("history", "  this build / baseline, %s" % what,
                 "%.2f" % (statistics.median(xa) / statistics.median(xb)))
+
+
+def bench_window_memory():
+    """The heap 100 processes' profiles hold for 1 h (tests/helpers/profile_mem: 2 samples a
+    second each, over 10 stacks drawn per 10 s from 60) as plain 10 s windows, as 10 s
+    windows counted per 1 s bucket (pyprofd's layout: ranges exact to the second), and as
+    1 s windows, side by side."""
+    exe = os.path.join(OUTPUT, "tests", "profile_mem")
+    nprocs, span = 100, (600 if QUICK else 3600)
+    got = {}
+    for name, window_s, bucket_s in (("10 s windows", 10, 0), ("10 s windows, 1 s buckets", 10, 1),
+                                     ("1 s windows", 1, 0)):
+        out = subprocess.run([exe, str(window_s), str(bucket_s), str(nprocs), str(span)],
+                             check=True, capture_output=True, text=True).stdout
+        got[name] = int(out.split()[1]) / 2.0 ** 20
+        row("history", "profile heap, %d s x %d processes, %s (MiB)" % (span, nprocs, name),
+            "%.1f" % got[name])
+    base = got["10 s windows"]
+    row("history", "  1 s buckets / plain 10 s windows, heap",
+        "%.2f" % (got["10 s windows, 1 s buckets"] / base), "< 4", got["10 s windows, 1 s buckets"] < 4 * base)
+    row("history", "  1 s windows / plain 10 s windows, heap", "%.2f" % (got["1 s windows"] / base))
 
 
 # --------------------------------------------------------------------------------------------
@@ -1353,7 +1372,8 @@ def main():
                            ("daemon", bench_daemon_per_sample, (py,)),
                            ("cost", bench_full_cost, (py,)), ("load", bench_snapshot_load, (py,)),
                            ("accuracy", bench_accuracy, (py,)),
-                           ("history", bench_history, ()), ("churn", bench_churn, (py,)),
+                           ("history", bench_history, ()), ("history", bench_window_memory, ()),
+                           ("churn", bench_churn, (py,)),
                            ("peers", bench_peers, ()), ("offcpu", bench_offcpu, (py,)),
                            ("push", bench_push, (py,))):
         if only and name not in only.split(","):

@@ -285,6 +285,10 @@ def main():
         put("fuzz-proto", t)
     for t in HTTPREQ:
         put("fuzz-httpreq", t)
+    now = struct.pack("<Q", 1796214615 * 10**9)
+    for t in (b"now", b"-15m", b"2h ago", b"10:02", b"10:02:30", b"2026-12-02",
+              b"2026-12-02T10:02:00Z", b"2026-12-02 10:02:00.25+01:00", b"2026-12-02T10:02-0500"):
+        put("fuzz-timeparse", now + t)
     for version, procs in ((4, STATE_W4), (3, STATE_W3), (2, STATE_W2)):
         raw = statefile_raw(version, procs)
         put("fuzz-statefile", bytes([version]) + raw)

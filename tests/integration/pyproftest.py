@@ -150,14 +150,14 @@ def frame_line(frame):
 
 
 def wait_for_an_open_hour():
-    """Returns when the current hour of pyprofd's profile clock (CLOCK_MONOTONIC + 2^56 ns,
+    """Returns when the current hour of pyprofd's profile clock (wall-clock ns,
     daemon/clock.h) has 2 minutes left at least (waits at most 2 minutes, 1 time in 30).
     A test that has a daemon with 1 h windows rewrite a state file at its stop needs it:
     the window the file's samples land in is then still open when that daemon stops, so it
     is written whatever the machine's load (with 10 s windows it could close while a slow
     daemon starts, and then nothing is rewritten)."""
     hour = 3600 * 10 ** 9
-    left = hour - (time.clock_gettime_ns(time.CLOCK_MONOTONIC) + (1 << 56)) % hour
+    left = hour - time.time_ns() % hour
     if left < 120 * 10 ** 9:
         time.sleep(left / 1e9 + 0.5)
 
@@ -351,10 +351,10 @@ def write_state_window(state_dir, procs, window_s=10):
         return struct.pack("<I", len(b)) + b
 
     window_ns = window_s * 10**9
-    now = time.clock_gettime_ns(time.CLOCK_MONOTONIC) + (1 << 56)
+    now = time.time_ns()
     index = now // window_ns
     boot = open("/proc/sys/kernel/random/boot_id").read().strip().encode()[:36]
-    raw = struct.pack("<QQQ", window_ns, index * window_ns, time.time_ns()) + boot
+    raw = struct.pack("<QQQ", window_ns, index * window_ns, time.time_ns() - (now - index * window_ns)) + boot
     raw += struct.pack("<I", len(procs))
     for pid, start, uid, comm, exe, stacks in procs:
         names = sorted({f for st in stacks for f in st})

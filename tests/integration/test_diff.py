@@ -105,9 +105,9 @@ def check_folded(t):
     assert sum(a for a, _ in before.values()) > 0.9 * total_a, (before, total_a)
     assert sum(b for _, b in after.values()) > 0.9 * total_b, (after, total_b)
     # What each side covers goes to stderr (folded text cannot say it).
-    assert re.search(r"A: pid %d, total \d+ samples over the last" % t.a.pid,
+    assert re.search(r"A: pid %d, total \d+ samples over \S+Z to \S+Z, " % t.a.pid,
                      r.stderr), r.stderr
-    assert re.search(r"B: pid %d, total \d+ samples over the last" % t.b.pid,
+    assert re.search(r"B: pid %d, total \d+ samples over \S+Z to \S+Z, " % t.b.pid,
                      r.stderr), r.stderr
 
 

@@ -53,7 +53,7 @@ def restart_keeps_history():
         assert files, "nothing saved in %s" % state
         for path in files:
             with open(path, "rb") as f:
-                assert f.read(8) == b"PYPROFW4", path  # the one version written
+                assert f.read(8) == b"PYPROFW5", path  # the one version written
         try:
             with Daemon(*args) as d:
                 rows = d.listed(all_=True)
@@ -98,7 +98,7 @@ def corrupt_state_is_skipped():
         open(os.path.join(state, "w999999999.pyprof"), "wb").write(b"not a state file at all")
         open(os.path.join(state, "w999999998.pyprof"), "wb").write(b"PYPROFW2" + b"\xff" * 8)
         open(os.path.join(state, "w999999997.pyprof"), "wb").write(b"PYPROFW3" + b"\xff" * 8)
-        open(os.path.join(state, "w999999996.pyprof"), "wb").write(b"PYPROFW4" + b"\xff" * 8)
+        open(os.path.join(state, "w999999996.pyprof"), "wb").write(b"PYPROFW5" + b"\xff" * 8)
         with Daemon(*args) as d:
             st = d.status()
             print("  state_files_skipped %s" % st["state_files_skipped"])
@@ -115,13 +115,13 @@ def corrupt_state_is_skipped():
 
 # --- Hand-made state files (the format of userspace/lib/profile/statefile.h) ---------
 
-EPOCH_NS = 1 << 56          # the daemon's profile clock: CLOCK_MONOTONIC + 2^56 ns
 MAX_STACK = 256 + 127 + 2   # PYPROF_MAX_STACK (include/pyprof_abi.h)
 SEC = 10 ** 9
 
 
 def prof_now():
-    return time.clock_gettime_ns(time.CLOCK_MONOTONIC) + EPOCH_NS
+    """The daemon's profile clock: CLOCK_MONOTONIC + the wall-clock offset at its start."""
+    return time.time_ns()
 
 
 def boot_id():
@@ -320,7 +320,7 @@ def upgrade_round_trip(state, path, magic, serve):
     (with 10 s windows it could close while a slow daemon starts: nothing rewritten)."""
     with open(path, "rb") as f:
         assert f.read(8) == magic
-    for version in (magic, b"PYPROFW4"):
+    for version in (magic, b"PYPROFW5"):
         with Daemon("--state-dir", state, "--window", "3600") as d:
             assert int(d.status()["state_files_skipped"]) == 0, d.output()
             serve(d, version)
@@ -329,7 +329,7 @@ def upgrade_round_trip(state, path, magic, serve):
             files = glob.glob(os.path.join(state, "w*.pyprof"))
             assert len(files) == 1, files
             with open(files[0], "rb") as f:
-                assert f.read(8) == b"PYPROFW4"
+                assert f.read(8) == b"PYPROFW5"
 
 
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures")

@@ -7,6 +7,7 @@ import glob
 import gzip
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -157,9 +158,10 @@ def check_lines(python):
         d.wait_samples(w.pid, 1500, match="hot (", timeout=30)
         out = d.ctl("snapshot", "--pid", str(w.pid), "--lines").stdout
         head, _, table = out.partition("\n\n")
-        # The range really covered: whole windows, at least the 60 s asked.
-        assert head.startswith("pyprofctl snapshot: pid %d, the last " % w.pid), head
-        assert float(head.split("the last ")[1].split()[0]) >= 60, head
+        # The range really covered, on the wall clock: whole seconds, at least the 60 s asked.
+        assert re.match(r"pyprofctl snapshot: pid %d, \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ to "
+                        r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ, " % w.pid, head), head
+        assert float(head.split("Z, ")[1].split()[0]) >= 60, head
         rows = table.splitlines()
         assert rows[0].split()[:2] == ["%Total", "%Own"], rows[0]
         hot_line = source_line("hotwarm.py", "return spin(3 * unit)")

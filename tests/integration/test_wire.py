@@ -156,14 +156,14 @@ def enc_str(b):
 
 
 def write_w4_window(state_dir, pid, comm, labels, frames, stacks, window_s=10):
-    """One window file of pyprofd's current format (W4, userspace/lib/profile/statefile.h)
+    """One window file of pyprofd's current format (W5, userspace/lib/profile/statefile.h)
     holding the current window: frames (kind, name, file or None, line, func_line),
     stacks (frame indexes, count, tag), labels [(key, value)] sorted by key."""
     window_ns = window_s * 10**9
-    now = time.clock_gettime_ns(time.CLOCK_MONOTONIC) + (1 << 56)
+    now = time.time_ns()  # the profile clock: wall-clock ns
     index = now // window_ns
     boot = open("/proc/sys/kernel/random/boot_id", "rb").read()[:36]
-    raw = struct.pack("<QQQ", window_ns, index * window_ns, time.time_ns()) + boot
+    raw = struct.pack("<QQQ", window_ns, index * window_ns, time.time_ns() - (now - index * window_ns)) + boot
     raw += struct.pack("<I", 1) + struct.pack("<iQIIII", pid, 12345, 0, 0, 0x030b02f0, 1)
     raw += enc_str(comm) + enc_str(b"/usr/bin/python3") + enc_str(b"")
     raw += struct.pack("<I", len(labels)) + b"".join(enc_str(k) + enc_str(v) for k, v in labels)
@@ -185,7 +185,7 @@ def write_w4_window(state_dir, pid, comm, labels, frames, stacks, window_s=10):
     raw += bytes(tag for _, _, tag in stacks)
     path = os.path.join(state_dir, "w%d.pyprof" % index)
     with open(path, "wb") as f:
-        f.write(b"PYPROFW4" + struct.pack("<Q", len(raw)) + zlib.compress(raw))
+        f.write(b"PYPROFW5" + struct.pack("<Q", len(raw)) + zlib.compress(raw))
     return path
 
 

@@ -64,7 +64,8 @@ TEST(exact)
 
 	ASSERT_STREQ(json, "{\"version\":1,\"pid\":42,\"comm\":\"python3\",\"seconds\":10,\"duration_ns\":10000000000,"
 			   "\"rate_hz\":99,\"mode\":\"cpu\",\"unit\":\"samples\",\"period_ns\":0,"
-			   "\"total\":17,\n"
+			   "\"total\":17,\"from\":\"2023-11-14T22:13:10.000000000Z\","
+			   "\"to\":\"2023-11-14T22:13:20.000000000Z\",\n"
 			   "\"frames\":[\n"
 			   "{\"name\":\"python3\",\"kind\":\"process\"},\n"
 			   "{\"name\":\"<module>\",\"kind\":\"python\",\"file\":\"/app/main.py\","

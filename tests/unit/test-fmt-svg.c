@@ -518,3 +518,20 @@ TEST(diff_checks_args)
 	stackset__done(&a);
 	stackset__done(&b);
 }
+
+/* A range on the wall clock is stated as such, in UTC; across midnight with both dates. */
+TEST(title_states_the_wall_clock_range)
+{
+	struct fmt_meta m = { .pid = 42, .comm = "python3", .seconds = 180, .rate_hz = 99,
+			      .duration_ns = 180000000000ull,
+			      .end_unix_ns = 1796205900000000000ull };	/* 10:05:00Z */
+	char *svg = render(profile, &m);
+
+	ASSERT_TRUE(strstr(svg, ">pyprof: python3 (pid 42), 2026-12-02 10:02:00&#8211;10:05:00 UTC, "
+				"50 samples</text>"));
+	free(svg);
+	m.end_unix_ns = 1796169660000000000ull;	/* 2026-12-02T00:01:00Z */
+	svg = render(profile, &m);
+	ASSERT_TRUE(strstr(svg, "2026-12-01 23:58:00&#8211;2026-12-02 00:01:00 UTC"));
+	free(svg);
+}

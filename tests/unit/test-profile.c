@@ -534,3 +534,40 @@ TEST(compaction_keeps_frames)
 	assert_frame(p, after.frames, FRAME_PYTHON, "new", "m0.py", 1, 1);
 	profile__free(p);
 }
+
+/* Buckets inside a window: a range of whole buckets sums those alone, compaction keeps them. */
+TEST(buckets_cut_windows_to_the_second)
+{
+	struct profile_opts o = { .window_ns = 10 * SEC, .bucket_ns = SEC,
+				  .retention_ns = 100 * SEC, .max_stacks = 10, .max_frames = 100 };
+	struct profile *p = profile__new(&o);
+	__u32 st[3];
+	struct sum s;
+
+	ASSERT_TRUE(p != NULL);
+	st[0] = id(p, "root");
+	st[1] = id(p, "main");
+	st[2] = id(p, "hot");
+	for (__u64 t = 0; t < 30; t++)
+		ASSERT_OK(profile__add(p, t * SEC + SEC / 2, SAMPLE_ON_CPU, st, 3, t + 1));
+	s = collect(p, 3 * SEC, 4 * SEC, NULL);
+	ASSERT_EQ(s.total, 4);
+	ASSERT_EQ(s.calls, 1);
+	s = collect(p, 8 * SEC, 15 * SEC, NULL);
+	ASSERT_EQ(s.total, 9 + 10 + 11 + 12 + 13 + 14 + 15);
+	ASSERT_EQ(profile__samples(p, 8 * SEC, 15 * SEC), 9 + 10 + 11 + 12 + 13 + 14 + 15);
+	ASSERT_EQ(profile__samples(p, 10 * SEC, 20 * SEC), 155);
+	/* The first window expires: the rest still counts per second under new ids. */
+	profile__expire(p, 110 * SEC);
+	s = collect(p, 0, 11 * SEC, NULL);
+	ASSERT_EQ(s.total, 11);
+	s = collect(p, 25 * SEC, 26 * SEC, NULL);
+	ASSERT_EQ(s.total, 26);
+	profile__free(p);
+	/* Buckets must cut the window into at most PROFILE_MAX_BUCKETS. */
+	o.bucket_ns = 3 * SEC;
+	ASSERT_TRUE(profile__new(&o) == NULL && errno == EINVAL);
+	o.window_ns = 100 * SEC;
+	o.bucket_ns = SEC;
+	ASSERT_TRUE(profile__new(&o) == NULL && errno == EINVAL);
+}

@@ -582,10 +582,12 @@ static void ask_range(struct world *w, const char *line, const char *payload, lo
 	reply_done(&r);
 }
 
-/* The start of the window holding monotonic time t, on the monotonic clock. */
+/* The start of the bucket (config__bucket_ns()) holding monotonic time t, on the monotonic clock. */
 static long long window_of(const struct world *w, __u64 t)
 {
-	return (long long)(prof_time(t) / w->cfg.window_ns * w->cfg.window_ns - PYPROFD_EPOCH_NS);
+	__u64 b = config__bucket_ns(&w->cfg);
+
+	return prof_to_mono(prof_time(t) / b * b);
 }
 
 TEST(snapshot_ranges_pick_the_windows)
@@ -642,7 +644,9 @@ TEST(snapshot_ranges_pick_the_windows)
 	}
 	/* until_ns: a closed range (push.c's windows) ends there, the recent samples left out. */
 	{
-		__u64 until = now_ns() - 60 * NSEC_PER_SEC;
+		/* On a second's boundary: the reply states whole buckets. */
+		__u64 until = prof_to_mono((prof_time(now_ns()) - 60 * NSEC_PER_SEC) /
+					   NSEC_PER_SEC * NSEC_PER_SEC);
 
 		snprintf(line, sizeof(line), "PYPROF/1 snapshot pid=%d since_ns=%llu until_ns=%llu "
 			 "range=1\n", PID_A, (unsigned long long)since, (unsigned long long)until);
@@ -653,6 +657,52 @@ TEST(snapshot_ranges_pick_the_windows)
 		ASSERT_EQ(to, (long long)until);
 		reply_done(&r);
 	}
+	world_done(&w);
+}
+
+/* from_wall_ns/to_wall_ns: exactly the buckets inside, the range stated on both clocks. */
+TEST(snapshot_takes_wall_clock_ranges)
+{
+	__u64 now = prof_time(now_ns()), old = now - 120 * NSEC_PER_SEC;
+	long long from = 0, to = 0, wfrom = 0, wto = 0;
+	struct reply r;
+	char line[192];
+	struct world w;
+
+	world_init(&w);
+	fill_profile(python_proc(&w, PID_A, "python3", 100));
+	/* The second holding the old sample, alone. */
+	snprintf(line, sizeof(line), "PYPROF/1 snapshot pid=%d from_wall_ns=%llu to_wall_ns=%llu "
+		 "range=1\n", PID_A, (unsigned long long)(old / NSEC_PER_SEC * NSEC_PER_SEC),
+		 (unsigned long long)(old / NSEC_PER_SEC * NSEC_PER_SEC + NSEC_PER_SEC));
+	ask(&w, line, &r);
+	ASSERT_EQ(r.err, 0);
+	ASSERT_STREQ(r.payload, "python3;main (app.py:10) 7\n");
+	ASSERT_OK(proto__reply_field(r.raw.buf, r.hdr_len, "from_wall_ns", &wfrom));
+	ASSERT_OK(proto__reply_field(r.raw.buf, r.hdr_len, "to_wall_ns", &wto));
+	ASSERT_OK(proto__reply_field(r.raw.buf, r.hdr_len, "from_ns", &from));
+	ASSERT_OK(proto__reply_field(r.raw.buf, r.hdr_len, "to_ns", &to));
+	ASSERT_EQ(wto - wfrom, (long long)NSEC_PER_SEC);
+	ASSERT_EQ(to - from, (long long)NSEC_PER_SEC);
+	ASSERT_EQ(from, prof_to_mono((__u64)wfrom));
+	reply_done(&r);
+	/* The seconds after it and before now: nothing. */
+	snprintf(line, sizeof(line), "PYPROF/1 snapshot pid=%d from_wall_ns=%llu to_wall_ns=%llu\n",
+		 PID_A, (unsigned long long)(old / NSEC_PER_SEC * NSEC_PER_SEC + NSEC_PER_SEC),
+		 (unsigned long long)(now - 5 * NSEC_PER_SEC));
+	ask(&w, line, &r);
+	ASSERT_EQ(r.err, 0);
+	ASSERT_STREQ(r.payload, "");
+	reply_done(&r);
+	snprintf(line, sizeof(line), "PYPROF/1 snapshot pid=%d from_wall_ns=5 to_wall_ns=5\n", PID_A);
+	expect_err(&w, line, EINVAL,
+		   "invalid to_wall_ns (wall-clock ns since the epoch, after from_wall_ns)");
+	snprintf(line, sizeof(line), "PYPROF/1 snapshot pid=%d from_wall_ns=%llu\n", PID_A,
+		 (unsigned long long)(now + 3600 * NSEC_PER_SEC));
+	expect_err(&w, line, EINVAL,
+		   "invalid from_wall_ns (wall-clock ns since the epoch, not in the future)");
+	snprintf(line, sizeof(line), "PYPROF/1 snapshot pid=%d from_wall_ns=5 seconds=5\n", PID_A);
+	expect_err(&w, line, EINVAL, "from_wall_ns/to_wall_ns exclude seconds, since_ns and until_ns");
 	world_done(&w);
 }
 

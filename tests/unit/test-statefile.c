@@ -194,6 +194,8 @@ static struct strbuf w3_of(const struct statefile *sf)
 	return w3;
 }
 
+static __u8 *file_of(const char *magic, const struct strbuf *raw, size_t *ret_len);
+
 TEST(round_trip)
 {
 	struct statefile in = fixture4(), out;
@@ -202,9 +204,10 @@ TEST(round_trip)
 	size_t len;
 
 	ASSERT_OK(statefile__compress((const __u8 *)raw.buf, raw.len, &file, &len));
-	ASSERT_TRUE(memcmp(file, "PYPROFW4", 8) == 0);
+	ASSERT_TRUE(memcmp(file, "PYPROFW5", 8) == 0);
 	ASSERT_OK(statefile__decode(file, len, &out));
 	assert_same(&in, &out);
+	ASSERT_TRUE(!out.old_clock);
 	for (__u32 i = 0; i < 2; i++) {
 		const struct statefile_proc *a = &in.procs[i], *b = &out.procs[i];
 
@@ -218,6 +221,13 @@ TEST(round_trip)
 	ASSERT_EQ(out.procs[1].nr_labels, 0);
 	ASSERT_TRUE(out.procs[1].labels == NULL);
 	statefile__fini(&out);
+	statefile__fini(&out);
+	free(file);
+	/* The same bytes as W4: read, and marked as of the old clock. */
+	file = file_of(STATEFILE_MAGIC_W4, &raw, &len);
+	ASSERT_OK(statefile__decode(file, len, &out));
+	assert_same(&in, &out);
+	ASSERT_TRUE(out.old_clock);
 	statefile__fini(&out);
 	free(file);
 	strbuf__done(&raw);
@@ -474,13 +484,13 @@ TEST(every_corrupt_field_rejects_the_file)
 		if (moved[i].off >= L_NR_LABELS)
 			moved[i].off += 4;
 	}
-	assert_corruptions_rejected(&plain, 4, STATEFILE_MAGIC, moved,
+	assert_corruptions_rejected(&plain, 4, STATEFILE_MAGIC_W4, moved,
 				    sizeof(moved) / sizeof(moved[0]));
 	strbuf__done(&raw);
 	strbuf__done(&plain);
 	sf = fixture4();
 	raw = encode(&sf);
-	assert_corruptions_rejected(&raw, 4, STATEFILE_MAGIC, w4_corruptions,
+	assert_corruptions_rejected(&raw, 4, STATEFILE_MAGIC_W4, w4_corruptions,
 				    sizeof(w4_corruptions) / sizeof(w4_corruptions[0]));
 	/* with those fields moved by the labels, W3's corruptions too */
 	for (size_t i = 0; i < sizeof(moved) / sizeof(moved[0]); i++) {
@@ -488,7 +498,7 @@ TEST(every_corrupt_field_rejects_the_file)
 		if (moved[i].off >= L_NR_LABELS)
 			moved[i].off += L_SHIFT;
 	}
-	assert_corruptions_rejected(&raw, 4, STATEFILE_MAGIC, moved,
+	assert_corruptions_rejected(&raw, 4, STATEFILE_MAGIC_W4, moved,
 				    sizeof(moved) / sizeof(moved[0]));
 	strbuf__done(&raw);
 }
@@ -507,11 +517,11 @@ TEST(trailing_bytes_and_other_versions_reject_the_file)
 	/* W3 bytes do not read as W4 (its strings are no labels), nor W4 as W3. */
 	assert_rejected(statefile__decode_raw((const __u8 *)raw.buf, raw.len, 4, &out), &out);
 	assert_rejected(statefile__decode_raw((const __u8 *)raw4.buf, raw4.len, 3, &out), &out);
-	assert_rejected(statefile__decode_raw((const __u8 *)raw.buf, raw.len, 5, &out), &out);
+	assert_rejected(statefile__decode_raw((const __u8 *)raw.buf, raw.len, 6, &out), &out);
 	assert_rejected(statefile__decode_raw((const __u8 *)raw.buf, raw.len, 1, &out), &out);
 	/* W3 bytes do not read as W2: the frames are no names. */
 	assert_rejected(statefile__decode_raw((const __u8 *)raw.buf, raw.len, 2, &out), &out);
-	file = file_of("PYPROFW5", &raw4, &len);
+	file = file_of("PYPROFW6", &raw4, &len);
 	assert_rejected(statefile__decode(file, len, &out), &out);
 	free(file);
 	file = file_of(STATEFILE_MAGIC_W3, &raw4, &len);
@@ -549,7 +559,7 @@ TEST(every_truncation_rejects_the_file)
 	struct strbuf raw = w3_of(&sf), raw4 = encode(&sf4);
 
 	assert_truncations_rejected(&raw, 3, STATEFILE_MAGIC_W3);
-	assert_truncations_rejected(&raw4, 4, STATEFILE_MAGIC);
+	assert_truncations_rejected(&raw4, 4, STATEFILE_MAGIC_W4);
 	strbuf__done(&raw);
 	strbuf__done(&raw4);
 }
@@ -856,6 +866,7 @@ TEST(version_2_files_are_checked_as_before)
 	strbuf__done(&raw);
 }
 
+/* An old clock's file (W4 and before): placed by its wall-clock start alone. */
 static int place(const char *file_boot, __u64 start, __u64 start_wall, __u64 now, __u64 wall,
 		 __u64 *ret)
 {
@@ -866,7 +877,43 @@ static int place(const char *file_boot, __u64 start, __u64 start_wall, __u64 now
 	memcpy(sf.boot_id, file_boot, STATEFILE_BOOT_ID);
 	sf.start = start;
 	sf.start_wall = start_wall;
+	sf.old_clock = !(start_wall == 0 && memcmp(file_boot, BOOT_A, STATEFILE_BOOT_ID) == 0);
 	return statefile__place(&sf, &c, ret);
+}
+
+/* A W5 file is on the reader's clock, whatever boot wrote it. */
+TEST(wall_clock_files_keep_their_start_across_boots)
+{
+	__u64 now = 2000000 * SEC, start = 0;
+	struct statefile sf = fixture();
+	struct statefile_clock c = { .boot_id = BOOT_A, .now = now, .wall = now + 5,
+				     .retention_ns = 3600 * SEC };
+
+	memcpy(sf.boot_id, BOOT_B, STATEFILE_BOOT_ID);
+	sf.start = now - 100 * SEC;
+	sf.start_wall = 1;
+	ASSERT_OK(statefile__place(&sf, &c, &start));
+	ASSERT_EQ(start, now - 100 * SEC);
+	sf.start = now + SEC;
+	ASSERT_EQ(statefile__place(&sf, &c, &start), -ERANGE);
+	sf.start = now - 3610 * SEC;
+	ASSERT_EQ(statefile__place(&sf, &c, &start), -ESTALE);
+}
+
+/* A W4 file of this very boot is on the old clock all the same: placed by its wall time. */
+TEST(old_clock_files_of_this_boot_are_placed_by_wall_time)
+{
+	__u64 now = 1800000000 * SEC, start = 0;
+	struct statefile sf = fixture();
+	struct statefile_clock c = { .boot_id = BOOT_A, .now = now, .wall = now,
+				     .retention_ns = 3600 * SEC };
+
+	memcpy(sf.boot_id, BOOT_A, STATEFILE_BOOT_ID);
+	sf.start = (1ull << 56) + 50 * SEC;
+	sf.start_wall = now - 200 * SEC;
+	sf.old_clock = true;
+	ASSERT_OK(statefile__place(&sf, &c, &start));
+	ASSERT_EQ(start, now - 200 * SEC);
 }
 
 TEST(future_dated_files_are_rejected)
@@ -875,7 +922,7 @@ TEST(future_dated_files_are_rejected)
 
 	/* Same boot: a window that starts after now was never written by this clock. */
 	ASSERT_EQ(place(BOOT_A, now + 1, 0, now, wall, &start), -ERANGE);
-	ASSERT_EQ(place(BOOT_A, now + 3600 * SEC, wall, now, wall, &start), -ERANGE);
+	ASSERT_EQ(place(BOOT_A, now + 3600 * SEC, 0, now, wall, &start), -ERANGE);
 	/* Another boot: dated after the wall clock. */
 	ASSERT_EQ(place(BOOT_B, 5, wall + SEC, now, wall, &start), -ERANGE);
 	/* The window open now is fine (written at the last stop). */

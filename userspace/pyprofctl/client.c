@@ -144,6 +144,8 @@ int call(const struct proto_request *req, struct reply *rep, char *msg, size_t m
 	}
 	rep->has_range = proto__reply_field(hdr, (size_t)hlen, "from_ns", &rep->from_ns) == 0 &&
 			 proto__reply_field(hdr, (size_t)hlen, "to_ns", &rep->to_ns) == 0;
+	rep->has_wall = proto__reply_field(hdr, (size_t)hlen, "from_wall_ns", &rep->from_wall_ns) == 0 &&
+			proto__reply_field(hdr, (size_t)hlen, "to_wall_ns", &rep->to_wall_ns) == 0;
 	rep->has_period = proto__reply_field(hdr, (size_t)hlen, "period_ns", &rep->period_ns) == 0 &&
 			  rep->period_ns > 0;
 	rep->has_processes =

@@ -65,12 +65,45 @@ struct reply {
 	struct strbuf payload;
 	long long from_ns, to_ns;	/* CLOCK_MONOTONIC */
 	bool has_range;
+	long long from_wall_ns, to_wall_ns;	/* the same, wall-clock ns (newer daemons) */
+	bool has_wall;
 	long long period_ns;		/* ns of CPU one on-CPU sample stands for */
 	bool has_period;
 	long long processes;		/* processes=1: the processes whose samples it holds */
 	bool has_processes;
 	int err;			/* -errno of the daemon's ERR line, 0 if none */
 };
+
+/*
+ * The range options of snapshot and diff (range.c): --seconds D (a duration,
+ * bare number = seconds), --since T, --until T (base/timeparse.h's times);
+ * range_option() takes one of them.  --seconds keeps -S: add "S:".
+ */
+enum { OPT_RANGE_SINCE = 0x300, OPT_RANGE_UNTIL };
+
+#define RANGE_OPTIONS                                                            \
+	{ "seconds", required_argument, NULL, 'S' },                             \
+	{ "since", required_argument, NULL, OPT_RANGE_SINCE },                   \
+	{ "until", required_argument, NULL, OPT_RANGE_UNTIL }
+
+struct ctl_range {
+	__u64 seconds_ns;		/* --seconds, 0: not given */
+	__u64 since_ns, until_ns;	/* wall-clock ns, 0: not given */
+};
+
+/* 1 when c is a range option (set in *r), 0 when not, -1 when its argument is wrong (reported). */
+int range_option(int c, const char *arg, struct ctl_range *r);
+
+/* The request keys for r (seconds= or from_wall_ns=/to_wall_ns=).  0, EXIT_USAGE (reported). */
+int range__request(const struct ctl_range *r, struct proto_request *req);
+
+struct fmt_meta;
+
+/* The range a reply covers into m (duration, end, seconds): the reply's, else what was asked. */
+void range__meta(const struct ctl_range *r, const struct reply *rep, struct fmt_meta *m);
+
+/* "2026-12-02T10:02:00Z to 2026-12-02T10:05:00Z, 180.0 s": m's range, for notes. */
+void range__describe(const struct fmt_meta *m, char *buf, size_t sz);
 
 /*
  * The options of snapshot and top that choose which stacks and how they

@@ -19,7 +19,7 @@
 /* What chooses one profile: the option groups below fill it. */
 struct diff_side {
 	struct ctl_select sel;
-	const char *seconds;
+	struct ctl_range range;
 };
 
 /*
@@ -38,14 +38,7 @@ static int select_group(int c, const char *arg, struct diff_side *s)
 
 static int range_group(int c, const char *arg, struct diff_side *s)
 {
-	long long v;
-
-	if (c != 'S')
-		return 0;
-	if (opt_int("seconds", arg, 1, 100ll * 365 * 86400, &v))
-		return -1;
-	s->seconds = arg;
-	return 1;
+	return range_option(c, arg, &s->range);
 }
 
 static const side_group_fn side_groups[] = { select_group, range_group };
@@ -56,7 +49,7 @@ enum { OPT_DIFF_NORMALIZE = 0x100, OPT_DIFF_VS };
 
 static const struct option diff_opts[] = {
 	SELECT_OPTIONS,
-	{ "seconds", required_argument, NULL, 'S' },
+	RANGE_OPTIONS,
 	{ "vs", no_argument, NULL, OPT_DIFF_VS },
 	{ "format", required_argument, NULL, 'f' },
 	{ "output", required_argument, NULL, 'o' },
@@ -197,7 +190,7 @@ static int side_fetch(const struct diff_side *s, const struct ctl_view *cv, stru
 
 	proto_request__init(&req, "snapshot");
 	if (ctl_select__add_keys(&s->sel, &req) || proto_request__add(&req, "range", "1") ||
-	    (s->seconds && proto_request__add(&req, "seconds", s->seconds)))
+	    range__request(&s->range, &req))
 		return EXIT_USAGE;
 	return fetch_stacks(&req, cv, rep, ss);
 }
@@ -206,20 +199,11 @@ static int side_fetch(const struct diff_side *s, const struct ctl_view *cv, stru
 static void side_meta(const struct diff_side *s, const struct diff_args *a,
 		      const struct reply *rep, const struct stackset *ss, struct fmt_meta *m)
 {
-	__u64 mono = mono_now_ns(), wall = wall_now_ns();
-
 	m->pid = ctl_select__single_pid(&s->sel) ? s->sel.pids[0] : 0;
 	m->comm = stacks_comm(ss);
 	m->mode = a->view.mode;
 	m->period_ns = rep->has_period ? (__u64)rep->period_ns : 0;
-	m->duration_ns = (s->seconds ? strtoull(s->seconds, NULL, 10) : 60) * NSEC_PER_SEC;
-	m->end_unix_ns = wall;
-	if (rep->has_range && rep->to_ns > rep->from_ns) {
-		m->duration_ns = (__u64)(rep->to_ns - rep->from_ns);
-		if (mono > (__u64)rep->to_ns && wall > mono - (__u64)rep->to_ns)
-			m->end_unix_ns = wall - (mono - (__u64)rep->to_ns);
-	}
-	m->seconds = (m->duration_ns + NSEC_PER_SEC / 2) / NSEC_PER_SEC;
+	range__meta(&s->range, rep, m);
 }
 
 /* On stderr: what each side covers (folded text cannot say it), and an empty side. */
@@ -230,6 +214,9 @@ static void diff_notes(const struct diff_args *a, const struct reply *rep,
 	char what[512];
 
 	for (int s = 0; s < 2; s++) {
+		char range[96];
+
+		range__describe(&m[s], range, sizeof(range));
 		ctl_select__describe(&a->side[s].sel, &rep[s], what, sizeof(what));
 		if (!ss[s].nr)
 			fprintf(stderr, "pyprofctl: %s (%s): no %s in the last %.1f s: all of "
@@ -238,11 +225,9 @@ static void diff_notes(const struct diff_args *a, const struct reply *rep,
 				"time recorded" : "samples", m[s].duration_ns / 1e9,
 				s ? "shrinkage" : "growth");
 		else if (!a->svg)
-			fprintf(stderr, "pyprofctl: %s: %s, total %llu %s over the last %.1f s "
-					"(whole time windows)\n",
+			fprintf(stderr, "pyprofctl: %s: %s, total %llu %s over %s\n",
 				names[s], what, (unsigned long long)ss[s].total,
-				ctl_view__unit(&a->view) == VIEW_UNIT_NS ? "ns" : "samples",
-				m[s].duration_ns / 1e9);
+				ctl_view__unit(&a->view) == VIEW_UNIT_NS ? "ns" : "samples", range);
 	}
 }
 

@@ -57,7 +57,8 @@ static int render(enum format fmt, const struct stackset *ss, const struct fmt_m
 }
 
 struct snapshot_args {
-	const char *seconds, *output;
+	const char *output;
+	struct ctl_range range;
 	enum format fmt;
 	long long rows;
 	struct ctl_view view;
@@ -95,7 +96,7 @@ static int snapshot_parse(int argc, char **argv, struct snapshot_args *a)
 {
 	enum { OPT_LINES = 0x100, OPT_ROWS };
 	static const struct option opts[] = {
-		{ "seconds", required_argument, NULL, 'S' },
+		RANGE_OPTIONS,
 		{ "format", required_argument, NULL, 'f' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "lines", no_argument, NULL, OPT_LINES },
@@ -106,17 +107,11 @@ static int snapshot_parse(int argc, char **argv, struct snapshot_args *a)
 		{}
 	};
 	bool format_set = false;
-	long long v;
-	int c;
+	int c, r;
 
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "p:S:f:o:h", opts, NULL)) >= 0) {
 		switch (c) {
-		case 'S':
-			if (opt_int("seconds", optarg, 1, 100ll * 365 * 86400, &v))
-				return EXIT_USAGE;
-			a->seconds = optarg;
-			break;
 		case 'f':
 		case OPT_LINES:
 			if (snapshot_format(a, c == OPT_LINES ? NULL : optarg, &format_set))
@@ -136,8 +131,9 @@ static int snapshot_parse(int argc, char **argv, struct snapshot_args *a)
 		case 'h':
 			return verb_help(usage_snapshot, true) ?: -1;
 		default:
-			if (view_option(c, optarg, &a->view) > 0 ||
-			    select_option(c, optarg, &a->sel) > 0)
+			r = range_option(c, optarg, &a->range);
+			if (r > 0 || (r == 0 && (view_option(c, optarg, &a->view) > 0 ||
+						 select_option(c, optarg, &a->sel) > 0)))
 				break;
 			return EXIT_USAGE;
 		}
@@ -168,24 +164,6 @@ const char *stacks_comm(const struct stackset *ss)
 	return comm;
 }
 
-/* What the snapshot covers, for meta and the notes; from the reply's range when it has one. */
-static void snapshot_meta(const struct snapshot_args *a, const struct reply *rep,
-			  struct fmt_meta *m)
-{
-	__u64 mono = mono_now_ns(), wall = wall_now_ns();
-
-	m->mode = a->view.mode;
-	m->period_ns = rep->has_period ? (__u64)rep->period_ns : 0;
-	m->duration_ns = (a->seconds ? strtoull(a->seconds, NULL, 10) : 60) * NSEC_PER_SEC;
-	m->end_unix_ns = wall;
-	if (rep->has_range && rep->to_ns > rep->from_ns) {
-		m->duration_ns = (__u64)(rep->to_ns - rep->from_ns);
-		if (mono > (__u64)rep->to_ns && wall > mono - (__u64)rep->to_ns)
-			m->end_unix_ns = wall - (mono - (__u64)rep->to_ns);
-	}
-	m->seconds = (m->duration_ns + NSEC_PER_SEC / 2) / NSEC_PER_SEC;
-}
-
 /* Asks for the snapshot a describes: its range in *rep, its stacks in *ss. */
 static int snapshot_fetch(struct snapshot_args *a, struct reply *rep, struct stackset *ss)
 {
@@ -193,7 +171,7 @@ static int snapshot_fetch(struct snapshot_args *a, struct reply *rep, struct sta
 
 	proto_request__init(&req, "snapshot");
 	if (ctl_select__add_keys(&a->sel, &req) || proto_request__add(&req, "range", "1") ||
-	    (a->seconds && proto_request__add(&req, "seconds", a->seconds)))
+	    range__request(&a->range, &req))
 		return EXIT_USAGE;
 	/* --lines reads each line's source text from the file: it needs the path. */
 	if (a->fmt == FMT_LINES)
@@ -224,7 +202,9 @@ static void snapshot_notes(const struct snapshot_args *a, const struct stackset 
 			   const struct fmt_meta *m)
 {
 	enum view_mode mode = a->view.mode;
+	char range[96];
 
+	range__describe(m, range, sizeof(range));
 	if (!ss->nr && ctl_select__single_pid(&a->sel))
 		fprintf(stderr, "pyprofctl: no %s for pid %d in the last %.1f s: %s; "
 				"'pyprofctl dump --pid %d' shows where its threads are now\n",
@@ -234,8 +214,7 @@ static void snapshot_notes(const struct snapshot_args *a, const struct stackset 
 		fprintf(stderr, "pyprofctl: no %s for %s in the last %.1f s: %s\n", counted[mode],
 			a->what, m->duration_ns / 1e9, empty_why[mode]);
 	else if (a->fmt == FMT_FOLDED)
-		fprintf(stderr, "pyprofctl: %s: %s of the last %.1f s (whole time windows)\n",
-			a->what, counted[mode], m->duration_ns / 1e9);
+		fprintf(stderr, "pyprofctl: %s: %s of %s\n", a->what, counted[mode], range);
 }
 
 /* Renders the profile as a asks and writes it out.  Returns 0 or an exit status. */
@@ -244,11 +223,12 @@ static int snapshot_output(const struct snapshot_args *a, const struct stackset 
 {
 	struct strbuf out = { 0 };
 	int status = 0;
+	char range[96];
 
+	range__describe(m, range, sizeof(range));
 	if (a->fmt == FMT_LINES)
-		status = strbuf__printf(&out, "pyprofctl snapshot: %s, the last %.1f s "
-					      "(whole time windows)%s%s\n\n",
-					a->what, m->duration_ns / 1e9, m->mode ? ", " : "",
+		status = strbuf__printf(&out, "pyprofctl snapshot: %s, %s%s%s\n\n",
+					a->what, range, m->mode ? ", " : "",
 					m->mode ? units__what(m->mode) : "") ? EXIT_ERROR : 0;
 	status = status ?: render(a->fmt, ss, m, (size_t)a->rows, &out) ? EXIT_ERROR : 0;
 	if (!status && a->fmt == FMT_LINES && (!a->output || strcmp(a->output, "-") == 0))
@@ -274,7 +254,9 @@ int verb_snapshot(int argc, char **argv)
 	if (status)
 		goto cleanup;
 	ctl_select__describe(&a.sel, &rep, a.what, sizeof(a.what));
-	snapshot_meta(&a, &rep, &meta);
+	meta.mode = a.view.mode;
+	meta.period_ns = rep.has_period ? (__u64)rep.period_ns : 0;
+	range__meta(&a.range, &rep, &meta);
 	snapshot_notes(&a, &ss, &meta);
 	if (a.fmt != FMT_FOLDED)
 		daemon_params(&meta.rate_hz, NULL);

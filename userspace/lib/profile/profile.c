@@ -127,7 +127,14 @@ struct srec {
 
 _Static_assert(STACK_MAX_DEPTH <= UINT16_MAX, "struct srec's nr holds a stack's depth");
 
-/* Samples of one window: counts[s] belongs to the stack in slots.slots[s]. */
+/*
+ * Samples of one window: counts[s] belongs to the key in slots.slots[s], a
+ * stack id and the bucket of the window (KEY()).
+ */
+#define KEY(id, bucket)	 ((id) << PROFILE_BUCKET_BITS | (bucket))
+#define KEY_ID(key)	 ((key) >> PROFILE_BUCKET_BITS)
+#define KEY_BUCKET(key)	 ((key) & (PROFILE_MAX_BUCKETS - 1))
+
 struct window {
 	__u64 index;	/* start = index * window_ns */
 	__u64 samples;
@@ -329,7 +336,9 @@ struct profile *profile__new(const struct profile_opts *opts)
 {
 	struct profile *p;
 
-	if (!opts->window_ns || !opts->max_stacks || opts->max_frames < 2) {
+	if (!opts->window_ns || !opts->max_stacks || opts->max_frames < 2 ||
+	    (opts->bucket_ns && (opts->window_ns % opts->bucket_ns ||
+				 opts->window_ns / opts->bucket_ns > PROFILE_MAX_BUCKETS))) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -339,6 +348,8 @@ struct profile *profile__new(const struct profile_opts *opts)
 		return NULL;
 	}
 	p->o = *opts;
+	if (!p->o.bucket_ns)
+		p->o.bucket_ns = p->o.window_ns;
 	p->epoch = next_epoch();
 	p->out = &p->out_frame;
 	if (add_marker(p, PROFILE_OVERFLOW_STACKS, &p->overflow_stacks_id) ||
@@ -553,7 +564,7 @@ static void window_refill(struct window *w, __u32 *slots, __u64 *counts, size_t 
 
 		if (id == NO_ID)
 			continue;
-		id = map ? map[id] : id;
+		id = map ? KEY(map[KEY_ID(id)], KEY_BUCKET(id)) : id;
 		k = window_probe(w, id);
 		slots[k] = id;
 		counts[k] = old_counts[s];
@@ -605,8 +616,8 @@ int profile__add(struct profile *p, __u64 ts, sample_tag_t tag, const __u32 *ids
 		 __u64 count)
 {
 	struct stack_key k = { .p = p, .ids = ids, .tag = tag };
+	__u32 over[2], id, b = (__u32)(ts % p->o.window_ns / p->o.bucket_ns);
 	struct window *w;
-	__u32 over[2], id;
 
 	if (!nr || !count || !sample_tag__valid(tag))
 		return -EINVAL;
@@ -619,15 +630,15 @@ int profile__add(struct profile *p, __u64 ts, sample_tag_t tag, const __u32 *ids
 	if (!w)
 		return -ENOMEM;
 	id = find_stack(p, &k);
-	if (id != NO_ID && window_has(w, id))
-		return window_add(w, id, count);
+	if (id != NO_ID && window_has(w, KEY(id, b)))
+		return window_add(w, KEY(id, b), count);
 	/*
 	 * A new stack for this window.  Past the window's limit, or past the
 	 * limit of stacks the profile keeps at all, it is counted under the
 	 * root frame and a marker, with its tag: never dropped, never
 	 * counted in another unit.
 	 */
-	if (w->used >= p->o.max_stacks ||
+	if (w->used >= p->o.max_stacks * (p->o.window_ns / p->o.bucket_ns) ||
 	    (id == NO_ID && p->nr_stacks >= 4 * p->o.max_stacks)) {
 		over[0] = ids[0];
 		over[1] = p->overflow_stacks_id;
@@ -641,7 +652,7 @@ int profile__add(struct profile *p, __u64 ts, sample_tag_t tag, const __u32 *ids
 		if (err)
 			return err;
 	}
-	return window_add(w, id, count);
+	return window_add(w, KEY(id, b), count);
 }
 
 static bool overlaps(const struct profile *p, const struct window *w, __u64 from, __u64 to)
@@ -649,6 +660,15 @@ static bool overlaps(const struct profile *p, const struct window *w, __u64 from
 	__u64 start = w->index * p->o.window_ns;
 
 	return start < to && start + p->o.window_ns > from;
+}
+
+/* Whether bucket b of window w overlaps [from, to). */
+static bool bucket_in(const struct profile *p, const struct window *w, __u32 b, __u64 from,
+		      __u64 to)
+{
+	__u64 start = w->index * p->o.window_ns + b * p->o.bucket_ns;
+
+	return start < to && start + p->o.bucket_ns > from;
 }
 
 int profile__collect(const struct profile *p, __u64 from, __u64 to, profile_collect_fn fn,
@@ -668,9 +688,12 @@ int profile__collect(const struct profile *p, __u64 from, __u64 to, profile_coll
 
 		if (!overlaps(p, w, from, to))
 			continue;
-		for (size_t s = 0; s < w->slots.cap; s++)
-			if (w->slots.slots[s] != NO_ID)
-				sum[w->slots.slots[s]] += w->counts[s];
+		for (size_t s = 0; s < w->slots.cap; s++) {
+			__u32 key = w->slots.slots[s];
+
+			if (key != NO_ID && bucket_in(p, w, KEY_BUCKET(key), from, to))
+				sum[KEY_ID(key)] += w->counts[s];
+		}
 	}
 	for (size_t id = 0; id < p->nr_stacks && !r; id++) {
 		const struct srec *st = &p->stacks[id];
@@ -686,9 +709,22 @@ __u64 profile__samples(const struct profile *p, __u64 from, __u64 to)
 {
 	__u64 n = 0;
 
-	for (size_t i = 0; i < p->nr_win; i++)
-		if (overlaps(p, p->win[i], from, to))
-			n += p->win[i]->samples;
+	for (size_t i = 0; i < p->nr_win; i++) {
+		const struct window *w = p->win[i];
+		__u64 start = w->index * p->o.window_ns;
+
+		if (!overlaps(p, w, from, to))
+			continue;
+		/* A window inside the range whole; else bucket by bucket. */
+		if (start >= from && start + p->o.window_ns <= to) {
+			n += w->samples;
+			continue;
+		}
+		for (size_t s = 0; s < w->slots.cap; s++)
+			if (w->slots.slots[s] != NO_ID &&
+			    bucket_in(p, w, KEY_BUCKET(w->slots.slots[s]), from, to))
+				n += w->counts[s];
+	}
 	return n;
 }
 
@@ -728,7 +764,7 @@ static int compaction__mark(const struct profile *p, struct compaction *c)
 	for (size_t i = 0; i < p->nr_win; i++)
 		for (size_t s = 0; s < p->win[i]->slots.cap; s++)
 			if (p->win[i]->slots.slots[s] != NO_ID)
-				c->stack_map[p->win[i]->slots.slots[s]] = 0;
+				c->stack_map[KEY_ID(p->win[i]->slots.slots[s])] = 0;
 	c->frame_map[p->overflow_stacks_id] = c->frame_map[p->overflow_names_id] = 0;
 	for (size_t i = 0; i < p->nr_stacks; i++) {
 		if (c->stack_map[i] == NO_ID)

@@ -8,7 +8,8 @@
  * A stack is an array of frame ids, root first, and a tag (sample.h: the
  * same frames with two tags are two stacks), itself interned once per
  * profile, so a window only counts stack ids.  Window k holds the samples
- * with k * window_ns <= ts < (k + 1) * window_ns (the caller's clock, in ns).
+ * with k * window_ns <= ts < (k + 1) * window_ns (the caller's clock, in ns),
+ * each stack's count kept per bucket of bucket_ns inside it.
  * Windows older than the retention are dropped and the frames no window uses
  * any more are forgotten, so memory follows the retained history.  Limits
  * keep a hostile or huge process bounded: past max_stacks distinct stacks in
@@ -29,8 +30,18 @@
 #define PROFILE_OVERFLOW_STACKS "[pyprof: too many distinct stacks]"
 #define PROFILE_OVERFLOW_NAMES	"[pyprof: too many distinct frames]"
 
+/* Buckets a window may be cut into (the bits of a stack's key in a window). */
+#define PROFILE_BUCKET_BITS 4
+#define PROFILE_MAX_BUCKETS (1u << PROFILE_BUCKET_BITS)
+
 struct profile_opts {
 	__u64 window_ns;
+	/*
+	 * Each window counts its stacks per bucket of bucket_ns (0: the whole
+	 * window), so that a range of whole buckets is exact: window_ns a multiple
+	 * of it, at most PROFILE_MAX_BUCKETS of them.
+	 */
+	__u64 bucket_ns;
 	__u64 retention_ns;
 	size_t max_stacks;	/* distinct stacks per window (4 times that in all) */
 	size_t max_frames;	/* distinct frames in the whole profile (>= 2: the markers) */
@@ -38,7 +49,7 @@ struct profile_opts {
 
 struct profile;
 
-/* Returns NULL with errno EINVAL (zero window) or ENOMEM. */
+/* Returns NULL with errno EINVAL (zero window, buckets that do not cut it) or ENOMEM. */
 struct profile *profile__new(const struct profile_opts *opts);
 
 /* NULL is fine. */

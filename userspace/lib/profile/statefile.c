@@ -599,6 +599,7 @@ int statefile__decode_raw(const __u8 *raw, size_t len, unsigned int version,
 	if (version < 2 || version > STATEFILE_VERSION)
 		return -EBADMSG;
 	sf->owned = true;
+	sf->old_clock = version < STATEFILE_VERSION_WALL;
 	sf->window_ns = get_u64(&r);
 	sf->start = get_u64(&r);
 	sf->start_wall = get_u64(&r);
@@ -640,6 +641,8 @@ int statefile__decode(const __u8 *file, size_t len, struct statefile *sf)
 		return -EBADMSG;
 	if (memcmp(file, STATEFILE_MAGIC, 8) == 0)
 		version = STATEFILE_VERSION;
+	else if (memcmp(file, STATEFILE_MAGIC_W4, 8) == 0)
+		version = 4;
 	else if (memcmp(file, STATEFILE_MAGIC_W3, 8) == 0)
 		version = 3;
 	else if (memcmp(file, STATEFILE_MAGIC_W2, 8) == 0)
@@ -690,12 +693,12 @@ int statefile__place(const struct statefile *sf, const struct statefile_clock *c
 {
 	__u64 start = sf->start, age;
 
-	if (memcmp(sf->boot_id, c->boot_id, STATEFILE_BOOT_ID) == 0) {
-		/* This boot's clock: a window that has not begun yet was never written by it. */
+	if (!sf->old_clock) {
+		/* The reader's clock: a window that has not begun yet was never written by it. */
 		if (start > c->now)
 			return -ERANGE;
 	} else {
-		/* Another boot's clock started elsewhere: the wall clock says how long ago. */
+		/* A clock that started elsewhere: the wall clock says how long ago. */
 		if (sf->start_wall > c->wall)
 			return -ERANGE;
 		age = c->wall - sf->start_wall;

@@ -3,8 +3,8 @@
  * statefile: the format of pyprofd's --state-dir files, one per time window.
  *
  * File "w<index>.pyprof", index = window start / window length on the
- * daemon's profile clock:
- *   "PYPROFW4" | u64 raw size | zlib(raw)
+ * daemon's profile clock (since W5 wall-clock ns since the epoch, profclock.h):
+ *   "PYPROFW5" | u64 raw size | zlib(raw)
  * raw, little-endian:
  *   u64 window_ns, u64 start (profile clock), u64 start_wall, char boot_id[36],
  *   u32 nr_procs
@@ -23,12 +23,14 @@
  *   frame indices, root first; stack i's tag is tag[i] (sample.h: a bit it
  *   does not know makes the file corrupt).
  *
- * Version 3 ("PYPROFW3") is W4 without labels and tags: no nr_labels, no
+ * Version 4 ("PYPROFW4") has the same bytes as W5, but its start is on the
+ * profile clock of its day (CLOCK_MONOTONIC + 2^56): a reader places it by
+ * start_wall alone, whatever the boot.  Version 3 ("PYPROFW3") is W4 without labels and tags: no nr_labels, no
  * tag column; every stack is SAMPLE_ON_CPU.  Version 2 ("PYPROFW2", written
  * before frames were data) has per process u32 nr_names, str name... where
  * W3 has strings and frames, and stacks of name indices; each name is read
  * back as the frame whose label it is (frame__split(), by depth), so
- * history survives an upgrade.  Only W4 is written.
+ * history survives an upgrade.  Only W5 is written.
  *
  * A pure codec: no I/O, no logging.  Decoding checks the whole file before it
  * returns anything, so a caller applies a file whole or not at all.
@@ -44,10 +46,12 @@
 #include "profile/proclabel.h"
 #include "profile/sample.h"
 
-#define STATEFILE_MAGIC	    "PYPROFW4"		/* what is written */
+#define STATEFILE_MAGIC	    "PYPROFW5"		/* what is written */
+#define STATEFILE_MAGIC_W4  "PYPROFW4"		/* still read */
 #define STATEFILE_MAGIC_W3  "PYPROFW3"		/* still read */
 #define STATEFILE_MAGIC_W2  "PYPROFW2"		/* still read */
-#define STATEFILE_VERSION   4
+#define STATEFILE_VERSION   5
+#define STATEFILE_VERSION_WALL 5			/* the first whose start is wall-clock time */
 #define STATEFILE_HDR_LEN   16			/* magic + raw size */
 #define STATEFILE_MAX_FILE  (256u << 20)	/* bigger files are not read */
 #define STATEFILE_MAX_RAW   (1024u << 20)
@@ -94,6 +98,7 @@ struct statefile {
 	char boot_id[STATEFILE_BOOT_ID];
 	__u32 nr_procs;
 	struct statefile_proc *procs;
+	bool old_clock;			/* decoded from W4 or older: start is not wall time */
 	bool owned;			/* filled by a decoder: fini frees */
 };
 
@@ -110,7 +115,7 @@ int statefile__encode_raw(const struct statefile *sf, struct strbuf *out);
 int statefile__compress(const __u8 *raw, size_t raw_len, __u8 **ret, size_t *ret_len);
 
 /*
- * Decodes raw (uncompressed) bytes of format version 4, 3 or 2 into *sf, which
+ * Decodes raw (uncompressed) bytes of format version 5, 4, 3 or 2 into *sf, which
  * the caller owns and frees with statefile__fini() on success.  Every field
  * is checked (limits, kinds, string and frame indices, string contents, tags,
  * labels as proclabel__valid_set() wants them, no trailing bytes); on any
@@ -120,7 +125,7 @@ int statefile__compress(const __u8 *raw, size_t raw_len, __u8 **ret, size_t *ret
 int statefile__decode_raw(const __u8 *raw, size_t len, unsigned int version,
 			  struct statefile *sf);
 
-/* Like statefile__decode_raw() for a whole file as stored (header + zlib), W4, W3 or W2. */
+/* Like statefile__decode_raw() for a whole file as stored (header + zlib), W5, W4, W3 or W2. */
 int statefile__decode(const __u8 *file, size_t len, struct statefile *sf);
 
 /* Frees what a decoder allocated; sf is empty after.  NULL-safe, idempotent. */
@@ -135,8 +140,9 @@ struct statefile_clock {
 };
 
 /*
- * The start of sf's window on the reader's clock: the same boot keeps its
- * numbers; after a reboot the wall clock says how long ago it was.  Returns
+ * The start of sf's window on the reader's clock (since W5 the same clock:
+ * wall time, whatever the boot); an older file's clock started elsewhere,
+ * and the wall clock says how long ago it was.  Returns
  * 0, -ESTALE (older than the retention: delete it) or -ERANGE (dated in the
  * future: the file does not belong to this clock).
  */

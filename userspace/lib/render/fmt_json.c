@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* fmt_json: pyprof's own JSON profile, for scripts (schema in formats.h). */
 #include <errno.h>
+#include <time.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -110,6 +111,33 @@ static int number_frames(struct numbering *n)
 	return err;
 }
 
+/*
+ * "from","to": the wall-clock range covered, ISO 8601 in UTC to the ns (RFC 3339),
+ * when the meta has an end; nothing otherwise (the keys are absent, not null).
+ */
+static int put_range(struct strbuf *out, const struct fmt_meta *m)
+{
+	__u64 d = m->duration_ns ?: m->seconds * NSEC_PER_SEC,
+	      t[2] = { m->end_unix_ns > d ? m->end_unix_ns - d : 0, m->end_unix_ns };
+	static const char *const key[2] = { "from", "to" };
+	int err = 0;
+
+	if (!m->end_unix_ns)
+		return 0;
+	for (int i = 0; i < 2 && !err; i++) {
+		time_t s = (time_t)(t[i] / NSEC_PER_SEC);
+		struct tm tm;
+		char buf[32];
+
+		if (!gmtime_r(&s, &tm))
+			return -EINVAL;
+		strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+		err = strbuf__printf(out, "\"%s\":\"%s.%09lluZ\",", key[i], buf,
+				     (unsigned long long)(t[i] % NSEC_PER_SEC));
+	}
+	return err;
+}
+
 static int render(const struct stackset *ss, const struct fmt_meta *m, struct strbuf *out)
 {
 	struct numbering n = { .ss = ss };
@@ -121,13 +149,14 @@ static int render(const struct stackset *ss, const struct fmt_meta *m, struct st
 	err = err ?: strbuf__printf(out,
 				    ",\"seconds\":%llu,\"duration_ns\":%llu,\"rate_hz\":%u,"
 				    "\"mode\":\"%s\",\"unit\":\"%s\",\"period_ns\":%llu,"
-				    "\"total\":%llu,\n\"frames\":[\n",
+				    "\"total\":%llu,",
 				    (unsigned long long)m->seconds,
 				    (unsigned long long)(m->duration_ns ?:
 							 m->seconds * NSEC_PER_SEC),
 				    m->rate_hz, view_mode__name(m->mode) ?: "cpu",
 				    view_mode__unit(m->mode) == VIEW_UNIT_NS ? "nanoseconds" : "samples",
 				    (unsigned long long)m->period_ns, (unsigned long long)ss->total);
+	err = err ?: put_range(out, m) ?: strbuf__puts(out, "\n\"frames\":[\n");
 	for (size_t i = 0; i < n.nr && !err; i++)
 		err = put_frame(out, &ss->frames[n.order[i]], i == 0);
 	err = err ?: strbuf__puts(out, "],\n\"stacks\":[\n");

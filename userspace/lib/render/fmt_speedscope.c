@@ -74,7 +74,9 @@ static int put_name(struct strbuf *out, const struct fmt_meta *m)
 		err = strbuf__printf(&name, "pid %d", m->pid);
 	else
 		err = strbuf__puts(&name, "pyprof profile");
-	if (m && m->seconds)
+	if (m && m->end_unix_ns && (m->duration_ns || m->seconds))
+		err = err ?: strbuf__puts(&name, ", ") ?: fmt_meta__put_range(&name, m, "\u2013");
+	else if (m && m->seconds)
 		err = err ?: strbuf__printf(&name, ", last %llu s", (unsigned long long)m->seconds);
 	/* cpu, the default, as before modes; the others say what they count */
 	if (m && m->mode != VIEW_MODE_CPU && units__what(m->mode))

@@ -597,7 +597,11 @@ static int put_about(struct strbuf *out, const struct fmt_meta *m, __u64 total)
 		err = strbuf__printf(out, "pid %d", m->pid);
 		sep = ", ";
 	}
-	if (m->seconds) {
+	if (m->end_unix_ns && (m->duration_ns || m->seconds)) {
+		/* U+2013 EN DASH as a character reference: a range, not a minus. */
+		err = err ?: strbuf__puts(out, sep) ?: fmt_meta__put_range(out, m, "&#8211;");
+		sep = ", ";
+	} else if (m->seconds) {
 		err = err ?: strbuf__printf(out, "%slast %llu s", sep,
 					    (unsigned long long)m->seconds);
 		sep = ", ";

@@ -33,6 +33,15 @@ struct fmt_meta {
 	__u64 period_ns;	/* wall: the ns one on-CPU sample stood for (0: unknown) */
 };
 
+struct strbuf;
+
+/*
+ * The wall-clock range m covers (end_unix_ns set), in UTC, read the same
+ * wherever and whenever the file is: "2026-12-02 10:02:00<dash>10:05:00 UTC",
+ * the end's date too when it is another day.  0, -EINVAL or -ENOMEM.
+ */
+int fmt_meta__put_range(struct strbuf *out, const struct fmt_meta *m, const char *dash);
+
 /*
  * A self-contained interactive flame graph (SVG with inline script): root at
  * the bottom, frame width proportional to samples, hover shows name, samples
