@@ -22,6 +22,7 @@
 #include "config.h"
 #include "http.h"
 #include "procs.h"
+#include "log.h"
 #include "push.h"
 #include "pyproc.h"
 #include "server.h"
@@ -186,6 +187,8 @@ static int window_reply(struct push *p, const struct pyproc *proc, __u64 from, _
 		return -EPROTO;
 	r = proto__parse_reply_header(reply->buf, (size_t)(nl - reply->buf) + 1, ret_len, msg,
 				      sizeof(msg));
+	if (r)
+		log_msg(LOG_WARN, "push: no profile of pid %d for a window: %s", proc->pid, msg);
 	*ret_body = nl + 1;
 	if (!r && *ret_len != reply->len - (size_t)(nl + 1 - reply->buf))
 		r = -EPROTO;

@@ -104,6 +104,11 @@ def counters(d):
     return {k: int(v) for k, v in d.status().items() if k.startswith("push_")}
 
 
+
+def pushlog(d):
+    """What the daemon said of its pushes: why a window could not be sent."""
+    return "\n".join(l for l in d.output().splitlines() if "push" in l)[-4000:]
+
 @test
 def push_https_refused():
     r = subprocess.run([PYPROFD, "--push", "https://127.0.0.1:4040"], capture_output=True,
@@ -161,7 +166,7 @@ def push_folded_windows():
         c = counters(d)
         print("  %d pushes of pid %d, windows %s, status %s" % (len(got), w.pid, spans[:3], c))
         assert c["push_ok"] >= len(got) and c["push_bytes"] > 0, c
-        assert c["push_failed"] == 0 and c["push_rejected"] == 0, c
+        assert c["push_failed"] == 0 and c["push_rejected"] == 0, (c, pushlog(d))
         # The same counters in /metrics, with their types.
         with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=30) as r:
             body = r.read().decode()
@@ -200,7 +205,7 @@ def push_pprof_reads_in_go_tool_pprof():
                 hot += r.stdout.count(" hot ") + r.stdout.count(" hot\n")
             print("  %d pprof pushes, 'hot' in %d lines of -raw" % (len(got), hot))
             assert hot > 0, r.stdout[:2000]
-        assert counters(d)["push_failed"] == 0
+        assert counters(d)["push_failed"] == 0, pushlog(d)
 
 
 @test
@@ -223,7 +228,7 @@ def push_retries_5xx_with_backoff():
         assert first[3][3], "the retried push has no body"
         wait_for(lambda: counters(d)["push_ok"] >= 1, timeout=30, what="a push accepted")
         c = counters(d)
-        assert c["push_retried"] >= 3 and c["push_failed"] == 0, c
+        assert c["push_retried"] >= 3 and c["push_failed"] == 0, (c, pushlog(d))
 
 
 @test
