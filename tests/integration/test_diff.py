@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -257,6 +258,61 @@ def svg_colours_growth_red_and_shrinkage_blue():
         m = re.search(r"([\d.]+)%", res.get("matched") or "")
         # The two hot functions are nearly all of both profiles' width.
         assert m and float(m.group(1)) > 80, res.get("matched")
+
+
+def iso(t):
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+
+
+@test
+def diff_of_two_ranges_splits_at_the_switch():
+    """One process that switches its hot function: the 5 s before the second the switch
+    happened in against the 5 s after it.  before_switch() is all A's and none of B's,
+    after_switch() the reverse, to the sample: the ranges are exact to the second."""
+    need_root()
+    with Daemon("--rate", RATE) as d, Workload(python3(), "switch.py", 6) as w:
+        line = w.proc.stdout.readline().split()
+        assert line and line[0] == "switch", line
+        switched = float(line[1])
+        s = int(switched)
+        a = ["--since", iso(s - 5), "--until", iso(s)]
+        b = ["--since", iso(s + 1), "--until", iso(s + 6)]
+        wait_for(lambda: time.time() > s + 7, timeout=30, interval=0.2, what="B's range over")
+        last = [None]
+
+        def drained():
+            # Samples in flight: two diffs alike, half a second apart.
+            r = d.ctl("diff", "--pid", str(w.pid), *a, "--vs", *b)
+            same = r.stdout == last[0]
+            last[0] = r.stdout
+            return r if same else None
+        r = wait_for(drained, timeout=30, interval=0.5, what="the diff to settle")
+        rows = parse_diff(r.stdout)
+        before, after = with_func(rows, "before_switch"), with_func(rows, "after_switch")
+        a_before = sum(x for x, _ in before.values())
+        b_after = sum(y for _, y in after.values())
+        print("  switch at %s: A %d samples in before_switch, B %d in after_switch"
+              % (line[2], a_before, b_after))
+        assert a_before > 0 and b_after > 0, rows
+        assert all(y == 0 for _, y in before.values()), before
+        assert all(x == 0 for x, _ in after.values()), after
+        # Each side is its hot function's: nothing else ran for a whole second there.
+        assert a_before > 0.9 * sum(x for x, _ in rows.values()), rows
+        assert b_after > 0.9 * sum(y for _, y in rows.values()), rows
+        # The ranges stated are the ones asked for.
+        assert "over %s to %s" % (iso(s - 5), iso(s)) in r.stderr, r.stderr
+        assert "over %s to %s" % (iso(s + 1), iso(s + 6)) in r.stderr, r.stderr
+        # The SVG of the same ranges: the shrinkage blue, the growth red.
+        with tempfile.TemporaryDirectory(prefix="pyprof-diff.") as tmp:
+            path = os.path.join(tmp, "diff.svg")
+            d.ctl("diff", "--pid", str(w.pid), *a, "--vs", *b, "--format", "svg",
+                  "--output", path)
+            _, frames = svg_frames(path)
+        shrank = [rgb(f) for n, f in frames if n.startswith("before_switch (")]
+        grew = [rgb(f) for n, f in frames if n.startswith("after_switch (")]
+        assert shrank and grew, frames
+        assert all(c[2] == 255 and c[0] == c[1] < 255 for c in shrank), shrank
+        assert all(c[0] == 255 and c[1] == c[2] < 255 for c in grew), grew
 
 
 @test
