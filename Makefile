@@ -35,7 +35,7 @@ WARN := -Wall -Wextra -Wno-unused-parameter -Wmissing-field-initializers -Werror
 CFLAGS ?= -g -O2
 override CFLAGS += $(WARN) -Werror -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuserspace/lib \
 	-I$(OUTPUT) $(LIBBPF_CFLAGS) -MMD -MP $(EXTRA_CFLAGS)
-LDLIBS := $(LIBBPF_LIBS) -lelf -lz
+LDLIBS := $(LIBBPF_LIBS) -ldw -lelf -lz
 BPF_CFLAGS := -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) -Iinclude -I$(OUTPUT)
 
 # clang's own system include dirs, so -target bpf finds Debian's multiarch asm/ headers.
