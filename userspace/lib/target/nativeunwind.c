@@ -25,7 +25,6 @@
 struct native_proc {
 	int pid;
 	Dwfl *dwfl;
-	char interp[PATH_MAX];	/* the module holding _PyEval_EvalFrameDefault's caller: python */
 };
 
 struct native_unwinder {
@@ -169,8 +168,6 @@ static int report_maps(struct native_unwinder *u, struct native_proc *np)
 		/* The start of the file's first mapping is where its ELF header is. */
 		if (dwfl_report_module(np->dwfl, m->path, m->start - m->offset, m->end))
 			nr++;
-		if (!np->interp[0] && (strstr(m->path, "/python") || strstr(m->path, "libpython")))
-			snprintf(np->interp, sizeof(np->interp), "%s", m->path);
 	}
 	dwfl_report_end(np->dwfl, NULL, NULL);
 	procmaps__done(&pm);
@@ -214,14 +211,15 @@ static void frame_name(struct native_proc *np, struct native_frame *f, Dwarf_Add
 		sym = dwfl_module_addrinfo(mod, pc, &off, &s, NULL, NULL, NULL);
 	}
 	if (mname) {
+		base = strrchr(mname, '/');
+		base = base ? base + 1 : mname;
 		f->module = mname;
-		f->interp = np->interp[0] && strcmp(mname, np->interp) == 0;
+		f->interp = strncmp(base, "python", 6) == 0 || strncmp(base, "libpython", 9) == 0;
 	}
 	if (sym && sym[0]) {
 		snprintf(f->name, sizeof(f->name), "%s", sym);
 	} else if (mname) {
-		base = strrchr(mname, '/');
-		snprintf(f->name, sizeof(f->name), "%s+0x%llx", base ? base + 1 : mname,
+		snprintf(f->name, sizeof(f->name), "%s+0x%llx", base,
 			 (unsigned long long)(pc - start));
 	} else {
 		snprintf(f->name, sizeof(f->name), "0x%llx", (unsigned long long)pc);
