@@ -22,9 +22,21 @@
 #define DWARF_RBP 6
 #define DWARF_RSP 7
 
+/*
+ * Names by pc, per process: libdw's symbol lookup scans the module's table,
+ * a millisecond per sample for libpython's.  Direct mapped.
+ */
+#define NATIVE_NAME_CACHE 1024
+
+struct name_slot {
+	__u64 pc;
+	struct native_frame f;
+};
+
 struct native_proc {
 	int pid;
 	Dwfl *dwfl;
+	struct name_slot *names;	/* NATIVE_NAME_CACHE, NULL: no memory, no cache */
 };
 
 struct native_unwinder {
@@ -131,6 +143,7 @@ static void proc_clear(struct native_proc *np)
 {
 	if (np->dwfl)
 		dwfl_end(np->dwfl);
+	free(np->names);
 	memset(np, 0, sizeof(*np));
 }
 
@@ -186,6 +199,7 @@ static struct native_proc *proc_get(struct native_unwinder *u, int pid)
 	u->next = (u->next + 1) % NATIVE_PROCS;
 	proc_clear(np);
 	np->pid = pid;
+	np->names = calloc(NATIVE_NAME_CACHE, sizeof(*np->names));
 	np->dwfl = dwfl_begin(&dwfl_callbacks);
 	if (!np->dwfl || report_maps(u, np) ||
 	    !dwfl_attach_state(np->dwfl, NULL, pid, &thread_callbacks, u)) {
@@ -234,6 +248,7 @@ struct frames_ctx {
 static int frame_cb(Dwfl_Frame *state, void *arg)
 {
 	struct frames_ctx *c = arg;
+	struct name_slot *slot;
 	struct native_frame *f;
 	bool activation;
 	Dwarf_Addr pc;
@@ -248,8 +263,17 @@ static int frame_cb(Dwfl_Frame *state, void *arg)
 	if (!activation && pc)
 		pc--;
 	f = &c->st->frames[c->st->nr++];
+	slot = c->np->names ? &c->np->names[(pc ^ (pc >> 12)) % NATIVE_NAME_CACHE] : NULL;
+	if (slot && slot->pc == pc && pc) {
+		*f = slot->f;
+		return DWARF_CB_OK;
+	}
 	f->pc = pc;
 	frame_name(c->np, f, pc);
+	if (slot) {
+		slot->pc = pc;
+		slot->f = *f;
+	}
 	return DWARF_CB_OK;
 }
 
