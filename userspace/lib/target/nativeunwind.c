@@ -13,11 +13,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include "nativeunwind.h"
 #include "procmaps.h"
 
 #define NATIVE_PROCS 64	/* processes whose Dwfl is kept (round robin beyond) */
+/*
+ * A pc in no module makes the maps be read again (a dlopen since), at most
+ * this often: a pc in the vDSO or JIT code is in none, and reporting the
+ * modules again costs milliseconds.
+ */
+#define NATIVE_REREPORT_NS (1000ull * 1000 * 1000)
 /* x86_64 DWARF register numbers. */
 #define DWARF_RBP 6
 #define DWARF_RSP 7
@@ -37,7 +44,16 @@ struct native_proc {
 	int pid;
 	Dwfl *dwfl;
 	struct name_slot *names;	/* NATIVE_NAME_CACHE, NULL: no memory, no cache */
+	__u64 reported_ns;		/* CLOCK_MONOTONIC when its maps were read */
 };
+
+static __u64 mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
+}
 
 struct native_unwinder {
 	char proc_root[PATH_MAX];
@@ -200,6 +216,7 @@ static struct native_proc *proc_get(struct native_unwinder *u, int pid)
 	proc_clear(np);
 	np->pid = pid;
 	np->names = calloc(NATIVE_NAME_CACHE, sizeof(*np->names));
+	np->reported_ns = mono_ns();
 	np->dwfl = dwfl_begin(&dwfl_callbacks);
 	if (!np->dwfl || report_maps(u, np) ||
 	    !dwfl_attach_state(np->dwfl, NULL, pid, &thread_callbacks, u)) {
@@ -297,7 +314,7 @@ int native_unwinder__unwind(struct native_unwinder *u, int pid, int tid,
 	}
 	c.np = np;
 	/* A pc outside every module: a library loaded since, report the maps again once. */
-	if (!dwfl_addrmodule(np->dwfl, r->ip)) {
+	if (!dwfl_addrmodule(np->dwfl, r->ip) && mono_ns() - np->reported_ns > NATIVE_REREPORT_NS) {
 		native_unwinder__forget(u, pid);
 		np = proc_get(u, pid);
 		if (!np) {
