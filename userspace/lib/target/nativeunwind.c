@@ -62,6 +62,7 @@ struct native_unwinder {
 	/* The unwind going on: libdw's callbacks see it (the daemon has one thread). */
 	int pid, tid;
 	const struct native_regs *regs;
+	bool read_outside;	/* the unwind wanted memory the copy does not hold */
 };
 
 static struct native_unwinder *current;
@@ -123,8 +124,11 @@ static bool memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result, void *a
 	const struct native_regs *r = current ? current->regs : NULL;
 
 	(void)dwfl, (void)arg;
-	if (!r || addr < r->sp || addr - r->sp > r->len || r->len - (addr - r->sp) < 8)
+	if (!r || addr < r->sp || addr - r->sp > r->len || r->len - (addr - r->sp) < 8) {
+		if (current)
+			current->read_outside = true;
 		return false;
+	}
 	memcpy(result, r->stack + (addr - r->sp), 8);
 	return true;
 }
@@ -307,6 +311,7 @@ int native_unwinder__unwind(struct native_unwinder *u, int pid, int tid,
 	u->pid = pid;
 	u->tid = tid;
 	u->regs = r;
+	u->read_outside = false;
 	np = proc_get(u, pid);
 	if (!np) {
 		err = -ENOENT;
@@ -323,8 +328,11 @@ int native_unwinder__unwind(struct native_unwinder *u, int pid, int tid,
 		}
 		c.np = np;
 	}
-	/* 0: the outermost frame reached; otherwise the copy (or the CFI) ran out. */
-	if (dwfl_getthread_frames(np->dwfl, tid, frame_cb, &c) != 0)
+	/*
+	 * 0: the outermost frame reached, or a frame whose return address the
+	 * copy does not hold, which libdw takes for the end too: read_outside.
+	 */
+	if (dwfl_getthread_frames(np->dwfl, tid, frame_cb, &c) != 0 || u->read_outside)
 		st->truncated = true;
 cleanup:
 	current = NULL;
