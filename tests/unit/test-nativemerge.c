@@ -45,4 +45,8 @@ TEST(unmatched)
 	for (int i = 0; i < 4; i++)
 		ASSERT_EQ(out[i], want[i]);
 	ASSERT_EQ(nativemerge(py, 3, nat, 4, false, MARK, out, 2), -E2BIG);
+	/* A truncated copy without an eval frame: the C frames' caller is not known. */
+	ASSERT_EQ(nativemerge(py, 3, nat, 1, true, MARK, out, 16), 4);
+	for (int i = 0; i < 4; i++)
+		ASSERT_EQ(out[i], want[i]);
 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Tests for nativeunwind: a copy of this process's own stack, unwound from its CFI. */
+#include <pthread.h>
 #include <string.h>
 #include <unistd.h>
 #include "testhelp.h"
@@ -13,16 +14,25 @@ static struct native_regs regs;
 /* Copies the stack from here up, with the registers a sample would carry. */
 __attribute__((noinline)) static void unwind_test_leaf(void)
 {
-	__u64 sp, bp;
+	pthread_attr_t attr;
+	size_t size = 0;
+	void *lo = NULL;
+	__u64 sp, bp, top;
 
 	__asm__ volatile("mov %%rsp, %0; mov %%rbp, %1" : "=r"(sp), "=r"(bp));
+	/* Not past the top of the stack: the main thread's may hold less than COPY above sp. */
+	if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+		pthread_attr_getstack(&attr, &lo, &size);
+		pthread_attr_destroy(&attr);
+	}
+	top = (__u64)(unsigned long)lo + size;
 	regs.ip = (__u64)(unsigned long)&&here;
 here:
 	regs.sp = sp;
 	regs.bp = bp;
-	memcpy(copy, (const void *)(unsigned long)sp, COPY);
+	regs.len = top > sp && top - sp < COPY ? top - sp : COPY;
+	memcpy(copy, (const void *)(unsigned long)sp, regs.len);
 	regs.stack = copy;
-	regs.len = COPY;
 }
 
 __attribute__((noinline)) static void unwind_test_middle(void)

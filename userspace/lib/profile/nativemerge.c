@@ -54,7 +54,8 @@ int nativemerge(const struct merge_py *py, size_t nr_py, const struct merge_nati
 
 	for (size_t i = 0; i < nr_nat; i++)
 		e += nat[i].eval;
-	if (e > k || (!truncated && e < k))
+	/* No eval frame at all: which Python frame called the C ones is not known. */
+	if (e > k || (!truncated && e < k) || (!e && nr_py))
 		return put_py(&o, py, 0, nr_py) ?: put(&o, marker) ?: (int)o.n;
 	/* The runs with no eval frame in the copy: below its root. */
 	err = put_py(&o, py, run_start(py, nr_py, e), nr_py);

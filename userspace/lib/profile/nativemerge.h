@@ -26,8 +26,8 @@ struct merge_native {
  * are, so that C called from Python is above its Python caller.  A native
  * stack cut short at its root (truncated: the copy ran out) gets the Python
  * runs it has no eval frame for first, then marker, then what it has; one
- * with more eval frames than runs cannot be matched: the Python frames and
- * marker only, never a native frame next to the wrong Python one.
+ * with more eval frames than runs, or none, cannot be matched: the Python
+ * frames and marker only, never a native frame next to the wrong Python one.
  * Returns the number of ids or -E2BIG.
  */
 int nativemerge(const struct merge_py *py, size_t nr_py, const struct merge_native *nat,
