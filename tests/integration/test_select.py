@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pyproftest  # noqa: E402
@@ -166,6 +167,117 @@ def a_restarted_service_is_one_profile():
             # One more worker's worth of the unit is the exited b: its samples count.
             b_only, _ = folded(d, "--pid", str(b.pid), "--cmdline", pattern)
             assert hot_samples(b_only, "b") >= ENOUGH, b_only
+
+
+def iso(t):
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+
+
+def cpu_s(pid):
+    """pid's CPU seconds, None once it is gone."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class CpuLog:
+    """(wall time, CPU seconds) per pid, polled while waiting: the CPU time of each
+    worker in a past range, interpolated."""
+
+    def __init__(self):
+        self.points = {}
+
+    def poll_until(self, t_end, workers):
+        while time.time() < t_end:
+            for w in workers:
+                c = cpu_s(w.pid)
+                if c is not None and w.proc.poll() is None:
+                    self.points.setdefault(w.pid, []).append((time.time(), c))
+            time.sleep(0.05)
+
+    def between(self, pid, a, b):
+        pts = self.points[pid]
+
+        def at(t):
+            if t <= pts[0][0]:
+                return pts[0][1]
+            if t >= pts[-1][0]:
+                return pts[-1][1]
+            for (t0, c0), (t1, c1) in zip(pts, pts[1:]):
+                if t0 <= t <= t1:
+                    return c0 + (c1 - c0) * (t - t0) / (t1 - t0) if t1 > t0 else c0
+        return at(b) - at(a)
+
+
+@test
+def a_service_over_two_minutes_in_the_past():
+    """Issue 13's done-when: three workers of a unit, b restarted halfway, asked for by
+    --unit over an exact 2-minute range that ended before the question: every process's
+    samples are its CPU time in the range, the range stated is the one asked, and the two
+    halves add up to the whole to the sample (no rounding to 10 s windows)."""
+    need_root()
+    python = python_for_all()
+    tag = "svc-" + secrets.token_hex(4)
+    unit = "pyproftest-%s.service" % tag
+    rate = int(RATE)
+    log = CpuLog()
+    with Daemon("--rate", RATE) as d, Cgroup("system.slice/" + unit) as cg, \
+            Worker(python, cg, "a", tag, seconds=300) as a, \
+            Worker(python, cg, "b", tag, seconds=300) as b, \
+            Worker(python, cg, "c", tag, seconds=300) as c:
+        for w in (a, b, c):
+            wait_hot(d, w)
+        # A start off the 10 s windows' grid, so whole windows could not give the answer.
+        t0 = int(time.time()) + 2
+        t0 += (3 - t0 % 10) % 10
+        # b stops just before the halfway second and b2 starts just after it.
+        log.poll_until(t0 + 59.7, (a, b, c))
+        b.stop()
+        log.poll_until(t0 + 60.3, (a, c))
+        with Worker(python, cg, "b", tag, seconds=300) as b2:
+            log.poll_until(t0 + 122, (a, b2, c))
+            for w in (a, b2, c):
+                w.stop()
+            workers = (a, b, b2, c)
+
+            def count(since, until):
+                r = d.ctl("snapshot", "--unit", unit, "--per-process", "--since", iso(since),
+                          "--until", iso(until))
+                per = {}
+                for stack, n in parse_folded(r.stdout).items():
+                    pid = int(stack.split(" ", 1)[0])
+                    per[pid] = per.get(pid, 0) + n
+                return per, r.stderr
+            last = [None]
+
+            def settled():
+                got = count(t0, t0 + 120)
+                same = got == last[0]
+                last[0] = got
+                return got if same else None
+            whole, note = wait_for(settled, timeout=30, interval=0.5, what="samples drained")
+            print("  %s" % note.strip())
+            assert "unit %s, 4 processes" % unit in note, note
+            assert "samples of %s to %s, 120.0 s" % (iso(t0), iso(t0 + 120)) in note, note
+            for w in workers:
+                want = log.between(w.pid, t0, t0 + 120) * rate
+                got = whole.get(w.pid, 0)
+                print("  pid %d (%s): %d samples, CPU time in range says %.1f"
+                      % (w.pid, w.name, got, want))
+                # A sample period either way, the /proc tick's and the polling's uncertainty.
+                assert abs(got - want) <= 2 + 2 * rate / os.sysconf("SC_CLK_TCK") + 0.02 * want, \
+                    (w.pid, got, want)
+            assert whole.get(b.pid, 0) > 0 and whole.get(b2.pid, 0) > 0, whole
+            first, _ = count(t0, t0 + 60)
+            second, _ = count(t0 + 60, t0 + 120)
+            for pid in set(whole) | set(first) | set(second):
+                assert first.get(pid, 0) + second.get(pid, 0) == whole.get(pid, 0), \
+                    (pid, first, second, whole)
+            # b ran in the first half only, b2 in the second only.
+            assert b.pid not in second and b2.pid not in first, (first, second)
 
 
 @test
