@@ -359,17 +359,23 @@ static int load_file(struct state *state, const char *name, const char *my_boot,
 	struct statefile sf = { 0 };
 	__u8 *file = NULL;
 	size_t len = 0;
-	__u64 start;
+	__u64 start, at;
 	int err;
 
 	err = read_whole(state->dirfd, name, &file, &len);
 	err = err ?: statefile__decode(file, len, &sf);
 	err = err ?: statefile__place(&sf, &clk, &start);
-	/* The middle of the old window: it lands in the window holding that instant. */
+	/*
+	 * The middle of the old window: it lands in the window holding that
+	 * instant.  Never after now: the current window's file would otherwise
+	 * put its samples in a second bucket no range ending now holds.
+	 */
+	at = start + sf.window_ns / 2;
+	at = at < clk.now ? at : clk.now;
 	for (__u32 i = 0; i < sf.nr_procs && !err; i++)
-		err = apply_proc(state, &sf.procs[i], start + sf.window_ns / 2);
+		err = apply_proc(state, &sf.procs[i], at);
 	if (!err && sf.old_clock) {
-		__u64 index = (start + sf.window_ns / 2) / state->cfg->window_ns;
+		__u64 index = at / state->cfg->window_ns;
 
 		conv->first = index < conv->first ? index : conv->first;
 		conv->last = index > conv->last ? index : conv->last;
