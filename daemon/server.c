@@ -724,7 +724,7 @@ static bool snapshot_args(struct client *c, const struct proto_request *req, __u
 		reply_err(c, EINVAL, "seconds and since_ns exclude each other");
 		return false;
 	}
-	/* until_ns: the end of a closed range (push.c's windows), CLOCK_MONOTONIC too. */
+	/* until_ns: the end of a since_ns range, CLOCK_MONOTONIC too (to_wall_ns's twin). */
 	r = proto_request__get_u64(req, "until_ns", 1, now, &until);
 	if (r == -EINVAL) {
 		reply_err(c, EINVAL, "invalid until_ns (a CLOCK_MONOTONIC time, not in the future)");
