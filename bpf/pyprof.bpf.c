@@ -17,6 +17,8 @@ const volatile __u64 wakeup_bytes = PYPROF_RINGBUF_BYTES / 4;
 const volatile __u64 offcpu_min_ns = 10000000;
 /* Off-CPU time recorded (not pyprofd --no-offcpu): threads of profiled processes get storage. */
 const volatile bool offcpu_enabled = false;
+/* --native: each on-CPU sample is preceded by a copy of its user stack (struct pyprof_native). */
+const volatile bool native_enabled = false;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -209,6 +211,7 @@ struct walk {
 	bool at_root;	/* the frame last looked at may end a complete walk */
 	int err;	/* enum pyprof_unwind_error; -1 while going on */
 };
+
 
 static long thread_step(__u32 i, struct walk *w)
 {
@@ -411,6 +414,9 @@ static long frame_step(__u32 i, struct walk *w)
 	owner = l->frame_owner >= 0 ? bulk_u8(w->bulk, off + (__u16)l->frame_owner) : 0;
 	/* 3.12+: entry shims and base frames are not Python code. */
 	if (l->bottom == PYPROF_BOTTOM_SHIM && owner >= l->owner_shim) {
+		/* The frame below a shim is where that eval loop call began. */
+		w->s->frames[(w->n - 1) & (PYPROF_MAX_FRAMES - 1)].code |=
+			(__u64)(w->n != 0) * PYPROF_FRAME_ENTRY;
 		w->at_root = true;
 		w->cur = back;
 		return 0;
@@ -440,7 +446,10 @@ static long frame_step(__u32 i, struct walk *w)
 		if (instr < -1)
 			instr = -1;
 	}
-	w->s->frames[n & (PYPROF_MAX_FRAMES - 1)].code = code;
+	/* 3.11 marks its entry frames; before it each frame had its own eval call. */
+	w->s->frames[n & (PYPROF_MAX_FRAMES - 1)].code =
+		code | (__u64)((l->bottom == PYPROF_BOTTOM_NULL) |
+			       ((l->bottom == PYPROF_BOTTOM_ENTRY) & w->at_root)) * PYPROF_FRAME_ENTRY;
 	w->s->frames[n & (PYPROF_MAX_FRAMES - 1)].instr = instr;
 	w->s->frames[n & (PYPROF_MAX_FRAMES - 1)].code_fp =
 		w->fingerprint ? code_fingerprint(l, w->code, code) : 0;
@@ -748,6 +757,81 @@ static __always_inline bool gil_wait_futex(const struct pyprof_proc *proc, __u64
 	return uaddr - proc->gil_addr < proc->gil_size;
 }
 
+/* task_struct.flags: the task is exiting (include/linux/sched.h; no macro in vmlinux.h). */
+#define PF_EXITING 0x00000004
+
+/*
+ * Copies the top of the current thread's user stack into n: all of
+ * PYPROF_NATIVE_STACK bytes, or where the stack mapping ends within them
+ * (its top: few frames deep), up to the end of sp's page.  The error says
+ * which; the caller counts it.
+ */
+static __always_inline __u16 native__copy(struct pyprof_native *n)
+{
+	__u64 sp = n->sp;
+	__u32 part = PYPROF_PAGE - (sp & (PYPROF_PAGE - 1));
+
+	if (!bpf_probe_read_user(n->stack, PYPROF_NATIVE_STACK, (const void *)sp)) {
+		n->len = PYPROF_NATIVE_STACK;
+		return PYPROF_NATIVE_OK;
+	}
+	if (!bpf_probe_read_user(n->stack, PYPROF_NATIVE_STACK / 2, (const void *)sp)) {
+		n->len = PYPROF_NATIVE_STACK / 2;
+		return PYPROF_NATIVE_SHORT;
+	}
+	if (part > PYPROF_PAGE)
+		part = PYPROF_PAGE;
+	if (part && !bpf_probe_read_user(n->stack, part, (const void *)sp)) {
+		n->len = part;
+		return PYPROF_NATIVE_SHORT;
+	}
+	n->len = 0;
+	return PYPROF_NATIVE_UNREADABLE;
+}
+
+/*
+ * --native: sends the user registers and stack copy of the sample s about
+ * to be sent.  The user registers are the
+ * task's saved ones: in a system call or a fault the interrupted registers
+ * are the kernel's.
+ */
+static __always_inline void native__send(const struct pyprof_sample *s)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct pt_regs *regs;
+	struct pyprof_native *n;
+	__u16 err;
+
+	n = bpf_ringbuf_reserve(&events, sizeof(*n), 0);
+	if (!n) {
+		count(PYPROF_CNT_NATIVE_LOST);
+		return;
+	}
+	__builtin_memcpy(&n->hdr, &s->hdr, sizeof(n->hdr));
+	n->hdr.kind = PYPROF_EV_NATIVE;
+	n->pad = 0;
+	n->ip = n->sp = n->bp = 0;
+	regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	if (!regs || (task->flags & PF_EXITING) ||
+	    bpf_probe_read_kernel(&n->ip, sizeof(n->ip), &regs->ip) ||
+	    bpf_probe_read_kernel(&n->sp, sizeof(n->sp), &regs->sp) ||
+	    bpf_probe_read_kernel(&n->bp, sizeof(n->bp), &regs->bp) || !n->sp) {
+		n->len = 0;
+		err = PYPROF_NATIVE_NO_REGS;
+	} else {
+		err = native__copy(n);
+	}
+	n->error = err;
+	if (err == PYPROF_NATIVE_SHORT)
+		count(PYPROF_CNT_NATIVE_SHORT);
+	else if (err == PYPROF_NATIVE_UNREADABLE)
+		count(PYPROF_CNT_NATIVE_UNREADABLE);
+	else if (err == PYPROF_NATIVE_NO_REGS)
+		count(PYPROF_CNT_NATIVE_NO_REGS);
+	count(PYPROF_CNT_NATIVE_SENT);
+	bpf_ringbuf_submit(n, BPF_RB_NO_WAKEUP);
+}
+
 SEC("perf_event")
 int on_sample(struct bpf_perf_event_data *ctx)
 {
@@ -790,6 +874,8 @@ int on_sample(struct bpf_perf_event_data *ctx)
 		else
 			s->nr_kstack = kn / sizeof(__u64);
 	}
+	if (native_enabled && s->tstate)
+		native__send(s);
 	sample__send(proc, s, w.fingerprint);
 	return 0;
 }
@@ -797,8 +883,6 @@ int on_sample(struct bpf_perf_event_data *ctx)
 /* The syscall number in a task's user regs->orig_ax (x86_64). */
 #define SYSCALL_FUTEX 202
 #define NO_FUTEX (~0ull)
-/* task_struct.flags: the task is exiting (include/linux/sched.h; no macro in vmlinux.h). */
-#define PF_EXITING 0x00000004
 
 /*
  * Sends the pending interval of the current thread, o its storage: its
