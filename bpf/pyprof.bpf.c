@@ -77,7 +77,10 @@ struct scratch {
 	__u8 code[PYPROF_CODE_READ];
 	__u8 bulk[PYPROF_BULK_READ];
 	struct tlbc_frame tlbc[PYPROF_MAX_FRAMES];
+	__u64 entry[PYPROF_ENTRY_WORDS];	/* the walk's eval-loop entry frames (walk.entry) */
 };
+
+_Static_assert(PYPROF_ENTRY_WORDS * 64 == PYPROF_MAX_FRAMES, "an entry bit for each frame");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -201,6 +204,12 @@ struct walk {
 	__u8 *code;
 	__u8 *bulk;		/* frames: bulk_len bytes of the target from bulk_base */
 	struct tlbc_frame *tlbc;
+	/*
+	 * Bit n: frame n is where an eval loop call began (pyprof_native.entry).
+	 * Not in the frame's code word, which stays the address every other
+	 * reader (snapshots, tlbc_step(), the daemon's lookups) keys on.
+	 */
+	__u64 *entry;
 	__u64 bulk_base;
 	__u32 bulk_len;
 	bool fingerprint;	/* record code object fingerprints (young process) */
@@ -212,6 +221,11 @@ struct walk {
 	int err;	/* enum pyprof_unwind_error; -1 while going on */
 };
 
+/* Frame n is an eval loop entry if is is 1: branchless, frame_step() is the verifier's longest loop. */
+static __always_inline void walk__entry(struct walk *w, __u32 n, __u64 is)
+{
+	w->entry[(n >> 6) & (PYPROF_ENTRY_WORDS - 1)] |= is << (n & 63);
+}
 
 static long thread_step(__u32 i, struct walk *w)
 {
@@ -415,8 +429,7 @@ static long frame_step(__u32 i, struct walk *w)
 	/* 3.12+: entry shims and base frames are not Python code. */
 	if (l->bottom == PYPROF_BOTTOM_SHIM && owner >= l->owner_shim) {
 		/* The frame below a shim is where that eval loop call began. */
-		w->s->frames[(w->n - 1) & (PYPROF_MAX_FRAMES - 1)].code |=
-			(__u64)(w->n != 0) * PYPROF_FRAME_ENTRY;
+		walk__entry(w, w->n - 1, w->n != 0);
 		w->at_root = true;
 		w->cur = back;
 		return 0;
@@ -447,9 +460,9 @@ static long frame_step(__u32 i, struct walk *w)
 			instr = -1;
 	}
 	/* 3.11 marks its entry frames; before it each frame had its own eval call. */
-	w->s->frames[n & (PYPROF_MAX_FRAMES - 1)].code =
-		code | (__u64)((l->bottom == PYPROF_BOTTOM_NULL) |
-			       ((l->bottom == PYPROF_BOTTOM_ENTRY) & w->at_root)) * PYPROF_FRAME_ENTRY;
+	walk__entry(w, n, (l->bottom == PYPROF_BOTTOM_NULL) |
+			  ((l->bottom == PYPROF_BOTTOM_ENTRY) & w->at_root));
+	w->s->frames[n & (PYPROF_MAX_FRAMES - 1)].code = code;
 	w->s->frames[n & (PYPROF_MAX_FRAMES - 1)].instr = instr;
 	w->s->frames[n & (PYPROF_MAX_FRAMES - 1)].code_fp =
 		w->fingerprint ? code_fingerprint(l, w->code, code) : 0;
@@ -580,6 +593,8 @@ static __always_inline struct pyprof_sample *sample__walk(struct scratch *sc,
 	w->code = sc->code;
 	w->bulk = sc->bulk;
 	w->tlbc = sc->tlbc;
+	w->entry = sc->entry;
+	__builtin_memset(sc->entry, 0, sizeof(sc->entry));
 	w->fingerprint = s->hdr.ts < proc->fp_until_ns;
 	err = find_tstate(w, pid, &tstate);
 	if (err == PYPROF_UNWIND_OK) {
@@ -790,12 +805,12 @@ static __always_inline __u16 native__copy(struct pyprof_native *n)
 }
 
 /*
- * --native: sends the user registers and stack copy of the sample s about
- * to be sent.  The user registers are the
+ * --native: sends the user registers, stack copy and entry frames (the
+ * walk's bits) of the sample s about to be sent.  The user registers are the
  * task's saved ones: in a system call or a fault the interrupted registers
  * are the kernel's.
  */
-static __always_inline void native__send(const struct pyprof_sample *s)
+static __always_inline void native__send(const struct pyprof_sample *s, const __u64 *entry)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct pt_regs *regs;
@@ -810,6 +825,7 @@ static __always_inline void native__send(const struct pyprof_sample *s)
 	__builtin_memcpy(&n->hdr, &s->hdr, sizeof(n->hdr));
 	n->hdr.kind = PYPROF_EV_NATIVE;
 	n->pad = 0;
+	__builtin_memcpy(n->entry, entry, sizeof(n->entry));
 	n->ip = n->sp = n->bp = 0;
 	regs = (struct pt_regs *)bpf_task_pt_regs(task);
 	if (!regs || (task->flags & PF_EXITING) ||
@@ -875,7 +891,7 @@ int on_sample(struct bpf_perf_event_data *ctx)
 			s->nr_kstack = kn / sizeof(__u64);
 	}
 	if (native_enabled && s->tstate)
-		native__send(s);
+		native__send(s, sc->entry);
 	sample__send(proc, s, w.fingerprint);
 	return 0;
 }

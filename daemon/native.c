@@ -161,7 +161,7 @@ int native__stack(struct native *n, struct pyproc *p, const struct pyprof_sample
 		ret = native_ids(n, p, &nr_nat) ?: profile__intern(p->profile, &mark, &marker);
 	for (size_t i = 0; !ret && i < s->nr_frames && i < PYPROF_MAX_FRAMES; i++) {
 		n->py[i].id = py_ids[i];
-		n->py[i].entry = s->frames[i].code & PYPROF_FRAME_ENTRY;
+		n->py[i].entry = e->entry[i / 64] >> (i % 64) & 1;
 	}
 	if (!ret)
 		ret = nativemerge(n->py, s->nr_frames, n->nat, nr_nat, n->st.truncated, marker,

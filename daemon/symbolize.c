@@ -426,7 +426,7 @@ int symbolize__frame(struct pyproc *p, const struct pyprof_frame *f, struct strb
 {
 	struct frame fr;
 
-	code_frame(p, code_lookup(p, f->code & ~PYPROF_FRAME_ENTRY, f->code_fp), f, &fr);
+	code_frame(p, code_lookup(p, f->code, f->code_fp), f, &fr);
 	strbuf__reset(sb);
 	return frame__label(&fr, sb);
 }
@@ -434,7 +434,7 @@ int symbolize__frame(struct pyproc *p, const struct pyprof_frame *f, struct strb
 /* The profile id of frame f. */
 static int frame_id(struct pyproc *p, const struct pyprof_frame *f, __u32 *ret)
 {
-	struct codeinfo *ci = code_lookup(p, f->code & ~PYPROF_FRAME_ENTRY, f->code_fp);
+	struct codeinfo *ci = code_lookup(p, f->code, f->code_fp);
 	__u64 epoch = profile__epoch(p->profile);
 	struct line_id *li;
 	struct frame fr;

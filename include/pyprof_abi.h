@@ -9,7 +9,7 @@
  * any change to a struct or enum below; pyprofd checks it against the
  * skeleton's rodata.
  */
-#define PYPROF_ABI_VERSION 16
+#define PYPROF_ABI_VERSION 17
 
 #define PYPROF_MAX_FRAMES	256	/* Python frames kept per sample */
 #define PYPROF_MAX_KSTACK	127	/* kernel frames (perf_event_max_stack default) */
@@ -37,6 +37,7 @@
 /* --native: a stack copy of PYPROF_NATIVE_STACK bytes per sample needs a bigger ring. */
 #define PYPROF_RINGBUF_NATIVE_BYTES (16u << 20)
 #define PYPROF_NATIVE_STACK	8192	/* bytes of the user stack copied from sp per sample */
+#define PYPROF_ENTRY_WORDS	(PYPROF_MAX_FRAMES / 64)	/* pyprof_native.entry: a bit a frame */
 /* Bytes of a young process's code object's names and line table copied at first sight. */
 #define PYPROF_SNAP_NAME	192	/* from its co_qualname / co_name str object */
 #define PYPROF_SNAP_FILE	448	/* from its co_filename str object */
@@ -187,15 +188,8 @@ enum pyprof_unwind_error {
 	PYPROF_UNWIND__MAX,
 };
 
-/*
- * Bit 0 of pyprof_frame.code (objects are 16-byte aligned): the frame is the
- * first one a C call of the eval loop ran, where a run of Python frames sits
- * in the native stack (--native merges them there).  Consumers clear it.
- */
-#define PYPROF_FRAME_ENTRY 0x1ull
-
 struct pyprof_frame {
-	__u64 code;	/* PyCodeObject * in the target, | PYPROF_FRAME_ENTRY */
+	__u64 code;	/* PyCodeObject * in the target */
 	__s32 instr;	/* code-unit index (3.10+) or byte offset (<= 3.9); -1 = not started */
 	__u32 code_fp;	/* pyprof_code_fp() of the object at sample time, 0 = not read */
 };
@@ -346,6 +340,13 @@ struct pyprof_native {
 	__u32 len;		/* bytes of stack copied from sp */
 	__u16 error;		/* enum pyprof_native_error */
 	__u16 pad;
+	/*
+	 * Bit i (of word i / 64): the sample's frame i is the first one a C call
+	 * of the eval loop ran, where a run of Python frames sits in the native
+	 * stack.  Kept here, not in the frame: its code word is an address that
+	 * snapshots and lookups key on.
+	 */
+	__u64 entry[PYPROF_ENTRY_WORDS];
 	__u8 stack[PYPROF_NATIVE_STACK];
 };
 

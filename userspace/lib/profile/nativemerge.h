@@ -11,7 +11,7 @@
 
 struct merge_py {
 	__u32 id;
-	bool entry;	/* the first frame an eval loop call ran (PYPROF_FRAME_ENTRY) */
+	bool entry;	/* the first frame an eval loop call ran (pyprof_native.entry) */
 };
 
 struct merge_native {
