@@ -61,7 +61,8 @@ UNIT_SRCS := $(sort $(wildcard tests/unit/test-*.c))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 TEST_HELPERS := $(OUTPUT)/tests/embed $(OUTPUT)/tests/fmt_render $(OUTPUT)/tests/inroot \
 	$(OUTPUT)/tests/profile_mem \
-	$(OUTPUT)/tests/fakeft $(OUTPUT)/tests/pyinterp_dump
+	$(OUTPUT)/tests/fakeft $(OUTPUT)/tests/pyinterp_dump \
+	$(OUTPUT)/tests/libspin_a.so $(OUTPUT)/tests/libspin_b.so
 
 .PHONY: all clean check unit helpers asan fuzz fuzz-build deps test-deps install bench pythons
 all: $(OUTPUT)/pyprofd $(OUTPUT)/pyprofctl
@@ -141,7 +142,7 @@ $(OUTPUT)/tests/test-procs: tests/unit/test-procs.c tests/unit/testhelp.h tests/
 		$(LDLIBS) -lpthread -o $@
 
 # Symbolization against a fake memory reader: the test is the target.c it links.
-TEST_SYMBOLIZE_OBJS := $(addprefix $(OUTPUT)/daemon/,symbolize.o native.o pynames.o)
+TEST_SYMBOLIZE_OBJS := $(addprefix $(OUTPUT)/daemon/,symbolize.o native.o mapfile.o pynames.o)
 $(OUTPUT)/tests/test-symbolize: tests/unit/test-symbolize.c tests/unit/testhelp.h \
 		$(TEST_SYMBOLIZE_OBJS) $(OUTPUT)/libpyprof.a | $(OUTPUT)/tests
 	$(call msg,TEST,$@)
@@ -182,6 +183,11 @@ $(OUTPUT)/tests/test-select: tests/unit/test-select.c tests/unit/testhelp.h \
 $(OUTPUT)/tests/%: tests/helpers/%.c $(OUTPUT)/libpyprof.a | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< $(OUTPUT)/libpyprof.a $(LDLIBS) -o $@
+
+# Loaded by a plain interpreter: no sanitizers, whatever the build's.
+$(OUTPUT)/tests/libspin_%.so: tests/helpers/spinlib.c | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) -std=gnu11 -O1 -g -fPIC -shared -DSPIN_NAME=spin_$* $< -o $@
 
 unit: $(UNIT_BINS)
 

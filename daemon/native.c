@@ -8,6 +8,7 @@
 #include "profile/nativemerge.h"
 #include "profile/profile.h"
 #include "clock.h"
+#include "mapfile.h"
 #include "native.h"
 #include "pyproc.h"
 
@@ -22,13 +23,29 @@ struct native {
 	struct native_stats stats;
 };
 
+/*
+ * The unwinder's way to a module: the file mapped (map_files), whatever its
+ * path names now (an upgrade renames a library over the mapped one), else by
+ * path if it is still that file (mapfile.c).
+ */
+static int open_mapped(void *ctx, int pid, const struct procmap *m)
+{
+	struct mapfile_ref ref;
+	enum mapfile_via via;
+	int err;
+
+	(void)ctx;
+	err = mapfile__ref_map(&ref, "/proc", pid, m);
+	return err ?: mapfile__open(&ref, &via);
+}
+
 struct native *native__new(void)
 {
 	struct native *n = calloc(1, sizeof(*n));
 
 	if (!n)
 		return NULL;
-	n->u = native_unwinder__new("/proc");
+	n->u = native_unwinder__new("/proc", open_mapped, NULL);
 	if (!n->u) {
 		free(n);
 		return NULL;

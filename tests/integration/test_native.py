@@ -4,10 +4,13 @@ the Python function that called them, on every interpreter the machine has; with
 --native (or without snapshot --native) the stacks are the Python-only ones."""
 import os
 import re
+import shutil
+import signal
 import sys
+import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from pyproftest import (Daemon, Skip, Workload, interpreters, main, need_root, test,
+from pyproftest import (OUTPUT, Daemon, Skip, Workload, interpreters, main, need_root, test,
                         tree_interpreters, wait_for, parse_folded)
 
 # Python function -> what one of the native frames above it must name.  json.dumps
@@ -132,6 +135,48 @@ def unmatched_stack_marked_never_glued():
                     assert natives == ["[native: partial stack]"] or \
                         any("SHA256" in f or "sha256" in f for f in natives), (label, frames)
                 print("  %s: ok" % label)
+
+
+def with_frame(d, pid, name):
+    """The --native stacks of pid once one has a frame called name, else None."""
+    r = d.ctl("snapshot", "--pid", str(pid), "--native", check=False)
+    st = parse_folded(r.stdout) if r.returncode == 0 else {}
+    return st if any(func(f) == name for s in st for f in s.split(";")) else None
+
+
+@test
+def replaced_library_named_from_the_file_mapped():
+    """A library whose path names another file by the time pyprofd first reads it (an
+    upgrade's rename) is named from the file mapped (/proc/PID/map_files), not the new one:
+    libspin_b.so has the same code at the same addresses as libspin_a.so, named spin_b."""
+    need_root()
+    pythons = all_pythons()
+    if not pythons:
+        raise Skip("no interpreters")
+    built = [os.path.join(OUTPUT, "tests", "libspin_%s.so" % v) for v in "ab"]
+    if not all(os.path.exists(p) for p in built):
+        raise Skip("no libspin_a.so / libspin_b.so (make helpers)")
+    label, python = pythons[0]
+    top = tempfile.mkdtemp(prefix="pyproftest-so.")
+    lib = os.path.join(top, "libspin.so")
+    try:
+        shutil.copy(built[0], lib)
+        with Daemon("--native") as d, Workload(python, "replaced_so.py", lib) as w:
+            # Unwound once: the process's modules are reported, the library's file not read.
+            wait_for(lambda: with_frame(d, w.pid, "do_python"), timeout=60, interval=0.5,
+                     what="a native unwind of " + label)
+            shutil.copy(built[1], lib + ".new")
+            os.rename(lib + ".new", lib)
+            assert w.ask(signal.SIGUSR1).strip() == "going"
+            st = wait_for(lambda: with_frame(d, w.pid, "spin_a") or
+                          with_frame(d, w.pid, "spin_b"), timeout=60, interval=0.5,
+                          what="spin's frames in " + label)
+            names = {func(f) for s in st for f in s.split(";")}
+            assert "spin_a" in names and "spin_b" not in names, \
+                [s for s in st if "spin_" in s][:3]
+            print("  %s: ok" % label)
+    finally:
+        shutil.rmtree(top)
 
 
 @test

@@ -60,7 +60,7 @@ static struct native_stack st;
 
 TEST(own_stack)
 {
-	struct native_unwinder *u = native_unwinder__new("/proc");
+	struct native_unwinder *u = native_unwinder__new("/proc", NULL, NULL);
 	bool outer = false;
 
 	ASSERT_TRUE(u != NULL);
@@ -76,7 +76,7 @@ TEST(own_stack)
 
 TEST(copy_too_short)
 {
-	struct native_unwinder *u = native_unwinder__new("/proc");
+	struct native_unwinder *u = native_unwinder__new("/proc", NULL, NULL);
 
 	ASSERT_TRUE(u != NULL);
 	unwind_test_outer();

@@ -3,8 +3,9 @@
  * Native unwinding with libdw: CFI interpretation of .eh_frame and
  * .debug_frame (and the symbol tables) is what libdw does well, so pyprof
  * keeps only the glue: one Dwfl per process, its modules reported from
- * /proc/PID/maps and opened through /proc/PID/root (a container's own
- * files), and a thread whose memory is the stack copy BPF sent.
+ * /proc/PID/maps and opened by the caller (pyprofd: the file mapped, through
+ * map_files) or through /proc/PID/root (a container's own files), and a
+ * thread whose memory is the stack copy BPF sent.
  */
 #include <elfutils/libdwfl.h>
 #include <errno.h>
@@ -40,9 +41,16 @@ struct name_slot {
 	struct native_frame f;
 };
 
+/* The maps line a module was reported from (path aside): its userdata, for find_elf(). */
+struct native_map {
+	struct procmap m;	/* m.path unset: the module's name, + " (deleted)" if deleted */
+	bool deleted;
+};
+
 struct native_proc {
 	int pid;
 	Dwfl *dwfl;
+	struct native_map *maps;	/* one a module reported; NULL: none kept (no memory) */
 	struct name_slot *names;	/* NATIVE_NAME_CACHE, NULL: no memory, no cache */
 	__u64 reported_ns;		/* CLOCK_MONOTONIC when its maps were read */
 };
@@ -57,6 +65,8 @@ static __u64 mono_ns(void)
 
 struct native_unwinder {
 	char proc_root[PATH_MAX];
+	native_open_fn *open;
+	void *open_ctx;
 	struct native_proc procs[NATIVE_PROCS];
 	size_t next;
 	/* The unwind going on: libdw's callbacks see it (the daemon has one thread). */
@@ -67,19 +77,41 @@ struct native_unwinder {
 
 static struct native_unwinder *current;
 
-/* Opens a module through the process's root: the path in maps is the container's. */
+/* " (deleted)": what maps appends to the path of a file unlinked since it was mapped. */
+static const char deleted_suffix[] = " (deleted)";
+
+/*
+ * Opens module modname, reported from nm: by the caller's open, else through
+ * the process's root (the path in maps is the container's).
+ */
+static int module_open(const char *modname, const struct native_map *nm)
+{
+	char path[PATH_MAX];
+	struct procmap m;
+
+	if (current->open && nm) {
+		m = nm->m;
+		if (snprintf(path, sizeof(path), "%s%s", modname,
+			     nm->deleted ? deleted_suffix : "") >= (int)sizeof(path))
+			return -1;
+		m.path = path;
+		return current->open(current->open_ctx, current->pid, &m);
+	}
+	if (snprintf(path, sizeof(path), "%s/%d/root%s", current->proc_root, current->pid,
+		     modname) >= (int)sizeof(path))
+		return -1;
+	return open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+}
+
 static int find_elf(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Addr base,
 		    char **file_name, Elf **elfp)
 {
-	char path[PATH_MAX];
 	int fd;
 
-	(void)mod, (void)userdata, (void)base, (void)file_name;
-	if (!current || modname[0] != '/' ||
-	    snprintf(path, sizeof(path), "%s/%d/root%s", current->proc_root, current->pid,
-		     modname) >= (int)sizeof(path))
+	(void)mod, (void)base, (void)file_name;
+	if (!current || modname[0] != '/')
 		return -1;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	fd = module_open(modname, *userdata);
 	if (fd < 0)
 		return -1;
 	/* Read, not mapped: a file truncated under us must not SIGBUS the daemon. */
@@ -149,13 +181,16 @@ static const Dwfl_Thread_Callbacks thread_callbacks = {
 	.set_initial_registers = set_initial_registers,
 };
 
-struct native_unwinder *native_unwinder__new(const char *proc_root)
+struct native_unwinder *native_unwinder__new(const char *proc_root, native_open_fn *open,
+					     void *ctx)
 {
 	struct native_unwinder *u = calloc(1, sizeof(*u));
 
 	if (!u)
 		return NULL;
 	snprintf(u->proc_root, sizeof(u->proc_root), "%s", proc_root);
+	u->open = open;
+	u->open_ctx = ctx;
 	return u;
 }
 
@@ -164,6 +199,7 @@ static void proc_clear(struct native_proc *np)
 	if (np->dwfl)
 		dwfl_end(np->dwfl);
 	free(np->names);
+	free(np->maps);
 	memset(np, 0, sizeof(*np));
 }
 
@@ -183,6 +219,40 @@ void native_unwinder__forget(struct native_unwinder *u, int pid)
 			proc_clear(&u->procs[i]);
 }
 
+/*
+ * Reports m, a file's executable mapping, as a module whose userdata is
+ * *nm, named by m's path (less " (deleted)": a file replaced since it was
+ * mapped, which only the caller's open can reach).  True if reported.
+ */
+static bool report_map(struct native_unwinder *u, struct native_proc *np, const struct procmap *m,
+		       struct native_map *nm)
+{
+	size_t len = strlen(m->path), dlen = sizeof(deleted_suffix) - 1;
+	bool deleted = len > dlen && strcmp(m->path + len - dlen, deleted_suffix) == 0;
+	char path[PATH_MAX];
+	Dwfl_Module *mod;
+	void **ud = NULL;
+
+	if (len >= sizeof(path) || (deleted && (!u->open || !nm)))
+		return false;
+	memcpy(path, m->path, len + 1);
+	if (deleted)
+		path[len - dlen] = '\0';
+	/* The start of the file's first mapping is where its ELF header is. */
+	mod = dwfl_report_module(np->dwfl, path, m->start - m->offset, m->end);
+	if (!mod)
+		return false;
+	dwfl_module_info(mod, &ud, NULL, NULL, NULL, NULL, NULL, NULL);
+	/* A file mapped twice keeps the first mapping's. */
+	if (nm && ud && !*ud) {
+		nm->m = *m;
+		nm->m.path = NULL;
+		nm->deleted = deleted;
+		*ud = nm;
+	}
+	return true;
+}
+
 /* Reports the process's executable mappings of files as modules; 0 or -errno. */
 static int report_maps(struct native_unwinder *u, struct native_proc *np)
 {
@@ -192,14 +262,14 @@ static int report_maps(struct native_unwinder *u, struct native_proc *np)
 	err = procmaps__read(u->proc_root, np->pid, &pm);
 	if (err)
 		return err;
+	/* Without them (no memory), modules are opened by path. */
+	np->maps = calloc(pm.nr ?: 1, sizeof(*np->maps));
 	dwfl_report_begin(np->dwfl);
 	for (size_t i = 0; i < pm.nr; i++) {
 		const struct procmap *m = &pm.maps[i];
 
-		if (m->perms[2] != 'x' || m->path[0] != '/' || strstr(m->path, " (deleted)"))
-			continue;
-		/* The start of the file's first mapping is where its ELF header is. */
-		if (dwfl_report_module(np->dwfl, m->path, m->start - m->offset, m->end))
+		if (m->perms[2] == 'x' && m->path[0] == '/' &&
+		    report_map(u, np, m, np->maps ? &np->maps[nr] : NULL))
 			nr++;
 	}
 	dwfl_report_end(np->dwfl, NULL, NULL);

@@ -3,7 +3,8 @@
  * nativeunwind: the native frames of a thread from a copy of the top of its
  * user stack and its ip/sp/bp (struct pyprof_native), unwound from the CFI
  * (.eh_frame, .debug_frame) of the process's ELF files by elfutils' libdw,
- * read through /proc/PID/root.  Frames come leaf first.
+ * opened by the caller's native_open_fn or through /proc/PID/root.  Frames
+ * come leaf first.
  */
 #ifndef PYPROF_NATIVEUNWIND_H
 #define PYPROF_NATIVEUNWIND_H
@@ -34,9 +35,21 @@ struct native_regs {
 };
 
 struct native_unwinder;
+struct procmap;
 
-/* proc_root: "/proc" normally.  NULL on -ENOMEM (errno set). */
-struct native_unwinder *native_unwinder__new(const char *proc_root);
+/*
+ * Opens for reading the file that mapping m of process pid maps (m->path as
+ * maps shows it, " (deleted)" included): a descriptor (O_CLOEXEC), or -errno.
+ */
+typedef int native_open_fn(void *ctx, int pid, const struct procmap *m);
+
+/*
+ * proc_root: "/proc" normally.  open: how modules are opened, ctx its own;
+ * NULL: <proc_root>/PID/root + path, and deleted files left out (their path
+ * names another file, if any).  NULL on -ENOMEM (errno set).
+ */
+struct native_unwinder *native_unwinder__new(const char *proc_root, native_open_fn *open,
+					     void *ctx);
 void native_unwinder__free(struct native_unwinder *u);
 /* Forgets what is kept of process pid (it exited or exec'd). */
 void native_unwinder__forget(struct native_unwinder *u, int pid);
