@@ -297,6 +297,15 @@ static void tick(struct daemon *d)
 	threads__tick(d->threads);
 	if (now - d->last_rescan_ns >= PYPROFD_RESCAN_MS * NSEC_PER_MSEC) {
 		d->last_rescan_ns = now;
+		/*
+		 * The rescan takes a process gone from /proc for one whose exit
+		 * event was lost: the events a bounded drain left are read first,
+		 * or the samples of a process that exited meanwhile find none.
+		 */
+		if (d->ring_more) {
+			sampler__drain_all(d->sampler);
+			d->ring_more = false;
+		}
 		procs__rescan(d->procs);
 	}
 	if (now - d->last_expire_ns >= NSEC_PER_SEC) {
