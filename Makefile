@@ -35,7 +35,7 @@ WARN := -Wall -Wextra -Wno-unused-parameter -Wmissing-field-initializers -Werror
 CFLAGS ?= -g -O2
 override CFLAGS += $(WARN) -Werror -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuserspace/lib \
 	-I$(OUTPUT) $(LIBBPF_CFLAGS) -MMD -MP $(EXTRA_CFLAGS)
-LDLIBS := $(LIBBPF_LIBS) -lelf -lz
+LDLIBS := $(LIBBPF_LIBS) -ldw -lelf -lz
 BPF_CFLAGS := -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) -Iinclude -I$(OUTPUT)
 
 # clang's own system include dirs, so -target bpf finds Debian's multiarch asm/ headers.
@@ -61,7 +61,8 @@ UNIT_SRCS := $(sort $(wildcard tests/unit/test-*.c))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 TEST_HELPERS := $(OUTPUT)/tests/embed $(OUTPUT)/tests/fmt_render $(OUTPUT)/tests/inroot \
 	$(OUTPUT)/tests/profile_mem \
-	$(OUTPUT)/tests/fakeft $(OUTPUT)/tests/pyinterp_dump
+	$(OUTPUT)/tests/fakeft $(OUTPUT)/tests/pyinterp_dump \
+	$(OUTPUT)/tests/libspin_a.so $(OUTPUT)/tests/libspin_b.so
 
 .PHONY: all clean check unit helpers asan fuzz fuzz-build deps test-deps install bench pythons
 all: $(OUTPUT)/pyprofd $(OUTPUT)/pyprofctl
@@ -132,7 +133,7 @@ $(OUTPUT)/tests/fakesampler.o: tests/unit/fakesampler.c | $(OUTPUT)/tests
 	$(Q)$(CC) $(CFLAGS) -Itests/unit -Idaemon -c $< -o $@
 
 # Discovery against a fake /proc tree: the daemon modules it links, and the fake sampler.
-TEST_PROCS_OBJS := $(addprefix $(OUTPUT)/daemon/,procs.o analyzer.o log.o symbolize.o target.o \
+TEST_PROCS_OBJS := $(addprefix $(OUTPUT)/daemon/,procs.o analyzer.o log.o symbolize.o native.o target.o \
 	threads.o mapfile.o pynames.o) $(OUTPUT)/tests/fakesampler.o
 $(OUTPUT)/tests/test-procs: tests/unit/test-procs.c tests/unit/testhelp.h tests/unit/fakeproc.h \
 		$(TEST_PROCS_OBJS) $(OUTPUT)/libpyprof.a | $(OUTPUT)/tests
@@ -141,7 +142,7 @@ $(OUTPUT)/tests/test-procs: tests/unit/test-procs.c tests/unit/testhelp.h tests/
 		$(LDLIBS) -lpthread -o $@
 
 # Symbolization against a fake memory reader: the test is the target.c it links.
-TEST_SYMBOLIZE_OBJS := $(addprefix $(OUTPUT)/daemon/,symbolize.o pynames.o)
+TEST_SYMBOLIZE_OBJS := $(addprefix $(OUTPUT)/daemon/,symbolize.o native.o mapfile.o pynames.o)
 $(OUTPUT)/tests/test-symbolize: tests/unit/test-symbolize.c tests/unit/testhelp.h \
 		$(TEST_SYMBOLIZE_OBJS) $(OUTPUT)/libpyprof.a | $(OUTPUT)/tests
 	$(call msg,TEST,$@)
@@ -164,7 +165,7 @@ $(OUTPUT)/tests/test-metrics: tests/unit/test-metrics.c tests/unit/testhelp.h \
 
 # The socket verbs against a fake profile: the real server and process table over a fake
 # /proc tree, the fake sampler, and a fake dump of its own.
-TEST_SERVER_OBJS := $(addprefix $(OUTPUT)/daemon/,server.o procs.o analyzer.o log.o symbolize.o \
+TEST_SERVER_OBJS := $(addprefix $(OUTPUT)/daemon/,server.o procs.o analyzer.o log.o symbolize.o native.o \
 	threads.o state.o target.o mapfile.o pynames.o select.o) $(OUTPUT)/tests/fakesampler.o
 $(OUTPUT)/tests/test-server: tests/unit/test-server.c tests/unit/testhelp.h tests/unit/fakeproc.h \
 		$(TEST_SERVER_OBJS) $(OUTPUT)/libpyprof.a | $(OUTPUT)/tests
@@ -182,6 +183,11 @@ $(OUTPUT)/tests/test-select: tests/unit/test-select.c tests/unit/testhelp.h \
 $(OUTPUT)/tests/%: tests/helpers/%.c $(OUTPUT)/libpyprof.a | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< $(OUTPUT)/libpyprof.a $(LDLIBS) -o $@
+
+# Loaded by a plain interpreter: no sanitizers, whatever the build's.
+$(OUTPUT)/tests/libspin_%.so: tests/helpers/spinlib.c | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) -std=gnu11 -O1 -g -fPIC -shared -DSPIN_NAME=spin_$* $< -o $@
 
 unit: $(UNIT_BINS)
 

@@ -17,6 +17,8 @@ const volatile __u64 wakeup_bytes = PYPROF_RINGBUF_BYTES / 4;
 const volatile __u64 offcpu_min_ns = 10000000;
 /* Off-CPU time recorded (not pyprofd --no-offcpu): threads of profiled processes get storage. */
 const volatile bool offcpu_enabled = false;
+/* --native: each on-CPU sample is preceded by a copy of its user stack (struct pyprof_native). */
+const volatile bool native_enabled = false;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -75,7 +77,10 @@ struct scratch {
 	__u8 code[PYPROF_CODE_READ];
 	__u8 bulk[PYPROF_BULK_READ];
 	struct tlbc_frame tlbc[PYPROF_MAX_FRAMES];
+	__u64 entry[PYPROF_ENTRY_WORDS];	/* the walk's eval-loop entry frames (walk.entry) */
 };
+
+_Static_assert(PYPROF_ENTRY_WORDS * 64 == PYPROF_MAX_FRAMES, "an entry bit for each frame");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -199,6 +204,12 @@ struct walk {
 	__u8 *code;
 	__u8 *bulk;		/* frames: bulk_len bytes of the target from bulk_base */
 	struct tlbc_frame *tlbc;
+	/*
+	 * Bit n: frame n is where an eval loop call began (pyprof_native.entry).
+	 * Not in the frame's code word, which stays the address every other
+	 * reader (snapshots, tlbc_step(), the daemon's lookups) keys on.
+	 */
+	__u64 *entry;
 	__u64 bulk_base;
 	__u32 bulk_len;
 	bool fingerprint;	/* record code object fingerprints (young process) */
@@ -209,6 +220,12 @@ struct walk {
 	bool at_root;	/* the frame last looked at may end a complete walk */
 	int err;	/* enum pyprof_unwind_error; -1 while going on */
 };
+
+/* Frame n is an eval loop entry if is is 1: branchless, frame_step() is the verifier's longest loop. */
+static __always_inline void walk__entry(struct walk *w, __u32 n, __u64 is)
+{
+	w->entry[(n >> 6) & (PYPROF_ENTRY_WORDS - 1)] |= is << (n & 63);
+}
 
 static long thread_step(__u32 i, struct walk *w)
 {
@@ -411,6 +428,8 @@ static long frame_step(__u32 i, struct walk *w)
 	owner = l->frame_owner >= 0 ? bulk_u8(w->bulk, off + (__u16)l->frame_owner) : 0;
 	/* 3.12+: entry shims and base frames are not Python code. */
 	if (l->bottom == PYPROF_BOTTOM_SHIM && owner >= l->owner_shim) {
+		/* The frame below a shim is where that eval loop call began. */
+		walk__entry(w, w->n - 1, w->n != 0);
 		w->at_root = true;
 		w->cur = back;
 		return 0;
@@ -440,6 +459,9 @@ static long frame_step(__u32 i, struct walk *w)
 		if (instr < -1)
 			instr = -1;
 	}
+	/* 3.11 marks its entry frames; before it each frame had its own eval call. */
+	walk__entry(w, n, (l->bottom == PYPROF_BOTTOM_NULL) |
+			  ((l->bottom == PYPROF_BOTTOM_ENTRY) & w->at_root));
 	w->s->frames[n & (PYPROF_MAX_FRAMES - 1)].code = code;
 	w->s->frames[n & (PYPROF_MAX_FRAMES - 1)].instr = instr;
 	w->s->frames[n & (PYPROF_MAX_FRAMES - 1)].code_fp =
@@ -571,6 +593,8 @@ static __always_inline struct pyprof_sample *sample__walk(struct scratch *sc,
 	w->code = sc->code;
 	w->bulk = sc->bulk;
 	w->tlbc = sc->tlbc;
+	w->entry = sc->entry;
+	__builtin_memset(sc->entry, 0, sizeof(sc->entry));
 	w->fingerprint = s->hdr.ts < proc->fp_until_ns;
 	err = find_tstate(w, pid, &tstate);
 	if (err == PYPROF_UNWIND_OK) {
@@ -748,6 +772,82 @@ static __always_inline bool gil_wait_futex(const struct pyprof_proc *proc, __u64
 	return uaddr - proc->gil_addr < proc->gil_size;
 }
 
+/* task_struct.flags: the task is exiting (include/linux/sched.h; no macro in vmlinux.h). */
+#define PF_EXITING 0x00000004
+
+/*
+ * Copies the top of the current thread's user stack into n: all of
+ * PYPROF_NATIVE_STACK bytes, or where the stack mapping ends within them
+ * (its top: few frames deep), up to the end of sp's page.  The error says
+ * which; the caller counts it.
+ */
+static __always_inline __u16 native__copy(struct pyprof_native *n)
+{
+	__u64 sp = n->sp;
+	__u32 part = PYPROF_PAGE - (sp & (PYPROF_PAGE - 1));
+
+	if (!bpf_probe_read_user(n->stack, PYPROF_NATIVE_STACK, (const void *)sp)) {
+		n->len = PYPROF_NATIVE_STACK;
+		return PYPROF_NATIVE_OK;
+	}
+	if (!bpf_probe_read_user(n->stack, PYPROF_NATIVE_STACK / 2, (const void *)sp)) {
+		n->len = PYPROF_NATIVE_STACK / 2;
+		return PYPROF_NATIVE_SHORT;
+	}
+	if (part > PYPROF_PAGE)
+		part = PYPROF_PAGE;
+	if (part && !bpf_probe_read_user(n->stack, part, (const void *)sp)) {
+		n->len = part;
+		return PYPROF_NATIVE_SHORT;
+	}
+	n->len = 0;
+	return PYPROF_NATIVE_UNREADABLE;
+}
+
+/*
+ * --native: sends the user registers, stack copy and entry frames (the
+ * walk's bits) of the sample s about to be sent.  The user registers are the
+ * task's saved ones: in a system call or a fault the interrupted registers
+ * are the kernel's.
+ */
+static __always_inline void native__send(const struct pyprof_sample *s, const __u64 *entry)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct pt_regs *regs;
+	struct pyprof_native *n;
+	__u16 err;
+
+	n = bpf_ringbuf_reserve(&events, sizeof(*n), 0);
+	if (!n) {
+		count(PYPROF_CNT_NATIVE_LOST);
+		return;
+	}
+	__builtin_memcpy(&n->hdr, &s->hdr, sizeof(n->hdr));
+	n->hdr.kind = PYPROF_EV_NATIVE;
+	n->pad = 0;
+	__builtin_memcpy(n->entry, entry, sizeof(n->entry));
+	n->ip = n->sp = n->bp = 0;
+	regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	if (!regs || (task->flags & PF_EXITING) ||
+	    bpf_probe_read_kernel(&n->ip, sizeof(n->ip), &regs->ip) ||
+	    bpf_probe_read_kernel(&n->sp, sizeof(n->sp), &regs->sp) ||
+	    bpf_probe_read_kernel(&n->bp, sizeof(n->bp), &regs->bp) || !n->sp) {
+		n->len = 0;
+		err = PYPROF_NATIVE_NO_REGS;
+	} else {
+		err = native__copy(n);
+	}
+	n->error = err;
+	if (err == PYPROF_NATIVE_SHORT)
+		count(PYPROF_CNT_NATIVE_SHORT);
+	else if (err == PYPROF_NATIVE_UNREADABLE)
+		count(PYPROF_CNT_NATIVE_UNREADABLE);
+	else if (err == PYPROF_NATIVE_NO_REGS)
+		count(PYPROF_CNT_NATIVE_NO_REGS);
+	count(PYPROF_CNT_NATIVE_SENT);
+	bpf_ringbuf_submit(n, BPF_RB_NO_WAKEUP);
+}
+
 SEC("perf_event")
 int on_sample(struct bpf_perf_event_data *ctx)
 {
@@ -790,6 +890,8 @@ int on_sample(struct bpf_perf_event_data *ctx)
 		else
 			s->nr_kstack = kn / sizeof(__u64);
 	}
+	if (native_enabled && s->tstate)
+		native__send(s, sc->entry);
 	sample__send(proc, s, w.fingerprint);
 	return 0;
 }
@@ -797,8 +899,6 @@ int on_sample(struct bpf_perf_event_data *ctx)
 /* The syscall number in a task's user regs->orig_ax (x86_64). */
 #define SYSCALL_FUTEX 202
 #define NO_FUTEX (~0ull)
-/* task_struct.flags: the task is exiting (include/linux/sched.h; no macro in vmlinux.h). */
-#define PF_EXITING 0x00000004
 
 /*
  * Sends the pending interval of the current thread, o its storage: its

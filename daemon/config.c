@@ -20,9 +20,8 @@ static const char *const default_probe_paths[] = {
 /* --probe paths: what the table leaves beside the defaults. */
 #define MAX_USER_PROBE_PATHS   (PYPROFD_MAX_PROBE_PATHS - NR_DEFAULT_PROBE_PATHS)
 
-enum { ARG_VERSION = 0x100, ARG_NO_KERNEL, ARG_PROBE, ARG_NO_OFFCPU, ARG_OFFCPU_MIN, ARG_HTTP,
-       ARG_HTTP_PROFILES, ARG_PUSH, ARG_PUSH_NAME,
-       ARG_PUSH_FORMAT };
+enum { ARG_VERSION = 0x100, ARG_NO_KERNEL, ARG_PROBE, ARG_NO_OFFCPU, ARG_OFFCPU_MIN, ARG_NATIVE,
+       ARG_HTTP, ARG_HTTP_PROFILES, ARG_PUSH, ARG_PUSH_NAME, ARG_PUSH_FORMAT };
 
 static void help(void)
 {
@@ -44,6 +43,9 @@ static void help(void)
 	       "                         loses no history (default: memory only); DIR must\n"
 	       "                         be ours and not group/other-writable\n"
 	       "      --no-kernel        do not record kernel stacks\n"
+	       "      --native           also record native (C) frames: 8 KiB of user stack\n"
+	       "                         copied per sample, unwound by pyprofd (libdw);\n"
+	       "                         a 16 MiB ring buffer instead of 4 MiB\n"
 	       "      --no-offcpu        do not record off-CPU time (no scheduler programs)\n"
 	       "      --offcpu-min DUR   off-CPU intervals shorter than this are recorded with\n"
 	       "                         probability length/DUR, weighing DUR (unbiased; on\n"
@@ -254,6 +256,9 @@ static int parse_option(struct config *cfg, int c, const char *arg)
 	case ARG_NO_OFFCPU:
 		cfg->offcpu = false;
 		return 1;
+	case ARG_NATIVE:
+		cfg->native = true;
+		return 1;
 	case ARG_OFFCPU_MIN:
 		return opt_duration("offcpu-min", arg, NSEC_PER_USEC, 10 * NSEC_PER_SEC, "1us-10s",
 				    &cfg->offcpu_min_ns) ?: 1;
@@ -284,6 +289,7 @@ int config__parse(struct config *cfg, int argc, char **argv)
 		{ "no-kernel", no_argument, NULL, ARG_NO_KERNEL },
 		{ "probe", required_argument, NULL, ARG_PROBE },
 		{ "no-offcpu", no_argument, NULL, ARG_NO_OFFCPU },
+		{ "native", no_argument, NULL, ARG_NATIVE },
 		{ "offcpu-min", required_argument, NULL, ARG_OFFCPU_MIN },
 		{ "http", required_argument, NULL, ARG_HTTP },
 		{ "http-profiles", no_argument, NULL, ARG_HTTP_PROFILES },

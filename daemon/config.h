@@ -27,6 +27,7 @@ struct config {
 	bool kernel_stacks;
 	bool offcpu;		/* record off-CPU intervals (the scheduler programs) */
 	__u64 offcpu_min_ns;	/* shorter off-CPU intervals are drawn at random */
+	bool native;		/* --native: copy user stacks, unwind native frames (off by default) */
 	int verbose;
 	const char *probe_paths[PYPROFD_MAX_PROBE_PATHS];	/* --probe, then the defaults */
 	size_t nr_probe_paths;

@@ -17,6 +17,7 @@
 #include "config.h"
 #include "http.h"
 #include "log.h"
+#include "native.h"
 #include "procs.h"
 #include "push.h"
 #include "sampler.h"
@@ -65,14 +66,19 @@ static void on_event(void *ctx, const struct pyprof_event_hdr *h, size_t size)
 	case PYPROF_EV_SAMPLE:
 		(void)symbolize__sample(&d->sym, (const struct pyprof_sample *)h, size);
 		break;
+	case PYPROF_EV_NATIVE:
+		symbolize__native(&d->sym, (const struct pyprof_native *)h, size);
+		break;
 	case PYPROF_EV_CODE:
 		(void)symbolize__code_snap(&d->sym, (const struct pyprof_code_snap *)h, size);
 		break;
 	case PYPROF_EV_EXEC:
+		native__forget(d->sym.native, (int)h->pid);
 		procs__exited(d->procs, h->pid, h->ts);
 		(void)procs__discover(d->procs, h->pid, DISCOVER_EXEC);
 		break;
 	case PYPROF_EV_EXIT:
+		native__forget(d->sym.native, (int)h->pid);
 		procs__exited(d->procs, h->pid, h->ts);
 		break;
 	case PYPROF_EV_DLOPEN:
@@ -239,12 +245,18 @@ static int setup(struct daemon *d)
 	d->state = state__new(d->cfg, d->procs);
 	if (!d->threads || !d->state)
 		return -ENOMEM;
+	if (d->cfg->native) {
+		d->sym.native = native__new();
+		if (!d->sym.native)
+			return -ENOMEM;
+	}
 	d->sym.procs = d->procs;
 	d->sym.sampler = d->sampler;
 	d->sym.threads = d->threads;
 	deps = (struct server_deps){ .procs = d->procs, .sampler = d->sampler,
 				     .threads = d->threads, .state = d->state,
-				     .ksyms = d->sym.ksyms, .start_ns = d->start_ns };
+				     .ksyms = d->sym.ksyms, .native = d->sym.native,
+				     .start_ns = d->start_ns };
 	d->server = server__new(d->cfg, d->epfd, &deps);
 	if (!d->server)
 		return -ENOMEM;
@@ -285,6 +297,15 @@ static void tick(struct daemon *d)
 	threads__tick(d->threads);
 	if (now - d->last_rescan_ns >= PYPROFD_RESCAN_MS * NSEC_PER_MSEC) {
 		d->last_rescan_ns = now;
+		/*
+		 * The rescan takes a process gone from /proc for one whose exit
+		 * event was lost: the events a bounded drain left are read first,
+		 * or the samples of a process that exited meanwhile find none.
+		 */
+		if (d->ring_more) {
+			sampler__drain_all(d->sampler);
+			d->ring_more = false;
+		}
 		procs__rescan(d->procs);
 	}
 	if (now - d->last_expire_ns >= NSEC_PER_SEC) {
@@ -366,6 +387,7 @@ static void teardown(struct daemon *d, bool save)
 	procs__free(d->procs);
 	sampler__free(d->sampler);
 	ksyms__free(d->sym.ksyms);
+	native__free(d->sym.native);
 	if (d->epfd >= 0)
 		close(d->epfd);
 	if (d->sigfd >= 0)

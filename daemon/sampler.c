@@ -86,6 +86,11 @@ static const char *const counter_names[PYPROF_CNT__MAX] = {
 	[PYPROF_CNT_SNAP_PART] = "bpf_code_snap_region_unreadable",
 	[PYPROF_CNT_OFFCPU_SHORT_DRAWN] = "bpf_offcpu_short_drawn",
 	[PYPROF_CNT_OFFCPU_MARKED] = "bpf_offcpu_threads_marked",
+	[PYPROF_CNT_NATIVE_SENT] = "bpf_native_sent",
+	[PYPROF_CNT_NATIVE_LOST] = "bpf_native_lost_ringbuf_full",
+	[PYPROF_CNT_NATIVE_SHORT] = "bpf_native_stack_short",
+	[PYPROF_CNT_NATIVE_UNREADABLE] = "bpf_native_stack_unreadable",
+	[PYPROF_CNT_NATIVE_NO_REGS] = "bpf_native_no_regs",
 };
 
 const char *sampler__counter_name(int c)
@@ -150,6 +155,12 @@ static int load(struct sampler *s)
 	s->skel->rodata->daemon_pid = getpid();
 	s->skel->rodata->offcpu_min_ns = s->cfg->offcpu_min_ns;
 	s->skel->rodata->offcpu_enabled = s->cfg->offcpu;
+	s->skel->rodata->native_enabled = s->cfg->native;
+	if (s->cfg->native) {
+		/* Each sample brings a stack copy: 16 MiB holds ~2000 of them between drains. */
+		bpf_map__set_max_entries(s->skel->maps.events, PYPROF_RINGBUF_NATIVE_BYTES);
+		s->skel->rodata->wakeup_bytes = PYPROF_RINGBUF_NATIVE_BYTES / 4;
+	}
 	/* --no-offcpu: the scheduler programs are not even loaded (no verifier time, no cost). */
 	bpf_program__set_autoload(s->skel->progs.on_switch, s->cfg->offcpu);
 	bpf_program__set_autoload(s->skel->progs.on_resume, s->cfg->offcpu);

@@ -64,7 +64,7 @@ struct bpf_link *sampler__attach_init(struct sampler *s, const char *path, __u64
 /* The uretprobe on dlopen at file offset off of libc path, or NULL (errno set). */
 struct bpf_link *sampler__attach_dlopen(struct sampler *s, const char *path, __u64 off);
 
-#define SAMPLER_EV_KINDS (PYPROF_EV_CODE + 1)
+#define SAMPLER_EV_KINDS (PYPROF_EV_NATIVE + 1)
 
 /* What `status` shows of the BPF side. */
 struct sampler_stats {

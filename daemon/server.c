@@ -29,6 +29,7 @@
 #include "config.h"
 #include "dump.h"
 #include "log.h"
+#include "native.h"
 #include "procs.h"
 #include "pynames.h"
 #include "sampler.h"
@@ -1007,6 +1008,24 @@ static int status_processes(struct server *srv, struct client *c, struct strbuf 
 			      (unsigned long long)code_gone, (unsigned long long)code_snaps);
 }
 
+/* --native: on or off, and what the daemon counted of the stack copies. */
+static int status_native(struct server *srv, struct strbuf *sb)
+{
+	struct native_stats ns;
+
+	native__stats(srv->m.native, &ns);
+	return strbuf__printf(sb,
+			      "native %s\nnative_copies_received %llu\nnative_copies_malformed %llu\n"
+			      "native_copies_orphaned %llu\nnative_unwound %llu\n"
+			      "native_truncated %llu\nnative_unmatched %llu\nnative_no_elf %llu\n"
+			      "native_too_deep %llu\nnative_unwind_ns %llu\n",
+			      srv->m.native ? "on" : "off", (unsigned long long)ns.received,
+			      (unsigned long long)ns.malformed, (unsigned long long)ns.orphaned,
+			      (unsigned long long)ns.unwound, (unsigned long long)ns.truncated,
+			      (unsigned long long)ns.unmatched, (unsigned long long)ns.no_elf,
+			      (unsigned long long)ns.too_deep, (unsigned long long)ns.unwind_ns);
+}
+
 /* The daemon's own counters and every BPF counter, summed over CPUs. */
 static int status_counters(struct server *srv, const struct sampler_stats *st, struct strbuf *sb)
 {
@@ -1029,7 +1048,7 @@ static int status_counters(struct server *srv, const struct sampler_stats *st, s
 	for (int k = 0; k < PYPROF_CNT__MAX && !r; k++)
 		r = strbuf__printf(sb, "%s %llu\n", sampler__counter_name(k),
 				   (unsigned long long)st->counters[k]);
-	return r;
+	return r ?: status_native(srv, sb);
 }
 
 /* BPF run time, map sizes, the daemon's memory and fds. */

@@ -30,12 +30,15 @@ struct server_peer {
 };
 
 /* The modules requests are answered from. */
+struct native;
+
 struct server_deps {
 	struct procs *procs;
 	struct sampler *sampler;
 	struct threads *threads;
 	struct state *state;
 	const struct ksyms *ksyms;	/* dump's kernel function names; NULL: /proc's */
+	const struct native *native;	/* --native's counters; NULL: off */
 	__u64 start_ns;		/* when the daemon started: status's uptime */
 	/*
 	 * For tests, NULL otherwise: the peer of a new connection (instead of

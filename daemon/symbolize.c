@@ -11,6 +11,7 @@
 #include "profile/stacks.h"
 #include "base/strbuf.h"
 #include "clock.h"
+#include "native.h"
 #include "procs.h"
 #include "pynames.h"
 #include "sampler.h"
@@ -579,15 +580,22 @@ static int sample_ids(const struct symbolize_ctx *sy, struct pyproc *p,
 {
 	struct kframe_cache *kc = frame_cache(p->sym, p);
 	const char *marker = error_frame(s->error, (int)s->nr_frames);
+	static __u32 py_ids[PYPROF_MAX_FRAMES];
 	size_t n = 0;
-	int err;
+	int err, m;
 
 	err = root_id(p, kc, &ids[n++]) ?: thread_id(p, kc, s->hdr.tid, s->hdr.ts, &ids[n++]);
 	if (!err && marker)
 		err = intern_simple(p, FRAME_MARKER, marker, FRAME_LINE_NONE, &ids[n++]);
 	/* Python frames arrive leaf first; the profile wants root first. */
-	for (size_t i = s->nr_frames; i-- > 0 && !err;)
-		err = frame_id(p, &s->frames[i], &ids[n++]);
+	for (size_t i = 0; i < s->nr_frames && !err; i++)
+		err = frame_id(p, &s->frames[i], &py_ids[i]);
+	m = err ? -ENOENT : native__stack(sy->native, p, s, py_ids, &ids[n],
+					  STACK_MAX_DEPTH - n - s->nr_kstack);
+	if (m >= 0)
+		n += (size_t)m;
+	for (size_t i = s->nr_frames; m < 0 && i-- > 0 && !err;)
+		ids[n++] = py_ids[i];
 	for (size_t i = s->nr_kstack; i-- > 0 && !err;)
 		err = kframe_id(sy, p, kc, kstack[i], &ids[n++]);
 	return err ?: (int)n;
@@ -653,6 +661,12 @@ int symbolize__code_snap(const struct symbolize_ctx *sy, const struct pyprof_cod
 	ci->checked_ns = now_ns();
 	sp->stats.code_snaps++;
 	return 0;
+}
+
+void symbolize__native(const struct symbolize_ctx *sy, const struct pyprof_native *e, size_t size)
+{
+	if (sy->native)
+		native__record(sy->native, e, size);
 }
 
 int symbolize__sample(const struct symbolize_ctx *sy, const struct pyprof_sample *s, size_t size)

@@ -10,6 +10,7 @@
 #define PYPROFD_CODE_CACHE_MAX	65536	/* code objects cached per process */
 
 struct ksyms;
+struct native;
 struct procs;
 struct pyproc;
 struct sampler;
@@ -22,6 +23,7 @@ struct symbolize_ctx {
 	struct sampler *sampler;	/* forgets the pids of no process */
 	struct threads *threads;	/* seeds the threads BPF missed */
 	struct ksyms *ksyms;		/* kernel frame names; NULL: addresses */
+	struct native *native;		/* --native's copies and unwinder; NULL: off */
 };
 
 /* What symbolize.c counted of one process (status and list show it). */
@@ -46,6 +48,8 @@ int symbolize__frame(struct pyproc *p, const struct pyprof_frame *f, struct strb
 int symbolize__code_snap(const struct symbolize_ctx *sy, const struct pyprof_code_snap *e,
 			 size_t size);
 int symbolize__sample(const struct symbolize_ctx *sy, const struct pyprof_sample *s, size_t size);
+/* --native: keeps stack copy e for its sample (symbolize__sample() merges it). */
+void symbolize__native(const struct symbolize_ctx *sy, const struct pyprof_native *e, size_t size);
 /* Forgets the process's code objects and its cache of other frames' ids (at exit). */
 void symbolize__free_codes(struct pyproc *p);
 /* Frees everything symbolize.c keeps of the process, counters included (the record goes). */

@@ -9,7 +9,7 @@
  * any change to a struct or enum below; pyprofd checks it against the
  * skeleton's rodata.
  */
-#define PYPROF_ABI_VERSION 15
+#define PYPROF_ABI_VERSION 17
 
 #define PYPROF_MAX_FRAMES	256	/* Python frames kept per sample */
 #define PYPROF_MAX_KSTACK	127	/* kernel frames (perf_event_max_stack default) */
@@ -34,6 +34,10 @@
 #define PYPROF_PAGE		4096
 #define PYPROF_BULK_READ	(PYPROF_PAGE + PYPROF_FRAME_READ)
 #define PYPROF_RINGBUF_BYTES	(4u << 20)
+/* --native: a stack copy of PYPROF_NATIVE_STACK bytes per sample needs a bigger ring. */
+#define PYPROF_RINGBUF_NATIVE_BYTES (16u << 20)
+#define PYPROF_NATIVE_STACK	8192	/* bytes of the user stack copied from sp per sample */
+#define PYPROF_ENTRY_WORDS	(PYPROF_MAX_FRAMES / 64)	/* pyprof_native.entry: a bit a frame */
 /* Bytes of a young process's code object's names and line table copied at first sight. */
 #define PYPROF_SNAP_NAME	192	/* from its co_qualname / co_name str object */
 #define PYPROF_SNAP_FILE	448	/* from its co_filename str object */
@@ -160,6 +164,7 @@ enum pyprof_event_kind {
 	PYPROF_EV_PYINIT = 4,	/* an interpreter started initialising (uprobe) */
 	PYPROF_EV_DLOPEN = 5,	/* dlopen() returned in a process not profiled (uretprobe) */
 	PYPROF_EV_CODE = 6,	/* a code object of a young process, first seen (pyprof_code_snap) */
+	PYPROF_EV_NATIVE = 7,	/* --native: the user stack of the sample that follows (pyprof_native) */
 };
 
 struct pyprof_event_hdr {
@@ -313,6 +318,38 @@ struct pyprof_sample {
 	__u64 kstack_room[PYPROF_MAX_KSTACK];
 };
 
+/* Why a pyprof_native record holds less than PYPROF_NATIVE_STACK bytes (or none). */
+enum pyprof_native_error {
+	PYPROF_NATIVE_OK = 0,
+	PYPROF_NATIVE_SHORT,		/* the stack mapping ends within the copy: len bytes */
+	PYPROF_NATIVE_UNREADABLE,	/* nothing readable at sp */
+	PYPROF_NATIVE_NO_REGS,		/* no user registers (kernel thread, exiting task) */
+};
+
+/*
+ * --native: sent right before its sample (same hdr.ts, tid, cpu): the user
+ * registers the thread will return to, and the top of its user stack, for
+ * the daemon to unwind from CFI (perf's --call-graph dwarf).  A fixed size:
+ * the copy goes straight into the ring buffer.
+ */
+struct pyprof_native {
+	struct pyprof_event_hdr hdr;
+	__u64 ip;
+	__u64 sp;
+	__u64 bp;
+	__u32 len;		/* bytes of stack copied from sp */
+	__u16 error;		/* enum pyprof_native_error */
+	__u16 pad;
+	/*
+	 * Bit i (of word i / 64): the sample's frame i is the first one a C call
+	 * of the eval loop ran, where a run of Python frames sits in the native
+	 * stack.  Kept here, not in the frame: its code word is an address that
+	 * snapshots and lookups key on.
+	 */
+	__u64 entry[PYPROF_ENTRY_WORDS];
+	__u8 stack[PYPROF_NATIVE_STACK];
+};
+
 /*
  * Counters in the per-CPU array "counters"; every way the BPF side can bail
  * out or lose something has one.  Names for display live in userspace
@@ -372,6 +409,12 @@ enum pyprof_counter {
 	PYPROF_CNT_SNAP_PART,		/* regions left out of a sent snapshot: unreadable */
 	PYPROF_CNT_OFFCPU_SHORT_DRAWN,	/* intervals under the minimum drawn: kept, weighing it */
 	PYPROF_CNT_OFFCPU_MARKED,	/* threads given off-CPU storage (profiled process's) */
+	/* --native stack copies (struct pyprof_native). */
+	PYPROF_CNT_NATIVE_SENT,		/* sent */
+	PYPROF_CNT_NATIVE_LOST,		/* not sent: the ring buffer was full */
+	PYPROF_CNT_NATIVE_SHORT,	/* sent shorter than PYPROF_NATIVE_STACK: end of mapping */
+	PYPROF_CNT_NATIVE_UNREADABLE,	/* sent empty: nothing readable at sp */
+	PYPROF_CNT_NATIVE_NO_REGS,	/* sent empty: no user registers */
 	PYPROF_CNT__MAX,
 };
 

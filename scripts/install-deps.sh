@@ -2,7 +2,7 @@
 # Installs the Debian 12 packages pyprof needs to build, run and test (debootstrap: for
 # tests/pythons/provision, which makes the tree of newer interpreters).
 set -eu
-PKGS="make gcc clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool pkg-config python3 debootstrap"
+PKGS="make gcc clang llvm libbpf-dev libelf-dev libdw-dev zlib1g-dev bpftool pkg-config python3 debootstrap"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -210,11 +210,12 @@ def bench_slowdown(py):
 
 
 # --------------------------------------------------------------------------------------------
-def bpf_cost_once(py, depth, young):
+def bpf_cost_once(py, depth, young, extra=(), native=None, rate=999):
     """us per sample (per 1 s interval) with one deep process per CPU; young: measured in
-    the processes' first 5 s (code fingerprints on), else after them."""
+    the processes' first 5 s (code fingerprints on), else after them.  native: a list that
+    gets the daemon's unwind us per sample of each interval (with --native in extra)."""
     per = []
-    with Daemon("--rate", "999") as d:
+    with Daemon("--rate", str(rate), *extra) as d:
         # One deep process per CPU: nearly every sample is a Python sample.
         t0 = time.monotonic()
         procs = [subprocess.Popen([py, os.path.join(WL, "deep.py"), str(depth), "120"],
@@ -238,6 +239,10 @@ def bpf_cost_once(py, depth, young):
                 dt = int(st1["bpf_prog_run_time_ns"]) - int(st0["bpf_prog_run_time_ns"])
                 if dn:
                     per.append(dt / dn / 1000.0)
+                un = int(st1.get("native_unwound", 0)) - int(st0.get("native_unwound", 0))
+                if native is not None and un:
+                    native.append((int(st1["native_unwind_ns"]) -
+                                   int(st0["native_unwind_ns"])) / un / 1000.0)
                 st0 = st1
             share = int(st1["bpf_emitted"]) / max(1, int(st1["bpf_samples"]))
         finally:
@@ -272,6 +277,37 @@ def bench_bpf_cost(py):
         per, share = bpf_cost_once(py, 64, young=True)
         row("bpf", "  same, 66 frames, a process's first 5 s (us)",
             med_range(per, "%.2f") + ", fingerprints on")
+    finally:
+        open(path, "w").write(old)
+
+
+def bench_native(py):
+    """--native side by side with it off: BPF us per sample (run_time_ns / run_cnt) at 10,
+    64 and 256 Python frames, bytes per sample on the ring, the daemon's unwind time."""
+    path = "/proc/sys/kernel/bpf_stats_enabled"
+    try:
+        old = open(path).read().strip()
+        open(path, "w").write("1")
+    except OSError as e:
+        row("native", "cost per sample", "skipped: %s" % e)
+        return
+    try:
+        for depth in (8, 62, 254):
+            frames = depth + 2
+            # 199 Hz: at 999 Hz on 2 CPUs the daemon's unwinding (~0.2 ms a sample) would
+            # take most of a CPU and answer status late.
+            off, _ = bpf_cost_once(py, depth, young=False, rate=199)
+            unwind = []
+            on, _ = bpf_cost_once(py, depth, young=False, extra=("--native",), native=unwind,
+                                  rate=199)
+            row("native", "BPF us/sample, %d frames: off | on" % frames,
+                "%s | %s" % (med_range(off, "%.2f"), med_range(on, "%.2f")))
+            row("native", "  daemon unwind+merge us/sample, %d frames" % frames,
+                med_range(unwind, "%.1f") if unwind else "none")
+            # The sample as sent (header, frames) and the fixed-size stack copy before it.
+            sample = 64 + 16 * frames
+            row("native", "  ring bytes/sample, %d frames: off | on" % frames,
+                "%d | %d" % (sample, sample + 8264))
     finally:
         open(path, "w").write(old)
 
@@ -1368,6 +1404,7 @@ def main():
     print("  %-11s %-46s %-34s %-10s %s" % ("section", "measurement", "median (min-max)", "target", ""))
     only = os.environ.get("BENCH_ONLY", "")
     for name, fn, args in (("slowdown", bench_slowdown, (py,)), ("bpf", bench_bpf_cost, (py,)),
+                           ("native", bench_native, (py,)),
                            ("daemon", bench_daemon_cpu, (py,)),
                            ("daemon", bench_daemon_per_sample, (py,)),
                            ("cost", bench_full_cost, (py,)), ("load", bench_snapshot_load, (py,)),

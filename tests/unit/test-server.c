@@ -1079,7 +1079,10 @@ static const char *const status_privileged_keys[] = {
 	"discovered_dlopen", "events_dlopen", "elf_analysed", "elf_analysing", "elf_rejected",
 	"elf_too_big", "elf_failed", "state_dir", "state_write_errors", "state_files_skipped",
 	"offcpu", "offcpu_min_ns", "offcpu_mark_errors", "bpf_switch_run_time_ns",
-	"bpf_switch_run_cnt", "bpf_resume_run_time_ns", "bpf_resume_run_cnt", NULL,
+	"bpf_switch_run_cnt", "bpf_resume_run_time_ns", "bpf_resume_run_cnt", "native",
+	"native_copies_received", "native_copies_malformed", "native_copies_orphaned",
+	"native_unwound", "native_truncated", "native_unmatched", "native_no_elf",
+	"native_too_deep", "native_unwind_ns", NULL,
 };
 
 /* The value of status line "key value" in text, or NULL; each key once. */

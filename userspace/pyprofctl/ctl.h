@@ -119,6 +119,8 @@ enum {
 	OPT_VIEW_TID,
 	OPT_VIEW_NO_GC,
 	OPT_VIEW_THREAD_NAME,
+	OPT_VIEW_NATIVE,
+	OPT_VIEW_NATIVE_ALL,
 };
 
 #define VIEW_OPTIONS                                                            \
@@ -129,7 +131,9 @@ enum {
 	{ "mode", required_argument, NULL, OPT_VIEW_MODE },                     \
 	{ "tid", required_argument, NULL, OPT_VIEW_TID },                       \
 	{ "no-gc", no_argument, NULL, OPT_VIEW_NO_GC },                         \
-	{ "thread-name", required_argument, NULL, OPT_VIEW_THREAD_NAME }
+	{ "thread-name", required_argument, NULL, OPT_VIEW_THREAD_NAME },       \
+	{ "native", no_argument, NULL, OPT_VIEW_NATIVE },                       \
+	{ "native-all", no_argument, NULL, OPT_VIEW_NATIVE_ALL }
 
 #define CTL_MAX_TIDS 64		/* threads --tid may name */
 #define CTL_MAX_THREAD_NAMES 16	/* patterns --thread-name may give */

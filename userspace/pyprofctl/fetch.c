@@ -26,6 +26,12 @@ int view_option(int c, const char *arg, struct ctl_view *cv)
 	case OPT_VIEW_THREADS:
 		cv->v.threads = true;
 		return 1;
+	case OPT_VIEW_NATIVE_ALL:
+		cv->v.native_all = true;
+		/* fall through */
+	case OPT_VIEW_NATIVE:
+		cv->v.native = true;
+		return 1;
 	case OPT_VIEW_NO_GC:
 		cv->no_gc = true;
 		return 1;

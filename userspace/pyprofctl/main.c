@@ -102,7 +102,10 @@ static const char usage_view[] =
 	"                   (lib/pythonX.Y) or the main script's directory (--lines\n"
 	"                   always shows full paths: it reads the source from them)\n"
 	"  --threads        a level under the process, one per thread: 'NAME (tid N)'\n"
-	"                   for a thread with a name, else 'thread N'\n";
+	"                   for a thread with a name, else 'thread N'\n"
+	"  --native         with the native (C) frames of a pyprofd --native: each\n"
+	"                   C function above the Python frame that called it\n"
+	"  --native-all     ... the interpreter's own call plumbing too\n";
 const char usage_dump[] =
 	"  dump --pid N     what every thread of process N does right now (on or off\n"
 	"                   CPU, for how long, in which kernel function, the GIL) and\n"

@@ -22,6 +22,11 @@ enum frame_kind {
 };
 
 #define FRAME_LINE_NONE (-1)	/* line or func_line not known */
+/*
+ * A FRAME_NATIVE frame's func_line: the interpreter's own plumbing between
+ * Python frames (call dispatch, the eval loop's helpers), hidden unless asked.
+ */
+#define FRAME_NATIVE_INTERNAL 1
 /* Bytes of a frame's name or file: what the profile, the state files and PYPROF/2 hold. */
 #define FRAME_MAX_STRING 65535
 

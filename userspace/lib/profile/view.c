@@ -166,7 +166,9 @@ static int view_frame(struct view_ctx *c, struct stackset *out, __u32 i, __u32 *
 		*ret = c->map[i];
 		return 0;
 	}
-	if (f.kind == FRAME_THREAD && !c->v->threads) {
+	if ((f.kind == FRAME_THREAD && !c->v->threads) ||
+	    (f.kind == FRAME_NATIVE && (!c->v->native ||
+					(f.func_line == FRAME_NATIVE_INTERNAL && !c->v->native_all)))) {
 		*ret = c->map[i] = MAP_DROP;
 		return 0;
 	}

@@ -13,6 +13,8 @@
 
 struct stackset_view {
 	bool threads;		/* keep FRAME_THREAD frames (else dropped, stacks merged) */
+	bool native;		/* keep FRAME_NATIVE frames (else dropped: the Python-only stack) */
+	bool native_all;	/* ... interpreter-internal ones too (FRAME_NATIVE_INTERNAL) */
 	bool no_lines;		/* PYTHON line := FRAME_LINE_NONE */
 	bool function;		/* PYTHON line := func_line (py-spy -F); none if unknown */
 	bool full_filenames;	/* else files shortened (site-packages, stdlib, script dir) */
