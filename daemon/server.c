@@ -685,9 +685,8 @@ static bool wall_args(struct client *c, const struct proto_request *req, __u64 n
 				     "after from_wall_ns)");
 		return false;
 	}
-	if (*ret_given && (proto_request__get(req, "seconds") || proto_request__get(req, "since_ns") ||
-			   proto_request__get(req, "until_ns"))) {
-		reply_err(c, EINVAL, "from_wall_ns/to_wall_ns exclude seconds, since_ns and until_ns");
+	if (*ret_given && (proto_request__get(req, "seconds") || proto_request__get(req, "since_ns"))) {
+		reply_err(c, EINVAL, "from_wall_ns/to_wall_ns exclude seconds and since_ns");
 		return false;
 	}
 	a->from = from;
@@ -700,10 +699,9 @@ static bool wall_args(struct client *c, const struct proto_request *req, __u64 n
 static bool snapshot_args(struct client *c, const struct proto_request *req, __u64 now,
 			  struct snapshot_args *a)
 {
-	static const char *const keys[] = { "pid",	     "seconds",	   "since_ns", "until_ns",
-					    "from_wall_ns", "to_wall_ns", "range",    "period",
-					    NULL };
-	__u64 seconds = 60, since = UINT64_MAX, until = now;
+	static const char *const keys[] = { "pid",	  "seconds", "since_ns", "from_wall_ns",
+					    "to_wall_ns", "range",   "period",	 NULL };
+	__u64 seconds = 60, since = UINT64_MAX;
 	bool wall = false;
 	int r;
 
@@ -724,19 +722,13 @@ static bool snapshot_args(struct client *c, const struct proto_request *req, __u
 		reply_err(c, EINVAL, "seconds and since_ns exclude each other");
 		return false;
 	}
-	/* until_ns: the end of a since_ns range, CLOCK_MONOTONIC too (to_wall_ns's twin). */
-	r = proto_request__get_u64(req, "until_ns", 1, now, &until);
-	if (r == -EINVAL) {
-		reply_err(c, EINVAL, "invalid until_ns (a CLOCK_MONOTONIC time, not in the future)");
-		return false;
-	}
 	if (!flag_arg(c, req, "range", &a->range) || !flag_arg(c, req, "period", &a->period))
 		return false;
 	if (!wall_args(c, req, prof_time(now), a, &wall))
 		return false;
 	if (wall)
 		return true;
-	a->to = prof_time(until);
+	a->to = prof_time(now);
 	/* On the profiles' clock, where history may predate this boot. */
 	if (since != UINT64_MAX)
 		a->from = prof_time(since);
