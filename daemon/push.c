@@ -212,7 +212,7 @@ static int window_body(struct push *p, const struct pyproc *proc, __u64 from, __
 		r = strbuf__append(body, payload, len);
 	} else if (!r && len) {
 		m.seconds = m.duration_ns / NSEC_PER_SEC;
-		m.end_unix_ns = push_unix_s(to) * NSEC_PER_SEC;
+		m.end_unix_ns = to;	/* the profile clock is wall ns already */
 		r = http__render_pprof(payload, len, &m, body);
 	}
 	strbuf__done(&reply);
