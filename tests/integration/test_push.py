@@ -9,7 +9,6 @@ up the socket or sampling; https is refused with a clear error."""
 
 import os
 import re
-import shlex
 import shutil
 import socket
 import subprocess
@@ -28,7 +27,7 @@ import pyproftest  # noqa: E402
 
 # Helpers of test_systemd.py, without its tests.
 _registered = list(pyproftest._tests)
-from test_systemd import CAPS, Installed, bounding_set_only, service_section  # noqa: E402
+from test_systemd import Installed, check_network_dropin, unit_daemon  # noqa: E402
 pyproftest._tests[:] = _registered
 
 # Pyroscope's series key: APP{key=value,...}, keys as Prometheus label names.
@@ -306,39 +305,12 @@ def push_systemd_dropin():
     if not shutil.which("systemd-analyze"):
         raise Skip("no systemd-analyze")
     with Installed() as inst:
-        base = service_section(inst.unit)
-        assert base["PrivateNetwork"] == "yes" and base["RestrictAddressFamilies"] == "AF_UNIX"
-        assert "--push" not in base["ExecStart"]
-        example = os.path.join(inst.prefix, "share/pyprof/pyprofd-push.conf")
-        os.makedirs(inst.unit + ".d")
-        shutil.copy(example, os.path.join(inst.unit + ".d", "push.conf"))
-        env = dict(os.environ, MANPATH=os.path.join(inst.prefix, "share/man"))
-        r = subprocess.run(["systemd-analyze", "verify", inst.unit], capture_output=True,
-                           text=True, env=env)
-        assert r.returncode == 0 and not r.stderr.strip(), r.stderr
-        svc = service_section(example)
-        assert svc["PrivateNetwork"] == "no", svc["PrivateNetwork"]
-        assert set(svc["RestrictAddressFamilies"].split()) == {"AF_UNIX", "AF_INET", "AF_INET6"}
-        assert svc["IPAddressDeny"] == "any" and svc["IPAddressAllow"] == "localhost"
-        argv = shlex.split(svc["ExecStart"])
-        assert argv[0] == os.path.join(inst.prefix, "sbin/pyprofd"), argv
-        assert argv[argv.index("--push") + 1].startswith("http://127.0.0.1:"), argv
+        argv, keep = check_network_dropin(inst, "push", "--push", "http://127.0.0.1:")
         work = tempfile.mkdtemp(prefix="pyproftest-unit.")
         try:
             with Receiver() as rx:
-                for i, a in enumerate(argv):
-                    if a == "--socket":
-                        argv[i + 1] = os.path.join(work, "pyprofd.sock")
-                    elif a == "--state-dir":
-                        argv[i + 1] = os.path.join(work, "state")
-                    elif a == "--push":
-                        argv[i + 1] = rx.url
-                keep = {CAPS[c.lower().replace("cap_", "", 1)]
-                        for c in base["CapabilityBoundingSet"].split()}
-                d = Daemon()
-                d.args = argv + ["--no-offcpu", "--window", "1"]
-                d.sock = os.path.join(work, "pyprofd.sock")
-                d.preexec_fn = bounding_set_only(keep)
+                d = unit_daemon(argv + ["--no-offcpu", "--window", "1"], work, keep,
+                                moved={"--push": rx.url})
                 with d, Workload(python3(), "hotwarm.py", 120) as w:
                     wait_for(lambda: rx.of_pid(w.pid), timeout=60, interval=0.25,
                              what="a push under the unit's bounding set")
