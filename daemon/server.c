@@ -399,13 +399,6 @@ static const char *list_note(const struct pyproc *p)
 	return p->info.derived ? PYINTERP_DERIVED_NOTE : "";
 }
 
-static int count_on_cpu(const __u32 *ids, size_t nr, sample_tag_t tag, __u64 count, void *arg)
-{
-	if (!(tag & SAMPLE_OFF_CPU))
-		*(__u64 *)arg += count;
-	return 0;
-}
-
 /*
  * The identity columns (proto.h): effective uid, wall-clock start, CPU share
  * over the last minute it ran while seen (procident.h), command line; an
@@ -413,7 +406,7 @@ static int count_on_cpu(const __u32 *ids, size_t nr, sample_tag_t tag, __u64 cou
  */
 static int list_identity(struct server *srv, struct strbuf *sb, const struct pyproc *p)
 {
-	__u64 end = p->live ? now_ns() : p->exit_ts, from, to, samples = 0;
+	__u64 end = p->live ? now_ns() : p->exit_ts, from, to;
 	int r = 0;
 
 	if (p->user != PYPROFD_UID_NONE)
@@ -425,9 +418,9 @@ static int list_identity(struct server *srv, struct strbuf *sb, const struct pyp
 	if (!r && p->first_ts && end > p->first_ts) {
 		procident__cpu_range(prof_time(end), prof_time(p->first_ts), srv->cfg->window_ns,
 				     PROCIDENT_CPU_SPAN_NS, &from, &to);
-		r = profile__collect(p->profile, from, to, count_on_cpu, &samples);
-		r = r ?: strbuf__printf(sb, "%llu", (unsigned long long)procident__cpu_permille(
-				   samples, NSEC_PER_SEC / srv->cfg->rate_hz, to - from));
+		r = strbuf__printf(sb, "%llu", (unsigned long long)procident__cpu_permille(
+				   profile__samples_on_cpu(p->profile, from, to),
+				   NSEC_PER_SEC / srv->cfg->rate_hz, to - from));
 	}
 	return r ?: strbuf__puts(sb, "\t") ?: list_field(sb, p->cmdline ? p->cmdline : "", '\n');
 }
