@@ -297,6 +297,35 @@ def push_silent_receiver_stalls_nothing():
 
 
 @test
+def push_passes_over_processes_no_longer_python():
+    """Fork children run Python, then exec a program that is not Python: the window of
+    their exec holds Python samples of pids that run no Python when it is pushed.  No
+    profile of them is what the snapshot says, and no failure of the push."""
+    need_root()
+    with Receiver() as rx, Daemon("--window", "1", "--push", rx.url) as d, \
+            Workload(python3(), "hotwarm.py", 120) as hot, \
+            Workload(python3(), "forkexec.py", 4, 2.5) as w:
+        kids = [int(w.proc.stdout.readline().split()[1]) for _ in range(4)]
+
+        def comm(pid):
+            with open("/proc/%d/comm" % pid) as f:
+                return f.read().strip()
+        wait_for(lambda: all(comm(k) == "sleep" for k in kids), timeout=60,
+                 what="the children's exec")
+        execd = time.time()
+        # The windows up to the exec and past it are pushed (hotwarm's tell when).
+        wait_for(lambda: any(int(q["from"]) >= execd + 2 for _, _, q, _ in rx.of_pid(hot.pid)),
+                 timeout=60, interval=0.25, what="pushes of the windows after the exec")
+        c = counters(d)
+        passed = [k for k in kids if re.search(r"push: pid %d not pushed" % k, d.output())]
+        print("  children %s, pushed %s, passed over %s, status %s"
+              % (kids, [k for k in kids if rx.of_pid(k)], passed, c))
+        assert any(rx.of_pid(k) for k in kids), "no window of the children pushed"
+        assert passed, "no child was sampled in its exec's window: %s" % pushlog(d)
+        assert c["push_failed"] == 0, (c, pushlog(d))
+
+
+@test
 def push_systemd_dropin():
     """The unit keeps no network; the drop-in it ships for --push opens TCP to
     loopback only, systemd-analyze accepts it, and its command line pushes under
