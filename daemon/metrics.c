@@ -12,15 +12,21 @@
 #define METRICS_MAX_FIELDS 512	/* status lines looked at; more are left out */
 #define METRICS_MAX_KEY	   64	/* bytes of a status key, NUL included */
 
-enum metric_type { METRIC_COUNTER, METRIC_GAUGE, METRIC_SKIP };
+enum metric_type { METRIC_COUNTER, METRIC_GAUGE, METRIC_FAMILY, METRIC_SKIP };
 
-/* A status key shown otherwise than as the counter pyprofd_<key>_total. */
-static const struct {
+/*
+ * How a status key is shown, when not as the counter pyprofd_<key>_total.
+ * A METRIC_FAMILY row's key is a prefix: every key that starts with it is a
+ * sample of the counter name{reason="<key>"} (but a _ns key, which is time:
+ * a counter of its own).  Several rows may share a family's name: the one
+ * with the help shows the family, with the keys of them all.
+ */
+static const struct metric {
 	const char *key, *name;
 	enum metric_type type;
 	double scale;
 	const char *help;
-} known[] = {
+} table[] = {
 	{ "samples_received", "pyprofd_samples_total", METRIC_COUNTER, 1,
 	  "Samples of Python processes received from BPF (status samples_received)." },
 	{ "uptime_s", "pyprofd_uptime_seconds", METRIC_GAUGE, 1, "Seconds since pyprofd started." },
@@ -63,18 +69,13 @@ static const struct {
 	{ "abi", NULL, METRIC_SKIP, 0, NULL },
 	{ "offcpu", NULL, METRIC_SKIP, 0, NULL },
 	{ "state_dir", NULL, METRIC_SKIP, 0, NULL },
-};
-
-/* Status keys counted in a labelled family instead, by their prefix (the label value: the key). */
-static const struct {
-	const char *prefix, *name, *help;
-} families[] = {
-	{ "bpf_lost_", "pyprofd_bpf_lost_total",
+	/* Labelled families. */
+	{ "bpf_lost_", "pyprofd_bpf_lost_total", METRIC_FAMILY, 1,
 	  "Samples and events BPF lost, by the status counter (reason) that counts them." },
-	{ "bpf_offcpu_lost_", "pyprofd_bpf_lost_total", NULL },
-	{ "bpf_err_", "pyprofd_bpf_errors_total",
+	{ "bpf_offcpu_lost_", "pyprofd_bpf_lost_total", METRIC_FAMILY, 1, NULL },
+	{ "bpf_err_", "pyprofd_bpf_errors_total", METRIC_FAMILY, 1,
 	  "Samples BPF could not walk whole, by the status counter (reason) that counts them." },
-	{ "bpf_offcpu_err_", "pyprofd_bpf_errors_total", NULL },
+	{ "bpf_offcpu_err_", "pyprofd_bpf_errors_total", METRIC_FAMILY, 1, NULL },
 };
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -139,25 +140,25 @@ static bool number(const struct field *f, unsigned long long *ret)
 	return true;
 }
 
-static int family_of(const char *key)
+static bool ends_with(const char *s, const char *suffix)
 {
-	/* The _ns twins of lost counts are time, not events: counters of their own. */
-	size_t klen = strlen(key);
+	size_t len = strlen(s), slen = strlen(suffix);
 
-	if (klen > 3 && strcmp(key + klen - 3, "_ns") == 0)
-		return -1;
-	for (size_t i = 0; i < ARRAY_LEN(families); i++)
-		if (strncmp(key, families[i].prefix, strlen(families[i].prefix)) == 0)
-			return (int)i;
-	return -1;
+	return len > slen && strcmp(s + len - slen, suffix) == 0;
 }
 
-static int known_of(const char *key)
+/* The row that says how key is shown, or NULL: a generic counter. */
+static const struct metric *metric_of(const char *key)
 {
-	for (size_t i = 0; i < ARRAY_LEN(known); i++)
-		if (strcmp(key, known[i].key) == 0)
-			return (int)i;
-	return -1;
+	for (size_t i = 0; i < ARRAY_LEN(table); i++) {
+		const struct metric *m = &table[i];
+
+		if (m->type != METRIC_FAMILY ? strcmp(key, m->key) == 0
+					     : strncmp(key, m->key, strlen(m->key)) == 0 &&
+						       !ends_with(key, "_ns"))
+			return m;
+	}
+	return NULL;
 }
 
 /* One metric of one sample. */
@@ -175,8 +176,7 @@ static int put_single(struct strbuf *out, const char *name, const char *type, co
 static double generic_name(const char *key, unsigned long long v, char *name, size_t sz)
 {
 	size_t klen = strlen(key);
-	bool ns = klen > 3 && strcmp(key + klen - 3, "_ns") == 0,
-	     us = klen > 3 && strcmp(key + klen - 3, "_us") == 0;
+	bool ns = ends_with(key, "_ns"), us = ends_with(key, "_us");
 
 	if (!ns && !us) {
 		snprintf(name, sz, "pyprofd_%s_total", key);
@@ -186,7 +186,7 @@ static double generic_name(const char *key, unsigned long long v, char *name, si
 	return (double)v * (ns ? 1e-9 : 1e-6);
 }
 
-/* Every status number that is no family's. */
+/* Every status number that is no family's, in the status reply's order. */
 static int put_singles(struct strbuf *out, const struct field *f, size_t nr)
 {
 	unsigned long long v;
@@ -194,15 +194,14 @@ static int put_singles(struct strbuf *out, const struct field *f, size_t nr)
 	int r = 0;
 
 	for (size_t i = 0; i < nr && !r; i++) {
-		int k = known_of(f[i].key);
+		const struct metric *m = metric_of(f[i].key);
 
-		if (family_of(f[i].key) >= 0 || (k >= 0 && known[k].type == METRIC_SKIP) ||
+		if ((m && (m->type == METRIC_FAMILY || m->type == METRIC_SKIP)) ||
 		    !number(&f[i], &v))
 			continue;
-		if (k >= 0) {
-			r = put_single(out, known[k].name,
-				       known[k].type == METRIC_GAUGE ? "gauge" : "counter",
-				       known[k].help, (double)v * known[k].scale);
+		if (m) {
+			r = put_single(out, m->name, m->type == METRIC_GAUGE ? "gauge" : "counter",
+				       m->help, (double)v * m->scale);
 			continue;
 		}
 		snprintf(help, sizeof(help), "The status counter %s (pyprofctl status).", f[i].key);
@@ -212,24 +211,26 @@ static int put_singles(struct strbuf *out, const struct field *f, size_t nr)
 	return r;
 }
 
-/* The labelled families, each once with every key of its prefixes. */
+/* The labelled families, each once (at its row with the help) with every key of its rows. */
 static int put_families(struct strbuf *out, const struct field *f, size_t nr)
 {
 	unsigned long long v;
 	int r = 0;
 
-	for (size_t fam = 0; fam < ARRAY_LEN(families) && !r; fam++) {
-		if (!families[fam].help)
-			continue;	/* shown with the entry of its name that has the help */
-		r = strbuf__printf(out, "# HELP %s %s\n# TYPE %s counter\n", families[fam].name,
-				   families[fam].help, families[fam].name);
-		for (size_t i = 0; i < nr && !r; i++) {
-			int k = family_of(f[i].key);
+	for (size_t fam = 0; fam < ARRAY_LEN(table) && !r; fam++) {
+		const struct metric *m = &table[fam];
 
-			if (k >= 0 && strcmp(families[k].name, families[fam].name) == 0 &&
+		if (m->type != METRIC_FAMILY || !m->help)
+			continue;
+		r = strbuf__printf(out, "# HELP %s %s\n# TYPE %s counter\n", m->name, m->help,
+				   m->name);
+		for (size_t i = 0; i < nr && !r; i++) {
+			const struct metric *k = metric_of(f[i].key);
+
+			if (k && k->type == METRIC_FAMILY && strcmp(k->name, m->name) == 0 &&
 			    number(&f[i], &v))
-				r = strbuf__printf(out, "%s{reason=\"%s\"} %llu\n",
-						   families[fam].name, f[i].key, v);
+				r = strbuf__printf(out, "%s{reason=\"%s\"} %llu\n", m->name,
+						   f[i].key, v);
 		}
 	}
 	return r;

@@ -187,9 +187,18 @@ static int window_reply(struct push *p, const struct pyproc *proc, __u64 from, _
 		return -EPROTO;
 	r = proto__parse_reply_header(reply->buf, (size_t)(nl - reply->buf) + 1, ret_len, msg,
 				      sizeof(msg));
+	*ret_body = nl + 1;
+	/*
+	 * It runs no Python now (it exec'd, or was a fork child until its exec):
+	 * the snapshot leaves its Python past out, so there is nothing to push.
+	 */
+	if (r == -ENOENT || r == -EPROTONOSUPPORT) {
+		log_msg(LOG_INFO, "push: pid %d not pushed for a window: %s", proc->pid, msg);
+		*ret_len = 0;
+		return 0;
+	}
 	if (r)
 		log_msg(LOG_WARN, "push: no profile of pid %d for a window: %s", proc->pid, msg);
-	*ret_body = nl + 1;
 	if (!r && *ret_len != reply->len - (size_t)(nl + 1 - reply->buf))
 		r = -EPROTO;
 	return r;
@@ -212,7 +221,7 @@ static int window_body(struct push *p, const struct pyproc *proc, __u64 from, __
 		r = strbuf__append(body, payload, len);
 	} else if (!r && len) {
 		m.seconds = m.duration_ns / NSEC_PER_SEC;
-		m.end_unix_ns = push_unix_s(to) * NSEC_PER_SEC;
+		m.end_unix_ns = to;	/* the profile clock is wall ns already */
 		r = http__render_pprof(payload, len, &m, body);
 	}
 	strbuf__done(&reply);

@@ -400,13 +400,6 @@ static const char *list_note(const struct pyproc *p)
 	return p->info.derived ? PYINTERP_DERIVED_NOTE : "";
 }
 
-static int count_on_cpu(const __u32 *ids, size_t nr, sample_tag_t tag, __u64 count, void *arg)
-{
-	if (!(tag & SAMPLE_OFF_CPU))
-		*(__u64 *)arg += count;
-	return 0;
-}
-
 /*
  * The identity columns (proto.h): effective uid, wall-clock start, CPU share
  * over the last minute it ran while seen (procident.h), command line; an
@@ -414,7 +407,7 @@ static int count_on_cpu(const __u32 *ids, size_t nr, sample_tag_t tag, __u64 cou
  */
 static int list_identity(struct server *srv, struct strbuf *sb, const struct pyproc *p)
 {
-	__u64 end = p->live ? now_ns() : p->exit_ts, from, to, samples = 0;
+	__u64 end = p->live ? now_ns() : p->exit_ts, from, to;
 	int r = 0;
 
 	if (p->user != PYPROFD_UID_NONE)
@@ -426,9 +419,9 @@ static int list_identity(struct server *srv, struct strbuf *sb, const struct pyp
 	if (!r && p->first_ts && end > p->first_ts) {
 		procident__cpu_range(prof_time(end), prof_time(p->first_ts), srv->cfg->window_ns,
 				     PROCIDENT_CPU_SPAN_NS, &from, &to);
-		r = profile__collect(p->profile, from, to, count_on_cpu, &samples);
-		r = r ?: strbuf__printf(sb, "%llu", (unsigned long long)procident__cpu_permille(
-				   samples, NSEC_PER_SEC / srv->cfg->rate_hz, to - from));
+		r = strbuf__printf(sb, "%llu", (unsigned long long)procident__cpu_permille(
+				   profile__samples_on_cpu(p->profile, from, to),
+				   NSEC_PER_SEC / srv->cfg->rate_hz, to - from));
 	}
 	return r ?: strbuf__puts(sb, "\t") ?: list_field(sb, p->cmdline ? p->cmdline : "", '\n');
 }
@@ -686,9 +679,8 @@ static bool wall_args(struct client *c, const struct proto_request *req, __u64 n
 				     "after from_wall_ns)");
 		return false;
 	}
-	if (*ret_given && (proto_request__get(req, "seconds") || proto_request__get(req, "since_ns") ||
-			   proto_request__get(req, "until_ns"))) {
-		reply_err(c, EINVAL, "from_wall_ns/to_wall_ns exclude seconds, since_ns and until_ns");
+	if (*ret_given && (proto_request__get(req, "seconds") || proto_request__get(req, "since_ns"))) {
+		reply_err(c, EINVAL, "from_wall_ns/to_wall_ns exclude seconds and since_ns");
 		return false;
 	}
 	a->from = from;
@@ -701,10 +693,9 @@ static bool wall_args(struct client *c, const struct proto_request *req, __u64 n
 static bool snapshot_args(struct client *c, const struct proto_request *req, __u64 now,
 			  struct snapshot_args *a)
 {
-	static const char *const keys[] = { "pid",	     "seconds",	   "since_ns", "until_ns",
-					    "from_wall_ns", "to_wall_ns", "range",    "period",
-					    NULL };
-	__u64 seconds = 60, since = UINT64_MAX, until = now;
+	static const char *const keys[] = { "pid",	  "seconds", "since_ns", "from_wall_ns",
+					    "to_wall_ns", "range",   "period",	 NULL };
+	__u64 seconds = 60, since = UINT64_MAX;
 	bool wall = false;
 	int r;
 
@@ -725,19 +716,13 @@ static bool snapshot_args(struct client *c, const struct proto_request *req, __u
 		reply_err(c, EINVAL, "seconds and since_ns exclude each other");
 		return false;
 	}
-	/* until_ns: the end of a since_ns range, CLOCK_MONOTONIC too (to_wall_ns's twin). */
-	r = proto_request__get_u64(req, "until_ns", 1, now, &until);
-	if (r == -EINVAL) {
-		reply_err(c, EINVAL, "invalid until_ns (a CLOCK_MONOTONIC time, not in the future)");
-		return false;
-	}
 	if (!flag_arg(c, req, "range", &a->range) || !flag_arg(c, req, "period", &a->period))
 		return false;
 	if (!wall_args(c, req, prof_time(now), a, &wall))
 		return false;
 	if (wall)
 		return true;
-	a->to = prof_time(until);
+	a->to = prof_time(now);
 	/* On the profiles' clock, where history may predate this boot. */
 	if (since != UINT64_MAX)
 		a->from = prof_time(since);

@@ -10,7 +10,6 @@ import json
 import math
 import os
 import re
-import shlex
 import shutil
 import socket
 import subprocess
@@ -29,7 +28,7 @@ import pyproftest  # noqa: E402
 # Helpers of test_consumers.py and test_systemd.py, without their tests.
 _registered = list(pyproftest._tests)
 from test_consumers import pprof_top, seconds  # noqa: E402
-from test_systemd import CAPS, Installed, bounding_set_only, service_section  # noqa: E402
+from test_systemd import Installed, check_network_dropin, unit_daemon  # noqa: E402
 pyproftest._tests[:] = _registered
 
 INSTALL = "scripts/install-test-consumers.sh"
@@ -346,49 +345,13 @@ def systemd_dropin_opens_only_loopback():
     if not shutil.which("systemd-analyze"):
         raise Skip("no systemd-analyze")
     with Installed() as inst:
-        base = service_section(inst.unit)
-        assert base["PrivateNetwork"] == "yes" and base["RestrictAddressFamilies"] == "AF_UNIX"
-        assert "--http" not in base["ExecStart"]
-        example = os.path.join(inst.prefix, "share/pyprof/pyprofd-http.conf")
-        dropin_dir = inst.unit + ".d"
-        os.makedirs(dropin_dir)
-        dropin = os.path.join(dropin_dir, "http.conf")
-        shutil.copy(example, dropin)
-        env = dict(os.environ, MANPATH=os.path.join(inst.prefix, "share/man"))
-        r = subprocess.run(["systemd-analyze", "verify", inst.unit], capture_output=True,
-                           text=True, env=env)
-        assert r.returncode == 0 and not r.stderr.strip(), r.stderr
-        # (verify reads the drop-in: a key it does not know is reported.)
-        with open(dropin, "a") as f:
-            f.write("NoSuchKey=1\n")
-        r = subprocess.run(["systemd-analyze", "verify", inst.unit], capture_output=True,
-                           text=True, env=env)
-        assert "NoSuchKey" in r.stderr, r.stderr
-        svc = service_section(example)
-        assert svc["PrivateNetwork"] == "no", svc["PrivateNetwork"]
-        assert set(svc["RestrictAddressFamilies"].split()) == {"AF_UNIX", "AF_INET", "AF_INET6"}
-        assert svc["IPAddressDeny"] == "any" and svc["IPAddressAllow"] == "localhost"
-        argv = shlex.split(svc["ExecStart"])
-        assert argv[0] == os.path.join(inst.prefix, "sbin/pyprofd"), argv
-        http = argv[argv.index("--http") + 1]
-        assert http.startswith("127.0.0.1:"), http
+        argv, keep = check_network_dropin(inst, "http", "--http", "127.0.0.1:")
         # Its command line, under the unit's bounding set; paths and port moved.
         work = tempfile.mkdtemp(prefix="pyproftest-unit.")
         port = free_port()
         try:
-            for i, a in enumerate(argv):
-                if a == "--socket":
-                    argv[i + 1] = os.path.join(work, "pyprofd.sock")
-                elif a == "--state-dir":
-                    argv[i + 1] = os.path.join(work, "state")
-                elif a == "--http":
-                    argv[i + 1] = "127.0.0.1:%d" % port
-            keep = {CAPS[c.lower().replace("cap_", "", 1)]
-                    for c in base["CapabilityBoundingSet"].split()}
-            d = Daemon()
-            d.args = argv + ["--no-offcpu"]
-            d.sock = os.path.join(work, "pyprofd.sock")
-            d.preexec_fn = bounding_set_only(keep)
+            d = unit_daemon(argv + ["--no-offcpu"], work, keep,
+                            moved={"--http": "127.0.0.1:%d" % port})
             with d:
                 wait_for(lambda: tcp_listeners_of(d.proc.pid), timeout=30,
                          what="the --http listener")

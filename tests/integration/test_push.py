@@ -9,7 +9,6 @@ up the socket or sampling; https is refused with a clear error."""
 
 import os
 import re
-import shlex
 import shutil
 import socket
 import subprocess
@@ -28,7 +27,7 @@ import pyproftest  # noqa: E402
 
 # Helpers of test_systemd.py, without its tests.
 _registered = list(pyproftest._tests)
-from test_systemd import CAPS, Installed, bounding_set_only, service_section  # noqa: E402
+from test_systemd import Installed, check_network_dropin, unit_daemon  # noqa: E402
 pyproftest._tests[:] = _registered
 
 # Pyroscope's series key: APP{key=value,...}, keys as Prometheus label names.
@@ -298,6 +297,35 @@ def push_silent_receiver_stalls_nothing():
 
 
 @test
+def push_passes_over_processes_no_longer_python():
+    """Fork children run Python, then exec a program that is not Python: the window of
+    their exec holds Python samples of pids that run no Python when it is pushed.  No
+    profile of them is what the snapshot says, and no failure of the push."""
+    need_root()
+    with Receiver() as rx, Daemon("--window", "1", "--push", rx.url) as d, \
+            Workload(python3(), "hotwarm.py", 120) as hot, \
+            Workload(python3(), "forkexec.py", 4, 2.5) as w:
+        kids = [int(w.proc.stdout.readline().split()[1]) for _ in range(4)]
+
+        def comm(pid):
+            with open("/proc/%d/comm" % pid) as f:
+                return f.read().strip()
+        wait_for(lambda: all(comm(k) == "sleep" for k in kids), timeout=60,
+                 what="the children's exec")
+        execd = time.time()
+        # The windows up to the exec and past it are pushed (hotwarm's tell when).
+        wait_for(lambda: any(int(q["from"]) >= execd + 2 for _, _, q, _ in rx.of_pid(hot.pid)),
+                 timeout=60, interval=0.25, what="pushes of the windows after the exec")
+        c = counters(d)
+        passed = [k for k in kids if re.search(r"push: pid %d not pushed" % k, d.output())]
+        print("  children %s, pushed %s, passed over %s, status %s"
+              % (kids, [k for k in kids if rx.of_pid(k)], passed, c))
+        assert any(rx.of_pid(k) for k in kids), "no window of the children pushed"
+        assert passed, "no child was sampled in its exec's window: %s" % pushlog(d)
+        assert c["push_failed"] == 0, (c, pushlog(d))
+
+
+@test
 def push_systemd_dropin():
     """The unit keeps no network; the drop-in it ships for --push opens TCP to
     loopback only, systemd-analyze accepts it, and its command line pushes under
@@ -306,39 +334,12 @@ def push_systemd_dropin():
     if not shutil.which("systemd-analyze"):
         raise Skip("no systemd-analyze")
     with Installed() as inst:
-        base = service_section(inst.unit)
-        assert base["PrivateNetwork"] == "yes" and base["RestrictAddressFamilies"] == "AF_UNIX"
-        assert "--push" not in base["ExecStart"]
-        example = os.path.join(inst.prefix, "share/pyprof/pyprofd-push.conf")
-        os.makedirs(inst.unit + ".d")
-        shutil.copy(example, os.path.join(inst.unit + ".d", "push.conf"))
-        env = dict(os.environ, MANPATH=os.path.join(inst.prefix, "share/man"))
-        r = subprocess.run(["systemd-analyze", "verify", inst.unit], capture_output=True,
-                           text=True, env=env)
-        assert r.returncode == 0 and not r.stderr.strip(), r.stderr
-        svc = service_section(example)
-        assert svc["PrivateNetwork"] == "no", svc["PrivateNetwork"]
-        assert set(svc["RestrictAddressFamilies"].split()) == {"AF_UNIX", "AF_INET", "AF_INET6"}
-        assert svc["IPAddressDeny"] == "any" and svc["IPAddressAllow"] == "localhost"
-        argv = shlex.split(svc["ExecStart"])
-        assert argv[0] == os.path.join(inst.prefix, "sbin/pyprofd"), argv
-        assert argv[argv.index("--push") + 1].startswith("http://127.0.0.1:"), argv
+        argv, keep = check_network_dropin(inst, "push", "--push", "http://127.0.0.1:")
         work = tempfile.mkdtemp(prefix="pyproftest-unit.")
         try:
             with Receiver() as rx:
-                for i, a in enumerate(argv):
-                    if a == "--socket":
-                        argv[i + 1] = os.path.join(work, "pyprofd.sock")
-                    elif a == "--state-dir":
-                        argv[i + 1] = os.path.join(work, "state")
-                    elif a == "--push":
-                        argv[i + 1] = rx.url
-                keep = {CAPS[c.lower().replace("cap_", "", 1)]
-                        for c in base["CapabilityBoundingSet"].split()}
-                d = Daemon()
-                d.args = argv + ["--no-offcpu", "--window", "1"]
-                d.sock = os.path.join(work, "pyprofd.sock")
-                d.preexec_fn = bounding_set_only(keep)
+                d = unit_daemon(argv + ["--no-offcpu", "--window", "1"], work, keep,
+                                moved={"--push": rx.url})
                 with d, Workload(python3(), "hotwarm.py", 120) as w:
                     wait_for(lambda: rx.of_pid(w.pid), timeout=60, interval=0.25,
                              what="a push under the unit's bounding set")

@@ -69,6 +69,63 @@ def service_section(path):
     return cp["Service"]
 
 
+def unit_caps(svc):
+    """The capability numbers of a [Service]'s CapabilityBoundingSet=."""
+    return {CAPS[c.lower().replace("cap_", "", 1)] for c in svc["CapabilityBoundingSet"].split()}
+
+
+def unit_daemon(argv, work, keep, sched=None, moved=None):
+    """A Daemon of a unit's ExecStart argv under the bounding set keep (and
+    sched, as bounding_set_only's): only the paths that would clash with a real
+    installation move into work, and the options of moved ({"--http": v}) take
+    those values."""
+    argv = list(argv)
+    sock = os.path.join(work, "pyprofd.sock")
+    moved = dict({"--socket": sock, "--state-dir": os.path.join(work, "state")}, **(moved or {}))
+    for i, a in enumerate(argv[:-1]):
+        if a in moved:
+            argv[i + 1] = moved[a]
+    d = Daemon()
+    d.args = argv
+    d.sock = sock
+    d.preexec_fn = bounding_set_only(keep, sched)
+    return d
+
+
+def check_network_dropin(inst, name, flag, value_prefix):
+    """The unit keeps no network; the drop-in it ships as
+    share/pyprof/pyprofd-NAME.conf, copied to pyprofd.service.d/NAME.conf,
+    passes systemd-analyze verify (which does read it), opens TCP to loopback
+    peers only, and runs the installed pyprofd with FLAG's value starting with
+    value_prefix.  Returns (its ExecStart argv, the unit's bounding set)."""
+    base = service_section(inst.unit)
+    assert base["PrivateNetwork"] == "yes" and base["RestrictAddressFamilies"] == "AF_UNIX"
+    assert flag not in base["ExecStart"]
+    example = os.path.join(inst.prefix, "share/pyprof/pyprofd-%s.conf" % name)
+    dropin_dir = inst.unit + ".d"
+    os.makedirs(dropin_dir)
+    dropin = os.path.join(dropin_dir, name + ".conf")
+    shutil.copy(example, dropin)
+    env = dict(os.environ, MANPATH=os.path.join(inst.prefix, "share/man"))
+    r = subprocess.run(["systemd-analyze", "verify", inst.unit], capture_output=True,
+                       text=True, env=env)
+    assert r.returncode == 0 and not r.stderr.strip(), r.stderr
+    # (verify reads the drop-in: a key it does not know is reported.)
+    with open(dropin, "a") as f:
+        f.write("NoSuchKey=1\n")
+    r = subprocess.run(["systemd-analyze", "verify", inst.unit], capture_output=True,
+                       text=True, env=env)
+    assert "NoSuchKey" in r.stderr, r.stderr
+    svc = service_section(example)
+    assert svc["PrivateNetwork"] == "no", svc["PrivateNetwork"]
+    assert set(svc["RestrictAddressFamilies"].split()) == {"AF_UNIX", "AF_INET", "AF_INET6"}
+    assert svc["IPAddressDeny"] == "any" and svc["IPAddressAllow"] == "localhost"
+    argv = shlex.split(svc["ExecStart"])
+    assert argv[0] == os.path.join(inst.prefix, "sbin/pyprofd"), argv
+    assert argv[argv.index(flag) + 1].startswith(value_prefix), argv
+    return argv, unit_caps(base)
+
+
 @test
 def install_and_verify_units():
     if not shutil.which("systemd-analyze"):
@@ -102,23 +159,13 @@ def exec_start_runs_with_the_unit_capabilities():
         raise Skip("no CPython 3.11+")
     with Installed() as inst:
         svc = service_section(inst.unit)
-        argv = shlex.split(svc["ExecStart"])
-        caps = svc["CapabilityBoundingSet"].split()
-        keep = {CAPS[c.lower().replace("cap_", "", 1)] for c in caps}
-        # The unit's own command line; only the paths that would clash with a real
-        # installation move into the test's directory.
+        keep = unit_caps(svc)
+        # The unit's own command line, its paths moved into the test's directory.
         work = tempfile.mkdtemp(prefix="pyproftest-unit.")
         try:
-            for i, a in enumerate(argv):
-                if a == "--socket":
-                    argv[i + 1] = os.path.join(work, "pyprofd.sock")
-                elif a == "--state-dir":
-                    argv[i + 1] = os.path.join(work, "state")
-            d = Daemon()
-            d.args = argv
             policy = {"rr": os.SCHED_RR, "fifo": os.SCHED_FIFO}[svc["CPUSchedulingPolicy"]]
-            d.preexec_fn = bounding_set_only(keep, (policy, int(svc["CPUSchedulingPriority"])))
-            d.sock = os.path.join(work, "pyprofd.sock")
+            d = unit_daemon(shlex.split(svc["ExecStart"]), work, keep,
+                            (policy, int(svc["CPUSchedulingPriority"])))
             print("  %s" % " ".join(d.args))
             with d, Workload(builds[0][1], "hotwarm.py", 60) as w:
                 # What the daemon really holds: the bounding set, nothing more.

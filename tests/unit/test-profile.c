@@ -571,3 +571,66 @@ TEST(buckets_cut_windows_to_the_second)
 	o.bucket_ns = SEC;
 	ASSERT_TRUE(profile__new(&o) == NULL && errno == EINVAL);
 }
+
+/* What profile__collect() hands out for [from, to), on-CPU (no SAMPLE_OFF_CPU) and in all. */
+static void assert_samples_as_collected(struct profile *p, __u64 from, __u64 to)
+{
+	struct tagged t = { 0 };
+	__u64 on = 0, all = 0;
+
+	ASSERT_OK(profile__collect(p, from, to, tagged_cb, &t));
+	for (unsigned int tag = 0; tag <= SAMPLE_TAG_KNOWN; tag++) {
+		all += t.count[tag];
+		if (!(tag & SAMPLE_OFF_CPU))
+			on += t.count[tag];
+	}
+	if (profile__samples_on_cpu(p, from, to) != on || profile__samples(p, from, to) != all)
+		TEST_FAIL("[%llu, %llu): on-CPU %llu, all %llu; collected %llu, %llu",
+			  (unsigned long long)from, (unsigned long long)to,
+			  (unsigned long long)profile__samples_on_cpu(p, from, to),
+			  (unsigned long long)profile__samples(p, from, to), (unsigned long long)on,
+			  (unsigned long long)all);
+}
+
+/*
+ * The windows' totals (whole windows) and their buckets (the others) count
+ * exactly what collect does, tags and overflowed stacks included, before and
+ * after compaction renumbers the stacks.
+ */
+TEST(samples_on_cpu_as_collected)
+{
+	static const sample_tag_t tags[] = { SAMPLE_ON_CPU, SAMPLE_GIL, SAMPLE_GC, SAMPLE_OFF_CPU,
+					     SAMPLE_GIL_WAIT | SAMPLE_OFF_CPU };
+	struct profile_opts o = { .window_ns = 10 * SEC, .bucket_ns = SEC,
+				  .retention_ns = 100 * SEC, .max_stacks = 4, .max_frames = 100 };
+	struct profile *p = profile__new(&o);
+	__u64 rnd = 1, edges[] = { 0, SEC / 2, 3 * SEC, 10 * SEC, 12 * SEC + 1, 20 * SEC,
+				   29 * SEC + SEC / 3, 40 * SEC, 41 * SEC, ~0ull };
+	size_t n = sizeof(edges) / sizeof(edges[0]);
+	__u32 st[3];
+
+	ASSERT_TRUE(p != NULL);
+	st[0] = id(p, "root");
+	for (int i = 0; i < 2000; i++) {
+		char name[16];
+
+		rnd = rnd * 6364136223846793005ull + 1442695040888963407ull;
+		snprintf(name, sizeof(name), "f%llu", (unsigned long long)(rnd >> 60));
+		st[1] = id(p, name);
+		st[2] = id(p, (rnd >> 40) & 1 ? "a" : "b");
+		/* More stacks than a window keeps: some go under the overflow marker. */
+		ASSERT_OK(profile__add(p, (rnd >> 20) % (40 * SEC), tags[(rnd >> 33) % 5], st, 3,
+				       1 + (rnd >> 50) % 7));
+	}
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = i + 1; j < n; j++)
+			assert_samples_as_collected(p, edges[i], edges[j]);
+	ASSERT_EQ(profile__samples_on_cpu(p, 5 * SEC, 5 * SEC), 0);
+	/* The first window goes, the stacks are renumbered. */
+	profile__expire(p, 110 * SEC);
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = i + 1; j < n; j++)
+			assert_samples_as_collected(p, edges[i], edges[j]);
+	ASSERT_EQ(profile__samples_on_cpu(p, 0, 10 * SEC), 0);
+	profile__free(p);
+}

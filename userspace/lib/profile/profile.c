@@ -138,6 +138,7 @@ _Static_assert(STACK_MAX_DEPTH <= UINT16_MAX, "struct srec's nr holds a stack's 
 struct window {
 	__u64 index;	/* start = index * window_ns */
 	__u64 samples;
+	__u64 on_cpu;	/* of samples, those without SAMPLE_OFF_CPU: profile__samples_on_cpu() */
 	struct index slots;	/* stack ids */
 	__u64 *counts;
 	size_t used;
@@ -593,7 +594,7 @@ static bool window_has(const struct window *w, __u32 id)
 	return w->slots.cap && w->slots.slots[window_probe(w, id)] == id;
 }
 
-static int window_add(struct window *w, __u32 id, __u64 count)
+static int window_add(struct window *w, __u32 id, sample_tag_t tag, __u64 count)
 {
 	size_t s = 0;
 
@@ -609,6 +610,8 @@ static int window_add(struct window *w, __u32 id, __u64 count)
 	}
 	w->counts[s] += count;
 	w->samples += count;
+	if (!(tag & SAMPLE_OFF_CPU))
+		w->on_cpu += count;
 	return 0;
 }
 
@@ -631,7 +634,7 @@ int profile__add(struct profile *p, __u64 ts, sample_tag_t tag, const __u32 *ids
 		return -ENOMEM;
 	id = find_stack(p, &k);
 	if (id != NO_ID && window_has(w, KEY(id, b)))
-		return window_add(w, KEY(id, b), count);
+		return window_add(w, KEY(id, b), tag, count);
 	/*
 	 * A new stack for this window.  Past the window's limit, or past the
 	 * limit of stacks the profile keeps at all, it is counted under the
@@ -652,7 +655,7 @@ int profile__add(struct profile *p, __u64 ts, sample_tag_t tag, const __u32 *ids
 		if (err)
 			return err;
 	}
-	return window_add(w, KEY(id, b), count);
+	return window_add(w, KEY(id, b), tag, count);
 }
 
 static bool overlaps(const struct profile *p, const struct window *w, __u64 from, __u64 to)
@@ -705,7 +708,12 @@ int profile__collect(const struct profile *p, __u64 from, __u64 to, profile_coll
 	return r;
 }
 
-__u64 profile__samples(const struct profile *p, __u64 from, __u64 to)
+/*
+ * The samples of the windows overlapping [from, to), or only those without
+ * SAMPLE_OFF_CPU: a window inside the range by its total, the others bucket
+ * by bucket.
+ */
+static __u64 samples_in(const struct profile *p, __u64 from, __u64 to, bool on_cpu)
 {
 	__u64 n = 0;
 
@@ -715,17 +723,29 @@ __u64 profile__samples(const struct profile *p, __u64 from, __u64 to)
 
 		if (!overlaps(p, w, from, to))
 			continue;
-		/* A window inside the range whole; else bucket by bucket. */
 		if (start >= from && start + p->o.window_ns <= to) {
-			n += w->samples;
+			n += on_cpu ? w->on_cpu : w->samples;
 			continue;
 		}
-		for (size_t s = 0; s < w->slots.cap; s++)
-			if (w->slots.slots[s] != NO_ID &&
-			    bucket_in(p, w, KEY_BUCKET(w->slots.slots[s]), from, to))
+		for (size_t s = 0; s < w->slots.cap; s++) {
+			__u32 key = w->slots.slots[s];
+
+			if (key != NO_ID && bucket_in(p, w, KEY_BUCKET(key), from, to) &&
+			    !(on_cpu && (p->stacks[KEY_ID(key)].tag & SAMPLE_OFF_CPU)))
 				n += w->counts[s];
+		}
 	}
 	return n;
+}
+
+__u64 profile__samples(const struct profile *p, __u64 from, __u64 to)
+{
+	return samples_in(p, from, to, false);
+}
+
+__u64 profile__samples_on_cpu(const struct profile *p, __u64 from, __u64 to)
+{
+	return samples_in(p, from, to, true);
 }
 
 /*

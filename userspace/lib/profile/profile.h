@@ -105,6 +105,13 @@ int profile__collect(const struct profile *p, __u64 from, __u64 to, profile_coll
  */
 __u64 profile__samples(const struct profile *p, __u64 from, __u64 to);
 
+/*
+ * The same for the stacks without SAMPLE_OFF_CPU only (samples, not ns):
+ * what profile__collect() hands out for them, summed, without a walk of
+ * every window's stacks (list's CPU share of every process).
+ */
+__u64 profile__samples_on_cpu(const struct profile *p, __u64 from, __u64 to);
+
 /* Drops the windows that ended at or before now - retention, then compacts the frames. */
 void profile__expire(struct profile *p, __u64 now);
 
