@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""--since/--until: wall-clock ranges return the samples inside them, across a restart too.
+"""--since/--until: wall-clock ranges return the samples inside them, across a restart too
+(the state files keep each second: the same samples before and after, exactly).
 
 A busy single-threaded Python process sampled at 99 Hz.  The daemon keeps its default
 10 s windows, counted per 1 s bucket: whole-second ranges are what the data holds exactly.  The expectation
@@ -90,15 +91,18 @@ def ranges_return_the_samples_inside_them():
                           "--until", iso(end), "--format", "json")
                 assert '"duration_ns":7000000000' in r.stdout.replace(" ", ""), r.stdout[:400]
                 assert '"to":"%s.000000000Z"' % iso(end)[:-1] in r.stdout, r.stdout[:400]
-                # Two whole 10 s windows in the past: what the state files keep whole.
+                # Ranges in the past: two whole 10 s windows, and 7 s that start 3 s
+                # into a window (inside it, and across the next window's start).
                 b = end // 10 * 10
-                old = samples(d, w.pid, iso(b - 20), iso(b))
-            # A range entirely in the past, across a restart: the state dir keeps it.
+                ranges = ((b - 20, b), (b - 17, b - 10), (b - 13, b - 6))
+                old = [samples(d, w.pid, iso(x), iso(y)) for x, y in ranges]
+            # Entirely in the past, across a restart: the state dir keeps each second.
             with Daemon(*args) as d:
-                again = samples(d, w.pid, iso(b - 20), iso(b))
-                print("  after a restart: %d samples in %s..%s (%d before)"
-                      % (again, iso(b - 20), iso(b), old))
-                assert again == old and old > 0, (again, old)
+                for (x, y), before in zip(ranges, old):
+                    again = samples(d, w.pid, iso(x), iso(y))
+                    print("  after a restart: %d samples in %s..%s (%d before)"
+                          % (again, iso(x), iso(y), before))
+                    assert again == before and before > 0, ((x, y), again, before)
     finally:
         shutil.rmtree(state, ignore_errors=True)
 
