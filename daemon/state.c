@@ -457,6 +457,7 @@ int state__load(struct state *state)
 	struct dirent *de;
 	unsigned int loaded = 0, bad = 0;
 	struct converted conv = { UINT64_MAX, 0 };
+	__u64 t0 = now_ns();
 	DIR *dir;
 	int err;
 
@@ -503,9 +504,10 @@ int state__load(struct state *state)
 			state->stats.write_errors++;
 	if (conv.first <= conv.last)
 		remove_expired(state);
+	/* The daemon serves nothing while it loads: how long that was is worth saying. */
 	if (loaded || bad)
-		log_msg(LOG_INFO, "state: %u windows loaded from '%s', %u skipped", loaded,
-			state->cfg->state_dir, bad);
+		log_msg(LOG_INFO, "state: %u windows loaded from '%s' in %.2f s, %u skipped",
+			loaded, state->cfg->state_dir, (double)(now_ns() - t0) / NSEC_PER_SEC, bad);
 	return 0;
 }
 
