@@ -93,6 +93,7 @@ struct encode_ctx {
 	__u32 *local;			/* profile id -> local frame index + 1 */
 	size_t nr_local_max;
 	size_t cap_frames, cap_stacks, cap_ids, nr_ids;
+	__u8 bucket;			/* the bucket being collected */
 };
 
 static int encode_stack(const __u32 *ids, size_t nr, sample_tag_t tag, __u64 count, void *arg)
@@ -107,7 +108,7 @@ static int encode_stack(const __u32 *ids, size_t nr, sample_tag_t tag, __u64 cou
 		return -ENOMEM;
 	st = &o->stacks[o->nr_stacks++];
 	*st = (struct statefile_stack){ .off = (__u32)e->nr_ids, .nr = (__u32)nr, .count = count,
-					.tag = tag };
+					.tag = tag, .bucket = e->bucket };
 	for (size_t i = 0; i < nr; i++) {
 		__u32 id = ids[i];
 
@@ -146,12 +147,17 @@ static void state__proc_labels(struct statefile_proc *o, const struct proclabel 
 	o->labels = (struct proclabel *)labels;
 }
 
-/* Fills o with p's part of window [from, to); its arrays are the caller's to free. */
-static int encode_proc(struct statefile_proc *o, const struct pyproc *p, __u64 from, __u64 to)
+/*
+ * Fills o with p's part of the window at from, bucket by bucket (a
+ * collection of one whole bucket is exactly its counts); its arrays are the
+ * caller's to free.
+ */
+static int encode_proc(struct statefile_proc *o, const struct pyproc *p, __u64 from,
+		       __u64 window_ns, __u64 bucket_ns)
 {
 	struct profile_stats ps;
 	struct encode_ctx e = { .prof = p->profile, .out = o };
-	int err;
+	int err = 0;
 
 	*o = (struct statefile_proc){
 		.pid = p->pid, .start_time = p->start_time, .ruid = p->uid, .euid = p->uid,
@@ -164,7 +170,14 @@ static int encode_proc(struct statefile_proc *o, const struct pyproc *p, __u64 f
 	e.local = calloc(ps.frames + 1, sizeof(*e.local));
 	if (!e.local)
 		return -ENOMEM;
-	err = profile__collect(p->profile, from, to, encode_stack, &e);
+	for (__u64 b = 0; b < window_ns / bucket_ns && !err; b++) {
+		__u64 start = from + b * bucket_ns;
+
+		if (!profile__samples(p->profile, start, start + bucket_ns))
+			continue;
+		e.bucket = (__u8)b;
+		err = profile__collect(p->profile, start, start + bucket_ns, encode_stack, &e);
+	}
 	free(e.local);
 	return err;
 }
@@ -227,7 +240,8 @@ static int write_window(struct state *state, __u64 index)
 {
 	__u64 w = state->cfg->window_ns, from = index * w, to = from + w;
 	__u64 now = prof_time(now_ns()), wall = wall_ns();
-	struct statefile sf = { .window_ns = w, .start = from, .start_wall = wall - (now - from) };
+	struct statefile sf = { .window_ns = w, .bucket_ns = config__bucket_ns(state->cfg),
+				.start = from, .start_wall = wall - (now - from) };
 	struct strbuf raw = { 0 };
 	size_t cap = 0;
 	int err = 0;
@@ -239,7 +253,7 @@ static int write_window(struct state *state, __u64 index)
 			continue;
 		err = grow_array((void **)&sf.procs, &cap, sf.nr_procs + 1, sizeof(*sf.procs));
 		if (!err)
-			err = encode_proc(&sf.procs[sf.nr_procs++], p, from, to);
+			err = encode_proc(&sf.procs[sf.nr_procs++], p, from, w, sf.bucket_ns);
 	}
 	if (!err && sf.nr_procs)
 		err = statefile__encode_raw(&sf, &raw) ?: write_file(state->dirfd, index, &raw);
@@ -299,10 +313,25 @@ cleanup:
 }
 
 /*
- * Gives one decoded process's history to its record.  The file was checked
- * whole already; what can still fail here is memory.
+ * Where the samples of bucket b of a window placed at start go: the middle of
+ * the bucket, so that they land in the bucket holding that instant.  Never
+ * after now: the current window's file would otherwise put its samples in a
+ * bucket no range ending now holds.
  */
-static int apply_proc(struct state *state, const struct statefile_proc *sp, __u64 ts)
+static __u64 bucket_ts(const struct statefile *sf, __u64 start, __u8 b, __u64 now)
+{
+	__u64 at = start + b * sf->bucket_ns + sf->bucket_ns / 2;
+
+	return at < now ? at : now;
+}
+
+/*
+ * Gives one decoded process's history to its record, each stack at its
+ * bucket's time.  The file was checked whole already; what can still fail
+ * here is memory.
+ */
+static int apply_proc(struct state *state, const struct statefile *sf,
+		      const struct statefile_proc *sp, __u64 start, __u64 now)
 {
 	const struct procs_history h = {
 		.pid = sp->pid, .start_time = sp->start_time,
@@ -330,7 +359,8 @@ static int apply_proc(struct state *state, const struct statefile_proc *sp, __u6
 
 		for (__u32 k = 0; k < st->nr; k++)
 			stack[k] = ids[sp->ids[st->off + k]];
-		err = profile__add(p->profile, ts, st->tag, stack, st->nr, st->count);
+		err = profile__add(p->profile, bucket_ts(sf, start, st->bucket, now), st->tag, stack,
+				   st->nr, st->count);
 	}
 	/* The samples the record holds: what `list` shows for a process not seen since. */
 	if (!err)
@@ -359,23 +389,17 @@ static int load_file(struct state *state, const char *name, const char *my_boot,
 	struct statefile sf = { 0 };
 	__u8 *file = NULL;
 	size_t len = 0;
-	__u64 start, at;
+	__u64 start = 0;
 	int err;
 
 	err = read_whole(state->dirfd, name, &file, &len);
 	err = err ?: statefile__decode(file, len, &sf);
 	err = err ?: statefile__place(&sf, &clk, &start);
-	/*
-	 * The middle of the old window: it lands in the window holding that
-	 * instant.  Never after now: the current window's file would otherwise
-	 * put its samples in a second bucket no range ending now holds.
-	 */
-	at = start + sf.window_ns / 2;
-	at = at < clk.now ? at : clk.now;
 	for (__u32 i = 0; i < sf.nr_procs && !err; i++)
-		err = apply_proc(state, &sf.procs[i], at);
+		err = apply_proc(state, &sf, &sf.procs[i], start, clk.now);
 	if (!err && sf.old_clock) {
-		__u64 index = at / state->cfg->window_ns;
+		/* One bucket, the whole window (statefile.h): where all of it went. */
+		__u64 index = bucket_ts(&sf, start, 0, clk.now) / state->cfg->window_ns;
 
 		conv->first = index < conv->first ? index : conv->first;
 		conv->last = index > conv->last ? index : conv->last;
@@ -433,6 +457,7 @@ int state__load(struct state *state)
 	struct dirent *de;
 	unsigned int loaded = 0, bad = 0;
 	struct converted conv = { UINT64_MAX, 0 };
+	__u64 t0 = now_ns();
 	DIR *dir;
 	int err;
 
@@ -479,9 +504,10 @@ int state__load(struct state *state)
 			state->stats.write_errors++;
 	if (conv.first <= conv.last)
 		remove_expired(state);
+	/* The daemon serves nothing while it loads: how long that was is worth saying. */
 	if (loaded || bad)
-		log_msg(LOG_INFO, "state: %u windows loaded from '%s', %u skipped", loaded,
-			state->cfg->state_dir, bad);
+		log_msg(LOG_INFO, "state: %u windows loaded from '%s' in %.2f s, %u skipped",
+			loaded, state->cfg->state_dir, (double)(now_ns() - t0) / NSEC_PER_SEC, bad);
 	return 0;
 }
 

@@ -390,33 +390,42 @@ def prof_now():
     return time.time_ns()
 
 
-def state_file(window_ns, index, procs_blob, nprocs):
-    """A --state-dir window file as pyprofd wrote them before frames were data
-    ("PYPROFW2", still read: loading it is what an upgrade costs)."""
+def state_header(window_ns, index, nprocs, bucket_ns=None):
+    """The raw header of a --state-dir window file (statefile.h); bucket_ns: W6's."""
     now = prof_now()
     wall = time.time_ns()
     start = index * window_ns
-    raw = struct.pack("<QQQ", window_ns, start, wall - (now - start)) + boot_id() + \
-        struct.pack("<I", nprocs) + procs_blob
-    return b"PYPROFW2" + struct.pack("<Q", len(raw)) + zlib.compress(raw, 1)
+    raw = struct.pack("<QQQ", window_ns, start, wall - (now - start)) + boot_id()
+    if bucket_ns is not None:
+        raw += struct.pack("<Q", bucket_ns)
+    return raw + struct.pack("<I", nprocs)
+
+
+def state_file(magic, raw):
+    return magic + struct.pack("<Q", len(raw)) + zlib.compress(raw, 1)
 
 
 BUSY_STACKS = 3000  # the first simulated process's repertoire: ~2600 distinct stacks in 1 h
+BUCKETS = 10        # 1 s buckets of a 10 s window
+SIM_PID = 3000000   # the first simulated process, the busy one
+
+
+def sim_unit(i):
+    """Half the simulated processes are one service's (the busy one among them), half
+    another's: the selector benchmark asks for one unit, 50 processes."""
+    return "bench-%s.service" % ("a" if i % 2 == 0 else "b")
 
 
 def simulated_procs(nprocs, stacks_per_window, samples_per_window, seed, window=0):
     """One window's part of every simulated process: a web service's worth of stacks.  The
     first process is a busy one (one thread at 99 Hz: 990 samples a window over 40 of
-    BUSY_STACKS stacks), the one whose snapshots are timed."""
+    BUSY_STACKS stacks), the one whose snapshots are timed.  Each process is (pid, names,
+    [(name indices, [count per 1 s bucket])]): the busy one's samples in every second, the
+    others' where each sample fell."""
     import random
     rnd = random.Random(seed)
-
-    def s(x):
-        b = x.encode()
-        return struct.pack("<I", len(b)) + b
-    blob = b""
+    procs = []
     for i in range(nprocs):
-        pid = 3000000 + i
         names = ["python3.11"] + ["%s (/srv/app/mod%d.py:%d)" % (f, i % 7, 10 + k)
                                   for k, f in enumerate(["<module>", "main", "serve", "handle"] +
                                                         ["f%d" % j for j in range(120)])]
@@ -429,59 +438,168 @@ def simulated_procs(nprocs, stacks_per_window, samples_per_window, seed, window=
                                                  for _ in range(depth - 5)])
         nst, nsamp = (40, 990) if busy else (stacks_per_window, samples_per_window)
         chosen = (random.Random(window) if busy else rnd).sample(repertoire, nst)
-        stacks = b""
+        stacks = []
         for k, st in enumerate(chosen):
-            count = nsamp // nst + (k < nsamp % nst)
-            stacks += struct.pack("<I", len(st)) + struct.pack("<%dI" % len(st), *st) + \
-                struct.pack("<Q", max(1, count))
-        blob += struct.pack("<IQIII I", pid, 1000 + i, 0, 0, 0x030b07f0, 1) + s("python3.11") + \
-            s("/usr/bin/python3.11") + s("") + struct.pack("<I", len(names)) + \
-            b"".join(s(n) for n in names) + struct.pack("<I", len(chosen)) + stacks
+            count = max(1, nsamp // nst + (k < nsamp % nst))
+            per = [0] * BUCKETS
+            for n in range(count):
+                per[(n + k) % BUCKETS if busy else rnd.randrange(BUCKETS)] += 1
+            stacks.append((st, per))
+        procs.append((SIM_PID + i, names, stacks))
+    return procs
+
+
+def sim_str(x):
+    b = x.encode()
+    return struct.pack("<I", len(b)) + b
+
+
+def w2_blob(procs):
+    """The processes as pyprofd wrote them before frames were data ("PYPROFW2", still read:
+    loading it is what an upgrade costs); a window is whole, so the buckets are summed."""
+    blob = b""
+    for i, (pid, names, stacks) in enumerate(procs):
+        body = b""
+        for st, per in stacks:
+            body += struct.pack("<I%dIQ" % len(st), len(st), *st, sum(per))
+        blob += struct.pack("<IQIIII", pid, 1000 + i, 0, 0, 0x030b07f0, 1) + \
+            sim_str("python3.11") + sim_str("/usr/bin/python3.11") + sim_str("") + \
+            struct.pack("<I", len(names)) + b"".join(sim_str(n) for n in names) + \
+            struct.pack("<I", len(stacks)) + body
     return blob
 
 
-def history_once(exe, ctlexe, state, lat, ctl, rss, loads, wire):
-    """One daemon (exe) started on a copy of the state dir: its load time, RSS, and the
-    latency of timed snapshots of the busy process (raw PYPROF/1 requests for 60 s and the
-    whole history, PYPROF/2 for the whole history where exe speaks it, and pyprofctl's
-    formats).  A copy, because a daemon rewrites the windows it loaded in its own format."""
+def w6_blob(procs):
+    """The processes as pyprofd writes them now ("PYPROFW6"): labels, frames as data, each
+    stack once per 1 s bucket it has samples in."""
+    blob = b""
+    for i, (pid, names, stacks) in enumerate(procs):
+        unit = sim_unit(i)
+        labels = [("cgroup", "/system.slice/" + unit), ("unit", unit)]
+        frames = [(0, "python3.11", None, -1)]  # FRAME_PROCESS
+        for n in names[1:]:
+            func, rest = n.split(" (", 1)
+            file, line = rest[:-1].rsplit(":", 1)
+            frames.append((1, func, file, int(line)))  # FRAME_PYTHON
+        strings = []
+        for f in frames:
+            for x in (f[1], f[2]):
+                if x is not None and x not in strings:
+                    strings.append(x)
+        entries = [(st, n, b) for st, per in stacks for b, n in enumerate(per) if n]
+        blob += struct.pack("<IQIIII", pid, 1000 + i, 0, 0, 0x030b07f0, 1) + \
+            sim_str("python3.11") + sim_str("/usr/bin/python3.11") + sim_str("") + \
+            struct.pack("<I", len(labels)) + b"".join(sim_str(k) + sim_str(v) for k, v in labels) + \
+            struct.pack("<I", len(strings)) + b"".join(sim_str(x) for x in strings) + \
+            struct.pack("<I", len(frames)) + bytes(f[0] for f in frames) + \
+            b"".join(struct.pack("<I", strings.index(f[1])) for f in frames) + \
+            b"".join(struct.pack("<I", 0xffffffff if f[2] is None else strings.index(f[2]))
+                     for f in frames) + \
+            b"".join(struct.pack("<i", f[3]) for f in frames) + \
+            b"".join(struct.pack("<i", -1) for f in frames) + \
+            struct.pack("<I", len(entries)) + \
+            b"".join(struct.pack("<I%dIQ" % len(st), len(st), *st, n) for st, n, _ in entries) + \
+            bytes(len(entries)) + bytes(b for _, _, b in entries)
+    return blob
+
+
+def timed_start(d):
+    """Starts d and waits until its state dir is loaded: pyprofd listens first, and answers
+    once the load is done (a request meanwhile waits).  Returns the time from the start to
+    the end of the load as the log says it, and the load's own time (s)."""
+    import re
+    t0 = time.monotonic()
+    d.__enter__()
+    pat = re.compile(r"windows loaded from .* in ([0-9.]+) s")
+    wait_for(lambda: pat.search(d.output()), timeout=300, what="the state dir's load")
+    return time.monotonic() - t0, float(pat.search(d.output()).group(1))
+
+
+def history_once(exe, ctlexe, state, x, selector):
+    """One daemon (exe) started on a copy of the state dir: its start time (the load of the
+    files in it), RSS, and the latency of timed snapshots of the busy process (raw PYPROF/1
+    requests for 60 s and the whole history, PYPROF/2 for the whole history where exe speaks
+    it, and pyprofctl's formats); with selector, also of the whole history of the processes
+    of unit sim_unit(0), raw and through pyprofctl, checked to be 50 processes.  A copy,
+    because a daemon rewrites the windows it loaded in its own format."""
     copy = tempfile.mkdtemp(prefix="pyprof-bench-state.")
     try:
         subprocess.run(["cp", "-a", state + "/.", copy], check=True)
         d = Daemon("--window", "10", "--retention", "2h", "--state-dir", copy)
         d.args[0] = exe
-        t0 = time.monotonic()
-        with d:
-            loads.append(time.monotonic() - t0)
-            rss.append(int(ctl_status(d)["daemon_rss_kb"]) / 1024.0)
+        start, load = timed_start(d)
+        try:
+            x["start"].append(start)
+            x["load"].append(load)
+            x["rss"].append(int(ctl_status(d)["daemon_rss_kb"]) / 1024.0)
             for _ in range(3 if QUICK else 8):
                 for secs in (60, 3600):
-                    line = ("PYPROF/1 snapshot pid=%d seconds=%d\n" % (3000000, secs)).encode()
+                    line = ("PYPROF/1 snapshot pid=%d seconds=%d\n" % (SIM_PID, secs)).encode()
                     t = time.perf_counter()
                     reply = raw_request(d.sock, line)
-                    lat[secs].append((time.perf_counter() - t) * 1000)
+                    x["lat"][secs].append((time.perf_counter() - t) * 1000)
                     assert reply.startswith(b"OK "), reply[:80]
-                line = b"PYPROF/2 snapshot pid=3000000 seconds=3600\n"
+                line = b"PYPROF/2 snapshot pid=%d seconds=3600\n" % SIM_PID
                 t = time.perf_counter()
-                reply = raw_request(d.sock, line)
-                if reply.startswith(b"OK "):
-                    wire.append((time.perf_counter() - t) * 1000)
-            for f in ctl:
+                wire = raw_request(d.sock, line)
+                if wire.startswith(b"OK "):
+                    x["wire"].append((time.perf_counter() - t) * 1000)
+                if selector:
+                    line = ("PYPROF/1 snapshot unit=%s seconds=3600 processes=1\n"
+                            % sim_unit(0)).encode()
+                    t = time.perf_counter()
+                    sel = raw_request(d.sock, line)
+                    x["sel"].append((time.perf_counter() - t) * 1000)
+                    head = sel.split(b"\n", 1)[0].split()
+                    assert head[0] == b"OK" and b"processes=50" in head, sel[:200]
+            for f in x["ctl"]:
                 t = time.perf_counter()
-                subprocess.run([ctlexe, "--socket", d.sock, "snapshot", "--pid", "3000000",
+                subprocess.run([ctlexe, "--socket", d.sock, "snapshot", "--pid", str(SIM_PID),
                                 "--seconds", "3600", "--format", f, "--output", os.devnull],
                                check=True, capture_output=True)
-                ctl[f].append((time.perf_counter() - t) * 1000)
+                x["ctl"][f].append((time.perf_counter() - t) * 1000)
+            if selector:
+                t = time.perf_counter()
+                r = subprocess.run([ctlexe, "--socket", d.sock, "snapshot", "--unit",
+                                    sim_unit(0), "--seconds", "1h", "--per-process"],
+                                   check=True, capture_output=True, text=True)
+                x["sel_ctl"].append((time.perf_counter() - t) * 1000)
+                roots = {line.split(";", 1)[0] for line in r.stdout.splitlines()}
+                assert len(roots) == 50, sorted(roots)[:5]
+        finally:
+            d.__exit__(None, None, None)
     finally:
         subprocess.run(["rm", "-rf", copy])
     return reply
 
 
+def write_history(dirs, nprocs, windows, window_ns):
+    """windows of simulated history ending now, the same samples into each of dirs:
+    {"W2": dir, "W6": dir}."""
+    now_index = prof_now() // window_ns
+    for k in range(windows):
+        procs = simulated_procs(nprocs, 10, 20, seed=k % 8, window=k)
+        index = now_index - windows + k
+        for version, d in dirs.items():
+            if version == "W2":
+                f = state_file(b"PYPROFW2", state_header(window_ns, index, nprocs) +
+                               w2_blob(procs))
+            else:
+                f = state_file(b"PYPROFW6", state_header(window_ns, index, nprocs,
+                                                         window_ns // BUCKETS) + w6_blob(procs))
+            with open(os.path.join(d, "w%d.pyprof" % index), "wb") as out:
+                out.write(f)
+
+
 def bench_history():
     """Snapshot latency for 60 s and 1 h of history, and pyprofd's RSS holding 1 h for 100
     processes (simulated windows: 20 samples over 10 of 60 stacks per process and window,
-    about what 2 CPUs at 99 Hz give 100 busy processes), this build side by side with
-    BENCH_BASELINE_PYPROFD if given (with the pyprofctl beside it, if there is one)."""
+    about what 2 CPUs at 99 Hz give 100 busy processes), side by side: loaded from W2 files
+    (whole windows: what an upgrade loads, one bucket per window) and from W6 files (the
+    same samples per 1 s bucket, with labels: what a restart loads now), where a selector
+    of one unit's 50 processes is timed too; this build side by side with
+    BENCH_BASELINE_PYPROFD if given (on the W2 files, with the pyprofctl beside it, if
+    there is one)."""
     window_ns = 10 * 10 ** 9
     nprocs, windows = 100, (60 if QUICK else 360)
     builds = [("this build", os.path.join(OUTPUT, "pyprofd"), PYPROFCTL)]
@@ -490,48 +608,56 @@ def bench_history():
         ctl = os.path.join(os.path.dirname(base), "pyprofctl")
         builds.append(("baseline", base, ctl if os.access(ctl, os.X_OK) else PYPROFCTL))
     fmts = ("folded", "svg", "speedscope", "pprof", "json")
-    res = {b: {"lat": {60: [], 3600: []}, "ctl": {f: [] for f in fmts}, "rss": [], "load": [],
-               "wire": []} for b, _, _ in builds}
-    state = tempfile.mkdtemp(prefix="pyprof-bench-state.")
+    # (name, build, files): W6 files for this build only (a baseline may not read them).
+    configs = [("%s, W2 files" % b, exe, ctl, "W2") for b, exe, ctl in builds]
+    configs.insert(1, ("this build, W6 files", builds[0][1], builds[0][2], "W6"))
+    res = {c[0]: {"lat": {60: [], 3600: []}, "ctl": {f: [] for f in fmts}, "rss": [],
+                  "start": [], "load": [], "wire": [], "sel": [], "sel_ctl": []}
+           for c in configs}
+    dirs = {v: tempfile.mkdtemp(prefix="pyprof-bench-state.") for v in ("W2", "W6")}
     try:
         with Daemon("--window", "10", "--retention", "2h") as d:
             base_rss = int(ctl_status(d)["daemon_rss_kb"])
-        now_index = prof_now() // window_ns
-        for k in range(windows):
-            blob = simulated_procs(nprocs, 10, 20, seed=k % 8, window=k)
-            with open(os.path.join(state, "w%d.pyprof" % (now_index - windows + k)), "wb") as f:
-                f.write(state_file(window_ns, now_index - windows + k, blob, nprocs))
+        write_history(dirs, nprocs, windows, window_ns)
         for r in range(2 if QUICK else max(2, ROUNDS // 2)):
-            for name, exe, ctlexe in (builds if r % 2 == 0 else builds[::-1]):
-                x = res[name]
-                reply = history_once(exe, ctlexe, state, x["lat"], x["ctl"], x["rss"], x["load"],
-                                     x["wire"])
-                if name == "this build":
+            for name, exe, ctlexe, version in (configs if r % 2 == 0 else configs[::-1]):
+                reply = history_once(exe, ctlexe, dirs[version], res[name], version == "W6")
+                if name == "this build, W2 files":
                     distinct = reply.count(b"\n") - 1 if reply.startswith(b"OK ") else 0
     finally:
-        subprocess.run(["rm", "-rf", state])
+        for d in dirs.values():
+            subprocess.run(["rm", "-rf", d])
     hours = windows * 10 / 3600.0
-    for name, _, _ in builds:
+    for name, _, _, version in configs:
         x = res[name]
         lat = x["lat"]
         row("history", "snapshot latency, 60 s of history, %s (ms)" % name,
             med_range(lat[60], "%.2f"), "< 20 ms", statistics.median(lat[60]) < 20)
-        row("history", "snapshot latency, %.1f h of history, PYPROF/1 folded, %s (ms)"
+        row("history", "snapshot latency, %.1f h of history, 1 process, PYPROF/1, %s (ms)"
             % (hours, name), med_range(lat[3600], "%.2f"), "< 20 ms",
             statistics.median(lat[3600]) < 20)
+        if x["sel"]:
+            row("history", "  %.1f h, unit= selector of 50 processes, PYPROF/1, %s (ms)"
+                % (hours, name), med_range(x["sel"], "%.2f"))
+            row("history", "  the same through pyprofctl --unit --per-process (ms)",
+                med_range(x["sel_ctl"], "%.1f"))
         if x["wire"]:
-            row("history", "  the same as PYPROF/2, %s (ms)" % name, med_range(x["wire"], "%.2f"))
+            row("history", "  1 process as PYPROF/2, %s (ms)" % name, med_range(x["wire"], "%.2f"))
         for f in fmts:
             row("history", "  through pyprofctl, %s, %s (ms)" % (f, name),
                 med_range(x["ctl"][f], "%.1f"))
+        row("history", "pyprofd's load of %d files (log), %s (s)" % (windows, name),
+            "%s (start to loaded %.1f)" % (med_range(x["load"], "%.2f"),
+                                               statistics.median(x["start"])))
         row("history", "pyprofd RSS, %.1f h x %d processes, %s (MiB)" % (hours, nprocs, name),
-            "%s (%.1f with no history; load %.1f s)" % (med_range(x["rss"], "%.1f"),
-                                                        base_rss / 1024.0,
-                                                        statistics.median(x["load"])),
+            "%s (%.1f with no history)" % (med_range(x["rss"], "%.1f"), base_rss / 1024.0),
             "< 64 MiB", statistics.median(x["rss"]) < 64)
     row("history", "distinct stacks in %.1f h of the busy process" % hours, "%d" % distinct)
+    w2, w6 = res["this build, W2 files"], res["this build, W6 files"]
+    row("history", "  W6 (1 s buckets) / W2 (whole windows), RSS",
+        "%.2f" % (statistics.median(w6["rss"]) / statistics.median(w2["rss"])))
     if len(builds) > 1:
-        a, b = res["this build"], res["baseline"]
+        a, b = w2, res["baseline, W2 files"]
         for what, xa, xb in (("60 s snapshot", a["lat"][60], b["lat"][60]),
                              ("1 h snapshot", a["lat"][3600], b["lat"][3600]),
                              ("RSS", a["rss"], b["rss"]),

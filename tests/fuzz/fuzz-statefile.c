@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * libFuzzer target for the state file decoder: the input as a whole stored
- * file (W4, W3 or W2), and after its first byte as raw (decompressed) bytes
- * of the version that byte names (2 or 3, else 4).  What decodes must hold
- * only labels proclabel.h allows and tags sample.h knows, and encode again
- * (always as W4) to bytes that decode to the same labels, frames, stacks and
- * tags and encode to those very bytes; a rejected input leaves nothing
+ * file (W6 to W2), and after its first byte as raw (decompressed) bytes of
+ * the version that byte names (2 to 5, else 6).  What decodes must hold only
+ * labels proclabel.h allows, tags sample.h knows and buckets that cut the
+ * window, and encode again (always as W6) to bytes that decode to the same
+ * labels, frames, stacks, tags and buckets and encode to those very bytes;
+ * a rejected input leaves nothing
  * decoded; nothing may crash, leak or read out of bounds.
  */
 #include <stdint.h>
@@ -25,7 +26,9 @@ static bool frame_eq(const struct frame *a, const struct frame *b)
 /* b's processes hold a's stacks, frame for frame. */
 static void check_same(const struct statefile *a, const struct statefile *b)
 {
-	if (a->nr_procs != b->nr_procs || a->window_ns != b->window_ns || a->start != b->start)
+	if (a->nr_procs != b->nr_procs || a->window_ns != b->window_ns || a->start != b->start ||
+	    a->bucket_ns != b->bucket_ns || !a->bucket_ns || a->window_ns % a->bucket_ns ||
+	    a->window_ns / a->bucket_ns > PROFILE_MAX_BUCKETS)
 		abort();
 	for (__u32 i = 0; i < a->nr_procs; i++) {
 		const struct statefile_proc *x = &a->procs[i], *y = &b->procs[i];
@@ -42,7 +45,8 @@ static void check_same(const struct statefile *a, const struct statefile *b)
 			const struct statefile_stack *s = &x->stacks[k], *t = &y->stacks[k];
 
 			if (s->nr != t->nr || s->count != t->count || s->tag != t->tag ||
-			    !sample_tag__valid(s->tag))
+			    !sample_tag__valid(s->tag) || s->bucket != t->bucket ||
+			    s->bucket >= a->window_ns / a->bucket_ns)
 				abort();
 			for (__u32 f = 0; f < s->nr; f++)
 				if (!frame_eq(&x->frames[x->ids[s->off + f]],
@@ -90,8 +94,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	/* An exact-size copy: a read past the raw bytes is caught. */
 	raw = fuzz__dup(data + 1, size - 1);
-	if (statefile__decode_raw(raw, size - 1, data[0] == 2 || data[0] == 3 ? data[0]
-								: STATEFILE_VERSION, &sf) == 0) {
+	if (statefile__decode_raw(raw, size - 1, data[0] >= 2 && data[0] < STATEFILE_VERSION
+							 ? data[0] : STATEFILE_VERSION, &sf) == 0) {
 		check_round_trip(&sf);
 		statefile__fini(&sf);
 	} else if (sf.procs || sf.nr_procs) {

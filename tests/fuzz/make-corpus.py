@@ -145,12 +145,15 @@ BOOT_ID = b"0123abcd-0000-4000-8000-00000000000a"
 def statefile_raw(version, procs):
     """Raw (decompressed) bytes of a --state-dir window file, as statefile.h lays them out.
     procs: (pid, comm, frames, stacks[, labels]); a frame is (kind, name, file or None,
-    line, func_line) for W4 and W3 (stored column by column), a name for W2; a stack is
-    (frame indices, count[, tag]); labels (W4) are (key, value) pairs."""
+    line, func_line) for W6 to W3 (stored column by column), a name for W2; a stack is
+    (frame indices, count[, tag[, bucket]]); labels (W4 on) are (key, value) pairs; W6's
+    buckets are of 1 s."""
     def s(x):
         return struct.pack("<I", len(x)) + x
-    out = struct.pack("<QQQ", 10 * 10 ** 9, 100 * 10 ** 9, 5 * 10 ** 9) + BOOT_ID + \
-        struct.pack("<I", len(procs))
+    out = struct.pack("<QQQ", 10 * 10 ** 9, 100 * 10 ** 9, 5 * 10 ** 9) + BOOT_ID
+    if version >= 6:
+        out += struct.pack("<Q", 10 ** 9)
+    out += struct.pack("<I", len(procs))
     for pid, comm, frames, stacks, *labels in procs:
         out += struct.pack("<iQIIII", pid, 99, 1000, 1000, 0x030b07f0, 1) + s(comm) + \
             s(b"/usr/bin/python3") + s(b"")
@@ -178,6 +181,8 @@ def statefile_raw(version, procs):
             out += struct.pack("<I%dIQ" % len(ids), len(ids), *ids, count)
         if version >= 4:
             out += bytes(st[2] if len(st) > 2 else ON_CPU for st in stacks)
+        if version >= 6:
+            out += bytes(st[3] if len(st) > 3 else 0 for st in stacks)
     return out
 
 
@@ -196,6 +201,15 @@ STATE_W4 = [
       ([0, 5], 1), ([0, 6], 2, OFF_CPU | GIL_WAIT)],
      [(b"container", b"web-1"), (b"unit", b"app.service \xff\x01 (odd)")]),
     (7, b"x", [(OTHER, b"odd (name", None, -1, -1)], [([0], 1)]),
+]
+# The same frames in two buckets are two stacks.
+STATE_W6 = [
+    (4242, b"py", STATE_W3[0][2],
+     [([0, 1, 2, 3], 5, ON_CPU, 0), ([0, 1, 2, 3], 3, ON_CPU, 9),
+      ([0, 1, 2, 3], 4000000, OFF_CPU, 4), ([0, 1, 2, 3, 4], 7, GIL | GC, 4),
+      ([0, 5], 1, ON_CPU, 1), ([0, 6], 2, OFF_CPU | GIL_WAIT, 2)],
+     [(b"cmdline", b"python3 app.py"), (b"unit", b"app.service")]),
+    (7, b"x", [(OTHER, b"odd (name", None, -1, -1)], [([0], 1, ON_CPU, 9)]),
 ]
 STATE_W2 = [
     (4242, b"py", [b"py", b"main (/a.py:1)", b"hot (/a.py)", b"do_syscall_64_[k]",
@@ -289,7 +303,8 @@ def main():
     for t in (b"now", b"-15m", b"2h ago", b"10:02", b"10:02:30", b"2026-12-02",
               b"2026-12-02T10:02:00Z", b"2026-12-02 10:02:00.25+01:00", b"2026-12-02T10:02-0500"):
         put("fuzz-timeparse", now + t)
-    for version, procs in ((4, STATE_W4), (3, STATE_W3), (2, STATE_W2)):
+    for version, procs in ((6, STATE_W6), (5, STATE_W4), (4, STATE_W4), (3, STATE_W3),
+                           (2, STATE_W2)):
         raw = statefile_raw(version, procs)
         put("fuzz-statefile", bytes([version]) + raw)
         put("fuzz-statefile", b"PYPROFW%d" % version + struct.pack("<Q", len(raw)) +

@@ -53,7 +53,7 @@ def restart_keeps_history():
         assert files, "nothing saved in %s" % state
         for path in files:
             with open(path, "rb") as f:
-                assert f.read(8) == b"PYPROFW5", path  # the one version written
+                assert f.read(8) == b"PYPROFW6", path  # the one version written
         try:
             with Daemon(*args) as d:
                 rows = d.listed(all_=True)
@@ -99,10 +99,11 @@ def corrupt_state_is_skipped():
         open(os.path.join(state, "w999999998.pyprof"), "wb").write(b"PYPROFW2" + b"\xff" * 8)
         open(os.path.join(state, "w999999997.pyprof"), "wb").write(b"PYPROFW3" + b"\xff" * 8)
         open(os.path.join(state, "w999999996.pyprof"), "wb").write(b"PYPROFW5" + b"\xff" * 8)
+        open(os.path.join(state, "w999999995.pyprof"), "wb").write(b"PYPROFW6" + b"\xff" * 8)
         with Daemon(*args) as d:
             st = d.status()
             print("  state_files_skipped %s" % st["state_files_skipped"])
-            assert int(st["state_files_skipped"]) == 6, st
+            assert int(st["state_files_skipped"]) == 7, st
             assert "Ignoring state file" in d.output()
             after = d.snapshot(w.pid, seconds=3600)
             # Whatever the intact files held is back, and nothing more.
@@ -321,7 +322,7 @@ def upgrade_round_trip(state, path, magic, serve):
     (with 10 s windows it could close while a slow daemon starts: nothing rewritten)."""
     with open(path, "rb") as f:
         assert f.read(8) == magic
-    for version in (magic, b"PYPROFW5"):
+    for version in (magic, b"PYPROFW6"):
         with Daemon("--state-dir", state, "--window", "3600") as d:
             assert int(d.status()["state_files_skipped"]) == 0, d.output()
             serve(d, version)
@@ -330,7 +331,7 @@ def upgrade_round_trip(state, path, magic, serve):
             files = glob.glob(os.path.join(state, "w*.pyprof"))
             assert len(files) == 1, files
             with open(files[0], "rb") as f:
-                assert f.read(8) == b"PYPROFW5"
+                assert f.read(8) == b"PYPROFW6"
 
 
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures")

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""--since/--until: wall-clock ranges return the samples inside them, across a restart too.
+"""--since/--until: wall-clock ranges return the samples inside them, across a restart too
+(the state files keep each second: the same samples before and after, exactly).
 
 A busy single-threaded Python process sampled at 99 Hz.  The daemon keeps its default
 10 s windows, counted per 1 s bucket: whole-second ranges are what the data holds exactly.  The expectation
@@ -73,32 +74,47 @@ def check_range(d, w, log, end, seconds):
 def ranges_return_the_samples_inside_them():
     need_root()
     _, python = python_for(11)
+    with Workload(python, "hotwarm.py", 120) as w:
+        log = CpuLog(w.pid)
+        with Daemon("--rate", str(RATE)) as d:
+            d.wait_samples(w.pid, 10)
+            start = time.time()
+            log.poll_until(start + 32)
+            # Whole seconds, ended 2 s ago: closed windows.
+            end = int(time.time()) - 2
+            for s in (1, 7, 25):
+                check_range(d, w, log, end, s)
+            # The reply states what it covers: the range asked for, to the second.
+            r = d.ctl("snapshot", "--pid", str(w.pid), "--since", iso(end - 7),
+                      "--until", iso(end), "--format", "json")
+            assert '"duration_ns":7000000000' in r.stdout.replace(" ", ""), r.stdout[:400]
+            assert '"to":"%s.000000000Z"' % iso(end)[:-1] in r.stdout, r.stdout[:400]
+
+
+@test
+def past_ranges_are_exact_across_a_restart():
+    """A restart on the same --state-dir gives ranges in the past the very samples they had
+    before: two whole 10 s windows, and 7 s that start 3 s into a window (inside it, and
+    across the next window's start), which state files before W6 gave back whole."""
+    need_root()
+    _, python = python_for(11)
     state = tempfile.mkdtemp(prefix="pyproftest-state.")
     try:
         args = ("--rate", str(RATE), "--state-dir", state)
         with Workload(python, "hotwarm.py", 120) as w:
-            log = CpuLog(w.pid)
             with Daemon(*args) as d:
                 d.wait_samples(w.pid, 10)
-                start = time.time()
-                log.poll_until(start + 32)
-                # Whole seconds, ended 2 s ago: closed windows.
-                end = int(time.time()) - 2
-                got = {s: check_range(d, w, log, end, s) for s in (1, 7, 25)}
-                # The reply states what it covers: the range asked for, to the second.
-                r = d.ctl("snapshot", "--pid", str(w.pid), "--since", iso(end - 7),
-                          "--until", iso(end), "--format", "json")
-                assert '"duration_ns":7000000000' in r.stdout.replace(" ", ""), r.stdout[:400]
-                assert '"to":"%s.000000000Z"' % iso(end)[:-1] in r.stdout, r.stdout[:400]
-                # Two whole 10 s windows in the past: what the state files keep whole.
-                b = end // 10 * 10
-                old = samples(d, w.pid, iso(b - 20), iso(b))
-            # A range entirely in the past, across a restart: the state dir keeps it.
+                # Two whole windows that start after the first samples, ended 2 s ago.
+                b = (int(time.time()) // 10 + 3) * 10
+                wait_for(lambda: time.time() >= b + 2, timeout=60, what="two windows to close")
+                ranges = ((b - 20, b), (b - 17, b - 10), (b - 13, b - 6))
+                old = [samples(d, w.pid, iso(x), iso(y)) for x, y in ranges]
             with Daemon(*args) as d:
-                again = samples(d, w.pid, iso(b - 20), iso(b))
-                print("  after a restart: %d samples in %s..%s (%d before)"
-                      % (again, iso(b - 20), iso(b), old))
-                assert again == old and old > 0, (again, old)
+                for (x, y), before in zip(ranges, old):
+                    again = samples(d, w.pid, iso(x), iso(y))
+                    print("  after a restart: %d samples in %s..%s (%d before)"
+                          % (again, iso(x), iso(y), before))
+                    assert again == before and before > 0, ((x, y), again, before)
     finally:
         shutil.rmtree(state, ignore_errors=True)
 

@@ -2,9 +2,10 @@
 /*
  * Tests for statefile: round trip, the byte layout, and that every corrupt or
  * truncated field (and every damaged byte of a stored file) rejects the file
- * whole, leaving nothing decoded, in W4 (tags and labels) and W3; that
- * version 3 and 2 files still load (W2: each name read back as its frame),
- * on-CPU and unlabelled; where a window lands on the reader's clock.
+ * whole, leaving nothing decoded, in W6 (buckets), W4 (tags and labels) and
+ * W3; that version 5, 4, 3 and 2 files still load, as one bucket (W3 and W2
+ * on-CPU and unlabelled, W2: each name read back as its frame); where a
+ * window lands on the reader's clock.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -52,11 +53,25 @@ static struct statefile_stack stacks1_tagged[] = {
 };
 static struct statefile_proc procs4[2];
 
+/*
+ * What W6 adds: buckets of 1 s.  The first stack again in another bucket is
+ * a stack of its own.
+ */
+static struct statefile_stack stacks0_bucketed[] = {
+	{ .off = 0, .nr = 3, .count = 5, .tag = SAMPLE_OFF_CPU, .bucket = 3 },
+	{ .off = 3, .nr = 5, .count = 7, .tag = SAMPLE_GIL | SAMPLE_GC, .bucket = 9 },
+	{ .off = 0, .nr = 3, .count = 2, .tag = SAMPLE_OFF_CPU, .bucket = 4 },
+};
+static struct statefile_stack stacks1_bucketed[] = {
+	{ .off = 0, .nr = 1, .count = 1, .tag = SAMPLE_TAG_KNOWN, .bucket = 9 },
+};
+static struct statefile_proc procs6[2];
+
 /* Both files are one window of the two processes; fixture() fits W3 too. */
 static struct statefile fixture(void)
 {
-	struct statefile sf = { .window_ns = 10 * SEC, .start = 100 * SEC, .start_wall = 5 * SEC,
-				.nr_procs = 2, .procs = procs };
+	struct statefile sf = { .window_ns = 10 * SEC, .bucket_ns = 10 * SEC, .start = 100 * SEC,
+				.start_wall = 5 * SEC, .nr_procs = 2, .procs = procs };
 
 	memcpy(sf.boot_id, BOOT_A, STATEFILE_BOOT_ID);
 	return sf;
@@ -73,6 +88,20 @@ static struct statefile fixture4(void)
 	procs4[1] = procs[1];
 	procs4[1].stacks = stacks1_tagged;
 	sf.procs = procs4;
+	return sf;
+}
+
+static struct statefile fixture6(void)
+{
+	struct statefile sf = fixture4();
+
+	procs6[0] = procs4[0];
+	procs6[0].nr_stacks = 3;
+	procs6[0].stacks = stacks0_bucketed;
+	procs6[1] = procs4[1];
+	procs6[1].stacks = stacks1_bucketed;
+	sf.bucket_ns = SEC;
+	sf.procs = procs6;
 	return sf;
 }
 
@@ -103,6 +132,7 @@ static bool frame_eq(const struct frame *a, const struct frame *b)
 static void assert_same(const struct statefile *a, const struct statefile *b)
 {
 	ASSERT_EQ(b->window_ns, a->window_ns);
+	ASSERT_EQ(b->bucket_ns, a->bucket_ns);
 	ASSERT_EQ(b->start, a->start);
 	ASSERT_EQ(b->start_wall, a->start_wall);
 	ASSERT_TRUE(memcmp(b->boot_id, a->boot_id, STATEFILE_BOOT_ID) == 0);
@@ -131,6 +161,7 @@ static void assert_same(const struct statefile *a, const struct statefile *b)
 			ASSERT_EQ(t->nr, s->nr);
 			ASSERT_EQ(t->count, s->count);
 			ASSERT_EQ(t->tag, s->tag);
+			ASSERT_EQ(t->bucket, s->bucket);
 			for (__u32 f = 0; f < s->nr; f++)
 				ASSERT_TRUE(frame_eq(&y->frames[y->ids[t->off + f]],
 						     &x->frames[x->ids[s->off + f]]));
@@ -159,12 +190,54 @@ static void walk__copy(struct walk *w, size_t n)
 }
 
 /*
+ * The W5 bytes of sf (one bucket, the whole window): what the W5 writer made
+ * of it, i.e. its W6 encoding without bucket_ns and the bucket column.
+ */
+static struct strbuf w5_of(const struct statefile *sf)
+{
+	struct strbuf w6 = encode(sf), w5 = { 0 };
+	struct walk w = { .p = w6.buf, .out = &w5 };
+
+	ASSERT_EQ(sf->bucket_ns, sf->window_ns);
+	walk__copy(&w, 60);
+	w.p += 8;	/* bucket_ns */
+	walk__copy(&w, 4);
+	for (__u32 i = 0; i < sf->nr_procs; i++) {
+		__u32 nr;
+
+		walk__copy(&w, 4 + 8 + 4 * 4);
+		for (int k = 0; k < 3; k++)
+			walk__copy(&w, 4 + walk__u32(&w));
+		nr = walk__u32(&w);
+		walk__copy(&w, 4);
+		for (__u32 k = 0; k < 2 * nr; k++)
+			walk__copy(&w, 4 + walk__u32(&w));
+		nr = walk__u32(&w);
+		walk__copy(&w, 4);
+		for (__u32 k = 0; k < nr; k++)
+			walk__copy(&w, 4 + walk__u32(&w));
+		walk__copy(&w, 4 + (size_t)walk__u32(&w) * 17);
+		nr = walk__u32(&w);
+		walk__copy(&w, 4);
+		for (__u32 k = 0; k < nr; k++)
+			walk__copy(&w, 4 + (size_t)walk__u32(&w) * 4 + 8);
+		walk__copy(&w, nr);	/* tags */
+		for (__u32 k = 0; k < nr; k++)
+			ASSERT_EQ(w.p[k], 0);	/* the bucket column: not in W5 */
+		w.p += nr;
+	}
+	ASSERT_EQ((size_t)(w.p - w6.buf), w6.len);
+	strbuf__done(&w6);
+	return w5;
+}
+
+/*
  * The W3 bytes of sf (no labels, every tag on-CPU): what the W3 writer made
  * of it, i.e. its W4 encoding without nr_labels and the tag column.
  */
 static struct strbuf w3_of(const struct statefile *sf)
 {
-	struct strbuf w4 = encode(sf), w3 = { 0 };
+	struct strbuf w4 = w5_of(sf), w3 = { 0 };
 	struct walk w = { .p = w4.buf, .out = &w3 };
 
 	walk__copy(&w, 64);
@@ -198,20 +271,22 @@ static __u8 *file_of(const char *magic, const struct strbuf *raw, size_t *ret_le
 
 TEST(round_trip)
 {
-	struct statefile in = fixture4(), out;
+	struct statefile in = fixture6(), out;
 	struct strbuf raw = encode(&in);
 	__u8 *file;
 	size_t len;
 
 	ASSERT_OK(statefile__compress((const __u8 *)raw.buf, raw.len, &file, &len));
-	ASSERT_TRUE(memcmp(file, "PYPROFW5", 8) == 0);
+	ASSERT_TRUE(memcmp(file, "PYPROFW6", 8) == 0);
 	ASSERT_OK(statefile__decode(file, len, &out));
 	assert_same(&in, &out);
 	ASSERT_TRUE(!out.old_clock);
+	ASSERT_EQ(out.bucket_ns, SEC);
+	ASSERT_EQ(out.procs[0].stacks[2].bucket, 4);
 	for (__u32 i = 0; i < 2; i++) {
 		const struct statefile_proc *a = &in.procs[i], *b = &out.procs[i];
 
-		ASSERT_EQ(b->samples, i ? 1 : 12);
+		ASSERT_EQ(b->samples, i ? 1 : 14);
 		ASSERT_EQ(b->nr_frames, a->nr_frames);
 		for (__u32 k = 0; k < a->nr_frames; k++)
 			ASSERT_TRUE(frame_eq(&b->frames[k], &a->frames[k]));
@@ -221,6 +296,17 @@ TEST(round_trip)
 	ASSERT_EQ(out.procs[1].nr_labels, 0);
 	ASSERT_TRUE(out.procs[1].labels == NULL);
 	statefile__fini(&out);
+	statefile__fini(&out);
+	free(file);
+	strbuf__done(&raw);
+	/* W5 bytes: one bucket, the whole window, every stack in bucket 0. */
+	in = fixture4();
+	raw = w5_of(&in);
+	file = file_of(STATEFILE_MAGIC_W5, &raw, &len);
+	ASSERT_OK(statefile__decode(file, len, &out));
+	assert_same(&in, &out);
+	ASSERT_EQ(out.bucket_ns, out.window_ns);
+	ASSERT_TRUE(!out.old_clock);
 	statefile__fini(&out);
 	free(file);
 	/* The same bytes as W4: read, and marked as of the old clock. */
@@ -252,6 +338,17 @@ enum {
 	L_NR_LABELS = 122, L_KEY0_LEN = 126, L_KEY0 = 130, L_VALUE0_LEN = 136, L_VALUE0 = 140,
 	L_KEY1_LEN = 142, L_KEY1 = 146, L_VALUE1_LEN = 152, L_VALUE1 = 156,
 	L_SHIFT = 35, L_TAG0 = F_STACKS_END + L_SHIFT, L_TAG1 = L_TAG0 + 1,
+};
+
+/*
+ * In fixture6()'s W6 bytes: bucket_ns before nr_procs moves what follows by
+ * 8; a third stack of 3 frames (24 bytes) after the second, then the tags
+ * and the buckets.
+ */
+enum {
+	B_BUCKET_NS = F_NR_PROCS, B_SHIFT = 8,
+	B_STACK2_NR = F_STACKS_END + L_SHIFT + B_SHIFT,
+	B_TAG0 = B_STACK2_NR + 24, B_BUCKET0 = B_TAG0 + 3, B_BUCKET2 = B_BUCKET0 + 2,
 };
 
 static void put32(struct strbuf *raw, size_t off, __u32 v)
@@ -306,7 +403,7 @@ TEST(layout_matches_the_format)
 	strbuf__done(&raw);
 	/* W4: W3's fields where the labels push them, the labels and the tag column. */
 	sf = fixture4();
-	raw = encode(&sf);
+	raw = w5_of(&sf);
 	ASSERT_EQ(at32(&raw, L_NR_LABELS), 2);
 	ASSERT_EQ(at32(&raw, L_KEY0_LEN), 6);
 	ASSERT_TRUE(memcmp(raw.buf + L_KEY0, "unit_a", 6) == 0);
@@ -323,6 +420,25 @@ TEST(layout_matches_the_format)
 	/* the second process: no labels, then its frames; its one tag is the last byte */
 	ASSERT_EQ(at32(&raw, L_TAG1 + 1), 7);
 	ASSERT_EQ(raw.buf[raw.len - 1], SAMPLE_TAG_KNOWN);
+	strbuf__done(&raw);
+	/* W6: bucket_ns before nr_procs, W5's fields 8 on, the bucket column after the tags. */
+	sf = fixture6();
+	raw = encode(&sf);
+	memcpy(&v64, raw.buf + B_BUCKET_NS, 8);
+	ASSERT_EQ(v64, SEC);
+	ASSERT_EQ(at32(&raw, F_NR_PROCS + B_SHIFT), 2);
+	ASSERT_EQ(at32(&raw, L_NR_LABELS + B_SHIFT), 2);
+	ASSERT_EQ(at32(&raw, F_NR_STACKS + L_SHIFT + B_SHIFT), 3);
+	ASSERT_EQ(at32(&raw, B_STACK2_NR), 3);
+	ASSERT_EQ(raw.buf[B_TAG0], SAMPLE_OFF_CPU);
+	ASSERT_EQ(raw.buf[B_TAG0 + 2], SAMPLE_OFF_CPU);
+	ASSERT_EQ(raw.buf[B_BUCKET0], 3);
+	ASSERT_EQ(raw.buf[B_BUCKET0 + 1], 9);
+	ASSERT_EQ(raw.buf[B_BUCKET2], 4);
+	ASSERT_EQ(at32(&raw, B_BUCKET2 + 1), 7);	/* the second process's pid */
+	/* its one tag and its one bucket are the last bytes */
+	ASSERT_EQ(raw.buf[raw.len - 2], SAMPLE_TAG_KNOWN);
+	ASSERT_EQ(raw.buf[raw.len - 1], 9);
 	strbuf__done(&raw);
 }
 
@@ -399,7 +515,7 @@ static __u8 *file_of(const char *magic, const struct strbuf *raw, size_t *ret_le
 	return z;
 }
 
-/* A W3 file loads: every stack on-CPU, no labels; written again, it is W4 of the same. */
+/* A W3 file loads: every stack on-CPU, no labels; written again, it is W6 of the same. */
 TEST(version_3_files_still_load)
 {
 	struct statefile in = fixture(), out, out4;
@@ -415,9 +531,11 @@ TEST(version_3_files_still_load)
 		for (__u32 k = 0; k < out.procs[i].nr_stacks; k++)
 			ASSERT_EQ(out.procs[i].stacks[k].tag, SAMPLE_ON_CPU);
 	}
+	ASSERT_EQ(out.bucket_ns, out.window_ns);
 	ASSERT_OK(statefile__encode_raw(&out, &again));
-	ASSERT_EQ(again.len, raw.len + 4 * 2 + 2 + 1);	/* nr_labels and tags of 2 procs */
-	ASSERT_OK(statefile__decode_raw((const __u8 *)again.buf, again.len, 4, &out4));
+	/* bucket_ns, and nr_labels, tags and buckets of 2 procs */
+	ASSERT_EQ(again.len, raw.len + 8 + 4 * 2 + 2 * (2 + 1));
+	ASSERT_OK(statefile__decode_raw((const __u8 *)again.buf, again.len, 6, &out4));
 	assert_same(&in, &out4);
 	statefile__fini(&out4);
 	statefile__fini(&out);
@@ -470,10 +588,25 @@ static const struct corruption w4_corruptions[] = {
 	{ "tag with the top bit", L_TAG1, 1, 0x80 | SAMPLE_OFF_CPU },
 };
 
+/* W6's own fields, in fixture6()'s bytes. */
+_Static_assert(PROFILE_MAX_BUCKETS < 20, "a window of 20 buckets is too many");
+static const struct corruption w6_corruptions[] = {
+	{ "zero buckets", B_BUCKET_NS, 8, 0 },
+	{ "buckets that do not cut the window", B_BUCKET_NS, 8, 3 * SEC },
+	{ "a bucket longer than the window", B_BUCKET_NS, 8, 20 * SEC },
+	{ "a bucket of all time", B_BUCKET_NS, 8, UINT64_MAX },
+	{ "more buckets than a profile keeps", B_BUCKET_NS, 8, SEC / 2 },	/* 20 > 16 */
+	{ "window shorter than its buckets' indices", F_WINDOW, 8, 5 * SEC },
+	{ "bucket index is the number of buckets", B_BUCKET0, 1, 10 },
+	{ "bucket index past every bucket", B_BUCKET2, 1, 0xff },
+	{ "bucket index at PROFILE_MAX_BUCKETS", B_BUCKET0 + 1, 1, PROFILE_MAX_BUCKETS },
+	{ "one stack more (its bucket is missing)", F_NR_STACKS + L_SHIFT + B_SHIFT, 4, 4 },
+};
+
 TEST(every_corrupt_field_rejects_the_file)
 {
 	struct statefile sf = fixture();
-	struct strbuf raw = w3_of(&sf), plain = encode(&sf);
+	struct strbuf raw = w3_of(&sf), plain = w5_of(&sf);
 	struct corruption moved[sizeof(corruptions) / sizeof(corruptions[0])];
 
 	assert_corruptions_rejected(&raw, 3, STATEFILE_MAGIC_W3, corruptions,
@@ -489,7 +622,7 @@ TEST(every_corrupt_field_rejects_the_file)
 	strbuf__done(&raw);
 	strbuf__done(&plain);
 	sf = fixture4();
-	raw = encode(&sf);
+	raw = w5_of(&sf);
 	assert_corruptions_rejected(&raw, 4, STATEFILE_MAGIC_W4, w4_corruptions,
 				    sizeof(w4_corruptions) / sizeof(w4_corruptions[0]));
 	/* with those fields moved by the labels, W3's corruptions too */
@@ -500,13 +633,28 @@ TEST(every_corrupt_field_rejects_the_file)
 	}
 	assert_corruptions_rejected(&raw, 4, STATEFILE_MAGIC_W4, moved,
 				    sizeof(moved) / sizeof(moved[0]));
+	assert_corruptions_rejected(&raw, 5, STATEFILE_MAGIC_W5, moved,
+				    sizeof(moved) / sizeof(moved[0]));
+	strbuf__done(&raw);
+	/* W6 of one bucket: every older corruption, 8 bytes (bucket_ns) further on. */
+	raw = encode(&sf);
+	for (size_t i = 0; i < sizeof(moved) / sizeof(moved[0]); i++)
+		if (moved[i].off >= F_NR_PROCS)
+			moved[i].off += B_SHIFT;
+	assert_corruptions_rejected(&raw, 6, STATEFILE_MAGIC, moved,
+				    sizeof(moved) / sizeof(moved[0]));
+	strbuf__done(&raw);
+	sf = fixture6();
+	raw = encode(&sf);
+	assert_corruptions_rejected(&raw, 6, STATEFILE_MAGIC, w6_corruptions,
+				    sizeof(w6_corruptions) / sizeof(w6_corruptions[0]));
 	strbuf__done(&raw);
 }
 
 TEST(trailing_bytes_and_other_versions_reject_the_file)
 {
-	struct statefile sf = fixture(), sf4 = fixture4(), out;
-	struct strbuf raw = w3_of(&sf), raw4 = encode(&sf4);
+	struct statefile sf = fixture(), sf4 = fixture4(), sf6 = fixture6(), out;
+	struct strbuf raw = w3_of(&sf), raw4 = w5_of(&sf4), raw6 = encode(&sf6);
 	__u8 *file;
 	size_t len;
 
@@ -517,11 +665,19 @@ TEST(trailing_bytes_and_other_versions_reject_the_file)
 	/* W3 bytes do not read as W4 (its strings are no labels), nor W4 as W3. */
 	assert_rejected(statefile__decode_raw((const __u8 *)raw.buf, raw.len, 4, &out), &out);
 	assert_rejected(statefile__decode_raw((const __u8 *)raw4.buf, raw4.len, 3, &out), &out);
-	assert_rejected(statefile__decode_raw((const __u8 *)raw.buf, raw.len, 6, &out), &out);
+	assert_rejected(statefile__decode_raw((const __u8 *)raw.buf, raw.len, 7, &out), &out);
 	assert_rejected(statefile__decode_raw((const __u8 *)raw.buf, raw.len, 1, &out), &out);
+	/* W5 bytes are no W6 (no bucket_ns), nor W6 bytes W5 (bucket_ns is no nr_procs). */
+	ASSERT_OK(statefile__decode_raw((const __u8 *)raw6.buf, raw6.len, 6, &out));
+	statefile__fini(&out);
+	assert_rejected(statefile__decode_raw((const __u8 *)raw4.buf, raw4.len, 6, &out), &out);
+	assert_rejected(statefile__decode_raw((const __u8 *)raw6.buf, raw6.len, 5, &out), &out);
 	/* W3 bytes do not read as W2: the frames are no names. */
 	assert_rejected(statefile__decode_raw((const __u8 *)raw.buf, raw.len, 2, &out), &out);
-	file = file_of("PYPROFW6", &raw4, &len);
+	file = file_of("PYPROFW7", &raw6, &len);
+	assert_rejected(statefile__decode(file, len, &out), &out);
+	free(file);
+	file = file_of(STATEFILE_MAGIC, &raw4, &len);
 	assert_rejected(statefile__decode(file, len, &out), &out);
 	free(file);
 	file = file_of(STATEFILE_MAGIC_W3, &raw4, &len);
@@ -531,8 +687,11 @@ TEST(trailing_bytes_and_other_versions_reject_the_file)
 	assert_rejected(statefile__decode_raw((const __u8 *)raw.buf, raw.len, 3, &out), &out);
 	ASSERT_OK(strbuf__append(&raw4, "", 1));
 	assert_rejected(statefile__decode_raw((const __u8 *)raw4.buf, raw4.len, 4, &out), &out);
+	ASSERT_OK(strbuf__append(&raw6, "", 1));
+	assert_rejected(statefile__decode_raw((const __u8 *)raw6.buf, raw6.len, 6, &out), &out);
 	strbuf__done(&raw);
 	strbuf__done(&raw4);
+	strbuf__done(&raw6);
 }
 
 static void assert_truncations_rejected(const struct strbuf *raw, unsigned int version,
@@ -555,13 +714,16 @@ static void assert_truncations_rejected(const struct strbuf *raw, unsigned int v
 
 TEST(every_truncation_rejects_the_file)
 {
-	struct statefile sf = fixture(), sf4 = fixture4();
-	struct strbuf raw = w3_of(&sf), raw4 = encode(&sf4);
+	struct statefile sf = fixture(), sf4 = fixture4(), sf6 = fixture6();
+	struct strbuf raw = w3_of(&sf), raw4 = w5_of(&sf4), raw6 = encode(&sf6);
 
 	assert_truncations_rejected(&raw, 3, STATEFILE_MAGIC_W3);
 	assert_truncations_rejected(&raw4, 4, STATEFILE_MAGIC_W4);
+	assert_truncations_rejected(&raw4, 5, STATEFILE_MAGIC_W5);
+	assert_truncations_rejected(&raw6, 6, STATEFILE_MAGIC);
 	strbuf__done(&raw);
 	strbuf__done(&raw4);
+	strbuf__done(&raw6);
 }
 
 /*
@@ -571,7 +733,7 @@ TEST(every_truncation_rejects_the_file)
  */
 TEST(every_damaged_bit_of_a_file_rejects_it)
 {
-	struct statefile sf = fixture4(), out;
+	struct statefile sf = fixture6(), out;
 	struct strbuf raw = encode(&sf);
 	size_t len, ignored = 0;
 	__u8 *file;
@@ -661,6 +823,28 @@ TEST(encoder_refuses_what_the_decoder_would)
 	p.nr_labels = 2;
 	p.labels = (struct proclabel[]){ { "a", "x" }, { "b", "" } };
 	ASSERT_OK(statefile__encode_raw(&sf, &raw));
+	/* buckets */
+	p = procs[1];
+	p.stacks = &deep;
+	deep = stacks1[0];
+	sf.bucket_ns = SEC;
+	deep.bucket = 9;
+	ASSERT_OK(statefile__encode_raw(&sf, &raw));
+	deep.bucket = 10;
+	ASSERT_EQ(statefile__encode_raw(&sf, &raw), -EINVAL);
+	deep.bucket = 0;
+	sf.bucket_ns = 0;
+	ASSERT_EQ(statefile__encode_raw(&sf, &raw), -EINVAL);
+	sf.bucket_ns = 3 * SEC;
+	ASSERT_EQ(statefile__encode_raw(&sf, &raw), -EINVAL);
+	sf.bucket_ns = 20 * SEC;
+	ASSERT_EQ(statefile__encode_raw(&sf, &raw), -EINVAL);
+	sf.bucket_ns = SEC / 2;	/* 20 buckets: more than PROFILE_MAX_BUCKETS */
+	ASSERT_EQ(statefile__encode_raw(&sf, &raw), -EINVAL);
+	sf.window_ns = PROFILE_MAX_BUCKETS * SEC;
+	sf.bucket_ns = SEC;
+	deep.bucket = PROFILE_MAX_BUCKETS - 1;
+	ASSERT_OK(statefile__encode_raw(&sf, &raw));
 	strbuf__done(&raw);
 }
 
@@ -683,7 +867,7 @@ TEST(largest_labels_round_trip)
 	sf.procs = &p;
 	sf.nr_procs = 1;
 	ASSERT_OK(statefile__encode_raw(&sf, &raw));
-	ASSERT_OK(statefile__decode_raw((const __u8 *)raw.buf, raw.len, 4, &out));
+	ASSERT_OK(statefile__decode_raw((const __u8 *)raw.buf, raw.len, STATEFILE_VERSION, &out));
 	assert_same(&sf, &out);
 	statefile__fini(&out);
 	strbuf__done(&raw);
@@ -702,7 +886,7 @@ TEST(deepest_stack_round_trips)
 	sf.procs = &p;
 	sf.nr_procs = 1;
 	ASSERT_OK(statefile__encode_raw(&sf, &raw));
-	ASSERT_OK(statefile__decode_raw((const __u8 *)raw.buf, raw.len, 4, &out));
+	ASSERT_OK(statefile__decode_raw((const __u8 *)raw.buf, raw.len, STATEFILE_VERSION, &out));
 	ASSERT_EQ(out.procs[0].stacks[0].nr, STACK_MAX_DEPTH);
 	statefile__fini(&out);
 	strbuf__done(&raw);
@@ -816,9 +1000,10 @@ TEST(version_2_files_still_load)
 	ASSERT_EQ(p->nr_labels, 0);
 	for (__u32 i = 0; i < p->nr_stacks; i++)
 		ASSERT_EQ(p->stacks[i].tag, SAMPLE_ON_CPU);
-	/* Written again, it is a W4 file of the same frames. */
+	/* Written again, it is a W6 file of the same frames, one bucket. */
+	ASSERT_EQ(out.bucket_ns, out.window_ns);
 	ASSERT_OK(statefile__encode_raw(&out, &again));
-	ASSERT_OK(statefile__decode_raw((const __u8 *)again.buf, again.len, 4, &out3));
+	ASSERT_OK(statefile__decode_raw((const __u8 *)again.buf, again.len, 6, &out3));
 	assert_same(&out, &out3);
 	statefile__fini(&out3);
 	statefile__fini(&out);

@@ -10,13 +10,23 @@
 #include "base/strbuf.h"
 #include "base/util.h"
 
-#define RAW_HDR_LEN	(8 * 3 + STATEFILE_BOOT_ID + 4)
+#define RAW_HDR_LEN	(8 * 3 + STATEFILE_BOOT_ID + 4)	/* W5 and older; W6 has bucket_ns too */
 #define PROC_W2_MIN_LEN	(4 + 8 + 4 * 4 + 3 * 4 + 4 + 4)	/* empty strings, no names, no stacks */
 #define PROC_W3_MIN_LEN	(PROC_W2_MIN_LEN + 4)		/* no strings, no frames, no stacks */
 #define PROC_MIN_LEN	(PROC_W3_MIN_LEN + 4)		/* W4: no labels either */
 #define FRAME_LEN	(1 + 4 * 4)
-#define STACK_MIN_LEN	(4 + 4 + 8)			/* one frame (W4: and a tag byte) */
+#define STACK_MIN_LEN	(4 + 4 + 8)			/* one frame (W4: and a tag byte, W6: a bucket) */
 #define ZLIB_MAX_RATIO	1032u	/* deflate expands at most this much: a larger size is a lie */
+
+/* A bucket index is a byte. */
+_Static_assert(PROFILE_MAX_BUCKETS <= 256, "a bucket index must fit a u8");
+
+/* Buckets that cut the window evenly, no more of them than a profile keeps. */
+static bool buckets_ok(__u64 window_ns, __u64 bucket_ns)
+{
+	return bucket_ns && window_ns % bucket_ns == 0 &&
+	       window_ns / bucket_ns <= PROFILE_MAX_BUCKETS;
+}
 
 /* A boot id as the kernel prints it (hex and dashes), or the writer's all-'0' fallback. */
 static bool boot_id_ok(const char *id)
@@ -62,7 +72,7 @@ static bool frame_ok(const struct frame *f)
 }
 
 /* The rules decode_proc() enforces, for what the encoder is given. */
-static bool proc_ok(const struct statefile_proc *p)
+static bool proc_ok(const struct statefile_proc *p, __u64 nr_buckets)
 {
 	__u64 samples = 0;
 
@@ -77,7 +87,8 @@ static bool proc_ok(const struct statefile_proc *p)
 		const struct statefile_stack *s = &p->stacks[i];
 
 		if (!s->nr || s->nr > STACK_MAX_DEPTH || !s->count ||
-		    s->count > UINT64_MAX - samples || !sample_tag__valid(s->tag))
+		    s->count > UINT64_MAX - samples || !sample_tag__valid(s->tag) ||
+		    s->bucket >= nr_buckets)
 			return false;
 		samples += s->count;
 		for (__u32 k = 0; k < s->nr; k++)
@@ -178,7 +189,10 @@ static int encode_labels(struct strbuf *out, const struct statefile_proc *p)
 	return err;
 }
 
-/* The stacks, then their tags as a column of their own (mostly one value: zlib's runs). */
+/*
+ * The stacks, then their tags and their buckets as columns of their own
+ * (mostly one value, or a few, in order: zlib's runs).
+ */
 static int encode_stacks(struct strbuf *out, const struct statefile_proc *p)
 {
 	int err = put_u32(out, p->nr_stacks);
@@ -191,12 +205,14 @@ static int encode_stacks(struct strbuf *out, const struct statefile_proc *p)
 	}
 	for (__u32 i = 0; i < p->nr_stacks && !err; i++)
 		err = put(out, &p->stacks[i].tag, 1);
+	for (__u32 i = 0; i < p->nr_stacks && !err; i++)
+		err = put(out, &p->stacks[i].bucket, 1);
 	return err;
 }
 
-static int encode_proc(struct strbuf *out, const struct statefile_proc *p)
+static int encode_proc(struct strbuf *out, const struct statefile_proc *p, __u64 nr_buckets)
 {
-	if (!proc_ok(p))
+	if (!proc_ok(p, nr_buckets))
 		return -EINVAL;
 	return put_u32(out, (__u32)p->pid) ?: put_u64(out, p->start_time) ?:
 	       put_u32(out, p->ruid) ?: put_u32(out, p->euid) ?: put_u32(out, p->version_hex) ?:
@@ -210,13 +226,13 @@ int statefile__encode_raw(const struct statefile *sf, struct strbuf *out)
 	int err;
 
 	if (!sf->window_ns || sf->start > UINT64_MAX - sf->window_ns || !boot_id_ok(sf->boot_id) ||
-	    !sf->nr_procs)
+	    !sf->nr_procs || !buckets_ok(sf->window_ns, sf->bucket_ns))
 		return -EINVAL;
 	err = put_u64(out, sf->window_ns) ?: put_u64(out, sf->start) ?:
 	      put_u64(out, sf->start_wall) ?: put(out, sf->boot_id, STATEFILE_BOOT_ID) ?:
-	      put_u32(out, sf->nr_procs);
+	      put_u64(out, sf->bucket_ns) ?: put_u32(out, sf->nr_procs);
 	for (__u32 i = 0; i < sf->nr_procs && !err; i++)
-		err = encode_proc(out, &sf->procs[i]);
+		err = encode_proc(out, &sf->procs[i], sf->window_ns / sf->bucket_ns);
 	if (!err && out->len > STATEFILE_MAX_RAW)
 		err = -EINVAL;
 	return err;
@@ -442,6 +458,20 @@ static int decode_tags(struct reader *r, struct statefile_proc *p)
 	return 0;
 }
 
+/* W6: a bucket per stack, after the tags; each one of the window's nr_buckets. */
+static int decode_buckets(struct reader *r, struct statefile_proc *p, __u64 nr_buckets)
+{
+	if (r->bad || left(r) < p->nr_stacks)
+		return -EBADMSG;
+	for (__u32 i = 0; i < p->nr_stacks; i++) {
+		if (r->p[i] >= nr_buckets)
+			return -EBADMSG;
+		p->stacks[i].bucket = r->p[i];
+	}
+	r->p += p->nr_stacks;
+	return 0;
+}
+
 /* The stacks of one process: at most max_depth deep, each index below nr_refs. */
 static int decode_stacks(struct reader *r, struct statefile_proc *p, __u32 max_depth,
 			 __u32 nr_refs, size_t min_len)
@@ -551,7 +581,8 @@ static int decode_w2_frames(struct reader *r, struct statefile_proc *p)
 	return err;
 }
 
-static int decode_proc(struct reader *r, struct statefile_proc *p, unsigned int version)
+static int decode_proc(struct reader *r, struct statefile_proc *p, unsigned int version,
+		       __u64 nr_buckets)
 {
 	__u32 pid, supported;
 	int err = 0;
@@ -582,8 +613,10 @@ static int decode_proc(struct reader *r, struct statefile_proc *p, unsigned int 
 	if (err)
 		p->nr_strings = 0;
 	err = err ?: decode_frames(r, p) ?:
-	      decode_stacks(r, p, STACK_MAX_DEPTH, p->nr_frames, STACK_MIN_LEN + (version >= 4));
-	return err ?: version >= 4 ? decode_tags(r, p) : 0;
+	      decode_stacks(r, p, STACK_MAX_DEPTH, p->nr_frames,
+			    STACK_MIN_LEN + (version >= 4) + (version >= STATEFILE_VERSION_BUCKETS));
+	err = err ?: version >= 4 ? decode_tags(r, p) : 0;
+	return err ?: version >= STATEFILE_VERSION_BUCKETS ? decode_buckets(r, p, nr_buckets) : 0;
 }
 
 int statefile__decode_raw(const __u8 *raw, size_t len, unsigned int version,
@@ -604,9 +637,12 @@ int statefile__decode_raw(const __u8 *raw, size_t len, unsigned int version,
 	sf->start = get_u64(&r);
 	sf->start_wall = get_u64(&r);
 	get(&r, sf->boot_id, STATEFILE_BOOT_ID);
+	/* Older files are one bucket: the whole window, every stack in bucket 0. */
+	sf->bucket_ns = version >= STATEFILE_VERSION_BUCKETS ? get_u64(&r) : sf->window_ns;
 	nr = get_u32(&r);
 	if (r.bad || !sf->window_ns || sf->start > UINT64_MAX - sf->window_ns ||
-	    !boot_id_ok(sf->boot_id) || !nr || nr > left(&r) / proc_min) {
+	    !boot_id_ok(sf->boot_id) || !buckets_ok(sf->window_ns, sf->bucket_ns) || !nr ||
+	    nr > left(&r) / proc_min) {
 		err = -EBADMSG;
 		goto cleanup;
 	}
@@ -617,7 +653,7 @@ int statefile__decode_raw(const __u8 *raw, size_t len, unsigned int version,
 	}
 	for (__u32 i = 0; i < nr && !err; i++) {
 		sf->nr_procs = i + 1;
-		err = decode_proc(&r, &sf->procs[i], version);
+		err = decode_proc(&r, &sf->procs[i], version, sf->window_ns / sf->bucket_ns);
 	}
 	/* A file is exactly what its writer wrote: bytes past the last process are damage. */
 	if (!err && left(&r))
@@ -641,6 +677,8 @@ int statefile__decode(const __u8 *file, size_t len, struct statefile *sf)
 		return -EBADMSG;
 	if (memcmp(file, STATEFILE_MAGIC, 8) == 0)
 		version = STATEFILE_VERSION;
+	else if (memcmp(file, STATEFILE_MAGIC_W5, 8) == 0)
+		version = 5;
 	else if (memcmp(file, STATEFILE_MAGIC_W4, 8) == 0)
 		version = 4;
 	else if (memcmp(file, STATEFILE_MAGIC_W3, 8) == 0)

@@ -4,10 +4,10 @@
  *
  * File "w<index>.pyprof", index = window start / window length on the
  * daemon's profile clock (since W5 wall-clock ns since the epoch, profclock.h):
- *   "PYPROFW5" | u64 raw size | zlib(raw)
+ *   "PYPROFW6" | u64 raw size | zlib(raw)
  * raw, little-endian:
  *   u64 window_ns, u64 start (profile clock), u64 start_wall, char boot_id[36],
- *   u32 nr_procs
+ *   u64 bucket_ns, u32 nr_procs
  *   per process: i32 pid, u64 start_time, u32 ruid, u32 euid (pyprofd writes the
  *     one uid that may see the process twice, 0xffffffff for none), u32 version_hex,
  *     u32 supported, str comm, str exe, str why,
@@ -15,22 +15,32 @@
  *     u32 nr_strings, str string...,
  *     u32 nr_frames, u8 kind[nr_frames], u32 name[nr_frames], u32 file[nr_frames],
  *       s32 line[nr_frames], s32 func_line[nr_frames],
- *     u32 nr_stacks, { u32 nr, u32 frame[nr], u64 count }..., u8 tag[nr_stacks]
+ *     u32 nr_stacks, { u32 nr, u32 frame[nr], u64 count }..., u8 tag[nr_stacks],
+ *       u8 bucket[nr_stacks]
  *   str = u32 length + bytes (no NUL).  Frame i is {kind[i], name[i], ...}:
  *   the fields of struct frame (frame.h), name and file as string indices
  *   (file 0xffffffff: none).  Column by column, because zlib then finds the
  *   runs (files 20% smaller than frame by frame).  A stack's frames are
  *   frame indices, root first; stack i's tag is tag[i] (sample.h: a bit it
- *   does not know makes the file corrupt).
+ *   does not know makes the file corrupt).  The window is cut into
+ *   window_ns / bucket_ns buckets (bucket_ns divides window_ns, at most
+ *   PROFILE_MAX_BUCKETS of them, profile.h), and stack i's count is of
+ *   bucket[i], [start + bucket[i] * bucket_ns, + bucket_ns): a range of whole
+ *   buckets is exact after a restart too.  The same frames and tag in two
+ *   buckets are two stacks.
  *
- * Version 4 ("PYPROFW4") has the same bytes as W5, but its start is on the
- * profile clock of its day (CLOCK_MONOTONIC + 2^56): a reader places it by
- * start_wall alone, whatever the boot.  Version 3 ("PYPROFW3") is W4 without labels and tags: no nr_labels, no
- * tag column; every stack is SAMPLE_ON_CPU.  Version 2 ("PYPROFW2", written
- * before frames were data) has per process u32 nr_names, str name... where
- * W3 has strings and frames, and stacks of name indices; each name is read
- * back as the frame whose label it is (frame__split(), by depth), so
- * history survives an upgrade.  Only W5 is written.
+ * Version 5 ("PYPROFW5") is W6 without buckets: no bucket_ns, no bucket
+ * column; it reads as one bucket, the whole window (bucket_ns = window_ns,
+ * every bucket 0), and so do all older versions.  Version 4 ("PYPROFW4")
+ * has the same bytes as W5, but its start is on the profile clock of its day
+ * (CLOCK_MONOTONIC + 2^56): a reader places it by start_wall alone, whatever
+ * the boot.  Version 3 ("PYPROFW3") is W4 without labels and tags: no
+ * nr_labels, no tag column; every stack is SAMPLE_ON_CPU.  Version 2
+ * ("PYPROFW2", written before frames were data) has per process u32
+ * nr_names, str name... where W3 has strings and frames, and stacks of name
+ * indices; each name is read back as the frame whose label it is
+ * (frame__split(), by depth), so history survives an upgrade.  Only W6 is
+ * written.
  *
  * A pure codec: no I/O, no logging.  Decoding checks the whole file before it
  * returns anything, so a caller applies a file whole or not at all.
@@ -44,14 +54,17 @@
 #include "pyprof_abi.h"
 #include "profile/frame.h"
 #include "profile/proclabel.h"
+#include "profile/profile.h"
 #include "profile/sample.h"
 
-#define STATEFILE_MAGIC	    "PYPROFW5"		/* what is written */
+#define STATEFILE_MAGIC	    "PYPROFW6"		/* what is written */
+#define STATEFILE_MAGIC_W5  "PYPROFW5"		/* still read */
 #define STATEFILE_MAGIC_W4  "PYPROFW4"		/* still read */
 #define STATEFILE_MAGIC_W3  "PYPROFW3"		/* still read */
 #define STATEFILE_MAGIC_W2  "PYPROFW2"		/* still read */
-#define STATEFILE_VERSION   5
+#define STATEFILE_VERSION   6
 #define STATEFILE_VERSION_WALL 5			/* the first whose start is wall-clock time */
+#define STATEFILE_VERSION_BUCKETS 6		/* the first with buckets */
 #define STATEFILE_HDR_LEN   16			/* magic + raw size */
 #define STATEFILE_MAX_FILE  (256u << 20)	/* bigger files are not read */
 #define STATEFILE_MAX_RAW   (1024u << 20)
@@ -66,6 +79,7 @@ struct statefile_stack {
 	__u32 nr;	/* 1..STACK_MAX_DEPTH (stacks.h; W2: 1..PYPROF_MAX_STACK) */
 	__u64 count;	/* >= 1 */
 	sample_tag_t tag;	/* profile/sample.h, sample_tag__valid() (W2, W3: SAMPLE_ON_CPU) */
+	__u8 bucket;		/* < window_ns / bucket_ns (W5 and older: 0) */
 };
 
 struct statefile_proc {
@@ -93,6 +107,8 @@ struct statefile_proc {
 /* One window file.  Decoded ones own their memory: statefile__fini(). */
 struct statefile {
 	__u64 window_ns;		/* >= 1 */
+	__u64 bucket_ns;		/* divides window_ns, <= PROFILE_MAX_BUCKETS buckets
+					   (W5 and older: window_ns) */
 	__u64 start;			/* window start on the writer's profile clock */
 	__u64 start_wall;		/* the same instant on CLOCK_REALTIME */
 	char boot_id[STATEFILE_BOOT_ID];
@@ -115,17 +131,18 @@ int statefile__encode_raw(const struct statefile *sf, struct strbuf *out);
 int statefile__compress(const __u8 *raw, size_t raw_len, __u8 **ret, size_t *ret_len);
 
 /*
- * Decodes raw (uncompressed) bytes of format version 5, 4, 3 or 2 into *sf, which
- * the caller owns and frees with statefile__fini() on success.  Every field
- * is checked (limits, kinds, string and frame indices, string contents, tags,
- * labels as proclabel__valid_set() wants them, no trailing bytes); on any
+ * Decodes raw (uncompressed) bytes of format version 6, 5, 4, 3 or 2 into *sf,
+ * which the caller owns and frees with statefile__fini() on success.  Every
+ * field is checked (limits, kinds, string and frame indices, string contents,
+ * tags, labels as proclabel__valid_set() wants them, buckets, no trailing
+ * bytes); on any
  * error *sf is left empty.  Returns 0, -EBADMSG (corrupt or truncated, or
  * another version) or -ENOMEM.
  */
 int statefile__decode_raw(const __u8 *raw, size_t len, unsigned int version,
 			  struct statefile *sf);
 
-/* Like statefile__decode_raw() for a whole file as stored (header + zlib), W5, W4, W3 or W2. */
+/* Like statefile__decode_raw() for a whole file as stored (header + zlib), W6 to W2. */
 int statefile__decode(const __u8 *file, size_t len, struct statefile *sf);
 
 /* Frees what a decoder allocated; sf is empty after.  NULL-safe, idempotent. */
