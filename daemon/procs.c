@@ -727,6 +727,9 @@ struct pyproc *procs__restore(struct procs *ps, const struct procs_history *h)
 		snprintf(p->info.why, sizeof(p->info.why), "%s", h->why);
 		if (!p->exe)
 			p->exe = strdup(h->exe);
+		/* What a cmdline selector matches on its history; on ENOMEM none. */
+		if (!p->cmdline && h->cmdline && *h->cmdline)
+			p->cmdline = strdup(h->cmdline);
 		/*
 		 * Every window file of a process has its labels: the first one read
 		 * gives them.  On failure (ENOMEM) none.

@@ -64,6 +64,7 @@ struct procs_history {
 	__u32 version_hex;
 	bool supported;
 	const char *comm, *exe, *why;
+	const char *cmdline;	/* NULL or "": not known */
 	/* Its labels (proclabel.h's rules, checked by the decoder): copied. */
 	const struct proclabel *labels;
 	size_t nr_labels;

@@ -163,6 +163,7 @@ static int encode_proc(struct statefile_proc *o, const struct pyproc *p, __u64 f
 		.pid = p->pid, .start_time = p->start_time, .ruid = p->uid, .euid = p->uid,
 		.version_hex = p->info.version_hex, .supported = p->info.supported,
 		.comm = p->comm, .exe = p->exe ? p->exe : "", .why = p->info.why,
+		.cmdline = p->cmdline,
 	};
 	state__proc_labels(o, p->labels, p->nr_labels);
 	profile__stats(p->profile, &ps);
@@ -338,7 +339,7 @@ static int apply_proc(struct state *state, const struct statefile *sf,
 		/* Files of older versions kept real and effective uids: equal, or nobody's. */
 		.uid = sp->ruid == sp->euid ? sp->ruid : PYPROFD_UID_NONE,
 		.version_hex = sp->version_hex, .supported = sp->supported,
-		.comm = sp->comm, .exe = sp->exe, .why = sp->why,
+		.comm = sp->comm, .exe = sp->exe, .why = sp->why, .cmdline = sp->cmdline,
 		.labels = sp->labels, .nr_labels = sp->nr_labels,
 	};
 	__u32 *ids;

@@ -410,6 +410,11 @@ BUCKETS = 10        # 1 s buckets of a 10 s window
 SIM_PID = 3000000   # the first simulated process, the busy one
 
 
+def sim_cmdline(i):
+    """A simulated process's command line: its unit's script, one worker of several."""
+    return "/usr/bin/python3.11 /srv/app/%s.py --worker %d" % (sim_unit(i)[:-8], i)
+
+
 def sim_unit(i):
     """Half the simulated processes are one service's (the busy one among them), half
     another's: the selector benchmark asks for one unit, 50 processes."""
@@ -499,7 +504,7 @@ def w6_blob(procs):
             b"".join(struct.pack("<i", -1) for f in frames) + \
             struct.pack("<I", len(entries)) + \
             b"".join(struct.pack("<I%dIQ" % len(st), len(st), *st, n) for st, n, _ in entries) + \
-            bytes(len(entries)) + bytes(b for _, _, b in entries)
+            bytes(len(entries)) + bytes(b for _, _, b in entries) + sim_str(sim_cmdline(i))
     return blob
 
 
@@ -550,6 +555,14 @@ def history_once(exe, ctlexe, state, x, selector):
                     t = time.perf_counter()
                     sel = raw_request(d.sock, line)
                     x["sel"].append((time.perf_counter() - t) * 1000)
+                    head = sel.split(b"\n", 1)[0].split()
+                    assert head[0] == b"OK" and b"processes=50" in head, sel[:200]
+                    # The same 50 by command line: a regex per process on top.
+                    line = ("PYPROF/1 snapshot cmdline=/srv/app/%s[.]py seconds=3600 "
+                            "processes=1\n" % sim_unit(0)[:-8]).encode()
+                    t = time.perf_counter()
+                    sel = raw_request(d.sock, line)
+                    x["selc"].append((time.perf_counter() - t) * 1000)
                     head = sel.split(b"\n", 1)[0].split()
                     assert head[0] == b"OK" and b"processes=50" in head, sel[:200]
             for f in x["ctl"]:
@@ -612,7 +625,7 @@ def bench_history():
     configs = [("%s, W2 files" % b, exe, ctl, "W2") for b, exe, ctl in builds]
     configs.insert(1, ("this build, W6 files", builds[0][1], builds[0][2], "W6"))
     res = {c[0]: {"lat": {60: [], 3600: []}, "ctl": {f: [] for f in fmts}, "rss": [],
-                  "start": [], "load": [], "wire": [], "sel": [], "sel_ctl": []}
+                  "start": [], "load": [], "wire": [], "sel": [], "selc": [], "sel_ctl": []}
            for c in configs}
     dirs = {v: tempfile.mkdtemp(prefix="pyprof-bench-state.") for v in ("W2", "W6")}
     try:
@@ -641,6 +654,8 @@ def bench_history():
                 % (hours, name), med_range(x["sel"], "%.2f"))
             row("history", "  the same through pyprofctl --unit --per-process (ms)",
                 med_range(x["sel_ctl"], "%.1f"))
+            row("history", "  %.1f h, cmdline= selector of the same 50, PYPROF/1, %s (ms)"
+                % (hours, name), med_range(x["selc"], "%.2f"))
         if x["wire"]:
             row("history", "  1 process as PYPROF/2, %s (ms)" % name, med_range(x["wire"], "%.2f"))
         for f in fmts:

@@ -5,7 +5,7 @@
  * the version that byte names (2 to 5, else 6).  What decodes must hold only
  * labels proclabel.h allows, tags sample.h knows and buckets that cut the
  * window, and encode again (always as W6) to bytes that decode to the same
- * labels, frames, stacks, tags and buckets and encode to those very bytes;
+ * labels, command lines, frames, stacks, tags and buckets and encode to those very bytes;
  * a rejected input leaves nothing
  * decoded; nothing may crash, leak or read out of bounds.
  */
@@ -35,6 +35,7 @@ static void check_same(const struct statefile *a, const struct statefile *b)
 
 		if (x->pid != y->pid || x->nr_stacks != y->nr_stacks || x->samples != y->samples ||
 		    strcmp(x->comm, y->comm) != 0 || x->nr_labels != y->nr_labels ||
+		    strcmp(x->cmdline ? x->cmdline : "", y->cmdline ? y->cmdline : "") != 0 ||
 		    !proclabel__valid_set(x->labels, x->nr_labels))
 			abort();
 		for (__u32 k = 0; k < x->nr_labels; k++)

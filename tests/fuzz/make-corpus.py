@@ -147,7 +147,7 @@ def statefile_raw(version, procs):
     procs: (pid, comm, frames, stacks[, labels]); a frame is (kind, name, file or None,
     line, func_line) for W6 to W3 (stored column by column), a name for W2; a stack is
     (frame indices, count[, tag[, bucket]]); labels (W4 on) are (key, value) pairs; W6's
-    buckets are of 1 s."""
+    buckets are of 1 s, and its first process has a command line."""
     def s(x):
         return struct.pack("<I", len(x)) + x
     out = struct.pack("<QQQ", 10 * 10 ** 9, 100 * 10 ** 9, 5 * 10 ** 9) + BOOT_ID
@@ -183,6 +183,7 @@ def statefile_raw(version, procs):
             out += bytes(st[2] if len(st) > 2 else ON_CPU for st in stacks)
         if version >= 6:
             out += bytes(st[3] if len(st) > 3 else 0 for st in stacks)
+            out += s(b"python3 app.py --port 8080" if pid == 4242 else b"")
     return out
 
 

@@ -4,6 +4,7 @@ and skipped, never fatal; a file is loaded whole or not at all; the directory
 must be the daemon's own, and nothing planted in it redirects a write."""
 
 import glob
+import json
 import os
 import shutil
 import stat
@@ -62,6 +63,14 @@ def restart_keeps_history():
                 print("  exited pid %d: %d samples before, %d after the restart (%d files)"
                       % (gone.pid, sum(before.values()), sum(after.values()), len(files)))
                 assert after == before, "history changed across the restart"
+                # Its command line came back with it: `list` shows it, a cmdline selector
+                # finds its history (the live one's ends in 120, not 2).
+                shown = {o["pid"]: o for o in json.loads(d.ctl("list", "--all", "--json").stdout)}
+                print("  its command line after the restart: %r" % shown[gone.pid]["command"])
+                assert shown[gone.pid]["command"].endswith("hotwarm.py 2"), shown[gone.pid]
+                r = d.ctl("snapshot", "--cmdline", r"hotwarm\.py 2$", "--seconds", "3600",
+                          "--full-filenames")
+                assert parse_folded(r.stdout) == before, "a cmdline selector lost its history"
                 # The live process is profiled again, with its history from before.
                 wait_for(lambda: d.listed().get(live.pid, ("", ""))[1] == "profiled",
                          what="the live process to be profiled again")

@@ -66,6 +66,7 @@ static struct statefile_stack stacks1_bucketed[] = {
 	{ .off = 0, .nr = 1, .count = 1, .tag = SAMPLE_TAG_KNOWN, .bucket = 9 },
 };
 static struct statefile_proc procs6[2];
+#define CMDLINE0 "python3 app.py --port 8080"
 
 /* Both files are one window of the two processes; fixture() fits W3 too. */
 static struct statefile fixture(void)
@@ -100,6 +101,8 @@ static struct statefile fixture6(void)
 	procs6[0].stacks = stacks0_bucketed;
 	procs6[1] = procs4[1];
 	procs6[1].stacks = stacks1_bucketed;
+	procs6[0].cmdline = CMDLINE0;
+	procs6[1].cmdline = "";
 	sf.bucket_ns = SEC;
 	sf.procs = procs6;
 	return sf;
@@ -149,6 +152,7 @@ static void assert_same(const struct statefile *a, const struct statefile *b)
 		ASSERT_STREQ(y->comm, x->comm);
 		ASSERT_STREQ(y->exe, x->exe);
 		ASSERT_STREQ(y->why, x->why);
+		ASSERT_STREQ(y->cmdline ? y->cmdline : "", x->cmdline ? x->cmdline : "");
 		ASSERT_EQ(y->nr_labels, x->nr_labels);
 		for (__u32 k = 0; k < x->nr_labels; k++) {
 			ASSERT_STREQ(y->labels[k].key, x->labels[k].key);
@@ -191,7 +195,8 @@ static void walk__copy(struct walk *w, size_t n)
 
 /*
  * The W5 bytes of sf (one bucket, the whole window): what the W5 writer made
- * of it, i.e. its W6 encoding without bucket_ns and the bucket column.
+ * of it, i.e. its W6 encoding without bucket_ns, the bucket column and the
+ * command line.
  */
 static struct strbuf w5_of(const struct statefile *sf)
 {
@@ -225,6 +230,7 @@ static struct strbuf w5_of(const struct statefile *sf)
 		for (__u32 k = 0; k < nr; k++)
 			ASSERT_EQ(w.p[k], 0);	/* the bucket column: not in W5 */
 		w.p += nr;
+		w.p += 4 + walk__u32(&w);	/* the command line: not in W5 */
 	}
 	ASSERT_EQ((size_t)(w.p - w6.buf), w6.len);
 	strbuf__done(&w6);
@@ -307,6 +313,7 @@ TEST(round_trip)
 	assert_same(&in, &out);
 	ASSERT_EQ(out.bucket_ns, out.window_ns);
 	ASSERT_TRUE(!out.old_clock);
+	ASSERT_TRUE(out.procs[0].cmdline == NULL);	/* none kept before W6 */
 	statefile__fini(&out);
 	free(file);
 	/* The same bytes as W4: read, and marked as of the old clock. */
@@ -349,6 +356,8 @@ enum {
 	B_BUCKET_NS = F_NR_PROCS, B_SHIFT = 8,
 	B_STACK2_NR = F_STACKS_END + L_SHIFT + B_SHIFT,
 	B_TAG0 = B_STACK2_NR + 24, B_BUCKET0 = B_TAG0 + 3, B_BUCKET2 = B_BUCKET0 + 2,
+	B_CMDLINE0_LEN = B_BUCKET2 + 1, B_CMDLINE0 = B_CMDLINE0_LEN + 4,
+	B_PID1 = B_CMDLINE0 + sizeof(CMDLINE0) - 1,
 };
 
 static void put32(struct strbuf *raw, size_t off, __u32 v)
@@ -435,10 +444,13 @@ TEST(layout_matches_the_format)
 	ASSERT_EQ(raw.buf[B_BUCKET0], 3);
 	ASSERT_EQ(raw.buf[B_BUCKET0 + 1], 9);
 	ASSERT_EQ(raw.buf[B_BUCKET2], 4);
-	ASSERT_EQ(at32(&raw, B_BUCKET2 + 1), 7);	/* the second process's pid */
-	/* its one tag and its one bucket are the last bytes */
-	ASSERT_EQ(raw.buf[raw.len - 2], SAMPLE_TAG_KNOWN);
-	ASSERT_EQ(raw.buf[raw.len - 1], 9);
+	ASSERT_EQ(at32(&raw, B_CMDLINE0_LEN), sizeof(CMDLINE0) - 1);
+	ASSERT_TRUE(memcmp(raw.buf + B_CMDLINE0, CMDLINE0, sizeof(CMDLINE0) - 1) == 0);
+	ASSERT_EQ(at32(&raw, B_PID1), 7);	/* the second process's pid */
+	/* its one tag, its one bucket and its empty command line are the last bytes */
+	ASSERT_EQ(raw.buf[raw.len - 6], SAMPLE_TAG_KNOWN);
+	ASSERT_EQ(raw.buf[raw.len - 5], 9);
+	ASSERT_EQ(at32(&raw, raw.len - 4), 0);
 	strbuf__done(&raw);
 }
 
@@ -533,8 +545,8 @@ TEST(version_3_files_still_load)
 	}
 	ASSERT_EQ(out.bucket_ns, out.window_ns);
 	ASSERT_OK(statefile__encode_raw(&out, &again));
-	/* bucket_ns, and nr_labels, tags and buckets of 2 procs */
-	ASSERT_EQ(again.len, raw.len + 8 + 4 * 2 + 2 * (2 + 1));
+	/* bucket_ns, and nr_labels, tags, buckets and empty command lines of 2 procs */
+	ASSERT_EQ(again.len, raw.len + 8 + 4 * 2 + 2 * (2 + 1) + 4 * 2);
 	ASSERT_OK(statefile__decode_raw((const __u8 *)again.buf, again.len, 6, &out4));
 	assert_same(&in, &out4);
 	statefile__fini(&out4);
@@ -601,6 +613,9 @@ static const struct corruption w6_corruptions[] = {
 	{ "bucket index past every bucket", B_BUCKET2, 1, 0xff },
 	{ "bucket index at PROFILE_MAX_BUCKETS", B_BUCKET0 + 1, 1, PROFILE_MAX_BUCKETS },
 	{ "one stack more (its bucket is missing)", F_NR_STACKS + L_SHIFT + B_SHIFT, 4, 4 },
+	{ "cmdline too long", B_CMDLINE0_LEN, 4, STATEFILE_MAX_CMDLINE + 1 },
+	{ "cmdline past the end", B_CMDLINE0_LEN, 4, UINT32_MAX },
+	{ "NUL in cmdline", B_CMDLINE0 + 3, 1, 0 },
 };
 
 TEST(every_corrupt_field_rejects_the_file)

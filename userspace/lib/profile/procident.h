@@ -16,6 +16,8 @@
 /* Bytes of a command line kept; a longer one is cut there and ends with PROCIDENT_CUT_MARK. */
 #define PROCIDENT_CMDLINE_MAX 4096
 #define PROCIDENT_CUT_MARK    "..."
+/* The longest command line procident__cmdline() makes: cut, with its mark. */
+#define PROCIDENT_CMDLINE_LEN (PROCIDENT_CMDLINE_MAX + sizeof(PROCIDENT_CUT_MARK) - 1)
 /* The span list's CPU share is taken over (its whole windows: up to one window more). */
 #define PROCIDENT_CPU_SPAN_NS (60 * NSEC_PER_SEC)
 

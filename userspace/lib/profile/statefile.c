@@ -77,7 +77,9 @@ static bool proc_ok(const struct statefile_proc *p, __u64 nr_buckets)
 	__u64 samples = 0;
 
 	if (p->pid < 1 || !str_ok(p->comm, PYPROF_COMM_LEN) || !str_ok(p->exe, STATEFILE_MAX_EXE) ||
-	    !str_ok(p->why, STATEFILE_MAX_WHY) || (p->nr_labels && !p->labels) ||
+	    !str_ok(p->why, STATEFILE_MAX_WHY) ||
+	    (p->cmdline && !str_ok(p->cmdline, STATEFILE_MAX_CMDLINE)) ||
+	    (p->nr_labels && !p->labels) ||
 	    !proclabel__valid_set(p->labels, p->nr_labels))
 		return false;
 	for (__u32 i = 0; i < p->nr_frames; i++)
@@ -218,7 +220,7 @@ static int encode_proc(struct strbuf *out, const struct statefile_proc *p, __u64
 	       put_u32(out, p->ruid) ?: put_u32(out, p->euid) ?: put_u32(out, p->version_hex) ?:
 	       put_u32(out, p->supported) ?: put_str(out, p->comm) ?: put_str(out, p->exe) ?:
 	       put_str(out, p->why) ?: encode_labels(out, p) ?: encode_frames(out, p) ?:
-	       encode_stacks(out, p);
+	       encode_stacks(out, p) ?: put_str(out, p->cmdline ? p->cmdline : "");
 }
 
 int statefile__encode_raw(const struct statefile *sf, struct strbuf *out)
@@ -616,7 +618,11 @@ static int decode_proc(struct reader *r, struct statefile_proc *p, unsigned int 
 	      decode_stacks(r, p, STACK_MAX_DEPTH, p->nr_frames,
 			    STACK_MIN_LEN + (version >= 4) + (version >= STATEFILE_VERSION_BUCKETS));
 	err = err ?: version >= 4 ? decode_tags(r, p) : 0;
-	return err ?: version >= STATEFILE_VERSION_BUCKETS ? decode_buckets(r, p, nr_buckets) : 0;
+	if (err || version < STATEFILE_VERSION_BUCKETS)
+		return err;
+	err = decode_buckets(r, p, nr_buckets);
+	p->cmdline = err ? NULL : get_str(r, STATEFILE_MAX_CMDLINE, &err);
+	return err ?: r->bad ? -EBADMSG : 0;
 }
 
 int statefile__decode_raw(const __u8 *raw, size_t len, unsigned int version,
@@ -714,6 +720,7 @@ void statefile__fini(struct statefile *sf)
 		free((char *)p->comm);
 		free((char *)p->exe);
 		free((char *)p->why);
+		free((char *)p->cmdline);
 		free(p->arena);
 		free(p->strings);
 		free(p->frames);

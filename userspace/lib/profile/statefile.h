@@ -16,7 +16,7 @@
  *     u32 nr_frames, u8 kind[nr_frames], u32 name[nr_frames], u32 file[nr_frames],
  *       s32 line[nr_frames], s32 func_line[nr_frames],
  *     u32 nr_stacks, { u32 nr, u32 frame[nr], u64 count }..., u8 tag[nr_stacks],
- *       u8 bucket[nr_stacks]
+ *       u8 bucket[nr_stacks], str cmdline
  *   str = u32 length + bytes (no NUL).  Frame i is {kind[i], name[i], ...}:
  *   the fields of struct frame (frame.h), name and file as string indices
  *   (file 0xffffffff: none).  Column by column, because zlib then finds the
@@ -27,10 +27,12 @@
  *   PROFILE_MAX_BUCKETS of them, profile.h), and stack i's count is of
  *   bucket[i], [start + bucket[i] * bucket_ns, + bucket_ns): a range of whole
  *   buckets is exact after a restart too.  The same frames and tag in two
- *   buckets are two stacks.
+ *   buckets are two stacks.  cmdline is the command line as procident.h
+ *   makes it ("" when it was not read), kept so that a cmdline selector
+ *   finds the history of a process pyprofd has not seen since it restarted.
  *
- * Version 5 ("PYPROFW5") is W6 without buckets: no bucket_ns, no bucket
- * column; it reads as one bucket, the whole window (bucket_ns = window_ns,
+ * Version 5 ("PYPROFW5") is W6 without buckets and command lines: no
+ * bucket_ns, no bucket column, no cmdline; it reads as one bucket, the whole window (bucket_ns = window_ns,
  * every bucket 0), and so do all older versions.  Version 4 ("PYPROFW4")
  * has the same bytes as W5, but its start is on the profile clock of its day
  * (CLOCK_MONOTONIC + 2^56): a reader places it by start_wall alone, whatever
@@ -54,6 +56,7 @@
 #include "pyprof_abi.h"
 #include "profile/frame.h"
 #include "profile/proclabel.h"
+#include "profile/procident.h"
 #include "profile/profile.h"
 #include "profile/sample.h"
 
@@ -71,6 +74,7 @@
 #define STATEFILE_BOOT_ID   36			/* /proc/sys/kernel/random/boot_id, no newline */
 #define STATEFILE_MAX_EXE   4095		/* bytes of an exe path */
 #define STATEFILE_MAX_WHY   127			/* bytes of the "not profiled" reason */
+#define STATEFILE_MAX_CMDLINE PROCIDENT_CMDLINE_LEN	/* bytes of a command line */
 #define STATEFILE_MAX_STRING FRAME_MAX_STRING	/* bytes of a string (W2: of a name) */
 #define STATEFILE_NO_FILE   0xffffffffu		/* a frame's file index: none */
 
@@ -89,6 +93,7 @@ struct statefile_proc {
 	__u32 version_hex;
 	bool supported;
 	const char *comm, *exe, *why;	/* NUL-terminated */
+	const char *cmdline;		/* NUL-terminated; NULL: none (W5 and older) */
 	__u32 nr_labels;		/* W2, W3: none */
 	struct proclabel *labels;	/* proclabel.h's rules (NULL: none); a decoder's
 					   holds its strings in the same allocation */
