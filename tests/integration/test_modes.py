@@ -464,7 +464,8 @@ def sleep_then_compute_in_wall_and_cpu():
     # which a view knows from a <module> frame, and the main thread's wait in join()
     # is an off-CPU interval only once it ends.
     sleep_at = "sleeper (%s:%d)" % (script, line)
-    with Daemon(offcpu=True).as_the_unit_runs_it() as d:
+    # 999 Hz: 20 ms of CPU a cycle is then ~20 samples, enough for a share of them.
+    with Daemon("--rate", "999", offcpu=True).as_the_unit_runs_it() as d:
         t0 = time.monotonic()
         with Workload(a_python(), "offcpu.py", "sleep", 60) as w:
             sleep_then_compute_check(d, w, (t0, time.monotonic()), sleep_at)
@@ -502,7 +503,13 @@ def sleep_then_compute_check(d, w, started, sleep_at):
     cpu = parse_folded(d.ctl("snapshot", "--pid", str(w.pid), "--tid", str(tid),
                              "--full-filenames", check=False).stdout)
     at_sleep = sum(n for k, n in cpu.items() if sleep_at in k)
-    assert cpu and at_sleep / sum(cpu.values()) < 0.05, cpu
+    # The sleep's own CPU time (the syscall, and a tick the timer delivers as the thread
+    # is switched back in, under finish_task_switch) is a sample or two (2 of 31 seen at
+    # load average 9); counting the 2 s it slept would be ~99% of them.
+    for k, n in cpu.items():
+        if sleep_at in k:
+            print("  cpu sample at the sleep: %d x ...%s" % (n, k[-120:]))
+    assert cpu and at_sleep <= 2 + 0.1 * sum(cpu.values()), cpu
     print("  wall: %.1f%% of %.2f s in the sleep; cpu: %d of %d samples there"
           % (100 * share, sum(wall.values()) / 1e9, at_sleep, sum(cpu.values())))
 
