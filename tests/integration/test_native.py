@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""pyprofd --native: the native frames of hashlib, zlib and json's C encoder directly above
-the Python function that called them, on every interpreter the machine has; without
+"""pyprofd --native: the native frames of hashlib, zlib, json's C encoder and _sre directly
+above the Python function that called them, on every interpreter the machine has; without
 --native (or without snapshot --native) the stacks are the Python-only ones."""
 import os
 import re
@@ -15,15 +15,22 @@ from pyproftest import (OUTPUT, Daemon, Skip, Workload, interpreters, main, need
 
 # Python function -> what one of the native frames above it must name.  json.dumps
 # calls the C encoder from JSONEncoder.iterencode, under do_json.  Debian's python3.11
-# is stripped and has _json built in: its encoder shows as python3.11+0x...
+# is stripped and has _json and _sre built in: their static functions show as
+# python3.11+0x...; so do sid's.  _sre's matcher is sre_ucs1_match (sre_lib.h's SRE(match)).
+STRIPPED = ("python3.11+0x", "python3.14+0x", "python3.15+0x")
 EXPECT = {
     "do_sha": ("SHA256", "sha256"),
     "do_zlib": ("deflate",),
-    "JSONEncoder.iterencode": ("encoder_", "python3.11+0x"),
+    "JSONEncoder.iterencode": ("encoder_",) + STRIPPED,
+    "do_re": ("sre_",) + STRIPPED,
 }
 
 
 def all_pythons():
+    return versions_pythons() + sid_pythons()
+
+
+def versions_pythons():
     found = []
     for minor in (11, 12, 13):
         found += interpreters(minor)
@@ -31,9 +38,9 @@ def all_pythons():
 
 
 def sid_pythons():
-    """Debian sid's 3.14 and 3.15: GCC moves the eval loop's frame into its .cold part,
-    which their stripped binaries do not name (only dbgsym or MiniDebugInfo would):
-    the eval frames are not found, and the merge must say so rather than guess."""
+    """Debian sid's 3.14 and 3.15: GCC moves most of the eval loop into its .cold part,
+    which their stripped binaries do not name (.dynsym only): pyprofd names it after
+    the function jumping into it (coldparts.c), _PyEval_EvalFrameDefault.cold."""
     found = []
     for minor in (14, 15):
         found += tree_interpreters(minor)
