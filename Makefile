@@ -189,6 +189,18 @@ $(OUTPUT)/tests/libspin_%.so: tests/helpers/spinlib.c | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) -std=gnu11 -O1 -g -fPIC -shared -DSPIN_NAME=spin_$* $< -o $@
 
+# A function GCC splits into FUNC and FUNC.cold, and the same stripped (.dynsym alone):
+# what test-coldparts names.  No sanitizers: it is read, never run.
+$(OUTPUT)/tests/libcold.so: tests/helpers/coldlib.c | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)gcc -std=gnu11 -O2 -freorder-blocks-and-partition -fPIC -shared $< -o $@
+
+$(OUTPUT)/tests/libcold_stripped.so: $(OUTPUT)/tests/libcold.so
+	$(call msg,STRIP,$@)
+	$(Q)strip -o $@ $<
+
+$(OUTPUT)/tests/test-coldparts: $(OUTPUT)/tests/libcold.so $(OUTPUT)/tests/libcold_stripped.so
+
 unit: $(UNIT_BINS)
 
 helpers: $(TEST_HELPERS)
