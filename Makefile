@@ -35,7 +35,8 @@ WARN := -Wall -Wextra -Wno-unused-parameter -Wmissing-field-initializers -Werror
 CFLAGS ?= -g -O2
 override CFLAGS += $(WARN) -Werror -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuserspace/lib \
 	-I$(OUTPUT) $(LIBBPF_CFLAGS) -MMD -MP $(EXTRA_CFLAGS)
-LDLIBS := $(LIBBPF_LIBS) -ldw -lelf -lz
+# -lstdc++: __cxa_demangle, for C++ native frames (target/cxxname.c).
+LDLIBS := $(LIBBPF_LIBS) -ldw -lelf -lz -lstdc++
 BPF_CFLAGS := -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) -Iinclude -I$(OUTPUT)
 
 # clang's own system include dirs, so -target bpf finds Debian's multiarch asm/ headers.
@@ -62,7 +63,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 TEST_HELPERS := $(OUTPUT)/tests/embed $(OUTPUT)/tests/fmt_render $(OUTPUT)/tests/inroot \
 	$(OUTPUT)/tests/profile_mem \
 	$(OUTPUT)/tests/fakeft $(OUTPUT)/tests/pyinterp_dump \
-	$(OUTPUT)/tests/libspin_a.so $(OUTPUT)/tests/libspin_b.so
+	$(OUTPUT)/tests/libspin_a.so $(OUTPUT)/tests/libspin_b.so $(OUTPUT)/tests/libcxxspin.so
 
 .PHONY: all clean check unit helpers asan fuzz fuzz-build deps test-deps install bench pythons
 all: $(OUTPUT)/pyprofd $(OUTPUT)/pyprofctl
@@ -200,6 +201,13 @@ $(OUTPUT)/tests/libcold_stripped.so: $(OUTPUT)/tests/libcold.so
 	$(Q)strip -o $@ $<
 
 $(OUTPUT)/tests/test-coldparts: $(OUTPUT)/tests/libcold.so $(OUTPUT)/tests/libcold_stripped.so
+
+# C++ methods for the demangling tests (test-cxxname, test_native); no sanitizers.
+$(OUTPUT)/tests/libcxxspin.so: tests/helpers/cxxspin.cpp | $(OUTPUT)/tests
+	$(call msg,CXX,$@)
+	$(Q)g++ -O1 -fPIC -shared $< -o $@
+
+$(OUTPUT)/tests/test-cxxname: $(OUTPUT)/tests/libcxxspin.so
 
 unit: $(UNIT_BINS)
 

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "coldparts.h"
+#include "cxxname.h"
 #include "nativeunwind.h"
 #include "procmaps.h"
 
@@ -335,6 +336,13 @@ static void frame_name(struct native_proc *np, struct native_frame *f, Dwarf_Add
 			 (unsigned long long)(pc - start));
 	} else {
 		snprintf(f->name, sizeof(f->name), "0x%llx", (unsigned long long)pc);
+	}
+	/* C++ as C++ spells it: "_ZN3foo3barEv" is foo::bar(), a .cold part "[clone .cold]". */
+	if (f->name[0] == '_' && f->name[1] == 'Z') {
+		char mangled[NATIVE_NAME_MAX];
+
+		snprintf(mangled, sizeof(mangled), "%s", f->name);
+		cxxname__demangle(sym && sym[0] ? sym : mangled, f->name, sizeof(f->name));
 	}
 }
 
