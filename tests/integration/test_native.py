@@ -50,7 +50,9 @@ def sid_pythons():
 
 
 def func(frame):
-    return frame.split(" (", 1)[0]
+    """The function of "name (file)": the last " (" opens the file, since a C++ name
+    may hold one ("walk(void (*)(), int)")."""
+    return frame.rsplit(" (", 1)[0] if frame.endswith(")") else frame
 
 
 def above(stacks, pyfunc):
@@ -186,6 +188,31 @@ def replaced_library_named_from_the_file_mapped():
             print("  %s: ok" % label)
     finally:
         shutil.rmtree(top)
+
+
+@test
+def cxx_frames_demangled():
+    """A C++ method called through ctypes shows as C++ spells it above its caller."""
+    need_root()
+    pythons = versions_pythons()
+    if not pythons:
+        raise Skip("no interpreters")
+    lib = os.path.join(OUTPUT, "tests", "libcxxspin.so")
+    if not os.path.exists(lib):
+        raise Skip("no libcxxspin.so (make helpers)")
+    label, python = pythons[0]
+    want = "pyprof_test::Walker::spin(unsigned long)"
+    with Daemon("--native") as d, Workload(python, "cxx_spin.py", lib) as w:
+        st = wait_for(lambda: with_frame(d, w.pid, want), timeout=60, interval=0.5,
+                      what="the demangled C++ frame in " + label)
+        for frames, _ in above(st, "do_cxx"):
+            if want in [func(f) for f in frames]:
+                break
+        else:
+            raise AssertionError("%s not above do_cxx: %s" % (want, list(st)[:3]))
+        assert not any(func(f).startswith("_Z") for s in st for f in s.split(";")), \
+            [s for s in st if "_Z" in s][:3]
+        print("  %s: ok" % label)
 
 
 def marked_lines(script, *marks):
