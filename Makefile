@@ -200,7 +200,23 @@ $(OUTPUT)/tests/libcold_stripped.so: $(OUTPUT)/tests/libcold.so
 	$(call msg,STRIP,$@)
 	$(Q)strip -o $@ $<
 
-$(OUTPUT)/tests/test-coldparts: $(OUTPUT)/tests/libcold.so $(OUTPUT)/tests/libcold_stripped.so
+# Stripped, with MiniDebugInfo as Fedora makes it: .gnu_debugdata, an xz'd ELF whose
+# .symtab holds the functions .dynsym does not.
+$(OUTPUT)/tests/libcold_mini.so: $(OUTPUT)/tests/libcold.so
+	$(call msg,MINIDEBUG,$@)
+	$(Q)nm -D $< --format=posix --defined-only | awk '{ print $$1 }' | sort > $@.dynsyms
+	$(Q)nm $< --format=posix --defined-only | awk '$$2 == "T" || $$2 == "t" { print $$1 }' | \
+		sort | comm -13 $@.dynsyms - > $@.keep
+	$(Q)objcopy --only-keep-debug $< $@.debug
+	$(Q)objcopy -S --remove-section .gdb_index --remove-section .comment \
+		--keep-symbols=$@.keep $@.debug $@.mini
+	$(Q)xz -f $@.mini
+	$(Q)strip -o $@ $<
+	$(Q)objcopy --add-section .gnu_debugdata=$@.mini.xz $@
+	$(Q)rm -f $@.dynsyms $@.keep $@.debug $@.mini.xz
+
+$(OUTPUT)/tests/test-coldparts: $(OUTPUT)/tests/libcold.so $(OUTPUT)/tests/libcold_stripped.so \
+	$(OUTPUT)/tests/libcold_mini.so
 
 # C++ methods for the demangling tests (test-cxxname, test_native); no sanitizers.
 $(OUTPUT)/tests/libcxxspin.so: tests/helpers/cxxspin.cpp | $(OUTPUT)/tests

@@ -12,9 +12,19 @@
 #include "testhelp.h"
 #include "target/coldparts.h"
 
+/* As nativeunwind's: no separate debug files, only what the file holds. */
+static int no_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Addr base,
+			const char *file_name, const char *debuglink_file, GElf_Word debuglink_crc,
+			char **debuginfo_file_name)
+{
+	(void)mod, (void)userdata, (void)modname, (void)base, (void)file_name;
+	(void)debuglink_file, (void)debuglink_crc, (void)debuginfo_file_name;
+	return -1;
+}
+
 static const Dwfl_Callbacks offline = {
 	.find_elf = dwfl_build_id_find_elf,
-	.find_debuginfo = dwfl_standard_find_debuginfo,
+	.find_debuginfo = no_debuginfo,
 	.section_address = dwfl_offline_section_address,
 };
 
@@ -83,6 +93,29 @@ TEST(stripped_cold_part_named_after_its_parent)
 	coldparts__free(c);
 	dwfl_end(full);
 	dwfl_end(stripped);
+}
+
+/*
+ * MiniDebugInfo: libdw reads .gnu_debugdata's symbols itself (elfutils built
+ * with liblzma, as Debian's is), so its static functions and .cold parts
+ * are named without coldparts.
+ */
+TEST(minidebuginfo_symbols)
+{
+	Dwfl *full = NULL, *mini = NULL;
+	Dwfl_Module *fm = helper(&full, "libcold.so"), *mm = helper(&mini, "libcold_mini.so");
+	Dwarf_Addr fbias, mbias;
+	const char *name;
+
+	ASSERT_TRUE(fm && mm);
+	dwfl_module_getelf(fm, &fbias);
+	dwfl_module_getelf(mm, &mbias);
+	name = dwfl_module_addrname(mm, sym_addr(fm, "cold_fail") - fbias + mbias + 1);
+	ASSERT_STREQ(name, "cold_fail");
+	name = dwfl_module_addrname(mm, sym_addr(fm, "cold_parent.cold") - fbias + mbias + 1);
+	ASSERT_STREQ(name, "cold_parent.cold");
+	dwfl_end(full);
+	dwfl_end(mini);
 }
 
 /* An .eh_frame_hdr with one entry for the FDE at eh_addr + 0 covering [0x1000, 0x1010). */
