@@ -91,6 +91,14 @@ TEST(stripped_cold_part_named_after_its_parent)
 	/* A named function is its own. */
 	ASSERT_EQ(coldparts__name(c, sm, parent - fbias + sbias + 1, name, sizeof(name)), -ENOENT);
 	coldparts__free(c);
+	/*
+	 * The unstripped file, in a cache of its own (strip keeps the build-id,
+	 * the key): every jump lands in a symbol, none is kept.
+	 */
+	c = coldparts__new();
+	ASSERT_TRUE(c != NULL);
+	ASSERT_EQ(coldparts__name(c, fm, cold + 1, name, sizeof(name)), -ENOENT);
+	coldparts__free(c);
 	dwfl_end(full);
 	dwfl_end(stripped);
 }

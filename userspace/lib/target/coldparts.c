@@ -325,7 +325,7 @@ static int file_scan(struct cold_file *cf, Dwfl_Module *mod)
 		return -ENOENT;
 	err = scan_funcs(cf, mod, bias) ?: scan_jumps(cf, x, exec_ranges(elf, x)) ?:
 		keep_names(cf);
-	if (!err)
+	if (!err && cf->nr_jumps)
 		qsort(cf->jumps, cf->nr_jumps, sizeof(*cf->jumps), cmp_jump);
 	return err;
 }
