@@ -35,7 +35,8 @@ WARN := -Wall -Wextra -Wno-unused-parameter -Wmissing-field-initializers -Werror
 CFLAGS ?= -g -O2
 override CFLAGS += $(WARN) -Werror -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuserspace/lib \
 	-I$(OUTPUT) $(LIBBPF_CFLAGS) -MMD -MP $(EXTRA_CFLAGS)
-LDLIBS := $(LIBBPF_LIBS) -ldw -lelf -lz
+# -lstdc++: __cxa_demangle, for C++ native frames (target/cxxname.c).
+LDLIBS := $(LIBBPF_LIBS) -ldw -lelf -lz -lstdc++
 BPF_CFLAGS := -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) -Iinclude -I$(OUTPUT)
 
 # clang's own system include dirs, so -target bpf finds Debian's multiarch asm/ headers.
@@ -62,7 +63,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 TEST_HELPERS := $(OUTPUT)/tests/embed $(OUTPUT)/tests/fmt_render $(OUTPUT)/tests/inroot \
 	$(OUTPUT)/tests/profile_mem \
 	$(OUTPUT)/tests/fakeft $(OUTPUT)/tests/pyinterp_dump \
-	$(OUTPUT)/tests/libspin_a.so $(OUTPUT)/tests/libspin_b.so
+	$(OUTPUT)/tests/libspin_a.so $(OUTPUT)/tests/libspin_b.so $(OUTPUT)/tests/libcxxspin.so
 
 .PHONY: all clean check unit helpers asan fuzz fuzz-build deps test-deps install bench pythons
 all: $(OUTPUT)/pyprofd $(OUTPUT)/pyprofctl
@@ -188,6 +189,41 @@ $(OUTPUT)/tests/%: tests/helpers/%.c $(OUTPUT)/libpyprof.a | $(OUTPUT)/tests
 $(OUTPUT)/tests/libspin_%.so: tests/helpers/spinlib.c | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) -std=gnu11 -O1 -g -fPIC -shared -DSPIN_NAME=spin_$* $< -o $@
+
+# A function GCC splits into FUNC and FUNC.cold, and the same stripped (.dynsym alone):
+# what test-coldparts names.  No sanitizers: it is read, never run.
+$(OUTPUT)/tests/libcold.so: tests/helpers/coldlib.c | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)gcc -std=gnu11 -O2 -freorder-blocks-and-partition -fPIC -shared $< -o $@
+
+$(OUTPUT)/tests/libcold_stripped.so: $(OUTPUT)/tests/libcold.so
+	$(call msg,STRIP,$@)
+	$(Q)strip -o $@ $<
+
+# Stripped, with MiniDebugInfo as Fedora makes it: .gnu_debugdata, an xz'd ELF whose
+# .symtab holds the functions .dynsym does not.
+$(OUTPUT)/tests/libcold_mini.so: $(OUTPUT)/tests/libcold.so
+	$(call msg,MINIDEBUG,$@)
+	$(Q)nm -D $< --format=posix --defined-only | awk '{ print $$1 }' | sort > $@.dynsyms
+	$(Q)nm $< --format=posix --defined-only | awk '$$2 == "T" || $$2 == "t" { print $$1 }' | \
+		sort | comm -13 $@.dynsyms - > $@.keep
+	$(Q)objcopy --only-keep-debug $< $@.debug
+	$(Q)objcopy -S --remove-section .gdb_index --remove-section .comment \
+		--keep-symbols=$@.keep $@.debug $@.mini
+	$(Q)xz -f $@.mini
+	$(Q)strip -o $@ $<
+	$(Q)objcopy --add-section .gnu_debugdata=$@.mini.xz $@
+	$(Q)rm -f $@.dynsyms $@.keep $@.debug $@.mini.xz
+
+$(OUTPUT)/tests/test-coldparts: $(OUTPUT)/tests/libcold.so $(OUTPUT)/tests/libcold_stripped.so \
+	$(OUTPUT)/tests/libcold_mini.so
+
+# C++ methods for the demangling tests (test-cxxname, test_native); no sanitizers.
+$(OUTPUT)/tests/libcxxspin.so: tests/helpers/cxxspin.cpp | $(OUTPUT)/tests
+	$(call msg,CXX,$@)
+	$(Q)g++ -O1 -fPIC -shared $< -o $@
+
+$(OUTPUT)/tests/test-cxxname: $(OUTPUT)/tests/libcxxspin.so
 
 unit: $(UNIT_BINS)
 

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Installs what the tests use beyond the build: systemd-analyze for the unit
-# checks, tmux for pyprofctl top in a real terminal, and the real consumers of
+# checks, tmux for pyprofctl top in a real terminal, python3-numpy for test_native,
+# and the real consumers of
 # pyprof's output formats for
 # tests/integration/test_consumers.py: go tool pprof, headless Chromium, and
 # (with npm, into $OUTPUT/npm, never committed) the speedscope web app and
@@ -31,6 +32,11 @@ for pc in golang-go:go chromium:chromium nodejs:node npm:npm systemd:systemd-ana
 	fi
 	missing="$missing $p"
 done
+# numpy for /usr/bin/python3.11 (tests/integration/test_native.py: numpy's own native
+# frames under the lines that call it): a module, no command.
+if ! dpkg-query -W -f='${Status}' python3-numpy 2>/dev/null | grep -q "install ok installed"; then
+	missing="$missing python3-numpy"
+fi
 # clang's libFuzzer and sanitizer runtimes for `make fuzz`: a library, no command.
 # (gcc's ASan/UBSan runtimes for `make asan` come with gcc.)
 if ! dpkg-query -W -f='${Status}' libclang-rt-14-dev 2>/dev/null | grep -q "install ok installed"; then

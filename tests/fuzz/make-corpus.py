@@ -226,6 +226,18 @@ int main(void) { return 0; }
 """
 
 
+def coldfde():
+    """fuzz-coldfde: addresses, pc, header length, then an .eh_frame_hdr whose one
+    entry is an FDE for [0x1000, 0x1010) at the start of the .eh_frame after it."""
+    hdr = bytes([1, 0x1b, 0x03, 0x3b]) + struct.pack("<iIii", 0x2100 - 0x2004, 1,
+                                                     0x1000 - 0x2000, 0x100)
+    eh = struct.pack("<IiiI", 16, 8, 0x1000 - 0x2108, 0x10)
+    out = []
+    for pc in (0x1008, 0x1010, 0xfff):
+        out.append(struct.pack("<QQQH", 0x2000, 0x2100, pc, len(hdr)) + hdr + eh)
+    return out
+
+
 def put(target, data):
     d = os.path.join(CORPUS, target)
     os.makedirs(d, exist_ok=True)
@@ -294,6 +306,8 @@ def main():
         put("fuzz-procmaps", t)
     for t in KSYMS:
         put("fuzz-ksyms", t)
+    for t in coldfde():
+        put("fuzz-coldfde", t)
     for t in CGROUP:
         put("fuzz-cgroup", t)
     for t in PROTO:

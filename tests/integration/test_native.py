@@ -1,29 +1,38 @@
 #!/usr/bin/env python3
-"""pyprofd --native: the native frames of hashlib, zlib and json's C encoder directly above
-the Python function that called them, on every interpreter the machine has; without
+"""pyprofd --native: the native frames of hashlib, zlib, json's C encoder and _sre directly
+above the Python function that called them, on every interpreter the machine has; without
 --native (or without snapshot --native) the stacks are the Python-only ones."""
+import math
 import os
 import re
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from pyproftest import (OUTPUT, Daemon, Skip, Workload, interpreters, main, need_root, test,
+from pyproftest import (OUTPUT, WORKLOADS, Daemon, Skip, Workload, interpreters, main, need_root, test,
                         tree_interpreters, wait_for, parse_folded)
 
 # Python function -> what one of the native frames above it must name.  json.dumps
 # calls the C encoder from JSONEncoder.iterencode, under do_json.  Debian's python3.11
-# is stripped and has _json built in: its encoder shows as python3.11+0x...
+# is stripped and has _json and _sre built in: their static functions show as
+# python3.11+0x...; so do sid's.  _sre's matcher is sre_ucs1_match (sre_lib.h's SRE(match)).
+STRIPPED = ("python3.11+0x", "python3.14+0x", "python3.15+0x")
 EXPECT = {
     "do_sha": ("SHA256", "sha256"),
     "do_zlib": ("deflate",),
-    "JSONEncoder.iterencode": ("encoder_", "python3.11+0x"),
+    "JSONEncoder.iterencode": ("encoder_",) + STRIPPED,
+    "do_re": ("sre_",) + STRIPPED,
 }
 
 
 def all_pythons():
+    return versions_pythons() + sid_pythons()
+
+
+def versions_pythons():
     found = []
     for minor in (11, 12, 13):
         found += interpreters(minor)
@@ -31,9 +40,9 @@ def all_pythons():
 
 
 def sid_pythons():
-    """Debian sid's 3.14 and 3.15: GCC moves the eval loop's frame into its .cold part,
-    which their stripped binaries do not name (only dbgsym or MiniDebugInfo would):
-    the eval frames are not found, and the merge must say so rather than guess."""
+    """Debian sid's 3.14 and 3.15: GCC moves most of the eval loop into its .cold part,
+    which their stripped binaries do not name (.dynsym only): pyprofd names it after
+    the function jumping into it (coldparts.c), _PyEval_EvalFrameDefault.cold."""
     found = []
     for minor in (14, 15):
         found += tree_interpreters(minor)
@@ -41,7 +50,9 @@ def sid_pythons():
 
 
 def func(frame):
-    return frame.split(" (", 1)[0]
+    """The function of "name (file)": the last " (" opens the file, since a C++ name
+    may hold one ("walk(void (*)(), int)")."""
+    return frame.rsplit(" (", 1)[0] if frame.endswith(")") else frame
 
 
 def above(stacks, pyfunc):
@@ -177,6 +188,106 @@ def replaced_library_named_from_the_file_mapped():
             print("  %s: ok" % label)
     finally:
         shutil.rmtree(top)
+
+
+@test
+def cxx_frames_demangled():
+    """A C++ method called through ctypes shows as C++ spells it above its caller."""
+    need_root()
+    pythons = versions_pythons()
+    if not pythons:
+        raise Skip("no interpreters")
+    lib = os.path.join(OUTPUT, "tests", "libcxxspin.so")
+    if not os.path.exists(lib):
+        raise Skip("no libcxxspin.so (make helpers)")
+    label, python = pythons[0]
+    want = "pyprof_test::Walker::spin(unsigned long)"
+    with Daemon("--native") as d, Workload(python, "cxx_spin.py", lib) as w:
+        st = wait_for(lambda: with_frame(d, w.pid, want), timeout=60, interval=0.5,
+                      what="the demangled C++ frame in " + label)
+        for frames, _ in above(st, "do_cxx"):
+            if want in [func(f) for f in frames]:
+                break
+        else:
+            raise AssertionError("%s not above do_cxx: %s" % (want, list(st)[:3]))
+        assert not any(func(f).startswith("_Z") for s in st for f in s.split(";")), \
+            [s for s in st if "_Z" in s][:3]
+        print("  %s: ok" % label)
+
+
+def marked_lines(script, *marks):
+    """The line numbers of script (a workload) whose comment is each of marks."""
+    with open(os.path.join(WORKLOADS, script)) as f:
+        lines = f.read().splitlines()
+    return [next(i + 1 for i, t in enumerate(lines) if t.endswith("# " + m)) for m in marks]
+
+
+def under_line(stacks, func_line):
+    """(natives, n, matched) per stack whose last Python frame of work is func_line:
+    the native frames' files above it, and whether the native stack was matched."""
+    out = []
+    for stack, n in stacks.items():
+        frames = stack.split(";")
+        idx = [i for i, f in enumerate(frames) if f.startswith("work (")]
+        if not idx or frames[idx[-1]] != func_line:
+            continue
+        rest = [f for f in frames[idx[-1] + 1:] if not f.endswith("_[k]")]
+        natives = [f.rsplit(" (", 1)[1][:-1] for f in rest if is_native(f)]
+        out.append((natives, n, not any(f.startswith("[native:") for f in rest)))
+    return out
+
+
+@test
+def numpy_lines_native_frames_and_shares():
+    """numpy.random.rand(2000, 100) and y.sum() on two lines of one function (Debian's
+    numpy, /usr/bin/python3.11): the native frames under each line are numpy's own
+    (numpy/random's for rand, _multiarray_umath's for sum), and each line's share of
+    the samples is the share of time the script measured it take."""
+    need_root()
+    python = "/usr/bin/python3.11"
+    if not os.path.exists(python):
+        raise Skip("no /usr/bin/python3.11")
+    if subprocess.run([python, "-c", "import numpy"], capture_output=True).returncode:
+        raise Skip("no numpy for %s (make test-deps: python3-numpy)" % python)
+    rand_line, sum_line = marked_lines("numpy_lines.py", "RAND", "SUM")
+    want = {"rand": ("work (numpy_lines.py:%d)" % rand_line, "/numpy/random/"),
+            "sum": ("work (numpy_lines.py:%d)" % sum_line, "/numpy/core/_multiarray_umath")}
+
+    def enough():
+        r = d.ctl("snapshot", "--pid", str(w.pid), "--native", check=False)
+        st = parse_folded(r.stdout) if r.returncode == 0 else {}
+        got = {k: sum(n for _, n, _ in under_line(st, v[0])) for k, v in want.items()}
+        # ~7% of the time is sum's: 2000 samples give it ~140.
+        return (st, got) if got["rand"] + got["sum"] >= NUMPY_SAMPLES else None
+
+    # 499 Hz: the samples come in seconds, not a minute.
+    with Daemon("--native", "--rate", "499") as d, \
+            Workload(python, "numpy_lines.py") as w:
+        st, got = wait_for(enough, timeout=120, interval=1, what="numpy samples")
+        spent = [int(x) for x in w.ask(signal.SIGUSR1).split()]
+    for k, (line, lib) in want.items():
+        matched = [(nat, n) for nat, n, ok in under_line(st, line) if ok]
+        total = sum(n for _, n in matched)
+        own = sum(n for nat, n in matched if any(lib in f for f in nat))
+        # Every native frame is numpy's or the interpreter's call plumbing (stripped:
+        # python3.11+0x...); a libc leaf (memset, memcpy) is numpy's work too.
+        foreign = [nat for nat, _ in matched
+                   if any("/numpy/" not in f and f != python and "/libc.so" not in f
+                          and "/libm.so" not in f for f in nat)]
+        assert total and own >= 0.95 * total, (k, own, total, matched[:5])
+        assert not foreign, (k, foreign[:3])
+    # Sampling is binomial: sum's share within 4 standard deviations (and 2 points for
+    # the samples and times of the moment between the snapshot and the question).
+    n = got["rand"] + got["sum"]
+    measured = spent[1] / float(spent[0] + spent[1])
+    sampled = got["sum"] / float(n)
+    tol = 4 * math.sqrt(measured * (1 - measured) / n) + 0.02
+    print("  sum's share: sampled %.3f, measured %.3f (n %d, tolerance %.3f)" % (
+        sampled, measured, n, tol))
+    assert abs(sampled - measured) <= tol, (sampled, measured, n, tol)
+
+
+NUMPY_SAMPLES = 2000
 
 
 @test

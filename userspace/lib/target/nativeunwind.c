@@ -16,6 +16,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "coldparts.h"
+#include "cxxname.h"
 #include "nativeunwind.h"
 #include "procmaps.h"
 
@@ -73,6 +75,7 @@ struct native_unwinder {
 	int pid, tid;
 	const struct native_regs *regs;
 	bool read_outside;	/* the unwind wanted memory the copy does not hold */
+	struct coldparts *cold;	/* names of unnamed .cold parts; NULL: none (no memory) */
 };
 
 static struct native_unwinder *current;
@@ -191,6 +194,7 @@ struct native_unwinder *native_unwinder__new(const char *proc_root, native_open_
 	snprintf(u->proc_root, sizeof(u->proc_root), "%s", proc_root);
 	u->open = open;
 	u->open_ctx = ctx;
+	u->cold = coldparts__new();
 	return u;
 }
 
@@ -209,6 +213,7 @@ void native_unwinder__free(struct native_unwinder *u)
 		return;
 	for (size_t i = 0; i < NATIVE_PROCS; i++)
 		proc_clear(&u->procs[i]);
+	coldparts__free(u->cold);
 	free(u);
 }
 
@@ -323,11 +328,21 @@ static void frame_name(struct native_proc *np, struct native_frame *f, Dwarf_Add
 	}
 	if (sym && sym[0]) {
 		snprintf(f->name, sizeof(f->name), "%s", sym);
+	} else if (mod && current && current->cold &&
+		   coldparts__name(current->cold, mod, pc, f->name, sizeof(f->name)) == 0) {
+		/* A stripped file's FUNC.cold, named after the function jumping there. */
 	} else if (mname) {
 		snprintf(f->name, sizeof(f->name), "%s+0x%llx", base,
 			 (unsigned long long)(pc - start));
 	} else {
 		snprintf(f->name, sizeof(f->name), "0x%llx", (unsigned long long)pc);
+	}
+	/* C++ as C++ spells it: "_ZN3foo3barEv" is foo::bar(), a .cold part "[clone .cold]". */
+	if (f->name[0] == '_' && f->name[1] == 'Z') {
+		char mangled[NATIVE_NAME_MAX];
+
+		snprintf(mangled, sizeof(mangled), "%s", f->name);
+		cxxname__demangle(sym && sym[0] ? sym : mangled, f->name, sizeof(f->name));
 	}
 }
 
