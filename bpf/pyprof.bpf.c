@@ -97,6 +97,28 @@ struct {
 } offcpu SEC(".maps");
 
 /*
+ * A way an off-CPU thread waits -> the kernel stack it waits with
+ * (offcpu__kstack()).  The process is its tgid, its start time and its
+ * exec count: a new process with a recycled pid or a new image has other
+ * waits under the same system call and first argument.
+ */
+struct kstack_key {
+	__u64 start_ns;
+	__u64 exec_id;
+	__u64 syscall;
+	__u64 arg;
+	__u32 tgid;
+	__u32 state;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, PYPROF_OFFCPU_KSTACKS);
+	__type(key, struct kstack_key);
+	__type(value, struct pyprof_kstack);
+} kstacks SEC(".maps");
+
+/*
  * The off-CPU walks' own scratch: on_sample's tick may interrupt a walk on a
  * return to user mode, and a walk preempted (tracing programs run
  * preemptible) may find another thread's walk using it on its CPU: busy
@@ -797,6 +819,8 @@ int on_sample(struct bpf_perf_event_data *ctx)
 /* The syscall number in a task's user regs->orig_ax (x86_64). */
 #define SYSCALL_FUTEX 202
 #define NO_FUTEX (~0ull)
+/* regs->orig_ax of an interrupt's or exception's (without error code) entry: no syscall. */
+#define NO_SYSCALL (~0ull)
 /* task_struct.flags: the task is exiting (include/linux/sched.h; no macro in vmlinux.h). */
 #define PF_EXITING 0x00000004
 
@@ -845,11 +869,11 @@ static __always_inline void offcpu__send(struct pyprof_offcpu *o, __u64 futex, b
 	if (at_switch)
 		count(PYPROF_CNT_OFFCPU_AT_SWITCH);
 	nr = sample__nr_frames(s);
-	nk = o->nr_kstack;
+	nk = o->kstack.nr;
 	if (nk > PYPROF_MAX_KSTACK)
 		nk = PYPROF_MAX_KSTACK;
 	kbytes = nk * sizeof(__u64);
-	if (kbytes && !bpf_probe_read_kernel(&s->frames[nr], kbytes, o->kstack))
+	if (kbytes && !bpf_probe_read_kernel(&s->frames[nr], kbytes, o->kstack.ips))
 		s->nr_kstack = nk;
 	if (sample__send(proc, s, w.fingerprint)) {
 		count(PYPROF_CNT_OFFCPU_SENT);
@@ -920,13 +944,64 @@ static __always_inline __u64 offcpu_weight(struct pyprof_offcpu *o, __u64 ns)
 #define RESUME_STRIDE 16 /* __u32s: 64 bytes */
 __u32 resume_tid[RESUME_SLOTS * RESUME_STRIDE];
 
+/*
+ * The kernel stack next blocked in, into o->kstack: next is off the CPU
+ * until this switch, its stack is still there.  bpf_get_task_stack() costs
+ * ~10 us here (more than the Python walk), and a thread mostly waits in a
+ * few ways again and again (a handler's recv() on its socket, take_gil() on
+ * its futex words): a wait in the same process, system call, first argument
+ * and state as one whose stack was taken is given that stack again from
+ * kstacks.  (Not the depth of stack too: the kernel moves a system call's
+ * stack by a random offset, RANDOMIZE_KSTACK_OFFSET.)
+ */
+static __always_inline void offcpu__kstack(struct pyprof_offcpu *o, struct task_struct *next)
+{
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(next);
+	struct kstack_key key = {};
+	struct pyprof_kstack *ks;
+	__u64 nr;
+	long kn;
+
+	/*
+	 * Blocked, or preempted in user mode (an interrupt's regs: always the
+	 * same way into the scheduler).  Preempted inside a system call it can
+	 * have been anywhere in it: not remembered.
+	 */
+	key.syscall = regs ? BPF_CORE_READ(regs, orig_ax) : 0;
+	if (regs && (o->state || key.syscall == NO_SYSCALL)) {
+		key.tgid = next->tgid;
+		key.state = o->state;
+		key.start_ns = next->group_leader->start_time;
+		key.exec_id = next->self_exec_id;
+		key.arg = BPF_CORE_READ(regs, di);
+		ks = bpf_map_lookup_elem(&kstacks, &key);
+		if (ks) {
+			nr = ks->nr;
+			if (nr > PYPROF_MAX_KSTACK)
+				nr = PYPROF_MAX_KSTACK;
+			if (nr && !bpf_probe_read_kernel(o->kstack.ips, nr * sizeof(__u64), ks->ips)) {
+				o->kstack.nr = nr;
+				count(PYPROF_CNT_OFFCPU_KSTACK_REUSED);
+				return;
+			}
+		}
+	}
+	kn = bpf_get_task_stack(next, o->kstack.ips, sizeof(o->kstack.ips), 0);
+	if (kn < 0) {
+		count(PYPROF_CNT_KSTACK_FAIL);
+		return;
+	}
+	o->kstack.nr = kn / sizeof(__u64);
+	if (key.tgid)
+		bpf_map_update_elem(&kstacks, &key, &o->kstack, BPF_ANY);
+}
+
 /* next comes back on the CPU: keep its interval (offcpu_weight()) to be walked. */
 static __always_inline void offcpu__switch_in(struct task_struct *next)
 {
 	struct pyprof_offcpu *o = bpf_task_storage_get(&offcpu, next, 0, 0);
 	__u32 cpu;
 	__u64 ns;
-	long kn;
 
 	if (!o || !o->off_ns)
 		return;
@@ -939,19 +1014,13 @@ static __always_inline void offcpu__switch_in(struct task_struct *next)
 		count_n(PYPROF_CNT_OFFCPU_LOST_REPLACED_NS, o->pending_ns);
 	}
 	o->pending_ns = ns;
-	o->nr_kstack = 0;
+	o->kstack.nr = 0;
 	count(PYPROF_CNT_OFFCPU_KEPT);
 	cpu = bpf_get_smp_processor_id();
 	if (cpu < RESUME_SLOTS)
 		resume_tid[cpu * RESUME_STRIDE] = next->pid;
-	if (!collect_kernel)
-		return;
-	/* next is off the CPU until this switch: the stack it blocked in is still there. */
-	kn = bpf_get_task_stack(next, o->kstack, sizeof(o->kstack), 0);
-	if (kn < 0)
-		count(PYPROF_CNT_KSTACK_FAIL);
-	else
-		o->nr_kstack = kn / sizeof(__u64);
+	if (collect_kernel)
+		offcpu__kstack(o, next);
 }
 
 SEC("tp_btf/sched_switch")

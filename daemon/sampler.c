@@ -86,6 +86,7 @@ static const char *const counter_names[PYPROF_CNT__MAX] = {
 	[PYPROF_CNT_SNAP_PART] = "bpf_code_snap_region_unreadable",
 	[PYPROF_CNT_OFFCPU_SHORT_DRAWN] = "bpf_offcpu_short_drawn",
 	[PYPROF_CNT_OFFCPU_MARKED] = "bpf_offcpu_threads_marked",
+	[PYPROF_CNT_OFFCPU_KSTACK_REUSED] = "bpf_offcpu_kstack_reused",
 };
 
 const char *sampler__counter_name(int c)

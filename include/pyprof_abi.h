@@ -39,6 +39,7 @@
 #define PYPROF_SNAP_FILE	448	/* from its co_filename str object */
 #define PYPROF_SNAP_TABLE	1024	/* from its line table bytes object */
 #define PYPROF_CODE_SEEN	16384	/* (tgid, code object) snapshots remembered */
+#define PYPROF_OFFCPU_KSTACKS	2048	/* off-CPU waits whose kernel stack is remembered */
 #define PYPROF_COMM_LEN		16
 
 /* How a frame records where it is in its code object. */
@@ -226,6 +227,13 @@ static inline __s32 pyprof_instr_index(__u64 instr_ptr, __u64 base)
 #define PYPROF_TAG_GIL_WAIT	0x04 /* ... waiting to take the GIL */
 #define PYPROF_TAG_GC		0x08 /* running the collector */
 
+/* A kernel stack: nr addresses, leaf first. */
+struct pyprof_kstack {
+	__u32 nr;
+	__u32 pad;
+	__u64 ips[PYPROF_MAX_KSTACK];
+};
+
 /*
  * Value of the task storage map "offcpu": a thread of a profiled process
  * off the CPU since off_ns, or back on it with an interval of pending_ns not
@@ -237,10 +245,9 @@ struct pyprof_offcpu {
 	__u64 off_ns;		/* bpf_ktime_get_ns() at switch-out, 0 = on the CPU */
 	__u64 pending_ns;	/* an interval kept and not walked yet, 0 = none */
 	__u32 state;		/* prev_state at switch-out: 0 = preempted, else blocked */
-	__u16 nr_kstack;	/* of the pending interval */
-	__u16 pad;
+	__u32 pad;
 	__u64 rng;		/* xorshift64 state of the draws (offcpu_weight()), never 0 */
-	__u64 kstack[PYPROF_MAX_KSTACK];
+	struct pyprof_kstack kstack;	/* of the pending interval */
 };
 
 /*
@@ -372,6 +379,7 @@ enum pyprof_counter {
 	PYPROF_CNT_SNAP_PART,		/* regions left out of a sent snapshot: unreadable */
 	PYPROF_CNT_OFFCPU_SHORT_DRAWN,	/* intervals under the minimum drawn: kept, weighing it */
 	PYPROF_CNT_OFFCPU_MARKED,	/* threads given off-CPU storage (profiled process's) */
+	PYPROF_CNT_OFFCPU_KSTACK_REUSED, /* kept intervals given a remembered kernel stack */
 	PYPROF_CNT__MAX,
 };
 
