@@ -886,7 +886,20 @@ static __always_inline void offcpu__send(struct pyprof_offcpu *o, __u64 futex, b
 }
 
 /* prev, a thread of a profiled process, leaves the CPU: it is still current. */
-static __always_inline void offcpu__switch_out(struct task_struct *prev, unsigned int prev_state)
+/*
+ * The time of this switch, read once for both of its tasks: a thread of
+ * ours handing the CPU to another (a ping-pong, a GIL hand-over) pays one
+ * clock read, not two.
+ */
+static __always_inline __u64 switch_ns(__u64 *now)
+{
+	if (!*now)
+		*now = bpf_ktime_get_ns();
+	return *now;
+}
+
+static __always_inline void offcpu__switch_out(struct task_struct *prev, unsigned int prev_state,
+					       __u64 *now)
 {
 	struct pyprof_offcpu *o;
 
@@ -896,7 +909,7 @@ static __always_inline void offcpu__switch_out(struct task_struct *prev, unsigne
 	/* Ran, but not through user mode since (no rseq, or blocked again in the kernel). */
 	if (o->pending_ns)
 		offcpu__send(o, NO_FUTEX, true);
-	o->off_ns = bpf_ktime_get_ns();
+	o->off_ns = switch_ns(now);
 	o->state = prev_state;
 	count(PYPROF_CNT_OFFCPU_SWITCH_OUT);
 }
@@ -997,7 +1010,7 @@ static __always_inline void offcpu__kstack(struct pyprof_offcpu *o, struct task_
 }
 
 /* next comes back on the CPU: keep its interval (offcpu_weight()) to be walked. */
-static __always_inline void offcpu__switch_in(struct task_struct *next)
+static __always_inline void offcpu__switch_in(struct task_struct *next, __u64 *now)
 {
 	struct pyprof_offcpu *o = bpf_task_storage_get(&offcpu, next, 0, 0);
 	__u32 cpu;
@@ -1005,7 +1018,7 @@ static __always_inline void offcpu__switch_in(struct task_struct *next)
 
 	if (!o || !o->off_ns)
 		return;
-	ns = offcpu_weight(o, bpf_ktime_get_ns() - o->off_ns);
+	ns = offcpu_weight(o, switch_ns(now) - o->off_ns);
 	o->off_ns = 0;
 	if (!ns)
 		return;
@@ -1032,10 +1045,12 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 	 * at all is no thread of ours (a helper call or a map lookup here cost
 	 * ~250 ns per switch on the development VM, a plain load nothing).
 	 */
+	__u64 now = 0;
+
 	if (prev->bpf_storage)
-		offcpu__switch_out(prev, prev_state);
+		offcpu__switch_out(prev, prev_state, &now);
 	if (next->bpf_storage)
-		offcpu__switch_in(next);
+		offcpu__switch_in(next, &now);
 	return 0;
 }
 
