@@ -87,6 +87,7 @@ static const char *const counter_names[PYPROF_CNT__MAX] = {
 	[PYPROF_CNT_OFFCPU_SHORT_DRAWN] = "bpf_offcpu_short_drawn",
 	[PYPROF_CNT_OFFCPU_MARKED] = "bpf_offcpu_threads_marked",
 	[PYPROF_CNT_OFFCPU_KSTACK_REUSED] = "bpf_offcpu_kstack_reused",
+	[PYPROF_CNT_OFFCPU_NO_SLOT] = "bpf_offcpu_no_slot",
 };
 
 const char *sampler__counter_name(int c)

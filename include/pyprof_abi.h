@@ -40,6 +40,7 @@
 #define PYPROF_SNAP_TABLE	1024	/* from its line table bytes object */
 #define PYPROF_CODE_SEEN	16384	/* (tgid, code object) snapshots remembered */
 #define PYPROF_OFFCPU_KSTACKS	2048	/* off-CPU waits whose kernel stack is remembered */
+#define PYPROF_OFFCPU_SLOTS	16384	/* threads of ours switching without a task storage lookup (2^n) */
 #define PYPROF_COMM_LEN		16
 
 /* How a frame records where it is in its code object. */
@@ -241,12 +242,23 @@ struct pyprof_kstack {
  * user mode or at its next switch-out).  The kernel stack it blocked in is taken as it
  * is switched back in, while it is still frozen.
  */
-struct pyprof_offcpu {
+/*
+ * What every switch of a thread of ours reads and writes: in the thread's
+ * slot of offcpu_slots if it holds one, else in its task storage's hot.
+ */
+struct pyprof_offcpu_hot {
 	__u64 off_ns;		/* bpf_ktime_get_ns() at switch-out, 0 = on the CPU */
 	__u64 pending_ns;	/* an interval kept and not walked yet, 0 = none */
-	__u32 state;		/* prev_state at switch-out: 0 = preempted, else blocked */
-	__u32 pad;
 	__u64 rng;		/* xorshift64 state of the draws (offcpu_weight()), never 0 */
+	__u32 state;		/* prev_state at switch-out: 0 = preempted, else blocked */
+	__u32 tid;		/* a slot's thread, 0 = none */
+	__u64 taken;		/* a slot's: non-zero while a thread holds it or takes it */
+};
+
+struct pyprof_offcpu {
+	struct pyprof_offcpu_hot hot;	/* unused while the thread holds a slot */
+	__u32 slot_tid;		/* the tid its slot was taken with (exec changes a tid), 0 = none */
+	__u32 pad;
 	struct pyprof_kstack kstack;	/* of the pending interval */
 };
 
@@ -380,6 +392,7 @@ enum pyprof_counter {
 	PYPROF_CNT_OFFCPU_SHORT_DRAWN,	/* intervals under the minimum drawn: kept, weighing it */
 	PYPROF_CNT_OFFCPU_MARKED,	/* threads given off-CPU storage (profiled process's) */
 	PYPROF_CNT_OFFCPU_KSTACK_REUSED, /* kept intervals given a remembered kernel stack */
+	PYPROF_CNT_OFFCPU_NO_SLOT,	/* threads marked whose slot another holds: task storage used */
 	PYPROF_CNT__MAX,
 };
 
