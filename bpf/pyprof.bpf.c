@@ -102,6 +102,28 @@ struct {
 } offcpu SEC(".maps");
 
 /*
+ * A way an off-CPU thread waits -> the kernel stack it waits with
+ * (offcpu__kstack()).  The process is its tgid, its start time and its
+ * exec count: a new process with a recycled pid or a new image has other
+ * waits under the same system call and first argument.
+ */
+struct kstack_key {
+	__u64 start_ns;
+	__u64 exec_id;
+	__u64 syscall;
+	__u64 arg;
+	__u32 tgid;
+	__u32 state;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, PYPROF_OFFCPU_KSTACKS);
+	__type(key, struct kstack_key);
+	__type(value, struct pyprof_kstack);
+} kstacks SEC(".maps");
+
+/*
  * The off-CPU walks' own scratch: on_sample's tick may interrupt a walk on a
  * return to user mode, and a walk preempted (tracing programs run
  * preemptible) may find another thread's walk using it on its CPU: busy
@@ -899,16 +921,22 @@ int on_sample(struct bpf_perf_event_data *ctx)
 /* The syscall number in a task's user regs->orig_ax (x86_64). */
 #define SYSCALL_FUTEX 202
 #define NO_FUTEX (~0ull)
+/* regs->orig_ax of an interrupt's or exception's (without error code) entry: no syscall. */
+#define NO_SYSCALL (~0ull)
+/* task_struct.flags: the task is exiting (include/linux/sched.h; no macro in vmlinux.h). */
+#define PF_EXITING 0x00000004
 
 /*
- * Sends the pending interval of the current thread, o its storage: its
+ * Sends the pending interval of the current thread, o its storage, h its
+ * hot fields (offcpu__hot()): its
  * Python stack walked now (its own context), the kernel stack taken when it
  * was switched back in.  futex: the futex word of the syscall the thread is
  * in, or NO_FUTEX.
  */
-static __always_inline void offcpu__send(struct pyprof_offcpu *o, __u64 futex, bool at_switch)
+static __always_inline void offcpu__send(struct pyprof_offcpu *o, struct pyprof_offcpu_hot *h,
+					 __u64 futex, bool at_switch)
 {
-	__u64 id = bpf_get_current_pid_tgid(), ns = o->pending_ns, kbytes;
+	__u64 id = bpf_get_current_pid_tgid(), ns = h->pending_ns, kbytes;
 	__u32 pid = id >> 32, tid = (__u32)id, zero = 0, nr, nk;
 	struct offcpu_scratch *os;
 	struct pyprof_proc *proc;
@@ -917,7 +945,7 @@ static __always_inline void offcpu__send(struct pyprof_offcpu *o, __u64 futex, b
 
 	proc = bpf_map_lookup_elem(&procs, &pid);
 	if (!proc) {
-		o->pending_ns = 0;
+		h->pending_ns = 0;
 		count(PYPROF_CNT_OFFCPU_LOST_UNPROFILED);
 		count_n(PYPROF_CNT_OFFCPU_LOST_UNPROFILED_NS, ns);
 		return;
@@ -932,7 +960,7 @@ static __always_inline void offcpu__send(struct pyprof_offcpu *o, __u64 futex, b
 		count(PYPROF_CNT_OFFCPU_BUSY);
 		return;
 	}
-	o->pending_ns = 0;
+	h->pending_ns = 0;
 	s = sample__walk(&os->sc, proc, &w, pid, tid);
 	s->tag = PYPROF_TAG_OFF_CPU;
 	if (futex != NO_FUTEX && gil_wait_futex(proc, futex)) {
@@ -945,11 +973,11 @@ static __always_inline void offcpu__send(struct pyprof_offcpu *o, __u64 futex, b
 	if (at_switch)
 		count(PYPROF_CNT_OFFCPU_AT_SWITCH);
 	nr = sample__nr_frames(s);
-	nk = o->nr_kstack;
+	nk = o->kstack.nr;
 	if (nk > PYPROF_MAX_KSTACK)
 		nk = PYPROF_MAX_KSTACK;
 	kbytes = nk * sizeof(__u64);
-	if (kbytes && !bpf_probe_read_kernel(&s->frames[nr], kbytes, o->kstack))
+	if (kbytes && !bpf_probe_read_kernel(&s->frames[nr], kbytes, o->kstack.ips))
 		s->nr_kstack = nk;
 	if (sample__send(proc, s, w.fingerprint)) {
 		count(PYPROF_CNT_OFFCPU_SENT);
@@ -962,18 +990,76 @@ static __always_inline void offcpu__send(struct pyprof_offcpu *o, __u64 futex, b
 }
 
 /* prev, a thread of a profiled process, leaves the CPU: it is still current. */
-static __always_inline void offcpu__switch_out(struct task_struct *prev, unsigned int prev_state)
+/*
+ * The switch path's fields of threads of ours (struct pyprof_offcpu_hot),
+ * each in the slot its tid picks when that was free as it was marked: a
+ * task storage lookup on every switch-out and switch-in cost more than all
+ * else there (the storage's lines miss the cache with threads switching;
+ * measured ~100 ns each on the web bench workload), a slot is one line of
+ * plain memory.  A thread whose slot another holds uses its storage's.
+ */
+static struct pyprof_offcpu_hot offcpu_slots[PYPROF_OFFCPU_SLOTS];
+
+static __always_inline struct pyprof_offcpu_hot *offcpu__slot(__u32 tid)
+{
+	return &offcpu_slots[tid & (PYPROF_OFFCPU_SLOTS - 1)];
+}
+
+/* task's hot fields, o its storage (looked up only if it holds no slot: *op NULL then). */
+static __always_inline struct pyprof_offcpu_hot *offcpu__hot(struct task_struct *task,
+							    struct pyprof_offcpu **op)
+{
+	__u32 tid = task->pid;
+	struct pyprof_offcpu_hot *h = offcpu__slot(tid);
+
+	*op = NULL;
+	if (tid && h->tid == tid)
+		return h;
+	*op = bpf_task_storage_get(&offcpu, task, 0, 0);
+	return *op ? &(*op)->hot : NULL;
+}
+
+/* The hot fields of task, whose storage o is. */
+static __always_inline struct pyprof_offcpu_hot *offcpu__hot_of(struct task_struct *task,
+							       struct pyprof_offcpu *o)
+{
+	__u32 tid = task->pid;
+	struct pyprof_offcpu_hot *h = offcpu__slot(tid);
+
+	return tid && h->tid == tid ? h : &o->hot;
+}
+
+/*
+ * The time of this switch, read once for both of its tasks: a thread of
+ * ours handing the CPU to another (a ping-pong, a GIL hand-over) pays one
+ * clock read, not two.
+ */
+static __always_inline __u64 switch_ns(__u64 *now)
+{
+	if (!*now)
+		*now = bpf_ktime_get_ns();
+	return *now;
+}
+
+static __always_inline void offcpu__switch_out(struct task_struct *prev, unsigned int prev_state,
+					       __u64 *now)
 {
 	struct pyprof_offcpu *o;
+	struct pyprof_offcpu_hot *h = offcpu__hot(prev, &o);
 
-	o = bpf_task_storage_get(&offcpu, prev, 0, 0);
-	if (!o)
+	if (!h)
 		return; /* another map's storage */
 	/* Ran, but not through user mode since (no rseq, or blocked again in the kernel). */
-	if (o->pending_ns)
-		offcpu__send(o, NO_FUTEX, true);
-	o->off_ns = bpf_ktime_get_ns();
-	o->state = prev_state;
+	if (h->pending_ns) {
+		if (!o)
+			o = bpf_task_storage_get(&offcpu, prev, 0, 0);
+		if (o)
+			offcpu__send(o, h, NO_FUTEX, true);
+		else
+			count(PYPROF_CNT_OFFCPU_NO_STORAGE);
+	}
+	h->off_ns = switch_ns(now);
+	h->state = prev_state;
 	count(PYPROF_CNT_OFFCPU_SWITCH_OUT);
 }
 
@@ -986,7 +1072,7 @@ static __always_inline void offcpu__switch_out(struct task_struct *prev, unsigne
  * offcpu_min_ns it spends off the CPU, however often it switches.  (24
  * random bits: ns and the minimum, below 2^34, times 2^24 fit in 64.)
  */
-static __always_inline __u64 offcpu_weight(struct pyprof_offcpu *o, __u64 ns)
+static __always_inline __u64 offcpu_weight(struct pyprof_offcpu_hot *h, __u64 ns)
 {
 	__u64 r;
 
@@ -994,10 +1080,10 @@ static __always_inline __u64 offcpu_weight(struct pyprof_offcpu *o, __u64 ns)
 	 * The thread's own xorshift64, seeded from bpf_get_prandom_u32() at
 	 * offcpu__mark(): no helper call on the switch path.  Its top 24 bits.
 	 */
-	o->rng ^= o->rng << 13;
-	o->rng ^= o->rng >> 7;
-	o->rng ^= o->rng << 17;
-	r = o->rng >> 40;
+	h->rng ^= h->rng << 13;
+	h->rng ^= h->rng >> 7;
+	h->rng ^= h->rng << 17;
+	r = h->rng >> 40;
 
 	if (ns >= offcpu_min_ns)
 		return ns;
@@ -1020,38 +1106,91 @@ static __always_inline __u64 offcpu_weight(struct pyprof_offcpu *o, __u64 ns)
 #define RESUME_STRIDE 16 /* __u32s: 64 bytes */
 __u32 resume_tid[RESUME_SLOTS * RESUME_STRIDE];
 
-/* next comes back on the CPU: keep its interval (offcpu_weight()) to be walked. */
-static __always_inline void offcpu__switch_in(struct task_struct *next)
+/*
+ * The kernel stack next blocked in, into o->kstack: next is off the CPU
+ * until this switch, its stack is still there.  bpf_get_task_stack() costs
+ * ~10 us here (more than the Python walk), and a thread mostly waits in a
+ * few ways again and again (a handler's recv() on its socket, take_gil() on
+ * its futex words): a wait in the same process, system call, first argument
+ * and state as one whose stack was taken is given that stack again from
+ * kstacks.  (Not the depth of stack too: the kernel moves a system call's
+ * stack by a random offset, RANDOMIZE_KSTACK_OFFSET.)
+ */
+static __always_inline void offcpu__kstack(struct pyprof_offcpu *o, __u32 state,
+					   struct task_struct *next)
 {
-	struct pyprof_offcpu *o = bpf_task_storage_get(&offcpu, next, 0, 0);
-	__u32 cpu;
-	__u64 ns;
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(next);
+	struct kstack_key key = {};
+	struct pyprof_kstack *ks;
+	__u64 nr;
 	long kn;
 
-	if (!o || !o->off_ns)
+	/*
+	 * Blocked, or preempted in user mode (an interrupt's regs: always the
+	 * same way into the scheduler).  Preempted inside a system call it can
+	 * have been anywhere in it: not remembered.
+	 */
+	key.syscall = regs ? BPF_CORE_READ(regs, orig_ax) : 0;
+	if (regs && (state || key.syscall == NO_SYSCALL)) {
+		key.tgid = next->tgid;
+		key.state = state;
+		key.start_ns = next->group_leader->start_time;
+		key.exec_id = next->self_exec_id;
+		key.arg = BPF_CORE_READ(regs, di);
+		ks = bpf_map_lookup_elem(&kstacks, &key);
+		if (ks) {
+			nr = ks->nr;
+			if (nr > PYPROF_MAX_KSTACK)
+				nr = PYPROF_MAX_KSTACK;
+			if (nr && !bpf_probe_read_kernel(o->kstack.ips, nr * sizeof(__u64), ks->ips)) {
+				o->kstack.nr = nr;
+				count(PYPROF_CNT_OFFCPU_KSTACK_REUSED);
+				return;
+			}
+		}
+	}
+	kn = bpf_get_task_stack(next, o->kstack.ips, sizeof(o->kstack.ips), 0);
+	if (kn < 0) {
+		count(PYPROF_CNT_KSTACK_FAIL);
 		return;
-	ns = offcpu_weight(o, bpf_ktime_get_ns() - o->off_ns);
-	o->off_ns = 0;
+	}
+	o->kstack.nr = kn / sizeof(__u64);
+	if (key.tgid)
+		bpf_map_update_elem(&kstacks, &key, &o->kstack, BPF_ANY);
+}
+
+/* next comes back on the CPU: keep its interval (offcpu_weight()) to be walked. */
+static __always_inline void offcpu__switch_in(struct task_struct *next, __u64 *now)
+{
+	struct pyprof_offcpu *o;
+	struct pyprof_offcpu_hot *h = offcpu__hot(next, &o);
+	__u32 cpu;
+	__u64 ns;
+
+	if (!h || !h->off_ns)
+		return;
+	ns = offcpu_weight(h, switch_ns(now) - h->off_ns);
+	h->off_ns = 0;
 	if (!ns)
 		return;
-	if (o->pending_ns) {
-		count(PYPROF_CNT_OFFCPU_LOST_REPLACED);
-		count_n(PYPROF_CNT_OFFCPU_LOST_REPLACED_NS, o->pending_ns);
+	if (!o)
+		o = bpf_task_storage_get(&offcpu, next, 0, 0);
+	if (!o) {
+		count(PYPROF_CNT_OFFCPU_NO_STORAGE);
+		return;
 	}
-	o->pending_ns = ns;
-	o->nr_kstack = 0;
+	if (h->pending_ns) {
+		count(PYPROF_CNT_OFFCPU_LOST_REPLACED);
+		count_n(PYPROF_CNT_OFFCPU_LOST_REPLACED_NS, h->pending_ns);
+	}
+	h->pending_ns = ns;
+	o->kstack.nr = 0;
 	count(PYPROF_CNT_OFFCPU_KEPT);
 	cpu = bpf_get_smp_processor_id();
 	if (cpu < RESUME_SLOTS)
 		resume_tid[cpu * RESUME_STRIDE] = next->pid;
-	if (!collect_kernel)
-		return;
-	/* next is off the CPU until this switch: the stack it blocked in is still there. */
-	kn = bpf_get_task_stack(next, o->kstack, sizeof(o->kstack), 0);
-	if (kn < 0)
-		count(PYPROF_CNT_KSTACK_FAIL);
-	else
-		o->nr_kstack = kn / sizeof(__u64);
+	if (collect_kernel)
+		offcpu__kstack(o, h->state, next);
 }
 
 SEC("tp_btf/sched_switch")
@@ -1063,10 +1202,12 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 	 * at all is no thread of ours (a helper call or a map lookup here cost
 	 * ~250 ns per switch on the development VM, a plain load nothing).
 	 */
+	__u64 now = 0;
+
 	if (prev->bpf_storage)
-		offcpu__switch_out(prev, prev_state);
+		offcpu__switch_out(prev, prev_state, &now);
 	if (next->bpf_storage)
-		offcpu__switch_in(next);
+		offcpu__switch_in(next, &now);
 	return 0;
 }
 
@@ -1082,6 +1223,7 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 SEC("tp_btf/rseq_update")
 int BPF_PROG(on_resume, struct task_struct *task)
 {
+	struct pyprof_offcpu_hot *h;
 	struct pyprof_offcpu *o;
 	struct pt_regs *regs;
 	__u64 futex = NO_FUTEX;
@@ -1097,13 +1239,16 @@ int BPF_PROG(on_resume, struct task_struct *task)
 		resume_tid[cpu * RESUME_STRIDE] = 0;
 	}
 	o = bpf_task_storage_get(&offcpu, task, 0, 0);
-	if (!o || !o->pending_ns)
+	if (!o)
+		return 0;
+	h = offcpu__hot_of(task, o);
+	if (!h->pending_ns)
 		return 0;
 	/* The user registers of the syscall it is in, if any: futex(uaddr, ...) may be the GIL. */
 	regs = (struct pt_regs *)bpf_task_pt_regs(task);
 	if (regs && BPF_CORE_READ(regs, orig_ax) == SYSCALL_FUTEX)
 		futex = BPF_CORE_READ(regs, di);
-	offcpu__send(o, futex, false);
+	offcpu__send(o, h, futex, false);
 	return 0;
 }
 
@@ -1126,6 +1271,49 @@ static __always_inline void send_event(__u32 kind, __u32 pid, __u32 tid)
 }
 
 /*
+ * The thread of o, tid, takes the slot of its tid if it is free: its hot
+ * fields move there.  (An add, not a compare-and-swap: the atomics every
+ * BPF target has.)
+ */
+static __always_inline void offcpu__take_slot(struct pyprof_offcpu *o, __u32 tid)
+{
+	struct pyprof_offcpu_hot *h = offcpu__slot(tid);
+
+	if (!tid || o->slot_tid)
+		return;
+	if (__sync_fetch_and_add(&h->taken, 1)) {
+		__sync_fetch_and_add(&h->taken, -1);
+		count(PYPROF_CNT_OFFCPU_NO_SLOT);
+		return;
+	}
+	h->off_ns = o->hot.off_ns;
+	h->pending_ns = o->hot.pending_ns;
+	h->rng = o->hot.rng;
+	h->state = o->hot.state;
+	o->slot_tid = tid;
+	/* Last: from now on the switch path uses the slot. */
+	*(volatile __u32 *)&h->tid = tid;
+}
+
+/* The thread of o gives its slot back, if it holds one: its hot fields, o->hot's again. */
+static __always_inline struct pyprof_offcpu_hot *offcpu__give_slot(struct pyprof_offcpu *o)
+{
+	struct pyprof_offcpu_hot *h;
+
+	if (!o->slot_tid)
+		return &o->hot;
+	h = offcpu__slot(o->slot_tid);
+	*(volatile __u32 *)&h->tid = 0;
+	o->hot.off_ns = h->off_ns;
+	o->hot.pending_ns = h->pending_ns;
+	o->hot.rng = h->rng;
+	o->hot.state = h->state;
+	o->slot_tid = 0;
+	__sync_fetch_and_add(&h->taken, -1);
+	return &o->hot;
+}
+
+/*
  * Gives a thread of a profiled process its off-CPU storage: on_switch
  * records it from then on.  Threads get it when their process is profiled
  * (mark_tasks) or when they are created in one (on_fork).
@@ -1141,14 +1329,16 @@ static __always_inline void offcpu__mark(struct task_struct *task)
 		count(PYPROF_CNT_OFFCPU_NO_STORAGE);
 		return;
 	}
-	if (!o->rng)
-		o->rng = bpf_get_prandom_u32() | 1ull << 32;
+	if (!o->hot.rng)
+		o->hot.rng = bpf_get_prandom_u32() | 1ull << 32;
+	offcpu__take_slot(o, task->pid);
 	count(PYPROF_CNT_OFFCPU_MARKED);
 }
 
 /* An exec'ing thread keeps its task struct: what it runs now is not profiled (yet). */
 static __always_inline void offcpu__unmark(struct task_struct *task)
 {
+	struct pyprof_offcpu_hot *h;
 	struct pyprof_offcpu *o;
 
 	if (!task->bpf_storage)
@@ -1156,9 +1346,11 @@ static __always_inline void offcpu__unmark(struct task_struct *task)
 	o = bpf_task_storage_get(&offcpu, task, 0, 0);
 	if (!o)
 		return;
-	if (o->pending_ns) {
+	/* By its storage: an exec by another thread than the leader took the leader's tid. */
+	h = offcpu__give_slot(o);
+	if (h->pending_ns) {
 		count(PYPROF_CNT_OFFCPU_LOST_UNPROFILED);
-		count_n(PYPROF_CNT_OFFCPU_LOST_UNPROFILED_NS, o->pending_ns);
+		count_n(PYPROF_CNT_OFFCPU_LOST_UNPROFILED_NS, h->pending_ns);
 	}
 	bpf_task_storage_delete(&offcpu, task);
 }
@@ -1210,11 +1402,13 @@ int BPF_PROG(on_exit, struct task_struct *p)
 	struct pyprof_proc *proc = bpf_map_lookup_elem(&procs, &pid);
 
 	struct pyprof_offcpu *o = bpf_task_storage_get(&offcpu, p, 0, 0);
+	struct pyprof_offcpu_hot *h = o ? offcpu__give_slot(o) : NULL;
 
 	bpf_map_delete_elem(&tstates, &key);
-	if (o && o->pending_ns) {
+	if (h && h->pending_ns) {
 		count(PYPROF_CNT_OFFCPU_LOST_EXIT);
-		count_n(PYPROF_CNT_OFFCPU_LOST_EXIT_NS, o->pending_ns);
+		count_n(PYPROF_CNT_OFFCPU_LOST_EXIT_NS, h->pending_ns);
+		h->pending_ns = 0; /* not walked at its last switch-out too */
 	}
 	/* Tells pyprofd whether a thread exited while it seeded the cache. */
 	if (proc)
@@ -1295,7 +1489,7 @@ int dump_tasks(struct bpf_iter__task *ctx)
 	ti->on_cpu = BPF_CORE_READ(task, on_cpu) ? 1 : 0;
 	BPF_CORE_READ_STR_INTO(&ti->comm, task, comm);
 	o = bpf_task_storage_get(&offcpu, task, 0, 0);
-	ti->off_ns = o ? o->off_ns : 0;
+	ti->off_ns = o ? offcpu__hot_of(task, o)->off_ns : 0;
 	ti->syscall = PYPROF_DUMP_NO_SYSCALL;
 	ti->arg0 = 0;
 	regs = (struct pt_regs *)bpf_task_pt_regs(task);

@@ -43,6 +43,8 @@
 #define PYPROF_SNAP_FILE	448	/* from its co_filename str object */
 #define PYPROF_SNAP_TABLE	1024	/* from its line table bytes object */
 #define PYPROF_CODE_SEEN	16384	/* (tgid, code object) snapshots remembered */
+#define PYPROF_OFFCPU_KSTACKS	2048	/* off-CPU waits whose kernel stack is remembered */
+#define PYPROF_OFFCPU_SLOTS	16384	/* threads of ours switching without a task storage lookup (2^n) */
 #define PYPROF_COMM_LEN		16
 
 /* How a frame records where it is in its code object. */
@@ -231,6 +233,13 @@ static inline __s32 pyprof_instr_index(__u64 instr_ptr, __u64 base)
 #define PYPROF_TAG_GIL_WAIT	0x04 /* ... waiting to take the GIL */
 #define PYPROF_TAG_GC		0x08 /* running the collector */
 
+/* A kernel stack: nr addresses, leaf first. */
+struct pyprof_kstack {
+	__u32 nr;
+	__u32 pad;
+	__u64 ips[PYPROF_MAX_KSTACK];
+};
+
 /*
  * Value of the task storage map "offcpu": a thread of a profiled process
  * off the CPU since off_ns, or back on it with an interval of pending_ns not
@@ -238,14 +247,24 @@ static inline __s32 pyprof_instr_index(__u64 instr_ptr, __u64 base)
  * user mode or at its next switch-out).  The kernel stack it blocked in is taken as it
  * is switched back in, while it is still frozen.
  */
-struct pyprof_offcpu {
+/*
+ * What every switch of a thread of ours reads and writes: in the thread's
+ * slot of offcpu_slots if it holds one, else in its task storage's hot.
+ */
+struct pyprof_offcpu_hot {
 	__u64 off_ns;		/* bpf_ktime_get_ns() at switch-out, 0 = on the CPU */
 	__u64 pending_ns;	/* an interval kept and not walked yet, 0 = none */
-	__u32 state;		/* prev_state at switch-out: 0 = preempted, else blocked */
-	__u16 nr_kstack;	/* of the pending interval */
-	__u16 pad;
 	__u64 rng;		/* xorshift64 state of the draws (offcpu_weight()), never 0 */
-	__u64 kstack[PYPROF_MAX_KSTACK];
+	__u32 state;		/* prev_state at switch-out: 0 = preempted, else blocked */
+	__u32 tid;		/* a slot's thread, 0 = none */
+	__u64 taken;		/* a slot's: non-zero while a thread holds it or takes it */
+};
+
+struct pyprof_offcpu {
+	struct pyprof_offcpu_hot hot;	/* unused while the thread holds a slot */
+	__u32 slot_tid;		/* the tid its slot was taken with (exec changes a tid), 0 = none */
+	__u32 pad;
+	struct pyprof_kstack kstack;	/* of the pending interval */
 };
 
 /*
@@ -415,6 +434,8 @@ enum pyprof_counter {
 	PYPROF_CNT_NATIVE_SHORT,	/* sent shorter than PYPROF_NATIVE_STACK: end of mapping */
 	PYPROF_CNT_NATIVE_UNREADABLE,	/* sent empty: nothing readable at sp */
 	PYPROF_CNT_NATIVE_NO_REGS,	/* sent empty: no user registers */
+	PYPROF_CNT_OFFCPU_KSTACK_REUSED, /* kept intervals given a remembered kernel stack */
+	PYPROF_CNT_OFFCPU_NO_SLOT,	/* threads marked whose slot another holds: task storage used */
 	PYPROF_CNT__MAX,
 };
 

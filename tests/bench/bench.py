@@ -1428,8 +1428,9 @@ def offcpu_rows(names, wall, cpu, sw, stats, share):
     row("offcpu", "BPF cost per return to user after a switch (rseq)", per("resume"))
     lost = sum(int(v) for k, v in last.items()
                if k.startswith("bpf_offcpu_lost_") and not k.endswith("_ns"))
-    row("offcpu", "intervals: kept / short / lost (last round)", "%s / %s / %d" % (
-        last["bpf_offcpu_kept"], last["bpf_offcpu_short"], lost))
+    row("offcpu", "intervals: kept (kstack reused) / short / lost", "%s (%s) / %s / %d" % (
+        last["bpf_offcpu_kept"], last.get("bpf_offcpu_kstack_reused", "?"),
+        last["bpf_offcpu_short"], lost))
 
 
 def bench_offcpu(py):

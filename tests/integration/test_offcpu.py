@@ -165,6 +165,40 @@ def recv_on_a_silent_peer():
     run("recv", check, 30)
 
 
+@test
+def kernel_stacks_of_two_waits_are_not_mixed():
+    """A thread waits in poll(), then in select(), 50 ms each, over and over: every
+    interval kept, the kernel stacks of most given again from those remembered (status
+    counts them), and still each line's off-CPU time in its own system call's frames."""
+    need_root()
+    lab, python = one_python()
+    lines = {"poll": re.compile(r"sys_poll|do_poll"),
+             "select": re.compile(r"sys_select|do_select|core_sys_select|kern_select")}
+    with Daemon(offcpu=True) as d, Workload(python, "offcpu.py", "twowaits", 60) as w:
+        st0 = d.status()
+
+        def enough():
+            st = stacks(d, w.pid)
+            return all(sum(n for fr, n, tag in st if tag & OFF_CPU
+                           and at_line(fr, marker_line(name))) >= 2 * NS for name in lines)
+        pyproftest.wait_for(enough, timeout=30, interval=0.5, what="2 s in each wait")
+        reused = int(d.status()["bpf_offcpu_kstack_reused"]) - int(st0["bpf_offcpu_kstack_reused"])
+        st = stacks(d, w.pid)
+        got = []
+        for name, own in lines.items():
+            off = [(fr, n) for fr, n, tag in st if tag & OFF_CPU
+                   and at_line(fr, marker_line(name))]
+            ns = sum(n for _, n in off)
+            mine = sum(n for fr, n in off if any(own.search(k) for k in kernel(fr)))
+            other = [k for fr, _ in off for k in kernel(fr)
+                     if any(r.search(k) for o, r in lines.items() if o != name)]
+            assert mine >= 0.95 * ns and not other, (name, mine, ns, other)
+            got.append("%s %.2f s" % (name, ns / NS))
+        print("  %s: %s off-CPU, each in its own frames; %d kernel stacks reused"
+              % (lab, ", ".join(got), reused))
+        assert reused >= 20, reused
+
+
 def one_python():
     for minor in (11, 12, 13, 10, 9):
         for lab, python in interpreters(minor):

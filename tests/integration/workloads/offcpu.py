@@ -5,12 +5,14 @@
 #          (an interval is recorded when it ends: the thread must wake up).
 #   naps:  a thread takes naps of NAP s for NAPS_FOR s, prints "napped S" (the seconds
 #          its naps took by its own clock), then computes.
+#   twowaits: a thread waits WAIT s in poll(), then WAIT s in select(), over and over.
 #   late:  threads nap_early_0..2 nap from the start; on SIGUSR1 it starts threads
 #          nap_late_0..1 and forks a child whose main thread naps in nap_forked (for
 #          NAPS_FOR x 10 s at most), and prints "started CHILD-PID".
 # Each marker line below is looked for by its function name and line in the tests.
 # Prints "ready" once the waiting thread runs.
 import os
+import select
 import signal
 import socket
 import sys
@@ -20,6 +22,7 @@ import time
 SLEEP = 2.0
 NAP = 0.002
 NAPS_FOR = 3.0
+WAIT = 0.05
 
 
 def compute(seconds):
@@ -95,6 +98,18 @@ def start_late(stop, threads):
     signal.signal(signal.SIGUSR1, handler)
 
 
+def two_waits(stop):
+    """Two ways of waiting, in turn, on a pipe no one writes to."""
+    r, w = os.pipe()
+    p = select.poll()
+    p.register(r, select.POLLIN)
+    while not stop.is_set():
+        p.poll(WAIT * 1000)  # line: poll
+        select.select([r], [], [], WAIT)  # line: select
+    os.close(r)
+    os.close(w)
+
+
 def holder(lock, stop):
     while not stop.is_set():
         with lock:
@@ -141,6 +156,8 @@ def main():
         keep = [server, client, peer]
         threads = [threading.Thread(target=receiver, args=(client,), daemon=True),
                    threading.Thread(target=sender, args=(peer, stop))]
+    elif mode == "twowaits":
+        threads = [threading.Thread(target=two_waits, args=(stop,))]
     elif mode == "late":
         threads = [threading.Thread(target=f, args=(stop,))
                    for f in (nap_early_0, nap_early_1, nap_early_2)]
