@@ -926,17 +926,22 @@ int on_sample(struct bpf_perf_event_data *ctx)
 /* task_struct.flags: the task is exiting (include/linux/sched.h; no macro in vmlinux.h). */
 #define PF_EXITING 0x00000004
 
+/* offcpu__send()'s return when this CPU's scratch is in use (vmlinux.h has no errno.h). */
+#define OFFCPU_BUSY 1
+
 /*
- * Sends the pending interval of the current thread, o its storage, h its
- * hot fields (offcpu__hot()): its
- * Python stack walked now (its own context), the kernel stack taken when it
- * was switched back in.  futex: the futex word of the syscall the thread is
- * in, or NO_FUTEX.
+ * Sends the current thread's interval of ns, which its caller took off the
+ * thread's hot fields, o its storage: its Python stack walked now (its own
+ * context), the kernel stack taken when it was switched back in.  futex:
+ * the futex word of the syscall the thread is in, or NO_FUTEX.  0, or
+ * OFFCPU_BUSY (counted; nothing sent: the caller keeps the interval or
+ * loses it).
  */
-static __always_inline void offcpu__send(struct pyprof_offcpu *o, struct pyprof_offcpu_hot *h,
-					 __u64 futex, bool at_switch)
+
+static __always_inline int offcpu__send(struct pyprof_offcpu *o, __u64 ns, __u64 futex,
+					bool at_switch)
 {
-	__u64 id = bpf_get_current_pid_tgid(), ns = h->pending_ns, kbytes;
+	__u64 id = bpf_get_current_pid_tgid(), kbytes;
 	__u32 pid = id >> 32, tid = (__u32)id, zero = 0, nr, nk;
 	struct offcpu_scratch *os;
 	struct pyprof_proc *proc;
@@ -945,22 +950,19 @@ static __always_inline void offcpu__send(struct pyprof_offcpu *o, struct pyprof_
 
 	proc = bpf_map_lookup_elem(&procs, &pid);
 	if (!proc) {
-		h->pending_ns = 0;
 		count(PYPROF_CNT_OFFCPU_LOST_UNPROFILED);
 		count_n(PYPROF_CNT_OFFCPU_LOST_UNPROFILED_NS, ns);
-		return;
+		return 0;
 	}
 	os = bpf_map_lookup_elem(&offcpu_scratch, &zero);
 	if (!os)
-		return;
+		return 0;
 	/* An add, not an exchange: the atomics every BPF target has. */
 	if (__sync_fetch_and_add(&os->busy, 1)) {
 		__sync_fetch_and_add(&os->busy, -1);
-		/* Left pending: its next return to user mode or switch-out walks it. */
 		count(PYPROF_CNT_OFFCPU_BUSY);
-		return;
+		return OFFCPU_BUSY;
 	}
-	h->pending_ns = 0;
 	s = sample__walk(&os->sc, proc, &w, pid, tid);
 	s->tag = PYPROF_TAG_OFF_CPU;
 	if (futex != NO_FUTEX && gil_wait_futex(proc, futex)) {
@@ -987,6 +989,7 @@ static __always_inline void offcpu__send(struct pyprof_offcpu *o, struct pyprof_
 		count_n(PYPROF_CNT_OFFCPU_LOST_RINGBUF_NS, ns);
 	}
 	__sync_fetch_and_add(&os->busy, -1);
+	return 0;
 }
 
 /* prev, a thread of a profiled process, leaves the CPU: it is still current. */
@@ -1046,21 +1049,35 @@ static __always_inline void offcpu__switch_out(struct task_struct *prev, unsigne
 {
 	struct pyprof_offcpu *o;
 	struct pyprof_offcpu_hot *h = offcpu__hot(prev, &o);
+	__u64 pending;
 
 	if (!h)
 		return; /* another map's storage */
-	/* Ran, but not through user mode since (no rseq, or blocked again in the kernel). */
-	if (h->pending_ns) {
-		if (!o)
-			o = bpf_task_storage_get(&offcpu, prev, 0, 0);
-		if (o)
-			offcpu__send(o, h, NO_FUTEX, true);
-		else
-			count(PYPROF_CNT_OFFCPU_NO_STORAGE);
-	}
+	pending = h->pending_ns;
+	h->pending_ns = 0;
 	h->off_ns = switch_ns(now);
 	h->state = prev_state;
 	count(PYPROF_CNT_OFFCPU_SWITCH_OUT);
+	if (!pending)
+		return;
+	/*
+	 * Ran, but not through user mode since (no rseq, or blocked again in
+	 * the kernel): sent now.  h is not used past here, nor is o but as
+	 * storage: the verifier then walks the Python stack once for both
+	 * kinds of h (a slot, the storage's), not once each, which took
+	 * on_switch past its million instructions.  So a busy scratch (nested
+	 * on this CPU) loses the interval, counted, rather than keep it.
+	 */
+	if (!o)
+		o = bpf_task_storage_get(&offcpu, prev, 0, 0);
+	if (!o) {
+		count(PYPROF_CNT_OFFCPU_NO_STORAGE);
+		return;
+	}
+	if (offcpu__send(o, pending, NO_FUTEX, true) == OFFCPU_BUSY) {
+		count(PYPROF_CNT_OFFCPU_LOST_BUSY);
+		count_n(PYPROF_CNT_OFFCPU_LOST_BUSY_NS, pending);
+	}
 }
 
 /*
@@ -1226,7 +1243,7 @@ int BPF_PROG(on_resume, struct task_struct *task)
 	struct pyprof_offcpu_hot *h;
 	struct pyprof_offcpu *o;
 	struct pt_regs *regs;
-	__u64 futex = NO_FUTEX;
+	__u64 futex = NO_FUTEX, ns;
 	__u32 cpu;
 
 	/* task is current. */
@@ -1248,7 +1265,11 @@ int BPF_PROG(on_resume, struct task_struct *task)
 	regs = (struct pt_regs *)bpf_task_pt_regs(task);
 	if (regs && BPF_CORE_READ(regs, orig_ax) == SYSCALL_FUTEX)
 		futex = BPF_CORE_READ(regs, di);
-	offcpu__send(o, h, futex, false);
+	ns = h->pending_ns;
+	h->pending_ns = 0;
+	/* Left pending if the scratch is busy: its next return to user mode or switch-out sends it. */
+	if (offcpu__send(o, ns, futex, false) == OFFCPU_BUSY)
+		h->pending_ns = ns;
 	return 0;
 }
 

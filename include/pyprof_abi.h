@@ -436,6 +436,8 @@ enum pyprof_counter {
 	PYPROF_CNT_NATIVE_NO_REGS,	/* sent empty: no user registers */
 	PYPROF_CNT_OFFCPU_KSTACK_REUSED, /* kept intervals given a remembered kernel stack */
 	PYPROF_CNT_OFFCPU_NO_SLOT,	/* threads marked whose slot another holds: task storage used */
+	PYPROF_CNT_OFFCPU_LOST_BUSY,	/* lost at a switch-out: this CPU's scratch was in use */
+	PYPROF_CNT_OFFCPU_LOST_BUSY_NS,
 	PYPROF_CNT__MAX,
 };
 
