@@ -91,6 +91,7 @@ static const char *const counter_names[PYPROF_CNT__MAX] = {
 	[PYPROF_CNT_NATIVE_SHORT] = "bpf_native_stack_short",
 	[PYPROF_CNT_NATIVE_UNREADABLE] = "bpf_native_stack_unreadable",
 	[PYPROF_CNT_NATIVE_NO_REGS] = "bpf_native_no_regs",
+	[PYPROF_CNT_NATIVE_NO_TSTATE] = "bpf_native_no_tstate",
 };
 
 const char *sampler__counter_name(int c)

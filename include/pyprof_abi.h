@@ -415,6 +415,7 @@ enum pyprof_counter {
 	PYPROF_CNT_NATIVE_SHORT,	/* sent shorter than PYPROF_NATIVE_STACK: end of mapping */
 	PYPROF_CNT_NATIVE_UNREADABLE,	/* sent empty: nothing readable at sp */
 	PYPROF_CNT_NATIVE_NO_REGS,	/* sent empty: no user registers */
+	PYPROF_CNT_NATIVE_NO_TSTATE,	/* sampled thread had no Python state: copy sent for it */
 	PYPROF_CNT__MAX,
 };
 
