@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "nativesyms.h"
 #include "nativeunwind.h"
 #include "procmaps.h"
 
@@ -31,8 +32,8 @@
 #define DWARF_RSP 7
 
 /*
- * Names by pc, per process: libdw's symbol lookup scans the module's table,
- * a millisecond per sample for libpython's.  Direct mapped.
+ * Names by pc, per process: a frame named again (most are) is not looked up
+ * in its module's table (nativesyms: shared by build-id).  Direct mapped.
  */
 #define NATIVE_NAME_CACHE 1024
 
@@ -52,6 +53,7 @@ struct native_proc {
 	Dwfl *dwfl;
 	struct native_map *maps;	/* one a module reported; NULL: none kept (no memory) */
 	struct name_slot *names;	/* NATIVE_NAME_CACHE, NULL: no memory, no cache */
+	struct native_symtabs *syms;	/* the unwinder's */
 	__u64 reported_ns;		/* CLOCK_MONOTONIC when its maps were read */
 };
 
@@ -68,6 +70,7 @@ struct native_unwinder {
 	native_open_fn *open;
 	void *open_ctx;
 	struct native_proc procs[NATIVE_PROCS];
+	struct native_symtabs *syms;	/* symbol tables by build-id, across processes */
 	size_t next;
 	/* The unwind going on: libdw's callbacks see it (the daemon has one thread). */
 	int pid, tid;
@@ -188,6 +191,11 @@ struct native_unwinder *native_unwinder__new(const char *proc_root, native_open_
 
 	if (!u)
 		return NULL;
+	u->syms = native_symtabs__new();
+	if (!u->syms) {
+		free(u);
+		return NULL;
+	}
 	snprintf(u->proc_root, sizeof(u->proc_root), "%s", proc_root);
 	u->open = open;
 	u->open_ctx = ctx;
@@ -209,6 +217,7 @@ void native_unwinder__free(struct native_unwinder *u)
 		return;
 	for (size_t i = 0; i < NATIVE_PROCS; i++)
 		proc_clear(&u->procs[i]);
+	native_symtabs__free(u->syms);
 	free(u);
 }
 
@@ -217,6 +226,14 @@ void native_unwinder__forget(struct native_unwinder *u, int pid)
 	for (size_t i = 0; u && i < NATIVE_PROCS; i++)
 		if (u->procs[i].dwfl && u->procs[i].pid == pid)
 			proc_clear(&u->procs[i]);
+	if (u)
+		native_symtabs__forget(u->syms, pid);
+}
+
+void native_unwinder__stats(const struct native_unwinder *u, __u64 *symtabs_built,
+			    __u64 *symtabs_hits)
+{
+	native_symtabs__stats(u ? u->syms : NULL, symtabs_built, symtabs_hits);
 }
 
 /*
@@ -290,6 +307,7 @@ static struct native_proc *proc_get(struct native_unwinder *u, int pid)
 	proc_clear(np);
 	np->pid = pid;
 	np->names = calloc(NATIVE_NAME_CACHE, sizeof(*np->names));
+	np->syms = u->syms;
 	np->reported_ns = mono_ns();
 	np->dwfl = dwfl_begin(&dwfl_callbacks);
 	if (!np->dwfl || report_maps(u, np) ||
@@ -298,6 +316,24 @@ static struct native_proc *proc_get(struct native_unwinder *u, int pid)
 		return NULL;
 	}
 	return np;
+}
+
+/*
+ * The symbol of mod holding pc (*off: pc's offset in it): from the table
+ * shared by build-id, else (no memory) libdw's own lookup.
+ */
+static const char *module_sym(struct native_proc *np, Dwfl_Module *mod, Dwarf_Addr start,
+			      Dwarf_Addr pc, GElf_Off *off, GElf_Sym *s)
+{
+	const struct native_symtab *t = native_symtabs__get(np->syms, np->pid, mod);
+	__u64 o = 0;
+	const char *name;
+
+	if (!t)
+		return dwfl_module_addrinfo(mod, pc, off, s, NULL, NULL, NULL);
+	name = native_symtab__lookup(t, pc - start, &o);
+	*off = o;
+	return name;
 }
 
 /* Names frame f: "symbol", else "module+0xoff", else "0x<pc>". */
@@ -313,7 +349,7 @@ static void frame_name(struct native_proc *np, struct native_frame *f, Dwarf_Add
 	f->interp = false;
 	if (mod) {
 		mname = dwfl_module_info(mod, NULL, &start, NULL, NULL, NULL, NULL, NULL);
-		sym = dwfl_module_addrinfo(mod, pc, &off, &s, NULL, NULL, NULL);
+		sym = module_sym(np, mod, start, pc, &off, &s);
 	}
 	if (mname) {
 		base = strrchr(mname, '/');
