@@ -57,6 +57,9 @@ def row(section, what, value, target="", ok=None):
 
 
 def med_range(xs, fmt="%.3f"):
+    if not xs:
+        # No interval counted (BPF stats switched off under us: another bench's run).
+        return "none"
     return (fmt % statistics.median(xs)) + " (" + (fmt % min(xs)) + "-" + (fmt % max(xs)) + ")"
 
 
