@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
 #include <gelf.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "nativesyms.h"
@@ -120,7 +121,7 @@ static __u8 sym_rank(const GElf_Sym *s)
 	return bind == STB_GLOBAL ? 0 : bind == STB_WEAK ? 1 : 2;
 }
 
-/* Appends mod's code symbols to t (unsorted); 0 or -ENOMEM. */
+/* Appends mod's code symbols to t (unsorted); 0, -ENOMEM or -E2BIG. */
 static int tab_read(struct native_symtab *t, Dwfl_Module *mod, Dwarf_Addr start)
 {
 	int nr = dwfl_module_getsymtab(mod);
@@ -136,6 +137,9 @@ static int tab_read(struct native_symtab *t, Dwfl_Module *mod, Dwarf_Addr start)
 
 		if (!name || !name[0] || !code_sym(&s, shndx) || addr < start)
 			continue;
+		/* Names are found by a 32-bit offset: a hostile file's 4 GiB of them are refused. */
+		if (names_len + len > UINT32_MAX)
+			return -E2BIG;
 		if (t->nr == cap) {
 			cap = cap ? cap * 2 : 256;
 			p = realloc(t->syms, cap * sizeof(*t->syms));
