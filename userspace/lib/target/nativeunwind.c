@@ -46,12 +46,21 @@ struct name_slot {
 struct native_map {
 	struct procmap m;	/* m.path unset: the module's name, + " (deleted)" if deleted */
 	bool deleted;
+	void *image;		/* the vDSO's: a copy of the unwinder's, the module's ELF */
 };
+
+/*
+ * The vDSO, a module too: its CFI leads out of clock_gettime() (a pc in no
+ * module also had the maps read again every NATIVE_REREPORT_NS).  Every
+ * 64-bit process of a kernel maps the same image: the daemon's own is read.
+ */
+static const char vdso_name[] = "[vdso]";
 
 struct native_proc {
 	int pid;
 	Dwfl *dwfl;
 	struct native_map *maps;	/* one a module reported; NULL: none kept (no memory) */
+	size_t nr_maps;
 	struct name_slot *names;	/* NATIVE_NAME_CACHE, NULL: no memory, no cache */
 	struct native_symtabs *syms;	/* the unwinder's */
 	__u64 reported_ns;		/* CLOCK_MONOTONIC when its maps were read */
@@ -69,6 +78,8 @@ struct native_unwinder {
 	char proc_root[PATH_MAX];
 	native_open_fn *open;
 	void *open_ctx;
+	void *vdso;		/* a copy of the daemon's vDSO, NULL if none */
+	size_t vdso_len;
 	struct native_proc procs[NATIVE_PROCS];
 	struct native_symtabs *syms;	/* symbol tables by build-id, across processes */
 	size_t next;
@@ -106,12 +117,27 @@ static int module_open(const char *modname, const struct native_map *nm)
 	return open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 }
 
+/* The vDSO's ELF, from a copy of the daemon's kept by its module's nm: -1 (no file). */
+static int vdso_elf(struct native_map *nm, Elf **elfp)
+{
+	if (!current->vdso || !nm || nm->image)
+		return -1;
+	nm->image = malloc(current->vdso_len);
+	if (!nm->image)
+		return -1;
+	memcpy(nm->image, current->vdso, current->vdso_len);
+	*elfp = elf_memory(nm->image, current->vdso_len);
+	return -1;
+}
+
 static int find_elf(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Addr base,
 		    char **file_name, Elf **elfp)
 {
 	int fd;
 
 	(void)mod, (void)base, (void)file_name;
+	if (current && strcmp(modname, vdso_name) == 0)
+		return vdso_elf(*userdata, elfp);
 	if (!current || modname[0] != '/')
 		return -1;
 	fd = module_open(modname, *userdata);
@@ -184,6 +210,27 @@ static const Dwfl_Thread_Callbacks thread_callbacks = {
 	.set_initial_registers = set_initial_registers,
 };
 
+/* Copies the daemon's own vDSO into u (none: its frames stay unnamed, as before). */
+static void vdso_read(struct native_unwinder *u)
+{
+	struct procmaps pm = {};
+
+	if (procmaps__read("/proc", getpid(), &pm))
+		return;
+	for (size_t i = 0; i < pm.nr && !u->vdso; i++) {
+		const struct procmap *m = &pm.maps[i];
+
+		if (strcmp(m->path, vdso_name) != 0 || m->end <= m->start)
+			continue;
+		u->vdso = malloc(m->end - m->start);
+		if (u->vdso) {
+			u->vdso_len = m->end - m->start;
+			memcpy(u->vdso, (const void *)(unsigned long)m->start, u->vdso_len);
+		}
+	}
+	procmaps__done(&pm);
+}
+
 struct native_unwinder *native_unwinder__new(const char *proc_root, native_open_fn *open,
 					     void *ctx)
 {
@@ -196,6 +243,7 @@ struct native_unwinder *native_unwinder__new(const char *proc_root, native_open_
 		free(u);
 		return NULL;
 	}
+	vdso_read(u);
 	snprintf(u->proc_root, sizeof(u->proc_root), "%s", proc_root);
 	u->open = open;
 	u->open_ctx = ctx;
@@ -206,6 +254,9 @@ static void proc_clear(struct native_proc *np)
 {
 	if (np->dwfl)
 		dwfl_end(np->dwfl);
+	/* After dwfl_end(): the vDSO modules' ELF images. */
+	for (size_t i = 0; np->maps && i < np->nr_maps; i++)
+		free(np->maps[i].image);
 	free(np->names);
 	free(np->maps);
 	memset(np, 0, sizeof(*np));
@@ -218,6 +269,7 @@ void native_unwinder__free(struct native_unwinder *u)
 	for (size_t i = 0; i < NATIVE_PROCS; i++)
 		proc_clear(&u->procs[i]);
 	native_symtabs__free(u->syms);
+	free(u->vdso);
 	free(u);
 }
 
@@ -285,10 +337,11 @@ static int report_maps(struct native_unwinder *u, struct native_proc *np)
 	for (size_t i = 0; i < pm.nr; i++) {
 		const struct procmap *m = &pm.maps[i];
 
-		if (m->perms[2] == 'x' && m->path[0] == '/' &&
+		if (m->perms[2] == 'x' && (m->path[0] == '/' || strcmp(m->path, vdso_name) == 0) &&
 		    report_map(u, np, m, np->maps ? &np->maps[nr] : NULL))
 			nr++;
 	}
+	np->nr_maps = np->maps ? (size_t)nr : 0;
 	dwfl_report_end(np->dwfl, NULL, NULL);
 	procmaps__done(&pm);
 	return nr ? 0 : -ENOENT;
