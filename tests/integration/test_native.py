@@ -247,5 +247,24 @@ def c_only_thread_shows_its_native_stack():
         assert int(d.status()["bpf_native_no_tstate"]) == 0
 
 
+@test
+def vdso_frames_unwound_to_their_python_caller():
+    """A leaf in the vDSO (time.monotonic's clock_gettime): named, and unwound through
+    to the Python function that called it, not cut short as a partial stack."""
+    need_root()
+    label, python = (all_pythons() or [(None, None)])[0]
+    if not python:
+        raise Skip("no interpreters")
+    with Daemon("--native") as d, Workload(python, "vdso.py") as w:
+        def merged():
+            st = with_frame(d, w.pid, "do_clock") or {}
+            return [s for s in st if "([vdso])" in s.split(";")[-1]] or None
+        for s in wait_for(merged, timeout=60, interval=0.5, what="vDSO frames of " + label):
+            frames = s.split(";")
+            assert any(func(f) == "do_clock" for f in frames), s
+            assert "[native: partial stack]" not in frames, s
+        print("  %s: ok" % label)
+
+
 if __name__ == "__main__":
     main()
