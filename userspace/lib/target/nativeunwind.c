@@ -23,7 +23,7 @@
 #define NATIVE_PROCS 64	/* processes whose Dwfl is kept (round robin beyond) */
 /*
  * A pc in no module makes the maps be read again (a dlopen since), at most
- * this often: a pc in the vDSO or JIT code is in none, and reporting the
+ * this often: a pc in JIT code is in none, and reporting the
  * modules again costs milliseconds.
  */
 #define NATIVE_REREPORT_NS (1000ull * 1000 * 1000)
