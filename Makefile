@@ -63,7 +63,8 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 TEST_HELPERS := $(OUTPUT)/tests/embed $(OUTPUT)/tests/fmt_render $(OUTPUT)/tests/inroot \
 	$(OUTPUT)/tests/profile_mem \
 	$(OUTPUT)/tests/fakeft $(OUTPUT)/tests/pyinterp_dump \
-	$(OUTPUT)/tests/libspin_a.so $(OUTPUT)/tests/libspin_b.so $(OUTPUT)/tests/libcxxspin.so
+	$(OUTPUT)/tests/libspin_a.so $(OUTPUT)/tests/libspin_b.so $(OUTPUT)/tests/libcxxspin.so \
+	$(OUTPUT)/tests/libcthread.so
 
 .PHONY: all clean check unit helpers asan fuzz fuzz-build deps test-deps install bench pythons
 all: $(OUTPUT)/pyprofd $(OUTPUT)/pyprofctl
@@ -224,6 +225,11 @@ $(OUTPUT)/tests/libcxxspin.so: tests/helpers/cxxspin.cpp | $(OUTPUT)/tests
 	$(Q)g++ -O1 -fPIC -shared $< -o $@
 
 $(OUTPUT)/tests/test-cxxname: $(OUTPUT)/tests/libcxxspin.so
+
+# Loaded by a plain interpreter; its thread function is static, named by .symtab only.
+$(OUTPUT)/tests/libcthread.so: tests/helpers/cthread.c | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) -std=gnu11 -O1 -g -fPIC -shared -pthread $< -o $@
 
 unit: $(UNIT_BINS)
 

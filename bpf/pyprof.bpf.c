@@ -912,8 +912,17 @@ int on_sample(struct bpf_perf_event_data *ctx)
 		else
 			s->nr_kstack = kn / sizeof(__u64);
 	}
-	if (native_enabled && s->tstate)
+	/*
+	 * A thread with no Python state (a C extension's pthread): its native
+	 * stack is all there is to show.  Not a thread the walk gave up on.
+	 */
+	if (native_enabled && !s->tstate && s->error == PYPROF_UNWIND_NO_TSTATE &&
+	    !(s->flags & PYPROF_SAMPLE_WALK_LIMIT)) {
+		count(PYPROF_CNT_NATIVE_NO_TSTATE);
 		native__send(s, sc->entry);
+	} else if (native_enabled && s->tstate) {
+		native__send(s, sc->entry);
+	}
 	sample__send(proc, s, w.fingerprint);
 	return 0;
 }

@@ -72,6 +72,8 @@ void native__forget(struct native *n, int pid)
 void native__stats(const struct native *n, struct native_stats *ret)
 {
 	*ret = n ? n->stats : (struct native_stats){ 0 };
+	if (n)
+		native_unwinder__stats(n->u, &ret->symtabs_read, &ret->symtabs_shared);
 }
 
 void native__record(struct native *n, const struct pyprof_native *e, size_t size)

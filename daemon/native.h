@@ -26,6 +26,8 @@ struct native_stats {
 	__u64 no_elf;		/* samples left Python-only: no ELF of the process readable */
 	__u64 too_deep;		/* ... merged stack deeper than the profile keeps */
 	__u64 unwind_ns;	/* time spent unwinding and merging, summed */
+	__u64 symtabs_read;	/* ELF symbol tables read (once per build-id while kept) */
+	__u64 symtabs_shared;	/* ... found again by build-id: a lookup another read served */
 };
 
 struct native *native__new(void);

@@ -95,6 +95,7 @@ static const char *const counter_names[PYPROF_CNT__MAX] = {
 	[PYPROF_CNT_OFFCPU_NO_SLOT] = "bpf_offcpu_no_slot",
 	[PYPROF_CNT_OFFCPU_LOST_BUSY] = "bpf_offcpu_lost_busy",
 	[PYPROF_CNT_OFFCPU_LOST_BUSY_NS] = "bpf_offcpu_lost_busy_ns",
+	[PYPROF_CNT_NATIVE_NO_TSTATE] = "bpf_native_no_tstate",
 };
 
 const char *sampler__counter_name(int c)

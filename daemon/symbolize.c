@@ -580,18 +580,28 @@ static int sample_ids(const struct symbolize_ctx *sy, struct pyproc *p,
 {
 	struct kframe_cache *kc = frame_cache(p->sym, p);
 	const char *marker = error_frame(s->error, (int)s->nr_frames);
+	/*
+	 * A C-only thread: its native stack, if unwound, follows the marker,
+	 * which then stands in for it in the views without native frames.
+	 */
+	bool c_only = s->error == PYPROF_UNWIND_NO_TSTATE && !s->nr_frames;
+	struct frame mark = { .kind = FRAME_MARKER, .line = FRAME_LINE_NONE };
 	static __u32 py_ids[PYPROF_MAX_FRAMES];
 	size_t n = 0;
 	int err, m;
 
 	err = root_id(p, kc, &ids[n++]) ?: thread_id(p, kc, s->hdr.tid, s->hdr.ts, &ids[n++]);
-	if (!err && marker)
-		err = intern_simple(p, FRAME_MARKER, marker, FRAME_LINE_NONE, &ids[n++]);
 	/* Python frames arrive leaf first; the profile wants root first. */
 	for (size_t i = 0; i < s->nr_frames && !err; i++)
 		err = frame_id(p, &s->frames[i], &py_ids[i]);
+	n += marker != NULL;
 	m = err ? -ENOENT : native__stack(sy->native, p, s, py_ids, &ids[n],
 					  STACK_MAX_DEPTH - n - s->nr_kstack);
+	if (!err && marker) {
+		mark.name = marker;
+		mark.func_line = c_only && m > 0 ? FRAME_MARKER_NATIVE_STANDIN : FRAME_LINE_NONE;
+		err = profile__intern(p->profile, &mark, &ids[n - 1]);
+	}
 	if (m >= 0)
 		n += (size_t)m;
 	for (size_t i = s->nr_frames; m < 0 && i-- > 0 && !err;)

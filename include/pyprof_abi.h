@@ -9,7 +9,7 @@
  * any change to a struct or enum below; pyprofd checks it against the
  * skeleton's rodata.
  */
-#define PYPROF_ABI_VERSION 17
+#define PYPROF_ABI_VERSION 19
 
 #define PYPROF_MAX_FRAMES	256	/* Python frames kept per sample */
 #define PYPROF_MAX_KSTACK	127	/* kernel frames (perf_event_max_stack default) */
@@ -438,6 +438,7 @@ enum pyprof_counter {
 	PYPROF_CNT_OFFCPU_NO_SLOT,	/* threads marked whose slot another holds: task storage used */
 	PYPROF_CNT_OFFCPU_LOST_BUSY,	/* lost at a switch-out: this CPU's scratch was in use */
 	PYPROF_CNT_OFFCPU_LOST_BUSY_NS,
+	PYPROF_CNT_NATIVE_NO_TSTATE,	/* sampled thread had no Python state: copy sent for it */
 	PYPROF_CNT__MAX,
 };
 

@@ -57,6 +57,9 @@ def row(section, what, value, target="", ok=None):
 
 
 def med_range(xs, fmt="%.3f"):
+    if not xs:
+        # No interval counted (BPF stats switched off under us: another bench's run).
+        return "none"
     return (fmt % statistics.median(xs)) + " (" + (fmt % min(xs)) + "-" + (fmt % max(xs)) + ")"
 
 
@@ -281,6 +284,27 @@ def bench_bpf_cost(py):
         open(path, "w").write(old)
 
 
+def native_new_processes(py, n=20):
+    """The daemon's unwind us per sample over the first second of n new processes of py
+    (two at a time), each started after the last pair exited: what the ELF files cost
+    when every process is new to the unwinder (symbol tables: one read per build-id)."""
+    with Daemon("--rate", "199", "--native") as d:
+        st0 = ctl_status(d)
+        for _ in range(n // NCPU):
+            procs = [subprocess.Popen([py, os.path.join(WL, "deep.py"), "8", "1"],
+                                      stdout=subprocess.PIPE, text=True) for _ in range(NCPU)]
+            for p in procs:
+                p.stdout.readline()
+            for p in procs:
+                p.wait()
+                p.stdout.close()
+        st1 = ctl_status(d)
+    un = int(st1["native_unwound"]) - int(st0["native_unwound"])
+    ns = int(st1["native_unwind_ns"]) - int(st0["native_unwind_ns"])
+    reads = int(st1.get("native_symtabs_read", 0)) - int(st0.get("native_symtabs_read", 0))
+    return (ns / un / 1000.0 if un else None), un, reads
+
+
 def bench_native(py):
     """--native side by side with it off: BPF us per sample (run_time_ns / run_cnt) at 10,
     64 and 256 Python frames, bytes per sample on the ring, the daemon's unwind time."""
@@ -308,6 +332,9 @@ def bench_native(py):
             sample = 64 + 16 * frames
             row("native", "  ring bytes/sample, %d frames: off | on" % frames,
                 "%d | %d" % (sample, sample + 8264))
+        us, un, reads = native_new_processes(py)
+        row("native", "  daemon us/sample, first 1 s of 20 new processes",
+            "%.1f (%d samples, %d symbol tables read)" % (us, un, reads) if us else "none")
     finally:
         open(path, "w").write(old)
 

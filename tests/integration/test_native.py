@@ -306,5 +306,76 @@ def off_by_default():
         assert int(d.status()["bpf_native_sent"]) == 0
 
 
+# --- C-only threads (a C extension's pthread, no Python state) -------------------------
+
+NO_TSTATE = "[python: thread has no Python state]"
+
+
+def c_thread_stacks(d, pid, native):
+    """pid's stacks by thread (snapshot --threads, --native if native) once its C thread
+    has samples, else None."""
+    args = ["snapshot", "--pid", str(pid), "--threads"] + (["--native"] if native else [])
+    r = d.ctl(*args, check=False)
+    st = parse_folded(r.stdout) if r.returncode == 0 else {}
+    want = "cthread_spin_forever" if native else NO_TSTATE
+    return st if any(want in s for s in st) else None
+
+
+@test
+def c_only_thread_shows_its_native_stack():
+    """A pthread a C library started, with no Python state: with --native its stack is
+    cthread_spin_forever's, under the process and thread frames, no marker; the view
+    without --native (and a daemon without it) shows the marker as before."""
+    need_root()
+    label, python = (all_pythons() or [(None, None)])[0]
+    if not python:
+        raise Skip("no interpreters")
+    lib = os.path.join(OUTPUT, "tests", "libcthread.so")
+    if not os.path.exists(lib):
+        raise Skip("no libcthread.so (make helpers)")
+    with Daemon("--native") as d, Workload(python, "cthread.py", lib) as w:
+        st = wait_for(lambda: c_thread_stacks(d, w.pid, True), timeout=60, interval=0.5,
+                      what="cthread_spin_forever in " + label)
+        spin = [s for s in st if "cthread_spin_forever" in s]
+        for s in spin:
+            frames = s.split(";")
+            user = [f for f in frames if not f.endswith("_[k]")]
+            # Root, thread, native frames only: the leaf is the spinning function.
+            assert NO_TSTATE not in frames and frames[1].startswith("thread"), s
+            assert all(is_native(f) for f in user[2:]), s
+            assert func(user[-1]) == "cthread_spin_forever", s
+        # The same samples without --native: the marker stands for the native stack.
+        plain = parse_folded(d.ctl("snapshot", "--pid", str(w.pid)).stdout)
+        assert any(s.endswith(NO_TSTATE) or (";" + NO_TSTATE + ";") in s for s in plain), \
+            list(plain)[:5]
+        assert all(python_only(s) for s in plain), list(plain)[:3]
+        assert int(d.status()["bpf_native_no_tstate"]) > 0
+        print("  %s: ok" % label)
+    with Daemon() as d, Workload(python, "cthread.py", lib) as w:
+        st = wait_for(lambda: c_thread_stacks(d, w.pid, False), timeout=60, interval=0.5,
+                      what="the no-Python-state marker in " + label)
+        assert all(python_only(s) for s in st), list(st)[:3]
+        assert int(d.status()["bpf_native_no_tstate"]) == 0
+
+
+@test
+def vdso_frames_unwound_to_their_python_caller():
+    """A leaf in the vDSO (time.monotonic's clock_gettime): named, and unwound through
+    to the Python function that called it, not cut short as a partial stack."""
+    need_root()
+    label, python = (all_pythons() or [(None, None)])[0]
+    if not python:
+        raise Skip("no interpreters")
+    with Daemon("--native") as d, Workload(python, "vdso.py") as w:
+        def merged():
+            st = with_frame(d, w.pid, "do_clock") or {}
+            return [s for s in st if "([vdso])" in s.split(";")[-1]] or None
+        for s in wait_for(merged, timeout=60, interval=0.5, what="vDSO frames of " + label):
+            frames = s.split(";")
+            assert any(func(f) == "do_clock" for f in frames), s
+            assert "[native: partial stack]" not in frames, s
+        print("  %s: ok" % label)
+
+
 if __name__ == "__main__":
     main()

@@ -1066,7 +1066,8 @@ static const char *const status_privileged_keys[] = {
 	"bpf_switch_run_cnt", "bpf_resume_run_time_ns", "bpf_resume_run_cnt", "native",
 	"native_copies_received", "native_copies_malformed", "native_copies_orphaned",
 	"native_unwound", "native_truncated", "native_unmatched", "native_no_elf",
-	"native_too_deep", "native_unwind_ns", NULL,
+	"native_too_deep", "native_unwind_ns", "native_symtabs_read", "native_symtabs_shared",
+	NULL,
 };
 
 /* The value of status line "key value" in text, or NULL; each key once. */

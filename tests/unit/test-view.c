@@ -584,3 +584,29 @@ TEST(subtract)
 	ASSERT_EQ(out.nr, 0);
 	stackset__done(&cur);
 }
+
+/*
+ * A C-only thread's marker stands for its native stack: dropped where the
+ * native frames show, merged with the plain marker (a failed unwind) where not.
+ */
+TEST(view_native_standin_marker)
+{
+	struct stackset in = { 0 };
+	const struct frame standin = { .kind = FRAME_MARKER, .name = "[python: no state]",
+				       .line = FRAME_LINE_NONE,
+				       .func_line = FRAME_MARKER_NATIVE_STANDIN };
+	const struct frame plain = { .kind = FRAME_MARKER, .name = "[python: no state]",
+				     .line = FRAME_LINE_NONE, .func_line = FRAME_LINE_NONE };
+	const struct frame spin = { .kind = FRAME_NATIVE, .name = "spin", .file = "/x/lib.so",
+				    .line = FRAME_LINE_NONE, .func_line = FRAME_LINE_NONE };
+	const struct frame a[] = { ROOT, standin, spin };
+	const struct frame b[] = { ROOT, plain };
+
+	add(&in, a, 3, 2);
+	add(&in, b, 2, 1);
+	ASSERT_STREQ(viewed(&in, (struct stackset_view){ 0 }), "python3;[python: no state] 3\n");
+	ASSERT_STREQ(viewed(&in, (struct stackset_view){ .native = true }),
+		     "python3;spin (/x/lib.so) 2\n"
+		     "python3;[python: no state] 1\n");
+	stackset__done(&in);
+}

@@ -27,6 +27,12 @@ enum frame_kind {
  * Python frames (call dispatch, the eval loop's helpers), hidden unless asked.
  */
 #define FRAME_NATIVE_INTERNAL 1
+/*
+ * A FRAME_MARKER frame's func_line: the marker stands for the native frames
+ * that follow it (a thread with no Python state, unwound natively), shown
+ * by the views that leave native frames out, dropped by those that show them.
+ */
+#define FRAME_MARKER_NATIVE_STANDIN 1
 /* Bytes of a frame's name or file: what the profile, the state files and PYPROF/2 hold. */
 #define FRAME_MAX_STRING 65535
 

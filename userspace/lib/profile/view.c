@@ -167,11 +167,15 @@ static int view_frame(struct view_ctx *c, struct stackset *out, __u32 i, __u32 *
 		return 0;
 	}
 	if ((f.kind == FRAME_THREAD && !c->v->threads) ||
+	    (f.kind == FRAME_MARKER && f.func_line == FRAME_MARKER_NATIVE_STANDIN && c->v->native) ||
 	    (f.kind == FRAME_NATIVE && (!c->v->native ||
 					(f.func_line == FRAME_NATIVE_INTERNAL && !c->v->native_all)))) {
 		*ret = c->map[i] = MAP_DROP;
 		return 0;
 	}
+	/* Merged with the same marker where the thread's native stack was not unwound. */
+	if (f.kind == FRAME_MARKER)
+		f.func_line = FRAME_LINE_NONE;
 	if (f.kind == FRAME_PYTHON) {
 		if (c->v->no_lines)
 			f.line = FRAME_LINE_NONE;

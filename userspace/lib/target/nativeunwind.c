@@ -18,13 +18,14 @@
 #include <unistd.h>
 #include "coldparts.h"
 #include "cxxname.h"
+#include "nativesyms.h"
 #include "nativeunwind.h"
 #include "procmaps.h"
 
 #define NATIVE_PROCS 64	/* processes whose Dwfl is kept (round robin beyond) */
 /*
  * A pc in no module makes the maps be read again (a dlopen since), at most
- * this often: a pc in the vDSO or JIT code is in none, and reporting the
+ * this often: a pc in JIT code is in none, and reporting the
  * modules again costs milliseconds.
  */
 #define NATIVE_REREPORT_NS (1000ull * 1000 * 1000)
@@ -33,8 +34,8 @@
 #define DWARF_RSP 7
 
 /*
- * Names by pc, per process: libdw's symbol lookup scans the module's table,
- * a millisecond per sample for libpython's.  Direct mapped.
+ * Names by pc, per process: a frame named again (most are) is not looked up
+ * in its module's table (nativesyms: shared by build-id).  Direct mapped.
  */
 #define NATIVE_NAME_CACHE 1024
 
@@ -47,13 +48,23 @@ struct name_slot {
 struct native_map {
 	struct procmap m;	/* m.path unset: the module's name, + " (deleted)" if deleted */
 	bool deleted;
+	void *image;		/* the vDSO's: a copy of the unwinder's, the module's ELF */
 };
+
+/*
+ * The vDSO, a module too: its CFI leads out of clock_gettime() (a pc in no
+ * module also had the maps read again every NATIVE_REREPORT_NS).  Every
+ * 64-bit process of a kernel maps the same image: the daemon's own is read.
+ */
+static const char vdso_name[] = "[vdso]";
 
 struct native_proc {
 	int pid;
 	Dwfl *dwfl;
 	struct native_map *maps;	/* one a module reported; NULL: none kept (no memory) */
+	size_t nr_maps;
 	struct name_slot *names;	/* NATIVE_NAME_CACHE, NULL: no memory, no cache */
+	struct native_symtabs *syms;	/* the unwinder's */
 	__u64 reported_ns;		/* CLOCK_MONOTONIC when its maps were read */
 };
 
@@ -69,7 +80,10 @@ struct native_unwinder {
 	char proc_root[PATH_MAX];
 	native_open_fn *open;
 	void *open_ctx;
+	void *vdso;		/* a copy of the daemon's vDSO, NULL if none */
+	size_t vdso_len;
 	struct native_proc procs[NATIVE_PROCS];
+	struct native_symtabs *syms;	/* symbol tables by build-id, across processes */
 	size_t next;
 	/* The unwind going on: libdw's callbacks see it (the daemon has one thread). */
 	int pid, tid;
@@ -106,12 +120,27 @@ static int module_open(const char *modname, const struct native_map *nm)
 	return open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 }
 
+/* The vDSO's ELF, from a copy of the daemon's kept by its module's nm: -1 (no file). */
+static int vdso_elf(struct native_map *nm, Elf **elfp)
+{
+	if (!current->vdso || !nm || nm->image)
+		return -1;
+	nm->image = malloc(current->vdso_len);
+	if (!nm->image)
+		return -1;
+	memcpy(nm->image, current->vdso, current->vdso_len);
+	*elfp = elf_memory(nm->image, current->vdso_len);
+	return -1;
+}
+
 static int find_elf(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Addr base,
 		    char **file_name, Elf **elfp)
 {
 	int fd;
 
 	(void)mod, (void)base, (void)file_name;
+	if (current && strcmp(modname, vdso_name) == 0)
+		return vdso_elf(*userdata, elfp);
 	if (!current || modname[0] != '/')
 		return -1;
 	fd = module_open(modname, *userdata);
@@ -184,6 +213,27 @@ static const Dwfl_Thread_Callbacks thread_callbacks = {
 	.set_initial_registers = set_initial_registers,
 };
 
+/* Copies the daemon's own vDSO into u (none: its frames stay unnamed, as before). */
+static void vdso_read(struct native_unwinder *u)
+{
+	struct procmaps pm = {};
+
+	if (procmaps__read("/proc", getpid(), &pm))
+		return;
+	for (size_t i = 0; i < pm.nr && !u->vdso; i++) {
+		const struct procmap *m = &pm.maps[i];
+
+		if (strcmp(m->path, vdso_name) != 0 || m->end <= m->start)
+			continue;
+		u->vdso = malloc(m->end - m->start);
+		if (u->vdso) {
+			u->vdso_len = m->end - m->start;
+			memcpy(u->vdso, (const void *)(unsigned long)m->start, u->vdso_len);
+		}
+	}
+	procmaps__done(&pm);
+}
+
 struct native_unwinder *native_unwinder__new(const char *proc_root, native_open_fn *open,
 					     void *ctx)
 {
@@ -191,6 +241,12 @@ struct native_unwinder *native_unwinder__new(const char *proc_root, native_open_
 
 	if (!u)
 		return NULL;
+	u->syms = native_symtabs__new();
+	if (!u->syms) {
+		free(u);
+		return NULL;
+	}
+	vdso_read(u);
 	snprintf(u->proc_root, sizeof(u->proc_root), "%s", proc_root);
 	u->open = open;
 	u->open_ctx = ctx;
@@ -202,6 +258,9 @@ static void proc_clear(struct native_proc *np)
 {
 	if (np->dwfl)
 		dwfl_end(np->dwfl);
+	/* After dwfl_end(): the vDSO modules' ELF images. */
+	for (size_t i = 0; np->maps && i < np->nr_maps; i++)
+		free(np->maps[i].image);
 	free(np->names);
 	free(np->maps);
 	memset(np, 0, sizeof(*np));
@@ -214,6 +273,8 @@ void native_unwinder__free(struct native_unwinder *u)
 	for (size_t i = 0; i < NATIVE_PROCS; i++)
 		proc_clear(&u->procs[i]);
 	coldparts__free(u->cold);
+	native_symtabs__free(u->syms);
+	free(u->vdso);
 	free(u);
 }
 
@@ -222,6 +283,14 @@ void native_unwinder__forget(struct native_unwinder *u, int pid)
 	for (size_t i = 0; u && i < NATIVE_PROCS; i++)
 		if (u->procs[i].dwfl && u->procs[i].pid == pid)
 			proc_clear(&u->procs[i]);
+	if (u)
+		native_symtabs__forget(u->syms, pid);
+}
+
+void native_unwinder__stats(const struct native_unwinder *u, __u64 *symtabs_built,
+			    __u64 *symtabs_hits)
+{
+	native_symtabs__stats(u ? u->syms : NULL, symtabs_built, symtabs_hits);
 }
 
 /*
@@ -273,10 +342,11 @@ static int report_maps(struct native_unwinder *u, struct native_proc *np)
 	for (size_t i = 0; i < pm.nr; i++) {
 		const struct procmap *m = &pm.maps[i];
 
-		if (m->perms[2] == 'x' && m->path[0] == '/' &&
+		if (m->perms[2] == 'x' && (m->path[0] == '/' || strcmp(m->path, vdso_name) == 0) &&
 		    report_map(u, np, m, np->maps ? &np->maps[nr] : NULL))
 			nr++;
 	}
+	np->nr_maps = np->maps ? (size_t)nr : 0;
 	dwfl_report_end(np->dwfl, NULL, NULL);
 	procmaps__done(&pm);
 	return nr ? 0 : -ENOENT;
@@ -295,6 +365,7 @@ static struct native_proc *proc_get(struct native_unwinder *u, int pid)
 	proc_clear(np);
 	np->pid = pid;
 	np->names = calloc(NATIVE_NAME_CACHE, sizeof(*np->names));
+	np->syms = u->syms;
 	np->reported_ns = mono_ns();
 	np->dwfl = dwfl_begin(&dwfl_callbacks);
 	if (!np->dwfl || report_maps(u, np) ||
@@ -303,6 +374,24 @@ static struct native_proc *proc_get(struct native_unwinder *u, int pid)
 		return NULL;
 	}
 	return np;
+}
+
+/*
+ * The symbol of mod holding pc (*off: pc's offset in it): from the table
+ * shared by build-id, else (no memory) libdw's own lookup.
+ */
+static const char *module_sym(struct native_proc *np, Dwfl_Module *mod, Dwarf_Addr start,
+			      Dwarf_Addr pc, GElf_Off *off, GElf_Sym *s)
+{
+	const struct native_symtab *t = native_symtabs__get(np->syms, np->pid, mod);
+	__u64 o = 0;
+	const char *name;
+
+	if (!t)
+		return dwfl_module_addrinfo(mod, pc, off, s, NULL, NULL, NULL);
+	name = native_symtab__lookup(t, pc - start, &o);
+	*off = o;
+	return name;
 }
 
 /* Names frame f: "symbol", else "module+0xoff", else "0x<pc>". */
@@ -318,7 +407,7 @@ static void frame_name(struct native_proc *np, struct native_frame *f, Dwarf_Add
 	f->interp = false;
 	if (mod) {
 		mname = dwfl_module_info(mod, NULL, &start, NULL, NULL, NULL, NULL, NULL);
-		sym = dwfl_module_addrinfo(mod, pc, &off, &s, NULL, NULL, NULL);
+		sym = module_sym(np, mod, start, pc, &off, &s);
 	}
 	if (mname) {
 		base = strrchr(mname, '/');

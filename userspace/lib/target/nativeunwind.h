@@ -53,6 +53,9 @@ struct native_unwinder *native_unwinder__new(const char *proc_root, native_open_
 void native_unwinder__free(struct native_unwinder *u);
 /* Forgets what is kept of process pid (it exited or exec'd). */
 void native_unwinder__forget(struct native_unwinder *u, int pid);
+/* Symbol tables read from an ELF file, and found again by build-id (another process's). */
+void native_unwinder__stats(const struct native_unwinder *u, __u64 *symtabs_built,
+			    __u64 *symtabs_hits);
 /*
  * Unwinds thread tid of process pid from r into st.  0 (st->truncated says
  * whether the walk reached the outermost frame), -ENOENT (no ELF of the

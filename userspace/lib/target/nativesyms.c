@@ -1,0 +1,244 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <gelf.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include "nativesyms.h"
+
+enum key_kind {
+	KEY_NONE = 0,
+	KEY_BUILD_ID,	/* bytes: the build-id */
+	KEY_PROCESS,	/* bytes: pid, module start (a file without a build-id) */
+};
+
+struct key {
+	__u8 kind, len;
+	__u8 bytes[NATIVE_SYMTAB_KEY];
+};
+
+struct sym {
+	__u64 start, size;
+	__u32 name;	/* offset in names */
+	__u8 rank;	/* of symbols at one address the lowest is kept: global, weak, local */
+};
+
+struct native_symtab {
+	struct key key;
+	int pid;		/* KEY_PROCESS: the process */
+	struct sym *syms;	/* by start, one per start */
+	size_t nr;
+	char *names;
+};
+
+struct native_symtabs {
+	struct native_symtab tabs[NATIVE_SYMTABS];
+	size_t next;
+	__u64 built, hits;
+};
+
+struct native_symtabs *native_symtabs__new(void)
+{
+	return calloc(1, sizeof(struct native_symtabs));
+}
+
+static void tab_clear(struct native_symtab *t)
+{
+	free(t->syms);
+	free(t->names);
+	memset(t, 0, sizeof(*t));
+}
+
+void native_symtabs__free(struct native_symtabs *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < NATIVE_SYMTABS; i++)
+		tab_clear(&c->tabs[i]);
+	free(c);
+}
+
+void native_symtabs__forget(struct native_symtabs *c, int pid)
+{
+	for (size_t i = 0; c && i < NATIVE_SYMTABS; i++)
+		if (c->tabs[i].key.kind == KEY_PROCESS && c->tabs[i].pid == pid)
+			tab_clear(&c->tabs[i]);
+}
+
+void native_symtabs__stats(const struct native_symtabs *c, __u64 *built, __u64 *hits)
+{
+	*built = c ? c->built : 0;
+	*hits = c ? c->hits : 0;
+}
+
+/* mod's key: its build-id, else (pid, start).  False if mod has no ELF. */
+static bool module_key(Dwfl_Module *mod, int pid, Dwarf_Addr start, struct key *k)
+{
+	const unsigned char *bits = NULL;
+	GElf_Addr vaddr;
+	Dwarf_Addr bias;
+	int len;
+
+	memset(k, 0, sizeof(*k));
+	if (!dwfl_module_getelf(mod, &bias))
+		return false;
+	len = dwfl_module_build_id(mod, &bits, &vaddr);
+	if (len > 0 && len <= NATIVE_SYMTAB_KEY) {
+		k->kind = KEY_BUILD_ID;
+		k->len = (__u8)len;
+		memcpy(k->bytes, bits, (size_t)len);
+		return true;
+	}
+	k->kind = KEY_PROCESS;
+	k->len = sizeof(pid) + sizeof(start);
+	memcpy(k->bytes, &pid, sizeof(pid));
+	memcpy(k->bytes + sizeof(pid), &start, sizeof(start));
+	return true;
+}
+
+static int sym_cmp(const void *a, const void *b)
+{
+	const struct sym *x = a, *y = b;
+
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	return (int)x->rank - (int)y->rank;
+}
+
+/* Whether a symbol can hold a pc: code, or untyped (assembly's labels). */
+static bool code_sym(const GElf_Sym *s, GElf_Word shndx)
+{
+	int type = GELF_ST_TYPE(s->st_info);
+
+	return shndx != SHN_UNDEF && s->st_value &&
+	       (type == STT_FUNC || type == STT_GNU_IFUNC || type == STT_NOTYPE);
+}
+
+static __u8 sym_rank(const GElf_Sym *s)
+{
+	int bind = GELF_ST_BIND(s->st_info);
+
+	return bind == STB_GLOBAL ? 0 : bind == STB_WEAK ? 1 : 2;
+}
+
+/* Appends mod's code symbols to t (unsorted); 0, -ENOMEM or -E2BIG. */
+static int tab_read(struct native_symtab *t, Dwfl_Module *mod, Dwarf_Addr start)
+{
+	int nr = dwfl_module_getsymtab(mod);
+	size_t cap = 0, names_len = 0, names_cap = 0;
+
+	for (int i = 1; i < nr; i++) {
+		GElf_Sym s;
+		GElf_Addr addr;
+		GElf_Word shndx;
+		const char *name = dwfl_module_getsym_info(mod, i, &s, &addr, &shndx, NULL, NULL);
+		size_t len = name ? strlen(name) + 1 : 0;
+		void *p;
+
+		if (!name || !name[0] || !code_sym(&s, shndx) || addr < start)
+			continue;
+		/* Names are found by a 32-bit offset: a hostile file's 4 GiB of them are refused. */
+		if (names_len + len > UINT32_MAX)
+			return -E2BIG;
+		if (t->nr == cap) {
+			cap = cap ? cap * 2 : 256;
+			p = realloc(t->syms, cap * sizeof(*t->syms));
+			if (!p)
+				return -ENOMEM;
+			t->syms = p;
+		}
+		if (names_len + len > names_cap) {
+			names_cap = (names_cap ? names_cap * 2 : 4096) + len;
+			p = realloc(t->names, names_cap);
+			if (!p)
+				return -ENOMEM;
+			t->names = p;
+		}
+		memcpy(t->names + names_len, name, len);
+		t->syms[t->nr++] = (struct sym){ .start = addr - start, .size = s.st_size,
+						 .name = (__u32)names_len, .rank = sym_rank(&s) };
+		names_len += len;
+	}
+	return 0;
+}
+
+/* Sorts t's symbols and keeps the best ranked of each address. */
+static void tab_sort(struct native_symtab *t)
+{
+	size_t n = 0;
+
+	if (!t->nr)
+		return;
+	qsort(t->syms, t->nr, sizeof(*t->syms), sym_cmp);
+	for (size_t i = 1; i < t->nr; i++)
+		if (t->syms[i].start != t->syms[n].start)
+			t->syms[++n] = t->syms[i];
+	t->nr = n + 1;
+}
+
+const struct native_symtab *native_symtabs__get(struct native_symtabs *c, int pid,
+						Dwfl_Module *mod)
+{
+	struct native_symtab *t;
+	Dwarf_Addr start = 0;
+	struct key k;
+
+	if (!c || !dwfl_module_info(mod, NULL, &start, NULL, NULL, NULL, NULL, NULL) ||
+	    !module_key(mod, pid, start, &k))
+		return NULL;
+	for (size_t i = 0; i < NATIVE_SYMTABS; i++) {
+		t = &c->tabs[i];
+		if (t->key.kind == k.kind && t->key.len == k.len &&
+		    memcmp(t->key.bytes, k.bytes, k.len) == 0) {
+			c->hits++;
+			return t;
+		}
+	}
+	t = &c->tabs[c->next];
+	c->next = (c->next + 1) % NATIVE_SYMTABS;
+	tab_clear(t);
+	if (tab_read(t, mod, start)) {
+		tab_clear(t);
+		return NULL;
+	}
+	tab_sort(t);
+	t->key = k;
+	t->pid = pid;
+	c->built++;
+	return t;
+}
+
+/*
+ * The symbol holding off: the last one starting at or below it whose size
+ * covers it (one nested in a bigger one comes after it), else a sizeless one
+ * right below it (nothing after it starts before off).
+ */
+const char *native_symtab__lookup(const struct native_symtab *t, __u64 off, __u64 *sym_off)
+{
+	size_t lo = 0, hi = t->nr, i;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (t->syms[mid].start <= off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo)
+		return NULL;
+	i = lo - 1;
+	/* A few back: the function a small nested label (sized 0) sits in. */
+	for (size_t j = i + 1, n = 0; j-- > 0 && n < 8; n++) {
+		const struct sym *s = &t->syms[j];
+
+		if (s->size && off - s->start < s->size) {
+			*sym_off = off - s->start;
+			return t->names + s->name;
+		}
+	}
+	if (t->syms[i].size)
+		return NULL;
+	*sym_off = off - t->syms[i].start;
+	return t->names + t->syms[i].name;
+}

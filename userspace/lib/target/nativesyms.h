@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * nativesyms: the function symbols of an ELF file, sorted by address once,
+ * kept by build-id and so shared by every process that maps the file: 64
+ * workers of one service read libpython's table once, and a lookup is a
+ * binary search (libdw's dwfl_module_addrinfo() scans the whole table, tens
+ * of microseconds a call for libpython's).  Addresses are offsets from the
+ * module's start (its first mapping's, minus that mapping's file offset).
+ */
+#ifndef PYPROF_NATIVESYMS_H
+#define PYPROF_NATIVESYMS_H
+#include <elfutils/libdwfl.h>
+#include <linux/types.h>
+#include <stddef.h>
+
+#define NATIVE_SYMTABS	    64	/* ELF files whose tables are kept (round robin beyond) */
+#define NATIVE_SYMTAB_KEY   40	/* bytes of a key: a build-id (20 bytes for GNU's sha1) */
+
+struct native_symtab;
+struct native_symtabs;
+
+struct native_symtabs *native_symtabs__new(void);
+void native_symtabs__free(struct native_symtabs *c);
+/*
+ * The table of module mod (of process pid): found by its build-id, made
+ * from mod's symbols if new.  A file with no build-id gets a table of its
+ * own for (pid, the module's start), dropped by native_symtabs__forget(pid).
+ * NULL: no ELF, or no memory (the caller falls back to libdw's lookup).
+ * Valid until the next call.
+ */
+const struct native_symtab *native_symtabs__get(struct native_symtabs *c, int pid,
+						Dwfl_Module *mod);
+/* Drops the tables of process pid's files without a build-id (it exited or exec'd). */
+void native_symtabs__forget(struct native_symtabs *c, int pid);
+/*
+ * The name of the symbol holding offset off (from the module's start), and
+ * off's offset in it: NULL if none does.
+ */
+const char *native_symtab__lookup(const struct native_symtab *t, __u64 off, __u64 *sym_off);
+/* Tables made from a module's symbols, tables found again: the cache's counters. */
+void native_symtabs__stats(const struct native_symtabs *c, __u64 *built, __u64 *hits);
+#endif /* PYPROF_NATIVESYMS_H */
