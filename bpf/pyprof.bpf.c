@@ -481,9 +481,12 @@ static long frame_step(__u32 i, struct walk *w)
 		if (instr < -1)
 			instr = -1;
 	}
-	/* 3.11 marks its entry frames; before it each frame had its own eval call. */
-	walk__entry(w, n, (l->bottom == PYPROF_BOTTOM_NULL) |
-			  ((l->bottom == PYPROF_BOTTOM_ENTRY) & w->at_root));
+	/*
+	 * A frame that may end a walk is where an eval loop call began: before
+	 * 3.11 every frame had its own, 3.11 marks them (is_entry).  Testing
+	 * bottom again here instead doubled the instructions the verifier walks.
+	 */
+	walk__entry(w, n, w->at_root);
 	w->s->frames[n & (PYPROF_MAX_FRAMES - 1)].code = code;
 	w->s->frames[n & (PYPROF_MAX_FRAMES - 1)].instr = instr;
 	w->s->frames[n & (PYPROF_MAX_FRAMES - 1)].code_fp =
