@@ -330,6 +330,15 @@ def recv_all(s):
         out += chunk
 
 
+def free_port():
+    """A loopback port nobody listens on now (pyprofd wants a fixed one)."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
 def unused_pid():
     """A pid no process has now (near the top of the default pid range)."""
     pid = 4194000

@@ -21,8 +21,8 @@ import urllib.parse
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from pyproftest import (Daemon, Skip, Workload, interpreters, main, need_root,  # noqa: E402
-                        test, unused_pid, wait_for)
+from pyproftest import (Daemon, Skip, Workload, free_port, interpreters, main,  # noqa: E402
+                        need_root, test, unused_pid, wait_for)
 import pyproftest  # noqa: E402
 
 # Helpers of test_consumers.py and test_systemd.py, without their tests.
@@ -32,15 +32,6 @@ from test_systemd import Installed, check_network_dropin, unit_daemon  # noqa: E
 pyproftest._tests[:] = _registered
 
 INSTALL = "scripts/install-test-consumers.sh"
-
-
-def free_port():
-    """A loopback port nobody listens on now (pyprofd wants a fixed one)."""
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def get(port, path, timeout=30):

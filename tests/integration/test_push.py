@@ -21,8 +21,8 @@ import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from pyproftest import (PYPROFD, Daemon, Skip, Workload, interpreters, main,  # noqa: E402
-                        need_root, parse_folded, test, wait_for)
+from pyproftest import (PYPROFD, Daemon, Skip, Workload, free_port, interpreters,  # noqa: E402
+                        main, need_root, parse_folded, test, wait_for)
 import pyproftest  # noqa: E402
 
 # Helpers of test_systemd.py, without its tests.
@@ -83,14 +83,6 @@ class Receiver:
     def of_pid(self, pid):
         with self.lock:
             return [r for r in self.requests if labels(r[2]["name"]).get("pid") == str(pid)]
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def labels(name):

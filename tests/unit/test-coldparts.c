@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include "testhelp.h"
 #include "target/coldparts.h"
+#include "target/nativesyms.h"
 
 /* As nativeunwind's: no separate debug files, only what the file holds. */
 static int no_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Addr base,
@@ -63,12 +64,22 @@ static Dwarf_Addr sym_addr(Dwfl_Module *mod, const char *name)
 	return 0;
 }
 
+/* coldparts__name() of pc in mod, with mod's table from c, as nativeunwind asks. */
+static int cold_name(struct native_symtabs *c, Dwfl_Module *mod, Dwarf_Addr pc, char *buf,
+		     size_t size)
+{
+	const struct native_symtab *t = native_symtabs__get(c, getpid(), mod);
+
+	return t ? coldparts__name(c, t, mod, pc, buf, size) : -ENOMEM;
+}
+
 TEST(stripped_cold_part_named_after_its_parent)
 {
 	Dwfl *full = NULL, *stripped = NULL;
 	Dwfl_Module *fm = helper(&full, "libcold.so"), *sm = helper(&stripped, "libcold_stripped.so");
-	struct coldparts *c = coldparts__new();
+	struct native_symtabs *c = native_symtabs__new();
 	Dwarf_Addr cold, fail, parent, fbias, sbias;
+	__u64 built, hits;
 	char name[64];
 
 	ASSERT_TRUE(fm && sm && c);
@@ -80,25 +91,28 @@ TEST(stripped_cold_part_named_after_its_parent)
 	/* GCC split it, and the stripped copy names neither part in its symbols. */
 	ASSERT_TRUE(cold && fail && parent);
 	ASSERT_TRUE(dwfl_module_addrname(sm, cold - fbias + sbias) == NULL);
-	ASSERT_OK(coldparts__name(c, sm, cold - fbias + sbias + 1, name, sizeof(name)));
+	ASSERT_OK(cold_name(c, sm, cold - fbias + sbias + 1, name, sizeof(name)));
 	ASSERT_STREQ(name, "cold_parent.cold");
-	/* Again, from the kept scan. */
+	/* Again, from the scan attached to the file's table: one table read. */
 	memset(name, 0, sizeof(name));
-	ASSERT_OK(coldparts__name(c, sm, cold - fbias + sbias, name, sizeof(name)));
+	ASSERT_TRUE(native_symtab__attachment(native_symtabs__get(c, getpid(), sm)) != NULL);
+	ASSERT_OK(cold_name(c, sm, cold - fbias + sbias, name, sizeof(name)));
 	ASSERT_STREQ(name, "cold_parent.cold");
+	native_symtabs__stats(c, &built, &hits);
+	ASSERT_EQ(built, 1);
 	/* A static function is called, not jumped into, and starts a frame: not a cold part. */
-	ASSERT_EQ(coldparts__name(c, sm, fail - fbias + sbias + 1, name, sizeof(name)), -ENOENT);
+	ASSERT_EQ(cold_name(c, sm, fail - fbias + sbias + 1, name, sizeof(name)), -ENOENT);
 	/* A named function is its own. */
-	ASSERT_EQ(coldparts__name(c, sm, parent - fbias + sbias + 1, name, sizeof(name)), -ENOENT);
-	coldparts__free(c);
+	ASSERT_EQ(cold_name(c, sm, parent - fbias + sbias + 1, name, sizeof(name)), -ENOENT);
+	native_symtabs__free(c);
 	/*
 	 * The unstripped file, in a cache of its own (strip keeps the build-id,
 	 * the key): every jump lands in a symbol, none is kept.
 	 */
-	c = coldparts__new();
+	c = native_symtabs__new();
 	ASSERT_TRUE(c != NULL);
-	ASSERT_EQ(coldparts__name(c, fm, cold + 1, name, sizeof(name)), -ENOENT);
-	coldparts__free(c);
+	ASSERT_EQ(cold_name(c, fm, cold + 1, name, sizeof(name)), -ENOENT);
+	native_symtabs__free(c);
 	dwfl_end(full);
 	dwfl_end(stripped);
 }

@@ -7,9 +7,8 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
-#include <pthread.h>
-#include <sys/uio.h>
 #include <unistd.h>
+#include "stackcopy.h"
 #include "testhelp.h"
 #include "target/cxxname.h"
 #include "target/nativeunwind.h"
@@ -35,31 +34,10 @@ TEST(demangle)
 static __u8 copy[COPY];
 static struct native_regs regs;
 
-/* Copies the stack from here up (the kernel copies, as BPF's copy does: no ASan report). */
+/* Copies the stack from here up, with the registers a sample would carry. */
 __attribute__((noinline)) static void copy_stack(void)
 {
-	struct iovec local, remote;
-	pthread_attr_t attr;
-	size_t size = 0;
-	void *lo = NULL;
-	__u64 sp, bp, top;
-
-	__asm__ volatile("mov %%rsp, %0; mov %%rbp, %1" : "=r"(sp), "=r"(bp));
-	if (pthread_getattr_np(pthread_self(), &attr) == 0) {
-		pthread_attr_getstack(&attr, &lo, &size);
-		pthread_attr_destroy(&attr);
-	}
-	top = (__u64)(unsigned long)lo + size;
-	regs.ip = (__u64)(unsigned long)&&here;
-here:
-	regs.sp = sp;
-	regs.bp = bp;
-	regs.len = top > sp && top - sp < COPY ? top - sp : COPY;
-	local = (struct iovec){ .iov_base = copy, .iov_len = regs.len };
-	remote = (struct iovec){ .iov_base = (void *)(unsigned long)sp, .iov_len = regs.len };
-	if (process_vm_readv(getpid(), &local, 1, &remote, 1, 0) != (ssize_t)regs.len)
-		regs.len = 0;
-	regs.stack = copy;
+	STACK_COPY(&regs, copy, COPY);
 }
 
 static struct native_stack st;

@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Tests for nativeunwind: a copy of this process's own stack, unwound from its CFI. */
-#include <pthread.h>
 #include <string.h>
-#include <sys/uio.h>
 #include <unistd.h>
+#include "stackcopy.h"
 #include "testhelp.h"
 #include "target/nativeunwind.h"
 
@@ -15,33 +14,7 @@ static struct native_regs regs;
 /* Copies the stack from here up, with the registers a sample would carry. */
 __attribute__((noinline)) static void unwind_test_leaf(void)
 {
-	pthread_attr_t attr;
-	size_t size = 0;
-	void *lo = NULL;
-	struct iovec local, remote;
-	__u64 sp, bp, top;
-
-	__asm__ volatile("mov %%rsp, %0; mov %%rbp, %1" : "=r"(sp), "=r"(bp));
-	/* Not past the top of the stack: the main thread's may hold less than COPY above sp. */
-	if (pthread_getattr_np(pthread_self(), &attr) == 0) {
-		pthread_attr_getstack(&attr, &lo, &size);
-		pthread_attr_destroy(&attr);
-	}
-	top = (__u64)(unsigned long)lo + size;
-	regs.ip = (__u64)(unsigned long)&&here;
-here:
-	regs.sp = sp;
-	regs.bp = bp;
-	regs.len = top > sp && top - sp < COPY ? top - sp : COPY;
-	/*
-	 * The kernel copies, as BPF's copy is: a memcpy() of the raw stack
-	 * reads other frames' redzones, an error to ASan.
-	 */
-	local = (struct iovec){ .iov_base = copy, .iov_len = regs.len };
-	remote = (struct iovec){ .iov_base = (void *)(unsigned long)sp, .iov_len = regs.len };
-	if (process_vm_readv(getpid(), &local, 1, &remote, 1, 0) != (ssize_t)regs.len)
-		regs.len = 0;
-	regs.stack = copy;
+	STACK_COPY(&regs, copy, COPY);
 }
 
 __attribute__((noinline)) static void unwind_test_middle(void)

@@ -13,62 +13,57 @@
 #include <elfutils/libdw.h>
 #include <errno.h>
 #include <gelf.h>
-#include <stdlib.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "coldparts.h"
 
 #define COLDPARTS_MIN_JUMPS 2	/* jumps from one function that make it the parent */
 #define COLDPARTS_TALLY 8	/* distinct functions counted jumping into one FDE */
-#define COLDPARTS_ID_MAX 64	/* bytes of a build-id kept */
 #define COLDPARTS_EXEC_MAX 16	/* executable sections scanned per file */
 #define DWARF_RSP 7
 
-struct cold_func {
-	__u64 lo, hi;		/* file addresses */
-	const char *name;	/* into names; NULL: no jump from it into unnamed code */
-};
-
 struct cold_jump {
 	__u64 target;		/* file address, in no function */
-	size_t func;		/* index in funcs */
+	__u32 func;		/* index in funcs */
 };
 
+/*
+ * A file's scan, attached to its nativesyms table (freed with it): the
+ * functions are the table's, this keeps which (indices) and the jumps.
+ */
 struct cold_file {
-	__u8 id[COLDPARTS_ID_MAX];
-	int id_len;		/* 0: slot unused */
-	struct cold_func *funcs;	/* sorted by lo */
+	__u32 *funcs;		/* the table's sized STT_FUNCs, by start, none overlapping */
 	size_t nr_funcs;
 	struct cold_jump *jumps;	/* sorted by target */
 	size_t nr_jumps;
-	char *names;
 };
 
-struct coldparts {
-	struct cold_file files[COLDPARTS_FILES];
-	size_t next;
+/*
+ * A file's table and scan, as one module maps it.  The table's starts are
+ * offsets from the module's start (its first mapping's address less that
+ * mapping's file offset); the scan, like the sections and FDEs it reads, is
+ * in file addresses, which libdw's bias turns into the process's (process =
+ * file + bias).  So a symbol at offset off is at file address off + start -
+ * bias, and pc at pc - bias.  start - bias (base) is the file address of the
+ * module's start, libdw's bias being start less the first PT_LOAD's aligned
+ * p_vaddr: the same in every process that maps the file, which is what lets
+ * the table and the scan be shared by build-id.
+ */
+struct cold_ctx {
+	const struct native_symtab *t;
+	const struct cold_file *cf;
+	__u64 base;		/* the file address of the module's start: start - bias */
 };
 
-struct coldparts *coldparts__new(void)
+static void file_free(void *p)
 {
-	return calloc(1, sizeof(struct coldparts));
-}
+	struct cold_file *cf = p;
 
-static void file_clear(struct cold_file *cf)
-{
 	free(cf->funcs);
 	free(cf->jumps);
-	free(cf->names);
-	memset(cf, 0, sizeof(*cf));
-}
-
-void coldparts__free(struct coldparts *c)
-{
-	if (!c)
-		return;
-	for (size_t i = 0; i < COLDPARTS_FILES; i++)
-		file_clear(&c->files[i]);
-	free(c);
+	free(cf);
 }
 
 static __s32 get_s32(const __u8 *p)
@@ -124,13 +119,6 @@ int coldparts__fde(const __u8 *hdr, size_t hdr_len, __u64 hdr_addr, const __u8 *
 	return 0;
 }
 
-static int cmp_func(const void *a, const void *b)
-{
-	const struct cold_func *x = a, *y = b;
-
-	return x->lo < y->lo ? -1 : x->lo > y->lo;
-}
-
 static int cmp_jump(const void *a, const void *b)
 {
 	const struct cold_jump *x = a, *y = b;
@@ -138,15 +126,28 @@ static int cmp_jump(const void *a, const void *b)
 	return x->target < y->target ? -1 : x->target > y->target;
 }
 
-/* The index of the first function that ends above addr: nr_funcs if none. */
-static size_t func_after(const struct cold_file *cf, __u64 addr)
+/* Function k's [*lo, *hi) in file addresses; returns its name. */
+static const char *func_range(const struct cold_ctx *x, size_t k, __u64 *lo, __u64 *hi)
 {
-	size_t l = 0, r = cf->nr_funcs;
+	__u64 start, fsize;
+	const char *name = native_symtab__func(x->t, x->cf->funcs[k], &start, &fsize);
+
+	*lo = x->base + start;
+	*hi = *lo + fsize;
+	return name;
+}
+
+/* The index of the first function that ends above addr: nr_funcs if none. */
+static size_t func_after(const struct cold_ctx *x, __u64 addr)
+{
+	size_t l = 0, r = x->cf->nr_funcs;
+	__u64 lo, hi;
 
 	while (l < r) {
 		size_t m = l + (r - l) / 2;
 
-		if (cf->funcs[m].hi <= addr)
+		func_range(x, m, &lo, &hi);
+		if (hi <= addr)
 			l = m + 1;
 		else
 			r = m;
@@ -155,40 +156,51 @@ static size_t func_after(const struct cold_file *cf, __u64 addr)
 }
 
 /* The function covering addr, or -1.  Functions do not overlap (scan_funcs). */
-static ssize_t func_at(const struct cold_file *cf, __u64 addr)
+static ssize_t func_at(const struct cold_ctx *x, __u64 addr)
 {
-	size_t i = func_after(cf, addr);
+	size_t i = func_after(x, addr);
+	__u64 lo, hi;
 
-	return i < cf->nr_funcs && cf->funcs[i].lo <= addr ? (ssize_t)i : -1;
+	if (i == x->cf->nr_funcs)
+		return -1;
+	func_range(x, i, &lo, &hi);
+	return lo <= addr ? (ssize_t)i : -1;
 }
 
-/* The named functions of mod, by file address, sorted, nested or aliased ones dropped. */
-static int scan_funcs(struct cold_file *cf, Dwfl_Module *mod, Dwarf_Addr bias)
+/* Whether a function covers any of [lo, hi). */
+static bool covers_any(const struct cold_ctx *x, __u64 lo, __u64 hi)
 {
-	int n = dwfl_module_getsymtab(mod);
-	size_t nr = 0;
+	size_t i = func_after(x, lo);
+	__u64 flo, fhi;
 
-	if (n <= 0)
-		return -ENOENT;
-	cf->funcs = calloc((size_t)n, sizeof(*cf->funcs));
+	if (i == x->cf->nr_funcs)
+		return false;
+	func_range(x, i, &flo, &fhi);
+	return flo < hi;
+}
+
+/*
+ * The table's functions, its sized STT_FUNCs (already sorted, one a start),
+ * less those starting inside the one before: nested or overlapping.
+ */
+static int scan_funcs(struct cold_file *cf, const struct native_symtab *t)
+{
+	size_t nr = native_symtab__nr(t);
+	__u64 start, fsize, end = 0;
+
+	/* The table's indices are 32-bit: a file of 4 Gi symbols is not scanned. */
+	if (nr > UINT32_MAX)
+		return -E2BIG;
+	cf->funcs = calloc(nr ?: 1, sizeof(*cf->funcs));
 	if (!cf->funcs)
 		return -ENOMEM;
-	for (int i = 1; i < n; i++) {
-		GElf_Word shndx = SHN_UNDEF;
-		GElf_Addr addr;
-		GElf_Sym sym;
-		const char *name = dwfl_module_getsym_info(mod, i, &sym, &addr, &shndx, NULL, NULL);
-
-		if (!name || !name[0] || GELF_ST_TYPE(sym.st_info) != STT_FUNC || !sym.st_size ||
-		    shndx == SHN_UNDEF || addr < bias)
+	for (size_t i = 0; i < nr; i++) {
+		native_symtab__func(t, i, &start, &fsize);
+		if (!fsize || (cf->nr_funcs && start < end))
 			continue;
-		cf->funcs[nr++] = (struct cold_func){ addr - bias, addr - bias + sym.st_size, name };
+		cf->funcs[cf->nr_funcs++] = (__u32)i;
+		end = start + fsize;
 	}
-	qsort(cf->funcs, nr, sizeof(*cf->funcs), cmp_func);
-	cf->nr_funcs = 0;
-	for (size_t i = 0; i < nr; i++)
-		if (!cf->nr_funcs || cf->funcs[i].lo >= cf->funcs[cf->nr_funcs - 1].hi)
-			cf->funcs[cf->nr_funcs++] = cf->funcs[i];
 	return 0;
 }
 
@@ -216,12 +228,13 @@ static int add_jump(struct cold_file *cf, size_t *cap, __u64 target, size_t func
 			return -ENOMEM;
 		cf->jumps = j;
 	}
-	cf->jumps[cf->nr_jumps++] = (struct cold_jump){ target, func };
+	cf->jumps[cf->nr_jumps++] = (struct cold_jump){ target, (__u32)func };
 	return 0;
 }
 
 /* The jumps from a named function's code into code no function covers. */
-static int scan_jumps(struct cold_file *cf, const struct exec_range *x, size_t nr_x)
+static int scan_jumps(struct cold_file *cf, const struct cold_ctx *cx, const struct exec_range *x,
+		      size_t nr_x)
 {
 	size_t cap = 0;
 	int err = 0;
@@ -238,42 +251,14 @@ static int scan_jumps(struct cold_file *cf, const struct exec_range *x, size_t n
 			if (!ilen)
 				continue;
 			target = from + ilen + (__u64)(__s64)get_s32(p + ilen - 4);
-			if (!in_exec(x, nr_x, target) || func_at(cf, target) >= 0)
+			if (!in_exec(x, nr_x, target) || func_at(cx, target) >= 0)
 				continue;
-			fn = func_at(cf, from);
+			fn = func_at(cx, from);
 			if (fn >= 0)
 				err = add_jump(cf, &cap, target, (size_t)fn);
 		}
 	}
 	return err;
-}
-
-/* Copies the names of the functions that jump somewhere unnamed; the others' are dropped. */
-static int keep_names(struct cold_file *cf)
-{
-	size_t total = 0, at = 0;
-	bool *used = calloc(cf->nr_funcs ?: 1, sizeof(*used));
-
-	if (!used)
-		return -ENOMEM;
-	for (size_t i = 0; i < cf->nr_jumps; i++)
-		used[cf->jumps[i].func] = true;
-	for (size_t i = 0; i < cf->nr_funcs; i++)
-		total += used[i] ? strlen(cf->funcs[i].name) + 1 : 0;
-	cf->names = malloc(total ?: 1);
-	if (!cf->names) {
-		free(used);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < cf->nr_funcs; i++) {
-		size_t len = used[i] ? strlen(cf->funcs[i].name) + 1 : 0;
-
-		memcpy(cf->names + at, cf->funcs[i].name, len);
-		cf->funcs[i].name = len ? cf->names + at : NULL;
-		at += len;
-	}
-	free(used);
-	return 0;
 }
 
 static Elf_Scn *section(Elf *elf, const char *name)
@@ -314,8 +299,11 @@ static size_t exec_ranges(Elf *elf, struct exec_range *x)
 	return nr;
 }
 
-static int file_scan(struct cold_file *cf, Dwfl_Module *mod)
+/* Scans t's file, as mod maps it (base: see cold_ctx), into cf. */
+static int file_scan(struct cold_file *cf, const struct native_symtab *t, Dwfl_Module *mod,
+		     __u64 base)
 {
+	struct cold_ctx cx = { .t = t, .cf = cf, .base = base };
 	struct exec_range x[COLDPARTS_EXEC_MAX];
 	Dwarf_Addr bias;
 	Elf *elf = dwfl_module_getelf(mod, &bias);
@@ -323,39 +311,45 @@ static int file_scan(struct cold_file *cf, Dwfl_Module *mod)
 
 	if (!elf)
 		return -ENOENT;
-	err = scan_funcs(cf, mod, bias) ?: scan_jumps(cf, x, exec_ranges(elf, x)) ?:
-		keep_names(cf);
+	err = scan_funcs(cf, t) ?: scan_jumps(cf, &cx, x, exec_ranges(elf, x));
 	if (!err && cf->nr_jumps)
 		qsort(cf->jumps, cf->nr_jumps, sizeof(*cf->jumps), cmp_jump);
 	return err;
 }
 
-/* The kept scan of mod's file, made if new: NULL if it cannot be. */
-static struct cold_file *file_get(struct coldparts *c, Dwfl_Module *mod, int *err)
+/*
+ * The scan of t's file, attached to t, made and attached if new: 0 or
+ * -ENOMEM.  A file that cannot be scanned gets an empty one: not again.
+ */
+static int file_get(struct native_symtabs *c, const struct native_symtab *t, Dwfl_Module *mod,
+		    __u64 base, const struct cold_file **out)
 {
-	const unsigned char *id;
-	GElf_Addr vaddr;
-	int len = dwfl_module_build_id(mod, &id, &vaddr);
-	struct cold_file *cf;
+	struct cold_file *cf = native_symtab__attachment(t);
+	int err;
 
-	*err = -ENOENT;
-	if (len <= 0 || len > COLDPARTS_ID_MAX)
-		return NULL;
-	for (size_t i = 0; i < COLDPARTS_FILES; i++)
-		if (c->files[i].id_len == len && memcmp(c->files[i].id, id, (size_t)len) == 0)
-			return &c->files[i];
-	cf = &c->files[c->next];
-	c->next = (c->next + 1) % COLDPARTS_FILES;
-	file_clear(cf);
-	*err = file_scan(cf, mod);
-	if (*err == -ENOMEM) {
-		file_clear(cf);
-		return NULL;
+	if (cf) {
+		*out = cf;
+		return 0;
 	}
-	/* A file that cannot be scanned is kept empty: not scanned again. */
-	memcpy(cf->id, id, (size_t)len);
-	cf->id_len = len;
-	return cf;
+	cf = calloc(1, sizeof(*cf));
+	if (!cf)
+		return -ENOMEM;
+	err = file_scan(cf, t, mod, base);
+	if (err == -ENOMEM)
+		goto cleanup;
+	if (err) {
+		free(cf->funcs);
+		free(cf->jumps);
+		*cf = (struct cold_file){};
+	}
+	err = native_symtabs__attach(c, t, cf, file_free);
+	if (err)
+		goto cleanup;
+	*out = cf;
+	return 0;
+cleanup:
+	file_free(cf);
+	return err;
 }
 
 /* The FDE range of file address pc in mod's file: 0 or -ENOENT. */
@@ -435,30 +429,36 @@ static ssize_t parent(const struct cold_file *cf, __u64 lo, __u64 hi)
 	return best >= COLDPARTS_MIN_JUMPS && best > 2 * second ? win : -1;
 }
 
-int coldparts__name(struct coldparts *c, Dwfl_Module *mod, Dwarf_Addr pc, char *buf,
-		    size_t size)
+int coldparts__name(struct native_symtabs *c, const struct native_symtab *t, Dwfl_Module *mod,
+		    Dwarf_Addr pc, char *buf, size_t size)
 {
-	struct cold_file *cf;
-	Dwarf_Addr bias;
+	const unsigned char *id;
+	struct cold_ctx cx = { .t = t };
+	Dwarf_Addr bias, start = 0;
+	GElf_Addr vaddr;
+	const char *name;
 	__u64 lo, hi;
 	ssize_t fn;
-	size_t i;
 	int err;
 
-	if (!dwfl_module_getelf(mod, &bias) || pc < bias)
+	/* By build-id only, as when it had a cache of its own. */
+	if (!dwfl_module_getelf(mod, &bias) || pc < bias ||
+	    dwfl_module_build_id(mod, &id, &vaddr) <= 0 ||
+	    !dwfl_module_info(mod, NULL, &start, NULL, NULL, NULL, NULL, NULL))
 		return -ENOENT;
-	cf = file_get(c, mod, &err);
-	if (!cf)
+	cx.base = start - bias;
+	err = file_get(c, t, mod, cx.base, &cx.cf);
+	if (err)
 		return err;
-	if (!cf->nr_jumps || fde_of(mod, pc - bias, &lo, &hi))
+	if (!cx.cf->nr_jumps || fde_of(mod, pc - bias, &lo, &hi))
 		return -ENOENT;
 	/* No function may cover any of the FDE: it is then that function's own code. */
-	i = func_after(cf, lo);
-	if ((i < cf->nr_funcs && cf->funcs[i].lo < hi) || fde_is_entry(mod, lo))
+	if (covers_any(&cx, lo, hi) || fde_is_entry(mod, lo))
 		return -ENOENT;
-	fn = parent(cf, lo, hi);
-	if (fn < 0 || !cf->funcs[fn].name)
+	fn = parent(cx.cf, lo, hi);
+	if (fn < 0)
 		return -ENOENT;
-	snprintf(buf, size, "%s.cold", cf->funcs[fn].name);
+	name = func_range(&cx, (size_t)fn, &lo, &hi);
+	snprintf(buf, size, "%s.cold", name);
 	return 0;
 }

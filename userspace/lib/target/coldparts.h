@@ -6,7 +6,9 @@
  * (FUNC.cold): a stripped binary has .dynsym alone, and a pc there has no
  * symbol.  Such a range is the cold part of the function whose code jumps
  * into it: the code of every function is scanned once per ELF file (by
- * build-id) for jmp/jcc rel32 targets.
+ * build-id) for jmp/jcc rel32 targets.  The functions are those of the
+ * file's nativesyms table, and the scan is kept attached to that table: one
+ * read of the symbols, one key and one bound (NATIVE_SYMTABS) per file.
  */
 #ifndef PYPROF_COLDPARTS_H
 #define PYPROF_COLDPARTS_H
@@ -14,21 +16,17 @@
 #include <linux/types.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include "nativesyms.h"
 
-#define COLDPARTS_FILES 32	/* ELF files whose scan is kept (round robin beyond) */
-
-struct coldparts;
-
-/* NULL on -ENOMEM. */
-struct coldparts *coldparts__new(void);
-void coldparts__free(struct coldparts *c);
 /*
  * Names pc (an address in the process of mod's Dwfl), which no symbol
  * covers, "FUNC.cold" into buf: 0, -ENOENT (not a cold part this can tell,
- * or mod has no build-id), -ENOMEM.
+ * or mod has no build-id), -ENOMEM.  t is mod's table from c
+ * (native_symtabs__get()), valid as that says; the file's scan is made on
+ * the first call and attached to t, dropped with it.
  */
-int coldparts__name(struct coldparts *c, Dwfl_Module *mod, Dwarf_Addr pc, char *buf,
-		    size_t size);
+int coldparts__name(struct native_symtabs *c, const struct native_symtab *t, Dwfl_Module *mod,
+		    Dwarf_Addr pc, char *buf, size_t size);
 
 /*
  * The FDE whose range holds file address pc, from .eh_frame_hdr's search

@@ -19,6 +19,12 @@ struct key {
 
 struct sym {
 	__u64 start, size;
+	/*
+	 * The largest size of the STT_FUNCs starting here, the kept symbol's or
+	 * an alias's (ICF leaves sized and sizeless ones at one address): 0 if
+	 * none is sized.  coldparts' functions are these, not what lookup holds.
+	 */
+	__u64 fsize;
 	__u32 name;	/* offset in names */
 	__u8 rank;	/* of symbols at one address the lowest is kept: global, weak, local */
 };
@@ -29,6 +35,8 @@ struct native_symtab {
 	struct sym *syms;	/* by start, one per start */
 	size_t nr;
 	char *names;
+	void *attachment;	/* another module's, freed by attachment_free with the table */
+	void (*attachment_free)(void *attachment);
 };
 
 struct native_symtabs {
@@ -44,6 +52,8 @@ struct native_symtabs *native_symtabs__new(void)
 
 static void tab_clear(struct native_symtab *t)
 {
+	if (t->attachment)
+		t->attachment_free(t->attachment);
 	free(t->syms);
 	free(t->names);
 	memset(t, 0, sizeof(*t));
@@ -155,14 +165,16 @@ static int tab_read(struct native_symtab *t, Dwfl_Module *mod, Dwarf_Addr start)
 			t->names = p;
 		}
 		memcpy(t->names + names_len, name, len);
-		t->syms[t->nr++] = (struct sym){ .start = addr - start, .size = s.st_size,
-						 .name = (__u32)names_len, .rank = sym_rank(&s) };
+		t->syms[t->nr++] = (struct sym){
+			.start = addr - start, .size = s.st_size,
+			.fsize = GELF_ST_TYPE(s.st_info) == STT_FUNC ? s.st_size : 0,
+			.name = (__u32)names_len, .rank = sym_rank(&s) };
 		names_len += len;
 	}
 	return 0;
 }
 
-/* Sorts t's symbols and keeps the best ranked of each address. */
+/* Sorts t's symbols and keeps the best ranked of each address, with its aliases' fsize. */
 static void tab_sort(struct native_symtab *t)
 {
 	size_t n = 0;
@@ -170,9 +182,12 @@ static void tab_sort(struct native_symtab *t)
 	if (!t->nr)
 		return;
 	qsort(t->syms, t->nr, sizeof(*t->syms), sym_cmp);
-	for (size_t i = 1; i < t->nr; i++)
+	for (size_t i = 1; i < t->nr; i++) {
 		if (t->syms[i].start != t->syms[n].start)
 			t->syms[++n] = t->syms[i];
+		else if (t->syms[i].fsize > t->syms[n].fsize)
+			t->syms[n].fsize = t->syms[i].fsize;
+	}
 	t->nr = n + 1;
 }
 
@@ -241,4 +256,36 @@ const char *native_symtab__lookup(const struct native_symtab *t, __u64 off, __u6
 		return NULL;
 	*sym_off = off - t->syms[i].start;
 	return t->names + t->syms[i].name;
+}
+
+size_t native_symtab__nr(const struct native_symtab *t)
+{
+	return t->nr;
+}
+
+const char *native_symtab__func(const struct native_symtab *t, size_t i, __u64 *start,
+				__u64 *fsize)
+{
+	*start = t->syms[i].start;
+	*fsize = t->syms[i].fsize;
+	return t->names + t->syms[i].name;
+}
+
+void *native_symtab__attachment(const struct native_symtab *t)
+{
+	return t->attachment;
+}
+
+int native_symtabs__attach(struct native_symtabs *c, const struct native_symtab *t, void *data,
+			   void (*free_fn)(void *data))
+{
+	/* c's own entry, reached through c: the table stays const to its readers. */
+	for (size_t i = 0; c && data && free_fn && i < NATIVE_SYMTABS; i++) {
+		if (&c->tabs[i] != t || t->attachment)
+			continue;
+		c->tabs[i].attachment = data;
+		c->tabs[i].attachment_free = free_fn;
+		return 0;
+	}
+	return -EINVAL;
 }

@@ -37,6 +37,26 @@ void native_symtabs__forget(struct native_symtabs *c, int pid);
  * off's offset in it: NULL if none does.
  */
 const char *native_symtab__lookup(const struct native_symtab *t, __u64 off, __u64 *sym_off);
+/*
+ * The table as it is, for coldparts: nr code symbols sorted by start, one a
+ * start, nested ones kept.  Symbol i (< nr): its name (the best bound of
+ * those at its start), start (an offset from the module's start, as
+ * lookup's) and fsize: the largest size of the STT_FUNCs starting there,
+ * the kept symbol's or its aliases', 0 if none is sized.
+ */
+size_t native_symtab__nr(const struct native_symtab *t);
+const char *native_symtab__func(const struct native_symtab *t, size_t i, __u64 *start,
+				__u64 *fsize);
+/*
+ * One attachment a table: what another module derives from the same file
+ * (coldparts' jump table), kept under the table's key and freed with it by
+ * free_fn(data): one cache, one bound.  native_symtab__attachment(): NULL
+ * until attached.  native_symtabs__attach(): t is one of c's, valid (as
+ * __get() says) and without one: 0, else -EINVAL (data is the caller's).
+ */
+void *native_symtab__attachment(const struct native_symtab *t);
+int native_symtabs__attach(struct native_symtabs *c, const struct native_symtab *t, void *data,
+			   void (*free_fn)(void *data));
 /* Tables made from a module's symbols, tables found again: the cache's counters. */
 void native_symtabs__stats(const struct native_symtabs *c, __u64 *built, __u64 *hits);
 #endif /* PYPROF_NATIVESYMS_H */

@@ -89,7 +89,6 @@ struct native_unwinder {
 	int pid, tid;
 	const struct native_regs *regs;
 	bool read_outside;	/* the unwind wanted memory the copy does not hold */
-	struct coldparts *cold;	/* names of unnamed .cold parts; NULL: none (no memory) */
 };
 
 static struct native_unwinder *current;
@@ -250,7 +249,6 @@ struct native_unwinder *native_unwinder__new(const char *proc_root, native_open_
 	snprintf(u->proc_root, sizeof(u->proc_root), "%s", proc_root);
 	u->open = open;
 	u->open_ctx = ctx;
-	u->cold = coldparts__new();
 	return u;
 }
 
@@ -272,7 +270,6 @@ void native_unwinder__free(struct native_unwinder *u)
 		return;
 	for (size_t i = 0; i < NATIVE_PROCS; i++)
 		proc_clear(&u->procs[i]);
-	coldparts__free(u->cold);
 	native_symtabs__free(u->syms);
 	free(u->vdso);
 	free(u);
@@ -377,13 +374,12 @@ static struct native_proc *proc_get(struct native_unwinder *u, int pid)
 }
 
 /*
- * The symbol of mod holding pc (*off: pc's offset in it): from the table
- * shared by build-id, else (no memory) libdw's own lookup.
+ * The symbol of mod holding pc (*off: pc's offset in it): from t, mod's
+ * table shared by build-id, else (NULL: no memory) libdw's own lookup.
  */
-static const char *module_sym(struct native_proc *np, Dwfl_Module *mod, Dwarf_Addr start,
+static const char *module_sym(const struct native_symtab *t, Dwfl_Module *mod, Dwarf_Addr start,
 			      Dwarf_Addr pc, GElf_Off *off, GElf_Sym *s)
 {
-	const struct native_symtab *t = native_symtabs__get(np->syms, np->pid, mod);
 	__u64 o = 0;
 	const char *name;
 
@@ -398,6 +394,7 @@ static const char *module_sym(struct native_proc *np, Dwfl_Module *mod, Dwarf_Ad
 static void frame_name(struct native_proc *np, struct native_frame *f, Dwarf_Addr pc)
 {
 	Dwfl_Module *mod = dwfl_addrmodule(np->dwfl, pc);
+	const struct native_symtab *t = NULL;
 	const char *sym = NULL, *mname = NULL, *base;
 	Dwarf_Addr start = 0;
 	GElf_Off off = 0;
@@ -407,7 +404,8 @@ static void frame_name(struct native_proc *np, struct native_frame *f, Dwarf_Add
 	f->interp = false;
 	if (mod) {
 		mname = dwfl_module_info(mod, NULL, &start, NULL, NULL, NULL, NULL, NULL);
-		sym = module_sym(np, mod, start, pc, &off, &s);
+		t = native_symtabs__get(np->syms, np->pid, mod);
+		sym = module_sym(t, mod, start, pc, &off, &s);
 	}
 	if (mname) {
 		base = strrchr(mname, '/');
@@ -417,8 +415,7 @@ static void frame_name(struct native_proc *np, struct native_frame *f, Dwarf_Add
 	}
 	if (sym && sym[0]) {
 		snprintf(f->name, sizeof(f->name), "%s", sym);
-	} else if (mod && current && current->cold &&
-		   coldparts__name(current->cold, mod, pc, f->name, sizeof(f->name)) == 0) {
+	} else if (t && coldparts__name(np->syms, t, mod, pc, f->name, sizeof(f->name)) == 0) {
 		/* A stripped file's FUNC.cold, named after the function jumping there. */
 	} else if (mname) {
 		snprintf(f->name, sizeof(f->name), "%s+0x%llx", base,
