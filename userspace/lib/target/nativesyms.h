@@ -19,7 +19,11 @@
 struct native_symtab;
 struct native_symtabs;
 
-struct native_symtabs *native_symtabs__new(void);
+/*
+ * proc_root: where processes are (/proc): a stripped file's debug file is
+ * looked for in its process's root, proc_root/PID/root (debugfile.h).
+ */
+struct native_symtabs *native_symtabs__new(const char *proc_root);
 void native_symtabs__free(struct native_symtabs *c);
 /*
  * The table of module mod (of process pid): found by its build-id, made
@@ -37,6 +41,10 @@ void native_symtabs__forget(struct native_symtabs *c, int pid);
  * off's offset in it: NULL if none does.
  */
 const char *native_symtab__lookup(const struct native_symtab *t, __u64 off, __u64 *sym_off);
-/* Tables made from a module's symbols, tables found again: the cache's counters. */
-void native_symtabs__stats(const struct native_symtabs *c, __u64 *built, __u64 *hits);
+/*
+ * Tables made from a module's symbols, tables found again, and tables that
+ * got a debug file's symbols: the cache's counters.
+ */
+void native_symtabs__stats(const struct native_symtabs *c, __u64 *built, __u64 *hits,
+			   __u64 *debug);
 #endif /* PYPROF_NATIVESYMS_H */
