@@ -219,6 +219,14 @@ $(OUTPUT)/tests/libcold_mini.so: $(OUTPUT)/tests/libcold.so
 $(OUTPUT)/tests/test-coldparts: $(OUTPUT)/tests/libcold.so $(OUTPUT)/tests/libcold_stripped.so \
 	$(OUTPUT)/tests/libcold_mini.so
 
+# libcold.so's separate debug file, as Debian's -dbg packages ship one: for test-debugfile.
+$(OUTPUT)/tests/libcold.debug: $(OUTPUT)/tests/libcold.so
+	$(call msg,DEBUG,$@)
+	$(Q)objcopy --only-keep-debug $< $@
+
+$(OUTPUT)/tests/test-debugfile: $(OUTPUT)/tests/libcold_stripped.so $(OUTPUT)/tests/libcold.debug \
+	$(OUTPUT)/tests/libspin_a.so
+
 # C++ methods for the demangling tests (test-cxxname, test_native); no sanitizers.
 $(OUTPUT)/tests/libcxxspin.so: tests/helpers/cxxspin.cpp | $(OUTPUT)/tests
 	$(call msg,CXX,$@)

@@ -73,7 +73,8 @@ void native__stats(const struct native *n, struct native_stats *ret)
 {
 	*ret = n ? n->stats : (struct native_stats){ 0 };
 	if (n)
-		native_unwinder__stats(n->u, &ret->symtabs_read, &ret->symtabs_shared);
+		native_unwinder__stats(n->u, &ret->symtabs_read, &ret->symtabs_shared,
+				       &ret->symtabs_debug);
 }
 
 void native__record(struct native *n, const struct pyprof_native *e, size_t size)

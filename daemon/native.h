@@ -28,6 +28,7 @@ struct native_stats {
 	__u64 unwind_ns;	/* time spent unwinding and merging, summed */
 	__u64 symtabs_read;	/* ELF symbol tables read (once per build-id while kept) */
 	__u64 symtabs_shared;	/* ... found again by build-id: a lookup another read served */
+	__u64 symtabs_debug;	/* ... given a debug file's symbols (a stripped file's) */
 };
 
 struct native *native__new(void);

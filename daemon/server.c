@@ -1004,14 +1004,16 @@ static int status_native(struct server *srv, struct strbuf *sb)
 			      "native_copies_orphaned %llu\nnative_unwound %llu\n"
 			      "native_truncated %llu\nnative_unmatched %llu\nnative_no_elf %llu\n"
 			      "native_too_deep %llu\nnative_unwind_ns %llu\n"
-			      "native_symtabs_read %llu\nnative_symtabs_shared %llu\n",
+			      "native_symtabs_read %llu\nnative_symtabs_shared %llu\n"
+			      "native_symtabs_debug %llu\n",
 			      srv->m.native ? "on" : "off", (unsigned long long)ns.received,
 			      (unsigned long long)ns.malformed, (unsigned long long)ns.orphaned,
 			      (unsigned long long)ns.unwound, (unsigned long long)ns.truncated,
 			      (unsigned long long)ns.unmatched, (unsigned long long)ns.no_elf,
 			      (unsigned long long)ns.too_deep, (unsigned long long)ns.unwind_ns,
 			      (unsigned long long)ns.symtabs_read,
-			      (unsigned long long)ns.symtabs_shared);
+			      (unsigned long long)ns.symtabs_shared,
+			      (unsigned long long)ns.symtabs_debug);
 }
 
 /* The daemon's own counters and every BPF counter, summed over CPUs. */

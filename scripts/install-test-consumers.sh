@@ -1,6 +1,7 @@
 #!/bin/sh
 # Installs what the tests use beyond the build: systemd-analyze for the unit
-# checks, tmux for pyprofctl top in a real terminal, python3-numpy for test_native,
+# checks, tmux for pyprofctl top in a real terminal, python3-numpy and python3.11-dbg
+# (debug files) for test_native,
 # and the real consumers of
 # pyprof's output formats for
 # tests/integration/test_consumers.py: go tool pprof, headless Chromium, and
@@ -36,6 +37,12 @@ done
 # frames under the lines that call it): a module, no command.
 if ! dpkg-query -W -f='${Status}' python3-numpy 2>/dev/null | grep -q "install ok installed"; then
 	missing="$missing python3-numpy"
+fi
+# The debug files of Debian's python3.11 and its extension modules, by build-id under
+# /usr/lib/debug (test_native.py: json's and _sre's static functions named): a package of
+# files, no command.  It pulls python3.11 to its own version, the archive's newest.
+if ! dpkg-query -W -f='${Status}' python3.11-dbg 2>/dev/null | grep -q "install ok installed"; then
+	missing="$missing python3.11-dbg"
 fi
 # clang's libFuzzer and sanitizer runtimes for `make fuzz`: a library, no command.
 # (gcc's ASan/UBSan runtimes for `make asan` come with gcc.)

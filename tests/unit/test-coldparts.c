@@ -77,9 +77,10 @@ TEST(stripped_cold_part_named_after_its_parent)
 {
 	Dwfl *full = NULL, *stripped = NULL;
 	Dwfl_Module *fm = helper(&full, "libcold.so"), *sm = helper(&stripped, "libcold_stripped.so");
-	struct native_symtabs *c = native_symtabs__new();
+	/* No process root, so no debug file: only what the stripped file holds. */
+	struct native_symtabs *c = native_symtabs__new("/nonexistent");
 	Dwarf_Addr cold, fail, parent, fbias, sbias;
-	__u64 built, hits;
+	__u64 built, hits, debug;
 	char name[64];
 
 	ASSERT_TRUE(fm && sm && c);
@@ -98,7 +99,7 @@ TEST(stripped_cold_part_named_after_its_parent)
 	ASSERT_TRUE(native_symtab__attachment(native_symtabs__get(c, getpid(), sm)) != NULL);
 	ASSERT_OK(cold_name(c, sm, cold - fbias + sbias, name, sizeof(name)));
 	ASSERT_STREQ(name, "cold_parent.cold");
-	native_symtabs__stats(c, &built, &hits);
+	native_symtabs__stats(c, &built, &hits, &debug);
 	ASSERT_EQ(built, 1);
 	/* A static function is called, not jumped into, and starts a frame: not a cold part. */
 	ASSERT_EQ(cold_name(c, sm, fail - fbias + sbias + 1, name, sizeof(name)), -ENOENT);
@@ -109,7 +110,7 @@ TEST(stripped_cold_part_named_after_its_parent)
 	 * The unstripped file, in a cache of its own (strip keeps the build-id,
 	 * the key): every jump lands in a symbol, none is kept.
 	 */
-	c = native_symtabs__new();
+	c = native_symtabs__new("/nonexistent");
 	ASSERT_TRUE(c != NULL);
 	ASSERT_EQ(cold_name(c, fm, cold + 1, name, sizeof(name)), -ENOENT);
 	native_symtabs__free(c);

@@ -1067,6 +1067,7 @@ static const char *const status_privileged_keys[] = {
 	"native_copies_received", "native_copies_malformed", "native_copies_orphaned",
 	"native_unwound", "native_truncated", "native_unmatched", "native_no_elf",
 	"native_too_deep", "native_unwind_ns", "native_symtabs_read", "native_symtabs_shared",
+	"native_symtabs_debug",
 	NULL,
 };
 

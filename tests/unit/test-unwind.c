@@ -64,17 +64,17 @@ TEST(copy_too_short)
 TEST(symbol_tables_kept_by_build_id)
 {
 	struct native_unwinder *u = native_unwinder__new("/proc", NULL, NULL);
-	__u64 read1, read2, hits1, hits2;
+	__u64 read1, read2, hits1, hits2, debug;
 	bool outer = false;
 
 	ASSERT_TRUE(u != NULL);
 	unwind_test_outer();
 	ASSERT_OK(native_unwinder__unwind(u, getpid(), gettid(), &regs, &st));
-	native_unwinder__stats(u, &read1, &hits1);
+	native_unwinder__stats(u, &read1, &hits1, &debug);
 	ASSERT_TRUE(read1 >= 1);
 	native_unwinder__forget(u, getpid());
 	ASSERT_OK(native_unwinder__unwind(u, getpid(), gettid(), &regs, &st));
-	native_unwinder__stats(u, &read2, &hits2);
+	native_unwinder__stats(u, &read2, &hits2, &debug);
 	ASSERT_EQ(read2, read1);
 	ASSERT_TRUE(hits2 > hits1);
 	for (size_t i = 0; i < st.nr; i++)

@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
 #include <gelf.h>
+#include <limits.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include "debugfile.h"
 #include "nativesyms.h"
 
 enum key_kind {
@@ -42,12 +46,26 @@ struct native_symtab {
 struct native_symtabs {
 	struct native_symtab tabs[NATIVE_SYMTABS];
 	size_t next;
-	__u64 built, hits;
+	__u64 built, hits, debug;
+	char proc_root[PATH_MAX];	/* processes' roots: proc_root/PID/root */
 };
 
-struct native_symtabs *native_symtabs__new(void)
+/* A table being filled: where its next symbol and name go. */
+struct tab_fill {
+	struct native_symtab *t;
+	size_t cap, names_len, names_cap;
+};
+
+struct native_symtabs *native_symtabs__new(const char *proc_root)
 {
-	return calloc(1, sizeof(struct native_symtabs));
+	struct native_symtabs *c = calloc(1, sizeof(struct native_symtabs));
+
+	if (c && snprintf(c->proc_root, sizeof(c->proc_root), "%s", proc_root) >=
+			 (int)sizeof(c->proc_root)) {
+		free(c);
+		return NULL;
+	}
+	return c;
 }
 
 static void tab_clear(struct native_symtab *t)
@@ -75,10 +93,12 @@ void native_symtabs__forget(struct native_symtabs *c, int pid)
 			tab_clear(&c->tabs[i]);
 }
 
-void native_symtabs__stats(const struct native_symtabs *c, __u64 *built, __u64 *hits)
+void native_symtabs__stats(const struct native_symtabs *c, __u64 *built, __u64 *hits,
+			   __u64 *debug)
 {
 	*built = c ? c->built : 0;
 	*hits = c ? c->hits : 0;
+	*debug = c ? c->debug : 0;
 }
 
 /* mod's key: its build-id, else (pid, start).  False if mod has no ELF. */
@@ -131,47 +151,119 @@ static __u8 sym_rank(const GElf_Sym *s)
 	return bind == STB_GLOBAL ? 0 : bind == STB_WEAK ? 1 : 2;
 }
 
-/* Appends mod's code symbols to t (unsorted); 0, -ENOMEM or -E2BIG. */
-static int tab_read(struct native_symtab *t, Dwfl_Module *mod, Dwarf_Addr start)
+/* Appends a symbol at off (from the module's start): 0, -ENOMEM or -E2BIG. */
+static int tab_add(struct tab_fill *f, const char *name, __u64 off, const GElf_Sym *s)
 {
-	int nr = dwfl_module_getsymtab(mod);
-	size_t cap = 0, names_len = 0, names_cap = 0;
+	struct native_symtab *t = f->t;
+	size_t len = strlen(name) + 1;
+	void *p;
+
+	/* Names are found by a 32-bit offset: a hostile file's 4 GiB of them are refused. */
+	if (f->names_len + len > UINT32_MAX)
+		return -E2BIG;
+	if (t->nr == f->cap) {
+		f->cap = f->cap ? f->cap * 2 : 256;
+		p = realloc(t->syms, f->cap * sizeof(*t->syms));
+		if (!p)
+			return -ENOMEM;
+		t->syms = p;
+	}
+	if (f->names_len + len > f->names_cap) {
+		f->names_cap = (f->names_cap ? f->names_cap * 2 : 4096) + len;
+		p = realloc(t->names, f->names_cap);
+		if (!p)
+			return -ENOMEM;
+		t->names = p;
+	}
+	memcpy(t->names + f->names_len, name, len);
+	t->syms[t->nr++] = (struct sym){
+		.start = off, .size = s->st_size,
+		.fsize = GELF_ST_TYPE(s->st_info) == STT_FUNC ? s->st_size : 0,
+		.name = (__u32)f->names_len, .rank = sym_rank(s) };
+	f->names_len += len;
+	return 0;
+}
+
+/* Appends mod's code symbols (unsorted); 0, -ENOMEM or -E2BIG. */
+static int tab_read(struct tab_fill *f, Dwfl_Module *mod, Dwarf_Addr start)
+{
+	int nr = dwfl_module_getsymtab(mod), err;
 
 	for (int i = 1; i < nr; i++) {
 		GElf_Sym s;
 		GElf_Addr addr;
 		GElf_Word shndx;
 		const char *name = dwfl_module_getsym_info(mod, i, &s, &addr, &shndx, NULL, NULL);
-		size_t len = name ? strlen(name) + 1 : 0;
-		void *p;
 
 		if (!name || !name[0] || !code_sym(&s, shndx) || addr < start)
 			continue;
-		/* Names are found by a 32-bit offset: a hostile file's 4 GiB of them are refused. */
-		if (names_len + len > UINT32_MAX)
-			return -E2BIG;
-		if (t->nr == cap) {
-			cap = cap ? cap * 2 : 256;
-			p = realloc(t->syms, cap * sizeof(*t->syms));
-			if (!p)
-				return -ENOMEM;
-			t->syms = p;
-		}
-		if (names_len + len > names_cap) {
-			names_cap = (names_cap ? names_cap * 2 : 4096) + len;
-			p = realloc(t->names, names_cap);
-			if (!p)
-				return -ENOMEM;
-			t->names = p;
-		}
-		memcpy(t->names + names_len, name, len);
-		t->syms[t->nr++] = (struct sym){
-			.start = addr - start, .size = s.st_size,
-			.fsize = GELF_ST_TYPE(s.st_info) == STT_FUNC ? s.st_size : 0,
-			.name = (__u32)names_len, .rank = sym_rank(&s) };
-		names_len += len;
+		err = tab_add(f, name, addr - start, &s);
+		if (err)
+			return err;
 	}
 	return 0;
+}
+
+/* The section of type type in elf, and its header: NULL if none. */
+static Elf_Scn *section_of_type(Elf *elf, GElf_Word type, GElf_Shdr *sh)
+{
+	Elf_Scn *scn = NULL;
+
+	while ((scn = elf_nextscn(elf, scn)))
+		if (gelf_getshdr(scn, sh) && sh->sh_type == type)
+			return scn;
+	return NULL;
+}
+
+/* Appends the code symbols of a debug file's .symtab; bias: the module's load bias. */
+static int tab_read_debug(struct tab_fill *f, Elf *elf, Dwarf_Addr bias, Dwarf_Addr start)
+{
+	GElf_Shdr sh;
+	Elf_Scn *scn = section_of_type(elf, SHT_SYMTAB, &sh);
+	Elf_Data *d = scn ? elf_getdata(scn, NULL) : NULL;
+	size_t nr = d && sh.sh_entsize ? d->d_size / sh.sh_entsize : 0;
+	int err;
+
+	for (size_t i = 1; i < nr && i <= INT_MAX; i++) {
+		GElf_Sym s;
+		const char *name;
+
+		if (!gelf_getsym(d, (int)i, &s) || !code_sym(&s, s.st_shndx) ||
+		    s.st_value + bias < start || s.st_value + bias < s.st_value)
+			continue;
+		name = elf_strptr(elf, sh.sh_link, s.st_name);
+		if (!name || !name[0])
+			continue;
+		err = tab_add(f, name, s.st_value + bias - start, &s);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/*
+ * A stripped file (no .symtab of its own) gets the symbols of its debug
+ * file too, if one is installed in pid's root: true if it did.  The debug
+ * file has the file's own addresses, so the module's bias places them.
+ */
+static bool tab_read_debugfile(struct native_symtabs *c, struct tab_fill *f, Dwfl_Module *mod,
+			       int pid, const struct key *k, Dwarf_Addr start)
+{
+	Dwarf_Addr bias;
+	Elf *main = dwfl_module_getelf(mod, &bias), *elf;
+	GElf_Shdr sh;
+	int fd;
+	bool ok;
+
+	if (k->kind != KEY_BUILD_ID || !main || section_of_type(main, SHT_SYMTAB, &sh))
+		return false;
+	fd = debugfile__open(c->proc_root, pid, k->bytes, k->len, &elf);
+	if (fd < 0)
+		return false;
+	ok = tab_read_debug(f, elf, bias, start) == 0;
+	elf_end(elf);
+	close(fd);
+	return ok;
 }
 
 /* Sorts t's symbols and keeps the best ranked of each address, with its aliases' fsize. */
@@ -194,6 +286,7 @@ static void tab_sort(struct native_symtab *t)
 const struct native_symtab *native_symtabs__get(struct native_symtabs *c, int pid,
 						Dwfl_Module *mod)
 {
+	struct tab_fill f = { 0 };
 	struct native_symtab *t;
 	Dwarf_Addr start = 0;
 	struct key k;
@@ -212,10 +305,13 @@ const struct native_symtab *native_symtabs__get(struct native_symtabs *c, int pi
 	t = &c->tabs[c->next];
 	c->next = (c->next + 1) % NATIVE_SYMTABS;
 	tab_clear(t);
-	if (tab_read(t, mod, start)) {
+	f.t = t;
+	if (tab_read(&f, mod, start)) {
 		tab_clear(t);
 		return NULL;
 	}
+	/* A debug file that cannot be read leaves the file's own symbols. */
+	c->debug += tab_read_debugfile(c, &f, mod, pid, &k, start);
 	tab_sort(t);
 	t->key = k;
 	t->pid = pid;

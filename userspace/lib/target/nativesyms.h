@@ -19,7 +19,11 @@
 struct native_symtab;
 struct native_symtabs;
 
-struct native_symtabs *native_symtabs__new(void);
+/*
+ * proc_root: where processes are (/proc): a stripped file's debug file is
+ * looked for in its process's root, proc_root/PID/root (debugfile.h).
+ */
+struct native_symtabs *native_symtabs__new(const char *proc_root);
 void native_symtabs__free(struct native_symtabs *c);
 /*
  * The table of module mod (of process pid): found by its build-id, made
@@ -57,6 +61,10 @@ const char *native_symtab__func(const struct native_symtab *t, size_t i, __u64 *
 void *native_symtab__attachment(const struct native_symtab *t);
 int native_symtabs__attach(struct native_symtabs *c, const struct native_symtab *t, void *data,
 			   void (*free_fn)(void *data));
-/* Tables made from a module's symbols, tables found again: the cache's counters. */
-void native_symtabs__stats(const struct native_symtabs *c, __u64 *built, __u64 *hits);
+/*
+ * Tables made from a module's symbols, tables found again, and tables that
+ * got a debug file's symbols: the cache's counters.
+ */
+void native_symtabs__stats(const struct native_symtabs *c, __u64 *built, __u64 *hits,
+			   __u64 *debug);
 #endif /* PYPROF_NATIVESYMS_H */

@@ -240,7 +240,7 @@ struct native_unwinder *native_unwinder__new(const char *proc_root, native_open_
 
 	if (!u)
 		return NULL;
-	u->syms = native_symtabs__new();
+	u->syms = native_symtabs__new(proc_root);
 	if (!u->syms) {
 		free(u);
 		return NULL;
@@ -285,9 +285,9 @@ void native_unwinder__forget(struct native_unwinder *u, int pid)
 }
 
 void native_unwinder__stats(const struct native_unwinder *u, __u64 *symtabs_built,
-			    __u64 *symtabs_hits)
+			    __u64 *symtabs_hits, __u64 *symtabs_debug)
 {
-	native_symtabs__stats(u ? u->syms : NULL, symtabs_built, symtabs_hits);
+	native_symtabs__stats(u ? u->syms : NULL, symtabs_built, symtabs_hits, symtabs_debug);
 }
 
 /*

@@ -53,9 +53,12 @@ struct native_unwinder *native_unwinder__new(const char *proc_root, native_open_
 void native_unwinder__free(struct native_unwinder *u);
 /* Forgets what is kept of process pid (it exited or exec'd). */
 void native_unwinder__forget(struct native_unwinder *u, int pid);
-/* Symbol tables read from an ELF file, and found again by build-id (another process's). */
+/*
+ * Symbol tables read from an ELF file, found again by build-id (another
+ * process's), and given a debug file's symbols (nativesyms.h).
+ */
 void native_unwinder__stats(const struct native_unwinder *u, __u64 *symtabs_built,
-			    __u64 *symtabs_hits);
+			    __u64 *symtabs_hits, __u64 *symtabs_debug);
 /*
  * Unwinds thread tid of process pid from r into st.  0 (st->truncated says
  * whether the walk reached the outermost frame), -ENOENT (no ELF of the
