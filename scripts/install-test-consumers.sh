@@ -44,6 +44,11 @@ fi
 if ! dpkg-query -W -f='${Status}' python3.11-dbg 2>/dev/null | grep -q "install ok installed"; then
 	missing="$missing python3.11-dbg"
 fi
+# Django for /usr/bin/python3.11: make bench's ordinary web workload (a Django page,
+# tests/bench/workloads/django_render.py), a module, no command.
+if ! dpkg-query -W -f='${Status}' python3-django 2>/dev/null | grep -q "install ok installed"; then
+	missing="$missing python3-django"
+fi
 # clang's libFuzzer and sanitizer runtimes for `make fuzz`: a library, no command.
 # (gcc's ASan/UBSan runtimes for `make asan` come with gcc.)
 if ! dpkg-query -W -f='${Status}' libclang-rt-14-dev 2>/dev/null | grep -q "install ok installed"; then
