@@ -6,63 +6,12 @@
  */
 #include <elfutils/libdwfl.h>
 #include <errno.h>
-#include <limits.h>
 #include <string.h>
 #include <unistd.h>
+#include "dwflhelp.h"
 #include "testhelp.h"
 #include "target/coldparts.h"
 #include "target/nativesyms.h"
-
-/* As nativeunwind's: no separate debug files, only what the file holds. */
-static int no_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Addr base,
-			const char *file_name, const char *debuglink_file, GElf_Word debuglink_crc,
-			char **debuginfo_file_name)
-{
-	(void)mod, (void)userdata, (void)modname, (void)base, (void)file_name;
-	(void)debuglink_file, (void)debuglink_crc, (void)debuginfo_file_name;
-	return -1;
-}
-
-static const Dwfl_Callbacks offline = {
-	.find_elf = dwfl_build_id_find_elf,
-	.find_debuginfo = no_debuginfo,
-	.section_address = dwfl_offline_section_address,
-};
-
-/* The module of file NAME next to this test's binary, reported in its own Dwfl. */
-static Dwfl_Module *helper(Dwfl **dwfl, const char *name)
-{
-	char path[PATH_MAX], *slash;
-	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
-	Dwfl_Module *mod;
-
-	if (n <= 0)
-		return NULL;
-	path[n] = '\0';
-	slash = strrchr(path, '/');
-	if (!slash || snprintf(slash + 1, sizeof(path) - (size_t)(slash + 1 - path), "%s", name) < 0)
-		return NULL;
-	*dwfl = dwfl_begin(&offline);
-	mod = *dwfl ? dwfl_report_offline(*dwfl, name, path, -1) : NULL;
-	dwfl_report_end(*dwfl, NULL, NULL);
-	return mod;
-}
-
-/* The address of symbol name in mod, 0 if none. */
-static Dwarf_Addr sym_addr(Dwfl_Module *mod, const char *name)
-{
-	int n = dwfl_module_getsymtab(mod);
-
-	for (int i = 1; i < n; i++) {
-		GElf_Addr addr;
-		GElf_Sym sym;
-		const char *s = dwfl_module_getsym_info(mod, i, &sym, &addr, NULL, NULL, NULL);
-
-		if (s && strcmp(s, name) == 0)
-			return addr;
-	}
-	return 0;
-}
 
 /* coldparts__name() of pc in mod, with mod's table from c, as nativeunwind asks. */
 static int cold_name(struct native_symtabs *c, Dwfl_Module *mod, Dwarf_Addr pc, char *buf,
@@ -76,7 +25,8 @@ static int cold_name(struct native_symtabs *c, Dwfl_Module *mod, Dwarf_Addr pc, 
 TEST(stripped_cold_part_named_after_its_parent)
 {
 	Dwfl *full = NULL, *stripped = NULL;
-	Dwfl_Module *fm = helper(&full, "libcold.so"), *sm = helper(&stripped, "libcold_stripped.so");
+	Dwfl_Module *fm = helper_module(&full, "libcold.so");
+	Dwfl_Module *sm = helper_module(&stripped, "libcold_stripped.so");
 	/* No process root, so no debug file: only what the stripped file holds. */
 	struct native_symtabs *c = native_symtabs__new("/nonexistent");
 	Dwarf_Addr cold, fail, parent, fbias, sbias;
@@ -126,7 +76,8 @@ TEST(stripped_cold_part_named_after_its_parent)
 TEST(minidebuginfo_symbols)
 {
 	Dwfl *full = NULL, *mini = NULL;
-	Dwfl_Module *fm = helper(&full, "libcold.so"), *mm = helper(&mini, "libcold_mini.so");
+	Dwfl_Module *fm = helper_module(&full, "libcold.so");
+	Dwfl_Module *mm = helper_module(&mini, "libcold_mini.so");
 	Dwarf_Addr fbias, mbias;
 	const char *name;
 

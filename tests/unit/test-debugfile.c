@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "dwflhelp.h"
 #include "testhelp.h"
 #include "target/debugfile.h"
 #include "target/nativesyms.h"
@@ -24,18 +25,6 @@ static char dir[PATH_MAX - 256];	/* the root's build-id directory for libcold's 
 static char dbg[PATH_MAX];	/* libcold's debug file in the fake root */
 static __u8 id[DEBUGFILE_ID_MAX];
 static size_t id_len;
-
-/* Path of file name next to this test's binary. */
-static void helper_path(const char *name, char *path, size_t size)
-{
-	ssize_t n = readlink("/proc/self/exe", path, size - 1);
-	char *slash;
-
-	path[n > 0 ? n : 0] = '\0';
-	slash = strrchr(path, '/');
-	if (slash)
-		snprintf(slash + 1, size - (size_t)(slash + 1 - path), "%s", name);
-}
 
 static int copy_file(const char *from, const char *to)
 {
@@ -184,64 +173,31 @@ TEST(hostile_files_refused)
 	teardown();
 }
 
-/* As nativeunwind's: only what the file holds; nativesyms adds the debug file. */
-static int no_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Addr base,
-			const char *file_name, const char *debuglink_file, GElf_Word debuglink_crc,
-			char **debuginfo_file_name)
-{
-	(void)mod, (void)userdata, (void)modname, (void)base, (void)file_name;
-	(void)debuglink_file, (void)debuglink_crc, (void)debuginfo_file_name;
-	return -1;
-}
-
-static const Dwfl_Callbacks offline = {
-	.find_elf = dwfl_build_id_find_elf,
-	.find_debuginfo = no_debuginfo,
-	.section_address = dwfl_offline_section_address,
-};
-
 /* The offset of symbol name in the unstripped libcold.so (the same layout), 0 if none. */
 static __u64 full_offset(const char *name)
 {
-	char path[PATH_MAX];
-	Dwfl *full = dwfl_begin(&offline);
-	Dwfl_Module *fm;
-	Dwarf_Addr start = 0;
-	__u64 off = 0;
-	int n;
+	Dwfl *full = NULL;
+	Dwfl_Module *fm = helper_module(&full, "libcold.so");
+	Dwarf_Addr start = 0, addr;
 
-	helper_path("libcold.so", path, sizeof(path));
-	fm = dwfl_report_offline(full, "libcold.so", path, -1);
-	dwfl_report_end(full, NULL, NULL);
 	ASSERT_TRUE(fm != NULL);
 	dwfl_module_info(fm, NULL, &start, NULL, NULL, NULL, NULL, NULL);
-	n = dwfl_module_getsymtab(fm);
-	for (int i = 1; i < n; i++) {
-		GElf_Addr addr;
-		GElf_Sym sym;
-		const char *s = dwfl_module_getsym_info(fm, i, &sym, &addr, NULL, NULL, NULL);
-
-		if (s && strcmp(s, name) == 0)
-			off = addr - start;
-	}
+	addr = sym_addr(fm, name);
 	dwfl_end(full);
-	return off;
+	return addr ? addr - start : 0;
 }
 
 /* The name nativesyms gives to a pc inside cold_fail of the stripped libcold (NULL: none). */
 static const char *stripped_name_of_cold_fail(struct native_symtabs *c, char *buf, size_t size)
 {
-	char path[PATH_MAX];
-	Dwfl *dwfl = dwfl_begin(&offline);
+	Dwfl *dwfl = NULL;
 	Dwfl_Module *mod;
 	const struct native_symtab *t;
 	__u64 off = full_offset("cold_fail");
 	const char *name;
 
 	ASSERT_TRUE(off != 0);
-	helper_path("libcold_stripped.so", path, sizeof(path));
-	mod = dwfl_report_offline(dwfl, "libcold_stripped.so", path, -1);
-	dwfl_report_end(dwfl, NULL, NULL);
+	mod = helper_module(&dwfl, "libcold_stripped.so");
 	ASSERT_TRUE(mod != NULL);
 	t = native_symtabs__get(c, PID, mod);
 	ASSERT_TRUE(t != NULL);
