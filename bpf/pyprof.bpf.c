@@ -1045,19 +1045,26 @@ static __always_inline struct pyprof_offcpu_hot *offcpu__hot_of(struct task_stru
 }
 
 /*
- * The time of this switch, read once for both of its tasks: a thread of
- * ours handing the CPU to another (a ping-pong, a GIL hand-over) pays one
- * clock read, not two.
+ * The time of a switch on this CPU, cur a task on it: the run queue's
+ * clock, which __schedule() has just brought up to date (update_rq_clock(),
+ * sched_clock: one clock for all CPUs where the TSC is stable, within a
+ * tick of it where not).  Three plain loads, where bpf_ktime_get_ns() cost
+ * ~100 ns a call on the development VM, more than all else a switch of a
+ * thread of ours does (README, off-CPU trade-offs).  Zero is boot, never a
+ * switch's time.  (Not bpf_this_cpu_ptr(&runqueues): a kernel without
+ * CONFIG_KALLSYMS_ALL, the development VM's, cannot resolve it.  A kernel
+ * without group scheduling has no cfs_rq->rq: the clock is the helper's
+ * there, for every reader alike.)
  */
-static __always_inline __u64 switch_ns(__u64 *now)
+static __always_inline __u64 switch_ns(struct task_struct *cur)
 {
-	if (!*now)
-		*now = bpf_ktime_get_ns();
-	return *now;
+	if (!bpf_core_field_exists(((struct cfs_rq *)0)->rq))
+		return bpf_ktime_get_ns();
+	return cur->se.cfs_rq->rq->clock;
 }
 
 static __always_inline void offcpu__switch_out(struct task_struct *prev, unsigned int prev_state,
-					       __u64 *now)
+					       __u64 now)
 {
 	struct pyprof_offcpu *o;
 	struct pyprof_offcpu_hot *h = offcpu__hot(prev, &o);
@@ -1067,7 +1074,7 @@ static __always_inline void offcpu__switch_out(struct task_struct *prev, unsigne
 		return; /* another map's storage */
 	pending = h->pending_ns;
 	h->pending_ns = 0;
-	h->off_ns = switch_ns(now);
+	h->off_ns = now;
 	h->state = prev_state;
 	count(PYPROF_CNT_OFFCPU_SWITCH_OUT);
 	if (!pending)
@@ -1189,7 +1196,7 @@ static __always_inline void offcpu__kstack(struct pyprof_offcpu *o, __u32 state,
 }
 
 /* next comes back on the CPU: keep its interval (offcpu_weight()) to be walked. */
-static __always_inline void offcpu__switch_in(struct task_struct *next, __u64 *now)
+static __always_inline void offcpu__switch_in(struct task_struct *next, __u64 now)
 {
 	struct pyprof_offcpu *o;
 	struct pyprof_offcpu_hot *h = offcpu__hot(next, &o);
@@ -1198,7 +1205,8 @@ static __always_inline void offcpu__switch_in(struct task_struct *next, __u64 *n
 
 	if (!h || !h->off_ns)
 		return;
-	ns = offcpu_weight(h, switch_ns(now) - h->off_ns);
+	/* Back on another CPU a little behind its own (an unstable TSC): no time off. */
+	ns = offcpu_weight(h, now > h->off_ns ? now - h->off_ns : 0);
 	h->off_ns = 0;
 	if (!ns)
 		return;
@@ -1231,12 +1239,10 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 	 * at all is no thread of ours (a helper call or a map lookup here cost
 	 * ~250 ns per switch on the development VM, a plain load nothing).
 	 */
-	__u64 now = 0;
-
 	if (prev->bpf_storage)
-		offcpu__switch_out(prev, prev_state, &now);
+		offcpu__switch_out(prev, prev_state, switch_ns(prev));
 	if (next->bpf_storage)
-		offcpu__switch_in(next, &now);
+		offcpu__switch_in(next, switch_ns(prev));
 	return 0;
 }
 
@@ -1518,7 +1524,8 @@ int dump_tasks(struct bpf_iter__task *ctx)
 	ti->tid = task->pid;
 	ti->state = BPF_CORE_READ(task, __state);
 	ti->fsbase = BPF_CORE_READ(task, thread.fsbase);
-	ti->now_ns = bpf_ktime_get_ns();
+	/* off_ns's clock, this CPU's: up to a tick old. */
+	ti->now_ns = switch_ns(bpf_get_current_task_btf());
 	ti->on_cpu = BPF_CORE_READ(task, on_cpu) ? 1 : 0;
 	BPF_CORE_READ_STR_INTO(&ti->comm, task, comm);
 	o = bpf_task_storage_get(&offcpu, task, 0, 0);

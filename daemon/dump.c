@@ -374,10 +374,10 @@ static void view_from_task(const struct dump_ctx *c, const struct pyprof_task_in
 		wchan_of(c->p->pid, v->tid, v); /* kallsyms hidden (kptr_restrict) */
 	if (c->no_offcpu)
 		v->since = c->no_offcpu;
-	else if (!t->off_ns || t->off_ns > t->now_ns)
+	else if (!t->off_ns)
 		v->since = "since before recording";
-	else
-		v->off_ns = t->now_ns - t->off_ns;
+	else /* off since after the iterator's CPU last read its clock: just now */
+		v->off_ns = t->off_ns < t->now_ns ? t->now_ns - t->off_ns : 0;
 }
 
 /*

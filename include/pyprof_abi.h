@@ -252,7 +252,7 @@ struct pyprof_kstack {
  * slot of offcpu_slots if it holds one, else in its task storage's hot.
  */
 struct pyprof_offcpu_hot {
-	__u64 off_ns;		/* bpf_ktime_get_ns() at switch-out, 0 = on the CPU */
+	__u64 off_ns;		/* the run queue's clock at switch-out, 0 = on the CPU */
 	__u64 pending_ns;	/* an interval kept and not walked yet, 0 = none */
 	__u64 rng;		/* xorshift64 state of the draws (offcpu_weight()), never 0 */
 	__u32 state;		/* prev_state at switch-out: 0 = preempted, else blocked */
@@ -454,7 +454,7 @@ struct pyprof_task_info {
 	__u32 tid;		/* on the host */
 	__u32 state;		/* task->__state: 0 = running or runnable */
 	__u64 fsbase;		/* thread.fsbase: pthread_self(), a tstate's thread_id */
-	__u64 now_ns;		/* bpf_ktime_get_ns() as the iterator saw it */
+	__u64 now_ns;		/* off_ns's clock as the iterator saw it (its CPU's run queue's) */
 	__u64 off_ns;		/* offcpu storage's off_ns: off the CPU since; 0: not recorded */
 	__u64 syscall;		/* orig_ax of its user registers, or PYPROF_DUMP_NO_SYSCALL */
 	__u64 arg0;		/* ... and the first argument (di): a futex word */
