@@ -86,7 +86,8 @@ def folded(d, *selector, seconds=120):
 
 
 def wait_hot(d, w, n=ENOUGH):
-    wait_for(lambda: hot_samples(folded(d, "--pid", str(w.pid))[0], w.name) >= n, timeout=60,
+    # d.snapshot(): a worker not profiled yet, or with no sample yet (exit 6), is "not yet".
+    wait_for(lambda: hot_samples(d.snapshot(w.pid, seconds=120), w.name) >= n, timeout=60,
              interval=0.25, what="%d samples of worker %s (pid %d)" % (n, w.name, w.pid))
 
 
