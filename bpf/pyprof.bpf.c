@@ -1239,10 +1239,16 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 	 * at all is no thread of ours (a helper call or a map lookup here cost
 	 * ~250 ns per switch on the development VM, a plain load nothing).
 	 */
+	__u64 now;
+
+	if (!prev->bpf_storage && !next->bpf_storage)
+		return 0;
+	/* One read for both: where the clock is the helper's, a hand-over pays one call. */
+	now = switch_ns(prev);
 	if (prev->bpf_storage)
-		offcpu__switch_out(prev, prev_state, switch_ns(prev));
+		offcpu__switch_out(prev, prev_state, now);
 	if (next->bpf_storage)
-		offcpu__switch_in(next, switch_ns(prev));
+		offcpu__switch_in(next, now);
 	return 0;
 }
 
