@@ -74,8 +74,7 @@ static void on_event(void *ctx, const struct pyprof_event_hdr *h, size_t size)
 		break;
 	case PYPROF_EV_EXEC:
 		native__forget(d->sym.native, (int)h->pid);
-		procs__exited(d->procs, h->pid, h->ts);
-		(void)procs__discover(d->procs, h->pid, DISCOVER_EXEC);
+		procs__exec(d->procs, h->pid, h->ts);
 		break;
 	case PYPROF_EV_EXIT:
 		native__forget(d->sym.native, (int)h->pid);

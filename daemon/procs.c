@@ -851,6 +851,7 @@ struct sighting {
 	const struct pyinterp_info *info;	/* what to list it as */
 	struct pyinterp_info rejected;		/* (info, when its interpreter was rejected) */
 	__u64 bias;				/* load bias of the Python file */
+	__u64 seen_ns;				/* before the image was read */
 };
 
 /*
@@ -909,7 +910,7 @@ static struct pyproc *take_record(struct procs *ps, enum discover_how how,
 	p->info = *s->info;
 	p->live = true;
 	p->exit_ts = 0;
-	p->first_ts = now_ns();
+	p->first_ts = s->seen_ns;
 	return p;
 }
 
@@ -925,6 +926,7 @@ int procs__discover(struct procs *ps, int pid, enum discover_how how)
 	err = read_stat(ps->root, pid, s.comm, sizeof(s.comm), &s.start);
 	if (err)
 		return err;
+	s.seen_ns = now_ns();
 	old = procs__find_live(ps, pid);
 	if (old && old->start_time == s.start && how != DISCOVER_EXEC)
 		return 0;
@@ -942,6 +944,21 @@ int procs__discover(struct procs *ps, int pid, enum discover_how how)
 		pyinterp__build_str(&p->info, v, sizeof(v)),
 		p->info.supported ? "" : ", not profiled: ", p->info.supported ? "" : p->info.why);
 	return 0;
+}
+
+void procs__exec(struct procs *ps, int pid, __u64 ts)
+{
+	struct pyproc *p = procs__find_live(ps, pid);
+
+	/*
+	 * Found after this exec (by a sample or a rescan read while the event
+	 * waited in the ring): the record is of the new image already.  Made
+	 * again, the same process would be two records.
+	 */
+	if (p && p->first_ts > ts)
+		return;
+	procs__exited(ps, pid, ts);
+	(void)procs__discover(ps, pid, DISCOVER_EXEC);
 }
 
 void procs__exited(struct procs *ps, int pid, __u64 ts)

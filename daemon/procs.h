@@ -83,6 +83,8 @@ struct pyproc *procs__restore(struct procs *ps, const struct procs_history *h);
  */
 __u32 procs__owner(struct pyproc *p);
 void procs__exited(struct procs *ps, int pid, __u64 ts);
+/* pid exec'd at ts (monotonic ns): its record ends and the new image is looked at. */
+void procs__exec(struct procs *ps, int pid, __u64 ts);
 void procs__rescan(struct procs *ps);
 void procs__expire(struct procs *ps);
 /* Applies the finished ELF analyses and discovers the processes that waited for them. */

@@ -152,6 +152,35 @@ TEST(pid_reuse_is_told_by_starttime)
 	world_done(&w);
 }
 
+/*
+ * An exec event read after the new image was found (by one of its samples,
+ * or a rescan) leaves that record as it is; one from after the finding ends
+ * it and makes another.
+ */
+TEST(exec_event_older_than_the_record_keeps_it)
+{
+	struct pyproc *p;
+	struct world w;
+	__u64 found;
+
+	world_init(&w);
+	fakeproc__add(&w.fp, 4009, "python3", 100, PYTHON);
+	ASSERT_EQ(fakeproc__discover(w.ps, 4009), 0);
+	p = procs__find_live(w.ps, 4009);
+	ASSERT_TRUE(p != NULL);
+	found = p->first_ts;
+	procs__exec(w.ps, 4009, found - 1);
+	ASSERT_TRUE(procs__find_live(w.ps, 4009) == p);
+	ASSERT_EQ(nr_records(&w, 4009), 1);
+	ASSERT_EQ(fake_sampler.nr_cleared, 0);
+	procs__exec(w.ps, 4009, found + 1);
+	ASSERT_EQ(nr_records(&w, 4009), 2);
+	ASSERT_TRUE(!p->live && p->exit_ts == found + 1);
+	p = procs__find_live(w.ps, 4009);
+	ASSERT_TRUE(p != NULL && p->first_ts > found);
+	world_done(&w);
+}
+
 TEST(rescan_skips_known_not_python_until_pid_reuse)
 {
 	struct world w;
