@@ -69,7 +69,7 @@ struct bpf_link *sampler__attach_dlopen(struct sampler *s, const char *path, __u
 /* What `status` shows of the BPF side. */
 struct sampler_stats {
 	__u64 events[SAMPLER_EV_KINDS];		/* ring buffer events read, by kind */
-	__u64 samples_unknown_pid;		/* samples of pids that are no process of ours */
+	__u64 samples_unknown_pid;		/* of no process of ours, or of an image exec replaced */
 	__u64 offcpu_mark_errors;		/* processes whose threads could not be marked */
 	__u64 counters[PYPROF_CNT__MAX];	/* summed over CPUs */
 	__u64 run_time_ns, run_cnt;		/* of the sampling program (bpf_stats_enabled) */

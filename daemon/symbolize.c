@@ -615,9 +615,16 @@ static int sample_ids(const struct symbolize_ctx *sy, struct pyproc *p,
 static struct pyproc *event_proc(const struct symbolize_ctx *sy, __u32 pid)
 {
 	struct pyproc *p = procs__find_live(sy->procs, pid);
+	struct pyprof_proc cfg;
 
-	/* A fork child configured in the kernel, or an exec we have not seen yet. */
-	if (!p && procs__discover(sy->procs, pid, DISCOVER_SAMPLE) == 0)
+	/*
+	 * A fork child the kernel profiles as its parent's copy.  Unless it has
+	 * exec'd since (on_exec dropped that copy): then what /proc shows is
+	 * the new image, the event is of the old one, and the exec event after
+	 * it in the ring makes the new image's record.
+	 */
+	if (!p && sampler__get_proc(sy->sampler, (int)pid, &cfg) == 0 &&
+	    procs__discover(sy->procs, pid, DISCOVER_SAMPLE) == 0)
 		p = procs__find_live(sy->procs, pid);
 	if (!p)
 		sampler__unknown_pid(sy->sampler, (int)pid);

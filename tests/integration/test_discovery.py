@@ -393,6 +393,56 @@ def fork_children_are_profiled():
         check_forks(d, builds[-1][1])
 
 
+@test
+def an_exec_after_fork_is_one_process():
+    """A fork child runs its parent's Python code, then execs a new interpreter; the
+    daemon reads the child's samples only after the exec (it is stopped meanwhile, as a
+    busy daemon lags).  The samples from before the exec are of an image that is gone:
+    they are counted and dropped, never found as a process of their own under the new
+    image's command line, and the new image is one process."""
+    need_root()
+    python = "/usr/bin/python3.11"
+    if not os.access(python, os.X_OK):
+        raise Skip("no %s" % python)
+    tag = "fx-%d" % os.getpid()
+    with Daemon("--rate", RATE) as d:
+        p = subprocess.Popen([python, os.path.join(WORKLOADS, "fork_exec.py"), "parent", "0.3",
+                              tag], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        child = None
+        try:
+            assert p.stdout.readline().strip() == "ready"
+            d.wait_samples(p.pid, 5, match="parent_work (")
+            before = int(d.status()["samples_unknown_pid"])
+            os.kill(d.proc.pid, signal.SIGSTOP)
+            try:
+                p.stdin.write("go\n")
+                p.stdin.flush()
+                lines = [p.stdout.readline().split() for _ in range(2)]
+            finally:
+                os.kill(d.proc.pid, signal.SIGCONT)
+            assert sorted(line[0] for line in lines) == ["child", "ready"], lines
+            child = int([line for line in lines if line[0] == "child"][0][1])
+            st = d.wait_samples(child, 20, match="exec_work (")
+            r = d.ctl("snapshot", "--cmdline", r"fork_exec\.py child %s$" % tag, "--seconds",
+                      "120")
+            dropped = int(d.status()["samples_unknown_pid"]) - before
+            print("  child %d: %d samples; samples before its exec dropped: %d"
+                  % (child, sum(st.values()), dropped))
+            assert ", 1 process" in r.stderr, r.stderr
+            assert not [s for s in st if "prefork_work" in s or "parent_work" in s], st
+            assert dropped >= 1, dropped
+        finally:
+            for pid in (child, p.pid):
+                if pid:
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                    except OSError:
+                        pass
+            p.wait()
+            p.stdin.close()
+            p.stdout.close()
+
+
 def craft_elf(path, claim, sparse):
     """A copy of /bin/sleep (it runs) whose section headers claim a .symtab of claim bytes:
     inside a sparse file of that size (sparse=True), or past the end of a small one."""

@@ -109,6 +109,7 @@ struct procs {
 };
 
 static struct {
+	bool in_kernel;		/* sampler__get_proc() finds the pid in BPF's procs */
 	int unknown_pid;	/* last sampler__unknown_pid() */
 	int walk_limits;
 	__u32 walk_tid;
@@ -124,6 +125,12 @@ int procs__discover(struct procs *ps, int pid, enum discover_how how)
 	ASSERT_EQ(how, DISCOVER_SAMPLE);
 	ps->discovered++;
 	return -ESRCH;
+}
+
+int sampler__get_proc(struct sampler *s, int pid, struct pyprof_proc *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	return calls.in_kernel ? 0 : -ENOENT;
 }
 
 void sampler__unknown_pid(struct sampler *s, int pid)
@@ -919,15 +926,36 @@ TEST(qualname)
 	world_done(&w);
 }
 
-/* A sample of no known process: discovery is asked, then BPF is told to forget the pid. */
+/*
+ * A sample of no known process the kernel still profiles (a fork child):
+ * discovery is asked, then BPF is told to forget the pid.
+ */
 TEST(unknown_pid)
 {
 	struct world w;
 
 	world_init(&w, V311);
 	w.p.live = false;
+	calls.in_kernel = true;
 	ASSERT_EQ(add(&w, NULL, 0, NULL, 0), -ESRCH);
 	ASSERT_EQ(w.ps.discovered, 1);
+	ASSERT_EQ(calls.unknown_pid, PID);
+	ASSERT_EQ(counted(&w).samples, 0);
+	world_done(&w);
+}
+
+/*
+ * One the kernel no longer profiles: a fork child's sample from before its
+ * exec.  /proc shows the new image, which must not be found from it.
+ */
+TEST(sample_of_an_image_gone)
+{
+	struct world w;
+
+	world_init(&w, V311);
+	w.p.live = false;
+	ASSERT_EQ(add(&w, NULL, 0, NULL, 0), -ESRCH);
+	ASSERT_EQ(w.ps.discovered, 0);
 	ASSERT_EQ(calls.unknown_pid, PID);
 	ASSERT_EQ(counted(&w).samples, 0);
 	world_done(&w);
