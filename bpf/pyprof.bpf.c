@@ -1380,6 +1380,33 @@ static __always_inline void offcpu__mark(struct task_struct *task)
 	count(PYPROF_CNT_OFFCPU_MARKED);
 }
 
+/*
+ * A thread already off the CPU as its process starts to be profiled (one
+ * asleep in a server since long before): off from now on, as far as
+ * recording knows, so the part of its wait that is recorded is when it
+ * ends, as every other.  Without this a thread blocked for an hour when
+ * pyprofd started would have none of its wall time until it woke.  A
+ * switch meanwhile on another CPU wins: it writes off_ns after this.
+ */
+static __always_inline void offcpu__mark_off(struct task_struct *task)
+{
+	struct pyprof_offcpu_hot *h;
+	struct pyprof_offcpu *o;
+
+	if (!offcpu_enabled || BPF_CORE_READ(task, on_cpu))
+		return;
+	o = bpf_task_storage_get(&offcpu, task, 0, 0);
+	if (!o)
+		return;
+	h = offcpu__hot_of(task, o);
+	if (h->off_ns)
+		return;
+	h->state = BPF_CORE_READ(task, __state);
+	h->off_ns = switch_ns(bpf_get_current_task_btf());
+	o->mark_ns = h->off_ns;
+	count(PYPROF_CNT_OFFCPU_MARKED_OFF);
+}
+
 /* An exec'ing thread keeps its task struct: what it runs now is not profiled (yet). */
 static __always_inline void offcpu__unmark(struct task_struct *task)
 {
@@ -1536,6 +1563,7 @@ int dump_tasks(struct bpf_iter__task *ctx)
 	BPF_CORE_READ_STR_INTO(&ti->comm, task, comm);
 	o = bpf_task_storage_get(&offcpu, task, 0, 0);
 	ti->off_ns = o ? offcpu__hot_of(task, o)->off_ns : 0;
+	ti->since_mark = o && ti->off_ns && ti->off_ns == o->mark_ns;
 	ti->syscall = PYPROF_DUMP_NO_SYSCALL;
 	ti->arg0 = 0;
 	regs = (struct pt_regs *)bpf_task_pt_regs(task);
@@ -1565,7 +1593,9 @@ int mark_tasks(struct bpf_iter__task *ctx)
 	struct task_struct *task = ctx->task;
 
 	/* An exiting task can get no storage, and would not use it. */
-	if (task && task->tgid != daemon_pid && !(task->flags & PF_EXITING))
+	if (task && task->tgid != daemon_pid && !(task->flags & PF_EXITING)) {
 		offcpu__mark(task);
+		offcpu__mark_off(task);
+	}
 	return 0;
 }

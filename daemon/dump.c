@@ -234,6 +234,7 @@ struct thread_view {
 	char state;			/* /proc stat's letter, or made from the task's state */
 	const char *since;		/* why the off-CPU time is unknown; NULL: off_ns is it */
 	__u64 off_ns;			/* how long it has been off the CPU */
+	bool since_mark;		/* off since before recording began: longer than off_ns */
 	char kfunc[DUMP_KFUNC_MAX];	/* the kernel function it waits in, "" if unknown */
 	__u64 syscall, arg0;		/* the system call it is in (PYPROF_DUMP_NO_SYSCALL) */
 };
@@ -378,6 +379,7 @@ static void view_from_task(const struct dump_ctx *c, const struct pyprof_task_in
 		v->since = "since before recording";
 	else /* off since after the iterator's CPU last read its clock: just now */
 		v->off_ns = t->off_ns < t->now_ns ? t->now_ns - t->off_ns : 0;
+	v->since_mark = t->since_mark;
 }
 
 /*
@@ -512,7 +514,9 @@ static int put_status(struct strbuf *out, const struct thread_view *v, enum gil_
 	else
 		err = strbuf__puts(out, "off CPU") ?:
 		      (v->since ? strbuf__printf(out, " (%s)", v->since)
-				: put_duration(out, v->off_ns)) ?:
+				: (v->since_mark ? strbuf__puts(out, " over") : 0) ?:
+				  put_duration(out, v->off_ns) ?:
+				  (v->since_mark ? strbuf__puts(out, " (since before recording)") : 0)) ?:
 		      (v->kfunc[0] ? strbuf__printf(out, " in %s", v->kfunc) : 0) ?:
 		      (state ? strbuf__printf(out, ", %s", state) : 0);
 	if (!err && gil_words[gil])

@@ -93,6 +93,7 @@ static const char *const counter_names[PYPROF_CNT__MAX] = {
 	[PYPROF_CNT_NATIVE_NO_REGS] = "bpf_native_no_regs",
 	[PYPROF_CNT_OFFCPU_KSTACK_REUSED] = "bpf_offcpu_kstack_reused",
 	[PYPROF_CNT_OFFCPU_NO_SLOT] = "bpf_offcpu_no_slot",
+	[PYPROF_CNT_OFFCPU_MARKED_OFF] = "bpf_offcpu_marked_off_cpu",
 	[PYPROF_CNT_OFFCPU_LOST_BUSY] = "bpf_offcpu_lost_busy",
 	[PYPROF_CNT_OFFCPU_LOST_BUSY_NS] = "bpf_offcpu_lost_busy_ns",
 	[PYPROF_CNT_NATIVE_NO_TSTATE] = "bpf_native_no_tstate",

@@ -252,7 +252,7 @@ struct pyprof_kstack {
  * slot of offcpu_slots if it holds one, else in its task storage's hot.
  */
 struct pyprof_offcpu_hot {
-	__u64 off_ns;		/* the run queue's clock at switch-out, 0 = on the CPU */
+	__u64 off_ns;		/* the run queue's clock at switch-out (or marking), 0 = on the CPU */
 	__u64 pending_ns;	/* an interval kept and not walked yet, 0 = none */
 	__u64 rng;		/* xorshift64 state of the draws (offcpu_weight()), never 0 */
 	__u32 state;		/* prev_state at switch-out: 0 = preempted, else blocked */
@@ -264,6 +264,8 @@ struct pyprof_offcpu {
 	struct pyprof_offcpu_hot hot;	/* unused while the thread holds a slot */
 	__u32 slot_tid;		/* the tid its slot was taken with (exec changes a tid), 0 = none */
 	__u32 pad;
+	/* off_ns as marking found it off the CPU: the interval began before recording. */
+	__u64 mark_ns;
 	struct pyprof_kstack kstack;	/* of the pending interval */
 };
 
@@ -439,6 +441,7 @@ enum pyprof_counter {
 	PYPROF_CNT_OFFCPU_LOST_BUSY,	/* lost at a switch-out: this CPU's scratch was in use */
 	PYPROF_CNT_OFFCPU_LOST_BUSY_NS,
 	PYPROF_CNT_NATIVE_NO_TSTATE,	/* sampled thread had no Python state: copy sent for it */
+	PYPROF_CNT_OFFCPU_MARKED_OFF,	/* threads off the CPU when marked: recorded from then */
 	PYPROF_CNT__MAX,
 };
 
@@ -459,7 +462,7 @@ struct pyprof_task_info {
 	__u64 syscall;		/* orig_ax of its user registers, or PYPROF_DUMP_NO_SYSCALL */
 	__u64 arg0;		/* ... and the first argument (di): a futex word */
 	__u8 on_cpu;		/* running on a CPU now */
-	__u8 pad1;
+	__u8 since_mark;	/* off since before recording: off_ns is when recording began */
 	__u16 nr_kstack;	/* kernel frames in kstack, 0 while on a CPU */
 	__u32 pad2;
 	char comm[PYPROF_COMM_LEN];

@@ -21,7 +21,7 @@ import xml.etree.ElementTree as ET
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from pyproftest import (FakePyprofd, OUTPUT, PYPROFCTL, ROOT, WORKLOADS, Daemon, Skip,  # noqa: E402
                         Workload, frame_tid, interpreters, main, need_root, parse_folded,
-                        recv_all, test)
+                        recv_all, test, wait_for)
 
 FMT_RENDER = os.path.join(OUTPUT, "tests", "fmt_render")
 WALL = os.path.join(ROOT, "tests", "golden", "wall.folded")
@@ -468,11 +468,15 @@ def sleep_then_compute_in_wall_and_cpu():
     with Daemon("--rate", "999", offcpu=True).as_the_unit_runs_it() as d:
         t0 = time.monotonic()
         with Workload(a_python(), "offcpu.py", "sleep", 60) as w:
+            # Recorded from the marking of its threads, which the listing follows: a wait
+            # begun before is recorded from then (a loaded daemon may find it late).
+            wait_for(lambda: d.listed().get(w.pid, ("", ""))[1] == "profiled", timeout=20,
+                     what="pid %d to be profiled" % w.pid)
             sleep_then_compute_check(d, w, (t0, time.monotonic()), sleep_at)
 
 
 def sleep_then_compute_check(d, w, started, sleep_at):
-    """started: (before the workload was started, once it said it was ready)."""
+    """started: (before the workload was started, once pyprofd listed it as profiled)."""
     deadline = time.monotonic() + 30
     tid = None
     while time.monotonic() < deadline:

@@ -14,7 +14,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pyproftest  # noqa: E402
 from pyproftest import (Daemon, WORKLOADS, Workload, interpreters, main,  # noqa: E402
-                        need_root, test, tree_interpreters)
+                        need_root, test, tree_interpreters, wait_for)
 
 # The decoder of test_wire, without running its tests here too.
 _n = len(pyproftest._tests)
@@ -279,6 +279,48 @@ def threads_before_and_after_discovery_are_recorded():
         assert all(ns >= NS // 2 for ns in early.values()), early
         assert all(ns >= NS // 2 for ns in late.values()), late
         assert marked >= 3, marked  # two threads, the child's one
+
+
+def over_since_recording(d, pid, at_least):
+    """pid's dump, once a thread in it is "off CPU over N s (since before recording)"
+    with N >= at_least (seconds); else None."""
+    out = d.ctl("dump", "--pid", str(pid)).stdout
+    for m in re.finditer(r"off CPU over ([0-9.]+) (s|ms) \(since before recording\)", out):
+        if float(m.group(1)) * (1 if m.group(2) == "s" else 1e-3) >= at_least:
+            return out
+    return None
+
+
+@test
+def a_wait_begun_before_recording_counts_from_then():
+    """A thread already waiting when pyprofd starts to profile its process (a server's,
+    blocked since long before) is off the CPU from then on as far as recording goes:
+    dump says so, and when it wakes the part of its wait since then is recorded."""
+    need_root()
+    lab, python = one_python()
+    with Workload(python, "offcpu.py", "long", 60) as w:
+        asleep = time.monotonic()
+        with Daemon(offcpu=True) as d:
+            started = time.monotonic()
+            wait_for(lambda: d.listed().get(w.pid, ("", ""))[1] == "profiled", timeout=20,
+                     what="pid %d to be profiled" % w.pid)
+            seen = time.monotonic()
+            # dump's "off CPU over 1.2 s (since before recording)": polled till it is 0.5 s.
+            dump = wait_for(lambda: over_since_recording(d, w.pid, 0.5), timeout=20,
+                            what="dump to show the wait of pid %d over 0.5 s" % w.pid)
+            before_wake = time.monotonic()
+            assert w.ask(signal.SIGUSR1).strip() == "woken"
+            woke = time.monotonic()
+            got = wait_offcpu(d, [(w.pid, "long")], 20)[(w.pid, "long")]
+            st = d.status()
+        print("  %s: waiting %.1f s before pyprofd started, %.1f s before it profiled "
+              "the process, %.1f s in all; %.2f s of it recorded" % (
+                  lab, started - asleep, seen - asleep, woke - asleep, got / NS))
+        assert int(st["bpf_offcpu_marked_off_cpu"]) >= 1, st
+        # From the marking (between pyprofd's start and the listing) to the wake.  Before
+        # the marking nothing: the wait began before the daemon ran.
+        assert before_wake - seen - 0.05 < got / NS < woke - started + 0.05, (
+            got, asleep, started, seen, before_wake, woke)
 
 
 @test

@@ -6,6 +6,9 @@
 #   naps:  a thread takes naps of NAP s for NAPS_FOR s, prints "napped S" (the seconds
 #          its naps took by its own clock), then computes.
 #   twowaits: a thread waits WAIT s in poll(), then WAIT s in select(), over and over.
+#   long:  a thread reads a pipe (pyprofd is started meanwhile) that SIGUSR1 writes to,
+#          prints "woken",
+#          then computes.
 #   late:  threads nap_early_0..2 nap from the start; on SIGUSR1 it starts threads
 #          nap_late_0..1 and forks a child whose main thread naps in nap_forked (for
 #          NAPS_FOR x 10 s at most), and prints "started CHILD-PID".
@@ -34,6 +37,14 @@ def compute(seconds):
 def sleeper(stop):
     while not stop.is_set():
         time.sleep(SLEEP)  # line: sleep
+        compute(0.02)
+
+
+def long_sleeper(stop, woken):
+    os.read(woken, 1)  # line: long
+    sys.stdout.write("woken\n")
+    sys.stdout.flush()
+    while not stop.is_set():
         compute(0.02)
 
 
@@ -156,6 +167,10 @@ def main():
         keep = [server, client, peer]
         threads = [threading.Thread(target=receiver, args=(client,), daemon=True),
                    threading.Thread(target=sender, args=(peer, stop))]
+    elif mode == "long":
+        woken, wake = os.pipe()
+        threads = [threading.Thread(target=long_sleeper, args=(stop, woken))]
+        signal.signal(signal.SIGUSR1, lambda signum, frame: os.write(wake, b"x"))
     elif mode == "twowaits":
         threads = [threading.Thread(target=two_waits, args=(stop,))]
     elif mode == "late":
