@@ -13,8 +13,10 @@ const volatile bool collect_kernel = true;
 const volatile __u32 daemon_pid = 0;
 /* Wake the daemon only once this much sample data waits: it drains on a timer anyway. */
 const volatile __u64 wakeup_bytes = PYPROF_RINGBUF_BYTES / 4;
-/* Off-CPU intervals shorter than this are drawn at random (pyprofd --offcpu-min). */
+/* Off-CPU intervals shorter than this are drawn at random (pyprofd --offcpu-min) ... */
 const volatile __u64 offcpu_min_ns = 10000000;
+/* ... with probability length / this, weighing this (--offcpu-sample, >= the minimum). */
+const volatile __u64 offcpu_sample_ns = 50000000;
 /* Off-CPU time recorded (not pyprofd --no-offcpu): threads of profiled processes get storage. */
 const volatile bool offcpu_enabled = false;
 /* --native: each on-CPU sample is preceded by a copy of its user stack (struct pyprof_native). */
@@ -1102,11 +1104,13 @@ static __always_inline void offcpu__switch_out(struct task_struct *prev, unsigne
 /*
  * The weight an interval of ns is recorded with, 0 if it is not.  One of at
  * least offcpu_min_ns is recorded as it is.  A shorter one is drawn with
- * probability ns / offcpu_min_ns and then weighs offcpu_min_ns: each
+ * probability ns / offcpu_sample_ns and then weighs offcpu_sample_ns: each
  * interval's expected weight is its length, so the sums of a profile are
  * unbiased, and a thread costs on average at most one walk per
- * offcpu_min_ns it spends off the CPU, however often it switches.  (24
- * random bits: ns and the minimum, below 2^34, times 2^24 fit in 64.)
+ * offcpu_min_ns it spends off the CPU, however often it switches, and one
+ * per offcpu_sample_ns of short waits: the walks that were most of a web
+ * server's cost, for waits whose stacks are statistics anyway.  (24 random
+ * bits: ns and the unit, below 2^34, times 2^24 fit in 64.)
  */
 static __always_inline __u64 offcpu_weight(struct pyprof_offcpu_hot *h, __u64 ns)
 {
@@ -1123,9 +1127,9 @@ static __always_inline __u64 offcpu_weight(struct pyprof_offcpu_hot *h, __u64 ns
 
 	if (ns >= offcpu_min_ns)
 		return ns;
-	if (r * offcpu_min_ns < ns << 24) {
+	if (r * offcpu_sample_ns < ns << 24) {
 		count(PYPROF_CNT_OFFCPU_SHORT_DRAWN);
-		return offcpu_min_ns;
+		return offcpu_sample_ns;
 	}
 	count(PYPROF_CNT_OFFCPU_SHORT);
 	count_n(PYPROF_CNT_OFFCPU_SHORT_NS, ns);

@@ -21,7 +21,7 @@ static const char *const default_probe_paths[] = {
 #define MAX_USER_PROBE_PATHS   (PYPROFD_MAX_PROBE_PATHS - NR_DEFAULT_PROBE_PATHS)
 
 enum { ARG_VERSION = 0x100, ARG_NO_KERNEL, ARG_PROBE, ARG_NO_OFFCPU, ARG_OFFCPU_MIN, ARG_NATIVE,
-       ARG_HTTP, ARG_HTTP_PROFILES, ARG_PUSH, ARG_PUSH_NAME, ARG_PUSH_FORMAT };
+       ARG_HTTP, ARG_HTTP_PROFILES, ARG_PUSH, ARG_PUSH_NAME, ARG_PUSH_FORMAT, ARG_OFFCPU_SAMPLE };
 
 static void help(void)
 {
@@ -47,11 +47,14 @@ static void help(void)
 	       "                         copied per sample, unwound by pyprofd (libdw);\n"
 	       "                         a 16 MiB ring buffer instead of 4 MiB\n"
 	       "      --no-offcpu        do not record off-CPU time (no scheduler programs)\n"
-	       "      --offcpu-min DUR   off-CPU intervals shorter than this are recorded with\n"
-	       "                         probability length/DUR, weighing DUR (unbiased; on\n"
-	       "                         average at most one walk per DUR off the CPU),\n"
-	       "                         e.g. 1ms, 50ms\n"
-	       "                         (default 10ms, 1us-10s)\n"
+	       "      --offcpu-min DUR   off-CPU intervals of DUR or more are each recorded\n"
+	       "                         with their length (default 10ms, 1us-10s)\n"
+	       "      --offcpu-sample DUR\n"
+	       "                         shorter ones are recorded with probability\n"
+	       "                         length/DUR, weighing DUR (unbiased; on average one\n"
+	       "                         walk per DUR a thread spends in short waits);\n"
+	       "                         at least --offcpu-min (default 50ms or\n"
+	       "                         --offcpu-min if longer, 1us-10s)\n"
 	       "      --probe PATH       also watch the interpreters in PATH (a libpython or\n"
 	       "                         python binary, or a directory of them) for starts;\n"
 	       "                         repeatable (system lib and bin dirs always are)\n"
@@ -262,6 +265,9 @@ static int parse_option(struct config *cfg, int c, const char *arg)
 	case ARG_OFFCPU_MIN:
 		return opt_duration("offcpu-min", arg, NSEC_PER_USEC, 10 * NSEC_PER_SEC, "1us-10s",
 				    &cfg->offcpu_min_ns) ?: 1;
+	case ARG_OFFCPU_SAMPLE:
+		return opt_duration("offcpu-sample", arg, NSEC_PER_USEC, 10 * NSEC_PER_SEC,
+				    "1us-10s", &cfg->offcpu_sample_ns) ?: 1;
 	case 'v':
 		cfg->verbose++;
 		return 1;
@@ -275,6 +281,21 @@ static int parse_option(struct config *cfg, int c, const char *arg)
 		fprintf(stderr, "Try 'pyprofd --help'.\n");
 		return -EINVAL;
 	}
+}
+
+/* --offcpu-sample, checked against --offcpu-min or made from it: 0 or -EINVAL. */
+static int offcpu_sample(struct config *cfg)
+{
+	/* A draw with probability over 1 would weigh an interval less than its length. */
+	if (cfg->offcpu_sample_ns && cfg->offcpu_sample_ns < cfg->offcpu_min_ns) {
+		fprintf(stderr, "pyprofd: --offcpu-sample must be at least --offcpu-min\n");
+		return -EINVAL;
+	}
+	if (!cfg->offcpu_sample_ns)
+		cfg->offcpu_sample_ns = cfg->offcpu_min_ns > PYPROFD_DEFAULT_OFFCPU_SAMPLE_NS
+						? cfg->offcpu_min_ns
+						: PYPROFD_DEFAULT_OFFCPU_SAMPLE_NS;
+	return 0;
 }
 
 int config__parse(struct config *cfg, int argc, char **argv)
@@ -291,6 +312,7 @@ int config__parse(struct config *cfg, int argc, char **argv)
 		{ "no-offcpu", no_argument, NULL, ARG_NO_OFFCPU },
 		{ "native", no_argument, NULL, ARG_NATIVE },
 		{ "offcpu-min", required_argument, NULL, ARG_OFFCPU_MIN },
+		{ "offcpu-sample", required_argument, NULL, ARG_OFFCPU_SAMPLE },
 		{ "http", required_argument, NULL, ARG_HTTP },
 		{ "http-profiles", no_argument, NULL, ARG_HTTP_PROFILES },
 		{ "push", required_argument, NULL, ARG_PUSH },
@@ -333,6 +355,8 @@ int config__parse(struct config *cfg, int argc, char **argv)
 		fprintf(stderr, "pyprofd: --push-name and --push-format need --push\n");
 		return -EINVAL;
 	}
+	if (offcpu_sample(cfg))
+		return -EINVAL;
 	if (cfg->retention_ns < cfg->window_ns) {
 		fprintf(stderr, "pyprofd: --retention must be at least one --window\n");
 		return -EINVAL;

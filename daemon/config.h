@@ -16,6 +16,8 @@
 #define PYPROFD_MAX_PROBE_PATHS 64
 #define PYPROFD_DEFAULT_PUSH_NAME "pyprof"
 #define PYPROFD_DEFAULT_OFFCPU_MIN_NS 10000000ull	/* 10 ms: see README "Off-CPU time" */
+/* The default --offcpu-sample, or --offcpu-min if that is longer. */
+#define PYPROFD_DEFAULT_OFFCPU_SAMPLE_NS 50000000ull
 
 struct config {
 	const char *socket_path;
@@ -27,6 +29,7 @@ struct config {
 	bool kernel_stacks;
 	bool offcpu;		/* record off-CPU intervals (the scheduler programs) */
 	__u64 offcpu_min_ns;	/* shorter off-CPU intervals are drawn at random */
+	__u64 offcpu_sample_ns;	/* ... with probability length / this, weighing this */
 	bool native;		/* --native: copy user stacks, unwind native frames (off by default) */
 	int verbose;
 	const char *probe_paths[PYPROFD_MAX_PROBE_PATHS];	/* --probe, then the defaults */

@@ -41,6 +41,8 @@ static const struct metric {
 	{ "retention_s", "pyprofd_retention_seconds", METRIC_GAUGE, 1, "History kept." },
 	{ "offcpu_min_ns", "pyprofd_offcpu_min_seconds", METRIC_GAUGE, 1e-9,
 	  "Off-CPU intervals shorter than this are drawn at random (--offcpu-min)." },
+	{ "offcpu_sample_ns", "pyprofd_offcpu_sample_seconds", METRIC_GAUGE, 1e-9,
+	  "A shorter one is drawn with probability length/this, weighing this (--offcpu-sample)." },
 	{ "processes_live", "pyprofd_processes_live", METRIC_GAUGE, 1,
 	  "Python processes running now." },
 	{ "processes_exited", "pyprofd_processes_exited", METRIC_GAUGE, 1,

@@ -160,6 +160,7 @@ static int load(struct sampler *s)
 	s->skel->rodata->collect_kernel = s->cfg->kernel_stacks;
 	s->skel->rodata->daemon_pid = getpid();
 	s->skel->rodata->offcpu_min_ns = s->cfg->offcpu_min_ns;
+	s->skel->rodata->offcpu_sample_ns = s->cfg->offcpu_sample_ns;
 	s->skel->rodata->offcpu_enabled = s->cfg->offcpu;
 	s->skel->rodata->native_enabled = s->cfg->native;
 	if (s->cfg->native) {
@@ -533,6 +534,7 @@ int sampler__stats(struct sampler *s, struct sampler_stats *ret)
 	prog_runs(s->skel->progs.on_sample, &ret->run_time_ns, &ret->run_cnt);
 	ret->offcpu = s->skel->links.on_switch && s->skel->links.on_resume;
 	ret->offcpu_min_ns = s->cfg->offcpu_min_ns;
+	ret->offcpu_sample_ns = s->cfg->offcpu_sample_ns;
 	prog_runs(s->skel->progs.on_switch, &ret->switch_run_time_ns, &ret->switch_run_cnt);
 	prog_runs(s->skel->progs.on_resume, &ret->resume_run_time_ns, &ret->resume_run_cnt);
 	ret->procs_entries = map_entries(bpf_map__fd(s->skel->maps.procs));

@@ -74,7 +74,7 @@ struct sampler_stats {
 	__u64 counters[PYPROF_CNT__MAX];	/* summed over CPUs */
 	__u64 run_time_ns, run_cnt;		/* of the sampling program (bpf_stats_enabled) */
 	bool offcpu;				/* the off-CPU programs are attached */
-	__u64 offcpu_min_ns;
+	__u64 offcpu_min_ns, offcpu_sample_ns;
 	__u64 switch_run_time_ns, switch_run_cnt;	/* of the sched_switch program */
 	__u64 resume_run_time_ns, resume_run_cnt;	/* of the rseq_update program */
 	__u64 procs_entries, tstates_entries;

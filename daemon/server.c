@@ -1135,10 +1135,12 @@ static int status_discovery(struct server *srv, const struct sampler_stats *st, 
 static int status_offcpu(const struct sampler_stats *st, struct strbuf *sb)
 {
 	return strbuf__printf(sb,
-			      "offcpu %s\noffcpu_min_ns %llu\noffcpu_mark_errors %llu\n"
+			      "offcpu %s\noffcpu_min_ns %llu\noffcpu_sample_ns %llu\n"
+			      "offcpu_mark_errors %llu\n"
 			      "bpf_switch_run_time_ns %llu\nbpf_switch_run_cnt %llu\n"
 			      "bpf_resume_run_time_ns %llu\nbpf_resume_run_cnt %llu\n",
 			      st->offcpu ? "on" : "off", (unsigned long long)st->offcpu_min_ns,
+			      (unsigned long long)st->offcpu_sample_ns,
 			      (unsigned long long)st->offcpu_mark_errors,
 			      (unsigned long long)st->switch_run_time_ns,
 			      (unsigned long long)st->switch_run_cnt,

@@ -212,15 +212,17 @@ def off_cpu_ns(st):
 
 @test
 def short_intervals_are_drawn_in_proportion():
-    """Naps of 2 ms under --offcpu-min 10ms: about one in five is recorded, weighing
-    10 ms, so the naps' recorded off-CPU time is the time they took; status counts the
+    """Naps of 2 ms under --offcpu-min 5ms --offcpu-sample 10ms: about one in five is
+    recorded (not two: the sample unit, not the minimum, is the draw's), weighing 10 ms,
+    so the naps' recorded off-CPU time is the time they took; status counts the
     intervals drawn and those not."""
     need_root()
     lab, python = one_python()
-    with Daemon("--offcpu-min", "10ms", offcpu=True) as d, \
+    with Daemon("--offcpu-min", "5ms", "--offcpu-sample", "10ms", offcpu=True) as d, \
             Workload(python, "offcpu.py", "naps", 60) as w:
         st0 = d.status()
-        assert st0["offcpu"] == "on" and st0["offcpu_min_ns"] == str(10 * MS), st0
+        assert st0["offcpu"] == "on" and st0["offcpu_min_ns"] == str(5 * MS), st0
+        assert st0["offcpu_sample_ns"] == str(10 * MS), st0
         line = w.proc.stdout.readline().split()
         assert line[0] == "napped", line
         napped = float(line[1]) * NS
@@ -236,6 +238,8 @@ def short_intervals_are_drawn_in_proportion():
         # ~1400 naps of ~2.1 ms, each drawn with p ~0.2: one sigma of the sum is ~5%.
         assert abs(naps - napped) <= 0.2 * napped, (naps, napped)
         assert drawn >= 100 and short >= 4 * drawn * 0.5, (drawn, short)
+        # p ~0.21 for a 2.1 ms nap, +-0.011 over ~1400 of them (0.42 if it were the minimum).
+        assert 0.12 < drawn / (drawn + short) < 0.3, (drawn, short)
 
 
 def offcpu_at(d, pid, name):

@@ -81,6 +81,7 @@ int sampler__stats(struct sampler *s, struct sampler_stats *ret)
 		ret->counters[k] = 100 + k;
 	ret->offcpu = true;
 	ret->offcpu_min_ns = 1000000;
+	ret->offcpu_sample_ns = 5000000;
 	return 0;
 }
 

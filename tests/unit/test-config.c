@@ -32,6 +32,7 @@ TEST(defaults)
 	ASSERT_TRUE(cfg.kernel_stacks);
 	ASSERT_TRUE(cfg.offcpu);
 	ASSERT_EQ(cfg.offcpu_min_ns, 10 * NSEC_PER_MSEC);
+	ASSERT_EQ(cfg.offcpu_sample_ns, 50 * NSEC_PER_MSEC);
 	ASSERT_EQ(cfg.verbose, 0);
 	/* The system's interpreter dirs are always probed. */
 	ASSERT_TRUE(cfg.nr_probe_paths > 0);
@@ -44,7 +45,7 @@ TEST(every_option)
 
 	ASSERT_EQ(PARSE(&cfg, "-s", "/tmp/p.sock", "-g", "prof", "-d", "/var/lib/p", "-r", "499",
 			"-w", "30", "-R", "2h", "--no-kernel", "--probe", "/opt/py", "-vv",
-			"--no-offcpu", "--offcpu-min", "250us"),
+			"--no-offcpu", "--offcpu-min", "250us", "--offcpu-sample", "2ms"),
 		  1);
 	ASSERT_STREQ(cfg.socket_path, "/tmp/p.sock");
 	ASSERT_STREQ(cfg.group, "prof");
@@ -55,6 +56,7 @@ TEST(every_option)
 	ASSERT_TRUE(!cfg.kernel_stacks);
 	ASSERT_TRUE(!cfg.offcpu);
 	ASSERT_EQ(cfg.offcpu_min_ns, 250 * NSEC_PER_USEC);
+	ASSERT_EQ(cfg.offcpu_sample_ns, 2 * NSEC_PER_MSEC);
 	ASSERT_EQ(cfg.verbose, 2);
 	/* --probe paths first, then the defaults. */
 	ASSERT_STREQ(cfg.probe_paths[0], "/opt/py");
@@ -71,8 +73,15 @@ TEST(limits_are_inclusive)
 	ASSERT_EQ(cfg.window_ns, 3600 * NSEC_PER_SEC);
 	ASSERT_EQ(cfg.retention_ns, 30 * 86400 * NSEC_PER_SEC);
 	ASSERT_EQ(cfg.offcpu_min_ns, 10 * NSEC_PER_SEC);
+	/* The sample unit's default is never below the minimum. */
+	ASSERT_EQ(cfg.offcpu_sample_ns, 10 * NSEC_PER_SEC);
 	ASSERT_EQ(PARSE(&cfg, "--offcpu-min", "1us"), 1);
 	ASSERT_EQ(cfg.offcpu_min_ns, NSEC_PER_USEC);
+	ASSERT_EQ(cfg.offcpu_sample_ns, 50 * NSEC_PER_MSEC);
+	ASSERT_EQ(PARSE(&cfg, "--offcpu-min", "20ms", "--offcpu-sample", "20ms"), 1);
+	ASSERT_EQ(cfg.offcpu_sample_ns, 20 * NSEC_PER_MSEC);
+	ASSERT_EQ(PARSE(&cfg, "--offcpu-sample", "10s"), 1);
+	ASSERT_EQ(PARSE(&cfg, "--offcpu-min", "1us", "--offcpu-sample", "1us"), 1);
 }
 
 TEST(out_of_range_is_refused)
@@ -87,6 +96,10 @@ TEST(out_of_range_is_refused)
 	ASSERT_EQ(PARSE(&cfg, "--offcpu-min", "0"), -EINVAL);
 	ASSERT_EQ(PARSE(&cfg, "--offcpu-min", "11s"), -EINVAL);
 	ASSERT_EQ(PARSE(&cfg, "--offcpu-min", "5ns"), -EINVAL);
+	ASSERT_EQ(PARSE(&cfg, "--offcpu-sample", "0"), -EINVAL);
+	ASSERT_EQ(PARSE(&cfg, "--offcpu-sample", "11s"), -EINVAL);
+	/* Drawn with a probability over 1, a short interval would weigh less than it lasted. */
+	ASSERT_EQ(PARSE(&cfg, "--offcpu-min", "20ms", "--offcpu-sample", "10ms"), -EINVAL);
 	/* Retention shorter than one window. */
 	ASSERT_EQ(PARSE(&cfg, "-w", "60", "-R", "59"), -EINVAL);
 }

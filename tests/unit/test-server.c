@@ -1062,7 +1062,7 @@ static const char *const status_privileged_keys[] = {
 	"discovered_exec", "discovered_pending", "discovered_pyinit", "discovered_fork",
 	"discovered_dlopen", "events_dlopen", "elf_analysed", "elf_analysing", "elf_rejected",
 	"elf_too_big", "elf_failed", "state_dir", "state_write_errors", "state_files_skipped",
-	"offcpu", "offcpu_min_ns", "offcpu_mark_errors", "bpf_switch_run_time_ns",
+	"offcpu", "offcpu_min_ns", "offcpu_sample_ns", "offcpu_mark_errors", "bpf_switch_run_time_ns",
 	"bpf_switch_run_cnt", "bpf_resume_run_time_ns", "bpf_resume_run_cnt", "native",
 	"native_copies_received", "native_copies_malformed", "native_copies_orphaned",
 	"native_unwound", "native_truncated", "native_unmatched", "native_no_elf",
@@ -1132,6 +1132,7 @@ TEST(status_keys)
 		ASSERT_STREQ(status_value(r.payload, "state_dir", buf, sizeof(buf)), "-");
 		ASSERT_STREQ(status_value(r.payload, "offcpu", buf, sizeof(buf)), "on");
 		ASSERT_STREQ(status_value(r.payload, "offcpu_min_ns", buf, sizeof(buf)), "1000000");
+		ASSERT_STREQ(status_value(r.payload, "offcpu_sample_ns", buf, sizeof(buf)), "5000000");
 		/* Nothing but those. */
 		ASSERT_EQ(lines, sizeof(status_keys) / sizeof(status_keys[0]) - 1 +
 					 sizeof(status_privileged_keys) /
