@@ -9,10 +9,11 @@ import stat
 import subprocess
 import sys
 import tempfile
+import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from pyproftest import (PYPROFCTL, PYPROFD, Daemon, Skip, Workload, interpreters,  # noqa: E402
-                        main, need_root, parse_folded, test)
+                        main, need_root, parse_folded, test, wait_for)
 
 
 def a_python():
@@ -20,6 +21,30 @@ def a_python():
     if not builds:
         raise Skip("no supported CPython")
     return builds[0][1]
+
+
+def fifo_reader(path):
+    """A thread reading the FIFO at path to its end, returned with its result once it
+    waits in open(): a writer's O_NONBLOCK open then finds a reader (a reader process
+    started just before could still be starting, and the open fail with ENXIO)."""
+    got = {"tid": None, "data": None}
+    started = threading.Event()
+
+    def run():
+        got["tid"] = threading.get_native_id()
+        started.set()
+        with open(path) as f:
+            got["data"] = f.read()
+
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    started.wait()
+
+    def in_open():
+        with open("/proc/self/task/%d/syscall" % got["tid"]) as f:
+            return f.read().split()[0] == "257"  # openat, blocked
+    wait_for(in_open, timeout=10, interval=0.01, what="the FIFO's reader to wait in open()")
+    return t, got
 
 
 def daemon_at(sock, *extra):
@@ -158,9 +183,10 @@ def ctl_output_into_devices_fifos_and_trusted_links():
             assert r.returncode == 0, r.stderr
             assert stat.S_ISCHR(os.lstat(null).st_mode), "the device became a file"
             # A FIFO with a reader gets the profile; one nobody reads is an error, not a hang.
-            reader = subprocess.Popen(["cat", fifo], stdout=subprocess.PIPE, text=True)
+            reader, read = fifo_reader(fifo)
             r = ctl(fifo, capture_output=True)
-            got = reader.communicate(timeout=30)[0]
+            reader.join(timeout=30)
+            got = read["data"] or ""
             assert r.returncode == 0 and "hot (" in got, (r.stderr, got[:200])
             r = ctl(fifo, capture_output=True)
             assert r.returncode != 0 and "cannot write" in r.stderr, r
