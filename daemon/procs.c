@@ -992,8 +992,7 @@ struct pyproc *procs__check_live(struct procs *ps, int pid)
 	if (stat(path, &st) < 0 || (st.st_dev == p->exe_dev && st.st_ino == p->exe_ino))
 		return p;
 	log_msg(LOG_DEBUG, "pid %d '%s' runs another program now", pid, p->comm);
-	procs__exited(ps, pid, now_ns());
-	(void)procs__discover(ps, pid, DISCOVER_EXEC);
+	procs__exec(ps, pid, now_ns());
 	return procs__find_live(ps, pid);
 }
 
