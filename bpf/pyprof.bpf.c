@@ -1367,21 +1367,22 @@ static __always_inline struct pyprof_offcpu_hot *offcpu__give_slot(struct pyprof
  * records it from then on.  Threads get it when their process is profiled
  * (mark_tasks) or when they are created in one (on_fork).
  */
-static __always_inline void offcpu__mark(struct task_struct *task)
+static __always_inline struct pyprof_offcpu *offcpu__mark(struct task_struct *task)
 {
 	struct pyprof_offcpu *o;
 
 	if (!offcpu_enabled)
-		return;
+		return NULL;
 	o = bpf_task_storage_get(&offcpu, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!o) {
 		count(PYPROF_CNT_OFFCPU_NO_STORAGE);
-		return;
+		return NULL;
 	}
 	if (!o->hot.rng)
 		o->hot.rng = bpf_get_prandom_u32() | 1ull << 32;
 	offcpu__take_slot(o, task->pid);
 	count(PYPROF_CNT_OFFCPU_MARKED);
+	return o;
 }
 
 /*
@@ -1392,15 +1393,12 @@ static __always_inline void offcpu__mark(struct task_struct *task)
  * pyprofd started would have none of its wall time until it woke.  A
  * switch meanwhile on another CPU wins: it writes off_ns after this.
  */
-static __always_inline void offcpu__mark_off(struct task_struct *task)
+static __always_inline void offcpu__mark_off(struct task_struct *task,
+					      struct pyprof_offcpu *o)
 {
 	struct pyprof_offcpu_hot *h;
-	struct pyprof_offcpu *o;
 
-	if (!offcpu_enabled || BPF_CORE_READ(task, on_cpu))
-		return;
-	o = bpf_task_storage_get(&offcpu, task, 0, 0);
-	if (!o)
+	if (!o || BPF_CORE_READ(task, on_cpu))
 		return;
 	h = offcpu__hot_of(task, o);
 	if (h->off_ns)
@@ -1598,8 +1596,7 @@ int mark_tasks(struct bpf_iter__task *ctx)
 
 	/* An exiting task can get no storage, and would not use it. */
 	if (task && task->tgid != daemon_pid && !(task->flags & PF_EXITING)) {
-		offcpu__mark(task);
-		offcpu__mark_off(task);
+		offcpu__mark_off(task, offcpu__mark(task));
 	}
 	return 0;
 }
