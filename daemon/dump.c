@@ -493,6 +493,21 @@ static const char *state_words(char state)
 }
 
 /*
+ * " 2.31 s", " over 1.20 s (since before recording)" for a wait that began
+ * before its process was profiled (only the recorded part is known), or
+ * why the time is unknown.
+ */
+static int put_off_time(struct strbuf *out, const struct thread_view *v)
+{
+	if (v->since)
+		return strbuf__printf(out, " (%s)", v->since);
+	if (!v->since_mark)
+		return put_duration(out, v->off_ns);
+	return strbuf__puts(out, " over") ?: put_duration(out, v->off_ns) ?:
+	       strbuf__puts(out, " (since before recording)");
+}
+
+/*
  * "on CPU", "running" (/proc's R: on a CPU or waiting for one), or "off CPU
  * 2.31 s in futex_wait" and the state if it is not an ordinary sleep; then
  * what it does with the GIL.
@@ -512,11 +527,7 @@ static int put_status(struct strbuf *out, const struct thread_view *v, enum gil_
 	else if (v->running)
 		err = strbuf__puts(out, "running");
 	else
-		err = strbuf__puts(out, "off CPU") ?:
-		      (v->since ? strbuf__printf(out, " (%s)", v->since)
-				: (v->since_mark ? strbuf__puts(out, " over") : 0) ?:
-				  put_duration(out, v->off_ns) ?:
-				  (v->since_mark ? strbuf__puts(out, " (since before recording)") : 0)) ?:
+		err = strbuf__puts(out, "off CPU") ?: put_off_time(out, v) ?:
 		      (v->kfunc[0] ? strbuf__printf(out, " in %s", v->kfunc) : 0) ?:
 		      (state ? strbuf__printf(out, ", %s", state) : 0);
 	if (!err && gil_words[gil])
