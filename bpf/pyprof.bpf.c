@@ -1006,7 +1006,6 @@ static __always_inline int offcpu__send(struct pyprof_offcpu *o, __u64 ns, __u64
 	return 0;
 }
 
-/* prev, a thread of a profiled process, leaves the CPU: it is still current. */
 /*
  * The switch path's fields of threads of ours (struct pyprof_offcpu_hot),
  * each in the slot its tid picks when that was free as it was marked: a
@@ -1014,12 +1013,18 @@ static __always_inline int offcpu__send(struct pyprof_offcpu *o, __u64 ns, __u64
  * else there (the storage's lines miss the cache with threads switching;
  * measured ~100 ns each on the web bench workload), a slot is one line of
  * plain memory.  A thread whose slot another holds uses its storage's.
+ * One line each, not the fields' 40 bytes: threads of consecutive tids (a
+ * pool's, made together) switching on two CPUs would write each other's.
  */
-static struct pyprof_offcpu_hot offcpu_slots[PYPROF_OFFCPU_SLOTS];
+struct offcpu_slot {
+	struct pyprof_offcpu_hot hot;
+} __attribute__((aligned(64)));
+
+static struct offcpu_slot offcpu_slots[PYPROF_OFFCPU_SLOTS];
 
 static __always_inline struct pyprof_offcpu_hot *offcpu__slot(__u32 tid)
 {
-	return &offcpu_slots[tid & (PYPROF_OFFCPU_SLOTS - 1)];
+	return &offcpu_slots[tid & (PYPROF_OFFCPU_SLOTS - 1)].hot;
 }
 
 /* task's hot fields, o its storage (looked up only if it holds no slot: *op NULL then). */
@@ -1065,6 +1070,7 @@ static __always_inline __u64 switch_ns(struct task_struct *cur)
 	return cur->se.cfs_rq->rq->clock;
 }
 
+/* prev, a thread of a profiled process, leaves the CPU: it is still current. */
 static __always_inline void offcpu__switch_out(struct task_struct *prev, unsigned int prev_state,
 					       __u64 now)
 {
