@@ -3,7 +3,10 @@
 # connection), rendering a template of a 100-row table with filters, a cycle and an
 # if per row, for CLIENTS client processes that each make their requests one after the
 # other on fresh connections.  The clients are this script too (--client), children of
-# the server process, so their CPU and context switches are counted with its own.
+# the server process, so their CPU and context switches are counted with its own.  They
+# start before the wait and begin at a line on their stdin: a server's clients are no
+# new processes, and pyprofd's young-process time (a wakeup and code snapshots per
+# sample, a cost of starting) would otherwise be half of the timed part for them.
 # argv: requests per client, seconds to wait before the timed part (for pyprofd to
 # profile the processes and to be past their young-process time).
 # Prints "wall-seconds switches".
@@ -83,11 +86,14 @@ def main():
     srv = serve()
     port = srv.server_address[1]
     client(port, 20)  # warm up: templates compiled, code paths taken
+    kids = [subprocess.Popen([sys.executable, __file__, "--client", str(port), str(n)],
+                             stdin=subprocess.PIPE) for _ in range(CLIENTS)]
     time.sleep(warm)  # not timed
     s0 = switches(resource.RUSAGE_SELF) + switches(resource.RUSAGE_CHILDREN)
     t0 = time.monotonic()
-    kids = [subprocess.Popen([sys.executable, __file__, "--client", str(port), str(n)])
-            for _ in range(CLIENTS)]
+    for k in kids:
+        k.stdin.write(b"go\n")
+        k.stdin.close()
     for k in kids:
         if k.wait() != 0:
             sys.exit("client failed: %d" % k.returncode)
@@ -99,6 +105,7 @@ def main():
 
 if __name__ == "__main__":
     if sys.argv[1] == "--client":
+        sys.stdin.readline()
         client(int(sys.argv[2]), int(sys.argv[3]))
     else:
         main()
